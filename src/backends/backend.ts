@@ -1,0 +1,236 @@
+/**
+ * The storage contract. The runtime (`src/worker/`), `Queue` and the CLI talk to storage only
+ * through this interface; every backend (memory, SQLite, Redis, Postgres) implements each method
+ * as ONE atomic transition (a transaction, a Lua script, a locked critical section) and passes the
+ * shared conformance suite in `test/conformance/`.
+ *
+ * Rules every backend follows:
+ * - Writes from a worker carry the lease token it got from a claim; a write whose token no longer
+ *   matches the job's current lease changes nothing and reports `ok: false` (fencing).
+ * - Each transition emits its events: in this process through `emitLocal` (the exported `events`)
+ *   after the change is durable, and to every process's `subscribe` listeners (cross-process where
+ *   the engine allows).
+ * - Each transition that makes work available (enqueue, promote, retry now, resume, release) wakes
+ *   `onWake` listeners of that queue, in this process and, where possible, in others.
+ * - Nothing is O(N) in the queue size on the hot path (enqueue, claim, finish, extend).
+ * - Times are epoch milliseconds; `now` comes from the caller so that one clock drives a transition.
+ */
+import type { JobEventName, JobEventPayload } from "../events.js";
+import type {
+  BackoffSpec,
+  ClaimedJob,
+  InheritableOption,
+  JobRecord,
+  JobState,
+  RetentionSpec,
+} from "../job.js";
+
+/** A job to insert, already validated and encoded by the caller. */
+export interface NewJob {
+  /** A custom id; when absent the backend assigns the next numeric id (as a string). */
+  id?: string;
+  task: string;
+  /** The payload as JSON text. */
+  dataJson: string;
+  priority: number;
+  maxRetries: number;
+  backoff?: BackoffSpec;
+  ttl?: number;
+  timeout?: number;
+  createdAt: number;
+  /** When set and in the future, the job starts `delayed`. */
+  runAt?: number;
+  /** Ids of jobs in the same queue that must complete first. Unknown ids are a ValidationError. */
+  dependsOn?: string[];
+  onParentFailure?: "fail" | "ignore";
+  removeOnComplete?: RetentionSpec;
+  removeOnFail?: RetentionSpec;
+  inherit?: InheritableOption[];
+  /** Throttle: while a job with this key was added less than `ttl` ms ago (or, without ttl, is unfinished), return it instead. */
+  dedup?: { key: string; ttl?: number };
+}
+
+export interface EnqueueResult {
+  id: string;
+  state: JobState;
+  /** True when an existing job (same `id` or dedup key) was returned and nothing was inserted. */
+  duplicate: boolean;
+}
+
+export interface ClaimOptions {
+  workerId: string;
+  /** Most jobs to claim in this call (>= 1). */
+  limit: number;
+  /** Lease length in ms; the worker renews it with `extendLeases`. */
+  leaseMs: number;
+  now: number;
+}
+
+/** How a worker ends one attempt. Every kind is fenced by `token`. */
+export type Finish =
+  | { kind: "completed"; jobId: string; token: string; resultJson: string }
+  /** Back to `delayed` until `runAt` (or `waiting` when `runAt <= now`); emits `job:retrying`. */
+  | { kind: "retry"; jobId: string; token: string; error: JobError; runAt: number }
+  /** Final failure: dead-letter list; dependants follow their `onParentFailure` policy. */
+  | { kind: "failed"; jobId: string; token: string; error: JobError }
+  /** The job's ttl passed before its handler ran. */
+  | { kind: "expired"; jobId: string; token: string }
+  /** Handed back unfinished (shutdown): `waiting` again, the attempt not counted. */
+  | { kind: "released"; jobId: string; token: string };
+
+export interface JobError {
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+export interface RepeatableInfoRecord {
+  id: string;
+  /** The definition as JSON-ready data (see RepeatableDef). */
+  def: Record<string, unknown>;
+  nextRun: number;
+  paused: boolean;
+}
+
+/** A claimable repeatable slot: fire `job` for slot time `slot` unless that slot already fired. */
+export interface RepeatableFire {
+  repeatId: string;
+  slot: number;
+  job: NewJob;
+  /** The next slot after this one; stored as the durable definition's `nextRun` when there is one. */
+  nextRun: number;
+}
+
+export interface WorkerInfo {
+  id: string;
+  queues: string[];
+  host: string;
+  pid: number;
+  concurrency: number;
+  startedAt: number;
+  heartbeatAt: number;
+  /** Jobs it holds now. */
+  active: number;
+}
+
+export type WakeReason = "job" | "delayed" | "resume";
+
+export interface QueueEvent {
+  name: JobEventName;
+  payload: JobEventPayload;
+}
+
+/** What a backend can do beyond the contract; the runtime adapts, tests skip what does not apply. */
+export interface BackendCapabilities {
+  /** Data survives a restart of the process. */
+  durable: boolean;
+  /** Several processes can share the queue (events, wake-ups, locks). */
+  multiProcess: boolean;
+}
+
+export interface Backend {
+  readonly capabilities: BackendCapabilities;
+
+  // -- producer ------------------------------------------------------------------------------
+  /** Inserts jobs in one atomic step: all or nothing. Emits job:waiting / job:delayed / job:duplicated. */
+  enqueue(queue: string, jobs: NewJob[]): Promise<EnqueueResult[]>;
+
+  // -- worker --------------------------------------------------------------------------------
+  /**
+   * Claims up to `limit` waiting jobs (priority, then FIFO) unless the queue is paused: each becomes
+   * `active` with `attempts + 1`, a fresh token and `leaseExpiresAt = now + leaseMs`. Jobs whose ttl
+   * has passed are moved to `expired` instead (job:expired) and not returned. Emits job:started.
+   */
+  claim(queue: string, options: ClaimOptions): Promise<ClaimedJob[]>;
+  /** Claims one specific waiting job (for handleJob on a record it was handed), else null. */
+  claimJob(queue: string, jobId: string, options: Omit<ClaimOptions, "limit">): Promise<ClaimedJob | null>;
+  /** Ends attempts in one batch; returns per item whether the token still held. */
+  finish(queue: string, items: Finish[], now: number): Promise<boolean[]>;
+  /** Renews leases to `now + leaseMs`; returns the ids whose lease is lost (recovered, cancelled, removed). */
+  extendLeases(
+    queue: string,
+    leases: Array<{ jobId: string; token: string }>,
+    leaseMs: number,
+    now: number,
+  ): Promise<string[]>;
+  /** Stores progress (fenced); emits job:progress. */
+  updateProgress(
+    queue: string,
+    jobId: string,
+    token: string,
+    progress: number | Record<string, unknown>,
+  ): Promise<boolean>;
+  /** Appends a line to the job's log. */
+  addLog(queue: string, jobId: string, message: string): Promise<void>;
+  getLogs(queue: string, jobId: string): Promise<string[]>;
+
+  // -- maintenance (run by scanners) -----------------------------------------------------------
+  /** Moves due delayed jobs to waiting (job:waiting); returns how many and when the next one is due. */
+  promoteDelayed(queue: string, now: number, limit: number): Promise<{ promoted: number; nextDueAt: number | null }>;
+  /**
+   * Returns active jobs whose lease expired to waiting with `stalledCount + 1` (job:stalled); a job
+   * past `maxStalledCount` stalls fails instead (job:failed). Returns the ids it touched.
+   */
+  recoverStalled(queue: string, now: number, maxStalledCount: number): Promise<{ stalled: string[]; failed: string[] }>;
+  /** Removes finished jobs whose retention age passed; returns how many. */
+  removeExpiredFinished(queue: string, now: number, limit: number): Promise<number>;
+  /** The next time `removeExpiredFinished` has something to do, or null. */
+  nextRetentionAt(queue: string): Promise<number | null>;
+  /** Moves unstarted jobs whose ttl passed to expired (job:expired); returns how many. */
+  expireDue(queue: string, now: number, limit: number): Promise<number>;
+
+  // -- repeatables -----------------------------------------------------------------------------
+  /** Stores (or replaces) a durable definition; returns it as stored. */
+  upsertRepeatable(queue: string, info: RepeatableInfoRecord): Promise<RepeatableInfoRecord>;
+  listRepeatables(queue: string): Promise<RepeatableInfoRecord[]>;
+  removeRepeatable(queue: string, id: string): Promise<boolean>;
+  setRepeatablePaused(queue: string, id: string, paused: boolean, nextRun?: number): Promise<boolean>;
+  /**
+   * Fires a repeatable slot exactly once across all schedulers: if `slot` is later than the last slot
+   * fired for `repeatId` (and the durable definition, if any, is not paused), enqueues `job`, records
+   * the slot and `nextRun`, and returns the job id; otherwise returns null and changes nothing.
+   */
+  fireRepeatable(queue: string, fire: RepeatableFire): Promise<string | null>;
+  /** The last slot fired for `repeatId`, or null. */
+  lastRepeatableSlot(queue: string, repeatId: string): Promise<number | null>;
+
+  // -- queue-wide rate limit -------------------------------------------------------------------
+  /** Token bucket shared by every worker of `queue`: takes one token, or returns ms to wait (> 0). */
+  takeRateToken(queue: string, rate: number, intervalMs: number, now: number): Promise<number>;
+
+  // -- admin -----------------------------------------------------------------------------------
+  getJob(queue: string, jobId: string): Promise<JobRecord | null>;
+  /** Jobs in `states` (all when empty), newest first unless `asc`; `start`/`end` inclusive indexes. */
+  getJobs(queue: string, states: JobState[], range: { start: number; end: number; asc: boolean }): Promise<JobRecord[]>;
+  getJobCounts(queue: string): Promise<Record<JobState, number>>;
+  /** waiting/delayed/waiting-children: cancelled, never runs. active: cancelled, its lease revoked. */
+  cancelJob(queue: string, jobId: string, now: number): Promise<boolean>;
+  /** failed/expired/cancelled -> waiting with attempts 0. Other states: false. */
+  retryJob(queue: string, jobId: string, now: number): Promise<boolean>;
+  removeJob(queue: string, jobId: string): Promise<boolean>;
+  /** Removes waiting (and optionally delayed) jobs; returns how many. */
+  drain(queue: string, includeDelayed: boolean): Promise<number>;
+  /** Removes up to `limit` jobs in `state` finished (or created, for unfinished states) before `olderThan`. */
+  clean(queue: string, state: JobState, olderThan: number, limit: number): Promise<string[]>;
+  /** Removes everything of the queue. Without `force`, refuses (ValidationError) while jobs are active. */
+  obliterate(queue: string, force: boolean): Promise<void>;
+  setPaused(queue: string, paused: boolean): Promise<void>;
+  isPaused(queue: string): Promise<boolean>;
+  /** Every queue that has jobs, repeatables or a pause flag. */
+  listQueues(): Promise<string[]>;
+
+  // -- workers ---------------------------------------------------------------------------------
+  /** Records a live worker; entries older than `ttlMs` without heartbeat are dropped by listWorkers. */
+  heartbeatWorker(info: WorkerInfo, ttlMs: number): Promise<void>;
+  removeWorker(id: string): Promise<void>;
+  listWorkers(now: number): Promise<WorkerInfo[]>;
+
+  // -- notifications ---------------------------------------------------------------------------
+  /** Calls `listener` when work may be available in `queue`. Returns the unsubscribe function. */
+  onWake(queue: string, listener: (reason: WakeReason) => void): () => void;
+  /** Delivers the events of every process using this storage for `queue`. Returns the unsubscribe. */
+  subscribe(queue: string, listener: (event: QueueEvent) => void): () => void;
+
+  /** Releases connections, timers and files. Idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,52 @@
+/**
+ * Every error asyncmq throws is an {@link AsyncMQError}. Messages say what was wrong and what to do.
+ */
+export class AsyncMQError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Invalid input: a bad option, duration, payload, id, cron expression, ... Nothing was written. */
+export class ValidationError extends AsyncMQError {}
+
+/** The JSON-encoded payload is larger than `maxPayloadBytes`. Nothing was written. */
+export class PayloadTooLargeError extends ValidationError {
+  constructor(
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(
+      `payload is ${size} bytes, above the ${limit}-byte limit (maxPayloadBytes); store large data elsewhere and pass a reference, or raise maxPayloadBytes`,
+    );
+  }
+}
+
+/** A job ran longer than its `timeout`; its `ctx.signal` was aborted with this reason. */
+export class JobTimeoutError extends AsyncMQError {}
+
+/** A job was cancelled (or its lease lost) while it ran; its `ctx.signal` was aborted with this reason. */
+export class JobCancelledError extends AsyncMQError {}
+
+/** No task with the job's name is registered in the worker's process. */
+export class UnknownTaskError extends AsyncMQError {}
+
+/** The storage engine failed or is unreachable. */
+export class BackendError extends AsyncMQError {}
+
+/** A JSON-friendly copy of an error, as stored on a job. */
+export function serializeError(err: unknown): { name: string; message: string; stack?: string } {
+  if (err instanceof Error) {
+    return { name: err.name, message: err.message, ...(err.stack ? { stack: err.stack } : {}) };
+  }
+  return { name: "Error", message: typeof err === "string" ? err : safeString(err) };
+}
+
+function safeString(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
