@@ -1,0 +1,18 @@
+// tsc compiles .ts only; backends keep their storage language in .sql/.lua files beside the code.
+// Copies every such file from src/ to the same place under dist/.
+import { cpSync, mkdirSync, readdirSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+
+const ASSET = /\.(sql|lua|html|css|svg)$/;
+function walk(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) walk(path);
+    else if (ASSET.test(entry.name)) {
+      const target = join("dist", relative("src", path));
+      mkdirSync(dirname(target), { recursive: true });
+      cpSync(path, target);
+    }
+  }
+}
+walk("src");
