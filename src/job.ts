@@ -140,7 +140,9 @@ export function checkJobId(id: unknown): string {
     throw new ValidationError(`jobId must be a non-empty string, got ${JSON.stringify(id)}`);
   }
   if (/^\d+$/.test(id)) {
-    throw new ValidationError(`jobId "${id}" is all digits, which is reserved for generated ids; add a prefix`);
+    throw new ValidationError(
+      `jobId "${id}" is all digits, which is reserved for generated ids; add a prefix`,
+    );
   }
   if (id.includes(":")) throw new ValidationError(`jobId "${id}" contains ":"; use another separator`);
   return id;
@@ -217,7 +219,7 @@ function notJson(path: string, what: string): ValidationError {
 // Backoff
 
 /** The default retry backoff: exponential from 1s with 10% jitter. */
-export const DEFAULT_BACKOFF = { type: "exponential", delay: 1000, jitter: 0.1 } as const;
+export const DEFAULT_BACKOFF: BackoffSpec = Object.freeze({ type: "exponential", delay: 1000, jitter: 0.1 });
 
 /** Validates a backoff spec and returns it with durations in ms. */
 export function normalizeBackoff(spec: BackoffSpec): BackoffSpec {
@@ -242,7 +244,7 @@ export function normalizeBackoff(spec: BackoffSpec): BackoffSpec {
  * Exponential: `delay * 2^(attempt-1)`, capped by `maxDelay`, then spread by `jitter`.
  */
 export function backoffDelay(spec: BackoffSpec | undefined, attempt: number, random = Math.random): number {
-  const s = spec ?? DEFAULT_BACKOFF;
+  const s: BackoffSpec = spec ?? DEFAULT_BACKOFF;
   if (typeof s === "number") return s;
   const base = toMs(s.delay, "backoff.delay");
   let delay = s.type === "fixed" ? base : base * 2 ** Math.max(0, attempt - 1);

@@ -62,7 +62,8 @@ function checkSettings(s: Partial<Settings>, where: string): Partial<Settings> {
   if (s.scanInterval !== undefined) out.scanInterval = toMs(s.scanInterval, `${where} scanInterval`);
   if (s.leaseDuration !== undefined) out.leaseDuration = toMs(s.leaseDuration, `${where} leaseDuration`);
   if (s.shutdownGrace !== undefined) out.shutdownGrace = toMs(s.shutdownGrace, `${where} shutdownGrace`);
-  if (s.maxStalledCount !== undefined) out.maxStalledCount = checkInt(s.maxStalledCount, `${where} maxStalledCount`);
+  if (s.maxStalledCount !== undefined)
+    out.maxStalledCount = checkInt(s.maxStalledCount, `${where} maxStalledCount`);
   if (s.maxPayloadBytes !== undefined && s.maxPayloadBytes !== null) {
     out.maxPayloadBytes = checkInt(s.maxPayloadBytes, `${where} maxPayloadBytes`, 1);
   }

@@ -1,0 +1,65 @@
+/**
+ * Backend selection: `createBackend(url)` and the process-wide default backend.
+ */
+import { ValidationError } from "../errors.js";
+import { getSettings } from "../settings.js";
+import type { Backend } from "./backend.js";
+import { InMemoryBackend } from "./memory/memory-backend.js";
+import { SqliteBackend } from "./sqlite/sqlite-backend.js";
+
+/** The SQLite file used when nothing else is configured. */
+export const DEFAULT_SQLITE_PATH = "./.asyncmq/asyncmq.db";
+
+/**
+ * Creates a backend from a URL: `memory://`, `sqlite://./path.db` (or `sqlite:///abs/path.db`),
+ * `redis://...`, `postgres://...`.
+ * @throws ValidationError for a URL it does not understand.
+ */
+export function createBackend(url: string): Backend {
+  if (typeof url !== "string" || url.trim() === "") {
+    throw new ValidationError(
+      `backend URL must be a non-empty string like "sqlite://./jobs.db" or "memory://"`,
+    );
+  }
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
+  switch (scheme) {
+    case "memory":
+      return new InMemoryBackend();
+    case "sqlite": {
+      const path = decodeURIComponent(url.slice("sqlite://".length));
+      if (path === "")
+        throw new ValidationError(`sqlite backend URL needs a path, like "sqlite://./jobs.db"`);
+      return new SqliteBackend({ path });
+    }
+    default:
+      throw new ValidationError(
+        `unsupported backend URL "${url}": use memory://, sqlite://./path.db${scheme === "redis" || scheme === "postgres" || scheme === "postgresql" ? ` (the ${scheme} backend is not built yet)` : ""}`,
+      );
+  }
+}
+
+const shared = new Map<string, Backend>();
+
+/**
+ * The backend for an explicit choice, else the configured default (`configure({ backend })`, then
+ * `ASYNCMQ_BACKEND`, then the SQLite file `./.asyncmq/asyncmq.db`). A URL resolves to one shared
+ * instance per process, so a Queue and a worker given the same URL share storage (and, for
+ * `memory://`, the same jobs).
+ */
+export function resolveBackend(choice?: Backend | string): Backend {
+  const picked = choice ?? getSettings().backend ?? `sqlite://${DEFAULT_SQLITE_PATH}`;
+  if (typeof picked !== "string") return picked;
+  let backend = shared.get(picked);
+  if (!backend) {
+    backend = createBackend(picked);
+    shared.set(picked, backend);
+  }
+  return backend;
+}
+
+/** Closes every backend that `resolveBackend` opened from a URL. */
+export async function closeSharedBackends(): Promise<void> {
+  const all = [...shared.values()];
+  shared.clear();
+  await Promise.all(all.map((b) => b.close()));
+}

@@ -1,0 +1,72 @@
+/** asyncmq: the public surface (see API.md). Re-exports only. */
+
+export type {
+  Backend,
+  BackendCapabilities,
+  ClaimOptions,
+  EnqueueResult,
+  Finish,
+  NewJob,
+  QueueEvent,
+  RepeatableFire,
+  RepeatableInfoRecord,
+  WakeReason,
+  WorkerInfo,
+} from "./backends/backend.js";
+export {
+  closeSharedBackends,
+  createBackend,
+  DEFAULT_SQLITE_PATH,
+  resolveBackend,
+} from "./backends/create.js";
+export { InMemoryBackend } from "./backends/memory/memory-backend.js";
+export { SqliteBackend } from "./backends/sqlite/sqlite-backend.js";
+export {
+  AsyncMQError,
+  BackendError,
+  JobCancelledError,
+  JobTimeoutError,
+  PayloadTooLargeError,
+  UnknownTaskError,
+  ValidationError,
+} from "./errors.js";
+export {
+  type EventListener,
+  events,
+  JOB_EVENT_NAMES,
+  type JobEventName,
+  type JobEventPayload,
+} from "./events.js";
+export {
+  type BackoffSpec,
+  backoffDelay,
+  type ClaimedJob,
+  JOB_STATES,
+  type JobRecord,
+  type JobState,
+  type RetentionSpec,
+  toMs,
+} from "./job.js";
+export type { EnqueueOptions } from "./job-options.js";
+export type { Logger } from "./logger.js";
+export { Queue, type QueueOptions } from "./queue.js";
+export type { QueueEvents } from "./queue-events.js";
+export type { RepeatableDef, RepeatableInfo } from "./schedule/repeatable-def.js";
+export { configure, getSettings, resetSettings, type Settings } from "./settings.js";
+export {
+  getTask,
+  type JobContext,
+  listTasks,
+  type Task,
+  type TaskHandler,
+  type TaskOptions,
+  task,
+  unregisterTask,
+} from "./task.js";
+export { handleJob } from "./worker/handle-job.js";
+export { type Limiter, type ProcessJobOptions, processJob } from "./worker/process-job.js";
+export { RateLimiter } from "./worker/rate-limiter.js";
+export { type RunWorkerOptions, runWorker, startWorker, workerLoop } from "./worker/runners.js";
+export type { Scanner, ScannerContext } from "./worker/scanners.js";
+export { Semaphore } from "./worker/semaphore.js";
+export { Worker } from "./worker/worker.js";

@@ -1,0 +1,180 @@
+/**
+ * Turns what a producer passes (`EnqueueOptions`, task defaults) into a validated, encoded `NewJob`.
+ * Everything is checked here, before any backend call, so bad input writes nothing.
+ */
+import type { NewJob } from "./backends/backend.js";
+import { ValidationError } from "./errors.js";
+import {
+  type BackoffSpec,
+  checkInt,
+  checkJobId,
+  checkName,
+  checkPriority,
+  DEFAULT_PRIORITY,
+  encodeJson,
+  type InheritableOption,
+  normalizeBackoff,
+  type RetentionSpec,
+  toMs,
+  toMsOpt,
+} from "./job.js";
+import { getSettings } from "./settings.js";
+
+/** Options for one job; each wins over the task's options. */
+export interface EnqueueOptions {
+  /** Start no sooner than this long from now. */
+  delay?: number | string;
+  /** Start no sooner than this time (epoch ms or Date). */
+  runAt?: number | Date;
+  /** Lower runs first. Default 5 (or the task's). */
+  priority?: number;
+  /** Retries after the first failure. Default 0 (or the task's). */
+  retries?: number;
+  /** Delay between retries. Default exponential from 1s with 10% jitter. */
+  backoff?: BackoffSpec;
+  /** Expire the job if it has not started this long after it was added. */
+  ttl?: number | string;
+  /** Abort and fail an attempt that runs longer than this. */
+  timeout?: number | string;
+  /** A custom id: adding an existing id returns it and enqueues nothing. */
+  jobId?: string;
+  /** Ids of jobs in the same queue that must complete first (the job waits in `waiting-children`). */
+  dependsOn?: string[];
+  /** What happens when a parent fails, expires or is cancelled: `"fail"` (default) or `"ignore"`. */
+  onParentFailure?: "fail" | "ignore";
+  /** Delete the job when it completes: `true`, or keep by `{ age, count }`. Default: keep. */
+  removeOnComplete?: RetentionSpec;
+  /** Delete the job when it finally fails or expires: `true`, or keep by `{ age, count }`. Default: keep. */
+  removeOnFail?: RetentionSpec;
+  /** Throttle: while a job added under `id` is unfinished (or younger than `ttl`), return its id instead. */
+  deduplication?: { id: string; ttl?: number | string };
+}
+
+/** The options a task fixes for its jobs. */
+export interface TaskDefaults {
+  retries?: number;
+  backoff?: BackoffSpec;
+  ttl?: number | string;
+  timeout?: number | string;
+  priority?: number;
+}
+
+const INHERITABLE: Array<[InheritableOption, keyof EnqueueOptions]> = [
+  ["retries", "retries"],
+  ["backoff", "backoff"],
+  ["ttl", "ttl"],
+  ["timeout", "timeout"],
+  ["priority", "priority"],
+];
+
+/**
+ * Builds a NewJob. `defaults` are the task's options when the enqueuing process knows the task;
+ * when it does not (`defaults` undefined), what the job leaves unset is marked `inherit` so that
+ * the worker applies its task's options.
+ */
+export function buildNewJob(
+  task: string,
+  data: unknown,
+  options: EnqueueOptions | undefined,
+  defaults: TaskDefaults | undefined,
+  now: number,
+): NewJob {
+  checkName(task, "task name");
+  const o = options ?? {};
+  if (typeof o !== "object" || o === null) throw new ValidationError("enqueue options must be an object");
+  const dataJson = encodeJson(data, "data", getSettings().maxPayloadBytes);
+  const pick = <K extends keyof TaskDefaults>(k: K): TaskDefaults[K] | undefined =>
+    (o as TaskDefaults)[k] !== undefined ? (o as TaskDefaults)[k] : defaults?.[k];
+
+  const job: NewJob = {
+    task,
+    dataJson,
+    priority: checkPriority(pick("priority") ?? DEFAULT_PRIORITY),
+    maxRetries: checkInt(pick("retries") ?? 0, "retries"),
+    createdAt: now,
+  };
+  const backoff = pick("backoff");
+  if (backoff !== undefined) job.backoff = normalizeBackoff(backoff);
+  const ttl = toMsOpt(pick("ttl"), "ttl");
+  if (ttl !== undefined) job.ttl = ttl;
+  const timeout = toMsOpt(pick("timeout"), "timeout");
+  if (timeout !== undefined) {
+    if (timeout <= 0) throw new ValidationError("timeout must be greater than 0");
+    job.timeout = timeout;
+  }
+  if (o.jobId !== undefined) job.id = checkJobId(o.jobId);
+
+  if (o.delay !== undefined && o.runAt !== undefined) {
+    throw new ValidationError("give either delay or runAt, not both");
+  }
+  if (o.delay !== undefined) {
+    const delay = toMs(o.delay, "delay");
+    if (delay > 0) job.runAt = now + delay;
+  } else if (o.runAt !== undefined) {
+    const at = o.runAt instanceof Date ? o.runAt.getTime() : o.runAt;
+    if (typeof at !== "number" || !Number.isFinite(at)) {
+      throw new ValidationError(`runAt must be an epoch-ms number or a valid Date, got ${String(o.runAt)}`);
+    }
+    if (at > now) job.runAt = at;
+  }
+
+  if (o.dependsOn !== undefined) {
+    if (!Array.isArray(o.dependsOn) || o.dependsOn.some((id) => typeof id !== "string" || id === "")) {
+      throw new ValidationError("dependsOn must be an array of job ids (strings)");
+    }
+    if (o.dependsOn.length > 0) job.dependsOn = [...new Set(o.dependsOn)];
+  }
+  if (o.onParentFailure !== undefined) {
+    if (o.onParentFailure !== "fail" && o.onParentFailure !== "ignore") {
+      throw new ValidationError(
+        `onParentFailure must be "fail" or "ignore", got ${String(o.onParentFailure)}`,
+      );
+    }
+    job.onParentFailure = o.onParentFailure;
+  }
+  if (o.removeOnComplete !== undefined)
+    job.removeOnComplete = checkRetention(o.removeOnComplete, "removeOnComplete");
+  if (o.removeOnFail !== undefined) job.removeOnFail = checkRetention(o.removeOnFail, "removeOnFail");
+  if (o.deduplication !== undefined) {
+    const d = o.deduplication;
+    if (typeof d !== "object" || d === null || typeof d.id !== "string" || d.id === "") {
+      throw new ValidationError("deduplication must be { id: string, ttl?: duration }");
+    }
+    job.dedup = { key: d.id };
+    const dttl = toMsOpt(d.ttl, "deduplication.ttl");
+    if (dttl !== undefined) job.dedup.ttl = dttl;
+  }
+  if (defaults === undefined) {
+    const inherit = INHERITABLE.filter(([, key]) => o[key] === undefined).map(([name]) => name);
+    if (inherit.length) job.inherit = inherit;
+  }
+  return job;
+}
+
+function checkRetention(spec: RetentionSpec, what: string): RetentionSpec {
+  if (typeof spec === "boolean") return spec;
+  if (typeof spec !== "object" || spec === null) {
+    throw new ValidationError(`${what} must be true, false or { age?, count? }`);
+  }
+  const out: { age?: number; count?: number } = {};
+  if (spec.age !== undefined) out.age = toMs(spec.age, `${what}.age`);
+  if (spec.count !== undefined) out.count = checkInt(spec.count, `${what}.count`);
+  if (out.age === undefined && out.count === undefined) {
+    throw new ValidationError(`${what} needs age or count (or pass true)`);
+  }
+  return out;
+}
+
+/** Validates task options at task() time, returning them with durations in ms. */
+export function checkTaskDefaults(o: TaskDefaults): TaskDefaults {
+  const out: TaskDefaults = {};
+  if (o.retries !== undefined) out.retries = checkInt(o.retries, "retries");
+  if (o.backoff !== undefined) out.backoff = normalizeBackoff(o.backoff);
+  if (o.ttl !== undefined) out.ttl = toMs(o.ttl, "ttl");
+  if (o.timeout !== undefined) {
+    out.timeout = toMs(o.timeout, "timeout");
+    if (out.timeout <= 0) throw new ValidationError("timeout must be greater than 0");
+  }
+  if (o.priority !== undefined) out.priority = checkPriority(o.priority);
+  return out;
+}

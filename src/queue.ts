@@ -1,0 +1,227 @@
+/**
+ * `Queue`: the producer and admin side of one named queue, over a Backend.
+ */
+import type { Backend } from "./backends/backend.js";
+import { resolveBackend } from "./backends/create.js";
+import { ValidationError } from "./errors.js";
+import { checkInt, checkName, JOB_STATES, type JobRecord, type JobState, toMs } from "./job.js";
+import { buildNewJob, type EnqueueOptions } from "./job-options.js";
+import { QueueEvents } from "./queue-events.js";
+import { prepareRepeatable, type RepeatableDef, type RepeatableInfo } from "./schedule/repeatable-def.js";
+import { getTask } from "./task.js";
+import { abortActiveJob } from "./worker/active-jobs.js";
+import { type RunWorkerOptions, runWorker } from "./worker/runners.js";
+
+export interface QueueOptions {
+  /** A Backend or URL; default: the configured default backend (SQLite file unless configured). */
+  backend?: Backend | string;
+  /** Default concurrency for `run()`. */
+  concurrency?: number;
+  /** Default rate limit for `run()` (null: none). */
+  rateLimit?: number | null;
+  rateInterval?: number | string;
+  scanInterval?: number | string;
+}
+
+export class Queue {
+  readonly name: string;
+  readonly #options: QueueOptions;
+  readonly #repeatables: RepeatableDef[] = [];
+  #backend: Backend | null = null;
+  /** Events of this queue from every process sharing the backend. */
+  readonly events: QueueEvents;
+
+  constructor(name: string, options: QueueOptions = {}) {
+    this.name = checkName(name, "queue name");
+    if (options.concurrency !== undefined) checkInt(options.concurrency, "concurrency", 1);
+    if (options.rateInterval !== undefined) toMs(options.rateInterval, "rateInterval");
+    if (options.scanInterval !== undefined) toMs(options.scanInterval, "scanInterval");
+    if (options.rateLimit !== undefined && options.rateLimit !== null)
+      checkInt(options.rateLimit, "rateLimit");
+    this.#options = { ...options };
+    this.events = new QueueEvents(this.name, () => this.backend);
+  }
+
+  /** The backend this queue uses (resolved on first use). */
+  get backend(): Backend {
+    this.#backend ??= resolveBackend(this.#options.backend);
+    return this.#backend;
+  }
+
+  /**
+   * Enqueues a job of `task` by name; resolves to its id. With a `jobId` that exists already, returns
+   * that id and enqueues nothing. If this process knows the task, its options apply to what
+   * `options` leaves unset; otherwise the worker applies them.
+   */
+  async add(task: string, data?: unknown, options?: EnqueueOptions): Promise<string> {
+    const job = buildNewJob(task, data, options, getTask(task)?.options, Date.now());
+    const [result] = await this.backend.enqueue(this.name, [job]);
+    return (result as { id: string }).id;
+  }
+
+  /** Enqueues several jobs atomically: all are validated first, then written in one step, or none. */
+  async addBulk(jobs: Array<{ task: string; data?: unknown; options?: EnqueueOptions }>): Promise<string[]> {
+    if (!Array.isArray(jobs))
+      throw new ValidationError("addBulk takes an array of { task, data?, options? }");
+    const now = Date.now();
+    const built = jobs.map((j, i) => {
+      if (typeof j !== "object" || j === null)
+        throw new ValidationError(`addBulk item ${i} must be { task, data?, options? }`);
+      return buildNewJob(j.task, j.data, j.options, getTask(j.task)?.options, now);
+    });
+    if (built.length === 0) return [];
+    const results = await this.backend.enqueue(this.name, built);
+    return results.map((r) => r.id);
+  }
+
+  /** Adds an in-process repeatable definition, scheduled by this queue's `run()`. */
+  addRepeatable(def: RepeatableDef): void {
+    prepareRepeatable(def);
+    this.#repeatables.push({ ...def });
+  }
+
+  /** Stores a durable repeatable definition, scheduled by every worker of the queue; returns its next run. */
+  async upsertRepeatable(def: RepeatableDef): Promise<number> {
+    const { id, schedule } = prepareRepeatable(def);
+    const nextRun = schedule.nextAfter(Date.now());
+    await this.backend.upsertRepeatable(this.name, {
+      id,
+      def: { ...def, id } as Record<string, unknown>,
+      nextRun,
+      paused: false,
+    });
+    return nextRun;
+  }
+
+  async listRepeatables(): Promise<RepeatableInfo[]> {
+    const list = await this.backend.listRepeatables(this.name);
+    return list.map((r) => ({
+      id: r.id,
+      def: r.def as unknown as RepeatableDef,
+      nextRun: r.nextRun,
+      paused: r.paused,
+    }));
+  }
+
+  removeRepeatable(id: string): Promise<boolean> {
+    return this.backend.removeRepeatable(this.name, id);
+  }
+
+  async pauseRepeatable(id: string): Promise<void> {
+    if (!(await this.backend.setRepeatablePaused(this.name, id, true)))
+      throw unknownRepeatable(this.name, id);
+  }
+
+  /** Resumes a paused definition from its next slot; returns that time. */
+  async resumeRepeatable(id: string): Promise<number> {
+    const found = (await this.backend.listRepeatables(this.name)).find((r) => r.id === id);
+    if (!found) throw unknownRepeatable(this.name, id);
+    const { schedule } = prepareRepeatable({ ...(found.def as unknown as RepeatableDef), id });
+    const nextRun = schedule.nextAfter(Date.now());
+    await this.backend.setRepeatablePaused(this.name, id, false, nextRun);
+    return nextRun;
+  }
+
+  /** Stops every worker of the queue from starting jobs (at once); running jobs finish. */
+  pause(): Promise<void> {
+    return this.backend.setPaused(this.name, true);
+  }
+
+  resume(): Promise<void> {
+    return this.backend.setPaused(this.name, false);
+  }
+
+  isPaused(): Promise<boolean> {
+    return this.backend.isPaused(this.name);
+  }
+
+  getJob(id: string): Promise<JobRecord | null> {
+    return this.backend.getJob(this.name, String(id));
+  }
+
+  /** Jobs in `states` (all when omitted), newest first unless `asc`; `start`/`end` are inclusive indexes. */
+  getJobs(
+    states?: JobState[],
+    range?: { start?: number; end?: number; asc?: boolean },
+  ): Promise<JobRecord[]> {
+    const list = states ?? [];
+    for (const s of list) {
+      if (!JOB_STATES.includes(s))
+        throw new ValidationError(`unknown job state "${s}"; use one of ${JOB_STATES.join(", ")}`);
+    }
+    const start = checkInt(range?.start ?? 0, "range.start");
+    const end = range?.end ?? -1;
+    if (!Number.isInteger(end) || end < -1)
+      throw new ValidationError(`range.end must be an integer >= -1, got ${end}`);
+    return this.backend.getJobs(this.name, list, { start, end, asc: range?.asc ?? false });
+  }
+
+  getJobCounts(): Promise<Record<JobState, number>> {
+    return this.backend.getJobCounts(this.name);
+  }
+
+  /** waiting/delayed: never runs; active: its `ctx.signal` aborts and its result is discarded. */
+  async cancelJob(id: string): Promise<boolean> {
+    const ok = await this.backend.cancelJob(this.name, String(id), Date.now());
+    if (ok) abortActiveJob(this.backend, this.name, String(id), "cancelled");
+    return ok;
+  }
+
+  /** failed/expired/cancelled -> waiting, attempts reset to 0; false for other states. */
+  retryJob(id: string): Promise<boolean> {
+    return this.backend.retryJob(this.name, String(id), Date.now());
+  }
+
+  async removeJob(id: string): Promise<boolean> {
+    const ok = await this.backend.removeJob(this.name, String(id));
+    if (ok) abortActiveJob(this.backend, this.name, String(id), "removed");
+    return ok;
+  }
+
+  /** Removes waiting jobs (and delayed ones with `includeDelayed`); returns how many. */
+  drain(options?: { includeDelayed?: boolean }): Promise<number> {
+    return this.backend.drain(this.name, options?.includeDelayed ?? false);
+  }
+
+  /** Removes jobs in `state` older than `grace` (default 0), at most `limit` (default 1000); returns their ids. */
+  clean(state: JobState, options?: { grace?: number | string; limit?: number }): Promise<string[]> {
+    if (!JOB_STATES.includes(state))
+      throw new ValidationError(`unknown job state "${state}"; use one of ${JOB_STATES.join(", ")}`);
+    if (state === "active")
+      throw new ValidationError("active jobs cannot be cleaned; cancel them or stop their workers");
+    const grace = toMs(options?.grace ?? 0, "grace");
+    const limit = checkInt(options?.limit ?? 1000, "limit", 1);
+    return this.backend.clean(this.name, state, Date.now() - grace, limit);
+  }
+
+  /** Removes the queue and everything in it. Refuses while jobs are active unless `force`. */
+  obliterate(options?: { force?: boolean }): Promise<void> {
+    return this.backend.obliterate(this.name, options?.force ?? false);
+  }
+
+  /** Runs a worker on this queue with the queue's settings and in-process repeatables (see runWorker). */
+  run(options: RunWorkerOptions = {}): Promise<void> {
+    const o = this.#options;
+    return runWorker(this.name, {
+      backend: this.backend,
+      ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
+      ...(o.rateLimit !== undefined ? { rateLimit: o.rateLimit } : {}),
+      ...(o.rateInterval !== undefined ? { rateInterval: o.rateInterval } : {}),
+      ...(o.scanInterval !== undefined ? { scanInterval: o.scanInterval } : {}),
+      ...options,
+      repeatables: [...this.#repeatables, ...(options.repeatables ?? [])],
+    });
+  }
+
+  /**
+   * Releases what the queue holds: its event subscription. A backend passed in as an instance is the
+   * caller's to close; backends opened from URLs are shared (see closeSharedBackends).
+   */
+  async close(): Promise<void> {
+    this.events.close();
+  }
+}
+
+function unknownRepeatable(queue: string, id: string): ValidationError {
+  return new ValidationError(`queue "${queue}" has no repeatable "${id}"; see listRepeatables()`);
+}

@@ -1,0 +1,63 @@
+/**
+ * Repeatable job definitions: validation, ids, and the job each slot enqueues.
+ */
+import type { NewJob } from "../backends/backend.js";
+import { ValidationError } from "../errors.js";
+import { checkName } from "../job.js";
+import { buildNewJob } from "../job-options.js";
+import { getTask } from "../task.js";
+import { createSchedule, repeatableId, type Schedule } from "./schedule.js";
+
+/** A job to enqueue on a schedule: exactly one of `every` or `cron`. */
+export interface RepeatableDef {
+  task: string;
+  data?: unknown;
+  /** Stable id; default derived from task, data and schedule. */
+  id?: string;
+  every?: number | string;
+  cron?: string;
+  /** IANA time zone for `cron` (default: the process's). */
+  tz?: string;
+  priority?: number;
+  retries?: number;
+  ttl?: number | string;
+}
+
+/** A durable definition as listed. */
+export interface RepeatableInfo {
+  id: string;
+  def: RepeatableDef;
+  nextRun: number;
+  paused: boolean;
+}
+
+/** A checked definition with its schedule and id. */
+export interface PreparedRepeatable {
+  id: string;
+  def: RepeatableDef;
+  schedule: Schedule;
+}
+
+/** Validates a definition (schedule, task name, job options) before anything is stored. */
+export function prepareRepeatable(def: RepeatableDef): PreparedRepeatable {
+  if (typeof def !== "object" || def === null) {
+    throw new ValidationError(
+      'a repeatable needs { task, every | cron }, like { task: "report", every: "1h" }',
+    );
+  }
+  checkName(def.task, "repeatable task");
+  const schedule = createSchedule({ every: def.every, cron: def.cron, tz: def.tz });
+  if (def.id !== undefined) checkName(def.id, "repeatable id");
+  const id = def.id ?? repeatableId(def);
+  repeatableJob(def, 0); // validates data and job options now, not at the first slot
+  return { id, def, schedule };
+}
+
+/** The job a slot of `def` enqueues. */
+export function repeatableJob(def: RepeatableDef, now: number): NewJob {
+  const options: { priority?: number; retries?: number; ttl?: number | string } = {};
+  if (def.priority !== undefined) options.priority = def.priority;
+  if (def.retries !== undefined) options.retries = def.retries;
+  if (def.ttl !== undefined) options.ttl = def.ttl;
+  return buildNewJob(def.task, def.data, options, getTask(def.task)?.options, now);
+}

@@ -1,0 +1,129 @@
+/**
+ * `task()` and the process-wide task registry. A worker finds a job's handler by the job's task
+ * name in its own process's registry.
+ */
+import type { Backend } from "./backends/backend.js";
+import { resolveBackend } from "./backends/create.js";
+import { ValidationError } from "./errors.js";
+import type { JobRecord } from "./job.js";
+import { checkName } from "./job.js";
+import { buildNewJob, checkTaskDefaults, type EnqueueOptions, type TaskDefaults } from "./job-options.js";
+
+/** Options fixed at task definition; enqueue options win over them. */
+export interface TaskOptions extends TaskDefaults {
+  /** The queue its jobs go to. */
+  queue: string;
+}
+
+/** What a handler gets beside its data. */
+export interface JobContext {
+  job: Readonly<JobRecord>;
+  /** Aborts on timeout, on cancelJob, and when a stopping worker's grace runs out. */
+  signal: AbortSignal;
+  /** Stores progress on the job and emits `job:progress`. */
+  progress(value: number | Record<string, unknown>): Promise<void>;
+  /** Appends a line to the job's log. */
+  log(message: string): Promise<void>;
+}
+
+export type TaskHandler<D, R> = (data: D, ctx: JobContext) => R | Promise<R>;
+
+export interface Task<D = unknown, R = unknown> {
+  readonly name: string;
+  readonly queue: string;
+  /** Validated options, durations in ms. */
+  readonly options: Readonly<TaskDefaults>;
+  readonly handler: TaskHandler<D, R>;
+  /** Enqueues a job of this task on its queue; resolves to the job id. */
+  enqueue(data: D, options?: EnqueueOptions & { backend?: Backend | string }): Promise<string>;
+  /** Calls the handler directly, in this process, with a context made of `ctx` and harmless defaults. */
+  run(data: D, ctx?: Partial<JobContext>): Promise<R>;
+}
+
+const registry = new Map<string, Task<never, unknown>>();
+
+/**
+ * Defines a task and registers it under `name`.
+ * @throws ValidationError if another, different task already has that name.
+ */
+export function task<D = unknown, R = unknown>(
+  name: string,
+  options: TaskOptions,
+  handler: TaskHandler<D, R>,
+): Task<D, R> {
+  checkName(name, "task name");
+  if (typeof options !== "object" || options === null) {
+    throw new ValidationError(`task "${name}" needs options with a queue, like { queue: "emails" }`);
+  }
+  const queue = checkName(options.queue, `task "${name}" queue`);
+  if (typeof handler !== "function") throw new ValidationError(`task "${name}" needs a handler function`);
+  const defaults = checkTaskDefaults(options);
+
+  const existing = registry.get(name);
+  if (existing) {
+    // Re-running the same definition (e.g. a module evaluated twice) is harmless; a different one is a bug.
+    if (existing.handler === handler && existing.queue === queue && sameJson(existing.options, defaults)) {
+      return existing as unknown as Task<D, R>;
+    }
+    throw new ValidationError(
+      `a different task named "${name}" is already registered; give each task a unique name (or unregisterTask("${name}") first)`,
+    );
+  }
+
+  const defined: Task<D, R> = {
+    name,
+    queue,
+    options: Object.freeze(defaults),
+    handler,
+    async enqueue(data, opts) {
+      const { backend, ...enqueueOptions } = opts ?? {};
+      const job = buildNewJob(name, data, enqueueOptions, defaults, Date.now());
+      const [result] = await resolveBackend(backend).enqueue(queue, [job]);
+      return (result as { id: string }).id;
+    },
+    async run(data, ctx) {
+      return await handler(data, {
+        job: ctx?.job ?? localRecord(name, queue, data),
+        signal: ctx?.signal ?? new AbortController().signal,
+        progress: ctx?.progress ?? (async () => {}),
+        log: ctx?.log ?? (async () => {}),
+      });
+    },
+  };
+  registry.set(name, defined as unknown as Task<never, unknown>);
+  return defined;
+}
+
+/** The registered task called `name`, if any. */
+export function getTask(name: string): Task | undefined {
+  return registry.get(name) as Task | undefined;
+}
+
+/** Every registered task. */
+export function listTasks(): Task[] {
+  return [...registry.values()] as Task[];
+}
+
+/** Removes a task from the registry; returns whether it was there. */
+export function unregisterTask(name: string): boolean {
+  return registry.delete(name);
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function localRecord(name: string, queue: string, data: unknown): JobRecord {
+  return {
+    id: "local",
+    queue,
+    task: name,
+    data,
+    state: "active",
+    priority: 5,
+    attempts: 1,
+    maxRetries: 0,
+    createdAt: Date.now(),
+    stalledCount: 0,
+  };
+}

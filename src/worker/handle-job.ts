@@ -1,0 +1,195 @@
+/**
+ * One job's lifecycle: ttl check, handler lookup, execution with a signal that aborts on timeout,
+ * cancel, lease loss or forced shutdown, then exactly one fenced write: completed, retry, failed,
+ * expired, or released (handed back at shutdown).
+ */
+import { hostname } from "node:os";
+import type { Backend, Finish } from "../backends/backend.js";
+import { resolveBackend } from "../backends/create.js";
+import { JobTimeoutError, serializeError, UnknownTaskError } from "../errors.js";
+import { type BackoffSpec, backoffDelay, type ClaimedJob, encodeJson, type JobRecord } from "../job.js";
+import { log } from "../logger.js";
+import { getSettings } from "../settings.js";
+import { getTask, type JobContext, type Task } from "../task.js";
+import { type ActiveJob, abortJob, leaseKeeper } from "./active-jobs.js";
+import { finishAttempt } from "./finisher.js";
+
+/** What a runner hands to each job it runs. */
+export interface RunContext {
+  workerId: string;
+  leaseMs: number;
+  /** The runner's in-flight set, so that shutdown can find and hand back unfinished jobs. */
+  inflight?: Set<ActiveJob>;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/**
+ * Runs one job to its end. A job record that was not claimed (no lease token) is claimed first by
+ * id; if it is no longer waiting, nothing happens. Never throws for a job's failure.
+ */
+export async function handleJob(queueName: string, job: JobRecord, backend?: Backend): Promise<void> {
+  const b = resolveBackend(backend);
+  const leaseMs = getSettings().leaseDuration;
+  const workerId = `${hostname()}:${process.pid}:handleJob`;
+  const claimed =
+    "token" in job && typeof job.token === "string"
+      ? (job as ClaimedJob)
+      : await b.claimJob(queueName, job.id, { workerId, leaseMs, now: Date.now() });
+  if (!claimed) return;
+  await runClaimedJob(b, queueName, claimed, { workerId, leaseMs });
+}
+
+/** Runs a claimed job; see the file header. */
+export async function runClaimedJob(
+  backend: Backend,
+  queue: string,
+  job: ClaimedJob,
+  rt: RunContext,
+): Promise<void> {
+  const found = getTask(job.task);
+  const effective = applyInherited(job, found);
+  const { token } = job;
+
+  if (effective.ttl !== undefined && Date.now() >= job.createdAt + effective.ttl) {
+    await write(backend, queue, { kind: "expired", jobId: job.id, token });
+    return;
+  }
+
+  const active: ActiveJob = { queue, jobId: job.id, token, controller: new AbortController() };
+  const keeper = leaseKeeper(backend);
+  keeper.add(active, rt.leaseMs);
+  rt.inflight?.add(active);
+  let timer: NodeJS.Timeout | undefined;
+  if (effective.timeout !== undefined) {
+    const ms = effective.timeout;
+    timer = setTimeout(
+      () =>
+        abortJob(
+          active,
+          "timeout",
+          new JobTimeoutError(`job ${job.id} (${job.task}) timed out after ${ms} ms`),
+        ),
+      ms,
+    );
+  }
+
+  let outcome: Outcome;
+  try {
+    outcome = found
+      ? await execute(found, job, active, backend)
+      : {
+          ok: false,
+          error: new UnknownTaskError(
+            `no task named "${job.task}" is registered in this worker; import the module that defines it (e.g. --tasks ./tasks.js)`,
+          ),
+        };
+  } finally {
+    if (timer) clearTimeout(timer);
+    keeper.remove(active);
+    rt.inflight?.delete(active);
+  }
+
+  switch (active.cause) {
+    case "cancelled":
+    case "lost":
+      return; // the backend already moved the job; any write would be fenced out anyway
+    case "shutdown":
+      await write(backend, queue, { kind: "released", jobId: job.id, token });
+      return;
+    case "timeout":
+      outcome = { ok: false, error: active.controller.signal.reason };
+      break;
+  }
+
+  if (outcome.ok) {
+    let resultJson: string | undefined;
+    try {
+      resultJson = encodeJson(outcome.value, "result", null);
+    } catch (err) {
+      outcome = { ok: false, error: err };
+    }
+    if (resultJson !== undefined) {
+      await write(backend, queue, { kind: "completed", jobId: job.id, token, resultJson });
+      return;
+    }
+  }
+  const error = serializeError((outcome as { error: unknown }).error);
+  if (job.attempts <= effective.maxRetries) {
+    const runAt = Date.now() + backoffDelay(effective.backoff, job.attempts);
+    await write(backend, queue, { kind: "retry", jobId: job.id, token, error, runAt });
+  } else {
+    await write(backend, queue, { kind: "failed", jobId: job.id, token, error });
+  }
+}
+
+async function execute(found: Task, job: ClaimedJob, active: ActiveJob, backend: Backend): Promise<Outcome> {
+  const signal = active.controller.signal;
+  const { token, ...record } = job;
+  const ctx: JobContext = {
+    job: record,
+    signal,
+    progress: async (value) => {
+      encodeJson(value, "progress", getSettings().maxPayloadBytes);
+      await backend.updateProgress(job.queue, job.id, token, value);
+    },
+    log: async (message) => {
+      await backend.addLog(job.queue, job.id, String(message));
+    },
+  };
+  return await new Promise<Outcome>((resolve) => {
+    // A handler that ignores its signal must not hold the job: the abort ends the wait.
+    const onAbort = () => resolve({ ok: false, error: signal.reason });
+    signal.addEventListener("abort", onAbort, { once: true });
+    const settle = (o: Outcome) => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(o);
+    };
+    try {
+      Promise.resolve(found.handler(job.data as never, ctx)).then(
+        (value) => settle({ ok: true, value }),
+        (error) => settle({ ok: false, error }),
+      );
+    } catch (error) {
+      settle({ ok: false, error });
+    }
+  });
+}
+
+interface Effective {
+  maxRetries: number;
+  backoff?: BackoffSpec;
+  ttl?: number;
+  timeout?: number;
+}
+
+/** The job's options, with what it left to its task (`inherit`) filled from the registered task. */
+function applyInherited(job: JobRecord, found: Task | undefined): Effective {
+  const eff: Effective = {
+    maxRetries: job.maxRetries,
+    backoff: job.backoff,
+    ttl: job.ttl,
+    timeout: job.timeout,
+  };
+  if (!job.inherit || !found) return eff;
+  const o = found.options;
+  for (const key of job.inherit) {
+    if (key === "retries" && o.retries !== undefined) eff.maxRetries = o.retries;
+    else if (key === "backoff" && o.backoff !== undefined) eff.backoff = o.backoff;
+    else if (key === "ttl" && o.ttl !== undefined) eff.ttl = o.ttl as number;
+    else if (key === "timeout" && o.timeout !== undefined) eff.timeout = o.timeout as number;
+  }
+  return eff;
+}
+
+async function write(backend: Backend, queue: string, item: Finish): Promise<void> {
+  try {
+    await finishAttempt(backend, queue, item);
+  } catch (err) {
+    // The lease will expire and the stall sweeper hands the job back: nothing is lost.
+    log().error(
+      `could not record the end of job ${item.jobId} (${item.kind}); it will be recovered when its lease expires`,
+      err,
+    );
+  }
+}

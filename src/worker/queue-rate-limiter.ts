@@ -1,0 +1,30 @@
+/**
+ * The queue-wide rate limit (`rateScope: "queue"`): one token bucket in the backend, shared by every
+ * worker of the queue in every process.
+ */
+import type { Backend } from "../backends/backend.js";
+import type { Limiter } from "./process-job.js";
+import { sleep } from "./wait.js";
+
+export class QueueRateLimiter implements Limiter {
+  constructor(
+    private readonly backend: Backend,
+    private readonly queue: string,
+    private readonly rate: number,
+    private readonly intervalMs: number,
+  ) {}
+
+  async acquire(signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      if (signal?.aborted) throw signal.reason;
+      const wait = await this.backend.takeRateToken(this.queue, this.rate, this.intervalMs, Date.now());
+      if (wait <= 0) return;
+      await sleep(wait, signal);
+    }
+  }
+
+  /** The shared bucket is remote: one token per claim keeps it exact. */
+  tryAcquire(): boolean {
+    return false;
+  }
+}

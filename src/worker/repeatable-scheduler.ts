@@ -1,0 +1,101 @@
+/**
+ * Enqueues repeatable jobs on their slots: the runner's in-process definitions and the queue's durable
+ * ones (reloaded every round, so changes by other processes apply). Every scheduler in every process
+ * computes the same slot times and fires through `backend.fireRepeatable`, which enqueues a slot at
+ * most once, so any number of schedulers produce exactly one job per slot.
+ *
+ * Missed slots (downtime, or a stall longer than two intervals) run once on catch-up, never as a burst.
+ * A new definition's first slot is the first one after it is first seen.
+ */
+import type { Backend } from "../backends/backend.js";
+import { log } from "../logger.js";
+import {
+  type PreparedRepeatable,
+  prepareRepeatable,
+  type RepeatableDef,
+  repeatableJob,
+} from "../schedule/repeatable-def.js";
+import type { Scanner } from "./scanners.js";
+import { sleep } from "./wait.js";
+
+interface Due {
+  prepared: PreparedRepeatable;
+  /** The next slot to fire. */
+  due: number;
+  durable: boolean;
+}
+
+/** The scheduler loop; `defs` are in-process definitions (validated before the runner starts). */
+export function repeatableScheduler(defs: RepeatableDef[], scanInterval: number): Scanner {
+  const local = defs.map(prepareRepeatable);
+  return async ({ queue, backend, signal }) => {
+    const localDue = new Map<string, number>();
+    for (const p of local) {
+      localDue.set(p.id, await firstDue(backend, queue, p));
+    }
+    while (!signal.aborted) {
+      const now = Date.now();
+      let wait = scanInterval;
+      try {
+        for (const item of await collect(backend, queue, local, localDue)) {
+          if (item.due <= now) {
+            const next = await fire(backend, queue, item, now);
+            if (!item.durable) localDue.set(item.prepared.id, next);
+            wait = Math.min(wait, Math.max(0, next - Date.now()));
+          } else {
+            wait = Math.min(wait, item.due - now);
+          }
+        }
+      } catch (err) {
+        log().warn(`repeatable scheduler of "${queue}" failed a round`, err);
+      }
+      await sleep(wait, signal);
+    }
+  };
+}
+
+/** In-process definitions start at their next slot, unless slots were missed since the last one fired. */
+async function firstDue(backend: Backend, queue: string, p: PreparedRepeatable): Promise<number> {
+  const now = Date.now();
+  const last = await backend.lastRepeatableSlot(queue, p.id);
+  const latest = p.schedule.latestAtOrBefore(now);
+  if (last !== null && latest !== null && latest > last) return latest;
+  return p.schedule.nextAfter(now);
+}
+
+async function collect(
+  backend: Backend,
+  queue: string,
+  local: PreparedRepeatable[],
+  localDue: Map<string, number>,
+): Promise<Due[]> {
+  const items: Due[] = local.map((prepared) => ({
+    prepared,
+    due: localDue.get(prepared.id) as number,
+    durable: false,
+  }));
+  for (const info of await backend.listRepeatables(queue)) {
+    if (info.paused || localDue.has(info.id)) continue;
+    try {
+      const prepared = prepareRepeatable({ ...(info.def as unknown as RepeatableDef), id: info.id });
+      items.push({ prepared, due: info.nextRun, durable: true });
+    } catch (err) {
+      log().warn(`stored repeatable "${info.id}" of "${queue}" is invalid; skipping it`, err);
+    }
+  }
+  return items;
+}
+
+/**
+ * Fires `item`'s due slot; returns the next due time. A scheduler a little late (less than two slots)
+ * fires each slot in turn; one further behind (downtime) fires only the latest slot: catch-up runs once.
+ */
+async function fire(backend: Backend, queue: string, item: Due, now: number): Promise<number> {
+  const { schedule, def, id } = item.prepared;
+  let slot = item.due;
+  const latest = schedule.latestAtOrBefore(now);
+  if (latest !== null && latest > schedule.nextAfter(slot)) slot = latest;
+  const nextRun = schedule.nextAfter(slot);
+  await backend.fireRepeatable(queue, { repeatId: id, slot, job: repeatableJob(def, now), nextRun });
+  return nextRun;
+}

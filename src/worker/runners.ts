@@ -1,0 +1,189 @@
+/**
+ * The three entry points: `workerLoop` (one consumer), `startWorker` (N consumers) and `runWorker`
+ * (the orchestrator: semaphore, rate limit, scanners, repeatables). Each resolves only after it has
+ * shut down: claiming stopped, in-flight jobs finished or handed back, scanners returned.
+ */
+import type { Backend } from "../backends/backend.js";
+import { resolveBackend } from "../backends/create.js";
+import { ValidationError } from "../errors.js";
+import { checkInt, toMs } from "../job.js";
+import { log } from "../logger.js";
+import { prepareRepeatable, type RepeatableDef } from "../schedule/repeatable-def.js";
+import { getSettings } from "../settings.js";
+import { type Limiter, newWorkerId, type ProcessJobOptions, processJob } from "./process-job.js";
+import { QueueRateLimiter } from "./queue-rate-limiter.js";
+import { RateLimiter } from "./rate-limiter.js";
+import { repeatableScheduler } from "./repeatable-scheduler.js";
+import { delayedScanner, housekeeper, type Scanner, stallSweeper, workerHeartbeat } from "./scanners.js";
+import { Semaphore } from "./semaphore.js";
+
+/** Options of `runWorker`, `Worker` and `queue.run()`. */
+export interface RunWorkerOptions {
+  /** Default: the configured default backend. */
+  backend?: Backend | string;
+  /** Jobs run at once. Default 3 (settings.concurrency). */
+  concurrency?: number;
+  /** Jobs started per `rateInterval`; `null` (default) means no limit, `0` blocks all processing. */
+  rateLimit?: number | null;
+  /** Default 1000 ms. */
+  rateInterval?: number | string;
+  /** `"worker"` (default): a bucket per worker; `"queue"`: one bucket shared by every worker of the queue. */
+  rateScope?: "worker" | "queue";
+  /** In-process repeatable definitions this worker schedules. */
+  repeatables?: RepeatableDef[];
+  /** Longest sleep of the maintenance loops. Default 1000 ms (settings.scanInterval). */
+  scanInterval?: number | string;
+  /** Aborting it shuts the worker down. */
+  signal?: AbortSignal;
+  /** How long in-flight jobs may finish after shutdown starts. Default 10 s (settings.shutdownGrace). */
+  shutdownGrace?: number | string;
+  /** Extra long-running loops, run beside the built-in ones until the signal aborts. */
+  scanners?: Scanner[];
+  /** How long a claimed job's lease lasts without renewal. Default 30 s (settings.leaseDuration). */
+  leaseDuration?: number | string;
+  /** Stalls a job survives before it fails. Default 1 (settings.maxStalledCount). */
+  maxStalledCount?: number;
+}
+
+/** A running runtime, for the Worker object. */
+export interface RuntimeHandle {
+  readonly workerId: string;
+  readonly semaphore: Semaphore;
+  /** Resolves once the runtime has shut down. */
+  readonly done: Promise<void>;
+  /** Changes the shutdown grace before the signal aborts. */
+  setShutdownGrace(ms: number): void;
+}
+
+/**
+ * The basic consumer: claims one job at a time from `queueName` and runs it, sleeping on the queue's
+ * wake-up signal (at most `idleSleep`, default settings.scanInterval) when there is none.
+ */
+export async function workerLoop(
+  queueName: string,
+  workerId: number,
+  backend?: Backend,
+  options?: { signal?: AbortSignal; idleSleep?: number | string },
+): Promise<void> {
+  await processJob(queueName, {
+    backend: resolveBackend(backend),
+    semaphore: new Semaphore(1),
+    signal: options?.signal,
+    idleSleep: options?.idleSleep,
+    workerId: `${newWorkerId()}:${workerId}`,
+  });
+}
+
+/** Runs `concurrency` worker loops (default 1) plus the maintenance scanners, until `signal` aborts. */
+export async function startWorker(
+  queueName: string,
+  concurrency = 1,
+  backend?: Backend,
+  options?: { signal?: AbortSignal },
+): Promise<void> {
+  checkInt(concurrency, "concurrency", 1);
+  const b = resolveBackend(backend);
+  const signal = options?.signal ?? new AbortController().signal;
+  const settings = getSettings();
+  const loops = Array.from({ length: concurrency }, (_, i) => workerLoop(queueName, i, b, { signal }));
+  const scans = maintenance(settings.scanInterval, settings.leaseDuration, settings.maxStalledCount).map(
+    (s) => runScanner(s, { queue: queueName, backend: b, signal }),
+  );
+  await Promise.all([...loops, ...scans]);
+}
+
+/** The full orchestrator; see RunWorkerOptions. */
+export async function runWorker(queueName: string, options: RunWorkerOptions = {}): Promise<void> {
+  await launchRuntime(queueName, options).done;
+}
+
+/** Validates everything, then starts the runtime; throws ValidationError before starting anything. */
+export function launchRuntime(queueName: string, options: RunWorkerOptions = {}): RuntimeHandle {
+  const settings = getSettings();
+  const concurrency = checkInt(options.concurrency ?? settings.concurrency, "concurrency", 1);
+  const scanInterval = toMs(options.scanInterval ?? settings.scanInterval, "scanInterval");
+  const leaseMs = toMs(options.leaseDuration ?? settings.leaseDuration, "leaseDuration");
+  const grace = toMs(options.shutdownGrace ?? settings.shutdownGrace, "shutdownGrace");
+  const maxStalled = checkInt(options.maxStalledCount ?? settings.maxStalledCount, "maxStalledCount");
+  const rateInterval = toMs(options.rateInterval ?? 1000, "rateInterval");
+  const scope = options.rateScope ?? "worker";
+  if (scope !== "worker" && scope !== "queue") {
+    throw new ValidationError(`rateScope must be "worker" or "queue", got ${String(scope)}`);
+  }
+  for (const def of options.repeatables ?? []) prepareRepeatable(def);
+  for (const s of options.scanners ?? []) {
+    if (typeof s !== "function")
+      throw new ValidationError("scanners must be functions (ctx) => Promise<void>");
+  }
+  const backend = resolveBackend(options.backend);
+  let limiter: Limiter | undefined;
+  if (options.rateLimit !== undefined && options.rateLimit !== null) {
+    if (
+      typeof options.rateLimit !== "number" ||
+      !Number.isFinite(options.rateLimit) ||
+      options.rateLimit < 0
+    ) {
+      throw new ValidationError(`rateLimit must be a number >= 0 or null, got ${String(options.rateLimit)}`);
+    }
+    if (rateInterval <= 0) throw new ValidationError("rateInterval must be greater than 0");
+    limiter =
+      scope === "queue" && options.rateLimit > 0
+        ? new QueueRateLimiter(backend, queueName, options.rateLimit, rateInterval)
+        : new RateLimiter(options.rateLimit, rateInterval);
+  }
+  const semaphore = new Semaphore(concurrency);
+  const signal = options.signal ?? new AbortController().signal;
+  const workerId = newWorkerId();
+  const startedAt = Date.now();
+
+  const scanners: Scanner[] = [
+    ...maintenance(scanInterval, leaseMs, maxStalled),
+    repeatableScheduler(options.repeatables ?? [], scanInterval),
+    workerHeartbeat(
+      () => ({
+        id: workerId,
+        queues: [queueName],
+        concurrency: semaphore.permits,
+        startedAt,
+        active: semaphore.inUse,
+      }),
+      Math.max(scanInterval, 5000),
+    ),
+    ...(options.scanners ?? []),
+  ];
+  const ctx = { queue: queueName, backend, signal };
+  const claimOptions: ProcessJobOptions = {
+    backend,
+    semaphore,
+    rateLimiter: limiter,
+    signal,
+    workerId,
+    shutdownGrace: grace,
+    leaseDuration: leaseMs,
+    idleSleep: scanInterval,
+  };
+  const done = Promise.all([
+    processJob(queueName, claimOptions),
+    ...scanners.map((s) => runScanner(s, ctx)),
+  ]).then(() => undefined);
+  const setShutdownGrace = (ms: number) => {
+    claimOptions.shutdownGrace = ms;
+  };
+  return { workerId, semaphore, done, setShutdownGrace };
+}
+
+function maintenance(scanInterval: number, leaseMs: number, maxStalled: number): Scanner[] {
+  return [
+    delayedScanner(scanInterval),
+    stallSweeper(Math.max(10, Math.min(scanInterval, leaseMs / 2)), maxStalled),
+    housekeeper(scanInterval),
+  ];
+}
+
+async function runScanner(scanner: Scanner, ctx: Parameters<Scanner>[0]): Promise<void> {
+  try {
+    await scanner(ctx);
+  } catch (err) {
+    log().error(`a scanner of queue "${ctx.queue}" stopped with an error`, err);
+  }
+}

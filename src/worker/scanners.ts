@@ -1,0 +1,97 @@
+/**
+ * The built-in maintenance loops a runner runs beside its claim loops. Each takes the scanner
+ * context (`queue`, `backend`, `signal`), runs until the signal aborts, and never throws: a failed
+ * round is logged and retried on the next one.
+ */
+import { hostname } from "node:os";
+import type { Backend, WorkerInfo } from "../backends/backend.js";
+import { log } from "../logger.js";
+import { sleep, WakeFlag } from "./wait.js";
+
+export interface ScannerContext {
+  queue: string;
+  backend: Backend;
+  signal: AbortSignal;
+}
+
+/** A long-running loop run beside the workers until `signal` aborts. */
+export type Scanner = (ctx: ScannerContext) => Promise<void>;
+
+const BATCH = 1000;
+
+/**
+ * Promotes delayed jobs when they are due. Sleeps until the earliest due job (or until a new
+ * delayed job is added), so a delayed job starts within a few ms of its time; `scanInterval` only
+ * bounds the sleep, to notice jobs added by processes that cannot signal.
+ */
+export function delayedScanner(scanInterval: number): Scanner {
+  return async ({ queue, backend, signal }) => {
+    const wake = new WakeFlag(backend, queue, (reason) => reason === "delayed");
+    try {
+      while (!signal.aborted) {
+        wake.arm();
+        let wait = scanInterval;
+        try {
+          const { promoted, nextDueAt } = await backend.promoteDelayed(queue, Date.now(), BATCH);
+          if (promoted === BATCH) continue;
+          if (nextDueAt !== null) wait = Math.min(wait, Math.max(0, nextDueAt - Date.now()));
+        } catch (err) {
+          log().warn(`delayed scanner of "${queue}" failed a round`, err);
+        }
+        await wake.wait(wait, signal);
+      }
+    } finally {
+      wake.close();
+    }
+  };
+}
+
+/** Hands back jobs whose lease expired (their worker died or hung), or fails them past maxStalledCount. */
+export function stallSweeper(interval: number, maxStalledCount: number): Scanner {
+  return every(interval, "stall sweeper", async ({ queue, backend }) => {
+    await backend.recoverStalled(queue, Date.now(), maxStalledCount);
+  });
+}
+
+/** Enforces retention ages and ttl expiry of unstarted jobs, so neither waits for another job to finish. */
+export function housekeeper(interval: number): Scanner {
+  return every(interval, "housekeeper", async ({ queue, backend }) => {
+    const now = Date.now();
+    while ((await backend.removeExpiredFinished(queue, now, BATCH)) === BATCH) {}
+    while ((await backend.expireDue(queue, now, BATCH)) === BATCH) {}
+  });
+}
+
+/** Records this worker in the backend's worker list (for `asyncmq worker list`) while it runs. */
+export function workerHeartbeat(
+  info: () => Omit<WorkerInfo, "heartbeatAt" | "host" | "pid">,
+  interval: number,
+): Scanner {
+  return async (ctx) => {
+    const beat = async () => {
+      await ctx.backend.heartbeatWorker(
+        { ...info(), host: hostname(), pid: process.pid, heartbeatAt: Date.now() },
+        interval * 3,
+      );
+    };
+    try {
+      await every(interval, "worker heartbeat", beat)(ctx);
+    } finally {
+      await ctx.backend.removeWorker(info().id).catch(() => {});
+    }
+  };
+}
+
+/** Runs `round` now and then every `interval` ms until the signal aborts. */
+function every(interval: number, name: string, round: (ctx: ScannerContext) => Promise<void>): Scanner {
+  return async (ctx) => {
+    while (!ctx.signal.aborted) {
+      try {
+        await round(ctx);
+      } catch (err) {
+        log().warn(`${name} of "${ctx.queue}" failed a round`, err);
+      }
+      await sleep(interval, ctx.signal);
+    }
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * Waiting without polling: abortable sleeps, and a wake flag that never loses a wake-up which
+ * arrives between "found nothing" and "start waiting".
+ */
+import type { Backend, WakeReason } from "../backends/backend.js";
+
+/** Sleeps `ms` (clamped to >= 0); resolves early, without throwing, when `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, Math.max(0, ms));
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+/**
+ * Subscribes to a queue's wake-ups for its whole life. `arm()` before looking for work, then
+ * `wait()` if none was found: a wake that came in between makes `wait()` return at once.
+ */
+export class WakeFlag {
+  #pending = false;
+  #resolve: (() => void) | null = null;
+  readonly #unsubscribe: () => void;
+
+  constructor(backend: Backend, queue: string, filter?: (reason: WakeReason) => boolean) {
+    this.#unsubscribe = backend.onWake(queue, (reason) => {
+      if (!filter || filter(reason)) this.wake();
+    });
+  }
+
+  /** Clears the flag; call before each look for work. */
+  arm(): void {
+    this.#pending = false;
+  }
+
+  /** Marks work as possibly available and ends a current wait. */
+  wake(): void {
+    this.#pending = true;
+    const resolve = this.#resolve;
+    this.#resolve = null;
+    resolve?.();
+  }
+
+  /** Waits for a wake-up, at most `ms`, or until `signal` aborts. */
+  async wait(ms: number, signal: AbortSignal): Promise<void> {
+    if (this.#pending || signal.aborted) return;
+    const woken = new Promise<void>((resolve) => {
+      this.#resolve = resolve;
+    });
+    const ctl = new AbortController();
+    const onAbort = () => ctl.abort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      await Promise.race([woken, sleep(ms, ctl.signal)]);
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      ctl.abort();
+      this.#resolve = null;
+    }
+  }
+
+  close(): void {
+    this.#unsubscribe();
+    this.wake();
+  }
+}

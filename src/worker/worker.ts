@@ -1,0 +1,78 @@
+/**
+ * The runtime as an object: start, stop with a grace, change concurrency while running, and the
+ * events of its queue (`job:*`, `queue:*`) re-emitted on the object.
+ */
+import { EventEmitter } from "node:events";
+import { events, JOB_EVENT_NAMES, type JobEventPayload } from "../events.js";
+import { checkInt, checkName, toMs } from "../job.js";
+import { launchRuntime, type RuntimeHandle, type RunWorkerOptions } from "./runners.js";
+
+export class Worker extends EventEmitter {
+  readonly #queue: string;
+  readonly #options: RunWorkerOptions;
+  #handle: RuntimeHandle | null = null;
+  #controller: AbortController | null = null;
+  #stopping: Promise<void> | null = null;
+  readonly #forward = new Map<string, (payload: JobEventPayload) => void>();
+
+  constructor(queueName: string, options: RunWorkerOptions = {}) {
+    super();
+    this.#queue = checkName(queueName, "queue name");
+    if (options.concurrency !== undefined) checkInt(options.concurrency, "concurrency", 1);
+    this.#options = { ...options };
+  }
+
+  /** The id this worker records on the jobs it claims (`host:pid:random`); empty before start. */
+  get id(): string {
+    return this.#handle?.workerId ?? "";
+  }
+
+  /** True between start() and the end of stop(). */
+  get running(): boolean {
+    return this.#handle !== null;
+  }
+
+  /** Starts claiming jobs; resolves once it is. Starting a running worker does nothing. */
+  async start(): Promise<void> {
+    if (this.#handle) return;
+    const controller = new AbortController();
+    const outer = this.#options.signal;
+    outer?.addEventListener("abort", () => controller.abort(outer.reason), { once: true });
+    this.#handle = launchRuntime(this.#queue, { ...this.#options, signal: controller.signal });
+    this.#controller = controller;
+    for (const name of JOB_EVENT_NAMES) {
+      const listener = (payload: JobEventPayload) => {
+        if (payload.queue === this.#queue) this.emit(name, payload);
+      };
+      this.#forward.set(name, listener);
+      events.on(name, listener);
+    }
+    this.#handle.done.finally(() => this.#cleanup());
+    await Promise.resolve();
+  }
+
+  /** Stops claiming, lets in-flight jobs finish within `grace` (default shutdownGrace), hands back the rest. */
+  async stop(options?: { grace?: number | string }): Promise<void> {
+    const handle = this.#handle;
+    if (!handle) return;
+    if (options?.grace !== undefined) handle.setShutdownGrace(toMs(options.grace, "grace"));
+    this.#controller?.abort(new Error("worker stopped"));
+    this.#stopping ??= handle.done;
+    await this.#stopping;
+  }
+
+  /** Changes how many jobs run at once, without a restart. */
+  setConcurrency(n: number): void {
+    checkInt(n, "concurrency", 1);
+    this.#options.concurrency = n;
+    this.#handle?.semaphore.resize(n);
+  }
+
+  #cleanup(): void {
+    for (const [name, listener] of this.#forward) events.off(name, listener);
+    this.#forward.clear();
+    this.#handle = null;
+    this.#controller = null;
+    this.#stopping = null;
+  }
+}
