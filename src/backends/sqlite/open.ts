@@ -1,0 +1,126 @@
+/**
+ * Opening an asyncmq SQLite file: checks that it is an asyncmq database of a version this code
+ * understands BEFORE writing anything, then sets the connection up and applies pending migrations.
+ */
+import { mkdirSync, readdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import Database from "better-sqlite3";
+import { BackendError } from "../../errors.js";
+import { readAsset } from "./statements.js";
+
+/** Connection settings, defaults applied. */
+export interface OpenOptions {
+  path: string;
+  synchronous: "OFF" | "NORMAL" | "FULL";
+  busyTimeout: number;
+}
+
+interface Migration {
+  version: number;
+  file: string;
+}
+
+const MIGRATION_FILE = /^(\d{3})_[a-z0-9_-]+\.sql$/;
+
+/** Migration files, by version. */
+function listMigrations(): Migration[] {
+  const dir = new URL("./migrations/", import.meta.url);
+  const out: Migration[] = [];
+  for (const file of readdirSync(dir)) {
+    const m = MIGRATION_FILE.exec(file);
+    if (m) out.push({ version: Number(m[1]), file });
+  }
+  return out.sort((a, b) => a.version - b.version);
+}
+
+/** Where the advice in error messages points users. */
+const PATH_HINT = "pass another path with new SqliteBackend({ path }) or ASYNCMQ_BACKEND=sqlite://<path>";
+
+/** Opens (creating when absent) and migrates the database; throws BackendError when it cannot. */
+export function openDatabase(options: OpenOptions): Database.Database {
+  const inMemory = options.path === ":memory:" || options.path === "";
+  const path = inMemory ? ":memory:" : resolve(options.path);
+  if (!inMemory) {
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+    } catch (err) {
+      throw new BackendError(
+        `cannot create the folder ${dirname(path)} for the asyncmq database ${path}: ${(err as Error).message}; create it yourself or ${PATH_HINT}`,
+        { cause: err },
+      );
+    }
+  }
+  let db: Database.Database;
+  try {
+    db = new Database(path, { timeout: options.busyTimeout });
+  } catch (err) {
+    throw new BackendError(
+      `cannot open the asyncmq database ${path}: ${(err as Error).message}; check that it is a writable file (not a folder) or ${PATH_HINT}`,
+      { cause: err },
+    );
+  }
+  try {
+    const migrations = listMigrations();
+    const latest = migrations.at(-1)?.version ?? 0;
+    checkIdentity(db, path, latest);
+    // Only now, with the file known to be ours (or empty), may anything be written.
+    db.pragma("journal_mode = WAL");
+    db.pragma(`synchronous = ${options.synchronous}`);
+    migrate(db, migrations);
+    return db;
+  } catch (err) {
+    db.close();
+    if (err instanceof BackendError) throw err;
+    throw new BackendError(`cannot set up the asyncmq database ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+/** Read-only checks: an empty file, or an asyncmq database no newer than this code. */
+function checkIdentity(db: Database.Database, path: string, latest: number): void {
+  let tables: string[];
+  let version: number;
+  try {
+    tables = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+      .pluck()
+      .all() as string[];
+    version = db.pragma("user_version", { simple: true }) as number;
+  } catch (err) {
+    throw new BackendError(
+      `${path} is not an asyncmq database (SQLite says: ${(err as Error).message}); ${PATH_HINT}, or move that file away`,
+      { cause: err },
+    );
+  }
+  if (tables.length === 0 && version === 0) return;
+  const marked =
+    tables.includes("asyncmq_meta") &&
+    db.prepare("SELECT value FROM asyncmq_meta WHERE key = 'app'").pluck().get() === "asyncmq";
+  if (!marked) {
+    throw new BackendError(
+      `${path} is an SQLite database of another application (tables: ${tables.slice(0, 5).join(", ") || "none"}), not an asyncmq database; asyncmq leaves it untouched: ${PATH_HINT}`,
+    );
+  }
+  if (version > latest) {
+    throw new BackendError(
+      `${path} has asyncmq schema version ${version}, newer than this asyncmq understands (${latest}); upgrade asyncmq in this project to the version that wrote it`,
+    );
+  }
+}
+
+/** Applies the migrations above the stored version, each in the same write transaction as its version bump. */
+function migrate(db: Database.Database, migrations: Migration[]): void {
+  const latest = migrations.at(-1)?.version ?? 0;
+  if ((db.pragma("user_version", { simple: true }) as number) >= latest) return;
+  const apply = db.transaction(() => {
+    // Re-read under the write lock: another process may have migrated since the check.
+    const current = db.pragma("user_version", { simple: true }) as number;
+    for (const m of migrations) {
+      if (m.version <= current) continue;
+      db.exec(readAsset(`./migrations/${m.file}`));
+      db.pragma(`user_version = ${m.version}`);
+    }
+  });
+  apply.immediate();
+}

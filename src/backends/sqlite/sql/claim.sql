@@ -1,0 +1,17 @@
+-- claim / claimJob: hands waiting jobs to a worker.
+-- Inputs: queue, limit (claimCandidates) or job id (claimOne); then per job: started_at, token,
+-- worker_id, lease_expires_at, seq (markActive).
+-- Effect: the job becomes active with attempts + 1 and a lease (expired-ttl jobs are expired by the
+-- caller with endJob instead).
+-- Returns: the candidate rows, read from the jobs_waiting index in (priority, fifo) order.
+
+-- @name claimCandidates
+SELECT * FROM jobs WHERE queue = ? AND state = 'waiting' ORDER BY priority, fifo LIMIT ?;
+
+-- @name claimOne
+SELECT * FROM jobs WHERE queue = ? AND id = ? AND state = 'waiting';
+
+-- @name markActive
+UPDATE jobs
+SET state = 'active', attempts = attempts + 1, started_at = ?, token = ?, worker_id = ?, lease_expires_at = ?
+WHERE seq = ?;

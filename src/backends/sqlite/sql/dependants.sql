@@ -1,0 +1,15 @@
+-- dependants: resolves children waiting on a parent that just finished.
+-- Inputs: queue and parent id (dependantsOf); the child's seq (parentResolved); state, fifo, seq (ready).
+-- Effect: parentResolved counts one parent down; ready moves a child out of waiting-children.
+-- Returns: dependantsOf lists children still in waiting-children; parentResolved the parents left.
+
+-- @name dependantsOf
+SELECT j.* FROM job_deps d JOIN jobs j ON j.queue = d.queue AND j.id = d.child_id
+WHERE d.queue = ? AND d.parent_id = ? AND j.state = 'waiting-children'
+ORDER BY j.seq;
+
+-- @name parentResolved
+UPDATE jobs SET pending_parents = pending_parents - 1 WHERE seq = ? RETURNING pending_parents;
+
+-- @name ready
+UPDATE jobs SET state = ?, fifo = ? WHERE seq = ?;

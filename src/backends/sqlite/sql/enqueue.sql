@@ -1,0 +1,42 @@
+-- enqueue: inserts new jobs (one call may insert many, inside one transaction).
+-- Inputs: the queue name, each job's columns (positional, in the order listed), dedup keys, parent ids.
+-- Effect: creates the queue row, inserts jobs, records dedup keys and pending parent -> child edges.
+-- Returns: queueCounters the id/FIFO counters the caller advances in memory and stores once.
+
+-- @name queueEnsure
+INSERT INTO queues (name) VALUES (?) ON CONFLICT (name) DO NOTHING;
+
+-- @name queueCounters
+SELECT last_id, last_seq FROM queues WHERE name = ?;
+
+-- @name queueStoreCounters
+-- Inputs: last_id, last_seq, name.
+UPDATE queues SET last_id = ?, last_seq = ? WHERE name = ?;
+
+-- @name jobInsert
+-- Inputs: queue, id, task, data, state, priority, fifo, max_retries, created_at, run_at, ttl,
+-- expires_at, timeout, backoff, depends_on, pending_parents, on_parent_failure,
+-- remove_on_complete, remove_on_fail, inherit, dedup_key, error, finished_at.
+INSERT INTO jobs (
+  queue, id, task, data, state, priority, fifo, max_retries, created_at, run_at, ttl,
+  expires_at, timeout, backoff, depends_on, pending_parents, on_parent_failure,
+  remove_on_complete, remove_on_fail, inherit, dedup_key, error, finished_at
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- @name dedupGet
+-- Returns the job a dedup key points at, with the time it was added and its state.
+SELECT d.job_id, d.added_at, j.state
+FROM dedup d JOIN jobs j ON j.queue = d.queue AND j.id = d.job_id
+WHERE d.queue = ? AND d.key = ?;
+
+-- @name dedupSet
+-- Inputs: queue, key, job_id, added_at.
+INSERT INTO dedup (queue, key, job_id, added_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (queue, key) DO UPDATE SET job_id = excluded.job_id, added_at = excluded.added_at;
+
+-- @name depInsert
+-- Inputs: queue, parent_id, child_id.
+INSERT INTO job_deps (queue, parent_id, child_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING;
+
+-- @name markHasDependants
+UPDATE jobs SET has_dependants = 1 WHERE seq = ?;

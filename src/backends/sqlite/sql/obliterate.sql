@@ -1,0 +1,32 @@
+-- obliterate: removes everything a queue has, except its id counters (ids are never reused).
+-- Inputs: queue.
+-- Effect: deletes jobs, logs, dependency edges, dedup keys, repeatables, slots, the rate bucket,
+-- and clears the pause flag.
+-- Returns: activeCount the jobs a worker holds (obliterate refuses them without force).
+
+-- @name activeCount
+SELECT count(*) AS n FROM jobs WHERE queue = ? AND state = 'active';
+
+-- @name wipeJobs
+DELETE FROM jobs WHERE queue = ?;
+
+-- @name wipeLogs
+DELETE FROM job_logs WHERE queue = ?;
+
+-- @name wipeDeps
+DELETE FROM job_deps WHERE queue = ?;
+
+-- @name wipeDedup
+DELETE FROM dedup WHERE queue = ?;
+
+-- @name wipeRepeatables
+DELETE FROM repeatables WHERE queue = ?;
+
+-- @name wipeSlots
+DELETE FROM repeat_slots WHERE queue = ?;
+
+-- @name wipeBucket
+DELETE FROM rate_buckets WHERE queue = ?;
+
+-- @name unpause
+UPDATE queues SET paused = 0 WHERE name = ?;

@@ -1,0 +1,17 @@
+-- queues: the pause flag and the queue list.
+-- Inputs: queue name (and the flag).
+-- Effect: setPaused stores the flag (the queue row is created by queueEnsure first).
+-- Returns: the flag; the queues that hold jobs, repeatables or a pause flag, by name.
+
+-- @name isPaused
+SELECT paused FROM queues WHERE name = ?;
+
+-- @name setPaused
+UPDATE queues SET paused = ? WHERE name = ?;
+
+-- @name listQueues
+SELECT name FROM queues q
+WHERE paused = 1
+   OR EXISTS (SELECT 1 FROM jobs j WHERE j.queue = q.name)
+   OR EXISTS (SELECT 1 FROM repeatables r WHERE r.queue = q.name)
+ORDER BY name;

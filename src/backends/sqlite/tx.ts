@@ -1,0 +1,481 @@
+/**
+ * The job transitions of the SQLite backend, run inside one write transaction. A `Tx` collects
+ * the events and wake-ups of its transaction; the backend delivers them after commit.
+ */
+import { randomUUID } from "node:crypto";
+import { ValidationError } from "../../errors.js";
+import type { JobEventName, JobEventPayload } from "../../events.js";
+import { type ClaimedJob, FINISHED_STATES, type JobState, type RetentionSpec, toMs } from "../../job.js";
+import type {
+  ClaimOptions,
+  EnqueueResult,
+  Finish,
+  JobError,
+  NewJob,
+  QueueEvent,
+  WakeReason,
+} from "../backend.js";
+import { type JobRow, jsonOrNull, toClaimed } from "./rows.js";
+import type { Statements } from "./statements.js";
+
+const FINISHED = new Set<JobState>(FINISHED_STATES);
+const DEAD = new Set<JobState>(["failed", "expired", "cancelled"]);
+
+/** Row facts needed to delete a job with everything attached to it. */
+interface Deletable {
+  seq: number;
+  id: string;
+  dedup_key: string | null;
+  has_dependants: number;
+  /** Absent when the caller knows the job waits on no parent. */
+  pending_parents?: number;
+}
+
+/** Row facts needed once a job reached a final failed state. */
+interface Ended extends Deletable {
+  task: string;
+}
+
+const WAKE_BITS: Record<WakeReason, number> = { job: 1, delayed: 2, resume: 4 };
+
+/** Converts a `limit` argument to SQL (`-1` = no limit). */
+export function sqlLimit(n: number): number {
+  return Number.isFinite(n) && n >= 0 ? Math.floor(n) : -1;
+}
+
+export class Tx {
+  /** Events to deliver after commit; null when nobody listens (payloads are then never built). */
+  readonly events: QueueEvent[] | null;
+  /** Wake reasons raised (bit set of WAKE_BITS). */
+  wakes = 0;
+  #lastId = 0;
+  #lastSeq = 0;
+  #countersLoaded = false;
+
+  constructor(
+    private readonly s: Statements,
+    readonly queue: string,
+    wantEvents: boolean,
+  ) {
+    this.events = wantEvents ? [] : null;
+  }
+
+  emit(name: JobEventName, payload: JobEventPayload): void {
+    this.events?.push({ name, payload });
+  }
+
+  wake(reason: WakeReason): void {
+    this.wakes |= WAKE_BITS[reason];
+  }
+
+  hasWake(reason: WakeReason): boolean {
+    return (this.wakes & WAKE_BITS[reason]) !== 0;
+  }
+
+  // -- counters (read once per transaction, stored once in flush) --------------------------
+
+  #loadCounters(): void {
+    if (this.#countersLoaded) return;
+    this.s.queueEnsure.run(this.queue);
+    const row = this.s.queueCounters.get(this.queue) as { last_id: number; last_seq: number };
+    this.#lastId = row.last_id;
+    this.#lastSeq = row.last_seq;
+    this.#countersLoaded = true;
+  }
+
+  /** The next FIFO position of the queue (the tail of `waiting`). */
+  nextFifo(): number {
+    this.#loadCounters();
+    return ++this.#lastSeq;
+  }
+
+  nextId(): string {
+    this.#loadCounters();
+    return String(++this.#lastId);
+  }
+
+  /** Stores the counters; returns the wake counters bumped, for the backend to remember. */
+  flush(): Array<[WakeReason, number]> {
+    if (this.#countersLoaded) this.s.queueStoreCounters.run(this.#lastId, this.#lastSeq, this.queue);
+    if (this.wakes === 0) return [];
+    this.s.queueEnsure.run(this.queue);
+    const bumped: Array<[WakeReason, number]> = [];
+    if (this.hasWake("job")) bumped.push(["job", this.#bump(this.s.wakeJob)]);
+    if (this.hasWake("delayed")) bumped.push(["delayed", this.#bump(this.s.wakeDelayed)]);
+    if (this.hasWake("resume")) bumped.push(["resume", this.#bump(this.s.wakeResume)]);
+    return bumped;
+  }
+
+  #bump(stmt: Statements["wakeJob"]): number {
+    return (stmt.get(this.queue) as { n: number }).n;
+  }
+
+  // -- enqueue --------------------------------------------------------------------------------
+
+  /** Inserts one job as `enqueue` does (duplicates, dedup, parents, initial state, events). */
+  insert(job: NewJob): EnqueueResult {
+    const { s, queue } = this;
+    if (job.id !== undefined) {
+      const existing = s.jobGet.get(queue, job.id) as JobRow | undefined;
+      if (existing) return this.#duplicate(existing.id, existing.state, job.task);
+    }
+    const createdAt = job.createdAt;
+    if (job.dedup) {
+      const d = s.dedupGet.get(queue, job.dedup.key) as
+        | { job_id: string; added_at: number; state: JobState }
+        | undefined;
+      if (d) {
+        const ttl = job.dedup.ttl;
+        const hit = ttl !== undefined ? createdAt - d.added_at < ttl : !FINISHED.has(d.state);
+        if (hit) return this.#duplicate(d.job_id, d.state, job.task);
+      }
+    }
+
+    let pending: JobRow[] | undefined;
+    let failedParent: JobRow | undefined;
+    let dependsOn: string[] | undefined;
+    if (job.dependsOn && job.dependsOn.length > 0) {
+      dependsOn = [...new Set(job.dependsOn)];
+      for (const parentId of dependsOn) {
+        const parent = s.jobGet.get(queue, parentId) as JobRow | undefined;
+        if (!parent) {
+          throw new ValidationError(
+            `dependsOn: job "${parentId}" does not exist in queue "${queue}"; add the parent jobs first`,
+          );
+        }
+        if (parent.state === "completed") continue;
+        if (DEAD.has(parent.state)) {
+          if ((job.onParentFailure ?? "fail") === "fail") failedParent ??= parent;
+          continue;
+        }
+        if (pending) pending.push(parent);
+        else pending = [parent];
+      }
+    }
+
+    const id = job.id ?? this.nextId();
+    let state: JobState;
+    let error: JobError | undefined;
+    if (failedParent) {
+      state = "failed";
+      error = { name: "ParentFailedError", message: `parent job ${failedParent.id} ${failedParent.state}` };
+    } else if (pending) state = "waiting-children";
+    else if (job.runAt !== undefined && job.runAt > createdAt) state = "delayed";
+    else state = "waiting";
+
+    const ttl = job.ttl ?? null;
+    const info = s.jobInsert.run(
+      queue,
+      id,
+      job.task,
+      job.dataJson,
+      state,
+      job.priority,
+      this.nextFifo(),
+      job.maxRetries,
+      createdAt,
+      job.runAt ?? null,
+      ttl,
+      ttl === null ? null : createdAt + ttl,
+      job.timeout ?? null,
+      jsonOrNull(job.backoff),
+      jsonOrNull(dependsOn),
+      failedParent ? 0 : (pending?.length ?? 0),
+      job.onParentFailure ?? null,
+      jsonOrNull(job.removeOnComplete),
+      jsonOrNull(job.removeOnFail),
+      jsonOrNull(job.inherit),
+      job.dedup?.key ?? null,
+      jsonOrNull(error),
+      failedParent ? createdAt : null,
+    );
+    const seq = Number(info.lastInsertRowid);
+    if (job.dedup) s.dedupSet.run(queue, job.dedup.key, id, createdAt);
+
+    if (state === "failed") {
+      this.emit("job:failed", { queue, jobId: id, task: job.task, error, attempts: 0 });
+      const spec = jsonOrNull(job.removeOnFail);
+      this.#retain(
+        { seq, id, dedup_key: job.dedup?.key ?? null, has_dependants: 0 },
+        "failed",
+        spec,
+        createdAt,
+      );
+    } else if (pending) {
+      for (const parent of pending) {
+        s.depInsert.run(queue, parent.id, id);
+        if (!parent.has_dependants) s.markHasDependants.run(parent.seq);
+      }
+    } else if (state === "delayed") {
+      this.emit("job:delayed", { queue, jobId: id, task: job.task, runAt: job.runAt });
+      this.wake("delayed");
+    } else {
+      this.emit("job:waiting", { queue, jobId: id, task: job.task });
+      this.wake("job");
+    }
+    return { id, state, duplicate: false };
+  }
+
+  #duplicate(id: string, state: JobState, task: string): EnqueueResult {
+    this.emit("job:duplicated", { queue: this.queue, jobId: id, task });
+    return { id, state, duplicate: true };
+  }
+
+  // -- claim ----------------------------------------------------------------------------------
+
+  /** Claims up to `limit` waiting jobs; `only` restricts it to one id (claimJob). */
+  claim(options: ClaimOptions, only?: string): ClaimedJob[] {
+    const { s, queue } = this;
+    const { workerId, now, leaseMs } = options;
+    const claimed: ClaimedJob[] = [];
+    const leaseExpiresAt = now + leaseMs;
+    for (;;) {
+      const wanted = options.limit - claimed.length;
+      const rows = (
+        only === undefined
+          ? s.claimCandidates.all(queue, wanted)
+          : [s.claimOne.get(queue, only)].filter(Boolean)
+      ) as JobRow[];
+      let expired = 0;
+      for (const row of rows) {
+        if (row.expires_at !== null && now >= row.expires_at) {
+          this.expireUnstarted(row, now);
+          expired++;
+          continue;
+        }
+        const token = randomUUID();
+        s.markActive.run(now, token, workerId, leaseExpiresAt, row.seq);
+        const job = toClaimed(row, now, token, workerId, leaseExpiresAt);
+        claimed.push(job);
+        this.emit("job:started", { queue, jobId: row.id, task: row.task, attempts: job.attempts, workerId });
+      }
+      // Expired candidates left room: look further, until the limit or the queue runs out.
+      if (expired === 0 || only !== undefined || claimed.length >= options.limit) return claimed;
+    }
+  }
+
+  /** A waiting, delayed or waiting-children job whose ttl passed: expired, never run. */
+  expireUnstarted(row: JobRow, now: number): void {
+    if (row.state === "waiting-children") this.s.depsDeleteAsChild.run(this.queue, row.id);
+    this.s.endJob.run("expired", null, now, 0, null, row.seq);
+    this.emit("job:expired", { queue: this.queue, jobId: row.id, task: row.task });
+    this.#afterEnd({ ...row, pending_parents: 0 }, "expired", row.remove_on_fail, now);
+  }
+
+  // -- finish ---------------------------------------------------------------------------------
+
+  /** Applies one finish item; false when its token no longer holds. */
+  finish(item: Finish, now: number): boolean {
+    const { s, queue } = this;
+    switch (item.kind) {
+      case "completed": {
+        const r = s.complete.get(item.resultJson, now, queue, item.jobId, item.token) as
+          | (Ended & { attempts: number; remove_on_complete: string | null })
+          | undefined;
+        if (!r) return false;
+        if (this.events) {
+          const result = JSON.parse(item.resultJson);
+          this.emit("job:completed", { queue, jobId: r.id, task: r.task, attempts: r.attempts, result });
+        }
+        if (r.has_dependants) this.#resolveDependants(r.id, "completed", now);
+        this.#retain(r, "completed", r.remove_on_complete, now);
+        return true;
+      }
+      case "retry": {
+        const delayed = item.runAt > now;
+        const errorJson = JSON.stringify(item.error);
+        const r = s.retry.get(
+          delayed ? "delayed" : "waiting",
+          errorJson,
+          delayed ? item.runAt : null,
+          delayed ? null : this.nextFifo(),
+          queue,
+          item.jobId,
+          item.token,
+        ) as { seq: number; task: string; attempts: number } | undefined;
+        if (!r) return false;
+        if (this.events) {
+          const error = JSON.parse(errorJson);
+          this.emit("job:retrying", {
+            queue,
+            jobId: item.jobId,
+            task: r.task,
+            error,
+            attempts: r.attempts,
+            runAt: item.runAt,
+          });
+        }
+        this.wake(delayed ? "delayed" : "job");
+        return true;
+      }
+      case "failed": {
+        const errorJson = JSON.stringify(item.error);
+        const r = s.fail.get(errorJson, now, queue, item.jobId, item.token) as
+          | (Ended & { attempts: number; remove_on_fail: string | null })
+          | undefined;
+        if (!r) return false;
+        if (this.events) {
+          const error = JSON.parse(errorJson);
+          this.emit("job:failed", { queue, jobId: r.id, task: r.task, error, attempts: r.attempts });
+        }
+        this.#afterEnd(r, "failed", r.remove_on_fail, now);
+        return true;
+      }
+      case "expired": {
+        const r = s.expireActive.get(now, queue, item.jobId, item.token) as
+          | (Ended & { attempts: number; remove_on_fail: string | null })
+          | undefined;
+        if (!r) return false;
+        this.emit("job:expired", { queue, jobId: r.id, task: r.task, attempts: r.attempts });
+        this.#afterEnd(r, "expired", r.remove_on_fail, now);
+        return true;
+      }
+      case "released": {
+        const r = s.release.get(this.nextFifo(), queue, item.jobId, item.token);
+        if (!r) return false;
+        this.wake("job");
+        return true;
+      }
+    }
+  }
+
+  // -- maintenance ----------------------------------------------------------------------------
+
+  promoteDelayed(now: number, limit: number): { promoted: number; nextDueAt: number | null } {
+    const { s, queue } = this;
+    const rows = s.dueDelayed.all(queue, now, sqlLimit(limit)) as Array<{
+      seq: number;
+      id: string;
+      task: string;
+    }>;
+    for (const row of rows) {
+      s.promote.run(this.nextFifo(), row.seq);
+      this.emit("job:waiting", { queue, jobId: row.id, task: row.task });
+    }
+    if (rows.length > 0) this.wake("job");
+    const next = s.nextDelayed.get(queue) as { run_at: number } | undefined;
+    return { promoted: rows.length, nextDueAt: next?.run_at ?? null };
+  }
+
+  recoverStalled(now: number, maxStalledCount: number): { stalled: string[]; failed: string[] } {
+    const { s, queue } = this;
+    const stalled: string[] = [];
+    const failed: string[] = [];
+    for (const row of s.expiredLeases.all(queue, now) as JobRow[]) {
+      const count = row.stalled_count + 1;
+      if (count > maxStalledCount) {
+        const error = {
+          name: "JobStalledError",
+          message: `job ${row.id} stalled ${count} time(s), more than maxStalledCount (${maxStalledCount}): its worker stopped renewing the lease`,
+        };
+        s.endJob.run("failed", JSON.stringify(error), now, 0, count, row.seq);
+        this.emit("job:failed", { queue, jobId: row.id, task: row.task, error, attempts: row.attempts });
+        this.#afterEnd(row, "failed", row.remove_on_fail, now);
+        failed.push(row.id);
+      } else {
+        s.requeueStalled.run(count, this.nextFifo(), row.seq);
+        this.emit("job:stalled", { queue, jobId: row.id, task: row.task, attempts: row.attempts - 1 });
+        this.wake("job");
+        stalled.push(row.id);
+      }
+    }
+    return { stalled, failed };
+  }
+
+  expireDue(now: number, limit: number): number {
+    const rows = this.s.dueExpiries.all(this.queue, now, sqlLimit(limit)) as JobRow[];
+    for (const row of rows) this.expireUnstarted(row, now);
+    return rows.length;
+  }
+
+  removeExpiredFinished(now: number, limit: number): number {
+    const rows = this.s.dueRemovals.all(this.queue, now, sqlLimit(limit)) as JobRow[];
+    for (const row of rows) this.deleteJob(row);
+    return rows.length;
+  }
+
+  // -- admin ----------------------------------------------------------------------------------
+
+  cancel(jobId: string, now: number): boolean {
+    const row = this.s.jobGet.get(this.queue, jobId) as JobRow | undefined;
+    if (!row || FINISHED.has(row.state)) return false;
+    if (row.state === "waiting-children") this.s.depsDeleteAsChild.run(this.queue, row.id);
+    this.s.endJob.run("cancelled", null, now, 0, null, row.seq);
+    this.emit("job:cancelled", { queue: this.queue, jobId: row.id, task: row.task });
+    this.#afterEnd({ ...row, pending_parents: 0 }, "cancelled", null, now);
+    return true;
+  }
+
+  retryDead(jobId: string): boolean {
+    const r = this.s.retryJob.get(this.nextFifo(), this.queue, jobId) as { task: string } | undefined;
+    if (!r) return false;
+    this.emit("job:waiting", { queue: this.queue, jobId, task: r.task });
+    this.wake("job");
+    return true;
+  }
+
+  /** Deletes a job with its logs, dedup key and dependency edges. */
+  deleteJob(row: Deletable): void {
+    const { s, queue } = this;
+    s.logsDelete.run(queue, row.id);
+    if (row.dedup_key !== null) s.dedupRelease.run(queue, row.dedup_key, row.id);
+    if (row.pending_parents) s.depsDeleteAsChild.run(queue, row.id);
+    // Children still waiting on it stay in waiting-children (the contract leaves this open).
+    if (row.has_dependants) s.depsDeleteAsParent.run(queue, row.id);
+    s.jobDelete.run(row.seq);
+  }
+
+  // -- shared steps ---------------------------------------------------------------------------
+
+  /** After a job reached a final state: its dependants follow, then its retention applies. */
+  #afterEnd(row: Ended, state: JobState, retention: string | null, now: number): void {
+    if (row.has_dependants) this.#resolveDependants(row.id, state, now);
+    this.#retain(row, state, retention, now);
+  }
+
+  /** Children waiting on `parentId`, which just ended in `parentState`. */
+  #resolveDependants(parentId: string, parentState: JobState, now: number): void {
+    const { s, queue } = this;
+    const children = s.dependantsOf.all(queue, parentId) as JobRow[];
+    s.depsDeleteAsParent.run(queue, parentId);
+    const parentFailed = parentState !== "completed";
+    for (const child of children) {
+      if (parentFailed && (child.on_parent_failure ?? "fail") === "fail") {
+        s.depsDeleteAsChild.run(queue, child.id);
+        const error = { name: "ParentFailedError", message: `parent job ${parentId} ${parentState}` };
+        s.endJob.run("failed", JSON.stringify(error), now, 0, null, child.seq);
+        this.emit("job:failed", {
+          queue,
+          jobId: child.id,
+          task: child.task,
+          error,
+          attempts: child.attempts,
+        });
+        this.#afterEnd({ ...child, pending_parents: 0 }, "failed", child.remove_on_fail, now);
+        continue;
+      }
+      const left = (s.parentResolved.get(child.seq) as { pending_parents: number }).pending_parents;
+      if (left > 0) continue;
+      const delayed = child.run_at !== null && child.run_at > now;
+      s.ready.run(delayed ? "delayed" : "waiting", this.nextFifo(), child.seq);
+      this.emit("job:ready", { queue, jobId: child.id, task: child.task });
+      this.wake(delayed ? "delayed" : "job");
+    }
+  }
+
+  /** removeOnComplete / removeOnFail for a job that just reached `state`. */
+  #retain(row: Deletable, state: JobState, specJson: string | null, now: number): void {
+    if (specJson === null) return;
+    const spec = JSON.parse(specJson) as RetentionSpec;
+    if (spec === true) {
+      this.deleteJob(row);
+      return;
+    }
+    if (typeof spec !== "object" || spec === null) return;
+    if (spec.age !== undefined) this.s.setRemoveAt.run(now + toMs(spec.age, "retention age"), row.seq);
+    if (spec.count !== undefined) {
+      for (const old of this.s.beyondCount.all(this.queue, state, spec.count) as JobRow[])
+        this.deleteJob(old);
+    }
+  }
+}

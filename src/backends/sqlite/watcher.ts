@@ -1,0 +1,71 @@
+/**
+ * Notices commits made by other processes without tight polling: `fs.watch` on the database's
+ * `-wal` file (every commit appends to it) plus a slow fallback poll for file systems where watching
+ * does not work. Both only schedule `onSignal` (at most once per event-loop turn); the backend then
+ * asks SQLite whether anything changed (`PRAGMA data_version`), which is cheap.
+ */
+import { type FSWatcher, watch } from "node:fs";
+
+/** Fallback poll period while someone listens (ms). */
+export const FALLBACK_POLL_MS = 500;
+
+export class ChangeWatcher {
+  #watcher: FSWatcher | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #scheduled = false;
+  #running = false;
+
+  /** `walPath` null: nothing to watch (in-memory database), only the poll runs. */
+  constructor(
+    private readonly walPath: string | null,
+    private readonly onSignal: () => void,
+  ) {}
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#watch();
+    // Unref'd: listening must not keep a process alive on its own; the runtime holds its own handles.
+    this.#timer = setInterval(() => {
+      if (!this.#watcher) this.#watch();
+      this.#schedule();
+    }, FALLBACK_POLL_MS);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    this.#running = false;
+    this.#watcher?.close();
+    this.#watcher = undefined;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #watch(): void {
+    if (this.walPath === null) return;
+    try {
+      const watcher = watch(this.walPath, { persistent: false }, () => this.#schedule());
+      // A watch that breaks (file replaced, watcher limit) falls back to the poll, which re-watches.
+      watcher.on("error", () => {
+        watcher.close();
+        if (this.#watcher === watcher) this.#watcher = undefined;
+      });
+      this.#watcher = watcher;
+    } catch {
+      this.#watcher = undefined;
+    }
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || !this.#running) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      if (this.#running) this.onSignal();
+    });
+  }
+}
