@@ -74,6 +74,17 @@ export class RateLimiter {
   }
 
   /**
+   * Gives back `n` tokens taken for work that was not there (a claim that found fewer jobs), up to
+   * the capacity, and serves waiters with them.
+   */
+  refund(n: number): void {
+    if (!(n > 0)) return;
+    this.#refill();
+    this.#tokens = Math.min(this.capacity, this.#tokens + n);
+    this.#schedule();
+  }
+
+  /**
    * Waits until a token is available and takes it.
    * @param signal Optional: when it aborts first, the promise rejects with `signal.reason`,
    *   the caller leaves the queue and no timer is left behind.

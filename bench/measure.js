@@ -1,0 +1,129 @@
+// Measurements shared by every backend's benchmark. Each takes a backend factory, runs the real
+// runtime (Queue + runWorker) with a no-op handler, and returns numbers; run.js prints the tables.
+import { performance } from "node:perf_hooks";
+import { Queue, runWorker, task } from "asyncmq";
+
+let seq = 0;
+const uniq = (what) => `bench-${what}-${process.pid}-${++seq}`;
+
+/** Enqueues `n` jobs in one addBulk and returns jobs/s. */
+export async function bulkInsert(backend, n) {
+  const name = uniq("bulk");
+  const queue = new Queue(name, { backend });
+  const jobs = Array.from({ length: n }, (_, i) => ({ task: "noop", data: { i } }));
+  const t0 = performance.now();
+  for (let i = 0; i < n; i += 10_000) await queue.addBulk(jobs.slice(i, i + 10_000));
+  const seconds = (performance.now() - t0) / 1000;
+  await queue.obliterate({ force: true });
+  return n / seconds;
+}
+
+/** Pre-loads `n` no-op jobs, then times a worker at `concurrency` until all completed; returns jobs/s. */
+export async function throughput(backend, n, concurrency) {
+  const name = uniq("tp");
+  const queue = new Queue(name, { backend });
+  let seen = 0;
+  let allSeen;
+  const all = new Promise((r) => {
+    allSeen = r;
+  });
+  task(`${name}-noop`, { queue: name }, () => {
+    if (++seen === n) allSeen();
+  });
+  for (let i = 0; i < n; i += 10_000) {
+    await queue.addBulk(Array.from({ length: Math.min(10_000, n - i) }, () => ({ task: `${name}-noop` })));
+  }
+  const controller = new AbortController();
+  const t0 = performance.now();
+  const run = runWorker(name, { backend, concurrency, signal: controller.signal });
+  await all;
+  while ((await queue.getJobCounts()).completed < n) await new Promise((r) => setImmediate(r));
+  const seconds = (performance.now() - t0) / 1000;
+  controller.abort();
+  await run;
+  await queue.obliterate({ force: true });
+  return n / seconds;
+}
+
+/** Enqueue-to-start latency for an idle worker, one job at a time; returns { p50, p99 } in ms. */
+export async function latency(backend, samples, producerBackend = backend) {
+  const name = uniq("lat");
+  const queue = new Queue(name, { backend: producerBackend });
+  const lat = [];
+  let next;
+  task(`${name}-stamp`, { queue: name }, (data) => {
+    lat.push(preciseNow() - data.t);
+    next();
+  });
+  const controller = new AbortController();
+  const run = runWorker(name, { backend, concurrency: 1, signal: controller.signal });
+  await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < samples; i++) {
+    const done = new Promise((r) => {
+      next = r;
+    });
+    await queue.add(`${name}-stamp`, { t: preciseNow() });
+    await done;
+    await new Promise((r) => setTimeout(r, 2)); // let the worker go idle again
+  }
+  controller.abort();
+  await run;
+  await queue.obliterate({ force: true });
+  return percentiles(lat);
+}
+
+/** Lateness of delayed jobs (start minus runAt) with delays spread over ~`spreadMs`; returns { p50, p99 }. */
+export async function delayedLateness(backend, samples, spreadMs) {
+  const name = uniq("late");
+  const queue = new Queue(name, { backend });
+  const late = [];
+  let allDone;
+  const done = new Promise((r) => {
+    allDone = r;
+  });
+  task(`${name}-late`, { queue: name }, (data) => {
+    late.push(Date.now() - data.runAt);
+    if (late.length === samples) allDone();
+  });
+  const controller = new AbortController();
+  const run = runWorker(name, { backend, concurrency: 10, signal: controller.signal });
+  const now = Date.now();
+  await Promise.all(
+    Array.from({ length: samples }, (_, i) => {
+      const runAt = now + 50 + Math.round((i * spreadMs) / samples);
+      return queue.add(`${name}-late`, { runAt }, { runAt });
+    }),
+  );
+  await done;
+  controller.abort();
+  await run;
+  await queue.obliterate({ force: true });
+  return percentiles(late);
+}
+
+/** CPU used by an idle worker over `ms`, as % of one core. */
+export async function idleCpu(backend, ms) {
+  const name = uniq("idle");
+  const controller = new AbortController();
+  const run = runWorker(name, { backend, concurrency: 50, signal: controller.signal });
+  await new Promise((r) => setTimeout(r, 200));
+  const before = process.cpuUsage();
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, ms));
+  const used = process.cpuUsage(before);
+  const wall = performance.now() - t0;
+  controller.abort();
+  await run;
+  return ((used.user + used.system) / 1000 / wall) * 100;
+}
+
+/** Epoch ms with sub-ms precision, comparable across processes on one machine. */
+export function preciseNow() {
+  return performance.timeOrigin + performance.now();
+}
+
+export function percentiles(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { p50: at(0.5), p99: at(0.99) };
+}
