@@ -7,15 +7,14 @@ const QUEUE = "demo";
 const queue = new Queue(QUEUE);
 await queue.obliterate({ force: true }); // start clean on every run
 
-let flaky = 0;
 task("resize-image", { queue: QUEUE }, async (data, ctx) => {
   await ctx.progress(50);
   await new Promise((r) => setTimeout(r, 5 + Math.random() * 15));
   return { file: data.file, width: 320 };
 });
-task("send-email", { queue: QUEUE, retries: 2, backoff: { type: "fixed", delay: "200ms" } }, async (data) => {
-  // Every third email fails on its first attempt, then succeeds on retry.
-  if (data.n % 3 === 0 && flaky++ % 2 === 0) throw new Error(`SMTP timeout sending to ${data.to}`);
+task("send-email", { queue: QUEUE, retries: 2, backoff: { type: "fixed", delay: "200ms" } }, async (data, ctx) => {
+  // Every third email fails on its first attempt, then succeeds on the retry.
+  if (data.n % 3 === 0 && ctx.job.attempts === 1) throw new Error(`SMTP timeout sending to ${data.to}`);
   return "sent";
 });
 task("charge-card", { queue: QUEUE, retries: 1, backoff: 100 }, async (data) => {
@@ -45,10 +44,13 @@ console.log(
 const tally = { completed: 0, failed: 0, retried: 0 };
 let heartbeats = 0;
 const controller = new AbortController();
-const show = () =>
-  process.stdout.write(
-    `\r  completed ${tally.completed}  retried ${tally.retried}  failed ${tally.failed}  (${tally.completed + tally.failed}/${total})   `,
-  );
+const line = () =>
+  `completed ${tally.completed}  retried ${tally.retried}  failed ${tally.failed}  (${tally.completed + tally.failed}/${total})`;
+// A live line on a terminal; a line every 10 jobs when the output is a file or pipe.
+const show = () => {
+  if (process.stdout.isTTY) process.stdout.write(`\r  ${line()}   `);
+  else if ((tally.completed + tally.failed) % 10 === 0) console.log(`  ${line()}`);
+};
 events.on("job:completed", (p) => {
   if (p.queue !== QUEUE) return;
   tally.completed++;
@@ -62,7 +64,7 @@ events.on("job:retrying", (p) => {
 events.on("job:failed", (p) => {
   if (p.queue !== QUEUE) return;
   tally.failed++;
-  console.log(`\n  job ${p.jobId} failed for good: ${p.error?.message}`);
+  console.log(`${process.stdout.isTTY ? "\n" : ""}  job ${p.jobId} (${p.task}) failed for good: ${p.error?.message}`);
 });
 
 const started = Date.now();
