@@ -1,0 +1,378 @@
+/**
+ * SQLite-specific behaviour: durability across reopen, refusing files that are not ours, migrations,
+ * and several connections (in-process instances and a real child process) sharing one file.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { NewJob, QueueEvent, WakeReason } from "../../src/backends/backend.js";
+import { SqliteBackend } from "../../src/backends/sqlite/sqlite-backend.js";
+import { BackendError } from "../../src/errors.js";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
+const dir = mkdtempSync(join(tmpdir(), "asyncmq-sqlite-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let fileCounter = 0;
+/** A fresh database path in the temp folder. */
+function freshPath(): string {
+  return join(dir, `t${++fileCounter}.db`);
+}
+
+const open: SqliteBackend[] = [];
+/** Opens a backend that the test's teardown closes. */
+function backend(path: string): SqliteBackend {
+  const b = new SqliteBackend({ path });
+  open.push(b);
+  return b;
+}
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((b) => b.close()));
+});
+
+function job(over: Partial<NewJob> = {}): NewJob {
+  return { task: "t", dataJson: '{"n":1}', priority: 5, maxRetries: 0, createdAt: Date.now(), ...over };
+}
+
+async function until(check: () => boolean, ms = 2000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not reached in time");
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+describe("SqliteBackend: one file over time", () => {
+  it("creates the folder and keeps data across close and reopen", async () => {
+    const path = join(dir, "nested", "deeper", "keep.db");
+    const a = new SqliteBackend({ path });
+    const [r] = await a.enqueue("q", [job({ dataJson: '{"keep":true}' })]);
+    await a.close();
+    const b = backend(path);
+    expect(await b.getJob("q", r?.id as string)).toMatchObject({ state: "waiting", data: { keep: true } });
+    const [claimed] = await b.claim("q", { workerId: "w", limit: 5, leaseMs: 1000, now: Date.now() });
+    expect(claimed?.id).toBe(r?.id);
+  });
+
+  it("uses WAL mode and the requested synchronous level", async () => {
+    const path = freshPath();
+    backend(path);
+    const raw = new Database(path, { readonly: true });
+    expect(raw.pragma("journal_mode", { simple: true })).toBe("wal");
+    raw.close();
+    const full = new SqliteBackend({ path: freshPath(), synchronous: "FULL" });
+    await full.close();
+  });
+
+  it("reopening applies no migration twice and changes nothing", async () => {
+    const path = freshPath();
+    const a = new SqliteBackend({ path });
+    await a.enqueue("q", [job()]);
+    await a.close();
+    const schema = () => {
+      const raw = new Database(path, { readonly: true });
+      const out = {
+        version: raw.pragma("user_version", { simple: true }),
+        objects: raw.prepare("SELECT type, name, sql FROM sqlite_master ORDER BY name").all(),
+      };
+      raw.close();
+      return out;
+    };
+    const before = schema();
+    expect(before.version).toBeGreaterThanOrEqual(1);
+    await new SqliteBackend({ path }).close();
+    await new SqliteBackend({ path }).close();
+    expect(schema()).toEqual(before);
+    expect((await backend(path).getJobCounts("q")).waiting).toBe(1);
+  });
+});
+
+describe("SqliteBackend: files it must refuse", () => {
+  it("a path that cannot be opened names the path and what to do", () => {
+    const blocker = join(dir, "a-file");
+    writeFileSync(blocker, "x");
+    const bad = join(blocker, "sub", "jobs.db");
+    expect(() => new SqliteBackend({ path: bad })).toThrow(BackendError);
+    expect(() => new SqliteBackend({ path: bad })).toThrow(/a-file.*(pass another path|create it)/);
+    const folder = join(dir, "a-folder");
+    mkdirSync(folder);
+    expect(() => new SqliteBackend({ path: folder })).toThrow(BackendError);
+    expect(() => new SqliteBackend({ path: folder })).toThrow(/a-folder/);
+  });
+
+  it("a file that is not a database is refused and left untouched", () => {
+    const path = freshPath();
+    const bytes = Buffer.from("this is certainly not an SQLite database, just some text ".repeat(100));
+    writeFileSync(path, bytes);
+    expect(() => new SqliteBackend({ path })).toThrow(BackendError);
+    expect(() => new SqliteBackend({ path })).toThrow(/not an asyncmq database/);
+    expect(readFileSync(path).equals(bytes)).toBe(true);
+  });
+
+  it("another application's SQLite database is refused and left untouched", () => {
+    const path = freshPath();
+    const raw = new Database(path);
+    raw.exec(
+      "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers (name) VALUES ('ada')",
+    );
+    raw.close();
+    const before = readFileSync(path);
+    expect(() => new SqliteBackend({ path })).toThrow(BackendError);
+    expect(() => new SqliteBackend({ path })).toThrow(/another application.*customers/);
+    expect(readFileSync(path).equals(before)).toBe(true);
+  });
+
+  it("a schema newer than this code asks to upgrade asyncmq", async () => {
+    const path = freshPath();
+    await new SqliteBackend({ path }).close();
+    const raw = new Database(path);
+    raw.pragma("user_version = 999");
+    raw.close();
+    expect(() => new SqliteBackend({ path })).toThrow(BackendError);
+    expect(() => new SqliteBackend({ path })).toThrow(/version 999.*upgrade asyncmq/);
+  });
+
+  it("an empty file is a new database", async () => {
+    const path = freshPath();
+    writeFileSync(path, "");
+    const b = backend(path);
+    expect(await b.listQueues()).toEqual([]);
+  });
+});
+
+describe("SqliteBackend: two connections on one file", () => {
+  it("see each other's jobs", async () => {
+    const path = freshPath();
+    const a = backend(path);
+    const b = backend(path);
+    const [r] = await a.enqueue("shared", [job()]);
+    expect(await b.getJob("shared", r?.id as string)).toMatchObject({ state: "waiting" });
+    const [claimed] = await b.claim("shared", { workerId: "wb", limit: 1, leaseMs: 1000, now: Date.now() });
+    expect(claimed?.id).toBe(r?.id);
+    expect((await a.getJob("shared", r?.id as string))?.state).toBe("active");
+  });
+
+  it("wake the other connection's listeners within 50 ms, with the reason", async () => {
+    const path = freshPath();
+    const a = backend(path);
+    const b = backend(path);
+    const reasons: WakeReason[] = [];
+    let wokeAt = 0;
+    const off = b.onWake("w", (reason) => {
+      reasons.push(reason);
+      wokeAt ||= Date.now();
+    });
+    // The median of a few rounds, so one scheduling hiccup on a loaded machine does not decide.
+    const latencies: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      wokeAt = 0;
+      const start = Date.now();
+      await a.enqueue("w", [job()]);
+      await until(() => wokeAt > 0);
+      latencies.push(wokeAt - start);
+    }
+    expect(reasons).toEqual(Array(5).fill("job"));
+    expect(latencies.sort((x, y) => x - y)[2]).toBeLessThan(50);
+    await a.enqueue("w", [job({ runAt: Date.now() + 60_000 })]);
+    await until(() => reasons.includes("delayed"));
+    await a.setPaused("w", true);
+    await a.setPaused("w", false);
+    await until(() => reasons.includes("resume"));
+    off();
+    const count = reasons.length;
+    await a.enqueue("w", [job()]);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(reasons.length).toBe(count);
+  });
+
+  it("do not wake themselves twice: a connection's own commit wakes it once", async () => {
+    const path = freshPath();
+    const a = backend(path);
+    const b = backend(path);
+    const reasons: WakeReason[] = [];
+    a.onWake("self", (reason) => reasons.push(reason));
+    await a.enqueue("self", [job()]);
+    expect(reasons).toEqual(["job"]);
+    // A foreign commit on another queue makes `a` look at its counters: its own bump is not news.
+    await b.enqueue("other", [job()]);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(reasons).toEqual(["job"]);
+  });
+
+  it("deliver each other's events to subscribe, once each and in order; nothing is written without a subscriber", async () => {
+    const path = freshPath();
+    const a = backend(path);
+    const b = backend(path);
+    const eventRows = () => {
+      const raw = new Database(path, { readonly: true });
+      const n = (raw.prepare("SELECT count(*) AS n FROM events").get() as { n: number }).n;
+      raw.close();
+      return n;
+    };
+    await a.enqueue("ev", [job()]);
+    expect(eventRows()).toBe(0);
+
+    const inB: QueueEvent[] = [];
+    const inA: QueueEvent[] = [];
+    const offB = b.subscribe("ev", (e) => inB.push(e));
+    const offA = a.subscribe("ev", (e) => inA.push(e));
+    const [r] = await a.enqueue("ev", [job()]);
+    const [claimed] = await a.claim("ev", { workerId: "wa", limit: 1, leaseMs: 1000, now: Date.now() });
+    expect(claimed?.id).toBe("1");
+    await a.finish(
+      "ev",
+      [{ kind: "completed", jobId: "1", token: claimed?.token as string, resultJson: '"ok"' }],
+      Date.now(),
+    );
+    await until(() => inB.length >= 3);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(inB.map((e) => `${e.name}:${e.payload.jobId}`)).toEqual([
+      "job:waiting:2",
+      "job:started:1",
+      "job:completed:1",
+    ]);
+    expect(inB[2]?.payload).toMatchObject({ queue: "ev", result: "ok" });
+    // The writer's own subscriber gets its events directly, not a second time through the table.
+    expect(inA.map((e) => `${e.name}:${e.payload.jobId}`)).toEqual([
+      "job:waiting:2",
+      "job:started:1",
+      "job:completed:1",
+    ]);
+    expect(r?.id).toBe("2");
+    // b's events reach a's subscriber too.
+    await b.setPaused("ev", true);
+    await until(() => inA.some((e) => e.name === "queue:paused"));
+    offA();
+    offB();
+    const rows = eventRows();
+    await a.enqueue("ev", [job()]);
+    expect(eventRows()).toBe(rows);
+  });
+
+  it("fire a repeatable slot exactly once", async () => {
+    const path = freshPath();
+    const a = backend(path);
+    const b = backend(path);
+    const fire = { repeatId: "r1", slot: 1000, nextRun: 2000, job: job() };
+    const results = await Promise.all([a.fireRepeatable("rep", fire), b.fireRepeatable("rep", fire)]);
+    expect(results.filter((x) => x !== null)).toHaveLength(1);
+    expect((await a.getJobCounts("rep")).waiting).toBe(1);
+    expect(await b.lastRepeatableSlot("rep", "r1")).toBe(1000);
+  });
+
+  it("stay idle without CPU while listening", async () => {
+    const path = freshPath();
+    const b = backend(path);
+    b.onWake("idle", () => {});
+    b.subscribe("idle", () => {});
+    const before = process.cpuUsage();
+    await new Promise((r) => setTimeout(r, 1000));
+    const used = process.cpuUsage(before);
+    expect((used.user + used.system) / 1000).toBeLessThan(100);
+  });
+});
+
+describe("SqliteBackend: a real second process", () => {
+  // The child is plain JavaScript: it runs the backend compiled from src/ into a cache folder
+  // inside the repository (so that `better-sqlite3` resolves from node_modules).
+  const out = join(root, "node_modules", ".cache", "asyncmq-sqlite-child");
+
+  beforeAll(() => {
+    rmSync(out, { recursive: true, force: true });
+    const tsc = spawnSync(
+      process.execPath,
+      [
+        join(root, "node_modules", "typescript", "bin", "tsc"),
+        "--ignoreConfig",
+        "--outDir",
+        out,
+        "--rootDir",
+        join(root, "src"),
+        "--module",
+        "nodenext",
+        "--moduleResolution",
+        "nodenext",
+        "--target",
+        "es2022",
+        "--types",
+        "node",
+        "--skipLibCheck",
+        join(root, "src", "backends", "sqlite", "sqlite-backend.ts"),
+      ],
+      { cwd: root, encoding: "utf8" },
+    );
+    if (tsc.status !== 0)
+      throw new Error(`compiling the backend for the child failed:\n${tsc.stdout}${tsc.stderr}`);
+    for (const folder of ["sql", "migrations"]) {
+      cpSync(join(root, "src/backends/sqlite", folder), join(out, "backends/sqlite", folder), {
+        recursive: true,
+      });
+    }
+    writeFileSync(
+      join(out, "child-worker.mjs"),
+      `import { SqliteBackend } from "./backends/sqlite/sqlite-backend.js";
+const [path, queue] = process.argv.slice(2);
+const b = new SqliteBackend({ path });
+let busy = false;
+async function drain() {
+  if (busy) return;
+  busy = true;
+  for (;;) {
+    const jobs = await b.claim(queue, { workerId: "child", limit: 10, leaseMs: 5000, now: Date.now() });
+    if (jobs.length === 0) break;
+    for (const j of jobs) process.stdout.write(JSON.stringify({ started: j.id, at: Date.now() }) + "\\n");
+    await b.finish(queue, jobs.map((j) => ({ kind: "completed", jobId: j.id, token: j.token, resultJson: JSON.stringify(process.pid) })), Date.now());
+  }
+  busy = false;
+}
+b.onWake(queue, () => void drain());
+process.stdin.on("end", async () => { await b.close(); process.exit(0); });
+process.stdin.resume();
+process.stdout.write("ready\\n");
+`,
+    );
+  });
+
+  it("a child worker starts a job the parent enqueued, and the parent sees its events", async () => {
+    const path = freshPath();
+    const parent = backend(path);
+    const seen: QueueEvent[] = [];
+    parent.subscribe("xp", (e) => seen.push(e));
+    const child = spawn(process.execPath, [join(out, "child-worker.mjs"), path, "xp"], {
+      stdio: ["pipe", "pipe", "inherit"],
+    });
+    const lines: string[] = [];
+    let buffer = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const parts = buffer.split("\n");
+      buffer = parts.pop() ?? "";
+      lines.push(...parts);
+    });
+    try {
+      await until(() => lines.includes("ready"), 10_000);
+      const latencies: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const at = Date.now();
+        const [r] = await parent.enqueue("xp", [job()]);
+        await until(() => lines.some((l) => l.includes(`"started":"${r?.id}"`)));
+        const line = lines.find((l) => l.includes(`"started":"${r?.id}"`)) as string;
+        latencies.push((JSON.parse(line) as { at: number }).at - at);
+        await until(() => seen.some((e) => e.name === "job:completed" && e.payload.jobId === r?.id));
+      }
+      const completed = seen.filter((e) => e.name === "job:completed");
+      expect(completed.map((e) => e.payload.result)).toEqual(Array(5).fill(child.pid));
+      // Enqueue-to-start across processes: the -wal watch makes this a few ms; the bound leaves
+      // room for a loaded CI machine.
+      latencies.sort((x, y) => x - y);
+      expect(latencies[2]).toBeLessThan(50);
+    } finally {
+      child.stdin.end();
+      await new Promise((r) => child.once("exit", r));
+    }
+  }, 30_000);
+});
