@@ -78,11 +78,12 @@ export function buildNewJob(
   options: EnqueueOptions | undefined,
   defaults: TaskDefaults | undefined,
   now: number,
+  maxPayloadBytes: number | null = getSettings().maxPayloadBytes,
 ): NewJob {
   checkName(task, "task name");
   const o = options ?? {};
   if (typeof o !== "object" || o === null) throw new ValidationError("enqueue options must be an object");
-  const dataJson = encodeJson(data, "data", getSettings().maxPayloadBytes);
+  const dataJson = encodeJson(data, "data", maxPayloadBytes);
   const pick = <K extends keyof TaskDefaults>(k: K): TaskDefaults[K] | undefined =>
     (o as TaskDefaults)[k] !== undefined ? (o as TaskDefaults)[k] : defaults?.[k];
 

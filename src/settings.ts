@@ -36,22 +36,32 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
 });
 
 let configured: Partial<Settings> = {};
+// getSettings() is on hot paths (every enqueue); the merged result is reused while neither
+// configure() nor the ASYNCMQ_* variables changed.
+let cache: { key: string; settings: Readonly<Settings> } | null = null;
 
 /** Sets process-wide defaults; validated before anything changes. */
 export function configure(settings: Partial<Settings>): void {
   const checked = checkSettings(settings, "configure()");
   configured = { ...configured, ...checked };
+  cache = null;
   if ("logger" in settings) setLogger(settings.logger);
 }
 
 /** The settings in force (configure over environment over defaults). */
 export function getSettings(): Readonly<Settings> {
-  return Object.freeze({ ...DEFAULT_SETTINGS, ...fromEnv(), ...configured });
+  let key = "";
+  for (const [, name] of ENV_KEYS) key += `${process.env[name] ?? ""}\u0000`;
+  if (cache?.key !== key) {
+    cache = { key, settings: Object.freeze({ ...DEFAULT_SETTINGS, ...fromEnv(), ...configured }) };
+  }
+  return cache.settings;
 }
 
 /** Forgets `configure()` calls (for tests). */
 export function resetSettings(): void {
   configured = {};
+  cache = null;
   setLogger(undefined);
 }
 

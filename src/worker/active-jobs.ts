@@ -9,19 +9,44 @@ import { log } from "../logger.js";
 /** Why a running job's signal was aborted; decides what handleJob writes afterwards. */
 export type AbortCause = "timeout" | "cancelled" | "lost" | "shutdown";
 
-export interface ActiveJob {
-  queue: string;
-  jobId: string;
-  token: string;
-  controller: AbortController;
+/**
+ * A job running in this process. Its AbortController is created only when the handler reads
+ * `ctx.signal`: most handlers never do, and a controller costs more than a no-op job.
+ */
+export class ActiveJob {
   cause?: AbortCause;
+  reason?: Error;
+  /** Called once on abort, by whoever waits for the handler. */
+  onAbort?: (reason: Error) => void;
+  #controller?: AbortController;
+
+  constructor(
+    readonly queue: string,
+    readonly jobId: string,
+    readonly token: string,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.reason) this.#controller.abort(this.reason);
+    }
+    return this.#controller.signal;
+  }
+
+  /** Aborts for `cause`; the first cause wins. */
+  abort(cause: AbortCause, reason: Error): void {
+    if (this.cause) return;
+    this.cause = cause;
+    this.reason = reason;
+    this.#controller?.abort(reason);
+    this.onAbort?.(reason);
+  }
 }
 
 /** Aborts `job` for `cause` (first cause wins). */
 export function abortJob(job: ActiveJob, cause: AbortCause, reason: Error): void {
-  if (job.controller.signal.aborted) return;
-  job.cause = cause;
-  job.controller.abort(reason);
+  job.abort(cause, reason);
 }
 
 class LeaseKeeper {
@@ -54,10 +79,8 @@ class LeaseKeeper {
     const jobs = this.#byQueue.get(job.queue);
     if (jobs?.get(job.jobId) === job) jobs.delete(job.jobId);
     if (jobs?.size === 0) this.#byQueue.delete(job.queue);
-    if (this.#byQueue.size === 0) {
-      this.#stopTimer();
-      this.#leaseMs = Number.POSITIVE_INFINITY;
-    }
+    // The timer stops at its next beat if still idle: busy workers empty and refill this set for
+    // every batch, and re-arming a timer per batch costs more than one idle beat.
   }
 
   get(queue: string, jobId: string): ActiveJob | undefined {
@@ -70,6 +93,11 @@ class LeaseKeeper {
   }
 
   async #renew(): Promise<void> {
+    if (this.#byQueue.size === 0) {
+      this.#stopTimer();
+      this.#leaseMs = Number.POSITIVE_INFINITY;
+      return;
+    }
     if (this.#renewing) return;
     this.#renewing = true;
     try {

@@ -11,7 +11,7 @@ import { type BackoffSpec, backoffDelay, type ClaimedJob, encodeJson, type JobRe
 import { log } from "../logger.js";
 import { getSettings } from "../settings.js";
 import { getTask, type JobContext, type Task } from "../task.js";
-import { type ActiveJob, abortJob, leaseKeeper } from "./active-jobs.js";
+import { ActiveJob, abortJob, leaseKeeper } from "./active-jobs.js";
 import { finishAttempt } from "./finisher.js";
 
 /** What a runner hands to each job it runs. */
@@ -56,7 +56,7 @@ export async function runClaimedJob(
     return;
   }
 
-  const active: ActiveJob = { queue, jobId: job.id, token, controller: new AbortController() };
+  const active = new ActiveJob(queue, job.id, token);
   const keeper = leaseKeeper(backend);
   keeper.add(active, rt.leaseMs);
   rt.inflight?.add(active);
@@ -98,14 +98,14 @@ export async function runClaimedJob(
       await write(backend, queue, { kind: "released", jobId: job.id, token });
       return;
     case "timeout":
-      outcome = { ok: false, error: active.controller.signal.reason };
+      outcome = { ok: false, error: active.reason };
       break;
   }
 
   if (outcome.ok) {
     let resultJson: string | undefined;
     try {
-      resultJson = encodeJson(outcome.value, "result", null);
+      resultJson = outcome.value === undefined ? "null" : encodeJson(outcome.value, "result", null);
     } catch (err) {
       outcome = { ok: false, error: err };
     }
@@ -123,37 +123,55 @@ export async function runClaimedJob(
   }
 }
 
-async function execute(found: Task, job: ClaimedJob, active: ActiveJob, backend: Backend): Promise<Outcome> {
-  const signal = active.controller.signal;
-  const { token, ...record } = job;
-  const ctx: JobContext = {
-    job: record,
-    signal,
-    progress: async (value) => {
-      encodeJson(value, "progress", getSettings().maxPayloadBytes);
-      await backend.updateProgress(job.queue, job.id, token, value);
-    },
-    log: async (message) => {
-      await backend.addLog(job.queue, job.id, String(message));
-    },
-  };
-  return await new Promise<Outcome>((resolve) => {
+/** The handler's `ctx`: a class rather than closures, since one is made per job. */
+class Context implements JobContext {
+  readonly job: Readonly<JobRecord>;
+
+  constructor(
+    claimed: ClaimedJob,
+    private readonly active: ActiveJob,
+    private readonly backend: Backend,
+  ) {
+    const { token: _token, ...record } = claimed;
+    this.job = record;
+  }
+
+  get signal(): AbortSignal {
+    return this.active.signal;
+  }
+
+  async progress(value: number | Record<string, unknown>): Promise<void> {
+    encodeJson(value, "progress", getSettings().maxPayloadBytes);
+    await this.backend.updateProgress(this.job.queue, this.job.id, this.active.token, value);
+  }
+
+  async log(message: string): Promise<void> {
+    await this.backend.addLog(this.job.queue, this.job.id, String(message));
+  }
+}
+
+function execute(found: Task, job: ClaimedJob, active: ActiveJob, backend: Backend): Promise<Outcome> {
+  return new Promise<Outcome>((resolve) => {
     // A handler that ignores its signal must not hold the job: the abort ends the wait.
-    const onAbort = () => resolve({ ok: false, error: signal.reason });
-    signal.addEventListener("abort", onAbort, { once: true });
-    const settle = (o: Outcome) => {
-      signal.removeEventListener("abort", onAbort);
-      resolve(o);
-    };
+    active.onAbort = (reason) => resolve({ ok: false, error: reason });
     try {
-      Promise.resolve(found.handler(job.data as never, ctx)).then(
-        (value) => settle({ ok: true, value }),
-        (error) => settle({ ok: false, error }),
-      );
+      const value = found.handler(job.data as never, new Context(job, active, backend));
+      if (isThenable(value)) {
+        value.then(
+          (v) => resolve({ ok: true, value: v }),
+          (error) => resolve({ ok: false, error }),
+        );
+      } else {
+        resolve({ ok: true, value });
+      }
     } catch (error) {
-      settle({ ok: false, error });
+      resolve({ ok: false, error });
     }
   });
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === "function";
 }
 
 interface Effective {

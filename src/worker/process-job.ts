@@ -7,7 +7,7 @@ import { hostname } from "node:os";
 import type { Backend } from "../backends/backend.js";
 import { resolveBackend } from "../backends/create.js";
 import { JobCancelledError } from "../errors.js";
-import { toMs } from "../job.js";
+import { type ClaimedJob, toMs } from "../job.js";
 import { log } from "../logger.js";
 import { getSettings } from "../settings.js";
 import { type ActiveJob, abortJob } from "./active-jobs.js";
@@ -55,6 +55,13 @@ export async function processJob(queueName: string, options: ProcessJobOptions):
   const running = new Set<Promise<void>>();
   const wake = new WakeFlag(backend, queueName);
   const rt = { workerId, leaseMs, inflight };
+  const start = (job: ClaimedJob, release: () => void) => {
+    const run = runClaimedJob(backend, queueName, job, rt).finally(() => {
+      running.delete(run);
+      release();
+    });
+    running.add(run);
+  };
 
   try {
     while (!signal.aborted) {
@@ -104,14 +111,7 @@ export async function processJob(queueName: string, options: ProcessJobOptions):
       }
       if (jobs.length < wanted) rateLimiter?.refund?.(wanted - jobs.length);
       for (const release of permits.splice(jobs.length)) release();
-      jobs.forEach((job, i) => {
-        const release = permits[i] as () => void;
-        const run = runClaimedJob(backend, queueName, job, rt).finally(() => {
-          running.delete(run);
-          release();
-        });
-        running.add(run);
-      });
+      for (let i = 0; i < jobs.length; i++) start(jobs[i] as ClaimedJob, permits[i] as () => void);
 
       if (jobs.length === 0) {
         // Nothing waiting: move due delayed jobs ourselves (so a bare loop needs no scanner), then
