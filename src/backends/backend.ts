@@ -166,12 +166,20 @@ export interface Backend {
 
   // -- maintenance (run by scanners) -----------------------------------------------------------
   /** Moves due delayed jobs to waiting (job:waiting); returns how many and when the next one is due. */
-  promoteDelayed(queue: string, now: number, limit: number): Promise<{ promoted: number; nextDueAt: number | null }>;
+  promoteDelayed(
+    queue: string,
+    now: number,
+    limit: number,
+  ): Promise<{ promoted: number; nextDueAt: number | null }>;
   /**
    * Returns active jobs whose lease expired to waiting with `stalledCount + 1` (job:stalled); a job
    * past `maxStalledCount` stalls fails instead (job:failed). Returns the ids it touched.
    */
-  recoverStalled(queue: string, now: number, maxStalledCount: number): Promise<{ stalled: string[]; failed: string[] }>;
+  recoverStalled(
+    queue: string,
+    now: number,
+    maxStalledCount: number,
+  ): Promise<{ stalled: string[]; failed: string[] }>;
   /** Removes finished jobs whose retention age passed; returns how many. */
   removeExpiredFinished(queue: string, now: number, limit: number): Promise<number>;
   /** The next time `removeExpiredFinished` has something to do, or null. */
@@ -201,7 +209,11 @@ export interface Backend {
   // -- admin -----------------------------------------------------------------------------------
   getJob(queue: string, jobId: string): Promise<JobRecord | null>;
   /** Jobs in `states` (all when empty), newest first unless `asc`; `start`/`end` inclusive indexes. */
-  getJobs(queue: string, states: JobState[], range: { start: number; end: number; asc: boolean }): Promise<JobRecord[]>;
+  getJobs(
+    queue: string,
+    states: JobState[],
+    range: { start: number; end: number; asc: boolean },
+  ): Promise<JobRecord[]>;
   getJobCounts(queue: string): Promise<Record<JobState, number>>;
   /** waiting/delayed/waiting-children: cancelled, never runs. active: cancelled, its lease revoked. */
   cancelJob(queue: string, jobId: string, now: number): Promise<boolean>;
