@@ -347,12 +347,20 @@ export class SqliteBackend implements Backend {
   // -- maintenance ----------------------------------------------------------------------------
 
   /** @inheritDoc */
-  async promoteDelayed(queue: string, now: number, limit: number) {
+  async promoteDelayed(
+    queue: string,
+    now: number,
+    limit: number,
+  ): Promise<{ promoted: number; nextDueAt: number | null }> {
     return this.#write(queue, (tx) => tx.promoteDelayed(now, limit));
   }
 
   /** @inheritDoc */
-  async recoverStalled(queue: string, now: number, maxStalledCount: number) {
+  async recoverStalled(
+    queue: string,
+    now: number,
+    maxStalledCount: number,
+  ): Promise<{ stalled: string[]; failed: string[] }> {
     return this.#write(queue, (tx) => tx.recoverStalled(now, maxStalledCount));
   }
 
@@ -475,10 +483,18 @@ export class SqliteBackend implements Backend {
     const start = Math.max(0, Math.floor(range.start));
     const limit = range.end < 0 ? -1 : Math.floor(range.end) - start + 1;
     if (range.end >= 0 && limit <= 0) return [];
+    const params: Record<string, string | number> = {
+      queue,
+      limit,
+      offset: start,
+      head: limit < 0 ? -1 : start + limit,
+    };
+    for (const state of JOB_STATES) {
+      params[state.replace("-", "_")] = states.length === 0 || states.includes(state) ? 1 : 0;
+    }
     return this.#read(() => {
       const stmt = range.asc ? this.#s.jobsAsc : this.#s.jobsDesc;
-      const rows = stmt.all({ queue, states: JSON.stringify(states), limit, offset: start }) as JobRow[];
-      return rows.map(toRecord);
+      return (stmt.all(params) as JobRow[]).map(toRecord);
     });
   }
 

@@ -117,17 +117,17 @@ export class Tx {
     const { s, queue } = this;
     if (job.id !== undefined) {
       const existing = s.jobGet.get(queue, job.id) as JobRow | undefined;
-      if (existing) return this.#duplicate(existing.id, existing.state, job.task);
+      if (existing) return this.#duplicate(existing.id, existing.state, existing.task);
     }
     const createdAt = job.createdAt;
     if (job.dedup) {
       const d = s.dedupGet.get(queue, job.dedup.key) as
-        | { job_id: string; added_at: number; state: JobState }
+        | { job_id: string; added_at: number; state: JobState; task: string }
         | undefined;
       if (d) {
         const ttl = job.dedup.ttl;
         const hit = ttl !== undefined ? createdAt - d.added_at < ttl : !FINISHED.has(d.state);
-        if (hit) return this.#duplicate(d.job_id, d.state, job.task);
+        if (hit) return this.#duplicate(d.job_id, d.state, d.task);
       }
     }
 
@@ -287,7 +287,7 @@ export class Tx {
         const r = s.retry.get(
           delayed ? "delayed" : "waiting",
           errorJson,
-          delayed ? item.runAt : null,
+          item.runAt,
           delayed ? null : this.nextFifo(),
           queue,
           item.jobId,

@@ -4,7 +4,9 @@
 -- Returns: dependantsOf lists children still in waiting-children; parentResolved the parents left.
 
 -- @name dependantsOf
-SELECT j.* FROM job_deps d JOIN jobs j ON j.queue = d.queue AND j.id = d.child_id
+-- CROSS JOIN keeps this loop order (edges of the parent, then each child by id) even without
+-- ANALYZE statistics; the other order would scan every waiting-children job.
+SELECT j.* FROM job_deps d CROSS JOIN jobs j ON j.queue = d.queue AND j.id = d.child_id
 WHERE d.queue = ? AND d.parent_id = ? AND j.state = 'waiting-children'
 ORDER BY j.seq;
 

@@ -24,8 +24,8 @@ INSERT INTO jobs (
 ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- @name dedupGet
--- Returns the job a dedup key points at, with the time it was added and its state.
-SELECT d.job_id, d.added_at, j.state
+-- Returns the job a dedup key points at, with the time it was added, its state and task.
+SELECT d.job_id, d.added_at, j.state, j.task
 FROM dedup d JOIN jobs j ON j.queue = d.queue AND j.id = d.job_id
 WHERE d.queue = ? AND d.key = ?;
 

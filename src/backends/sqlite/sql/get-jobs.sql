@@ -1,17 +1,49 @@
 -- getJobs / getJobCounts: admin reads.
--- Inputs: queue, a JSON array of states ('[]' = every state), limit, offset.
+-- Inputs: queue; one 0/1 flag per state (@waiting, @delayed, ... @waiting_children) choosing the
+-- states to list; @head = offset + limit (-1 = all); limit (-1 = all), offset.
 -- Effect: none.
--- Returns: job rows in creation order (seq), newest or oldest first; counts per state.
+-- Returns: job rows in creation order (seq), newest (jobsDesc) or oldest (jobsAsc) first; counts
+-- per state.
+-- Each chosen state reads at most @head rows from jobs_by_state in seq order; only those are
+-- merged and sorted, so a page near the start stays cheap however many jobs a queue holds.
 
 -- @name jobsDesc
-SELECT * FROM jobs
-WHERE queue = @queue AND (json_array_length(@states) = 0 OR state IN (SELECT value FROM json_each(@states)))
-ORDER BY seq DESC LIMIT @limit OFFSET @offset;
+SELECT * FROM (
+  SELECT * FROM (SELECT * FROM jobs WHERE queue = @queue AND state = 'waiting' AND @waiting ORDER BY seq DESC LIMIT @head)
+  UNION ALL
+  SELECT * FROM (SELECT * FROM jobs WHERE queue = @queue AND state = 'delayed' AND @delayed ORDER BY seq DESC LIMIT @head)
+  UNION ALL
+  SELECT * FROM (SELECT * FROM jobs WHERE queue = @queue AND state = 'active' AND @active ORDER BY seq DESC LIMIT @head)
+  UNION ALL
+  SELECT * FROM (SELECT * FROM jobs WHERE queue = @queue AND state = 'completed' AND @completed ORDER BY seq DESC LIMIT @head)
+  UNION ALL
+  SELECT * FROM (SELECT * FROM jobs WHERE queue = @queue AND state = 'failed' AND @failed ORDER BY seq DESC LIMIT @head)
+  UNION ALL
+  SELECT * FROM (SELECT * FROM jobs WHERE queue = @queue AND state = 'expired' AND @expired ORDER BY seq DESC LIMIT @head)
+  UNION ALL
+  SELECT * FROM (SELECT * FROM jobs WHERE queue = @queue AND state = 'cancelled' AND @cancelled ORDER BY seq DESC LIMIT @head)
+  UNION ALL
+  SELECT * FROM (SELECT * FROM jobs WHERE queue = @queue AND state = 'waiting-children' AND @waiting_children ORDER BY seq DESC LIMIT @head)
+) ORDER BY seq DESC LIMIT @limit OFFSET @offset;
 
 -- @name jobsAsc
-SELECT * FROM jobs
-WHERE queue = @queue AND (json_array_length(@states) = 0 OR state IN (SELECT value FROM json_each(@states)))
-ORDER BY seq ASC LIMIT @limit OFFSET @offset;
+SELECT * FROM (
+  SELECT * FROM (SELECT * FROM jobs WHERE queue = @queue AND state = 'waiting' AND @waiting ORDER BY seq ASC LIMIT @head)
+  UNION ALL
+  SELECT * FROM (SELECT * FROM jobs WHERE queue = @queue AND state = 'delayed' AND @delayed ORDER BY seq ASC LIMIT @head)
+  UNION ALL
+  SELECT * FROM (SELECT * FROM jobs WHERE queue = @queue AND state = 'active' AND @active ORDER BY seq ASC LIMIT @head)
+  UNION ALL
+  SELECT * FROM (SELECT * FROM jobs WHERE queue = @queue AND state = 'completed' AND @completed ORDER BY seq ASC LIMIT @head)
+  UNION ALL
+  SELECT * FROM (SELECT * FROM jobs WHERE queue = @queue AND state = 'failed' AND @failed ORDER BY seq ASC LIMIT @head)
+  UNION ALL
+  SELECT * FROM (SELECT * FROM jobs WHERE queue = @queue AND state = 'expired' AND @expired ORDER BY seq ASC LIMIT @head)
+  UNION ALL
+  SELECT * FROM (SELECT * FROM jobs WHERE queue = @queue AND state = 'cancelled' AND @cancelled ORDER BY seq ASC LIMIT @head)
+  UNION ALL
+  SELECT * FROM (SELECT * FROM jobs WHERE queue = @queue AND state = 'waiting-children' AND @waiting_children ORDER BY seq ASC LIMIT @head)
+) ORDER BY seq ASC LIMIT @limit OFFSET @offset;
 
 -- @name countByState
 SELECT state, count(*) AS n FROM jobs WHERE queue = ? GROUP BY state;
