@@ -1301,11 +1301,18 @@ export function backendConformance(
 
       it("drain removes waiting jobs, and delayed ones when asked", async () => {
         const q = uniqueQueue("drain");
-        await b.enqueue(q, [newJob(), newJob(), newJob(), newJob({ runAt: T0 + 100 })]);
+        await b.enqueue(q, [
+          newJob(),
+          newJob(),
+          newJob(),
+          newJob({ runAt: T0 + 100 }),
+          newJob({ runAt: T0 + 5000 }),
+        ]);
         await claimOne(b, q);
         expect(await b.drain(q, false)).toBe(2);
-        expect(await b.getJobCounts(q)).toMatchObject({ waiting: 0, delayed: 1, active: 1 });
-        await add(b, q);
+        expect(await b.getJobCounts(q)).toMatchObject({ waiting: 0, delayed: 2, active: 1 });
+        // The delayed jobs that stayed still come due.
+        expect(await b.promoteDelayed(q, T0 + 100, 10)).toEqual({ promoted: 1, nextDueAt: T0 + 5000 });
         expect(await b.drain(q, true)).toBe(2);
         expect(await b.getJobCounts(q)).toMatchObject({ waiting: 0, delayed: 0, active: 1 });
         expect(await b.promoteDelayed(q, T0 + 1000, 10)).toMatchObject({ promoted: 0 });

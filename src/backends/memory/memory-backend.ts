@@ -26,6 +26,7 @@ const UNSTARTED = new Set<JobState>(["waiting", "delayed", "waiting-children"]);
 const FINISHED = new Set<JobState>(FINISHED_STATES);
 const DEAD = new Set<JobState>(["failed", "expired", "cancelled"]);
 const CANCELLABLE = new Set<JobState>(["waiting", "delayed", "waiting-children", "active"]);
+const NO_IDS: readonly string[] = [];
 /** A compacted finished list may hold this many stale entries beyond twice the live ones. */
 const FINISHED_SLACK = 1024;
 
@@ -584,7 +585,7 @@ export class InMemoryBackend implements Backend {
     // Validate everything first: all or nothing. A parent may be a custom id earlier in the batch.
     const batchIds = new Set<string>();
     for (const job of jobs) {
-      for (const parent of job.dependsOn ?? []) {
+      for (const parent of job.dependsOn ?? NO_IDS) {
         if (!q.jobs.has(parent) && !batchIds.has(parent)) {
           throw new ValidationError(
             `dependsOn names job "${parent}", which does not exist in queue "${q.name}"; add the parent first (or in the same batch, before its dependant)`,
@@ -617,7 +618,7 @@ export class InMemoryBackend implements Backend {
     const now = spec.createdAt;
     const pending: StoredJob[] = [];
     let failedParent: StoredJob | undefined;
-    for (const parentId of new Set(spec.dependsOn ?? [])) {
+    for (const parentId of spec.dependsOn === undefined ? NO_IDS : new Set(spec.dependsOn)) {
       const parent = q.jobs.get(parentId);
       // A parent deleted earlier in this batch (retention) has finished; treat it as done.
       if (parent === undefined || parent.state === "completed") continue;

@@ -1,16 +1,15 @@
-import type { BackoffSpec, InheritableOption, JobRecord, JobState, RetentionSpec } from "../../job.js";
+import type { JobRecord, JobState, RetentionSpec } from "../../job.js";
 import type { NewJob } from "../backend.js";
 
 /**
- * A job as the memory backend holds it. Every field is initialised in the constructor so all
- * instances share one shape (fast property access); payload and result stay JSON text and are
- * parsed only when a record is handed out.
+ * A job as the memory backend holds it: the enqueued spec plus what changes over its life. Every
+ * field is initialised up front so all instances share one shape (fast property access); payload
+ * and result stay JSON text and are parsed only when a record is handed out.
  */
 export class StoredJob {
   state: JobState = "waiting";
   attempts = 0;
   stalledCount = 0;
-  runAt: number | undefined = undefined;
   startedAt: number | undefined = undefined;
   finishedAt: number | undefined = undefined;
   progress: number | Record<string, unknown> | undefined = undefined;
@@ -36,73 +35,88 @@ export class StoredJob {
   logs: string[] | undefined = undefined;
   dedupKey: string | undefined = undefined;
 
-  readonly task: string;
-  readonly dataJson: string;
-  readonly priority: number;
-  readonly maxRetries: number;
-  readonly backoff: BackoffSpec | undefined;
-  readonly ttl: number | undefined;
-  readonly timeout: number | undefined;
-  readonly createdAt: number;
-  readonly dependsOn: string[] | undefined;
-  readonly onParentFailure: "fail" | "ignore" | undefined;
-  readonly removeOnComplete: RetentionSpec | undefined;
-  readonly removeOnFail: RetentionSpec | undefined;
-  readonly inherit: InheritableOption[] | undefined;
+  /** Changes on retry (the retry time); starts as the enqueued `runAt`. */
+  runAt: number | undefined;
 
+  /**
+   * The job as enqueued, kept by reference rather than copied field by field: callers build a
+   * fresh NewJob per job and never touch it afterwards, and not copying keeps each stored job
+   * small, which matters for GC at hundreds of thousands of jobs.
+   */
   constructor(
     readonly id: string,
     readonly queue: string,
-    job: NewJob,
+    readonly spec: NewJob,
   ) {
-    this.task = job.task;
-    this.dataJson = job.dataJson;
-    this.priority = job.priority;
-    this.maxRetries = job.maxRetries;
-    this.backoff = job.backoff;
-    this.ttl = job.ttl;
-    this.timeout = job.timeout;
-    this.createdAt = job.createdAt;
-    this.runAt = job.runAt;
-    this.dependsOn = job.dependsOn ? [...job.dependsOn] : undefined;
-    this.onParentFailure = job.onParentFailure;
-    this.removeOnComplete = job.removeOnComplete;
-    this.removeOnFail = job.removeOnFail;
-    this.inherit = job.inherit ? [...job.inherit] : undefined;
+    this.runAt = spec.runAt;
+  }
+
+  get task(): string {
+    return this.spec.task;
+  }
+
+  get priority(): number {
+    return this.spec.priority;
+  }
+
+  get ttl(): number | undefined {
+    return this.spec.ttl;
+  }
+
+  get createdAt(): number {
+    return this.spec.createdAt;
+  }
+
+  get onParentFailure(): "fail" | "ignore" | undefined {
+    return this.spec.onParentFailure;
+  }
+
+  get removeOnComplete(): RetentionSpec | undefined {
+    return this.spec.removeOnComplete;
+  }
+
+  get removeOnFail(): RetentionSpec | undefined {
+    return this.spec.removeOnFail;
   }
 
   /** A fresh copy as the contract returns it: optional fields absent when unset. */
   toRecord(): JobRecord {
+    const spec = this.spec;
     const r: JobRecord = {
       id: this.id,
       queue: this.queue,
-      task: this.task,
-      data: JSON.parse(this.dataJson),
+      task: spec.task,
+      data: JSON.parse(spec.dataJson),
       state: this.state,
-      priority: this.priority,
+      priority: spec.priority,
       attempts: this.attempts,
-      maxRetries: this.maxRetries,
-      createdAt: this.createdAt,
+      maxRetries: spec.maxRetries,
+      createdAt: spec.createdAt,
       stalledCount: this.stalledCount,
     };
-    if (this.backoff !== undefined) r.backoff = clone(this.backoff);
-    if (this.ttl !== undefined) r.ttl = this.ttl;
-    if (this.timeout !== undefined) r.timeout = this.timeout;
+    if (spec.backoff !== undefined) r.backoff = copyFlat(spec.backoff);
+    if (spec.ttl !== undefined) r.ttl = spec.ttl;
+    if (spec.timeout !== undefined) r.timeout = spec.timeout;
     if (this.runAt !== undefined) r.runAt = this.runAt;
     if (this.startedAt !== undefined) r.startedAt = this.startedAt;
     if (this.finishedAt !== undefined) r.finishedAt = this.finishedAt;
     if (this.progress !== undefined) r.progress = clone(this.progress);
     if (this.resultJson !== undefined) r.result = JSON.parse(this.resultJson);
     if (this.error !== undefined) r.error = { ...this.error };
-    if (this.dependsOn !== undefined) r.dependsOn = [...this.dependsOn];
-    if (this.onParentFailure !== undefined) r.onParentFailure = this.onParentFailure;
-    if (this.removeOnComplete !== undefined) r.removeOnComplete = clone(this.removeOnComplete);
-    if (this.removeOnFail !== undefined) r.removeOnFail = clone(this.removeOnFail);
-    if (this.inherit !== undefined) r.inherit = [...this.inherit];
+    if (spec.dependsOn !== undefined) r.dependsOn = [...spec.dependsOn];
+    if (spec.onParentFailure !== undefined) r.onParentFailure = spec.onParentFailure;
+    if (spec.removeOnComplete !== undefined) r.removeOnComplete = copyFlat(spec.removeOnComplete);
+    if (spec.removeOnFail !== undefined) r.removeOnFail = copyFlat(spec.removeOnFail);
+    if (spec.inherit !== undefined) r.inherit = [...spec.inherit];
     if (this.workerId !== undefined) r.workerId = this.workerId;
     if (this.leaseExpiresAt !== undefined) r.leaseExpiresAt = this.leaseExpiresAt;
     return r;
   }
+}
+
+/** Copies a primitive or a flat object (backoff and retention specs) far cheaper than structuredClone. */
+function copyFlat<T>(value: T): T {
+  return typeof value === "object" && value !== null ? { ...value } : value;
 }
 
 /** Copies JSON-ready data; primitives are returned as they are. */
