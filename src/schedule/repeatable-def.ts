@@ -49,13 +49,18 @@ export function prepareRepeatable(def: RepeatableDef): PreparedRepeatable {
   const schedule = createSchedule({ every: def.every, cron: def.cron, tz: def.tz });
   if (def.id !== undefined) checkName(def.id, "repeatable id");
   const id = def.id ?? repeatableId(def);
-  repeatableJob(def, 0); // validates data and job options now, not at the first slot
+  repeatableJob(def, id, 0, 0); // validates data and job options now, not at the first slot
   return { id, def, schedule };
 }
 
-/** The job a slot of `def` enqueues. */
-export function repeatableJob(def: RepeatableDef, now: number): NewJob {
-  const options: { priority?: number; retries?: number; ttl?: number | string } = {};
+/**
+ * The job slot `slot` of definition `id` enqueues. Its id, `repeat-<id>-<slot>`, names the slot, so
+ * a slot that somehow fired twice would still be one job (a duplicate id enqueues nothing).
+ */
+export function repeatableJob(def: RepeatableDef, id: string, slot: number, now: number): NewJob {
+  const options: { priority?: number; retries?: number; ttl?: number | string; jobId: string } = {
+    jobId: `repeat-${id}-${slot}`,
+  };
   if (def.priority !== undefined) options.priority = def.priority;
   if (def.retries !== undefined) options.retries = def.retries;
   if (def.ttl !== undefined) options.ttl = def.ttl;

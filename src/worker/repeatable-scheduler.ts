@@ -96,6 +96,11 @@ async function fire(backend: Backend, queue: string, item: Due, now: number): Pr
   const latest = schedule.latestAtOrBefore(now);
   if (latest !== null && latest > schedule.nextAfter(slot)) slot = latest;
   const nextRun = schedule.nextAfter(slot);
-  await backend.fireRepeatable(queue, { repeatId: id, slot, job: repeatableJob(def, now), nextRun });
+  await backend.fireRepeatable(queue, {
+    repeatId: id,
+    slot,
+    job: repeatableJob(def, id, slot, now),
+    nextRun,
+  });
   return nextRun;
 }

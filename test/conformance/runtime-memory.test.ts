@@ -1,0 +1,4 @@
+import { InMemoryBackend } from "../../src/backends/memory/memory-backend.js";
+import { runtimeConformance } from "./runtime-suite.js";
+
+runtimeConformance("memory", () => new InMemoryBackend());

@@ -1,0 +1,11 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll } from "vitest";
+import { SqliteBackend } from "../../src/backends/sqlite/sqlite-backend.js";
+import { runtimeConformance } from "./runtime-suite.js";
+
+const dir = mkdtempSync(join(tmpdir(), "asyncmq-runtime-sqlite-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+runtimeConformance("sqlite", () => new SqliteBackend({ path: join(dir, "runtime.db") }));

@@ -1,0 +1,277 @@
+/**
+ * The runtime conformance suite: the guarantees users rely on, exercised through the real runtime
+ * (Queue, runWorker, Worker) on any backend. Every backend runs it unchanged, beside the
+ * backend-level suite. Worker death is simulated in-process by a backend view whose lease
+ * renewals do nothing (a hung or dead worker); durable backends add real killed processes in
+ * their own tests.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Backend } from "../../src/backends/backend.js";
+import { events, type JobEventName, type JobEventPayload } from "../../src/events.js";
+import { Queue } from "../../src/queue.js";
+import { task, unregisterTask } from "../../src/task.js";
+import { runWorker } from "../../src/worker/runners.js";
+import { Worker } from "../../src/worker/worker.js";
+import { gate, nextEvents, uniqueQueue, until } from "../helpers.js";
+
+/** A view of `backend` whose lease renewals are lost: its jobs stall as if their worker died. */
+function deadWorkerView(backend: Backend): Backend {
+  return new Proxy(backend, {
+    get(target, prop, receiver) {
+      if (prop === "extendLeases") return async () => [];
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/** Collects the payloads of `name` events of `queue` until stopped. */
+function collect(name: JobEventName, queue: string) {
+  const seen: JobEventPayload[] = [];
+  const listener = (p: JobEventPayload) => {
+    if (p.queue === queue) seen.push(p);
+  };
+  events.on(name, listener);
+  return { seen, stop: () => events.off(name, listener) };
+}
+
+const fast = { scanInterval: 20, leaseDuration: 150, shutdownGrace: 50 } as const;
+
+export function runtimeConformance(name: string, makeBackend: () => Promise<Backend> | Backend): void {
+  describe(`runtime conformance: ${name}`, () => {
+    let backend: Backend;
+    const tasks: string[] = [];
+    const stops: Array<() => void> = [];
+    beforeAll(async () => {
+      backend = await makeBackend();
+    });
+    afterAll(async () => {
+      await backend.close();
+    });
+    afterEach(() => {
+      for (const t of tasks.splice(0)) unregisterTask(t);
+      for (const stop of stops.splice(0)) stop();
+    });
+    function define<D = unknown>(taskName: string, queue: string, handler: (data: D) => unknown) {
+      tasks.push(taskName);
+      return task<D, unknown>(taskName, { queue }, handler);
+    }
+
+    it("a worker that dies mid-job: the job is recovered, re-run, and completed exactly once", async () => {
+      const q = uniqueQueue("crash");
+      const queue = new Queue(q, { backend });
+      const deadStarted = gate();
+      const zombie = gate();
+      let runs = 0;
+      define<{ n: number }>(`${q}-work`, q, async () => {
+        runs += 1;
+        if (runs === 1) {
+          deadStarted.open();
+          await zombie.promise; // the dead worker never finishes in time
+          return "from the dead worker";
+        }
+        return "from the survivor";
+      });
+      const completed = collect("job:completed", q);
+      const stalled = collect("job:stalled", q);
+      stops.push(completed.stop, stalled.stop);
+      const id = await queue.add(`${q}-work`, { n: 1 });
+
+      const dead = new Worker(q, { backend: deadWorkerView(backend), concurrency: 1, ...fast });
+      await dead.start();
+      await deadStarted.promise;
+      const survivor = new Worker(q, { backend, concurrency: 1, ...fast });
+      await survivor.start();
+      await until(() => completed.seen.length === 1, 5000, "the survivor completes the job");
+      zombie.open(); // the dead worker's late result must be fenced out
+      await dead.stop();
+      await survivor.stop();
+
+      const job = await queue.getJob(id);
+      expect(job?.state).toBe("completed");
+      expect(job?.result).toBe("from the survivor");
+      expect(job?.stalledCount).toBe(1);
+      expect(job?.attempts).toBe(1); // the stall did not use up an attempt
+      expect(stalled.seen.map((p) => p.jobId)).toEqual([id]);
+      expect(completed.seen.map((p) => p.jobId)).toEqual([id]);
+      expect(runs).toBe(2);
+    });
+
+    it("a poison job whose worker dies every time fails after maxStalledCount, and the queue keeps flowing", async () => {
+      const q = uniqueQueue("poison");
+      const queue = new Queue(q, { backend });
+      define(`${q}-poison`, q, () => new Promise(() => {})); // hangs: its (dead) worker never renews
+      define(`${q}-ok`, q, () => "ok");
+      const poison = await queue.add(`${q}-poison`, {}, { retries: 5 });
+      const failed = nextEvents("job:failed", q, 1, 8000);
+      const worker = new Worker(q, {
+        backend: deadWorkerView(backend),
+        concurrency: 4,
+        maxStalledCount: 1,
+        ...fast,
+      });
+      await worker.start();
+      const okIds = await queue.addBulk(Array.from({ length: 20 }, () => ({ task: `${q}-ok` })));
+      const [payload] = await failed;
+      await until(async () => (await queue.getJobCounts()).completed === 20, 5000, "the other jobs complete");
+      await worker.stop();
+      expect(payload?.jobId).toBe(poison);
+      const job = await queue.getJob(poison);
+      expect(job?.state).toBe("failed");
+      expect(job?.error?.name).toBe("JobStalledError");
+      expect(job?.stalledCount).toBe(2);
+      for (const id of okIds) expect((await queue.getJob(id))?.state).toBe("completed");
+    });
+
+    it("two schedulers on one queue produce exactly one job per repeatable slot over 50 slots", async () => {
+      const q = uniqueQueue("sched");
+      const queue = new Queue(q, { backend });
+      define(`${q}-tick`, q, () => null);
+      const every = 20;
+      const def = { task: `${q}-tick`, every, id: "tick" };
+      const ctl = new AbortController();
+      const runs = [1, 2].map(() =>
+        runWorker(q, { backend, signal: ctl.signal, repeatables: [def], concurrency: 2, ...fast }),
+      );
+      const start = Date.now();
+      await until(async () => (await queue.getJobCounts()).completed >= 55, 10_000, "55 slots");
+      ctl.abort();
+      await Promise.all(runs);
+      const jobs = await queue.getJobs([], { asc: true });
+      const slots = jobs.map((j) => Number(/^repeat-tick-(\d+)$/.exec(j.id)?.[1]));
+      expect(slots.every((s) => Number.isFinite(s) && s % every === 0)).toBe(true);
+      expect(new Set(slots).size).toBe(slots.length); // never two jobs for one slot
+      const sorted = [...slots].sort((a, b) => a - b);
+      // Every slot from the first to the last fired: no gaps, so exactly one job per slot.
+      expect(((sorted.at(-1) as number) - (sorted[0] as number)) / every + 1).toBe(sorted.length);
+      expect(sorted[0]).toBeGreaterThan(start - every);
+    });
+
+    it("pause and resume take effect at once on every worker", async () => {
+      const q = uniqueQueue("pause");
+      const queue = new Queue(q, { backend });
+      const started = collect("job:started", q);
+      stops.push(started.stop);
+      define(`${q}-t`, q, () => null);
+      const workers = [new Worker(q, { backend, ...fast }), new Worker(q, { backend, ...fast })];
+      await Promise.all(workers.map((w) => w.start()));
+      await queue.pause();
+      expect(await queue.isPaused()).toBe(true);
+      await queue.addBulk(Array.from({ length: 5 }, () => ({ task: `${q}-t` })));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(started.seen).toHaveLength(0);
+      const t0 = Date.now();
+      await queue.resume();
+      await until(async () => (await queue.getJobCounts()).completed === 5, 3000, "all run after resume");
+      expect(Date.now() - t0).toBeLessThan(1000); // woken, not found by a slow poll
+      await Promise.all(workers.map((w) => w.stop()));
+    });
+
+    it("a queue-wide rate limit is one bucket shared by all workers", async () => {
+      const q = uniqueQueue("rate");
+      const queue = new Queue(q, { backend });
+      const starts: number[] = [];
+      define(`${q}-t`, q, () => {
+        starts.push(Date.now());
+      });
+      await queue.addBulk(Array.from({ length: 12 }, () => ({ task: `${q}-t` })));
+      const ctl = new AbortController();
+      const t0 = Date.now();
+      const opts = {
+        backend,
+        concurrency: 5,
+        rateLimit: 4,
+        rateInterval: 200,
+        rateScope: "queue" as const,
+        signal: ctl.signal,
+      };
+      const runs = [runWorker(q, opts), runWorker(q, opts)];
+      await until(() => starts.length === 12, 5000, "12 starts");
+      ctl.abort();
+      await Promise.all(runs);
+      // One bucket: 4 at once, then 4 per 200 ms, so the 12th start is >= ~400 ms in. Two buckets would allow ~200 ms.
+      expect((starts[11] as number) - t0).toBeGreaterThanOrEqual(330);
+    });
+
+    it("queue.events delivers the events of the queue's jobs", async () => {
+      const q = uniqueQueue("events");
+      const queue = new Queue(q, { backend });
+      define(`${q}-t`, q, () => 7);
+      const seen: string[] = [];
+      const onCompleted = (p: JobEventPayload) => seen.push(`${p.jobId}:${String(p.result)}`);
+      queue.events.on("job:completed", onCompleted);
+      const ctl = new AbortController();
+      const run = runWorker(q, { backend, signal: ctl.signal, ...fast });
+      const id = await queue.add(`${q}-t`);
+      await until(() => seen.length === 1, 5000, "queue.events job:completed");
+      ctl.abort();
+      await run;
+      queue.events.off("job:completed", onCompleted);
+      await queue.close();
+      expect(seen).toEqual([`${id}:7`]);
+    });
+
+    it("retention by age is enforced by the worker's cleaner, not only when another job finishes", async () => {
+      const q = uniqueQueue("retain");
+      const queue = new Queue(q, { backend });
+      define(`${q}-t`, q, () => null);
+      const ctl = new AbortController();
+      const run = runWorker(q, { backend, signal: ctl.signal, ...fast });
+      const id = await queue.add(`${q}-t`, {}, { removeOnComplete: { age: 50 } });
+      await until(async () => (await queue.getJob(id))?.state === "completed", 3000, "completed");
+      await until(async () => (await queue.getJob(id)) === null, 3000, "removed by the cleaner");
+      ctl.abort();
+      await run;
+    });
+
+    it("flows: a child runs after its parent completes, and fails when its parent fails", async () => {
+      const q = uniqueQueue("flow");
+      const queue = new Queue(q, { backend });
+      const order: string[] = [];
+      define<{ name: string; fail?: boolean }>(`${q}-t`, q, (d) => {
+        order.push(d.name);
+        if (d.fail) throw new Error(`${d.name} broke`);
+      });
+      const parent = await queue.add(`${q}-t`, { name: "parent" });
+      const child = await queue.add(`${q}-t`, { name: "child" }, { dependsOn: [parent] });
+      const badParent = await queue.add(`${q}-t`, { name: "bad", fail: true });
+      const orphan = await queue.add(`${q}-t`, { name: "orphan" }, { dependsOn: [badParent] });
+      expect((await queue.getJob(child))?.state).toBe("waiting-children");
+      const ctl = new AbortController();
+      const run = runWorker(q, { backend, signal: ctl.signal, concurrency: 1, ...fast });
+      await until(async () => (await queue.getJob(orphan))?.state === "failed", 3000, "orphan failed");
+      await until(async () => (await queue.getJob(child))?.state === "completed", 3000, "child completed");
+      ctl.abort();
+      await run;
+      expect(order.indexOf("parent")).toBeLessThan(order.indexOf("child"));
+      expect(order).not.toContain("orphan");
+      expect((await queue.getJob(orphan))?.error?.name).toBe("ParentFailedError");
+    });
+
+    it("stopping a worker mid-job past its grace hands the job back, and another worker finishes it", async () => {
+      const q = uniqueQueue("handback");
+      const queue = new Queue(q, { backend });
+      let runs = 0;
+      define(`${q}-t`, q, async () => {
+        runs += 1;
+        if (runs === 1) await new Promise((r) => setTimeout(r, 2000));
+        return runs;
+      });
+      const id = await queue.add(`${q}-t`);
+      const first = new Worker(q, { backend, ...fast });
+      await first.start();
+      await until(() => runs === 1, 3000, "first run");
+      await first.stop({ grace: 20 });
+      expect((await queue.getJob(id))?.state).toBe("waiting");
+      const second = new Worker(q, { backend, ...fast });
+      await second.start();
+      await until(
+        async () => (await queue.getJob(id))?.state === "completed",
+        3000,
+        "completed by the second worker",
+      );
+      await second.stop();
+      expect((await queue.getJob(id))?.attempts).toBe(1);
+    });
+  });
+}
