@@ -41,6 +41,8 @@ export interface ConformanceOptions {
 }
 
 const ERR = { name: "Error", message: "boom" };
+/** Silences the warnings that deliberately throwing listeners cause. */
+const quietLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /**
  * Registers the conformance tests for one backend.
@@ -1510,6 +1512,8 @@ export function backendConformance(
         expect(got[3]?.payload).toMatchObject({ queue: q, jobId: job.id, result: "r" });
         expect(otherGot).toEqual([]);
 
+        setLogger(quietLogger);
+        cleanups.push(() => setLogger(undefined));
         const stop = b.subscribe(q, () => {
           throw new Error("subscriber bug");
         });
@@ -1520,8 +1524,7 @@ export function backendConformance(
 
       it("listener exceptions never reach the backend caller", async () => {
         const q = uniqueQueue("throwing");
-        const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-        setLogger(quiet);
+        setLogger(quietLogger);
         cleanups.push(() => setLogger(undefined));
         const boom = () => {
           throw new Error("listener bug");

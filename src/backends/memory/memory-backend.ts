@@ -17,7 +17,14 @@ import type {
   WakeReason,
   WorkerInfo,
 } from "../backend.js";
-import { type Channel, isCurrent, QueueState, type RetainedState, zeroCounts } from "./queue-state.js";
+import {
+  type Channel,
+  isCurrent,
+  type JobEntry,
+  QueueState,
+  type RetainedState,
+  zeroCounts,
+} from "./queue-state.js";
 import { clone, StoredJob } from "./stored-job.js";
 
 const WAKE_BITS: Record<WakeReason, number> = { job: 1, delayed: 2, resume: 4 };
@@ -27,8 +34,8 @@ const FINISHED = new Set<JobState>(FINISHED_STATES);
 const DEAD = new Set<JobState>(["failed", "expired", "cancelled"]);
 const CANCELLABLE = new Set<JobState>(["waiting", "delayed", "waiting-children", "active"]);
 const NO_IDS: readonly string[] = [];
-/** A compacted finished list may hold this many stale entries beyond twice the live ones. */
-const FINISHED_SLACK = 1024;
+/** An index may hold this many stale entries beyond twice its live ones before it is rebuilt. */
+const INDEX_SLACK = 1024;
 
 interface PendingEvent {
   channel: Channel;
@@ -99,9 +106,10 @@ export class InMemoryBackend implements Backend {
     const job = q?.jobs.get(jobId);
     if (q === undefined || job === undefined || q.paused || job.state !== "waiting") return null;
     try {
-      // Its bucket entry goes stale with the state change and is skipped later.
-      if (this.#expireIfDue(q, job, options.now)) return null;
-      return this.#activate(q, job, options);
+      // Its bucket entry goes stale with the state change and is skipped (or compacted) later.
+      const claimed = this.#expireIfDue(q, job, options.now) ? null : this.#activate(q, job, options);
+      this.#compact(q);
+      return claimed;
     } finally {
       this.#flush();
     }
@@ -121,6 +129,7 @@ export class InMemoryBackend implements Backend {
         this.#finishOne(q, job, item, now);
         results.push(true);
       }
+      if (q !== undefined) this.#compact(q);
     } finally {
       this.#flush();
     }
@@ -240,6 +249,7 @@ export class InMemoryBackend implements Backend {
           stalled.push(job.id);
         }
       }
+      this.#compact(q);
     } finally {
       this.#flush();
     }
@@ -292,6 +302,7 @@ export class InMemoryBackend implements Backend {
           expired++;
         }
       }
+      this.#compact(q);
     } finally {
       this.#flush();
     }
@@ -415,6 +426,7 @@ export class InMemoryBackend implements Backend {
       this.#toFinished(q, job, "cancelled", now);
       if (this.#listening(q)) this.#emit(q, "job:cancelled", { queue, jobId, task: job.task });
       this.#settleDependants(q, job, now);
+      this.#compact(q);
     } finally {
       this.#flush();
     }
@@ -434,6 +446,7 @@ export class InMemoryBackend implements Backend {
     try {
       this.#toWaiting(q, job);
       if (this.#listening(q)) this.#emit(q, "job:waiting", { queue, jobId, task: job.task });
+      this.#compact(q);
     } finally {
       this.#flush();
     }
@@ -446,6 +459,7 @@ export class InMemoryBackend implements Backend {
     const job = q?.jobs.get(jobId);
     if (q === undefined || job === undefined) return false;
     this.#delete(q, job);
+    this.#compact(q);
     return true;
   }
 
@@ -463,6 +477,7 @@ export class InMemoryBackend implements Backend {
     // Every entry of these indexes is stale now.
     q.waiting.clear();
     if (includeDelayed) q.delayed.clear();
+    this.#compact(q);
     return removed;
   }
 
@@ -480,6 +495,7 @@ export class InMemoryBackend implements Backend {
       ids.push(job.id);
       if (ids.length >= limit) break;
     }
+    this.#compact(q);
     return ids;
   }
 
@@ -815,7 +831,7 @@ export class InMemoryBackend implements Backend {
     }
     const list = q.finished[state];
     list.push(job, job.stateSeq);
-    if (list.length > 2 * q.counts[state] + FINISHED_SLACK) list.filter(isCurrent);
+    if (list.length > 2 * q.counts[state] + INDEX_SLACK) list.filter(isCurrent);
     if (typeof spec !== "object" || spec === null) return;
     if (spec.age !== undefined) {
       q.retention.push({ at: now + toMs(spec.age, "retention age"), seq: job.stateSeq, job });
@@ -828,6 +844,28 @@ export class InMemoryBackend implements Backend {
         list.shift();
         if (live) this.#delete(q, oldest);
       }
+    }
+  }
+
+  /**
+   * Lazy deletion leaves stale entries in the indexes (a cancelled waiting job, the ttl entry of a
+   * job that completed, ...). Rebuilding an index once its stale entries outnumber the live ones
+   * keeps memory proportional to the jobs stored, at amortised O(1) per transition.
+   */
+  #compact(q: QueueState): void {
+    const c = q.counts;
+    if (q.waiting.size > 2 * c.waiting + INDEX_SLACK) q.waiting.compact();
+    if (q.delayed.size > 2 * c.delayed + INDEX_SLACK) q.delayed.filter(isCurrentEntry);
+    if (q.ttl.size > 2 * (c.waiting + c.delayed + c["waiting-children"]) + INDEX_SLACK) {
+      q.ttl.filter((entry) => {
+        const keep = !entry.job.removed && UNSTARTED.has(entry.job.state);
+        // A dropped entry of an active job is pushed again if the job returns to an unstarted state.
+        if (!keep) entry.job.ttlQueued = false;
+        return keep;
+      });
+    }
+    if (q.retention.size > 2 * (c.completed + c.failed + c.expired) + INDEX_SLACK) {
+      q.retention.filter(isCurrentEntry);
     }
   }
 
@@ -964,6 +1002,10 @@ export class InMemoryBackend implements Backend {
 }
 
 function noop(): void {}
+
+function isCurrentEntry(entry: JobEntry): boolean {
+  return isCurrent(entry.job, entry.seq);
+}
 
 function parentFailedError(parent: StoredJob): JobError {
   return { name: "ParentFailedError", message: `parent job ${parent.id} ${parent.state}` };

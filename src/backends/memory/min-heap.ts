@@ -38,8 +38,27 @@ export class MinHeap<E extends HeapEntry> {
     const top = items[0];
     const last = items.pop();
     if (top === undefined || last === undefined || items.length === 0) return top;
+    items[0] = last;
+    this.#siftDown(0);
+    return top;
+  }
+
+  /** Keeps only the entries for which `keep` holds, and restores heap order in O(n). */
+  filter(keep: (entry: E) => boolean): void {
+    const items = this.#items.filter(keep);
+    this.#items = items;
+    for (let i = (items.length >> 1) - 1; i >= 0; i--) this.#siftDown(i);
+  }
+
+  clear(): void {
+    this.#items = [];
+  }
+
+  #siftDown(start: number): void {
+    const items = this.#items;
     const n = items.length;
-    let i = 0;
+    const entry = items[start] as E;
+    let i = start;
     for (;;) {
       const left = 2 * i + 1;
       if (left >= n) break;
@@ -47,16 +66,11 @@ export class MinHeap<E extends HeapEntry> {
       let child = left;
       if (right < n && less(items[right] as E, items[left] as E)) child = right;
       const c = items[child] as E;
-      if (!less(c, last)) break;
+      if (!less(c, entry)) break;
       items[i] = c;
       i = child;
     }
-    items[i] = last;
-    return top;
-  }
-
-  clear(): void {
-    this.#items = [];
+    items[i] = entry;
   }
 }
 

@@ -75,6 +75,12 @@ export class Fifo<T> {
 export class PriorityFifo<T> {
   #buckets = new Map<number, Fifo<T>>();
   #priorities: number[] = [];
+  #size = 0;
+
+  /** Entries held, stale ones included. */
+  get size(): number {
+    return this.#size;
+  }
 
   constructor(private readonly isLive: (item: T, seq: number) => boolean) {}
 
@@ -86,6 +92,7 @@ export class PriorityFifo<T> {
       insertSorted(this.#priorities, priority);
     }
     bucket.push(item, seq);
+    this.#size++;
   }
 
   /** Removes and returns the live item with the lowest priority and sequence, or undefined. */
@@ -96,6 +103,7 @@ export class PriorityFifo<T> {
       for (let item = bucket.peekItem(); item !== undefined; item = bucket.peekItem()) {
         const live = this.isLive(item, bucket.peekSeq());
         bucket.shift();
+        this.#size--;
         if (live) {
           if (bucket.length === 0) this.#dropFirst(priority);
           return item;
@@ -106,9 +114,23 @@ export class PriorityFifo<T> {
     return undefined;
   }
 
+  /** Drops every stale entry now, keeping order. */
+  compact(): void {
+    this.#size = 0;
+    for (const [priority, bucket] of this.#buckets) {
+      bucket.filter(this.isLive);
+      if (bucket.length === 0) {
+        this.#buckets.delete(priority);
+        this.#priorities.splice(this.#priorities.indexOf(priority), 1);
+      }
+      this.#size += bucket.length;
+    }
+  }
+
   clear(): void {
     this.#buckets.clear();
     this.#priorities = [];
+    this.#size = 0;
   }
 
   #dropFirst(priority: number): void {
