@@ -1,0 +1,186 @@
+/**
+ * `asyncmq job ...`: list, inspect, enqueue, retry, remove, cancel. Every command that names a job
+ * takes `<queue> <job-id>`, in that order.
+ */
+import type { Command } from "commander";
+import type { JobRecord, JobState } from "../job.js";
+import type { EnqueueOptions } from "../job-options.js";
+import { backendFor, type CommonOptions, withCommonOptions } from "./backend-option.js";
+import { CliError } from "./errors.js";
+import { queueOf, requireJob, requireQueue, unknownJob } from "./lookup.js";
+import {
+  compactJson,
+  humanDuration,
+  isoTime,
+  keyValues,
+  paint,
+  paintState,
+  print,
+  printJson,
+  relativeTime,
+  table,
+  truncate,
+} from "./output.js";
+import { intParser, parseDuration, parseInteger, parseJobId, parseJsonData, parseStates } from "./parse.js";
+
+export function jobCommand(program: Command): void {
+  const job = program.command("job").description("enqueue, inspect and manage jobs");
+
+  withCommonOptions(job.command("list").description("list a queue's jobs, newest first"))
+    .argument("<queue>", "queue name")
+    .option(
+      "--state <states>",
+      "only jobs in these states (comma-separated, e.g. failed,expired)",
+      parseStates,
+    )
+    .option("--limit <n>", "show at most this many", intParser(1), 50)
+    .option("--asc", "oldest first")
+    .action(async (name: string, o: CommonOptions & { state?: JobState[]; limit: number; asc?: boolean }) => {
+      const backend = await backendFor(o);
+      const q = await requireQueue(backend, name);
+      const jobs = await q.getJobs(o.state ?? [], { start: 0, end: o.limit - 1, asc: o.asc === true });
+      if (o.json) return printJson(jobs);
+      const what = o.state ? `${o.state.join(" or ")} jobs` : "jobs";
+      print(
+        table(
+          ["ID", "STATE", "TASK", "ATTEMPTS", "PRIORITY", "CREATED", "DETAIL"],
+          jobs.map((j) => [
+            j.id,
+            paintState(j.state),
+            j.task,
+            `${j.attempts}/${j.maxRetries + 1}`,
+            String(j.priority),
+            relativeTime(j.createdAt),
+            detail(j),
+          ]),
+          `no ${what} in "${name}"`,
+        ),
+      );
+    });
+
+  withCommonOptions(job.command("inspect").description("show everything about one job, with its log"))
+    .argument("<queue>", "queue name")
+    .argument("<job-id>", "job id")
+    .action(async (name: string, id: string, o: CommonOptions) => {
+      const backend = await backendFor(o);
+      const j = await requireJob(backend, name, id);
+      const logs = await backend.getLogs(name, id);
+      if (o.json) return printJson({ ...j, logs });
+      const pairs: Array<[string, string]> = [
+        ["id", j.id],
+        ["queue", j.queue],
+        ["task", j.task],
+        ["state", paintState(j.state)],
+        ["attempts", `${j.attempts} of at most ${j.maxRetries + 1}`],
+        ["priority", String(j.priority)],
+        ["created", `${isoTime(j.createdAt)} (${relativeTime(j.createdAt)})`],
+      ];
+      if (j.runAt !== undefined) pairs.push(["run at", `${isoTime(j.runAt)} (${relativeTime(j.runAt)})`]);
+      if (j.startedAt !== undefined) pairs.push(["started", isoTime(j.startedAt)]);
+      if (j.finishedAt !== undefined) {
+        const took = j.startedAt !== undefined ? ` (took ${humanDuration(j.finishedAt - j.startedAt)})` : "";
+        pairs.push(["finished", `${isoTime(j.finishedAt)}${took}`]);
+      }
+      if (j.ttl !== undefined) pairs.push(["ttl", humanDuration(j.ttl)]);
+      if (j.timeout !== undefined) pairs.push(["timeout", humanDuration(j.timeout)]);
+      if (j.stalledCount) pairs.push(["stalled", `${j.stalledCount} time(s)`]);
+      if (j.dependsOn?.length) pairs.push(["depends on", j.dependsOn.join(", ")]);
+      if (j.progress !== undefined) pairs.push(["progress", compactJson(j.progress, 200)]);
+      pairs.push(["data", compactJson(j.data, 500)]);
+      if (j.result !== undefined) pairs.push(["result", compactJson(j.result, 500)]);
+      if (j.error) pairs.push(["error", paint("red", `${j.error.name}: ${truncate(j.error.message, 500)}`)]);
+      pairs.push(["log", logs.length ? "" : "(empty)"]);
+      print(keyValues(pairs));
+      for (const line of logs) print(`  ${line}`);
+    });
+
+  withCommonOptions(job.command("enqueue").description("add a job of a task to a queue"))
+    .argument("<queue>", "queue name")
+    .argument("<task>", "task name, as registered by the worker's tasks module")
+    .argument("[json-data]", 'the job\'s data as JSON, e.g. \'{"to":"ada@example.com"}\'', parseJsonData)
+    .option("--delay <duration>", "start no sooner than this from now, e.g. 30s", parseDuration)
+    .option("--priority <n>", "lower runs first (default 5)", parseInteger)
+    .option("--job-id <id>", "a custom id; if it exists already nothing is enqueued", parseJobId)
+    .option("--retries <n>", "retries after the first failure", intParser(0))
+    .action(
+      async (
+        name: string,
+        task: string,
+        data: unknown,
+        o: CommonOptions & { delay?: number; priority?: number; jobId?: string; retries?: number },
+      ) => {
+        const backend = await backendFor(o);
+        const q = queueOf(backend, name);
+        const options: EnqueueOptions = {};
+        if (o.delay !== undefined) options.delay = o.delay;
+        if (o.priority !== undefined) options.priority = o.priority;
+        if (o.jobId !== undefined) options.jobId = o.jobId;
+        if (o.retries !== undefined) options.retries = o.retries;
+        const existing = o.jobId !== undefined ? await q.getJob(o.jobId) : null;
+        const id = await q.add(task, data ?? null, options);
+        const j = await q.getJob(id);
+        const state = j?.state ?? (o.delay ? "delayed" : "waiting");
+        if (o.json) return printJson({ id, queue: name, task, state, duplicate: existing !== null });
+        if (existing) {
+          print(`job "${id}" already exists in "${name}" (${existing.state}); nothing enqueued`);
+          return;
+        }
+        const when = state === "delayed" && j?.runAt ? `, runs ${relativeTime(j.runAt)}` : "";
+        print(`enqueued job ${id} (task "${task}") on "${name}" as ${paintState(state)}${when}`);
+      },
+    );
+
+  withCommonOptions(
+    job.command("retry").description("put a failed, expired or cancelled job back to waiting"),
+  )
+    .argument("<queue>", "queue name")
+    .argument("<job-id>", "job id")
+    .action(async (name: string, id: string, o: CommonOptions) => {
+      const backend = await backendFor(o);
+      const j = await requireJob(backend, name, id);
+      if (!(await queueOf(backend, name).retryJob(id))) {
+        const now = (await backend.getJob(name, id))?.state ?? j.state;
+        throw new CliError(
+          `job "${id}" of "${name}" is ${now}; only failed, expired or cancelled jobs can be retried`,
+        );
+      }
+      if (o.json) return printJson({ queue: name, id, state: "waiting" });
+      print(`job ${id} of "${name}" is waiting again (attempts reset)`);
+    });
+
+  withCommonOptions(job.command("remove").description("delete a job (an active one is aborted)"))
+    .argument("<queue>", "queue name")
+    .argument("<job-id>", "job id")
+    .action(async (name: string, id: string, o: CommonOptions) => {
+      const backend = await backendFor(o);
+      await requireJob(backend, name, id);
+      if (!(await queueOf(backend, name).removeJob(id))) throw unknownJob(name, id);
+      if (o.json) return printJson({ queue: name, id, removed: true });
+      print(`job ${id} removed from "${name}"`);
+    });
+
+  withCommonOptions(job.command("cancel").description("cancel a waiting, delayed or active job"))
+    .argument("<queue>", "queue name")
+    .argument("<job-id>", "job id")
+    .action(async (name: string, id: string, o: CommonOptions) => {
+      const backend = await backendFor(o);
+      const j = await requireJob(backend, name, id);
+      if (!(await queueOf(backend, name).cancelJob(id))) {
+        const now = (await backend.getJob(name, id))?.state ?? j.state;
+        throw new CliError(
+          `job "${id}" of "${name}" is ${now}; only waiting, delayed or active jobs can be cancelled`,
+        );
+      }
+      if (o.json) return printJson({ queue: name, id, state: "cancelled" });
+      print(`job ${id} of "${name}" cancelled`);
+    });
+}
+
+/** The most telling fact about a job for a list: its error, result, or when it runs. */
+function detail(j: JobRecord): string {
+  if (j.error) return paint("red", truncate(j.error.message, 50));
+  if (j.state === "delayed") return `runs ${relativeTime(j.runAt)}`;
+  if (j.state === "completed" && j.result !== undefined) return compactJson(j.result, 50);
+  if (j.state === "active" && j.progress !== undefined) return `progress ${compactJson(j.progress, 40)}`;
+  return "";
+}

@@ -1,0 +1,298 @@
+/**
+ * `asyncmq worker start | list | inspect`. `start` loads the tasks module, runs one runWorker per
+ * queue (all sharing one AbortSignal), logs each job's outcome, drains on SIGINT/SIGTERM and exits at
+ * once on a second signal.
+ */
+import { setMaxListeners } from "node:events";
+import type { Command } from "commander";
+import type { WorkerInfo } from "../backends/backend.js";
+import { events, type JobEventName, type JobEventPayload } from "../events.js";
+import { configure, getSettings } from "../settings.js";
+import { listTasks } from "../task.js";
+import { type RunWorkerOptions, runWorker } from "../worker/runners.js";
+import {
+  backendFor,
+  type CommonOptions,
+  chooseBackend,
+  describeSource,
+  openBackend,
+  withCommonOptions,
+} from "./backend-option.js";
+import { CliError, EXIT_FAILURE, oneLine } from "./errors.js";
+import {
+  compactJson,
+  humanDuration,
+  isoTime,
+  keyValues,
+  paint,
+  print,
+  printJson,
+  printJsonLine,
+  relativeTime,
+  type Style,
+  table,
+  truncate,
+  warn,
+} from "./output.js";
+import { intParser, parseDuration, parseRateScope } from "./parse.js";
+import { loadTasksModule } from "./tasks-module.js";
+
+interface StartOptions extends CommonOptions {
+  tasks: string;
+  concurrency?: number;
+  rateLimit?: number;
+  rateInterval?: number;
+  rateScope?: "worker" | "queue";
+  scanInterval?: number;
+  shutdownGrace?: number;
+}
+
+export function workerCommand(program: Command): void {
+  const worker = program.command("worker").description("run workers and see the live ones");
+
+  withCommonOptions(
+    worker.command("start").description("run a worker on one or more queues until SIGINT/SIGTERM"),
+  )
+    .argument("<queue...>", "queues to work on")
+    .requiredOption("--tasks <module>", "module that defines the tasks (.js/.mjs, or .ts through tsx)")
+    .option(
+      "--concurrency <n>",
+      "jobs run at once, per queue (default ASYNCMQ_CONCURRENCY or 3)",
+      intParser(1),
+    )
+    .option("--rate-limit <n>", "at most this many job starts per --rate-interval (0 blocks)", intParser(0))
+    .option("--rate-interval <duration>", "the rate limit's window (default 1s)", parseDuration)
+    .option(
+      "--rate-scope <scope>",
+      "worker: a bucket per worker; queue: one bucket for all workers",
+      parseRateScope,
+    )
+    .option(
+      "--scan-interval <duration>",
+      "longest sleep of the maintenance loops (default 1s)",
+      parseDuration,
+    )
+    .option(
+      "--shutdown-grace <duration>",
+      "how long running jobs may finish after a stop signal (default 10s)",
+      parseDuration,
+    )
+    .addHelpText(
+      "after",
+      "\nThe worker prints one line per job (--json: one JSON object per line). The first SIGINT/SIGTERM\nstops claiming and lets running jobs finish; a second one exits at once.",
+    )
+    .action(startWorker);
+
+  withCommonOptions(worker.command("list").description("list the live workers (by heartbeat)")).action(
+    async (o: CommonOptions) => {
+      const backend = await backendFor(o);
+      const workers = await backend.listWorkers(Date.now());
+      if (o.json) return printJson(workers);
+      print(
+        table(
+          ["ID", "QUEUES", "HOST", "PID", "CONCURRENCY", "ACTIVE", "STARTED", "LAST SEEN"],
+          workers.map((w) => [
+            w.id,
+            w.queues.join(","),
+            w.host,
+            String(w.pid),
+            String(w.concurrency),
+            String(w.active),
+            relativeTime(w.startedAt),
+            relativeTime(w.heartbeatAt),
+          ]),
+          "no live workers (start one with: asyncmq worker start <queue> --tasks <module>)",
+        ),
+      );
+    },
+  );
+
+  withCommonOptions(worker.command("inspect").description("show one live worker"))
+    .argument("<worker-id>", "worker id (see worker list)")
+    .action(async (id: string, o: CommonOptions) => {
+      const backend = await backendFor(o);
+      const workers = await backend.listWorkers(Date.now());
+      const w = workers.find((x) => x.id === id);
+      if (!w) {
+        throw new CliError(
+          `no live worker "${id}" on this backend; run "asyncmq worker list" to see the worker ids`,
+        );
+      }
+      if (o.json) return printJson(w);
+      print(describeWorker(w));
+    });
+}
+
+function describeWorker(w: WorkerInfo): string {
+  return keyValues([
+    ["id", w.id],
+    ["queues", w.queues.join(", ")],
+    ["host", w.host],
+    ["pid", String(w.pid)],
+    ["concurrency", String(w.concurrency)],
+    ["active jobs", String(w.active)],
+    ["started", `${isoTime(w.startedAt)} (${relativeTime(w.startedAt)})`],
+    ["last heartbeat", `${isoTime(w.heartbeatAt)} (${relativeTime(w.heartbeatAt)})`],
+  ]);
+}
+
+async function startWorker(queues: string[], o: StartOptions): Promise<void> {
+  const choice = await chooseBackend(o);
+  await openBackend(choice);
+  // Everything in this process (the tasks module's own task.enqueue, new Queue(...)) uses this backend.
+  configure({ backend: choice.url });
+  await loadTasksModule(o.tasks);
+
+  const registered = listTasks();
+  for (const q of queues) {
+    if (!registered.some((t) => t.queue === q)) {
+      warn(
+        `no task in ${o.tasks} is bound to queue "${q}"; its jobs fail unless their task is registered (check the module imports this asyncmq)`,
+      );
+    }
+  }
+
+  const controller = new AbortController();
+  // Every queue's runtime listens on this one signal; that is expected, not a leak.
+  setMaxListeners(0, controller.signal);
+  const log = jobLogger(new Set(queues), o.json === true);
+  let stopping = false;
+  let crashed = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      say(
+        o.json,
+        { event: "worker:exit-now", signal },
+        `received ${signal} again: exiting now; unfinished jobs go back to their queues when their leases expire`,
+      );
+      process.exit(EXIT_FAILURE);
+    }
+    stopping = true;
+    const grace = o.shutdownGrace ?? getSettings().shutdownGrace;
+    say(
+      o.json,
+      { event: "worker:stopping", signal, running: log.running() },
+      `received ${signal}: finishing ${log.running()} running job(s) (up to ${humanDuration(grace)}), then exiting; send it again to exit now`,
+    );
+    controller.abort(new Error(`worker stopped by ${signal}`));
+  };
+  const onCrash = (err: unknown) => {
+    process.stderr.write(`error: uncaught error in task code: ${oneLine(err)}; stopping the worker\n`);
+    crashed = true;
+    if (!stopping) {
+      stopping = true;
+      controller.abort(err);
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.on("uncaughtException", onCrash);
+  process.on("unhandledRejection", onCrash);
+
+  const options: RunWorkerOptions = { backend: choice.url, signal: controller.signal };
+  if (o.concurrency !== undefined) options.concurrency = o.concurrency;
+  if (o.rateLimit !== undefined) options.rateLimit = o.rateLimit;
+  if (o.rateInterval !== undefined) options.rateInterval = o.rateInterval;
+  if (o.rateScope !== undefined) options.rateScope = o.rateScope;
+  if (o.scanInterval !== undefined) options.scanInterval = o.scanInterval;
+  if (o.shutdownGrace !== undefined) options.shutdownGrace = o.shutdownGrace;
+
+  const tasks = registered.map((t) => t.name).sort();
+  const concurrency = o.concurrency ?? getSettings().concurrency;
+  say(
+    o.json,
+    { event: "worker:started", pid: process.pid, queues, tasks, backend: choice.url, concurrency },
+    `worker started (pid ${process.pid}) on ${queues.map((q) => `"${q}"`).join(", ")} with concurrency ${concurrency}; ` +
+      `${tasks.length} task(s): ${tasks.join(", ") || "none"}; backend ${choice.url} (${describeSource(choice)}); Ctrl+C to stop`,
+  );
+  const failures: unknown[] = [];
+  const runs = queues.map((q) =>
+    runWorker(q, options).catch((err: unknown) => {
+      failures.push(err);
+      controller.abort(err);
+    }),
+  );
+  await Promise.all(runs);
+  log.stop();
+  process.off("SIGINT", onSignal);
+  process.off("SIGTERM", onSignal);
+  process.off("uncaughtException", onCrash);
+  process.off("unhandledRejection", onCrash);
+  if (failures.length > 0) throw failures[0];
+  say(o.json, { event: "worker:stopped" }, "worker stopped");
+  if (crashed) process.exitCode = EXIT_FAILURE;
+}
+
+function say(json: boolean | undefined, record: Record<string, unknown>, text: string): void {
+  if (json) printJsonLine({ time: new Date().toISOString(), ...record });
+  else print(`${paint("dim", clock())} ${text}`);
+}
+
+function clock(): string {
+  return new Date().toISOString().slice(11, 23);
+}
+
+const LOGGED: Array<[JobEventName, string, Style | null]> = [
+  ["job:started", "started", null],
+  ["job:completed", "completed", "green"],
+  ["job:retrying", "retrying", "yellow"],
+  ["job:failed", "failed", "red"],
+  ["job:expired", "expired", "magenta"],
+  ["job:cancelled", "cancelled", "gray"],
+  ["job:stalled", "stalled", "yellow"],
+];
+
+/** Prints one line per job event of `queues`; tracks the running jobs for the shutdown message. */
+function jobLogger(queues: Set<string>, json: boolean): { running: () => number; stop: () => void } {
+  const started = new Map<string, number>();
+  const listeners: Array<[JobEventName, (p: JobEventPayload) => void]> = [];
+  for (const [name, label, style] of LOGGED) {
+    const listener = (p: JobEventPayload) => {
+      if (!queues.has(p.queue) || p.jobId === undefined) return;
+      const key = `${p.queue}#${p.jobId}`;
+      const now = Date.now();
+      const since = started.get(key);
+      if (name === "job:started") started.set(key, now);
+      else started.delete(key);
+      if (json) {
+        const { error, ...rest } = p;
+        printJsonLine({
+          time: new Date(now).toISOString(),
+          event: name,
+          ...rest,
+          ...(error ? { error: { name: error.name, message: error.message } } : {}),
+          ...(since !== undefined && name !== "job:started" ? { durationMs: now - since } : {}),
+        });
+        return;
+      }
+      const word = (style ? paint(style, label) : label) + " ".repeat(9 - label.length);
+      const took = since !== undefined && name !== "job:started" ? ` in ${humanDuration(now - since)}` : "";
+      print(`${paint("dim", clock())} ${word} ${key} ${p.task ?? ""}${took}${describe(name, p)}`);
+    };
+    listeners.push([name, listener]);
+    events.on(name, listener);
+  }
+  return {
+    running: () => started.size,
+    stop: () => {
+      for (const [name, listener] of listeners) events.off(name, listener);
+    },
+  };
+}
+
+function describe(name: JobEventName, p: JobEventPayload): string {
+  const message = p.error ? truncate(p.error.message, 200) : "";
+  switch (name) {
+    case "job:started":
+      return p.attempts !== undefined ? ` (attempt ${p.attempts})` : "";
+    case "job:completed":
+      return p.result !== undefined ? ` -> ${compactJson(p.result, 80)}` : "";
+    case "job:retrying":
+      return `: ${message}${p.runAt !== undefined ? `; next attempt ${relativeTime(p.runAt)}` : ""}`;
+    case "job:failed":
+    case "job:stalled":
+      return message ? `: ${message}` : "";
+    default:
+      return "";
+  }
+}

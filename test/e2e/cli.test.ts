@@ -1,0 +1,451 @@
+/**
+ * End-to-end tests of the `asyncmq` command line: the built binary (`node dist/cli/main.js`, built by
+ * `npm test` before vitest runs) in child processes, talking to each other only through a backend.
+ *
+ * Backends are chosen by URL: add one to BACKENDS (for example a Redis or Postgres URL with a
+ * per-test prefix or schema derived from the test's fresh directory) and every multi-process test
+ * runs against it too.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import type { JobRecord, WorkerInfo } from "../../src/index.js";
+import { CliProcess, FIXTURES, ROOT, type RunResult, run, runJson, shellWords } from "./helpers.js";
+
+interface BackendCase {
+  name: string;
+  /** The URL for one test, given a fresh directory of its own. */
+  url(dir: string): string;
+}
+
+const BACKENDS: BackendCase[] = [{ name: "sqlite", url: (dir) => `sqlite://${dir}/asyncmq.db` }];
+
+const TASKS_JS = join(FIXTURES, "tasks.js");
+const TASKS_TS = join(FIXTURES, "tasks.ts");
+const THROWS_JS = join(FIXTURES, "throws.js");
+
+const dirs: string[] = [];
+const processes: CliProcess[] = [];
+
+function freshDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "asyncmq-cli-"));
+  dirs.push(dir);
+  return dir;
+}
+
+afterEach(async () => {
+  await Promise.all(processes.splice(0).map((p) => p.kill()));
+});
+
+afterAll(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Asserts the shape every failing command must have: exit code, one `error:` line, no stack. */
+function expectError(r: RunResult, code: number, message: RegExp): void {
+  const context = `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
+  expect(r.code, context).toBe(code);
+  const lines = r.stderr.trim().split("\n");
+  expect(lines, context).toHaveLength(1);
+  expect(lines[0], context).toMatch(/^error: /);
+  expect(lines[0], context).toMatch(message);
+  expect(r.stderr, context).not.toMatch(/\n\s+at /);
+  expect(r.stdout, context).toBe("");
+}
+
+describe.each(BACKENDS)("asyncmq command line on $name", (backend) => {
+  /** A fresh backend and helpers bound to it. */
+  function setup() {
+    const dir = freshDir();
+    const url = backend.url(dir);
+    const opts = { cwd: dir };
+    const cli = (...args: string[]) => run([...args, "--backend", url], opts);
+    const json = <T>(...args: string[]) => runJson<T>([...args, "--backend", url], opts);
+    const enqueue = async (queue: string, task: string, data: unknown, ...more: string[]) =>
+      (await json<{ id: string }>("job", "enqueue", queue, task, JSON.stringify(data), ...more)).id;
+    const inspect = (queue: string, id: string) =>
+      json<JobRecord & { logs: string[] }>("job", "inspect", queue, id);
+    const startWorker = async (...args: string[]) => {
+      const worker = new CliProcess(["worker", "start", ...args, "--backend", url], opts);
+      processes.push(worker);
+      await worker.waitFor(/worker:? ?started/);
+      return worker;
+    };
+    return { dir, url, cli, json, enqueue, inspect, startWorker };
+  }
+
+  it("a worker runs a job enqueued from another process and reports it", async () => {
+    const t = setup();
+    const worker = await t.startWorker("e2e", "--tasks", TASKS_JS);
+    const id = await t.enqueue("e2e", "add", { a: 2, b: 3 });
+    await worker.waitFor(new RegExp(`completed\\s+e2e#${id} add in \\d+ms -> 5$`));
+    const job = await t.inspect("e2e", id);
+    expect(job).toMatchObject({ id, state: "completed", result: 5, attempts: 1 });
+    const completed = await t.json<JobRecord[]>("job", "list", "e2e", "--state", "completed");
+    expect(completed.map((j) => j.id)).toEqual([id]);
+  });
+
+  it("loads a TypeScript tasks module through tsx", async () => {
+    const t = setup();
+    const worker = await t.startWorker("e2e", "--tasks", TASKS_TS);
+    expect(worker.lines.join("\n")).toMatch(/1 task\(s\): greet/);
+    const id = await t.enqueue("e2e", "greet", { name: "ada" });
+    await worker.waitFor(new RegExp(`completed\\s+e2e#${id} greet`));
+    const job = await t.inspect("e2e", id);
+    expect(job).toMatchObject({ state: "completed", result: "hello ada" });
+    expect(job.logs.join("\n")).toMatch(/greeting ada/);
+  });
+
+  it("pause holds a queue's jobs while the worker keeps serving other queues; resume releases them", async () => {
+    const t = setup();
+    const worker = await t.startWorker("e2e", "other", "--tasks", TASKS_JS);
+    expect((await t.cli("queue", "pause", "e2e")).code).toBe(0);
+    const held = await t.enqueue("e2e", "add", { a: 1, b: 1 });
+    const ping = await t.enqueue("other", "ping", {});
+    // The worker is awake and working (it ran the later job of the other queue)...
+    await worker.waitFor(new RegExp(`completed\\s+other#${ping} ping`));
+    // ...yet the paused queue's job never started.
+    expect((await t.inspect("e2e", held)).state).toBe("waiting");
+    expect(worker.lines.some((l) => l.includes(`e2e#${held}`))).toBe(false);
+    expect(await t.json("queue", "info", "e2e")).toMatchObject({ paused: true, counts: { waiting: 1 } });
+
+    expect((await t.cli("queue", "resume", "e2e")).code).toBe(0);
+    await worker.waitFor(new RegExp(`completed\\s+e2e#${held} add`));
+    expect(await t.json("queue", "info", "e2e")).toMatchObject({ paused: false, counts: { completed: 1 } });
+  });
+
+  it("lists and inspects the live workers, queues and jobs", async () => {
+    const t = setup();
+    const worker = await t.startWorker("e2e", "--tasks", TASKS_JS, "--concurrency", "4");
+    const id = await t.enqueue("e2e", "add", { a: 20, b: 22 });
+    await worker.waitFor(new RegExp(`completed\\s+e2e#${id}`));
+
+    const workers = await t.json<WorkerInfo[]>("worker", "list");
+    const mine = workers.find((w) => w.pid === worker.pid);
+    expect(mine, JSON.stringify(workers)).toMatchObject({ queues: ["e2e"], concurrency: 4 });
+    const workerId = (mine as WorkerInfo).id;
+    expect(await t.json("worker", "inspect", workerId)).toMatchObject({ id: workerId, pid: worker.pid });
+    const human = await t.cli("worker", "list");
+    expect(human.stdout).toContain(workerId);
+
+    const queues = await t.json<Array<{ name: string; paused: boolean }>>("queue", "list");
+    expect(queues).toEqual([expect.objectContaining({ name: "e2e", paused: false })]);
+    const info = await t.json<{ workers: WorkerInfo[]; counts: Record<string, number> }>(
+      "queue",
+      "info",
+      "e2e",
+    );
+    expect(info.workers.map((w) => w.id)).toContain(workerId);
+    expect(info.counts.completed).toBe(1);
+
+    const list = await t.cli("job", "list", "e2e");
+    expect(list.stdout).toMatch(new RegExp(`^${id}\\s+completed\\s+add\\s+1/1`, "m"));
+    const shown = await t.cli("job", "inspect", "e2e", id);
+    expect(shown.stdout).toMatch(/^result:\s+42$/m);
+  });
+
+  it("retries a failed job from the command line", async () => {
+    const t = setup();
+    const worker = await t.startWorker("e2e", "--tasks", TASKS_JS);
+    const id = await t.enqueue("e2e", "flaky", { note: "first run" });
+    await worker.waitFor(
+      new RegExp(`failed\\s+e2e#${id} flaky in \\d+ms: flaky failed on purpose \\(first run\\)`),
+    );
+    const failed = await t.json<JobRecord[]>("job", "list", "e2e", "--state", "failed");
+    expect(failed).toEqual([
+      expect.objectContaining({
+        id,
+        error: expect.objectContaining({ message: "flaky failed on purpose (first run)" }),
+      }),
+    ]);
+
+    expect((await t.cli("job", "retry", "e2e", id)).code).toBe(0);
+    await worker.waitFor(new RegExp(`completed\\s+e2e#${id} flaky`));
+    expect(await t.inspect("e2e", id)).toMatchObject({
+      state: "completed",
+      result: "recovered",
+      attempts: 1,
+    });
+    // Retrying a completed job is refused, clearly.
+    expectError(await t.cli("job", "retry", "e2e", id), 1, /is completed; only failed, expired or cancelled/);
+  });
+
+  it("SIGTERM in the middle of a job: the worker finishes it, exits 0, and loses nothing", async () => {
+    const t = setup();
+    const worker = await t.startWorker("e2e", "--tasks", TASKS_JS, "--concurrency", "1");
+    const slow = await t.enqueue("e2e", "slow", { ms: 700 });
+    const next = await t.enqueue("e2e", "add", { a: 1, b: 2 });
+    await worker.waitFor(new RegExp(`started\\s+e2e#${slow} slow`));
+    worker.signal("SIGTERM");
+    await worker.waitFor(/received SIGTERM: finishing 1 running job/);
+    expect(await worker.exit()).toBe(0);
+    expect(
+      worker.lines.some((l) => new RegExp(`completed\\s+e2e#${slow} slow`).test(l)),
+      worker.output,
+    ).toBe(true);
+    expect(worker.lines.at(-1)).toMatch(/worker stopped$/);
+    expect(worker.stderr).toBe("");
+    // The job in flight completed; the one never claimed is still waiting for the next worker.
+    expect(await t.inspect("e2e", slow)).toMatchObject({ state: "completed", result: "slept 700ms" });
+    expect((await t.inspect("e2e", next)).state).toBe("waiting");
+    const again = await t.startWorker("e2e", "--tasks", TASKS_JS);
+    await again.waitFor(new RegExp(`completed\\s+e2e#${next} add`));
+  });
+
+  it("a job still running when the shutdown grace ends goes back to waiting", async () => {
+    const t = setup();
+    const worker = await t.startWorker("e2e", "--tasks", TASKS_JS, "--shutdown-grace", "200ms");
+    const slow = await t.enqueue("e2e", "slow", { ms: 30_000 });
+    await worker.waitFor(new RegExp(`started\\s+e2e#${slow} slow`));
+    worker.signal("SIGINT");
+    expect(await worker.exit(5000)).toBe(0);
+    expect((await t.inspect("e2e", slow)).state).toBe("waiting");
+  });
+
+  it("a second signal exits at once", async () => {
+    const t = setup();
+    const worker = await t.startWorker("e2e", "--tasks", TASKS_JS);
+    const slow = await t.enqueue("e2e", "slow", { ms: 30_000 });
+    await worker.waitFor(new RegExp(`started\\s+e2e#${slow} slow`));
+    worker.signal("SIGTERM");
+    await worker.waitFor(/received SIGTERM: finishing/);
+    worker.signal("SIGTERM");
+    expect(await worker.exit(3000)).toBe(1);
+    expect(worker.lines.at(-1)).toMatch(/received SIGTERM again: exiting now/);
+  });
+
+  it("worker start --json prints one JSON object per line", async () => {
+    const t = setup();
+    const worker = await t.startWorker(
+      "e2e",
+      "--tasks",
+      TASKS_JS,
+      "--json",
+      "--rate-limit",
+      "100",
+      "--rate-interval",
+      "1s",
+      "--rate-scope",
+      "queue",
+      "--scan-interval",
+      "200ms",
+    );
+    const id = await t.enqueue("e2e", "add", { a: 3, b: 4 });
+    await worker.waitFor(new RegExp(`"event":"job:completed".*"jobId":"${id}"`));
+    const events = worker.lines.map(
+      (l) => JSON.parse(l) as { event: string; jobId?: string; result?: unknown },
+    );
+    expect(events[0]).toMatchObject({ event: "worker:started", queues: ["e2e"] });
+    expect(events.find((e) => e.event === "job:completed")).toMatchObject({ jobId: id, result: 7 });
+  });
+
+  it("bad input fails with one clear line and the right exit code", async () => {
+    const t = setup();
+    const id = await t.enqueue("e2e", "add", { a: 1, b: 1 });
+    const cases: Array<[string[], number, RegExp]> = [
+      [["job", "list", "nope"], 1, /unknown queue "nope".*asyncmq queue list/],
+      [["job", "inspect", "e2e", "999"], 1, /queue "e2e" has no job "999"/],
+      [["job", "retry", "e2e", id], 1, /is waiting; only failed, expired or cancelled jobs can be retried/],
+      [["queue", "remove-delayed", "e2e", id], 1, /is waiting, not delayed; use "asyncmq job remove e2e/],
+      [["queue", "pause-repeatable", "e2e", "nope"], 1, /has no repeatable "nope"/],
+      [["worker", "inspect", "nope"], 1, /no live worker "nope"/],
+      [["job", "enqueue", "e2e", "add", "--delay", "soon"], 2, /--delay.*'soon' is invalid.*"5s"/],
+      [["worker", "start", "e2e", "--tasks", TASKS_JS, "--scan-interval", "forever"], 2, /--scan-interval/],
+      [
+        ["worker", "start", "e2e", "--tasks", TASKS_JS, "--concurrency", "0"],
+        2,
+        /--concurrency.*integer >= 1/,
+      ],
+      [
+        ["worker", "start", "e2e", "--tasks", THROWS_JS],
+        1,
+        /tasks module ".*throws\.js" threw while loading: fixture exploded on import; fix the module/,
+      ],
+      [["worker", "start", "e2e", "--tasks", "./missing.js"], 1, /tasks module "\.\/missing\.js" not found/],
+      [["worker", "start", "e2e"], 2, /required option '--tasks <module>'/],
+      [["job", "enqueue", "e2e", "add", "{oops"], 2, /not valid JSON/],
+      [["job", "list", "e2e", "--state", "done"], 2, /use one of waiting, delayed/],
+      [["job", "inspect", "e2e"], 2, /missing required argument 'job-id'; see "asyncmq job inspect --help"/],
+      [["queue", "frobnicate"], 2, /unknown command 'frobnicate'/],
+    ];
+    const results = await Promise.all(cases.map(([args]) => t.cli(...args)));
+    cases.forEach(([args, code, message], i) => {
+      expect(() => expectError(results[i] as RunResult, code, message), args.join(" ")).not.toThrow();
+    });
+    // Nothing was written by the failed enqueues.
+    expect((await t.json<JobRecord[]>("job", "list", "e2e")).map((j) => j.id)).toEqual([id]);
+  });
+});
+
+describe("choosing the backend", () => {
+  it("uses --backend, else ASYNCMQ_BACKEND, else the config file, else the SQLite default", async () => {
+    const dir = freshDir();
+    const info = (args: string[] = [], env: Record<string, string> = {}) =>
+      runJson<{ url: string; source: string; kind: string }>(["info", "backend", ...args], { cwd: dir, env });
+    expect(await info()).toMatchObject({
+      url: "sqlite://./.asyncmq/asyncmq.db",
+      source: "default",
+      kind: "sqlite",
+    });
+    expect((await run(["job", "enqueue", "q1", "t"], { cwd: dir })).code).toBe(0);
+    expect(readFileSync(join(dir, ".asyncmq/asyncmq.db")).length).toBeGreaterThan(0);
+
+    writeFileSync(
+      join(dir, "asyncmq.config.mjs"),
+      `export default { backend: "sqlite://./from-config.db" };\n`,
+    );
+    const [fromConfig, fromEnv, fromFlag, flagBeforeCommand] = await Promise.all([
+      info(),
+      info([], { ASYNCMQ_BACKEND: "sqlite://./from-env.db" }),
+      info(["--backend", "sqlite://./from-flag.db"], { ASYNCMQ_BACKEND: "sqlite://./from-env.db" }),
+      runJson<{ source: string }>(["--backend", "memory://", "info", "backend"], { cwd: dir }),
+    ]);
+    expect(fromConfig).toMatchObject({ url: "sqlite://./from-config.db", source: "config file" });
+    expect(fromEnv).toMatchObject({ url: "sqlite://./from-env.db", source: "ASYNCMQ_BACKEND" });
+    expect(fromFlag).toMatchObject({ url: "sqlite://./from-flag.db", source: "--backend" });
+    expect(flagBeforeCommand).toMatchObject({ source: "--backend" });
+    // The config file's backend is the one used: its queue is there, the default's is not.
+    expect((await run(["job", "enqueue", "q2", "t"], { cwd: dir })).code).toBe(0);
+    const queues = await runJson<Array<{ name: string }>>(["queue", "list"], { cwd: dir });
+    expect(queues.map((q) => q.name)).toEqual(["q2"]);
+  });
+
+  it("an unsupported, unreachable or broken backend choice fails with one clear line", async () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, "blocker"), "a file where a folder should be");
+    const broken = freshDir();
+    writeFileSync(join(broken, "asyncmq.config.json"), "{ not json");
+    const [unsupported, fromEnv, unreachable, empty, badConfig] = await Promise.all([
+      run(["queue", "list", "--backend", "ftp://example.com/x"], { cwd: dir }),
+      run(["queue", "list"], { cwd: dir, env: { ASYNCMQ_BACKEND: "ftp://example.com/x" } }),
+      run(["queue", "list", "--backend", `sqlite://${dir}/blocker/x.db`], { cwd: dir }),
+      run(["queue", "list", "--backend", ""], { cwd: dir }),
+      run(["queue", "list"], { cwd: broken }),
+    ]);
+    expectError(unsupported, 2, /unsupported backend URL "ftp:\/\/example.com\/x".*\(from --backend\)/);
+    expectError(fromEnv, 2, /unsupported backend URL.*\(from ASYNCMQ_BACKEND\)/);
+    expectError(unreachable, 1, /cannot open backend sqlite:\/\/.*blocker\/x\.db/);
+    expectError(empty, 2, /--backend needs a URL/);
+    expectError(
+      badConfig,
+      1,
+      /cannot load config file asyncmq.config.json: .*; fix the file or pass --backend/,
+    );
+  });
+});
+
+let cachedPaths: Promise<string[]> | undefined;
+/** Every command path, read from the binary's own help: ["worker start", "worker list", ...]. */
+function commandPaths(cwd: string): Promise<string[]> {
+  cachedPaths ??= readCommandPaths(cwd);
+  return cachedPaths;
+}
+
+async function readCommandPaths(cwd: string): Promise<string[]> {
+  const commandsOf = (help: string) => {
+    const section = help.split(/^Commands:$/m)[1] ?? "";
+    return [...section.matchAll(/^ {2}(\S+)/gm)].map((m) => m[1] as string).filter((c) => c !== "help");
+  };
+  const top = await run(["--help"], { cwd });
+  const groups = commandsOf(top.stdout);
+  const helps = await Promise.all(groups.map((g) => run([g, "--help"], { cwd })));
+  return groups.flatMap((g, i) => commandsOf((helps[i] as RunResult).stdout).map((c) => `${g} ${c}`));
+}
+
+describe("help", () => {
+  it("--help works everywhere, exits 0, and lists --backend and --json", async () => {
+    const dir = freshDir();
+    const paths = await commandPaths(dir);
+    expect(paths.length).toBeGreaterThanOrEqual(24);
+    const results = await Promise.all(paths.map((p) => run([...p.split(" "), "--help"], { cwd: dir })));
+    paths.forEach((p, i) => {
+      const r = results[i] as RunResult;
+      expect(r.code, p).toBe(0);
+      expect(r.stdout, p).toMatch(new RegExp(`^Usage: asyncmq ${p}`));
+      expect(r.stdout, p).toMatch(/--backend <url>/);
+      expect(r.stdout, p).toMatch(/--json/);
+    });
+    const bare = await run([], { cwd: dir });
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/Usage: asyncmq/);
+  });
+});
+
+describe("docs/cli.md", () => {
+  const doc = readFileSync(join(ROOT, "docs/cli.md"), "utf8");
+  const blocks = [...doc.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)].map((m) => ({
+    lang: m[1],
+    body: m[2] as string,
+  }));
+  const tasksJs = blocks.find((b) => b.lang === "js" && b.body.startsWith("// tasks.js"))?.body;
+  const examples = blocks
+    .filter((b) => b.lang === "sh")
+    .flatMap((b) => b.body.split("\n"))
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("#"))
+    .map((l) => {
+      const exit = /#\s*exit (\d)\s*$/.exec(l);
+      const line = l.replace(/#.*$/, "").trim();
+      return { line, exit: exit ? Number(exit[1]) : 0, background: line.endsWith("&") };
+    });
+
+  it("has an example of every command", async () => {
+    const paths = await commandPaths(freshDir());
+    const shown = new Set(
+      examples
+        .filter((e) => e.exit === 0 && e.line.startsWith("asyncmq "))
+        .map((e) => {
+          const words = shellWords(e.line, { WORKER_ID: "x" }).slice(1);
+          const plain = words.filter((w, i) => !w.startsWith("-") && !(words[i - 1] === "--backend"));
+          return `${plain[0]} ${plain[1]}`;
+        }),
+    );
+    expect(paths.filter((p) => !shown.has(p))).toEqual([]);
+    expect(tasksJs).toBeDefined();
+  });
+
+  it("every example runs as documented, on the SQLite default in a fresh project", {
+    timeout: 45_000,
+  }, async () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, "tasks.js"), tasksJs ?? "");
+    writeFileSync(join(dir, "package.json"), `{ "type": "module", "private": true }\n`);
+    mkdirSync(join(dir, "node_modules"));
+    symlinkSync(ROOT, join(dir, "node_modules/asyncmq"), "dir");
+    const background: CliProcess[] = [];
+    const vars: Record<string, string> = {};
+    let runnable = 0; // jobs enqueued to run now: the worker must have finished them before we go on
+    for (const { line, exit, background: bg } of examples) {
+      if (line.startsWith("kill ")) {
+        const worker = background[Number(line.split("%")[1]) - 1] as CliProcess;
+        worker.signal("SIGTERM");
+        expect(await worker.exit(), `${line}\n${worker.output}`).toBe(0);
+        continue;
+      }
+      if (line.includes("$WORKER_ID")) {
+        const workers = await runJson<WorkerInfo[]>(["worker", "list"], { cwd: dir });
+        const mine = workers.find((w) => w.pid === background[0]?.pid);
+        expect(mine, `a live worker for: ${line}`).toBeDefined();
+        vars.WORKER_ID = (mine as WorkerInfo).id;
+      }
+      const words = shellWords(line.replace(/&$/, ""), vars);
+      expect(words[0], line).toBe("asyncmq");
+      if (bg) {
+        const worker = new CliProcess(words.slice(1), { cwd: dir });
+        processes.push(worker);
+        background.push(worker);
+        await worker.waitFor(/worker started/);
+        await worker.waitForCount(/^\S+ (completed|failed)\s/, runnable);
+        continue;
+      }
+      const r = await run(words.slice(1), { cwd: dir });
+      expect(r.code, `${line}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(exit);
+      if (exit !== 0) expectError(r, exit, /./);
+      if (exit === 0 && words[1] === "job" && words[2] === "enqueue" && !words.includes("--delay"))
+        runnable += 1;
+    }
+    expect(background.length).toBeGreaterThan(0);
+    expect(background.every((w) => !w.running)).toBe(true);
+  });
+});
