@@ -1,4 +1,6 @@
-/** The `jobs` table's row shape and its conversion to the contract's records. */
+/** The `jobs` table's row shape, how rows are read, and their conversion to the contract's records. */
+import type { Statement } from "better-sqlite3";
+import { BackendError } from "../../errors.js";
 import type { ClaimedJob, JobRecord, JobState } from "../../job.js";
 
 /** A row of `jobs` as `SELECT *` returns it. */
@@ -37,6 +39,117 @@ export interface JobRow {
   token: string | null;
   worker_id: string | null;
   lease_expires_at: number | null;
+}
+
+const JOB_COLUMNS: ReadonlyArray<keyof JobRow> = [
+  "seq",
+  "queue",
+  "id",
+  "task",
+  "data",
+  "state",
+  "priority",
+  "fifo",
+  "attempts",
+  "max_retries",
+  "stalled_count",
+  "created_at",
+  "run_at",
+  "started_at",
+  "finished_at",
+  "ttl",
+  "expires_at",
+  "timeout",
+  "backoff",
+  "progress",
+  "result",
+  "error",
+  "depends_on",
+  "pending_parents",
+  "has_dependants",
+  "on_parent_failure",
+  "remove_on_complete",
+  "remove_on_fail",
+  "remove_at",
+  "inherit",
+  "dedup_key",
+  "token",
+  "worker_id",
+  "lease_expires_at",
+];
+
+/**
+ * Reads `SELECT *` rows of `jobs` in raw (array) mode and builds the objects itself: better-sqlite3
+ * materialises a 34-column row as an array about twice as fast as as an object, and claim reads one
+ * row per job it hands out. Column positions come from the statement, so column order never matters.
+ */
+export class JobReader {
+  readonly #stmt: Statement;
+  readonly #at: Readonly<Record<keyof JobRow, number>>;
+
+  constructor(stmt: Statement, name: string) {
+    const names = stmt.columns().map((c) => c.name);
+    const at = {} as Record<keyof JobRow, number>;
+    for (const column of JOB_COLUMNS) {
+      const i = names.indexOf(column);
+      if (i < 0) throw new BackendError(`statement ${name} does not return jobs.${column}`);
+      at[column] = i;
+    }
+    this.#at = at;
+    this.#stmt = stmt.raw(true);
+  }
+
+  get(...params: unknown[]): JobRow | undefined {
+    const values = this.#stmt.get(...params) as unknown[] | undefined;
+    return values === undefined ? undefined : this.#row(values);
+  }
+
+  all(...params: unknown[]): JobRow[] {
+    const rows = this.#stmt.all(...params) as unknown[][];
+    const out = new Array<JobRow>(rows.length);
+    for (let i = 0; i < rows.length; i++) out[i] = this.#row(rows[i] as unknown[]);
+    return out;
+  }
+
+  #row(v: unknown[]): JobRow {
+    const at = this.#at;
+    return {
+      seq: v[at.seq] as JobRow["seq"],
+      queue: v[at.queue] as JobRow["queue"],
+      id: v[at.id] as JobRow["id"],
+      task: v[at.task] as JobRow["task"],
+      data: v[at.data] as JobRow["data"],
+      state: v[at.state] as JobRow["state"],
+      priority: v[at.priority] as JobRow["priority"],
+      fifo: v[at.fifo] as JobRow["fifo"],
+      attempts: v[at.attempts] as JobRow["attempts"],
+      max_retries: v[at.max_retries] as JobRow["max_retries"],
+      stalled_count: v[at.stalled_count] as JobRow["stalled_count"],
+      created_at: v[at.created_at] as JobRow["created_at"],
+      run_at: v[at.run_at] as JobRow["run_at"],
+      started_at: v[at.started_at] as JobRow["started_at"],
+      finished_at: v[at.finished_at] as JobRow["finished_at"],
+      ttl: v[at.ttl] as JobRow["ttl"],
+      expires_at: v[at.expires_at] as JobRow["expires_at"],
+      timeout: v[at.timeout] as JobRow["timeout"],
+      backoff: v[at.backoff] as JobRow["backoff"],
+      progress: v[at.progress] as JobRow["progress"],
+      result: v[at.result] as JobRow["result"],
+      error: v[at.error] as JobRow["error"],
+      depends_on: v[at.depends_on] as JobRow["depends_on"],
+      pending_parents: v[at.pending_parents] as JobRow["pending_parents"],
+      has_dependants: v[at.has_dependants] as JobRow["has_dependants"],
+      on_parent_failure: v[at.on_parent_failure] as JobRow["on_parent_failure"],
+      remove_on_complete: v[at.remove_on_complete] as JobRow["remove_on_complete"],
+      remove_on_fail: v[at.remove_on_fail] as JobRow["remove_on_fail"],
+      remove_at: v[at.remove_at] as JobRow["remove_at"],
+      inherit: v[at.inherit] as JobRow["inherit"],
+      dedup_key: v[at.dedup_key] as JobRow["dedup_key"],
+      token: v[at.token] as JobRow["token"],
+      worker_id: v[at.worker_id] as JobRow["worker_id"],
+      lease_expires_at: v[at.lease_expires_at] as JobRow["lease_expires_at"],
+    };
+  }
 }
 
 /** A fresh record from a row: optional fields absent (not null) when unset. */

@@ -29,7 +29,7 @@ import type {
   WorkerInfo,
 } from "../backend.js";
 import { openDatabase } from "./open.js";
-import { type JobRow, toRecord } from "./rows.js";
+import { toRecord } from "./rows.js";
 import { prepareStatements, type Statements } from "./statements.js";
 import { sqlLimit, Tx } from "./tx.js";
 import { ChangeWatcher } from "./watcher.js";
@@ -469,7 +469,7 @@ export class SqliteBackend implements Backend {
   /** @inheritDoc */
   async getJob(queue: string, jobId: string): Promise<JobRecord | null> {
     return this.#read(() => {
-      const row = this.#s.jobGet.get(queue, jobId) as JobRow | undefined;
+      const row = this.#s.jobGet.get(queue, jobId);
       return row ? toRecord(row) : null;
     });
   }
@@ -494,7 +494,7 @@ export class SqliteBackend implements Backend {
     }
     return this.#read(() => {
       const stmt = range.asc ? this.#s.jobsAsc : this.#s.jobsDesc;
-      return (stmt.all(params) as JobRow[]).map(toRecord);
+      return stmt.all(params).map(toRecord);
     });
   }
 
@@ -522,7 +522,7 @@ export class SqliteBackend implements Backend {
   /** @inheritDoc */
   async removeJob(queue: string, jobId: string): Promise<boolean> {
     return this.#write(queue, (tx) => {
-      const row = this.#s.jobGet.get(queue, jobId) as JobRow | undefined;
+      const row = this.#s.jobGet.get(queue, jobId);
       if (!row) return false;
       tx.deleteJob(row);
       return true;
@@ -532,7 +532,7 @@ export class SqliteBackend implements Backend {
   /** @inheritDoc */
   async drain(queue: string, includeDelayed: boolean): Promise<number> {
     return this.#write(queue, (tx) => {
-      const rows = this.#s.drainable.all(queue, includeDelayed ? "delayed" : "waiting") as JobRow[];
+      const rows = this.#s.drainable.all(queue, includeDelayed ? "delayed" : "waiting");
       for (const row of rows) tx.deleteJob(row);
       return rows.length;
     });
@@ -545,7 +545,7 @@ export class SqliteBackend implements Backend {
       const finished =
         state === "completed" || state === "failed" || state === "expired" || state === "cancelled";
       const stmt = finished ? this.#s.cleanFinished : this.#s.cleanUnfinished;
-      const rows = stmt.all(queue, state, olderThan, sqlLimit(limit)) as JobRow[];
+      const rows = stmt.all(queue, state, olderThan, sqlLimit(limit));
       for (const row of rows) tx.deleteJob(row);
       return rows.map((r) => r.id);
     });

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import type { Database, Statement } from "better-sqlite3";
 import { BackendError } from "../../errors.js";
+import { JobReader } from "./rows.js";
 
 /** Every statement, by file; loading checks that each file defines exactly these names. */
 const SQL_FILES = {
@@ -78,11 +79,30 @@ const SQL_FILES = {
   ],
 } as const;
 
+/** Statements that return whole `jobs` rows (`SELECT *`); they are wrapped in a {@link JobReader}. */
+const JOB_READERS = [
+  "jobGet",
+  "claimCandidates",
+  "claimOne",
+  "dependantsOf",
+  "beyondCount",
+  "dueRemovals",
+  "expiredLeases",
+  "dueExpiries",
+  "jobsDesc",
+  "jobsAsc",
+  "drainable",
+  "cleanFinished",
+  "cleanUnfinished",
+] as const;
+
 type SqlFiles = typeof SQL_FILES;
 /** The name of a prepared statement. */
 export type StatementName = SqlFiles[keyof SqlFiles][number];
+type JobReaderName = (typeof JOB_READERS)[number];
 /** Every prepared statement of one connection, by name. */
-export type Statements = Record<StatementName, Statement>;
+export type Statements = Record<Exclude<StatementName, JobReaderName>, Statement> &
+  Record<JobReaderName, JobReader>;
 
 const NAME_LINE = /^-- @name (\S+)\s*$/m;
 
@@ -115,17 +135,19 @@ function parseSqlFile(file: string, text: string): Map<string, string> {
 
 /** Prepares every statement of every file on `db`. */
 export function prepareStatements(db: Database): Statements {
-  const statements: Partial<Statements> = {};
+  const statements: Record<string, Statement | JobReader> = {};
+  const readers = new Set<string>(JOB_READERS);
   for (const [file, names] of Object.entries(SQL_FILES) as Array<[string, readonly StatementName[]]>) {
     const parsed = parseSqlFile(file, readAsset(`./sql/${file}.sql`));
     for (const name of names) {
       const sql = parsed.get(name);
       if (sql === undefined) throw new BackendError(`sql/${file}.sql does not define ${name}`);
-      statements[name] = db.prepare(sql);
+      const stmt = db.prepare(sql);
+      statements[name] = readers.has(name) ? new JobReader(stmt, name) : stmt;
       parsed.delete(name);
     }
     if (parsed.size > 0)
       throw new BackendError(`sql/${file}.sql defines unused statements: ${[...parsed.keys()]}`);
   }
-  return statements as Statements;
+  return statements as unknown as Statements;
 }

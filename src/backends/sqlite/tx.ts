@@ -116,7 +116,7 @@ export class Tx {
   insert(job: NewJob): EnqueueResult {
     const { s, queue } = this;
     if (job.id !== undefined) {
-      const existing = s.jobGet.get(queue, job.id) as JobRow | undefined;
+      const existing = s.jobGet.get(queue, job.id);
       if (existing) return this.#duplicate(existing.id, existing.state, existing.task);
     }
     const createdAt = job.createdAt;
@@ -137,7 +137,7 @@ export class Tx {
     if (job.dependsOn && job.dependsOn.length > 0) {
       dependsOn = [...new Set(job.dependsOn)];
       for (const parentId of dependsOn) {
-        const parent = s.jobGet.get(queue, parentId) as JobRow | undefined;
+        const parent = s.jobGet.get(queue, parentId);
         if (!parent) {
           throw new ValidationError(
             `dependsOn: job "${parentId}" does not exist in queue "${queue}"; add the parent jobs first`,
@@ -231,11 +231,8 @@ export class Tx {
     const leaseExpiresAt = now + leaseMs;
     for (;;) {
       const wanted = options.limit - claimed.length;
-      const rows = (
-        only === undefined
-          ? s.claimCandidates.all(queue, wanted)
-          : [s.claimOne.get(queue, only)].filter(Boolean)
-      ) as JobRow[];
+      const one = only === undefined ? undefined : s.claimOne.get(queue, only);
+      const rows = only === undefined ? s.claimCandidates.all(queue, wanted) : one ? [one] : [];
       let expired = 0;
       for (const row of rows) {
         if (row.expires_at !== null && now >= row.expires_at) {
@@ -361,7 +358,7 @@ export class Tx {
     const { s, queue } = this;
     const stalled: string[] = [];
     const failed: string[] = [];
-    for (const row of s.expiredLeases.all(queue, now) as JobRow[]) {
+    for (const row of s.expiredLeases.all(queue, now)) {
       const count = row.stalled_count + 1;
       if (count > maxStalledCount) {
         const error = {
@@ -383,13 +380,13 @@ export class Tx {
   }
 
   expireDue(now: number, limit: number): number {
-    const rows = this.s.dueExpiries.all(this.queue, now, sqlLimit(limit)) as JobRow[];
+    const rows = this.s.dueExpiries.all(this.queue, now, sqlLimit(limit));
     for (const row of rows) this.expireUnstarted(row, now);
     return rows.length;
   }
 
   removeExpiredFinished(now: number, limit: number): number {
-    const rows = this.s.dueRemovals.all(this.queue, now, sqlLimit(limit)) as JobRow[];
+    const rows = this.s.dueRemovals.all(this.queue, now, sqlLimit(limit));
     for (const row of rows) this.deleteJob(row);
     return rows.length;
   }
@@ -397,7 +394,7 @@ export class Tx {
   // -- admin ----------------------------------------------------------------------------------
 
   cancel(jobId: string, now: number): boolean {
-    const row = this.s.jobGet.get(this.queue, jobId) as JobRow | undefined;
+    const row = this.s.jobGet.get(this.queue, jobId);
     if (!row || FINISHED.has(row.state)) return false;
     if (row.state === "waiting-children") this.s.depsDeleteAsChild.run(this.queue, row.id);
     this.s.endJob.run("cancelled", null, now, 0, null, row.seq);
@@ -436,7 +433,7 @@ export class Tx {
   /** Children waiting on `parentId`, which just ended in `parentState`. */
   #resolveDependants(parentId: string, parentState: JobState, now: number): void {
     const { s, queue } = this;
-    const children = s.dependantsOf.all(queue, parentId) as JobRow[];
+    const children = s.dependantsOf.all(queue, parentId);
     s.depsDeleteAsParent.run(queue, parentId);
     const parentFailed = parentState !== "completed";
     for (const child of children) {
@@ -474,8 +471,7 @@ export class Tx {
     if (typeof spec !== "object" || spec === null) return;
     if (spec.age !== undefined) this.s.setRemoveAt.run(now + toMs(spec.age, "retention age"), row.seq);
     if (spec.count !== undefined) {
-      for (const old of this.s.beyondCount.all(this.queue, state, spec.count) as JobRow[])
-        this.deleteJob(old);
+      for (const old of this.s.beyondCount.all(this.queue, state, spec.count)) this.deleteJob(old);
     }
   }
 }
