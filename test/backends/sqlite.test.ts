@@ -3,7 +3,7 @@
  * and several connections (in-process instances and a real child process) sharing one file.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -88,6 +88,65 @@ describe("SqliteBackend: one file over time", () => {
     await new SqliteBackend({ path }).close();
     expect(schema()).toEqual(before);
     expect((await backend(path).getJobCounts("q")).waiting).toBe(1);
+  });
+});
+
+describe("SqliteBackend: query plans", () => {
+  /** Every named statement of the sql/ folder, parameters replaced by literals for EXPLAIN. */
+  function statements(): Map<string, string> {
+    const folder = join(root, "src/backends/sqlite/sql");
+    const out = new Map<string, string>();
+    for (const file of readdirSync(folder)) {
+      const parts = readFileSync(join(folder, file), "utf8").split(/^-- @name (\S+)\s*$/m);
+      for (let i = 1; i < parts.length; i += 2) {
+        const sql = (parts[i + 1] ?? "").trim().replace(/;\s*$/, "");
+        out.set(parts[i] as string, sql.replace(/\?/g, "'1'").replace(/@\w+/g, "'1'"));
+      }
+    }
+    return out;
+  }
+
+  it("the hot path and the scanners read an index in order: no table scan, no sort", async () => {
+    const path = freshPath();
+    await new SqliteBackend({ path }).close();
+    const raw = new Database(path, { readonly: true });
+    const all = statements();
+    const hot = [
+      "claimCandidates",
+      "claimOne",
+      "markActive",
+      "complete",
+      "retry",
+      "fail",
+      "expireActive",
+      "release",
+      "extendLease",
+      "progress",
+      "jobGet",
+      "dependantsOf",
+      "dueDelayed",
+      "nextDelayed",
+      "expiredLeases",
+      "dueExpiries",
+      "dueRemovals",
+      "nextRemoval",
+      "beyondCount",
+      "queueCounters",
+      "isPaused",
+      "remoteSubscriber",
+      "eventsAfter",
+    ];
+    for (const name of hot) {
+      const sql = all.get(name);
+      expect(sql, name).toBeDefined();
+      const plan = (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as Array<{ detail: string }>)
+        .map((p) => p.detail)
+        .join(" | ");
+      expect(plan, name).not.toMatch(/\bSCAN\b/);
+      // dependantsOf sorts only the few children of one parent.
+      if (name !== "dependantsOf") expect(plan, name).not.toMatch(/TEMP B-TREE/);
+    }
+    raw.close();
   });
 });
 
