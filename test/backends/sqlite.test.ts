@@ -372,6 +372,20 @@ describe("SqliteBackend: a real second process", () => {
       });
     }
     writeFileSync(
+      join(out, "child-enqueue.mjs"),
+      `import { SqliteBackend } from "./backends/sqlite/sqlite-backend.js";
+const [path, queue, n] = process.argv.slice(2);
+const b = new SqliteBackend({ path });
+const ids = [];
+for (let i = 0; i < Number(n); i++) {
+  const [r] = await b.enqueue(queue, [{ task: "t", dataJson: "null", priority: 5, maxRetries: 0, createdAt: Date.now() }]);
+  ids.push(r.id);
+}
+await b.close();
+process.stdout.write(JSON.stringify(ids));
+`,
+    );
+    writeFileSync(
       join(out, "child-worker.mjs"),
       `import { SqliteBackend } from "./backends/sqlite/sqlite-backend.js";
 const [path, queue] = process.argv.slice(2);
@@ -395,6 +409,31 @@ process.stdout.write("ready\\n");
 `,
     );
   });
+
+  it("processes that open a fresh file at once all migrate it safely and never share an id", async () => {
+    const path = freshPath();
+    const run = () =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [join(out, "child-enqueue.mjs"), path, "race", "200"]);
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk: Buffer) => {
+          stdout += chunk.toString();
+        });
+        child.stderr.on("data", (chunk: Buffer) => {
+          stderr += chunk.toString();
+        });
+        child.on("close", (code) => resolve({ code, stdout, stderr }));
+      });
+    const children = await Promise.all([run(), run(), run()]);
+    const ids: string[] = [];
+    for (const child of children) {
+      expect(child.code, child.stderr).toBe(0);
+      ids.push(...(JSON.parse(child.stdout) as string[]));
+    }
+    expect(new Set(ids).size).toBe(600);
+    expect((await backend(path).getJobCounts("race")).waiting).toBe(600);
+  }, 30_000);
 
   it("a child worker starts a job the parent enqueued, and the parent sees its events", async () => {
     const path = freshPath();
