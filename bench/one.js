@@ -4,14 +4,18 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InMemoryBackend, SqliteBackend } from "asyncmq";
-import * as measure from "./measure.js";
+import { bulkInsert, delayedLateness, idleCpu, latency, throughput } from "./measure.js";
+
+const measures = { bulkInsert, delayedLateness, idleCpu, latency, throughput };
 
 const [kind, metric, ...args] = process.argv.slice(2);
 const dir = mkdtempSync(join(tmpdir(), "asyncmq-bench-"));
 const backend =
   kind === "memory" ? new InMemoryBackend() : new SqliteBackend({ path: join(dir, "bench.db") });
 try {
-  const result = await measure[metric](backend, ...args.map(Number));
+  const run = measures[metric];
+  if (!run) throw new Error(`unknown metric ${metric}; one of ${Object.keys(measures).join(", ")}`);
+  const result = await run(backend, ...args.map(Number));
   console.log(JSON.stringify(result));
 } finally {
   await backend.close();

@@ -111,7 +111,8 @@ export function toMs(value: number | string, what = "duration"): number {
   }
   if (typeof value === "string") {
     const m = DURATION.exec(value.trim());
-    if (m) return Math.round(Number(m[1]) * UNIT_MS[m[2] as string]!);
+    const unit = m ? UNIT_MS[m[2] as string] : undefined;
+    if (m && unit !== undefined) return Math.round(Number(m[1]) * unit);
   }
   throw new ValidationError(
     `${what} must be milliseconds or a string like "250ms", "5s", "2m", "1h", "1d"; got ${JSON.stringify(value)}`,

@@ -8,7 +8,6 @@ import { checkInt, checkName, JOB_STATES, type JobRecord, type JobState, toMs } 
 import { buildNewJob, type EnqueueOptions } from "./job-options.js";
 import { QueueEvents } from "./queue-events.js";
 import { prepareRepeatable, type RepeatableDef, type RepeatableInfo } from "./schedule/repeatable-def.js";
-import { getSettings } from "./settings.js";
 import { getTask } from "./task.js";
 import { abortActiveJob } from "./worker/active-jobs.js";
 import { type RunWorkerOptions, runWorker } from "./worker/runners.js";
