@@ -12,11 +12,15 @@ task("resize-image", { queue: QUEUE }, async (data, ctx) => {
   await new Promise((r) => setTimeout(r, 5 + Math.random() * 15));
   return { file: data.file, width: 320 };
 });
-task("send-email", { queue: QUEUE, retries: 2, backoff: { type: "fixed", delay: "200ms" } }, async (data, ctx) => {
-  // Every third email fails on its first attempt, then succeeds on the retry.
-  if (data.n % 3 === 0 && ctx.job.attempts === 1) throw new Error(`SMTP timeout sending to ${data.to}`);
-  return "sent";
-});
+task(
+  "send-email",
+  { queue: QUEUE, retries: 2, backoff: { type: "fixed", delay: "200ms" } },
+  async (data, ctx) => {
+    // Every third email fails on its first attempt, then succeeds on the retry.
+    if (data.n % 3 === 0 && ctx.job.attempts === 1) throw new Error(`SMTP timeout sending to ${data.to}`);
+    return "sent";
+  },
+);
 task("charge-card", { queue: QUEUE, retries: 1, backoff: 100 }, async (data) => {
   if (data.amount < 0) throw new Error(`refused: negative amount ${data.amount}`);
   return { charged: data.amount };
@@ -64,7 +68,9 @@ events.on("job:retrying", (p) => {
 events.on("job:failed", (p) => {
   if (p.queue !== QUEUE) return;
   tally.failed++;
-  console.log(`${process.stdout.isTTY ? "\n" : ""}  job ${p.jobId} (${p.task}) failed for good: ${p.error?.message}`);
+  console.log(
+    `${process.stdout.isTTY ? "\n" : ""}  job ${p.jobId} (${p.task}) failed for good: ${p.error?.message}`,
+  );
 });
 
 const started = Date.now();
