@@ -1,0 +1,30 @@
+// The README's quick start is run as written, in a child process, against a fresh SQLite file.
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, "..", "..");
+const dir = mkdtempSync(join(tmpdir(), "asyncmq-readme-"));
+// Inside the package, so that `import ... from "asyncmq"` resolves to this package (dist/).
+const script = join(root, "test", "docs", `.readme-quickstart-${process.pid}.ts`);
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(script, { force: true });
+});
+
+it("the quick start runs and completes both jobs", async () => {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const block = /## Quick start\s+```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+  expect(block, "README has a ```ts block under ## Quick start").toBeTruthy();
+  writeFileSync(script, block as string);
+  const { stdout } = await run(process.execPath, ["--import", "tsx", script], {
+    cwd: root,
+    env: { ...process.env, ASYNCMQ_BACKEND: `sqlite://${join(dir, "readme.db")}` },
+    timeout: 20_000,
+  });
+  expect(stdout.trim()).toBe("completed sent to ada@example.com");
+}, 30_000);
