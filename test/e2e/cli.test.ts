@@ -9,7 +9,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, type TestContext } from "vitest";
 import type { JobRecord, WorkerInfo } from "../../src/index.js";
 import { CliProcess, FIXTURES, ROOT, type RunResult, run, runJson, shellWords } from "./helpers.js";
 
@@ -26,7 +26,6 @@ const TASKS_TS = join(FIXTURES, "tasks.ts");
 const THROWS_JS = join(FIXTURES, "throws.js");
 
 const dirs: string[] = [];
-const processes: CliProcess[] = [];
 
 function freshDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "asyncmq-cli-"));
@@ -34,9 +33,33 @@ function freshDir(): string {
   return dir;
 }
 
-afterEach(async () => {
-  await Promise.all(processes.splice(0).map((p) => p.kill()));
-});
+/**
+ * The tests run concurrently (most of their time is spent waiting on child processes), but at most
+ * SLOTS at once, so that a small CI machine is not swamped with Node processes.
+ */
+const SLOTS = 2;
+/** Test timeouts that include the wait for a slot; every wait inside a test has its own, shorter one. */
+const SLOW = { timeout: 45_000 };
+const LONG = { timeout: 60_000 };
+let freeSlots = SLOTS;
+const slotWaiters: Array<() => void> = [];
+
+async function slot(ctx: TestContext): Promise<void> {
+  if (freeSlots > 0) freeSlots -= 1;
+  else await new Promise<void>((resolve) => slotWaiters.push(resolve));
+  ctx.onTestFinished(() => {
+    const next = slotWaiters.shift();
+    if (next) next();
+    else freeSlots += 1;
+  });
+}
+
+/** Starts `asyncmq ...args` in the background; killed when the test ends, pass or fail. */
+function spawnCli(ctx: TestContext, args: string[], cwd: string): CliProcess {
+  const p = new CliProcess(args, { cwd });
+  ctx.onTestFinished(() => p.kill());
+  return p;
+}
 
 afterAll(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
@@ -54,9 +77,10 @@ function expectError(r: RunResult, code: number, message: RegExp): void {
   expect(r.stdout, context).toBe("");
 }
 
-describe.each(BACKENDS)("asyncmq command line on $name", (backend) => {
+describe.concurrent.each(BACKENDS)("asyncmq command line on $name", (backend) => {
   /** A fresh backend and helpers bound to it. */
-  function setup() {
+  async function setup(ctx: TestContext) {
+    await slot(ctx);
     const dir = freshDir();
     const url = backend.url(dir);
     const opts = { cwd: dir };
@@ -67,16 +91,15 @@ describe.each(BACKENDS)("asyncmq command line on $name", (backend) => {
     const inspect = (queue: string, id: string) =>
       json<JobRecord & { logs: string[] }>("job", "inspect", queue, id);
     const startWorker = async (...args: string[]) => {
-      const worker = new CliProcess(["worker", "start", ...args, "--backend", url], opts);
-      processes.push(worker);
+      const worker = spawnCli(ctx, ["worker", "start", ...args, "--backend", url], dir);
       await worker.waitFor(/worker:? ?started/);
       return worker;
     };
     return { dir, url, cli, json, enqueue, inspect, startWorker };
   }
 
-  it("a worker runs a job enqueued from another process and reports it", async () => {
-    const t = setup();
+  it("a worker runs a job enqueued from another process and reports it", SLOW, async (ctx) => {
+    const t = await setup(ctx);
     const worker = await t.startWorker("e2e", "--tasks", TASKS_JS);
     const id = await t.enqueue("e2e", "add", { a: 2, b: 3 });
     await worker.waitFor(new RegExp(`completed\\s+e2e#${id} add in \\d+ms -> 5$`));
@@ -86,8 +109,8 @@ describe.each(BACKENDS)("asyncmq command line on $name", (backend) => {
     expect(completed.map((j) => j.id)).toEqual([id]);
   });
 
-  it("loads a TypeScript tasks module through tsx", async () => {
-    const t = setup();
+  it("loads a TypeScript tasks module through tsx", SLOW, async (ctx) => {
+    const t = await setup(ctx);
     const worker = await t.startWorker("e2e", "--tasks", TASKS_TS);
     expect(worker.lines.join("\n")).toMatch(/1 task\(s\): greet/);
     const id = await t.enqueue("e2e", "greet", { name: "ada" });
@@ -97,26 +120,30 @@ describe.each(BACKENDS)("asyncmq command line on $name", (backend) => {
     expect(job.logs.join("\n")).toMatch(/greeting ada/);
   });
 
-  it("pause holds a queue's jobs while the worker keeps serving other queues; resume releases them", async () => {
-    const t = setup();
-    const worker = await t.startWorker("e2e", "other", "--tasks", TASKS_JS);
-    expect((await t.cli("queue", "pause", "e2e")).code).toBe(0);
-    const held = await t.enqueue("e2e", "add", { a: 1, b: 1 });
-    const ping = await t.enqueue("other", "ping", {});
-    // The worker is awake and working (it ran the later job of the other queue)...
-    await worker.waitFor(new RegExp(`completed\\s+other#${ping} ping`));
-    // ...yet the paused queue's job never started.
-    expect((await t.inspect("e2e", held)).state).toBe("waiting");
-    expect(worker.lines.some((l) => l.includes(`e2e#${held}`))).toBe(false);
-    expect(await t.json("queue", "info", "e2e")).toMatchObject({ paused: true, counts: { waiting: 1 } });
+  it(
+    "pause holds a queue's jobs while the worker keeps serving other queues; resume releases them",
+    SLOW,
+    async (ctx) => {
+      const t = await setup(ctx);
+      const worker = await t.startWorker("e2e", "other", "--tasks", TASKS_JS);
+      expect((await t.cli("queue", "pause", "e2e")).code).toBe(0);
+      const held = await t.enqueue("e2e", "add", { a: 1, b: 1 });
+      const ping = await t.enqueue("other", "ping", {});
+      // The worker is awake and working (it ran the later job of the other queue)...
+      await worker.waitFor(new RegExp(`completed\\s+other#${ping} ping`));
+      // ...yet the paused queue's job never started.
+      expect((await t.inspect("e2e", held)).state).toBe("waiting");
+      expect(worker.lines.some((l) => l.includes(`e2e#${held}`))).toBe(false);
+      expect(await t.json("queue", "info", "e2e")).toMatchObject({ paused: true, counts: { waiting: 1 } });
 
-    expect((await t.cli("queue", "resume", "e2e")).code).toBe(0);
-    await worker.waitFor(new RegExp(`completed\\s+e2e#${held} add`));
-    expect(await t.json("queue", "info", "e2e")).toMatchObject({ paused: false, counts: { completed: 1 } });
-  });
+      expect((await t.cli("queue", "resume", "e2e")).code).toBe(0);
+      await worker.waitFor(new RegExp(`completed\\s+e2e#${held} add`));
+      expect(await t.json("queue", "info", "e2e")).toMatchObject({ paused: false, counts: { completed: 1 } });
+    },
+  );
 
-  it("lists and inspects the live workers, queues and jobs", async () => {
-    const t = setup();
+  it("lists and inspects the live workers, queues and jobs", SLOW, async (ctx) => {
+    const t = await setup(ctx);
     const worker = await t.startWorker("e2e", "--tasks", TASKS_JS, "--concurrency", "4");
     const id = await t.enqueue("e2e", "add", { a: 20, b: 22 });
     await worker.waitFor(new RegExp(`completed\\s+e2e#${id}`));
@@ -145,8 +172,8 @@ describe.each(BACKENDS)("asyncmq command line on $name", (backend) => {
     expect(shown.stdout).toMatch(/^result:\s+42$/m);
   });
 
-  it("retries a failed job from the command line", async () => {
-    const t = setup();
+  it("retries a failed job from the command line", SLOW, async (ctx) => {
+    const t = await setup(ctx);
     const worker = await t.startWorker("e2e", "--tasks", TASKS_JS);
     const id = await t.enqueue("e2e", "flaky", { note: "first run" });
     await worker.waitFor(
@@ -171,30 +198,34 @@ describe.each(BACKENDS)("asyncmq command line on $name", (backend) => {
     expectError(await t.cli("job", "retry", "e2e", id), 1, /is completed; only failed, expired or cancelled/);
   });
 
-  it("SIGTERM in the middle of a job: the worker finishes it, exits 0, and loses nothing", async () => {
-    const t = setup();
-    const worker = await t.startWorker("e2e", "--tasks", TASKS_JS, "--concurrency", "1");
-    const slow = await t.enqueue("e2e", "slow", { ms: 700 });
-    const next = await t.enqueue("e2e", "add", { a: 1, b: 2 });
-    await worker.waitFor(new RegExp(`started\\s+e2e#${slow} slow`));
-    worker.signal("SIGTERM");
-    await worker.waitFor(/received SIGTERM: finishing 1 running job/);
-    expect(await worker.exit()).toBe(0);
-    expect(
-      worker.lines.some((l) => new RegExp(`completed\\s+e2e#${slow} slow`).test(l)),
-      worker.output,
-    ).toBe(true);
-    expect(worker.lines.at(-1)).toMatch(/worker stopped$/);
-    expect(worker.stderr).toBe("");
-    // The job in flight completed; the one never claimed is still waiting for the next worker.
-    expect(await t.inspect("e2e", slow)).toMatchObject({ state: "completed", result: "slept 700ms" });
-    expect((await t.inspect("e2e", next)).state).toBe("waiting");
-    const again = await t.startWorker("e2e", "--tasks", TASKS_JS);
-    await again.waitFor(new RegExp(`completed\\s+e2e#${next} add`));
-  });
+  it(
+    "SIGTERM in the middle of a job: the worker finishes it, exits 0, and loses nothing",
+    SLOW,
+    async (ctx) => {
+      const t = await setup(ctx);
+      const worker = await t.startWorker("e2e", "--tasks", TASKS_JS, "--concurrency", "1");
+      const slow = await t.enqueue("e2e", "slow", { ms: 1500 });
+      const next = await t.enqueue("e2e", "add", { a: 1, b: 2 });
+      await worker.waitFor(new RegExp(`started\\s+e2e#${slow} slow`));
+      worker.signal("SIGTERM");
+      await worker.waitFor(/received SIGTERM: finishing 1 running job/);
+      expect(await worker.exit()).toBe(0);
+      expect(
+        worker.lines.some((l) => new RegExp(`completed\\s+e2e#${slow} slow`).test(l)),
+        worker.output,
+      ).toBe(true);
+      expect(worker.lines.at(-1)).toMatch(/worker stopped$/);
+      expect(worker.stderr).toBe("");
+      // The job in flight completed; the one never claimed is still waiting for the next worker.
+      expect(await t.inspect("e2e", slow)).toMatchObject({ state: "completed", result: "slept 1500ms" });
+      expect((await t.inspect("e2e", next)).state).toBe("waiting");
+      const again = await t.startWorker("e2e", "--tasks", TASKS_JS);
+      await again.waitFor(new RegExp(`completed\\s+e2e#${next} add`));
+    },
+  );
 
-  it("a job still running when the shutdown grace ends goes back to waiting", async () => {
-    const t = setup();
+  it("a job still running when the shutdown grace ends goes back to waiting", SLOW, async (ctx) => {
+    const t = await setup(ctx);
     const worker = await t.startWorker("e2e", "--tasks", TASKS_JS, "--shutdown-grace", "200ms");
     const slow = await t.enqueue("e2e", "slow", { ms: 30_000 });
     await worker.waitFor(new RegExp(`started\\s+e2e#${slow} slow`));
@@ -203,8 +234,8 @@ describe.each(BACKENDS)("asyncmq command line on $name", (backend) => {
     expect((await t.inspect("e2e", slow)).state).toBe("waiting");
   });
 
-  it("a second signal exits at once", async () => {
-    const t = setup();
+  it("a second signal exits at once", SLOW, async (ctx) => {
+    const t = await setup(ctx);
     const worker = await t.startWorker("e2e", "--tasks", TASKS_JS);
     const slow = await t.enqueue("e2e", "slow", { ms: 30_000 });
     await worker.waitFor(new RegExp(`started\\s+e2e#${slow} slow`));
@@ -215,8 +246,8 @@ describe.each(BACKENDS)("asyncmq command line on $name", (backend) => {
     expect(worker.lines.at(-1)).toMatch(/received SIGTERM again: exiting now/);
   });
 
-  it("worker start --json prints one JSON object per line", async () => {
-    const t = setup();
+  it("worker start --json prints one JSON object per line", SLOW, async (ctx) => {
+    const t = await setup(ctx);
     const worker = await t.startWorker(
       "e2e",
       "--tasks",
@@ -240,8 +271,8 @@ describe.each(BACKENDS)("asyncmq command line on $name", (backend) => {
     expect(events.find((e) => e.event === "job:completed")).toMatchObject({ jobId: id, result: 7 });
   });
 
-  it("bad input fails with one clear line and the right exit code", async () => {
-    const t = setup();
+  it("bad input fails with one clear line and the right exit code", SLOW, async (ctx) => {
+    const t = await setup(ctx);
     const id = await t.enqueue("e2e", "add", { a: 1, b: 1 });
     const cases: Array<[string[], number, RegExp]> = [
       [["job", "list", "nope"], 1, /unknown queue "nope".*asyncmq queue list/],
@@ -278,40 +309,49 @@ describe.each(BACKENDS)("asyncmq command line on $name", (backend) => {
   });
 });
 
-describe("choosing the backend", () => {
-  it("uses --backend, else ASYNCMQ_BACKEND, else the config file, else the SQLite default", async () => {
-    const dir = freshDir();
-    const info = (args: string[] = [], env: Record<string, string> = {}) =>
-      runJson<{ url: string; source: string; kind: string }>(["info", "backend", ...args], { cwd: dir, env });
-    expect(await info()).toMatchObject({
-      url: "sqlite://./.asyncmq/asyncmq.db",
-      source: "default",
-      kind: "sqlite",
-    });
-    expect((await run(["job", "enqueue", "q1", "t"], { cwd: dir })).code).toBe(0);
-    expect(readFileSync(join(dir, ".asyncmq/asyncmq.db")).length).toBeGreaterThan(0);
+describe.concurrent("choosing the backend", () => {
+  it(
+    "uses --backend, else ASYNCMQ_BACKEND, else the config file, else the SQLite default",
+    SLOW,
+    async (ctx) => {
+      await slot(ctx);
+      const dir = freshDir();
+      const info = (args: string[] = [], env: Record<string, string> = {}) =>
+        runJson<{ url: string; source: string; kind: string }>(["info", "backend", ...args], {
+          cwd: dir,
+          env,
+        });
+      expect(await info()).toMatchObject({
+        url: "sqlite://./.asyncmq/asyncmq.db",
+        source: "default",
+        kind: "sqlite",
+      });
+      expect((await run(["job", "enqueue", "q1", "t"], { cwd: dir })).code).toBe(0);
+      expect(readFileSync(join(dir, ".asyncmq/asyncmq.db")).length).toBeGreaterThan(0);
 
-    writeFileSync(
-      join(dir, "asyncmq.config.mjs"),
-      `export default { backend: "sqlite://./from-config.db" };\n`,
-    );
-    const [fromConfig, fromEnv, fromFlag, flagBeforeCommand] = await Promise.all([
-      info(),
-      info([], { ASYNCMQ_BACKEND: "sqlite://./from-env.db" }),
-      info(["--backend", "sqlite://./from-flag.db"], { ASYNCMQ_BACKEND: "sqlite://./from-env.db" }),
-      runJson<{ source: string }>(["--backend", "memory://", "info", "backend"], { cwd: dir }),
-    ]);
-    expect(fromConfig).toMatchObject({ url: "sqlite://./from-config.db", source: "config file" });
-    expect(fromEnv).toMatchObject({ url: "sqlite://./from-env.db", source: "ASYNCMQ_BACKEND" });
-    expect(fromFlag).toMatchObject({ url: "sqlite://./from-flag.db", source: "--backend" });
-    expect(flagBeforeCommand).toMatchObject({ source: "--backend" });
-    // The config file's backend is the one used: its queue is there, the default's is not.
-    expect((await run(["job", "enqueue", "q2", "t"], { cwd: dir })).code).toBe(0);
-    const queues = await runJson<Array<{ name: string }>>(["queue", "list"], { cwd: dir });
-    expect(queues.map((q) => q.name)).toEqual(["q2"]);
-  });
+      writeFileSync(
+        join(dir, "asyncmq.config.mjs"),
+        `export default { backend: "sqlite://./from-config.db" };\n`,
+      );
+      const [fromConfig, fromEnv, fromFlag, flagBeforeCommand] = await Promise.all([
+        info(),
+        info([], { ASYNCMQ_BACKEND: "sqlite://./from-env.db" }),
+        info(["--backend", "sqlite://./from-flag.db"], { ASYNCMQ_BACKEND: "sqlite://./from-env.db" }),
+        runJson<{ source: string }>(["--backend", "memory://", "info", "backend"], { cwd: dir }),
+      ]);
+      expect(fromConfig).toMatchObject({ url: "sqlite://./from-config.db", source: "config file" });
+      expect(fromEnv).toMatchObject({ url: "sqlite://./from-env.db", source: "ASYNCMQ_BACKEND" });
+      expect(fromFlag).toMatchObject({ url: "sqlite://./from-flag.db", source: "--backend" });
+      expect(flagBeforeCommand).toMatchObject({ source: "--backend" });
+      // The config file's backend is the one used: its queue is there, the default's is not.
+      expect((await run(["job", "enqueue", "q2", "t"], { cwd: dir })).code).toBe(0);
+      const queues = await runJson<Array<{ name: string }>>(["queue", "list"], { cwd: dir });
+      expect(queues.map((q) => q.name)).toEqual(["q2"]);
+    },
+  );
 
-  it("an unsupported, unreachable or broken backend choice fails with one clear line", async () => {
+  it("an unsupported, unreachable or broken backend choice fails with one clear line", SLOW, async (ctx) => {
+    await slot(ctx);
     const dir = freshDir();
     writeFileSync(join(dir, "blocker"), "a file where a folder should be");
     const broken = freshDir();
@@ -353,15 +393,16 @@ async function readCommandPaths(cwd: string): Promise<string[]> {
   return groups.flatMap((g, i) => commandsOf((helps[i] as RunResult).stdout).map((c) => `${g} ${c}`));
 }
 
-describe("help", () => {
-  it("--help works everywhere, exits 0, and lists --backend and --json", async () => {
+describe.concurrent("help", () => {
+  it("--help works everywhere, exits 0, and lists --backend and --json", SLOW, async (ctx) => {
+    await slot(ctx);
     const dir = freshDir();
     const paths = await commandPaths(dir);
     expect(paths.length).toBeGreaterThanOrEqual(24);
     const results = await Promise.all(paths.map((p) => run([...p.split(" "), "--help"], { cwd: dir })));
     paths.forEach((p, i) => {
       const r = results[i] as RunResult;
-      expect(r.code, p).toBe(0);
+      expect(r.code, `${p} --help: ${r.stderr}`).toBe(0);
       expect(r.stdout, p).toMatch(new RegExp(`^Usage: asyncmq ${p}`));
       expect(r.stdout, p).toMatch(/--backend <url>/);
       expect(r.stdout, p).toMatch(/--json/);
@@ -372,7 +413,7 @@ describe("help", () => {
   });
 });
 
-describe("docs/cli.md", () => {
+describe.concurrent("docs/cli.md", () => {
   const doc = readFileSync(join(ROOT, "docs/cli.md"), "utf8");
   const blocks = [...doc.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)].map((m) => ({
     lang: m[1],
@@ -390,7 +431,8 @@ describe("docs/cli.md", () => {
       return { line, exit: exit ? Number(exit[1]) : 0, background: line.endsWith("&") };
     });
 
-  it("has an example of every command", async () => {
+  it("has an example of every command", SLOW, async (ctx) => {
+    await slot(ctx);
     const paths = await commandPaths(freshDir());
     const shown = new Set(
       examples
@@ -405,9 +447,8 @@ describe("docs/cli.md", () => {
     expect(tasksJs).toBeDefined();
   });
 
-  it("every example runs as documented, on the SQLite default in a fresh project", {
-    timeout: 45_000,
-  }, async () => {
+  it("every example runs as documented, on the SQLite default in a fresh project", LONG, async (ctx) => {
+    await slot(ctx);
     const dir = freshDir();
     writeFileSync(join(dir, "tasks.js"), tasksJs ?? "");
     writeFileSync(join(dir, "package.json"), `{ "type": "module", "private": true }\n`);
@@ -432,8 +473,7 @@ describe("docs/cli.md", () => {
       const words = shellWords(line.replace(/&$/, ""), vars);
       expect(words[0], line).toBe("asyncmq");
       if (bg) {
-        const worker = new CliProcess(words.slice(1), { cwd: dir });
-        processes.push(worker);
+        const worker = spawnCli(ctx, words.slice(1), dir);
         background.push(worker);
         await worker.waitFor(/worker started/);
         await worker.waitForCount(/^\S+ (completed|failed)\s/, runnable);
