@@ -6,8 +6,9 @@ import type { Command } from "commander";
 import type { Backend } from "../backends/backend.js";
 import { closeSharedBackends, DEFAULT_SQLITE_PATH, resolveBackend } from "../backends/create.js";
 import { ValidationError } from "../errors.js";
+import { getSettings } from "../settings.js";
 import { loadConfig } from "./config.js";
-import { CliError, oneLine, UsageError } from "./errors.js";
+import { CliError, oneLine, UsageError, withHint } from "./errors.js";
 import { warn } from "./output.js";
 
 export interface CommonOptions {
@@ -38,6 +39,7 @@ export function withCommonOptions(cmd: Command, json = true): Command {
 
 /** Which backend URL the options, environment and config file choose, and where it came from. */
 export async function chooseBackend(options: CommonOptions): Promise<BackendChoice> {
+  checkEnvironment();
   if (options.backend !== undefined) {
     if (options.backend.trim() === "") throw new UsageError("--backend needs a URL like sqlite://./jobs.db");
     return { url: options.backend, source: "--backend" };
@@ -47,6 +49,15 @@ export async function chooseBackend(options: CommonOptions): Promise<BackendChoi
   const config = await loadConfig();
   if (config?.backend) return { url: config.backend, source: "config file", file: config.file };
   return { url: DEFAULT_BACKEND_URL, source: "default" };
+}
+
+/** Fails early, as a usage error, when an ASYNCMQ_* variable holds a bad value. */
+function checkEnvironment(): void {
+  try {
+    getSettings();
+  } catch (err) {
+    throw new UsageError(withHint(oneLine(err), "fix or unset the variable"));
+  }
 }
 
 /** Describes where a choice came from, for messages: `(from --backend)`. */

@@ -356,17 +356,22 @@ describe.concurrent("choosing the backend", () => {
     writeFileSync(join(dir, "blocker"), "a file where a folder should be");
     const broken = freshDir();
     writeFileSync(join(broken, "asyncmq.config.json"), "{ not json");
-    const [unsupported, fromEnv, unreachable, empty, badConfig] = await Promise.all([
+    const [unsupported, fromEnv, unreachable, empty, badConfig, badSetting] = await Promise.all([
       run(["queue", "list", "--backend", "ftp://example.com/x"], { cwd: dir }),
       run(["queue", "list"], { cwd: dir, env: { ASYNCMQ_BACKEND: "ftp://example.com/x" } }),
       run(["queue", "list", "--backend", `sqlite://${dir}/blocker/x.db`], { cwd: dir }),
       run(["queue", "list", "--backend", ""], { cwd: dir }),
       run(["queue", "list"], { cwd: broken }),
+      run(["worker", "start", "e2e", "--tasks", TASKS_JS], {
+        cwd: dir,
+        env: { ASYNCMQ_CONCURRENCY: "lots" },
+      }),
     ]);
     expectError(unsupported, 2, /unsupported backend URL "ftp:\/\/example.com\/x".*\(from --backend\)/);
     expectError(fromEnv, 2, /unsupported backend URL.*\(from ASYNCMQ_BACKEND\)/);
     expectError(unreachable, 1, /cannot open backend sqlite:\/\/.*blocker\/x\.db/);
     expectError(empty, 2, /--backend needs a URL/);
+    expectError(badSetting, 2, /ASYNCMQ_\*\) concurrency .*; fix or unset the variable/);
     expectError(
       badConfig,
       1,
@@ -434,6 +439,8 @@ describe.concurrent("docs/cli.md", () => {
   it("has an example of every command", SLOW, async (ctx) => {
     await slot(ctx);
     const paths = await commandPaths(freshDir());
+    expect(paths.length).toBeGreaterThanOrEqual(24);
+    expect(examples.length).toBeGreaterThanOrEqual(30);
     const shown = new Set(
       examples
         .filter((e) => e.exit === 0 && e.line.startsWith("asyncmq "))
