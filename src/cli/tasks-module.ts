@@ -2,7 +2,7 @@
  * Loads the user's tasks module for `worker start --tasks`: ESM JavaScript directly, TypeScript
  * (`.ts`, `.mts`, `.cts`, `.tsx`) through tsx's loader hooks, registered only when needed.
  */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { CliError } from "./errors.js";
@@ -18,6 +18,9 @@ export async function loadTasksModule(spec: string): Promise<string> {
     throw new CliError(
       `tasks module "${spec}" not found (looked at ${path}); pass the path of a .js, .mjs or .ts file`,
     );
+  }
+  if (statSync(path).isDirectory()) {
+    throw new CliError(`tasks module "${spec}" is a folder; pass the path of its .js, .mjs or .ts file`);
   }
   if (TYPESCRIPT.test(path) && !tsxRegistered) {
     let api: { register: () => unknown };
@@ -38,7 +41,7 @@ export async function loadTasksModule(spec: string): Promise<string> {
   } catch (err) {
     const run = TYPESCRIPT.test(path) ? `npx tsx ${spec}` : `node ${spec}`;
     throw new CliError(
-      `tasks module "${spec}" threw while loading: ${summary(err)}; fix the module (run "${run}" to see the stack)`,
+      `tasks module "${spec}" failed to load: ${summary(err)}; fix the module (run "${run}" to see the stack)`,
     );
   }
   return path;

@@ -291,7 +291,7 @@ describe.concurrent.each(BACKENDS)("asyncmq command line on $name", (backend) =>
       [
         ["worker", "start", "e2e", "--tasks", THROWS_JS],
         1,
-        /tasks module ".*throws\.js" threw while loading: fixture exploded on import; fix the module/,
+        /tasks module ".*throws\.js" failed to load: fixture exploded on import; fix the module/,
       ],
       [["worker", "start", "e2e", "--tasks", "./missing.js"], 1, /tasks module "\.\/missing\.js" not found/],
       [["worker", "start", "e2e"], 2, /required option '--tasks <module>'/],
