@@ -91,6 +91,88 @@ describe("SqliteBackend: one file over time", () => {
   });
 });
 
+describe("SqliteBackend: finished counts", () => {
+  it("stay equal to the jobs actually held, through every kind of transition", async () => {
+    const path = freshPath();
+    const b = backend(path);
+    const q = "counts";
+    const now = Date.now();
+    const claim = (limit: number, at = now) => b.claim(q, { workerId: "w", limit, leaseMs: 1000, now: at });
+    await b.enqueue(q, [
+      job({ id: "p1" }),
+      job({ id: "p2" }),
+      job({ removeOnComplete: { count: 2 } }),
+      job({ removeOnComplete: { count: 2 } }),
+      job({ removeOnComplete: { count: 2 } }),
+      job({ removeOnComplete: true }),
+      job({ removeOnFail: { count: 1 } }),
+      job({ removeOnFail: { count: 1 } }),
+      job({ ttl: 1 }),
+    ]);
+    await b.enqueue(q, [
+      job({ id: "c1", dependsOn: ["p1"] }),
+      job({ id: "c2", dependsOn: ["p2"], removeOnFail: true }),
+    ]);
+    const [p1, p2, ...rest] = await claim(2);
+    await b.finish(
+      q,
+      [
+        {
+          kind: "failed",
+          jobId: p1?.id as string,
+          token: p1?.token as string,
+          error: { name: "E", message: "x" },
+        },
+        { kind: "completed", jobId: p2?.id as string, token: p2?.token as string, resultJson: "1" },
+      ],
+      now,
+    );
+    rest.push(...(await claim(6, now + 5)));
+    await b.finish(
+      q,
+      rest.map((j, i) =>
+        i < 4
+          ? { kind: "completed", jobId: j.id, token: j.token, resultJson: "1" }
+          : { kind: "failed", jobId: j.id, token: j.token, error: { name: "E", message: "x" } },
+      ),
+      now + 6,
+    );
+    await b.enqueue(q, [
+      job({ id: "lp", runAt: now + 60_000 }),
+      job({ id: "late-child", dependsOn: ["lp"] }),
+      job({ id: "gone" }),
+      job({ id: "cx" }),
+    ]);
+    await b.cancelJob(q, "cx", now + 7);
+    await b.retryJob(q, "cx", now + 8);
+    await b.cancelJob(q, "cx", now + 9);
+    await b.removeJob(q, "late-child");
+    const stalled = await claim(1, now + 10);
+    await b.recoverStalled(q, now + 100_000, 0);
+    await b.clean(q, "completed", now + 100_000, 1);
+    await b.drain(q, true);
+    expect(stalled).toHaveLength(1);
+
+    const raw = new Database(path, { readonly: true });
+    const actual = raw
+      .prepare(
+        "SELECT state, count(*) AS n FROM jobs WHERE queue = ? AND state IN ('completed', 'failed', 'expired', 'cancelled') GROUP BY state ORDER BY state",
+      )
+      .all(q);
+    const kept = raw
+      .prepare("SELECT state, n FROM finished_counts WHERE queue = ? AND n > 0 ORDER BY state")
+      .all(q);
+    raw.close();
+    expect(kept).toEqual(actual);
+    expect(actual.length).toBeGreaterThan(2);
+    const counts = await b.getJobCounts(q);
+    for (const { state, n } of actual as Array<{ state: "completed"; n: number }>)
+      expect(counts[state]).toBe(n);
+    await b.obliterate(q, true);
+    expect(await b.getJobCounts(q)).toMatchObject({ completed: 0, failed: 0, expired: 0, cancelled: 0 });
+  });
+});
+
 describe("SqliteBackend: query plans", () => {
   /** Every named statement of the sql/ folder, parameters replaced by literals for EXPLAIN. */
   function statements(): Map<string, string> {
@@ -130,7 +212,8 @@ describe("SqliteBackend: query plans", () => {
       "dueExpiries",
       "dueRemovals",
       "nextRemoval",
-      "beyondCount",
+      "finishedCount",
+      "oldestFinished",
       "queueCounters",
       "isPaused",
       "remoteSubscriber",

@@ -502,8 +502,8 @@ export class SqliteBackend implements Backend {
   async getJobCounts(queue: string): Promise<Record<JobState, number>> {
     return this.#read(() => {
       const counts = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
-      for (const row of this.#s.countByState.all(queue) as Array<{ state: JobState; n: number }>) {
-        counts[row.state] = row.n;
+      for (const stmt of [this.#s.countUnfinished, this.#s.countFinished]) {
+        for (const row of stmt.all(queue) as Array<{ state: JobState; n: number }>) counts[row.state] = row.n;
       }
       return counts;
     });
@@ -561,7 +561,16 @@ export class SqliteBackend implements Backend {
           `queue "${queue}" has ${active} active job(s); stop its workers first or obliterate with { force: true }`,
         );
       }
-      for (const stmt of [s.wipeLogs, s.wipeDeps, s.wipeDedup, s.wipeJobs, s.wipeRepeatables, s.wipeSlots]) {
+      const wipes = [
+        s.wipeLogs,
+        s.wipeDeps,
+        s.wipeDedup,
+        s.wipeJobs,
+        s.wipeCounts,
+        s.wipeRepeatables,
+        s.wipeSlots,
+      ];
+      for (const stmt of wipes) {
         stmt.run(queue);
       }
       s.wipeBucket.run(queue);

@@ -28,7 +28,14 @@ const SQL_FILES = {
   release: ["release"],
   "end-job": ["endJob"],
   dependants: ["dependantsOf", "parentResolved", "ready"],
-  retention: ["setRemoveAt", "beyondCount", "dueRemovals", "nextRemoval"],
+  retention: [
+    "setRemoveAt",
+    "finishedCount",
+    "finishedCountAdd",
+    "oldestFinished",
+    "dueRemovals",
+    "nextRemoval",
+  ],
   leases: ["extendLease", "progress"],
   logs: ["addLog", "getLogs"],
   "promote-delayed": ["dueDelayed", "promote", "nextDelayed"],
@@ -46,7 +53,7 @@ const SQL_FILES = {
     "slotDelete",
   ],
   "rate-token": ["bucketGet", "bucketSet"],
-  "get-jobs": ["jobsDesc", "jobsAsc", "countByState"],
+  "get-jobs": ["jobsDesc", "jobsAsc", "countUnfinished", "countFinished"],
   "retry-job": ["retryJob"],
   clean: ["drainable", "cleanFinished", "cleanUnfinished"],
   obliterate: [
@@ -57,6 +64,7 @@ const SQL_FILES = {
     "wipeDedup",
     "wipeRepeatables",
     "wipeSlots",
+    "wipeCounts",
     "wipeBucket",
     "unpause",
   ],
@@ -85,7 +93,7 @@ const JOB_READERS = [
   "claimCandidates",
   "claimOne",
   "dependantsOf",
-  "beyondCount",
+  "oldestFinished",
   "dueRemovals",
   "expiredLeases",
   "dueExpiries",
@@ -98,7 +106,7 @@ const JOB_READERS = [
 
 type SqlFiles = typeof SQL_FILES;
 /** The name of a prepared statement. */
-export type StatementName = SqlFiles[keyof SqlFiles][number];
+type StatementName = SqlFiles[keyof SqlFiles][number];
 type JobReaderName = (typeof JOB_READERS)[number];
 /** Every prepared statement of one connection, by name. */
 export type Statements = Record<Exclude<StatementName, JobReaderName>, Statement> &

@@ -25,6 +25,7 @@ const DEAD = new Set<JobState>(["failed", "expired", "cancelled"]);
 interface Deletable {
   seq: number;
   id: string;
+  state: JobState;
   dedup_key: string | null;
   has_dependants: number;
   /** Absent when the caller knows the job waits on no parent. */
@@ -43,6 +44,7 @@ export function sqlLimit(n: number): number {
   return Number.isFinite(n) && n >= 0 ? Math.floor(n) : -1;
 }
 
+/** One write transaction on one queue: its transitions, FIFO/id counters, events and wake-ups. */
 export class Tx {
   /** Events to deliver after commit; null when nobody listens (payloads are then never built). */
   readonly events: QueueEvent[] | null;
@@ -51,6 +53,8 @@ export class Tx {
   #lastId = 0;
   #lastSeq = 0;
   #countersLoaded = false;
+  /** Net change of the finished-state counts in this transaction, stored once by flush. */
+  readonly #finishedDelta = new Map<JobState, number>();
 
   constructor(
     private readonly s: Statements,
@@ -94,9 +98,35 @@ export class Tx {
     return String(++this.#lastId);
   }
 
+  /** A job entered (+1) or left (-1) `state`; only finished states are counted. */
+  #countFinished(state: JobState, delta: 1 | -1): void {
+    if (FINISHED.has(state)) this.#finishedDelta.set(state, (this.#finishedDelta.get(state) ?? 0) + delta);
+  }
+
+  /** Jobs the queue holds in a finished `state`, this transaction's changes included. */
+  #finishedCount(state: JobState): number {
+    const stored = (this.s.finishedCount.get(this.queue, state) as { n: number } | undefined)?.n ?? 0;
+    return stored + (this.#finishedDelta.get(state) ?? 0);
+  }
+
+  /** Moves a job (unfenced) to a finished state; see end-job.sql. */
+  #end(
+    seq: number,
+    state: JobState,
+    errorJson: string | null,
+    now: number,
+    stalledCount: number | null,
+  ): void {
+    this.s.endJob.run(state, errorJson, now, 0, stalledCount, seq);
+    this.#countFinished(state, 1);
+  }
+
   /** Stores the counters; returns the wake counters bumped, for the backend to remember. */
   flush(): Array<[WakeReason, number]> {
     if (this.#countersLoaded) this.s.queueStoreCounters.run(this.#lastId, this.#lastSeq, this.queue);
+    for (const [state, delta] of this.#finishedDelta) {
+      if (delta !== 0) this.s.finishedCountAdd.run(this.queue, state, delta);
+    }
     if (this.wakes === 0) return [];
     this.s.queueEnsure.run(this.queue);
     const bumped: Array<[WakeReason, number]> = [];
@@ -193,14 +223,10 @@ export class Tx {
     if (job.dedup) s.dedupSet.run(queue, job.dedup.key, id, createdAt);
 
     if (state === "failed") {
+      this.#countFinished("failed", 1);
       this.emit("job:failed", { queue, jobId: id, task: job.task, error, attempts: 0 });
       const spec = jsonOrNull(job.removeOnFail);
-      this.#retain(
-        { seq, id, dedup_key: job.dedup?.key ?? null, has_dependants: 0 },
-        "failed",
-        spec,
-        createdAt,
-      );
+      this.#retain({ seq, id, state, dedup_key: job.dedup?.key ?? null, has_dependants: 0 }, spec, createdAt);
     } else if (pending) {
       for (const parent of pending) {
         s.depInsert.run(queue, parent.id, id);
@@ -254,9 +280,9 @@ export class Tx {
   /** A waiting, delayed or waiting-children job whose ttl passed: expired, never run. */
   expireUnstarted(row: JobRow, now: number): void {
     if (row.state === "waiting-children") this.s.depsDeleteAsChild.run(this.queue, row.id);
-    this.s.endJob.run("expired", null, now, 0, null, row.seq);
+    this.#end(row.seq, "expired", null, now, null);
     this.emit("job:expired", { queue: this.queue, jobId: row.id, task: row.task });
-    this.#afterEnd({ ...row, pending_parents: 0 }, "expired", row.remove_on_fail, now);
+    this.#afterEnd({ ...row, state: "expired", pending_parents: 0 }, row.remove_on_fail, now);
   }
 
   // -- finish ---------------------------------------------------------------------------------
@@ -274,8 +300,9 @@ export class Tx {
           const result = JSON.parse(item.resultJson);
           this.emit("job:completed", { queue, jobId: r.id, task: r.task, attempts: r.attempts, result });
         }
+        this.#countFinished("completed", 1);
         if (r.has_dependants) this.#resolveDependants(r.id, "completed", now);
-        this.#retain(r, "completed", r.remove_on_complete, now);
+        this.#retain(r, r.remove_on_complete, now);
         return true;
       }
       case "retry": {
@@ -315,7 +342,8 @@ export class Tx {
           const error = JSON.parse(errorJson);
           this.emit("job:failed", { queue, jobId: r.id, task: r.task, error, attempts: r.attempts });
         }
-        this.#afterEnd(r, "failed", r.remove_on_fail, now);
+        this.#countFinished("failed", 1);
+        this.#afterEnd(r, r.remove_on_fail, now);
         return true;
       }
       case "expired": {
@@ -324,7 +352,8 @@ export class Tx {
           | undefined;
         if (!r) return false;
         this.emit("job:expired", { queue, jobId: r.id, task: r.task, attempts: r.attempts });
-        this.#afterEnd(r, "expired", r.remove_on_fail, now);
+        this.#countFinished("expired", 1);
+        this.#afterEnd(r, r.remove_on_fail, now);
         return true;
       }
       case "released": {
@@ -365,9 +394,9 @@ export class Tx {
           name: "JobStalledError",
           message: `job ${row.id} stalled ${count} time(s), more than maxStalledCount (${maxStalledCount}): its worker stopped renewing the lease`,
         };
-        s.endJob.run("failed", JSON.stringify(error), now, 0, count, row.seq);
+        this.#end(row.seq, "failed", JSON.stringify(error), now, count);
         this.emit("job:failed", { queue, jobId: row.id, task: row.task, error, attempts: row.attempts });
-        this.#afterEnd(row, "failed", row.remove_on_fail, now);
+        this.#afterEnd({ ...row, state: "failed" }, row.remove_on_fail, now);
         failed.push(row.id);
       } else {
         s.requeueStalled.run(count, this.nextFifo(), row.seq);
@@ -397,16 +426,18 @@ export class Tx {
     const row = this.s.jobGet.get(this.queue, jobId);
     if (!row || FINISHED.has(row.state)) return false;
     if (row.state === "waiting-children") this.s.depsDeleteAsChild.run(this.queue, row.id);
-    this.s.endJob.run("cancelled", null, now, 0, null, row.seq);
+    this.#end(row.seq, "cancelled", null, now, null);
     this.emit("job:cancelled", { queue: this.queue, jobId: row.id, task: row.task });
-    this.#afterEnd({ ...row, pending_parents: 0 }, "cancelled", null, now);
+    this.#afterEnd({ ...row, state: "cancelled", pending_parents: 0 }, null, now);
     return true;
   }
 
   retryDead(jobId: string): boolean {
-    const r = this.s.retryJob.get(this.nextFifo(), this.queue, jobId) as { task: string } | undefined;
-    if (!r) return false;
-    this.emit("job:waiting", { queue: this.queue, jobId, task: r.task });
+    const row = this.s.jobGet.get(this.queue, jobId);
+    if (!row || !DEAD.has(row.state)) return false;
+    this.s.retryJob.run(this.nextFifo(), row.seq);
+    this.#countFinished(row.state, -1);
+    this.emit("job:waiting", { queue: this.queue, jobId, task: row.task });
     this.wake("job");
     return true;
   }
@@ -420,14 +451,15 @@ export class Tx {
     // Children still waiting on it stay in waiting-children (the contract leaves this open).
     if (row.has_dependants) s.depsDeleteAsParent.run(queue, row.id);
     s.jobDelete.run(row.seq);
+    this.#countFinished(row.state, -1);
   }
 
   // -- shared steps ---------------------------------------------------------------------------
 
   /** After a job reached a final state: its dependants follow, then its retention applies. */
-  #afterEnd(row: Ended, state: JobState, retention: string | null, now: number): void {
-    if (row.has_dependants) this.#resolveDependants(row.id, state, now);
-    this.#retain(row, state, retention, now);
+  #afterEnd(row: Ended, retention: string | null, now: number): void {
+    if (row.has_dependants) this.#resolveDependants(row.id, row.state, now);
+    this.#retain(row, retention, now);
   }
 
   /** Children waiting on `parentId`, which just ended in `parentState`. */
@@ -440,7 +472,7 @@ export class Tx {
       if (parentFailed && (child.on_parent_failure ?? "fail") === "fail") {
         s.depsDeleteAsChild.run(queue, child.id);
         const error = { name: "ParentFailedError", message: `parent job ${parentId} ${parentState}` };
-        s.endJob.run("failed", JSON.stringify(error), now, 0, null, child.seq);
+        this.#end(child.seq, "failed", JSON.stringify(error), now, null);
         this.emit("job:failed", {
           queue,
           jobId: child.id,
@@ -448,7 +480,7 @@ export class Tx {
           error,
           attempts: child.attempts,
         });
-        this.#afterEnd({ ...child, pending_parents: 0 }, "failed", child.remove_on_fail, now);
+        this.#afterEnd({ ...child, state: "failed", pending_parents: 0 }, child.remove_on_fail, now);
         continue;
       }
       const left = (s.parentResolved.get(child.seq) as { pending_parents: number }).pending_parents;
@@ -460,8 +492,8 @@ export class Tx {
     }
   }
 
-  /** removeOnComplete / removeOnFail for a job that just reached `state`. */
-  #retain(row: Deletable, state: JobState, specJson: string | null, now: number): void {
+  /** removeOnComplete / removeOnFail for a job that just reached its finished state. */
+  #retain(row: Deletable, specJson: string | null, now: number): void {
     if (specJson === null) return;
     const spec = JSON.parse(specJson) as RetentionSpec;
     if (spec === true) {
@@ -471,7 +503,12 @@ export class Tx {
     if (typeof spec !== "object" || spec === null) return;
     if (spec.age !== undefined) this.s.setRemoveAt.run(now + toMs(spec.age, "retention age"), row.seq);
     if (spec.count !== undefined) {
-      for (const old of this.s.beyondCount.all(this.queue, state, spec.count)) this.deleteJob(old);
+      const held = this.#finishedCount(row.state);
+      if (held > spec.count) {
+        for (const old of this.s.oldestFinished.all(this.queue, row.state, held - spec.count)) {
+          this.deleteJob(old);
+        }
+      }
     }
   }
 }

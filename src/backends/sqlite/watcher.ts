@@ -7,8 +7,9 @@
 import { type FSWatcher, watch } from "node:fs";
 
 /** Fallback poll period while someone listens (ms). */
-export const FALLBACK_POLL_MS = 500;
+const FALLBACK_POLL_MS = 500;
 
+/** Calls `onSignal` soon after the database file may have changed, while started. */
 export class ChangeWatcher {
   #watcher: FSWatcher | undefined;
   #timer: NodeJS.Timeout | undefined;

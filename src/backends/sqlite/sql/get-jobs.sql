@@ -45,5 +45,12 @@ SELECT * FROM (
   SELECT * FROM (SELECT * FROM jobs WHERE queue = @queue AND state = 'waiting-children' AND @waiting_children ORDER BY seq ASC LIMIT @head)
 ) ORDER BY seq ASC LIMIT @limit OFFSET @offset;
 
--- @name countByState
-SELECT state, count(*) AS n FROM jobs WHERE queue = ? GROUP BY state;
+-- @name countUnfinished
+-- Unfinished states are counted from the index (bounded by the backlog)...
+SELECT state, count(*) AS n FROM jobs
+WHERE queue = ? AND state IN ('waiting', 'delayed', 'active', 'waiting-children')
+GROUP BY state;
+
+-- @name countFinished
+-- ...finished ones, a growing history, from the counts kept by every transition.
+SELECT state, n FROM finished_counts WHERE queue = ?;

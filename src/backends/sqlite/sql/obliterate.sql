@@ -1,7 +1,7 @@
 -- obliterate: removes everything a queue has, except its id counters (ids are never reused).
 -- Inputs: queue.
--- Effect: deletes jobs, logs, dependency edges, dedup keys, repeatables, slots, the rate bucket,
--- and clears the pause flag.
+-- Effect: deletes jobs (and their finished counts), logs, dependency edges, dedup keys,
+-- repeatables, slots, the rate bucket, and clears the pause flag.
 -- Returns: activeCount the jobs a worker holds (obliterate refuses them without force).
 
 -- @name activeCount
@@ -24,6 +24,9 @@ DELETE FROM repeatables WHERE queue = ?;
 
 -- @name wipeSlots
 DELETE FROM repeat_slots WHERE queue = ?;
+
+-- @name wipeCounts
+DELETE FROM finished_counts WHERE queue = ?;
 
 -- @name wipeBucket
 DELETE FROM rate_buckets WHERE queue = ?;
