@@ -233,6 +233,31 @@ describe("SqliteBackend: query plans", () => {
   });
 });
 
+describe("SqliteBackend: migrations", () => {
+  it("upgrading a version-1 file adds finished_counts, counted from the jobs already there", async () => {
+    const path = freshPath();
+    const a = new SqliteBackend({ path });
+    await a.enqueue("m", [job(), job(), job()]);
+    const claimed = await a.claim("m", { workerId: "w", limit: 2, leaseMs: 1000, now: Date.now() });
+    await a.finish(
+      "m",
+      claimed.map((j) => ({ kind: "completed", jobId: j.id, token: j.token, resultJson: "null" })),
+      Date.now(),
+    );
+    await a.close();
+    // Turn the file back into what version 1 wrote.
+    const raw = new Database(path);
+    raw.exec("DROP TABLE finished_counts");
+    raw.pragma("user_version = 1");
+    raw.close();
+    const b = backend(path);
+    expect(await b.getJobCounts("m")).toMatchObject({ completed: 2, waiting: 1 });
+    const check = new Database(path, { readonly: true });
+    expect(check.pragma("user_version", { simple: true })).toBe(2);
+    check.close();
+  });
+});
+
 describe("SqliteBackend: files it must refuse", () => {
   it("a path that cannot be opened names the path and what to do", () => {
     const blocker = join(dir, "a-file");
