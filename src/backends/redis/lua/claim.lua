@@ -1,0 +1,79 @@
+-- claim.lua: claims up to `limit` waiting jobs (priority, then FIFO), or one given job (claimJob).
+-- Prepended: lib.lua.
+-- KEYS: [1] queue prefix, [2] global prefix.
+-- ARGV: [1] queue, [2] want local events, [3] now, [4] workerId, [5] limit, [6] leaseMs,
+--       [7] token base (random per call; job i gets "<base>.<i>"), [8] job id for claimJob, or ''.
+-- Effect: unless the queue is paused, each taken job becomes active (attempts + 1, startedAt, token,
+--   workerId, leaseExpiresAt, listed in the active ZSET by lease expiry) with job:started; a job whose
+--   ttl passed is expired instead (job:expired, dependants, retention) and the claim goes on.
+-- Returns: { events JSON or '', record1, record2, ... }; each record is the RECORD_FIELDS values
+--   followed by the token.
+local now = tonumber(ARGV[3])
+local workerId = ARGV[4]
+local limit = tonumber(ARGV[5])
+local leaseUntil = now + tonumber(ARGV[6])
+local tokenBase = ARGV[7]
+local only = ARGV[8]
+local out = { '' }
+if redis.call('EXISTS', Q .. 'paused') == 1 then return out end
+
+local STATE, ATTEMPTS, TTL, CREATED, STARTED, PARENT_FAILURE, WORKER, LEASE = 4, 6, 9, 11, 13, 20, 24, 25
+local fields = { unpack(RECORD_FIELDS) }
+fields[#fields + 1] = 'seq'
+fields[#fields + 1] = 'wm'
+fields[#fields + 1] = 'rc'
+fields[#fields + 1] = 'rf'
+fields[#fields + 1] = 'dedupKey'
+local NF = #RECORD_FIELDS
+
+-- Takes one job already removed from the waiting ZSET; returns its record or nil (expired).
+local function take(id)
+  local key = jobKey(id)
+  local v = redis.call('HMGET', key, unpack(fields))
+  if v[STATE] ~= 'waiting' then return nil end
+  local j = { id = id, state = 'waiting', task = v[2], seq = v[NF + 1], ttl = v[TTL], createdAt = v[CREATED],
+    attempts = tonumber(v[ATTEMPTS]) }
+  redis.call('ZREM', Q .. 's:waiting', id)
+  if j.ttl and now >= tonumber(j.createdAt) + tonumber(j.ttl) then
+    j.onParentFailure, j.rc, j.rf, j.dedupKey = v[PARENT_FAILURE], v[NF + 3], v[NF + 4], v[NF + 5]
+    expire(j, now)
+    return nil
+  end
+  enter(j, 'active')
+  local attempts = j.attempts + 1
+  local token = tokenBase .. '.' .. (#out)
+  redis.call('ZADD', Q .. 'active', leaseUntil, id)
+  redis.call('HSET', key, 'state', 'active', 'attempts', attempts, 'startedAt', now, 'token', token,
+    'workerId', workerId, 'leaseExpiresAt', leaseUntil)
+  redis.call('HDEL', key, 'wm')
+  emit('job:started', id, j.task, ',"attempts":' .. int(attempts) .. ',"workerId":' .. cjson.encode(workerId))
+  local record = {}
+  for i = 1, NF do record[i] = v[i] end
+  record[STATE] = 'active'
+  record[ATTEMPTS] = int(attempts)
+  record[STARTED] = int(now)
+  record[WORKER] = workerId
+  record[LEASE] = int(leaseUntil)
+  record[NF + 1] = token
+  return record
+end
+
+if only ~= '' then
+  local wm = redis.call('HGET', jobKey(only), 'wm')
+  if wm and redis.call('HGET', jobKey(only), 'state') == 'waiting' then
+    redis.call('ZREM', Q .. 'waiting', wm)
+    local record = take(only)
+    if record then out[2] = record end
+  end
+else
+  while #out - 1 < limit do
+    local popped = redis.call('ZPOPMIN', Q .. 'waiting', limit - (#out - 1))
+    if #popped == 0 then break end
+    for i = 1, #popped, 2 do
+      local record = take(string.sub(popped[i], 16))
+      if record then out[#out + 1] = record end
+    end
+  end
+end
+out[1] = flush()
+return out

@@ -1,0 +1,126 @@
+/** How jobs travel to the Lua scripts (positional arguments) and come back (positional field values). */
+import type { ClaimedJob, JobRecord, JobState, RetentionSpec } from "../../job.js";
+import { toMs } from "../../job.js";
+import type { NewJob } from "../backend.js";
+
+/** The job hash fields a record is read from, in the order of RECORD_FIELDS in lua/lib.lua. */
+export const RECORD_FIELDS = [
+  "id",
+  "task",
+  "data",
+  "state",
+  "priority",
+  "attempts",
+  "maxRetries",
+  "backoff",
+  "ttl",
+  "timeout",
+  "createdAt",
+  "runAt",
+  "startedAt",
+  "finishedAt",
+  "progress",
+  "result",
+  "error",
+  "dependsOn",
+  "stalledCount",
+  "onParentFailure",
+  "removeOnComplete",
+  "removeOnFail",
+  "inherit",
+  "workerId",
+  "leaseExpiresAt",
+] as const;
+
+/** A record's field values as HMGET returns them (null when unset). */
+export type RawRecord = Array<string | null>;
+
+/** Builds a JobRecord (optional fields absent when unset) from RECORD_FIELDS values. */
+export function toRecord(queue: string, v: RawRecord): JobRecord {
+  const r: JobRecord = {
+    id: v[0] as string,
+    queue,
+    task: v[1] as string,
+    data: JSON.parse(v[2] as string),
+    state: v[3] as JobState,
+    priority: Number(v[4]),
+    attempts: Number(v[5]),
+    maxRetries: Number(v[6]),
+    createdAt: Number(v[10]),
+    stalledCount: Number(v[18]),
+  };
+  if (v[7] != null) r.backoff = JSON.parse(v[7]);
+  if (v[8] != null) r.ttl = Number(v[8]);
+  if (v[9] != null) r.timeout = Number(v[9]);
+  if (v[11] != null) r.runAt = Number(v[11]);
+  if (v[12] != null) r.startedAt = Number(v[12]);
+  if (v[13] != null) r.finishedAt = Number(v[13]);
+  if (v[14] != null) r.progress = JSON.parse(v[14]);
+  if (v[15] != null) r.result = JSON.parse(v[15]);
+  if (v[16] != null) r.error = JSON.parse(v[16]);
+  if (v[17] != null) r.dependsOn = JSON.parse(v[17]);
+  if (v[19] != null) r.onParentFailure = v[19] as "fail" | "ignore";
+  if (v[20] != null) r.removeOnComplete = JSON.parse(v[20]);
+  if (v[21] != null) r.removeOnFail = JSON.parse(v[21]);
+  if (v[22] != null) r.inherit = JSON.parse(v[22]);
+  if (v[23] != null) r.workerId = v[23];
+  if (v[24] != null) r.leaseExpiresAt = Number(v[24]);
+  return r;
+}
+
+/** A claimed record: RECORD_FIELDS values followed by the lease token. */
+export function toClaimed(queue: string, v: RawRecord): ClaimedJob {
+  const job = toRecord(queue, v) as ClaimedJob;
+  job.token = v[RECORD_FIELDS.length] as string;
+  return job;
+}
+
+/**
+ * Appends the 19 arguments (JOB_STRIDE in lua/lib.lua, in the order its `insert` reads them) of `job` to `out` ('' = absent). Retention specs also go in a
+ * compact form the scripts read without decoding JSON: "1" (delete at once) or "<age>|<count>".
+ */
+export function pushJobArgs(out: Array<string | number>, job: NewJob): void {
+  out.push(
+    job.id ?? "",
+    job.task,
+    job.dataJson,
+    job.priority,
+    job.maxRetries,
+    job.backoff === undefined ? "" : JSON.stringify(job.backoff),
+    job.ttl ?? "",
+    job.timeout ?? "",
+    job.createdAt,
+    job.runAt ?? "",
+    job.dependsOn === undefined ? "" : JSON.stringify(job.dependsOn),
+    job.onParentFailure ?? "",
+    job.removeOnComplete === undefined ? "" : JSON.stringify(job.removeOnComplete),
+    job.removeOnFail === undefined ? "" : JSON.stringify(job.removeOnFail),
+    retentionCode(job.removeOnComplete),
+    retentionCode(job.removeOnFail),
+    job.inherit === undefined ? "" : JSON.stringify(job.inherit),
+    job.dedup?.key ?? "",
+    job.dedup?.ttl ?? "",
+  );
+}
+
+function retentionCode(spec: RetentionSpec | undefined): string {
+  if (spec === true) return "1";
+  if (typeof spec !== "object" || spec === null) return "";
+  const age = spec.age === undefined ? "" : String(toMs(spec.age, "retention age"));
+  const count = spec.count === undefined ? "" : String(spec.count);
+  return age === "" && count === "" ? "" : `${age}|${count}`;
+}
+
+/**
+ * The dependsOn ids of a batch that must already exist: those not created by a custom id earlier
+ * in the same batch (contract: a parent may be added in the same batch, before its dependant).
+ */
+export function externalParents(jobs: readonly NewJob[]): string[] {
+  const earlier = new Set<string>();
+  const external = new Set<string>();
+  for (const job of jobs) {
+    for (const parent of job.dependsOn ?? []) if (!earlier.has(parent)) external.add(parent);
+    if (job.id !== undefined) earlier.add(job.id);
+  }
+  return [...external];
+}

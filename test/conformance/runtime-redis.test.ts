@@ -1,0 +1,9 @@
+import { afterAll } from "vitest";
+import { RedisBackend } from "../../src/backends/redis/redis-backend.js";
+import { dropPrefix, redisUrl, uniquePrefix } from "../support/redis-server.js";
+import { runtimeConformance } from "./runtime-suite.js";
+
+const prefix = uniquePrefix("runtime");
+afterAll(() => dropPrefix(prefix));
+
+runtimeConformance("redis", async () => new RedisBackend({ url: await redisUrl(), prefix }));

@@ -1,0 +1,111 @@
+/**
+ * The Redis server tests use: `REDIS_URL` when set, else a private `redis-server` started on a free
+ * loopback port in a temp folder, once per test file (each file runs in its own worker process),
+ * and stopped by this module's `afterAll`. Never skipped: without `redis-server` the tests fail
+ * with a message naming the Debian package.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createConnection, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Redis } from "ioredis";
+import { afterAll } from "vitest";
+
+let started: Promise<string> | undefined;
+let own: { dir: string; pidFile: string } | undefined;
+
+/** The URL of a Redis server for this test file. */
+export function redisUrl(): Promise<string> {
+  started ??= process.env.REDIS_URL ? Promise.resolve(process.env.REDIS_URL) : startServer();
+  return started;
+}
+
+/** A key prefix no other test file (or earlier run) uses. */
+export function uniquePrefix(label: string): string {
+  return `asyncmq-test-${label}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Deletes every key under `prefix` (for runs against a shared REDIS_URL). */
+export async function dropPrefix(prefix: string): Promise<void> {
+  const redis = new Redis(await redisUrl(), { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function startServer(): Promise<string> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "asyncmq-redis-"));
+  const pidFile = join(dir, "redis.pid");
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+  args.push("--daemonize", "yes", "--pidfile", pidFile, "--dir", dir, "--logfile", join(dir, "redis.log"));
+  const run = spawnSync("redis-server", args, { encoding: "utf8" });
+  if ((run.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(
+      "redis-server is not installed: install the Debian package `redis-server` (apt-get install redis-server), or set REDIS_URL to a running server",
+    );
+  }
+  if (run.status !== 0) throw new Error(`redis-server failed to start:\n${run.stdout}${run.stderr}`);
+  own = { dir, pidFile };
+  const deadline = Date.now() + 10_000;
+  while (!(await accepts(port))) {
+    if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not come up within 10 s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return `redis://127.0.0.1:${port}`;
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ port, host: "127.0.0.1" });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+afterAll(async () => {
+  if (own === undefined) return;
+  const { dir, pidFile } = own;
+  own = undefined;
+  try {
+    const pid = Number(readFileSync(pidFile, "utf8").trim());
+    process.kill(pid, "SIGTERM");
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && alive(pid)) await new Promise((r) => setTimeout(r, 20));
+  } catch {
+    // Already gone.
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
