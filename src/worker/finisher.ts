@@ -6,7 +6,10 @@ import type { Backend, Finish } from "../backends/backend.js";
 
 interface Pending {
   items: Finish[];
-  resolvers: Array<{ resolve: (ok: boolean) => void; reject: (err: unknown) => void }>;
+  /** One promise per batch, shared by its items: no promise or resolver object per job. */
+  done: Promise<boolean[]>;
+  resolve: (results: boolean[]) => void;
+  reject: (err: unknown) => void;
 }
 
 class Finisher {
@@ -15,37 +18,32 @@ class Finisher {
 
   constructor(private readonly backend: Backend) {}
 
-  finish(queue: string, item: Finish): Promise<boolean> {
-    return new Promise((resolve, reject) => {
-      let batch = this.#pending.get(queue);
-      if (!batch) {
-        batch = { items: [], resolvers: [] };
-        this.#pending.set(queue, batch);
-      }
-      batch.items.push(item);
-      batch.resolvers.push({ resolve, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => this.#flush());
-      }
-    });
+  async finish(queue: string, item: Finish): Promise<boolean> {
+    let batch = this.#pending.get(queue);
+    if (!batch) {
+      let resolve!: (results: boolean[]) => void;
+      let reject!: (err: unknown) => void;
+      const done = new Promise<boolean[]>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      batch = { items: [], done, resolve, reject };
+      this.#pending.set(queue, batch);
+    }
+    const index = batch.items.push(item) - 1;
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => this.#flush());
+    }
+    return (await batch.done)[index] === true;
   }
 
   #flush(): void {
     this.#scheduled = false;
-    const batches = [...this.#pending];
+    const batches = [...this.#pending.entries()];
     this.#pending.clear();
     for (const [queue, batch] of batches) {
-      this.backend.finish(queue, batch.items, Date.now()).then(
-        (results) => {
-          batch.resolvers.forEach((r, i) => {
-            r.resolve(results[i] === true);
-          });
-        },
-        (err) => {
-          for (const r of batch.resolvers) r.reject(err);
-        },
-      );
+      this.backend.finish(queue, batch.items, Date.now()).then(batch.resolve, batch.reject);
     }
   }
 }

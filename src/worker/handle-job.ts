@@ -125,16 +125,12 @@ export async function runClaimedJob(
 
 /** The handler's `ctx`: a class rather than closures, since one is made per job. */
 class Context implements JobContext {
-  readonly job: Readonly<JobRecord>;
-
   constructor(
-    claimed: ClaimedJob,
+    // The claimed record itself (no copy per job); it also carries the lease token.
+    readonly job: Readonly<ClaimedJob>,
     private readonly active: ActiveJob,
     private readonly backend: Backend,
-  ) {
-    const { token: _token, ...record } = claimed;
-    this.job = record;
-  }
+  ) {}
 
   get signal(): AbortSignal {
     return this.active.signal;
@@ -183,13 +179,13 @@ interface Effective {
 
 /** The job's options, with what it left to its task (`inherit`) filled from the registered task. */
 function applyInherited(job: JobRecord, found: Task | undefined): Effective {
+  if (!job.inherit || !found) return job;
   const eff: Effective = {
     maxRetries: job.maxRetries,
     backoff: job.backoff,
     ttl: job.ttl,
     timeout: job.timeout,
   };
-  if (!job.inherit || !found) return eff;
   const o = found.options;
   for (const key of job.inherit) {
     if (key === "retries" && o.retries !== undefined) eff.maxRetries = o.retries;
