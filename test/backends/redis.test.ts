@@ -1,0 +1,285 @@
+/**
+ * Redis-specific behaviour: failing fast on a bad URL, prompt close, two backends (as two processes
+ * would hold) sharing wake-ups, events and data, a caller-owned connection, large batches, and a
+ * real child process killed mid-job whose job the parent's worker recovers.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { cpSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { NewJob, QueueEvent, WakeReason } from "../../src/backends/backend.js";
+import { RedisBackend } from "../../src/backends/redis/redis-backend.js";
+import { BackendError } from "../../src/errors.js";
+import { task, unregisterTask } from "../../src/task.js";
+import { Worker } from "../../src/worker/worker.js";
+import { dropPrefix, redisUrl, uniquePrefix } from "../support/redis-server.js";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
+const prefix = uniquePrefix("backend");
+afterAll(() => dropPrefix(prefix));
+
+const open: RedisBackend[] = [];
+/** A backend on the test server that the test's teardown closes. */
+async function backend(): Promise<RedisBackend> {
+  const b = new RedisBackend({ url: await redisUrl(), prefix });
+  open.push(b);
+  return b;
+}
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((b) => b.close()));
+});
+
+let queueCounter = 0;
+function queueName(label: string): string {
+  return `${label}-${++queueCounter}`;
+}
+
+function job(over: Partial<NewJob> = {}): NewJob {
+  return { task: "t", dataJson: '{"n":1}', priority: 5, maxRetries: 0, createdAt: Date.now(), ...over };
+}
+
+async function until(check: () => boolean | Promise<boolean>, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not reached in time");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe("RedisBackend: connection", () => {
+  it("a server that is not there gives a BackendError naming the URL, promptly", async () => {
+    const b = new RedisBackend({ url: "redis://127.0.0.1:1", prefix });
+    const t0 = Date.now();
+    const err = await b.getJobCounts("q").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect((err as Error).message).toMatch(/redis:\/\/127\.0\.0\.1:1/);
+    expect((err as Error).message).toMatch(/ASYNCMQ_BACKEND/);
+    await expect(b.enqueue("q", [job()])).rejects.toBeInstanceOf(BackendError);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    b.onWake("q", () => {});
+    const closing = Date.now();
+    await b.close();
+    await b.close();
+    expect(Date.now() - closing).toBeLessThan(2000);
+  });
+
+  it("hides the password in messages", async () => {
+    const b = new RedisBackend({ url: "redis://user:secret@127.0.0.1:1", prefix });
+    expect(b.url).not.toContain("secret");
+    const err = await b.isPaused("q").catch((e: unknown) => e);
+    expect((err as Error).message).not.toContain("secret");
+    await b.close();
+  });
+
+  it("close() is prompt with listeners and work in flight, and rejects later calls", async () => {
+    const b = new RedisBackend({ url: await redisUrl(), prefix });
+    const q = queueName("close");
+    b.onWake(q, () => {});
+    b.subscribe(q, () => {});
+    await b.enqueue(q, [job()]);
+    const inFlight = b.getJobCounts(q);
+    const t0 = Date.now();
+    await b.close();
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect((await inFlight).waiting).toBe(1);
+    await expect(b.getJob(q, "1")).rejects.toThrow(/closed/);
+  });
+
+  it("leaves a caller's connection open on close", async () => {
+    const redis = new Redis(await redisUrl());
+    try {
+      const b = new RedisBackend(redis);
+      expect(b.prefix).toBe("asyncmq");
+      const q = queueName("own");
+      b.onWake(q, () => {});
+      await b.enqueue(q, [job()]);
+      await b.close();
+      expect(await redis.ping()).toBe("PONG");
+      await new RedisBackend(redis).obliterate(q, true);
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
+
+describe("RedisBackend: two backends on one server (as two processes)", () => {
+  it("see each other's wake-ups and events, once each", async () => {
+    const [a, b] = [await backend(), await backend()];
+    const q = queueName("xp");
+    const wakesB: WakeReason[] = [];
+    const eventsA: QueueEvent[] = [];
+    const eventsB: QueueEvent[] = [];
+    b.onWake(q, (r) => wakesB.push(r));
+    a.subscribe(q, (e) => eventsA.push(e));
+    b.subscribe(q, (e) => eventsB.push(e));
+    const [r] = await a.enqueue(q, [job({ task: "xp-task" })]);
+    await until(() => wakesB.includes("job"));
+    const [claimed] = await b.claim(q, { workerId: "wb", limit: 5, leaseMs: 1000, now: Date.now() });
+    expect(claimed?.id).toBe(r?.id);
+    await b.finish(
+      q,
+      [{ kind: "completed", jobId: claimed?.id as string, token: claimed?.token as string, resultJson: "7" }],
+      Date.now(),
+    );
+    await a.setPaused(q, true);
+    await a.setPaused(q, false);
+    await until(() => wakesB.includes("resume"));
+    const names = ["job:waiting", "job:started", "job:completed", "queue:paused", "queue:resumed"];
+    await until(() => eventsA.length >= names.length && eventsB.length >= names.length);
+    // Give a duplicate the time to show up if there were one.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(eventsA.map((e) => e.name)).toEqual(names);
+    expect(eventsB.map((e) => e.name)).toEqual(names);
+    expect(eventsA[2]?.payload).toMatchObject({ queue: q, jobId: r?.id, task: "xp-task", result: 7 });
+  });
+
+  it("keeps data for a new backend instance", async () => {
+    const q = queueName("keep");
+    const first = new RedisBackend({ url: await redisUrl(), prefix });
+    const [r] = await first.enqueue(q, [job({ dataJson: '{"keep":true}' })]);
+    await first.close();
+    const second = await backend();
+    expect(await second.getJob(q, r?.id as string)).toMatchObject({ state: "waiting", data: { keep: true } });
+    const [claimed] = await second.claim(q, { workerId: "w", limit: 5, leaseMs: 1000, now: Date.now() });
+    expect(claimed?.id).toBe(r?.id);
+  });
+
+  it("two backends racing to claim never hand out one job twice", async () => {
+    const [a, b] = [await backend(), await backend()];
+    const q = queueName("race");
+    await a.enqueue(
+      q,
+      Array.from({ length: 300 }, () => job()),
+    );
+    const seen: string[] = [];
+    const drain = async (x: RedisBackend) => {
+      for (;;) {
+        const jobs = await x.claim(q, { workerId: "w", limit: 7, leaseMs: 5000, now: Date.now() });
+        if (jobs.length === 0) return;
+        seen.push(...jobs.map((j) => j.id));
+      }
+    };
+    await Promise.all([drain(a), drain(b), drain(a), drain(b)]);
+    expect(seen).toHaveLength(300);
+    expect(new Set(seen).size).toBe(300);
+  });
+});
+
+describe("RedisBackend: large batches", () => {
+  it("enqueues a batch larger than one script chunk, all or nothing", async () => {
+    const b = await backend();
+    const q = queueName("bulk");
+    const jobs = Array.from({ length: 4500 }, (_, i) => job({ priority: i % 3 }));
+    const results = await b.enqueue(q, jobs);
+    expect(results).toHaveLength(4500);
+    expect(new Set(results.map((r) => r.id)).size).toBe(4500);
+    expect((await b.getJobCounts(q)).waiting).toBe(4500);
+    // An unknown parent at the end rejects every chunk, the first included.
+    const bad = [...jobs, job({ dependsOn: ["ghost"] })];
+    await expect(b.enqueue(q, bad)).rejects.toThrow(/ghost/);
+    expect((await b.getJobCounts(q)).waiting).toBe(4500);
+    expect(await b.drain(q, true)).toBe(4500);
+    expect(await b.listQueues()).not.toContain(q);
+  });
+});
+
+describe("RedisBackend: a real worker process killed mid-job", () => {
+  // The child is plain JavaScript: the runtime and this backend compiled from src/ into a cache
+  // folder inside the repository (so that ioredis resolves from node_modules), Lua files copied.
+  const out = join(root, "node_modules", ".cache", "asyncmq-redis-child");
+  const children: ChildProcess[] = [];
+
+  beforeAll(() => {
+    rmSync(out, { recursive: true, force: true });
+    const tsc = spawnSync(
+      process.execPath,
+      [
+        join(root, "node_modules", "typescript", "bin", "tsc"),
+        "--ignoreConfig",
+        "--noCheck",
+        "--outDir",
+        out,
+        "--rootDir",
+        join(root, "src"),
+        "--module",
+        "nodenext",
+        "--moduleResolution",
+        "nodenext",
+        "--target",
+        "es2022",
+        "--types",
+        "node",
+        "--skipLibCheck",
+        join(root, "src", "backends", "redis", "redis-backend.ts"),
+        join(root, "src", "worker", "worker.ts"),
+        join(root, "src", "task.ts"),
+      ],
+      { cwd: root, encoding: "utf8" },
+    );
+    if (tsc.status !== 0)
+      throw new Error(`compiling the runtime for the child failed:\n${tsc.stdout}${tsc.stderr}`);
+    cpSync(join(root, "src/backends/redis/lua"), join(out, "backends/redis/lua"), { recursive: true });
+    writeFileSync(
+      join(out, "child-worker.mjs"),
+      `import { RedisBackend } from "./backends/redis/redis-backend.js";
+import { task } from "./task.js";
+import { Worker } from "./worker/worker.js";
+const [url, prefix, queue, taskName] = process.argv.slice(2);
+const backend = new RedisBackend({ url, prefix });
+task(taskName, { queue }, () => {
+  process.stdout.write("started\\n");
+  return new Promise(() => {}); // runs until the parent kills this process
+});
+const worker = new Worker(queue, { backend, concurrency: 1, leaseDuration: 300, scanInterval: 50 });
+await worker.start();
+process.stdout.write("ready\\n");
+`,
+    );
+  });
+  afterAll(() => {
+    for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+  });
+
+  it("the parent's worker recovers the job of a SIGKILLed child and completes it", async () => {
+    const b = await backend();
+    const q = queueName("crash");
+    const taskName = `${q}-work`;
+    const child = spawn(
+      process.execPath,
+      [join(out, "child-worker.mjs"), await redisUrl(), prefix, q, taskName],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
+    children.push(child);
+    let stdout = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    await until(() => stdout.includes("ready"), 10_000);
+    const [r] = await b.enqueue(q, [job({ task: taskName })]);
+    const id = r?.id as string;
+    await until(() => stdout.includes("started"), 5000);
+    expect((await b.getJob(q, id))?.state).toBe("active");
+    child.kill("SIGKILL");
+    await new Promise((resolve) => child.once("exit", resolve));
+
+    task(taskName, { queue: q }, () => "from the parent");
+    const worker = new Worker(q, { backend: b, concurrency: 1, leaseDuration: 300, scanInterval: 50 });
+    try {
+      await worker.start();
+      await until(async () => (await b.getJob(q, id))?.state === "completed", 10_000);
+    } finally {
+      await worker.stop();
+      unregisterTask(taskName);
+    }
+    expect(await b.getJob(q, id)).toMatchObject({
+      state: "completed",
+      result: "from the parent",
+      stalledCount: 1,
+      attempts: 1,
+    });
+  }, 30_000);
+});
