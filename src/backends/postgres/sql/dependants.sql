@@ -1,0 +1,21 @@
+-- dependants: resolves children waiting on a parent that just ended.
+-- Inputs: queue and parent id (dependantsOf); the child's seq (parentResolved); state, seq (ready).
+-- Effect: dependantsOf locks the children and drops the parent's edges; parentResolved counts one
+-- parent down; ready moves a child out of waiting-children at the FIFO tail.
+-- Returns: dependantsOf the children still in waiting-children (by seq); parentResolved the
+-- parents left.
+
+-- @name dependantsOf
+WITH edges AS (
+  DELETE FROM {{schema}}.job_deps WHERE queue = $1 AND parent_id = $2 RETURNING child_id
+)
+SELECT j.* FROM {{schema}}.jobs j
+WHERE j.queue = $1 AND j.id IN (SELECT child_id FROM edges) AND j.state = 'waiting-children'
+ORDER BY j.seq
+FOR UPDATE;
+
+-- @name parentResolved
+UPDATE {{schema}}.jobs SET pending_parents = pending_parents - 1 WHERE seq = $1 RETURNING pending_parents;
+
+-- @name ready
+UPDATE {{schema}}.jobs SET state = $1, fifo = nextval('{{schema}}.fifo_seq') WHERE seq = $2;

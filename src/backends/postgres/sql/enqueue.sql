@@ -1,0 +1,95 @@
+-- enqueue: inserts new jobs.
+-- enqueuePlain is the bulk path for jobs without custom id, dedup or parents: ONE statement per
+-- chunk that reserves the chunk's ids, inserts every row from unnest arrays and publishes.
+-- The other statements serve the general path, one job at a time inside a transaction.
+-- Returns: enqueuePlain the id base (job i gets base + i + 1); see each statement.
+
+-- @name enqueuePlain
+-- Inputs: $1 queue, $2 count, $3 task[], $4 data[], $5 priority[], $6 max_retries[], $7 created_at[],
+-- $8 run_at[], $9 ttl[], $10 timeout[], $11 backoff[], $12 on_parent_failure[],
+-- $13 remove_on_complete[], $14 remove_on_fail[], $15 inherit[], $16 origin.
+-- Effect: rows in waiting (or delayed when run_at > created_at), in FIFO order; job:waiting /
+-- job:delayed published with wake-ups "job" / "delayed".
+WITH ids AS (
+  INSERT INTO {{schema}}.queues AS q (name, last_id) VALUES ($1, $2)
+  ON CONFLICT (name) DO UPDATE SET last_id = q.last_id + excluded.last_id
+  RETURNING last_id - $2 AS base
+),
+ins AS (
+  INSERT INTO {{schema}}.jobs (
+    queue, id, task, data, state, priority, max_retries, created_at, run_at, ttl, expires_at, timeout,
+    backoff, on_parent_failure, remove_on_complete, remove_on_fail, inherit
+  )
+  SELECT $1, ((SELECT base FROM ids) + t.ord)::text, t.task, t.data,
+    CASE WHEN t.run_at > t.created_at THEN 'delayed' ELSE 'waiting' END,
+    t.priority, t.max_retries, t.created_at, t.run_at, t.ttl, t.created_at + t.ttl, t.timeout,
+    t.backoff, t.opf, t.roc, t.rof, t.inherit
+  FROM unnest($3::text[], $4::text[], $5::integer[], $6::integer[], $7::bigint[], $8::bigint[],
+              $9::bigint[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[])
+       WITH ORDINALITY AS t(task, data, priority, max_retries, created_at, run_at, ttl, timeout,
+                            backoff, opf, roc, rof, inherit, ord)
+  ORDER BY t.ord
+  RETURNING seq, id, task, state, run_at
+),
+pub AS (
+  SELECT {{schema}}.publish($1, $16,
+    array_remove(ARRAY[
+      CASE WHEN bool_or(state = 'waiting') THEN 'job' END,
+      CASE WHEN bool_or(state = 'delayed') THEN 'delayed' END], NULL),
+    json_agg(CASE WHEN state = 'waiting'
+      THEN json_build_object('name', 'job:waiting', 'payload',
+        json_build_object('queue', $1, 'jobId', id, 'task', task))
+      ELSE json_build_object('name', 'job:delayed', 'payload',
+        json_build_object('queue', $1, 'jobId', id, 'task', task, 'runAt', run_at))
+      END ORDER BY seq)::text)
+  FROM ins
+)
+SELECT (SELECT base FROM ids) AS base, (SELECT count(*) FROM pub) AS published;
+
+-- @name nextId
+-- Inputs: queue. Reserves one generated id (the queue row stays locked until commit).
+INSERT INTO {{schema}}.queues AS q (name, last_id) VALUES ($1, 1)
+ON CONFLICT (name) DO UPDATE SET last_id = q.last_id + 1
+RETURNING last_id;
+
+-- @name lockKey
+-- Inputs: a text key. Serialises writers of one dedup key until commit.
+SELECT pg_advisory_xact_lock(hashtextextended($1, 0));
+
+-- @name jobInsert
+-- Inputs: queue, id, task, data, state, priority, max_retries, created_at, run_at, ttl, timeout,
+-- backoff, depends_on, pending_parents, on_parent_failure, remove_on_complete, remove_on_fail,
+-- inherit, dedup_key, error, finished_at. No row returned = the id exists (a concurrent insert).
+INSERT INTO {{schema}}.jobs (
+  queue, id, task, data, state, priority, max_retries, created_at, run_at, ttl, expires_at, timeout,
+  backoff, depends_on, pending_parents, on_parent_failure, remove_on_complete, remove_on_fail,
+  inherit, dedup_key, error, finished_at
+) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::bigint, $8 + $10::bigint, $11, $12, $13, $14, $15,
+          $16, $17, $18, $19, $20, $21)
+ON CONFLICT (queue, id) DO NOTHING
+RETURNING seq;
+
+-- @name lockParents
+-- Inputs: queue, parent ids. Locks the parents so none finishes before this job's edges commit.
+SELECT * FROM {{schema}}.jobs WHERE queue = $1 AND id = ANY($2::text[]) FOR UPDATE;
+
+-- @name dedupGet
+-- Inputs: queue, key. The job a dedup key points at, when it was added, its state and task.
+SELECT d.job_id, d.added_at, j.state, j.task
+FROM {{schema}}.dedup d JOIN {{schema}}.jobs j ON j.queue = d.queue AND j.id = d.job_id
+WHERE d.queue = $1 AND d.key = $2;
+
+-- @name dedupSet
+-- Inputs: queue, key, job_id, added_at.
+INSERT INTO {{schema}}.dedup (queue, key, job_id, added_at) VALUES ($1, $2, $3, $4)
+ON CONFLICT (queue, key) DO UPDATE SET job_id = excluded.job_id, added_at = excluded.added_at;
+
+-- @name depInsert
+-- Inputs: queue, parent ids, child id; marks the parents as having dependants.
+WITH edges AS (
+  INSERT INTO {{schema}}.job_deps (queue, parent_id, child_id)
+  SELECT $1, p, $3 FROM unnest($2::text[]) AS p
+  ON CONFLICT DO NOTHING
+)
+UPDATE {{schema}}.jobs SET has_dependants = true
+WHERE queue = $1 AND id = ANY($2::text[]) AND NOT has_dependants;

@@ -1,0 +1,107 @@
+-- finish: ends a batch of attempts. finishFast applies, in ONE statement, every item whose job has
+-- no dependants and no retention rule for its new state; the caller finishes the rest (`pending`)
+-- in a transaction with the per-kind statements below, which also serve as the fence re-check.
+-- Every write is fenced: it applies only while the job is active and holds the item's token.
+
+-- @name finishFast
+-- Inputs: $1 queue, $2 now, $3 kind[], $4 job id[], $5 token[], $6 payload[] (result or error
+-- JSON), $7 run_at[] (retry), $8 origin.
+-- Effect: completed / failed / expired (attempts - 1) / retry (delayed when run_at > now, else
+-- waiting at the FIFO tail) / released (waiting at the tail, attempts - 1); lease cleared. For one
+-- job, only its first item with the right token counts. Publishes the events and wake-ups.
+-- Returns: per applied item its ordinal (1-based), task and attempts (`applied`); per item with a
+-- matching token that this statement left alone, its ordinal (`pending`).
+WITH items AS (
+  SELECT * FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
+    WITH ORDINALITY AS i(kind, id, token, payload, run_at, ord)
+),
+winners AS (
+  SELECT DISTINCT ON (j.seq) j.seq, i.kind, i.token, i.payload, i.run_at, i.ord
+  FROM items i JOIN {{schema}}.jobs j ON j.queue = $1 AND j.id = i.id AND j.state = 'active' AND j.token = i.token
+  ORDER BY j.seq, i.ord
+),
+applied AS (
+  UPDATE {{schema}}.jobs j SET
+    state = CASE w.kind
+      WHEN 'completed' THEN 'completed' WHEN 'failed' THEN 'failed' WHEN 'expired' THEN 'expired'
+      WHEN 'released' THEN 'waiting'
+      ELSE CASE WHEN w.run_at > $2 THEN 'delayed' ELSE 'waiting' END END,
+    result = CASE WHEN w.kind = 'completed' THEN w.payload ELSE j.result END,
+    error = CASE WHEN w.kind IN ('failed', 'retry') THEN w.payload ELSE j.error END,
+    finished_at = CASE WHEN w.kind IN ('completed', 'failed', 'expired') THEN $2 ELSE j.finished_at END,
+    attempts = CASE WHEN w.kind IN ('expired', 'released') THEN j.attempts - 1 ELSE j.attempts END,
+    run_at = CASE WHEN w.kind = 'retry' THEN w.run_at ELSE j.run_at END,
+    fifo = CASE WHEN w.kind = 'released' OR (w.kind = 'retry' AND w.run_at <= $2)
+      THEN nextval('{{schema}}.fifo_seq') ELSE j.fifo END,
+    token = NULL, worker_id = NULL, lease_expires_at = NULL
+  FROM winners w
+  WHERE j.seq = w.seq AND j.state = 'active' AND j.token = w.token AND NOT j.has_dependants
+    AND CASE w.kind
+      WHEN 'completed' THEN j.remove_on_complete IS NULL
+      WHEN 'failed' THEN j.remove_on_fail IS NULL
+      WHEN 'expired' THEN j.remove_on_fail IS NULL
+      ELSE true END
+  RETURNING w.ord, w.kind, w.payload, w.run_at, j.id, j.task, j.attempts
+),
+pub AS (
+  SELECT {{schema}}.publish($1, $8,
+    array_remove(ARRAY[
+      CASE WHEN bool_or(kind = 'released' OR (kind = 'retry' AND run_at <= $2)) THEN 'job' END,
+      CASE WHEN bool_or(kind = 'retry' AND run_at > $2) THEN 'delayed' END], NULL),
+    (json_agg(CASE kind
+      WHEN 'completed' THEN json_build_object('name', 'job:completed', 'payload', json_build_object(
+        'queue', $1, 'jobId', id, 'task', task, 'attempts', attempts, 'result', payload::json))
+      WHEN 'retry' THEN json_build_object('name', 'job:retrying', 'payload', json_build_object(
+        'queue', $1, 'jobId', id, 'task', task, 'error', payload::json, 'attempts', attempts, 'runAt', run_at))
+      WHEN 'failed' THEN json_build_object('name', 'job:failed', 'payload', json_build_object(
+        'queue', $1, 'jobId', id, 'task', task, 'error', payload::json, 'attempts', attempts))
+      ELSE json_build_object('name', 'job:expired', 'payload', json_build_object(
+        'queue', $1, 'jobId', id, 'task', task, 'attempts', attempts))
+      END ORDER BY ord) FILTER (WHERE kind <> 'released'))::text)
+  FROM applied
+)
+SELECT 'applied' AS outcome, ord, task, attempts FROM applied
+UNION ALL
+SELECT 'pending', ord, NULL, NULL FROM winners WHERE ord NOT IN (SELECT ord FROM applied)
+UNION ALL
+SELECT 'published', NULL, NULL, count(*)::integer FROM pub;
+
+-- @name complete
+-- Inputs: result JSON, finished_at, queue, id, token.
+UPDATE {{schema}}.jobs
+SET state = 'completed', result = $1, finished_at = $2, token = NULL, worker_id = NULL, lease_expires_at = NULL
+WHERE queue = $3 AND id = $4 AND state = 'active' AND token = $5
+RETURNING seq, id, task, attempts, remove_on_complete, has_dependants, dedup_key;
+
+-- @name retry
+-- Inputs: delayed (boolean), error JSON, run_at, queue, id, token. A delayed job gets its FIFO
+-- position when promoted.
+UPDATE {{schema}}.jobs
+SET state = CASE WHEN $1 THEN 'delayed' ELSE 'waiting' END, error = $2, run_at = $3,
+    fifo = CASE WHEN $1 THEN fifo ELSE nextval('{{schema}}.fifo_seq') END,
+    token = NULL, worker_id = NULL, lease_expires_at = NULL
+WHERE queue = $4 AND id = $5 AND state = 'active' AND token = $6
+RETURNING seq, task, attempts;
+
+-- @name fail
+-- Inputs: error JSON, finished_at, queue, id, token.
+UPDATE {{schema}}.jobs
+SET state = 'failed', error = $1, finished_at = $2, token = NULL, worker_id = NULL, lease_expires_at = NULL
+WHERE queue = $3 AND id = $4 AND state = 'active' AND token = $5
+RETURNING seq, id, task, attempts, remove_on_fail, has_dependants, dedup_key;
+
+-- @name expireActive
+-- Inputs: finished_at, queue, id, token. attempts - 1: the job never ran.
+UPDATE {{schema}}.jobs
+SET state = 'expired', attempts = attempts - 1, finished_at = $1,
+    token = NULL, worker_id = NULL, lease_expires_at = NULL
+WHERE queue = $2 AND id = $3 AND state = 'active' AND token = $4
+RETURNING seq, id, task, attempts, remove_on_fail, has_dependants, dedup_key;
+
+-- @name release
+-- Inputs: queue, id, token. Back to the FIFO tail, attempts - 1 (the attempt does not count).
+UPDATE {{schema}}.jobs
+SET state = 'waiting', attempts = attempts - 1, fifo = nextval('{{schema}}.fifo_seq'),
+    token = NULL, worker_id = NULL, lease_expires_at = NULL
+WHERE queue = $1 AND id = $2 AND state = 'active' AND token = $3
+RETURNING seq;

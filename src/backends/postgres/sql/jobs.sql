@@ -1,0 +1,32 @@
+-- jobs: lookups and deletion shared by every transition.
+-- Inputs: queue and job id, or seqs.
+-- Effect: jobsDelete removes jobs with their logs, dedup keys and dependency edges in one statement.
+-- Returns: full job rows for the getters; jobsDelete the ids it removed.
+
+-- @name jobGet
+SELECT * FROM {{schema}}.jobs WHERE queue = $1 AND id = $2;
+
+-- @name jobLock
+-- Inputs: queue, id. The row, locked until commit.
+SELECT * FROM {{schema}}.jobs WHERE queue = $1 AND id = $2 FOR UPDATE;
+
+-- @name jobsDelete
+-- Inputs: seq[]. Children still waiting on a deleted parent stay in waiting-children (the contract
+-- leaves this open), only the edge goes.
+WITH gone AS (
+  DELETE FROM {{schema}}.jobs WHERE seq = ANY($1::bigint[]) RETURNING queue, id, dedup_key
+),
+logs AS (
+  DELETE FROM {{schema}}.job_logs l USING gone g WHERE l.queue = g.queue AND l.job_id = g.id
+),
+keys AS (
+  DELETE FROM {{schema}}.dedup d USING gone g
+  WHERE d.queue = g.queue AND d.key = g.dedup_key AND d.job_id = g.id
+),
+as_parent AS (
+  DELETE FROM {{schema}}.job_deps e USING gone g WHERE e.queue = g.queue AND e.parent_id = g.id
+),
+as_child AS (
+  DELETE FROM {{schema}}.job_deps e USING gone g WHERE e.queue = g.queue AND e.child_id = g.id
+)
+SELECT id FROM gone;

@@ -1,0 +1,24 @@
+-- retention: removeOnComplete / removeOnFail and the retention sweep.
+-- Inputs: see each statement.
+-- Effect: setRemoveAt schedules a removal; the selects find jobs the caller deletes with jobsDelete.
+-- Returns: seqs to delete, or the next removal time.
+
+-- @name setRemoveAt
+-- Inputs: remove_at, seq.
+UPDATE {{schema}}.jobs SET remove_at = $1 WHERE seq = $2;
+
+-- @name beyondCount
+-- Inputs: queue, state, how many to keep. Finished jobs of that state older than the newest N.
+SELECT seq FROM {{schema}}.jobs
+WHERE queue = $1 AND state = $2 AND finished_at IS NOT NULL
+ORDER BY finished_at DESC, seq DESC OFFSET $3;
+
+-- @name dueRemovals
+-- Inputs: queue, now, limit (NULL = all).
+SELECT seq FROM {{schema}}.jobs
+WHERE queue = $1 AND remove_at IS NOT NULL AND remove_at <= $2
+ORDER BY remove_at LIMIT $3
+FOR UPDATE SKIP LOCKED;
+
+-- @name nextRemoval
+SELECT remove_at FROM {{schema}}.jobs WHERE queue = $1 AND remove_at IS NOT NULL ORDER BY remove_at LIMIT 1;

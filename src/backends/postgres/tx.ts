@@ -1,0 +1,361 @@
+/**
+ * The job transitions that take several statements, run inside one transaction on one connection
+ * (the hot paths, claim, finish and plain enqueue, are single statements in the backend itself).
+ * A `Tx` collects the events and wake-ups of its transaction; the backend publishes them before
+ * commit and delivers them locally after.
+ */
+import { ValidationError } from "../../errors.js";
+import type { JobEventName, JobEventPayload } from "../../events.js";
+import { FINISHED_STATES, type JobState, type RetentionSpec, toMs } from "../../job.js";
+import type { EnqueueResult, Finish, JobError, NewJob, QueueEvent, WakeReason } from "../backend.js";
+import { type Queryable, run } from "./conn.js";
+import { type JobRow, jsonOrNull } from "./rows.js";
+import type { Statement, Statements } from "./statements.js";
+
+const FINISHED = new Set<JobState>(FINISHED_STATES);
+const DEAD = new Set<JobState>(["failed", "expired", "cancelled"]);
+
+/** Row facts needed once a job reached a final state. */
+interface Ended {
+  seq: number;
+  id: string;
+  task: string;
+  attempts: number;
+  has_dependants: boolean;
+}
+
+/** One transaction on one queue: its transitions, events and wake-ups. */
+export class Tx {
+  readonly events: QueueEvent[] = [];
+  readonly wakes = new Set<WakeReason>();
+
+  constructor(
+    private readonly db: Queryable,
+    private readonly s: Statements,
+    readonly queue: string,
+  ) {}
+
+  /** Runs one statement in this transaction. */
+  q<R>(stmt: Statement, values: unknown[]): Promise<R[]> {
+    return run<R>(this.db, stmt, values);
+  }
+
+  emit(name: JobEventName, payload: JobEventPayload): void {
+    this.events.push({ name, payload });
+  }
+
+  wake(reason: WakeReason): void {
+    this.wakes.add(reason);
+  }
+
+  // -- enqueue --------------------------------------------------------------------------------
+
+  /** Inserts one job as `enqueue` does (duplicates, dedup, parents, initial state, events). */
+  async insert(job: NewJob): Promise<EnqueueResult> {
+    const { s, queue } = this;
+    if (job.id !== undefined) {
+      const [existing] = await this.q<JobRow>(s.jobGet, [queue, job.id]);
+      if (existing) return this.#duplicate(existing.id, existing.state, existing.task);
+    }
+    const createdAt = job.createdAt;
+    if (job.dedup) {
+      await this.q(s.lockKey, [JSON.stringify([queue, job.dedup.key])]);
+      const [d] = await this.q<{ job_id: string; added_at: number; state: JobState; task: string }>(
+        s.dedupGet,
+        [queue, job.dedup.key],
+      );
+      if (d) {
+        const ttl = job.dedup.ttl;
+        const hit = ttl !== undefined ? createdAt - d.added_at < ttl : !FINISHED.has(d.state);
+        if (hit) return this.#duplicate(d.job_id, d.state, d.task);
+      }
+    }
+
+    let pending: string[] | undefined;
+    let failedParent: JobRow | undefined;
+    let dependsOn: string[] | undefined;
+    if (job.dependsOn && job.dependsOn.length > 0) {
+      dependsOn = [...new Set(job.dependsOn)];
+      const parents = new Map(
+        (await this.q<JobRow>(s.lockParents, [queue, dependsOn])).map((row) => [row.id, row]),
+      );
+      for (const parentId of dependsOn) {
+        const parent = parents.get(parentId);
+        if (!parent) {
+          throw new ValidationError(
+            `dependsOn: job "${parentId}" does not exist in queue "${queue}"; add the parent jobs first`,
+          );
+        }
+        if (parent.state === "completed") continue;
+        if (DEAD.has(parent.state)) {
+          if ((job.onParentFailure ?? "fail") === "fail") failedParent ??= parent;
+          continue;
+        }
+        if (pending) pending.push(parent.id);
+        else pending = [parent.id];
+      }
+    }
+
+    const id = job.id ?? String((await this.q<{ last_id: number }>(s.nextId, [queue]))[0]?.last_id);
+    let state: JobState;
+    let error: JobError | undefined;
+    if (failedParent) {
+      state = "failed";
+      error = { name: "ParentFailedError", message: `parent job ${failedParent.id} ${failedParent.state}` };
+    } else if (pending) state = "waiting-children";
+    else if (job.runAt !== undefined && job.runAt > createdAt) state = "delayed";
+    else state = "waiting";
+
+    const [inserted] = await this.q<{ seq: number }>(s.jobInsert, [
+      queue,
+      id,
+      job.task,
+      job.dataJson,
+      state,
+      job.priority,
+      job.maxRetries,
+      createdAt,
+      job.runAt ?? null,
+      job.ttl ?? null,
+      job.timeout ?? null,
+      jsonOrNull(job.backoff),
+      jsonOrNull(dependsOn),
+      failedParent ? 0 : (pending?.length ?? 0),
+      job.onParentFailure ?? null,
+      jsonOrNull(job.removeOnComplete),
+      jsonOrNull(job.removeOnFail),
+      jsonOrNull(job.inherit),
+      job.dedup?.key ?? null,
+      jsonOrNull(error),
+      failedParent ? createdAt : null,
+    ]);
+    if (!inserted) {
+      // Another transaction inserted this custom id since the check above.
+      const [existing] = await this.q<JobRow>(s.jobGet, [queue, id]);
+      return this.#duplicate(id, existing?.state ?? "waiting", existing?.task ?? job.task);
+    }
+    if (job.dedup) await this.q(s.dedupSet, [queue, job.dedup.key, id, createdAt]);
+
+    if (state === "failed") {
+      this.emit("job:failed", { queue, jobId: id, task: job.task, error, attempts: 0 });
+      await this.#retain(inserted.seq, "failed", jsonOrNull(job.removeOnFail), createdAt);
+    } else if (pending) {
+      await this.q(s.depInsert, [queue, pending, id]);
+    } else if (state === "delayed") {
+      this.emit("job:delayed", { queue, jobId: id, task: job.task, runAt: job.runAt });
+      this.wake("delayed");
+    } else {
+      this.emit("job:waiting", { queue, jobId: id, task: job.task });
+      this.wake("job");
+    }
+    return { id, state, duplicate: false };
+  }
+
+  #duplicate(id: string, state: JobState, task: string): EnqueueResult {
+    this.emit("job:duplicated", { queue: this.queue, jobId: id, task });
+    return { id, state, duplicate: true };
+  }
+
+  // -- finish (the items the single-statement path left to a transaction) ---------------------
+
+  /** Applies one finish item; false when its token no longer holds. */
+  async finish(item: Finish, now: number): Promise<boolean> {
+    const { s, queue } = this;
+    switch (item.kind) {
+      case "completed": {
+        const [r] = await this.q<Ended & { remove_on_complete: string | null }>(s.complete, [
+          item.resultJson,
+          now,
+          queue,
+          item.jobId,
+          item.token,
+        ]);
+        if (!r) return false;
+        const result = JSON.parse(item.resultJson);
+        this.emit("job:completed", { queue, jobId: r.id, task: r.task, attempts: r.attempts, result });
+        if (r.has_dependants) await this.#resolveDependants(r.id, "completed", now);
+        await this.#retain(r.seq, "completed", r.remove_on_complete, now);
+        return true;
+      }
+      case "retry": {
+        const delayed = item.runAt > now;
+        const [r] = await this.q<{ task: string; attempts: number }>(s.retry, [
+          delayed,
+          JSON.stringify(item.error),
+          item.runAt,
+          queue,
+          item.jobId,
+          item.token,
+        ]);
+        if (!r) return false;
+        this.emit("job:retrying", {
+          queue,
+          jobId: item.jobId,
+          task: r.task,
+          error: structuredClone(item.error),
+          attempts: r.attempts,
+          runAt: item.runAt,
+        });
+        this.wake(delayed ? "delayed" : "job");
+        return true;
+      }
+      case "failed": {
+        const [r] = await this.q<Ended & { remove_on_fail: string | null }>(s.fail, [
+          JSON.stringify(item.error),
+          now,
+          queue,
+          item.jobId,
+          item.token,
+        ]);
+        if (!r) return false;
+        const error = structuredClone(item.error);
+        this.emit("job:failed", { queue, jobId: r.id, task: r.task, error, attempts: r.attempts });
+        await this.#afterEnd(r, "failed", r.remove_on_fail, now);
+        return true;
+      }
+      case "expired": {
+        const [r] = await this.q<Ended & { remove_on_fail: string | null }>(s.expireActive, [
+          now,
+          queue,
+          item.jobId,
+          item.token,
+        ]);
+        if (!r) return false;
+        this.emit("job:expired", { queue, jobId: r.id, task: r.task, attempts: r.attempts });
+        await this.#afterEnd(r, "expired", r.remove_on_fail, now);
+        return true;
+      }
+      case "released": {
+        const [r] = await this.q(s.release, [queue, item.jobId, item.token]);
+        if (!r) return false;
+        this.wake("job");
+        return true;
+      }
+    }
+  }
+
+  // -- unfenced ends --------------------------------------------------------------------------
+
+  /** A waiting, delayed or waiting-children job whose ttl passed: expired, never run. */
+  async expireUnstarted(row: JobRow, now: number): Promise<void> {
+    const [r] = await this.q<Ended & { remove_on_fail: string | null }>(this.s.endJob, [
+      "expired",
+      null,
+      now,
+      0,
+      null,
+      row.seq,
+    ]);
+    this.emit("job:expired", { queue: this.queue, jobId: row.id, task: row.task });
+    if (r) await this.#afterEnd(r, "expired", r.remove_on_fail, now);
+  }
+
+  async recoverStalled(
+    now: number,
+    maxStalledCount: number,
+  ): Promise<{ stalled: string[]; failed: string[] }> {
+    const { s, queue } = this;
+    const stalled: string[] = [];
+    const failed: string[] = [];
+    for (const row of await this.q<JobRow>(s.expiredLeases, [queue, now])) {
+      const count = row.stalled_count + 1;
+      if (count > maxStalledCount) {
+        const error = {
+          name: "JobStalledError",
+          message: `job ${row.id} stalled ${count} time(s), more than maxStalledCount (${maxStalledCount}): its worker stopped renewing the lease`,
+        };
+        const [r] = await this.q<Ended & { remove_on_fail: string | null }>(s.endJob, [
+          "failed",
+          JSON.stringify(error),
+          now,
+          0,
+          count,
+          row.seq,
+        ]);
+        this.emit("job:failed", { queue, jobId: row.id, task: row.task, error, attempts: row.attempts });
+        if (r) await this.#afterEnd(r, "failed", r.remove_on_fail, now);
+        failed.push(row.id);
+      } else {
+        await this.q(s.requeueStalled, [count, row.seq]);
+        this.emit("job:stalled", { queue, jobId: row.id, task: row.task, attempts: row.attempts - 1 });
+        this.wake("job");
+        stalled.push(row.id);
+      }
+    }
+    return { stalled, failed };
+  }
+
+  async cancel(jobId: string, now: number): Promise<boolean> {
+    const [row] = await this.q<JobRow>(this.s.jobLock, [this.queue, jobId]);
+    if (!row || FINISHED.has(row.state)) return false;
+    const [r] = await this.q<Ended>(this.s.endJob, ["cancelled", null, now, 0, null, row.seq]);
+    this.emit("job:cancelled", { queue: this.queue, jobId: row.id, task: row.task });
+    if (r) await this.#afterEnd(r, "cancelled", null, now);
+    return true;
+  }
+
+  /** Deletes jobs with their logs, dedup keys and dependency edges. */
+  async deleteSeqs(seqs: number[]): Promise<void> {
+    if (seqs.length > 0) await this.q(this.s.jobsDelete, [seqs]);
+  }
+
+  // -- shared steps ---------------------------------------------------------------------------
+
+  /** After a job reached a final state: its dependants follow, then its retention applies. */
+  async #afterEnd(row: Ended, state: JobState, retention: string | null, now: number): Promise<void> {
+    if (row.has_dependants) await this.#resolveDependants(row.id, state, now);
+    await this.#retain(row.seq, state, retention, now);
+  }
+
+  /** Children waiting on `parentId`, which just ended in `parentState`. */
+  async #resolveDependants(parentId: string, parentState: JobState, now: number): Promise<void> {
+    const { s, queue } = this;
+    const children = await this.q<JobRow>(s.dependantsOf, [queue, parentId]);
+    const parentFailed = parentState !== "completed";
+    for (const child of children) {
+      if (parentFailed && (child.on_parent_failure ?? "fail") === "fail") {
+        const error = { name: "ParentFailedError", message: `parent job ${parentId} ${parentState}` };
+        const [r] = await this.q<Ended & { remove_on_fail: string | null }>(s.endJob, [
+          "failed",
+          JSON.stringify(error),
+          now,
+          0,
+          null,
+          child.seq,
+        ]);
+        this.emit("job:failed", {
+          queue,
+          jobId: child.id,
+          task: child.task,
+          error,
+          attempts: child.attempts,
+        });
+        if (r) await this.#afterEnd(r, "failed", r.remove_on_fail, now);
+        continue;
+      }
+      const [left] = await this.q<{ pending_parents: number }>(s.parentResolved, [child.seq]);
+      if (!left || left.pending_parents > 0) continue;
+      const delayed = child.run_at !== null && child.run_at > now;
+      await this.q(s.ready, [delayed ? "delayed" : "waiting", child.seq]);
+      this.emit("job:ready", { queue, jobId: child.id, task: child.task });
+      this.wake(delayed ? "delayed" : "job");
+    }
+  }
+
+  /** removeOnComplete / removeOnFail for a job that just reached `state`. */
+  async #retain(seq: number, state: JobState, specJson: string | null, now: number): Promise<void> {
+    if (specJson === null) return;
+    const spec = JSON.parse(specJson) as RetentionSpec;
+    if (spec === true) {
+      await this.deleteSeqs([seq]);
+      return;
+    }
+    if (typeof spec !== "object" || spec === null) return;
+    if (spec.age !== undefined)
+      await this.q(this.s.setRemoveAt, [now + toMs(spec.age, "retention age"), seq]);
+    if (spec.count !== undefined) {
+      const old = await this.q<{ seq: number }>(this.s.beyondCount, [this.queue, state, spec.count]);
+      await this.deleteSeqs(old.map((r) => r.seq));
+    }
+  }
+}

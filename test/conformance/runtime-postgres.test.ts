@@ -1,0 +1,16 @@
+import { afterAll, beforeAll } from "vitest";
+import { PostgresBackend } from "../../src/backends/postgres/postgres-backend.js";
+import { dropSchema, postgresUrl, stopPostgres, testSchema } from "../support/postgres-server.js";
+import { runtimeConformance } from "./runtime-suite.js";
+
+const schema = testSchema("runtime");
+let url: string;
+beforeAll(async () => {
+  url = await postgresUrl();
+});
+afterAll(async () => {
+  await dropSchema(url, schema);
+  stopPostgres();
+});
+
+runtimeConformance("postgres", () => new PostgresBackend({ url, schema }));

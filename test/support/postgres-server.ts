@@ -1,0 +1,127 @@
+/**
+ * A PostgreSQL server for tests: `DATABASE_URL` when set, else a private server started on a free
+ * loopback port in a temp folder (once per test file, i.e. per vitest worker process) and stopped
+ * and removed when the file's tests end (`stopPostgres`, with a process-exit fallback).
+ * Postgres 15 from the Debian package `postgresql` is expected under /usr/lib/postgresql.
+ */
+import { spawnSync } from "node:child_process";
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+
+interface Server {
+  url: string;
+  dir: string;
+  bin: string;
+}
+
+let starting: Promise<string> | undefined;
+let server: Server | undefined;
+
+/** The URL of a server to test against. */
+export function postgresUrl(): Promise<string> {
+  const given = process.env.DATABASE_URL;
+  if (given) return Promise.resolve(given);
+  starting ??= start();
+  return starting;
+}
+
+/** A schema name no other test file (or earlier run) uses. */
+export function testSchema(label: string): string {
+  return `asyncmq_test_${label}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Drops a test schema with everything in it. */
+export async function dropSchema(url: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Stops and removes the private server, if this process started one. */
+export function stopPostgres(): void {
+  const s = server;
+  server = undefined;
+  starting = undefined;
+  if (!s) return;
+  asPostgres(join(s.bin, "pg_ctl"), ["-D", s.dir, "-m", "immediate", "-w", "stop"]);
+  rmSync(s.dir, { recursive: true, force: true });
+}
+
+process.once("exit", stopPostgres);
+
+function findBin(): string {
+  const root = "/usr/lib/postgresql";
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => existsSync(join(root, v, "bin", "pg_ctl")))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
+  if (versions.length === 0) {
+    throw new Error(
+      "PostgreSQL server binaries are missing (looked in /usr/lib/postgresql/*/bin): install the Debian package `postgresql` (apt-get install postgresql), or set DATABASE_URL to a server to test against",
+    );
+  }
+  return join(root, versions[0] as string, "bin");
+}
+
+/** Runs a server binary as the `postgres` user when we are root (initdb refuses root). */
+function asPostgres(command: string, args: string[]): void {
+  const root = process.getuid?.() === 0;
+  const r = root
+    ? spawnSync("runuser", ["-u", "postgres", "--", command, ...args], { encoding: "utf8" })
+    : spawnSync(command, args, { encoding: "utf8" });
+  if (r.status !== 0) {
+    throw new Error(`${command} ${args.join(" ")} failed (${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`);
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const address = srv.address();
+      srv.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+async function start(): Promise<string> {
+  const bin = findBin();
+  const dir = mkdtempSync(join(tmpdir(), "asyncmq-pg-"));
+  if (process.getuid?.() === 0) {
+    const ids = spawnSync("id", ["-u", "postgres"], { encoding: "utf8" });
+    const gids = spawnSync("id", ["-g", "postgres"], { encoding: "utf8" });
+    if (ids.status !== 0)
+      throw new Error("the `postgres` user is missing: install the Debian package `postgresql`");
+    chownSync(dir, Number(ids.stdout.trim()), Number(gids.stdout.trim()));
+  }
+  try {
+    asPostgres(join(bin, "initdb"), ["-D", dir, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"]);
+    const port = await freePort();
+    asPostgres(join(bin, "pg_ctl"), [
+      "-D",
+      dir,
+      "-o",
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`,
+      "-l",
+      join(dir, "server.log"),
+      "-w",
+      "start",
+    ]);
+    server = { url: `postgres://postgres@127.0.0.1:${port}/postgres`, dir, bin };
+    return server.url;
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
