@@ -42,6 +42,8 @@ import { Tx } from "./tx.js";
 export interface PostgresBackendOptions {
   /** Connection URL. Default `postgres://postgres@127.0.0.1:5432/postgres`. */
   url?: string;
+  /** A pool to use instead of `url`; it stays the caller's (close leaves it open). */
+  pool?: pg.Pool;
   /** Schema holding asyncmq's tables (created when absent). Lowercase letters, digits, `_`. Default `asyncmq`. */
   schema?: string;
   /** Pool size when the backend makes its own pool. Default 10. */
@@ -106,27 +108,30 @@ export class PostgresBackend implements Backend {
 
   /**
    * Connects lazily: nothing touches the database until the first call, which also applies pending
-   * migrations. Given a Pool, the backend uses it and leaves it open on close.
+   * migrations. Given a Pool (or `{ pool, schema }`), the backend uses it and leaves it open on close;
+   * it returns the LISTEN connection it took from it.
    */
   constructor(options: PostgresBackendOptions | pg.Pool = {}) {
-    if (isPool(options)) {
-      this.#pool = options;
+    const opts: PostgresBackendOptions = isPool(options) ? { pool: options } : options;
+    this.schema = opts.schema ?? "asyncmq";
+    if (opts.pool) {
+      this.#pool = opts.pool;
       this.#ownPool = false;
-      this.schema = "asyncmq";
-      const o = options.options;
-      this.#where = `postgres://${o.user ?? "postgres"}@${o.host ?? "localhost"}:${o.port ?? 5432}/${o.database ?? ""}`;
+      const o = opts.pool.options;
+      this.#where = o.connectionString
+        ? redact(o.connectionString)
+        : `postgres://${o.user ?? "postgres"}@${o.host ?? "localhost"}:${o.port ?? 5432}/${o.database ?? ""}`;
     } else {
-      const url = options.url ?? DEFAULT_URL;
-      this.schema = options.schema ?? "asyncmq";
+      const url = opts.url ?? DEFAULT_URL;
       this.#where = redact(url);
-      const poolSize = options.poolSize ?? 10;
+      const poolSize = opts.poolSize ?? 10;
       if (!Number.isInteger(poolSize) || poolSize < 2) {
         throw new ValidationError(`poolSize must be an integer >= 2, got ${String(poolSize)}`);
       }
       this.#pool = new pg.Pool({
         connectionString: url,
         max: poolSize,
-        connectionTimeoutMillis: options.connectTimeout ?? 3000,
+        connectionTimeoutMillis: opts.connectTimeout ?? 3000,
       });
       // Idle connections that die (server restart) report here; the next query reconnects.
       this.#pool.on("error", (err) =>

@@ -111,10 +111,12 @@ CREATE TABLE {{schema}}.repeat_slots (
   PRIMARY KEY (queue, repeat_id)
 );
 
+-- tokens after the last take; available: the tokens the last take found (>= 1 means it got one).
 CREATE TABLE {{schema}}.rate_buckets (
   queue text PRIMARY KEY,
   tokens double precision NOT NULL,
-  updated_at bigint NOT NULL
+  updated_at bigint NOT NULL,
+  available double precision NOT NULL
 );
 
 CREATE TABLE {{schema}}.workers (

@@ -1,0 +1,356 @@
+/**
+ * PostgreSQL-specific behaviour: connection failures, migrations (idempotent, concurrent, refusing a
+ * newer schema), a caller's Pool, two backends seeing each other's wake-ups and events, and a real
+ * child process killed mid-job whose job another process recovers.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { cpSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { NewJob, QueueEvent, WakeReason } from "../../src/backends/backend.js";
+import { PostgresBackend } from "../../src/backends/postgres/postgres-backend.js";
+import { BackendError } from "../../src/errors.js";
+import { Queue } from "../../src/queue.js";
+import { task, unregisterTask } from "../../src/task.js";
+import { Worker } from "../../src/worker/worker.js";
+import { dropSchema, postgresUrl, stopPostgres, testSchema } from "../support/postgres-server.js";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
+let url: string;
+const schemas: string[] = [];
+/** A schema of its own for one test; dropped after the file. */
+function freshSchema(label: string): string {
+  const schema = testSchema(label);
+  schemas.push(schema);
+  return schema;
+}
+
+const open: PostgresBackend[] = [];
+function backend(schema: string): PostgresBackend {
+  const b = new PostgresBackend({ url, schema });
+  open.push(b);
+  return b;
+}
+
+beforeAll(async () => {
+  url = await postgresUrl();
+});
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((b) => b.close()));
+});
+afterAll(async () => {
+  for (const schema of schemas) await dropSchema(url, schema);
+  stopPostgres();
+});
+
+function job(over: Partial<NewJob> = {}): NewJob {
+  return { task: "t", dataJson: '{"n":1}', priority: 5, maxRetries: 0, createdAt: Date.now(), ...over };
+}
+
+async function until(check: () => boolean | Promise<boolean>, ms = 3000, what = "condition"): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function query<R extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<R>(sql, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+describe("PostgresBackend: connection failures", () => {
+  it("a server that is not there fails promptly with a BackendError naming the URL, not the password", async () => {
+    const b = new PostgresBackend({ url: "postgres://asyncmq:s3cret@127.0.0.1:1/nowhere" });
+    const start = Date.now();
+    const err = await b.getJobCounts("q").catch((e: unknown) => e);
+    expect(Date.now() - start).toBeLessThan(5000);
+    expect(err).toBeInstanceOf(BackendError);
+    const message = (err as Error).message;
+    expect(message).toMatch(/127\.0\.0\.1:1/);
+    expect(message).toMatch(/running|url/);
+    expect(message).not.toMatch(/s3cret/);
+    await b.close();
+    await b.close();
+  });
+
+  it("a host that does not resolve fails with a BackendError too", async () => {
+    const b = new PostgresBackend({ url: "postgres://postgres@no-such-host.invalid:5432/postgres" });
+    await expect(b.enqueue("q", [job()])).rejects.toBeInstanceOf(BackendError);
+    await b.close();
+  });
+
+  it("rejects a schema name that is not a plain identifier", () => {
+    expect(() => new PostgresBackend({ url, schema: 'bad"; drop' })).toThrow(/schema must be/);
+  });
+});
+
+describe("PostgresBackend: migrations", () => {
+  async function catalog(schema: string) {
+    return {
+      versions: await query("SELECT version, name FROM " + `"${schema}"` + ".migrations ORDER BY version"),
+      objects: await query(
+        "SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 ORDER BY 1",
+        [schema],
+      ),
+    };
+  }
+
+  it("several backends starting at once on a fresh schema migrate it exactly once", async () => {
+    const schema = freshSchema("mig");
+    const many = Array.from({ length: 4 }, () => backend(schema));
+    await Promise.all(many.map((b, i) => b.enqueue("q", [job({ dataJson: String(i) })])));
+    const before = await catalog(schema);
+    expect(before.versions.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(before.versions.map((v) => v.version)).size).toBe(before.versions.length);
+    expect(before.objects.some((o) => o.relname === "jobs_waiting")).toBe(true);
+    await backend(schema).listQueues();
+    expect(await catalog(schema)).toEqual(before);
+    expect((await backend(schema).getJobCounts("q")).waiting).toBe(4);
+  });
+
+  it("refuses a schema newer than this code, asking to upgrade asyncmq", async () => {
+    const schema = freshSchema("newer");
+    await backend(schema).listQueues();
+    await query(`INSERT INTO "${schema}".migrations (version, name) VALUES (999, 'from_the_future')`);
+    const b = backend(schema);
+    const err = await b.listQueues().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect((err as Error).message).toMatch(/version 999.*upgrade asyncmq/);
+  });
+});
+
+describe("PostgresBackend: a caller's Pool", () => {
+  it("uses it, releases its LISTEN connection on close and leaves the pool open", async () => {
+    const schema = freshSchema("pool");
+    const pool = new pg.Pool({ connectionString: url, max: 4 });
+    try {
+      const b = new PostgresBackend({ pool, schema });
+      expect(b.schema).toBe(schema);
+      await b.enqueue("pool-q", [job()]);
+      const off = b.onWake("pool-q", () => {});
+      await b.listening();
+      const listeners = await query<{ n: string }>(
+        "SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = current_database()",
+      );
+      expect(Number(listeners[0]?.n)).toBeGreaterThanOrEqual(1);
+      off();
+      await b.close();
+      expect(pool.totalCount - pool.idleCount).toBe(0);
+      expect((await pool.query("SELECT 1 AS one")).rows[0].one).toBe(1);
+    } finally {
+      await pool.end();
+    }
+  });
+});
+
+describe("PostgresBackend: two backends (as two processes would be)", () => {
+  it("wake each other's listeners with the reason, and not themselves twice", async () => {
+    const schema = freshSchema("wake");
+    const a = backend(schema);
+    const b = backend(schema);
+    const inA: WakeReason[] = [];
+    const inB: WakeReason[] = [];
+    a.onWake("w", (r) => inA.push(r));
+    b.onWake("w", (r) => inB.push(r));
+    await Promise.all([a.listening(), b.listening()]);
+    await a.enqueue("w", [job()]);
+    await until(() => inB.includes("job"), 3000, "b woken by a's enqueue");
+    await a.enqueue("w", [job({ runAt: Date.now() + 60_000 })]);
+    await until(() => inB.includes("delayed"), 3000, "a delayed wake");
+    await a.setPaused("w", true);
+    await a.setPaused("w", false);
+    await until(() => inB.includes("resume"), 3000, "a resume wake");
+    await new Promise((r) => setTimeout(r, 50));
+    // a's own changes woke it once each, directly.
+    expect(inA).toEqual(["job", "delayed", "resume"]);
+  });
+
+  it("deliver each other's events to subscribe, once each and in order, large batches included", async () => {
+    const schema = freshSchema("events");
+    const a = backend(schema);
+    const b = backend(schema);
+    const inA: QueueEvent[] = [];
+    const inB: QueueEvent[] = [];
+    b.subscribe("ev", (e) => inB.push(e));
+    a.subscribe("ev", (e) => inA.push(e));
+    await Promise.all([a.listening(), b.listening()]);
+    await a.enqueue("ev", [job()]);
+    const [claimed] = await a.claim("ev", { workerId: "wa", limit: 1, leaseMs: 1000, now: Date.now() });
+    await a.finish(
+      "ev",
+      [{ kind: "completed", jobId: "1", token: claimed?.token as string, resultJson: '"ok"' }],
+      Date.now(),
+    );
+    await until(() => inB.length >= 3, 3000, "b receives a's events");
+    const expected = ["job:waiting:1", "job:started:1", "job:completed:1"];
+    expect(inB.map((e) => `${e.name}:${e.payload.jobId}`)).toEqual(expected);
+    expect(inB[2]?.payload).toMatchObject({ queue: "ev", result: "ok" });
+    expect(inA.map((e) => `${e.name}:${e.payload.jobId}`)).toEqual(expected);
+
+    // A batch too large for a NOTIFY payload travels through the events table.
+    const big = Array.from({ length: 300 }, () => job({ task: "a-task-name-long-enough-to-matter" }));
+    await b.enqueue("ev", big);
+    await until(() => inA.length === 3 + 300, 5000, "a receives b's large batch");
+    expect(inA.slice(3).map((e) => e.payload.jobId)).toEqual(big.map((_, i) => String(i + 2)));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(inB.length).toBe(3 + 300);
+  });
+
+  it("fire a repeatable slot exactly once and share one rate bucket", async () => {
+    const schema = freshSchema("rep");
+    const a = backend(schema);
+    const b = backend(schema);
+    const fire = { repeatId: "r1", slot: 1000, nextRun: 2000, job: job({ id: "repeat-r1-1000" }) };
+    const results = await Promise.all([a.fireRepeatable("rep", fire), b.fireRepeatable("rep", fire)]);
+    expect(results.filter((x) => x !== null)).toHaveLength(1);
+    expect((await a.getJobCounts("rep")).waiting).toBe(1);
+    const takes = await Promise.all([
+      ...Array.from({ length: 3 }, () => a.takeRateToken("rep", 3, 60_000, 5000)),
+      ...Array.from({ length: 3 }, () => b.takeRateToken("rep", 3, 60_000, 5000)),
+    ]);
+    expect(takes.filter((t) => t === 0)).toHaveLength(3);
+  });
+
+  it("claim disjoint jobs when racing", async () => {
+    const schema = freshSchema("race");
+    const a = backend(schema);
+    const b = backend(schema);
+    await a.enqueue(
+      "race",
+      Array.from({ length: 200 }, () => job()),
+    );
+    const opts = { limit: 10, leaseMs: 10_000, now: Date.now() };
+    const batches = await Promise.all(
+      Array.from({ length: 24 }, (_, i) => (i % 2 ? a : b).claim("race", { ...opts, workerId: `w${i}` })),
+    );
+    const ids = batches.flat().map((j) => j.id);
+    expect(ids).toHaveLength(200);
+    expect(new Set(ids).size).toBe(200);
+  });
+});
+
+describe("PostgresBackend: a real second process", () => {
+  // The child is plain JavaScript importing the compiled package. It is compiled from src/ into a
+  // cache folder inside node_modules (so `pg` resolves) rather than into dist/, which other
+  // builds running at the same time share.
+  const out = join(root, "node_modules", ".cache", "asyncmq-pg-child");
+  let child: ChildProcess | undefined;
+
+  beforeAll(() => {
+    rmSync(out, { recursive: true, force: true });
+    const tsc = spawnSync(
+      process.execPath,
+      [
+        join(root, "node_modules", "typescript", "bin", "tsc"),
+        "--ignoreConfig",
+        "--outDir",
+        out,
+        "--rootDir",
+        join(root, "src"),
+        "--module",
+        "nodenext",
+        "--moduleResolution",
+        "nodenext",
+        "--target",
+        "es2022",
+        "--types",
+        "node",
+        "--skipLibCheck",
+        join(root, "src", "index.ts"),
+        join(root, "src", "backends", "postgres", "postgres-backend.ts"),
+      ],
+      { cwd: root, encoding: "utf8" },
+    );
+    if (tsc.status !== 0)
+      throw new Error(`compiling asyncmq for the child failed:\n${tsc.stdout}${tsc.stderr}`);
+    for (const folder of ["sql", "migrations"]) {
+      cpSync(join(root, "src/backends/postgres", folder), join(out, "backends/postgres", folder), {
+        recursive: true,
+      });
+    }
+    writeFileSync(
+      join(out, "child-worker.mjs"),
+      `import { Worker, task } from "./index.js";
+import { PostgresBackend } from "./backends/postgres/postgres-backend.js";
+const [url, schema, queue] = process.argv.slice(2);
+const backend = new PostgresBackend({ url, schema });
+task(queue + "-work", { queue }, async () => {
+  process.stdout.write("started\\n");
+  await new Promise(() => {});
+});
+const worker = new Worker(queue, { backend, concurrency: 1, leaseDuration: 400, scanInterval: 50 });
+await worker.start();
+process.stdout.write("ready\\n");
+`,
+    );
+  }, 120_000);
+
+  afterAll(() => {
+    child?.kill("SIGKILL");
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  it("a worker process SIGKILLed mid-job: this process recovers the job and completes it", async () => {
+    const schema = freshSchema("child");
+    const b = backend(schema);
+    const q = `crash-${process.pid}`;
+    const queue = new Queue(q, { backend: b });
+    const id = await queue.add(`${q}-work`, { n: 1 });
+
+    const proc = spawn(process.execPath, [join(out, "child-worker.mjs"), url, schema, q], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child = proc;
+    let stdout = "";
+    let stderr = "";
+    proc.stdout?.on("data", (d) => {
+      stdout += String(d);
+    });
+    proc.stderr?.on("data", (d) => {
+      stderr += String(d);
+    });
+    await until(
+      () => stdout.includes("started") || proc.exitCode !== null,
+      20_000,
+      "the child starts the job",
+    ).catch((err) => {
+      throw new Error(`${(err as Error).message}; child output: ${stdout}${stderr}`);
+    });
+    expect(stdout).toContain("started");
+    expect((await queue.getJob(id))?.state).toBe("active");
+    const exited = new Promise((r) => proc.once("exit", r));
+    proc.kill("SIGKILL");
+    await exited;
+
+    const name = `${q}-work`;
+    task(name, { queue: q }, () => "from the survivor");
+    const worker = new Worker(q, { backend: b, concurrency: 1, leaseDuration: 400, scanInterval: 50 });
+    try {
+      await worker.start();
+      await until(
+        async () => (await queue.getJob(id))?.state === "completed",
+        10_000,
+        "the survivor completes it",
+      );
+    } finally {
+      await worker.stop();
+      unregisterTask(name);
+    }
+    const rec = await queue.getJob(id);
+    expect(rec).toMatchObject({
+      state: "completed",
+      result: "from the survivor",
+      stalledCount: 1,
+      attempts: 1,
+    });
+  }, 60_000);
+});
