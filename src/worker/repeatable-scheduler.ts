@@ -4,7 +4,8 @@
  * computes the same slot times and fires through `backend.fireRepeatable`, which enqueues a slot at
  * most once, so any number of schedulers produce exactly one job per slot.
  *
- * Missed slots (downtime, or a stall longer than two intervals) run once on catch-up, never as a burst.
+ * Missed slots (downtime: behind by more than two slots and more than a second) run once on
+ * catch-up, never as a burst.
  * A new definition's first slot is the first one after it is first seen.
  */
 import type { Backend } from "../backends/backend.js";
@@ -17,6 +18,9 @@ import {
 } from "../schedule/repeatable-def.js";
 import type { Scanner } from "./scanners.js";
 import { sleep } from "./wait.js";
+
+/** Behind by more than two slots AND this long counts as downtime: only the latest slot fires. */
+const CATCH_UP_AFTER_MS = 1000;
 
 interface Due {
   prepared: PreparedRepeatable;
@@ -87,14 +91,15 @@ async function collect(
 }
 
 /**
- * Fires `item`'s due slot; returns the next due time. A scheduler a little late (less than two slots)
- * fires each slot in turn; one further behind (downtime) fires only the latest slot: catch-up runs once.
+ * Fires `item`'s due slot; returns the next due time. A scheduler that is late (a busy event loop,
+ * a slow engine) fires each slot in turn; one behind by more than two slots and more than a second
+ * (downtime) fires only the latest slot: catch-up runs once.
  */
 async function fire(backend: Backend, queue: string, item: Due, now: number): Promise<number> {
   const { schedule, def, id } = item.prepared;
   let slot = item.due;
   const latest = schedule.latestAtOrBefore(now);
-  if (latest !== null && latest > schedule.nextAfter(slot)) slot = latest;
+  if (latest !== null && latest > schedule.nextAfter(slot) && now - slot > CATCH_UP_AFTER_MS) slot = latest;
   const nextRun = schedule.nextAfter(slot);
   await backend.fireRepeatable(queue, {
     repeatId: id,

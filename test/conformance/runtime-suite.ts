@@ -127,7 +127,7 @@ export function runtimeConformance(name: string, makeBackend: () => Promise<Back
       const q = uniqueQueue("sched");
       const queue = new Queue(q, { backend });
       define(`${q}-tick`, q, () => null);
-      const every = 20;
+      const every = 40;
       const def = { task: `${q}-tick`, every, id: "tick" };
       const ctl = new AbortController();
       const runs = [1, 2].map(() =>
@@ -145,6 +145,30 @@ export function runtimeConformance(name: string, makeBackend: () => Promise<Back
       // Every slot from the first to the last fired: no gaps, so exactly one job per slot.
       expect(((sorted.at(-1) as number) - (sorted[0] as number)) / every + 1).toBe(sorted.length);
       expect(sorted[0]).toBeGreaterThan(start - every);
+    });
+
+    it("a durable repeatable that missed many slots during downtime runs once on catch-up, not as a burst", async () => {
+      const q = uniqueQueue("catchup");
+      const queue = new Queue(q, { backend });
+      define(`${q}-report`, q, () => null);
+      // Stored as if its last run was 30 slots ago (the process was down since).
+      await queue.upsertRepeatable({ task: `${q}-report`, every: "1s", id: "report" });
+      await backend.setRepeatablePaused(q, "report", false, Date.now() - 30_000);
+      const ctl = new AbortController();
+      const start = Date.now();
+      const run = runWorker(q, { backend, signal: ctl.signal, ...fast });
+      await until(async () => (await queue.getJobCounts()).completed >= 1, 3000, "the catch-up job");
+      await new Promise((r) => setTimeout(r, 150));
+      ctl.abort();
+      await run;
+      // One job for the latest missed slot (plus, at most, the next live slot if a second boundary
+      // passed meanwhile), never one per missed slot.
+      const slots = (await queue.getJobs()).map((j) => Number(/^repeat-report-(\d+)$/.exec(j.id)?.[1]));
+      expect(slots.length).toBeGreaterThanOrEqual(1);
+      expect(slots.length).toBeLessThanOrEqual(2);
+      for (const slot of slots) expect(slot).toBeGreaterThan(start - 1000);
+      const [info] = await queue.listRepeatables();
+      expect(info?.nextRun).toBeGreaterThan(Date.now() - 1000); // rescheduled from now, not from the past
     });
 
     it("pause and resume take effect at once on every worker", async () => {
