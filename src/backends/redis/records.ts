@@ -76,21 +76,22 @@ export function toClaimed(queue: string, v: RawRecord): ClaimedJob {
 }
 
 /**
- * Appends the 19 arguments (JOB_STRIDE in lua/lib.lua, in the order its `insert` reads them) of `job` to `out` ('' = absent). Retention specs also go in a
- * compact form the scripts read without decoding JSON: "1" (delete at once) or "<age>|<count>".
+ * A job as the scripts take it (see `insert` in lua/lib.lua): 19 strings, '' when absent, sent as
+ * part of one JSON argument per batch. Retention specs also go in a compact form the scripts read
+ * without decoding JSON: "1" (delete at once) or "<age>|<count>".
  */
-export function pushJobArgs(out: Array<string | number>, job: NewJob): void {
-  out.push(
+export function jobArgs(job: NewJob): string[] {
+  return [
     job.id ?? "",
     job.task,
     job.dataJson,
-    job.priority,
-    job.maxRetries,
+    String(job.priority),
+    String(job.maxRetries),
     job.backoff === undefined ? "" : JSON.stringify(job.backoff),
-    job.ttl ?? "",
-    job.timeout ?? "",
-    job.createdAt,
-    job.runAt ?? "",
+    job.ttl === undefined ? "" : String(job.ttl),
+    job.timeout === undefined ? "" : String(job.timeout),
+    String(job.createdAt),
+    job.runAt === undefined ? "" : String(job.runAt),
     job.dependsOn === undefined ? "" : JSON.stringify(job.dependsOn),
     job.onParentFailure ?? "",
     job.removeOnComplete === undefined ? "" : JSON.stringify(job.removeOnComplete),
@@ -99,8 +100,8 @@ export function pushJobArgs(out: Array<string | number>, job: NewJob): void {
     retentionCode(job.removeOnFail),
     job.inherit === undefined ? "" : JSON.stringify(job.inherit),
     job.dedup?.key ?? "",
-    job.dedup?.ttl ?? "",
-  );
+    job.dedup?.ttl === undefined ? "" : String(job.dedup.ttl),
+  ];
 }
 
 function retentionCode(spec: RetentionSpec | undefined): string {

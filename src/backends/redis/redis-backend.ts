@@ -53,14 +53,7 @@ import type {
   WakeReason,
   WorkerInfo,
 } from "../backend.js";
-import {
-  externalParents,
-  pushJobArgs,
-  type RawRecord,
-  RECORD_FIELDS,
-  toClaimed,
-  toRecord,
-} from "./records.js";
+import { externalParents, jobArgs, type RawRecord, RECORD_FIELDS, toClaimed, toRecord } from "./records.js";
 import { defineScripts, runScript, type ScriptArg, type ScriptName } from "./scripts.js";
 
 /** Options of {@link RedisBackend}. */
@@ -211,14 +204,14 @@ export class RedisBackend implements Backend {
   async enqueue(queue: string, jobs: NewJob[]): Promise<EnqueueResult[]> {
     this.#assertOpen();
     if (jobs.length === 0) return [];
-    const parents = externalParents(jobs);
+    const parents = JSON.stringify(externalParents(jobs));
     if (jobs.length <= ENQUEUE_CHUNK) {
-      const args: ScriptArg[] = ["only", "", parents.length, ...parents];
-      for (const job of jobs) pushJobArgs(args, job);
+      const args = ["only", "", parents, JSON.stringify(jobs.map(jobArgs))];
       return this.#enqueueReply(queue, await this.#run(queue, "enqueue", args));
     }
     // One MULTI of chunk scripts: nothing interleaves, and a first chunk that rejects the batch
     // leaves the gate unset, so every later chunk writes nothing either.
+    this.#assertOpen();
     const pending = this.#pending.get(queue);
     if (pending !== undefined) await pending;
     const gate = randomUUID();
@@ -227,12 +220,17 @@ export class RedisBackend implements Backend {
     const chunks = Math.ceil(jobs.length / ENQUEUE_CHUNK);
     for (let c = 0; c < chunks; c++) {
       const role = c === 0 ? "first" : c === chunks - 1 ? "last" : "next";
-      const checked = c === 0 ? parents : [];
-      const args: ScriptArg[] = [this.#keyOf(queue), this.#global, queue, want, role, gate, checked.length];
-      for (const p of checked) args.push(p);
-      const end = Math.min(jobs.length, (c + 1) * ENQUEUE_CHUNK);
-      for (let i = c * ENQUEUE_CHUNK; i < end; i++) pushJobArgs(args, jobs[i] as NewJob);
-      runScript(multi, "enqueue", args);
+      const chunk = jobs.slice(c * ENQUEUE_CHUNK, (c + 1) * ENQUEUE_CHUNK);
+      runScript(multi, "enqueue", [
+        this.#keyOf(queue),
+        this.#global,
+        queue,
+        want,
+        role,
+        gate,
+        c === 0 ? parents : "[]",
+        JSON.stringify(chunk.map(jobArgs)),
+      ]);
     }
     let replies: Array<[Error | null, unknown]> | null;
     try {
@@ -462,9 +460,13 @@ export class RedisBackend implements Backend {
 
   /** @inheritDoc */
   async fireRepeatable(queue: string, fire: RepeatableFire): Promise<string | null> {
-    const parents = externalParents([fire.job]);
-    const args: ScriptArg[] = [fire.repeatId, fire.slot, fire.nextRun, parents.length, ...parents];
-    pushJobArgs(args, fire.job);
+    const args = [
+      fire.repeatId,
+      fire.slot,
+      fire.nextRun,
+      JSON.stringify(externalParents([fire.job])),
+      JSON.stringify(jobArgs(fire.job)),
+    ];
     const reply = await this.#run<[string, string?]>(queue, "fire-repeatable", args);
     if (reply[0] === "invalid") this.#enqueueReply(queue, reply as EnqueueReply);
     this.#deliver(reply[0]);

@@ -26,6 +26,17 @@ fields[#fields + 1] = 'rf'
 fields[#fields + 1] = 'dedupKey'
 local NF = #RECORD_FIELDS
 
+-- Index moves of the claimed jobs, applied with one variadic call per index (every 1000 jobs, so
+-- unpack stays within Lua's stack limit).
+local unwaited, activeBySeq, activeByLease = {}, {}, {}
+local function moveIndexes()
+  if #unwaited == 0 then return end
+  redis.call('ZREM', Q .. 's:waiting', unpack(unwaited))
+  redis.call('ZADD', Q .. 's:active', unpack(activeBySeq))
+  redis.call('ZADD', Q .. 'active', unpack(activeByLease))
+  unwaited, activeBySeq, activeByLease = {}, {}, {}
+end
+
 -- Takes one job already removed from the waiting ZSET; returns its record or nil (expired).
 local function take(id)
   local key = jobKey(id)
@@ -33,19 +44,23 @@ local function take(id)
   if v[STATE] ~= 'waiting' then return nil end
   local j = { id = id, state = 'waiting', task = v[2], seq = v[NF + 1], ttl = v[TTL], createdAt = v[CREATED],
     attempts = tonumber(v[ATTEMPTS]) }
-  redis.call('ZREM', Q .. 's:waiting', id)
   if j.ttl and now >= tonumber(j.createdAt) + tonumber(j.ttl) then
     j.onParentFailure, j.rc, j.rf, j.dedupKey = v[PARENT_FAILURE], v[NF + 3], v[NF + 4], v[NF + 5]
+    leave(j)
     expire(j, now)
     return nil
   end
-  enter(j, 'active')
+  if j.ttl then redis.call('ZREM', Q .. 'ttl', id) end
+  unwaited[#unwaited + 1] = id
+  activeBySeq[#activeBySeq + 1] = j.seq
+  activeBySeq[#activeBySeq + 1] = id
+  activeByLease[#activeByLease + 1] = leaseUntil
+  activeByLease[#activeByLease + 1] = id
+  if #unwaited >= 1000 then moveIndexes() end
   local attempts = j.attempts + 1
   local token = tokenBase .. '.' .. (#out)
-  redis.call('ZADD', Q .. 'active', leaseUntil, id)
   redis.call('HSET', key, 'state', 'active', 'attempts', attempts, 'startedAt', now, 'token', token,
     'workerId', workerId, 'leaseExpiresAt', leaseUntil)
-  redis.call('HDEL', key, 'wm')
   emit('job:started', id, j.task, ',"attempts":' .. int(attempts) .. ',"workerId":' .. cjson.encode(workerId))
   local record = {}
   for i = 1, NF do record[i] = v[i] end
@@ -75,5 +90,6 @@ else
     end
   end
 end
+moveIndexes()
 out[1] = flush()
 return out

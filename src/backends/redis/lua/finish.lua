@@ -23,8 +23,7 @@ for i = 4, #ARGV, 5 do
     local key = jobKey(id)
     leave(j)
     if kind == 'completed' then
-      toFinished(j, 'completed', now)
-      redis.call('HSET', key, 'result', payload)
+      toFinished(j, 'completed', now, 'result', payload)
       emit('job:completed', id, j.task, ',"result":' .. payload)
       settle(j, now)
       retain(j, now)

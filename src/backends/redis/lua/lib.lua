@@ -57,11 +57,11 @@ end
 -- The fields transitions need, as a table (nil when the job does not exist).
 local function load(id)
   local v = redis.call('HMGET', jobKey(id), 'state', 'task', 'priority', 'seq', 'wm', 'ttl', 'createdAt',
-    'attempts', 'runAt', 'onParentFailure', 'rc', 'rf', 'dedupKey', 'token')
+    'attempts', 'runAt', 'onParentFailure', 'rc', 'rf', 'dedupKey', 'token', 'hasDeps')
   if not v[1] then return nil end
   return { id = id, state = v[1], task = v[2], priority = v[3], seq = v[4], wm = v[5], ttl = v[6],
     createdAt = v[7], attempts = tonumber(v[8]), runAt = v[9], onParentFailure = v[10], rc = v[11],
-    rf = v[12], dedupKey = v[13], token = v[14] }
+    rf = v[12], dedupKey = v[13], token = v[14], hasDeps = v[15] }
 end
 
 -- Takes a job out of the indexes of its current state.
@@ -93,7 +93,7 @@ local function enter(j, to)
   end
 end
 
--- Waiting order: score = priority, member = 15-digit sequence .. id, so equal priorities stay
+-- Waiting order (also in insert): score = priority, member = 15-digit sequence .. id, so equal priorities stay
 -- FIFO by the (exact) lexicographic member order and any safe-integer priority stays exact.
 local function toWaiting(j)
   enter(j, 'waiting')
@@ -111,12 +111,16 @@ local function toDelayed(j, runAt)
   wakes.delayed = true
 end
 
--- A finished state: finishedAt, lease cleared, listed by finish time.
-local function toFinished(j, to, now)
+-- A finished state: finishedAt (and `field` = `value` when given), lease cleared, listed by finish time.
+local function toFinished(j, to, now, field, value)
   enter(j, to)
   redis.call('ZADD', Q .. 'done:' .. to, now, j.id)
-  redis.call('HSET', jobKey(j.id), 'state', to, 'finishedAt', now)
-  redis.call('HDEL', jobKey(j.id), 'token', 'workerId', 'leaseExpiresAt', 'wm')
+  if field then
+    redis.call('HSET', jobKey(j.id), 'state', to, 'finishedAt', now, field, value)
+  else
+    redis.call('HSET', jobKey(j.id), 'state', to, 'finishedAt', now)
+  end
+  redis.call('HDEL', jobKey(j.id), 'token', 'workerId', 'leaseExpiresAt')
 end
 
 -- Deletes a job with its logs, dependants list, index entries and dedup key.
@@ -183,7 +187,9 @@ local function settle(root, now)
   while #stack > 0 do
     local p = table.remove(stack)
     local depsKey = Q .. 'deps:' .. p.id
-    local children = redis.call('LRANGE', depsKey, 0, -1)
+    local children = {}
+    -- Most jobs never had a dependant: skip the list read for them.
+    if p.hasDeps then children = redis.call('LRANGE', depsKey, 0, -1) end
     if #children > 0 then
       redis.call('DEL', depsKey)
       for _, cid in ipairs(children) do
@@ -194,8 +200,7 @@ local function settle(root, now)
           else
             local err = parentFailedError(p)
             leave(c)
-            toFinished(c, 'failed', now)
-            redis.call('HSET', jobKey(cid), 'error', err)
+            toFinished(c, 'failed', now, 'error', err)
             errorEvent(c, err)
             stack[#stack + 1] = c
             failed[#failed + 1] = c
@@ -209,8 +214,7 @@ end
 
 -- Moves a job that left its state to failed with `errJson`: event, dependants, retention.
 local function fail(j, errJson, now)
-  toFinished(j, 'failed', now)
-  redis.call('HSET', jobKey(j.id), 'error', errJson)
+  toFinished(j, 'failed', now, 'error', errJson)
   errorEvent(j, errJson)
   settle(j, now)
   retain(j, now)
@@ -223,11 +227,10 @@ local function expire(j, now)
   retain(j, now)
 end
 
--- Enqueue support (enqueue.lua, fire-repeatable.lua). A job arrives as JOB_STRIDE arguments:
-local JOB_STRIDE = 19
--- id, task, data, priority, maxRetries, backoff, ttl, timeout, createdAt, runAt, dependsOn (JSON),
--- onParentFailure, removeOnComplete (JSON), removeOnFail (JSON), rc, rf, inherit (JSON), dedupKey,
--- dedupTtl; '' means absent.
+-- Enqueue support (enqueue.lua, fire-repeatable.lua). A job arrives as a JSON array of 19 strings
+-- ('' = absent): id, task, data, priority, maxRetries, backoff, ttl, timeout, createdAt, runAt,
+-- dependsOn (JSON), onParentFailure, removeOnComplete (JSON), removeOnFail (JSON), rc, rf,
+-- inherit (JSON), dedupKey, dedupTtl.
 local OPTIONAL_FIELDS = { [6] = 'backoff', [7] = 'ttl', [8] = 'timeout', [10] = 'runAt', [11] = 'dependsOn',
   [12] = 'onParentFailure', [13] = 'removeOnComplete', [14] = 'removeOnFail', [15] = 'rc', [16] = 'rf',
   [17] = 'inherit', [18] = 'dedupKey' }
@@ -261,39 +264,20 @@ local function duplicateOf(id, createdAt, dedupKey, dedupTtl)
   return nil
 end
 
--- Inserts the job at ARGV[base + 1 .. base + JOB_STRIDE]; returns id, state, duplicate (0/1).
-local function insert(base)
-  local a = function(i) return ARGV[base + i] end
-  local id, task, createdAt, dedupKey = a(1), a(2), a(9), a(18)
-  local dupId, dupState, dupTask = duplicateOf(id, createdAt, dedupKey, a(19))
+-- Inserts one job (the 19-string array `a`); returns id, state, duplicate (0/1).
+local function insert(a)
+  local id, task, createdAt, dedupKey = a[1], a[2], a[9], a[18]
+  local dupId, dupState, dupTask = duplicateOf(id, createdAt, dedupKey, a[19])
   if dupId then
     emit('job:duplicated', dupId, dupTask)
     return dupId, dupState, 1
   end
-  if id == '' then id = tostring(redis.call('INCR', Q .. 'id')) end
-  local seq = redis.call('INCR', Q .. 'seq')
-  local key = jobKey(id)
-  local fields = { 'id', id, 'task', task, 'data', a(3), 'priority', a(4), 'maxRetries', a(5),
-    'createdAt', createdAt, 'attempts', 0, 'stalledCount', 0, 'seq', seq }
-  for i = 6, 18 do
-    if i ~= 9 and a(i) ~= '' then
-      fields[#fields + 1] = OPTIONAL_FIELDS[i]
-      fields[#fields + 1] = a(i)
-    end
-  end
-  redis.call('HSET', key, unpack(fields))
-  redis.call('ZADD', Q .. 'jobs', seq, id)
-  if dedupKey ~= '' then redis.call('HSET', Q .. 'dedup', dedupKey, id) end
-  local j = { id = id, task = task, priority = a(4), seq = seq, createdAt = createdAt, attempts = 0,
-    onParentFailure = a(12), rc = a(15), rf = a(16), dedupKey = dedupKey }
-  if a(7) ~= '' then j.ttl = a(7) end
-  if j.rc == '' then j.rc = nil end
-  if j.rf == '' then j.rf = nil end
+  -- Parents first (reads only), so the job is written once, in its final state.
   local pending = {}
   local failedParent
-  if a(11) ~= '' then
+  if a[11] ~= '' then
     local seen = {}
-    for _, pid in ipairs(cjson.decode(a(11))) do
+    for _, pid in ipairs(cjson.decode(a[11])) do
       if not seen[pid] then
         seen[pid] = true
         local ps = redis.call('HGET', jobKey(pid), 'state')
@@ -301,25 +285,66 @@ local function insert(base)
         if ps and ps ~= 'completed' then
           if not FINISHED[ps] then
             pending[#pending + 1] = pid
-          elseif j.onParentFailure ~= 'ignore' and not failedParent then
+          elseif a[12] ~= 'ignore' and not failedParent then
             failedParent = { id = pid, state = ps }
           end
         end
       end
     end
   end
+  if id == '' then id = tostring(redis.call('INCR', Q .. 'id')) end
+  local seq = redis.call('INCR', Q .. 'seq')
   local now = tonumber(createdAt)
+  local j = { id = id, task = task, priority = a[4], seq = seq, createdAt = createdAt, attempts = 0,
+    onParentFailure = a[12], dedupKey = dedupKey }
+  if a[7] ~= '' then j.ttl = a[7] end
+  if a[15] ~= '' then j.rc = a[15] end
+  if a[16] ~= '' then j.rf = a[16] end
+  local state = 'waiting'
   if failedParent then
-    fail(j, parentFailedError(failedParent), now)
+    state = 'failed'
   elseif #pending > 0 then
-    for _, pid in ipairs(pending) do redis.call('RPUSH', Q .. 'deps:' .. pid, id) end
-    enter(j, 'waiting-children')
-    redis.call('HSET', key, 'state', 'waiting-children', 'pending', #pending)
-  elseif a(10) ~= '' and tonumber(a(10)) > now then
-    toDelayed(j, a(10))
-    emit('job:delayed', id, task, ',"runAt":' .. a(10))
+    state = 'waiting-children'
+  elseif a[10] ~= '' and tonumber(a[10]) > now then
+    state = 'delayed'
+  end
+  local fields = { 'id', id, 'task', task, 'data', a[3], 'priority', a[4], 'maxRetries', a[5],
+    'createdAt', createdAt, 'attempts', 0, 'stalledCount', 0, 'seq', seq, 'state', state }
+  for i = 6, 18 do
+    if i ~= 9 and a[i] ~= '' then
+      fields[#fields + 1] = OPTIONAL_FIELDS[i]
+      fields[#fields + 1] = a[i]
+    end
+  end
+  local wm
+  if state == 'waiting' then
+    wm = string.format('%015d', seq) .. id
+    fields[#fields + 1] = 'wm'
+    fields[#fields + 1] = wm
+  elseif state == 'waiting-children' then
+    fields[#fields + 1] = 'pending'
+    fields[#fields + 1] = #pending
+  end
+  redis.call('HSET', jobKey(id), unpack(fields))
+  redis.call('ZADD', Q .. 'jobs', seq, id)
+  if dedupKey ~= '' then redis.call('HSET', Q .. 'dedup', dedupKey, id) end
+  if state == 'failed' then
+    fail(j, parentFailedError(failedParent), now)
+  elseif state == 'waiting-children' then
+    for _, pid in ipairs(pending) do
+      redis.call('RPUSH', Q .. 'deps:' .. pid, id)
+      redis.call('HSET', jobKey(pid), 'hasDeps', 1)
+    end
+    enter(j, state)
+  elseif state == 'delayed' then
+    enter(j, state)
+    redis.call('ZADD', Q .. 'delayed', a[10], id)
+    wakes.delayed = true
+    emit('job:delayed', id, task, ',"runAt":' .. a[10])
   else
-    toWaiting(j)
+    enter(j, state)
+    redis.call('ZADD', Q .. 'waiting', a[4], wm)
+    wakes.job = true
     emit('job:waiting', id, task)
   end
   return id, j.state, 0
