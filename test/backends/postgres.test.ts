@@ -96,7 +96,7 @@ describe("PostgresBackend: connection failures", () => {
 describe("PostgresBackend: migrations", () => {
   async function catalog(schema: string) {
     return {
-      versions: await query("SELECT version, name FROM " + `"${schema}"` + ".migrations ORDER BY version"),
+      versions: await query(`SELECT version, name FROM "${schema}".migrations ORDER BY version`),
       objects: await query(
         "SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 ORDER BY 1",
         [schema],

@@ -704,12 +704,52 @@ export class PostgresBackend implements Backend {
 
   /** @inheritDoc */
   async fireRepeatable(queue: string, fire: RepeatableFire): Promise<string | null> {
+    const job = fire.job;
+    if (job.dedup === undefined && (job.dependsOn === undefined || job.dependsOn.length === 0)) {
+      const [row] = await this.#one<{
+        fired: boolean;
+        id: string;
+        inserted: boolean;
+        state: JobState | null;
+      }>("fire", [
+        queue,
+        fire.repeatId,
+        fire.slot,
+        fire.nextRun,
+        job.id ?? null,
+        job.task,
+        job.dataJson,
+        job.priority,
+        job.maxRetries,
+        job.createdAt,
+        job.runAt ?? null,
+        job.ttl ?? null,
+        job.timeout ?? null,
+        jsonOrNull(job.backoff),
+        job.onParentFailure ?? null,
+        jsonOrNull(job.removeOnComplete),
+        jsonOrNull(job.removeOnFail),
+        jsonOrNull(job.inherit),
+        this.#origin,
+      ]);
+      if (!row?.fired) return null;
+      const payload = { queue, jobId: row.id, task: job.task };
+      if (!row.inserted) this.#deliver(queue, [{ name: "job:duplicated", payload }], []);
+      else if (row.state === "delayed") {
+        this.#deliver(
+          queue,
+          [{ name: "job:delayed", payload: { ...payload, runAt: job.runAt } }],
+          ["delayed"],
+        );
+      } else this.#deliver(queue, [{ name: "job:waiting", payload }], ["job"]);
+      return row.id;
+    }
     return this.#tx(queue, async (tx) => {
       const [def] = await tx.q<{ paused: boolean }>(this.#s.repeatableLock, [queue, fire.repeatId]);
       if (def?.paused) return null;
       const [won] = await tx.q(this.#s.slotClaim, [queue, fire.repeatId, fire.slot]);
       if (!won) return null;
-      const { id } = await tx.insert(fire.job);
+      const { id } = await tx.insert(job);
       if (def) await tx.q(this.#s.repeatableSetNextRun, [fire.nextRun, queue, fire.repeatId]);
       return id;
     });

@@ -14,6 +14,7 @@ const SQL_FILES = {
   enqueue: [
     "enqueuePlain",
     "nextId",
+    "queueEnsure",
     "lockKey",
     "jobInsert",
     "lockParents",
@@ -41,6 +42,7 @@ const SQL_FILES = {
     "repeatableSetNextRun",
     "slotGet",
     "slotClaim",
+    "fire",
   ],
   "rate-token": ["takeRateToken"],
   "get-jobs": ["jobsDesc", "jobsAsc", "countByState"],

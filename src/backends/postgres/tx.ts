@@ -96,7 +96,9 @@ export class Tx {
       }
     }
 
-    const id = job.id ?? String((await this.q<{ last_id: number }>(s.nextId, [queue]))[0]?.last_id);
+    let id = job.id;
+    if (id === undefined) id = String((await this.q<{ last_id: number }>(s.nextId, [queue]))[0]?.last_id);
+    else await this.q(s.queueEnsure, [queue]);
     let state: JobState;
     let error: JobError | undefined;
     if (failedParent) {

@@ -25,11 +25,16 @@ claimed AS (
   WHERE j.seq = c.seq AND (c.expires_at IS NULL OR c.expires_at > $3)
   RETURNING j.*
 ),
+remote AS (
+  -- Event payloads are built only while another backend subscribes to this queue.
+  SELECT EXISTS (SELECT 1 FROM {{schema}}.subscribers
+                 WHERE queue = $1 AND instance <> $6 AND expires_at > now()) AS yes
+),
 pub AS (
-  SELECT {{schema}}.publish($1, $6, NULL, json_agg(json_build_object('name', 'job:started', 'payload',
+  SELECT {{schema}}.publish($1, $6, NULL, (json_agg(json_build_object('name', 'job:started', 'payload',
     json_build_object('queue', $1, 'jobId', id, 'task', task, 'attempts', attempts, 'workerId', $4))
-    ORDER BY priority, fifo)::text)
-  FROM claimed HAVING count(*) > 0
+    ORDER BY priority, fifo) FILTER (WHERE (SELECT yes FROM remote)))::text)
+  FROM claimed HAVING count(*) > 0 AND (SELECT yes FROM remote)
 )
 SELECT x.expired, x.published, c.*
 FROM (SELECT (SELECT array_agg(seq) FROM cand WHERE expires_at <= $3) AS expired,
@@ -52,10 +57,15 @@ claimed AS (
   WHERE j.seq = c.seq AND (c.expires_at IS NULL OR c.expires_at > $3)
   RETURNING j.*
 ),
+remote AS (
+  -- Event payloads are built only while another backend subscribes to this queue.
+  SELECT EXISTS (SELECT 1 FROM {{schema}}.subscribers
+                 WHERE queue = $1 AND instance <> $6 AND expires_at > now()) AS yes
+),
 pub AS (
-  SELECT {{schema}}.publish($1, $6, NULL, json_agg(json_build_object('name', 'job:started', 'payload',
-    json_build_object('queue', $1, 'jobId', id, 'task', task, 'attempts', attempts, 'workerId', $4)))::text)
-  FROM claimed HAVING count(*) > 0
+  SELECT {{schema}}.publish($1, $6, NULL, (json_agg(json_build_object('name', 'job:started', 'payload',
+    json_build_object('queue', $1, 'jobId', id, 'task', task, 'attempts', attempts, 'workerId', $4))))::text)
+  FROM claimed HAVING count(*) > 0 AND (SELECT yes FROM remote)
 )
 SELECT x.expired, x.published, c.*
 FROM (SELECT (SELECT array_agg(seq) FROM cand WHERE expires_at <= $3) AS expired,

@@ -31,17 +31,22 @@ ins AS (
   ORDER BY t.ord
   RETURNING seq, id, task, state, run_at
 ),
+remote AS (
+  -- Event payloads are built only while another backend subscribes to this queue.
+  SELECT EXISTS (SELECT 1 FROM {{schema}}.subscribers
+                 WHERE queue = $1 AND instance <> $16 AND expires_at > now()) AS yes
+),
 pub AS (
   SELECT {{schema}}.publish($1, $16,
     array_remove(ARRAY[
       CASE WHEN bool_or(state = 'waiting') THEN 'job' END,
       CASE WHEN bool_or(state = 'delayed') THEN 'delayed' END], NULL),
-    json_agg(CASE WHEN state = 'waiting'
+    (json_agg(CASE WHEN state = 'waiting'
       THEN json_build_object('name', 'job:waiting', 'payload',
         json_build_object('queue', $1, 'jobId', id, 'task', task))
       ELSE json_build_object('name', 'job:delayed', 'payload',
         json_build_object('queue', $1, 'jobId', id, 'task', task, 'runAt', run_at))
-      END ORDER BY seq)::text)
+      END ORDER BY seq) FILTER (WHERE (SELECT yes FROM remote)))::text)
   FROM ins
 )
 SELECT (SELECT base FROM ids) AS base, (SELECT count(*) FROM pub) AS published;
@@ -93,3 +98,7 @@ WITH edges AS (
 )
 UPDATE {{schema}}.jobs SET has_dependants = true
 WHERE queue = $1 AND id = ANY($2::text[]) AND NOT has_dependants;
+
+-- @name queueEnsure
+-- Inputs: queue. Makes the queue listed (listQueues) when a job with a custom id is its first.
+INSERT INTO {{schema}}.queues (name) VALUES ($1) ON CONFLICT (name) DO NOTHING;

@@ -15,9 +15,15 @@ WITH items AS (
   SELECT * FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
     WITH ORDINALITY AS i(kind, id, token, payload, run_at, ord)
 ),
+-- The lookup is by (queue, id) per item, and the fence is the token alone: a token is set exactly
+-- while a job is active, and leaving `state` out keeps the planner off the jobs_leases index (a scan
+-- of every active job of the queue per batch).
 winners AS (
   SELECT DISTINCT ON (j.seq) j.seq, i.kind, i.token, i.payload, i.run_at, i.ord
-  FROM items i JOIN {{schema}}.jobs j ON j.queue = $1 AND j.id = i.id AND j.state = 'active' AND j.token = i.token
+  FROM items i
+  CROSS JOIN LATERAL (
+    SELECT seq FROM {{schema}}.jobs WHERE queue = $1 AND id = i.id AND token = i.token LIMIT 1
+  ) j
   ORDER BY j.seq, i.ord
 ),
 applied AS (
@@ -35,13 +41,18 @@ applied AS (
       THEN nextval('{{schema}}.fifo_seq') ELSE j.fifo END,
     token = NULL, worker_id = NULL, lease_expires_at = NULL
   FROM winners w
-  WHERE j.seq = w.seq AND j.state = 'active' AND j.token = w.token AND NOT j.has_dependants
+  WHERE j.seq = w.seq AND j.token = w.token AND NOT j.has_dependants
     AND CASE w.kind
       WHEN 'completed' THEN j.remove_on_complete IS NULL
       WHEN 'failed' THEN j.remove_on_fail IS NULL
       WHEN 'expired' THEN j.remove_on_fail IS NULL
       ELSE true END
   RETURNING w.ord, w.kind, w.payload, w.run_at, j.id, j.task, j.attempts
+),
+remote AS (
+  -- Event payloads are built only while another backend subscribes to this queue.
+  SELECT EXISTS (SELECT 1 FROM {{schema}}.subscribers
+                 WHERE queue = $1 AND instance <> $8 AND expires_at > now()) AS yes
 ),
 pub AS (
   SELECT {{schema}}.publish($1, $8,
@@ -57,7 +68,7 @@ pub AS (
         'queue', $1, 'jobId', id, 'task', task, 'error', payload::json, 'attempts', attempts))
       ELSE json_build_object('name', 'job:expired', 'payload', json_build_object(
         'queue', $1, 'jobId', id, 'task', task, 'attempts', attempts))
-      END ORDER BY ord) FILTER (WHERE kind <> 'released'))::text)
+      END ORDER BY ord) FILTER (WHERE kind <> 'released' AND (SELECT yes FROM remote)))::text)
   FROM applied
 )
 SELECT 'applied' AS outcome, ord, task, attempts FROM applied

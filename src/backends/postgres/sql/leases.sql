@@ -4,9 +4,10 @@
 -- Inputs: queue, lease_expires_at, job id[], token[].
 -- Effect: renews every lease still held, in one statement.
 -- Returns: the ids renewed (the caller reports the others as lost).
+-- The fence is the token alone (set exactly while active), which keeps the lookup on (queue, id).
 UPDATE {{schema}}.jobs j SET lease_expires_at = $2
 FROM unnest($3::text[], $4::text[]) AS l(id, token)
-WHERE j.queue = $1 AND j.id = l.id AND j.state = 'active' AND j.token = l.token
+WHERE j.queue = $1 AND j.id = l.id AND j.token = l.token
 RETURNING j.id;
 
 -- @name progress

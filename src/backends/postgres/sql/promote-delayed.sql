@@ -10,7 +10,7 @@ WITH due AS (
   SELECT seq, nextval('{{schema}}.fifo_seq') AS fifo FROM (
     SELECT seq FROM {{schema}}.jobs
     WHERE queue = $1 AND state = 'delayed' AND run_at <= $2
-    ORDER BY run_at, seq LIMIT $3
+    ORDER BY run_at LIMIT $3
     FOR UPDATE SKIP LOCKED
   ) d
 ),
@@ -19,9 +19,15 @@ moved AS (
   FROM due WHERE j.seq = due.seq
   RETURNING j.id, j.task, due.fifo
 ),
+remote AS (
+  -- Event payloads are built only while another backend subscribes to this queue.
+  SELECT EXISTS (SELECT 1 FROM {{schema}}.subscribers
+                 WHERE queue = $1 AND instance <> $4 AND expires_at > now()) AS yes
+),
 pub AS (
-  SELECT {{schema}}.publish($1, $4, ARRAY['job'], json_agg(json_build_object('name', 'job:waiting',
-    'payload', json_build_object('queue', $1, 'jobId', id, 'task', task)) ORDER BY fifo)::text)
+  SELECT {{schema}}.publish($1, $4, ARRAY['job'], (json_agg(json_build_object('name', 'job:waiting',
+    'payload', json_build_object('queue', $1, 'jobId', id, 'task', task)) ORDER BY fifo)
+    FILTER (WHERE (SELECT yes FROM remote)))::text)
   FROM moved HAVING count(*) > 0
 )
 SELECT x.next_due, x.published, m.id, m.task

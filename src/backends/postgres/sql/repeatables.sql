@@ -40,3 +40,65 @@ INSERT INTO {{schema}}.repeat_slots AS s (queue, repeat_id, last_slot) VALUES ($
 ON CONFLICT (queue, repeat_id) DO UPDATE SET last_slot = excluded.last_slot
   WHERE s.last_slot < excluded.last_slot
 RETURNING last_slot;
+
+-- @name fire
+-- fireRepeatable in ONE statement, for a job without dedup or parents (what schedulers fire).
+-- Inputs: $1 queue, $2 repeat_id, $3 slot, $4 next_run, $5 job id (NULL = generate), $6 task,
+-- $7 data, $8 priority, $9 max_retries, $10 created_at, $11 run_at, $12 ttl, $13 timeout,
+-- $14 backoff, $15 on_parent_failure, $16 remove_on_complete, $17 remove_on_fail, $18 inherit,
+-- $19 origin.
+-- Effect: unless the stored definition is paused (its row is locked first, so pause and fire
+-- serialise) or `slot` is not later than the last slot fired (concurrent firers of one slot queue
+-- on the slot row and then find it taken): records the slot, inserts the job (an existing custom id
+-- is a duplicate), sets the definition's next_run and publishes the job's event and wake-up.
+-- Returns: fired (the slot was taken), id, inserted (false = duplicate id), state.
+WITH def AS (
+  SELECT paused FROM {{schema}}.repeatables WHERE queue = $1 AND id = $2 FOR UPDATE
+),
+slot AS (
+  INSERT INTO {{schema}}.repeat_slots AS s (queue, repeat_id, last_slot)
+  SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM def WHERE paused)
+  ON CONFLICT (queue, repeat_id) DO UPDATE SET last_slot = excluded.last_slot
+    WHERE s.last_slot < excluded.last_slot
+  RETURNING last_slot
+),
+ids AS (
+  INSERT INTO {{schema}}.queues AS q (name, last_id)
+  SELECT $1, CASE WHEN $5::text IS NULL THEN 1 ELSE 0 END FROM slot
+  ON CONFLICT (name) DO UPDATE SET last_id = q.last_id + excluded.last_id WHERE excluded.last_id > 0
+  RETURNING last_id
+),
+ins AS (
+  INSERT INTO {{schema}}.jobs (
+    queue, id, task, data, state, priority, max_retries, created_at, run_at, ttl, expires_at, timeout,
+    backoff, on_parent_failure, remove_on_complete, remove_on_fail, inherit
+  )
+  SELECT $1, coalesce($5::text, (SELECT last_id FROM ids)::text), $6, $7,
+    CASE WHEN $11::bigint > $10::bigint THEN 'delayed' ELSE 'waiting' END,
+    $8, $9, $10, $11, $12::bigint, $10::bigint + $12::bigint, $13, $14, $15, $16, $17, $18
+  FROM slot
+  ON CONFLICT (queue, id) DO NOTHING
+  RETURNING id, state
+),
+next_run AS (
+  UPDATE {{schema}}.repeatables SET next_run = $4
+  WHERE queue = $1 AND id = $2 AND EXISTS (SELECT 1 FROM slot)
+),
+pub AS (
+  SELECT {{schema}}.publish($1, $19,
+    CASE WHEN i.state = 'waiting' THEN ARRAY['job'] WHEN i.state = 'delayed' THEN ARRAY['delayed'] ELSE '{}' END,
+    json_build_array(CASE
+      WHEN i.state = 'waiting' THEN json_build_object('name', 'job:waiting', 'payload',
+        json_build_object('queue', $1, 'jobId', i.id, 'task', $6))
+      WHEN i.state = 'delayed' THEN json_build_object('name', 'job:delayed', 'payload',
+        json_build_object('queue', $1, 'jobId', i.id, 'task', $6, 'runAt', $11::bigint))
+      ELSE json_build_object('name', 'job:duplicated', 'payload',
+        json_build_object('queue', $1, 'jobId', $5::text, 'task', $6))
+      END)::text)
+  FROM slot LEFT JOIN ins i ON true
+)
+SELECT EXISTS (SELECT 1 FROM slot) AS fired,
+       coalesce((SELECT id FROM ins), $5::text) AS id,
+       EXISTS (SELECT 1 FROM ins) AS inserted,
+       (SELECT state FROM ins) AS state,
+       (SELECT count(*) FROM pub) AS published;
