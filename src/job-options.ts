@@ -67,6 +67,10 @@ const INHERITABLE: Array<[InheritableOption, keyof EnqueueOptions]> = [
   ["priority", "priority"],
 ];
 
+const NO_OPTIONS: EnqueueOptions = Object.freeze({});
+/** Shared by every job added without options by a process that does not know its task; never mutated. */
+const ALL_INHERITED = Object.freeze(INHERITABLE.map(([name]) => name)) as InheritableOption[];
+
 /**
  * Builds a NewJob. `defaults` are the task's options when the enqueuing process knows the task;
  * when it does not (`defaults` undefined), what the job leaves unset is marked `inherit` so that
@@ -81,11 +85,13 @@ export function buildNewJob(
   maxPayloadBytes: number | null = getSettings().maxPayloadBytes,
 ): NewJob {
   checkName(task, "task name");
-  const o = options ?? {};
+  const o: EnqueueOptions = options ?? NO_OPTIONS;
   if (typeof o !== "object" || o === null) throw new ValidationError("enqueue options must be an object");
   const dataJson = encodeJson(data, "data", maxPayloadBytes);
-  const pick = <K extends keyof TaskDefaults>(k: K): TaskDefaults[K] | undefined =>
-    (o as TaskDefaults)[k] !== undefined ? (o as TaskDefaults)[k] : defaults?.[k];
+  function pick<K extends keyof TaskDefaults>(k: K): TaskDefaults[K] | undefined {
+    const own = (o as TaskDefaults)[k];
+    return own !== undefined ? own : defaults?.[k];
+  }
 
   const job: NewJob = {
     task,
@@ -146,8 +152,11 @@ export function buildNewJob(
     if (dttl !== undefined) job.dedup.ttl = dttl;
   }
   if (defaults === undefined) {
-    const inherit = INHERITABLE.filter(([, key]) => o[key] === undefined).map(([name]) => name);
-    if (inherit.length) job.inherit = inherit;
+    if (o === NO_OPTIONS) job.inherit = ALL_INHERITED;
+    else {
+      const inherit = INHERITABLE.filter(([, key]) => o[key] === undefined).map(([name]) => name);
+      if (inherit.length) job.inherit = inherit;
+    }
   }
   return job;
 }

@@ -8,6 +8,7 @@ import { checkInt, checkName, JOB_STATES, type JobRecord, type JobState, toMs } 
 import { buildNewJob, type EnqueueOptions } from "./job-options.js";
 import { QueueEvents } from "./queue-events.js";
 import { prepareRepeatable, type RepeatableDef, type RepeatableInfo } from "./schedule/repeatable-def.js";
+import { getSettings } from "./settings.js";
 import { getTask } from "./task.js";
 import { abortActiveJob } from "./worker/active-jobs.js";
 import { type RunWorkerOptions, runWorker } from "./worker/runners.js";
@@ -64,10 +65,11 @@ export class Queue {
     if (!Array.isArray(jobs))
       throw new ValidationError("addBulk takes an array of { task, data?, options? }");
     const now = Date.now();
+    const { maxPayloadBytes } = getSettings(); // once per batch: it reads the environment
     const built = jobs.map((j, i) => {
       if (typeof j !== "object" || j === null)
         throw new ValidationError(`addBulk item ${i} must be { task, data?, options? }`);
-      return buildNewJob(j.task, j.data, j.options, getTask(j.task)?.options, now);
+      return buildNewJob(j.task, j.data, j.options, getTask(j.task)?.options, now, maxPayloadBytes);
     });
     if (built.length === 0) return [];
     const results = await this.backend.enqueue(this.name, built);
