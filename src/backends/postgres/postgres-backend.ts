@@ -102,6 +102,8 @@ export class PostgresBackend implements Backend {
   readonly #subscribers = new Map<string, Set<(event: QueueEvent) => void>>();
   readonly #listener: Listener;
   #listening: Promise<void> | undefined;
+  /** The latest subscriber registration in flight (a queue subscribed after listening began). */
+  #registering: Promise<void> = Promise.resolve();
   /** Keeps foreign notifications in arrival order while some need a read (large batches). */
   #inbox: Promise<void> = Promise.resolve();
   #heartbeat: NodeJS.Timeout | undefined;
@@ -324,6 +326,7 @@ export class PostgresBackend implements Backend {
    */
   async listening(): Promise<void> {
     await this.#listening;
+    await this.#registering;
   }
 
   async #renewSubscriptions(): Promise<void> {
@@ -945,7 +948,7 @@ export class PostgresBackend implements Backend {
       listeners = new Set();
       this.#subscribers.set(queue, listeners);
       // Registered once listening (then by the heartbeat); a later first subscriber registers now.
-      if (this.#listening) void this.#listening.then(() => this.#renewSubscriptions());
+      if (this.#listening) this.#registering = this.#listening.then(() => this.#renewSubscriptions());
       if (!this.#heartbeat) {
         this.#heartbeat = setInterval(() => void this.#renewSubscriptions(), SUBSCRIBER_HEARTBEAT_MS);
         this.#heartbeat.unref();
