@@ -120,6 +120,12 @@ export class PostgresBackend implements Backend {
       this.#pool = opts.pool;
       this.#ownPool = false;
       const o = opts.pool.options;
+      if (o.max !== undefined && o.max < 2) {
+        // The LISTEN connection stays checked out; with one connection nothing else could run.
+        throw new ValidationError(
+          `the pool given to PostgresBackend needs max >= 2 connections, it has ${o.max}`,
+        );
+      }
       this.#where = o.connectionString
         ? redact(o.connectionString)
         : `postgres://${o.user ?? "postgres"}@${o.host ?? "localhost"}:${o.port ?? 5432}/${o.database ?? ""}`;
