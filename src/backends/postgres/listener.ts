@@ -8,6 +8,7 @@ import { quoteIdent } from "./statements.js";
 
 const RECONNECT_MS = 500;
 
+/** One backend's LISTEN connection on its schema's channel. */
 export class Listener {
   #client: pg.PoolClient | undefined;
   #connecting: Promise<void> | undefined;
