@@ -829,6 +829,153 @@ export function backendConformance(
         );
         expect((await b.getJobCounts(q)).waiting).toBe(1);
       });
+
+      it("removeJob of an unfinished parent fails its 'fail' children and releases its 'ignore' children", async () => {
+        const q = uniqueQueue("dep-remove");
+        const seen = recordEvents(q, cleanups);
+        const wakes = recordWakes(b, q, cleanups);
+        await add(b, q, { id: "p" });
+        await add(b, q, { id: "other" });
+        await add(b, q, { id: "cf", dependsOn: ["p"] });
+        await add(b, q, { id: "ci", dependsOn: ["p"], onParentFailure: "ignore" });
+        await add(b, q, { id: "both", dependsOn: ["p", "other"], onParentFailure: "ignore" });
+        wakes.length = 0;
+        expect(await b.removeJob(q, "p")).toBe(true);
+        expect(await b.getJob(q, "p")).toBeNull();
+        expect(await mustGet(b, q, "cf")).toMatchObject({
+          state: "failed",
+          finishedAt: expect.any(Number),
+          error: { name: "ParentFailedError", message: "parent job p removed" },
+        });
+        expect((await mustGet(b, q, "ci")).state).toBe("waiting");
+        // A child with another unfinished parent still waits for that one.
+        expect((await mustGet(b, q, "both")).state).toBe("waiting-children");
+        await eventually(
+          () =>
+            eventsOf(seen, "job:failed", "cf").length === 1 &&
+            eventsOf(seen, "job:ready", "ci").length === 1 &&
+            wakes.includes("job"),
+        );
+        expect(eventsOf(seen, "job:failed", "cf")[0]).toMatchObject({
+          queue: q,
+          jobId: "cf",
+          error: { name: "ParentFailedError", message: "parent job p removed" },
+        });
+        expect(eventsOf(seen, "job:ready", "both")).toEqual([]);
+        expect(await b.getJobCounts(q)).toMatchObject({ waiting: 2, failed: 1, "waiting-children": 1 });
+        await runTo(q, "completed", T0 + 30);
+        expect((await mustGet(b, q, "both")).state).toBe("waiting");
+        expect((await claimOne(b, q, { now: T0 + 40 })).id).toBe("ci");
+      });
+
+      it("removing an active parent cascades: grandchildren fail too, removeOnFail applies", async () => {
+        const q = uniqueQueue("dep-remove-cascade");
+        const seen = recordEvents(q, cleanups);
+        await add(b, q, { id: "p" });
+        await add(b, q, { id: "c", dependsOn: ["p"], removeOnFail: true });
+        await add(b, q, { id: "g", dependsOn: ["c"] });
+        await add(b, q, { id: "gi", dependsOn: ["c"], onParentFailure: "ignore" });
+        const job = await claimOne(b, q);
+        expect(job.id).toBe("p");
+        expect(await b.removeJob(q, "p")).toBe(true);
+        expect(await b.getJob(q, "c")).toBeNull();
+        expect(await mustGet(b, q, "g")).toMatchObject({
+          state: "failed",
+          error: { name: "ParentFailedError", message: "parent job c failed" },
+        });
+        expect((await mustGet(b, q, "gi")).state).toBe("waiting");
+        await eventually(() => eventsOf(seen, "job:failed").length === 2);
+        expect(eventsOf(seen, "job:failed").map((p) => p.jobId)).toEqual(["c", "g"]);
+        expect(eventsOf(seen, "job:failed", "c")[0]?.error).toEqual({
+          name: "ParentFailedError",
+          message: "parent job p removed",
+        });
+        expect(
+          await b.finish(q, [{ kind: "completed", jobId: "p", token: job.token, resultJson: "1" }], T0 + 20),
+        ).toEqual([false]);
+        expect(await b.getJobCounts(q)).toMatchObject({
+          active: 0,
+          waiting: 1,
+          failed: 1,
+          "waiting-children": 0,
+        });
+      });
+
+      it("drain settles the children of the parents it removes; released children are not drained", async () => {
+        const q = uniqueQueue("dep-drain");
+        const seen = recordEvents(q, cleanups);
+        await add(b, q, { id: "p" });
+        await add(b, q, { id: "d", runAt: T0 + 5000 });
+        await add(b, q, { id: "cf", dependsOn: ["p"] });
+        await add(b, q, { id: "ci", dependsOn: ["p"], onParentFailure: "ignore" });
+        await add(b, q, { id: "cd", dependsOn: ["d"] });
+        expect(await b.drain(q, false)).toBe(1);
+        expect(await b.getJob(q, "p")).toBeNull();
+        expect(await mustGet(b, q, "cf")).toMatchObject({
+          state: "failed",
+          error: { name: "ParentFailedError", message: "parent job p removed" },
+        });
+        expect((await mustGet(b, q, "ci")).state).toBe("waiting");
+        expect((await mustGet(b, q, "cd")).state).toBe("waiting-children");
+        await eventually(
+          () =>
+            eventsOf(seen, "job:failed", "cf").length === 1 && eventsOf(seen, "job:ready", "ci").length === 1,
+        );
+        // The delayed parent goes when delayed jobs are drained too; the released child stays.
+        expect(await b.drain(q, true)).toBe(2);
+        expect(await b.getJob(q, "ci")).toBeNull();
+        expect(await mustGet(b, q, "cd")).toMatchObject({
+          state: "failed",
+          error: { name: "ParentFailedError", message: "parent job d removed" },
+        });
+        expect(await b.getJobCounts(q)).toMatchObject({
+          waiting: 0,
+          delayed: 0,
+          failed: 2,
+          "waiting-children": 0,
+        });
+      });
+
+      it("clean of an unfinished state settles the children of the jobs it removes", async () => {
+        const q = uniqueQueue("dep-clean");
+        const seen = recordEvents(q, cleanups);
+        await add(b, q, { id: "old", createdAt: T0 - 1000, runAt: T0 + 10_000 });
+        await add(b, q, { id: "new", createdAt: T0 + 1000, runAt: T0 + 10_000 });
+        await add(b, q, { id: "c-old", dependsOn: ["old"] });
+        // removeJob, drain and clean take no clock: a runAt decades ahead is ahead of theirs too.
+        const far = T0 + 1e12;
+        await add(b, q, { id: "ci-old", dependsOn: ["old"], onParentFailure: "ignore", runAt: far });
+        await add(b, q, { id: "c-new", dependsOn: ["new"] });
+        expect(await b.clean(q, "delayed", T0, 10)).toEqual(["old"]);
+        expect(await mustGet(b, q, "c-old")).toMatchObject({
+          state: "failed",
+          error: { name: "ParentFailedError", message: "parent job old removed" },
+        });
+        // Released with its runAt still ahead: delayed.
+        expect(await mustGet(b, q, "ci-old")).toMatchObject({ state: "delayed", runAt: far });
+        expect((await mustGet(b, q, "c-new")).state).toBe("waiting-children");
+        await eventually(
+          () =>
+            eventsOf(seen, "job:failed", "c-old").length === 1 &&
+            eventsOf(seen, "job:ready", "ci-old").length === 1,
+        );
+        // Cleaning finished jobs settles nothing more.
+        expect(await b.clean(q, "failed", Number.MAX_SAFE_INTEGER, 10)).toEqual(["c-old"]);
+        expect((await mustGet(b, q, "c-new")).state).toBe("waiting-children");
+      });
+
+      it("obliterate deletes parents and children alike and settles nothing", async () => {
+        const q = uniqueQueue("dep-oblit");
+        const seen = recordEvents(q, cleanups);
+        await add(b, q, { id: "p" });
+        await add(b, q, { id: "c", dependsOn: ["p"] });
+        await add(b, q, { id: "ci", dependsOn: ["p"], onParentFailure: "ignore" });
+        await b.obliterate(q, false);
+        expect(Object.values(await b.getJobCounts(q)).every((n) => n === 0)).toBe(true);
+        expect(await b.getJob(q, "c")).toBeNull();
+        expect(eventsOf(seen, "job:failed")).toEqual([]);
+        expect(eventsOf(seen, "job:ready")).toEqual([]);
+      });
     });
 
     // -------------------------------------------------------------------------------------------

@@ -458,8 +458,12 @@ export class InMemoryBackend implements Backend {
     const q = this.#queues.get(queue);
     const job = q?.jobs.get(jobId);
     if (q === undefined || job === undefined) return false;
-    this.#delete(q, job);
-    this.#compact(q);
+    try {
+      this.#remove(q, [job]);
+      this.#compact(q);
+    } finally {
+      this.#flush();
+    }
     return true;
   }
 
@@ -467,18 +471,22 @@ export class InMemoryBackend implements Backend {
     this.#open();
     const q = this.#queues.get(queue);
     if (q === undefined) return 0;
-    let removed = 0;
+    const victims: StoredJob[] = [];
     for (const job of q.jobs.values()) {
-      if (job.state === "waiting" || (includeDelayed && job.state === "delayed")) {
-        this.#delete(q, job);
-        removed++;
-      }
+      if (job.state === "waiting" || (includeDelayed && job.state === "delayed")) victims.push(job);
     }
-    // Every entry of these indexes is stale now.
-    q.waiting.clear();
-    if (includeDelayed) q.delayed.clear();
-    this.#compact(q);
-    return removed;
+    try {
+      // Every entry of these indexes is stale once the victims are gone; children the removal
+      // releases are pushed afresh.
+      this.#remove(q, victims, () => {
+        q.waiting.clear();
+        if (includeDelayed) q.delayed.clear();
+      });
+      this.#compact(q);
+    } finally {
+      this.#flush();
+    }
+    return victims.length;
   }
 
   async clean(queue: string, state: JobState, olderThan: number, limit: number): Promise<string[]> {
@@ -487,15 +495,21 @@ export class InMemoryBackend implements Backend {
     const ids: string[] = [];
     if (q === undefined || state === "active" || limit <= 0) return ids;
     const finished = FINISHED.has(state);
+    const victims: StoredJob[] = [];
     for (const job of q.jobs.values()) {
       if (job.state !== state) continue;
       const at = finished ? (job.finishedAt ?? job.createdAt) : job.createdAt;
       if (at >= olderThan) continue;
-      this.#delete(q, job);
+      victims.push(job);
       ids.push(job.id);
       if (ids.length >= limit) break;
     }
-    this.#compact(q);
+    try {
+      this.#remove(q, victims);
+      this.#compact(q);
+    } finally {
+      this.#flush();
+    }
     return ids;
   }
 
@@ -780,24 +794,42 @@ export class InMemoryBackend implements Backend {
   }
 
   /**
+   * Admin removal (removeJob, drain, clean): deletes `victims`, runs `afterDelete`, then settles
+   * the children still waiting on any of them as if that parent had failed ("parent job <id>
+   * removed"). Children are settled only once every victim is gone, so a child the removal
+   * releases is never removed by the same call.
+   */
+  #remove(q: QueueState, victims: StoredJob[], afterDelete?: () => void): void {
+    for (const job of victims) this.#delete(q, job);
+    afterDelete?.();
+    const now = Date.now();
+    for (const job of victims) {
+      if (job.dependants !== undefined) this.#settleDependants(q, job, now, true);
+    }
+  }
+
+  /**
    * Tells the children of a job that just finished: a completed parent (or a failed one, for
    * children that ignore failures) counts down their pending parents; otherwise they fail with
    * ParentFailedError, which cascades to their own children. Iterative, so deep chains are fine.
+   * With `rootRemoved`, `root` was deleted unfinished: it counts as failed, with the message
+   * "parent job <id> removed".
    */
-  #settleDependants(q: QueueState, root: StoredJob, now: number): void {
+  #settleDependants(q: QueueState, root: StoredJob, now: number, rootRemoved = false): void {
     const parents = [root];
     for (let parent = parents.pop(); parent !== undefined; parent = parents.pop()) {
       const children = parent.dependants;
       if (children === undefined) continue;
       parent.dependants = undefined;
-      const done = parent.state === "completed";
+      const removed = rootRemoved && parent === root;
+      const done = !removed && parent.state === "completed";
       for (const child of children) {
         if (child.removed || child.state !== "waiting-children") continue;
         if (done || child.onParentFailure === "ignore") {
           if (--child.pendingParents === 0) this.#ready(q, child, now);
           continue;
         }
-        child.error = parentFailedError(parent);
+        child.error = parentFailedError(parent, removed);
         this.#toFinished(q, child, "failed", now);
         if (this.#listening(q)) {
           this.#emit(q, "job:failed", {
@@ -1007,8 +1039,11 @@ function isCurrentEntry(entry: JobEntry): boolean {
   return isCurrent(entry.job, entry.seq);
 }
 
-function parentFailedError(parent: StoredJob): JobError {
-  return { name: "ParentFailedError", message: `parent job ${parent.id} ${parent.state}` };
+function parentFailedError(parent: StoredJob, removed = false): JobError {
+  return {
+    name: "ParentFailedError",
+    message: `parent job ${parent.id} ${removed ? "removed" : parent.state}`,
+  };
 }
 
 function copyError(error: JobError): JobError {
