@@ -524,7 +524,7 @@ export class SqliteBackend implements Backend {
     return this.#write(queue, (tx) => {
       const row = this.#s.jobGet.get(queue, jobId);
       if (!row) return false;
-      tx.deleteJob(row);
+      tx.remove([row], Date.now());
       return true;
     });
   }
@@ -533,7 +533,7 @@ export class SqliteBackend implements Backend {
   async drain(queue: string, includeDelayed: boolean): Promise<number> {
     return this.#write(queue, (tx) => {
       const rows = this.#s.drainable.all(queue, includeDelayed ? "delayed" : "waiting");
-      for (const row of rows) tx.deleteJob(row);
+      tx.remove(rows, Date.now());
       return rows.length;
     });
   }
@@ -546,7 +546,7 @@ export class SqliteBackend implements Backend {
         state === "completed" || state === "failed" || state === "expired" || state === "cancelled";
       const stmt = finished ? this.#s.cleanFinished : this.#s.cleanUnfinished;
       const rows = stmt.all(queue, state, olderThan, sqlLimit(limit));
-      for (const row of rows) tx.deleteJob(row);
+      tx.remove(rows, Date.now());
       return rows.map((r) => r.id);
     });
   }

@@ -442,14 +442,32 @@ export class Tx {
     return true;
   }
 
-  /** Deletes a job with its logs, dedup key and dependency edges. */
-  deleteJob(row: Deletable): void {
+  /**
+   * Admin removal (removeJob, drain, clean): deletes `rows`, then settles the children still
+   * waiting on any of them as if that parent had failed ("parent job <id> removed"). Children are
+   * settled once every row is gone, so a child the removal releases is never removed by the same call.
+   */
+  remove(rows: Deletable[], now: number): void {
+    let parents: string[] | undefined;
+    for (const row of rows) {
+      // A finished job's children were settled when it finished; only an unfinished one has any left.
+      const settle = row.has_dependants !== 0 && !FINISHED.has(row.state);
+      this.deleteJob(row, settle);
+      if (settle) (parents ??= []).push(row.id);
+    }
+    if (parents) for (const id of parents) this.#resolveDependants(id, "removed", now);
+  }
+
+  /**
+   * Deletes a job with its logs, dedup key and dependency edges; with `keepDependants` its edges
+   * as a parent stay, for `#resolveDependants` to settle (and delete) them.
+   */
+  deleteJob(row: Deletable, keepDependants = false): void {
     const { s, queue } = this;
     s.logsDelete.run(queue, row.id);
     if (row.dedup_key !== null) s.dedupRelease.run(queue, row.dedup_key, row.id);
     if (row.pending_parents) s.depsDeleteAsChild.run(queue, row.id);
-    // Children still waiting on it stay in waiting-children (the contract leaves this open).
-    if (row.has_dependants) s.depsDeleteAsParent.run(queue, row.id);
+    if (row.has_dependants && !keepDependants) s.depsDeleteAsParent.run(queue, row.id);
     s.jobDelete.run(row.seq);
     this.#countFinished(row.state, -1);
   }
@@ -462,8 +480,8 @@ export class Tx {
     this.#retain(row, retention, now);
   }
 
-  /** Children waiting on `parentId`, which just ended in `parentState`. */
-  #resolveDependants(parentId: string, parentState: JobState, now: number): void {
+  /** Children waiting on `parentId`, which just ended in `parentState` (or was removed unfinished). */
+  #resolveDependants(parentId: string, parentState: JobState | "removed", now: number): void {
     const { s, queue } = this;
     const children = s.dependantsOf.all(queue, parentId);
     s.depsDeleteAsParent.run(queue, parentId);

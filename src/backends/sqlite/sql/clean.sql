@@ -1,4 +1,5 @@
--- drain / clean: bulk removal by state (the caller deletes each row with jobDelete).
+-- drain / clean: bulk removal by state (the caller deletes each row with jobDelete, then settles
+-- the children still waiting on the removed rows, see dependants.sql).
 -- Inputs: queue, state(s), olderThan, limit.
 -- Effect: none here.
 -- Returns: the rows to delete, oldest first.

@@ -1,4 +1,4 @@
--- dependants: resolves children waiting on a parent that just finished.
+-- dependants: resolves children waiting on a parent that just finished (or was removed unfinished).
 -- Inputs: queue and parent id (dependantsOf); the child's seq (parentResolved); state, fifo, seq (ready).
 -- Effect: parentResolved counts one parent down; ready moves a child out of waiting-children.
 -- Returns: dependantsOf lists children still in waiting-children; parentResolved the parents left.
