@@ -448,14 +448,14 @@ export class Tx {
    * settled once every row is gone, so a child the removal releases is never removed by the same call.
    */
   remove(rows: Deletable[], now: number): void {
-    let parents: string[] | undefined;
+    const parents: string[] = [];
     for (const row of rows) {
       // A finished job's children were settled when it finished; only an unfinished one has any left.
       const settle = row.has_dependants !== 0 && !FINISHED.has(row.state);
       this.deleteJob(row, settle);
-      if (settle) (parents ??= []).push(row.id);
+      if (settle) parents.push(row.id);
     }
-    if (parents) for (const id of parents) this.#resolveDependants(id, "removed", now);
+    for (const id of parents) this.#resolveDependants(id, "removed", now);
   }
 
   /**
