@@ -355,34 +355,66 @@ export class PostgresBackend implements Backend {
   async enqueue(queue: string, jobs: NewJob[]): Promise<EnqueueResult[]> {
     await this.#open();
     if (jobs.length === 0) return [];
-    if (!jobs.every(isPlain)) {
+    if (!jobs.every(isSimple)) {
       return this.#tx(queue, async (tx) => {
         const results = new Array<EnqueueResult>(jobs.length);
         for (let i = 0; i < jobs.length; i++) results[i] = await tx.insert(jobs[i] as NewJob);
         return results;
       });
     }
-    if (jobs.length <= ENQUEUE_CHUNK) {
-      const [row] = await this.#one<{ base: number }>("enqueuePlain", this.#plainValues(queue, jobs));
-      return this.#enqueued(queue, jobs, 0, row?.base ?? 0, []);
-    }
-    // Larger batches: one statement per chunk, all in one transaction (all or nothing).
-    const results: EnqueueResult[] = [];
+    const results = new Array<EnqueueResult>(jobs.length);
     const list: QueueEvent[] = [];
-    await this.#tx(queue, async (tx) => {
-      for (let start = 0; start < jobs.length; start += ENQUEUE_CHUNK) {
-        const chunk = jobs.slice(start, start + ENQUEUE_CHUNK);
-        const [row] = await tx.q<{ base: number }>(this.#s.enqueuePlain, this.#plainValues(queue, chunk));
-        this.#enqueued(queue, chunk, start, row?.base ?? 0, results, list);
-      }
-    });
-    this.#deliver(queue, list, wakesOf(jobs));
+    const wakes = new Set<WakeReason>();
+    if (jobs.length <= ENQUEUE_CHUNK) {
+      await this.#insertChunk(
+        (name, values) => this.#one(name, values),
+        queue,
+        jobs,
+        0,
+        results,
+        list,
+        wakes,
+      );
+    } else {
+      // Larger batches: one statement per chunk, all in one transaction (all or nothing).
+      await this.#tx(queue, async (tx) => {
+        for (let start = 0; start < jobs.length; start += ENQUEUE_CHUNK) {
+          const chunk = jobs.slice(start, start + ENQUEUE_CHUNK);
+          await this.#insertChunk(
+            (name, values) => tx.q(this.#s[name], values),
+            queue,
+            chunk,
+            start,
+            results,
+            list,
+            wakes,
+          );
+        }
+      });
+    }
+    this.#deliver(queue, list, wakes);
     return results;
   }
 
-  #plainValues(queue: string, jobs: NewJob[]): unknown[] {
+  /**
+   * Inserts one chunk of jobs without dedup or parents in one statement (enqueuePlain, or
+   * enqueueWithIds when some carry a custom id); fills `results` from `offset`, and `list` with the
+   * chunk's events when someone listens in this process.
+   */
+  async #insertChunk(
+    exec: <R>(name: keyof Statements, values: unknown[]) => Promise<R[]>,
+    queue: string,
+    jobs: NewJob[],
+    offset: number,
+    results: EnqueueResult[],
+    list: QueueEvent[],
+    wakes: Set<WakeReason>,
+  ): Promise<void> {
+    const want = this.#wantLocal(queue);
     const n = jobs.length;
     const cols = Array.from({ length: 13 }, () => new Array<unknown>(n));
+    const customIds = new Array<string | null>(n);
+    let generated = 0;
     for (let i = 0; i < n; i++) {
       const j = jobs[i] as NewJob;
       (cols[0] as unknown[])[i] = j.task;
@@ -398,38 +430,75 @@ export class PostgresBackend implements Backend {
       (cols[10] as unknown[])[i] = jsonOrNull(j.removeOnComplete);
       (cols[11] as unknown[])[i] = jsonOrNull(j.removeOnFail);
       (cols[12] as unknown[])[i] = jsonOrNull(j.inherit);
+      customIds[i] = j.id ?? null;
+      if (j.id === undefined) generated++;
     }
-    return [queue, n, ...cols, this.#origin];
+    if (generated === n) {
+      const [row] = await exec<{ base: number }>("enqueuePlain", [queue, n, ...cols, this.#origin]);
+      const base = row?.base ?? 0;
+      for (let i = 0; i < n; i++) {
+        const job = jobs[i] as NewJob;
+        const delayed = job.runAt !== undefined && job.runAt > job.createdAt;
+        this.#added(
+          queue,
+          results,
+          offset + i,
+          String(base + i + 1),
+          delayed ? "delayed" : "waiting",
+          job,
+          want,
+          list,
+          wakes,
+        );
+      }
+      return;
+    }
+    const rows = await exec<{
+      ord: number;
+      id: string;
+      inserted: boolean;
+      state: JobState | null;
+      task: string | null;
+    }>("enqueueWithIds", [queue, generated, ...cols, this.#origin, customIds]);
+    for (const row of rows) {
+      const i = Number(row.ord) - 1;
+      const job = jobs[i] as NewJob;
+      // A duplicate inserted by a transaction that committed after this statement began has no
+      // state to report here; it is there, so "waiting" is the honest guess.
+      const state = row.state ?? "waiting";
+      if (row.inserted) this.#added(queue, results, offset + i, row.id, state, job, want, list, wakes);
+      else {
+        results[offset + i] = { id: row.id, state, duplicate: true };
+        if (want)
+          list.push({
+            name: "job:duplicated",
+            payload: { queue, jobId: row.id, task: row.task ?? job.task },
+          });
+      }
+    }
   }
 
-  /**
-   * Results (and, when someone listens here, events) of plain jobs inserted with ids from `base`.
-   * Delivers at once unless `deferred` collects the events for a transaction still open.
-   */
-  #enqueued(
+  /** Records one inserted job's result, wake-up and (when wanted) event. */
+  #added(
     queue: string,
-    jobs: NewJob[],
-    offset: number,
-    base: number,
     results: EnqueueResult[],
-    deferred?: QueueEvent[],
-  ): EnqueueResult[] {
-    const want = this.#wantLocal(queue);
-    const list: QueueEvent[] = deferred ?? [];
-    for (let i = 0; i < jobs.length; i++) {
-      const job = jobs[i] as NewJob;
-      const id = String(base + i + 1);
-      const delayed = job.runAt !== undefined && job.runAt > job.createdAt;
-      results[offset + i] = { id, state: delayed ? "delayed" : "waiting", duplicate: false };
-      if (!want) continue;
-      list.push(
-        delayed
-          ? { name: "job:delayed", payload: { queue, jobId: id, task: job.task, runAt: job.runAt } }
-          : { name: "job:waiting", payload: { queue, jobId: id, task: job.task } },
-      );
-    }
-    if (!deferred) this.#deliver(queue, list, wakesOf(jobs));
-    return results;
+    at: number,
+    id: string,
+    state: JobState,
+    job: NewJob,
+    want: boolean,
+    list: QueueEvent[],
+    wakes: Set<WakeReason>,
+  ): void {
+    results[at] = { id, state, duplicate: false };
+    const delayed = state === "delayed";
+    wakes.add(delayed ? "delayed" : "job");
+    if (!want) return;
+    list.push(
+      delayed
+        ? { name: "job:delayed", payload: { queue, jobId: id, task: job.task, runAt: job.runAt } }
+        : { name: "job:waiting", payload: { queue, jobId: id, task: job.task } },
+    );
   }
 
   // -- worker ---------------------------------------------------------------------------------
@@ -841,7 +910,7 @@ export class PostgresBackend implements Backend {
     return this.#tx(queue, async (tx) => {
       const [row] = await tx.q<JobRow>(this.#s.jobLock, [queue, jobId]);
       if (!row) return false;
-      await tx.deleteSeqs([row.seq]);
+      await tx.removeJobs([row]);
       return true;
     });
   }
@@ -849,8 +918,8 @@ export class PostgresBackend implements Backend {
   /** @inheritDoc */
   async drain(queue: string, includeDelayed: boolean): Promise<number> {
     return this.#tx(queue, async (tx) => {
-      const rows = await tx.q<{ seq: number }>(this.#s.drainable, [queue, includeDelayed]);
-      await tx.deleteSeqs(rows.map((r) => r.seq));
+      const rows = await tx.q<Removable>(this.#s.drainable, [queue, includeDelayed]);
+      await tx.removeJobs(rows);
       return rows.length;
     });
   }
@@ -862,11 +931,13 @@ export class PostgresBackend implements Backend {
     const finished =
       state === "completed" || state === "failed" || state === "expired" || state === "cancelled";
     return this.#tx(queue, async (tx) => {
-      const rows = await tx.q<{ seq: number; id: string }>(
-        finished ? this.#s.cleanFinished : this.#s.cleanUnfinished,
-        [queue, state, olderThan, sqlLimit(limit)],
-      );
-      await tx.deleteSeqs(rows.map((r) => r.seq));
+      const rows = await tx.q<Removable>(finished ? this.#s.cleanFinished : this.#s.cleanUnfinished, [
+        queue,
+        state,
+        olderThan,
+        sqlLimit(limit),
+      ]);
+      await tx.removeJobs(rows);
       return rows.map((r) => r.id);
     });
   }
@@ -1011,6 +1082,14 @@ export class PostgresBackend implements Backend {
 /** A claim statement row: the job columns (NULL when nothing was claimed) and the ttl-expired seqs. */
 type ClaimRow = { [K in keyof JobRow]: JobRow[K] | null } & { expired: Array<number | string> | null };
 
+/** What removing a job needs to know about it. */
+interface Removable {
+  seq: number;
+  id: string;
+  state: JobState;
+  has_dependants: boolean;
+}
+
 interface FinishRow {
   outcome: "applied" | "pending" | "published";
   ord: number | string | null;
@@ -1018,23 +1097,9 @@ interface FinishRow {
   attempts: number | null;
 }
 
-/** Jobs the single-statement bulk insert can take: no custom id, dedup or parents. */
-function isPlain(job: NewJob): boolean {
-  return (
-    job.id === undefined &&
-    job.dedup === undefined &&
-    (job.dependsOn === undefined || job.dependsOn.length === 0)
-  );
-}
-
-function wakesOf(jobs: NewJob[]): WakeReason[] {
-  let job = false;
-  let delayed = false;
-  for (const j of jobs) {
-    if (j.runAt !== undefined && j.runAt > j.createdAt) delayed = true;
-    else job = true;
-  }
-  return [...(job ? ["job" as const] : []), ...(delayed ? ["delayed" as const] : [])];
+/** Jobs the single-statement bulk insert can take: no dedup or parents. */
+function isSimple(job: NewJob): boolean {
+  return job.dedup === undefined && (job.dependsOn === undefined || job.dependsOn.length === 0);
 }
 
 /** The event a fast-path finish item emits (none for a release). */

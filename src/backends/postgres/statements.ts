@@ -13,6 +13,7 @@ const SQL_FILES = {
   migrate: ["lock", "ensureSchema", "ensureTable", "applied", "record"],
   enqueue: [
     "enqueuePlain",
+    "enqueueWithIds",
     "nextId",
     "queueEnsure",
     "lockKey",

@@ -296,6 +296,22 @@ export class Tx {
     return true;
   }
 
+  /**
+   * Deletes jobs (removeJob, drain, clean). Children still waiting on an unfinished one are settled
+   * first, as for a failed parent: "fail" children fail ("parent job <id> removed"), "ignore"
+   * children count it as done. These admin calls take no clock, so `now` is the wall clock.
+   */
+  async removeJobs(
+    rows: Array<{ seq: number; id: string; state: JobState; has_dependants: boolean }>,
+  ): Promise<void> {
+    const now = Date.now();
+    for (const row of rows) {
+      if (row.has_dependants && !FINISHED.has(row.state))
+        await this.#resolveDependants(row.id, "removed", now);
+    }
+    await this.deleteSeqs(rows.map((r) => r.seq));
+  }
+
   /** Deletes jobs with their logs, dedup keys and dependency edges. */
   async deleteSeqs(seqs: number[]): Promise<void> {
     if (seqs.length > 0) await this.q(this.s.jobsDelete, [seqs]);
@@ -309,8 +325,8 @@ export class Tx {
     await this.#retain(row.seq, state, retention, now);
   }
 
-  /** Children waiting on `parentId`, which just ended in `parentState`. */
-  async #resolveDependants(parentId: string, parentState: JobState, now: number): Promise<void> {
+  /** Children waiting on `parentId`, which just ended in `parentState` (or was removed unfinished). */
+  async #resolveDependants(parentId: string, parentState: JobState | "removed", now: number): Promise<void> {
     const { s, queue } = this;
     const children = await this.q<JobRow>(s.dependantsOf, [queue, parentId]);
     const parentFailed = parentState !== "completed";

@@ -1,22 +1,22 @@
 -- drain / clean: bulk removal by state (the caller deletes the rows with jobsDelete).
 -- Inputs: queue, then state(s), olderThan, limit (NULL = all).
 -- Effect: none here (rows are locked until commit).
--- Returns: seq and id of the rows to delete, oldest first.
+-- Returns: the rows to delete (seq, id, state, has_dependants), oldest first.
 
 -- @name drainable
 -- Inputs: queue, include delayed.
-SELECT seq, id FROM {{schema}}.jobs
+SELECT seq, id, state, has_dependants FROM {{schema}}.jobs
 WHERE queue = $1 AND (state = 'waiting' OR ($2::boolean AND state = 'delayed'))
 FOR UPDATE;
 
 -- @name cleanFinished
-SELECT seq, id FROM {{schema}}.jobs
+SELECT seq, id, state, has_dependants FROM {{schema}}.jobs
 WHERE queue = $1 AND state = $2 AND finished_at IS NOT NULL AND finished_at < $3
 ORDER BY finished_at LIMIT $4
 FOR UPDATE;
 
 -- @name cleanUnfinished
-SELECT seq, id FROM {{schema}}.jobs
+SELECT seq, id, state, has_dependants FROM {{schema}}.jobs
 WHERE queue = $1 AND state = $2 AND created_at < $3
 ORDER BY seq LIMIT $4
 FOR UPDATE;

@@ -51,6 +51,75 @@ pub AS (
 )
 SELECT (SELECT base FROM ids) AS base, (SELECT count(*) FROM pub) AS published;
 
+-- @name enqueueWithIds
+-- enqueuePlain for a chunk where some jobs carry a custom id (still no dedup or parents).
+-- Inputs: as enqueuePlain, plus $17 custom id[] (NULL = generate); $2 is the number of NULLs.
+-- Effect: a custom id that exists (or repeats earlier in the chunk) inserts nothing and publishes
+-- job:duplicated; the rest as enqueuePlain. Every job of the chunk is published in input order.
+-- Returns: base (the generated-id base, NULL when none was generated), then per job (by ordinal):
+-- its id, whether it was inserted, and its state and task (the existing job's for a duplicate).
+WITH t AS (
+  SELECT *, sum((cid IS NULL)::integer) OVER (ORDER BY ord) AS gen_n
+  FROM unnest($3::text[], $4::text[], $5::integer[], $6::integer[], $7::bigint[], $8::bigint[],
+              $9::bigint[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
+              $17::text[])
+       WITH ORDINALITY AS t(task, data, priority, max_retries, created_at, run_at, ttl, timeout,
+                            backoff, opf, roc, rof, inherit, cid, ord)
+),
+ids AS (
+  INSERT INTO {{schema}}.queues AS q (name, last_id) VALUES ($1, $2)
+  ON CONFLICT (name) DO UPDATE SET last_id = q.last_id + excluded.last_id WHERE excluded.last_id > 0
+  RETURNING last_id - $2 AS base
+),
+r AS (
+  SELECT t.*, coalesce(t.cid, ((SELECT base FROM ids) + t.gen_n)::text) AS id,
+         t.ord = min(t.ord) OVER (PARTITION BY coalesce(t.cid, t.ord::text)) AS first
+  FROM t
+),
+ins AS (
+  INSERT INTO {{schema}}.jobs (
+    queue, id, task, data, state, priority, max_retries, created_at, run_at, ttl, expires_at, timeout,
+    backoff, on_parent_failure, remove_on_complete, remove_on_fail, inherit
+  )
+  SELECT $1, r.id, r.task, r.data,
+    CASE WHEN r.run_at > r.created_at THEN 'delayed' ELSE 'waiting' END,
+    r.priority, r.max_retries, r.created_at, r.run_at, r.ttl, r.created_at + r.ttl, r.timeout,
+    r.backoff, r.opf, r.roc, r.rof, r.inherit
+  FROM r
+  ORDER BY r.ord
+  ON CONFLICT (queue, id) DO NOTHING
+  RETURNING id, task, state, run_at
+),
+res AS (
+  SELECT r.ord, r.id, (i.id IS NOT NULL AND r.first) AS inserted,
+         coalesce(e.state, i.state) AS state, coalesce(e.task, i.task) AS task, i.run_at
+  FROM r
+  LEFT JOIN ins i ON i.id = r.id
+  LEFT JOIN {{schema}}.jobs e ON e.queue = $1 AND e.id = r.cid
+),
+remote AS (
+  -- Event payloads are built only while another backend subscribes to this queue.
+  SELECT EXISTS (SELECT 1 FROM {{schema}}.subscribers
+                 WHERE queue = $1 AND instance <> $16 AND expires_at > now()) AS yes
+),
+pub AS (
+  SELECT {{schema}}.publish($1, $16,
+    array_remove(ARRAY[
+      CASE WHEN bool_or(inserted AND state = 'waiting') THEN 'job' END,
+      CASE WHEN bool_or(inserted AND state = 'delayed') THEN 'delayed' END], NULL),
+    (json_agg(CASE
+      WHEN NOT inserted THEN json_build_object('name', 'job:duplicated', 'payload',
+        json_build_object('queue', $1, 'jobId', id, 'task', task))
+      WHEN state = 'waiting' THEN json_build_object('name', 'job:waiting', 'payload',
+        json_build_object('queue', $1, 'jobId', id, 'task', task))
+      ELSE json_build_object('name', 'job:delayed', 'payload',
+        json_build_object('queue', $1, 'jobId', id, 'task', task, 'runAt', run_at))
+      END ORDER BY ord) FILTER (WHERE (SELECT yes FROM remote)))::text)
+  FROM res
+)
+SELECT res.ord, res.id, res.inserted, res.state, res.task, (SELECT count(*) FROM pub) AS published
+FROM res ORDER BY res.ord;
+
 -- @name nextId
 -- Inputs: queue. Reserves one generated id (the queue row stays locked until commit).
 INSERT INTO {{schema}}.queues AS q (name, last_id) VALUES ($1, 1)
