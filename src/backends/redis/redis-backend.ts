@@ -22,6 +22,7 @@
  *                       `Q slots` hash repeat id -> last slot fired.
  * - `Q rate`            hash tokens, at (the queue-wide token bucket).   `Q paused` flag.
  * - `Q batch:<id>`      short-lived gate that ties the chunks of one large enqueue together.
+ * - `Q drain:<token>`   short-lived set of the children one chunked drain released (kept from its later chunks).
  * - `G queues`          set of queue names (pruned by listQueues).
  * - `G workers`         hash worker id -> info JSON;  `G worker-expiry` ZSET id -> heartbeatAt + ttl.
  * Nothing on the hot path scans: every lookup is by key or by ZSET range.
@@ -538,14 +539,24 @@ export class RedisBackend implements Backend {
 
   /** @inheritDoc */
   async removeJob(queue: string, jobId: string): Promise<boolean> {
-    return (await this.#run<number>(queue, "remove-job", [jobId])) === 1;
+    const reply = await this.#run<[string, number]>(queue, "remove-job", [Date.now(), jobId]);
+    this.#deliver(reply[0]);
+    return reply[1] === 1;
   }
 
   /** @inheritDoc */
   async drain(queue: string, includeDelayed: boolean): Promise<number> {
+    // Names the set of children this drain released, which its later chunks leave alone.
+    const token = randomUUID();
     let total = 0;
     for (;;) {
-      const n = await this.#run<number>(queue, "drain", [includeDelayed ? 1 : 0, DELETE_CHUNK]);
+      const [batch, n] = await this.#run<[string, number]>(queue, "drain", [
+        Date.now(),
+        includeDelayed ? 1 : 0,
+        DELETE_CHUNK,
+        token,
+      ]);
+      this.#deliver(batch);
       total += n;
       if (n < DELETE_CHUNK) return total;
     }
@@ -555,7 +566,14 @@ export class RedisBackend implements Backend {
   async clean(queue: string, state: JobState, olderThan: number, limit: number): Promise<string[]> {
     this.#assertOpen();
     if (state === "active" || limit <= 0) return [];
-    return this.#run<string[]>(queue, "clean", [state, olderThan, Math.min(limit, 1_000_000)]);
+    const [batch, ids] = await this.#run<[string, string[]]>(queue, "clean", [
+      Date.now(),
+      state,
+      olderThan,
+      Math.min(limit, 1_000_000),
+    ]);
+    this.#deliver(batch);
+    return ids;
   }
 
   /** @inheritDoc */

@@ -1,20 +1,36 @@
 -- drain.lua: deletes waiting (and delayed) jobs, one bounded chunk per call.
 -- Prepended: lib.lua.
 -- KEYS: [1] queue prefix, [2] global prefix.
--- ARGV: [1] queue, [2] unused, [3] include delayed (0/1), [4] most jobs to delete in this call.
+-- ARGV: [1] queue, [2] want local events, [3] now, [4] include delayed (0/1), [5] most jobs to
+--   delete in this call, [6] token of this drain (names its keep set "<Q>drain:<token>").
 -- Effect: deletes up to the limit of the oldest waiting, then delayed, jobs (with logs and dedup keys).
---   The caller repeats while a call deletes a full chunk, so Redis is never blocked for long.
--- Returns: how many jobs were deleted.
-local limit = tonumber(ARGV[4])
-local removed = 0
+--   Children still waiting on them are settled as for a failed parent ("parent job <id> removed").
+--   The caller repeats while a call deletes a full chunk, so Redis is never blocked for long;
+--   children released by an earlier chunk (kept in the keep set) are not deleted by later ones.
+--   The keep set is deleted by the last chunk (and expires, should the caller stop early).
+-- Returns: { events JSON or '', how many jobs were deleted }.
+local now, limit = tonumber(ARGV[3]), tonumber(ARGV[5])
+local keep = Q .. 'drain:' .. ARGV[6]
+local keeping = redis.call('EXISTS', keep) == 1
+local victims = {}
 local states = { 'waiting' }
-if ARGV[3] == '1' then states[2] = 'delayed' end
+if ARGV[4] == '1' then states[2] = 'delayed' end
 for _, state in ipairs(states) do
-  if removed < limit then
-    for _, id in ipairs(redis.call('ZRANGE', Q .. 's:' .. state, 0, limit - removed - 1)) do
-      deleteJob(load(id))
-      removed = removed + 1
+  local set, offset = Q .. 's:' .. state, 0
+  while #victims < limit do
+    local page = redis.call('ZRANGE', set, offset, offset + limit - #victims - 1)
+    if #page == 0 then break end
+    for _, id in ipairs(page) do
+      if not (keeping and redis.call('SISMEMBER', keep, id) == 1) then victims[#victims + 1] = load(id) end
     end
+    offset = offset + #page
   end
 end
-return removed
+removeJobs(victims, now)
+if #victims < limit then
+  redis.call('DEL', keep)
+elseif #released > 0 then
+  redis.call('SADD', keep, unpack(released))
+  redis.call('PEXPIRE', keep, 3600000)
+end
+return { flush(), #victims }

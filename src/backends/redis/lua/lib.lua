@@ -21,6 +21,8 @@ local FINISHED = { completed = true, failed = true, expired = true, cancelled = 
 
 local events = {}
 local wakes = {}
+-- Ids of the children ready() released in this script (drain keeps them out of its later chunks).
+local released = {}
 
 -- Integers (times, counts) as JSON/text without the exponent tostring() would use.
 local function int(n)
@@ -123,12 +125,17 @@ local function toFinished(j, to, now, field, value)
   redis.call('HDEL', jobKey(j.id), 'token', 'workerId', 'leaseExpiresAt')
 end
 
--- Deletes a job with its logs, dependants list, index entries and dedup key.
-local function deleteJob(j)
+-- Deletes a job with its logs, dependants list, index entries and dedup key. With `keepDeps` its
+-- dependants list stays, for settle() to consume.
+local function deleteJob(j, keepDeps)
   leave(j)
   if j.ttl then redis.call('ZREM', Q .. 'ttl', j.id) end
   redis.call('ZREM', Q .. 'jobs', j.id)
-  redis.call('DEL', jobKey(j.id), Q .. 'logs:' .. j.id, Q .. 'deps:' .. j.id)
+  if keepDeps then
+    redis.call('DEL', jobKey(j.id), Q .. 'logs:' .. j.id)
+  else
+    redis.call('DEL', jobKey(j.id), Q .. 'logs:' .. j.id, Q .. 'deps:' .. j.id)
+  end
   if j.dedupKey and redis.call('HGET', Q .. 'dedup', j.dedupKey) == j.id then
     redis.call('HDEL', Q .. 'dedup', j.dedupKey)
   end
@@ -176,11 +183,13 @@ local function ready(c, now)
     toWaiting(c)
   end
   emit('job:ready', c.id, c.task)
+  released[#released + 1] = c.id
 end
 
 -- Tells the children of a finished job: a completed parent (or a failed one, for children that
 -- ignore failures) counts down their pending parents; otherwise they fail with ParentFailedError,
--- cascading. Iterative; retention of failed children runs once the cascade is done.
+-- cascading. Iterative; retention of failed children runs once the cascade is done. A removed
+-- parent comes as { id, state = 'removed', hasDeps } and counts as failed.
 local function settle(root, now)
   local stack = { root }
   local failed = {}
@@ -210,6 +219,20 @@ local function settle(root, now)
     end
   end
   for _, c in ipairs(failed) do retain(c, now) end
+end
+
+-- Admin removal (remove-job, drain, clean): deletes the loaded jobs `victims`, then settles the
+-- children still waiting on any of them as if that parent had failed ("parent job <id> removed").
+-- Children are settled once every victim is gone, so none is removed by the same call. A finished
+-- job's dependants list was consumed when it finished.
+local function removeJobs(victims, now)
+  local parents = {}
+  for _, j in ipairs(victims) do
+    local settles = j.hasDeps and not FINISHED[j.state]
+    deleteJob(j, settles)
+    if settles then parents[#parents + 1] = { id = j.id, state = 'removed', hasDeps = true } end
+  end
+  for _, p in ipairs(parents) do settle(p, now) end
 end
 
 -- Moves a job that left its state to failed with `errJson`: event, dependants, retention.
