@@ -116,6 +116,11 @@ export class PostgresBackend implements Backend {
   constructor(options: PostgresBackendOptions | pg.Pool = {}) {
     const opts: PostgresBackendOptions = isPool(options) ? { pool: options } : options;
     this.schema = opts.schema ?? "asyncmq";
+    if (!SCHEMA_NAME.test(this.schema)) {
+      throw new ValidationError(
+        `schema must be lowercase letters, digits and "_" (at most 48, not starting with a digit), got ${JSON.stringify(this.schema)}`,
+      );
+    }
     if (opts.pool) {
       this.#pool = opts.pool;
       this.#ownPool = false;
@@ -146,11 +151,6 @@ export class PostgresBackend implements Backend {
         log().warn(`asyncmq: an idle PostgreSQL connection to ${this.#where} failed`, err),
       );
       this.#ownPool = true;
-    }
-    if (!SCHEMA_NAME.test(this.schema)) {
-      throw new ValidationError(
-        `schema must be lowercase letters, digits and "_" (at most 48, not starting with a digit), got ${JSON.stringify(this.schema)}`,
-      );
     }
     this.#s = loadStatements(this.schema);
     this.#listener = new Listener(
