@@ -964,6 +964,23 @@ export function backendConformance(
         expect((await mustGet(b, q, "c-new")).state).toBe("waiting-children");
       });
 
+      it("a job removed with its parent in one call is not settled; its own children see it removed", async () => {
+        const q = uniqueQueue("dep-clean-chain");
+        const seen = recordEvents(q, cleanups);
+        await add(b, q, { id: "r" });
+        await add(b, q, { id: "p", dependsOn: ["r"], createdAt: T0 - 100 });
+        await add(b, q, { id: "c", dependsOn: ["p"], createdAt: T0 - 50 });
+        await add(b, q, { id: "g", dependsOn: ["c"], createdAt: T0 + 100 });
+        expect(await b.clean(q, "waiting-children", T0, 10)).toEqual(["p", "c"]);
+        expect(await mustGet(b, q, "g")).toMatchObject({
+          state: "failed",
+          error: { name: "ParentFailedError", message: "parent job c removed" },
+        });
+        await eventually(() => eventsOf(seen, "job:failed", "g").length === 1);
+        expect(eventsOf(seen, "job:failed").map((p) => p.jobId)).toEqual(["g"]);
+        expect(await b.getJobCounts(q)).toMatchObject({ waiting: 1, failed: 1, "waiting-children": 0 });
+      });
+
       it("obliterate deletes parents and children alike and settles nothing", async () => {
         const q = uniqueQueue("dep-oblit");
         const seen = recordEvents(q, cleanups);

@@ -298,16 +298,19 @@ export class Tx {
 
   /**
    * Deletes jobs (removeJob, drain, clean). Children still waiting on an unfinished one are settled
-   * first, as for a failed parent: "fail" children fail ("parent job <id> removed"), "ignore"
-   * children count it as done. These admin calls take no clock, so `now` is the wall clock.
+   * as for a failed parent: "fail" children fail ("parent job <id> removed"), "ignore" children
+   * count it as done. Jobs of `rows` are skipped by that settling, cascades included: they go with
+   * this call, as if deleted before it (the contract's order). These admin calls take no clock, so
+   * `now` is the wall clock.
    */
   async removeJobs(
     rows: Array<{ seq: number; id: string; state: JobState; has_dependants: boolean }>,
   ): Promise<void> {
     const now = Date.now();
+    const removing = new Set(rows.map((r) => r.id));
     for (const row of rows) {
       if (row.has_dependants && !FINISHED.has(row.state))
-        await this.#resolveDependants(row.id, "removed", now);
+        await this.#resolveDependants(row.id, "removed", now, removing);
     }
     await this.deleteSeqs(rows.map((r) => r.seq));
   }
@@ -319,18 +322,36 @@ export class Tx {
 
   // -- shared steps ---------------------------------------------------------------------------
 
-  /** After a job reached a final state: its dependants follow, then its retention applies. */
-  async #afterEnd(row: Ended, state: JobState, retention: string | null, now: number): Promise<void> {
-    if (row.has_dependants) await this.#resolveDependants(row.id, state, now);
+  /**
+   * After a job reached a final state: its dependants follow, then its retention applies.
+   * `removing`: ids that removeJobs deletes afterwards, left alone here.
+   */
+  async #afterEnd(
+    row: Ended,
+    state: JobState,
+    retention: string | null,
+    now: number,
+    removing?: ReadonlySet<string>,
+  ): Promise<void> {
+    if (row.has_dependants) await this.#resolveDependants(row.id, state, now, removing);
     await this.#retain(row.seq, state, retention, now);
   }
 
-  /** Children waiting on `parentId`, which just ended in `parentState` (or was removed unfinished). */
-  async #resolveDependants(parentId: string, parentState: JobState | "removed", now: number): Promise<void> {
+  /**
+   * Children waiting on `parentId`, which just ended in `parentState` (or was removed unfinished).
+   * Children in `removing` are skipped: removeJobs deletes them.
+   */
+  async #resolveDependants(
+    parentId: string,
+    parentState: JobState | "removed",
+    now: number,
+    removing?: ReadonlySet<string>,
+  ): Promise<void> {
     const { s, queue } = this;
     const children = await this.q<JobRow>(s.dependantsOf, [queue, parentId]);
     const parentFailed = parentState !== "completed";
     for (const child of children) {
+      if (removing?.has(child.id)) continue;
       if (parentFailed && (child.on_parent_failure ?? "fail") === "fail") {
         const error = { name: "ParentFailedError", message: `parent job ${parentId} ${parentState}` };
         const [r] = await this.q<Ended & { remove_on_fail: string | null }>(s.endJob, [
@@ -348,7 +369,7 @@ export class Tx {
           error,
           attempts: child.attempts,
         });
-        if (r) await this.#afterEnd(r, "failed", r.remove_on_fail, now);
+        if (r) await this.#afterEnd(r, "failed", r.remove_on_fail, now, removing);
         continue;
       }
       const [left] = await this.q<{ pending_parents: number }>(s.parentResolved, [child.seq]);

@@ -11,8 +11,8 @@ SELECT * FROM {{schema}}.jobs WHERE queue = $1 AND id = $2;
 SELECT * FROM {{schema}}.jobs WHERE queue = $1 AND id = $2 FOR UPDATE;
 
 -- @name jobsDelete
--- Inputs: seq[]. Children still waiting on a deleted parent stay in waiting-children (the contract
--- leaves this open), only the edge goes.
+-- Inputs: seq[]. Only the edges go: removeJobs settles the children still waiting on an unfinished
+-- job before deleting it, and a finished job's children were settled when it finished.
 WITH gone AS (
   DELETE FROM {{schema}}.jobs WHERE seq = ANY($1::bigint[]) RETURNING queue, id, dedup_key
 ),
