@@ -1,6 +1,9 @@
 // Measurements shared by every backend's benchmark. Each takes a backend factory, runs the real
 // runtime (Queue + runWorker) with a no-op handler, and returns numbers; run.js prints the tables.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
 import { Queue, runWorker, task } from "asyncmq";
 
 let seq = 0;
@@ -69,6 +72,44 @@ export async function latency(backend, samples, producerBackend = backend) {
   controller.abort();
   await run;
   await queue.obliterate({ force: true });
+  return percentiles(lat);
+}
+
+/**
+ * Enqueue-to-start latency when the producer is another process (backend given by `url`): one job
+ * at a time to an idle worker here. Returns { p50, p99 } in ms.
+ */
+export async function crossProcessLatency(backend, samples, url) {
+  const name = uniq("xlat");
+  const lat = [];
+  let next;
+  task(`${name}-stamp`, { queue: name }, (data) => {
+    lat.push(preciseNow() - data.t);
+    next();
+  });
+  const controller = new AbortController();
+  const run = runWorker(name, { backend, concurrency: 1, signal: controller.signal });
+  const child = spawn(
+    process.execPath,
+    [fileURLToPath(new URL("./producer-child.js", import.meta.url)), url, name, `${name}-stamp`],
+    {
+      stdio: ["pipe", "pipe", "inherit"],
+    },
+  );
+  await once(child.stdout, "data"); // "ready"
+  await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < samples; i++) {
+    const done = new Promise((r) => {
+      next = r;
+    });
+    child.stdin.write("go\n");
+    await done;
+    await new Promise((r) => setTimeout(r, 5)); // let the worker go idle again
+  }
+  child.stdin.end();
+  await once(child, "exit");
+  controller.abort();
+  await run;
   return percentiles(lat);
 }
 

@@ -4,18 +4,19 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InMemoryBackend, SqliteBackend } from "asyncmq";
-import { bulkInsert, delayedLateness, idleCpu, latency, throughput } from "./measure.js";
+import { bulkInsert, crossProcessLatency, delayedLateness, idleCpu, latency, throughput } from "./measure.js";
 
-const measures = { bulkInsert, delayedLateness, idleCpu, latency, throughput };
+const measures = { bulkInsert, crossProcessLatency, delayedLateness, idleCpu, latency, throughput };
 
 const [kind, metric, ...args] = process.argv.slice(2);
 const dir = mkdtempSync(join(tmpdir(), "asyncmq-bench-"));
+const url = kind === "memory" ? "memory://" : `sqlite://${join(dir, "bench.db")}`;
 const backend =
   kind === "memory" ? new InMemoryBackend() : new SqliteBackend({ path: join(dir, "bench.db") });
 try {
   const run = measures[metric];
   if (!run) throw new Error(`unknown metric ${metric}; one of ${Object.keys(measures).join(", ")}`);
-  const result = await run(backend, ...args.map(Number));
+  const result = await run(backend, ...args.map(Number), url);
   console.log(JSON.stringify(result));
 } finally {
   await backend.close();

@@ -8,6 +8,8 @@ import { type FSWatcher, watch } from "node:fs";
 
 /** Fallback poll period while someone listens (ms). */
 const FALLBACK_POLL_MS = 500;
+/** Delay of the second look after a file event (ms). */
+const TRAILING_CHECK_MS = 3;
 
 /** Calls `onSignal` soon after the database file may have changed, while started. */
 export class ChangeWatcher {
@@ -15,6 +17,7 @@ export class ChangeWatcher {
   #timer: NodeJS.Timeout | undefined;
   #scheduled = false;
   #running = false;
+  #trailing: NodeJS.Timeout | undefined;
 
   /** `walPath` null: nothing to watch (in-memory database), only the poll runs. */
   constructor(
@@ -44,12 +47,17 @@ export class ChangeWatcher {
     this.#watcher = undefined;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
+    if (this.#trailing) clearTimeout(this.#trailing);
+    this.#trailing = undefined;
   }
 
   #watch(): void {
     if (this.walPath === null) return;
     try {
-      const watcher = watch(this.walPath, { persistent: false }, () => this.#schedule());
+      const watcher = watch(this.walPath, { persistent: false }, () => {
+        this.#schedule();
+        this.#scheduleTrailing();
+      });
       // A watch that breaks (file replaced, watcher limit) falls back to the poll, which re-watches.
       watcher.on("error", () => {
         watcher.close();
@@ -59,6 +67,19 @@ export class ChangeWatcher {
     } catch {
       this.#watcher = undefined;
     }
+  }
+
+  /**
+   * The file event can arrive before the writer has published its commit in the WAL index, so the
+   * first check may see nothing new; one more check shortly after catches the commit.
+   */
+  #scheduleTrailing(): void {
+    if (this.#trailing || !this.#running) return;
+    this.#trailing = setTimeout(() => {
+      this.#trailing = undefined;
+      this.#schedule();
+    }, TRAILING_CHECK_MS);
+    this.#trailing.unref();
   }
 
   #schedule(): void {
