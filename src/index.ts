@@ -20,6 +20,7 @@ export {
   resolveBackend,
 } from "./backends/create.js";
 export { InMemoryBackend } from "./backends/memory/memory-backend.js";
+export { PostgresBackend, type PostgresBackendOptions } from "./backends/postgres/postgres-backend.js";
 export { RedisBackend } from "./backends/redis/redis-backend.js";
 export { SqliteBackend } from "./backends/sqlite/sqlite-backend.js";
 export {

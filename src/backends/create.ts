@@ -5,6 +5,7 @@ import { ValidationError } from "../errors.js";
 import { getSettings } from "../settings.js";
 import type { Backend } from "./backend.js";
 import { InMemoryBackend } from "./memory/memory-backend.js";
+import { PostgresBackend } from "./postgres/postgres-backend.js";
 import { RedisBackend } from "./redis/redis-backend.js";
 import { SqliteBackend } from "./sqlite/sqlite-backend.js";
 
@@ -32,12 +33,15 @@ export function createBackend(url: string): Backend {
         throw new ValidationError(`sqlite backend URL needs a path, like "sqlite://./jobs.db"`);
       return new SqliteBackend({ path });
     }
+    case "postgres":
+    case "postgresql":
+      return new PostgresBackend({ url });
     case "redis":
     case "rediss":
       return new RedisBackend({ url });
     default:
       throw new ValidationError(
-        `unsupported backend URL "${url}": use memory://, sqlite://./path.db, redis://host:6379${scheme === "postgres" || scheme === "postgresql" ? ` (the ${scheme} backend is not built yet)` : ""}`,
+        `unsupported backend URL "${url}": use memory://, sqlite://./path.db, redis://host:6379 or postgres://user@host/db`,
       );
   }
 }
