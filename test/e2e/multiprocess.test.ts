@@ -363,10 +363,11 @@ describe.each(BACKENDS)("multi-process durability on $name", (backendCase) => {
         rerun: true,
       });
     }
-    // Only the dead worker's jobs stalled, and a job run once was never recovered.
-    const victimStarted = new Set(victim.ids("start"));
-    const stalled = [...jobs.values()].filter((j) => j.stalledCount > 0).map((j) => j.id);
-    expect(stalled.filter((id) => !victimStarted.has(id))).toEqual([]);
+    // Only the dead worker's jobs stalled: the survivor finished every one of them. (The victim's
+    // log cannot say which: it may have claimed a job and died before its handler began, or after
+    // its handler returned but before the completion was written.)
+    const stalled = [...jobs.values()].filter((j) => j.stalledCount > 0);
+    for (const j of stalled) expect({ id: j.id, pid: resultPid(j) }).toEqual({ id: j.id, pid: survivor.pid });
     expect(stalled.length).toBeGreaterThanOrEqual(held.length);
     // Every job ran at least once, and only recovered ones ran twice.
     const runs = tally([...victim.ids("start"), ...survivor.ids("start")]);
