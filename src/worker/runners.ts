@@ -3,6 +3,7 @@
  * (the orchestrator: semaphore, rate limit, scanners, repeatables). Each resolves only after it has
  * shut down: claiming stopped, in-flight jobs finished or handed back, scanners returned.
  */
+import { setMaxListeners } from "node:events";
 import type { Backend } from "../backends/backend.js";
 import { resolveBackend } from "../backends/create.js";
 import { ValidationError } from "../errors.js";
@@ -83,7 +84,7 @@ export async function startWorker(
 ): Promise<void> {
   checkInt(concurrency, "concurrency", 1);
   const b = resolveBackend(backend);
-  const signal = options?.signal ?? new AbortController().signal;
+  const signal = internalSignal(options?.signal);
   const settings = getSettings();
   const loops = Array.from({ length: concurrency }, (_, i) => workerLoop(queueName, i, b, { signal }));
   const scans = maintenance(settings.scanInterval, settings.leaseDuration, settings.maxStalledCount).map(
@@ -132,7 +133,7 @@ export function launchRuntime(queueName: string, options: RunWorkerOptions = {})
         : new RateLimiter(options.rateLimit, rateInterval);
   }
   const semaphore = new Semaphore(concurrency);
-  const signal = options.signal ?? new AbortController().signal;
+  const signal = internalSignal(options.signal);
   const workerId = newWorkerId();
   const startedAt = Date.now();
 
@@ -170,6 +171,18 @@ export function launchRuntime(queueName: string, options: RunWorkerOptions = {})
     claimOptions.shutdownGrace = ms;
   };
   return { workerId, semaphore, done, setShutdownGrace };
+}
+
+/**
+ * A signal that follows the caller's, for the runtime's own use: its loops, sleeps and waits each
+ * listen to it, more than Node's default of 10 listeners, which would print a leak warning.
+ */
+function internalSignal(outer: AbortSignal | undefined): AbortSignal {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  if (outer?.aborted) controller.abort(outer.reason);
+  else outer?.addEventListener("abort", () => controller.abort(outer.reason), { once: true });
+  return controller.signal;
 }
 
 function maintenance(scanInterval: number, leaseMs: number, maxStalled: number): Scanner[] {
