@@ -14,7 +14,9 @@ export const DEFAULT_SQLITE_PATH = "./.asyncmq/asyncmq.db";
 
 /**
  * Creates a backend from a URL: `memory://`, `sqlite://./path.db` (or `sqlite:///abs/path.db`),
- * `redis://...`, `postgres://...`.
+ * `redis://host:6379[/db][?prefix=asyncmq]`, `postgres://user@host/db[?schema=asyncmq]`. The
+ * `prefix` (Redis key prefix) and `schema` (Postgres schema) parameters let several apps or test
+ * runs share one server.
  * @throws ValidationError for a URL it does not understand.
  */
 export function createBackend(url: string): Backend {
@@ -34,16 +36,34 @@ export function createBackend(url: string): Backend {
       return new SqliteBackend({ path });
     }
     case "postgres":
-    case "postgresql":
-      return new PostgresBackend({ url });
+    case "postgresql": {
+      const { rest, value: schema } = takeParam(url, "schema");
+      return new PostgresBackend(schema === undefined ? { url: rest } : { url: rest, schema });
+    }
     case "redis":
-    case "rediss":
-      return new RedisBackend({ url });
+    case "rediss": {
+      const { rest, value: prefix } = takeParam(url, "prefix");
+      return new RedisBackend(prefix === undefined ? { url: rest } : { url: rest, prefix });
+    }
     default:
       throw new ValidationError(
         `unsupported backend URL "${url}": use memory://, sqlite://./path.db, redis://host:6379 or postgres://user@host/db`,
       );
   }
+}
+
+/** Removes `?name=value` from a URL; returns the rest and the value (undefined when absent). */
+function takeParam(url: string, name: string): { rest: string; value: string | undefined } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ValidationError(`backend URL "${url}" is not a valid URL`);
+  }
+  const value = parsed.searchParams.get(name) ?? undefined;
+  if (value === undefined) return { rest: url, value };
+  parsed.searchParams.delete(name);
+  return { rest: parsed.toString(), value };
 }
 
 const shared = new Map<string, Backend>();
