@@ -49,9 +49,9 @@ export async function throughput(backend, n, concurrency) {
 }
 
 /** Enqueue-to-start latency for an idle worker, one job at a time; returns { p50, p99 } in ms. */
-export async function latency(backend, samples, producerBackend = backend) {
+export async function latency(backend, samples) {
   const name = uniq("lat");
-  const queue = new Queue(name, { backend: producerBackend });
+  const queue = new Queue(name, { backend });
   const lat = [];
   let next;
   task(`${name}-stamp`, { queue: name }, (data) => {

@@ -16,7 +16,9 @@ const backend =
 try {
   const run = measures[metric];
   if (!run) throw new Error(`unknown metric ${metric}; one of ${Object.keys(measures).join(", ")}`);
-  const result = await run(backend, ...args.map(Number), url);
+  const params = args.map(Number);
+  // The cross-process measure needs the URL for its producer process.
+  const result = await (run === crossProcessLatency ? run(backend, ...params, url) : run(backend, ...params));
   console.log(JSON.stringify(result));
 } finally {
   await backend.close();
