@@ -3,16 +3,26 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { InMemoryBackend, SqliteBackend } from "asyncmq";
+import { createBackend } from "asyncmq";
+import pg from "pg";
 import { bulkInsert, crossProcessLatency, delayedLateness, idleCpu, latency, throughput } from "./measure.js";
 
 const measures = { bulkInsert, crossProcessLatency, delayedLateness, idleCpu, latency, throughput };
 
 const [kind, metric, ...args] = process.argv.slice(2);
 const dir = mkdtempSync(join(tmpdir(), "asyncmq-bench-"));
-const url = kind === "memory" ? "memory://" : `sqlite://${join(dir, "bench.db")}`;
-const backend =
-  kind === "memory" ? new InMemoryBackend() : new SqliteBackend({ path: join(dir, "bench.db") });
+// Redis and Postgres: the servers in REDIS_URL / DATABASE_URL, else the local default ports, with a
+// key prefix / schema of this run's own.
+const tag = `bench_${process.pid}`;
+const urls = {
+  memory: "memory://",
+  sqlite: `sqlite://${join(dir, "bench.db")}`,
+  redis: `${process.env.REDIS_URL ?? "redis://127.0.0.1:6379"}?prefix=${tag}`,
+  postgres: `${process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"}?schema=${tag}`,
+};
+const url = urls[kind];
+if (!url) throw new Error(`unknown backend ${kind}; one of ${Object.keys(urls).join(", ")}`);
+const backend = createBackend(url);
 try {
   const run = measures[metric];
   if (!run) throw new Error(`unknown metric ${metric}; one of ${Object.keys(measures).join(", ")}`);
@@ -22,5 +32,10 @@ try {
   console.log(JSON.stringify(result));
 } finally {
   await backend.close();
+  if (kind === "postgres") {
+    const pool = new pg.Pool({ connectionString: url.slice(0, url.indexOf("?")) });
+    await pool.query(`DROP SCHEMA IF EXISTS ${tag} CASCADE`);
+    await pool.end();
+  }
   rmSync(dir, { recursive: true, force: true });
 }

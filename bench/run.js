@@ -1,5 +1,6 @@
 // `npm run bench`: asyncmq's numbers on this machine, each measurement in a fresh process.
-// Usage: node bench/run.js [memory|sqlite ...]   (default: all)
+// Usage: node bench/run.js [memory|sqlite|redis|postgres ...]   (default: all; Redis and Postgres
+// use REDIS_URL / DATABASE_URL, else the local default ports)
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
@@ -56,4 +57,10 @@ if (want("sqlite")) {
     cross: "p50 < 50",
     late: "",
   });
+}
+if (want("redis")) {
+  suite("redis", { bulk: "", n: 50_000, n1: 5_000, tp50: "", lat: "", cross: "-", late: "" });
+}
+if (want("postgres")) {
+  suite("postgres", { bulk: "", n: 20_000, n1: 2_000, tp50: "", lat: "", cross: "-", late: "" });
 }
