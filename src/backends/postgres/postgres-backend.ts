@@ -31,10 +31,11 @@ import type {
   WakeReason,
   WorkerInfo,
 } from "../backend.js";
+import { jsonOrNull, toRecord } from "../shared/sql-job-row.js";
 import { run } from "./conn.js";
 import { Listener } from "./listener.js";
 import { migrate } from "./migrate.js";
-import { type JobRow, jsonOrNull, toClaimed, toRecord } from "./rows.js";
+import { type JobRow, toClaimed } from "./rows.js";
 import { channelOf, loadStatements, type Statements } from "./statements.js";
 import { Tx } from "./tx.js";
 

@@ -8,8 +8,9 @@ import { ValidationError } from "../../errors.js";
 import type { JobEventName, JobEventPayload } from "../../events.js";
 import { FINISHED_STATES, type JobState, type RetentionSpec, toMs } from "../../job.js";
 import type { EnqueueResult, Finish, JobError, NewJob, QueueEvent, WakeReason } from "../backend.js";
+import { jsonOrNull } from "../shared/sql-job-row.js";
 import { type Queryable, run } from "./conn.js";
-import { type JobRow, jsonOrNull } from "./rows.js";
+import type { JobRow } from "./rows.js";
 import type { Statement, Statements } from "./statements.js";
 
 const FINISHED = new Set<JobState>(FINISHED_STATES);

@@ -1,45 +1,11 @@
 /** The `jobs` table's row shape, how rows are read, and their conversion to the contract's records. */
 import type { Statement } from "better-sqlite3";
 import { BackendError } from "../../errors.js";
-import type { ClaimedJob, JobRecord, JobState } from "../../job.js";
+import type { ClaimedJob } from "../../job.js";
+import { type SqlJobRow, toRecord } from "../shared/sql-job-row.js";
 
-/** A row of `jobs` as `SELECT *` returns it. */
-export interface JobRow {
-  seq: number;
-  queue: string;
-  id: string;
-  task: string;
-  data: string;
-  state: JobState;
-  priority: number;
-  fifo: number;
-  attempts: number;
-  max_retries: number;
-  stalled_count: number;
-  created_at: number;
-  run_at: number | null;
-  started_at: number | null;
-  finished_at: number | null;
-  ttl: number | null;
-  expires_at: number | null;
-  timeout: number | null;
-  backoff: string | null;
-  progress: string | null;
-  result: string | null;
-  error: string | null;
-  depends_on: string | null;
-  pending_parents: number;
-  has_dependants: number;
-  on_parent_failure: "fail" | "ignore" | null;
-  remove_on_complete: string | null;
-  remove_on_fail: string | null;
-  remove_at: number | null;
-  inherit: string | null;
-  dedup_key: string | null;
-  token: string | null;
-  worker_id: string | null;
-  lease_expires_at: number | null;
-}
+/** A row of `jobs` as SQLite returns it (`has_dependants` 0 or 1). */
+export type JobRow = SqlJobRow<number>;
 
 const JOB_COLUMNS: ReadonlyArray<keyof JobRow> = [
   "seq",
@@ -152,39 +118,6 @@ export class JobReader {
   }
 }
 
-/** A fresh record from a row: optional fields absent (not null) when unset. */
-export function toRecord(row: JobRow): JobRecord {
-  const r: JobRecord = {
-    id: row.id,
-    queue: row.queue,
-    task: row.task,
-    data: JSON.parse(row.data),
-    state: row.state,
-    priority: row.priority,
-    attempts: row.attempts,
-    maxRetries: row.max_retries,
-    createdAt: row.created_at,
-    stalledCount: row.stalled_count,
-  };
-  if (row.backoff !== null) r.backoff = JSON.parse(row.backoff);
-  if (row.ttl !== null) r.ttl = row.ttl;
-  if (row.timeout !== null) r.timeout = row.timeout;
-  if (row.run_at !== null) r.runAt = row.run_at;
-  if (row.started_at !== null) r.startedAt = row.started_at;
-  if (row.finished_at !== null) r.finishedAt = row.finished_at;
-  if (row.progress !== null) r.progress = JSON.parse(row.progress);
-  if (row.result !== null) r.result = JSON.parse(row.result);
-  if (row.error !== null) r.error = JSON.parse(row.error);
-  if (row.depends_on !== null) r.dependsOn = JSON.parse(row.depends_on);
-  if (row.on_parent_failure !== null) r.onParentFailure = row.on_parent_failure;
-  if (row.remove_on_complete !== null) r.removeOnComplete = JSON.parse(row.remove_on_complete);
-  if (row.remove_on_fail !== null) r.removeOnFail = JSON.parse(row.remove_on_fail);
-  if (row.inherit !== null) r.inherit = JSON.parse(row.inherit);
-  if (row.worker_id !== null) r.workerId = row.worker_id;
-  if (row.lease_expires_at !== null) r.leaseExpiresAt = row.lease_expires_at;
-  return r;
-}
-
 /** The record a claim hands out: the row after markActive, plus its token. */
 export function toClaimed(
   row: JobRow,
@@ -201,9 +134,4 @@ export function toClaimed(
   const job = toRecord(row) as ClaimedJob;
   job.token = token;
   return job;
-}
-
-/** JSON text of an optional value, or null for SQL. */
-export function jsonOrNull(value: unknown): string | null {
-  return value === undefined ? null : JSON.stringify(value);
 }

@@ -28,8 +28,8 @@ import type {
   WakeReason,
   WorkerInfo,
 } from "../backend.js";
+import { toRecord } from "../shared/sql-job-row.js";
 import { openDatabase } from "./open.js";
-import { toRecord } from "./rows.js";
 import { prepareStatements, type Statements } from "./statements.js";
 import { sqlLimit, Tx } from "./tx.js";
 import { ChangeWatcher } from "./watcher.js";

@@ -15,7 +15,8 @@ import type {
   QueueEvent,
   WakeReason,
 } from "../backend.js";
-import { type JobRow, jsonOrNull, toClaimed } from "./rows.js";
+import { jsonOrNull } from "../shared/sql-job-row.js";
+import { type JobRow, toClaimed } from "./rows.js";
 import type { Statements } from "./statements.js";
 
 const FINISHED = new Set<JobState>(FINISHED_STATES);

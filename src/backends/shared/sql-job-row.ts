@@ -1,0 +1,81 @@
+/** The `jobs` row both SQL engines store and its conversion to the contract's records. */
+import type { JobRecord, JobState } from "../../job.js";
+
+/**
+ * A row of `jobs` as `SELECT *` returns it (bigint columns already numbers). The engines differ
+ * only in how `has_dependants` comes back: a boolean from Postgres, 0/1 from SQLite.
+ */
+export interface SqlJobRow<Flag extends boolean | number = boolean | number> {
+  seq: number;
+  queue: string;
+  id: string;
+  task: string;
+  data: string;
+  state: JobState;
+  priority: number;
+  fifo: number;
+  attempts: number;
+  max_retries: number;
+  stalled_count: number;
+  created_at: number;
+  run_at: number | null;
+  started_at: number | null;
+  finished_at: number | null;
+  ttl: number | null;
+  expires_at: number | null;
+  timeout: number | null;
+  backoff: string | null;
+  progress: string | null;
+  result: string | null;
+  error: string | null;
+  depends_on: string | null;
+  pending_parents: number;
+  has_dependants: Flag;
+  on_parent_failure: "fail" | "ignore" | null;
+  remove_on_complete: string | null;
+  remove_on_fail: string | null;
+  remove_at: number | null;
+  inherit: string | null;
+  dedup_key: string | null;
+  token: string | null;
+  worker_id: string | null;
+  lease_expires_at: number | null;
+}
+
+/** A fresh record from a row: optional fields absent (not null) when unset. */
+export function toRecord(row: SqlJobRow): JobRecord {
+  const r: JobRecord = {
+    id: row.id,
+    queue: row.queue,
+    task: row.task,
+    data: JSON.parse(row.data),
+    state: row.state,
+    priority: row.priority,
+    attempts: row.attempts,
+    maxRetries: row.max_retries,
+    createdAt: row.created_at,
+    stalledCount: row.stalled_count,
+  };
+  if (row.backoff !== null) r.backoff = JSON.parse(row.backoff);
+  if (row.ttl !== null) r.ttl = row.ttl;
+  if (row.timeout !== null) r.timeout = row.timeout;
+  if (row.run_at !== null) r.runAt = row.run_at;
+  if (row.started_at !== null) r.startedAt = row.started_at;
+  if (row.finished_at !== null) r.finishedAt = row.finished_at;
+  if (row.progress !== null) r.progress = JSON.parse(row.progress);
+  if (row.result !== null) r.result = JSON.parse(row.result);
+  if (row.error !== null) r.error = JSON.parse(row.error);
+  if (row.depends_on !== null) r.dependsOn = JSON.parse(row.depends_on);
+  if (row.on_parent_failure !== null) r.onParentFailure = row.on_parent_failure;
+  if (row.remove_on_complete !== null) r.removeOnComplete = JSON.parse(row.remove_on_complete);
+  if (row.remove_on_fail !== null) r.removeOnFail = JSON.parse(row.remove_on_fail);
+  if (row.inherit !== null) r.inherit = JSON.parse(row.inherit);
+  if (row.worker_id !== null) r.workerId = row.worker_id;
+  if (row.lease_expires_at !== null) r.leaseExpiresAt = row.lease_expires_at;
+  return r;
+}
+
+/** JSON text of an optional value, or null for SQL. */
+export function jsonOrNull(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}
