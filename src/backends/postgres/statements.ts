@@ -4,9 +4,8 @@
  * line. `{{schema}}` becomes the quoted schema name at load time; each statement becomes a named
  * prepared statement (parsed and planned once per connection).
  */
-import { readFileSync } from "node:fs";
 import type { QueryConfig } from "pg";
-import { BackendError } from "../../errors.js";
+import { loadNamedStatements, readAssetAt } from "../shared/sql-named-statements.js";
 
 /** Every statement, by file; loading checks that each file defines exactly these names. */
 const SQL_FILES = {
@@ -63,19 +62,9 @@ export type Statement = Pick<QueryConfig, "name" | "text">;
 /** Every statement of one schema, by name. */
 export type Statements = Record<StatementName, Statement>;
 
-const NAME_LINE = /^-- @name (\S+)\s*$/m;
-
 /** Reads an asset file that sits beside this module (src/ under vitest, dist/ when built). */
 export function readAsset(relativePath: string): string {
-  const url = new URL(relativePath, import.meta.url);
-  try {
-    return readFileSync(url, "utf8");
-  } catch (err) {
-    throw new BackendError(
-      `asyncmq cannot read its SQL file ${url.pathname}; the installation is incomplete (a build must copy src/**/*.sql into dist/): reinstall asyncmq`,
-      { cause: err },
-    );
-  }
+  return readAssetAt(new URL(relativePath, import.meta.url));
 }
 
 /** Replaces the placeholders of a SQL text for one schema (already validated as an identifier). */
@@ -102,27 +91,12 @@ function quoteLiteral(text: string): string {
 /** Loads every statement for `schema`; prepared-statement names carry the schema so that backends on different schemas can share a pool. */
 export function loadStatements(schema: string): Statements {
   const out: Record<string, Statement> = {};
-  for (const [file, names] of Object.entries(SQL_FILES) as Array<[string, readonly StatementName[]]>) {
-    const parsed = new Map<string, string>();
-    const parts = readAsset(`./sql/${file}.sql`).split(NAME_LINE);
-    // parts: [header, name1, body1, name2, body2, ...]
-    for (let i = 1; i < parts.length; i += 2) {
-      const name = parts[i] as string;
-      if (parsed.has(name)) throw new BackendError(`sql/${file}.sql defines ${name} twice`);
-      parsed.set(name, (parts[i + 1] ?? "").trim().replace(/;\s*$/, ""));
-    }
-    for (const name of names) {
-      const text = parsed.get(name);
-      if (text === undefined) throw new BackendError(`sql/${file}.sql does not define ${name}`);
-      // DDL cannot be prepared; those few statements run unnamed.
-      const ddl = /^\s*(--[^\n]*\n\s*)*(CREATE|ALTER)\b/i.test(text);
-      out[name] = ddl
-        ? { text: substitute(text, schema) }
-        : { name: `asyncmq_${schema}_${name}`, text: substitute(text, schema) };
-      parsed.delete(name);
-    }
-    if (parsed.size > 0)
-      throw new BackendError(`sql/${file}.sql defines unused statements: ${[...parsed.keys()]}`);
-  }
+  loadNamedStatements<StatementName>(SQL_FILES, readAsset, (name, text) => {
+    // DDL cannot be prepared; those few statements run unnamed.
+    const ddl = /^\s*(--[^\n]*\n\s*)*(CREATE|ALTER)\b/i.test(text);
+    out[name] = ddl
+      ? { text: substitute(text, schema) }
+      : { name: `asyncmq_${schema}_${name}`, text: substitute(text, schema) };
+  });
   return out as Statements;
 }

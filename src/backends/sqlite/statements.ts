@@ -3,9 +3,8 @@
  * statement once per connection. A file holds one transition: a header comment, then statements
  * each introduced by a `-- @name <statementName>` line.
  */
-import { readFileSync } from "node:fs";
 import type { Database, Statement } from "better-sqlite3";
-import { BackendError } from "../../errors.js";
+import { loadNamedStatements, readAssetAt } from "../shared/sql-named-statements.js";
 import { JobReader } from "./rows.js";
 
 /** Every statement, by file; loading checks that each file defines exactly these names. */
@@ -112,50 +111,18 @@ type JobReaderName = (typeof JOB_READERS)[number];
 export type Statements = Record<Exclude<StatementName, JobReaderName>, Statement> &
   Record<JobReaderName, JobReader>;
 
-const NAME_LINE = /^-- @name (\S+)\s*$/m;
-
 /** Reads an asset file that sits beside this module (src/ under vitest, dist/ when built). */
 export function readAsset(relativePath: string): string {
-  const url = new URL(relativePath, import.meta.url);
-  try {
-    return readFileSync(url, "utf8");
-  } catch (err) {
-    throw new BackendError(
-      `asyncmq cannot read its SQL file ${url.pathname}; the installation is incomplete (a build must copy src/**/*.sql into dist/): reinstall asyncmq`,
-      { cause: err },
-    );
-  }
-}
-
-/** Splits a file into its named statements. */
-function parseSqlFile(file: string, text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const parts = text.split(NAME_LINE);
-  // parts: [header, name1, body1, name2, body2, ...]
-  for (let i = 1; i < parts.length; i += 2) {
-    const name = parts[i] as string;
-    const body = (parts[i + 1] ?? "").trim().replace(/;\s*$/, "");
-    if (out.has(name)) throw new BackendError(`sql/${file}.sql defines ${name} twice`);
-    out.set(name, body);
-  }
-  return out;
+  return readAssetAt(new URL(relativePath, import.meta.url));
 }
 
 /** Prepares every statement of every file on `db`. */
 export function prepareStatements(db: Database): Statements {
   const statements: Record<string, Statement | JobReader> = {};
   const readers = new Set<string>(JOB_READERS);
-  for (const [file, names] of Object.entries(SQL_FILES) as Array<[string, readonly StatementName[]]>) {
-    const parsed = parseSqlFile(file, readAsset(`./sql/${file}.sql`));
-    for (const name of names) {
-      const sql = parsed.get(name);
-      if (sql === undefined) throw new BackendError(`sql/${file}.sql does not define ${name}`);
-      const stmt = db.prepare(sql);
-      statements[name] = readers.has(name) ? new JobReader(stmt, name) : stmt;
-      parsed.delete(name);
-    }
-    if (parsed.size > 0)
-      throw new BackendError(`sql/${file}.sql defines unused statements: ${[...parsed.keys()]}`);
-  }
+  loadNamedStatements<StatementName>(SQL_FILES, readAsset, (name, sql) => {
+    const stmt = db.prepare(sql);
+    statements[name] = readers.has(name) ? new JobReader(stmt, name) : stmt;
+  });
   return statements as unknown as Statements;
 }
