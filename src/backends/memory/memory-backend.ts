@@ -17,6 +17,9 @@ import type {
   WakeReason,
   WorkerInfo,
 } from "../backend.js";
+import { dedupHolds } from "../shared/dedup.js";
+import { parentFailedError } from "../shared/parent-failure.js";
+import { copyRepeatable } from "../shared/repeatable-copy.js";
 import {
   type Channel,
   isCurrent,
@@ -657,7 +660,7 @@ export class InMemoryBackend implements Backend {
     }
     const listening = this.#listening(q);
     if (failedParent !== undefined) {
-      job.error = parentFailedError(failedParent);
+      job.error = parentFailedError(failedParent.id, failedParent.state);
       this.#fail(q, job, now);
     } else if (pending.length > 0) {
       job.pendingParents = pending.length;
@@ -688,9 +691,7 @@ export class InMemoryBackend implements Backend {
     const entry = q.dedup.get(spec.dedup.key);
     const holder = entry === undefined ? undefined : q.jobs.get(entry.jobId);
     if (entry === undefined || holder === undefined) return undefined;
-    const ttl = spec.dedup.ttl;
-    const live = ttl === undefined ? !FINISHED.has(holder.state) : spec.createdAt - entry.addedAt < ttl;
-    return live ? holder : undefined;
+    return dedupHolds(spec.dedup.ttl, entry.addedAt, holder.state, spec.createdAt) ? holder : undefined;
   }
 
   #activate(q: QueueState, job: StoredJob, options: Omit<ClaimOptions, "limit">): ClaimedJob {
@@ -829,7 +830,7 @@ export class InMemoryBackend implements Backend {
           if (--child.pendingParents === 0) this.#ready(q, child, now);
           continue;
         }
-        child.error = parentFailedError(parent, removed);
+        child.error = parentFailedError(parent.id, removed ? "removed" : parent.state);
         this.#toFinished(q, child, "failed", now);
         if (this.#listening(q)) {
           this.#emit(q, "job:failed", {
@@ -1039,19 +1040,8 @@ function isCurrentEntry(entry: JobEntry): boolean {
   return isCurrent(entry.job, entry.seq);
 }
 
-function parentFailedError(parent: StoredJob, removed = false): JobError {
-  return {
-    name: "ParentFailedError",
-    message: `parent job ${parent.id} ${removed ? "removed" : parent.state}`,
-  };
-}
-
 function copyError(error: JobError): JobError {
   return { ...error };
-}
-
-function copyRepeatable(info: RepeatableInfoRecord): RepeatableInfoRecord {
-  return { id: info.id, def: structuredClone(info.def), nextRun: info.nextRun, paused: info.paused };
 }
 
 function copyWorker(info: WorkerInfo): WorkerInfo {

@@ -31,6 +31,8 @@ import type {
   WakeReason,
   WorkerInfo,
 } from "../backend.js";
+import { copyRepeatable } from "../shared/repeatable-copy.js";
+import { safeCall } from "../shared/safe-call.js";
 import { jsonOrNull, toRecord } from "../shared/sql-job-row.js";
 import { run } from "./conn.js";
 import { Listener } from "./listener.js";
@@ -759,7 +761,7 @@ export class PostgresBackend implements Backend {
       info.nextRun,
       info.paused,
     ]);
-    return { id: info.id, def: structuredClone(info.def), nextRun: info.nextRun, paused: info.paused };
+    return copyRepeatable(info);
   }
 
   /** @inheritDoc */
@@ -1146,14 +1148,5 @@ function redact(url: string): string {
     return u.toString().replace(/^(\w+:\/\/[^:@/]*):?@/, "$1@");
   } catch {
     return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1@");
-  }
-}
-
-/** Calls a listener; a throwing listener never breaks the transition that notified it. */
-function safeCall<T>(listener: (value: T) => void, value: T): void {
-  try {
-    listener(value);
-  } catch (err) {
-    log().warn("a wake-up or subscribe listener threw; the backend goes on", err);
   }
 }

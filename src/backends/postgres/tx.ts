@@ -8,6 +8,8 @@ import { ValidationError } from "../../errors.js";
 import type { JobEventName, JobEventPayload } from "../../events.js";
 import { FINISHED_STATES, type JobState, type RetentionSpec, toMs } from "../../job.js";
 import type { EnqueueResult, Finish, JobError, NewJob, QueueEvent, WakeReason } from "../backend.js";
+import { dedupHolds } from "../shared/dedup.js";
+import { parentFailedError } from "../shared/parent-failure.js";
 import { jsonOrNull } from "../shared/sql-job-row.js";
 import { type Queryable, run } from "./conn.js";
 import type { JobRow } from "./rows.js";
@@ -66,9 +68,8 @@ export class Tx {
         [queue, job.dedup.key],
       );
       if (d) {
-        const ttl = job.dedup.ttl;
-        const hit = ttl !== undefined ? createdAt - d.added_at < ttl : !FINISHED.has(d.state);
-        if (hit) return this.#duplicate(d.job_id, d.state, d.task);
+        if (dedupHolds(job.dedup.ttl, d.added_at, d.state, createdAt))
+          return this.#duplicate(d.job_id, d.state, d.task);
       }
     }
 
@@ -104,7 +105,7 @@ export class Tx {
     let error: JobError | undefined;
     if (failedParent) {
       state = "failed";
-      error = { name: "ParentFailedError", message: `parent job ${failedParent.id} ${failedParent.state}` };
+      error = parentFailedError(failedParent.id, failedParent.state);
     } else if (pending) state = "waiting-children";
     else if (job.runAt !== undefined && job.runAt > createdAt) state = "delayed";
     else state = "waiting";
@@ -354,7 +355,7 @@ export class Tx {
     for (const child of children) {
       if (removing?.has(child.id)) continue;
       if (parentFailed && (child.on_parent_failure ?? "fail") === "fail") {
-        const error = { name: "ParentFailedError", message: `parent job ${parentId} ${parentState}` };
+        const error = parentFailedError(parentId, parentState);
         const [r] = await this.q<Ended & { remove_on_fail: string | null }>(s.endJob, [
           "failed",
           JSON.stringify(error),

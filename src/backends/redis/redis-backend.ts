@@ -54,6 +54,8 @@ import type {
   WakeReason,
   WorkerInfo,
 } from "../backend.js";
+import { copyRepeatable } from "../shared/repeatable-copy.js";
+import { safeCall } from "../shared/safe-call.js";
 import { externalParents, jobArgs, type RawRecord, RECORD_FIELDS, toClaimed, toRecord } from "./records.js";
 import { defineScripts, runScript, type ScriptArg, type ScriptName } from "./scripts.js";
 
@@ -427,7 +429,7 @@ export class RedisBackend implements Backend {
       info.nextRun,
       info.paused ? 1 : 0,
     ]);
-    return { id: info.id, def: structuredClone(info.def), nextRun: info.nextRun, paused: info.paused };
+    return copyRepeatable(info);
   }
 
   /** @inheritDoc */
@@ -745,12 +747,3 @@ export class RedisBackend implements Backend {
 
 /** What enqueue.lua returns. */
 type EnqueueReply = Array<string | number>;
-
-/** Calls a listener; a throwing listener never breaks the backend or the caller. */
-function safeCall<T>(listener: (value: T) => void, value: T): void {
-  try {
-    listener(value);
-  } catch (err) {
-    log().warn("a wake-up or subscribe listener threw; the backend goes on", err);
-  }
-}

@@ -14,7 +14,6 @@ import type BetterSqlite3 from "better-sqlite3";
 import { AsyncMQError, BackendError, ValidationError } from "../../errors.js";
 import { emitLocal, events } from "../../events.js";
 import { type ClaimedJob, JOB_STATES, type JobRecord, type JobState } from "../../job.js";
-import { log } from "../../logger.js";
 import type {
   Backend,
   BackendCapabilities,
@@ -28,6 +27,8 @@ import type {
   WakeReason,
   WorkerInfo,
 } from "../backend.js";
+import { copyRepeatable } from "../shared/repeatable-copy.js";
+import { safeCall } from "../shared/safe-call.js";
 import { toRecord } from "../shared/sql-job-row.js";
 import { openDatabase } from "./open.js";
 import { prepareStatements, type Statements } from "./statements.js";
@@ -394,7 +395,7 @@ export class SqliteBackend implements Backend {
         nextRun: info.nextRun,
         paused: info.paused ? 1 : 0,
       });
-      return { id: info.id, def: structuredClone(info.def), nextRun: info.nextRun, paused: info.paused };
+      return copyRepeatable(info);
     });
   }
 
@@ -728,13 +729,4 @@ interface RepeatableRow {
 
 function toRepeatable(row: RepeatableRow): RepeatableInfoRecord {
   return { id: row.id, def: JSON.parse(row.def), nextRun: row.next_run, paused: row.paused === 1 };
-}
-
-/** Calls a listener; a throwing listener never breaks the transition that notified it. */
-function safeCall<T>(listener: (value: T) => void, value: T): void {
-  try {
-    listener(value);
-  } catch (err) {
-    log().warn("a wake-up or subscribe listener threw; the backend goes on", err);
-  }
 }

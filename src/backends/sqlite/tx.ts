@@ -15,6 +15,8 @@ import type {
   QueueEvent,
   WakeReason,
 } from "../backend.js";
+import { dedupHolds } from "../shared/dedup.js";
+import { parentFailedError } from "../shared/parent-failure.js";
 import { jsonOrNull } from "../shared/sql-job-row.js";
 import { type JobRow, toClaimed } from "./rows.js";
 import type { Statements } from "./statements.js";
@@ -156,9 +158,8 @@ export class Tx {
         | { job_id: string; added_at: number; state: JobState; task: string }
         | undefined;
       if (d) {
-        const ttl = job.dedup.ttl;
-        const hit = ttl !== undefined ? createdAt - d.added_at < ttl : !FINISHED.has(d.state);
-        if (hit) return this.#duplicate(d.job_id, d.state, d.task);
+        if (dedupHolds(job.dedup.ttl, d.added_at, d.state, createdAt))
+          return this.#duplicate(d.job_id, d.state, d.task);
       }
     }
 
@@ -189,7 +190,7 @@ export class Tx {
     let error: JobError | undefined;
     if (failedParent) {
       state = "failed";
-      error = { name: "ParentFailedError", message: `parent job ${failedParent.id} ${failedParent.state}` };
+      error = parentFailedError(failedParent.id, failedParent.state);
     } else if (pending) state = "waiting-children";
     else if (job.runAt !== undefined && job.runAt > createdAt) state = "delayed";
     else state = "waiting";
@@ -490,7 +491,7 @@ export class Tx {
     for (const child of children) {
       if (parentFailed && (child.on_parent_failure ?? "fail") === "fail") {
         s.depsDeleteAsChild.run(queue, child.id);
-        const error = { name: "ParentFailedError", message: `parent job ${parentId} ${parentState}` };
+        const error = parentFailedError(parentId, parentState);
         this.#end(child.seq, "failed", JSON.stringify(error), now, null);
         this.emit("job:failed", {
           queue,
