@@ -33,6 +33,21 @@ function listMigrations(): Migration[] {
   return out.sort((a, b) => a.version - b.version);
 }
 
+/** Runs `fn`, retrying every few ms while SQLite answers SQLITE_BUSY, for at most `timeoutMs`. */
+function retryWhileBusy(fn: () => unknown, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      fn();
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== "SQLITE_BUSY" || Date.now() >= deadline) throw err;
+      // Opening is synchronous (a constructor): block this thread briefly rather than spin.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
+  }
+}
+
 /** Where the advice in error messages points users. */
 const PATH_HINT = "pass another path with new SqliteBackend({ path }) or ASYNCMQ_BACKEND=sqlite://<path>";
 
@@ -66,7 +81,11 @@ export function openDatabase(options: OpenOptions): Database.Database {
     // Only now, with the file known to be ours (or empty), may anything be written.
     // 8 KiB pages make bulk inserts ~15% faster; the size can only be chosen before WAL is on.
     if (fresh) db.pragma("page_size = 8192");
-    db.pragma("journal_mode = WAL");
+    // WAL is stored in the file: set it once. Switching needs a lock that SQLite does not wait for
+    // (it answers SQLITE_BUSY at once), so processes opening a fresh file together retry briefly.
+    if (db.pragma("journal_mode", { simple: true }) !== "wal") {
+      retryWhileBusy(() => db.pragma("journal_mode = WAL"), options.busyTimeout);
+    }
     db.pragma(`synchronous = ${options.synchronous}`);
     // A 64 MiB page cache and memory-mapped reads: the hot path touches a handful of index pages
     // per job, and the default 2 MiB cache makes them miss once a queue holds tens of thousands of jobs.
