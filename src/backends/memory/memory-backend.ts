@@ -19,6 +19,7 @@ import type {
 } from "../backend.js";
 import { dedupHolds } from "../shared/dedup.js";
 import { parentFailedError } from "../shared/parent-failure.js";
+import { rateWaitMs, refillTokens } from "../shared/rate-bucket.js";
 import { copyRepeatable } from "../shared/repeatable-copy.js";
 import {
   type Channel,
@@ -372,16 +373,14 @@ export class InMemoryBackend implements Backend {
     if (rate <= 0) return intervalMs;
     const q = this.#queue(queue);
     const bucket = q.rateBucket ?? { tokens: rate, at: now };
-    // Clocks of different callers may disagree slightly; never refill backwards.
-    const elapsed = Math.max(0, now - bucket.at);
-    bucket.tokens = Math.min(rate, bucket.tokens + (elapsed * rate) / intervalMs);
+    bucket.tokens = refillTokens(bucket.tokens, bucket.at, rate, intervalMs, now);
     bucket.at = Math.max(bucket.at, now);
     q.rateBucket = bucket;
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
       return 0;
     }
-    return Math.max(1, Math.ceil(((1 - bucket.tokens) * intervalMs) / rate));
+    return rateWaitMs(bucket.tokens, rate, intervalMs);
   }
 
   // -- admin -----------------------------------------------------------------------------------

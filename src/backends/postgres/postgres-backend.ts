@@ -31,6 +31,8 @@ import type {
   WakeReason,
   WorkerInfo,
 } from "../backend.js";
+import { pageOf } from "../shared/paging.js";
+import { rateWaitMs } from "../shared/rate-bucket.js";
 import { copyRepeatable } from "../shared/repeatable-copy.js";
 import { safeCall } from "../shared/safe-call.js";
 import { jsonOrNull, toRecord } from "../shared/sql-job-row.js";
@@ -851,7 +853,7 @@ export class PostgresBackend implements Backend {
     const [row] = await this.#one<{ available: number }>("takeRateToken", [queue, rate, intervalMs, now]);
     const available = row?.available ?? 0;
     if (available >= 1 - 1e-9) return 0;
-    return Math.max(1, Math.ceil(((1 - available) * intervalMs) / rate));
+    return rateWaitMs(available, rate, intervalMs);
   }
 
   // -- admin ----------------------------------------------------------------------------------
@@ -869,16 +871,16 @@ export class PostgresBackend implements Backend {
     range: { start: number; end: number; asc: boolean },
   ): Promise<JobRecord[]> {
     await this.#open();
-    const start = Math.max(0, Math.floor(range.start));
-    const limit = range.end < 0 ? null : Math.floor(range.end) - start + 1;
-    if (limit !== null && limit <= 0) return [];
+    const page = pageOf(range);
+    if (page === null) return [];
+    const { offset, limit } = page;
     const flags = JOB_STATES.map((state) => states.length === 0 || states.includes(state));
     const rows = await this.#one<JobRow>(range.asc ? "jobsAsc" : "jobsDesc", [
       queue,
       ...flags,
-      limit === null ? null : start + limit,
+      limit === null ? null : offset + limit,
       limit,
-      start,
+      offset,
     ]);
     return rows.map(toRecord);
   }

@@ -6,10 +6,11 @@
  */
 import { ValidationError } from "../../errors.js";
 import type { JobEventName, JobEventPayload } from "../../events.js";
-import { FINISHED_STATES, type JobState, type RetentionSpec, toMs } from "../../job.js";
+import { FINISHED_STATES, type JobState, type RetentionSpec } from "../../job.js";
 import type { EnqueueResult, Finish, JobError, NewJob, QueueEvent, WakeReason } from "../backend.js";
 import { dedupHolds } from "../shared/dedup.js";
 import { parentFailedError } from "../shared/parent-failure.js";
+import { readRetention } from "../shared/retention.js";
 import { jsonOrNull } from "../shared/sql-job-row.js";
 import { type Queryable, run } from "./conn.js";
 import type { JobRow } from "./rows.js";
@@ -386,16 +387,15 @@ export class Tx {
   /** removeOnComplete / removeOnFail for a job that just reached `state`. */
   async #retain(seq: number, state: JobState, specJson: string | null, now: number): Promise<void> {
     if (specJson === null) return;
-    const spec = JSON.parse(specJson) as RetentionSpec;
-    if (spec === true) {
+    const retention = readRetention(JSON.parse(specJson) as RetentionSpec);
+    if (retention === true) {
       await this.deleteSeqs([seq]);
       return;
     }
-    if (typeof spec !== "object" || spec === null) return;
-    if (spec.age !== undefined)
-      await this.q(this.s.setRemoveAt, [now + toMs(spec.age, "retention age"), seq]);
-    if (spec.count !== undefined) {
-      const old = await this.q<{ seq: number }>(this.s.beyondCount, [this.queue, state, spec.count]);
+    if (retention === null) return;
+    if (retention.ageMs !== undefined) await this.q(this.s.setRemoveAt, [now + retention.ageMs, seq]);
+    if (retention.count !== undefined) {
+      const old = await this.q<{ seq: number }>(this.s.beyondCount, [this.queue, state, retention.count]);
       await this.deleteSeqs(old.map((r) => r.seq));
     }
   }

@@ -1,7 +1,7 @@
 /** How jobs travel to the Lua scripts (positional arguments) and come back (positional field values). */
 import type { ClaimedJob, JobRecord, JobState, RetentionSpec } from "../../job.js";
-import { toMs } from "../../job.js";
 import type { NewJob } from "../backend.js";
+import { readRetention } from "../shared/retention.js";
 
 /** The job hash fields a record is read from, in the order of RECORD_FIELDS in lua/lib.lua. */
 export const RECORD_FIELDS = [
@@ -105,10 +105,11 @@ export function jobArgs(job: NewJob): string[] {
 }
 
 function retentionCode(spec: RetentionSpec | undefined): string {
-  if (spec === true) return "1";
-  if (typeof spec !== "object" || spec === null) return "";
-  const age = spec.age === undefined ? "" : String(toMs(spec.age, "retention age"));
-  const count = spec.count === undefined ? "" : String(spec.count);
+  const retention = readRetention(spec);
+  if (retention === true) return "1";
+  if (retention === null) return "";
+  const age = retention.ageMs === undefined ? "" : String(retention.ageMs);
+  const count = retention.count === undefined ? "" : String(retention.count);
   return age === "" && count === "" ? "" : `${age}|${count}`;
 }
 

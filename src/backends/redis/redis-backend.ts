@@ -54,6 +54,7 @@ import type {
   WakeReason,
   WorkerInfo,
 } from "../backend.js";
+import { pageOf } from "../shared/paging.js";
 import { copyRepeatable } from "../shared/repeatable-copy.js";
 import { safeCall } from "../shared/safe-call.js";
 import { externalParents, jobArgs, type RawRecord, RECORD_FIELDS, toClaimed, toRecord } from "./records.js";
@@ -505,13 +506,13 @@ export class RedisBackend implements Backend {
     states: JobState[],
     range: { start: number; end: number; asc: boolean },
   ): Promise<JobRecord[]> {
-    const start = Math.max(0, Math.floor(range.start));
-    const end = range.end < 0 ? -1 : Math.floor(range.end);
-    if (end >= 0 && end < start) return [];
+    const page = pageOf(range);
+    if (page === null) return [];
+    const { offset, limit } = page;
     const wanted = states.length === 0 || states.length === JOB_STATES.length ? [] : [...new Set(states)];
     const rows = await this.#run<RawRecord[]>(queue, "get-jobs", [
-      start,
-      end,
+      offset,
+      limit === null ? -1 : offset + limit - 1,
       range.asc ? "1" : "0",
       ...wanted,
     ]);

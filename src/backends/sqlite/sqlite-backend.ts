@@ -27,6 +27,8 @@ import type {
   WakeReason,
   WorkerInfo,
 } from "../backend.js";
+import { pageOf } from "../shared/paging.js";
+import { rateWaitMs, refillTokens } from "../shared/rate-bucket.js";
 import { copyRepeatable } from "../shared/repeatable-copy.js";
 import { safeCall } from "../shared/safe-call.js";
 import { toRecord } from "../shared/sql-job-row.js";
@@ -452,8 +454,7 @@ export class SqliteBackend implements Backend {
       let tokens = rate;
       let updatedAt = now;
       if (bucket) {
-        // Refill continuously; a clock behind the last writer's refills nothing and moves no time back.
-        tokens = Math.min(rate, bucket.tokens + (Math.max(0, now - bucket.updated_at) * rate) / intervalMs);
+        tokens = refillTokens(bucket.tokens, bucket.updated_at, rate, intervalMs, now);
         updatedAt = Math.max(now, bucket.updated_at);
       }
       if (tokens >= 1 - 1e-9) {
@@ -461,7 +462,7 @@ export class SqliteBackend implements Backend {
         return 0;
       }
       this.#s.bucketSet.run(queue, tokens, updatedAt);
-      return Math.max(1, Math.ceil(((1 - tokens) * intervalMs) / rate));
+      return rateWaitMs(tokens, rate, intervalMs);
     });
   }
 
@@ -481,14 +482,14 @@ export class SqliteBackend implements Backend {
     states: JobState[],
     range: { start: number; end: number; asc: boolean },
   ): Promise<JobRecord[]> {
-    const start = Math.max(0, Math.floor(range.start));
-    const limit = range.end < 0 ? -1 : Math.floor(range.end) - start + 1;
-    if (range.end >= 0 && limit <= 0) return [];
+    const page = pageOf(range);
+    if (page === null) return [];
+    const { offset, limit } = page;
     const params: Record<string, string | number> = {
       queue,
-      limit,
-      offset: start,
-      head: limit < 0 ? -1 : start + limit,
+      limit: limit ?? -1,
+      offset,
+      head: limit === null ? -1 : offset + limit,
     };
     for (const state of JOB_STATES) {
       params[state.replace("-", "_")] = states.length === 0 || states.includes(state) ? 1 : 0;

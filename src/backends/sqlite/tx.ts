@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { ValidationError } from "../../errors.js";
 import type { JobEventName, JobEventPayload } from "../../events.js";
-import { type ClaimedJob, FINISHED_STATES, type JobState, type RetentionSpec, toMs } from "../../job.js";
+import { type ClaimedJob, FINISHED_STATES, type JobState, type RetentionSpec } from "../../job.js";
 import type {
   ClaimOptions,
   EnqueueResult,
@@ -17,6 +17,7 @@ import type {
 } from "../backend.js";
 import { dedupHolds } from "../shared/dedup.js";
 import { parentFailedError } from "../shared/parent-failure.js";
+import { readRetention } from "../shared/retention.js";
 import { jsonOrNull } from "../shared/sql-job-row.js";
 import { type JobRow, toClaimed } from "./rows.js";
 import type { Statements } from "./statements.js";
@@ -515,17 +516,18 @@ export class Tx {
   /** removeOnComplete / removeOnFail for a job that just reached its finished state. */
   #retain(row: Deletable, specJson: string | null, now: number): void {
     if (specJson === null) return;
-    const spec = JSON.parse(specJson) as RetentionSpec;
-    if (spec === true) {
+    const retention = readRetention(JSON.parse(specJson) as RetentionSpec);
+    if (retention === true) {
       this.deleteJob(row);
       return;
     }
-    if (typeof spec !== "object" || spec === null) return;
-    if (spec.age !== undefined) this.s.setRemoveAt.run(now + toMs(spec.age, "retention age"), row.seq);
-    if (spec.count !== undefined) {
+    if (retention === null) return;
+    if (retention.ageMs !== undefined) this.s.setRemoveAt.run(now + retention.ageMs, row.seq);
+    const count = retention.count;
+    if (count !== undefined) {
       const held = this.#finishedCount(row.state);
-      if (held > spec.count) {
-        for (const old of this.s.oldestFinished.all(this.queue, row.state, held - spec.count)) {
+      if (held > count) {
+        for (const old of this.s.oldestFinished.all(this.queue, row.state, held - count)) {
           this.deleteJob(old);
         }
       }
