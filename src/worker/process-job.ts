@@ -56,9 +56,16 @@ export async function processJob(queueName: string, options: ProcessJobOptions):
   const wake = new WakeFlag(backend, queueName);
   const rt = { workerId, leaseMs, inflight };
   const start = (job: ClaimedJob, release: () => void) => {
-    const run = runClaimedJob(backend, queueName, job, rt).finally(() => {
+    const done = () => {
       running.delete(run);
       release();
+    };
+    const run: Promise<void> = runClaimedJob(backend, queueName, job, rt).then(done, (err) => {
+      log().error(
+        `job ${job.id} of "${queueName}": internal error; its lease will expire and it will run again`,
+        err,
+      );
+      done();
     });
     running.add(run);
   };

@@ -5,6 +5,7 @@
 import { EventEmitter } from "node:events";
 import { events, JOB_EVENT_NAMES, type JobEventPayload } from "../events.js";
 import { checkInt, checkName, toMs } from "../job.js";
+import { log } from "../logger.js";
 import { launchRuntime, type RuntimeHandle, type RunWorkerOptions } from "./runners.js";
 
 export class Worker extends EventEmitter {
@@ -47,7 +48,9 @@ export class Worker extends EventEmitter {
       this.#forward.set(name, listener);
       events.on(name, listener);
     }
-    this.#handle.done.finally(() => this.#cleanup());
+    this.#handle.done
+      .catch((err) => log().error(`worker on "${this.#queue}" stopped with an error`, err))
+      .finally(() => this.#cleanup());
     await Promise.resolve();
   }
 
