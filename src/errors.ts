@@ -29,6 +29,18 @@ export class JobTimeoutError extends AsyncMQError {}
 /** A job was cancelled (or its lease lost) while it ran; its `ctx.signal` was aborted with this reason. */
 export class JobCancelledError extends AsyncMQError {}
 
+/**
+ * Stored on a job (as `error.name`) that stalled more than `maxStalledCount` times: its worker kept
+ * dying or blocking its event loop while running it (a poison job).
+ */
+export class JobStalledError extends AsyncMQError {}
+
+/**
+ * Stored on a job (as `error.name`) whose parent failed, expired, was cancelled or was removed, under
+ * `onParentFailure: "fail"`.
+ */
+export class ParentFailedError extends AsyncMQError {}
+
 /** No task with the job's name is registered in the worker's process. */
 export class UnknownTaskError extends AsyncMQError {}
 
