@@ -44,11 +44,6 @@ export class ActiveJob {
   }
 }
 
-/** Aborts `job` for `cause` (first cause wins). */
-export function abortJob(job: ActiveJob, cause: AbortCause, reason: Error): void {
-  job.abort(cause, reason);
-}
-
 class LeaseKeeper {
   readonly #byQueue = new Map<string, Map<string, ActiveJob>>();
   #timer: NodeJS.Timeout | null = null;
@@ -112,8 +107,7 @@ class LeaseKeeper {
         for (const id of lost) {
           const job = jobs.get(id);
           if (job) {
-            abortJob(
-              job,
+            job.abort(
               "lost",
               new JobCancelledError(`job ${id} lost its lease (cancelled, removed or recovered elsewhere)`),
             );
@@ -143,5 +137,5 @@ export function leaseKeeper(backend: Backend): LeaseKeeper {
 /** Aborts the signal of a job this process runs, after the backend cancelled or removed it. */
 export function abortActiveJob(backend: Backend, queue: string, jobId: string, why: string): void {
   const job = keepers.get(backend)?.get(queue, jobId);
-  if (job) abortJob(job, "cancelled", new JobCancelledError(`job ${jobId} was ${why}`));
+  if (job) job.abort("cancelled", new JobCancelledError(`job ${jobId} was ${why}`));
 }

@@ -11,7 +11,7 @@ import { type BackoffSpec, backoffDelay, type ClaimedJob, encodeJson, type JobRe
 import { log } from "../logger.js";
 import { getSettings } from "../settings.js";
 import { getTask, type JobContext, type Task } from "../task.js";
-import { ActiveJob, abortJob, leaseKeeper } from "./active-jobs.js";
+import { ActiveJob, leaseKeeper } from "./active-jobs.js";
 import { finishAttempt } from "./finisher.js";
 
 /** What a runner hands to each job it runs. */
@@ -65,11 +65,7 @@ export async function runClaimedJob(
     const ms = effective.timeout;
     timer = setTimeout(
       () =>
-        abortJob(
-          active,
-          "timeout",
-          new JobTimeoutError(`job ${job.id} (${job.task}) timed out after ${ms} ms`),
-        ),
+        active.abort("timeout", new JobTimeoutError(`job ${job.id} (${job.task}) timed out after ${ms} ms`)),
       ms,
     );
   }

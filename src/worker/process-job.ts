@@ -10,7 +10,7 @@ import { JobCancelledError } from "../errors.js";
 import { type ClaimedJob, toMs } from "../job.js";
 import { log } from "../logger.js";
 import { getSettings } from "../settings.js";
-import { type ActiveJob, abortJob } from "./active-jobs.js";
+import type { ActiveJob } from "./active-jobs.js";
 import { runClaimedJob } from "./handle-job.js";
 import type { Semaphore } from "./semaphore.js";
 import { sleep, WakeFlag } from "./wait.js";
@@ -151,8 +151,7 @@ async function drain(running: Set<Promise<void>>, inflight: Set<ActiveJob>, grac
   ctl.abort();
   if (running.size === 0) return;
   for (const job of inflight) {
-    abortJob(
-      job,
+    job.abort(
       "shutdown",
       new JobCancelledError(
         `the worker is shutting down and the ${grace} ms grace is over; job handed back to the queue`,
