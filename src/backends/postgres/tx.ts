@@ -4,11 +4,11 @@
  * A `Tx` collects the events and wake-ups of its transaction; the backend publishes them before
  * commit and delivers them locally after.
  */
-import { ValidationError } from "../../errors.js";
 import type { JobEventName, JobEventPayload } from "../../events.js";
 import { FINISHED_STATES, type JobState, type RetentionSpec } from "../../job.js";
-import type { EnqueueResult, Finish, JobError, NewJob, QueueEvent, WakeReason } from "../backend.js";
+import type { EnqueueResult, Finish, NewJob, QueueEvent, WakeReason } from "../backend.js";
 import { dedupHolds } from "../shared/dedup.js";
+import { initialState, type SortedParents, sortParents } from "../shared/new-job-parents.js";
 import { parentFailedError } from "../shared/parent-failure.js";
 import { readRetention } from "../shared/retention.js";
 import { jsonOrNull } from "../shared/sql-job-row.js";
@@ -17,7 +17,7 @@ import type { JobRow } from "./rows.js";
 import type { Statement, Statements } from "./statements.js";
 
 const FINISHED = new Set<JobState>(FINISHED_STATES);
-const DEAD = new Set<JobState>(["failed", "expired", "cancelled"]);
+const NO_PARENTS: SortedParents<JobRow> = { pending: undefined, failedParent: undefined };
 
 /** Row facts needed once a job reached a final state. */
 interface Ended {
@@ -74,42 +74,22 @@ export class Tx {
       }
     }
 
-    let pending: string[] | undefined;
-    let failedParent: JobRow | undefined;
+    let parents: SortedParents<JobRow> = NO_PARENTS;
     let dependsOn: string[] | undefined;
     if (job.dependsOn && job.dependsOn.length > 0) {
       dependsOn = [...new Set(job.dependsOn)];
-      const parents = new Map(
+      const rows = new Map(
         (await this.q<JobRow>(s.lockParents, [queue, dependsOn])).map((row) => [row.id, row]),
       );
-      for (const parentId of dependsOn) {
-        const parent = parents.get(parentId);
-        if (!parent) {
-          throw new ValidationError(
-            `dependsOn: job "${parentId}" does not exist in queue "${queue}"; add the parent jobs first`,
-          );
-        }
-        if (parent.state === "completed") continue;
-        if (DEAD.has(parent.state)) {
-          if ((job.onParentFailure ?? "fail") === "fail") failedParent ??= parent;
-          continue;
-        }
-        if (pending) pending.push(parent.id);
-        else pending = [parent.id];
-      }
+      parents = sortParents(queue, dependsOn, job.onParentFailure, (parentId) => rows.get(parentId));
     }
+    const { pending, failedParent } = parents;
 
     let id = job.id;
     if (id === undefined) id = String((await this.q<{ last_id: number }>(s.nextId, [queue]))[0]?.last_id);
     else await this.q(s.queueEnsure, [queue]);
-    let state: JobState;
-    let error: JobError | undefined;
-    if (failedParent) {
-      state = "failed";
-      error = parentFailedError(failedParent.id, failedParent.state);
-    } else if (pending) state = "waiting-children";
-    else if (job.runAt !== undefined && job.runAt > createdAt) state = "delayed";
-    else state = "waiting";
+    const state = initialState(parents, job.runAt, createdAt);
+    const error = failedParent ? parentFailedError(failedParent.id, failedParent.state) : undefined;
 
     const [inserted] = await this.q<{ seq: number }>(s.jobInsert, [
       queue,
@@ -145,7 +125,7 @@ export class Tx {
       this.emit("job:failed", { queue, jobId: id, task: job.task, error, attempts: 0 });
       await this.#retain(inserted.seq, "failed", jsonOrNull(job.removeOnFail), createdAt);
     } else if (pending) {
-      await this.q(s.depInsert, [queue, pending, id]);
+      await this.q(s.depInsert, [queue, pending.map((parent) => parent.id), id]);
     } else if (state === "delayed") {
       this.emit("job:delayed", { queue, jobId: id, task: job.task, runAt: job.runAt });
       this.wake("delayed");

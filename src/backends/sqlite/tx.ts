@@ -3,19 +3,11 @@
  * the events and wake-ups of its transaction; the backend delivers them after commit.
  */
 import { randomUUID } from "node:crypto";
-import { ValidationError } from "../../errors.js";
 import type { JobEventName, JobEventPayload } from "../../events.js";
 import { type ClaimedJob, FINISHED_STATES, type JobState, type RetentionSpec } from "../../job.js";
-import type {
-  ClaimOptions,
-  EnqueueResult,
-  Finish,
-  JobError,
-  NewJob,
-  QueueEvent,
-  WakeReason,
-} from "../backend.js";
+import type { ClaimOptions, EnqueueResult, Finish, NewJob, QueueEvent, WakeReason } from "../backend.js";
 import { dedupHolds } from "../shared/dedup.js";
+import { initialState, type SortedParents, sortParents } from "../shared/new-job-parents.js";
 import { parentFailedError } from "../shared/parent-failure.js";
 import { readRetention } from "../shared/retention.js";
 import { jsonOrNull } from "../shared/sql-job-row.js";
@@ -24,6 +16,7 @@ import type { Statements } from "./statements.js";
 
 const FINISHED = new Set<JobState>(FINISHED_STATES);
 const DEAD = new Set<JobState>(["failed", "expired", "cancelled"]);
+const NO_PARENTS: SortedParents<JobRow> = { pending: undefined, failedParent: undefined };
 
 /** Row facts needed to delete a job with everything attached to it. */
 interface Deletable {
@@ -164,37 +157,19 @@ export class Tx {
       }
     }
 
-    let pending: JobRow[] | undefined;
-    let failedParent: JobRow | undefined;
+    let parents: SortedParents<JobRow> = NO_PARENTS;
     let dependsOn: string[] | undefined;
     if (job.dependsOn && job.dependsOn.length > 0) {
       dependsOn = [...new Set(job.dependsOn)];
-      for (const parentId of dependsOn) {
-        const parent = s.jobGet.get(queue, parentId);
-        if (!parent) {
-          throw new ValidationError(
-            `dependsOn: job "${parentId}" does not exist in queue "${queue}"; add the parent jobs first`,
-          );
-        }
-        if (parent.state === "completed") continue;
-        if (DEAD.has(parent.state)) {
-          if ((job.onParentFailure ?? "fail") === "fail") failedParent ??= parent;
-          continue;
-        }
-        if (pending) pending.push(parent);
-        else pending = [parent];
-      }
+      parents = sortParents(queue, dependsOn, job.onParentFailure, (parentId) =>
+        s.jobGet.get(queue, parentId),
+      );
     }
+    const { pending, failedParent } = parents;
 
     const id = job.id ?? this.nextId();
-    let state: JobState;
-    let error: JobError | undefined;
-    if (failedParent) {
-      state = "failed";
-      error = parentFailedError(failedParent.id, failedParent.state);
-    } else if (pending) state = "waiting-children";
-    else if (job.runAt !== undefined && job.runAt > createdAt) state = "delayed";
-    else state = "waiting";
+    const state = initialState(parents, job.runAt, createdAt);
+    const error = failedParent ? parentFailedError(failedParent.id, failedParent.state) : undefined;
 
     const ttl = job.ttl ?? null;
     const info = s.jobInsert.run(

@@ -5,7 +5,9 @@
 --       [7] token base (random per call; job i gets "<base>.<i>"), [8] job id for claimJob, or ''.
 -- Effect: unless the queue is paused, each taken job becomes active (attempts + 1, startedAt, token,
 --   workerId, leaseExpiresAt, listed in the active ZSET by lease expiry) with job:started; a job whose
---   ttl passed is expired instead (job:expired, dependants, retention) and the claim goes on.
+--   ttl passed is expired instead (job:expired, dependants, retention) and the claim goes on. The index
+--   moves of the claimed jobs are deferred to one ZREM/ZADD per index per batch (applied before an
+--   expiry runs its general transition).
 -- Returns: { events JSON or '', record1, record2, ... }; each record is the RECORD_FIELDS values
 --   followed by the token.
 local now = tonumber(ARGV[3])
@@ -26,16 +28,8 @@ fields[#fields + 1] = 'rf'
 fields[#fields + 1] = 'dedupKey'
 local NF = #RECORD_FIELDS
 
--- Index moves of the claimed jobs, applied with one variadic call per index (every 1000 jobs, so
--- unpack stays within Lua's stack limit).
-local unwaited, activeBySeq, activeByLease = {}, {}, {}
-local function moveIndexes()
-  if #unwaited == 0 then return end
-  redis.call('ZREM', Q .. 's:waiting', unpack(unwaited))
-  redis.call('ZADD', Q .. 's:active', unpack(activeBySeq))
-  redis.call('ZADD', Q .. 'active', unpack(activeByLease))
-  unwaited, activeBySeq, activeByLease = {}, {}, {}
-end
+local S_WAITING, S_ACTIVE, ACTIVE, TTL_SET = Q .. 's:waiting', Q .. 's:active', Q .. 'active', Q .. 'ttl'
+local startedExtra = ',"workerId":' .. cjson.encode(workerId)
 
 -- Takes one job already removed from the waiting ZSET; returns its record or nil (expired).
 local function take(id)
@@ -46,22 +40,21 @@ local function take(id)
     attempts = tonumber(v[ATTEMPTS]) }
   if j.ttl and now >= tonumber(j.createdAt) + tonumber(j.ttl) then
     j.onParentFailure, j.rc, j.rf, j.dedupKey = v[PARENT_FAILURE], v[NF + 3], v[NF + 4], v[NF + 5]
+    applyDeferred()
     leave(j)
     expire(j, now)
     return nil
   end
-  if j.ttl then redis.call('ZREM', Q .. 'ttl', id) end
-  unwaited[#unwaited + 1] = id
-  activeBySeq[#activeBySeq + 1] = j.seq
-  activeBySeq[#activeBySeq + 1] = id
-  activeByLease[#activeByLease + 1] = leaseUntil
-  activeByLease[#activeByLease + 1] = id
-  if #unwaited >= 1000 then moveIndexes() end
+  -- leave(j) and enter(j, 'active'), deferred.
+  if j.ttl then deferZrem(TTL_SET, id) end
+  deferZrem(S_WAITING, id)
+  deferZadd(S_ACTIVE, j.seq, id)
+  deferZadd(ACTIVE, leaseUntil, id)
   local attempts = j.attempts + 1
   local token = tokenBase .. '.' .. (#out)
   redis.call('HSET', key, 'state', 'active', 'attempts', attempts, 'startedAt', now, 'token', token,
     'workerId', workerId, 'leaseExpiresAt', leaseUntil)
-  emit('job:started', id, j.task, ',"attempts":' .. int(attempts) .. ',"workerId":' .. cjson.encode(workerId))
+  if EMIT then emit('job:started', id, j.task, ',"attempts":' .. int(attempts) .. startedExtra) end
   local record = {}
   for i = 1, NF do record[i] = v[i] end
   record[STATE] = 'active'
@@ -90,6 +83,6 @@ else
     end
   end
 end
-moveIndexes()
+applyDeferred()
 out[1] = flush()
 return out

@@ -10,9 +10,14 @@
 --   failed: error, finishedAt, job:failed, dependants, removeOnFail.
 --   expired: attempts - 1, finishedAt, job:expired, dependants, removeOnFail.
 --   released: attempts - 1, waiting at the FIFO tail, wake "job", no event.
+--   Hot path: completed/failed for a job that never had dependants ("hasDeps") and has no retention
+--   code for that outcome ("rc"/"rf", set at enqueue), and retry, write the job hash once (plus the
+--   lease HDEL) and defer their index moves to one ZREM/ZADD per index per batch; every other item
+--   first applies the deferred moves, then runs the general transition.
 -- Returns: { events JSON or '', ok1, ok2, ... } with ok = 1 when the token held, else 0.
 local now = tonumber(ARGV[3])
 local out = { '' }
+local S_ACTIVE, ACTIVE, TTL_SET = Q .. 's:active', Q .. 'active', Q .. 'ttl'
 for i = 4, #ARGV, 5 do
   local kind, id, token, payload = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local j = load(id)
@@ -21,34 +26,70 @@ for i = 4, #ARGV, 5 do
   else
     out[#out + 1] = 1
     local key = jobKey(id)
-    leave(j)
-    if kind == 'completed' then
-      toFinished(j, 'completed', now, 'result', payload)
-      emit('job:completed', id, j.task, ',"result":' .. payload)
-      settle(j, now)
-      retain(j, now)
-    elseif kind == 'retry' then
-      local runAt = ARGV[i + 4]
-      redis.call('HSET', key, 'error', payload)
-      redis.call('HDEL', key, 'token', 'workerId', 'leaseExpiresAt')
-      if tonumber(runAt) > now then toDelayed(j, runAt) else
-        toWaiting(j)
-        redis.call('HSET', key, 'runAt', runAt)
+    local finishing = kind == 'completed' or kind == 'failed'
+    local spec = j.rf
+    if kind == 'completed' then spec = j.rc end
+    if (finishing and not j.hasDeps and not spec) or kind == 'retry' then
+      -- leave(j) for an active job, deferred.
+      deferZrem(S_ACTIVE, id)
+      deferZrem(ACTIVE, id)
+      if finishing then
+        -- toFinished(j, kind, now, field, payload); settle and retain have nothing to do.
+        deferZadd(Q .. 's:' .. kind, j.seq, id)
+        deferZadd(Q .. 'done:' .. kind, now, id)
+        if j.ttl then deferZrem(TTL_SET, id) end
+        if kind == 'completed' then
+          redis.call('HSET', key, 'state', kind, 'finishedAt', now, 'result', payload)
+          if EMIT then emit('job:completed', id, j.task, ',"result":' .. payload) end
+        else
+          redis.call('HSET', key, 'state', kind, 'finishedAt', now, 'error', payload)
+          if EMIT then errorEvent(j, payload) end
+        end
+      else
+        -- toDelayed(j, runAt) or toWaiting(j), with the error and runAt in the same write.
+        local runAt = ARGV[i + 4]
+        local to = 'waiting'
+        if tonumber(runAt) > now then to = 'delayed' end
+        deferZadd(Q .. 's:' .. to, j.seq, id)
+        if j.ttl then deferZadd(TTL_SET, j.createdAt + j.ttl, id) end
+        if to == 'delayed' then
+          deferZadd(Q .. 'delayed', runAt, id)
+          redis.call('HSET', key, 'state', to, 'runAt', runAt, 'error', payload)
+          wakes.delayed = true
+        else
+          local m = string.format('%015d', redis.call('INCR', Q .. 'seq')) .. id
+          deferZadd(Q .. 'waiting', j.priority, m)
+          redis.call('HSET', key, 'state', to, 'wm', m, 'runAt', runAt, 'error', payload)
+          wakes.job = true
+        end
+        if EMIT then
+          emit('job:retrying', id, j.task, ',"error":' .. payload .. ',"attempts":' .. int(j.attempts) ..
+            ',"runAt":' .. runAt)
+        end
       end
-      emit('job:retrying', id, j.task, ',"error":' .. payload .. ',"attempts":' .. int(j.attempts) ..
-        ',"runAt":' .. runAt)
-    elseif kind == 'failed' then
-      fail(j, payload, now)
-    elseif kind == 'expired' then
-      j.attempts = j.attempts - 1
-      redis.call('HSET', key, 'attempts', j.attempts)
-      expire(j, now)
-    else
-      redis.call('HSET', key, 'attempts', j.attempts - 1)
       redis.call('HDEL', key, 'token', 'workerId', 'leaseExpiresAt')
-      toWaiting(j)
+    else
+      applyDeferred()
+      leave(j)
+      if kind == 'completed' then
+        toFinished(j, 'completed', now, 'result', payload)
+        emit('job:completed', id, j.task, ',"result":' .. payload)
+        settle(j, now)
+        retain(j, now)
+      elseif kind == 'failed' then
+        fail(j, payload, now)
+      elseif kind == 'expired' then
+        j.attempts = j.attempts - 1
+        redis.call('HSET', key, 'attempts', j.attempts)
+        expire(j, now)
+      else
+        redis.call('HSET', key, 'attempts', j.attempts - 1)
+        redis.call('HDEL', key, 'token', 'workerId', 'leaseExpiresAt')
+        toWaiting(j)
+      end
     end
   end
 end
+applyDeferred()
 out[1] = flush()
 return out

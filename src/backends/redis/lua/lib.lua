@@ -56,6 +56,48 @@ local function flush()
   return ''
 end
 
+-- Deferred index writes: hot-path batches (claim, finish) collect their ZSET moves and apply them
+-- with one variadic ZREM / ZADD per key. Only for (key, member) pairs nothing else in the script
+-- reads or writes before applyDeferred() runs (call it before any generic transition); removals
+-- are applied before additions, as leave() runs before enter().
+local deferredRem, deferredAdd, deferredRemKeys, deferredAddKeys, deferredArgs = {}, {}, {}, {}, 0
+
+local function applyDeferred()
+  if deferredArgs == 0 then return end
+  for _, key in ipairs(deferredRemKeys) do redis.call('ZREM', key, unpack(deferredRem[key])) end
+  for _, key in ipairs(deferredAddKeys) do redis.call('ZADD', key, unpack(deferredAdd[key])) end
+  deferredRem, deferredAdd, deferredRemKeys, deferredAddKeys, deferredArgs = {}, {}, {}, {}, 0
+end
+
+-- Applies every ~1000 members, so unpack stays within Lua's stack limit.
+local function deferredFull()
+  deferredArgs = deferredArgs + 1
+  if deferredArgs >= 2000 then applyDeferred() end
+end
+
+local function deferZrem(key, member)
+  local list = deferredRem[key]
+  if not list then
+    list = {}
+    deferredRem[key] = list
+    deferredRemKeys[#deferredRemKeys + 1] = key
+  end
+  list[#list + 1] = member
+  deferredFull()
+end
+
+local function deferZadd(key, score, member)
+  local list = deferredAdd[key]
+  if not list then
+    list = {}
+    deferredAdd[key] = list
+    deferredAddKeys[#deferredAddKeys + 1] = key
+  end
+  list[#list + 1] = score
+  list[#list + 1] = member
+  deferredFull()
+end
+
 -- The fields transitions need, as a table (nil when the job does not exist).
 local function load(id)
   local v = redis.call('HMGET', jobKey(id), 'state', 'task', 'priority', 'seq', 'wm', 'ttl', 'createdAt',
