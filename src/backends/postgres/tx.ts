@@ -12,6 +12,7 @@ import { initialState, type SortedParents, sortParents } from "../shared/new-job
 import { parentFailedError } from "../shared/parent-failure.js";
 import { readRetention } from "../shared/retention.js";
 import { jsonOrNull } from "../shared/sql-job-row.js";
+import { stallLimitError } from "../shared/stall-limit.js";
 import { type Queryable, run } from "./conn.js";
 import type { JobRow } from "./rows.js";
 import type { Statement, Statements } from "./statements.js";
@@ -245,10 +246,7 @@ export class Tx {
     for (const row of await this.q<JobRow>(s.expiredLeases, [queue, now])) {
       const count = row.stalled_count + 1;
       if (count > maxStalledCount) {
-        const error = {
-          name: "JobStalledError",
-          message: `job ${row.id} stalled ${count} time(s), more than maxStalledCount (${maxStalledCount}): its worker stopped renewing the lease`,
-        };
+        const error = stallLimitError(row.id, count, maxStalledCount);
         const [r] = await this.q<Ended & { remove_on_fail: string | null }>(s.endJob, [
           "failed",
           JSON.stringify(error),

@@ -11,6 +11,7 @@ import { initialState, type SortedParents, sortParents } from "../shared/new-job
 import { parentFailedError } from "../shared/parent-failure.js";
 import { readRetention } from "../shared/retention.js";
 import { jsonOrNull } from "../shared/sql-job-row.js";
+import { stallLimitError } from "../shared/stall-limit.js";
 import { type JobRow, toClaimed } from "./rows.js";
 import type { Statements } from "./statements.js";
 
@@ -368,10 +369,7 @@ export class Tx {
     for (const row of s.expiredLeases.all(queue, now)) {
       const count = row.stalled_count + 1;
       if (count > maxStalledCount) {
-        const error = {
-          name: "JobStalledError",
-          message: `job ${row.id} stalled ${count} time(s), more than maxStalledCount (${maxStalledCount}): its worker stopped renewing the lease`,
-        };
+        const error = stallLimitError(row.id, count, maxStalledCount);
         this.#end(row.seq, "failed", JSON.stringify(error), now, count);
         this.emit("job:failed", { queue, jobId: row.id, task: row.task, error, attempts: row.attempts });
         this.#afterEnd({ ...row, state: "failed" }, row.remove_on_fail, now);
