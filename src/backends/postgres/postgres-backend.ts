@@ -31,6 +31,7 @@ import type {
   WakeReason,
   WorkerInfo,
 } from "../backend.js";
+import { activeJobsBlockObliterate } from "../shared/obliterate-guard.js";
 import { pageOf } from "../shared/paging.js";
 import { rateWaitMs } from "../shared/rate-bucket.js";
 import { copyRepeatable } from "../shared/repeatable-copy.js";
@@ -953,9 +954,7 @@ export class PostgresBackend implements Backend {
       const [row] = await tx.q<{ n: number }>(this.#s.activeCount, [queue]);
       const active = row?.n ?? 0;
       if (!force && active > 0) {
-        throw new ValidationError(
-          `queue "${queue}" has ${active} active job(s); stop its workers first or obliterate with { force: true }`,
-        );
+        throw activeJobsBlockObliterate(queue, active);
       }
       await tx.q(this.#s.wipe, [queue]);
     });

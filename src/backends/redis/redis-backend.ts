@@ -54,6 +54,7 @@ import type {
   WakeReason,
   WorkerInfo,
 } from "../backend.js";
+import { activeJobsBlockObliterate } from "../shared/obliterate-guard.js";
 import { pageOf } from "../shared/paging.js";
 import { copyRepeatable } from "../shared/repeatable-copy.js";
 import { safeCall } from "../shared/safe-call.js";
@@ -583,9 +584,7 @@ export class RedisBackend implements Backend {
   async obliterate(queue: string, force: boolean): Promise<void> {
     let reply = await this.#run<[string, number?]>(queue, "obliterate", [force ? 1 : 0, DELETE_CHUNK]);
     if (reply[0] === "active") {
-      throw new ValidationError(
-        `queue "${queue}" has ${reply[1]} active job(s); stop its workers first or obliterate with { force: true }`,
-      );
+      throw activeJobsBlockObliterate(queue, reply[1]);
     }
     while (reply[0] === "more") reply = await this.#run(queue, "obliterate", [1, DELETE_CHUNK]);
   }

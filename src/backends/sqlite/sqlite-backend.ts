@@ -27,6 +27,7 @@ import type {
   WakeReason,
   WorkerInfo,
 } from "../backend.js";
+import { activeJobsBlockObliterate } from "../shared/obliterate-guard.js";
 import { pageOf } from "../shared/paging.js";
 import { rateWaitMs, refillTokens } from "../shared/rate-bucket.js";
 import { copyRepeatable } from "../shared/repeatable-copy.js";
@@ -559,9 +560,7 @@ export class SqliteBackend implements Backend {
       const s = this.#s;
       const active = (s.activeCount.get(queue) as { n: number }).n;
       if (!force && active > 0) {
-        throw new ValidationError(
-          `queue "${queue}" has ${active} active job(s); stop its workers first or obliterate with { force: true }`,
-        );
+        throw activeJobsBlockObliterate(queue, active);
       }
       const wipes = [
         s.wipeLogs,

@@ -18,9 +18,35 @@
 local now = tonumber(ARGV[3])
 local out = { '' }
 local S_ACTIVE, ACTIVE, TTL_SET = Q .. 's:active', Q .. 'active', Q .. 'ttl'
+-- The fields the hot path reads per kind (a job hash lookup scans its fields, so fewer is cheaper,
+-- and absent ones cost the most): the fence, the index scores, the flags that rule out dependants
+-- and retention work, and what the event needs when someone listens. Other kinds load() the job.
+local HOT = {
+  completed = { 'state', 'token', 'seq', 'ttl', 'hasDeps', 'rc' },
+  failed = { 'state', 'token', 'seq', 'ttl', 'hasDeps', 'rf' },
+  retry = { 'state', 'token', 'seq', 'ttl', 'createdAt', 'priority' },
+}
+if EMIT then
+  for kind, fields in pairs(HOT) do
+    fields[#fields + 1] = 'task'
+    if kind ~= 'completed' then fields[#fields + 1] = 'attempts' end
+  end
+end
+local function hot(kind, id)
+  local fields = HOT[kind]
+  if not fields then return nil end
+  local v = redis.call('HMGET', jobKey(id), unpack(fields))
+  local j = { id = id, partial = true }
+  -- An absent field (false) stays nil, as load() leaves it.
+  for k, name in ipairs(fields) do
+    if v[k] then j[name] = v[k] end
+  end
+  j.attempts = tonumber(j.attempts)
+  return j
+end
 for i = 4, #ARGV, 5 do
   local kind, id, token, payload = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-  local j = load(id)
+  local j = hot(kind, id) or load(id)
   if not j or j.state ~= 'active' or j.token ~= token then
     out[#out + 1] = 0
   else
@@ -70,6 +96,7 @@ for i = 4, #ARGV, 5 do
       redis.call('HDEL', key, 'token', 'workerId', 'leaseExpiresAt')
     else
       applyDeferred()
+      if j.partial then j = load(id) end
       leave(j)
       if kind == 'completed' then
         toFinished(j, 'completed', now, 'result', payload)
