@@ -8,6 +8,7 @@ import type { JobEventName, JobEventPayload } from "../../events.js";
 import { FINISHED_STATES, type JobState, type RetentionSpec } from "../../job.js";
 import type { EnqueueResult, Finish, NewJob, QueueEvent, WakeReason } from "../backend.js";
 import { dedupHolds } from "../shared/dedup.js";
+import { announceFree, duplicateResult } from "../shared/enqueue-events.js";
 import { initialState, type SortedParents, sortParents } from "../shared/new-job-parents.js";
 import { parentFailedError } from "../shared/parent-failure.js";
 import { readRetention } from "../shared/retention.js";
@@ -127,19 +128,12 @@ export class Tx {
       await this.#retain(inserted.seq, "failed", jsonOrNull(job.removeOnFail), createdAt);
     } else if (pending) {
       await this.q(s.depInsert, [queue, pending.map((parent) => parent.id), id]);
-    } else if (state === "delayed") {
-      this.emit("job:delayed", { queue, jobId: id, task: job.task, runAt: job.runAt });
-      this.wake("delayed");
-    } else {
-      this.emit("job:waiting", { queue, jobId: id, task: job.task });
-      this.wake("job");
-    }
+    } else announceFree(this, queue, id, job.task, state === "delayed", job.runAt);
     return { id, state, duplicate: false };
   }
 
   #duplicate(id: string, state: JobState, task: string): EnqueueResult {
-    this.emit("job:duplicated", { queue: this.queue, jobId: id, task });
-    return { id, state, duplicate: true };
+    return duplicateResult(this, this.queue, id, state, task);
   }
 
   // -- finish (the items the single-statement path left to a transaction) ---------------------

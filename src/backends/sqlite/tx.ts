@@ -7,6 +7,7 @@ import type { JobEventName, JobEventPayload } from "../../events.js";
 import { type ClaimedJob, FINISHED_STATES, type JobState, type RetentionSpec } from "../../job.js";
 import type { ClaimOptions, EnqueueResult, Finish, NewJob, QueueEvent, WakeReason } from "../backend.js";
 import { dedupHolds } from "../shared/dedup.js";
+import { announceFree, duplicateResult } from "../shared/enqueue-events.js";
 import { initialState, type SortedParents, sortParents } from "../shared/new-job-parents.js";
 import { parentFailedError } from "../shared/parent-failure.js";
 import { readRetention } from "../shared/retention.js";
@@ -211,19 +212,12 @@ export class Tx {
         s.depInsert.run(queue, parent.id, id);
         if (!parent.has_dependants) s.markHasDependants.run(parent.seq);
       }
-    } else if (state === "delayed") {
-      this.emit("job:delayed", { queue, jobId: id, task: job.task, runAt: job.runAt });
-      this.wake("delayed");
-    } else {
-      this.emit("job:waiting", { queue, jobId: id, task: job.task });
-      this.wake("job");
-    }
+    } else announceFree(this, queue, id, job.task, state === "delayed", job.runAt);
     return { id, state, duplicate: false };
   }
 
   #duplicate(id: string, state: JobState, task: string): EnqueueResult {
-    this.emit("job:duplicated", { queue: this.queue, jobId: id, task });
-    return { id, state, duplicate: true };
+    return duplicateResult(this, this.queue, id, state, task);
   }
 
   // -- claim ----------------------------------------------------------------------------------
