@@ -33,6 +33,7 @@ import type {
 } from "../backend.js";
 import { activeJobsBlockObliterate } from "../shared/obliterate-guard.js";
 import { pageOf } from "../shared/paging.js";
+import { QueueListeners } from "../shared/queue-listeners.js";
 import { rateWaitMs } from "../shared/rate-bucket.js";
 import { copyRepeatable } from "../shared/repeatable-copy.js";
 import { safeCall } from "../shared/safe-call.js";
@@ -104,8 +105,8 @@ export class PostgresBackend implements Backend {
   #ready = false;
   #migrating: Promise<void> | undefined;
 
-  readonly #wakeListeners = new Map<string, Set<(reason: WakeReason) => void>>();
-  readonly #subscribers = new Map<string, Set<(event: QueueEvent) => void>>();
+  readonly #wakeListeners = new QueueListeners<WakeReason>();
+  readonly #subscribers = new QueueListeners<QueueEvent>();
   readonly #listener: Listener;
   #listening: Promise<void> | undefined;
   /** The latest subscriber registration in flight (a queue subscribed after listening began). */
@@ -1006,28 +1007,15 @@ export class PostgresBackend implements Backend {
   /** @inheritDoc */
   onWake(queue: string, listener: (reason: WakeReason) => void): () => void {
     this.#assertOpen();
-    let listeners = this.#wakeListeners.get(queue);
-    if (!listeners) {
-      listeners = new Set();
-      this.#wakeListeners.set(queue, listeners);
-    }
-    // A wrapper per registration, so the same function registered twice unsubscribes separately.
-    const entry = (reason: WakeReason) => listener(reason);
-    listeners.add(entry);
+    const unsubscribe = this.#wakeListeners.add(queue, listener);
     this.#listen();
-    return () => {
-      if (!listeners.delete(entry) || listeners.size > 0) return;
-      if (this.#wakeListeners.get(queue) === listeners) this.#wakeListeners.delete(queue);
-    };
+    return unsubscribe;
   }
 
   /** @inheritDoc */
   subscribe(queue: string, listener: (event: QueueEvent) => void): () => void {
     this.#assertOpen();
-    let listeners = this.#subscribers.get(queue);
-    if (!listeners) {
-      listeners = new Set();
-      this.#subscribers.set(queue, listeners);
+    if (!this.#subscribers.has(queue)) {
       // Registered once listening (then by the heartbeat); a later first subscriber registers now.
       if (this.#listening) this.#registering = this.#listening.then(() => this.#renewSubscriptions());
       if (!this.#heartbeat) {
@@ -1035,13 +1023,7 @@ export class PostgresBackend implements Backend {
         this.#heartbeat.unref();
       }
     }
-    const entry = (event: QueueEvent) => listener(event);
-    listeners.add(entry);
-    this.#listen();
-    return () => {
-      if (!listeners.delete(entry) || listeners.size > 0) return;
-      if (this.#subscribers.get(queue) !== listeners) return;
-      this.#subscribers.delete(queue);
+    const unsubscribe = this.#subscribers.add(queue, listener, () => {
       if (this.#subscribers.size === 0 && this.#heartbeat) {
         clearInterval(this.#heartbeat);
         this.#heartbeat = undefined;
@@ -1051,7 +1033,9 @@ export class PostgresBackend implements Backend {
           // The registration expires on its own.
         });
       }
-    };
+    });
+    this.#listen();
+    return unsubscribe;
   }
 
   #assertOpen(): void {

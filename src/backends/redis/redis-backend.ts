@@ -56,6 +56,7 @@ import type {
 } from "../backend.js";
 import { activeJobsBlockObliterate } from "../shared/obliterate-guard.js";
 import { pageOf } from "../shared/paging.js";
+import { QueueListeners } from "../shared/queue-listeners.js";
 import { copyRepeatable } from "../shared/repeatable-copy.js";
 import { safeCall } from "../shared/safe-call.js";
 import { externalParents, jobArgs, type RawRecord, RECORD_FIELDS, toClaimed, toRecord } from "./records.js";
@@ -96,8 +97,8 @@ export class RedisBackend implements Backend {
   /** Set while the connection is failing, so the outage is logged once. */
   #warned = false;
 
-  readonly #wakeListeners = new Map<string, Set<Listener<WakeReason>>>();
-  readonly #eventListeners = new Map<string, Set<Listener<QueueEvent>>>();
+  readonly #wakeListeners = new QueueListeners<WakeReason>();
+  readonly #eventListeners = new QueueListeners<QueueEvent>();
   /** Channel -> queue, for the channels the subscriber connection listens to. */
   readonly #channelQueue = new Map<string, string>();
   /** Per queue: a SUBSCRIBE in flight; writes to that queue wait for it so no wake-up or event is missed. */
@@ -651,29 +652,18 @@ export class RedisBackend implements Backend {
   }
 
   #addListener<T>(
-    map: Map<string, Set<Listener<T>>>,
+    map: QueueListeners<T>,
     queue: string,
     kind: "wake" | "events",
     listener: Listener<T>,
   ): () => void {
     if (this.#closed) return NO_OP;
     const channel = `${this.#keyOf(queue)}${kind}`;
-    let listeners = map.get(queue);
-    if (listeners === undefined) {
-      listeners = new Set();
-      map.set(queue, listeners);
-      this.#listen(queue, channel);
-    }
-    // A wrapper per registration, so the same function registered twice unsubscribes separately.
-    const entry: Listener<T> = (value) => listener(value);
-    const set = listeners;
-    set.add(entry);
-    return () => {
-      if (!set.delete(entry) || set.size > 0 || map.get(queue) !== set) return;
-      map.delete(queue);
+    if (!map.has(queue)) this.#listen(queue, channel);
+    return map.add(queue, listener, () => {
       this.#channelQueue.delete(channel);
       if (!this.#closed) this.#subscriber?.unsubscribe(channel).catch(NO_OP);
-    };
+    });
   }
 
   /** Subscribes to `channel`; writes to `queue` wait until Redis confirmed it. */

@@ -29,6 +29,7 @@ import type {
 } from "../backend.js";
 import { activeJobsBlockObliterate } from "../shared/obliterate-guard.js";
 import { pageOf } from "../shared/paging.js";
+import { QueueListeners } from "../shared/queue-listeners.js";
 import { rateWaitMs, refillTokens } from "../shared/rate-bucket.js";
 import { copyRepeatable } from "../shared/repeatable-copy.js";
 import { safeCall } from "../shared/safe-call.js";
@@ -74,10 +75,10 @@ export class SqliteBackend implements Backend {
   readonly #instance = randomUUID();
   #closed = false;
 
-  readonly #wakeListeners = new Map<string, Set<(reason: WakeReason) => void>>();
+  readonly #wakeListeners = new QueueListeners<WakeReason>();
   /** Wake counters last seen per listened queue; a difference means another process woke it. */
   readonly #wakeSeen = new Map<string, WakeCounters>();
-  readonly #subscribers = new Map<string, Set<(event: QueueEvent) => void>>();
+  readonly #subscribers = new QueueListeners<QueueEvent>();
   /** Per subscribed queue: the last event id that existed when the subscription began. */
   readonly #subscribedAfter = new Map<string, number>();
   #eventCursor = 0;
@@ -627,10 +628,7 @@ export class SqliteBackend implements Backend {
   /** @inheritDoc */
   onWake(queue: string, listener: (reason: WakeReason) => void): () => void {
     this.#assertOpen();
-    let listeners = this.#wakeListeners.get(queue);
-    if (!listeners) {
-      listeners = new Set();
-      this.#wakeListeners.set(queue, listeners);
+    if (!this.#wakeListeners.has(queue)) {
       const row = this.#read(() => this.#s.wakeCounters.get(queue)) as
         | { woke_job: number; woke_delayed: number; woke_resume: number }
         | undefined;
@@ -640,25 +638,18 @@ export class SqliteBackend implements Backend {
         resume: row?.woke_resume ?? 0,
       });
     }
-    // A wrapper per registration, so the same function registered twice unsubscribes separately.
-    const entry = (reason: WakeReason) => listener(reason);
-    listeners.add(entry);
-    this.#updateWatcher();
-    return () => {
-      if (!listeners.delete(entry) || listeners.size > 0) return;
-      if (this.#wakeListeners.get(queue) === listeners) {
-        this.#wakeListeners.delete(queue);
-        this.#wakeSeen.delete(queue);
-      }
+    const unsubscribe = this.#wakeListeners.add(queue, listener, () => {
+      this.#wakeSeen.delete(queue);
       if (!this.#closed) this.#updateWatcher();
-    };
+    });
+    this.#updateWatcher();
+    return unsubscribe;
   }
 
   /** @inheritDoc */
   subscribe(queue: string, listener: (event: QueueEvent) => void): () => void {
     this.#assertOpen();
-    let listeners = this.#subscribers.get(queue);
-    if (!listeners) {
+    if (!this.#subscribers.has(queue)) {
       const expiresAt = Date.now() + SUBSCRIBER_TTL_MS;
       // One transaction: writers that commit after it see the registration and write events with
       // ids above `after`; everything up to `after` happened before this subscription.
@@ -670,21 +661,13 @@ export class SqliteBackend implements Backend {
           }) as number,
       );
       if (this.#subscribers.size === 0) this.#eventCursor = Math.max(this.#eventCursor, after);
-      listeners = new Set();
-      this.#subscribers.set(queue, listeners);
       this.#subscribedAfter.set(queue, after);
       if (!this.#heartbeat) {
         this.#heartbeat = setInterval(() => this.#renewSubscriptions(), SUBSCRIBER_HEARTBEAT_MS);
         this.#heartbeat.unref();
       }
     }
-    const entry = (event: QueueEvent) => listener(event);
-    listeners.add(entry);
-    this.#updateWatcher();
-    return () => {
-      if (!listeners.delete(entry) || listeners.size > 0) return;
-      if (this.#subscribers.get(queue) !== listeners) return;
-      this.#subscribers.delete(queue);
+    const unsubscribe = this.#subscribers.add(queue, listener, () => {
       this.#subscribedAfter.delete(queue);
       if (this.#closed) return;
       try {
@@ -697,7 +680,9 @@ export class SqliteBackend implements Backend {
         this.#heartbeat = undefined;
       }
       this.#updateWatcher();
-    };
+    });
+    this.#updateWatcher();
+    return unsubscribe;
   }
 
   /** @inheritDoc */

@@ -22,8 +22,8 @@ local S_ACTIVE, ACTIVE, TTL_SET = Q .. 's:active', Q .. 'active', Q .. 'ttl'
 -- and absent ones cost the most): the fence, the index scores, the flags that rule out dependants
 -- and retention work, and what the event needs when someone listens. Other kinds load() the job.
 local HOT = {
-  completed = { 'state', 'token', 'seq', 'ttl', 'hasDeps', 'rc' },
-  failed = { 'state', 'token', 'seq', 'ttl', 'hasDeps', 'rf' },
+  completed = { 'state', 'token', 'seq', 'hasDeps', 'rc' },
+  failed = { 'state', 'token', 'seq', 'hasDeps', 'rf' },
   retry = { 'state', 'token', 'seq', 'ttl', 'createdAt', 'priority' },
 }
 if EMIT then
@@ -63,7 +63,7 @@ for i = 4, #ARGV, 5 do
         -- toFinished(j, kind, now, field, payload); settle and retain have nothing to do.
         deferZadd(Q .. 's:' .. kind, j.seq, id)
         deferZadd(Q .. 'done:' .. kind, now, id)
-        if j.ttl then deferZrem(TTL_SET, id) end
+        -- No ttl entry to drop: claim took it out when the job became active.
         if kind == 'completed' then
           redis.call('HSET', key, 'state', kind, 'finishedAt', now, 'result', payload)
           if EMIT then emit('job:completed', id, j.task, ',"result":' .. payload) end
