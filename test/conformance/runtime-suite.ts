@@ -82,7 +82,7 @@ export function runtimeConformance(name: string, makeBackend: () => Promise<Back
       await deadStarted.promise;
       const survivor = new Worker(q, { backend, concurrency: 1, ...fast });
       await survivor.start();
-      await until(() => completed.seen.length === 1, 5000, "the survivor completes the job");
+      await until(() => completed.seen.length === 1, 10_000, "the survivor completes the job");
       zombie.open(); // the dead worker's late result must be fenced out
       await dead.stop();
       await survivor.stop();
@@ -113,7 +113,11 @@ export function runtimeConformance(name: string, makeBackend: () => Promise<Back
       await worker.start();
       const okIds = await queue.addBulk(Array.from({ length: 20 }, () => ({ task: `${q}-ok` })));
       const [payload] = await failed;
-      await until(async () => (await queue.getJobCounts()).completed === 20, 5000, "the other jobs complete");
+      await until(
+        async () => (await queue.getJobCounts()).completed === 20,
+        10_000,
+        "the other jobs complete",
+      );
       await worker.stop();
       expect(payload?.jobId).toBe(poison);
       const job = await queue.getJob(poison);
@@ -210,7 +214,7 @@ export function runtimeConformance(name: string, makeBackend: () => Promise<Back
         signal: ctl.signal,
       };
       const runs = [runWorker(q, opts), runWorker(q, opts)];
-      await until(() => starts.length === 12, 5000, "12 starts");
+      await until(() => starts.length === 12, 10_000, "12 starts");
       ctl.abort();
       await Promise.all(runs);
       // One bucket: 4 at once, then 4 per 200 ms, so the 12th start is >= ~400 ms in. Two buckets would allow ~200 ms.
@@ -227,7 +231,7 @@ export function runtimeConformance(name: string, makeBackend: () => Promise<Back
       const ctl = new AbortController();
       const run = runWorker(q, { backend, signal: ctl.signal, ...fast });
       const id = await queue.add(`${q}-t`);
-      await until(() => seen.length === 1, 5000, "queue.events job:completed");
+      await until(() => seen.length === 1, 10_000, "queue.events job:completed");
       ctl.abort();
       await run;
       queue.events.off("job:completed", onCompleted);

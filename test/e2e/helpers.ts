@@ -49,7 +49,7 @@ export function run(args: string[], options: RunOptions): Promise<RunResult> {
     child.stderr.setEncoding("utf8").on("data", (d: string) => {
       stderr += d;
     });
-    const ms = options.timeoutMs ?? 10_000;
+    const ms = options.timeoutMs ?? 20_000;
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error(`asyncmq ${args.join(" ")} did not exit within ${ms} ms\n${stdout}\n${stderr}`));
@@ -116,7 +116,7 @@ export class CliProcess {
   }
 
   /** Resolves with the first output line matching `re` (already printed or to come). */
-  waitFor(re: RegExp, ms = 8000): Promise<RegExpExecArray> {
+  waitFor(re: RegExp, ms = 15_000): Promise<RegExpExecArray> {
     return this.waitUntil(
       () => {
         for (const line of this.lines) {
@@ -131,7 +131,7 @@ export class CliProcess {
   }
 
   /** Resolves once `count` output lines match `re`. */
-  waitForCount(re: RegExp, count: number, ms = 8000): Promise<number> {
+  waitForCount(re: RegExp, count: number, ms = 15_000): Promise<number> {
     return this.waitUntil(
       () => {
         const n = this.lines.filter((l) => re.test(l)).length;
@@ -143,7 +143,7 @@ export class CliProcess {
   }
 
   /** Resolves with the exit code, failing if the process is still running after `ms`. */
-  async exit(ms = 8000): Promise<number | null> {
+  async exit(ms = 15_000): Promise<number | null> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`process did not exit within ${ms} ms\n${this.output}`)), ms);
