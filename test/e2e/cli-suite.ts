@@ -207,7 +207,8 @@ export function cliSuite(backend: BackendCase): void {
       async (ctx) => {
         const t = await setup(ctx);
         const worker = await t.startWorker("e2e", "--tasks", TASKS_JS, "--concurrency", "1");
-        const slow = await t.enqueue("e2e", "slow", { ms: 1500 });
+        // Long enough that the signal lands mid-job even when a loaded machine delays the test.
+        const slow = await t.enqueue("e2e", "slow", { ms: 4000 });
         const next = await t.enqueue("e2e", "add", { a: 1, b: 2 });
         await worker.waitFor(new RegExp(`started\\s+e2e#${slow} slow`));
         worker.signal("SIGTERM");
@@ -220,7 +221,7 @@ export function cliSuite(backend: BackendCase): void {
         expect(worker.lines.at(-1)).toMatch(/worker stopped$/);
         expect(worker.stderr).toBe("");
         // The job in flight completed; the one never claimed is still waiting for the next worker.
-        expect(await t.inspect("e2e", slow)).toMatchObject({ state: "completed", result: "slept 1500ms" });
+        expect(await t.inspect("e2e", slow)).toMatchObject({ state: "completed", result: "slept 4000ms" });
         expect((await t.inspect("e2e", next)).state).toBe("waiting");
         const again = await t.startWorker("e2e", "--tasks", TASKS_JS);
         await again.waitFor(new RegExp(`completed\\s+e2e#${next} add`));
