@@ -1,12 +1,15 @@
 // `npm run bench`: asyncmq's numbers on this machine, each measurement in a fresh process.
-// Usage: node bench/run.js [memory|sqlite|redis|postgres ...]   (default: all; Redis and Postgres
-// use REDIS_URL / DATABASE_URL, else the local default ports)
+// Usage: node bench/run.js [memory|sqlite|redis|postgres|peers ...]   (default: all but peers; Redis
+// and Postgres use REDIS_URL / DATABASE_URL, else the local default ports)
+// `peers`: asyncmq side by side with BullMQ, pg-boss and graphile-worker (bench/peers/), opt-in.
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { peers } from "./peers/suite.js";
 
 const one = fileURLToPath(new URL("./one.js", import.meta.url));
 const wanted = process.argv.slice(2);
 const want = (name) => wanted.length === 0 || wanted.includes(name);
+const onlyPeers = wanted.length === 1 && wanted[0] === "peers";
 const fmt = (n, digits = 0) =>
   n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
@@ -42,8 +45,10 @@ function suite(kind, t) {
   row(kind, "idle CPU, concurrency 50 (% of a core)", fmt(measure(kind, "idleCpu", 2000), 2), "near 0");
 }
 
-console.log(`asyncmq bench on node ${process.version}, ${new Date().toISOString()}`);
-console.log(`${"backend".padEnd(8)} ${"metric".padEnd(62)} ${"value".padStart(16)}   target`);
+if (!onlyPeers) {
+  console.log(`asyncmq bench on node ${process.version}, ${new Date().toISOString()}`);
+  console.log(`${"backend".padEnd(8)} ${"metric".padEnd(62)} ${"value".padStart(16)}   target`);
+}
 if (want("memory")) {
   suite("memory", { bulk: "", n: 200_000, n1: 50_000, tp50: ">= 100,000", lat: "p50 < 1", late: "p99 < 10" });
 }
@@ -64,3 +69,4 @@ if (want("redis")) {
 if (want("postgres")) {
   suite("postgres", { bulk: "", n: 20_000, n1: 2_000, tp50: "", lat: "", cross: "-", late: "" });
 }
+if (wanted.includes("peers")) await peers();
