@@ -8,6 +8,8 @@ import { checkInt, checkName, toMs } from "../job.js";
 import { log } from "../logger.js";
 import { launchRuntime, type RuntimeHandle, type RunWorkerOptions } from "./runners.js";
 
+const EVENT_NAMES: ReadonlySet<string> = new Set(JOB_EVENT_NAMES);
+
 export class Worker extends EventEmitter {
   readonly #queue: string;
   readonly #options: RunWorkerOptions;
@@ -21,6 +23,14 @@ export class Worker extends EventEmitter {
     this.#queue = checkName(queueName, "queue name");
     if (options.concurrency !== undefined) checkInt(options.concurrency, "concurrency", 1);
     this.#options = { ...options };
+    // Forward only the events someone listens to on this object: a listener on the global emitter
+    // makes every backend build event payloads for every job, which the hot path otherwise skips.
+    this.on("newListener", (name: string | symbol) => {
+      if (this.#handle) this.#forwardEvent(name);
+    });
+    this.on("removeListener", (name: string | symbol) => {
+      if (this.listenerCount(name) === 0) this.#stopForwarding(name);
+    });
   }
 
   /** The id this worker records on the jobs it claims (`host:pid:random`); empty before start. */
@@ -41,13 +51,7 @@ export class Worker extends EventEmitter {
     outer?.addEventListener("abort", () => controller.abort(outer.reason), { once: true });
     this.#handle = launchRuntime(this.#queue, { ...this.#options, signal: controller.signal });
     this.#controller = controller;
-    for (const name of JOB_EVENT_NAMES) {
-      const listener = (payload: JobEventPayload) => {
-        if (payload.queue === this.#queue) this.emit(name, payload);
-      };
-      this.#forward.set(name, listener);
-      events.on(name, listener);
-    }
+    for (const name of JOB_EVENT_NAMES) if (this.listenerCount(name) > 0) this.#forwardEvent(name);
     this.#handle.done
       .catch((err) => log().error(`worker on "${this.#queue}" stopped with an error`, err))
       .finally(() => this.#cleanup());
@@ -69,6 +73,22 @@ export class Worker extends EventEmitter {
     checkInt(n, "concurrency", 1);
     this.#options.concurrency = n;
     this.#handle?.semaphore.resize(n);
+  }
+
+  #forwardEvent(name: string | symbol): void {
+    if (typeof name !== "string" || !EVENT_NAMES.has(name) || this.#forward.has(name)) return;
+    const listener = (payload: JobEventPayload) => {
+      if (payload.queue === this.#queue) this.emit(name, payload);
+    };
+    this.#forward.set(name, listener);
+    events.on(name, listener);
+  }
+
+  #stopForwarding(name: string | symbol): void {
+    const listener = typeof name === "string" ? this.#forward.get(name) : undefined;
+    if (!listener) return;
+    events.off(name as string, listener);
+    this.#forward.delete(name as string);
   }
 
   #cleanup(): void {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { InMemoryBackend } from "../../src/backends/memory/memory-backend.js";
 import { ValidationError } from "../../src/errors.js";
+import { events } from "../../src/events.js";
 import { Queue } from "../../src/queue.js";
 import { task, unregisterTask } from "../../src/task.js";
 import { Worker } from "../../src/worker/worker.js";
@@ -62,6 +63,28 @@ describe("Worker", () => {
     await worker.stop({ grace: 20 });
     expect(Date.now() - t0).toBeLessThan(2000);
     expect((await queue.getJob(id))?.state).toBe("waiting");
+  });
+
+  it("subscribes to the global events only for the events someone listens to on it", async () => {
+    const backend = new InMemoryBackend();
+    const name = uniqueQueue();
+    const queue = new Queue(name, { backend });
+    names.push(`${name}-t`);
+    task(`${name}-t`, { queue: name }, () => "ok");
+    const before = events.listenerCount("job:completed");
+    const worker = new Worker(name, { backend });
+    await worker.start();
+    expect(events.listenerCount("job:completed")).toBe(before); // nobody listens: nothing forwarded
+    const seen: string[] = [];
+    const onCompleted = (p: { jobId: string }) => seen.push(p.jobId);
+    worker.on("job:completed", onCompleted);
+    expect(events.listenerCount("job:completed")).toBe(before + 1);
+    const id = await queue.add(`${name}-t`);
+    await until(() => seen.length === 1, 2000, "the forwarded event");
+    expect(seen).toEqual([id]);
+    worker.off("job:completed", onCompleted);
+    expect(events.listenerCount("job:completed")).toBe(before);
+    await worker.stop();
   });
 
   it("rejects bad options at construction", () => {
