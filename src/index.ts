@@ -1,4 +1,4 @@
-/** asyncmq: the public surface (see API.md). Re-exports only. */
+/** asyncmq: the public surface (the contract is in the repository's API.md). Re-exports only. */
 
 export type {
   Backend,
@@ -8,17 +8,32 @@ export type {
   Finish,
   NewJob,
   QueueEvent,
+  RateLimitStore,
   RepeatableFire,
   RepeatableInfoRecord,
+  RepeatableStore,
   WakeReason,
   WorkerInfo,
+  WorkerRegistry,
 } from "./backends/backend.js";
+export type {
+  Applied,
+  Effects,
+  Engine,
+  EngineContext,
+  EngineRepeatables,
+  JobStore,
+  Notifier,
+} from "./backends/engine.js";
+export { EngineBackend } from "./backends/engine-backend.js";
 export {
+  type BackendFactory,
   closeSharedBackends,
   createBackend,
   DEFAULT_SQLITE_PATH,
+  registerBackend,
   resolveBackend,
-} from "./backends/create.js";
+} from "./backends/registry.js";
 export { InMemoryBackend } from "./backends/memory/memory-backend.js";
 export { PostgresBackend, type PostgresBackendOptions } from "./backends/postgres/postgres-backend.js";
 export { RedisBackend } from "./backends/redis/redis-backend.js";

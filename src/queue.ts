@@ -2,7 +2,7 @@
  * `Queue`: the producer and admin side of one named queue, over a Backend.
  */
 import type { Backend } from "./backends/backend.js";
-import { resolveBackend } from "./backends/create.js";
+import { resolveBackend } from "./backends/registry.js";
 import { ValidationError } from "./errors.js";
 import { checkInt, checkName, JOB_STATES, type JobRecord, type JobState, toMs } from "./job.js";
 import { buildNewJob, type EnqueueOptions } from "./job-options.js";

@@ -3,7 +3,7 @@
  * name in its own process's registry.
  */
 import type { Backend } from "./backends/backend.js";
-import { resolveBackend } from "./backends/create.js";
+import { resolveBackend } from "./backends/registry.js";
 import { ValidationError } from "./errors.js";
 import type { JobRecord } from "./job.js";
 import { checkName } from "./job.js";

@@ -1,17 +1,18 @@
 /**
- * The storage contract. The runtime (`src/worker/`), `Queue` and the CLI talk to storage only
- * through this interface; every backend (memory, SQLite, Redis, Postgres) implements each method
- * as ONE atomic transition (a transaction, a Lua script, a locked critical section) and passes the
- * shared conformance suite in `test/conformance/`.
+ * The storage contract as the runtime, `Queue` and the CLI see it: one `Backend` object per
+ * storage. Every backend is an engine (a job store, a notifier and optional stores; see
+ * `engine.ts`) wrapped by `EngineBackend` (`engine-backend.ts`), which delivers what each
+ * transition returns (events, wake-ups) the same way for every engine (`delivery.ts`).
  *
- * Rules every backend follows:
+ * Rules every backend follows (docs/backend-contract.md has the details the conformance suite checks):
+ * - Every job transition is ONE atomic step (a transaction, a Lua script, a synchronous section).
  * - Writes from a worker carry the lease token it got from a claim; a write whose token no longer
  *   matches the job's current lease changes nothing and reports `ok: false` (fencing).
- * - Each transition emits its events: in this process through `emitLocal` (the exported `events`)
- *   after the change is durable, and to every process's `subscribe` listeners (cross-process where
- *   the engine allows).
+ * - Events reach the exported `events` emitter and `subscribe` listeners of this process after the
+ *   change is durable; `subscribe` listeners also get the events of other processes, where the
+ *   engine can carry them (`capabilities.multiProcess`).
  * - Each transition that makes work available (enqueue, promote, retry now, resume, release) wakes
- *   `onWake` listeners of that queue, in this process and, where possible, in others.
+ *   `onWake` listeners of that queue, in this process and, where the engine allows, in others.
  * - Nothing is O(N) in the queue size on the hot path (enqueue, claim, finish, extend).
  * - Times are epoch milliseconds; `now` comes from the caller so that one clock drives a transition.
  */
@@ -64,6 +65,8 @@ export interface ClaimOptions {
   /** Lease length in ms; the worker renews it with `extendLeases`. */
   leaseMs: number;
   now: number;
+  /** Claim this one job only, if it is waiting (`handleJob` given a record it did not claim). */
+  jobId?: string;
 }
 
 /** How a worker ends one attempt. Every kind is fenced by `token`. */
@@ -120,12 +123,54 @@ export interface QueueEvent {
   payload: JobEventPayload;
 }
 
-/** What a backend can do beyond the contract; the runtime adapts, tests skip what does not apply. */
+/**
+ * What a backend can do. The optional stores are reported here AND present on the backend
+ * (`backend.repeatables` etc.) exactly when their flag is true; the runtime adapts to what is absent.
+ */
 export interface BackendCapabilities {
   /** Data survives a restart of the process. */
   durable: boolean;
   /** Several processes can share the queue (events, wake-ups, locks). */
   multiProcess: boolean;
+  /** `backend.repeatables`: durable repeatable definitions and exactly-once slots. */
+  repeatables: boolean;
+  /** `backend.rateLimits`: the queue-wide token bucket (`rateScope: "queue"`). */
+  rateLimits: boolean;
+  /** `backend.workers`: the live-worker registry (`asyncmq worker list`). */
+  workers: boolean;
+}
+
+/** Durable repeatable definitions and the exactly-once slot record. */
+export interface RepeatableStore {
+  /** Stores (or replaces) a durable definition; returns it as stored. */
+  upsert(queue: string, info: RepeatableInfoRecord): Promise<RepeatableInfoRecord>;
+  /** Definitions of `queue`, by id. */
+  list(queue: string): Promise<RepeatableInfoRecord[]>;
+  /** Removes the definition and its slot record; false when there was neither. */
+  remove(queue: string, id: string): Promise<boolean>;
+  setPaused(queue: string, id: string, paused: boolean, nextRun?: number): Promise<boolean>;
+  /**
+   * Fires a repeatable slot exactly once across all schedulers: if `slot` is later than the last slot
+   * fired for `repeatId` (and the durable definition, if any, is not paused), enqueues `job`, records
+   * the slot and `nextRun`, and returns the job id; otherwise returns null and changes nothing.
+   */
+  fire(queue: string, fire: RepeatableFire): Promise<string | null>;
+  /** The last slot fired for `repeatId`, or null (lets a restarted scheduler catch up once). */
+  lastSlot(queue: string, repeatId: string): Promise<number | null>;
+}
+
+/** The token bucket shared by every worker of a queue (`rateScope: "queue"`). */
+export interface RateLimitStore {
+  /** Takes one token, or returns ms to wait (> 0). A bucket of `rate` tokens refilled over `intervalMs`. */
+  take(queue: string, rate: number, intervalMs: number, now: number): Promise<number>;
+}
+
+/** Live workers, for operators. */
+export interface WorkerRegistry {
+  /** Records a live worker; entries older than `ttlMs` without heartbeat are dropped by `list`. */
+  heartbeat(info: WorkerInfo, ttlMs: number): Promise<void>;
+  remove(id: string): Promise<void>;
+  list(now: number): Promise<WorkerInfo[]>;
 }
 
 export interface Backend {
@@ -137,13 +182,12 @@ export interface Backend {
 
   // -- worker --------------------------------------------------------------------------------
   /**
-   * Claims up to `limit` waiting jobs (priority, then FIFO) unless the queue is paused: each becomes
-   * `active` with `attempts + 1`, a fresh token and `leaseExpiresAt = now + leaseMs`. Jobs whose ttl
-   * has passed are moved to `expired` instead (job:expired) and not returned. Emits job:started.
+   * Claims up to `limit` waiting jobs (priority, then FIFO; or only `jobId`) unless the queue is
+   * paused: each becomes `active` with `attempts + 1`, a fresh token and
+   * `leaseExpiresAt = now + leaseMs`. Jobs whose ttl has passed are moved to `expired` instead
+   * (job:expired) and not returned. Emits job:started.
    */
   claim(queue: string, options: ClaimOptions): Promise<ClaimedJob[]>;
-  /** Claims one specific waiting job (for handleJob on a record it was handed), else null. */
-  claimJob(queue: string, jobId: string, options: Omit<ClaimOptions, "limit">): Promise<ClaimedJob | null>;
   /** Ends attempts in one batch; returns per item whether the token still held. */
   finish(queue: string, items: Finish[], now: number): Promise<boolean[]>;
   /** Renews leases to `now + leaseMs`; returns the ids whose lease is lost (recovered, cancelled, removed). */
@@ -173,7 +217,8 @@ export interface Backend {
   ): Promise<{ promoted: number; nextDueAt: number | null }>;
   /**
    * Returns active jobs whose lease expired to waiting with `stalledCount + 1` (job:stalled); a job
-   * past `maxStalledCount` stalls fails instead (job:failed). Returns the ids it touched.
+   * past `maxStalledCount` stalls fails instead (job:failed, with `stallLimitError` of rules.ts).
+   * Returns the ids it touched.
    */
   recoverStalled(
     queue: string,
@@ -182,29 +227,8 @@ export interface Backend {
   ): Promise<{ stalled: string[]; failed: string[] }>;
   /** Removes finished jobs whose retention age passed; returns how many. */
   removeExpiredFinished(queue: string, now: number, limit: number): Promise<number>;
-  /** The next time `removeExpiredFinished` has something to do, or null. */
-  nextRetentionAt(queue: string): Promise<number | null>;
   /** Moves unstarted jobs whose ttl passed to expired (job:expired); returns how many. */
   expireDue(queue: string, now: number, limit: number): Promise<number>;
-
-  // -- repeatables -----------------------------------------------------------------------------
-  /** Stores (or replaces) a durable definition; returns it as stored. */
-  upsertRepeatable(queue: string, info: RepeatableInfoRecord): Promise<RepeatableInfoRecord>;
-  listRepeatables(queue: string): Promise<RepeatableInfoRecord[]>;
-  removeRepeatable(queue: string, id: string): Promise<boolean>;
-  setRepeatablePaused(queue: string, id: string, paused: boolean, nextRun?: number): Promise<boolean>;
-  /**
-   * Fires a repeatable slot exactly once across all schedulers: if `slot` is later than the last slot
-   * fired for `repeatId` (and the durable definition, if any, is not paused), enqueues `job`, records
-   * the slot and `nextRun`, and returns the job id; otherwise returns null and changes nothing.
-   */
-  fireRepeatable(queue: string, fire: RepeatableFire): Promise<string | null>;
-  /** The last slot fired for `repeatId`, or null. */
-  lastRepeatableSlot(queue: string, repeatId: string): Promise<number | null>;
-
-  // -- queue-wide rate limit -------------------------------------------------------------------
-  /** Token bucket shared by every worker of `queue`: takes one token, or returns ms to wait (> 0). */
-  takeRateToken(queue: string, rate: number, intervalMs: number, now: number): Promise<number>;
 
   // -- admin -----------------------------------------------------------------------------------
   getJob(queue: string, jobId: string): Promise<JobRecord | null>;
@@ -218,7 +242,7 @@ export interface Backend {
   /** waiting/delayed/waiting-children: cancelled, never runs. active: cancelled, its lease revoked. */
   cancelJob(queue: string, jobId: string, now: number): Promise<boolean>;
   /** failed/expired/cancelled -> waiting with attempts 0. Other states: false. */
-  retryJob(queue: string, jobId: string, now: number): Promise<boolean>;
+  retryJob(queue: string, jobId: string): Promise<boolean>;
   removeJob(queue: string, jobId: string): Promise<boolean>;
   /** Removes waiting (and optionally delayed) jobs; returns how many. */
   drain(queue: string, includeDelayed: boolean): Promise<number>;
@@ -231,11 +255,10 @@ export interface Backend {
   /** Every queue that has jobs, repeatables or a pause flag. */
   listQueues(): Promise<string[]>;
 
-  // -- workers ---------------------------------------------------------------------------------
-  /** Records a live worker; entries older than `ttlMs` without heartbeat are dropped by listWorkers. */
-  heartbeatWorker(info: WorkerInfo, ttlMs: number): Promise<void>;
-  removeWorker(id: string): Promise<void>;
-  listWorkers(now: number): Promise<WorkerInfo[]>;
+  // -- optional stores (present exactly when `capabilities` says so) ---------------------------
+  readonly repeatables?: RepeatableStore;
+  readonly rateLimits?: RateLimitStore;
+  readonly workers?: WorkerRegistry;
 
   // -- notifications ---------------------------------------------------------------------------
   /** Calls `listener` when work may be available in `queue`. Returns the unsubscribe function. */

@@ -4,7 +4,7 @@
  */
 import type { Command } from "commander";
 import type { Backend } from "../backends/backend.js";
-import { closeSharedBackends, DEFAULT_SQLITE_PATH, resolveBackend } from "../backends/create.js";
+import { closeSharedBackends, DEFAULT_SQLITE_PATH, resolveBackend } from "../backends/registry.js";
 import { ValidationError } from "../errors.js";
 import { getSettings } from "../settings.js";
 import { loadConfig } from "./config.js";

@@ -5,7 +5,7 @@
  */
 import { hostname } from "node:os";
 import type { Backend, Finish } from "../backends/backend.js";
-import { resolveBackend } from "../backends/create.js";
+import { resolveBackend } from "../backends/registry.js";
 import { JobTimeoutError, serializeError, UnknownTaskError } from "../errors.js";
 import { type BackoffSpec, backoffDelay, type ClaimedJob, encodeJson, type JobRecord } from "../job.js";
 import { log } from "../logger.js";

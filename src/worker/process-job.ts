@@ -5,7 +5,7 @@
  */
 import { hostname } from "node:os";
 import type { Backend } from "../backends/backend.js";
-import { resolveBackend } from "../backends/create.js";
+import { resolveBackend } from "../backends/registry.js";
 import { JobCancelledError } from "../errors.js";
 import { type ClaimedJob, toMs } from "../job.js";
 import { log } from "../logger.js";

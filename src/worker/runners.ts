@@ -5,7 +5,7 @@
  */
 import { setMaxListeners } from "node:events";
 import type { Backend } from "../backends/backend.js";
-import { resolveBackend } from "../backends/create.js";
+import { resolveBackend } from "../backends/registry.js";
 import { ValidationError } from "../errors.js";
 import { checkInt, toMs } from "../job.js";
 import { log } from "../logger.js";

@@ -16,6 +16,7 @@ import { BackendError } from "../../src/errors.js";
 import { Queue } from "../../src/queue.js";
 import { task, unregisterTask } from "../../src/task.js";
 import { Worker } from "../../src/worker/worker.js";
+import { rateLimitsOf, repeatablesOf } from "../conformance/helpers.js";
 import { dropSchema, postgresUrl, stopPostgres, testSchema } from "../support/postgres-server.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -302,12 +303,15 @@ describe("PostgresBackend: two backends (as two processes would be)", () => {
     const a = backend(schema);
     const b = backend(schema);
     const fire = { repeatId: "r1", slot: 1000, nextRun: 2000, job: job({ id: "repeat-r1-1000" }) };
-    const results = await Promise.all([a.fireRepeatable("rep", fire), b.fireRepeatable("rep", fire)]);
+    const results = await Promise.all([
+      repeatablesOf(a).fire("rep", fire),
+      repeatablesOf(b).fire("rep", fire),
+    ]);
     expect(results.filter((x) => x !== null)).toHaveLength(1);
     expect((await a.getJobCounts("rep")).waiting).toBe(1);
     const takes = await Promise.all([
-      ...Array.from({ length: 3 }, () => a.takeRateToken("rep", 3, 60_000, 5000)),
-      ...Array.from({ length: 3 }, () => b.takeRateToken("rep", 3, 60_000, 5000)),
+      ...Array.from({ length: 3 }, () => rateLimitsOf(a).take("rep", 3, 60_000, 5000)),
+      ...Array.from({ length: 3 }, () => rateLimitsOf(b).take("rep", 3, 60_000, 5000)),
     ]);
     expect(takes.filter((t) => t === 0)).toHaveLength(3);
   });

@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { NewJob, QueueEvent, WakeReason } from "../../src/backends/backend.js";
 import { SqliteBackend } from "../../src/backends/sqlite/sqlite-backend.js";
 import { BackendError } from "../../src/errors.js";
+import { repeatablesOf } from "../conformance/helpers.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const dir = mkdtempSync(join(tmpdir(), "asyncmq-sqlite-"));
@@ -144,7 +145,7 @@ describe("SqliteBackend: finished counts", () => {
       job({ id: "cx" }),
     ]);
     await b.cancelJob(q, "cx", now + 7);
-    await b.retryJob(q, "cx", now + 8);
+    await b.retryJob(q, "cx");
     await b.cancelJob(q, "cx", now + 9);
     await b.removeJob(q, "late-child");
     const stalled = await claim(1, now + 10);
@@ -425,10 +426,13 @@ describe("SqliteBackend: two connections on one file", () => {
     const a = backend(path);
     const b = backend(path);
     const fire = { repeatId: "r1", slot: 1000, nextRun: 2000, job: job() };
-    const results = await Promise.all([a.fireRepeatable("rep", fire), b.fireRepeatable("rep", fire)]);
+    const results = await Promise.all([
+      repeatablesOf(a).fire("rep", fire),
+      repeatablesOf(b).fire("rep", fire),
+    ]);
     expect(results.filter((x) => x !== null)).toHaveLength(1);
     expect((await a.getJobCounts("rep")).waiting).toBe(1);
-    expect(await b.lastRepeatableSlot("rep", "r1")).toBe(1000);
+    expect(await repeatablesOf(b).lastSlot("rep", "r1")).toBe(1000);
   });
 
   it("stay idle without CPU while listening", async () => {

@@ -2,7 +2,16 @@
  * Small helpers for the backend conformance suite. They only use the Backend interface and the
  * exported `events` emitter, so any backend can be tested with them.
  */
-import type { Backend, ClaimOptions, NewJob, QueueEvent, WakeReason } from "../../src/backends/backend.js";
+import type {
+  Backend,
+  ClaimOptions,
+  NewJob,
+  QueueEvent,
+  RateLimitStore,
+  RepeatableStore,
+  WakeReason,
+  WorkerRegistry,
+} from "../../src/backends/backend.js";
 import { events, JOB_EVENT_NAMES, type JobEventName, type JobEventPayload } from "../../src/events.js";
 import type { ClaimedJob, JobRecord } from "../../src/job.js";
 
@@ -51,6 +60,35 @@ export async function claimOne(
   const jobs = await backend.claim(queue, claimOpts({ ...over, limit: 1 }));
   if (jobs.length !== 1 || !jobs[0]) throw new Error(`expected to claim one job, got ${jobs.length}`);
   return jobs[0];
+}
+
+/** Claims job `jobId` alone, if it is waiting; null otherwise. */
+export async function claimById(
+  backend: Backend,
+  queue: string,
+  jobId: string,
+  options: Omit<ClaimOptions, "limit" | "jobId">,
+): Promise<ClaimedJob | null> {
+  const [job] = await backend.claim(queue, { ...options, limit: 1, jobId });
+  return job ?? null;
+}
+
+/** The backend's repeatable store; every engine under test has one. */
+export function repeatablesOf(backend: Backend): RepeatableStore {
+  if (!backend.repeatables || !backend.capabilities.repeatables) throw new Error("no repeatable store");
+  return backend.repeatables;
+}
+
+/** The backend's queue-wide rate buckets; every engine under test has them. */
+export function rateLimitsOf(backend: Backend): RateLimitStore {
+  if (!backend.rateLimits || !backend.capabilities.rateLimits) throw new Error("no rate-limit store");
+  return backend.rateLimits;
+}
+
+/** The backend's worker registry; every engine under test has one. */
+export function workersOf(backend: Backend): WorkerRegistry {
+  if (!backend.workers || !backend.capabilities.workers) throw new Error("no worker registry");
+  return backend.workers;
 }
 
 /** Fetches a job that must exist. */

@@ -99,7 +99,7 @@ describe("InMemoryBackend under churn", () => {
     for (const r of delayed.slice(0, 2400)) await b.removeJob("q", r.id);
     expect(await b.expireDue("q", T0 + 1000, 10_000)).toBe(2);
     expect(await b.removeExpiredFinished("q", T0 + 502, 10_000)).toBe(100);
-    expect(await b.nextRetentionAt("q")).toBeNull();
+    expect(await b.removeExpiredFinished("q", T0 + 100_000, 10_000)).toBe(0);
     expect(await b.promoteDelayed("q", T0 + 10_000, 10_000)).toEqual({ promoted: 100, nextDueAt: null });
     const order = (await b.claim("q", claimOpts({ limit: 200, now: T0 + 10_001 }))).map((j) => j.id);
     expect(order).toEqual(delayed.slice(2400).map((r) => r.id));

@@ -157,7 +157,7 @@ export function runtimeConformance(name: string, makeBackend: () => Promise<Back
       define(`${q}-report`, q, () => null);
       // Stored as if its last run was 30 slots ago (the process was down since).
       await queue.upsertRepeatable({ task: `${q}-report`, every: "1s", id: "report" });
-      await backend.setRepeatablePaused(q, "report", false, Date.now() - 30_000);
+      await backend.repeatables?.setPaused(q, "report", false, Date.now() - 30_000);
       const ctl = new AbortController();
       const start = Date.now();
       const run = runWorker(q, { backend, signal: ctl.signal, ...fast });

@@ -1,5 +1,6 @@
 /** The `jobs` row both SQL engines store and its conversion to the contract's records. */
 import type { JobRecord, JobState } from "../../job.js";
+import type { JobError, NewJob } from "../backend.js";
 
 /**
  * A row of `jobs` as `SELECT *` returns it (bigint columns already numbers). The engines differ
@@ -78,4 +79,65 @@ export function toRecord(row: SqlJobRow): JobRecord {
 /** JSON text of an optional value, or null for SQL. */
 export function jsonOrNull(value: unknown): string | null {
   return value === undefined ? null : JSON.stringify(value);
+}
+
+/** The columns of a new `jobs` row that both SQL engines insert (each adds its own bookkeeping). */
+export interface NewJobRow {
+  queue: string;
+  id: string;
+  task: string;
+  data: string;
+  state: JobState;
+  priority: number;
+  max_retries: number;
+  created_at: number;
+  run_at: number | null;
+  ttl: number | null;
+  timeout: number | null;
+  backoff: string | null;
+  depends_on: string | null;
+  pending_parents: number;
+  on_parent_failure: "fail" | "ignore" | null;
+  remove_on_complete: string | null;
+  remove_on_fail: string | null;
+  inherit: string | null;
+  dedup_key: string | null;
+  error: string | null;
+  finished_at: number | null;
+}
+
+/**
+ * The row of `job` inserted as `id` in `state`. `parents`: its deduplicated `dependsOn`, how many
+ * of them it waits on, and the error of a job born failed by a dead parent.
+ */
+export function newJobRow(
+  queue: string,
+  id: string,
+  job: NewJob,
+  state: JobState,
+  parents?: { dependsOn: string[] | undefined; pending: number; error: JobError | undefined },
+): NewJobRow {
+  return {
+    queue,
+    id,
+    task: job.task,
+    data: job.dataJson,
+    state,
+    priority: job.priority,
+    max_retries: job.maxRetries,
+    created_at: job.createdAt,
+    run_at: job.runAt ?? null,
+    ttl: job.ttl ?? null,
+    timeout: job.timeout ?? null,
+    backoff: jsonOrNull(job.backoff),
+    depends_on: jsonOrNull(parents?.dependsOn),
+    pending_parents: parents?.pending ?? 0,
+    on_parent_failure: job.onParentFailure ?? null,
+    remove_on_complete: jsonOrNull(job.removeOnComplete),
+    remove_on_fail: jsonOrNull(job.removeOnFail),
+    inherit: jsonOrNull(job.inherit),
+    dedup_key: job.dedup?.key ?? null,
+    error: jsonOrNull(parents?.error),
+    finished_at: state === "failed" ? job.createdAt : null,
+  };
 }

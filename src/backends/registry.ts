@@ -1,0 +1,122 @@
+/**
+ * Backend selection: `createBackend(url)` by URL scheme, `registerBackend` for a fifth engine, and
+ * the process-wide default backend. The engine facades load their driver (better-sqlite3, pg,
+ * ioredis) only when constructed, so importing asyncmq loads none of them and `pg`/`ioredis` need
+ * to be installed only by those who use them.
+ */
+import { ValidationError } from "../errors.js";
+import { getSettings } from "../settings.js";
+import type { Backend } from "./backend.js";
+import { InMemoryBackend } from "./memory/memory-backend.js";
+import { PostgresBackend } from "./postgres/postgres-backend.js";
+import { RedisBackend } from "./redis/redis-backend.js";
+import { SqliteBackend } from "./sqlite/sqlite-backend.js";
+
+/** The SQLite file used when nothing else is configured. */
+export const DEFAULT_SQLITE_PATH = "./.asyncmq/asyncmq.db";
+
+/** Makes a backend from its full URL (scheme included). */
+export type BackendFactory = (url: string) => Backend;
+
+const factories = new Map<string, BackendFactory>([
+  ["memory", () => new InMemoryBackend()],
+  [
+    "sqlite",
+    (url) => {
+      const path = decodeURIComponent(url.slice("sqlite://".length));
+      if (path === "") throw new ValidationError(`sqlite backend URL needs a path, like "sqlite://./jobs.db"`);
+      return new SqliteBackend({ path });
+    },
+  ],
+  ["postgres", postgres],
+  ["postgresql", postgres],
+  ["redis", redis],
+  ["rediss", redis],
+]);
+
+function postgres(url: string): Backend {
+  const { rest, value: schema } = takeParam(url, "schema");
+  return new PostgresBackend(schema === undefined ? { url: rest } : { url: rest, schema });
+}
+
+function redis(url: string): Backend {
+  const { rest, value: prefix } = takeParam(url, "prefix");
+  return new RedisBackend(prefix === undefined ? { url: rest } : { url: rest, prefix });
+}
+
+/**
+ * Makes `createBackend` (and so `ASYNCMQ_BACKEND`, `--backend`) understand `scheme://...` URLs.
+ * Replaces an earlier registration of the scheme, built-in ones included.
+ * @throws ValidationError for a scheme that is not a URL scheme.
+ */
+export function registerBackend(scheme: string, factory: BackendFactory): void {
+  if (typeof scheme !== "string" || !/^[a-z][a-z0-9+.-]*$/.test(scheme)) {
+    throw new ValidationError(`backend scheme must be lowercase letters, digits, "+", "." or "-", got ${String(scheme)}`);
+  }
+  if (typeof factory !== "function") throw new ValidationError("registerBackend needs a factory (url) => Backend");
+  factories.set(scheme, factory);
+}
+
+/**
+ * Creates a backend from a URL: `memory://`, `sqlite://./path.db` (or `sqlite:///abs/path.db`),
+ * `redis://host:6379[/db][?prefix=asyncmq]`, `postgres://user@host/db[?schema=asyncmq]`, or a
+ * scheme given to `registerBackend`. The `prefix` (Redis key prefix) and `schema` (Postgres schema)
+ * parameters let several apps or test runs share one server.
+ * @throws ValidationError for a URL it does not understand; BackendError when the driver the
+ *   backend needs is not installed (the message names the package).
+ */
+export function createBackend(url: string): Backend {
+  if (typeof url !== "string" || url.trim() === "") {
+    throw new ValidationError(
+      `backend URL must be a non-empty string like "sqlite://./jobs.db" or "memory://"`,
+    );
+  }
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
+  const factory = scheme === undefined ? undefined : factories.get(scheme);
+  if (factory === undefined) {
+    throw new ValidationError(
+      `unsupported backend URL "${url}": use memory://, sqlite://./path.db, redis://host:6379 or postgres://user@host/db`,
+    );
+  }
+  return factory(url);
+}
+
+/** Removes `?name=value` from a URL; returns the rest and the value (undefined when absent). */
+function takeParam(url: string, name: string): { rest: string; value: string | undefined } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ValidationError(`backend URL "${url}" is not a valid URL`);
+  }
+  const value = parsed.searchParams.get(name) ?? undefined;
+  if (value === undefined) return { rest: url, value };
+  parsed.searchParams.delete(name);
+  return { rest: parsed.toString(), value };
+}
+
+const shared = new Map<string, Backend>();
+
+/**
+ * The backend for an explicit choice, else the configured default (`configure({ backend })`, then
+ * `ASYNCMQ_BACKEND`, then the SQLite file `./.asyncmq/asyncmq.db`). A URL resolves to one shared
+ * instance per process, so a Queue and a worker given the same URL share storage (and, for
+ * `memory://`, the same jobs).
+ */
+export function resolveBackend(choice?: Backend | string): Backend {
+  const picked = choice ?? getSettings().backend ?? `sqlite://${DEFAULT_SQLITE_PATH}`;
+  if (typeof picked !== "string") return picked;
+  let backend = shared.get(picked);
+  if (!backend) {
+    backend = createBackend(picked);
+    shared.set(picked, backend);
+  }
+  return backend;
+}
+
+/** Closes every backend that `resolveBackend` opened from a URL. */
+export async function closeSharedBackends(): Promise<void> {
+  const all = [...shared.values()];
+  shared.clear();
+  await Promise.all(all.map((b) => b.close()));
+}
