@@ -1,7 +1,7 @@
 /**
  * `Queue`: the producer and admin side of one named queue, over a Backend.
  */
-import type { Backend } from "./backends/backend.js";
+import type { Backend, RepeatableStore } from "./backends/backend.js";
 import { resolveBackend } from "./backends/registry.js";
 import { ValidationError } from "./errors.js";
 import { checkInt, checkName, JOB_STATES, type JobRecord, type JobState, toMs } from "./job.js";
@@ -86,7 +86,7 @@ export class Queue {
   async upsertRepeatable(def: RepeatableDef): Promise<number> {
     const { id, schedule } = prepareRepeatable(def);
     const nextRun = schedule.nextAfter(Date.now());
-    await this.backend.upsertRepeatable(this.name, {
+    await this.#repeatableStore().upsert(this.name, {
       id,
       def: { ...def, id } as Record<string, unknown>,
       nextRun,
@@ -95,8 +95,19 @@ export class Queue {
     return nextRun;
   }
 
+  /** The backend's repeatable store. @throws ValidationError when the backend has none. */
+  #repeatableStore(): RepeatableStore {
+    const store = this.backend.repeatables;
+    if (store === undefined) {
+      throw new ValidationError(
+        `the backend of queue "${this.name}" stores no repeatable definitions (capabilities.repeatables is false); use one that does, or pass repeatables to run()`,
+      );
+    }
+    return store;
+  }
+
   async listRepeatables(): Promise<RepeatableInfo[]> {
-    const list = await this.backend.listRepeatables(this.name);
+    const list = (await this.backend.repeatables?.list(this.name)) ?? [];
     return list.map((r) => ({
       id: r.id,
       def: r.def as unknown as RepeatableDef,
@@ -106,21 +117,21 @@ export class Queue {
   }
 
   removeRepeatable(id: string): Promise<boolean> {
-    return this.backend.removeRepeatable(this.name, id);
+    return this.#repeatableStore().remove(this.name, id);
   }
 
   async pauseRepeatable(id: string): Promise<void> {
-    if (!(await this.backend.setRepeatablePaused(this.name, id, true)))
+    if (!(await this.#repeatableStore().setPaused(this.name, id, true)))
       throw unknownRepeatable(this.name, id);
   }
 
   /** Resumes a paused definition from its next slot; returns that time. */
   async resumeRepeatable(id: string): Promise<number> {
-    const found = (await this.backend.listRepeatables(this.name)).find((r) => r.id === id);
+    const found = (await this.#repeatableStore().list(this.name)).find((r) => r.id === id);
     if (!found) throw unknownRepeatable(this.name, id);
     const { schedule } = prepareRepeatable({ ...(found.def as unknown as RepeatableDef), id });
     const nextRun = schedule.nextAfter(Date.now());
-    await this.backend.setRepeatablePaused(this.name, id, false, nextRun);
+    await this.#repeatableStore().setPaused(this.name, id, false, nextRun);
     return nextRun;
   }
 
@@ -171,7 +182,7 @@ export class Queue {
 
   /** failed/expired/cancelled -> waiting, attempts reset to 0; false for other states. */
   retryJob(id: string): Promise<boolean> {
-    return this.backend.retryJob(this.name, String(id), Date.now());
+    return this.backend.retryJob(this.name, String(id));
   }
 
   async removeJob(id: string): Promise<boolean> {

@@ -24,7 +24,8 @@ const factories = new Map<string, BackendFactory>([
     "sqlite",
     (url) => {
       const path = decodeURIComponent(url.slice("sqlite://".length));
-      if (path === "") throw new ValidationError(`sqlite backend URL needs a path, like "sqlite://./jobs.db"`);
+      if (path === "")
+        throw new ValidationError(`sqlite backend URL needs a path, like "sqlite://./jobs.db"`);
       return new SqliteBackend({ path });
     },
   ],
@@ -51,9 +52,12 @@ function redis(url: string): Backend {
  */
 export function registerBackend(scheme: string, factory: BackendFactory): void {
   if (typeof scheme !== "string" || !/^[a-z][a-z0-9+.-]*$/.test(scheme)) {
-    throw new ValidationError(`backend scheme must be lowercase letters, digits, "+", "." or "-", got ${String(scheme)}`);
+    throw new ValidationError(
+      `backend scheme must be lowercase letters, digits, "+", "." or "-", got ${String(scheme)}`,
+    );
   }
-  if (typeof factory !== "function") throw new ValidationError("registerBackend needs a factory (url) => Backend");
+  if (typeof factory !== "function")
+    throw new ValidationError("registerBackend needs a factory (url) => Backend");
   factories.set(scheme, factory);
 }
 

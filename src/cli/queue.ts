@@ -70,7 +70,7 @@ export function queueCommand(program: Command): void {
         q.isPaused(),
         q.getJobCounts(),
         q.listRepeatables(),
-        backend.listWorkers(Date.now()),
+        backend.workers?.list(Date.now()) ?? [],
       ]);
       const mine = workers.filter((w) => w.queues.includes(name));
       if (o.json) return printJson({ name, paused, counts, repeatables: repeatables.length, workers: mine });

@@ -86,7 +86,7 @@ export function workerCommand(program: Command): void {
   withCommonOptions(worker.command("list").description("list the live workers (by heartbeat)")).action(
     async (o: CommonOptions) => {
       const backend = await backendFor(o);
-      const workers = await backend.listWorkers(Date.now());
+      const workers = (await backend.workers?.list(Date.now())) ?? [];
       if (o.json) return printJson(workers);
       print(
         table(
@@ -111,7 +111,7 @@ export function workerCommand(program: Command): void {
     .argument("<worker-id>", "worker id (see worker list)")
     .action(async (id: string, o: CommonOptions) => {
       const backend = await backendFor(o);
-      const workers = await backend.listWorkers(Date.now());
+      const workers = (await backend.workers?.list(Date.now())) ?? [];
       const w = workers.find((x) => x.id === id);
       if (!w) {
         throw new CliError(

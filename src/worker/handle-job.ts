@@ -35,7 +35,7 @@ export async function handleJob(queueName: string, job: JobRecord, backend?: Bac
   const claimed =
     "token" in job && typeof job.token === "string"
       ? (job as ClaimedJob)
-      : await b.claimJob(queueName, job.id, { workerId, leaseMs, now: Date.now() });
+      : (await b.claim(queueName, { workerId, leaseMs, now: Date.now(), limit: 1, jobId: job.id }))[0];
   if (!claimed) return;
   await runClaimedJob(b, queueName, claimed, { workerId, leaseMs });
 }

@@ -2,13 +2,13 @@
  * The queue-wide rate limit (`rateScope: "queue"`): one token bucket in the backend, shared by every
  * worker of the queue in every process.
  */
-import type { Backend } from "../backends/backend.js";
+import type { RateLimitStore } from "../backends/backend.js";
 import type { Limiter } from "./process-job.js";
 import { sleep } from "./wait.js";
 
 export class QueueRateLimiter implements Limiter {
   constructor(
-    private readonly backend: Backend,
+    private readonly store: RateLimitStore,
     private readonly queue: string,
     private readonly rate: number,
     private readonly intervalMs: number,
@@ -17,7 +17,7 @@ export class QueueRateLimiter implements Limiter {
   async acquire(signal?: AbortSignal): Promise<void> {
     for (;;) {
       if (signal?.aborted) throw signal.reason;
-      const wait = await this.backend.takeRateToken(this.queue, this.rate, this.intervalMs, Date.now());
+      const wait = await this.store.take(this.queue, this.rate, this.intervalMs, Date.now());
       if (wait <= 0) return;
       await sleep(wait, signal);
     }

@@ -1,14 +1,14 @@
 /**
  * Enqueues repeatable jobs on their slots: the runner's in-process definitions and the queue's durable
  * ones (reloaded every round, so changes by other processes apply). Every scheduler in every process
- * computes the same slot times and fires through `backend.fireRepeatable`, which enqueues a slot at
+ * computes the same slot times and fires through `backend.repeatables.fire`, which enqueues a slot at
  * most once, so any number of schedulers produce exactly one job per slot.
  *
  * Missed slots (downtime: behind by more than two slots and more than a second) run once on
  * catch-up, never as a burst.
  * A new definition's first slot is the first one after it is first seen.
  */
-import type { Backend } from "../backends/backend.js";
+import type { Backend, RepeatableStore } from "../backends/backend.js";
 import { log } from "../logger.js";
 import {
   type PreparedRepeatable,
@@ -33,6 +33,8 @@ interface Due {
 export function repeatableScheduler(defs: RepeatableDef[], scanInterval: number): Scanner {
   const local = defs.map(prepareRepeatable);
   return async ({ queue, backend, signal }) => {
+    // Without a repeatable store there is nothing durable to schedule (the runner refused local ones).
+    if (backend.repeatables === undefined) return;
     const localDue = new Map<string, number>();
     for (const p of local) {
       localDue.set(p.id, await firstDue(backend, queue, p));
@@ -61,7 +63,7 @@ export function repeatableScheduler(defs: RepeatableDef[], scanInterval: number)
 /** In-process definitions start at their next slot, unless slots were missed since the last one fired. */
 async function firstDue(backend: Backend, queue: string, p: PreparedRepeatable): Promise<number> {
   const now = Date.now();
-  const last = await backend.lastRepeatableSlot(queue, p.id);
+  const last = await store(backend).lastSlot(queue, p.id);
   const latest = p.schedule.latestAtOrBefore(now);
   if (last !== null && latest !== null && latest > last) return latest;
   return p.schedule.nextAfter(now);
@@ -78,7 +80,7 @@ async function collect(
     due: localDue.get(prepared.id) as number,
     durable: false,
   }));
-  for (const info of await backend.listRepeatables(queue)) {
+  for (const info of await store(backend).list(queue)) {
     if (info.paused || localDue.has(info.id)) continue;
     try {
       const prepared = prepareRepeatable({ ...(info.def as unknown as RepeatableDef), id: info.id });
@@ -101,11 +103,17 @@ async function fire(backend: Backend, queue: string, item: Due, now: number): Pr
   const latest = schedule.latestAtOrBefore(now);
   if (latest !== null && latest > schedule.nextAfter(slot) && now - slot > CATCH_UP_AFTER_MS) slot = latest;
   const nextRun = schedule.nextAfter(slot);
-  await backend.fireRepeatable(queue, {
+  await store(backend).fire(queue, {
     repeatId: id,
     slot,
     job: repeatableJob(def, id, slot, now),
     nextRun,
   });
   return nextRun;
+}
+
+/** The repeatable store; the runner refuses repeatables on a backend without one before it starts. */
+function store(backend: Backend): RepeatableStore {
+  if (backend.repeatables === undefined) throw new Error("this backend has no repeatable store");
+  return backend.repeatables;
 }

@@ -127,10 +127,19 @@ export function launchRuntime(queueName: string, options: RunWorkerOptions = {})
       throw new ValidationError(`rateLimit must be a number >= 0 or null, got ${String(options.rateLimit)}`);
     }
     if (rateInterval <= 0) throw new ValidationError("rateInterval must be greater than 0");
-    limiter =
-      scope === "queue" && options.rateLimit > 0
-        ? new QueueRateLimiter(backend, queueName, options.rateLimit, rateInterval)
-        : new RateLimiter(options.rateLimit, rateInterval);
+    if (scope === "queue" && options.rateLimit > 0) {
+      if (backend.rateLimits === undefined) {
+        throw new ValidationError(
+          `rateScope "queue" needs a backend with a shared rate-limit store (capabilities.rateLimits); this one has none: use rateScope "worker"`,
+        );
+      }
+      limiter = new QueueRateLimiter(backend.rateLimits, queueName, options.rateLimit, rateInterval);
+    } else limiter = new RateLimiter(options.rateLimit, rateInterval);
+  }
+  if ((options.repeatables?.length ?? 0) > 0 && backend.repeatables === undefined) {
+    throw new ValidationError(
+      "repeatables need a backend with a repeatable store (capabilities.repeatables); this one has none",
+    );
   }
   const semaphore = new Semaphore(concurrency);
   const signal = internalSignal(options.signal);

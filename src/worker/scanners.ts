@@ -68,8 +68,10 @@ export function workerHeartbeat(
   interval: number,
 ): Scanner {
   return async (ctx) => {
+    const registry = ctx.backend.workers;
+    if (registry === undefined) return; // a backend without a worker registry lists no workers
     const beat = async () => {
-      await ctx.backend.heartbeatWorker(
+      await registry.heartbeat(
         { ...info(), host: hostname(), pid: process.pid, heartbeatAt: Date.now() },
         interval * 3,
       );
@@ -77,7 +79,7 @@ export function workerHeartbeat(
     try {
       await every(interval, "worker heartbeat", beat)(ctx);
     } finally {
-      await ctx.backend.removeWorker(info().id).catch(() => {});
+      await registry.remove(info().id).catch(() => {});
     }
   };
 }

@@ -6,7 +6,14 @@
  * the conformance suite checks that every engine words them the same.
  */
 import { ValidationError } from "../../errors.js";
-import { DEAD_STATES, FINISHED_STATES, JOB_STATES, type JobState, type RetentionSpec, toMs } from "../../job.js";
+import {
+  DEAD_STATES,
+  FINISHED_STATES,
+  JOB_STATES,
+  type JobState,
+  type RetentionSpec,
+  toMs,
+} from "../../job.js";
 import type { EnqueueResult, JobError, QueueEvent, RepeatableInfoRecord, WakeReason } from "../backend.js";
 
 /** States a job never leaves by itself. */
@@ -37,7 +44,10 @@ export function stallLimitError(jobId: string, count: number, maxStalledCount: n
 }
 
 /** The refusal of `obliterate` without `force` while `active` of the queue's jobs run. */
-export function activeJobsBlockObliterate(queue: string, active: number | string | undefined): ValidationError {
+export function activeJobsBlockObliterate(
+  queue: string,
+  active: number | string | undefined,
+): ValidationError {
   return new ValidationError(
     `queue "${queue}" has ${active} active job(s); stop its workers first or obliterate with { force: true }`,
   );
@@ -56,7 +66,12 @@ export function missingParentError(queue: string, parentId: string): ValidationE
  * Whether a job added at `now` with dedup `ttl` is a duplicate of the key's holder, added at
  * `addedAt` and now in `holderState`: within the ttl when one is given, else while the holder is unfinished.
  */
-export function dedupHolds(ttl: number | undefined, addedAt: number, holderState: JobState, now: number): boolean {
+export function dedupHolds(
+  ttl: number | undefined,
+  addedAt: number,
+  holderState: JobState,
+  now: number,
+): boolean {
   return ttl === undefined ? !FINISHED.has(holderState) : now - addedAt < ttl;
 }
 
@@ -147,7 +162,13 @@ export function duplicateResult(
  * The tokens of a bucket last refilled at `lastAt`, refilled continuously up to `rate` by `now`. A
  * clock behind the last writer's refills nothing (clocks of different callers may disagree slightly).
  */
-export function refillTokens(tokens: number, lastAt: number, rate: number, intervalMs: number, now: number): number {
+export function refillTokens(
+  tokens: number,
+  lastAt: number,
+  rate: number,
+  intervalMs: number,
+  now: number,
+): number {
   return Math.min(rate, tokens + (Math.max(0, now - lastAt) * rate) / intervalMs);
 }
 
