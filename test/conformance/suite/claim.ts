@@ -1,0 +1,144 @@
+/**
+ * Conformance, claim: priority then FIFO, limit, the lease and job:started, pause, ttl expiry, and claiming one job by id.
+ * Registered by backend-suite.ts with the shared fixture; see docs/backend-contract.md.
+ */
+import { beforeEach, describe, expect, it } from "vitest";
+import type { Backend } from "../../../src/backends/backend.js";
+import {
+  add,
+  claimById,
+  claimOpts,
+  eventsOf,
+  eventually,
+  mustGet,
+  newJob,
+  recordEvents,
+  T0,
+  uniqueQueue,
+} from "../helpers.js";
+import type { SuiteFixture } from "./fixture.js";
+
+export function claimTests(fx: SuiteFixture): void {
+  const { cleanups } = fx;
+  describe("claim", () => {
+    let b: Backend;
+    beforeEach(() => {
+      b = fx.backend();
+    });
+
+    it("takes waiting jobs by priority, then FIFO", async () => {
+      const q = uniqueQueue("claim-order");
+      const ids = (
+        await b.enqueue(q, [
+          newJob({ priority: 5 }),
+          newJob({ priority: 1 }),
+          newJob({ priority: 5 }),
+          newJob({ priority: 3 }),
+          newJob({ priority: 1 }),
+          newJob({ priority: -2 }),
+        ])
+      ).map((r) => r.id);
+      const claimed = await b.claim(q, claimOpts({ limit: 10 }));
+      expect(claimed.map((j) => j.id)).toEqual([ids[5], ids[1], ids[4], ids[3], ids[0], ids[2]]);
+    });
+
+    it("claims at most `limit` jobs per call", async () => {
+      const q = uniqueQueue("claim-limit");
+      await b.enqueue(q, [newJob(), newJob(), newJob(), newJob(), newJob()]);
+      expect((await b.claim(q, claimOpts({ limit: 2 }))).map((j) => j.id)).toEqual(["1", "2"]);
+      expect((await b.claim(q, claimOpts({ limit: 10 }))).map((j) => j.id)).toEqual(["3", "4", "5"]);
+      expect(await b.claim(q, claimOpts({ limit: 10 }))).toEqual([]);
+    });
+
+    it("makes the job active with attempts + 1, a fresh token and a lease; emits job:started", async () => {
+      const q = uniqueQueue("claim-fields");
+      const seen = recordEvents(q, cleanups);
+      await b.enqueue(q, [newJob({ task: "t-s" }), newJob()]);
+      const jobs = await b.claim(q, { workerId: "w-1", limit: 2, leaseMs: 700, now: T0 + 50 });
+      expect(jobs).toHaveLength(2);
+      const [job, other] = jobs;
+      expect(job).toMatchObject({
+        id: "1",
+        state: "active",
+        attempts: 1,
+        startedAt: T0 + 50,
+        workerId: "w-1",
+        leaseExpiresAt: T0 + 750,
+        data: { n: 1 },
+      });
+      expect(typeof job?.token).toBe("string");
+      expect(job?.token.length).toBeGreaterThanOrEqual(8);
+      expect(job?.token).not.toBe(other?.token);
+      expect(await mustGet(b, q, "1")).toMatchObject({ state: "active", attempts: 1, workerId: "w-1" });
+      await eventually(() => eventsOf(seen, "job:started").length === 2);
+      expect(eventsOf(seen, "job:started", "1")[0]).toMatchObject({
+        queue: q,
+        jobId: "1",
+        task: "t-s",
+        attempts: 1,
+        workerId: "w-1",
+      });
+      const counts = await b.getJobCounts(q);
+      expect([counts.active, counts.waiting]).toEqual([2, 0]);
+    });
+
+    it("never claims delayed or waiting-children jobs", async () => {
+      const q = uniqueQueue("claim-not-ready");
+      await add(b, q, { id: "p", runAt: T0 + 10_000 });
+      await add(b, q, { dependsOn: ["p"] });
+      expect(await b.claim(q, claimOpts({ limit: 5, now: T0 + 20_000 }))).toEqual([]);
+    });
+
+    it("returns nothing while the queue is paused", async () => {
+      const q = uniqueQueue("claim-paused");
+      await add(b, q);
+      await b.setPaused(q, true);
+      expect(await b.claim(q, claimOpts())).toEqual([]);
+      expect(await claimById(b, q, "1", { workerId: "w", leaseMs: 1000, now: T0 })).toBeNull();
+      await b.setPaused(q, false);
+      expect((await b.claim(q, claimOpts())).map((j) => j.id)).toEqual(["1"]);
+    });
+
+    it("expires a job whose ttl passed instead of returning it, and goes on to the next", async () => {
+      const q = uniqueQueue("claim-ttl");
+      const seen = recordEvents(q, cleanups);
+      await b.enqueue(q, [newJob({ ttl: 100 }), newJob({ ttl: 101 }), newJob()]);
+      const claimed = await b.claim(q, claimOpts({ limit: 1, now: T0 + 100 }));
+      expect(claimed.map((j) => j.id)).toEqual(["2"]);
+      expect(await mustGet(b, q, "1")).toMatchObject({
+        state: "expired",
+        finishedAt: T0 + 100,
+        attempts: 0,
+      });
+      await eventually(() => eventsOf(seen, "job:expired", "1").length === 1);
+      expect(eventsOf(seen, "job:expired", "1")[0]).toMatchObject({ queue: q, jobId: "1" });
+      expect(eventsOf(seen, "job:started", "1")).toEqual([]);
+    });
+
+    it("claims one specific waiting job by id, else nothing", async () => {
+      const q = uniqueQueue("claim-one");
+      await b.enqueue(q, [newJob(), newJob(), newJob({ runAt: T0 + 1000 })]);
+      const opts = { workerId: "w-2", leaseMs: 500, now: T0 + 10 };
+      const job = await claimById(b, q, "2", opts);
+      expect(job).toMatchObject({
+        id: "2",
+        state: "active",
+        attempts: 1,
+        workerId: "w-2",
+        leaseExpiresAt: T0 + 510,
+      });
+      expect(typeof job?.token).toBe("string");
+      expect(await claimById(b, q, "2", opts)).toBeNull();
+      expect(await claimById(b, q, "3", opts)).toBeNull();
+      expect(await claimById(b, q, "nope", opts)).toBeNull();
+      expect((await b.claim(q, claimOpts({ limit: 5 }))).map((j) => j.id)).toEqual(["1"]);
+    });
+
+    it("a claim by id expires a job whose ttl passed and returns nothing", async () => {
+      const q = uniqueQueue("claim-one-ttl");
+      await add(b, q, { ttl: 50 });
+      expect(await claimById(b, q, "1", { workerId: "w", leaseMs: 500, now: T0 + 50 })).toBeNull();
+      expect((await mustGet(b, q, "1")).state).toBe("expired");
+    });
+  });
+}

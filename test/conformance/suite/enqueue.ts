@@ -1,0 +1,209 @@
+/**
+ * Conformance, enqueue: ids, stored fields, initial state, duplicate ids, dedup keys, and the events and wake-ups of a new job.
+ * Registered by backend-suite.ts with the shared fixture; see docs/backend-contract.md.
+ */
+import { beforeEach, describe, expect, it } from "vitest";
+import type { Backend } from "../../../src/backends/backend.js";
+import { ValidationError } from "../../../src/errors.js";
+import {
+  absentKeys,
+  add,
+  claimOne,
+  eventsOf,
+  eventually,
+  mustGet,
+  newJob,
+  recordEvents,
+  recordWakes,
+  T0,
+  uniqueQueue,
+} from "../helpers.js";
+import type { SuiteFixture } from "./fixture.js";
+
+export function enqueueTests(fx: SuiteFixture): void {
+  const { cleanups, runTo } = fx;
+  describe("enqueue", () => {
+    let b: Backend;
+    beforeEach(() => {
+      b = fx.backend();
+    });
+
+    it("assigns increasing numeric ids and stores the job as given", async () => {
+      const q = uniqueQueue("enq-ids");
+      const results = await b.enqueue(q, [
+        newJob({ dataJson: JSON.stringify({ a: [1, 2] }), priority: 3, maxRetries: 2 }),
+        newJob(),
+      ]);
+      expect(results).toEqual([
+        { id: "1", state: "waiting", duplicate: false },
+        { id: "2", state: "waiting", duplicate: false },
+      ]);
+      expect(await add(b, q)).toBe("3");
+      const job = await mustGet(b, q, "1");
+      expect(job).toMatchObject({
+        id: "1",
+        queue: q,
+        task: "conf-task",
+        data: { a: [1, 2] },
+        state: "waiting",
+        priority: 3,
+        attempts: 0,
+        maxRetries: 2,
+        createdAt: T0,
+        stalledCount: 0,
+      });
+      expect(
+        absentKeys(job, [
+          "runAt",
+          "startedAt",
+          "finishedAt",
+          "result",
+          "error",
+          "progress",
+          "workerId",
+          "leaseExpiresAt",
+          "dependsOn",
+          "ttl",
+          "timeout",
+          "backoff",
+        ]),
+      ).toEqual([]);
+    });
+
+    it("keeps every optional field and returns copies", async () => {
+      const q = uniqueQueue("enq-fields");
+      await add(b, q, { id: "parent" });
+      const id = await add(b, q, {
+        id: "full",
+        backoff: { type: "fixed", delay: 50 },
+        ttl: 60_000,
+        timeout: 500,
+        dependsOn: ["parent"],
+        onParentFailure: "ignore",
+        removeOnComplete: { count: 3 },
+        removeOnFail: true,
+        inherit: ["retries", "timeout"],
+      });
+      expect(id).toBe("full");
+      const job = await mustGet(b, q, id);
+      expect(job).toMatchObject({
+        backoff: { type: "fixed", delay: 50 },
+        ttl: 60_000,
+        timeout: 500,
+        dependsOn: ["parent"],
+        onParentFailure: "ignore",
+        removeOnComplete: { count: 3 },
+        removeOnFail: true,
+        inherit: ["retries", "timeout"],
+      });
+      (job.data as { n: number }).n = 99;
+      job.dependsOn?.push("x");
+      const again = await mustGet(b, q, id);
+      expect(again.data).toEqual({ n: 1 });
+      expect(again.dependsOn).toEqual(["parent"]);
+    });
+
+    it("emits job:waiting and wakes 'job' for a ready job", async () => {
+      const q = uniqueQueue("enq-waiting");
+      const seen = recordEvents(q, cleanups);
+      const wakes = recordWakes(b, q, cleanups);
+      const id = await add(b, q, { task: "t-w" });
+      await eventually(() => eventsOf(seen, "job:waiting").length === 1 && wakes.includes("job"));
+      expect(eventsOf(seen, "job:waiting")[0]).toMatchObject({ queue: q, jobId: id, task: "t-w" });
+    });
+
+    it("starts a job delayed when runAt > createdAt, with job:delayed and a 'delayed' wake", async () => {
+      const q = uniqueQueue("enq-delayed");
+      const seen = recordEvents(q, cleanups);
+      const wakes = recordWakes(b, q, cleanups);
+      const [delayed, due] = await b.enqueue(q, [newJob({ runAt: T0 + 5000 }), newJob({ runAt: T0 })]);
+      expect(delayed).toMatchObject({ state: "delayed", duplicate: false });
+      expect(due).toMatchObject({ state: "waiting" });
+      expect(await mustGet(b, q, delayed?.id as string)).toMatchObject({
+        state: "delayed",
+        runAt: T0 + 5000,
+      });
+      await eventually(() => eventsOf(seen, "job:delayed").length === 1 && wakes.includes("delayed"));
+      expect(eventsOf(seen, "job:delayed")[0]).toMatchObject({
+        queue: q,
+        jobId: delayed?.id,
+        task: "conf-task",
+        runAt: T0 + 5000,
+      });
+      const counts = await b.getJobCounts(q);
+      expect([counts.delayed, counts.waiting]).toEqual([1, 1]);
+    });
+
+    it("returns an existing custom id as a duplicate, inserting nothing and emitting job:duplicated", async () => {
+      const q = uniqueQueue("enq-dup");
+      const seen = recordEvents(q, cleanups);
+      await add(b, q, { id: "same", dataJson: '"first"' });
+      await claimOne(b, q);
+      const [dup] = await b.enqueue(q, [newJob({ id: "same", dataJson: '"second"' })]);
+      expect(dup).toEqual({ id: "same", state: "active", duplicate: true });
+      expect((await mustGet(b, q, "same")).data).toBe("first");
+      expect((await b.getJobCounts(q)).active).toBe(1);
+      await eventually(() => eventsOf(seen, "job:duplicated", "same").length === 1);
+      expect(eventsOf(seen, "job:duplicated", "same")[0]).toMatchObject({ queue: q, jobId: "same" });
+    });
+
+    it("treats a repeated id later in one batch as a duplicate of the first", async () => {
+      const q = uniqueQueue("enq-dup-batch");
+      const results = await b.enqueue(q, [
+        newJob({ id: "x", dataJson: "1" }),
+        newJob({ id: "x", dataJson: "2" }),
+        newJob(),
+      ]);
+      expect(results.map((r) => [r.id, r.duplicate])).toEqual([
+        ["x", false],
+        ["x", true],
+        ["1", false],
+      ]);
+      expect((await mustGet(b, q, "x")).data).toBe(1);
+      expect((await b.getJobCounts(q)).waiting).toBe(2);
+    });
+
+    it("is all or nothing: an unknown dependsOn id rejects the batch with ValidationError", async () => {
+      const q = uniqueQueue("enq-atomic");
+      const seen = recordEvents(q, cleanups);
+      await expect(
+        b.enqueue(q, [newJob({ id: "ok-one" }), newJob({ dependsOn: ["no-such-job"] }), newJob()]),
+      ).rejects.toBeInstanceOf(ValidationError);
+      expect(await b.getJob(q, "ok-one")).toBeNull();
+      expect(Object.values(await b.getJobCounts(q)).every((n) => n === 0)).toBe(true);
+      // Nothing was written, so the next generated id is still the first one.
+      expect(await add(b, q)).toBe("1");
+      await eventually(() => eventsOf(seen, "job:waiting").length === 1);
+      expect(eventsOf(seen, "job:waiting", "ok-one")).toEqual([]);
+    });
+
+    it("dedup without ttl returns the holder while it is unfinished, then points at the new job", async () => {
+      const q = uniqueQueue("enq-dedup");
+      const seen = recordEvents(q, cleanups);
+      const first = await add(b, q, { dedup: { key: "k" } });
+      const [dup] = await b.enqueue(q, [newJob({ dedup: { key: "k" }, createdAt: T0 + 100_000 })]);
+      expect(dup).toEqual({ id: first, state: "waiting", duplicate: true });
+      await eventually(() => eventsOf(seen, "job:duplicated", first).length === 1);
+      await runTo(q, "completed");
+      const second = await add(b, q, { dedup: { key: "k" }, createdAt: T0 + 200 });
+      expect(second).not.toBe(first);
+      const [third] = await b.enqueue(q, [newJob({ dedup: { key: "k" }, createdAt: T0 + 300 })]);
+      expect(third).toEqual({ id: second, state: "waiting", duplicate: true });
+      expect((await b.getJobCounts(q)).waiting).toBe(1);
+    });
+
+    it("dedup with ttl throttles by the time the key's job was added", async () => {
+      const q = uniqueQueue("enq-dedup-ttl");
+      const a = await add(b, q, { dedup: { key: "k", ttl: 1000 } });
+      await runTo(q, "completed");
+      const [within] = await b.enqueue(q, [newJob({ dedup: { key: "k", ttl: 1000 }, createdAt: T0 + 999 })]);
+      expect(within).toEqual({ id: a, state: "completed", duplicate: true });
+      const c = await add(b, q, { dedup: { key: "k", ttl: 1000 }, createdAt: T0 + 1000 });
+      expect(c).not.toBe(a);
+      const [afterC] = await b.enqueue(q, [newJob({ dedup: { key: "k", ttl: 1000 }, createdAt: T0 + 1500 })]);
+      expect(afterC).toMatchObject({ id: c, duplicate: true });
+      const d = await add(b, q, { dedup: { key: "k", ttl: 1000 }, createdAt: T0 + 2000 });
+      expect(new Set([a, c, d]).size).toBe(3);
+    });
+  });
+}

@@ -1,0 +1,250 @@
+/**
+ * Conformance, finish: completing, retrying and failing claimed jobs, fenced by the lease token.
+ * Registered by backend-suite.ts with the shared fixture; see docs/backend-contract.md.
+ */
+import { beforeEach, describe, expect, it } from "vitest";
+import type { Backend, Finish } from "../../../src/backends/backend.js";
+import {
+  absentKeys,
+  add,
+  claimOne,
+  claimOpts,
+  eventsOf,
+  eventually,
+  mustGet,
+  newJob,
+  recordEvents,
+  recordWakes,
+  T0,
+  uniqueQueue,
+} from "../helpers.js";
+import { ERR, type SuiteFixture } from "./fixture.js";
+
+export function finishTests(fx: SuiteFixture): void {
+  const { cleanups } = fx;
+  describe("finish", () => {
+    let b: Backend;
+    beforeEach(() => {
+      b = fx.backend();
+    });
+
+    it("completed: stores the result, clears the lease, emits job:completed", async () => {
+      const q = uniqueQueue("fin-completed");
+      const seen = recordEvents(q, cleanups);
+      await add(b, q);
+      const job = await claimOne(b, q);
+      const ok = await b.finish(
+        q,
+        [{ kind: "completed", jobId: job.id, token: job.token, resultJson: '{"sum":3}' }],
+        T0 + 40,
+      );
+      expect(ok).toEqual([true]);
+      const rec = await mustGet(b, q, job.id);
+      expect(rec).toMatchObject({
+        state: "completed",
+        result: { sum: 3 },
+        finishedAt: T0 + 40,
+        attempts: 1,
+      });
+      expect(absentKeys(rec, ["token", "workerId", "leaseExpiresAt"])).toEqual([]);
+      await eventually(() => eventsOf(seen, "job:completed").length === 1);
+      expect(eventsOf(seen, "job:completed")[0]).toMatchObject({
+        queue: q,
+        jobId: job.id,
+        result: { sum: 3 },
+      });
+      expect((await b.getJobCounts(q)).completed).toBe(1);
+    });
+
+    it("fences every kind: a wrong token or a job that is not active changes nothing", async () => {
+      const q = uniqueQueue("fin-fence");
+      await add(b, q);
+      const job = await claimOne(b, q);
+      const wrong = `${job.token}-not`;
+      const items: Finish[] = [
+        { kind: "completed", jobId: job.id, token: wrong, resultJson: "1" },
+        { kind: "retry", jobId: job.id, token: wrong, error: ERR, runAt: T0 },
+        { kind: "failed", jobId: job.id, token: wrong, error: ERR },
+        { kind: "expired", jobId: job.id, token: wrong },
+        { kind: "released", jobId: job.id, token: wrong },
+        { kind: "completed", jobId: "missing", token: job.token, resultJson: "1" },
+      ];
+      expect(await b.finish(q, items, T0 + 50)).toEqual([false, false, false, false, false, false]);
+      const rec = await mustGet(b, q, job.id);
+      expect(rec).toMatchObject({ state: "active", attempts: 1, leaseExpiresAt: job.leaseExpiresAt });
+      expect(absentKeys(rec, ["error", "result", "finishedAt"])).toEqual([]);
+      // A real finish, then the same token again: the job is no longer active.
+      expect(
+        await b.finish(
+          q,
+          [
+            { kind: "completed", jobId: job.id, token: job.token, resultJson: "2" },
+            { kind: "failed", jobId: job.id, token: job.token, error: ERR },
+          ],
+          T0 + 60,
+        ),
+      ).toEqual([true, false]);
+      expect(await mustGet(b, q, job.id)).toMatchObject({ state: "completed", result: 2 });
+    });
+
+    it("fences a stale token after the job was recovered and claimed again", async () => {
+      const q = uniqueQueue("fin-stale");
+      await add(b, q);
+      const first = await claimOne(b, q, { now: T0, leaseMs: 100 });
+      expect((await b.recoverStalled(q, T0 + 101, 5)).stalled).toEqual([first.id]);
+      const second = await claimOne(b, q, { now: T0 + 200 });
+      expect(second.token).not.toBe(first.token);
+      for (const item of [
+        { kind: "completed", jobId: first.id, token: first.token, resultJson: "1" },
+        { kind: "retry", jobId: first.id, token: first.token, error: ERR, runAt: T0 },
+        { kind: "failed", jobId: first.id, token: first.token, error: ERR },
+        { kind: "expired", jobId: first.id, token: first.token },
+        { kind: "released", jobId: first.id, token: first.token },
+      ] satisfies Finish[]) {
+        expect(await b.finish(q, [item], T0 + 300)).toEqual([false]);
+      }
+      expect(await b.extendLeases(q, [{ jobId: first.id, token: first.token }], 1000, T0 + 300)).toEqual([
+        first.id,
+      ]);
+      expect(await b.updateProgress(q, first.id, first.token, 50)).toBe(false);
+      expect(
+        await b.finish(
+          q,
+          [{ kind: "completed", jobId: second.id, token: second.token, resultJson: "3" }],
+          T0 + 300,
+        ),
+      ).toEqual([true]);
+    });
+
+    it("retry with a future runAt: delayed, error kept, job:retrying, 'delayed' wake", async () => {
+      const q = uniqueQueue("fin-retry-later");
+      const seen = recordEvents(q, cleanups);
+      const wakes = recordWakes(b, q, cleanups);
+      await add(b, q, { maxRetries: 3 });
+      const job = await claimOne(b, q);
+      const error = { name: "TypeError", message: "bad", stack: "at x" };
+      expect(
+        await b.finish(
+          q,
+          [{ kind: "retry", jobId: job.id, token: job.token, error, runAt: T0 + 5000 }],
+          T0 + 30,
+        ),
+      ).toEqual([true]);
+      const rec = await mustGet(b, q, job.id);
+      expect(rec).toMatchObject({ state: "delayed", runAt: T0 + 5000, error, attempts: 1 });
+      expect(absentKeys(rec, ["workerId", "leaseExpiresAt", "finishedAt"])).toEqual([]);
+      await eventually(() => eventsOf(seen, "job:retrying").length === 1 && wakes.includes("delayed"));
+      expect(eventsOf(seen, "job:retrying")[0]).toMatchObject({
+        queue: q,
+        jobId: job.id,
+        error: { name: "TypeError", message: "bad" },
+        attempts: 1,
+        runAt: T0 + 5000,
+      });
+      expect(await b.claim(q, claimOpts({ now: T0 + 4999 }))).toEqual([]);
+      expect(await b.promoteDelayed(q, T0 + 5000, 10)).toEqual({ promoted: 1, nextDueAt: null });
+      expect(await claimOne(b, q, { now: T0 + 5001 })).toMatchObject({ id: job.id, attempts: 2 });
+    });
+
+    it("retry with runAt <= now: waiting again at once, 'job' wake", async () => {
+      const q = uniqueQueue("fin-retry-now");
+      const wakes = recordWakes(b, q, cleanups);
+      await add(b, q, { maxRetries: 1 });
+      const job = await claimOne(b, q);
+      wakes.length = 0;
+      expect(
+        await b.finish(
+          q,
+          [{ kind: "retry", jobId: job.id, token: job.token, error: ERR, runAt: T0 + 30 }],
+          T0 + 30,
+        ),
+      ).toEqual([true]);
+      expect(await mustGet(b, q, job.id)).toMatchObject({ state: "waiting", error: ERR, attempts: 1 });
+      await eventually(() => wakes.includes("job"));
+      expect(await claimOne(b, q, { now: T0 + 31 })).toMatchObject({ id: job.id, attempts: 2 });
+    });
+
+    it("failed: dead-letter state with error and finishedAt, job:failed", async () => {
+      const q = uniqueQueue("fin-failed");
+      const seen = recordEvents(q, cleanups);
+      await add(b, q);
+      const job = await claimOne(b, q);
+      expect(
+        await b.finish(q, [{ kind: "failed", jobId: job.id, token: job.token, error: ERR }], T0 + 77),
+      ).toEqual([true]);
+      const rec = await mustGet(b, q, job.id);
+      expect(rec).toMatchObject({ state: "failed", error: ERR, finishedAt: T0 + 77, attempts: 1 });
+      expect(absentKeys(rec, ["workerId", "leaseExpiresAt"])).toEqual([]);
+      await eventually(() => eventsOf(seen, "job:failed").length === 1);
+      expect(eventsOf(seen, "job:failed")[0]).toMatchObject({
+        queue: q,
+        jobId: job.id,
+        error: ERR,
+        attempts: 1,
+      });
+    });
+
+    it("expired: attempts - 1 (it never ran), finishedAt, job:expired", async () => {
+      const q = uniqueQueue("fin-expired");
+      const seen = recordEvents(q, cleanups);
+      await add(b, q, { ttl: 10 });
+      const job = await claimOne(b, q, { now: T0 + 5 });
+      expect(await b.finish(q, [{ kind: "expired", jobId: job.id, token: job.token }], T0 + 12)).toEqual([
+        true,
+      ]);
+      expect(await mustGet(b, q, job.id)).toMatchObject({
+        state: "expired",
+        attempts: 0,
+        finishedAt: T0 + 12,
+      });
+      await eventually(() => eventsOf(seen, "job:expired").length === 1);
+    });
+
+    it("released: back to the FIFO tail with attempts - 1, 'job' wake, no event", async () => {
+      const q = uniqueQueue("fin-released");
+      const seen = recordEvents(q, cleanups);
+      const wakes = recordWakes(b, q, cleanups);
+      await b.enqueue(q, [newJob(), newJob()]);
+      const job = await claimOne(b, q);
+      expect(job.id).toBe("1");
+      wakes.length = 0;
+      const before = seen.length;
+      expect(await b.finish(q, [{ kind: "released", jobId: job.id, token: job.token }], T0 + 30)).toEqual([
+        true,
+      ]);
+      const rec = await mustGet(b, q, "1");
+      expect(rec).toMatchObject({ state: "waiting", attempts: 0 });
+      expect(absentKeys(rec, ["workerId", "leaseExpiresAt", "finishedAt"])).toEqual([]);
+      await eventually(() => wakes.includes("job"));
+      // A later, observable event proves that nothing was emitted for the release in between.
+      await add(b, q, { id: "marker" });
+      await eventually(() => eventsOf(seen, "job:waiting", "marker").length === 1);
+      expect(seen.slice(before).map((e) => e.name)).toEqual(["job:waiting"]);
+      expect((await b.claim(q, claimOpts({ limit: 3, now: T0 + 40 }))).map((j) => j.id)).toEqual([
+        "2",
+        "1",
+        "marker",
+      ]);
+    });
+
+    it("finishes a batch item by item", async () => {
+      const q = uniqueQueue("fin-batch");
+      await b.enqueue(q, [newJob(), newJob()]);
+      const [one, two] = await b.claim(q, claimOpts({ limit: 2 }));
+      if (!one || !two) throw new Error("expected two jobs");
+      expect(
+        await b.finish(
+          q,
+          [
+            { kind: "completed", jobId: one.id, token: one.token, resultJson: "null" },
+            { kind: "completed", jobId: two.id, token: one.token, resultJson: "null" },
+            { kind: "failed", jobId: two.id, token: two.token, error: ERR },
+          ],
+          T0 + 30,
+        ),
+      ).toEqual([true, false, true]);
+      expect((await mustGet(b, q, one.id)).state).toBe("completed");
+      expect((await mustGet(b, q, two.id)).state).toBe("failed");
+    });
+  });
+}

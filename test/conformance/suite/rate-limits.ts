@@ -1,0 +1,40 @@
+/**
+ * Conformance, rate limits: the optional token-bucket store (takeRateToken).
+ * Registered by backend-suite.ts with the shared fixture; see docs/backend-contract.md.
+ */
+import { beforeEach, describe, expect, it } from "vitest";
+import type { Backend } from "../../../src/backends/backend.js";
+import { rateLimitsOf, T0, uniqueQueue } from "../helpers.js";
+import type { SuiteFixture } from "./fixture.js";
+
+export function rateLimitsTests(fx: SuiteFixture): void {
+  describe("takeRateToken", () => {
+    let b: Backend;
+    beforeEach(() => {
+      b = fx.backend();
+    });
+
+    it("is a bucket of `rate` tokens that starts full and refills continuously", async () => {
+      const q = uniqueQueue("rate");
+      expect(await rateLimitsOf(b).take(q, 2, 1000, T0)).toBe(0);
+      expect(await rateLimitsOf(b).take(q, 2, 1000, T0)).toBe(0);
+      expect(await rateLimitsOf(b).take(q, 2, 1000, T0)).toBe(500);
+      expect(await rateLimitsOf(b).take(q, 2, 1000, T0 + 250)).toBe(250);
+      expect(await rateLimitsOf(b).take(q, 2, 1000, T0 + 500)).toBe(0);
+      expect(await rateLimitsOf(b).take(q, 2, 1000, T0 + 500)).toBe(500);
+      // Refill is capped at `rate`: after a long pause only two tokens are there.
+      expect(await rateLimitsOf(b).take(q, 2, 1000, T0 + 60_000)).toBe(0);
+      expect(await rateLimitsOf(b).take(q, 2, 1000, T0 + 60_000)).toBe(0);
+      const wait = await rateLimitsOf(b).take(q, 2, 1000, T0 + 60_000);
+      expect(wait).toBe(500);
+      // Buckets are per queue.
+      expect(await rateLimitsOf(b).take(uniqueQueue("rate-other"), 2, 1000, T0 + 60_000)).toBe(0);
+    });
+
+    it("rate 0 always returns intervalMs", async () => {
+      const q = uniqueQueue("rate-zero");
+      expect(await rateLimitsOf(b).take(q, 0, 750, T0)).toBe(750);
+      expect(await rateLimitsOf(b).take(q, 0, 750, T0 + 10_000)).toBe(750);
+    });
+  });
+}
