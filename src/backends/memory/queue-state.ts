@@ -1,5 +1,6 @@
-import { JOB_STATES, type JobState } from "../../job.js";
-import type { QueueEvent, RepeatableInfoRecord, WakeReason } from "../backend.js";
+import { BackendError } from "../../errors.js";
+import type { RepeatableInfoRecord, WorkerInfo } from "../backend.js";
+import { zeroCounts } from "../shared/rules.js";
 import { MinHeap } from "./min-heap.js";
 import { Fifo, PriorityFifo } from "./priority-fifo.js";
 import type { StoredJob } from "./stored-job.js";
@@ -11,14 +12,6 @@ export interface JobEntry {
   job: StoredJob;
 }
 
-/** Listeners of one queue. Kept apart from the data so that `obliterate` leaves them in place. */
-export interface Channel {
-  wake: Set<(reason: WakeReason) => void>;
-  subs: Set<(event: QueueEvent) => void>;
-  /** Wake reasons collected during the current transition, delivered when it ends (bit mask). */
-  pendingWake: number;
-}
-
 /** Finished states whose retention a `{ count }` spec can trim. */
 export type RetainedState = "completed" | "failed" | "expired";
 
@@ -27,7 +20,11 @@ export function isCurrent(job: StoredJob, seq: number): boolean {
   return !job.removed && job.stateSeq === seq;
 }
 
-/** Everything the memory backend stores for one queue, with the indexes that keep the hot path O(log n). */
+export function isCurrentEntry(entry: JobEntry): boolean {
+  return isCurrent(entry.job, entry.seq);
+}
+
+/** Everything the memory engine stores for one queue, with the indexes that keep the hot path O(log n). */
 export class QueueState {
   readonly jobs = new Map<string, StoredJob>();
   readonly counts = zeroCounts();
@@ -56,10 +53,7 @@ export class QueueState {
   readonly lastSlots = new Map<string, number>();
   rateBucket: { tokens: number; at: number } | undefined = undefined;
 
-  constructor(
-    readonly name: string,
-    readonly channel: Channel,
-  ) {}
+  constructor(readonly name: string) {}
 
   /** Whether `listQueues` reports this queue. */
   get listed(): boolean {
@@ -67,9 +61,44 @@ export class QueueState {
   }
 }
 
-/** A count of 0 for every state. */
-export function zeroCounts(): Record<JobState, number> {
-  const counts = {} as Record<JobState, number>;
-  for (const state of JOB_STATES) counts[state] = 0;
-  return counts;
+/**
+ * All the data of one memory engine, shared by its job store and its optional stores. Every call
+ * goes through `find` / `ensure` (or `open`), which refuse once the engine is closed.
+ */
+export class MemoryData {
+  readonly queues = new Map<string, QueueState>();
+  readonly workers = new Map<string, { info: WorkerInfo; ttlMs: number }>();
+  #closed = false;
+
+  /** Throws BackendError once closed. */
+  open(): void {
+    if (this.#closed) {
+      throw new BackendError(
+        "this InMemoryBackend is closed; create a new backend instead of reusing a closed one",
+      );
+    }
+  }
+
+  /** The queue's state, or undefined while it has none. */
+  find(name: string): QueueState | undefined {
+    this.open();
+    return this.queues.get(name);
+  }
+
+  /** The queue's state, created on first use. */
+  ensure(name: string): QueueState {
+    this.open();
+    let q = this.queues.get(name);
+    if (q === undefined) {
+      q = new QueueState(name);
+      this.queues.set(name, q);
+    }
+    return q;
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.queues.clear();
+    this.workers.clear();
+  }
 }

@@ -1,0 +1,101 @@
+/** Inserting jobs: all or nothing, duplicates (same id or live dedup key) returned instead. */
+import type { EnqueueResult, NewJob } from "../backend.js";
+import {
+  dedupHolds,
+  duplicateResult,
+  initialState,
+  missingParentError,
+  parentFailedError,
+  type SortedParents,
+  sortParents,
+} from "../shared/rules.js";
+import type { QueueState } from "./queue-state.js";
+import { fail, setState, toDelayed, toWaiting } from "./steps.js";
+import { StoredJob } from "./stored-job.js";
+import type { Tx } from "./tx.js";
+
+/** A parent validated at the start of the batch but deleted since (by the retention of a job added before it). */
+interface GoneParent {
+  id: string;
+  state: "completed";
+}
+
+const NO_PARENTS: SortedParents<StoredJob> = { pending: undefined, failedParent: undefined };
+const NO_IDS: readonly string[] = [];
+
+/** Inserts `jobs` into `q`; an unknown `dependsOn` id rejects the whole batch before any change. */
+export function enqueueJobs(tx: Tx, q: QueueState, jobs: NewJob[]): EnqueueResult[] {
+  // A parent may be a custom id earlier in the batch.
+  const batchIds = new Set<string>();
+  for (const job of jobs) {
+    for (const parent of job.dependsOn ?? NO_IDS) {
+      if (!q.jobs.has(parent) && !batchIds.has(parent)) throw missingParentError(q.name, parent);
+    }
+    if (job.id !== undefined) batchIds.add(job.id);
+  }
+  const results: EnqueueResult[] = [];
+  for (const job of jobs) results.push(insert(tx, q, job));
+  return results;
+}
+
+function insert(tx: Tx, q: QueueState, spec: NewJob): EnqueueResult {
+  const existing = duplicateOf(q, spec);
+  if (existing !== undefined) return duplicateResult(tx, q.name, existing.id, existing.state, existing.task);
+  const id = spec.id ?? String(q.nextId++);
+  const job = new StoredJob(id, q.name, spec);
+  q.jobs.set(id, job);
+  q.counts.waiting++; // a new job starts as `waiting`; setState moves the count from there
+  if (spec.dedup !== undefined) {
+    q.dedup.set(spec.dedup.key, { jobId: id, addedAt: spec.createdAt });
+    job.dedupKey = spec.dedup.key;
+  }
+  // A parent gone since validation has finished; it counts as done.
+  const parents: SortedParents<StoredJob | GoneParent> =
+    spec.dependsOn === undefined
+      ? NO_PARENTS
+      : sortParents(q.name, [...new Set(spec.dependsOn)], spec.onParentFailure, (parentId) => {
+          return q.jobs.get(parentId) ?? { id: parentId, state: "completed" };
+        });
+  switch (initialState(parents, job.runAt, spec.createdAt)) {
+    case "failed": {
+      const parent = parents.failedParent as StoredJob;
+      job.error = parentFailedError(parent.id, parent.state);
+      fail(tx, q, job, spec.createdAt);
+      break;
+    }
+    case "waiting-children": {
+      // Gone parents count as completed, so every pending parent is a stored job.
+      const pending = parents.pending as StoredJob[];
+      job.pendingParents = pending.length;
+      for (const parent of pending) {
+        if (parent.dependants === undefined) parent.dependants = [job];
+        else parent.dependants.push(job);
+      }
+      setState(q, job, "waiting-children");
+      break;
+    }
+    case "delayed":
+      toDelayed(tx, q, job);
+      if (tx.listening)
+        tx.emit("job:delayed", { queue: q.name, jobId: id, task: job.task, runAt: job.runAt });
+      break;
+    default:
+      toWaiting(tx, q, job);
+      tx.jobEvent("job:waiting", job);
+  }
+  // Retention may have deleted a job that was born failed; report the state it reached.
+  return { id, state: job.state, duplicate: false };
+}
+
+/** The existing job `spec` duplicates (same custom id, or a live dedup key), if any. */
+function duplicateOf(q: QueueState, spec: NewJob): StoredJob | undefined {
+  if (spec.id !== undefined) {
+    const same = q.jobs.get(spec.id);
+    if (same !== undefined) return same;
+  }
+  if (spec.dedup === undefined) return undefined;
+  const entry = q.dedup.get(spec.dedup.key);
+  const holder = entry === undefined ? undefined : q.jobs.get(entry.jobId);
+  if (entry === undefined || holder === undefined) return undefined;
+  return dedupHolds(spec.dedup.ttl, entry.addedAt, holder.state, spec.createdAt) ? holder : undefined;
+}

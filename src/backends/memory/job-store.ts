@@ -1,0 +1,368 @@
+/**
+ * The memory engine's job transitions. Each runs synchronously from start to end, so it is atomic,
+ * and returns what it did (events only when this process listens, wake-ups) for the deliverer.
+ * Every hot-path transition (enqueue, claim, finish, extend) is O(1) or O(log n); see queue-state.ts
+ * for the indexes and their lazy deletion.
+ */
+import type { ClaimedJob, JobRecord, JobState } from "../../job.js";
+import type { ClaimOptions, EnqueueResult, Finish, NewJob } from "../backend.js";
+import type { Applied, JobStore } from "../engine.js";
+import {
+  activeJobsBlockObliterate,
+  DEAD,
+  FINISHED,
+  pageOf,
+  stallLimitError,
+  UNSTARTED,
+  zeroCounts,
+} from "../shared/rules.js";
+import { activate, expireIfDue, finishOne } from "./attempt.js";
+import { enqueueJobs } from "./enqueue.js";
+import { isCurrent, type MemoryData, type QueueState } from "./queue-state.js";
+import {
+  clearLease,
+  compact,
+  deleteJob,
+  expire,
+  fail,
+  removeJobs,
+  settleDependants,
+  toFinished,
+  toWaiting,
+} from "./steps.js";
+import { clone, type StoredJob } from "./stored-job.js";
+import type { Tx } from "./tx.js";
+
+const CANCELLABLE = new Set<JobState>(["waiting", "delayed", "waiting-children", "active"]);
+
+export class MemoryJobStore implements JobStore {
+  constructor(
+    private readonly data: MemoryData,
+    private readonly tx: Tx,
+  ) {}
+
+  // -- producer and worker ----------------------------------------------------------------------
+
+  async enqueue(queue: string, jobs: NewJob[]): Promise<Applied<EnqueueResult[]>> {
+    const q = this.data.ensure(queue);
+    const tx = this.tx.begin(queue);
+    return tx.end(enqueueJobs(tx, q, jobs));
+  }
+
+  async claim(queue: string, options: ClaimOptions): Promise<Applied<ClaimedJob[]>> {
+    const q = this.data.find(queue);
+    if (q === undefined || q.paused) return { value: [] };
+    const tx = this.tx.begin(queue);
+    if (options.jobId !== undefined) return tx.end(claimById(tx, q, options.jobId, options));
+    const claimed: ClaimedJob[] = [];
+    while (claimed.length < options.limit) {
+      const job = q.waiting.shift();
+      if (job === undefined) break;
+      if (expireIfDue(tx, q, job, options.now)) continue;
+      claimed.push(activate(tx, q, job, options));
+    }
+    return tx.end(claimed);
+  }
+
+  async finish(queue: string, items: Finish[], now: number): Promise<Applied<boolean[]>> {
+    const q = this.data.find(queue);
+    if (q === undefined) return { value: items.map(() => false) };
+    const tx = this.tx.begin(queue);
+    const results: boolean[] = [];
+    for (const item of items) {
+      const job = q.jobs.get(item.jobId);
+      const held = job !== undefined && job.state === "active" && job.token === item.token;
+      if (held) finishOne(tx, q, job, item, now);
+      results.push(held);
+    }
+    compact(q);
+    return tx.end(results);
+  }
+
+  async extendLeases(
+    queue: string,
+    leases: Array<{ jobId: string; token: string }>,
+    leaseMs: number,
+    now: number,
+  ): Promise<string[]> {
+    const q = this.data.find(queue);
+    const lost: string[] = [];
+    for (const lease of leases) {
+      const job = q?.jobs.get(lease.jobId);
+      if (job === undefined || job.state !== "active" || job.token !== lease.token) lost.push(lease.jobId);
+      else job.leaseExpiresAt = now + leaseMs;
+    }
+    return lost;
+  }
+
+  async updateProgress(
+    queue: string,
+    jobId: string,
+    token: string,
+    progress: number | Record<string, unknown>,
+  ): Promise<Applied<boolean>> {
+    const job = this.data.find(queue)?.jobs.get(jobId);
+    if (job === undefined || job.state !== "active" || job.token !== token) return { value: false };
+    job.progress = clone(progress);
+    const tx = this.tx.begin(queue);
+    if (tx.listening) tx.emit("job:progress", { queue, jobId, task: job.task, progress: clone(progress) });
+    return tx.end(true);
+  }
+
+  async addLog(queue: string, jobId: string, message: string): Promise<void> {
+    const job = this.data.find(queue)?.jobs.get(jobId);
+    if (job === undefined) return;
+    if (job.logs === undefined) job.logs = [message];
+    else job.logs.push(message);
+  }
+
+  async getLogs(queue: string, jobId: string): Promise<string[]> {
+    return [...(this.data.find(queue)?.jobs.get(jobId)?.logs ?? [])];
+  }
+
+  // -- maintenance ------------------------------------------------------------------------------
+
+  async promoteDelayed(
+    queue: string,
+    now: number,
+    limit: number,
+  ): Promise<Applied<{ promoted: number; nextDueAt: number | null }>> {
+    const q = this.data.find(queue);
+    if (q === undefined) return { value: { promoted: 0, nextDueAt: null } };
+    const tx = this.tx.begin(queue);
+    let promoted = 0;
+    for (let top = q.delayed.peek(); top !== undefined; top = q.delayed.peek()) {
+      if (!isCurrent(top.job, top.seq)) {
+        q.delayed.pop();
+        continue;
+      }
+      if (top.at > now || promoted >= limit) break;
+      q.delayed.pop();
+      toWaiting(tx, q, top.job);
+      tx.jobEvent("job:waiting", top.job);
+      promoted++;
+    }
+    return tx.end({ promoted, nextDueAt: q.delayed.peek()?.at ?? null });
+  }
+
+  async recoverStalled(
+    queue: string,
+    now: number,
+    maxStalledCount: number,
+  ): Promise<Applied<{ stalled: string[]; failed: string[] }>> {
+    const q = this.data.find(queue);
+    const stalled: string[] = [];
+    const failed: string[] = [];
+    if (q === undefined) return { value: { stalled, failed } };
+    const tx = this.tx.begin(queue);
+    const expired = [...q.active].filter((job) => (job.leaseExpiresAt as number) < now);
+    for (const job of expired) {
+      job.stalledCount++;
+      if (job.stalledCount > maxStalledCount) {
+        job.error = stallLimitError(job.id, job.stalledCount, maxStalledCount);
+        fail(tx, q, job, now);
+        failed.push(job.id);
+        continue;
+      }
+      job.attempts--;
+      clearLease(job);
+      toWaiting(tx, q, job);
+      if (tx.listening) {
+        tx.emit("job:stalled", { queue, jobId: job.id, task: job.task, attempts: job.attempts });
+      }
+      stalled.push(job.id);
+    }
+    compact(q);
+    return tx.end({ stalled, failed });
+  }
+
+  async removeExpiredFinished(queue: string, now: number, limit: number): Promise<number> {
+    const q = this.data.find(queue);
+    let removed = 0;
+    if (q === undefined) return removed;
+    for (let top = q.retention.peek(); top !== undefined && top.at <= now; top = q.retention.peek()) {
+      if (isCurrent(top.job, top.seq)) {
+        if (removed >= limit) break;
+        deleteJob(q, top.job);
+        removed++;
+      }
+      q.retention.pop();
+    }
+    return removed;
+  }
+
+  async expireDue(queue: string, now: number, limit: number): Promise<Applied<number>> {
+    const q = this.data.find(queue);
+    if (q === undefined) return { value: 0 };
+    const tx = this.tx.begin(queue);
+    let expired = 0;
+    for (let top = q.ttl.peek(); top !== undefined && top.at <= now; top = q.ttl.peek()) {
+      const job = top.job;
+      const due = !job.removed && UNSTARTED.has(job.state);
+      if (due && expired >= limit) break;
+      q.ttl.pop();
+      // An active job keeps its ttl; it is queued again if it ever returns to an unstarted state.
+      job.ttlQueued = false;
+      if (due) {
+        expire(tx, q, job, now);
+        expired++;
+      }
+    }
+    compact(q);
+    return tx.end(expired);
+  }
+
+  // -- admin ------------------------------------------------------------------------------------
+
+  async getJob(queue: string, jobId: string): Promise<JobRecord | null> {
+    return this.data.find(queue)?.jobs.get(jobId)?.toRecord() ?? null;
+  }
+
+  async getJobs(
+    queue: string,
+    states: JobState[],
+    range: { start: number; end: number; asc: boolean },
+  ): Promise<JobRecord[]> {
+    const q = this.data.find(queue);
+    const page = pageOf(range);
+    if (q === undefined || page === null) return [];
+    const wanted = states.length > 0 ? new Set(states) : null;
+    // The map keeps insertion order, which is creation order: jobs are never re-inserted.
+    const ordered = range.asc ? q.jobs.values() : [...q.jobs.values()].reverse();
+    const out: JobRecord[] = [];
+    let skip = page.offset;
+    let left = page.limit ?? Number.POSITIVE_INFINITY;
+    for (const job of ordered) {
+      if (wanted !== null && !wanted.has(job.state)) continue;
+      if (skip > 0) {
+        skip--;
+        continue;
+      }
+      out.push(job.toRecord());
+      if (--left <= 0) break;
+    }
+    return out;
+  }
+
+  async getJobCounts(queue: string): Promise<Record<JobState, number>> {
+    const q = this.data.find(queue);
+    return q === undefined ? zeroCounts() : { ...q.counts };
+  }
+
+  async cancelJob(queue: string, jobId: string, now: number): Promise<Applied<boolean>> {
+    const q = this.data.find(queue);
+    const job = q?.jobs.get(jobId);
+    if (q === undefined || job === undefined || !CANCELLABLE.has(job.state)) return { value: false };
+    const tx = this.tx.begin(queue);
+    toFinished(q, job, "cancelled", now);
+    tx.jobEvent("job:cancelled", job);
+    settleDependants(tx, q, job, now);
+    compact(q);
+    return tx.end(true);
+  }
+
+  async retryJob(queue: string, jobId: string): Promise<Applied<boolean>> {
+    const q = this.data.find(queue);
+    const job = q?.jobs.get(jobId);
+    if (q === undefined || job === undefined || !DEAD.has(job.state)) return { value: false };
+    job.attempts = 0;
+    job.stalledCount = 0;
+    job.error = undefined;
+    job.resultJson = undefined;
+    job.finishedAt = undefined;
+    const tx = this.tx.begin(queue);
+    toWaiting(tx, q, job);
+    tx.jobEvent("job:waiting", job);
+    compact(q);
+    return tx.end(true);
+  }
+
+  async removeJob(queue: string, jobId: string, now: number): Promise<Applied<boolean>> {
+    const q = this.data.find(queue);
+    const job = q?.jobs.get(jobId);
+    if (q === undefined || job === undefined) return { value: false };
+    const tx = this.tx.begin(queue);
+    removeJobs(tx, q, [job], now);
+    return tx.end(true);
+  }
+
+  async drain(queue: string, includeDelayed: boolean, now: number): Promise<Applied<number>> {
+    const q = this.data.find(queue);
+    if (q === undefined) return { value: 0 };
+    const victims: StoredJob[] = [];
+    for (const job of q.jobs.values()) {
+      if (job.state === "waiting" || (includeDelayed && job.state === "delayed")) victims.push(job);
+    }
+    const tx = this.tx.begin(queue);
+    // Every entry of these indexes is stale once the victims are gone; children the removal
+    // releases are pushed afresh.
+    removeJobs(tx, q, victims, now, () => {
+      q.waiting.clear();
+      if (includeDelayed) q.delayed.clear();
+    });
+    return tx.end(victims.length);
+  }
+
+  async clean(
+    queue: string,
+    state: JobState,
+    olderThan: number,
+    limit: number,
+    now: number,
+  ): Promise<Applied<string[]>> {
+    const q = this.data.find(queue);
+    const ids: string[] = [];
+    if (q === undefined || state === "active" || limit <= 0) return { value: ids };
+    const finished = FINISHED.has(state);
+    const victims: StoredJob[] = [];
+    for (const job of q.jobs.values()) {
+      if (job.state !== state) continue;
+      const at = finished ? (job.finishedAt ?? job.createdAt) : job.createdAt;
+      if (at >= olderThan) continue;
+      victims.push(job);
+      ids.push(job.id);
+      if (ids.length >= limit) break;
+    }
+    const tx = this.tx.begin(queue);
+    removeJobs(tx, q, victims, now);
+    return tx.end(ids);
+  }
+
+  async obliterate(queue: string, force: boolean): Promise<void> {
+    const q = this.data.find(queue);
+    if (q === undefined) return;
+    if (!force && q.counts.active > 0) throw activeJobsBlockObliterate(queue, q.counts.active);
+    for (const job of q.jobs.values()) job.removed = true;
+    this.data.queues.delete(queue);
+  }
+
+  async setPaused(queue: string, paused: boolean): Promise<Applied<void>> {
+    const q = this.data.ensure(queue);
+    q.paused = paused;
+    const tx = this.tx.begin(queue);
+    if (tx.listening) tx.emit(paused ? "queue:paused" : "queue:resumed", { queue });
+    if (!paused) tx.wake("resume");
+    return tx.end(undefined);
+  }
+
+  async isPaused(queue: string): Promise<boolean> {
+    return this.data.find(queue)?.paused ?? false;
+  }
+
+  async listQueues(): Promise<string[]> {
+    this.data.open();
+    const names: string[] = [];
+    for (const q of this.data.queues.values()) if (q.listed) names.push(q.name);
+    return names.sort();
+  }
+}
+
+/** Claims `jobId` alone if it is waiting; a job whose ttl passed expires instead. */
+function claimById(tx: Tx, q: QueueState, jobId: string, options: ClaimOptions): ClaimedJob[] {
+  const job = q.jobs.get(jobId);
+  if (job === undefined || job.state !== "waiting") return [];
+  // Its bucket entry goes stale with the state change and is skipped (or compacted) later.
+  const claimed = expireIfDue(tx, q, job, options.now) ? [] : [activate(tx, q, job, options)];
+  compact(q);
+  return claimed;
+}

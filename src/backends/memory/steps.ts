@@ -1,0 +1,202 @@
+/**
+ * The steps the memory transitions share: state changes (which keep counts and indexes in step),
+ * finishing, settling dependants, retention, deletion and index compaction. Each step reports its
+ * events and wake-ups to the transition's `Tx`.
+ */
+import type { JobState } from "../../job.js";
+import type { JobError } from "../backend.js";
+import { parentFailedError, readRetention, UNSTARTED } from "../shared/rules.js";
+import { isCurrent, isCurrentEntry, type QueueState, type RetainedState } from "./queue-state.js";
+import type { StoredJob } from "./stored-job.js";
+import type { Tx } from "./tx.js";
+
+/** An index may hold this many stale entries beyond twice its live ones before it is rebuilt. */
+const INDEX_SLACK = 1024;
+
+/** The one place a job changes state: keeps counts, the active set and the ttl heap in step. */
+export function setState(q: QueueState, job: StoredJob, state: JobState): void {
+  const from = job.state;
+  q.counts[from]--;
+  q.counts[state]++;
+  job.state = state;
+  job.stateSeq = ++q.seq;
+  if (from === "active") q.active.delete(job);
+  if (state === "active") q.active.add(job);
+  else if (job.ttl !== undefined && !job.ttlQueued && UNSTARTED.has(state)) {
+    job.ttlQueued = true;
+    q.ttl.push({ at: job.createdAt + job.ttl, seq: job.stateSeq, job });
+  }
+}
+
+export function toWaiting(tx: Tx, q: QueueState, job: StoredJob): void {
+  setState(q, job, "waiting");
+  q.waiting.push(job, job.priority, job.stateSeq);
+  tx.wake("job");
+}
+
+export function toDelayed(tx: Tx, q: QueueState, job: StoredJob): void {
+  setState(q, job, "delayed");
+  q.delayed.push({ at: job.runAt as number, seq: job.stateSeq, job });
+  tx.wake("delayed");
+}
+
+export function toFinished(q: QueueState, job: StoredJob, state: JobState, now: number): void {
+  setState(q, job, state);
+  job.finishedAt = now;
+  clearLease(job);
+}
+
+export function clearLease(job: StoredJob): void {
+  job.token = undefined;
+  job.workerId = undefined;
+  job.leaseExpiresAt = undefined;
+}
+
+/** Moves `job` (its `error` already set) to `failed`, with event, dependants and retention. */
+export function fail(tx: Tx, q: QueueState, job: StoredJob, now: number): void {
+  toFinished(q, job, "failed", now);
+  emitFailed(tx, job);
+  settleDependants(tx, q, job, now);
+  retain(q, job, now);
+}
+
+export function expire(tx: Tx, q: QueueState, job: StoredJob, now: number): void {
+  toFinished(q, job, "expired", now);
+  tx.jobEvent("job:expired", job);
+  settleDependants(tx, q, job, now);
+  retain(q, job, now);
+}
+
+function emitFailed(tx: Tx, job: StoredJob): void {
+  if (!tx.listening) return;
+  tx.emit("job:failed", {
+    queue: job.queue,
+    jobId: job.id,
+    task: job.task,
+    error: copyError(job.error as JobError),
+    attempts: job.attempts,
+  });
+}
+
+/**
+ * Tells the children of a job that just finished: a completed parent (or a failed one, for
+ * children that ignore failures) counts down their pending parents; otherwise they fail with
+ * ParentFailedError, which cascades to their own children. Iterative, so deep chains are fine.
+ * With `rootRemoved`, `root` was deleted unfinished: it counts as failed ("parent job <id> removed").
+ */
+export function settleDependants(
+  tx: Tx,
+  q: QueueState,
+  root: StoredJob,
+  now: number,
+  rootRemoved = false,
+): void {
+  const parents = [root];
+  for (let parent = parents.pop(); parent !== undefined; parent = parents.pop()) {
+    const children = parent.dependants;
+    if (children === undefined) continue;
+    parent.dependants = undefined;
+    const removed = rootRemoved && parent === root;
+    const done = !removed && parent.state === "completed";
+    for (const child of children) {
+      if (child.removed || child.state !== "waiting-children") continue;
+      if (done || child.onParentFailure === "ignore") {
+        if (--child.pendingParents === 0) ready(tx, q, child, now);
+        continue;
+      }
+      child.error = parentFailedError(parent.id, removed ? "removed" : parent.state);
+      toFinished(q, child, "failed", now);
+      emitFailed(tx, child);
+      parents.push(child);
+      retain(q, child, now);
+    }
+  }
+}
+
+/** A child whose parents are all done: `waiting`, or `delayed` while its `runAt` is ahead. */
+function ready(tx: Tx, q: QueueState, job: StoredJob, now: number): void {
+  if (job.runAt !== undefined && job.runAt > now) toDelayed(tx, q, job);
+  else toWaiting(tx, q, job);
+  tx.jobEvent("job:ready", job);
+}
+
+/** Applies `removeOnComplete` / `removeOnFail` to a job that just finished. */
+export function retain(q: QueueState, job: StoredJob, now: number): void {
+  const state = job.state as RetainedState;
+  const limits = readRetention(state === "completed" ? job.removeOnComplete : job.removeOnFail);
+  if (limits === true) {
+    deleteJob(q, job);
+    return;
+  }
+  const list = q.finished[state];
+  list.push(job, job.stateSeq);
+  if (list.length > 2 * q.counts[state] + INDEX_SLACK) list.filter(isCurrent);
+  if (limits === null) return;
+  if (limits.ageMs !== undefined) q.retention.push({ at: now + limits.ageMs, seq: job.stateSeq, job });
+  if (limits.count === undefined) return;
+  while (q.counts[state] > limits.count) {
+    const oldest = list.peekItem();
+    if (oldest === undefined) break;
+    const live = isCurrent(oldest, list.peekSeq());
+    list.shift();
+    if (live) deleteJob(q, oldest);
+  }
+}
+
+/** Deletes a job with its logs, lease and dedup key; index entries pointing at it go stale. */
+export function deleteJob(q: QueueState, job: StoredJob): void {
+  q.jobs.delete(job.id);
+  q.counts[job.state]--;
+  job.removed = true;
+  if (job.state === "active") q.active.delete(job);
+  clearLease(job);
+  job.logs = undefined;
+  if (job.dedupKey !== undefined && q.dedup.get(job.dedupKey)?.jobId === job.id) q.dedup.delete(job.dedupKey);
+}
+
+/**
+ * Admin removal (removeJob, drain, clean): deletes `victims`, runs `afterDelete`, then settles
+ * the children still waiting on any of them as if that parent had failed ("parent job <id>
+ * removed"). Children are settled only once every victim is gone, so a child the removal
+ * releases is never removed by the same call.
+ */
+export function removeJobs(
+  tx: Tx,
+  q: QueueState,
+  victims: StoredJob[],
+  now: number,
+  afterDelete?: () => void,
+): void {
+  for (const job of victims) deleteJob(q, job);
+  afterDelete?.();
+  for (const job of victims) {
+    if (job.dependants !== undefined) settleDependants(tx, q, job, now, true);
+  }
+  compact(q);
+}
+
+/**
+ * Lazy deletion leaves stale entries in the indexes (a cancelled waiting job, the ttl entry of a
+ * job that completed, ...). Rebuilding an index once its stale entries outnumber the live ones
+ * keeps memory proportional to the jobs stored, at amortised O(1) per transition.
+ */
+export function compact(q: QueueState): void {
+  const c = q.counts;
+  if (q.waiting.size > 2 * c.waiting + INDEX_SLACK) q.waiting.compact();
+  if (q.delayed.size > 2 * c.delayed + INDEX_SLACK) q.delayed.filter(isCurrentEntry);
+  if (q.ttl.size > 2 * (c.waiting + c.delayed + c["waiting-children"]) + INDEX_SLACK) {
+    q.ttl.filter((entry) => {
+      const keep = !entry.job.removed && UNSTARTED.has(entry.job.state);
+      // A dropped entry of an active job is pushed again if the job returns to an unstarted state.
+      if (!keep) entry.job.ttlQueued = false;
+      return keep;
+    });
+  }
+  if (q.retention.size > 2 * (c.completed + c.failed + c.expired) + INDEX_SLACK) {
+    q.retention.filter(isCurrentEntry);
+  }
+}
+
+export function copyError(error: JobError): JobError {
+  return { ...error };
+}

@@ -1,0 +1,109 @@
+/** The memory engine's optional stores: repeatables, the queue-wide rate bucket, the worker registry. */
+import type {
+  RateLimitStore,
+  RepeatableFire,
+  RepeatableInfoRecord,
+  WorkerInfo,
+  WorkerRegistry,
+} from "../backend.js";
+import type { Applied, EngineRepeatables } from "../engine.js";
+import { copyRepeatable, rateWaitMs, refillTokens } from "../shared/rules.js";
+import { enqueueJobs } from "./enqueue.js";
+import type { MemoryData } from "./queue-state.js";
+import type { Tx } from "./tx.js";
+
+export class MemoryRepeatables implements EngineRepeatables {
+  constructor(
+    private readonly data: MemoryData,
+    private readonly tx: Tx,
+  ) {}
+
+  async upsert(queue: string, info: RepeatableInfoRecord): Promise<RepeatableInfoRecord> {
+    const stored = copyRepeatable(info);
+    this.data.ensure(queue).repeatables.set(info.id, stored);
+    return copyRepeatable(stored);
+  }
+
+  async list(queue: string): Promise<RepeatableInfoRecord[]> {
+    const defs = [...(this.data.find(queue)?.repeatables.values() ?? [])];
+    return defs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map(copyRepeatable);
+  }
+
+  async remove(queue: string, id: string): Promise<boolean> {
+    const q = this.data.find(queue);
+    if (q === undefined) return false;
+    const slot = q.lastSlots.delete(id);
+    return q.repeatables.delete(id) || slot;
+  }
+
+  async setPaused(queue: string, id: string, paused: boolean, nextRun?: number): Promise<boolean> {
+    const def = this.data.find(queue)?.repeatables.get(id);
+    if (def === undefined) return false;
+    def.paused = paused;
+    if (nextRun !== undefined) def.nextRun = nextRun;
+    return true;
+  }
+
+  async fire(queue: string, fire: RepeatableFire): Promise<Applied<string | null>> {
+    const q = this.data.ensure(queue);
+    const last = q.lastSlots.get(fire.repeatId);
+    const def = q.repeatables.get(fire.repeatId);
+    if ((last !== undefined && fire.slot <= last) || def?.paused) return { value: null };
+    const tx = this.tx.begin(queue);
+    const [result] = enqueueJobs(tx, q, [fire.job]);
+    q.lastSlots.set(fire.repeatId, fire.slot);
+    if (def !== undefined) def.nextRun = fire.nextRun;
+    return tx.end(result?.id ?? null);
+  }
+
+  async lastSlot(queue: string, repeatId: string): Promise<number | null> {
+    return this.data.find(queue)?.lastSlots.get(repeatId) ?? null;
+  }
+}
+
+export class MemoryRateLimits implements RateLimitStore {
+  constructor(private readonly data: MemoryData) {}
+
+  async take(queue: string, rate: number, intervalMs: number, now: number): Promise<number> {
+    this.data.open();
+    if (rate <= 0) return intervalMs;
+    const q = this.data.ensure(queue);
+    const bucket = q.rateBucket ?? { tokens: rate, at: now };
+    bucket.tokens = refillTokens(bucket.tokens, bucket.at, rate, intervalMs, now);
+    bucket.at = Math.max(bucket.at, now);
+    q.rateBucket = bucket;
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return 0;
+    }
+    return rateWaitMs(bucket.tokens, rate, intervalMs);
+  }
+}
+
+export class MemoryWorkers implements WorkerRegistry {
+  constructor(private readonly data: MemoryData) {}
+
+  async heartbeat(info: WorkerInfo, ttlMs: number): Promise<void> {
+    this.data.open();
+    this.data.workers.set(info.id, { info: copyWorker(info), ttlMs });
+  }
+
+  async remove(id: string): Promise<void> {
+    this.data.open();
+    this.data.workers.delete(id);
+  }
+
+  async list(now: number): Promise<WorkerInfo[]> {
+    this.data.open();
+    const alive: WorkerInfo[] = [];
+    for (const [id, entry] of this.data.workers) {
+      if (entry.info.heartbeatAt + entry.ttlMs > now) alive.push(copyWorker(entry.info));
+      else this.data.workers.delete(id);
+    }
+    return alive;
+  }
+}
+
+function copyWorker(info: WorkerInfo): WorkerInfo {
+  return { ...info, queues: [...info.queues] };
+}
