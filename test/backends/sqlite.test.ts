@@ -212,7 +212,6 @@ describe("SqliteBackend: query plans", () => {
       "expiredLeases",
       "dueExpiries",
       "dueRemovals",
-      "nextRemoval",
       "finishedCount",
       "oldestFinished",
       "queueCounters",

@@ -4,8 +4,9 @@
  */
 import { mkdirSync, readdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { BackendError } from "../../errors.js";
+import { loadDriver } from "../shared/driver.js";
 import { readAsset } from "./statements.js";
 
 /** Connection settings, defaults applied. */
@@ -65,9 +66,11 @@ export function openDatabase(options: OpenOptions): Database.Database {
       );
     }
   }
+  // Loaded here, not at import: importing asyncmq must not load the native driver.
+  const Driver = loadDriver<typeof Database>("better-sqlite3");
   let db: Database.Database;
   try {
-    db = new Database(path, { timeout: options.busyTimeout });
+    db = new Driver(path, { timeout: options.busyTimeout });
   } catch (err) {
     throw new BackendError(
       `cannot open the asyncmq database ${path}: ${(err as Error).message}; check that it is a writable file (not a folder) or ${PATH_HINT}`,

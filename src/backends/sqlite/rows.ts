@@ -2,7 +2,7 @@
 import type { Statement } from "better-sqlite3";
 import { BackendError } from "../../errors.js";
 import type { ClaimedJob } from "../../job.js";
-import { type SqlJobRow, toRecord } from "../shared/sql-job-row.js";
+import { type SqlJobRow, toRecord } from "../shared/sql-rows.js";
 
 /** A row of `jobs` as SQLite returns it (`has_dependants` 0 or 1). */
 export type JobRow = SqlJobRow<number>;

@@ -4,7 +4,7 @@
  * each introduced by a `-- @name <statementName>` line.
  */
 import type { Database, Statement } from "better-sqlite3";
-import { loadNamedStatements, readAssetAt } from "../shared/sql-named-statements.js";
+import { loadNamedStatements, readAssetAt } from "../shared/sql-files.js";
 import { JobReader } from "./rows.js";
 
 /** Every statement, by file; loading checks that each file defines exactly these names. */
@@ -27,14 +27,7 @@ const SQL_FILES = {
   release: ["release"],
   "end-job": ["endJob"],
   dependants: ["dependantsOf", "parentResolved", "ready"],
-  retention: [
-    "setRemoveAt",
-    "finishedCount",
-    "finishedCountAdd",
-    "oldestFinished",
-    "dueRemovals",
-    "nextRemoval",
-  ],
+  retention: ["setRemoveAt", "finishedCount", "finishedCountAdd", "oldestFinished", "dueRemovals"],
   leases: ["extendLease", "progress"],
   logs: ["addLog", "getLogs"],
   "promote-delayed": ["dueDelayed", "promote", "nextDelayed"],

@@ -1,144 +1,32 @@
 /**
- * The job transitions of the SQLite backend, run inside one write transaction. A `Tx` collects
- * the events and wake-ups of its transaction; the backend delivers them after commit.
+ * The job transitions of the SQLite engine, each run inside one write transaction (see
+ * connection.ts). A `Tx` collects the events and wake-ups of its transaction; the engine returns
+ * them as effects after commit. The steps shared by several transitions are in tx-core.ts.
  */
 import { randomUUID } from "node:crypto";
-import type { JobEventName, JobEventPayload } from "../../events.js";
-import { type ClaimedJob, FINISHED_STATES, type JobState, type RetentionSpec } from "../../job.js";
-import type { ClaimOptions, EnqueueResult, Finish, NewJob, QueueEvent, WakeReason } from "../backend.js";
-import { dedupHolds } from "../shared/dedup.js";
-import { announceFree, duplicateResult } from "../shared/enqueue-events.js";
-import { initialState, type SortedParents, sortParents } from "../shared/new-job-parents.js";
-import { parentFailedError } from "../shared/parent-failure.js";
-import { readRetention } from "../shared/retention.js";
-import { jsonOrNull } from "../shared/sql-job-row.js";
-import { stallLimitError } from "../shared/stall-limit.js";
+import type { ClaimedJob, JobState } from "../../job.js";
+import type { ClaimOptions, EnqueueResult, Finish, NewJob } from "../backend.js";
+import {
+  announceFree,
+  DEAD,
+  dedupHolds,
+  duplicateResult,
+  FINISHED,
+  initialState,
+  limitOrNull,
+  parentFailedError,
+  type SortedParents,
+  sortParents,
+  stallLimitError,
+} from "../shared/rules.js";
+import { newJobRow } from "../shared/sql-rows.js";
 import { type JobRow, toClaimed } from "./rows.js";
-import type { Statements } from "./statements.js";
+import { type Deletable, type Ended, TxCore } from "./tx-core.js";
 
-const FINISHED = new Set<JobState>(FINISHED_STATES);
-const DEAD = new Set<JobState>(["failed", "expired", "cancelled"]);
 const NO_PARENTS: SortedParents<JobRow> = { pending: undefined, failedParent: undefined };
 
-/** Row facts needed to delete a job with everything attached to it. */
-interface Deletable {
-  seq: number;
-  id: string;
-  state: JobState;
-  dedup_key: string | null;
-  has_dependants: number;
-  /** Absent when the caller knows the job waits on no parent. */
-  pending_parents?: number;
-}
-
-/** Row facts needed once a job reached a final failed state. */
-interface Ended extends Deletable {
-  task: string;
-}
-
-const WAKE_BITS: Record<WakeReason, number> = { job: 1, delayed: 2, resume: 4 };
-
-/** Converts a `limit` argument to SQL (`-1` = no limit). */
-export function sqlLimit(n: number): number {
-  return Number.isFinite(n) && n >= 0 ? Math.floor(n) : -1;
-}
-
-/** One write transaction on one queue: its transitions, FIFO/id counters, events and wake-ups. */
-export class Tx {
-  /** Events to deliver after commit; null when nobody listens (payloads are then never built). */
-  readonly events: QueueEvent[] | null;
-  /** Wake reasons raised (bit set of WAKE_BITS). */
-  wakes = 0;
-  #lastId = 0;
-  #lastSeq = 0;
-  #countersLoaded = false;
-  /** Net change of the finished-state counts in this transaction, stored once by flush. */
-  readonly #finishedDelta = new Map<JobState, number>();
-
-  constructor(
-    private readonly s: Statements,
-    readonly queue: string,
-    wantEvents: boolean,
-  ) {
-    this.events = wantEvents ? [] : null;
-  }
-
-  emit(name: JobEventName, payload: JobEventPayload): void {
-    this.events?.push({ name, payload });
-  }
-
-  wake(reason: WakeReason): void {
-    this.wakes |= WAKE_BITS[reason];
-  }
-
-  hasWake(reason: WakeReason): boolean {
-    return (this.wakes & WAKE_BITS[reason]) !== 0;
-  }
-
-  // -- counters (read once per transaction, stored once in flush) --------------------------
-
-  #loadCounters(): void {
-    if (this.#countersLoaded) return;
-    this.s.queueEnsure.run(this.queue);
-    const row = this.s.queueCounters.get(this.queue) as { last_id: number; last_seq: number };
-    this.#lastId = row.last_id;
-    this.#lastSeq = row.last_seq;
-    this.#countersLoaded = true;
-  }
-
-  /** The next FIFO position of the queue (the tail of `waiting`). */
-  nextFifo(): number {
-    this.#loadCounters();
-    return ++this.#lastSeq;
-  }
-
-  nextId(): string {
-    this.#loadCounters();
-    return String(++this.#lastId);
-  }
-
-  /** A job entered (+1) or left (-1) `state`; only finished states are counted. */
-  #countFinished(state: JobState, delta: 1 | -1): void {
-    if (FINISHED.has(state)) this.#finishedDelta.set(state, (this.#finishedDelta.get(state) ?? 0) + delta);
-  }
-
-  /** Jobs the queue holds in a finished `state`, this transaction's changes included. */
-  #finishedCount(state: JobState): number {
-    const stored = (this.s.finishedCount.get(this.queue, state) as { n: number } | undefined)?.n ?? 0;
-    return stored + (this.#finishedDelta.get(state) ?? 0);
-  }
-
-  /** Moves a job (unfenced) to a finished state; see end-job.sql. */
-  #end(
-    seq: number,
-    state: JobState,
-    errorJson: string | null,
-    now: number,
-    stalledCount: number | null,
-  ): void {
-    this.s.endJob.run(state, errorJson, now, 0, stalledCount, seq);
-    this.#countFinished(state, 1);
-  }
-
-  /** Stores the counters; returns the wake counters bumped, for the backend to remember. */
-  flush(): Array<[WakeReason, number]> {
-    if (this.#countersLoaded) this.s.queueStoreCounters.run(this.#lastId, this.#lastSeq, this.queue);
-    for (const [state, delta] of this.#finishedDelta) {
-      if (delta !== 0) this.s.finishedCountAdd.run(this.queue, state, delta);
-    }
-    if (this.wakes === 0) return [];
-    this.s.queueEnsure.run(this.queue);
-    const bumped: Array<[WakeReason, number]> = [];
-    if (this.hasWake("job")) bumped.push(["job", this.#bump(this.s.wakeJob)]);
-    if (this.hasWake("delayed")) bumped.push(["delayed", this.#bump(this.s.wakeDelayed)]);
-    if (this.hasWake("resume")) bumped.push(["resume", this.#bump(this.s.wakeResume)]);
-    return bumped;
-  }
-
-  #bump(stmt: Statements["wakeJob"]): number {
-    return (stmt.get(this.queue) as { n: number }).n;
-  }
-
+/** One write transaction on one queue: the transitions. */
+export class Tx extends TxCore {
   // -- enqueue --------------------------------------------------------------------------------
 
   /** Inserts one job as `enqueue` does (duplicates, dedup, parents, initial state, events). */
@@ -173,40 +61,31 @@ export class Tx {
     const state = initialState(parents, job.runAt, createdAt);
     const error = failedParent ? parentFailedError(failedParent.id, failedParent.state) : undefined;
 
-    const ttl = job.ttl ?? null;
-    const info = s.jobInsert.run(
+    const row = newJobRow(
       queue,
       id,
-      job.task,
-      job.dataJson,
+      job,
       state,
-      job.priority,
-      this.nextFifo(),
-      job.maxRetries,
-      createdAt,
-      job.runAt ?? null,
-      ttl,
-      ttl === null ? null : createdAt + ttl,
-      job.timeout ?? null,
-      jsonOrNull(job.backoff),
-      jsonOrNull(dependsOn),
-      failedParent ? 0 : (pending?.length ?? 0),
-      job.onParentFailure ?? null,
-      jsonOrNull(job.removeOnComplete),
-      jsonOrNull(job.removeOnFail),
-      jsonOrNull(job.inherit),
-      job.dedup?.key ?? null,
-      jsonOrNull(error),
-      failedParent ? createdAt : null,
+      dependsOn && { dependsOn, pending: failedParent ? 0 : (pending?.length ?? 0), error },
     );
-    const seq = Number(info.lastInsertRowid);
-    if (job.dedup) s.dedupSet.run(queue, job.dedup.key, id, createdAt);
+    const seq = Number(
+      s.jobInsert.run(
+        Object.assign(row, {
+          fifo: this.nextFifo(),
+          expires_at: job.ttl === undefined ? null : createdAt + job.ttl,
+        }),
+      ).lastInsertRowid,
+    );
+    if (row.dedup_key !== null) s.dedupSet.run(queue, row.dedup_key, id, createdAt);
 
     if (state === "failed") {
-      this.#countFinished("failed", 1);
+      this.countFinished("failed", 1);
       this.emit("job:failed", { queue, jobId: id, task: job.task, error, attempts: 0 });
-      const spec = jsonOrNull(job.removeOnFail);
-      this.#retain({ seq, id, state, dedup_key: job.dedup?.key ?? null, has_dependants: 0 }, spec, createdAt);
+      this.retain(
+        { seq, id, state, dedup_key: row.dedup_key, has_dependants: 0 },
+        row.remove_on_fail,
+        createdAt,
+      );
     } else if (pending) {
       for (const parent of pending) {
         s.depInsert.run(queue, parent.id, id);
@@ -222,10 +101,10 @@ export class Tx {
 
   // -- claim ----------------------------------------------------------------------------------
 
-  /** Claims up to `limit` waiting jobs; `only` restricts it to one id (claimJob). */
-  claim(options: ClaimOptions, only?: string): ClaimedJob[] {
+  /** Claims up to `limit` waiting jobs, or only job `options.jobId`. */
+  claim(options: ClaimOptions): ClaimedJob[] {
     const { s, queue } = this;
-    const { workerId, now, leaseMs } = options;
+    const { workerId, now, leaseMs, jobId: only } = options;
     const claimed: ClaimedJob[] = [];
     const leaseExpiresAt = now + leaseMs;
     for (;;) {
@@ -253,9 +132,9 @@ export class Tx {
   /** A waiting, delayed or waiting-children job whose ttl passed: expired, never run. */
   expireUnstarted(row: JobRow, now: number): void {
     if (row.state === "waiting-children") this.s.depsDeleteAsChild.run(this.queue, row.id);
-    this.#end(row.seq, "expired", null, now, null);
+    this.end(row.seq, "expired", null, now, null);
     this.emit("job:expired", { queue: this.queue, jobId: row.id, task: row.task });
-    this.#afterEnd({ ...row, state: "expired", pending_parents: 0 }, row.remove_on_fail, now);
+    this.afterEnd({ ...row, state: "expired", pending_parents: 0 }, row.remove_on_fail, now);
   }
 
   // -- finish ---------------------------------------------------------------------------------
@@ -273,9 +152,9 @@ export class Tx {
           const result = JSON.parse(item.resultJson);
           this.emit("job:completed", { queue, jobId: r.id, task: r.task, attempts: r.attempts, result });
         }
-        this.#countFinished("completed", 1);
-        if (r.has_dependants) this.#resolveDependants(r.id, "completed", now);
-        this.#retain(r, r.remove_on_complete, now);
+        this.countFinished("completed", 1);
+        if (r.has_dependants) this.resolveDependants(r.id, "completed", now);
+        this.retain(r, r.remove_on_complete, now);
         return true;
       }
       case "retry": {
@@ -315,8 +194,8 @@ export class Tx {
           const error = JSON.parse(errorJson);
           this.emit("job:failed", { queue, jobId: r.id, task: r.task, error, attempts: r.attempts });
         }
-        this.#countFinished("failed", 1);
-        this.#afterEnd(r, r.remove_on_fail, now);
+        this.countFinished("failed", 1);
+        this.afterEnd(r, r.remove_on_fail, now);
         return true;
       }
       case "expired": {
@@ -325,8 +204,8 @@ export class Tx {
           | undefined;
         if (!r) return false;
         this.emit("job:expired", { queue, jobId: r.id, task: r.task, attempts: r.attempts });
-        this.#countFinished("expired", 1);
-        this.#afterEnd(r, r.remove_on_fail, now);
+        this.countFinished("expired", 1);
+        this.afterEnd(r, r.remove_on_fail, now);
         return true;
       }
       case "released": {
@@ -342,7 +221,7 @@ export class Tx {
 
   promoteDelayed(now: number, limit: number): { promoted: number; nextDueAt: number | null } {
     const { s, queue } = this;
-    const rows = s.dueDelayed.all(queue, now, sqlLimit(limit)) as Array<{
+    const rows = s.dueDelayed.all(queue, now, limitOrNull(limit) ?? -1) as Array<{
       seq: number;
       id: string;
       task: string;
@@ -364,9 +243,9 @@ export class Tx {
       const count = row.stalled_count + 1;
       if (count > maxStalledCount) {
         const error = stallLimitError(row.id, count, maxStalledCount);
-        this.#end(row.seq, "failed", JSON.stringify(error), now, count);
+        this.end(row.seq, "failed", JSON.stringify(error), now, count);
         this.emit("job:failed", { queue, jobId: row.id, task: row.task, error, attempts: row.attempts });
-        this.#afterEnd({ ...row, state: "failed" }, row.remove_on_fail, now);
+        this.afterEnd({ ...row, state: "failed" }, row.remove_on_fail, now);
         failed.push(row.id);
       } else {
         s.requeueStalled.run(count, this.nextFifo(), row.seq);
@@ -379,13 +258,13 @@ export class Tx {
   }
 
   expireDue(now: number, limit: number): number {
-    const rows = this.s.dueExpiries.all(this.queue, now, sqlLimit(limit));
+    const rows = this.s.dueExpiries.all(this.queue, now, limitOrNull(limit) ?? -1);
     for (const row of rows) this.expireUnstarted(row, now);
     return rows.length;
   }
 
   removeExpiredFinished(now: number, limit: number): number {
-    const rows = this.s.dueRemovals.all(this.queue, now, sqlLimit(limit));
+    const rows = this.s.dueRemovals.all(this.queue, now, limitOrNull(limit) ?? -1);
     for (const row of rows) this.deleteJob(row);
     return rows.length;
   }
@@ -396,9 +275,9 @@ export class Tx {
     const row = this.s.jobGet.get(this.queue, jobId);
     if (!row || FINISHED.has(row.state)) return false;
     if (row.state === "waiting-children") this.s.depsDeleteAsChild.run(this.queue, row.id);
-    this.#end(row.seq, "cancelled", null, now, null);
+    this.end(row.seq, "cancelled", null, now, null);
     this.emit("job:cancelled", { queue: this.queue, jobId: row.id, task: row.task });
-    this.#afterEnd({ ...row, state: "cancelled", pending_parents: 0 }, null, now);
+    this.afterEnd({ ...row, state: "cancelled", pending_parents: 0 }, null, now);
     return true;
   }
 
@@ -406,7 +285,7 @@ export class Tx {
     const row = this.s.jobGet.get(this.queue, jobId);
     if (!row || !DEAD.has(row.state)) return false;
     this.s.retryJob.run(this.nextFifo(), row.seq);
-    this.#countFinished(row.state, -1);
+    this.countFinished(row.state, -1);
     this.emit("job:waiting", { queue: this.queue, jobId, task: row.task });
     this.wake("job");
     return true;
@@ -425,79 +304,6 @@ export class Tx {
       this.deleteJob(row, settle);
       if (settle) parents.push(row.id);
     }
-    for (const id of parents) this.#resolveDependants(id, "removed", now);
-  }
-
-  /**
-   * Deletes a job with its logs, dedup key and dependency edges; with `keepDependants` its edges
-   * as a parent stay, for `#resolveDependants` to settle (and delete) them.
-   */
-  deleteJob(row: Deletable, keepDependants = false): void {
-    const { s, queue } = this;
-    s.logsDelete.run(queue, row.id);
-    if (row.dedup_key !== null) s.dedupRelease.run(queue, row.dedup_key, row.id);
-    if (row.pending_parents) s.depsDeleteAsChild.run(queue, row.id);
-    if (row.has_dependants && !keepDependants) s.depsDeleteAsParent.run(queue, row.id);
-    s.jobDelete.run(row.seq);
-    this.#countFinished(row.state, -1);
-  }
-
-  // -- shared steps ---------------------------------------------------------------------------
-
-  /** After a job reached a final state: its dependants follow, then its retention applies. */
-  #afterEnd(row: Ended, retention: string | null, now: number): void {
-    if (row.has_dependants) this.#resolveDependants(row.id, row.state, now);
-    this.#retain(row, retention, now);
-  }
-
-  /** Children waiting on `parentId`, which just ended in `parentState` (or was removed unfinished). */
-  #resolveDependants(parentId: string, parentState: JobState | "removed", now: number): void {
-    const { s, queue } = this;
-    const children = s.dependantsOf.all(queue, parentId);
-    s.depsDeleteAsParent.run(queue, parentId);
-    const parentFailed = parentState !== "completed";
-    for (const child of children) {
-      if (parentFailed && (child.on_parent_failure ?? "fail") === "fail") {
-        s.depsDeleteAsChild.run(queue, child.id);
-        const error = parentFailedError(parentId, parentState);
-        this.#end(child.seq, "failed", JSON.stringify(error), now, null);
-        this.emit("job:failed", {
-          queue,
-          jobId: child.id,
-          task: child.task,
-          error,
-          attempts: child.attempts,
-        });
-        this.#afterEnd({ ...child, state: "failed", pending_parents: 0 }, child.remove_on_fail, now);
-        continue;
-      }
-      const left = (s.parentResolved.get(child.seq) as { pending_parents: number }).pending_parents;
-      if (left > 0) continue;
-      const delayed = child.run_at !== null && child.run_at > now;
-      s.ready.run(delayed ? "delayed" : "waiting", this.nextFifo(), child.seq);
-      this.emit("job:ready", { queue, jobId: child.id, task: child.task });
-      this.wake(delayed ? "delayed" : "job");
-    }
-  }
-
-  /** removeOnComplete / removeOnFail for a job that just reached its finished state. */
-  #retain(row: Deletable, specJson: string | null, now: number): void {
-    if (specJson === null) return;
-    const retention = readRetention(JSON.parse(specJson) as RetentionSpec);
-    if (retention === true) {
-      this.deleteJob(row);
-      return;
-    }
-    if (retention === null) return;
-    if (retention.ageMs !== undefined) this.s.setRemoveAt.run(now + retention.ageMs, row.seq);
-    const count = retention.count;
-    if (count !== undefined) {
-      const held = this.#finishedCount(row.state);
-      if (held > count) {
-        for (const old of this.s.oldestFinished.all(this.queue, row.state, held - count)) {
-          this.deleteJob(old);
-        }
-      }
-    }
+    for (const id of parents) this.resolveDependants(id, "removed", now);
   }
 }

@@ -1,7 +1,7 @@
 -- retention: removeOnComplete / removeOnFail and the retention sweep.
 -- Inputs: see each statement.
 -- Effect: setRemoveAt schedules a removal; the selects find jobs the caller deletes with jobDelete.
--- Returns: rows to delete, or the next removal time.
+-- Returns: finished counts, or rows to delete.
 
 -- @name setRemoveAt
 -- Inputs: remove_at, seq.
@@ -26,6 +26,3 @@ ORDER BY finished_at, seq LIMIT ?;
 -- @name dueRemovals
 -- Inputs: queue, now, limit.
 SELECT * FROM jobs WHERE queue = ? AND remove_at IS NOT NULL AND remove_at <= ? ORDER BY remove_at LIMIT ?;
-
--- @name nextRemoval
-SELECT remove_at FROM jobs WHERE queue = ? AND remove_at IS NOT NULL ORDER BY remove_at LIMIT 1;

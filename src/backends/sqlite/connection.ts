@@ -1,0 +1,119 @@
+/**
+ * The engine's one SQLite connection and how every operation runs on it:
+ * - a transition is one `BEGIN IMMEDIATE` transaction over a `Tx`, which also does the WRITE side
+ *   of the cross-process transport: `Tx.flush` bumps the queue's wake counters, and while another
+ *   process subscribes to the queue its events go into the `events` table in the same commit;
+ * - other writes (leases, stores) are plain immediate transactions, reads run as they are;
+ * - SQLite errors become BackendErrors that name the file and what to do.
+ */
+import { randomUUID } from "node:crypto";
+import type BetterSqlite3 from "better-sqlite3";
+import { AsyncMQError, BackendError } from "../../errors.js";
+import type { Applied } from "../engine.js";
+import type { Statements } from "./statements.js";
+import { Tx } from "./tx.js";
+import type { WakeBump } from "./tx-core.js";
+
+/** What a write transaction asks of the rest of the engine. */
+export interface WriteHooks {
+  /** Whether this process wants the events of `queue` (EngineContext.wantsEvents). */
+  wantsEvents(queue: string): boolean;
+  /** After commit: the wake counters this connection bumped (the notifier must not report them). */
+  ownWakes(queue: string, bumps: readonly WakeBump[]): void;
+}
+
+export class SqliteConnection {
+  /** Tells this connection's rows (events, subscriptions) from other processes'. */
+  readonly instance = randomUUID();
+  #closed = false;
+  readonly #immediate: (fn: () => unknown) => unknown;
+
+  constructor(
+    readonly db: BetterSqlite3.Database,
+    readonly s: Statements,
+    /** The database file (absolute), or ":memory:", for error messages. */
+    readonly path: string,
+    private readonly hooks: WriteHooks,
+  ) {
+    this.#immediate = db.transaction((fn: () => unknown) => fn()).immediate;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Runs transition `fn` in one write transaction on `queue`; returns its value and effects. */
+  write<T>(queue: string, fn: (tx: Tx) => T): Applied<T> {
+    this.#assertOpen();
+    const wanted = this.hooks.wantsEvents(queue);
+    const { s, instance } = this;
+    let tx: Tx | undefined;
+    let bumps: readonly WakeBump[] = [];
+    let value: T;
+    try {
+      value = this.#immediate(() => {
+        const now = Date.now();
+        const remote = s.remoteSubscriber.get(queue, instance, now) !== undefined;
+        const t = new Tx(s, queue, wanted || remote);
+        tx = t;
+        const v = fn(t);
+        bumps = t.flush();
+        if (remote && t.events !== null && t.events.length > 0) {
+          s.eventInsert.run(queue, instance, now, JSON.stringify(t.events));
+        }
+        return v;
+      }) as T;
+    } catch (err) {
+      throw this.wrap(err);
+    }
+    const events = wanted && tx?.events?.length ? tx.events : undefined;
+    if (bumps.length === 0) return events ? { value, effects: { events } } : { value };
+    this.hooks.ownWakes(queue, bumps);
+    return { value, effects: { events, wakes: bumps.map(([reason]) => reason) } };
+  }
+
+  /** Runs `fn` in one write transaction that announces nothing (leases, stores, registrations). */
+  transaction<T>(fn: () => T): T {
+    this.#assertOpen();
+    try {
+      return this.#immediate(fn) as T;
+    } catch (err) {
+      throw this.wrap(err);
+    }
+  }
+
+  /** Runs a read (or a single self-contained statement). */
+  read<T>(fn: () => T): T {
+    this.#assertOpen();
+    try {
+      return fn();
+    } catch (err) {
+      throw this.wrap(err);
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) {
+      throw new BackendError(`the SQLite backend for ${this.path} is closed; create a new SqliteBackend`);
+    }
+  }
+
+  /** An error of SQLite as a BackendError (errors of asyncmq, such as refusals, pass unchanged). */
+  wrap(err: unknown): Error {
+    if (err instanceof AsyncMQError) return err;
+    const code = (err as { code?: string }).code;
+    if (code === "SQLITE_BUSY") {
+      return new BackendError(
+        `the asyncmq database ${this.path} stayed locked by another connection longer than busyTimeout; raise busyTimeout or look for a process holding a long transaction`,
+        { cause: err },
+      );
+    }
+    return new BackendError(`SQLite error on ${this.path}: ${(err as Error).message}`, { cause: err });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.db.close();
+  }
+}

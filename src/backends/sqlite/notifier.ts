@@ -1,0 +1,205 @@
+/**
+ * The READ side of the SQLite engine's cross-process transport: it tells this process about other
+ * processes' commits, never about its own (those are delivered from the transition's effects).
+ *
+ * Commits of other connections are noticed through `fs.watch` on the `-wal` file plus a slow
+ * fallback poll (watcher.ts), confirmed by `PRAGMA data_version` (which only other connections'
+ * commits change). Then:
+ * - wake-ups: every transaction that makes work available bumps a per-queue wake counter
+ *   (tx-core.ts). For each listened queue this notifier compares the counters with the values it
+ *   last saw; one that moved is a wake-up of that reason. The connection reports the bumps of its
+ *   own commits (`ownWakes`), so they are not reported a second time.
+ * - events: a subscribing process registers itself in `subscribers` (renewed by a heartbeat; old
+ *   registrations and event rows are trimmed then). While a registration of another process is
+ *   live, writers store each transaction's events as one `events` row in the same commit
+ *   (connection.ts); the subscriber reads the rows after its cursor, skipping its own.
+ */
+import type { QueueEvent, WakeReason } from "../backend.js";
+import type { EngineContext, Notifier } from "../engine.js";
+import type { SqliteConnection } from "./connection.js";
+import type { WakeBump } from "./tx-core.js";
+import { ChangeWatcher } from "./watcher.js";
+
+/** How long a subscriber registration lives without renewal (ms). */
+const SUBSCRIBER_TTL_MS = 30_000;
+/** How often registrations are renewed and old events trimmed (ms). */
+const SUBSCRIBER_HEARTBEAT_MS = 5_000;
+/** How long event rows are kept for readers that fell behind (ms). */
+const EVENT_KEEP_MS = 5 * 60_000;
+
+const WAKE_REASONS: readonly WakeReason[] = ["job", "delayed", "resume"];
+
+type WakeCounters = Record<WakeReason, number>;
+
+interface WakeCounterRow {
+  woke_job: number;
+  woke_delayed: number;
+  woke_resume: number;
+}
+
+export class SqliteNotifier implements Notifier {
+  readonly #watcher: ChangeWatcher;
+  /** Wake counters last seen per listened queue; a difference means another process woke it. */
+  readonly #wakeSeen = new Map<string, WakeCounters>();
+  /** Per subscribed queue: the last event id that existed when the subscription began. */
+  readonly #subscribedAfter = new Map<string, number>();
+  #eventCursor = 0;
+  #dataVersion = 0;
+  #heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly conn: SqliteConnection,
+    private readonly ctx: EngineContext,
+  ) {
+    const walPath = conn.path === ":memory:" ? null : `${conn.path}-wal`;
+    this.#watcher = new ChangeWatcher(walPath, () => this.#checkForeignChanges());
+  }
+
+  listen(queue: string, kind: "wake" | "events"): () => void {
+    const stop = kind === "wake" ? this.#listenWakes(queue) : this.#listenEvents(queue);
+    this.#updateWatcher();
+    return () => {
+      stop();
+      if (!this.conn.closed) this.#updateWatcher();
+    };
+  }
+
+  /** The wake counters a commit of this connection bumped: not news from another process. */
+  ownWakes(queue: string, bumps: readonly WakeBump[]): void {
+    const seen = this.#wakeSeen.get(queue);
+    if (seen === undefined) return;
+    // A gap means another process's bump is pending: keep the old value so the check reports it.
+    for (const [reason, n] of bumps) if (seen[reason] === n - 1) seen[reason] = n;
+  }
+
+  #listenWakes(queue: string): () => void {
+    const s = this.conn.s;
+    const row = this.conn.read(() => s.wakeCounters.get(queue)) as WakeCounterRow | undefined;
+    this.#wakeSeen.set(queue, {
+      job: row?.woke_job ?? 0,
+      delayed: row?.woke_delayed ?? 0,
+      resume: row?.woke_resume ?? 0,
+    });
+    return () => this.#wakeSeen.delete(queue);
+  }
+
+  #listenEvents(queue: string): () => void {
+    const { s, instance } = this.conn;
+    const expiresAt = Date.now() + SUBSCRIBER_TTL_MS;
+    // One transaction: writers that commit after it see the registration and write events with
+    // ids above `after`; everything up to `after` happened before this subscription.
+    const after = this.conn.transaction(() => {
+      s.subscriberUpsert.run(queue, instance, expiresAt);
+      return (s.eventsLastId.get() as { n: number }).n;
+    });
+    if (this.#subscribedAfter.size === 0) this.#eventCursor = Math.max(this.#eventCursor, after);
+    this.#subscribedAfter.set(queue, after);
+    if (!this.#heartbeat) {
+      this.#heartbeat = setInterval(() => this.#renewSubscriptions(), SUBSCRIBER_HEARTBEAT_MS);
+      this.#heartbeat.unref();
+    }
+    return () => {
+      this.#subscribedAfter.delete(queue);
+      if (this.conn.closed) return;
+      try {
+        s.subscriberDelete.run(queue, instance);
+      } catch {
+        // Busy: the registration expires on its own.
+      }
+      if (this.#subscribedAfter.size === 0) this.#stopHeartbeat();
+    };
+  }
+
+  #updateWatcher(): void {
+    const wanted = this.#wakeSeen.size > 0 || this.#subscribedAfter.size > 0;
+    if (wanted && !this.#watcher.running) {
+      this.#dataVersion = this.#readDataVersion();
+      this.#watcher.start();
+    } else if (!wanted && this.#watcher.running) {
+      this.#watcher.stop();
+    }
+  }
+
+  #readDataVersion(): number {
+    return this.conn.read(() => this.conn.s.dataVersion.pluck().get() as number);
+  }
+
+  /** Signalled by the watcher: if another connection committed, report its wake-ups and events. */
+  #checkForeignChanges(): void {
+    if (this.conn.closed) return;
+    try {
+      const version = this.#readDataVersion();
+      if (version === this.#dataVersion) return;
+      this.#dataVersion = version;
+      const s = this.conn.s;
+      for (const [queue, seen] of this.#wakeSeen) {
+        const row = s.wakeCounters.get(queue) as WakeCounterRow | undefined;
+        if (!row) continue;
+        const current: WakeCounters = {
+          job: row.woke_job,
+          delayed: row.woke_delayed,
+          resume: row.woke_resume,
+        };
+        const wakes = WAKE_REASONS.filter((reason) => current[reason] !== seen[reason]);
+        if (wakes.length === 0) continue;
+        for (const reason of wakes) seen[reason] = current[reason];
+        this.ctx.received(queue, { wakes });
+      }
+      if (this.#subscribedAfter.size > 0) this.#readForeignEvents();
+    } catch {
+      // Busy or closing: the next signal or poll retries.
+    }
+  }
+
+  #readForeignEvents(): void {
+    const { s, instance } = this.conn;
+    const rows = s.eventsAfter.all(this.#eventCursor, instance) as Array<{
+      id: number;
+      queue: string;
+      batch: string;
+    }>;
+    for (const row of rows) {
+      this.#eventCursor = row.id;
+      const after = this.#subscribedAfter.get(row.queue);
+      if (after === undefined || row.id <= after) continue;
+      this.ctx.received(row.queue, { events: JSON.parse(row.batch) as QueueEvent[] });
+    }
+  }
+
+  #renewSubscriptions(): void {
+    if (this.conn.closed) return;
+    const { s, instance } = this.conn;
+    try {
+      const now = Date.now();
+      this.conn.transaction(() => {
+        for (const queue of this.#subscribedAfter.keys()) {
+          s.subscriberUpsert.run(queue, instance, now + SUBSCRIBER_TTL_MS);
+        }
+        s.subscriberPrune.run(now);
+        s.eventsTrim.run(now - EVENT_KEEP_MS);
+      });
+    } catch {
+      // Busy: the next heartbeat retries well before the registration expires.
+    }
+  }
+
+  #stopHeartbeat(): void {
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+  }
+
+  async close(): Promise<void> {
+    this.#watcher.stop();
+    this.#stopHeartbeat();
+    if (!this.conn.closed) {
+      const { s, instance } = this.conn;
+      try {
+        for (const queue of this.#subscribedAfter.keys()) s.subscriberDelete.run(queue, instance);
+      } catch {
+        // Busy: the registrations expire on their own.
+      }
+    }
+    this.#wakeSeen.clear();
+    this.#subscribedAfter.clear();
+  }
+}

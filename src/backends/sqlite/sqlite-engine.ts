@@ -1,0 +1,47 @@
+/**
+ * The SQLite engine: one connection (connection.ts) shared by the job store, the notifier and the
+ * optional stores. Data is durable and several processes may share the file.
+ */
+import type { Engine, EngineContext } from "../engine.js";
+import { SqliteConnection } from "./connection.js";
+import { SqliteJobStore } from "./job-store.js";
+import { SqliteNotifier } from "./notifier.js";
+import { type OpenOptions, openDatabase } from "./open.js";
+import { prepareStatements, type Statements } from "./statements.js";
+import { SqliteRateLimits, SqliteRepeatables, SqliteWorkers } from "./stores.js";
+
+export class SqliteEngine implements Engine {
+  readonly durable = true;
+  readonly multiProcess = true;
+  readonly jobs: SqliteJobStore;
+  readonly notifier: SqliteNotifier;
+  readonly repeatables: SqliteRepeatables;
+  readonly rateLimits: SqliteRateLimits;
+  readonly workers: SqliteWorkers;
+  readonly #conn: SqliteConnection;
+
+  /** Opens (creating and migrating when needed) the database at `options.path` (absolute, or ":memory:"). */
+  constructor(options: OpenOptions, ctx: EngineContext) {
+    const db = openDatabase(options);
+    let statements: Statements;
+    try {
+      statements = prepareStatements(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    this.#conn = new SqliteConnection(db, statements, options.path, {
+      wantsEvents: (queue) => ctx.wantsEvents(queue),
+      ownWakes: (queue, bumps) => this.notifier.ownWakes(queue, bumps),
+    });
+    this.notifier = new SqliteNotifier(this.#conn, ctx);
+    this.jobs = new SqliteJobStore(this.#conn);
+    this.repeatables = new SqliteRepeatables(this.#conn);
+    this.rateLimits = new SqliteRateLimits(this.#conn);
+    this.workers = new SqliteWorkers(this.#conn);
+  }
+
+  async close(): Promise<void> {
+    this.#conn.close();
+  }
+}

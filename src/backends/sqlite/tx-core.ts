@@ -1,0 +1,204 @@
+/**
+ * What every transition of one SQLite write transaction shares: the events and wake-ups it
+ * collects (returned as effects after commit, never delivered here), the queue's id/FIFO and
+ * finished-state counters (read once, stored once by `flush`), and the steps that follow a job's
+ * end: its dependants, its retention, its deletion. The transitions themselves are in tx.ts.
+ */
+import type { JobEventName, JobEventPayload } from "../../events.js";
+import type { JobState, RetentionSpec } from "../../job.js";
+import type { QueueEvent, WakeReason } from "../backend.js";
+import { FINISHED, parentFailedError, readRetention, type TxSignals } from "../shared/rules.js";
+import type { Statements } from "./statements.js";
+
+/** Row facts needed to delete a job with everything attached to it. */
+export interface Deletable {
+  seq: number;
+  id: string;
+  state: JobState;
+  dedup_key: string | null;
+  has_dependants: number;
+  /** Absent when the caller knows the job waits on no parent. */
+  pending_parents?: number;
+}
+
+/** Row facts needed once a job reached a final failed state. */
+export interface Ended extends Deletable {
+  task: string;
+}
+
+/** A wake counter this transaction bumped, with its new value (the notifier remembers it). */
+export type WakeBump = [reason: WakeReason, counter: number];
+
+const WAKE_BITS: Record<WakeReason, number> = { job: 1, delayed: 2, resume: 4 };
+const NO_BUMPS: WakeBump[] = [];
+
+/** One write transaction on one queue: its signals, counters and the steps after a job ends. */
+export class TxCore implements TxSignals {
+  /** Events for after commit; null when nobody listens (payloads are then never built). */
+  readonly events: QueueEvent[] | null;
+  /** Wake reasons raised (bit set of WAKE_BITS). */
+  #wakes = 0;
+  #lastId = 0;
+  #lastSeq = 0;
+  #countersLoaded = false;
+  /** Net change of the finished-state counts in this transaction, stored once by flush. */
+  readonly #finishedDelta = new Map<JobState, number>();
+
+  constructor(
+    protected readonly s: Statements,
+    readonly queue: string,
+    wantEvents: boolean,
+  ) {
+    this.events = wantEvents ? [] : null;
+  }
+
+  emit(name: JobEventName, payload: JobEventPayload): void {
+    this.events?.push({ name, payload });
+  }
+
+  wake(reason: WakeReason): void {
+    this.#wakes |= WAKE_BITS[reason];
+  }
+
+  // -- counters (read once per transaction, stored once in flush) --------------------------
+
+  #loadCounters(): void {
+    if (this.#countersLoaded) return;
+    this.s.queueEnsure.run(this.queue);
+    const row = this.s.queueCounters.get(this.queue) as { last_id: number; last_seq: number };
+    this.#lastId = row.last_id;
+    this.#lastSeq = row.last_seq;
+    this.#countersLoaded = true;
+  }
+
+  /** The next FIFO position of the queue (the tail of `waiting`). */
+  nextFifo(): number {
+    this.#loadCounters();
+    return ++this.#lastSeq;
+  }
+
+  nextId(): string {
+    this.#loadCounters();
+    return String(++this.#lastId);
+  }
+
+  /** A job entered (+1) or left (-1) `state`; only finished states are counted. */
+  protected countFinished(state: JobState, delta: 1 | -1): void {
+    if (FINISHED.has(state)) this.#finishedDelta.set(state, (this.#finishedDelta.get(state) ?? 0) + delta);
+  }
+
+  /** Jobs the queue holds in a finished `state`, this transaction's changes included. */
+  #finishedCount(state: JobState): number {
+    const stored = (this.s.finishedCount.get(this.queue, state) as { n: number } | undefined)?.n ?? 0;
+    return stored + (this.#finishedDelta.get(state) ?? 0);
+  }
+
+  /**
+   * Stores the counters and bumps the wake counters of the reasons raised (other processes
+   * compare them); returns the bumps, in the order job, delayed, resume.
+   */
+  flush(): WakeBump[] {
+    const { s, queue } = this;
+    if (this.#countersLoaded) s.queueStoreCounters.run(this.#lastId, this.#lastSeq, queue);
+    for (const [state, delta] of this.#finishedDelta) {
+      if (delta !== 0) s.finishedCountAdd.run(queue, state, delta);
+    }
+    const wakes = this.#wakes;
+    if (wakes === 0) return NO_BUMPS;
+    s.queueEnsure.run(queue);
+    const bumped: WakeBump[] = [];
+    if (wakes & WAKE_BITS.job) bumped.push(["job", this.#bump(s.wakeJob)]);
+    if (wakes & WAKE_BITS.delayed) bumped.push(["delayed", this.#bump(s.wakeDelayed)]);
+    if (wakes & WAKE_BITS.resume) bumped.push(["resume", this.#bump(s.wakeResume)]);
+    return bumped;
+  }
+
+  #bump(stmt: Statements["wakeJob"]): number {
+    return (stmt.get(this.queue) as { n: number }).n;
+  }
+
+  // -- after a job ends -----------------------------------------------------------------------
+
+  /** Moves a job (unfenced) to a finished state; see end-job.sql. */
+  protected end(
+    seq: number,
+    state: JobState,
+    errorJson: string | null,
+    now: number,
+    stalledCount: number | null,
+  ): void {
+    this.s.endJob.run(state, errorJson, now, 0, stalledCount, seq);
+    this.countFinished(state, 1);
+  }
+
+  /** After a job reached a final state: its dependants follow, then its retention applies. */
+  protected afterEnd(row: Ended, retention: string | null, now: number): void {
+    if (row.has_dependants) this.resolveDependants(row.id, row.state, now);
+    this.retain(row, retention, now);
+  }
+
+  /** Children waiting on `parentId`, which just ended in `parentState` (or was removed unfinished). */
+  protected resolveDependants(parentId: string, parentState: JobState | "removed", now: number): void {
+    const { s, queue } = this;
+    const children = s.dependantsOf.all(queue, parentId);
+    s.depsDeleteAsParent.run(queue, parentId);
+    const parentFailed = parentState !== "completed";
+    for (const child of children) {
+      if (parentFailed && (child.on_parent_failure ?? "fail") === "fail") {
+        s.depsDeleteAsChild.run(queue, child.id);
+        const error = parentFailedError(parentId, parentState);
+        this.end(child.seq, "failed", JSON.stringify(error), now, null);
+        this.emit("job:failed", {
+          queue,
+          jobId: child.id,
+          task: child.task,
+          error,
+          attempts: child.attempts,
+        });
+        this.afterEnd({ ...child, state: "failed", pending_parents: 0 }, child.remove_on_fail, now);
+        continue;
+      }
+      const left = (s.parentResolved.get(child.seq) as { pending_parents: number }).pending_parents;
+      if (left > 0) continue;
+      const delayed = child.run_at !== null && child.run_at > now;
+      s.ready.run(delayed ? "delayed" : "waiting", this.nextFifo(), child.seq);
+      this.emit("job:ready", { queue, jobId: child.id, task: child.task });
+      this.wake(delayed ? "delayed" : "job");
+    }
+  }
+
+  /** removeOnComplete / removeOnFail for a job that just reached its finished state. */
+  protected retain(row: Deletable, specJson: string | null, now: number): void {
+    if (specJson === null) return;
+    const retention = readRetention(JSON.parse(specJson) as RetentionSpec);
+    if (retention === true) {
+      this.deleteJob(row);
+      return;
+    }
+    if (retention === null) return;
+    if (retention.ageMs !== undefined) this.s.setRemoveAt.run(now + retention.ageMs, row.seq);
+    const count = retention.count;
+    if (count !== undefined) {
+      const held = this.#finishedCount(row.state);
+      if (held > count) {
+        for (const old of this.s.oldestFinished.all(this.queue, row.state, held - count)) {
+          this.deleteJob(old);
+        }
+      }
+    }
+  }
+
+  /**
+   * Deletes a job with its logs, dedup key and dependency edges; with `keepDependants` its edges
+   * as a parent stay, for `resolveDependants` to settle (and delete) them.
+   */
+  protected deleteJob(row: Deletable, keepDependants = false): void {
+    const { s, queue } = this;
+    s.logsDelete.run(queue, row.id);
+    if (row.dedup_key !== null) s.dedupRelease.run(queue, row.dedup_key, row.id);
+    if (row.pending_parents) s.depsDeleteAsChild.run(queue, row.id);
+    if (row.has_dependants && !keepDependants) s.depsDeleteAsParent.run(queue, row.id);
+    s.jobDelete.run(row.seq);
+    this.countFinished(row.state, -1);
+  }
+}
