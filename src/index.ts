@@ -26,6 +26,9 @@ export type {
   Notifier,
 } from "./backends/engine.js";
 export { EngineBackend } from "./backends/engine-backend.js";
+export { InMemoryBackend } from "./backends/memory/memory-backend.js";
+export { PostgresBackend, type PostgresBackendOptions } from "./backends/postgres/postgres-backend.js";
+export { RedisBackend } from "./backends/redis/redis-backend.js";
 export {
   type BackendFactory,
   closeSharedBackends,
@@ -34,9 +37,6 @@ export {
   registerBackend,
   resolveBackend,
 } from "./backends/registry.js";
-export { InMemoryBackend } from "./backends/memory/memory-backend.js";
-export { PostgresBackend, type PostgresBackendOptions } from "./backends/postgres/postgres-backend.js";
-export { RedisBackend } from "./backends/redis/redis-backend.js";
 export { SqliteBackend } from "./backends/sqlite/sqlite-backend.js";
 export {
   AsyncMQError,
@@ -82,8 +82,8 @@ export {
   task,
   unregisterTask,
 } from "./task.js";
+export { type Limiter, type ProcessJobOptions, processJob } from "./worker/claim-loop.js";
 export { handleJob } from "./worker/handle-job.js";
-export { type Limiter, type ProcessJobOptions, processJob } from "./worker/process-job.js";
 export { RateLimiter } from "./worker/rate-limiter.js";
 export { type RunWorkerOptions, runWorker, startWorker, workerLoop } from "./worker/runners.js";
 export type { Scanner, ScannerContext } from "./worker/scanners.js";

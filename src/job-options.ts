@@ -1,8 +1,9 @@
 /**
- * Turns what a producer passes (`EnqueueOptions`, task defaults) into a validated, encoded `NewJob`.
- * Everything is checked here, before any backend call, so bad input writes nothing.
+ * Turns what a producer passes (`EnqueueOptions`, task defaults) into a validated, encoded `NewJob`,
+ * and enqueues it. Everything is checked here, before any backend call, so bad input writes nothing.
  */
-import type { NewJob } from "./backends/backend.js";
+import type { Backend, NewJob } from "./backends/backend.js";
+import { resolveBackend } from "./backends/registry.js";
 import { ValidationError } from "./errors.js";
 import {
   type BackoffSpec,
@@ -64,12 +65,41 @@ const INHERITABLE: Array<[InheritableOption, keyof EnqueueOptions]> = [
   ["backoff", "backoff"],
   ["ttl", "ttl"],
   ["timeout", "timeout"],
-  ["priority", "priority"],
 ];
 
 const NO_OPTIONS: EnqueueOptions = Object.freeze({});
 /** Shared by every job added without options by a process that does not know its task; never mutated. */
 const ALL_INHERITED = Object.freeze(INHERITABLE.map(([name]) => name)) as InheritableOption[];
+
+/** One job to add: its task's name, its data and its options. */
+export interface JobSpec {
+  task: string;
+  data?: unknown;
+  options?: EnqueueOptions;
+}
+
+/**
+ * The one enqueue path of `Queue.add`/`addBulk` and `Task.enqueue`: builds every job first (bad
+ * input writes nothing and opens no backend), then resolves the backend (a Backend, a URL, the
+ * default when undefined, or a getter) and enqueues them in one atomic step. `defaultsOf` gives a
+ * task's options where this process knows the task. Resolves to the ids, in order.
+ */
+export async function enqueueJobs(
+  backend: Backend | string | undefined | (() => Backend),
+  queue: string,
+  specs: readonly JobSpec[],
+  defaultsOf: (task: string) => TaskDefaults | undefined,
+): Promise<string[]> {
+  const now = Date.now();
+  const { maxPayloadBytes } = getSettings(); // once per call: it reads the environment
+  const jobs = specs.map((j) =>
+    buildNewJob(j.task, j.data, j.options, defaultsOf(j.task), now, maxPayloadBytes),
+  );
+  if (jobs.length === 0) return [];
+  const target = typeof backend === "function" ? backend() : resolveBackend(backend);
+  const results = await target.enqueue(queue, jobs);
+  return results.map((r) => r.id);
+}
 
 /**
  * Builds a NewJob. `defaults` are the task's options when the enqueuing process knows the task;

@@ -85,7 +85,8 @@ export interface JobRecord<D = unknown, R = unknown> {
   leaseExpiresAt?: number;
 }
 
-export type InheritableOption = "retries" | "backoff" | "ttl" | "timeout" | "priority";
+/** Not priority: it orders claims, so only the enqueuer can decide it. */
+export type InheritableOption = "retries" | "backoff" | "ttl" | "timeout";
 
 /** A job handed to a worker by a claim: the record plus the lease token that fences its writes. */
 export interface ClaimedJob<D = unknown, R = unknown> extends JobRecord<D, R> {

@@ -5,12 +5,11 @@ import type { Backend, RepeatableStore } from "./backends/backend.js";
 import { resolveBackend } from "./backends/registry.js";
 import { ValidationError } from "./errors.js";
 import { checkInt, checkName, JOB_STATES, type JobRecord, type JobState, toMs } from "./job.js";
-import { buildNewJob, type EnqueueOptions } from "./job-options.js";
+import { type EnqueueOptions, enqueueJobs, type TaskDefaults } from "./job-options.js";
 import { QueueEvents } from "./queue-events.js";
 import { prepareRepeatable, type RepeatableDef, type RepeatableInfo } from "./schedule/repeatable-def.js";
-import { getSettings } from "./settings.js";
 import { getTask } from "./task.js";
-import { abortActiveJob } from "./worker/active-jobs.js";
+import { abortActiveJob } from "./worker/lease-keeper.js";
 import { type RunWorkerOptions, runWorker } from "./worker/runners.js";
 
 export interface QueueOptions {
@@ -55,25 +54,19 @@ export class Queue {
    * `options` leaves unset; otherwise the worker applies them.
    */
   async add(task: string, data?: unknown, options?: EnqueueOptions): Promise<string> {
-    const job = buildNewJob(task, data, options, getTask(task)?.options, Date.now());
-    const [result] = await this.backend.enqueue(this.name, [job]);
-    return (result as { id: string }).id;
+    const [id] = await enqueueJobs(() => this.backend, this.name, [{ task, data, options }], taskDefaults);
+    return id as string;
   }
 
   /** Enqueues several jobs atomically: all are validated first, then written in one step, or none. */
   async addBulk(jobs: Array<{ task: string; data?: unknown; options?: EnqueueOptions }>): Promise<string[]> {
     if (!Array.isArray(jobs))
       throw new ValidationError("addBulk takes an array of { task, data?, options? }");
-    const now = Date.now();
-    const { maxPayloadBytes } = getSettings(); // once per batch: it reads the environment
-    const built = jobs.map((j, i) => {
+    jobs.forEach((j, i) => {
       if (typeof j !== "object" || j === null)
         throw new ValidationError(`addBulk item ${i} must be { task, data?, options? }`);
-      return buildNewJob(j.task, j.data, j.options, getTask(j.task)?.options, now, maxPayloadBytes);
     });
-    if (built.length === 0) return [];
-    const results = await this.backend.enqueue(this.name, built);
-    return results.map((r) => r.id);
+    return enqueueJobs(() => this.backend, this.name, jobs, taskDefaults);
   }
 
   /** Adds an in-process repeatable definition, scheduled by this queue's `run()`. */
@@ -233,6 +226,11 @@ export class Queue {
   async close(): Promise<void> {
     this.events.close();
   }
+}
+
+/** A task's options, when this process registered it (otherwise the worker applies its own). */
+function taskDefaults(task: string): TaskDefaults | undefined {
+  return getTask(task)?.options;
 }
 
 function unknownRepeatable(queue: string, id: string): ValidationError {

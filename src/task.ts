@@ -3,11 +3,10 @@
  * name in its own process's registry.
  */
 import type { Backend } from "./backends/backend.js";
-import { resolveBackend } from "./backends/registry.js";
 import { ValidationError } from "./errors.js";
 import type { JobRecord } from "./job.js";
 import { checkName } from "./job.js";
-import { buildNewJob, checkTaskDefaults, type EnqueueOptions, type TaskDefaults } from "./job-options.js";
+import { checkTaskDefaults, type EnqueueOptions, enqueueJobs, type TaskDefaults } from "./job-options.js";
 
 /** Options fixed at task definition; enqueue options win over them. */
 export interface TaskOptions extends TaskDefaults {
@@ -76,10 +75,9 @@ export function task<D = unknown, R = unknown>(
     options: Object.freeze(defaults),
     handler,
     async enqueue(data, opts) {
-      const { backend, ...enqueueOptions } = opts ?? {};
-      const job = buildNewJob(name, data, enqueueOptions, defaults, Date.now());
-      const [result] = await resolveBackend(backend).enqueue(queue, [job]);
-      return (result as { id: string }).id;
+      const { backend, ...options } = opts ?? {};
+      const [id] = await enqueueJobs(backend, queue, [{ task: name, data, options }], () => defaults);
+      return id as string;
     },
     async run(data, ctx) {
       return await handler(data, {

@@ -1,6 +1,7 @@
 /**
  * Batches the end of attempts: every `finish` made in one turn of the event loop for a queue goes to
  * the backend as one call (one transaction / script), which is what makes durable backends fast.
+ * Each runtime owns one (handleJob a short-lived one), so nothing outlives the runtime.
  */
 import type { Backend, Finish } from "../backends/backend.js";
 
@@ -12,12 +13,13 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-class Finisher {
+export class Finisher {
   readonly #pending = new Map<string, Pending>();
   #scheduled = false;
 
-  constructor(private readonly backend: Backend) {}
+  constructor(private readonly backend: Pick<Backend, "finish">) {}
 
+  /** Ends one attempt with the others of this turn; resolves to whether the lease still held. */
   async finish(queue: string, item: Finish): Promise<boolean> {
     let batch = this.#pending.get(queue);
     if (!batch) {
@@ -46,16 +48,4 @@ class Finisher {
       this.backend.finish(queue, batch.items, Date.now()).then(batch.resolve, batch.reject);
     }
   }
-}
-
-const finishers = new WeakMap<Backend, Finisher>();
-
-/** Ends one attempt through the batcher of `backend`; resolves to whether the lease still held. */
-export function finishAttempt(backend: Backend, queue: string, item: Finish): Promise<boolean> {
-  let finisher = finishers.get(backend);
-  if (!finisher) {
-    finisher = new Finisher(backend);
-    finishers.set(backend, finisher);
-  }
-  return finisher.finish(queue, item);
 }

@@ -11,15 +11,15 @@ import { type BackoffSpec, backoffDelay, type ClaimedJob, encodeJson, type JobRe
 import { log } from "../logger.js";
 import { getSettings } from "../settings.js";
 import { getTask, type JobContext, type Task } from "../task.js";
-import { ActiveJob, leaseKeeper } from "./active-jobs.js";
-import { finishAttempt } from "./finisher.js";
+import { ActiveJob } from "./active-job.js";
+import { Finisher } from "./finisher.js";
+import { LeaseKeeper } from "./lease-keeper.js";
 
-/** What a runner hands to each job it runs. */
+/** What a runtime hands to each job it runs: its own batcher of finishes and its lease keeper. */
 export interface RunContext {
-  workerId: string;
-  leaseMs: number;
-  /** The runner's in-flight set, so that shutdown can find and hand back unfinished jobs. */
-  inflight?: Set<ActiveJob>;
+  finisher: Finisher;
+  /** Holds the runtime's running jobs: renews their leases; shutdown hands back what it still holds. */
+  keeper: LeaseKeeper;
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -37,7 +37,12 @@ export async function handleJob(queueName: string, job: JobRecord, backend?: Bac
       ? (job as ClaimedJob)
       : (await b.claim(queueName, { workerId, leaseMs, now: Date.now(), limit: 1, jobId: job.id }))[0];
   if (!claimed) return;
-  await runClaimedJob(b, queueName, claimed, { workerId, leaseMs });
+  const keeper = new LeaseKeeper(b, leaseMs);
+  try {
+    await runClaimedJob(b, queueName, claimed, { finisher: new Finisher(b), keeper });
+  } finally {
+    keeper.close();
+  }
 }
 
 /** Runs a claimed job; see the file header. */
@@ -52,14 +57,12 @@ export async function runClaimedJob(
   const { token } = job;
 
   if (effective.ttl !== undefined && Date.now() >= job.createdAt + effective.ttl) {
-    await write(backend, queue, { kind: "expired", jobId: job.id, token });
+    await write(rt.finisher, queue, { kind: "expired", jobId: job.id, token });
     return;
   }
 
   const active = new ActiveJob(queue, job.id, token);
-  const keeper = leaseKeeper(backend);
-  keeper.add(active, rt.leaseMs);
-  rt.inflight?.add(active);
+  rt.keeper.add(active);
   let timer: NodeJS.Timeout | undefined;
   if (effective.timeout !== undefined) {
     const ms = effective.timeout;
@@ -82,8 +85,7 @@ export async function runClaimedJob(
         };
   } finally {
     if (timer) clearTimeout(timer);
-    keeper.remove(active);
-    rt.inflight?.delete(active);
+    rt.keeper.remove(active);
   }
 
   switch (active.cause) {
@@ -91,7 +93,7 @@ export async function runClaimedJob(
     case "lost":
       return; // the backend already moved the job; any write would be fenced out anyway
     case "shutdown":
-      await write(backend, queue, { kind: "released", jobId: job.id, token });
+      await write(rt.finisher, queue, { kind: "released", jobId: job.id, token });
       return;
     case "timeout":
       outcome = { ok: false, error: active.reason };
@@ -106,16 +108,16 @@ export async function runClaimedJob(
       outcome = { ok: false, error: err };
     }
     if (resultJson !== undefined) {
-      await write(backend, queue, { kind: "completed", jobId: job.id, token, resultJson });
+      await write(rt.finisher, queue, { kind: "completed", jobId: job.id, token, resultJson });
       return;
     }
   }
   const error = serializeError((outcome as { error: unknown }).error);
   if (job.attempts <= effective.maxRetries) {
     const runAt = Date.now() + backoffDelay(effective.backoff, job.attempts);
-    await write(backend, queue, { kind: "retry", jobId: job.id, token, error, runAt });
+    await write(rt.finisher, queue, { kind: "retry", jobId: job.id, token, error, runAt });
   } else {
-    await write(backend, queue, { kind: "failed", jobId: job.id, token, error });
+    await write(rt.finisher, queue, { kind: "failed", jobId: job.id, token, error });
   }
 }
 
@@ -192,9 +194,9 @@ function applyInherited(job: JobRecord, found: Task | undefined): Effective {
   return eff;
 }
 
-async function write(backend: Backend, queue: string, item: Finish): Promise<void> {
+async function write(finisher: Finisher, queue: string, item: Finish): Promise<void> {
   try {
-    await finishAttempt(backend, queue, item);
+    await finisher.finish(queue, item);
   } catch (err) {
     // The lease will expire and the stall sweeper hands the job back: nothing is lost.
     log().error(

@@ -3,7 +3,7 @@
  * worker of the queue in every process.
  */
 import type { RateLimitStore } from "../backends/backend.js";
-import type { Limiter } from "./process-job.js";
+import type { Limiter } from "./claim-loop.js";
 import { sleep } from "./wait.js";
 
 export class QueueRateLimiter implements Limiter {

@@ -1,7 +1,8 @@
 /**
- * The three entry points: `workerLoop` (one consumer), `startWorker` (N consumers) and `runWorker`
- * (the orchestrator: semaphore, rate limit, scanners, repeatables). Each resolves only after it has
- * shut down: claiming stopped, in-flight jobs finished or handed back, scanners returned.
+ * The entry points, all one runtime (`launchRuntime`): `runWorker` (the orchestrator: semaphore,
+ * rate limit, scanners, repeatables, heartbeat), and its shorthands `workerLoop` (one consumer) and
+ * `startWorker` (N at once). Each resolves only after it has shut down: claiming stopped, in-flight
+ * jobs finished or handed back, scanners returned.
  */
 import { setMaxListeners } from "node:events";
 import type { Backend } from "../backends/backend.js";
@@ -11,11 +12,11 @@ import { checkInt, toMs } from "../job.js";
 import { log } from "../logger.js";
 import { prepareRepeatable, type RepeatableDef } from "../schedule/repeatable-def.js";
 import { getSettings } from "../settings.js";
-import { type Limiter, newWorkerId, type ProcessJobOptions, processJob } from "./process-job.js";
+import { type Limiter, newWorkerId, type ProcessJobOptions, processJob } from "./claim-loop.js";
 import { QueueRateLimiter } from "./queue-rate-limiter.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { repeatableScheduler } from "./repeatable-scheduler.js";
-import { delayedScanner, housekeeper, type Scanner, stallSweeper, workerHeartbeat } from "./scanners.js";
+import { housekeeper, type Scanner, stallSweeper, workerHeartbeat } from "./scanners.js";
 import { Semaphore } from "./semaphore.js";
 
 /** Options of `runWorker`, `Worker` and `queue.run()`. */
@@ -57,8 +58,9 @@ export interface RuntimeHandle {
 }
 
 /**
- * The basic consumer: claims one job at a time from `queueName` and runs it, sleeping on the queue's
- * wake-up signal (at most `idleSleep`, default settings.scanInterval) when there is none.
+ * One consumer: the runtime of `runWorker` with concurrency 1 (heartbeat and maintenance included),
+ * sleeping on the queue's wake-up signal (at most `idleSleep`, default settings.scanInterval) when
+ * there is no job. `workerId` is appended to the id recorded on its jobs.
  */
 export async function workerLoop(
   queueName: string,
@@ -66,31 +68,18 @@ export async function workerLoop(
   backend?: Backend,
   options?: { signal?: AbortSignal; idleSleep?: number | string },
 ): Promise<void> {
-  await processJob(queueName, {
-    backend: resolveBackend(backend),
-    semaphore: new Semaphore(1),
-    signal: options?.signal,
-    idleSleep: options?.idleSleep,
-    workerId: `${newWorkerId()}:${workerId}`,
-  });
+  const runtime = { backend, concurrency: 1, signal: options?.signal, scanInterval: options?.idleSleep };
+  await launchRuntime(queueName, runtime, `${newWorkerId()}:${workerId}`).done;
 }
 
-/** Runs `concurrency` worker loops (default 1) plus the maintenance scanners, until `signal` aborts. */
+/** The runtime of `runWorker` with `concurrency` jobs at once (default 1), until `signal` aborts. */
 export async function startWorker(
   queueName: string,
   concurrency = 1,
   backend?: Backend,
   options?: { signal?: AbortSignal },
 ): Promise<void> {
-  checkInt(concurrency, "concurrency", 1);
-  const b = resolveBackend(backend);
-  const signal = internalSignal(options?.signal);
-  const settings = getSettings();
-  const loops = Array.from({ length: concurrency }, (_, i) => workerLoop(queueName, i, b, { signal }));
-  const scans = maintenance(settings.scanInterval, settings.leaseDuration, settings.maxStalledCount).map(
-    (s) => runScanner(s, { queue: queueName, backend: b, signal }),
-  );
-  await Promise.all([...loops, ...scans]);
+  await launchRuntime(queueName, { backend, concurrency, signal: options?.signal }).done;
 }
 
 /** The full orchestrator; see RunWorkerOptions. */
@@ -99,7 +88,11 @@ export async function runWorker(queueName: string, options: RunWorkerOptions = {
 }
 
 /** Validates everything, then starts the runtime; throws ValidationError before starting anything. */
-export function launchRuntime(queueName: string, options: RunWorkerOptions = {}): RuntimeHandle {
+export function launchRuntime(
+  queueName: string,
+  options: RunWorkerOptions = {},
+  workerId = newWorkerId(),
+): RuntimeHandle {
   const settings = getSettings();
   const concurrency = checkInt(options.concurrency ?? settings.concurrency, "concurrency", 1);
   const scanInterval = toMs(options.scanInterval ?? settings.scanInterval, "scanInterval");
@@ -143,11 +136,12 @@ export function launchRuntime(queueName: string, options: RunWorkerOptions = {})
   }
   const semaphore = new Semaphore(concurrency);
   const signal = internalSignal(options.signal);
-  const workerId = newWorkerId();
   const startedAt = Date.now();
 
   const scanners: Scanner[] = [
-    ...maintenance(scanInterval, leaseMs, maxStalled),
+    // Delayed jobs are promoted by processJob's delayed scanner.
+    stallSweeper(Math.max(10, Math.min(scanInterval, leaseMs / 2)), maxStalled),
+    housekeeper(scanInterval),
     repeatableScheduler(options.repeatables ?? [], scanInterval),
     workerHeartbeat(
       () => ({
@@ -192,14 +186,6 @@ function internalSignal(outer: AbortSignal | undefined): AbortSignal {
   if (outer?.aborted) controller.abort(outer.reason);
   else outer?.addEventListener("abort", () => controller.abort(outer.reason), { once: true });
   return controller.signal;
-}
-
-function maintenance(scanInterval: number, leaseMs: number, maxStalled: number): Scanner[] {
-  return [
-    delayedScanner(scanInterval),
-    stallSweeper(Math.max(10, Math.min(scanInterval, leaseMs / 2)), maxStalled),
-    housekeeper(scanInterval),
-  ];
 }
 
 async function runScanner(scanner: Scanner, ctx: Parameters<Scanner>[0]): Promise<void> {

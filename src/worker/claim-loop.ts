@@ -1,7 +1,8 @@
 /**
  * The claim loop: take a concurrency permit (and a rate token), claim as many jobs as there are free
  * permits in one backend call, run each through the job lifecycle, and sleep on the queue's wake-up
- * signal when there is nothing to do. On abort it stops claiming and drains its in-flight jobs.
+ * signal when there is nothing to do. Beside it runs the delayed scanner, the one place that
+ * promotes delayed jobs; a promotion wakes the loop. On abort it stops claiming and drains.
  */
 import { hostname } from "node:os";
 import type { Backend } from "../backends/backend.js";
@@ -10,8 +11,10 @@ import { JobCancelledError } from "../errors.js";
 import { type ClaimedJob, toMs } from "../job.js";
 import { log } from "../logger.js";
 import { getSettings } from "../settings.js";
-import type { ActiveJob } from "./active-jobs.js";
-import { runClaimedJob } from "./handle-job.js";
+import { Finisher } from "./finisher.js";
+import { type RunContext, runClaimedJob } from "./handle-job.js";
+import { LeaseKeeper } from "./lease-keeper.js";
+import { delayedScanner } from "./scanners.js";
 import type { Semaphore } from "./semaphore.js";
 import { sleep, WakeFlag } from "./wait.js";
 
@@ -35,34 +38,74 @@ export interface ProcessJobOptions {
   workerId?: string;
   /** How long in-flight jobs may finish after `signal` aborts. Default: settings.shutdownGrace. */
   shutdownGrace?: number | string;
-  /** Longest idle sleep when no wake-up comes (a fallback, not a poll). Default: settings.scanInterval. */
+  /**
+   * Longest idle sleep when no wake-up comes (a fallback, not a poll), and of the delayed scanner.
+   * Default: settings.scanInterval.
+   */
   idleSleep?: number | string;
   /** Lease length. Default: settings.leaseDuration. */
   leaseDuration?: number | string;
 }
 
-/** Runs the claim loop for `queueName` until `signal` aborts, then drains; resolves when done. */
+/** A validated ProcessJobOptions, and the runtime's own finisher and lease keeper. */
+interface Loop {
+  queue: string;
+  backend: Backend;
+  semaphore: Semaphore;
+  limiter: Limiter | undefined;
+  signal: AbortSignal;
+  workerId: string;
+  leaseMs: number;
+  idleMs: number;
+  rt: RunContext;
+  /** Read at shutdown: Worker.stop({ grace }) may have changed it. */
+  grace: () => number;
+}
+
+/**
+ * Runs the claim loop and the delayed scanner of `queueName` until `signal` aborts, then drains:
+ * resolves once in-flight jobs finished or, past the grace, were handed back.
+ */
 export async function processJob(queueName: string, options: ProcessJobOptions): Promise<void> {
   const settings = getSettings();
   const backend = resolveBackend(options.backend);
-  const { semaphore, rateLimiter } = options;
-  const signal = options.signal ?? new AbortController().signal;
-  const workerId = options.workerId ?? newWorkerId();
   const leaseMs = toMs(options.leaseDuration ?? settings.leaseDuration, "leaseDuration");
   const idleMs = toMs(options.idleSleep ?? settings.scanInterval, "idleSleep");
-  toMs(options.shutdownGrace ?? settings.shutdownGrace, "shutdownGrace"); // validate now; read again at shutdown
-  const inflight = new Set<ActiveJob>();
+  const grace = () => toMs(options.shutdownGrace ?? settings.shutdownGrace, "shutdownGrace");
+  grace(); // validate now
+  const signal = options.signal ?? new AbortController().signal;
+  const keeper = new LeaseKeeper(backend, leaseMs);
+  const loop: Loop = {
+    queue: queueName,
+    backend,
+    semaphore: options.semaphore,
+    limiter: options.rateLimiter,
+    signal,
+    workerId: options.workerId ?? newWorkerId(),
+    leaseMs,
+    idleMs,
+    rt: { finisher: new Finisher(backend), keeper },
+    grace,
+  };
+  try {
+    await Promise.all([claimLoop(loop), delayedScanner(idleMs)({ queue: queueName, backend, signal })]);
+  } finally {
+    keeper.close();
+  }
+}
+
+async function claimLoop(loop: Loop): Promise<void> {
+  const { queue, backend, semaphore, limiter, signal, workerId, leaseMs, idleMs, rt } = loop;
   const running = new Set<Promise<void>>();
-  const wake = new WakeFlag(backend, queueName);
-  const rt = { workerId, leaseMs, inflight };
+  const wake = new WakeFlag(backend, queue);
   const start = (job: ClaimedJob, release: () => void) => {
     const done = () => {
       running.delete(run);
       release();
     };
-    const run: Promise<void> = runClaimedJob(backend, queueName, job, rt).then(done, (err) => {
+    const run: Promise<void> = runClaimedJob(backend, queue, job, rt).then(done, (err) => {
       log().error(
-        `job ${job.id} of "${queueName}": internal error; its lease will expire and it will run again`,
+        `job ${job.id} of "${queue}": internal error; its lease will expire and it will run again`,
         err,
       );
       done();
@@ -87,77 +130,62 @@ export async function processJob(queueName: string, options: ProcessJobOptions):
         permits.push(p);
       }
       let wanted = permits.length;
-      if (rateLimiter) {
+      if (limiter) {
         try {
-          await rateLimiter.acquire(signal);
+          await limiter.acquire(signal);
         } catch {
           for (const release of permits) release();
           break;
         }
         let tokens = 1;
-        while (tokens < wanted && rateLimiter.tryAcquire()) tokens++;
+        while (tokens < wanted && limiter.tryAcquire()) tokens++;
         for (const release of permits.splice(tokens)) release();
         wanted = tokens;
       }
       if (signal.aborted) {
-        rateLimiter?.refund?.(wanted);
+        limiter?.refund?.(wanted);
         for (const release of permits) release();
         break;
       }
 
       wake.arm();
-      let jobs: Awaited<ReturnType<Backend["claim"]>>;
+      let jobs: ClaimedJob[];
       try {
-        jobs = await backend.claim(queueName, { workerId, limit: wanted, leaseMs, now: Date.now() });
+        jobs = await backend.claim(queue, { workerId, limit: wanted, leaseMs, now: Date.now() });
       } catch (err) {
-        rateLimiter?.refund?.(wanted);
+        limiter?.refund?.(wanted);
         for (const release of permits) release();
-        log().error(`claim on queue "${queueName}" failed; retrying`, err);
+        log().error(`claim on queue "${queue}" failed; retrying`, err);
         await sleep(Math.min(idleMs, 1000), signal);
         continue;
       }
-      if (jobs.length < wanted) rateLimiter?.refund?.(wanted - jobs.length);
+      if (jobs.length < wanted) limiter?.refund?.(wanted - jobs.length);
       for (const release of permits.splice(jobs.length)) release();
       for (let i = 0; i < jobs.length; i++) start(jobs[i] as ClaimedJob, permits[i] as () => void);
-
-      if (jobs.length === 0) {
-        // Nothing waiting: move due delayed jobs ourselves (so a bare loop needs no scanner), then
-        // sleep until a wake-up, the next delayed job, or the idle fallback.
-        let nextDueAt: number | null = null;
-        try {
-          const promoted = await backend.promoteDelayed(queueName, Date.now(), 1000);
-          if (promoted.promoted > 0) continue;
-          nextDueAt = promoted.nextDueAt;
-        } catch (err) {
-          log().warn(`promoting delayed jobs of "${queueName}" failed`, err);
-        }
-        const untilDue = nextDueAt === null ? idleMs : Math.max(0, nextDueAt - Date.now());
-        await wake.wait(Math.min(idleMs, untilDue), signal);
-      }
+      // Nothing waiting: sleep until a wake-up (a new job, a promotion) or the idle fallback.
+      if (jobs.length === 0) await wake.wait(idleMs, signal);
     }
   } finally {
     wake.close();
-    // Read at shutdown: Worker.stop({ grace }) may have changed it.
-    await drain(running, inflight, toMs(options.shutdownGrace ?? settings.shutdownGrace, "shutdownGrace"));
+    await drain(running, rt.keeper, loop.grace());
   }
 }
 
 /** Lets in-flight jobs finish within `grace`, then aborts them so they are handed back. */
-async function drain(running: Set<Promise<void>>, inflight: Set<ActiveJob>, grace: number): Promise<void> {
+async function drain(running: Set<Promise<void>>, keeper: LeaseKeeper, grace: number): Promise<void> {
   if (running.size === 0) return;
   const all = () => Promise.allSettled([...running]);
   const ctl = new AbortController();
   await Promise.race([all(), sleep(grace, ctl.signal)]);
   ctl.abort();
   if (running.size === 0) return;
-  for (const job of inflight) {
-    job.abort(
-      "shutdown",
+  keeper.abortAll(
+    "shutdown",
+    () =>
       new JobCancelledError(
         `the worker is shutting down and the ${grace} ms grace is over; job handed back to the queue`,
       ),
-    );
-  }
+  );
   await all();
 }
 

@@ -1,0 +1,111 @@
+/**
+ * One runtime's running jobs: renews their leases in one batched call per queue, and aborts a job's
+ * `ctx.signal` when its lease is lost. Open keepers are listed process-wide so that `Queue.cancelJob`
+ * and `removeJob` abort a job this process runs at once, whichever runtime runs it.
+ */
+import type { Backend } from "../backends/backend.js";
+import { JobCancelledError } from "../errors.js";
+import { log } from "../logger.js";
+import type { AbortCause, ActiveJob } from "./active-job.js";
+
+/** What a keeper needs of the backend. */
+type Leases = Pick<Backend, "extendLeases">;
+
+/** Keepers of the runtimes running now (created, not yet closed). */
+const open = new Set<LeaseKeeper>();
+
+export class LeaseKeeper {
+  readonly #byQueue = new Map<string, Map<string, ActiveJob>>();
+  #timer: NodeJS.Timeout | null = null;
+  #renewing = false;
+
+  /** Registers the keeper until `close()`; `leaseMs` is the lease each renewal asks for. */
+  constructor(
+    readonly backend: Leases,
+    readonly leaseMs: number,
+  ) {
+    open.add(this);
+  }
+
+  add(job: ActiveJob): void {
+    let jobs = this.#byQueue.get(job.queue);
+    if (!jobs) {
+      jobs = new Map();
+      this.#byQueue.set(job.queue, jobs);
+    }
+    jobs.set(job.jobId, job);
+    if (!this.#timer) {
+      // A third of the lease: two renewals may fail (slow engine, busy loop) before it expires.
+      this.#timer = setInterval(() => void this.#renew(), Math.max(10, Math.floor(this.leaseMs / 3)));
+      this.#timer.unref();
+    }
+  }
+
+  remove(job: ActiveJob): void {
+    const jobs = this.#byQueue.get(job.queue);
+    if (jobs?.get(job.jobId) === job) jobs.delete(job.jobId);
+    if (jobs?.size === 0) this.#byQueue.delete(job.queue);
+    // The timer stops at its next beat if still idle: busy workers empty and refill this set for
+    // every batch, and re-arming a timer per batch costs more than one idle beat.
+  }
+
+  get(queue: string, jobId: string): ActiveJob | undefined {
+    return this.#byQueue.get(queue)?.get(jobId);
+  }
+
+  /** Aborts every job it holds (a shutdown whose grace is over), each with its own error. */
+  abortAll(cause: AbortCause, reason: () => Error): void {
+    for (const jobs of this.#byQueue.values()) for (const job of jobs.values()) job.abort(cause, reason());
+  }
+
+  /** Stops renewing and leaves the process-wide list; the runtime calls it once it has drained. */
+  close(): void {
+    open.delete(this);
+    this.#stopTimer();
+  }
+
+  #stopTimer(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  async #renew(): Promise<void> {
+    if (this.#byQueue.size === 0) {
+      this.#stopTimer();
+      return;
+    }
+    if (this.#renewing) return;
+    this.#renewing = true;
+    try {
+      for (const [queue, jobs] of this.#byQueue) {
+        const list = [...jobs.values()];
+        const lost = await this.backend.extendLeases(
+          queue,
+          list.map((j) => ({ jobId: j.jobId, token: j.token })),
+          this.leaseMs,
+          Date.now(),
+        );
+        for (const id of lost) {
+          jobs
+            .get(id)
+            ?.abort(
+              "lost",
+              new JobCancelledError(`job ${id} lost its lease (cancelled, removed or recovered elsewhere)`),
+            );
+        }
+      }
+    } catch (err) {
+      log().warn("lease renewal failed; will retry on the next beat", err);
+    } finally {
+      this.#renewing = false;
+    }
+  }
+}
+
+/** Aborts the signal of a job this process runs on `backend`, after the backend cancelled or removed it. */
+export function abortActiveJob(backend: Leases, queue: string, jobId: string, why: string): void {
+  for (const keeper of open) {
+    if (keeper.backend === backend)
+      keeper.get(queue, jobId)?.abort("cancelled", new JobCancelledError(`job ${jobId} was ${why}`));
+  }
+}
