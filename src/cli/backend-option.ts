@@ -31,7 +31,7 @@ export const DEFAULT_BACKEND_URL = `sqlite://${DEFAULT_SQLITE_PATH}`;
 export function withCommonOptions(cmd: Command, json = true): Command {
   cmd.option(
     "--backend <url>",
-    "backend URL: sqlite://./path.db, memory:// (default: ASYNCMQ_BACKEND, asyncmq.config.*, sqlite://./.asyncmq/asyncmq.db)",
+    "backend URL: sqlite://./path.db, redis://host:6379, postgres://user@host/db or memory:// (default: ASYNCMQ_BACKEND, asyncmq.config.*, sqlite://./.asyncmq/asyncmq.db)",
   );
   if (json) cmd.option("--json", "print JSON instead of text");
   return cmd;
@@ -89,8 +89,11 @@ export async function openBackend(choice: BackendChoice): Promise<Backend> {
 
 function unreachable(choice: BackendChoice, err: unknown): CliError {
   const detail = oneLine(err);
-  // The backend's own message usually says what to do already (after a ";").
-  const hint = detail.includes(";") ? "" : "; check the URL, that the server is up or the path is writable";
+  // The backend's own message usually says what to do already (after a ";", or the package to install).
+  const hint =
+    detail.includes(";") || detail.includes("npm install")
+      ? ""
+      : "; check the URL, that the server is up or the path is writable";
   return new CliError(`cannot open backend ${choice.url} (${describeSource(choice)}): ${detail}${hint}`);
 }
 

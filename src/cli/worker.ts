@@ -54,7 +54,10 @@ export function workerCommand(program: Command): void {
     worker.command("start").description("run a worker on one or more queues until SIGINT/SIGTERM"),
   )
     .argument("<queue...>", "queues to work on")
-    .requiredOption("--tasks <module>", "module that defines the tasks (.js/.mjs, or .ts through tsx)")
+    .requiredOption(
+      "--tasks <module>",
+      "module that defines the tasks (.js/.mjs, or .ts through tsx: npm install tsx)",
+    )
     .option(
       "--concurrency <n>",
       "jobs run at once, per queue (default ASYNCMQ_CONCURRENCY or 3)",
