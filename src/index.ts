@@ -1,4 +1,8 @@
-/** asyncmq: the public surface (the contract is in the repository's API.md). Re-exports only. */
+/**
+ * asyncmq: the public surface, re-exports only. Usage is in README.md, the storage contract in
+ * docs/backend-contract.md. Importing this loads no database driver: each backend loads its own
+ * (better-sqlite3, or the optional pg / ioredis) when first constructed.
+ */
 
 export type {
   Backend,
