@@ -157,8 +157,8 @@ describe("PostgresBackend: query plans", () => {
     await query(`ANALYZE "${schema}".jobs`);
     const s = loadStatements(schema);
     const cases: Array<[keyof typeof s, unknown[], RegExp]> = [
-      ["claim", ["p", 50, now, "w", now + 1000, "o"], /jobs_waiting/],
-      ["claimOne", ["p", "5000", now, "w", now + 1000, "o"], /jobs_by_id/],
+      ["claim", ["p", 50, now, "w", now + 1000, "o", null], /jobs_waiting/],
+      ["claim", ["p", 1, now, "w", now + 1000, "o", "5000"], /jobs_by_id/],
       [
         "finishFast",
         ["p", now, ["completed", "retry"], ["2500", "2501"], ["a", "b"], ["1", "{}"], [null, now], "o"],
@@ -169,7 +169,6 @@ describe("PostgresBackend: query plans", () => {
       ["expiredLeases", ["p", now], /jobs_leases/],
       ["dueExpiries", ["p", now, 100], /jobs_ttl/],
       ["dueRemovals", ["p", now, 100], /jobs_retention/],
-      ["nextRemoval", ["p"], /jobs_retention/],
       ["beyondCount", ["p", "completed", 10], /jobs_finished/],
       ["jobGet", ["p", "77"], /jobs_by_id/],
     ];

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { readdirSync } from "node:fs";
 import type pg from "pg";
 import { BackendError } from "../../errors.js";
-import { run } from "./conn.js";
+import type { Query } from "./connection.js";
 import { readAsset, type Statements, substitute } from "./statements.js";
 
 interface Migration {
@@ -35,11 +35,12 @@ function lockKey(schema: string): string {
 }
 
 /**
- * Brings `schema` up to the newest migration this code has.
+ * Brings `schema` up to the newest migration this code has, on `client` (`q` runs statements on it).
  * @throws BackendError when the database holds a newer schema than this code understands.
  */
 export async function migrate(
   client: pg.PoolClient,
+  q: Query,
   s: Statements,
   schema: string,
   where: string,
@@ -48,10 +49,10 @@ export async function migrate(
   const latest = migrations.at(-1)?.version ?? 0;
   await client.query("BEGIN");
   try {
-    await run(client, s.lock, [lockKey(schema)]);
-    await run(client, s.ensureSchema, []);
-    await run(client, s.ensureTable, []);
-    const [row] = await run<{ version: number }>(client, s.applied, []);
+    await q(s.lock, [lockKey(schema)]);
+    await q(s.ensureSchema, []);
+    await q(s.ensureTable, []);
+    const [row] = await q<{ version: number }>(s.applied, []);
     const current = row?.version ?? 0;
     if (current > latest) {
       throw new BackendError(
@@ -61,7 +62,7 @@ export async function migrate(
     for (const m of migrations) {
       if (m.version <= current) continue;
       await client.query(substitute(readAsset(`./migrations/${m.file}`), schema));
-      await run(client, s.record, [m.version, m.name]);
+      await q(s.record, [m.version, m.name]);
     }
     await client.query("COMMIT");
   } catch (err) {

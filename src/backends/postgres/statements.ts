@@ -5,7 +5,7 @@
  * prepared statement (parsed and planned once per connection).
  */
 import type { QueryConfig } from "pg";
-import { loadNamedStatements, readAssetAt } from "../shared/sql-named-statements.js";
+import { loadNamedStatements, readAssetAt } from "../shared/sql-files.js";
 
 /** Every statement, by file; loading checks that each file defines exactly these names. */
 const SQL_FILES = {
@@ -23,11 +23,11 @@ const SQL_FILES = {
     "depInsert",
   ],
   jobs: ["jobGet", "jobLock", "jobsDelete"],
-  claim: ["claim", "claimOne"],
+  claim: ["claim"],
   finish: ["finishFast", "complete", "retry", "fail", "expireActive", "release"],
   "end-job": ["endJob"],
   dependants: ["dependantsOf", "parentResolved", "ready"],
-  retention: ["setRemoveAt", "beyondCount", "dueRemovals", "nextRemoval"],
+  retention: ["setRemoveAt", "beyondCount", "dueRemovals"],
   leases: ["extendLeases", "progress"],
   logs: ["addLog", "getLogs"],
   "promote-delayed": ["promoteDelayed"],

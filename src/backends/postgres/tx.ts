@@ -1,24 +1,30 @@
 /**
  * The job transitions that take several statements, run inside one transaction on one connection
- * (the hot paths, claim, finish and plain enqueue, are single statements in the backend itself).
- * A `Tx` collects the events and wake-ups of its transaction; the backend publishes them before
- * commit and delivers them locally after.
+ * (the hot paths, claim, finish and plain enqueue, are single statements: see job-store.ts). A `Tx`
+ * collects the events and wake-ups of its transaction; `publish` sends them to other processes
+ * before commit, and the engine returns them as the transition's effects.
  */
-import type { JobEventName, JobEventPayload } from "../../events.js";
-import { FINISHED_STATES, type JobState, type RetentionSpec } from "../../job.js";
-import type { EnqueueResult, Finish, NewJob, QueueEvent, WakeReason } from "../backend.js";
-import { dedupHolds } from "../shared/dedup.js";
-import { announceFree, duplicateResult } from "../shared/enqueue-events.js";
-import { initialState, type SortedParents, sortParents } from "../shared/new-job-parents.js";
-import { parentFailedError } from "../shared/parent-failure.js";
-import { readRetention } from "../shared/retention.js";
-import { jsonOrNull } from "../shared/sql-job-row.js";
-import { stallLimitError } from "../shared/stall-limit.js";
-import { type Queryable, run } from "./conn.js";
-import type { JobRow } from "./rows.js";
-import type { Statement, Statements } from "./statements.js";
+import type { JobState, RetentionSpec } from "../../job.js";
+import type { EnqueueResult, Finish, NewJob } from "../backend.js";
+import type { Applied, EngineContext } from "../engine.js";
+import {
+  announceFree,
+  dedupHolds,
+  duplicateResult,
+  FINISHED,
+  initialState,
+  parentFailedError,
+  readRetention,
+  type SortedParents,
+  sortParents,
+  stallLimitError,
+} from "../shared/rules.js";
+import { newJobRow } from "../shared/sql-rows.js";
+import type { Connection, Query } from "./connection.js";
+import { insertValues, type JobRow, type Removable } from "./rows.js";
+import { Signals } from "./signals.js";
+import type { Statements } from "./statements.js";
 
-const FINISHED = new Set<JobState>(FINISHED_STATES);
 const NO_PARENTS: SortedParents<JobRow> = { pending: undefined, failedParent: undefined };
 
 /** Row facts needed once a job reached a final state. */
@@ -31,27 +37,24 @@ interface Ended {
 }
 
 /** One transaction on one queue: its transitions, events and wake-ups. */
-export class Tx {
-  readonly events: QueueEvent[] = [];
-  readonly wakes = new Set<WakeReason>();
-
+export class Tx extends Signals {
   constructor(
-    private readonly db: Queryable,
+    /** Runs one statement in this transaction. */
+    readonly q: Query,
     private readonly s: Statements,
     readonly queue: string,
-  ) {}
-
-  /** Runs one statement in this transaction. */
-  q<R>(stmt: Statement, values: unknown[]): Promise<R[]> {
-    return run<R>(this.db, stmt, values);
+  ) {
+    super();
   }
 
-  emit(name: JobEventName, payload: JobEventPayload): void {
-    this.events.push({ name, payload });
-  }
-
-  wake(reason: WakeReason): void {
-    this.wakes.add(reason);
+  /**
+   * Sends this transaction's wake-ups and events to other processes, on commit (one pg_notify;
+   * the events only while another process subscribes to the queue). `origin` is this engine's id.
+   */
+  async publish(origin: string): Promise<void> {
+    if (this.events.length === 0 && this.wakes.size === 0) return;
+    const events = this.events.length > 0 ? JSON.stringify(this.events) : null;
+    await this.q(this.s.publish, [this.queue, origin, [...this.wakes], events]);
   }
 
   // -- enqueue --------------------------------------------------------------------------------
@@ -92,30 +95,12 @@ export class Tx {
     else await this.q(s.queueEnsure, [queue]);
     const state = initialState(parents, job.runAt, createdAt);
     const error = failedParent ? parentFailedError(failedParent.id, failedParent.state) : undefined;
-
-    const [inserted] = await this.q<{ seq: number }>(s.jobInsert, [
-      queue,
-      id,
-      job.task,
-      job.dataJson,
-      state,
-      job.priority,
-      job.maxRetries,
-      createdAt,
-      job.runAt ?? null,
-      job.ttl ?? null,
-      job.timeout ?? null,
-      jsonOrNull(job.backoff),
-      jsonOrNull(dependsOn),
-      failedParent ? 0 : (pending?.length ?? 0),
-      job.onParentFailure ?? null,
-      jsonOrNull(job.removeOnComplete),
-      jsonOrNull(job.removeOnFail),
-      jsonOrNull(job.inherit),
-      job.dedup?.key ?? null,
-      jsonOrNull(error),
-      failedParent ? createdAt : null,
-    ]);
+    const row = newJobRow(queue, id, job, state, {
+      dependsOn,
+      pending: failedParent ? 0 : (pending?.length ?? 0),
+      error,
+    });
+    const [inserted] = await this.q<{ seq: number }>(s.jobInsert, insertValues(row));
     if (!inserted) {
       // Another transaction inserted this custom id since the check above.
       const [existing] = await this.q<JobRow>(s.jobGet, [queue, id]);
@@ -125,7 +110,7 @@ export class Tx {
 
     if (state === "failed") {
       this.emit("job:failed", { queue, jobId: id, task: job.task, error, attempts: 0 });
-      await this.#retain(inserted.seq, "failed", jsonOrNull(job.removeOnFail), createdAt);
+      await this.#retain(inserted.seq, "failed", row.remove_on_fail, createdAt);
     } else if (pending) {
       await this.q(s.depInsert, [queue, pending.map((parent) => parent.id), id]);
     } else announceFree(this, queue, id, job.task, state === "delayed", job.runAt);
@@ -272,16 +257,12 @@ export class Tx {
   }
 
   /**
-   * Deletes jobs (removeJob, drain, clean). Children still waiting on an unfinished one are settled
-   * as for a failed parent: "fail" children fail ("parent job <id> removed"), "ignore" children
-   * count it as done. Jobs of `rows` are skipped by that settling, cascades included: they go with
-   * this call, as if deleted before it (the contract's order). These admin calls take no clock, so
-   * `now` is the wall clock.
+   * Deletes jobs (removeJob, drain, clean) at `now`. Children still waiting on an unfinished one are
+   * settled as for a failed parent: "fail" children fail ("parent job <id> removed"), "ignore"
+   * children count it as done. Jobs of `rows` are skipped by that settling, cascades included: they
+   * go with this call, as if deleted before it (the contract's order).
    */
-  async removeJobs(
-    rows: Array<{ seq: number; id: string; state: JobState; has_dependants: boolean }>,
-  ): Promise<void> {
-    const now = Date.now();
+  async removeJobs(rows: Removable[], now: number): Promise<void> {
     const removing = new Set(rows.map((r) => r.id));
     for (const row of rows) {
       if (row.has_dependants && !FINISHED.has(row.state))
@@ -371,4 +352,27 @@ export class Tx {
       await this.deleteSeqs(old.map((r) => r.seq));
     }
   }
+}
+
+/** What running a transaction needs: the connection, this engine's origin id, the delivery context. */
+export interface TxRunner {
+  readonly db: Connection;
+  readonly origin: string;
+  readonly ctx: EngineContext;
+}
+
+/** Runs `fn` in one transaction on `queue`, publishing its signals before commit; returns its value and effects. */
+export async function inTransaction<T>(
+  on: TxRunner,
+  queue: string,
+  fn: (tx: Tx) => Promise<T>,
+): Promise<Applied<T>> {
+  const { db, origin, ctx } = on;
+  const [value, tx] = await db.transaction(async (q) => {
+    const tx = new Tx(q, db.s, queue);
+    const result = await fn(tx);
+    await tx.publish(origin);
+    return [result, tx] as const;
+  });
+  return { value, effects: tx.effects(ctx.wantsEvents(queue)) };
 }

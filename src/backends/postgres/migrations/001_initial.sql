@@ -65,7 +65,7 @@ CREATE INDEX jobs_leases ON {{schema}}.jobs (queue, lease_expires_at) WHERE stat
 -- expireDue: unstarted jobs by ttl expiry.
 CREATE INDEX jobs_ttl ON {{schema}}.jobs (queue, expires_at)
   WHERE expires_at IS NOT NULL AND state IN ('waiting', 'delayed', 'waiting-children');
--- removeExpiredFinished / nextRetentionAt.
+-- removeExpiredFinished.
 CREATE INDEX jobs_retention ON {{schema}}.jobs (queue, remove_at) WHERE remove_at IS NOT NULL;
 -- Count retention ("keep the newest N") and clean of finished jobs, per state.
 CREATE INDEX jobs_finished ON {{schema}}.jobs (queue, state, finished_at, seq) WHERE finished_at IS NOT NULL;

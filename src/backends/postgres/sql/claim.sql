@@ -1,22 +1,33 @@
--- claim / claimJob: hands waiting jobs to a worker in ONE statement.
--- Inputs: $1 queue, $2 limit (claim) or job id (claimOne), $3 now, $4 worker id,
--- $5 lease_expires_at, $6 origin.
+-- claim: hands waiting jobs to a worker in ONE statement.
+-- Inputs: $1 queue, $2 limit, $3 now, $4 worker id, $5 lease_expires_at, $6 origin, $7 job id (NULL:
+-- any job; else that job only).
 -- Effect: unless the queue is paused, takes up to `limit` waiting jobs by (priority, fifo) from the
--- jobs_waiting partial index, skipping rows another claimer holds (FOR UPDATE SKIP LOCKED); each
--- becomes active with attempts + 1, a fresh random token and a lease; job:started is published.
+-- jobs_waiting partial index (or the one job `$7` through jobs_by_id), skipping rows another claimer
+-- holds (FOR UPDATE SKIP LOCKED); each becomes active with attempts + 1, a fresh random token and a
+-- lease; job:started is published.
 -- Jobs whose ttl passed are locked but left alone: the caller expires them and claims again.
 -- Returns: one row per claimed job (priority, fifo order) with `expired` (seqs of ttl-expired
 -- candidates) on every row; a single row of NULL job columns when nothing was claimed.
 
 -- @name claim
-WITH cand AS (
+-- Two branches, each on its own index, so that every plan (custom or generic) of this prepared
+-- statement keeps the hot claim an ordered scan of jobs_waiting: by_order is cut to LIMIT 0 (never
+-- executed) when a job id is given, and by_id finds nothing for a NULL id.
+WITH by_order AS (
   SELECT seq, expires_at FROM {{schema}}.jobs
   WHERE queue = $1 AND state = 'waiting'
     AND NOT EXISTS (SELECT 1 FROM {{schema}}.queues WHERE name = $1 AND paused)
   ORDER BY priority, fifo
-  LIMIT $2
+  LIMIT CASE WHEN $7::text IS NULL THEN $2 ELSE 0 END
   FOR UPDATE SKIP LOCKED
 ),
+by_id AS (
+  SELECT seq, expires_at FROM {{schema}}.jobs
+  WHERE queue = $1 AND id = $7 AND state = 'waiting'
+    AND NOT EXISTS (SELECT 1 FROM {{schema}}.queues WHERE name = $1 AND paused)
+  FOR UPDATE SKIP LOCKED
+),
+cand AS (SELECT * FROM by_order UNION ALL SELECT * FROM by_id),
 claimed AS (
   UPDATE {{schema}}.jobs j
   SET state = 'active', attempts = j.attempts + 1, started_at = $3, token = gen_random_uuid()::text,
@@ -41,33 +52,3 @@ FROM (SELECT (SELECT array_agg(seq) FROM cand WHERE expires_at <= $3) AS expired
              (SELECT count(*) FROM pub) AS published) x
 LEFT JOIN claimed c ON true
 ORDER BY c.priority, c.fifo;
-
--- @name claimOne
-WITH cand AS (
-  SELECT seq, expires_at FROM {{schema}}.jobs
-  WHERE queue = $1 AND id = $2 AND state = 'waiting'
-    AND NOT EXISTS (SELECT 1 FROM {{schema}}.queues WHERE name = $1 AND paused)
-  FOR UPDATE SKIP LOCKED
-),
-claimed AS (
-  UPDATE {{schema}}.jobs j
-  SET state = 'active', attempts = j.attempts + 1, started_at = $3, token = gen_random_uuid()::text,
-      worker_id = $4, lease_expires_at = $5
-  FROM cand c
-  WHERE j.seq = c.seq AND (c.expires_at IS NULL OR c.expires_at > $3)
-  RETURNING j.*
-),
-remote AS (
-  -- Event payloads are built only while another backend subscribes to this queue.
-  SELECT EXISTS (SELECT 1 FROM {{schema}}.subscribers
-                 WHERE queue = $1 AND instance <> $6 AND expires_at > now()) AS yes
-),
-pub AS (
-  SELECT {{schema}}.publish($1, $6, NULL, (json_agg(json_build_object('name', 'job:started', 'payload',
-    json_build_object('queue', $1, 'jobId', id, 'task', task, 'attempts', attempts, 'workerId', $4))))::text)
-  FROM claimed HAVING count(*) > 0 AND (SELECT yes FROM remote)
-)
-SELECT x.expired, x.published, c.*
-FROM (SELECT (SELECT array_agg(seq) FROM cand WHERE expires_at <= $3) AS expired,
-             (SELECT count(*) FROM pub) AS published) x
-LEFT JOIN claimed c ON true;

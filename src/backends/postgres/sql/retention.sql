@@ -1,7 +1,7 @@
 -- retention: removeOnComplete / removeOnFail and the retention sweep.
 -- Inputs: see each statement.
 -- Effect: setRemoveAt schedules a removal; the selects find jobs the caller deletes with jobsDelete.
--- Returns: seqs to delete, or the next removal time.
+-- Returns: seqs to delete.
 
 -- @name setRemoveAt
 -- Inputs: remove_at, seq.
@@ -20,6 +20,3 @@ SELECT seq FROM {{schema}}.jobs
 WHERE queue = $1 AND remove_at IS NOT NULL AND remove_at <= $2
 ORDER BY remove_at LIMIT $3
 FOR UPDATE SKIP LOCKED;
-
--- @name nextRemoval
-SELECT remove_at FROM {{schema}}.jobs WHERE queue = $1 AND remove_at IS NOT NULL ORDER BY remove_at LIMIT 1;

@@ -1,0 +1,233 @@
+/**
+ * The connection handling of the PostgreSQL engine: the pool (made here, or the caller's), the
+ * schema migrated on first use, statements run with epoch-ms bigints as numbers, transactions
+ * retried on deadlock or serialization failure, and errors turned into BackendErrors that name the
+ * server (never its password). `pg` is loaded here, when a backend is constructed.
+ */
+import type pg from "pg";
+import { AsyncMQError, BackendError, ValidationError } from "../../errors.js";
+import { log } from "../../logger.js";
+import { loadDriver } from "../shared/driver.js";
+import { migrate } from "./migrate.js";
+import type { PgPool, PostgresBackendOptions } from "./postgres-backend.js";
+import { loadStatements, type Statement, type StatementName, type Statements } from "./statements.js";
+
+/** Runs one statement on the connection it is bound to and returns its rows. */
+export type Query = <R>(stmt: Statement, values: unknown[]) => Promise<R[]>;
+
+const DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/postgres";
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
+const INT8_OID = 20;
+/** SQLSTATEs worth one more try of a whole transaction: deadlock, serialization failure. */
+const RETRYABLE = new Set(["40P01", "40001"]);
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ECONNRESET",
+]);
+
+/** One engine's pool, schema and statements. */
+export class Connection {
+  /** The schema holding the tables. */
+  readonly schema: string;
+  /** Where the database is, for messages (never with a password). */
+  readonly where: string;
+  readonly pool: pg.Pool;
+  /** Every statement, prepared per connection under a name that carries the schema. */
+  readonly s: Statements;
+  /** Runs a statement on the pool as is (no migration first, no error wrapping): for bookkeeping. */
+  readonly onPool: Query;
+  readonly #ownPool: boolean;
+  /** Parses bigint (int8) columns to numbers: they hold epoch ms and counters, all within 2^53. */
+  readonly #types: pg.CustomTypesConfig;
+  #closed = false;
+  #ready = false;
+  #migrating: Promise<void> | undefined;
+
+  /**
+   * Connects lazily: nothing touches the database until the first call (see `open`).
+   * @throws ValidationError for a schema name that is not a plain identifier, a pool size below 2.
+   * @throws BackendError when the `pg` package is not installed.
+   */
+  constructor(options: PostgresBackendOptions | PgPool) {
+    const opts: PostgresBackendOptions = isPool(options) ? { pool: options } : options;
+    this.schema = opts.schema ?? "asyncmq";
+    if (!SCHEMA_NAME.test(this.schema)) {
+      throw new ValidationError(
+        `schema must be lowercase letters, digits and "_" (at most 48, not starting with a digit), got ${JSON.stringify(this.schema)}`,
+      );
+    }
+    const driver = loadDriver<typeof pg>("pg");
+    const builtIn = driver.types;
+    this.#types = {
+      getTypeParser: ((oid: number, format?: "text" | "binary") =>
+        oid === INT8_OID
+          ? Number
+          : builtIn.getTypeParser(oid, format)) as pg.CustomTypesConfig["getTypeParser"],
+    };
+    if (opts.pool) {
+      const o = opts.pool.options;
+      if (o.max !== undefined && o.max < 2) {
+        // The LISTEN connection stays checked out; with one connection nothing else could run.
+        throw new ValidationError(
+          `the pool given to PostgresBackend needs max >= 2 connections, it has ${o.max}`,
+        );
+      }
+      // A pool that passed isPool is a pg Pool (or one shaped like it): the structural type is for consumers.
+      this.pool = opts.pool as unknown as pg.Pool;
+      this.#ownPool = false;
+      this.where = o.connectionString
+        ? redact(o.connectionString)
+        : `postgres://${o.user ?? "postgres"}@${o.host ?? "localhost"}:${o.port ?? 5432}/${o.database ?? ""}`;
+    } else {
+      const url = opts.url ?? DEFAULT_URL;
+      this.where = redact(url);
+      const poolSize = opts.poolSize ?? 10;
+      if (!Number.isInteger(poolSize) || poolSize < 2) {
+        throw new ValidationError(`poolSize must be an integer >= 2, got ${String(poolSize)}`);
+      }
+      this.pool = new driver.Pool({
+        connectionString: url,
+        max: poolSize,
+        connectionTimeoutMillis: opts.connectTimeout ?? 3000,
+      });
+      // Idle connections that die (server restart) report here; the next query reconnects.
+      this.pool.on("error", (err) =>
+        log().warn(`asyncmq: an idle PostgreSQL connection to ${this.where} failed`, err),
+      );
+      this.#ownPool = true;
+    }
+    this.s = loadStatements(this.schema);
+    this.onPool = this.queryOn(this.pool);
+  }
+
+  /** Whether the schema is migrated (the database was reached at least once). */
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /** Resolves once the schema is migrated; the first call migrates. */
+  async open(): Promise<void> {
+    if (this.#closed) {
+      throw new BackendError(
+        `the PostgreSQL backend for ${this.where} is closed; create a new PostgresBackend`,
+      );
+    }
+    if (this.#ready) return;
+    this.#migrating ??= (async () => {
+      const client = await this.pool.connect();
+      try {
+        await migrate(client, this.queryOn(client), this.s, this.schema, this.where);
+      } finally {
+        client.release();
+      }
+      this.#ready = true;
+    })().catch((err) => {
+      // A later call tries again (the server may come up).
+      this.#migrating = undefined;
+      throw this.wrap(err);
+    });
+    await this.#migrating;
+  }
+
+  /** A `Query` on `db` (the pool, or a client checked out of it). */
+  queryOn(db: pg.Pool | pg.PoolClient): Query {
+    const types = this.#types;
+    return async <R>(stmt: Statement, values: unknown[]) =>
+      (await db.query<pg.QueryResultRow>({ ...stmt, values, types })).rows as R[];
+  }
+
+  /** One statement outside any explicit transaction, once the schema is migrated. */
+  async one<R>(name: StatementName, values: unknown[]): Promise<R[]> {
+    await this.open();
+    try {
+      return await this.onPool<R>(this.s[name], values);
+    } catch (err) {
+      throw this.wrap(err);
+    }
+  }
+
+  /** Runs `fn` in one transaction; a deadlock or serialization failure runs it again (3 tries in all). */
+  async transaction<T>(fn: (q: Query) => Promise<T>): Promise<T> {
+    await this.open();
+    for (let attempt = 1; ; attempt++) {
+      let client: pg.PoolClient;
+      try {
+        client = await this.pool.connect();
+      } catch (err) {
+        throw this.wrap(err);
+      }
+      try {
+        await client.query("BEGIN");
+        const value = await fn(this.queryOn(client));
+        await client.query("COMMIT");
+        client.release();
+        return value;
+      } catch (err) {
+        let broken = false;
+        await client.query("ROLLBACK").catch(() => {
+          broken = true;
+        });
+        client.release(broken);
+        const code = (err as { code?: string }).code;
+        if (code !== undefined && RETRYABLE.has(code) && attempt < 3) continue;
+        throw this.wrap(err);
+      }
+    }
+  }
+
+  /** A BackendError saying what went wrong where (an AsyncMQError passes through). */
+  wrap(err: unknown): Error {
+    if (err instanceof AsyncMQError) return err;
+    const e = err as { code?: string; message?: string };
+    const message = e.message ?? String(err);
+    if (
+      (e.code !== undefined && CONNECTION_CODES.has(e.code)) ||
+      /timeout exceeded when trying to connect|Connection terminated|connect ECONN|getaddrinfo/i.test(message)
+    ) {
+      return new BackendError(
+        `cannot reach PostgreSQL at ${this.where} (${message}); check that the server is running and accepts connections there, or pass another url (new PostgresBackend({ url }) or ASYNCMQ_BACKEND=postgres://user@host:port/db)`,
+        { cause: err },
+      );
+    }
+    if (e.code === "28P01" || e.code === "28000" || e.code === "3D000") {
+      return new BackendError(
+        `PostgreSQL at ${this.where} refused the connection: ${message}; fix the user, password or database in the url`,
+        { cause: err },
+      );
+    }
+    return new BackendError(`PostgreSQL error on ${this.where}: ${message}`, { cause: err });
+  }
+
+  /** Refuses new calls, waits for a migration in flight, and ends the pool if it is ours. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#migrating?.catch(() => {});
+    if (this.#ownPool) await this.pool.end();
+  }
+}
+
+/** Whether `value` is a pool (rather than options): pg's Pool or anything with its `connect` and `query`. */
+function isPool(value: unknown): value is PgPool {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as PgPool).connect === "function" &&
+    typeof (value as PgPool).query === "function"
+  );
+}
+
+/** The URL without its password, for messages. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "";
+    return u.toString().replace(/^(\w+:\/\/[^:@/]*):?@/, "$1@");
+  } catch {
+    return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1@");
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * Enqueue on PostgreSQL. Jobs without dedup or parents (what producers add in bulk) go in ONE
+ * statement per chunk (enqueuePlain, or enqueueWithIds when some carry a custom id), which also
+ * publishes; a batch with any other job goes one job at a time in one transaction (`Tx.insert`).
+ * Either way the whole call is all or nothing.
+ */
+import type { JobState } from "../../job.js";
+import type { EnqueueResult, NewJob } from "../backend.js";
+import type { Applied } from "../engine.js";
+import { announceFree, duplicateResult } from "../shared/rules.js";
+import { jsonOrNull } from "../shared/sql-rows.js";
+import { Signals } from "./signals.js";
+import { inTransaction, type TxRunner } from "./tx.js";
+
+/** Plain jobs per bulk-insert statement: large enough to amortise the round trip, small enough for memory. */
+const ENQUEUE_CHUNK = 5000;
+
+/** Jobs the single-statement bulk insert can take: no dedup or parents. */
+function isSimple(job: NewJob): boolean {
+  return job.dedup === undefined && (job.dependsOn === undefined || job.dependsOn.length === 0);
+}
+
+/** Inserts `jobs` into `queue` (see the file header). */
+export async function enqueue(
+  on: TxRunner,
+  queue: string,
+  jobs: NewJob[],
+): Promise<Applied<EnqueueResult[]>> {
+  await on.db.open();
+  if (jobs.length === 0) return { value: [] };
+  if (!jobs.every(isSimple)) {
+    return inTransaction(on, queue, async (tx) => {
+      const results = new Array<EnqueueResult>(jobs.length);
+      for (let i = 0; i < jobs.length; i++) results[i] = await tx.insert(jobs[i] as NewJob);
+      return results;
+    });
+  }
+  const bulk = new BulkInsert(on, queue, jobs.length);
+  if (jobs.length <= ENQUEUE_CHUNK) {
+    await bulk.chunk((name, values) => on.db.one(name, values), jobs, 0);
+  } else {
+    // Larger batches: one statement per chunk, all in one transaction.
+    await on.db.transaction(async (q) => {
+      for (let start = 0; start < jobs.length; start += ENQUEUE_CHUNK) {
+        await bulk.chunk(
+          (name, values) => q(on.db.s[name], values),
+          jobs.slice(start, start + ENQUEUE_CHUNK),
+          start,
+        );
+      }
+    });
+  }
+  return { value: bulk.results, effects: bulk.signals.effects(bulk.want) };
+}
+
+type Exec = <R>(name: "enqueuePlain" | "enqueueWithIds", values: unknown[]) => Promise<R[]>;
+
+/** One bulk enqueue call: its results and signals (events built only when wanted in this process). */
+class BulkInsert {
+  readonly results: EnqueueResult[];
+  readonly signals = new Signals();
+  readonly want: boolean;
+
+  constructor(
+    private readonly on: TxRunner,
+    private readonly queue: string,
+    count: number,
+  ) {
+    this.results = new Array<EnqueueResult>(count);
+    this.want = on.ctx.wantsEvents(queue);
+  }
+
+  /** Inserts one chunk of plain jobs in one statement; its results go from `offset`. */
+  async chunk(exec: Exec, jobs: NewJob[], offset: number): Promise<void> {
+    const { queue } = this;
+    const n = jobs.length;
+    const cols = Array.from({ length: 13 }, () => new Array<unknown>(n));
+    const customIds = new Array<string | null>(n);
+    let generated = 0;
+    for (let i = 0; i < n; i++) {
+      const j = jobs[i] as NewJob;
+      (cols[0] as unknown[])[i] = j.task;
+      (cols[1] as unknown[])[i] = j.dataJson;
+      (cols[2] as unknown[])[i] = j.priority;
+      (cols[3] as unknown[])[i] = j.maxRetries;
+      (cols[4] as unknown[])[i] = j.createdAt;
+      (cols[5] as unknown[])[i] = j.runAt ?? null;
+      (cols[6] as unknown[])[i] = j.ttl ?? null;
+      (cols[7] as unknown[])[i] = j.timeout ?? null;
+      (cols[8] as unknown[])[i] = jsonOrNull(j.backoff);
+      (cols[9] as unknown[])[i] = j.onParentFailure ?? null;
+      (cols[10] as unknown[])[i] = jsonOrNull(j.removeOnComplete);
+      (cols[11] as unknown[])[i] = jsonOrNull(j.removeOnFail);
+      (cols[12] as unknown[])[i] = jsonOrNull(j.inherit);
+      customIds[i] = j.id ?? null;
+      if (j.id === undefined) generated++;
+    }
+    if (generated === n) {
+      const [row] = await exec<{ base: number }>("enqueuePlain", [queue, n, ...cols, this.on.origin]);
+      const base = row?.base ?? 0;
+      for (let i = 0; i < n; i++) {
+        const job = jobs[i] as NewJob;
+        const delayed = job.runAt !== undefined && job.runAt > job.createdAt;
+        this.#added(offset + i, String(base + i + 1), delayed ? "delayed" : "waiting", job);
+      }
+      return;
+    }
+    const rows = await exec<{
+      ord: number;
+      id: string;
+      inserted: boolean;
+      state: JobState | null;
+      task: string | null;
+    }>("enqueueWithIds", [queue, generated, ...cols, this.on.origin, customIds]);
+    for (const row of rows) {
+      const i = Number(row.ord) - 1;
+      const job = jobs[i] as NewJob;
+      // A duplicate inserted by a transaction that committed after this statement began has no
+      // state to report here; it is there, so "waiting" is the honest guess.
+      const state = row.state ?? "waiting";
+      if (row.inserted) this.#added(offset + i, row.id, state, job);
+      else if (this.want) {
+        this.results[offset + i] = duplicateResult(this.signals, queue, row.id, state, row.task ?? job.task);
+      } else this.results[offset + i] = { id: row.id, state, duplicate: true };
+    }
+  }
+
+  /** Records one inserted job's result, wake-up and (when wanted) event. */
+  #added(at: number, id: string, state: JobState, job: NewJob): void {
+    this.results[at] = { id, state, duplicate: false };
+    const delayed = state === "delayed";
+    if (this.want) announceFree(this.signals, this.queue, id, job.task, delayed, job.runAt);
+    else this.signals.wake(delayed ? "delayed" : "job");
+  }
+}

@@ -1,0 +1,312 @@
+/**
+ * The job transitions of the PostgreSQL engine. The hot paths are ONE statement each: claim (`FOR
+ * UPDATE SKIP LOCKED` over a partial index), finish of a whole batch (finish.ts), plain bulk
+ * enqueue (enqueue.ts), promote, extend, progress; each publishes to other processes inside itself
+ * (a `publish()` call in the SQL, with this engine's origin). The rarer transitions that fan out
+ * (dependants, retention, ttl expiry, recovery, admin) run as one transaction (tx.ts). Each
+ * returns its effects; events are built here only when this process listens (`wantsEvents`).
+ * SQL lives in `./sql/*.sql`, one file per transition. Times come from the caller, never the database.
+ */
+import { type ClaimedJob, JOB_STATES, type JobRecord, type JobState } from "../../job.js";
+import type { ClaimOptions, EnqueueResult, Finish, NewJob, QueueEvent } from "../backend.js";
+import type { Applied, EngineContext, JobStore } from "../engine.js";
+import { activeJobsBlockObliterate, FINISHED, limitOrNull, pageOf, zeroCounts } from "../shared/rules.js";
+import { toRecord } from "../shared/sql-rows.js";
+import type { Connection } from "./connection.js";
+import { enqueue } from "./enqueue.js";
+import { finish } from "./finish.js";
+import { type JobRow, type Removable, toClaimed } from "./rows.js";
+import { Signals } from "./signals.js";
+import { inTransaction, type Tx, type TxRunner } from "./tx.js";
+
+/** A claim statement row: the job columns (NULL when nothing was claimed) and the ttl-expired seqs. */
+type ClaimRow = { [K in keyof JobRow]: JobRow[K] | null } & { expired: Array<number | string> | null };
+
+/** The jobs of one schema. */
+export class PostgresJobs implements JobStore, TxRunner {
+  constructor(
+    readonly db: Connection,
+    readonly ctx: EngineContext,
+    /** This engine's id in notifications, so that its notifier skips its own. */
+    readonly origin: string,
+  ) {}
+
+  #tx<T>(queue: string, fn: (tx: Tx) => Promise<T>): Promise<Applied<T>> {
+    return inTransaction(this, queue, fn);
+  }
+
+  // -- producer and worker ----------------------------------------------------------------------
+
+  enqueue(queue: string, jobs: NewJob[]): Promise<Applied<EnqueueResult[]>> {
+    return enqueue(this, queue, jobs);
+  }
+
+  async claim(queue: string, options: ClaimOptions): Promise<Applied<ClaimedJob[]>> {
+    await this.db.open();
+    if (options.limit < 1) return { value: [] };
+    const want = this.ctx.wantsEvents(queue);
+    const signals = new Signals();
+    const claimed: ClaimedJob[] = [];
+    const limit = options.jobId === undefined ? options.limit : 1;
+    for (;;) {
+      const rows = await this.db.one<ClaimRow>("claim", [
+        queue,
+        limit - claimed.length,
+        options.now,
+        options.workerId,
+        options.now + options.leaseMs,
+        this.origin,
+        options.jobId ?? null,
+      ]);
+      for (const row of rows) {
+        if (row.seq === null) continue;
+        const job = toClaimed(row as JobRow);
+        claimed.push(job);
+        if (want) {
+          const payload = {
+            queue,
+            jobId: job.id,
+            task: job.task,
+            attempts: job.attempts,
+            workerId: job.workerId,
+          };
+          signals.emit("job:started", payload);
+        }
+      }
+      const expired = rows[0]?.expired;
+      const anyExpired = expired !== null && expired !== undefined && expired.length > 0;
+      // Candidates whose ttl passed: expire them (dependants, retention), then look further.
+      if (anyExpired) await this.#expireCandidates(queue, expired, options.now, signals);
+      if (!anyExpired || claimed.length >= limit) return { value: claimed, effects: signals.effects(want) };
+    }
+  }
+
+  async #expireCandidates(
+    queue: string,
+    seqs: Array<number | string>,
+    now: number,
+    into: Signals,
+  ): Promise<void> {
+    const { effects } = await this.#tx(queue, async (tx) => {
+      for (const row of await tx.q<JobRow>(this.db.s.expirable, [queue, seqs.map(Number), now])) {
+        await tx.expireUnstarted(row, now);
+      }
+    });
+    into.add(effects);
+  }
+
+  finish(queue: string, items: Finish[], now: number): Promise<Applied<boolean[]>> {
+    return finish(this, queue, items, now);
+  }
+
+  async extendLeases(
+    queue: string,
+    leases: Array<{ jobId: string; token: string }>,
+    leaseMs: number,
+    now: number,
+  ): Promise<string[]> {
+    if (leases.length === 0) return [];
+    const rows = await this.db.one<{ id: string }>("extendLeases", [
+      queue,
+      now + leaseMs,
+      leases.map((l) => l.jobId),
+      leases.map((l) => l.token),
+    ]);
+    const held = new Set(rows.map((r) => r.id));
+    return leases.filter((l) => !held.has(l.jobId)).map((l) => l.jobId);
+  }
+
+  async updateProgress(
+    queue: string,
+    jobId: string,
+    token: string,
+    progress: number | Record<string, unknown>,
+  ): Promise<Applied<boolean>> {
+    const json = JSON.stringify(progress);
+    const [row] = await this.db.one<{ task: string }>("progress", [queue, jobId, token, json, this.origin]);
+    if (!row) return { value: false };
+    if (!this.ctx.wantsEvents(queue)) return { value: true };
+    // The event carries a copy: the caller may mutate its object afterwards.
+    const event: QueueEvent = {
+      name: "job:progress",
+      payload: { queue, jobId, task: row.task, progress: JSON.parse(json) },
+    };
+    return { value: true, effects: { events: [event] } };
+  }
+
+  async addLog(queue: string, jobId: string, message: string): Promise<void> {
+    await this.db.one("addLog", [queue, jobId, message]);
+  }
+
+  async getLogs(queue: string, jobId: string): Promise<string[]> {
+    return (await this.db.one<{ message: string }>("getLogs", [queue, jobId])).map((r) => r.message);
+  }
+
+  // -- maintenance ------------------------------------------------------------------------------
+
+  async promoteDelayed(
+    queue: string,
+    now: number,
+    limit: number,
+  ): Promise<Applied<{ promoted: number; nextDueAt: number | null }>> {
+    const rows = await this.db.one<{ next_due: number | null; id: string | null; task: string }>(
+      "promoteDelayed",
+      [queue, now, limitOrNull(limit), this.origin],
+    );
+    const moved = rows.filter((r) => r.id !== null);
+    const value = { promoted: moved.length, nextDueAt: rows[0]?.next_due ?? null };
+    if (moved.length === 0) return { value };
+    const events = this.ctx.wantsEvents(queue)
+      ? moved.map(
+          (r): QueueEvent => ({
+            name: "job:waiting",
+            payload: { queue, jobId: r.id as string, task: r.task },
+          }),
+        )
+      : undefined;
+    return { value, effects: { events, wakes: ["job"] } };
+  }
+
+  recoverStalled(
+    queue: string,
+    now: number,
+    maxStalledCount: number,
+  ): Promise<Applied<{ stalled: string[]; failed: string[] }>> {
+    return this.#tx(queue, (tx) => tx.recoverStalled(now, maxStalledCount));
+  }
+
+  async removeExpiredFinished(queue: string, now: number, limit: number): Promise<number> {
+    const applied = await this.#tx(queue, async (tx) => {
+      const rows = await tx.q<{ seq: number }>(this.db.s.dueRemovals, [queue, now, limitOrNull(limit)]);
+      await tx.deleteSeqs(rows.map((r) => r.seq));
+      return rows.length;
+    });
+    return applied.value;
+  }
+
+  expireDue(queue: string, now: number, limit: number): Promise<Applied<number>> {
+    return this.#tx(queue, async (tx) => {
+      const rows = await tx.q<JobRow>(this.db.s.dueExpiries, [queue, now, limitOrNull(limit)]);
+      for (const row of rows) await tx.expireUnstarted(row, now);
+      return rows.length;
+    });
+  }
+
+  // -- admin ------------------------------------------------------------------------------------
+
+  async getJob(queue: string, jobId: string): Promise<JobRecord | null> {
+    const [row] = await this.db.one<JobRow>("jobGet", [queue, jobId]);
+    return row ? toRecord(row) : null;
+  }
+
+  async getJobs(
+    queue: string,
+    states: JobState[],
+    range: { start: number; end: number; asc: boolean },
+  ): Promise<JobRecord[]> {
+    await this.db.open();
+    const page = pageOf(range);
+    if (page === null) return [];
+    const { offset, limit } = page;
+    const flags = JOB_STATES.map((state) => states.length === 0 || states.includes(state));
+    const rows = await this.db.one<JobRow>(range.asc ? "jobsAsc" : "jobsDesc", [
+      queue,
+      ...flags,
+      limit === null ? null : offset + limit,
+      limit,
+      offset,
+    ]);
+    return rows.map(toRecord);
+  }
+
+  async getJobCounts(queue: string): Promise<Record<JobState, number>> {
+    const counts = zeroCounts();
+    for (const row of await this.db.one<{ state: JobState; n: number }>("countByState", [queue])) {
+      counts[row.state] = row.n;
+    }
+    return counts;
+  }
+
+  cancelJob(queue: string, jobId: string, now: number): Promise<Applied<boolean>> {
+    return this.#tx(queue, (tx) => tx.cancel(jobId, now));
+  }
+
+  retryJob(queue: string, jobId: string): Promise<Applied<boolean>> {
+    return this.#tx(queue, async (tx) => {
+      const [row] = await tx.q<{ task: string }>(this.db.s.retryJob, [queue, jobId]);
+      if (!row) return false;
+      tx.emit("job:waiting", { queue, jobId, task: row.task });
+      tx.wake("job");
+      return true;
+    });
+  }
+
+  removeJob(queue: string, jobId: string, now: number): Promise<Applied<boolean>> {
+    return this.#tx(queue, async (tx) => {
+      const [row] = await tx.q<JobRow>(this.db.s.jobLock, [queue, jobId]);
+      if (!row) return false;
+      await tx.removeJobs([row], now);
+      return true;
+    });
+  }
+
+  drain(queue: string, includeDelayed: boolean, now: number): Promise<Applied<number>> {
+    return this.#tx(queue, async (tx) => {
+      const rows = await tx.q<Removable>(this.db.s.drainable, [queue, includeDelayed]);
+      await tx.removeJobs(rows, now);
+      return rows.length;
+    });
+  }
+
+  async clean(
+    queue: string,
+    state: JobState,
+    olderThan: number,
+    limit: number,
+    now: number,
+  ): Promise<Applied<string[]>> {
+    await this.db.open();
+    if (state === "active") return { value: [] };
+    const s = this.db.s;
+    return this.#tx(queue, async (tx) => {
+      const rows = await tx.q<Removable>(FINISHED.has(state) ? s.cleanFinished : s.cleanUnfinished, [
+        queue,
+        state,
+        olderThan,
+        limitOrNull(limit),
+      ]);
+      await tx.removeJobs(rows, now);
+      return rows.map((r) => r.id);
+    });
+  }
+
+  async obliterate(queue: string, force: boolean): Promise<void> {
+    await this.#tx(queue, async (tx) => {
+      const [row] = await tx.q<{ n: number }>(this.db.s.activeCount, [queue]);
+      const active = row?.n ?? 0;
+      if (!force && active > 0) throw activeJobsBlockObliterate(queue, active);
+      await tx.q(this.db.s.wipe, [queue]);
+    });
+  }
+
+  async setPaused(queue: string, paused: boolean): Promise<Applied<void>> {
+    await this.db.one("setPaused", [queue, paused, this.origin]);
+    const event: QueueEvent = { name: paused ? "queue:paused" : "queue:resumed", payload: { queue } };
+    return {
+      value: undefined,
+      effects: {
+        events: this.ctx.wantsEvents(queue) ? [event] : undefined,
+        wakes: paused ? undefined : ["resume"],
+      },
+    };
+  }
+
+  async isPaused(queue: string): Promise<boolean> {
+    const [row] = await this.db.one<{ paused: boolean }>("isPaused", [queue]);
+    return row?.paused === true;
+  }
+
+  async listQueues(): Promise<string[]> {
+    return (await this.db.one<{ name: string }>("listQueues", [])).map((r) => r.name);
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * The read side of the PostgreSQL engine's cross-process transport (the write side is the
+ * `publish()` each transition calls inside its transaction: one pg_notify on the schema's channel
+ * with the wake-up reasons and, while another process subscribes to the queue, the events; inline,
+ * or by id through the `events` table when large).
+ *
+ * - One LISTEN connection per engine (listener.ts), opened when the first queue is listened to.
+ *   This engine's own notifications are skipped (its effects were delivered locally).
+ * - Wake-ups are handed on at once; events go through an inbox that keeps their order while a
+ *   large batch is read from the table.
+ * - A queue listened to for events is registered in `subscribers` (renewed by a heartbeat), so that
+ *   writers in other processes publish its events; the registration expires if this process dies.
+ * - Notifications sent while the LISTEN connection was down are lost: on reconnecting, every
+ *   listened queue gets a "job" wake-up so its workers look for themselves.
+ */
+import { log } from "../../logger.js";
+import type { QueueEvent, WakeReason } from "../backend.js";
+import type { EngineContext, Notifier } from "../engine.js";
+import type { Connection } from "./connection.js";
+import { Listener } from "./listener.js";
+import { channelOf } from "./statements.js";
+
+/** How long a subscriber registration lives without renewal (s), and how often it is renewed (ms). */
+const SUBSCRIBER_TTL_S = 30;
+const SUBSCRIBER_HEARTBEAT_MS = 10_000;
+/** How long large event batches stay in the events table for readers (s). */
+const EVENT_KEEP_S = 300;
+
+/** A notification as publish() writes it. */
+interface Notification {
+  /** origin: the engine instance that made the change */
+  o: string;
+  q: string;
+  w: WakeReason[];
+  e?: QueueEvent[];
+  id?: number;
+}
+
+/** LISTEN/NOTIFY for one engine. */
+export class PostgresNotifier implements Notifier {
+  readonly #db: Connection;
+  readonly #ctx: EngineContext;
+  readonly #origin: string;
+  readonly #listener: Listener;
+  readonly #wakeQueues = new Set<string>();
+  readonly #eventQueues = new Set<string>();
+  #listening: Promise<void> | undefined;
+  /** The latest subscriber registration in flight (a queue subscribed after listening began). */
+  #registering: Promise<void> = Promise.resolve();
+  /** Keeps foreign notifications in arrival order while some need a read (large batches). */
+  #inbox: Promise<void> = Promise.resolve();
+  #heartbeat: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(db: Connection, ctx: EngineContext, origin: string) {
+    this.#db = db;
+    this.#ctx = ctx;
+    this.#origin = origin;
+    this.#listener = new Listener(
+      db.pool,
+      channelOf(db.schema),
+      (payload) => this.#onNotification(payload),
+      () => this.#onReconnect(),
+    );
+  }
+
+  listen(queue: string, kind: "wake" | "events"): () => void {
+    if (kind === "wake") {
+      this.#wakeQueues.add(queue);
+      this.#start();
+      return () => this.#wakeQueues.delete(queue);
+    }
+    this.#eventQueues.add(queue);
+    // Registered once listening (then by the heartbeat); a queue added later registers now.
+    if (this.#listening) this.#registering = this.#listening.then(() => this.#renewSubscriptions());
+    if (!this.#heartbeat) {
+      this.#heartbeat = setInterval(() => void this.#renewSubscriptions(), SUBSCRIBER_HEARTBEAT_MS);
+      this.#heartbeat.unref();
+    }
+    this.#start();
+    return () => this.#stopEvents(queue);
+  }
+
+  #stopEvents(queue: string): void {
+    if (!this.#eventQueues.delete(queue)) return;
+    if (this.#eventQueues.size === 0 && this.#heartbeat) {
+      clearInterval(this.#heartbeat);
+      this.#heartbeat = undefined;
+    }
+    if (!this.#closed && this.#db.ready) {
+      this.#db.onPool(this.#db.s.subscriberDelete, [[queue], this.#origin]).catch(() => {
+        // The registration expires on its own.
+      });
+    }
+  }
+
+  /**
+   * Resolves once the LISTEN connection is up and the subscriptions are registered, so that other
+   * processes' wake-ups and events from then on arrive.
+   */
+  async listening(): Promise<void> {
+    await this.#listening;
+    await this.#registering;
+  }
+
+  /** Starts the LISTEN connection (once) and registers the current subscriptions. */
+  #start(): void {
+    this.#listening ??= (async () => {
+      await this.#db.open();
+      await this.#listener.start();
+      await this.#renewSubscriptions();
+    })().catch((err) => {
+      this.#listening = undefined;
+      if (!this.#closed) log().warn(`asyncmq: cannot listen for notifications on ${this.#db.where}`, err);
+    });
+  }
+
+  async #renewSubscriptions(): Promise<void> {
+    if (this.#closed || this.#eventQueues.size === 0) return;
+    const q = this.#db.onPool;
+    try {
+      await q(this.#db.s.subscriberUpsert, [[...this.#eventQueues], this.#origin, SUBSCRIBER_TTL_S]);
+      await q(this.#db.s.housekeeping, [EVENT_KEEP_S]);
+    } catch (err) {
+      if (!this.#closed) log().warn(`asyncmq: cannot renew event subscriptions on ${this.#db.where}`, err);
+    }
+  }
+
+  #onNotification(payload: string): void {
+    let note: Notification;
+    try {
+      note = JSON.parse(payload) as Notification;
+    } catch {
+      return;
+    }
+    if (note.o === this.#origin) return;
+    const queue = note.q;
+    if (note.w.length > 0 && this.#wakeQueues.has(queue)) this.#ctx.received(queue, { wakes: note.w });
+    if (!this.#eventQueues.has(queue) || (note.e === undefined && note.id === undefined)) return;
+    this.#inbox = this.#inbox.then(async () => {
+      let events = note.e;
+      if (events === undefined) {
+        try {
+          const [row] = await this.#db.onPool<{ batch: string }>(this.#db.s.eventGet, [note.id]);
+          events = row ? (JSON.parse(row.batch) as QueueEvent[]) : [];
+        } catch (err) {
+          log().warn(`asyncmq: could not read an event batch from ${this.#db.where}`, err);
+          return;
+        }
+      }
+      if (this.#eventQueues.has(queue)) this.#ctx.received(queue, { events });
+    });
+  }
+
+  #onReconnect(): void {
+    for (const queue of this.#wakeQueues) this.#ctx.received(queue, { wakes: ["job"] });
+    void this.#renewSubscriptions();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+    await this.#listener.stop();
+    const queues = [...this.#eventQueues];
+    this.#wakeQueues.clear();
+    this.#eventQueues.clear();
+    await this.#listening;
+    if (queues.length > 0 && this.#db.ready) {
+      await this.#db.onPool(this.#db.s.subscriberDelete, [queues, this.#origin]).catch(() => {
+        // The registrations expire on their own.
+      });
+    }
+    await this.#inbox;
+  }
+}

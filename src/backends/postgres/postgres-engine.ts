@@ -1,0 +1,35 @@
+/** The PostgreSQL engine: its parts on one connection, with one origin id for its notifications. */
+import { randomUUID } from "node:crypto";
+import type { Engine, EngineContext } from "../engine.js";
+import { Connection } from "./connection.js";
+import { PostgresJobs } from "./job-store.js";
+import { PostgresNotifier } from "./notifier.js";
+import type { PgPool, PostgresBackendOptions } from "./postgres-backend.js";
+import { PostgresRateLimits, PostgresRepeatables, PostgresWorkers } from "./stores.js";
+
+/** Durable, shared by any number of processes on the same schema. */
+export class PostgresEngine implements Engine {
+  readonly durable = true;
+  readonly multiProcess = true;
+  readonly db: Connection;
+  readonly jobs: PostgresJobs;
+  readonly notifier: PostgresNotifier;
+  readonly repeatables: PostgresRepeatables;
+  readonly rateLimits: PostgresRateLimits;
+  readonly workers: PostgresWorkers;
+
+  constructor(options: PostgresBackendOptions | PgPool, ctx: EngineContext) {
+    this.db = new Connection(options);
+    // Tells this engine's notifications from other processes'.
+    const origin = randomUUID();
+    this.jobs = new PostgresJobs(this.db, ctx, origin);
+    this.notifier = new PostgresNotifier(this.db, ctx, origin);
+    this.repeatables = new PostgresRepeatables(this.jobs);
+    this.rateLimits = new PostgresRateLimits(this.db);
+    this.workers = new PostgresWorkers(this.db);
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}

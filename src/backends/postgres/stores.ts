@@ -1,0 +1,138 @@
+/**
+ * The optional stores of the PostgreSQL engine: durable repeatables with exactly-once slots, the
+ * queue-wide rate bucket, and the live-worker registry. Each is shared by every process on the schema.
+ */
+import type { JobState } from "../../job.js";
+import type {
+  RateLimitStore,
+  RepeatableFire,
+  RepeatableInfoRecord,
+  WorkerInfo,
+  WorkerRegistry,
+} from "../backend.js";
+import type { Applied, EngineRepeatables } from "../engine.js";
+import { announceFree, copyRepeatable, duplicateResult, rateWaitMs } from "../shared/rules.js";
+import { jsonOrNull } from "../shared/sql-rows.js";
+import type { Connection } from "./connection.js";
+import { Signals } from "./signals.js";
+import { inTransaction, type TxRunner } from "./tx.js";
+
+/** Repeatable definitions and the last slot fired per repeat id. */
+export class PostgresRepeatables implements EngineRepeatables {
+  constructor(private readonly on: TxRunner) {}
+
+  async upsert(queue: string, info: RepeatableInfoRecord): Promise<RepeatableInfoRecord> {
+    await this.on.db.one("repeatableUpsert", [
+      queue,
+      info.id,
+      JSON.stringify(info.def),
+      info.nextRun,
+      info.paused,
+    ]);
+    return copyRepeatable(info);
+  }
+
+  async list(queue: string): Promise<RepeatableInfoRecord[]> {
+    const rows = await this.on.db.one<{ id: string; def: string; next_run: number; paused: boolean }>(
+      "repeatableList",
+      [queue],
+    );
+    return rows.map((r) => ({ id: r.id, def: JSON.parse(r.def), nextRun: r.next_run, paused: r.paused }));
+  }
+
+  async remove(queue: string, id: string): Promise<boolean> {
+    return (await this.on.db.one("repeatableDelete", [queue, id])).length > 0;
+  }
+
+  async setPaused(queue: string, id: string, paused: boolean, nextRun?: number): Promise<boolean> {
+    return (await this.on.db.one("repeatableSetPaused", [paused, nextRun ?? null, queue, id])).length > 0;
+  }
+
+  /** One statement for a job without dedup or parents (what schedulers fire), else one transaction. */
+  async fire(queue: string, fire: RepeatableFire): Promise<Applied<string | null>> {
+    const { db, origin, ctx } = this.on;
+    const job = fire.job;
+    if (job.dedup !== undefined || (job.dependsOn !== undefined && job.dependsOn.length > 0)) {
+      return inTransaction(this.on, queue, async (tx) => {
+        const [def] = await tx.q<{ paused: boolean }>(db.s.repeatableLock, [queue, fire.repeatId]);
+        if (def?.paused) return null;
+        const [won] = await tx.q(db.s.slotClaim, [queue, fire.repeatId, fire.slot]);
+        if (!won) return null;
+        const { id } = await tx.insert(job);
+        if (def) await tx.q(db.s.repeatableSetNextRun, [fire.nextRun, queue, fire.repeatId]);
+        return id;
+      });
+    }
+    const [row] = await db.one<{ fired: boolean; id: string; inserted: boolean; state: JobState | null }>(
+      "fire",
+      [
+        queue,
+        fire.repeatId,
+        fire.slot,
+        fire.nextRun,
+        job.id ?? null,
+        job.task,
+        job.dataJson,
+        job.priority,
+        job.maxRetries,
+        job.createdAt,
+        job.runAt ?? null,
+        job.ttl ?? null,
+        job.timeout ?? null,
+        jsonOrNull(job.backoff),
+        job.onParentFailure ?? null,
+        jsonOrNull(job.removeOnComplete),
+        jsonOrNull(job.removeOnFail),
+        jsonOrNull(job.inherit),
+        origin,
+      ],
+    );
+    if (!row?.fired) return { value: null };
+    const signals = new Signals();
+    if (!row.inserted) duplicateResult(signals, queue, row.id, row.state ?? "waiting", job.task);
+    else announceFree(signals, queue, row.id, job.task, row.state === "delayed", job.runAt);
+    return { value: row.id, effects: signals.effects(ctx.wantsEvents(queue)) };
+  }
+
+  async lastSlot(queue: string, repeatId: string): Promise<number | null> {
+    const [row] = await this.on.db.one<{ last_slot: number }>("slotGet", [queue, repeatId]);
+    return row?.last_slot ?? null;
+  }
+}
+
+/** The token bucket of each queue, in one row. */
+export class PostgresRateLimits implements RateLimitStore {
+  constructor(private readonly db: Connection) {}
+
+  async take(queue: string, rate: number, intervalMs: number, now: number): Promise<number> {
+    await this.db.open();
+    if (rate <= 0) return intervalMs;
+    const [row] = await this.db.one<{ available: number }>("takeRateToken", [queue, rate, intervalMs, now]);
+    const available = row?.available ?? 0;
+    if (available >= 1 - 1e-9) return 0;
+    return rateWaitMs(available, rate, intervalMs);
+  }
+}
+
+/** Live workers, each a row with a heartbeat expiry. */
+export class PostgresWorkers implements WorkerRegistry {
+  constructor(private readonly db: Connection) {}
+
+  async heartbeat(info: WorkerInfo, ttlMs: number): Promise<void> {
+    // Registrations of workers that died long ago go; recent ones stay visible to list(now).
+    await this.db.one("workerUpsert", [
+      info.id,
+      JSON.stringify(info),
+      info.heartbeatAt + ttlMs,
+      info.heartbeatAt - Math.max(ttlMs, 60_000),
+    ]);
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.db.one("workerDelete", [id]);
+  }
+
+  async list(now: number): Promise<WorkerInfo[]> {
+    return (await this.db.one<{ info: string }>("workerList", [now])).map((r) => JSON.parse(r.info));
+  }
+}
