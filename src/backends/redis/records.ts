@@ -1,9 +1,26 @@
-/** How jobs travel to the Lua scripts (positional arguments) and come back (positional field values). */
+/**
+ * How jobs travel to the Lua scripts (positional arguments) and come back (positional field values),
+ * and how a script reports its effects.
+ */
 import type { ClaimedJob, JobRecord, JobState, RetentionSpec } from "../../job.js";
-import type { NewJob } from "../backend.js";
-import { readRetention } from "../shared/retention.js";
+import type { NewJob, QueueEvent, WakeReason } from "../backend.js";
+import type { Effects } from "../engine.js";
+import { readRetention } from "../shared/rules.js";
 
-/** The job hash fields a record is read from, in the order of RECORD_FIELDS in lua/lib.lua. */
+/**
+ * What `flush()` of lua/includes/events.lua returns: the events as a JSON array ('' when none or
+ * unwanted), then the wake-up reasons raised.
+ */
+export type EffectsReply = [string, ...WakeReason[]];
+
+/** The effects a script reported, or undefined when it had none for this process. */
+export function effectsOf(reply: EffectsReply): Effects | undefined {
+  const events = reply[0] === "" ? undefined : (JSON.parse(reply[0]) as QueueEvent[]);
+  if (reply.length === 1) return events && { events };
+  return { events, wakes: reply.slice(1) as WakeReason[] };
+}
+
+/** The job hash fields a record is read from, in the order of RECORD_FIELDS in lua/includes/records.lua. */
 export const RECORD_FIELDS = [
   "id",
   "task",
@@ -76,7 +93,7 @@ export function toClaimed(queue: string, v: RawRecord): ClaimedJob {
 }
 
 /**
- * A job as the scripts take it (see `insert` in lua/lib.lua): 19 strings, '' when absent, sent as
+ * A job as the scripts take it (see `insert` in lua/includes/insert.lua): 19 strings, '' when absent, sent as
  * part of one JSON argument per batch. Retention specs also go in a compact form the scripts read
  * without decoding JSON: "1" (delete at once) or "<age>|<count>".
  */

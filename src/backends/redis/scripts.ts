@@ -1,10 +1,14 @@
 /**
- * Loads the transition scripts from `./lua/` (copied into dist/ by the build), each with `lib.lua`
- * in front, and registers them on a connection with ioredis `defineCommand`: EVALSHA, falling back
- * to EVAL (which caches the script again) on NOSCRIPT, in pipelines and MULTI too.
+ * Loads the transition scripts from `./lua/` (copied into dist/ by the build) and registers them on
+ * a connection with ioredis `defineCommand`: EVALSHA, falling back to EVAL (which caches the script
+ * again) on NOSCRIPT, in pipelines and MULTI too.
+ *
+ * Redis Lua cannot `require`, so shared code lives in pieces, `lua/includes/<name>.lua`, as
+ * BullMQ does: a script (or a piece) names each piece it uses on a `-- @include <name>` line, and
+ * the script text sent to Redis is those pieces, each once and after the pieces it includes
+ * itself, followed by the script.
  */
 import { readFileSync } from "node:fs";
-import type { Redis } from "ioredis";
 import { BackendError } from "../../errors.js";
 
 /** Every script, by file name without `.lua`. */
@@ -41,23 +45,70 @@ export type ScriptName = (typeof SCRIPT_NAMES)[number];
 /** A script argument as ioredis sends it. */
 export type ScriptArg = string | number;
 
+const INCLUDE = /^--\s*@include\s+(\S+)\s*$/gm;
+
+/**
+ * `text` (the file `file`) with the pieces it includes in front: each piece once (`done` holds
+ * those already placed), after its own includes.
+ * @throws BackendError for a missing piece or an include cycle.
+ */
+export function withIncludes(
+  file: string,
+  text: string,
+  readPiece: (name: string) => string | undefined,
+  done = new Set<string>(),
+  path: string[] = [],
+): string {
+  let out = "";
+  for (const [, name] of text.matchAll(INCLUDE)) {
+    if (name === undefined || done.has(name)) continue;
+    if (path.includes(name)) {
+      throw new BackendError(`Redis Lua include cycle: ${[...path, name].join(" -> ")}`);
+    }
+    const piece = readPiece(name);
+    if (piece === undefined) {
+      throw new BackendError(
+        `Redis Lua script ${file} includes "${name}", but lua/includes/${name}.lua does not exist`,
+      );
+    }
+    out += withIncludes(`includes/${name}.lua`, piece, readPiece, done, [...path, name]);
+    done.add(name);
+  }
+  return `${out}${text}\n`;
+}
+
 let sources: Map<ScriptName, string> | undefined;
 
-/** The script texts (lib.lua + the transition), read once per process. */
+/** The script texts (includes resolved), read once per process. */
 function scriptSources(): Map<ScriptName, string> {
   if (sources) return sources;
   const dir = new URL("./lua/", import.meta.url);
-  try {
-    const lib = readFileSync(new URL("lib.lua", dir), "utf8");
-    sources = new Map(
-      SCRIPT_NAMES.map((name) => [name, `${lib}\n${readFileSync(new URL(`${name}.lua`, dir), "utf8")}`]),
-    );
-  } catch (err) {
-    throw new BackendError(
-      `the Redis backend's Lua scripts are missing beside ${import.meta.url} (${(err as Error).message}); rebuild with "npm run build", which copies src/**/*.lua to dist/`,
-      { cause: err },
-    );
-  }
+  const read = (file: string): string => {
+    try {
+      return readFileSync(new URL(file, dir), "utf8");
+    } catch (err) {
+      throw new BackendError(
+        `the Redis backend's Lua scripts are missing beside ${import.meta.url} (${(err as Error).message}); rebuild with "npm run build", which copies src/**/*.lua to dist/`,
+        { cause: err },
+      );
+    }
+  };
+  const pieces = new Map<string, string | undefined>();
+  const readPiece = (name: string): string | undefined => {
+    if (!pieces.has(name)) {
+      let text: string | undefined;
+      try {
+        text = readFileSync(new URL(`includes/${name}.lua`, dir), "utf8");
+      } catch {
+        text = undefined;
+      }
+      pieces.set(name, text);
+    }
+    return pieces.get(name);
+  };
+  sources = new Map(
+    SCRIPT_NAMES.map((name) => [name, withIncludes(`${name}.lua`, read(`${name}.lua`), readPiece)]),
+  );
   return sources;
 }
 
@@ -66,8 +117,13 @@ function commandName(name: ScriptName): string {
   return `asyncmq_${name.replaceAll("-", "_")}`;
 }
 
+/** The part of an ioredis connection that registers scripts. */
+interface ScriptHost {
+  defineCommand(name: string, definition: { numberOfKeys: number; lua: string }): void;
+}
+
 /** Registers every script on `redis` (idempotent). */
-export function defineScripts(redis: Redis): void {
+export function defineScripts(redis: ScriptHost): void {
   for (const [name, lua] of scriptSources()) {
     const command = commandName(name);
     if (!(command in redis)) redis.defineCommand(command, { numberOfKeys: 2, lua });

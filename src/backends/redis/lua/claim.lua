@@ -1,23 +1,24 @@
--- claim.lua: claims up to `limit` waiting jobs (priority, then FIFO), or one given job (claimJob).
--- Prepended: lib.lua.
--- KEYS: [1] queue prefix, [2] global prefix.
--- ARGV: [1] queue, [2] want local events, [3] now, [4] workerId, [5] limit, [6] leaseMs,
---       [7] token base (random per call; job i gets "<base>.<i>"), [8] job id for claimJob, or ''.
+-- claim.lua: claims up to `limit` waiting jobs (priority, then FIFO), or one given job.
+-- @include settle
+-- @include deferred
+-- @include records
+-- ARGV (after base's three): [4] now, [5] workerId, [6] limit, [7] leaseMs, [8] token base (random
+--   per call; job i gets "<base>.<i>"), [9] the one job id to claim, or ''.
 -- Effect: unless the queue is paused, each taken job becomes active (attempts + 1, startedAt, token,
 --   workerId, leaseExpiresAt, listed in the active ZSET by lease expiry) with job:started; a job whose
 --   ttl passed is expired instead (job:expired, dependants, retention) and the claim goes on. The index
 --   moves of the claimed jobs are deferred to one ZREM/ZADD per index per batch (applied before an
 --   expiry runs its general transition).
--- Returns: { events JSON or '', record1, record2, ... }; each record is the RECORD_FIELDS values
---   followed by the token.
-local now = tonumber(ARGV[3])
-local workerId = ARGV[4]
-local limit = tonumber(ARGV[5])
-local leaseUntil = now + tonumber(ARGV[6])
-local tokenBase = ARGV[7]
-local only = ARGV[8]
+-- Returns: { effects, record1, record2, ... }; each record is the RECORD_FIELDS values followed by
+--   the token.
+local now = tonumber(ARGV[4])
+local workerId = ARGV[5]
+local limit = tonumber(ARGV[6])
+local leaseUntil = now + tonumber(ARGV[7])
+local tokenBase = ARGV[8]
+local only = ARGV[9]
 local out = { '' }
-if redis.call('EXISTS', Q .. 'paused') == 1 then return out end
+if redis.call('EXISTS', Q .. 'paused') == 1 then return { flush() } end
 
 local STATE, ATTEMPTS, TTL, CREATED, STARTED, PARENT_FAILURE, WORKER, LEASE = 4, 6, 9, 11, 13, 20, 24, 25
 local NF = #RECORD_FIELDS

@@ -1,13 +1,12 @@
 -- extend-leases.lua: renews the leases a worker still holds.
--- Prepended: lib.lua.
--- KEYS: [1] queue prefix, [2] global prefix.
--- ARGV: [1] queue, [2] want local events (unused), [3] now, [4] leaseMs, then pairs: jobId, token.
+-- @include base
+-- ARGV (after base's three): [4] now, [5] leaseMs, then pairs: jobId, token.
 -- Effect: for each job that is active with that token, leaseExpiresAt = now + leaseMs (hash and the
 --   active ZSET). No events.
 -- Returns: the ids whose lease is lost (not active, another token, or gone).
-local leaseUntil = tonumber(ARGV[3]) + tonumber(ARGV[4])
+local leaseUntil = tonumber(ARGV[4]) + tonumber(ARGV[5])
 local lost = {}
-for i = 5, #ARGV, 2 do
+for i = 6, #ARGV, 2 do
   local id, token = ARGV[i], ARGV[i + 1]
   local v = redis.call('HMGET', jobKey(id), 'state', 'token')
   if v[1] == 'active' and v[2] == token then

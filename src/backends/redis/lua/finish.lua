@@ -1,9 +1,9 @@
 -- finish.lua: ends a batch of attempts, each fenced by its lease token.
--- Prepended: lib.lua.
--- KEYS: [1] queue prefix, [2] global prefix.
--- ARGV: [1] queue, [2] want local events, [3] now, then 5 per item: kind (completed | retry | failed |
---       expired | released), jobId, token, payload (result JSON for completed, error JSON for
---       retry/failed, else ''), runAt (retry) or ''.
+-- @include settle
+-- @include deferred
+-- ARGV (after base's three): [4] now, then 5 per item: kind (completed | retry | failed | expired |
+--   released), jobId, token, payload (result JSON for completed, error JSON for retry/failed, else
+--   ''), runAt (retry) or ''.
 -- Effect per item, only if the job is active and holds the token (lease fields cleared):
 --   completed: result, finishedAt, job:completed, dependants, removeOnComplete.
 --   retry: error, runAt; delayed (wake "delayed") or waiting (wake "job"); job:retrying.
@@ -14,8 +14,8 @@
 --   code for that outcome ("rc"/"rf", set at enqueue), and retry, write the job hash once (plus the
 --   lease HDEL) and defer their index moves to one ZREM/ZADD per index per batch; every other item
 --   first applies the deferred moves, then runs the general transition.
--- Returns: { events JSON or '', ok1, ok2, ... } with ok = 1 when the token held, else 0.
-local now = tonumber(ARGV[3])
+-- Returns: { effects, ok1, ok2, ... } with ok = 1 when the token held, else 0.
+local now = tonumber(ARGV[4])
 local out = { '' }
 local S_ACTIVE, ACTIVE, TTL_SET = Q .. 's:active', Q .. 'active', Q .. 'ttl'
 -- The fields the hot path reads per kind (a job hash lookup scans its fields, so fewer is cheaper,
@@ -44,7 +44,7 @@ local function hot(kind, id)
   j.attempts = tonumber(j.attempts)
   return j
 end
-for i = 4, #ARGV, 5 do
+for i = 5, #ARGV, 5 do
   local kind, id, token, payload = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local j = hot(kind, id) or load(id)
   if not j or j.state ~= 'active' or j.token ~= token then

@@ -1,25 +1,25 @@
 -- get-jobs.lua: one page of jobs in creation order, optionally filtered by state.
--- Prepended: lib.lua (RECORD_FIELDS).
--- KEYS: [1] queue prefix, [2] global prefix.
--- ARGV: [1] queue, [2] unused, [3] start, [4] end (-1: to the end), [5] '1' for oldest first,
---       [6..] states (none: every state).
+-- @include base
+-- @include records
+-- ARGV (after base's three): [4] start, [5] end (-1: to the end), [6] '1' for oldest first,
+--   [7..] states (none: every state).
 -- Effect: none. No state: a range of "<Q>jobs". One state: a range of "<Q>s:<state>". Several: the
 --   first end+1 entries of each state's index, merged by creation sequence (bounded by the page end).
 -- Returns: the records (RECORD_FIELDS values each).
-local start, stop, asc = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5] == '1'
+local start, stop, asc = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] == '1'
 local function range(key, from, to)
   if asc then return redis.call('ZRANGE', key, from, to, 'WITHSCORES') end
   return redis.call('ZREVRANGE', key, from, to, 'WITHSCORES')
 end
 local ids = {}
-if #ARGV <= 6 then
+if #ARGV <= 7 then
   local key = Q .. 'jobs'
-  if #ARGV == 6 then key = Q .. 's:' .. ARGV[6] end
+  if #ARGV == 7 then key = Q .. 's:' .. ARGV[7] end
   local r = range(key, start, stop)
   for i = 1, #r, 2 do ids[#ids + 1] = r[i] end
 else
   local merged = {}
-  for i = 6, #ARGV do
+  for i = 7, #ARGV do
     local r = range(Q .. 's:' .. ARGV[i], 0, stop)
     for k = 1, #r, 2 do merged[#merged + 1] = { r[k], tonumber(r[k + 1]) } end
   end

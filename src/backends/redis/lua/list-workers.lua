@@ -1,9 +1,8 @@
 -- list-workers.lua: the workers whose heartbeat is within their ttl.
--- Prepended: lib.lua (only its key conventions; KEYS[1] is unused here).
--- KEYS: [1] unused, [2] global prefix.
--- ARGV: [1] unused, [2] unused, [3] now.
+-- A global script: KEYS[1] = key prefix "<prefix>:" (unused here), KEYS[2] = global prefix "<G>".
+-- ARGV: [1] now.
 -- Effect: none.
 -- Returns: the info JSON of each worker whose visible-until is after now.
-local ids = redis.call('ZRANGEBYSCORE', G .. 'worker-expiry', '(' .. ARGV[3], '+inf')
+local ids = redis.call('ZRANGEBYSCORE', KEYS[2] .. 'worker-expiry', '(' .. ARGV[1], '+inf')
 if #ids == 0 then return {} end
-return redis.call('HMGET', G .. 'workers', unpack(ids))
+return redis.call('HMGET', KEYS[2] .. 'workers', unpack(ids))

@@ -1,17 +1,17 @@
 -- obliterate.lua: deletes everything of a queue, one bounded chunk of jobs per call.
--- Prepended: lib.lua.
--- KEYS: [1] queue prefix, [2] global prefix.
--- ARGV: [1] queue, [2] unused, [3] force (0/1), [4] most jobs to delete in this call.
--- Effect: without force and with active jobs, nothing. Else deletes up to the limit of job hashes with
---   their logs and dependants lists; once no job is left, deletes every queue-level key (indexes,
---   counters, dedup, repeatables, slots, rate bucket, pause flag) and leaves "<G>queues".
---   The caller repeats with force while jobs remain.
+-- @include base
+-- ARGV (after base's three): [4] force (0/1), [5] most jobs to delete in this call.
+-- Effect: without force and with active jobs, nothing (the caller throws activeJobsBlockObliterate
+--   of shared/rules.ts). Else deletes up to the limit of job hashes with their logs and dependants
+--   lists; once no job is left, deletes every queue-level key (indexes, counters, dedup,
+--   repeatables, slots, rate bucket, pause flag) and leaves "<G>queues". The caller repeats with
+--   force while jobs remain.
 -- Returns: { 'active', n } when refused, { 'more' } when jobs remain, { 'done' } when finished.
-if ARGV[3] ~= '1' then
+if ARGV[4] ~= '1' then
   local active = redis.call('ZCARD', Q .. 's:active')
   if active > 0 then return { 'active', active } end
 end
-local ids = redis.call('ZRANGE', Q .. 'jobs', 0, tonumber(ARGV[4]) - 1)
+local ids = redis.call('ZRANGE', Q .. 'jobs', 0, tonumber(ARGV[5]) - 1)
 for _, id in ipairs(ids) do
   redis.call('DEL', jobKey(id), Q .. 'logs:' .. id, Q .. 'deps:' .. id)
   redis.call('ZREM', Q .. 'jobs', id)

@@ -1,12 +1,11 @@
 -- promote-delayed.lua: moves due delayed jobs to waiting.
--- Prepended: lib.lua.
--- KEYS: [1] queue prefix, [2] global prefix.
--- ARGV: [1] queue, [2] want local events, [3] now, [4] limit.
+-- @include moves
+-- ARGV (after base's three): [4] now, [5] limit.
 -- Effect: up to `limit` delayed jobs with runAt <= now, earliest first, become waiting (FIFO tail),
 --   job:waiting each, wake "job".
--- Returns: { events JSON or '', promoted count, next due runAt or nil }.
-local now = tonumber(ARGV[3])
-local due = redis.call('ZRANGEBYSCORE', Q .. 'delayed', '-inf', now, 'LIMIT', 0, tonumber(ARGV[4]))
+-- Returns: { effects, promoted count, next due runAt or nil }.
+local now = tonumber(ARGV[4])
+local due = redis.call('ZRANGEBYSCORE', Q .. 'delayed', '-inf', now, 'LIMIT', 0, tonumber(ARGV[5]))
 for _, id in ipairs(due) do
   local j = load(id)
   leave(j)

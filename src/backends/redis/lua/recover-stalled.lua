@@ -1,23 +1,38 @@
 -- recover-stalled.lua: returns jobs whose lease expired to the queue, or fails them.
--- Prepended: lib.lua.
--- KEYS: [1] queue prefix, [2] global prefix.
--- ARGV: [1] queue, [2] want local events, [3] now, [4] maxStalledCount.
+-- @include settle
+-- ARGV (after base's three): [4] now, [5] maxStalledCount, [6] the stall error's name, [7] its
+--   message as a JSON array of pieces: text, 1 for the job id, 2 for the stall count (the wording
+--   is stallLimitError of shared/rules.ts, passed in so that every engine words it the same).
 -- Effect: every active job with leaseExpiresAt < now gets stalledCount + 1 and loses its lease; past
---   maxStalledCount it fails with JobStalledError (job:failed, dependants, removeOnFail), else it is
+--   maxStalledCount it fails with that error (job:failed, dependants, removeOnFail), else it is
 --   waiting again with attempts - 1 (job:stalled, wake "job").
--- Returns: { events JSON or '', { stalled ids }, { failed ids } }.
-local now = tonumber(ARGV[3])
-local maxStalled = tonumber(ARGV[4])
+-- Returns: { effects, { stalled ids }, { failed ids } }.
+local now = tonumber(ARGV[4])
+local maxStalled = tonumber(ARGV[5])
+local pieces = cjson.decode(ARGV[7])
+
+local function stallError(id, count)
+  local parts = {}
+  for i, piece in ipairs(pieces) do
+    if piece == 1 then
+      parts[i] = id
+    elseif piece == 2 then
+      parts[i] = int(count)
+    else
+      parts[i] = piece
+    end
+  end
+  return cjson.encode({ name = ARGV[6], message = table.concat(parts) })
+end
+
 local stalled, failed = {}, {}
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', Q .. 'active', '-inf', '(' .. ARGV[3])) do
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', Q .. 'active', '-inf', '(' .. ARGV[4])) do
   local j = load(id)
   local key = jobKey(id)
   local count = redis.call('HINCRBY', key, 'stalledCount', 1)
   leave(j)
   if count > maxStalled then
-    local err = cjson.encode({ name = 'JobStalledError', message = 'job ' .. id .. ' lost its lease ' .. count ..
-      ' times (more than maxStalledCount ' .. maxStalled .. '); its worker stopped renewing it, so it was failed' })
-    fail(j, err, now)
+    fail(j, stallError(id, count), now)
     failed[#failed + 1] = id
   else
     j.attempts = j.attempts - 1

@@ -1,11 +1,10 @@
 -- set-paused.lua: pauses or resumes a queue.
--- Prepended: lib.lua.
--- KEYS: [1] queue prefix, [2] global prefix.
--- ARGV: [1] queue, [2] want local events, [3] paused (0/1).
+-- @include events
+-- ARGV (after base's three): [4] paused (0/1).
 -- Effect: sets or deletes "<Q>paused"; the queue joins "<G>queues"; queue:paused or queue:resumed;
 --   resuming wakes "resume".
--- Returns: events JSON or ''.
-if ARGV[3] == '1' then
+-- Returns: { effects }.
+if ARGV[4] == '1' then
   redis.call('SET', Q .. 'paused', '1')
   redis.call('SADD', G .. 'queues', QUEUE)
   emit('queue:paused')
@@ -14,4 +13,4 @@ else
   emit('queue:resumed')
   wakes.resume = true
 end
-return flush()
+return { flush() }

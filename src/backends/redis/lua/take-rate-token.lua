@@ -1,12 +1,12 @@
 -- take-rate-token.lua: the queue-wide token bucket.
--- Prepended: lib.lua.
--- KEYS: [1] queue prefix, [2] global prefix.
--- ARGV: [1] queue, [2] unused, [3] now, [4] rate (> 0), [5] intervalMs.
+-- @include base
+-- ARGV (after base's three): [4] now, [5] rate (> 0), [6] intervalMs.
 -- Effect: "<Q>rate" holds tokens and the last refill time; it starts full (rate tokens) and refills
---   rate tokens per intervalMs continuously, capped at rate. A clock behind the last caller's
---   refills nothing and moves no time back. Takes one token when at least one is there.
+--   rate tokens per intervalMs continuously, capped at rate (refillTokens and rateWaitMs of
+--   shared/rules.ts, in Lua). A clock behind the last caller's refills nothing and moves no time
+--   back. Takes one token when at least one is there.
 -- Returns: 0 when a token was taken, else the ms until one is available (>= 1).
-local now, rate, interval = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local now, rate, interval = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local key = Q .. 'rate'
 local v = redis.call('HMGET', key, 'tokens', 'at')
 local tokens, at = rate, now

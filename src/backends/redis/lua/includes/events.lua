@@ -1,0 +1,44 @@
+-- events: what a transition did, for this process (returned) and the others (published).
+-- @include base
+-- Inputs: ARGV[2] (return the events?), ARGV[3] (the caller's id).
+-- Effect: events are built only when wanted, here or by a subscriber of "<Q>events" in any process.
+--   flush() publishes them as "<id>|<JSON array>" on "<Q>events" when there is such a subscriber,
+--   and the wake-up reasons raised as "<id>|<reason>[,<reason>]" on "<Q>wake"; each process's
+--   notifier skips the messages of its own id (it got those effects from the reply).
+-- Defines: EMIT (whether to build events), emit(name, id, task, extra), wakes (reason -> true),
+--   flush().
+-- Returns (flush): the effects reply { events JSON array or '' (when unwanted), reason, ... }.
+local WANT_LOCAL = ARGV[2] == '1'
+local ORIGIN = ARGV[3]
+local EVENTS_CHANNEL = Q .. 'events'
+local REMOTE = redis.call('PUBSUB', 'NUMSUB', EVENTS_CHANNEL)[2] > 0
+local EMIT = WANT_LOCAL or REMOTE
+local QUEUE_JSON = cjson.encode(QUEUE)
+
+local events = {}
+local wakes = {}
+
+-- `extra` is a raw JSON fragment (",\"result\":...") appended to the payload.
+local function emit(name, id, task, extra)
+  if not EMIT then return end
+  local s = '{"name":"' .. name .. '","payload":{"queue":' .. QUEUE_JSON
+  if id then s = s .. ',"jobId":' .. cjson.encode(id) end
+  if task then s = s .. ',"task":' .. cjson.encode(task) end
+  events[#events + 1] = s .. (extra or '') .. '}}'
+end
+
+local function flush()
+  local out = { '' }
+  if #events > 0 then
+    local batch = '[' .. table.concat(events, ',') .. ']'
+    if REMOTE then redis.call('PUBLISH', EVENTS_CHANNEL, ORIGIN .. '|' .. batch) end
+    if WANT_LOCAL then out[1] = batch end
+  end
+  for _, reason in ipairs({ 'job', 'delayed', 'resume' }) do
+    if wakes[reason] then out[#out + 1] = reason end
+  end
+  if #out > 1 then
+    redis.call('PUBLISH', Q .. 'wake', ORIGIN .. '|' .. table.concat(out, ',', 2))
+  end
+  return out
+end

@@ -1,0 +1,129 @@
+-- insert: adding a job (enqueue.lua, fire-repeatable.lua).
+-- @include settle
+-- Inputs: a job as a JSON array of 19 strings ('' = absent): id, task, data, priority, maxRetries,
+--   backoff, ttl, timeout, createdAt, runAt, dependsOn (JSON), onParentFailure, removeOnComplete
+--   (JSON), removeOnFail (JSON), rc, rf, inherit (JSON), dedupKey, dedupTtl (see jobArgs in
+--   records.ts).
+-- Effect: insert() returns the existing job a new one duplicates (same custom id, or a live dedup
+--   key; job:duplicated), or stores the job in its first state: failed (a failed parent, with
+--   ParentFailedError), waiting-children, delayed (job:delayed, wake "delayed") or waiting
+--   (job:waiting, wake "job"). The dedup rule is dedupHolds of shared/rules.ts.
+-- Defines: missingParent(parents), insert(a).
+-- Returns (insert): id, state, duplicate (0/1).
+local OPTIONAL_FIELDS = { [6] = 'backoff', [7] = 'ttl', [8] = 'timeout', [10] = 'runAt', [11] = 'dependsOn',
+  [12] = 'onParentFailure', [13] = 'removeOnComplete', [14] = 'removeOnFail', [15] = 'rc', [16] = 'rf',
+  [17] = 'inherit', [18] = 'dedupKey' }
+
+-- The first parent id (not created earlier in the batch) that does not exist, or nil.
+local function missingParent(parents)
+  for _, p in ipairs(parents) do
+    if redis.call('EXISTS', jobKey(p)) == 0 then return p end
+  end
+  return nil
+end
+
+-- The existing job a new one duplicates, as id, state, task.
+local function duplicateOf(id, createdAt, dedupKey, dedupTtl)
+  if id ~= '' then
+    local same = redis.call('HMGET', jobKey(id), 'state', 'task')
+    if same[1] then return id, same[1], same[2] end
+  end
+  if dedupKey == '' then return nil end
+  local holder = redis.call('HGET', Q .. 'dedup', dedupKey)
+  if not holder then return nil end
+  local h = redis.call('HMGET', jobKey(holder), 'state', 'task', 'createdAt')
+  if not h[1] then return nil end
+  local live
+  if dedupTtl ~= '' then
+    live = tonumber(createdAt) - tonumber(h[3]) < tonumber(dedupTtl)
+  else
+    live = not FINISHED[h[1]]
+  end
+  if live then return holder, h[1], h[2] end
+  return nil
+end
+
+local function insert(a)
+  local id, task, createdAt, dedupKey = a[1], a[2], a[9], a[18]
+  local dupId, dupState, dupTask = duplicateOf(id, createdAt, dedupKey, a[19])
+  if dupId then
+    emit('job:duplicated', dupId, dupTask)
+    return dupId, dupState, 1
+  end
+  -- Parents first (reads only), so the job is written once, in its final state.
+  local pending = {}
+  local failedParent
+  if a[11] ~= '' then
+    local seen = {}
+    for _, pid in ipairs(cjson.decode(a[11])) do
+      if not seen[pid] then
+        seen[pid] = true
+        local ps = redis.call('HGET', jobKey(pid), 'state')
+        -- A parent deleted earlier in this batch (retention) has finished: it counts as done.
+        if ps and ps ~= 'completed' then
+          if not FINISHED[ps] then
+            pending[#pending + 1] = pid
+          elseif a[12] ~= 'ignore' and not failedParent then
+            failedParent = { id = pid, state = ps }
+          end
+        end
+      end
+    end
+  end
+  if id == '' then id = tostring(redis.call('INCR', Q .. 'id')) end
+  local seq = redis.call('INCR', Q .. 'seq')
+  local now = tonumber(createdAt)
+  local j = { id = id, task = task, priority = a[4], seq = seq, createdAt = createdAt, attempts = 0,
+    onParentFailure = a[12], dedupKey = dedupKey }
+  if a[7] ~= '' then j.ttl = a[7] end
+  if a[15] ~= '' then j.rc = a[15] end
+  if a[16] ~= '' then j.rf = a[16] end
+  local state = 'waiting'
+  if failedParent then
+    state = 'failed'
+  elseif #pending > 0 then
+    state = 'waiting-children'
+  elseif a[10] ~= '' and tonumber(a[10]) > now then
+    state = 'delayed'
+  end
+  local fields = { 'id', id, 'task', task, 'data', a[3], 'priority', a[4], 'maxRetries', a[5],
+    'createdAt', createdAt, 'attempts', 0, 'stalledCount', 0, 'seq', seq, 'state', state }
+  for i = 6, 18 do
+    if i ~= 9 and a[i] ~= '' then
+      fields[#fields + 1] = OPTIONAL_FIELDS[i]
+      fields[#fields + 1] = a[i]
+    end
+  end
+  local wm
+  if state == 'waiting' then
+    wm = string.format('%015d', seq) .. id
+    fields[#fields + 1] = 'wm'
+    fields[#fields + 1] = wm
+  elseif state == 'waiting-children' then
+    fields[#fields + 1] = 'pending'
+    fields[#fields + 1] = #pending
+  end
+  redis.call('HSET', jobKey(id), unpack(fields))
+  redis.call('ZADD', Q .. 'jobs', seq, id)
+  if dedupKey ~= '' then redis.call('HSET', Q .. 'dedup', dedupKey, id) end
+  if state == 'failed' then
+    fail(j, parentFailedError(failedParent), now)
+  elseif state == 'waiting-children' then
+    for _, pid in ipairs(pending) do
+      redis.call('RPUSH', Q .. 'deps:' .. pid, id)
+      redis.call('HSET', jobKey(pid), 'hasDeps', 1)
+    end
+    enter(j, state)
+  elseif state == 'delayed' then
+    enter(j, state)
+    redis.call('ZADD', Q .. 'delayed', a[10], id)
+    wakes.delayed = true
+    emit('job:delayed', id, task, ',"runAt":' .. a[10])
+  else
+    enter(j, state)
+    redis.call('ZADD', Q .. 'waiting', a[4], wm)
+    wakes.job = true
+    emit('job:waiting', id, task)
+  end
+  return id, j.state, 0
+end

@@ -1,0 +1,77 @@
+-- moves: reading a job and moving it between the indexes of its states.
+-- @include base
+-- @include events
+-- Effect: load() reads; leave() takes a job out of its state's indexes; enter() and the to*()
+--   moves put it in the next state's (writing its hash); toWaiting/toDelayed raise their wake-up.
+-- Defines: load(id), leave(j), enter(j, to), toWaiting(j), toDelayed(j, runAt),
+--   toFinished(j, to, now, field, value).
+
+-- The fields transitions need, as a table (nil when the job does not exist).
+local function load(id)
+  local v = redis.call('HMGET', jobKey(id), 'state', 'task', 'priority', 'seq', 'wm', 'ttl', 'createdAt',
+    'attempts', 'runAt', 'onParentFailure', 'rc', 'rf', 'dedupKey', 'token', 'hasDeps')
+  if not v[1] then return nil end
+  return { id = id, state = v[1], task = v[2], priority = v[3], seq = v[4], wm = v[5], ttl = v[6],
+    createdAt = v[7], attempts = tonumber(v[8]), runAt = v[9], onParentFailure = v[10], rc = v[11],
+    rf = v[12], dedupKey = v[13], token = v[14], hasDeps = v[15] }
+end
+
+-- Takes a job out of the indexes of its current state.
+local function leave(j)
+  local s = j.state
+  redis.call('ZREM', Q .. 's:' .. s, j.id)
+  if s == 'waiting' then
+    if j.wm then redis.call('ZREM', Q .. 'waiting', j.wm) end
+  elseif s == 'delayed' then
+    redis.call('ZREM', Q .. 'delayed', j.id)
+  elseif s == 'active' then
+    redis.call('ZREM', Q .. 'active', j.id)
+  elseif FINISHED[s] then
+    redis.call('ZREM', Q .. 'done:' .. s, j.id)
+    redis.call('ZREM', Q .. 'retention', j.id)
+  end
+end
+
+-- Puts a job in the per-state creation index of `to` and keeps its ttl entry in step.
+local function enter(j, to)
+  j.state = to
+  redis.call('ZADD', Q .. 's:' .. to, j.seq, j.id)
+  if j.ttl then
+    if UNSTARTED[to] then
+      redis.call('ZADD', Q .. 'ttl', j.createdAt + j.ttl, j.id)
+    else
+      redis.call('ZREM', Q .. 'ttl', j.id)
+    end
+  end
+end
+
+-- Waiting order (also in insert): score = priority, member = 15-digit sequence .. id, so equal
+-- priorities stay FIFO by the (exact) lexicographic member order and any safe-integer priority
+-- stays exact.
+local function toWaiting(j)
+  enter(j, 'waiting')
+  local m = string.format('%015d', redis.call('INCR', Q .. 'seq')) .. j.id
+  redis.call('ZADD', Q .. 'waiting', j.priority, m)
+  redis.call('HSET', jobKey(j.id), 'state', 'waiting', 'wm', m)
+  j.wm = m
+  wakes.job = true
+end
+
+local function toDelayed(j, runAt)
+  enter(j, 'delayed')
+  redis.call('ZADD', Q .. 'delayed', runAt, j.id)
+  redis.call('HSET', jobKey(j.id), 'state', 'delayed', 'runAt', runAt)
+  wakes.delayed = true
+end
+
+-- A finished state: finishedAt (and `field` = `value` when given), lease cleared, listed by finish time.
+local function toFinished(j, to, now, field, value)
+  enter(j, to)
+  redis.call('ZADD', Q .. 'done:' .. to, now, j.id)
+  if field then
+    redis.call('HSET', jobKey(j.id), 'state', to, 'finishedAt', now, field, value)
+  else
+    redis.call('HSET', jobKey(j.id), 'state', to, 'finishedAt', now)
+  end
+  redis.call('HDEL', jobKey(j.id), 'token', 'workerId', 'leaseExpiresAt')
+end

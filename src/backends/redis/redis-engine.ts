@@ -1,0 +1,79 @@
+/**
+ * The Redis engine: job transitions as Lua scripts (jobs.ts), pub/sub as its notifier
+ * (notifier.ts), and all three optional stores (stores.ts), over one connection (connection.ts).
+ *
+ * Data layout, with `Q = "<prefix>:<queue>:"` and `G = "<prefix>::"` (queue names and custom ids
+ * never contain ":", so no key of one queue can collide with another's or with G's):
+ * - `Q job:<id>`        hash: the job's fields (JSON text for data/result/error/progress/specs), its
+ *                       state, creation sequence `seq`, waiting member `wm`, lease `token`, pending
+ *                       parent count `pending`, compact retention codes `rc`/`rf`.
+ * - `Q jobs`            ZSET id -> creation sequence: every job (getJobs over all states, obliterate).
+ * - `Q s:<state>`       ZSET id -> creation sequence per state: counts (ZCARD) and getJobs paging.
+ * - `Q waiting`         ZSET score priority, member "<15-digit sequence><id>": lowest priority first,
+ *                       FIFO within a priority through the lexicographic order of equal scores (exact
+ *                       for any safe-integer priority; the sequence never wraps in practice).
+ * - `Q delayed`         ZSET id -> runAt.            `Q active`   ZSET id -> leaseExpiresAt.
+ * - `Q done:<state>`    ZSET id -> finishedAt for completed/failed/expired/cancelled (count retention, clean).
+ * - `Q retention`       ZSET id -> removal time.     `Q ttl`      ZSET id -> createdAt + ttl (unstarted jobs).
+ * - `Q id`, `Q seq`     counters: generated ids, and the sequence for creation and FIFO order.
+ * - `Q dedup`           hash dedup key -> job id.    `Q deps:<id>` list of dependants of a parent.
+ * - `Q logs:<id>`       list of log lines.
+ * - `Q repeat`          hash id -> definition JSON;  `Q repeat-meta` hash id -> "<nextRun>|<paused 0/1>";
+ *                       `Q slots` hash repeat id -> last slot fired.
+ * - `Q rate`            hash tokens, at (the queue-wide token bucket).   `Q paused` flag.
+ * - `Q batch:<id>`      short-lived gate that ties the chunks of one large enqueue together.
+ * - `Q drain:<token>`   short-lived set of the children one chunked drain released (kept from its later chunks).
+ * - `Q wake`, `Q events` pub/sub channels (see notifier.ts).
+ * - `G queues`          set of queue names (pruned by listQueues).
+ * - `G workers`         hash worker id -> info JSON;  `G worker-expiry` ZSET id -> heartbeatAt + ttl.
+ * Nothing on the hot path scans: every lookup is by key or by ZSET range.
+ *
+ * Not for Redis Cluster: scripts derive job keys from the queue prefix instead of declaring them.
+ */
+import { randomUUID } from "node:crypto";
+import { ValidationError } from "../../errors.js";
+import type { Engine, EngineContext } from "../engine.js";
+import { RedisConnection } from "./connection.js";
+import { RedisJobs } from "./jobs.js";
+import { RedisNotifier } from "./notifier.js";
+import { isConnection, type RedisBackendOptions, type RedisConnectionLike } from "./options.js";
+import { ScriptRunner } from "./runner.js";
+import { defineScripts } from "./scripts.js";
+import { RedisRateLimits, RedisRepeatables, RedisWorkers } from "./stores.js";
+
+export class RedisEngine implements Engine {
+  /** As durable as the Redis server is configured to be. */
+  readonly durable = true;
+  readonly multiProcess = true;
+  readonly jobs: RedisJobs;
+  readonly notifier: RedisNotifier;
+  readonly repeatables: RedisRepeatables;
+  readonly rateLimits: RedisRateLimits;
+  readonly workers: RedisWorkers;
+  /** The server, for messages (password hidden). */
+  readonly url: string;
+  readonly prefix: string;
+  readonly #connection: RedisConnection;
+
+  constructor(source: RedisBackendOptions | RedisConnectionLike, ctx: EngineContext) {
+    this.prefix = (isConnection(source) ? undefined : source.prefix) ?? "asyncmq";
+    if (this.prefix === "" || this.prefix.includes(":")) {
+      throw new ValidationError(`Redis key prefix must be non-empty and without ":", got "${this.prefix}"`);
+    }
+    this.#connection = new RedisConnection(source);
+    this.url = this.#connection.url;
+    defineScripts(this.#connection.client);
+    // Tags what this backend publishes, so its notifier skips its own messages.
+    const origin = randomUUID();
+    this.notifier = new RedisNotifier(this.#connection, this.prefix, origin, ctx);
+    const io = new ScriptRunner(this.#connection, this.prefix, origin, ctx, this.notifier);
+    this.jobs = new RedisJobs(io);
+    this.repeatables = new RedisRepeatables(io);
+    this.rateLimits = new RedisRateLimits(io);
+    this.workers = new RedisWorkers(io);
+  }
+
+  close(): Promise<void> {
+    return this.#connection.close();
+  }
+}
