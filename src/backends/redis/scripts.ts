@@ -8,7 +8,7 @@
  * the script text sent to Redis is those pieces, each once and after the pieces it includes
  * itself, followed by the script.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { BackendError } from "../../errors.js";
 
 /** Every script, by file name without `.lua`. */
@@ -83,32 +83,26 @@ let sources: Map<ScriptName, string> | undefined;
 function scriptSources(): Map<ScriptName, string> {
   if (sources) return sources;
   const dir = new URL("./lua/", import.meta.url);
-  const read = (file: string): string => {
-    try {
-      return readFileSync(new URL(file, dir), "utf8");
-    } catch (err) {
-      throw new BackendError(
-        `the Redis backend's Lua scripts are missing beside ${import.meta.url} (${(err as Error).message}); rebuild with "npm run build", which copies src/**/*.lua to dist/`,
-        { cause: err },
-      );
-    }
-  };
-  const pieces = new Map<string, string | undefined>();
-  const readPiece = (name: string): string | undefined => {
-    if (!pieces.has(name)) {
-      let text: string | undefined;
-      try {
-        text = readFileSync(new URL(`includes/${name}.lua`, dir), "utf8");
-      } catch {
-        text = undefined;
-      }
-      pieces.set(name, text);
-    }
-    return pieces.get(name);
-  };
-  sources = new Map(
-    SCRIPT_NAMES.map((name) => [name, withIncludes(`${name}.lua`, read(`${name}.lua`), readPiece)]),
-  );
+  const read = (file: string): string => readFileSync(new URL(file, dir), "utf8");
+  try {
+    const pieces = new Map(
+      readdirSync(new URL("includes/", dir))
+        .filter((file) => file.endsWith(".lua"))
+        .map((file) => [file.slice(0, -".lua".length), read(`includes/${file}`)]),
+    );
+    sources = new Map(
+      SCRIPT_NAMES.map((name) => [
+        name,
+        withIncludes(`${name}.lua`, read(`${name}.lua`), (p) => pieces.get(p)),
+      ]),
+    );
+  } catch (err) {
+    if (err instanceof BackendError) throw err;
+    throw new BackendError(
+      `the Redis backend's Lua scripts are missing beside ${import.meta.url} (${(err as Error).message}); rebuild with "npm run build", which copies src/**/*.lua to dist/`,
+      { cause: err },
+    );
+  }
   return sources;
 }
 
