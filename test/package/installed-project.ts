@@ -35,7 +35,7 @@ export interface InstalledProject {
  * packages of ours to link, as a user's own (e.g. `@types/node` for a TypeScript project).
  */
 export function makeInstalledProject(extra: string[] = []): InstalledProject {
-  const dir = mkdtempSync(join(tmpdir(), "asyncmq-installed-"));
+  const dir = mkdtempSync(join(isolatedTempRoot(), "asyncmq-installed-"));
   try {
     const modules = join(dir, "node_modules");
     copyPackedFiles(join(modules, "asyncmq"));
@@ -54,6 +54,26 @@ export function makeInstalledProject(extra: string[] = []): InstalledProject {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * A temp folder with no node_modules in any parent, since Node would resolve missing packages
+ * there (a `/tmp/node_modules` left by another tool would hand the project our pg and ioredis).
+ */
+function isolatedTempRoot(): string {
+  const candidates = [tmpdir(), "/var/tmp"];
+  for (const root of candidates) {
+    if (ancestors(root).every((d) => !existsSync(join(d, "node_modules")))) return root;
+  }
+  throw new Error(
+    `every temp folder (${candidates.join(", ")}) has a node_modules above it; remove it or set TMPDIR`,
+  );
+}
+
+function ancestors(dir: string): string[] {
+  const all = [resolve(dir)];
+  for (let d = dirname(all[0] as string); d !== all[all.length - 1]; d = dirname(d)) all.push(d);
+  return all;
 }
 
 /** Copies the files `npm pack` lists (package.json, README, dist, src) to `target`. */
