@@ -14,6 +14,7 @@ import {
   DEFAULT_PRIORITY,
   encodeJson,
   type InheritableOption,
+  type JobRecord,
   normalizeBackoff,
   type RetentionSpec,
   toMs,
@@ -189,6 +190,35 @@ export function buildNewJob(
     }
   }
   return job;
+}
+
+/** The options a running attempt obeys; `inherit` may fill them from the worker's task. */
+export interface EffectiveOptions {
+  maxRetries: number;
+  backoff?: BackoffSpec;
+  ttl?: number;
+  timeout?: number;
+}
+
+/**
+ * The job's options, with what it left to its task (`inherit`) filled from `defaults`, the options
+ * of the task registered in the worker (durations already in ms: see checkTaskDefaults).
+ */
+export function withInherited(job: JobRecord, defaults: TaskDefaults | undefined): EffectiveOptions {
+  if (!job.inherit || !defaults) return job;
+  const eff: EffectiveOptions = {
+    maxRetries: job.maxRetries,
+    backoff: job.backoff,
+    ttl: job.ttl,
+    timeout: job.timeout,
+  };
+  for (const key of job.inherit) {
+    if (key === "retries" && defaults.retries !== undefined) eff.maxRetries = defaults.retries;
+    else if (key === "backoff" && defaults.backoff !== undefined) eff.backoff = defaults.backoff;
+    else if (key === "ttl" && defaults.ttl !== undefined) eff.ttl = defaults.ttl as number;
+    else if (key === "timeout" && defaults.timeout !== undefined) eff.timeout = defaults.timeout as number;
+  }
+  return eff;
 }
 
 function checkRetention(spec: RetentionSpec, what: string): RetentionSpec {

@@ -11,6 +11,7 @@ import { JobCancelledError } from "../errors.js";
 import { type ClaimedJob, toMs } from "../job.js";
 import { log } from "../logger.js";
 import { getSettings } from "../settings.js";
+import type { ActiveJob } from "./active-job.js";
 import { Finisher } from "./finisher.js";
 import { type RunContext, runClaimedJob } from "./handle-job.js";
 import { LeaseKeeper } from "./lease-keeper.js";
@@ -47,7 +48,7 @@ export interface ProcessJobOptions {
   leaseDuration?: number | string;
 }
 
-/** A validated ProcessJobOptions, and the runtime's own finisher and lease keeper. */
+/** A validated ProcessJobOptions, and the runtime's own finisher, lease keeper and attempts. */
 interface Loop {
   queue: string;
   backend: Backend;
@@ -58,6 +59,8 @@ interface Loop {
   leaseMs: number;
   idleMs: number;
   rt: RunContext;
+  /** The same set as `rt.inflight`: what shutdown hands back. */
+  inflight: Set<ActiveJob>;
   /** Read at shutdown: Worker.stop({ grace }) may have changed it. */
   grace: () => number;
 }
@@ -75,6 +78,7 @@ export async function processJob(queueName: string, options: ProcessJobOptions):
   grace(); // validate now
   const signal = options.signal ?? new AbortController().signal;
   const keeper = new LeaseKeeper(backend, leaseMs);
+  const inflight = new Set<ActiveJob>();
   const loop: Loop = {
     queue: queueName,
     backend,
@@ -84,7 +88,8 @@ export async function processJob(queueName: string, options: ProcessJobOptions):
     workerId: options.workerId ?? newWorkerId(),
     leaseMs,
     idleMs,
-    rt: { finisher: new Finisher(backend), keeper },
+    rt: { finisher: new Finisher(backend), keeper, inflight },
+    inflight,
     grace,
   };
   try {
@@ -167,25 +172,26 @@ async function claimLoop(loop: Loop): Promise<void> {
     }
   } finally {
     wake.close();
-    await drain(running, rt.keeper, loop.grace());
+    await drain(running, loop.inflight, loop.grace());
   }
 }
 
 /** Lets in-flight jobs finish within `grace`, then aborts them so they are handed back. */
-async function drain(running: Set<Promise<void>>, keeper: LeaseKeeper, grace: number): Promise<void> {
+async function drain(running: Set<Promise<void>>, inflight: Set<ActiveJob>, grace: number): Promise<void> {
   if (running.size === 0) return;
   const all = () => Promise.allSettled([...running]);
   const ctl = new AbortController();
   await Promise.race([all(), sleep(grace, ctl.signal)]);
   ctl.abort();
   if (running.size === 0) return;
-  keeper.abortAll(
-    "shutdown",
-    () =>
+  for (const job of inflight) {
+    job.abort(
+      "shutdown",
       new JobCancelledError(
         `the worker is shutting down and the ${grace} ms grace is over; job handed back to the queue`,
       ),
-  );
+    );
+  }
   await all();
 }
 

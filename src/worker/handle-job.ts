@@ -7,7 +7,8 @@ import { hostname } from "node:os";
 import type { Backend, Finish } from "../backends/backend.js";
 import { resolveBackend } from "../backends/registry.js";
 import { JobTimeoutError, serializeError, UnknownTaskError } from "../errors.js";
-import { type BackoffSpec, backoffDelay, type ClaimedJob, encodeJson, type JobRecord } from "../job.js";
+import { backoffDelay, type ClaimedJob, encodeJson, type JobRecord } from "../job.js";
+import { withInherited } from "../job-options.js";
 import { log } from "../logger.js";
 import { getSettings } from "../settings.js";
 import { getTask, type JobContext, type Task } from "../task.js";
@@ -18,8 +19,9 @@ import { LeaseKeeper } from "./lease-keeper.js";
 /** What a runtime hands to each job it runs: its own batcher of finishes and its lease keeper. */
 export interface RunContext {
   finisher: Finisher;
-  /** Holds the runtime's running jobs: renews their leases; shutdown hands back what it still holds. */
   keeper: LeaseKeeper;
+  /** Every attempt, for shutdown to hand back (the keeper's are by id: a re-claimed job hides a hung attempt). */
+  inflight?: Set<ActiveJob>;
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -53,7 +55,7 @@ export async function runClaimedJob(
   rt: RunContext,
 ): Promise<void> {
   const found = getTask(job.task);
-  const effective = applyInherited(job, found);
+  const effective = withInherited(job, found?.options);
   const { token } = job;
 
   if (effective.ttl !== undefined && Date.now() >= job.createdAt + effective.ttl) {
@@ -63,6 +65,7 @@ export async function runClaimedJob(
 
   const active = new ActiveJob(queue, job.id, token);
   rt.keeper.add(active);
+  rt.inflight?.add(active);
   let timer: NodeJS.Timeout | undefined;
   if (effective.timeout !== undefined) {
     const ms = effective.timeout;
@@ -86,6 +89,7 @@ export async function runClaimedJob(
   } finally {
     if (timer) clearTimeout(timer);
     rt.keeper.remove(active);
+    rt.inflight?.delete(active);
   }
 
   switch (active.cause) {
@@ -166,32 +170,6 @@ function execute(found: Task, job: ClaimedJob, active: ActiveJob, backend: Backe
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === "function";
-}
-
-interface Effective {
-  maxRetries: number;
-  backoff?: BackoffSpec;
-  ttl?: number;
-  timeout?: number;
-}
-
-/** The job's options, with what it left to its task (`inherit`) filled from the registered task. */
-function applyInherited(job: JobRecord, found: Task | undefined): Effective {
-  if (!job.inherit || !found) return job;
-  const eff: Effective = {
-    maxRetries: job.maxRetries,
-    backoff: job.backoff,
-    ttl: job.ttl,
-    timeout: job.timeout,
-  };
-  const o = found.options;
-  for (const key of job.inherit) {
-    if (key === "retries" && o.retries !== undefined) eff.maxRetries = o.retries;
-    else if (key === "backoff" && o.backoff !== undefined) eff.backoff = o.backoff;
-    else if (key === "ttl" && o.ttl !== undefined) eff.ttl = o.ttl as number;
-    else if (key === "timeout" && o.timeout !== undefined) eff.timeout = o.timeout as number;
-  }
-  return eff;
 }
 
 async function write(finisher: Finisher, queue: string, item: Finish): Promise<void> {

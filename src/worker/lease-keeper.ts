@@ -6,7 +6,7 @@
 import type { Backend } from "../backends/backend.js";
 import { JobCancelledError } from "../errors.js";
 import { log } from "../logger.js";
-import type { AbortCause, ActiveJob } from "./active-job.js";
+import type { ActiveJob } from "./active-job.js";
 
 /** What a keeper needs of the backend. */
 type Leases = Pick<Backend, "extendLeases">;
@@ -51,11 +51,6 @@ export class LeaseKeeper {
 
   get(queue: string, jobId: string): ActiveJob | undefined {
     return this.#byQueue.get(queue)?.get(jobId);
-  }
-
-  /** Aborts every job it holds (a shutdown whose grace is over), each with its own error. */
-  abortAll(cause: AbortCause, reason: () => Error): void {
-    for (const jobs of this.#byQueue.values()) for (const job of jobs.values()) job.abort(cause, reason());
   }
 
   /** Stops renewing and leaves the process-wide list; the runtime calls it once it has drained. */

@@ -123,15 +123,6 @@ describe("LeaseKeeper", () => {
     expect(j2.cause).toBeUndefined(); // a closed keeper is no longer listed
   });
 
-  it("abortAll aborts every job it holds, each with its own error", () => {
-    const k = keeper(recorder().backend);
-    const jobs = [new ActiveJob("a", "1", "t1"), new ActiveJob("b", "2", "t2")];
-    for (const j of jobs) k.add(j);
-    k.abortAll("shutdown", () => new JobCancelledError("shutting down"));
-    expect(jobs.map((j) => j.cause)).toEqual(["shutdown", "shutdown"]);
-    expect(jobs[0]?.reason).not.toBe(jobs[1]?.reason);
-  });
-
   it("on a real backend: keeps a lease alive, and aborts a job cancelled by another holder", async () => {
     const backend = new InMemoryBackend();
     const now = Date.now();
