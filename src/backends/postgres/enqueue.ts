@@ -8,7 +8,8 @@ import type { JobState } from "../../job.js";
 import type { EnqueueResult, NewJob } from "../backend.js";
 import type { Applied } from "../engine.js";
 import { announceFree, duplicateResult } from "../shared/rules.js";
-import { jsonOrNull } from "../shared/sql-rows.js";
+import { newJobRow } from "../shared/sql-rows.js";
+import { PLAIN_COLUMNS } from "./rows.js";
 import { Signals } from "./signals.js";
 import { inTransaction, type TxRunner } from "./tx.js";
 
@@ -74,27 +75,11 @@ class BulkInsert {
   async chunk(exec: Exec, jobs: NewJob[], offset: number): Promise<void> {
     const { queue } = this;
     const n = jobs.length;
-    const cols = Array.from({ length: 13 }, () => new Array<unknown>(n));
-    const customIds = new Array<string | null>(n);
-    let generated = 0;
-    for (let i = 0; i < n; i++) {
-      const j = jobs[i] as NewJob;
-      (cols[0] as unknown[])[i] = j.task;
-      (cols[1] as unknown[])[i] = j.dataJson;
-      (cols[2] as unknown[])[i] = j.priority;
-      (cols[3] as unknown[])[i] = j.maxRetries;
-      (cols[4] as unknown[])[i] = j.createdAt;
-      (cols[5] as unknown[])[i] = j.runAt ?? null;
-      (cols[6] as unknown[])[i] = j.ttl ?? null;
-      (cols[7] as unknown[])[i] = j.timeout ?? null;
-      (cols[8] as unknown[])[i] = jsonOrNull(j.backoff);
-      (cols[9] as unknown[])[i] = j.onParentFailure ?? null;
-      (cols[10] as unknown[])[i] = jsonOrNull(j.removeOnComplete);
-      (cols[11] as unknown[])[i] = jsonOrNull(j.removeOnFail);
-      (cols[12] as unknown[])[i] = jsonOrNull(j.inherit);
-      customIds[i] = j.id ?? null;
-      if (j.id === undefined) generated++;
-    }
+    // The statement derives each job's state and id: the rows' plain columns are all it takes.
+    const newRows = jobs.map((job) => newJobRow(queue, "", job, "waiting"));
+    const cols = PLAIN_COLUMNS.map((column) => newRows.map((row) => row[column]));
+    const customIds = jobs.map((job) => job.id ?? null);
+    const generated = customIds.filter((id) => id === null).length;
     if (generated === n) {
       const [row] = await exec<{ base: number }>("enqueuePlain", [queue, n, ...cols, this.on.origin]);
       const base = row?.base ?? 0;

@@ -20,29 +20,52 @@ export interface Removable {
   has_dependants: boolean;
 }
 
-/** The parameters of `jobInsert`, in its order: the one place a new row meets that statement. */
-export function insertValues(r: NewJobRow): unknown[] {
-  return [
-    r.queue,
-    r.id,
-    r.task,
-    r.data,
-    r.state,
-    r.priority,
-    r.max_retries,
-    r.created_at,
-    r.run_at,
-    r.ttl,
-    r.timeout,
-    r.backoff,
-    r.depends_on,
-    r.pending_parents,
-    r.on_parent_failure,
-    r.remove_on_complete,
-    r.remove_on_fail,
-    r.inherit,
-    r.dedup_key,
-    r.error,
-    r.finished_at,
-  ];
+/** The columns of `jobInsert`'s parameters, in its order. */
+const INSERT_COLUMNS = [
+  "queue",
+  "id",
+  "task",
+  "data",
+  "state",
+  "priority",
+  "max_retries",
+  "created_at",
+  "run_at",
+  "ttl",
+  "timeout",
+  "backoff",
+  "depends_on",
+  "pending_parents",
+  "on_parent_failure",
+  "remove_on_complete",
+  "remove_on_fail",
+  "inherit",
+  "dedup_key",
+  "error",
+  "finished_at",
+] as const satisfies ReadonlyArray<keyof NewJobRow>;
+
+/**
+ * The columns the one-statement inserts (enqueuePlain, enqueueWithIds, fire) take for a job without
+ * custom id, dedup or parents, in their parameters' order; they derive state and id themselves.
+ */
+export const PLAIN_COLUMNS = [
+  "task",
+  "data",
+  "priority",
+  "max_retries",
+  "created_at",
+  "run_at",
+  "ttl",
+  "timeout",
+  "backoff",
+  "on_parent_failure",
+  "remove_on_complete",
+  "remove_on_fail",
+  "inherit",
+] as const satisfies ReadonlyArray<keyof NewJobRow>;
+
+/** The parameters of `jobInsert` for `row`. */
+export function insertValues(row: NewJobRow): unknown[] {
+  return INSERT_COLUMNS.map((column) => row[column]);
 }

@@ -12,8 +12,9 @@ import type {
 } from "../backend.js";
 import type { Applied, EngineRepeatables } from "../engine.js";
 import { announceFree, copyRepeatable, duplicateResult, rateWaitMs } from "../shared/rules.js";
-import { jsonOrNull } from "../shared/sql-rows.js";
+import { newJobRow } from "../shared/sql-rows.js";
 import type { Connection } from "./connection.js";
+import { PLAIN_COLUMNS } from "./rows.js";
 import { Signals } from "./signals.js";
 import { inTransaction, type TxRunner } from "./tx.js";
 
@@ -63,6 +64,8 @@ export class PostgresRepeatables implements EngineRepeatables {
         return id;
       });
     }
+    // The statement derives the state; the row's columns are all it takes from the job.
+    const plain = newJobRow(queue, "", job, "waiting");
     const [row] = await db.one<{ fired: boolean; id: string; inserted: boolean; state: JobState | null }>(
       "fire",
       [
@@ -71,19 +74,7 @@ export class PostgresRepeatables implements EngineRepeatables {
         fire.slot,
         fire.nextRun,
         job.id ?? null,
-        job.task,
-        job.dataJson,
-        job.priority,
-        job.maxRetries,
-        job.createdAt,
-        job.runAt ?? null,
-        job.ttl ?? null,
-        job.timeout ?? null,
-        jsonOrNull(job.backoff),
-        job.onParentFailure ?? null,
-        jsonOrNull(job.removeOnComplete),
-        jsonOrNull(job.removeOnFail),
-        jsonOrNull(job.inherit),
+        ...PLAIN_COLUMNS.map((column) => plain[column]),
         origin,
       ],
     );
