@@ -49,13 +49,7 @@ function insert(tx: Tx, q: QueueState, spec: NewJob): EnqueueResult {
     q.dedup.set(spec.dedup.key, { jobId: id, addedAt: spec.createdAt });
     job.dedupKey = spec.dedup.key;
   }
-  // A parent gone since validation has finished; it counts as done.
-  const parents: SortedParents<StoredJob | GoneParent> =
-    spec.dependsOn === undefined
-      ? NO_PARENTS
-      : sortParents(q.name, [...new Set(spec.dependsOn)], spec.onParentFailure, (parentId) => {
-          return q.jobs.get(parentId) ?? { id: parentId, state: "completed" };
-        });
+  const parents = parentsOf(q, spec);
   switch (initialState(parents, job.runAt, spec.createdAt)) {
     case "failed": {
       const parent = parents.failedParent as StoredJob;
@@ -85,6 +79,14 @@ function insert(tx: Tx, q: QueueState, spec: NewJob): EnqueueResult {
   }
   // Retention may have deleted a job that was born failed; report the state it reached.
   return { id, state: job.state, duplicate: false };
+}
+
+/** The parents of new job `spec`, sorted; one gone since validation has finished, so it counts as done. */
+function parentsOf(q: QueueState, spec: NewJob): SortedParents<StoredJob | GoneParent> {
+  if (spec.dependsOn === undefined) return NO_PARENTS;
+  return sortParents(q.name, [...new Set(spec.dependsOn)], spec.onParentFailure, (id) => {
+    return q.jobs.get(id) ?? { id, state: "completed" };
+  });
 }
 
 /** The existing job `spec` duplicates (same custom id, or a live dedup key), if any. */
