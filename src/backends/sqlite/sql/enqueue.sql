@@ -1,5 +1,5 @@
 -- enqueue: inserts new jobs (one call may insert many, inside one transaction).
--- Inputs: the queue name, each job's columns (by name), dedup keys, parent ids.
+-- Inputs: the queue name, each job's columns (positional, in the order listed), dedup keys, parent ids.
 -- Effect: creates the queue row, inserts jobs, records dedup keys and pending parent -> child edges.
 -- Returns: queueCounters the id/FIFO counters the caller advances in memory and stores once.
 
@@ -14,16 +14,13 @@ SELECT last_id, last_seq FROM queues WHERE name = ?;
 UPDATE queues SET last_id = ?, last_seq = ? WHERE name = ?;
 
 -- @name jobInsert
--- Inputs: the columns of newJobRow (shared/sql-rows.ts) by name, plus SQLite's own fifo and expires_at.
+-- Inputs: the columns of newJobRow (shared/sql-rows.ts) plus SQLite's own fifo and expires_at, by
+-- position in this order (tx.ts binds them so: positional binding is the faster one).
 INSERT INTO jobs (
   queue, id, task, data, state, priority, fifo, max_retries, created_at, run_at, ttl,
   expires_at, timeout, backoff, depends_on, pending_parents, on_parent_failure,
   remove_on_complete, remove_on_fail, inherit, dedup_key, error, finished_at
-) VALUES (
-  @queue, @id, @task, @data, @state, @priority, @fifo, @max_retries, @created_at, @run_at, @ttl,
-  @expires_at, @timeout, @backoff, @depends_on, @pending_parents, @on_parent_failure,
-  @remove_on_complete, @remove_on_fail, @inherit, @dedup_key, @error, @finished_at
-);
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- @name dedupGet
 -- Returns the job a dedup key points at, with the time it was added, its state and task.
