@@ -1,9 +1,12 @@
 // The command-line suite on Postgres: each test gets its own schema on one private server.
 import { basename } from "node:path";
-import { postgresUrl } from "../support/postgres-server.js";
+import { afterAll } from "vitest";
+import { postgresUrl, stopPostgres } from "../support/postgres-server.js";
 import { cliSuite } from "./cli-suite.js";
 
 const server = await postgresUrl();
+// The exit-time fallback of postgres-server.ts does not run when vitest ends its worker process.
+afterAll(stopPostgres);
 const schemaOf = (dir: string) =>
   `cli_${basename(dir)
     .toLowerCase()
