@@ -31,9 +31,9 @@ import type {
 /** What a transition did that others must hear of, once it is durable. */
 export interface Effects {
   /** Its events in order; built only when `EngineContext.wantsEvents` (or another process) asked. */
-  events?: QueueEvent[];
+  events?: readonly QueueEvent[];
   /** The wake-up reasons it raised, each once. */
-  wakes?: WakeReason[];
+  wakes?: readonly WakeReason[];
 }
 
 /** A transition's value and what it did. */

@@ -1,0 +1,77 @@
+/**
+ * Collecting what one transition did (engine.ts `Effects`): its events, built only when wanted,
+ * and its wake-up reasons, each once. Every engine's transitions write into one of these and
+ * return `take()` with their value; the deliverer does the rest.
+ */
+import type { JobEventName, JobEventPayload } from "../../events.js";
+import type { QueueEvent, WakeReason } from "../backend.js";
+import type { Effects } from "../engine.js";
+
+/** Wake reasons as bits, so a transition keeps them in one number. */
+export const WAKE_BITS: Readonly<Record<WakeReason, number>> = { job: 1, delayed: 2, resume: 4 };
+const REASONS: readonly WakeReason[] = ["job", "delayed", "resume"];
+/** The reasons of each bit set, built once: the deliverer only reads them, so calls share them. */
+const REASONS_OF: ReadonlyArray<readonly WakeReason[]> = Array.from({ length: 8 }, (_, mask) =>
+  REASONS.filter((reason) => (mask & WAKE_BITS[reason]) !== 0),
+);
+
+/** The wake reasons of a bit set (a shared read-only array: do not mutate it). */
+export function wakeReasons(mask: number): readonly WakeReason[] {
+  return REASONS_OF[mask & 7] ?? REASONS;
+}
+
+/** What a transition collects; reusable (`take` empties it). Allocates nothing for a quiet call. */
+export class EffectsCollector {
+  /** Whether events are built: call sites check it before building a costly payload. */
+  wantEvents: boolean;
+  #events: QueueEvent[] | undefined;
+  #wakes = 0;
+
+  constructor(wantEvents = false) {
+    this.wantEvents = wantEvents;
+  }
+
+  /** Empties it for a new transition. */
+  reset(wantEvents: boolean): this {
+    this.wantEvents = wantEvents;
+    this.#events = undefined;
+    this.#wakes = 0;
+    return this;
+  }
+
+  emit(name: JobEventName, payload: JobEventPayload): void {
+    if (!this.wantEvents) return;
+    if (this.#events === undefined) this.#events = [{ name, payload }];
+    else this.#events.push({ name, payload });
+  }
+
+  wake(reason: WakeReason): void {
+    this.#wakes |= WAKE_BITS[reason];
+  }
+
+  /** The wake reasons raised so far, as bits. */
+  get wakeBits(): number {
+    return this.#wakes;
+  }
+
+  /** The events collected so far (for a transport that publishes them before commit). */
+  get events(): readonly QueueEvent[] {
+    return this.#events ?? [];
+  }
+
+  /** Adds the effects of another step of the same transition. */
+  add(effects: Effects | undefined): void {
+    for (const event of effects?.events ?? []) this.emit(event.name, event.payload);
+    for (const reason of effects?.wakes ?? []) this.wake(reason);
+  }
+
+  /** What was collected (undefined when nothing), and empties it. */
+  take(): Effects | undefined {
+    const events = this.#events;
+    const wakes = this.#wakes;
+    if (events === undefined && wakes === 0) return undefined;
+    this.#events = undefined;
+    this.#wakes = 0;
+    return { events, wakes: wakes === 0 ? undefined : wakeReasons(wakes) };
+  }
+}
