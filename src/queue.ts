@@ -179,14 +179,14 @@ export class Queue {
   }
 
   async removeJob(id: string): Promise<boolean> {
-    const ok = await this.backend.removeJob(this.name, String(id));
+    const ok = await this.backend.removeJob(this.name, String(id), Date.now());
     if (ok) abortActiveJob(this.backend, this.name, String(id), "removed");
     return ok;
   }
 
   /** Removes waiting jobs (and delayed ones with `includeDelayed`); returns how many. */
   drain(options?: { includeDelayed?: boolean }): Promise<number> {
-    return this.backend.drain(this.name, options?.includeDelayed ?? false);
+    return this.backend.drain(this.name, options?.includeDelayed ?? false, Date.now());
   }
 
   /** Removes jobs in `state` older than `grace` (default 0), at most `limit` (default 1000); returns their ids. */
@@ -197,7 +197,8 @@ export class Queue {
       throw new ValidationError("active jobs cannot be cleaned; cancel them or stop their workers");
     const grace = toMs(options?.grace ?? 0, "grace");
     const limit = checkInt(options?.limit ?? 1000, "limit", 1);
-    return this.backend.clean(this.name, state, Date.now() - grace, limit);
+    const now = Date.now();
+    return this.backend.clean(this.name, state, now - grace, limit, now);
   }
 
   /** Removes the queue and everything in it. Refuses while jobs are active unless `force`. */

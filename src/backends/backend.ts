@@ -243,11 +243,12 @@ export interface Backend {
   cancelJob(queue: string, jobId: string, now: number): Promise<boolean>;
   /** failed/expired/cancelled -> waiting with attempts 0. Other states: false. */
   retryJob(queue: string, jobId: string): Promise<boolean>;
-  removeJob(queue: string, jobId: string): Promise<boolean>;
+  /** Removes a job; children still waiting on it fail (or go on, per `onParentFailure`) at `now`. */
+  removeJob(queue: string, jobId: string, now: number): Promise<boolean>;
   /** Removes waiting (and optionally delayed) jobs; returns how many. */
-  drain(queue: string, includeDelayed: boolean): Promise<number>;
+  drain(queue: string, includeDelayed: boolean, now: number): Promise<number>;
   /** Removes up to `limit` jobs in `state` finished (or created, for unfinished states) before `olderThan`. */
-  clean(queue: string, state: JobState, olderThan: number, limit: number): Promise<string[]>;
+  clean(queue: string, state: JobState, olderThan: number, limit: number, now: number): Promise<string[]>;
   /** Removes everything of the queue. Without `force`, refuses (ValidationError) while jobs are active. */
   obliterate(queue: string, force: boolean): Promise<void>;
   setPaused(queue: string, paused: boolean): Promise<void>;

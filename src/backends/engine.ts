@@ -14,12 +14,8 @@
  *   round trip; the notifier is the read side.
  * - Optional stores (repeatables, rate limits, workers): present or absent, and reported so.
  */
-import type { ClaimedJob, JobRecord, JobState } from "../job.js";
 import type {
-  ClaimOptions,
-  EnqueueResult,
-  Finish,
-  NewJob,
+  Backend,
   QueueEvent,
   RateLimitStore,
   RepeatableFire,
@@ -54,62 +50,50 @@ export interface EngineContext {
   received(queue: string, effects: Effects): void;
 }
 
-/** The job transitions. Same meaning as the `Backend` methods of the same name. */
-export interface JobStore {
-  enqueue(queue: string, jobs: NewJob[]): Promise<Applied<EnqueueResult[]>>;
-  claim(queue: string, options: ClaimOptions): Promise<Applied<ClaimedJob[]>>;
-  finish(queue: string, items: Finish[], now: number): Promise<Applied<boolean[]>>;
-  extendLeases(
-    queue: string,
-    leases: Array<{ jobId: string; token: string }>,
-    leaseMs: number,
-    now: number,
-  ): Promise<string[]>;
-  updateProgress(
-    queue: string,
-    jobId: string,
-    token: string,
-    progress: number | Record<string, unknown>,
-  ): Promise<Applied<boolean>>;
-  addLog(queue: string, jobId: string, message: string): Promise<void>;
-  getLogs(queue: string, jobId: string): Promise<string[]>;
+/** The transitions that change state, and so report what they did (`Applied`). */
+export const REPORTING = [
+  "enqueue",
+  "claim",
+  "finish",
+  "updateProgress",
+  "promoteDelayed",
+  "recoverStalled",
+  "expireDue",
+  "cancelJob",
+  "retryJob",
+  "removeJob",
+  "drain",
+  "clean",
+  "setPaused",
+] as const satisfies ReadonlyArray<keyof Backend>;
 
-  promoteDelayed(
-    queue: string,
-    now: number,
-    limit: number,
-  ): Promise<Applied<{ promoted: number; nextDueAt: number | null }>>;
-  recoverStalled(
-    queue: string,
-    now: number,
-    maxStalledCount: number,
-  ): Promise<Applied<{ stalled: string[]; failed: string[] }>>;
-  removeExpiredFinished(queue: string, now: number, limit: number): Promise<number>;
-  expireDue(queue: string, now: number, limit: number): Promise<Applied<number>>;
+/** What the engine answers alone: reads, and writes no listener needs to hear of. */
+export const ANSWERING = [
+  "extendLeases",
+  "addLog",
+  "getLogs",
+  "removeExpiredFinished",
+  "getJob",
+  "getJobs",
+  "getJobCounts",
+  "obliterate",
+  "isPaused",
+  "listQueues",
+] as const satisfies ReadonlyArray<keyof Backend>;
 
-  getJob(queue: string, jobId: string): Promise<JobRecord | null>;
-  getJobs(
-    queue: string,
-    states: JobState[],
-    range: { start: number; end: number; asc: boolean },
-  ): Promise<JobRecord[]>;
-  getJobCounts(queue: string): Promise<Record<JobState, number>>;
-  cancelJob(queue: string, jobId: string, now: number): Promise<Applied<boolean>>;
-  retryJob(queue: string, jobId: string): Promise<Applied<boolean>>;
-  removeJob(queue: string, jobId: string, now: number): Promise<Applied<boolean>>;
-  drain(queue: string, includeDelayed: boolean, now: number): Promise<Applied<number>>;
-  clean(
-    queue: string,
-    state: JobState,
-    olderThan: number,
-    limit: number,
-    now: number,
-  ): Promise<Applied<string[]>>;
-  obliterate(queue: string, force: boolean): Promise<void>;
-  setPaused(queue: string, paused: boolean): Promise<Applied<void>>;
-  isPaused(queue: string): Promise<boolean>;
-  listQueues(): Promise<string[]>;
-}
+/** A `Backend` method, answering `Applied` of its value instead. */
+type Reporting<F> = F extends (...args: infer A) => Promise<infer R>
+  ? (...args: A) => Promise<Applied<R>>
+  : never;
+
+/**
+ * The job transitions: the `Backend` methods of the same name, with the same meaning
+ * (docs/backend-contract.md); those in `REPORTING` return their effects beside their value.
+ */
+export type JobStore = { [K in (typeof REPORTING)[number]]: Reporting<Backend[K]> } & Pick<
+  Backend,
+  (typeof ANSWERING)[number]
+>;
 
 /** The repeatable store of an engine: `fire` enqueues, so it reports its effects. */
 export interface EngineRepeatables extends Omit<RepeatableStore, "fire"> {

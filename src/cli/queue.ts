@@ -227,7 +227,7 @@ export function queueCommand(program: Command): void {
           `job "${id}" of "${name}" is ${job.state}, not delayed; use "asyncmq job remove ${name} ${id}" to remove it anyway`,
         );
       }
-      const removed = await backend.removeJob(name, id);
+      const removed = await backend.removeJob(name, id, Date.now());
       if (!removed) throw new CliError(`job "${id}" of "${name}" was removed by someone else meanwhile`);
       if (o.json) return printJson({ queue: name, id, removed: true });
       print(`removed delayed job "${id}" from "${name}"`);

@@ -180,7 +180,7 @@ describe("RedisBackend: large batches", () => {
     const bad = [...jobs, job({ dependsOn: ["ghost"] })];
     await expect(b.enqueue(q, bad)).rejects.toThrow(/ghost/);
     expect((await b.getJobCounts(q)).waiting).toBe(4500);
-    expect(await b.drain(q, true)).toBe(4500);
+    expect(await b.drain(q, true, Date.now())).toBe(4500);
     expect(await b.listQueues()).not.toContain(q);
   });
 });

@@ -147,11 +147,11 @@ describe("SqliteBackend: finished counts", () => {
     await b.cancelJob(q, "cx", now + 7);
     await b.retryJob(q, "cx");
     await b.cancelJob(q, "cx", now + 9);
-    await b.removeJob(q, "late-child");
+    await b.removeJob(q, "late-child", now + 20);
     const stalled = await claim(1, now + 10);
     await b.recoverStalled(q, now + 100_000, 0);
-    await b.clean(q, "completed", now + 100_000, 1);
-    await b.drain(q, true);
+    await b.clean(q, "completed", now + 100_000, 1, now + 20);
+    await b.drain(q, true, now + 20);
     expect(stalled).toHaveLength(1);
 
     const raw = new Database(path, { readonly: true });

@@ -96,7 +96,7 @@ describe("InMemoryBackend under churn", () => {
       "q",
       Array.from({ length: 2500 }, (_, i) => newJob({ runAt: T0 + 10 + i })),
     );
-    for (const r of delayed.slice(0, 2400)) await b.removeJob("q", r.id);
+    for (const r of delayed.slice(0, 2400)) await b.removeJob("q", r.id, T0 + 100);
     expect(await b.expireDue("q", T0 + 1000, 10_000)).toBe(2);
     expect(await b.removeExpiredFinished("q", T0 + 502, 10_000)).toBe(100);
     expect(await b.removeExpiredFinished("q", T0 + 100_000, 10_000)).toBe(0);

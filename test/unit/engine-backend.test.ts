@@ -187,9 +187,9 @@ describe("EngineBackend delivery", () => {
     ["expireDue", (b) => b.expireDue(Q, 0, 10)],
     ["cancelJob", (b) => b.cancelJob(Q, "1", 0)],
     ["retryJob", (b) => b.retryJob(Q, "1")],
-    ["removeJob", (b) => b.removeJob(Q, "1")],
-    ["drain", (b) => b.drain(Q, true)],
-    ["clean", (b) => b.clean(Q, "completed", 0, 10)],
+    ["removeJob", (b) => b.removeJob(Q, "1", 5)],
+    ["drain", (b) => b.drain(Q, true, 5)],
+    ["clean", (b) => b.clean(Q, "completed", 0, 10, 5)],
     ["setPaused", (b) => b.setPaused(Q, true)],
     ["repeatables.fire", (b) => (b.repeatables as NonNullable<Backend["repeatables"]>).fire(Q, fire)],
   ];

@@ -171,16 +171,16 @@ export function adminTests(fx: SuiteFixture): void {
       await add(b, q, { id: "w" });
       const job = await claimOne(b, q);
       expect(job.id).toBe("a");
-      expect(await b.removeJob(q, "a")).toBe(true);
+      expect(await b.removeJob(q, "a", T0 + 100)).toBe(true);
       expect(await b.getJob(q, "a")).toBeNull();
       expect(
         await b.finish(q, [{ kind: "completed", jobId: "a", token: job.token, resultJson: "1" }], T0 + 20),
       ).toEqual([false]);
       expect(await b.getJob(q, "a")).toBeNull();
-      expect(await b.removeJob(q, "a")).toBe(false);
+      expect(await b.removeJob(q, "a", T0 + 100)).toBe(false);
       const [fresh] = await b.enqueue(q, [newJob({ dedup: { key: "k" } })]);
       expect(fresh?.duplicate).toBe(false);
-      expect(await b.removeJob(q, "w")).toBe(true);
+      expect(await b.removeJob(q, "w", T0 + 100)).toBe(true);
       expect(await b.getJobCounts(q)).toMatchObject({ active: 0, waiting: 1 });
     });
 
@@ -194,11 +194,11 @@ export function adminTests(fx: SuiteFixture): void {
         newJob({ runAt: T0 + 5000 }),
       ]);
       await claimOne(b, q);
-      expect(await b.drain(q, false)).toBe(2);
+      expect(await b.drain(q, false, T0 + 100)).toBe(2);
       expect(await b.getJobCounts(q)).toMatchObject({ waiting: 0, delayed: 2, active: 1 });
       // The delayed jobs that stayed still come due.
       expect(await b.promoteDelayed(q, T0 + 100, 10)).toEqual({ promoted: 1, nextDueAt: T0 + 5000 });
-      expect(await b.drain(q, true)).toBe(2);
+      expect(await b.drain(q, true, T0 + 100)).toBe(2);
       expect(await b.getJobCounts(q)).toMatchObject({ waiting: 0, delayed: 0, active: 1 });
       expect(await b.promoteDelayed(q, T0 + 1000, 10)).toMatchObject({ promoted: 0 });
       expect(await b.claim(q, claimOpts({ limit: 5 }))).toEqual([]);
@@ -212,16 +212,16 @@ export function adminTests(fx: SuiteFixture): void {
       await runTo(q, "completed", T0 + 100);
       await runTo(q, "completed", T0 + 200);
       await runTo(q, "completed", T0 + 300);
-      expect(await b.clean(q, "completed", T0 + 250, 1)).toHaveLength(1);
-      expect((await b.clean(q, "completed", T0 + 250, 10)).length).toBe(1);
+      expect(await b.clean(q, "completed", T0 + 250, 1, T0 + 100)).toHaveLength(1);
+      expect((await b.clean(q, "completed", T0 + 250, 10, T0 + 100)).length).toBe(1);
       expect((await b.getJobs(q, ["completed"], { start: 0, end: -1, asc: true })).map((j) => j.id)).toEqual([
         "3",
       ]);
       await add(b, q, { id: "old", createdAt: T0 - 1000 });
       await add(b, q, { id: "new", createdAt: T0 + 1000 });
-      expect(await b.clean(q, "waiting", T0, 10)).toEqual(["old"]);
+      expect(await b.clean(q, "waiting", T0, 10, T0 + 100)).toEqual(["old"]);
       await claimOne(b, q);
-      expect(await b.clean(q, "active", Number.MAX_SAFE_INTEGER, 10)).toEqual([]);
+      expect(await b.clean(q, "active", Number.MAX_SAFE_INTEGER, 10, T0 + 100)).toEqual([]);
       expect((await mustGet(b, q, "new")).state).toBe("active");
     });
 
@@ -314,7 +314,7 @@ export function adminTests(fx: SuiteFixture): void {
       expect(mine).toEqual([withRep, paused, withJob]);
       const all = await b.listQueues();
       expect([...all].sort()).toEqual(all);
-      await b.removeJob(withJob, "1");
+      await b.removeJob(withJob, "1", T0 + 100);
       await b.setPaused(paused, false);
       await repeatablesOf(b).remove(withRep, "r");
       expect((await b.listQueues()).filter((name) => name.startsWith(base))).toEqual([]);

@@ -149,11 +149,11 @@ export function flowsTests(fx: SuiteFixture): void {
       await add(b, q, { id: "ci", dependsOn: ["p"], onParentFailure: "ignore" });
       await add(b, q, { id: "both", dependsOn: ["p", "other"], onParentFailure: "ignore" });
       wakes.length = 0;
-      expect(await b.removeJob(q, "p")).toBe(true);
+      expect(await b.removeJob(q, "p", T0 + 100)).toBe(true);
       expect(await b.getJob(q, "p")).toBeNull();
       expect(await mustGet(b, q, "cf")).toMatchObject({
         state: "failed",
-        finishedAt: expect.any(Number),
+        finishedAt: T0 + 100,
         error: { name: "ParentFailedError", message: "parent job p removed" },
       });
       expect((await mustGet(b, q, "ci")).state).toBe("waiting");
@@ -186,7 +186,7 @@ export function flowsTests(fx: SuiteFixture): void {
       await add(b, q, { id: "gi", dependsOn: ["c"], onParentFailure: "ignore" });
       const job = await claimOne(b, q);
       expect(job.id).toBe("p");
-      expect(await b.removeJob(q, "p")).toBe(true);
+      expect(await b.removeJob(q, "p", T0 + 100)).toBe(true);
       expect(await b.getJob(q, "c")).toBeNull();
       expect(await mustGet(b, q, "g")).toMatchObject({
         state: "failed",
@@ -218,7 +218,7 @@ export function flowsTests(fx: SuiteFixture): void {
       await add(b, q, { id: "cf", dependsOn: ["p"] });
       await add(b, q, { id: "ci", dependsOn: ["p"], onParentFailure: "ignore" });
       await add(b, q, { id: "cd", dependsOn: ["d"] });
-      expect(await b.drain(q, false)).toBe(1);
+      expect(await b.drain(q, false, T0 + 100)).toBe(1);
       expect(await b.getJob(q, "p")).toBeNull();
       expect(await mustGet(b, q, "cf")).toMatchObject({
         state: "failed",
@@ -231,7 +231,7 @@ export function flowsTests(fx: SuiteFixture): void {
           eventsOf(seen, "job:failed", "cf").length === 1 && eventsOf(seen, "job:ready", "ci").length === 1,
       );
       // The delayed parent goes when delayed jobs are drained too; the released child stays.
-      expect(await b.drain(q, true)).toBe(2);
+      expect(await b.drain(q, true, T0 + 100)).toBe(2);
       expect(await b.getJob(q, "ci")).toBeNull();
       expect(await mustGet(b, q, "cd")).toMatchObject({
         state: "failed",
@@ -255,7 +255,7 @@ export function flowsTests(fx: SuiteFixture): void {
       const far = T0 + 1e12;
       await add(b, q, { id: "ci-old", dependsOn: ["old"], onParentFailure: "ignore", runAt: far });
       await add(b, q, { id: "c-new", dependsOn: ["new"] });
-      expect(await b.clean(q, "delayed", T0, 10)).toEqual(["old"]);
+      expect(await b.clean(q, "delayed", T0, 10, T0 + 100)).toEqual(["old"]);
       expect(await mustGet(b, q, "c-old")).toMatchObject({
         state: "failed",
         error: { name: "ParentFailedError", message: "parent job old removed" },
@@ -269,7 +269,7 @@ export function flowsTests(fx: SuiteFixture): void {
           eventsOf(seen, "job:ready", "ci-old").length === 1,
       );
       // Cleaning finished jobs settles nothing more.
-      expect(await b.clean(q, "failed", Number.MAX_SAFE_INTEGER, 10)).toEqual(["c-old"]);
+      expect(await b.clean(q, "failed", Number.MAX_SAFE_INTEGER, 10, T0 + 100)).toEqual(["c-old"]);
       expect((await mustGet(b, q, "c-new")).state).toBe("waiting-children");
     });
 
@@ -280,7 +280,7 @@ export function flowsTests(fx: SuiteFixture): void {
       await add(b, q, { id: "p", dependsOn: ["r"], createdAt: T0 - 100 });
       await add(b, q, { id: "c", dependsOn: ["p"], createdAt: T0 - 50 });
       await add(b, q, { id: "g", dependsOn: ["c"], createdAt: T0 + 100 });
-      expect(await b.clean(q, "waiting-children", T0, 10)).toEqual(["p", "c"]);
+      expect(await b.clean(q, "waiting-children", T0, 10, T0 + 100)).toEqual(["p", "c"]);
       expect(await mustGet(b, q, "g")).toMatchObject({
         state: "failed",
         error: { name: "ParentFailedError", message: "parent job c removed" },

@@ -33,7 +33,7 @@ export function leasesTests(fx: SuiteFixture): void {
       const [held, cancelled, removed, wrong] = jobs;
       if (!held || !cancelled || !removed || !wrong) throw new Error("expected four jobs");
       await b.cancelJob(q, cancelled.id, T0 + 1);
-      await b.removeJob(q, removed.id);
+      await b.removeJob(q, removed.id, T0 + 100);
       const lost = await b.extendLeases(
         q,
         [
@@ -82,7 +82,7 @@ export function leasesTests(fx: SuiteFixture): void {
       expect(await b.getLogs(q, "2")).toEqual(["other"]);
       expect(await b.getLogs(q, "missing")).toEqual([]);
       expect(await b.getJob(q, "missing")).toBeNull();
-      await b.removeJob(q, "1");
+      await b.removeJob(q, "1", T0 + 100);
       expect(await b.getLogs(q, "1")).toEqual([]);
     });
   });

@@ -111,7 +111,7 @@ export function retentionTests(fx: SuiteFixture): void {
       await b.enqueue(q, [newJob({ removeOnFail: { age: 100 } }), newJob({ removeOnFail: { age: 100 } })]);
       await runTo(q, "failed", T0 + 20);
       await runTo(q, "failed", T0 + 30);
-      expect(await b.removeJob(q, "1")).toBe(true);
+      expect(await b.removeJob(q, "1", T0 + 100)).toBe(true);
       expect(await b.retryJob(q, "2")).toBe(true);
       expect(await b.removeExpiredFinished(q, T0 + 10_000, 10)).toBe(0);
       expect((await mustGet(b, q, "2")).state).toBe("waiting");
