@@ -1,5 +1,6 @@
 /** Inserting jobs: all or nothing, duplicates (same id or live dedup key) returned instead. */
 import type { EnqueueResult, NewJob } from "../backend.js";
+import type { EffectsCollector } from "../shared/effects.js";
 import {
   dedupHolds,
   duplicateResult,
@@ -10,9 +11,8 @@ import {
   sortParents,
 } from "../shared/rules.js";
 import type { QueueState } from "./queue-state.js";
-import { fail, setState, toDelayed, toWaiting } from "./steps.js";
+import { finishJob, jobEvent, setState, toDelayed, toWaiting } from "./steps.js";
 import { StoredJob } from "./stored-job.js";
-import type { Tx } from "./tx.js";
 
 /** A parent validated at the start of the batch but deleted since (by the retention of a job added before it). */
 interface GoneParent {
@@ -24,7 +24,7 @@ const NO_PARENTS: SortedParents<StoredJob> = { pending: undefined, failedParent:
 const NO_IDS: readonly string[] = [];
 
 /** Inserts `jobs` into `q`; an unknown `dependsOn` id rejects the whole batch before any change. */
-export function enqueueJobs(tx: Tx, q: QueueState, jobs: NewJob[]): EnqueueResult[] {
+export function enqueueJobs(tx: EffectsCollector, q: QueueState, jobs: NewJob[]): EnqueueResult[] {
   // A parent may be a custom id earlier in the batch.
   const batchIds = new Set<string>();
   for (const job of jobs) {
@@ -38,7 +38,7 @@ export function enqueueJobs(tx: Tx, q: QueueState, jobs: NewJob[]): EnqueueResul
   return results;
 }
 
-function insert(tx: Tx, q: QueueState, spec: NewJob): EnqueueResult {
+function insert(tx: EffectsCollector, q: QueueState, spec: NewJob): EnqueueResult {
   const existing = duplicateOf(q, spec);
   if (existing !== undefined) return duplicateResult(tx, q.name, existing.id, existing.state, existing.task);
   const id = spec.id ?? String(q.nextId++);
@@ -54,7 +54,7 @@ function insert(tx: Tx, q: QueueState, spec: NewJob): EnqueueResult {
     case "failed": {
       const parent = parents.failedParent as StoredJob;
       job.error = parentFailedError(parent.id, parent.state);
-      fail(tx, q, job, spec.createdAt);
+      finishJob(tx, q, job, "failed", spec.createdAt);
       break;
     }
     case "waiting-children": {
@@ -70,12 +70,12 @@ function insert(tx: Tx, q: QueueState, spec: NewJob): EnqueueResult {
     }
     case "delayed":
       toDelayed(tx, q, job);
-      if (tx.listening)
+      if (tx.wantEvents)
         tx.emit("job:delayed", { queue: q.name, jobId: id, task: job.task, runAt: job.runAt });
       break;
     default:
       toWaiting(tx, q, job);
-      tx.jobEvent("job:waiting", job);
+      jobEvent(tx, "job:waiting", job);
   }
   // Retention may have deleted a job that was born failed; report the state it reached.
   return { id, state: job.state, duplicate: false };

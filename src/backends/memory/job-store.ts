@@ -7,6 +7,7 @@
 import type { ClaimedJob, JobRecord, JobState } from "../../job.js";
 import type { ClaimOptions, EnqueueResult, Finish, NewJob } from "../backend.js";
 import type { Applied, JobStore } from "../engine.js";
+import type { EffectsCollector } from "../shared/effects.js";
 import {
   activeJobsBlockObliterate,
   DEAD,
@@ -23,37 +24,34 @@ import {
   clearLease,
   compact,
   deleteJob,
-  expire,
-  fail,
+  finishJob,
+  jobEvent,
   removeJobs,
   settleDependants,
   toFinished,
   toWaiting,
 } from "./steps.js";
 import { clone, type StoredJob } from "./stored-job.js";
-import type { Tx } from "./tx.js";
 
 const CANCELLABLE = new Set<JobState>(["waiting", "delayed", "waiting-children", "active"]);
 
 export class MemoryJobStore implements JobStore {
-  constructor(
-    private readonly data: MemoryData,
-    private readonly tx: Tx,
-  ) {}
+  constructor(private readonly data: MemoryData) {}
 
   // -- producer and worker ----------------------------------------------------------------------
 
   async enqueue(queue: string, jobs: NewJob[]): Promise<Applied<EnqueueResult[]>> {
     const q = this.data.ensure(queue);
-    const tx = this.tx.begin(queue);
-    return tx.end(enqueueJobs(tx, q, jobs));
+    const tx = this.data.begin(queue);
+    return { value: enqueueJobs(tx, q, jobs), effects: tx.take() };
   }
 
   async claim(queue: string, options: ClaimOptions): Promise<Applied<ClaimedJob[]>> {
     const q = this.data.find(queue);
     if (q === undefined || q.paused) return { value: [] };
-    const tx = this.tx.begin(queue);
-    if (options.jobId !== undefined) return tx.end(claimById(tx, q, options.jobId, options));
+    const tx = this.data.begin(queue);
+    if (options.jobId !== undefined)
+      return { value: claimById(tx, q, options.jobId, options), effects: tx.take() };
     const claimed: ClaimedJob[] = [];
     while (claimed.length < options.limit) {
       const job = q.waiting.shift();
@@ -61,13 +59,13 @@ export class MemoryJobStore implements JobStore {
       if (expireIfDue(tx, q, job, options.now)) continue;
       claimed.push(activate(tx, q, job, options));
     }
-    return tx.end(claimed);
+    return { value: claimed, effects: tx.take() };
   }
 
   async finish(queue: string, items: Finish[], now: number): Promise<Applied<boolean[]>> {
     const q = this.data.find(queue);
     if (q === undefined) return { value: items.map(() => false) };
-    const tx = this.tx.begin(queue);
+    const tx = this.data.begin(queue);
     const results: boolean[] = [];
     for (const item of items) {
       const job = q.jobs.get(item.jobId);
@@ -76,7 +74,7 @@ export class MemoryJobStore implements JobStore {
       results.push(held);
     }
     compact(q);
-    return tx.end(results);
+    return { value: results, effects: tx.take() };
   }
 
   async extendLeases(
@@ -104,9 +102,9 @@ export class MemoryJobStore implements JobStore {
     const job = this.data.find(queue)?.jobs.get(jobId);
     if (job === undefined || job.state !== "active" || job.token !== token) return { value: false };
     job.progress = clone(progress);
-    const tx = this.tx.begin(queue);
-    if (tx.listening) tx.emit("job:progress", { queue, jobId, task: job.task, progress: clone(progress) });
-    return tx.end(true);
+    const tx = this.data.begin(queue);
+    if (tx.wantEvents) tx.emit("job:progress", { queue, jobId, task: job.task, progress: clone(progress) });
+    return { value: true, effects: tx.take() };
   }
 
   async addLog(queue: string, jobId: string, message: string): Promise<void> {
@@ -129,7 +127,7 @@ export class MemoryJobStore implements JobStore {
   ): Promise<Applied<{ promoted: number; nextDueAt: number | null }>> {
     const q = this.data.find(queue);
     if (q === undefined) return { value: { promoted: 0, nextDueAt: null } };
-    const tx = this.tx.begin(queue);
+    const tx = this.data.begin(queue);
     let promoted = 0;
     for (let top = q.delayed.peek(); top !== undefined; top = q.delayed.peek()) {
       if (!isCurrent(top.job, top.seq)) {
@@ -139,10 +137,10 @@ export class MemoryJobStore implements JobStore {
       if (top.at > now || promoted >= limit) break;
       q.delayed.pop();
       toWaiting(tx, q, top.job);
-      tx.jobEvent("job:waiting", top.job);
+      jobEvent(tx, "job:waiting", top.job);
       promoted++;
     }
-    return tx.end({ promoted, nextDueAt: q.delayed.peek()?.at ?? null });
+    return { value: { promoted, nextDueAt: q.delayed.peek()?.at ?? null }, effects: tx.take() };
   }
 
   async recoverStalled(
@@ -154,26 +152,26 @@ export class MemoryJobStore implements JobStore {
     const stalled: string[] = [];
     const failed: string[] = [];
     if (q === undefined) return { value: { stalled, failed } };
-    const tx = this.tx.begin(queue);
+    const tx = this.data.begin(queue);
     const expired = [...q.active].filter((job) => (job.leaseExpiresAt as number) < now);
     for (const job of expired) {
       job.stalledCount++;
       if (job.stalledCount > maxStalledCount) {
         job.error = stallLimitError(job.id, job.stalledCount, maxStalledCount);
-        fail(tx, q, job, now);
+        finishJob(tx, q, job, "failed", now);
         failed.push(job.id);
         continue;
       }
       job.attempts--;
       clearLease(job);
       toWaiting(tx, q, job);
-      if (tx.listening) {
+      if (tx.wantEvents) {
         tx.emit("job:stalled", { queue, jobId: job.id, task: job.task, attempts: job.attempts });
       }
       stalled.push(job.id);
     }
     compact(q);
-    return tx.end({ stalled, failed });
+    return { value: { stalled, failed }, effects: tx.take() };
   }
 
   async removeExpiredFinished(queue: string, now: number, limit: number): Promise<number> {
@@ -194,7 +192,7 @@ export class MemoryJobStore implements JobStore {
   async expireDue(queue: string, now: number, limit: number): Promise<Applied<number>> {
     const q = this.data.find(queue);
     if (q === undefined) return { value: 0 };
-    const tx = this.tx.begin(queue);
+    const tx = this.data.begin(queue);
     let expired = 0;
     for (let top = q.ttl.peek(); top !== undefined && top.at <= now; top = q.ttl.peek()) {
       const job = top.job;
@@ -204,12 +202,12 @@ export class MemoryJobStore implements JobStore {
       // An active job keeps its ttl; it is queued again if it ever returns to an unstarted state.
       job.ttlQueued = false;
       if (due) {
-        expire(tx, q, job, now);
+        finishJob(tx, q, job, "expired", now);
         expired++;
       }
     }
     compact(q);
-    return tx.end(expired);
+    return { value: expired, effects: tx.take() };
   }
 
   // -- admin ------------------------------------------------------------------------------------
@@ -253,12 +251,12 @@ export class MemoryJobStore implements JobStore {
     const q = this.data.find(queue);
     const job = q?.jobs.get(jobId);
     if (q === undefined || job === undefined || !CANCELLABLE.has(job.state)) return { value: false };
-    const tx = this.tx.begin(queue);
+    const tx = this.data.begin(queue);
     toFinished(q, job, "cancelled", now);
-    tx.jobEvent("job:cancelled", job);
+    jobEvent(tx, "job:cancelled", job);
     settleDependants(tx, q, job, now);
     compact(q);
-    return tx.end(true);
+    return { value: true, effects: tx.take() };
   }
 
   async retryJob(queue: string, jobId: string): Promise<Applied<boolean>> {
@@ -270,20 +268,20 @@ export class MemoryJobStore implements JobStore {
     job.error = undefined;
     job.resultJson = undefined;
     job.finishedAt = undefined;
-    const tx = this.tx.begin(queue);
+    const tx = this.data.begin(queue);
     toWaiting(tx, q, job);
-    tx.jobEvent("job:waiting", job);
+    jobEvent(tx, "job:waiting", job);
     compact(q);
-    return tx.end(true);
+    return { value: true, effects: tx.take() };
   }
 
   async removeJob(queue: string, jobId: string, now: number): Promise<Applied<boolean>> {
     const q = this.data.find(queue);
     const job = q?.jobs.get(jobId);
     if (q === undefined || job === undefined) return { value: false };
-    const tx = this.tx.begin(queue);
+    const tx = this.data.begin(queue);
     removeJobs(tx, q, [job], now);
-    return tx.end(true);
+    return { value: true, effects: tx.take() };
   }
 
   async drain(queue: string, includeDelayed: boolean, now: number): Promise<Applied<number>> {
@@ -293,14 +291,14 @@ export class MemoryJobStore implements JobStore {
     for (const job of q.jobs.values()) {
       if (job.state === "waiting" || (includeDelayed && job.state === "delayed")) victims.push(job);
     }
-    const tx = this.tx.begin(queue);
+    const tx = this.data.begin(queue);
     // Every entry of these indexes is stale once the victims are gone; children the removal
     // releases are pushed afresh.
     removeJobs(tx, q, victims, now, () => {
       q.waiting.clear();
       if (includeDelayed) q.delayed.clear();
     });
-    return tx.end(victims.length);
+    return { value: victims.length, effects: tx.take() };
   }
 
   async clean(
@@ -323,9 +321,9 @@ export class MemoryJobStore implements JobStore {
       ids.push(job.id);
       if (ids.length >= limit) break;
     }
-    const tx = this.tx.begin(queue);
+    const tx = this.data.begin(queue);
     removeJobs(tx, q, victims, now);
-    return tx.end(ids);
+    return { value: ids, effects: tx.take() };
   }
 
   async obliterate(queue: string, force: boolean): Promise<void> {
@@ -339,10 +337,10 @@ export class MemoryJobStore implements JobStore {
   async setPaused(queue: string, paused: boolean): Promise<Applied<void>> {
     const q = this.data.ensure(queue);
     q.paused = paused;
-    const tx = this.tx.begin(queue);
-    if (tx.listening) tx.emit(paused ? "queue:paused" : "queue:resumed", { queue });
+    const tx = this.data.begin(queue);
+    if (tx.wantEvents) tx.emit(paused ? "queue:paused" : "queue:resumed", { queue });
     if (!paused) tx.wake("resume");
-    return tx.end(undefined);
+    return { value: undefined, effects: tx.take() };
   }
 
   async isPaused(queue: string): Promise<boolean> {
@@ -358,7 +356,7 @@ export class MemoryJobStore implements JobStore {
 }
 
 /** Claims `jobId` alone if it is waiting; a job whose ttl passed expires instead. */
-function claimById(tx: Tx, q: QueueState, jobId: string, options: ClaimOptions): ClaimedJob[] {
+function claimById(tx: EffectsCollector, q: QueueState, jobId: string, options: ClaimOptions): ClaimedJob[] {
   const job = q.jobs.get(jobId);
   if (job === undefined || job.state !== "waiting") return [];
   // Its bucket entry goes stale with the state change and is skipped (or compacted) later.

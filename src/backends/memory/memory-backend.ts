@@ -9,7 +9,6 @@ import { EngineBackend } from "../engine-backend.js";
 import { MemoryJobStore } from "./job-store.js";
 import { MemoryData } from "./queue-state.js";
 import { MemoryRateLimits, MemoryRepeatables, MemoryWorkers } from "./stores.js";
-import { Tx } from "./tx.js";
 
 /** The memory engine: one process, so no notifier; every optional store. */
 class MemoryEngine implements Engine {
@@ -20,12 +19,12 @@ class MemoryEngine implements Engine {
   readonly repeatables: MemoryRepeatables;
   readonly rateLimits: MemoryRateLimits;
   readonly workers: MemoryWorkers;
-  readonly #data = new MemoryData();
+  readonly #data: MemoryData;
 
   constructor(ctx: EngineContext) {
-    const tx = new Tx(ctx);
-    this.jobs = new MemoryJobStore(this.#data, tx);
-    this.repeatables = new MemoryRepeatables(this.#data, tx);
+    this.#data = new MemoryData(ctx);
+    this.jobs = new MemoryJobStore(this.#data);
+    this.repeatables = new MemoryRepeatables(this.#data);
     this.rateLimits = new MemoryRateLimits(this.#data);
     this.workers = new MemoryWorkers(this.#data);
   }

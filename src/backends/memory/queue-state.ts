@@ -1,5 +1,7 @@
 import { BackendError } from "../../errors.js";
 import type { RepeatableInfoRecord, WorkerInfo } from "../backend.js";
+import type { EngineContext } from "../engine.js";
+import { EffectsCollector } from "../shared/effects.js";
 import { zeroCounts } from "../shared/rules.js";
 import { MinHeap } from "./min-heap.js";
 import { Fifo, PriorityFifo } from "./priority-fifo.js";
@@ -68,7 +70,16 @@ export class QueueState {
 export class MemoryData {
   readonly queues = new Map<string, QueueState>();
   readonly workers = new Map<string, { info: WorkerInfo; ttlMs: number }>();
+  /** Transitions run synchronously from `begin` to `take`, so two never overlap: one is enough. */
+  readonly #effects = new EffectsCollector();
   #closed = false;
+
+  constructor(private readonly ctx: EngineContext) {}
+
+  /** Starts a transition on `queue`: its effects, with events only when this process listens. */
+  begin(queue: string): EffectsCollector {
+    return this.#effects.reset(this.ctx.wantsEvents(queue));
+  }
 
   /** Throws BackendError once closed. */
   open(): void {

@@ -1,14 +1,15 @@
 /**
  * The steps the memory transitions share: state changes (which keep counts and indexes in step),
  * finishing, settling dependants, retention, deletion and index compaction. Each step reports its
- * events and wake-ups to the transition's `Tx`.
+ * events and wake-ups to the transition's collector (`MemoryData.begin`).
  */
+import type { JobEventName } from "../../events.js";
 import type { JobState } from "../../job.js";
 import type { JobError } from "../backend.js";
+import type { EffectsCollector } from "../shared/effects.js";
 import { parentFailedError, readRetention, UNSTARTED } from "../shared/rules.js";
 import { isCurrent, isCurrentEntry, type QueueState, type RetainedState } from "./queue-state.js";
 import type { StoredJob } from "./stored-job.js";
-import type { Tx } from "./tx.js";
 
 /** An index may hold this many stale entries beyond twice its live ones before it is rebuilt. */
 const INDEX_SLACK = 1024;
@@ -28,13 +29,13 @@ export function setState(q: QueueState, job: StoredJob, state: JobState): void {
   }
 }
 
-export function toWaiting(tx: Tx, q: QueueState, job: StoredJob): void {
+export function toWaiting(tx: EffectsCollector, q: QueueState, job: StoredJob): void {
   setState(q, job, "waiting");
   q.waiting.push(job, job.priority, job.stateSeq);
   tx.wake("job");
 }
 
-export function toDelayed(tx: Tx, q: QueueState, job: StoredJob): void {
+export function toDelayed(tx: EffectsCollector, q: QueueState, job: StoredJob): void {
   setState(q, job, "delayed");
   q.delayed.push({ at: job.runAt as number, seq: job.stateSeq, job });
   tx.wake("delayed");
@@ -52,30 +53,40 @@ export function clearLease(job: StoredJob): void {
   job.leaseExpiresAt = undefined;
 }
 
-/** Moves `job` (its `error` already set) to `failed`, with event, dependants and retention. */
-export function fail(tx: Tx, q: QueueState, job: StoredJob, now: number): void {
-  toFinished(q, job, "failed", now);
-  emitFailed(tx, job);
+/** Moves `job` (its result or error already set) to `state`, with its event, dependants and retention. */
+export function finishJob(
+  tx: EffectsCollector,
+  q: QueueState,
+  job: StoredJob,
+  state: RetainedState,
+  now: number,
+): void {
+  toFinished(q, job, state, now);
+  emitFinished(tx, job);
   settleDependants(tx, q, job, now);
   retain(q, job, now);
 }
 
-export function expire(tx: Tx, q: QueueState, job: StoredJob, now: number): void {
-  toFinished(q, job, "expired", now);
-  tx.jobEvent("job:expired", job);
-  settleDependants(tx, q, job, now);
-  retain(q, job, now);
+/** The event of a job that just finished, by its state. */
+function emitFinished(tx: EffectsCollector, job: StoredJob): void {
+  if (!tx.wantEvents) return;
+  const { queue, id: jobId, task } = job;
+  if (job.state === "completed") {
+    tx.emit("job:completed", { queue, jobId, task, result: JSON.parse(job.resultJson as string) });
+  } else if (job.state === "failed") {
+    tx.emit("job:failed", {
+      queue,
+      jobId,
+      task,
+      error: { ...(job.error as JobError) },
+      attempts: job.attempts,
+    });
+  } else tx.emit("job:expired", { queue, jobId, task });
 }
 
-function emitFailed(tx: Tx, job: StoredJob): void {
-  if (!tx.listening) return;
-  tx.emit("job:failed", {
-    queue: job.queue,
-    jobId: job.id,
-    task: job.task,
-    error: copyError(job.error as JobError),
-    attempts: job.attempts,
-  });
+/** An event whose payload is the job's queue, id and task only. */
+export function jobEvent(tx: EffectsCollector, name: JobEventName, job: StoredJob): void {
+  if (tx.wantEvents) tx.emit(name, { queue: job.queue, jobId: job.id, task: job.task });
 }
 
 /**
@@ -85,7 +96,7 @@ function emitFailed(tx: Tx, job: StoredJob): void {
  * With `rootRemoved`, `root` was deleted unfinished: it counts as failed ("parent job <id> removed").
  */
 export function settleDependants(
-  tx: Tx,
+  tx: EffectsCollector,
   q: QueueState,
   root: StoredJob,
   now: number,
@@ -106,7 +117,7 @@ export function settleDependants(
       }
       child.error = parentFailedError(parent.id, removed ? "removed" : parent.state);
       toFinished(q, child, "failed", now);
-      emitFailed(tx, child);
+      emitFinished(tx, child);
       parents.push(child);
       retain(q, child, now);
     }
@@ -114,10 +125,10 @@ export function settleDependants(
 }
 
 /** A child whose parents are all done: `waiting`, or `delayed` while its `runAt` is ahead. */
-function ready(tx: Tx, q: QueueState, job: StoredJob, now: number): void {
+function ready(tx: EffectsCollector, q: QueueState, job: StoredJob, now: number): void {
   if (job.runAt !== undefined && job.runAt > now) toDelayed(tx, q, job);
   else toWaiting(tx, q, job);
-  tx.jobEvent("job:ready", job);
+  jobEvent(tx, "job:ready", job);
 }
 
 /** Applies `removeOnComplete` / `removeOnFail` to a job that just finished. */
@@ -161,7 +172,7 @@ export function deleteJob(q: QueueState, job: StoredJob): void {
  * releases is never removed by the same call.
  */
 export function removeJobs(
-  tx: Tx,
+  tx: EffectsCollector,
   q: QueueState,
   victims: StoredJob[],
   now: number,
@@ -195,8 +206,4 @@ export function compact(q: QueueState): void {
   if (q.retention.size > 2 * (c.completed + c.failed + c.expired) + INDEX_SLACK) {
     q.retention.filter(isCurrentEntry);
   }
-}
-
-export function copyError(error: JobError): JobError {
-  return { ...error };
 }

@@ -10,13 +10,9 @@ import type { Applied, EngineRepeatables } from "../engine.js";
 import { copyRepeatable, rateWaitMs, refillTokens } from "../shared/rules.js";
 import { enqueueJobs } from "./enqueue.js";
 import type { MemoryData } from "./queue-state.js";
-import type { Tx } from "./tx.js";
 
 export class MemoryRepeatables implements EngineRepeatables {
-  constructor(
-    private readonly data: MemoryData,
-    private readonly tx: Tx,
-  ) {}
+  constructor(private readonly data: MemoryData) {}
 
   async upsert(queue: string, info: RepeatableInfoRecord): Promise<RepeatableInfoRecord> {
     const stored = copyRepeatable(info);
@@ -49,11 +45,11 @@ export class MemoryRepeatables implements EngineRepeatables {
     const last = q.lastSlots.get(fire.repeatId);
     const def = q.repeatables.get(fire.repeatId);
     if ((last !== undefined && fire.slot <= last) || def?.paused) return { value: null };
-    const tx = this.tx.begin(queue);
+    const tx = this.data.begin(queue);
     const [result] = enqueueJobs(tx, q, [fire.job]);
     q.lastSlots.set(fire.repeatId, fire.slot);
     if (def !== undefined) def.nextRun = fire.nextRun;
-    return tx.end(result?.id ?? null);
+    return { value: result?.id ?? null, effects: tx.take() };
   }
 
   async lastSlot(queue: string, repeatId: string): Promise<number | null> {
