@@ -7,10 +7,10 @@
 import type { JobState } from "../../job.js";
 import type { EnqueueResult, NewJob } from "../backend.js";
 import type { Applied } from "../engine.js";
+import { EffectsCollector } from "../shared/effects.js";
 import { announceFree, duplicateResult } from "../shared/rules.js";
 import { newJobRow } from "../shared/sql-rows.js";
 import { PLAIN_COLUMNS } from "./rows.js";
-import { Signals } from "./signals.js";
 import { inTransaction, type TxRunner } from "./tx.js";
 
 /** Plain jobs per bulk-insert statement: large enough to amortise the round trip, small enough for memory. */
@@ -51,7 +51,7 @@ export async function enqueue(
       }
     });
   }
-  return { value: bulk.results, effects: bulk.signals.effects(bulk.want) };
+  return { value: bulk.results, effects: bulk.signals.take() };
 }
 
 type Exec = <R>(name: "enqueuePlain" | "enqueueWithIds", values: unknown[]) => Promise<R[]>;
@@ -59,8 +59,7 @@ type Exec = <R>(name: "enqueuePlain" | "enqueueWithIds", values: unknown[]) => P
 /** One bulk enqueue call: its results and signals (events built only when wanted in this process). */
 class BulkInsert {
   readonly results: EnqueueResult[];
-  readonly signals = new Signals();
-  readonly want: boolean;
+  readonly signals: EffectsCollector;
 
   constructor(
     private readonly on: TxRunner,
@@ -68,7 +67,7 @@ class BulkInsert {
     count: number,
   ) {
     this.results = new Array<EnqueueResult>(count);
-    this.want = on.ctx.wantsEvents(queue);
+    this.signals = new EffectsCollector(on.ctx.wantsEvents(queue));
   }
 
   /** Inserts one chunk of plain jobs in one statement; its results go from `offset`. */
@@ -104,9 +103,8 @@ class BulkInsert {
       // state to report here; it is there, so "waiting" is the honest guess.
       const state = row.state ?? "waiting";
       if (row.inserted) this.#added(offset + i, row.id, state, job);
-      else if (this.want) {
+      else
         this.results[offset + i] = duplicateResult(this.signals, queue, row.id, state, row.task ?? job.task);
-      } else this.results[offset + i] = { id: row.id, state, duplicate: true };
     }
   }
 
@@ -114,7 +112,7 @@ class BulkInsert {
   #added(at: number, id: string, state: JobState, job: NewJob): void {
     this.results[at] = { id, state, duplicate: false };
     const delayed = state === "delayed";
-    if (this.want) announceFree(this.signals, this.queue, id, job.task, delayed, job.runAt);
+    if (this.signals.wantEvents) announceFree(this.signals, this.queue, id, job.task, delayed, job.runAt);
     else this.signals.wake(delayed ? "delayed" : "job");
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { Finish, QueueEvent } from "../backend.js";
 import type { Applied } from "../engine.js";
-import { Signals } from "./signals.js";
+import { EffectsCollector } from "../shared/effects.js";
 import { inTransaction, type TxRunner } from "./tx.js";
 
 interface FinishRow {
@@ -61,17 +61,16 @@ export async function finish(
     else if (row.outcome === "pending") pending.push(Number(row.ord) - 1);
   }
   applied.sort((a, b) => Number(a.ord) - Number(b.ord));
-  const want = on.ctx.wantsEvents(queue);
-  const signals = new Signals();
+  const signals = new EffectsCollector(on.ctx.wantsEvents(queue));
   for (const row of applied) {
     const i = Number(row.ord) - 1;
     results[i] = true;
     const item = items[i] as Finish;
     if (item.kind === "released") signals.wake("job");
     else if (item.kind === "retry") signals.wake(item.runAt > now ? "delayed" : "job");
-    if (want) {
+    if (signals.wantEvents) {
       const event = finishEvent(queue, item, row.task as string, row.attempts as number);
-      if (event) signals.events.push(event);
+      if (event) signals.emit(event.name, event.payload);
     }
   }
   if (pending.length > 0) {
@@ -81,7 +80,7 @@ export async function finish(
     });
     signals.add(rest.effects);
   }
-  return { value: results, effects: signals.effects(want) };
+  return { value: results, effects: signals.take() };
 }
 
 /** The event a fast-path finish item emits (none for a release). */

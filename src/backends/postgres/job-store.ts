@@ -10,13 +10,13 @@
 import { type ClaimedJob, JOB_STATES, type JobRecord, type JobState } from "../../job.js";
 import type { ClaimOptions, EnqueueResult, Finish, NewJob, QueueEvent } from "../backend.js";
 import type { Applied, EngineContext, JobStore } from "../engine.js";
+import { EffectsCollector } from "../shared/effects.js";
 import { activeJobsBlockObliterate, FINISHED, limitOrNull, pageOf, zeroCounts } from "../shared/rules.js";
 import { toRecord } from "../shared/sql-rows.js";
 import type { Connection } from "./connection.js";
 import { enqueue } from "./enqueue.js";
 import { finish } from "./finish.js";
 import { type JobRow, type Removable, toClaimed } from "./rows.js";
-import { Signals } from "./signals.js";
 import { inTransaction, type Tx, type TxRunner } from "./tx.js";
 
 /** A claim statement row: the job columns (NULL when nothing was claimed) and the ttl-expired seqs. */
@@ -44,17 +44,17 @@ export class PostgresJobs implements JobStore, TxRunner {
   async claim(queue: string, options: ClaimOptions): Promise<Applied<ClaimedJob[]>> {
     await this.db.open();
     if (options.limit < 1) return { value: [] };
-    const want = this.ctx.wantsEvents(queue);
-    const signals = new Signals();
+    const { now } = options;
+    const signals = new EffectsCollector(this.ctx.wantsEvents(queue));
     const claimed: ClaimedJob[] = [];
     const limit = options.jobId === undefined ? options.limit : 1;
     for (;;) {
       const rows = await this.db.one<ClaimRow>("claim", [
         queue,
         limit - claimed.length,
-        options.now,
+        now,
         options.workerId,
-        options.now + options.leaseMs,
+        now + options.leaseMs,
         this.origin,
         options.jobId ?? null,
       ]);
@@ -62,37 +62,22 @@ export class PostgresJobs implements JobStore, TxRunner {
         if (row.seq === null) continue;
         const job = toClaimed(row as JobRow);
         claimed.push(job);
-        if (want) {
-          const payload = {
-            queue,
-            jobId: job.id,
-            task: job.task,
-            attempts: job.attempts,
-            workerId: job.workerId,
-          };
-          signals.emit("job:started", payload);
+        if (signals.wantEvents) {
+          const { id: jobId, task, attempts, workerId } = job;
+          signals.emit("job:started", { queue, jobId, task, attempts, workerId });
         }
       }
-      const expired = rows[0]?.expired;
-      const anyExpired = expired !== null && expired !== undefined && expired.length > 0;
       // Candidates whose ttl passed: expire them (dependants, retention), then look further.
-      if (anyExpired) await this.#expireCandidates(queue, expired, options.now, signals);
-      if (!anyExpired || claimed.length >= limit) return { value: claimed, effects: signals.effects(want) };
-    }
-  }
-
-  async #expireCandidates(
-    queue: string,
-    seqs: Array<number | string>,
-    now: number,
-    into: Signals,
-  ): Promise<void> {
-    const { effects } = await this.#tx(queue, async (tx) => {
-      for (const row of await tx.q<JobRow>(this.db.s.expirable, [queue, seqs.map(Number), now])) {
-        await tx.expireUnstarted(row, now);
+      const expired = rows[0]?.expired?.map(Number) ?? [];
+      if (expired.length > 0) {
+        const s = this.db.s;
+        const { effects } = await this.#tx(queue, async (tx) =>
+          tx.expireUnstarted(await tx.q<JobRow>(s.expirable, [queue, expired, now]), now),
+        );
+        signals.add(effects);
       }
-    });
-    into.add(effects);
+      if (expired.length === 0 || claimed.length >= limit) return { value: claimed, effects: signals.take() };
+    }
   }
 
   finish(queue: string, items: Finish[], now: number): Promise<Applied<boolean[]>> {
@@ -176,18 +161,18 @@ export class PostgresJobs implements JobStore, TxRunner {
   }
 
   async removeExpiredFinished(queue: string, now: number, limit: number): Promise<number> {
-    const applied = await this.#tx(queue, async (tx) => {
+    const { value } = await this.#tx(queue, async (tx) => {
       const rows = await tx.q<{ seq: number }>(this.db.s.dueRemovals, [queue, now, limitOrNull(limit)]);
       await tx.deleteSeqs(rows.map((r) => r.seq));
       return rows.length;
     });
-    return applied.value;
+    return value;
   }
 
   expireDue(queue: string, now: number, limit: number): Promise<Applied<number>> {
     return this.#tx(queue, async (tx) => {
       const rows = await tx.q<JobRow>(this.db.s.dueExpiries, [queue, now, limitOrNull(limit)]);
-      for (const row of rows) await tx.expireUnstarted(row, now);
+      await tx.expireUnstarted(rows, now);
       return rows.length;
     });
   }

@@ -8,14 +8,15 @@
  *   This engine's own notifications are skipped (its effects were delivered locally).
  * - Wake-ups are handed on at once; events go through an inbox that keeps their order while a
  *   large batch is read from the table.
- * - A queue listened to for events is registered in `subscribers` (renewed by a heartbeat), so that
- *   writers in other processes publish its events; the registration expires if this process dies.
+ * - A queue listened to for events is registered in `subscribers` (shared/subscriptions.ts), so
+ *   that writers in other processes publish its events.
  * - Notifications sent while the LISTEN connection was down are lost: on reconnecting, every
  *   listened queue gets a "job" wake-up so its workers look for themselves.
  */
 import { log } from "../../logger.js";
 import type { QueueEvent, WakeReason } from "../backend.js";
 import type { EngineContext, Notifier } from "../engine.js";
+import { SubscriberRegistrations } from "../shared/subscriptions.js";
 import type { Connection } from "./connection.js";
 import { Listener } from "./listener.js";
 import { channelOf } from "./statements.js";
@@ -43,13 +44,13 @@ export class PostgresNotifier implements Notifier {
   readonly #origin: string;
   readonly #listener: Listener;
   readonly #wakeQueues = new Set<string>();
-  readonly #eventQueues = new Set<string>();
+  /** The queues listened to for events, registered in `subscribers`. */
+  readonly #subscriptions: SubscriberRegistrations;
   #listening: Promise<void> | undefined;
   /** The latest subscriber registration in flight (a queue subscribed after listening began). */
   #registering: Promise<void> = Promise.resolve();
   /** Keeps foreign notifications in arrival order while some need a read (large batches). */
   #inbox: Promise<void> = Promise.resolve();
-  #heartbeat: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(db: Connection, ctx: EngineContext, origin: string) {
@@ -62,6 +63,10 @@ export class PostgresNotifier implements Notifier {
       (payload) => this.#onNotification(payload),
       () => this.#onReconnect(),
     );
+    this.#subscriptions = new SubscriberRegistrations(
+      { renew: (queues) => this.#renew(queues), drop: (queues) => this.#drop(queues) },
+      SUBSCRIBER_HEARTBEAT_MS,
+    );
   }
 
   listen(queue: string, kind: "wake" | "events"): () => void {
@@ -70,28 +75,11 @@ export class PostgresNotifier implements Notifier {
       this.#start();
       return () => this.#wakeQueues.delete(queue);
     }
-    this.#eventQueues.add(queue);
+    this.#subscriptions.add(queue);
     // Registered once listening (then by the heartbeat); a queue added later registers now.
-    if (this.#listening) this.#registering = this.#listening.then(() => this.#renewSubscriptions());
-    if (!this.#heartbeat) {
-      this.#heartbeat = setInterval(() => void this.#renewSubscriptions(), SUBSCRIBER_HEARTBEAT_MS);
-      this.#heartbeat.unref();
-    }
+    if (this.#listening) this.#registering = this.#listening.then(() => this.#subscriptions.renew());
     this.#start();
-    return () => this.#stopEvents(queue);
-  }
-
-  #stopEvents(queue: string): void {
-    if (!this.#eventQueues.delete(queue)) return;
-    if (this.#eventQueues.size === 0 && this.#heartbeat) {
-      clearInterval(this.#heartbeat);
-      this.#heartbeat = undefined;
-    }
-    if (!this.#closed && this.#db.ready) {
-      this.#db.onPool(this.#db.s.subscriberDelete, [[queue], this.#origin]).catch(() => {
-        // The registration expires on its own.
-      });
-    }
+    return () => void this.#subscriptions.delete(queue);
   }
 
   /**
@@ -108,22 +96,29 @@ export class PostgresNotifier implements Notifier {
     this.#listening ??= (async () => {
       await this.#db.open();
       await this.#listener.start();
-      await this.#renewSubscriptions();
+      await this.#subscriptions.renew();
     })().catch((err) => {
       this.#listening = undefined;
       if (!this.#closed) log().warn(`asyncmq: cannot listen for notifications on ${this.#db.where}`, err);
     });
   }
 
-  async #renewSubscriptions(): Promise<void> {
-    if (this.#closed || this.#eventQueues.size === 0) return;
+  async #renew(queues: readonly string[]): Promise<void> {
+    if (this.#closed) return;
     const q = this.#db.onPool;
     try {
-      await q(this.#db.s.subscriberUpsert, [[...this.#eventQueues], this.#origin, SUBSCRIBER_TTL_S]);
+      await q(this.#db.s.subscriberUpsert, [queues, this.#origin, SUBSCRIBER_TTL_S]);
       await q(this.#db.s.housekeeping, [EVENT_KEEP_S]);
     } catch (err) {
       if (!this.#closed) log().warn(`asyncmq: cannot renew event subscriptions on ${this.#db.where}`, err);
     }
+  }
+
+  async #drop(queues: readonly string[]): Promise<void> {
+    // After a registration in flight; a failure leaves rows that expire on their own.
+    await this.#listening;
+    if (this.#db.ready)
+      await this.#db.onPool(this.#db.s.subscriberDelete, [queues, this.#origin]).catch(() => {});
   }
 
   #onNotification(payload: string): void {
@@ -135,8 +130,9 @@ export class PostgresNotifier implements Notifier {
     }
     if (note.o === this.#origin) return;
     const queue = note.q;
+    const subscribed = this.#subscriptions.queues;
     if (note.w.length > 0 && this.#wakeQueues.has(queue)) this.#ctx.received(queue, { wakes: note.w });
-    if (!this.#eventQueues.has(queue) || (note.e === undefined && note.id === undefined)) return;
+    if (!subscribed.has(queue) || (note.e === undefined && note.id === undefined)) return;
     this.#inbox = this.#inbox.then(async () => {
       let events = note.e;
       if (events === undefined) {
@@ -148,30 +144,21 @@ export class PostgresNotifier implements Notifier {
           return;
         }
       }
-      if (this.#eventQueues.has(queue)) this.#ctx.received(queue, { events });
+      if (subscribed.has(queue)) this.#ctx.received(queue, { events });
     });
   }
 
   #onReconnect(): void {
     for (const queue of this.#wakeQueues) this.#ctx.received(queue, { wakes: ["job"] });
-    void this.#renewSubscriptions();
+    void this.#subscriptions.renew();
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#heartbeat) clearInterval(this.#heartbeat);
-    this.#heartbeat = undefined;
     await this.#listener.stop();
-    const queues = [...this.#eventQueues];
     this.#wakeQueues.clear();
-    this.#eventQueues.clear();
-    await this.#listening;
-    if (queues.length > 0 && this.#db.ready) {
-      await this.#db.onPool(this.#db.s.subscriberDelete, [queues, this.#origin]).catch(() => {
-        // The registrations expire on their own.
-      });
-    }
+    await this.#subscriptions.close();
     await this.#inbox;
   }
 }

@@ -11,11 +11,11 @@ import type {
   WorkerRegistry,
 } from "../backend.js";
 import type { Applied, EngineRepeatables } from "../engine.js";
+import { EffectsCollector } from "../shared/effects.js";
 import { announceFree, copyRepeatable, duplicateResult, rateWaitMs } from "../shared/rules.js";
 import { newJobRow } from "../shared/sql-rows.js";
 import type { Connection } from "./connection.js";
 import { PLAIN_COLUMNS } from "./rows.js";
-import { Signals } from "./signals.js";
 import { inTransaction, type TxRunner } from "./tx.js";
 
 /** Repeatable definitions and the last slot fired per repeat id. */
@@ -79,10 +79,10 @@ export class PostgresRepeatables implements EngineRepeatables {
       ],
     );
     if (!row?.fired) return { value: null };
-    const signals = new Signals();
+    const signals = new EffectsCollector(ctx.wantsEvents(queue));
     if (!row.inserted) duplicateResult(signals, queue, row.id, row.state ?? "waiting", job.task);
     else announceFree(signals, queue, row.id, job.task, row.state === "delayed", job.runAt);
-    return { value: row.id, effects: signals.effects(ctx.wantsEvents(queue)) };
+    return { value: row.id, effects: signals.take() };
   }
 
   async lastSlot(queue: string, repeatId: string): Promise<number | null> {

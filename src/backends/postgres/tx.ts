@@ -7,6 +7,7 @@
 import type { JobState, RetentionSpec } from "../../job.js";
 import type { EnqueueResult, Finish, NewJob } from "../backend.js";
 import type { Applied, EngineContext } from "../engine.js";
+import { EffectsCollector, wakeReasons } from "../shared/effects.js";
 import {
   announceFree,
   dedupHolds,
@@ -22,7 +23,6 @@ import {
 import { newJobRow } from "../shared/sql-rows.js";
 import type { Connection, Query } from "./connection.js";
 import { insertValues, type JobRow, type Removable } from "./rows.js";
-import { Signals } from "./signals.js";
 import type { Statements } from "./statements.js";
 
 const NO_PARENTS: SortedParents<JobRow> = { pending: undefined, failedParent: undefined };
@@ -36,15 +36,18 @@ interface Ended {
   has_dependants: boolean;
 }
 
-/** One transaction on one queue: its transitions, events and wake-ups. */
-export class Tx extends Signals {
+/**
+ * One transaction on one queue: its transitions, events and wake-ups. It always builds events:
+ * `publish` sends them to the other processes that subscribe (the database knows which).
+ */
+export class Tx extends EffectsCollector {
   constructor(
     /** Runs one statement in this transaction. */
     readonly q: Query,
     private readonly s: Statements,
     readonly queue: string,
   ) {
-    super();
+    super(true);
   }
 
   /**
@@ -52,9 +55,10 @@ export class Tx extends Signals {
    * the events only while another process subscribes to the queue). `origin` is this engine's id.
    */
   async publish(origin: string): Promise<void> {
-    if (this.events.length === 0 && this.wakes.size === 0) return;
-    const events = this.events.length > 0 ? JSON.stringify(this.events) : null;
-    await this.q(this.s.publish, [this.queue, origin, [...this.wakes], events]);
+    const { events, wakeBits } = this;
+    if (events.length === 0 && wakeBits === 0) return;
+    const json = events.length > 0 ? JSON.stringify(events) : null;
+    await this.q(this.s.publish, [this.queue, origin, wakeReasons(wakeBits), json]);
   }
 
   // -- enqueue --------------------------------------------------------------------------------
@@ -201,18 +205,20 @@ export class Tx extends Signals {
 
   // -- unfenced ends --------------------------------------------------------------------------
 
-  /** A waiting, delayed or waiting-children job whose ttl passed: expired, never run. */
-  async expireUnstarted(row: JobRow, now: number): Promise<void> {
-    const [r] = await this.q<Ended & { remove_on_fail: string | null }>(this.s.endJob, [
-      "expired",
-      null,
-      now,
-      0,
-      null,
-      row.seq,
-    ]);
-    this.emit("job:expired", { queue: this.queue, jobId: row.id, task: row.task });
-    if (r) await this.#afterEnd(r, "expired", r.remove_on_fail, now);
+  /** Waiting, delayed or waiting-children jobs whose ttl passed: expired, never run. */
+  async expireUnstarted(rows: JobRow[], now: number): Promise<void> {
+    for (const row of rows) {
+      const [r] = await this.q<Ended & { remove_on_fail: string | null }>(this.s.endJob, [
+        "expired",
+        null,
+        now,
+        0,
+        null,
+        row.seq,
+      ]);
+      this.emit("job:expired", { queue: this.queue, jobId: row.id, task: row.task });
+      if (r) await this.#afterEnd(r, "expired", r.remove_on_fail, now);
+    }
   }
 
   async recoverStalled(
@@ -374,5 +380,9 @@ export async function inTransaction<T>(
     await tx.publish(origin);
     return [result, tx] as const;
   });
-  return { value, effects: tx.effects(ctx.wantsEvents(queue)) };
+  const effects = tx.take();
+  // This process gets the events only when it listens here.
+  if (effects?.events && !ctx.wantsEvents(queue))
+    return { value, effects: effects.wakes && { wakes: effects.wakes } };
+  return { value, effects };
 }
