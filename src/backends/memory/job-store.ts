@@ -50,15 +50,8 @@ export class MemoryJobStore implements JobStore {
     const q = this.data.find(queue);
     if (q === undefined || q.paused) return { value: [] };
     const tx = this.data.begin(queue);
-    if (options.jobId !== undefined)
-      return { value: claimById(tx, q, options.jobId, options), effects: tx.take() };
-    const claimed: ClaimedJob[] = [];
-    while (claimed.length < options.limit) {
-      const job = q.waiting.shift();
-      if (job === undefined) break;
-      if (expireIfDue(tx, q, job, options.now)) continue;
-      claimed.push(activate(tx, q, job, options));
-    }
+    const claimed =
+      options.jobId === undefined ? claimNext(tx, q, options) : claimById(tx, q, options.jobId, options);
     return { value: claimed, effects: tx.take() };
   }
 
@@ -228,16 +221,14 @@ export class MemoryJobStore implements JobStore {
     // The map keeps insertion order, which is creation order: jobs are never re-inserted.
     const ordered = range.asc ? q.jobs.values() : [...q.jobs.values()].reverse();
     const out: JobRecord[] = [];
+    const limit = page.limit ?? Number.POSITIVE_INFINITY;
     let skip = page.offset;
-    let left = page.limit ?? Number.POSITIVE_INFINITY;
     for (const job of ordered) {
-      if (wanted !== null && !wanted.has(job.state)) continue;
-      if (skip > 0) {
-        skip--;
-        continue;
+      if (out.length >= limit) break;
+      if (wanted === null || wanted.has(job.state)) {
+        if (skip > 0) skip--;
+        else out.push(job.toRecord());
       }
-      out.push(job.toRecord());
-      if (--left <= 0) break;
     }
     return out;
   }
@@ -315,7 +306,7 @@ export class MemoryJobStore implements JobStore {
     const victims: StoredJob[] = [];
     for (const job of q.jobs.values()) {
       if (job.state !== state) continue;
-      const at = finished ? (job.finishedAt ?? job.createdAt) : job.createdAt;
+      const at = finished ? (job.finishedAt ?? job.spec.createdAt) : job.spec.createdAt;
       if (at >= olderThan) continue;
       victims.push(job);
       ids.push(job.id);
@@ -353,6 +344,17 @@ export class MemoryJobStore implements JobStore {
     for (const q of this.data.queues.values()) if (q.listed) names.push(q.name);
     return names.sort();
   }
+}
+
+/** Claims up to `options.limit` waiting jobs by priority then FIFO; a job whose ttl passed expires instead. */
+function claimNext(tx: EffectsCollector, q: QueueState, options: ClaimOptions): ClaimedJob[] {
+  const claimed: ClaimedJob[] = [];
+  while (claimed.length < options.limit) {
+    const job = q.waiting.shift();
+    if (job === undefined) break;
+    if (!expireIfDue(tx, q, job, options.now)) claimed.push(activate(tx, q, job, options));
+  }
+  return claimed;
 }
 
 /** Claims `jobId` alone if it is waiting; a job whose ttl passed expires instead. */

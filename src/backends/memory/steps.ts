@@ -23,15 +23,15 @@ export function setState(q: QueueState, job: StoredJob, state: JobState): void {
   job.stateSeq = ++q.seq;
   if (from === "active") q.active.delete(job);
   if (state === "active") q.active.add(job);
-  else if (job.ttl !== undefined && !job.ttlQueued && UNSTARTED.has(state)) {
+  else if (job.spec.ttl !== undefined && !job.ttlQueued && UNSTARTED.has(state)) {
     job.ttlQueued = true;
-    q.ttl.push({ at: job.createdAt + job.ttl, seq: job.stateSeq, job });
+    q.ttl.push({ at: job.spec.createdAt + job.spec.ttl, seq: job.stateSeq, job });
   }
 }
 
 export function toWaiting(tx: EffectsCollector, q: QueueState, job: StoredJob): void {
   setState(q, job, "waiting");
-  q.waiting.push(job, job.priority, job.stateSeq);
+  q.waiting.push(job, job.spec.priority, job.stateSeq);
   tx.wake("job");
 }
 
@@ -111,7 +111,7 @@ export function settleDependants(
     const done = !removed && parent.state === "completed";
     for (const child of children) {
       if (child.removed || child.state !== "waiting-children") continue;
-      if (done || child.onParentFailure === "ignore") {
+      if (done || child.spec.onParentFailure === "ignore") {
         if (--child.pendingParents === 0) ready(tx, q, child, now);
         continue;
       }
@@ -134,7 +134,7 @@ function ready(tx: EffectsCollector, q: QueueState, job: StoredJob, now: number)
 /** Applies `removeOnComplete` / `removeOnFail` to a job that just finished. */
 export function retain(q: QueueState, job: StoredJob, now: number): void {
   const state = job.state as RetainedState;
-  const limits = readRetention(state === "completed" ? job.removeOnComplete : job.removeOnFail);
+  const limits = readRetention(state === "completed" ? job.spec.removeOnComplete : job.spec.removeOnFail);
   if (limits === true) {
     deleteJob(q, job);
     return;

@@ -1,4 +1,4 @@
-import type { JobRecord, JobState, RetentionSpec } from "../../job.js";
+import type { JobRecord, JobState } from "../../job.js";
 import type { NewJob } from "../backend.js";
 
 /**
@@ -53,30 +53,6 @@ export class StoredJob {
 
   get task(): string {
     return this.spec.task;
-  }
-
-  get priority(): number {
-    return this.spec.priority;
-  }
-
-  get ttl(): number | undefined {
-    return this.spec.ttl;
-  }
-
-  get createdAt(): number {
-    return this.spec.createdAt;
-  }
-
-  get onParentFailure(): "fail" | "ignore" | undefined {
-    return this.spec.onParentFailure;
-  }
-
-  get removeOnComplete(): RetentionSpec | undefined {
-    return this.spec.removeOnComplete;
-  }
-
-  get removeOnFail(): RetentionSpec | undefined {
-    return this.spec.removeOnFail;
   }
 
   /** A fresh copy as the contract returns it: optional fields absent when unset. */
