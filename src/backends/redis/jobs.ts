@@ -6,8 +6,10 @@
 import { randomUUID } from "node:crypto";
 import { type ClaimedJob, JOB_STATES, type JobRecord, type JobState } from "../../job.js";
 import type { ClaimOptions, EnqueueResult, Finish, NewJob } from "../backend.js";
-import type { Applied, Effects, JobStore } from "../engine.js";
+import type { Applied, JobStore } from "../engine.js";
+import { EffectsCollector } from "../shared/effects.js";
 import { activeJobsBlockObliterate, missingParentError, pageOf, stallLimitError } from "../shared/rules.js";
+import type { RedisConnection } from "./connection.js";
 import {
   type EffectsReply,
   effectsOf,
@@ -18,7 +20,6 @@ import {
   toClaimed,
   toRecord,
 } from "./records.js";
-import type { ScriptRunner } from "./runner.js";
 import type { ScriptArg } from "./scripts.js";
 
 /** Jobs per script when a large enqueue is split (all chunks still run in one MULTI). */
@@ -32,21 +33,17 @@ export type InvalidReply = ["invalid", string];
 type EnqueueReply = ["ok", EffectsReply, ...Array<string | number>] | InvalidReply | ["aborted"];
 
 export class RedisJobs implements JobStore {
-  readonly #io: ScriptRunner;
-
-  constructor(io: ScriptRunner) {
-    this.#io = io;
-  }
+  constructor(private readonly io: RedisConnection) {}
 
   // -- producer and worker ----------------------------------------------------------------------
 
   async enqueue(queue: string, jobs: NewJob[]): Promise<Applied<EnqueueResult[]>> {
-    this.#io.assertOpen();
+    this.io.assertOpen();
     if (jobs.length === 0) return { value: [] };
     const parents = JSON.stringify(externalParents(jobs));
     if (jobs.length <= ENQUEUE_CHUNK) {
       const args = ["only", "", parents, JSON.stringify(jobs.map(jobArgs))];
-      return enqueueApplied(queue, [await this.#io.run<EnqueueReply>(queue, "enqueue", args)]);
+      return enqueueApplied(queue, [await this.io.run<EnqueueReply>(queue, "enqueue", args)]);
     }
     // One MULTI of chunk scripts: nothing interleaves, and a first chunk that rejects the batch
     // leaves the gate unset, so every later chunk writes nothing either.
@@ -58,45 +55,31 @@ export class RedisJobs implements JobStore {
       const chunk = jobs.slice(c * ENQUEUE_CHUNK, (c + 1) * ENQUEUE_CHUNK);
       argLists.push([role, gate, c === 0 ? parents : "[]", JSON.stringify(chunk.map(jobArgs))]);
     }
-    return enqueueApplied(queue, await this.#io.runAll<EnqueueReply>(queue, "enqueue", argLists));
+    return enqueueApplied(queue, await this.io.runAll<EnqueueReply>(queue, "enqueue", argLists));
   }
 
   async claim(queue: string, options: ClaimOptions): Promise<Applied<ClaimedJob[]>> {
-    this.#io.assertOpen();
+    this.io.assertOpen();
     if (options.limit < 1) return { value: [] };
-    const reply = await this.#io.run<[EffectsReply, ...RawRecord[]]>(queue, "claim", [
-      options.now,
-      options.workerId,
-      options.jobId === undefined ? options.limit : 1,
-      options.leaseMs,
-      randomUUID(),
-      options.jobId ?? "",
-    ]);
+    const { now, workerId, leaseMs, jobId } = options;
+    const limit = jobId === undefined ? options.limit : 1;
+    const args = [now, workerId, limit, leaseMs, randomUUID(), jobId ?? ""];
+    const reply = await this.io.run<[EffectsReply, ...RawRecord[]]>(queue, "claim", args);
     const jobs = new Array<ClaimedJob>(reply.length - 1);
     for (let i = 1; i < reply.length; i++) jobs[i - 1] = toClaimed(queue, reply[i] as RawRecord);
     return { value: jobs, effects: effectsOf(reply[0]) };
   }
 
   async finish(queue: string, items: Finish[], now: number): Promise<Applied<boolean[]>> {
-    this.#io.assertOpen();
+    this.io.assertOpen();
     if (items.length === 0) return { value: [] };
     const args: ScriptArg[] = [now];
     for (const item of items) {
-      switch (item.kind) {
-        case "completed":
-          args.push(item.kind, item.jobId, item.token, item.resultJson, "");
-          break;
-        case "retry":
-          args.push(item.kind, item.jobId, item.token, JSON.stringify(item.error), item.runAt);
-          break;
-        case "failed":
-          args.push(item.kind, item.jobId, item.token, JSON.stringify(item.error), "");
-          break;
-        default:
-          args.push(item.kind, item.jobId, item.token, "", "");
-      }
+      const payload =
+        item.kind === "completed" ? item.resultJson : "error" in item ? JSON.stringify(item.error) : "";
+      args.push(item.kind, item.jobId, item.token, payload, item.kind === "retry" ? item.runAt : "");
     }
-    const reply = await this.#io.run<[EffectsReply, ...number[]]>(queue, "finish", args);
+    const reply = await this.io.run<[EffectsReply, ...number[]]>(queue, "finish", args);
     const ok = new Array<boolean>(items.length);
     for (let i = 0; i < items.length; i++) ok[i] = reply[i + 1] === 1;
     return { value: ok, effects: effectsOf(reply[0]) };
@@ -108,29 +91,28 @@ export class RedisJobs implements JobStore {
     leaseMs: number,
     now: number,
   ): Promise<string[]> {
-    this.#io.assertOpen();
+    this.io.assertOpen();
     if (leases.length === 0) return [];
     const args: ScriptArg[] = [now, leaseMs];
     for (const lease of leases) args.push(lease.jobId, lease.token);
-    return this.#io.run<string[]>(queue, "extend-leases", args);
+    return this.io.run<string[]>(queue, "extend-leases", args);
   }
 
-  async updateProgress(
+  updateProgress(
     queue: string,
     jobId: string,
     token: string,
     progress: number | Record<string, unknown>,
   ): Promise<Applied<boolean>> {
-    const args = [jobId, token, JSON.stringify(progress)];
-    return flag(await this.#io.run<[EffectsReply, number]>(queue, "update-progress", args));
+    return this.#flag(queue, "update-progress", [jobId, token, JSON.stringify(progress)]);
   }
 
   async addLog(queue: string, jobId: string, message: string): Promise<void> {
-    await this.#io.run(queue, "add-log", [jobId, message]);
+    await this.io.run(queue, "add-log", [jobId, message]);
   }
 
   getLogs(queue: string, jobId: string): Promise<string[]> {
-    return this.#io.read((r) => r.lrange(`${this.#io.keyOf(queue)}logs:${jobId}`, 0, -1));
+    return this.io.call((r) => r.lrange(`${this.io.keyOf(queue)}logs:${jobId}`, 0, -1));
   }
 
   // -- maintenance ------------------------------------------------------------------------------
@@ -140,15 +122,9 @@ export class RedisJobs implements JobStore {
     now: number,
     limit: number,
   ): Promise<Applied<{ promoted: number; nextDueAt: number | null }>> {
-    const [effects, promoted, nextDue] = await this.#io.run<[EffectsReply, number, string | null]>(
-      queue,
-      "promote-delayed",
-      [now, limit],
-    );
-    return {
-      value: { promoted, nextDueAt: nextDue == null ? null : Number(nextDue) },
-      effects: effectsOf(effects),
-    };
+    const { value, effects } = await this.#apply<[number, string?]>(queue, "promote-delayed", [now, limit]);
+    const [promoted, nextDue] = value;
+    return { value: { promoted, nextDueAt: nextDue === undefined ? null : Number(nextDue) }, effects };
   }
 
   async recoverStalled(
@@ -156,28 +132,24 @@ export class RedisJobs implements JobStore {
     now: number,
     maxStalledCount: number,
   ): Promise<Applied<{ stalled: string[]; failed: string[] }>> {
-    const [effects, stalled, failed] = await this.#io.run<[EffectsReply, string[], string[]]>(
-      queue,
-      "recover-stalled",
-      [now, maxStalledCount, ...stallErrorTemplate(maxStalledCount)],
-    );
-    return { value: { stalled, failed }, effects: effectsOf(effects) };
+    const args = [now, maxStalledCount, ...stallErrorTemplate(maxStalledCount)];
+    const { value, effects } = await this.#apply<[string[], string[]]>(queue, "recover-stalled", args);
+    return { value: { stalled: value[0], failed: value[1] }, effects };
   }
 
   removeExpiredFinished(queue: string, now: number, limit: number): Promise<number> {
-    return this.#io.run<number>(queue, "remove-expired-finished", [now, limit]);
+    return this.io.run<number>(queue, "remove-expired-finished", [now, limit]);
   }
 
-  async expireDue(queue: string, now: number, limit: number): Promise<Applied<number>> {
-    const [effects, expired] = await this.#io.run<[EffectsReply, number]>(queue, "expire-due", [now, limit]);
-    return { value: expired, effects: effectsOf(effects) };
+  expireDue(queue: string, now: number, limit: number): Promise<Applied<number>> {
+    return this.#apply(queue, "expire-due", [now, limit]);
   }
 
   // -- admin ------------------------------------------------------------------------------------
 
   async getJob(queue: string, jobId: string): Promise<JobRecord | null> {
-    const key = `${this.#io.keyOf(queue)}job:${jobId}`;
-    const v = await this.#io.read((r) => r.hmget(key, ...RECORD_FIELDS));
+    const key = `${this.io.keyOf(queue)}job:${jobId}`;
+    const v = await this.io.call((r) => r.hmget(key, ...RECORD_FIELDS));
     return v[0] === null ? null : toRecord(queue, v);
   }
 
@@ -190,48 +162,40 @@ export class RedisJobs implements JobStore {
     if (page === null) return [];
     const { offset, limit } = page;
     const wanted = states.length === 0 || states.length === JOB_STATES.length ? [] : [...new Set(states)];
-    const rows = await this.#io.run<RawRecord[]>(queue, "get-jobs", [
-      offset,
-      limit === null ? -1 : offset + limit - 1,
-      range.asc ? "1" : "0",
-      ...wanted,
-    ]);
+    const end = limit === null ? -1 : offset + limit - 1;
+    const args = [offset, end, range.asc ? "1" : "0", ...wanted];
+    const rows = await this.io.run<RawRecord[]>(queue, "get-jobs", args);
     return rows.filter((v) => v[0] !== null).map((v) => toRecord(queue, v));
   }
 
   async getJobCounts(queue: string): Promise<Record<JobState, number>> {
-    const q = this.#io.keyOf(queue);
-    const counts = await this.#io.read((r) => Promise.all(JOB_STATES.map((s) => r.zcard(`${q}s:${s}`))));
+    const q = this.io.keyOf(queue);
+    const counts = await this.io.call((r) => Promise.all(JOB_STATES.map((s) => r.zcard(`${q}s:${s}`))));
     return Object.fromEntries(JOB_STATES.map((s, i) => [s, counts[i]])) as Record<JobState, number>;
   }
 
-  async cancelJob(queue: string, jobId: string, now: number): Promise<Applied<boolean>> {
-    return flag(await this.#io.run<[EffectsReply, number]>(queue, "cancel", [now, jobId]));
+  cancelJob(queue: string, jobId: string, now: number): Promise<Applied<boolean>> {
+    return this.#flag(queue, "cancel", [now, jobId]);
   }
 
-  async retryJob(queue: string, jobId: string): Promise<Applied<boolean>> {
-    return flag(await this.#io.run<[EffectsReply, number]>(queue, "retry-job", [jobId]));
+  retryJob(queue: string, jobId: string): Promise<Applied<boolean>> {
+    return this.#flag(queue, "retry-job", [jobId]);
   }
 
-  async removeJob(queue: string, jobId: string, now: number): Promise<Applied<boolean>> {
-    return flag(await this.#io.run<[EffectsReply, number]>(queue, "remove-job", [now, jobId]));
+  removeJob(queue: string, jobId: string, now: number): Promise<Applied<boolean>> {
+    return this.#flag(queue, "remove-job", [now, jobId]);
   }
 
   async drain(queue: string, includeDelayed: boolean, now: number): Promise<Applied<number>> {
     // Names the set of children this drain released, which its later chunks leave alone.
-    const token = randomUUID();
-    const effects: Array<Effects | undefined> = [];
+    const args = [now, includeDelayed ? 1 : 0, DELETE_CHUNK, randomUUID()];
+    const effects = new EffectsCollector(true);
     let total = 0;
     for (;;) {
-      const [reported, n] = await this.#io.run<[EffectsReply, number]>(queue, "drain", [
-        now,
-        includeDelayed ? 1 : 0,
-        DELETE_CHUNK,
-        token,
-      ]);
-      effects.push(effectsOf(reported));
-      total += n;
-      if (n < DELETE_CHUNK) return { value: total, effects: mergeEffects(effects) };
+      const chunk = await this.#apply<number>(queue, "drain", args);
+      effects.add(chunk.effects);
+      total += chunk.value;
+      if (chunk.value < DELETE_CHUNK) return { value: total, effects: effects.take() };
     }
   }
 
@@ -242,45 +206,50 @@ export class RedisJobs implements JobStore {
     limit: number,
     now: number,
   ): Promise<Applied<string[]>> {
-    this.#io.assertOpen();
+    this.io.assertOpen();
     if (state === "active" || limit <= 0) return { value: [] };
-    const [effects, ids] = await this.#io.run<[EffectsReply, string[]]>(queue, "clean", [
-      now,
-      state,
-      olderThan,
-      Math.min(limit, 1_000_000),
-    ]);
-    return { value: ids, effects: effectsOf(effects) };
+    return this.#apply(queue, "clean", [now, state, olderThan, Math.min(limit, 1_000_000)]);
   }
 
   async obliterate(queue: string, force: boolean): Promise<void> {
-    let reply = await this.#io.run<[string, number?]>(queue, "obliterate", [force ? 1 : 0, DELETE_CHUNK]);
+    let reply = await this.io.run<[string, number?]>(queue, "obliterate", [force ? 1 : 0, DELETE_CHUNK]);
     if (reply[0] === "active") throw activeJobsBlockObliterate(queue, reply[1]);
-    while (reply[0] === "more") reply = await this.#io.run(queue, "obliterate", [1, DELETE_CHUNK]);
+    while (reply[0] === "more") reply = await this.io.run(queue, "obliterate", [1, DELETE_CHUNK]);
   }
 
-  async setPaused(queue: string, paused: boolean): Promise<Applied<void>> {
-    const [effects] = await this.#io.run<[EffectsReply]>(queue, "set-paused", [paused ? 1 : 0]);
-    return { value: undefined, effects: effectsOf(effects) };
+  setPaused(queue: string, paused: boolean): Promise<Applied<void>> {
+    return this.#apply(queue, "set-paused", [paused ? 1 : 0]);
   }
 
   async isPaused(queue: string): Promise<boolean> {
-    return (await this.#io.read((r) => r.exists(`${this.#io.keyOf(queue)}paused`))) === 1;
+    return (await this.io.call((r) => r.exists(`${this.io.keyOf(queue)}paused`))) === 1;
   }
 
   async listQueues(): Promise<string[]> {
-    return (await this.#io.runGlobal<string[]>("list-queues", [])).sort();
+    return (await this.io.runGlobal<string[]>("list-queues", [])).sort();
+  }
+
+  /** Runs a script that replies `{ effects, value }`. */
+  async #apply<T>(queue: string, script: string, args: ScriptArg[]): Promise<Applied<T>> {
+    const [effects, value] = await this.io.run<[EffectsReply, T]>(queue, script, args);
+    return { value, effects: effectsOf(effects) };
+  }
+
+  /** Runs a script that replies `{ effects, 1 }` when it did its job, else `{ effects, 0 }`. */
+  async #flag(queue: string, script: string, args: ScriptArg[]): Promise<Applied<boolean>> {
+    const { value, effects } = await this.#apply<number>(queue, script, args);
+    return { value: value === 1, effects };
   }
 }
 
 /** The results of enqueue.lua replies (one per chunk), with their effects together. */
 function enqueueApplied(queue: string, replies: EnqueueReply[]): Applied<EnqueueResult[]> {
   const results: EnqueueResult[] = [];
-  const effects: Array<Effects | undefined> = [];
+  const effects = new EffectsCollector(true);
   for (const reply of replies) {
     if (reply[0] === "invalid") throw missingParentError(queue, reply[1]);
     if (reply[0] === "aborted") continue;
-    effects.push(effectsOf(reply[1]));
+    effects.add(effectsOf(reply[1]));
     for (let i = 2; i < reply.length; i += 3) {
       results.push({
         id: reply[i] as string,
@@ -289,36 +258,18 @@ function enqueueApplied(queue: string, replies: EnqueueReply[]): Applied<Enqueue
       });
     }
   }
-  return { value: results, effects: mergeEffects(effects) };
-}
-
-/** A `{ effects, 0 | 1 }` reply as a boolean transition result. */
-function flag([effects, ok]: [EffectsReply, number]): Applied<boolean> {
-  return { value: ok === 1, effects: effectsOf(effects) };
-}
-
-/** The effects of several scripts of one transition, in order; each wake-up reason once. */
-export function mergeEffects(list: Array<Effects | undefined>): Effects | undefined {
-  const present = list.filter((e): e is Effects => e !== undefined);
-  if (present.length <= 1) return present[0];
-  const events = present.flatMap((e) => e.events ?? []);
-  const wakes = [...new Set(present.flatMap((e) => e.wakes ?? []))];
-  return { events: events.length > 0 ? events : undefined, wakes };
+  return { value: results, effects: effects.take() };
 }
 
 /** Stand-ins for the job id and the stall count in the stall error's text (they never occur in it). */
 const ID_MARK = "\u0000id\u0000";
 const COUNT_MARK = Number.MIN_SAFE_INTEGER;
-const MARKS = new RegExp(`(${ID_MARK}|${COUNT_MARK})`);
 
 /**
  * `stallLimitError` of rules.ts for `maxStalledCount`, as recover-stalled.lua fills it in per job:
- * its name, and its message as a JSON array of text pieces and markers (1: job id, 2: count).
+ * its name, and its message as JSON: the pieces between the job ids, each split at the counts.
  */
 function stallErrorTemplate(maxStalledCount: number): [name: string, pieces: string] {
   const { name, message } = stallLimitError(ID_MARK, COUNT_MARK, maxStalledCount);
-  const pieces = message
-    .split(MARKS)
-    .map((piece) => (piece === ID_MARK ? 1 : piece === String(COUNT_MARK) ? 2 : piece));
-  return [name, JSON.stringify(pieces)];
+  return [name, JSON.stringify(message.split(ID_MARK).map((piece) => piece.split(String(COUNT_MARK))))];
 }

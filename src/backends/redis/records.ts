@@ -3,51 +3,32 @@
  * and how a script reports its effects.
  */
 import type { ClaimedJob, JobRecord, JobState, RetentionSpec } from "../../job.js";
-import type { NewJob, QueueEvent, WakeReason } from "../backend.js";
+import type { NewJob, QueueEvent } from "../backend.js";
 import type { Effects } from "../engine.js";
+import { wakeReasons } from "../shared/effects.js";
 import { readRetention } from "../shared/rules.js";
 
 /**
  * What `flush()` of lua/includes/events.lua returns: the events as a JSON array ('' when none or
- * unwanted), then the wake-up reasons raised.
+ * unwanted), and the wake-up reasons raised as WAKE_BITS.
  */
-export type EffectsReply = [string, ...WakeReason[]];
+export type EffectsReply = [events: string, wakeBits: number];
 
 /** The effects a script reported, or undefined when it had none for this process. */
-export function effectsOf(reply: EffectsReply): Effects | undefined {
-  const events = reply[0] === "" ? undefined : (JSON.parse(reply[0]) as QueueEvent[]);
-  if (reply.length === 1) return events && { events };
-  return { events, wakes: reply.slice(1) as WakeReason[] };
+export function effectsOf([events, wakeBits]: EffectsReply): Effects | undefined {
+  if (events === "" && wakeBits === 0) return undefined;
+  return {
+    events: events === "" ? undefined : (JSON.parse(events) as QueueEvent[]),
+    wakes: wakeBits === 0 ? undefined : wakeReasons(wakeBits),
+  };
 }
 
 /** The job hash fields a record is read from, in the order of RECORD_FIELDS in lua/includes/records.lua. */
-export const RECORD_FIELDS = [
-  "id",
-  "task",
-  "data",
-  "state",
-  "priority",
-  "attempts",
-  "maxRetries",
-  "backoff",
-  "ttl",
-  "timeout",
-  "createdAt",
-  "runAt",
-  "startedAt",
-  "finishedAt",
-  "progress",
-  "result",
-  "error",
-  "dependsOn",
-  "stalledCount",
-  "onParentFailure",
-  "removeOnComplete",
-  "removeOnFail",
-  "inherit",
-  "workerId",
-  "leaseExpiresAt",
-] as const;
+export const RECORD_FIELDS = (
+  "id task data state priority attempts maxRetries backoff ttl timeout createdAt runAt startedAt finishedAt " +
+  "progress result error dependsOn stalledCount onParentFailure removeOnComplete removeOnFail inherit workerId " +
+  "leaseExpiresAt"
+).split(" ");
 
 /** A record's field values as HMGET returns them (null when unset). */
 export type RawRecord = Array<string | null>;

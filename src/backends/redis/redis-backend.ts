@@ -25,8 +25,8 @@ export class RedisBackend extends EngineBackend {
    */
   constructor(options: RedisBackendOptions | RedisConnectionLike = {}) {
     super((ctx) => new RedisEngine(options, ctx));
-    const engine = this.engine as RedisEngine;
-    this.url = engine.url;
-    this.prefix = engine.prefix;
+    const { connection } = this.engine as RedisEngine;
+    this.url = connection.url;
+    this.prefix = connection.prefix;
   }
 }

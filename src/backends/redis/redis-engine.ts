@@ -30,15 +30,11 @@
  *
  * Not for Redis Cluster: scripts derive job keys from the queue prefix instead of declaring them.
  */
-import { randomUUID } from "node:crypto";
-import { ValidationError } from "../../errors.js";
 import type { Engine, EngineContext } from "../engine.js";
 import { RedisConnection } from "./connection.js";
 import { RedisJobs } from "./jobs.js";
 import { RedisNotifier } from "./notifier.js";
-import { isConnection, type RedisBackendOptions, type RedisConnectionLike } from "./options.js";
-import { ScriptRunner } from "./runner.js";
-import { defineScripts } from "./scripts.js";
+import type { RedisBackendOptions, RedisConnectionLike } from "./options.js";
 import { RedisRateLimits, RedisRepeatables, RedisWorkers } from "./stores.js";
 
 export class RedisEngine implements Engine {
@@ -50,23 +46,12 @@ export class RedisEngine implements Engine {
   readonly repeatables: RedisRepeatables;
   readonly rateLimits: RedisRateLimits;
   readonly workers: RedisWorkers;
-  /** The server, for messages (password hidden). */
-  readonly url: string;
-  readonly prefix: string;
-  readonly #connection: RedisConnection;
+  readonly connection: RedisConnection;
 
   constructor(source: RedisBackendOptions | RedisConnectionLike, ctx: EngineContext) {
-    this.prefix = (isConnection(source) ? undefined : source.prefix) ?? "asyncmq";
-    if (this.prefix === "" || this.prefix.includes(":")) {
-      throw new ValidationError(`Redis key prefix must be non-empty and without ":", got "${this.prefix}"`);
-    }
-    this.#connection = new RedisConnection(source);
-    this.url = this.#connection.url;
-    defineScripts(this.#connection.client);
-    // Tags what this backend publishes, so its notifier skips its own messages.
-    const origin = randomUUID();
-    this.notifier = new RedisNotifier(this.#connection, this.prefix, origin, ctx);
-    const io = new ScriptRunner(this.#connection, this.prefix, origin, ctx, this.notifier);
+    const io = new RedisConnection(source, (queue) => ctx.wantsEvents(queue));
+    this.connection = io;
+    this.notifier = new RedisNotifier(io, ctx);
     this.jobs = new RedisJobs(io);
     this.repeatables = new RedisRepeatables(io);
     this.rateLimits = new RedisRateLimits(io);
@@ -74,6 +59,6 @@ export class RedisEngine implements Engine {
   }
 
   close(): Promise<void> {
-    return this.#connection.close();
+    return this.connection.close();
   }
 }

@@ -8,31 +8,23 @@ import type {
 } from "../backend.js";
 import type { Applied, EngineRepeatables } from "../engine.js";
 import { copyRepeatable, missingParentError } from "../shared/rules.js";
+import type { RedisConnection } from "./connection.js";
 import type { InvalidReply } from "./jobs.js";
 import { type EffectsReply, effectsOf, externalParents, jobArgs } from "./records.js";
-import type { ScriptRunner } from "./runner.js";
 
 /** Repeatable definitions ("<Q>repeat", "<Q>repeat-meta") and the last slot fired per repeat id ("<Q>slots"). */
 export class RedisRepeatables implements EngineRepeatables {
-  readonly #io: ScriptRunner;
-
-  constructor(io: ScriptRunner) {
-    this.#io = io;
-  }
+  constructor(private readonly io: RedisConnection) {}
 
   async upsert(queue: string, info: RepeatableInfoRecord): Promise<RepeatableInfoRecord> {
-    await this.#io.run(queue, "upsert-repeatable", [
-      info.id,
-      JSON.stringify(info.def),
-      info.nextRun,
-      info.paused ? 1 : 0,
-    ]);
+    const args = [info.id, JSON.stringify(info.def), info.nextRun, info.paused ? 1 : 0];
+    await this.io.run(queue, "upsert-repeatable", args);
     return copyRepeatable(info);
   }
 
   async list(queue: string): Promise<RepeatableInfoRecord[]> {
-    const q = this.#io.keyOf(queue);
-    const [defs, metas] = await this.#io.read((r) =>
+    const q = this.io.keyOf(queue);
+    const [defs, metas] = await this.io.call((r) =>
       Promise.all([r.hgetall(`${q}repeat`), r.hgetall(`${q}repeat-meta`)]),
     );
     return Object.keys(defs)
@@ -44,72 +36,61 @@ export class RedisRepeatables implements EngineRepeatables {
   }
 
   async remove(queue: string, id: string): Promise<boolean> {
-    return (await this.#io.run<number>(queue, "remove-repeatable", [id])) === 1;
+    return (await this.io.run<number>(queue, "remove-repeatable", [id])) === 1;
   }
 
   async setPaused(queue: string, id: string, paused: boolean, nextRun?: number): Promise<boolean> {
     const args = [id, paused ? 1 : 0, nextRun ?? ""];
-    return (await this.#io.run<number>(queue, "set-repeatable-paused", args)) === 1;
+    return (await this.io.run<number>(queue, "set-repeatable-paused", args)) === 1;
   }
 
   async fire(queue: string, fire: RepeatableFire): Promise<Applied<string | null>> {
-    const reply = await this.#io.run<[EffectsReply, string?] | InvalidReply>(queue, "fire-repeatable", [
-      fire.repeatId,
-      fire.slot,
-      fire.nextRun,
-      JSON.stringify(externalParents([fire.job])),
-      JSON.stringify(jobArgs(fire.job)),
-    ]);
+    const parents = JSON.stringify(externalParents([fire.job]));
+    const args = [fire.repeatId, fire.slot, fire.nextRun, parents, JSON.stringify(jobArgs(fire.job))];
+    const reply = await this.io.run<[EffectsReply, string?] | InvalidReply>(queue, "fire-repeatable", args);
     if (reply[0] === "invalid") throw missingParentError(queue, reply[1] as string);
     return { value: reply[1] ?? null, effects: effectsOf(reply[0]) };
   }
 
   async lastSlot(queue: string, repeatId: string): Promise<number | null> {
-    const slot = await this.#io.read((r) => r.hget(`${this.#io.keyOf(queue)}slots`, repeatId));
+    const slot = await this.io.call((r) => r.hget(`${this.io.keyOf(queue)}slots`, repeatId));
     return slot === null ? null : Number(slot);
   }
 }
 
 /** The token bucket "<Q>rate" shared by every worker of a queue. */
 export class RedisRateLimits implements RateLimitStore {
-  readonly #io: ScriptRunner;
-
-  constructor(io: ScriptRunner) {
-    this.#io = io;
-  }
+  constructor(private readonly io: RedisConnection) {}
 
   async take(queue: string, rate: number, intervalMs: number, now: number): Promise<number> {
-    this.#io.assertOpen();
+    this.io.assertOpen();
     if (rate <= 0) return intervalMs;
-    return this.#io.run<number>(queue, "take-rate-token", [now, rate, intervalMs]);
+    return this.io.run<number>(queue, "take-rate-token", [now, rate, intervalMs]);
   }
 }
 
 /** Live workers: "<G>workers" id -> info JSON, "<G>worker-expiry" id -> heartbeatAt + ttl. */
 export class RedisWorkers implements WorkerRegistry {
-  readonly #io: ScriptRunner;
-
-  constructor(io: ScriptRunner) {
-    this.#io = io;
-  }
+  constructor(private readonly io: RedisConnection) {}
 
   async heartbeat(info: WorkerInfo, ttlMs: number): Promise<void> {
     // Registrations of workers that died long ago go; recent ones stay visible to list(now).
-    await this.#io.runGlobal("heartbeat-worker", [
+    const forgetBefore = info.heartbeatAt - Math.max(ttlMs, 60_000);
+    await this.io.runGlobal("heartbeat-worker", [
       info.id,
       JSON.stringify(info),
       info.heartbeatAt + ttlMs,
-      info.heartbeatAt - Math.max(ttlMs, 60_000),
+      forgetBefore,
     ]);
   }
 
   async remove(id: string): Promise<void> {
-    const g = this.#io.global;
-    await this.#io.read((r) => r.multi().hdel(`${g}workers`, id).zrem(`${g}worker-expiry`, id).exec());
+    const g = this.io.global;
+    await this.io.call((r) => r.multi().hdel(`${g}workers`, id).zrem(`${g}worker-expiry`, id).exec());
   }
 
   async list(now: number): Promise<WorkerInfo[]> {
-    const infos = await this.#io.runGlobal<Array<string | null>>("list-workers", [now]);
+    const infos = await this.io.runGlobal<Array<string | null>>("list-workers", [now]);
     return infos.filter((info): info is string => info !== null).map((info) => JSON.parse(info));
   }
 }

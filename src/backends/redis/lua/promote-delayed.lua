@@ -3,7 +3,7 @@
 -- ARGV (after base's three): [4] now, [5] limit.
 -- Effect: up to `limit` delayed jobs with runAt <= now, earliest first, become waiting (FIFO tail),
 --   job:waiting each, wake "job".
--- Returns: { effects, promoted count, next due runAt or nil }.
+-- Returns: { effects, { promoted count, next due runAt (absent when none) } }.
 local now = tonumber(ARGV[4])
 local due = redis.call('ZRANGEBYSCORE', Q .. 'delayed', '-inf', now, 'LIMIT', 0, tonumber(ARGV[5]))
 for _, id in ipairs(due) do
@@ -13,4 +13,4 @@ for _, id in ipairs(due) do
   emit('job:waiting', id, j.task)
 end
 local nextDue = redis.call('ZRANGE', Q .. 'delayed', 0, 0, 'WITHSCORES')[2]
-return { flush(), #due, nextDue }
+return { flush(), { #due, nextDue } }

@@ -1,28 +1,21 @@
 -- recover-stalled.lua: returns jobs whose lease expired to the queue, or fails them.
 -- @include settle
 -- ARGV (after base's three): [4] now, [5] maxStalledCount, [6] the stall error's name, [7] its
---   message as a JSON array of pieces: text, 1 for the job id, 2 for the stall count (the wording
---   is stallLimitError of shared/rules.ts, passed in so that every engine words it the same).
+--   message as JSON: the text between the job ids, each piece an array of the text between the
+--   stall counts (the wording is stallLimitError of shared/rules.ts, passed in so that every engine
+--   words it the same).
 -- Effect: every active job with leaseExpiresAt < now gets stalledCount + 1 and loses its lease; past
 --   maxStalledCount it fails with that error (job:failed, dependants, removeOnFail), else it is
 --   waiting again with attempts - 1 (job:stalled, wake "job").
--- Returns: { effects, { stalled ids }, { failed ids } }.
+-- Returns: { effects, { { stalled ids }, { failed ids } } }.
 local now = tonumber(ARGV[4])
 local maxStalled = tonumber(ARGV[5])
 local pieces = cjson.decode(ARGV[7])
 
 local function stallError(id, count)
   local parts = {}
-  for i, piece in ipairs(pieces) do
-    if piece == 1 then
-      parts[i] = id
-    elseif piece == 2 then
-      parts[i] = int(count)
-    else
-      parts[i] = piece
-    end
-  end
-  return cjson.encode({ name = ARGV[6], message = table.concat(parts) })
+  for i, piece in ipairs(pieces) do parts[i] = table.concat(piece, int(count)) end
+  return cjson.encode({ name = ARGV[6], message = table.concat(parts, id) })
 end
 
 local stalled, failed = {}, {}
@@ -43,4 +36,4 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', Q .. 'active', '-inf', '(' .. AR
     stalled[#stalled + 1] = id
   end
 end
-return { flush(), stalled, failed }
+return { flush(), { stalled, failed } }

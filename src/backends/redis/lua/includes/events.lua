@@ -3,11 +3,11 @@
 -- Inputs: ARGV[2] (return the events?), ARGV[3] (the caller's id).
 -- Effect: events are built only when wanted, here or by a subscriber of "<Q>events" in any process.
 --   flush() publishes them as "<id>|<JSON array>" on "<Q>events" when there is such a subscriber,
---   and the wake-up reasons raised as "<id>|<reason>[,<reason>]" on "<Q>wake"; each process's
---   notifier skips the messages of its own id (it got those effects from the reply).
+--   and the wake-up reasons raised as "<id>|<WAKE_BITS sum>" on "<Q>wake"; each process's notifier
+--   skips the messages of its own id (it got those effects from the reply).
 -- Defines: EMIT (whether to build events), emit(name, id, task, extra), wakes (reason -> true),
 --   flush().
--- Returns (flush): the effects reply { events JSON array or '' (when unwanted), reason, ... }.
+-- Returns (flush): the effects reply { events JSON array or '' (when unwanted), wake bits }.
 local WANT_LOCAL = ARGV[2] == '1'
 local ORIGIN = ARGV[3]
 local EVENTS_CHANNEL = Q .. 'events'
@@ -27,18 +27,20 @@ local function emit(name, id, task, extra)
   events[#events + 1] = s .. (extra or '') .. '}}'
 end
 
+-- WAKE_BITS of shared/effects.ts.
+local WAKE_BITS = { job = 1, delayed = 2, resume = 4 }
+
 local function flush()
-  local out = { '' }
+  local batch = ''
   if #events > 0 then
-    local batch = '[' .. table.concat(events, ',') .. ']'
+    batch = '[' .. table.concat(events, ',') .. ']'
     if REMOTE then redis.call('PUBLISH', EVENTS_CHANNEL, ORIGIN .. '|' .. batch) end
-    if WANT_LOCAL then out[1] = batch end
+    if not WANT_LOCAL then batch = '' end
   end
-  for _, reason in ipairs({ 'job', 'delayed', 'resume' }) do
-    if wakes[reason] then out[#out + 1] = reason end
+  local bits = 0
+  for reason, mask in pairs(WAKE_BITS) do
+    if wakes[reason] then bits = bits + mask end
   end
-  if #out > 1 then
-    redis.call('PUBLISH', Q .. 'wake', ORIGIN .. '|' .. table.concat(out, ',', 2))
-  end
-  return out
+  if bits > 0 then redis.call('PUBLISH', Q .. 'wake', ORIGIN .. '|' .. bits) end
+  return { batch, bits }
 end
