@@ -1,12 +1,13 @@
 /**
  * Finishing a batch of attempts on PostgreSQL: ONE statement (finishFast) applies and publishes
  * every item whose job has no dependants and no retention rule for its new state; the rest, rarer,
- * go through one transaction of the per-kind statements (`Tx.finish`), which also re-check the fence.
+ * go through one transaction, one statement each (finishOne, which re-checks the fence), followed
+ * by their dependants and retention.
  */
-import type { Finish, QueueEvent } from "../backend.js";
+import type { Finish } from "../backend.js";
 import type { Applied } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
-import { inTransaction, type TxRunner } from "./tx.js";
+import { type Ended, inTransaction, type TxRunner } from "./tx.js";
 
 interface FinishRow {
   outcome: "applied" | "pending" | "published";
@@ -65,40 +66,47 @@ export async function finish(
   for (const row of applied) {
     const i = Number(row.ord) - 1;
     results[i] = true;
-    const item = items[i] as Finish;
-    if (item.kind === "released") signals.wake("job");
-    else if (item.kind === "retry") signals.wake(item.runAt > now ? "delayed" : "job");
-    if (signals.wantEvents) {
-      const event = finishEvent(queue, item, row.task as string, row.attempts as number);
-      if (event) signals.emit(event.name, event.payload);
-    }
+    report(signals, queue, items[i] as Finish, row.task as string, row.attempts as number, now);
   }
   if (pending.length > 0) {
     pending.sort((a, b) => a - b);
     const rest = await inTransaction(on, queue, async (tx) => {
-      for (const i of pending) results[i] = await tx.finish(items[i] as Finish, now);
+      for (const i of pending) {
+        const item = items[i] as Finish;
+        const values = [item.kind, payloads[i], runAts[i], now, queue, item.jobId, item.token];
+        const [r] = await tx.q<Ended>(tx.s.finishOne, values);
+        results[i] = r !== undefined;
+        if (!r) continue;
+        report(tx, queue, item, r.task, r.attempts, now);
+        if (item.kind !== "retry" && item.kind !== "released") await tx.afterEnd(r, item.kind, now);
+      }
     });
     signals.add(rest.effects);
   }
   return { value: results, effects: signals.take() };
 }
 
-/** The event a fast-path finish item emits (none for a release). */
-function finishEvent(queue: string, item: Finish, task: string, attempts: number): QueueEvent | null {
-  const base = { queue, jobId: item.jobId, task };
-  switch (item.kind) {
-    case "completed":
-      return { name: "job:completed", payload: { ...base, attempts, result: JSON.parse(item.resultJson) } };
-    case "retry":
-      return {
-        name: "job:retrying",
-        payload: { ...base, error: structuredClone(item.error), attempts, runAt: item.runAt },
-      };
-    case "failed":
-      return { name: "job:failed", payload: { ...base, error: structuredClone(item.error), attempts } };
-    case "expired":
-      return { name: "job:expired", payload: { ...base, attempts } };
-    case "released":
-      return null;
+/** The wake-up and (when wanted) the event of one applied item. */
+function report(
+  into: EffectsCollector,
+  queue: string,
+  item: Finish,
+  task: string,
+  attempts: number,
+  now: number,
+): void {
+  if (item.kind === "released") {
+    into.wake("job");
+    return;
+  }
+  if (item.kind === "retry") into.wake(item.runAt > now ? "delayed" : "job");
+  if (!into.wantEvents) return;
+  const base = { queue, jobId: item.jobId, task, attempts };
+  if (item.kind === "completed") into.emit("job:completed", { ...base, result: JSON.parse(item.resultJson) });
+  else if (item.kind === "expired") into.emit("job:expired", base);
+  else {
+    const error = structuredClone(item.error);
+    if (item.kind === "failed") into.emit("job:failed", { ...base, error });
+    else into.emit("job:retrying", { ...base, error, runAt: item.runAt });
   }
 }

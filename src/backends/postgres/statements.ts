@@ -24,7 +24,7 @@ const SQL_FILES = {
   ],
   jobs: ["jobGet", "jobLock", "jobsDelete"],
   claim: ["claim"],
-  finish: ["finishFast", "complete", "retry", "fail", "expireActive", "release"],
+  finish: ["finishFast", "finishOne"],
   "end-job": ["endJob"],
   dependants: ["dependantsOf", "parentResolved", "ready"],
   retention: ["setRemoveAt", "beyondCount", "dueRemovals"],

@@ -1,11 +1,11 @@
 /**
  * The job transitions that take several statements, run inside one transaction on one connection
  * (the hot paths, claim, finish and plain enqueue, are single statements: see job-store.ts). A `Tx`
- * collects the events and wake-ups of its transaction; `publish` sends them to other processes
- * before commit, and the engine returns them as the transition's effects.
+ * collects the events and wake-ups of its transaction; `inTransaction` publishes them to other
+ * processes before commit and returns them as the transition's effects.
  */
 import type { JobState, RetentionSpec } from "../../job.js";
-import type { EnqueueResult, Finish, NewJob } from "../backend.js";
+import type { EnqueueResult, JobError, NewJob } from "../backend.js";
 import type { Applied, EngineContext } from "../engine.js";
 import { EffectsCollector, wakeReasons } from "../shared/effects.js";
 import {
@@ -27,38 +27,28 @@ import type { Statements } from "./statements.js";
 
 const NO_PARENTS: SortedParents<JobRow> = { pending: undefined, failedParent: undefined };
 
-/** Row facts needed once a job reached a final state. */
-interface Ended {
+/** Row facts needed once a job reached a final state (`retention`: its spec for that state). */
+export interface Ended {
   seq: number;
   id: string;
   task: string;
   attempts: number;
   has_dependants: boolean;
+  retention: string | null;
 }
 
 /**
- * One transaction on one queue: its transitions, events and wake-ups. It always builds events:
- * `publish` sends them to the other processes that subscribe (the database knows which).
+ * One transaction on one queue: its transitions, events and wake-ups. It always builds events, for
+ * the other processes that subscribe (the database knows which).
  */
 export class Tx extends EffectsCollector {
   constructor(
     /** Runs one statement in this transaction. */
     readonly q: Query,
-    private readonly s: Statements,
+    readonly s: Statements,
     readonly queue: string,
   ) {
     super(true);
-  }
-
-  /**
-   * Sends this transaction's wake-ups and events to other processes, on commit (one pg_notify;
-   * the events only while another process subscribes to the queue). `origin` is this engine's id.
-   */
-  async publish(origin: string): Promise<void> {
-    const { events, wakeBits } = this;
-    if (events.length === 0 && wakeBits === 0) return;
-    const json = events.length > 0 ? JSON.stringify(events) : null;
-    await this.q(this.s.publish, [this.queue, origin, wakeReasons(wakeBits), json]);
   }
 
   // -- enqueue --------------------------------------------------------------------------------
@@ -68,7 +58,7 @@ export class Tx extends EffectsCollector {
     const { s, queue } = this;
     if (job.id !== undefined) {
       const [existing] = await this.q<JobRow>(s.jobGet, [queue, job.id]);
-      if (existing) return this.#duplicate(existing.id, existing.state, existing.task);
+      if (existing) return duplicateResult(this, queue, existing.id, existing.state, existing.task);
     }
     const createdAt = job.createdAt;
     if (job.dedup) {
@@ -77,10 +67,8 @@ export class Tx extends EffectsCollector {
         s.dedupGet,
         [queue, job.dedup.key],
       );
-      if (d) {
-        if (dedupHolds(job.dedup.ttl, d.added_at, d.state, createdAt))
-          return this.#duplicate(d.job_id, d.state, d.task);
-      }
+      if (d && dedupHolds(job.dedup.ttl, d.added_at, d.state, createdAt))
+        return duplicateResult(this, queue, d.job_id, d.state, d.task);
     }
 
     let parents: SortedParents<JobRow> = NO_PARENTS;
@@ -108,7 +96,7 @@ export class Tx extends EffectsCollector {
     if (!inserted) {
       // Another transaction inserted this custom id since the check above.
       const [existing] = await this.q<JobRow>(s.jobGet, [queue, id]);
-      return this.#duplicate(id, existing?.state ?? "waiting", existing?.task ?? job.task);
+      return duplicateResult(this, queue, id, existing?.state ?? "waiting", existing?.task ?? job.task);
     }
     if (job.dedup) await this.q(s.dedupSet, [queue, job.dedup.key, id, createdAt]);
 
@@ -121,103 +109,13 @@ export class Tx extends EffectsCollector {
     return { id, state, duplicate: false };
   }
 
-  #duplicate(id: string, state: JobState, task: string): EnqueueResult {
-    return duplicateResult(this, this.queue, id, state, task);
-  }
-
-  // -- finish (the items the single-statement path left to a transaction) ---------------------
-
-  /** Applies one finish item; false when its token no longer holds. */
-  async finish(item: Finish, now: number): Promise<boolean> {
-    const { s, queue } = this;
-    switch (item.kind) {
-      case "completed": {
-        const [r] = await this.q<Ended & { remove_on_complete: string | null }>(s.complete, [
-          item.resultJson,
-          now,
-          queue,
-          item.jobId,
-          item.token,
-        ]);
-        if (!r) return false;
-        const result = JSON.parse(item.resultJson);
-        this.emit("job:completed", { queue, jobId: r.id, task: r.task, attempts: r.attempts, result });
-        if (r.has_dependants) await this.#resolveDependants(r.id, "completed", now);
-        await this.#retain(r.seq, "completed", r.remove_on_complete, now);
-        return true;
-      }
-      case "retry": {
-        const delayed = item.runAt > now;
-        const [r] = await this.q<{ task: string; attempts: number }>(s.retry, [
-          delayed,
-          JSON.stringify(item.error),
-          item.runAt,
-          queue,
-          item.jobId,
-          item.token,
-        ]);
-        if (!r) return false;
-        this.emit("job:retrying", {
-          queue,
-          jobId: item.jobId,
-          task: r.task,
-          error: structuredClone(item.error),
-          attempts: r.attempts,
-          runAt: item.runAt,
-        });
-        this.wake(delayed ? "delayed" : "job");
-        return true;
-      }
-      case "failed": {
-        const [r] = await this.q<Ended & { remove_on_fail: string | null }>(s.fail, [
-          JSON.stringify(item.error),
-          now,
-          queue,
-          item.jobId,
-          item.token,
-        ]);
-        if (!r) return false;
-        const error = structuredClone(item.error);
-        this.emit("job:failed", { queue, jobId: r.id, task: r.task, error, attempts: r.attempts });
-        await this.#afterEnd(r, "failed", r.remove_on_fail, now);
-        return true;
-      }
-      case "expired": {
-        const [r] = await this.q<Ended & { remove_on_fail: string | null }>(s.expireActive, [
-          now,
-          queue,
-          item.jobId,
-          item.token,
-        ]);
-        if (!r) return false;
-        this.emit("job:expired", { queue, jobId: r.id, task: r.task, attempts: r.attempts });
-        await this.#afterEnd(r, "expired", r.remove_on_fail, now);
-        return true;
-      }
-      case "released": {
-        const [r] = await this.q(s.release, [queue, item.jobId, item.token]);
-        if (!r) return false;
-        this.wake("job");
-        return true;
-      }
-    }
-  }
-
   // -- unfenced ends --------------------------------------------------------------------------
 
   /** Waiting, delayed or waiting-children jobs whose ttl passed: expired, never run. */
   async expireUnstarted(rows: JobRow[], now: number): Promise<void> {
     for (const row of rows) {
-      const [r] = await this.q<Ended & { remove_on_fail: string | null }>(this.s.endJob, [
-        "expired",
-        null,
-        now,
-        0,
-        null,
-        row.seq,
-      ]);
       this.emit("job:expired", { queue: this.queue, jobId: row.id, task: row.task });
-      if (r) await this.#afterEnd(r, "expired", r.remove_on_fail, now);
+      await this.#end(row.seq, "expired", now);
     }
   }
 
@@ -230,24 +128,17 @@ export class Tx extends EffectsCollector {
     const failed: string[] = [];
     for (const row of await this.q<JobRow>(s.expiredLeases, [queue, now])) {
       const count = row.stalled_count + 1;
+      const { id: jobId, task, attempts } = row;
       if (count > maxStalledCount) {
-        const error = stallLimitError(row.id, count, maxStalledCount);
-        const [r] = await this.q<Ended & { remove_on_fail: string | null }>(s.endJob, [
-          "failed",
-          JSON.stringify(error),
-          now,
-          0,
-          count,
-          row.seq,
-        ]);
-        this.emit("job:failed", { queue, jobId: row.id, task: row.task, error, attempts: row.attempts });
-        if (r) await this.#afterEnd(r, "failed", r.remove_on_fail, now);
-        failed.push(row.id);
+        const error = stallLimitError(jobId, count, maxStalledCount);
+        this.emit("job:failed", { queue, jobId, task, error, attempts });
+        await this.#end(row.seq, "failed", now, error, count);
+        failed.push(jobId);
       } else {
         await this.q(s.requeueStalled, [count, row.seq]);
-        this.emit("job:stalled", { queue, jobId: row.id, task: row.task, attempts: row.attempts - 1 });
+        this.emit("job:stalled", { queue, jobId, task, attempts: attempts - 1 });
         this.wake("job");
-        stalled.push(row.id);
+        stalled.push(jobId);
       }
     }
     return { stalled, failed };
@@ -256,9 +147,8 @@ export class Tx extends EffectsCollector {
   async cancel(jobId: string, now: number): Promise<boolean> {
     const [row] = await this.q<JobRow>(this.s.jobLock, [this.queue, jobId]);
     if (!row || FINISHED.has(row.state)) return false;
-    const [r] = await this.q<Ended>(this.s.endJob, ["cancelled", null, now, 0, null, row.seq]);
     this.emit("job:cancelled", { queue: this.queue, jobId: row.id, task: row.task });
-    if (r) await this.#afterEnd(r, "cancelled", null, now);
+    await this.#end(row.seq, "cancelled", now);
     return true;
   }
 
@@ -285,18 +175,29 @@ export class Tx extends EffectsCollector {
   // -- shared steps ---------------------------------------------------------------------------
 
   /**
+   * Ends job `seq` (unfenced) in `state` with `error` (kept when null) and `stalledCount` (kept when
+   * null); then its dependants and retention follow, as in `afterEnd`.
+   */
+  async #end(
+    seq: number,
+    state: JobState,
+    now: number,
+    error: JobError | null = null,
+    stalledCount: number | null = null,
+    removing?: ReadonlySet<string>,
+  ): Promise<void> {
+    const json = error && JSON.stringify(error);
+    const [r] = await this.q<Ended>(this.s.endJob, [state, json, now, stalledCount, seq]);
+    if (r) await this.afterEnd(r, state, now, removing);
+  }
+
+  /**
    * After a job reached a final state: its dependants follow, then its retention applies.
    * `removing`: ids that removeJobs deletes afterwards, left alone here.
    */
-  async #afterEnd(
-    row: Ended,
-    state: JobState,
-    retention: string | null,
-    now: number,
-    removing?: ReadonlySet<string>,
-  ): Promise<void> {
+  async afterEnd(row: Ended, state: JobState, now: number, removing?: ReadonlySet<string>): Promise<void> {
     if (row.has_dependants) await this.#resolveDependants(row.id, state, now, removing);
-    await this.#retain(row.seq, state, retention, now);
+    await this.#retain(row.seq, state, row.retention, now);
   }
 
   /**
@@ -316,14 +217,6 @@ export class Tx extends EffectsCollector {
       if (removing?.has(child.id)) continue;
       if (parentFailed && (child.on_parent_failure ?? "fail") === "fail") {
         const error = parentFailedError(parentId, parentState);
-        const [r] = await this.q<Ended & { remove_on_fail: string | null }>(s.endJob, [
-          "failed",
-          JSON.stringify(error),
-          now,
-          0,
-          null,
-          child.seq,
-        ]);
         this.emit("job:failed", {
           queue,
           jobId: child.id,
@@ -331,7 +224,7 @@ export class Tx extends EffectsCollector {
           error,
           attempts: child.attempts,
         });
-        if (r) await this.#afterEnd(r, "failed", r.remove_on_fail, now, removing);
+        await this.#end(child.seq, "failed", now, error, null, removing);
         continue;
       }
       const [left] = await this.q<{ pending_parents: number }>(s.parentResolved, [child.seq]);
@@ -367,7 +260,7 @@ export interface TxRunner {
   readonly ctx: EngineContext;
 }
 
-/** Runs `fn` in one transaction on `queue`, publishing its signals before commit; returns its value and effects. */
+/** Runs `fn` in one transaction on `queue`, publishing its effects before commit; returns its value and effects. */
 export async function inTransaction<T>(
   on: TxRunner,
   queue: string,
@@ -377,7 +270,12 @@ export async function inTransaction<T>(
   const [value, tx] = await db.transaction(async (q) => {
     const tx = new Tx(q, db.s, queue);
     const result = await fn(tx);
-    await tx.publish(origin);
+    // Other processes hear of it on commit: one pg_notify (the events only while one subscribes).
+    const { events, wakeBits } = tx;
+    if (events.length > 0 || wakeBits !== 0) {
+      const json = events.length > 0 ? JSON.stringify(events) : null;
+      await q(db.s.publish, [queue, origin, wakeReasons(wakeBits), json]);
+    }
     return [result, tx] as const;
   });
   const effects = tx.take();

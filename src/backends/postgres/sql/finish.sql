@@ -1,6 +1,6 @@
 -- finish: ends a batch of attempts. finishFast applies, in ONE statement, every item whose job has
 -- no dependants and no retention rule for its new state; the caller finishes the rest (`pending`)
--- in a transaction with the per-kind statements below, which also serve as the fence re-check.
+-- in a transaction, one by one with finishOne (which re-checks the fence).
 -- Every write is fenced: it applies only while the job is active and holds the item's token.
 
 -- @name finishFast
@@ -77,42 +77,25 @@ SELECT 'pending', ord, NULL, NULL FROM winners WHERE ord NOT IN (SELECT ord FROM
 UNION ALL
 SELECT 'published', NULL, NULL, count(*)::integer FROM pub;
 
--- @name complete
--- Inputs: result JSON, finished_at, queue, id, token.
-UPDATE {{schema}}.jobs
-SET state = 'completed', result = $1, finished_at = $2, token = NULL, worker_id = NULL, lease_expires_at = NULL
-WHERE queue = $3 AND id = $4 AND state = 'active' AND token = $5
-RETURNING seq, id, task, attempts, remove_on_complete, has_dependants, dedup_key;
-
--- @name retry
--- Inputs: delayed (boolean), error JSON, run_at, queue, id, token. A delayed job gets its FIFO
--- position when promoted.
-UPDATE {{schema}}.jobs
-SET state = CASE WHEN $1 THEN 'delayed' ELSE 'waiting' END, error = $2, run_at = $3,
-    fifo = CASE WHEN $1 THEN fifo ELSE nextval('{{schema}}.fifo_seq') END,
-    token = NULL, worker_id = NULL, lease_expires_at = NULL
-WHERE queue = $4 AND id = $5 AND state = 'active' AND token = $6
-RETURNING seq, task, attempts;
-
--- @name fail
--- Inputs: error JSON, finished_at, queue, id, token.
-UPDATE {{schema}}.jobs
-SET state = 'failed', error = $1, finished_at = $2, token = NULL, worker_id = NULL, lease_expires_at = NULL
-WHERE queue = $3 AND id = $4 AND state = 'active' AND token = $5
-RETURNING seq, id, task, attempts, remove_on_fail, has_dependants, dedup_key;
-
--- @name expireActive
--- Inputs: finished_at, queue, id, token. attempts - 1: the job never ran.
-UPDATE {{schema}}.jobs
-SET state = 'expired', attempts = attempts - 1, finished_at = $1,
-    token = NULL, worker_id = NULL, lease_expires_at = NULL
-WHERE queue = $2 AND id = $3 AND state = 'active' AND token = $4
-RETURNING seq, id, task, attempts, remove_on_fail, has_dependants, dedup_key;
-
--- @name release
--- Inputs: queue, id, token. Back to the FIFO tail, attempts - 1 (the attempt does not count).
-UPDATE {{schema}}.jobs
-SET state = 'waiting', attempts = attempts - 1, fifo = nextval('{{schema}}.fifo_seq'),
-    token = NULL, worker_id = NULL, lease_expires_at = NULL
-WHERE queue = $1 AND id = $2 AND state = 'active' AND token = $3
-RETURNING seq;
+-- @name finishOne
+-- Inputs: $1 kind, $2 payload (result or error JSON), $3 run_at (retry), $4 now, $5 queue, $6 id,
+-- $7 token.
+-- Effect: as finishFast for one item, whatever its dependants and retention (the caller applies them).
+-- Returns: the row facts for events and dependants, and `retention`: the spec for its new state.
+UPDATE {{schema}}.jobs SET
+  state = CASE $1
+    WHEN 'completed' THEN 'completed' WHEN 'failed' THEN 'failed' WHEN 'expired' THEN 'expired'
+    WHEN 'released' THEN 'waiting'
+    ELSE CASE WHEN $3::bigint > $4::bigint THEN 'delayed' ELSE 'waiting' END END,
+  result = CASE WHEN $1 = 'completed' THEN $2 ELSE result END,
+  error = CASE WHEN $1 IN ('failed', 'retry') THEN $2 ELSE error END,
+  finished_at = CASE WHEN $1 IN ('completed', 'failed', 'expired') THEN $4 ELSE finished_at END,
+  attempts = CASE WHEN $1 IN ('expired', 'released') THEN attempts - 1 ELSE attempts END,
+  run_at = CASE WHEN $1 = 'retry' THEN $3 ELSE run_at END,
+  fifo = CASE WHEN $1 = 'released' OR ($1 = 'retry' AND $3 <= $4)
+    THEN nextval('{{schema}}.fifo_seq') ELSE fifo END,
+  token = NULL, worker_id = NULL, lease_expires_at = NULL
+WHERE queue = $5 AND id = $6 AND state = 'active' AND token = $7
+RETURNING seq, id, task, attempts, has_dependants,
+  CASE $1 WHEN 'completed' THEN remove_on_complete WHEN 'failed' THEN remove_on_fail
+    WHEN 'expired' THEN remove_on_fail END AS retention;
