@@ -12,14 +12,14 @@ import { AsyncMQError, BackendError } from "../../errors.js";
 import type { Applied } from "../engine.js";
 import type { Statements } from "./statements.js";
 import { Tx } from "./tx.js";
-import type { WakeBump } from "./tx-core.js";
+import type { WakeCounters } from "./tx-core.js";
 
 /** What a write transaction asks of the rest of the engine. */
 export interface WriteHooks {
   /** Whether this process wants the events of `queue` (EngineContext.wantsEvents). */
   wantsEvents(queue: string): boolean;
-  /** After commit: the wake counters this connection bumped (the notifier must not report them). */
-  ownWakes(queue: string, bumps: readonly WakeBump[]): void;
+  /** After commit: the wake counters this connection bumped (bits of WAKE_BITS), not news from elsewhere. */
+  ownWakes(queue: string, wakes: number, counters: WakeCounters): void;
 }
 
 export class SqliteConnection {
@@ -48,7 +48,7 @@ export class SqliteConnection {
     const wanted = this.hooks.wantsEvents(queue);
     const { s, instance } = this;
     let tx: Tx | undefined;
-    let bumps: readonly WakeBump[] = [];
+    let counters: WakeCounters | undefined;
     let value: T;
     try {
       value = this.#immediate(() => {
@@ -57,19 +57,16 @@ export class SqliteConnection {
         const t = new Tx(s, queue, wanted || remote);
         tx = t;
         const v = fn(t);
-        bumps = t.flush();
-        if (remote && t.events !== null && t.events.length > 0) {
-          s.eventInsert.run(queue, instance, now, JSON.stringify(t.events));
-        }
+        counters = t.flush();
+        if (remote && t.events.length > 0) s.eventInsert.run(queue, instance, now, JSON.stringify(t.events));
         return v;
       }) as T;
     } catch (err) {
       throw this.wrap(err);
     }
-    const events = wanted && tx?.events?.length ? tx.events : undefined;
-    if (bumps.length === 0) return events ? { value, effects: { events } } : { value };
-    this.hooks.ownWakes(queue, bumps);
-    return { value, effects: { events, wakes: bumps.map(([reason]) => reason) } };
+    if (counters) this.hooks.ownWakes(queue, (tx as Tx).wakeBits, counters);
+    // Events built only for another process's subscriber reach no listener here: harmless.
+    return { value, effects: tx?.take() };
   }
 
   /** Runs `fn` in one write transaction that announces nothing (leases, stores, registrations). */

@@ -66,7 +66,7 @@ export class SqliteJobStore implements JobStore {
       const r = this.conn.s.progress.get(json, queue, jobId, token) as { task: string } | undefined;
       if (!r) return false;
       // The event carries a copy: the caller may mutate its object afterwards.
-      if (tx.events) tx.emit("job:progress", { queue, jobId, task: r.task, progress: JSON.parse(json) });
+      if (tx.wantEvents) tx.emit("job:progress", { queue, jobId, task: r.task, progress: JSON.parse(json) });
       return true;
     });
   }

@@ -16,8 +16,10 @@
  */
 import type { QueueEvent, WakeReason } from "../backend.js";
 import type { EngineContext, Notifier } from "../engine.js";
+import { wakeReasons } from "../shared/effects.js";
+import { type RegistrationStore, SubscriberRegistrations } from "../shared/subscriptions.js";
 import type { SqliteConnection } from "./connection.js";
-import type { WakeBump } from "./tx-core.js";
+import type { WakeCounters } from "./tx-core.js";
 import { ChangeWatcher } from "./watcher.js";
 
 /** How long a subscriber registration lives without renewal (ms). */
@@ -29,23 +31,15 @@ const EVENT_KEEP_MS = 5 * 60_000;
 
 const WAKE_REASONS: readonly WakeReason[] = ["job", "delayed", "resume"];
 
-type WakeCounters = Record<WakeReason, number>;
-
-interface WakeCounterRow {
-  woke_job: number;
-  woke_delayed: number;
-  woke_resume: number;
-}
-
-export class SqliteNotifier implements Notifier {
+export class SqliteNotifier implements Notifier, RegistrationStore {
   readonly #watcher: ChangeWatcher;
   /** Wake counters last seen per listened queue; a difference means another process woke it. */
   readonly #wakeSeen = new Map<string, WakeCounters>();
   /** Per subscribed queue: the last event id that existed when the subscription began. */
   readonly #subscribedAfter = new Map<string, number>();
+  readonly #registrations: SubscriberRegistrations;
   #eventCursor = 0;
   #dataVersion = 0;
-  #heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly conn: SqliteConnection,
@@ -53,6 +47,7 @@ export class SqliteNotifier implements Notifier {
   ) {
     const walPath = conn.path === ":memory:" ? null : `${conn.path}-wal`;
     this.#watcher = new ChangeWatcher(walPath, () => this.#checkForeignChanges());
+    this.#registrations = new SubscriberRegistrations(this, SUBSCRIBER_HEARTBEAT_MS);
   }
 
   listen(queue: string, kind: "wake" | "events"): () => void {
@@ -64,22 +59,18 @@ export class SqliteNotifier implements Notifier {
     };
   }
 
-  /** The wake counters a commit of this connection bumped: not news from another process. */
-  ownWakes(queue: string, bumps: readonly WakeBump[]): void {
+  /** The wake counters a commit of this connection bumped (`wakes`: their bits): not news from elsewhere. */
+  ownWakes(queue: string, wakes: number, counters: WakeCounters): void {
     const seen = this.#wakeSeen.get(queue);
     if (seen === undefined) return;
     // A gap means another process's bump is pending: keep the old value so the check reports it.
-    for (const [reason, n] of bumps) if (seen[reason] === n - 1) seen[reason] = n;
+    for (const reason of wakeReasons(wakes))
+      if (seen[reason] === counters[reason] - 1) seen[reason] = counters[reason];
   }
 
   #listenWakes(queue: string): () => void {
-    const s = this.conn.s;
-    const row = this.conn.read(() => s.wakeCounters.get(queue)) as WakeCounterRow | undefined;
-    this.#wakeSeen.set(queue, {
-      job: row?.woke_job ?? 0,
-      delayed: row?.woke_delayed ?? 0,
-      resume: row?.woke_resume ?? 0,
-    });
+    const row = this.conn.read(() => this.conn.s.wakeCounters.get(queue)) as WakeCounters | undefined;
+    this.#wakeSeen.set(queue, row ?? { job: 0, delayed: 0, resume: 0 });
     return () => this.#wakeSeen.delete(queue);
   }
 
@@ -94,19 +85,10 @@ export class SqliteNotifier implements Notifier {
     });
     if (this.#subscribedAfter.size === 0) this.#eventCursor = Math.max(this.#eventCursor, after);
     this.#subscribedAfter.set(queue, after);
-    if (!this.#heartbeat) {
-      this.#heartbeat = setInterval(() => this.#renewSubscriptions(), SUBSCRIBER_HEARTBEAT_MS);
-      this.#heartbeat.unref();
-    }
+    this.#registrations.add(queue);
     return () => {
       this.#subscribedAfter.delete(queue);
-      if (this.conn.closed) return;
-      try {
-        s.subscriberDelete.run(queue, instance);
-      } catch {
-        // Busy: the registration expires on its own.
-      }
-      if (this.#subscribedAfter.size === 0) this.#stopHeartbeat();
+      void this.#registrations.delete(queue);
     };
   }
 
@@ -126,29 +108,21 @@ export class SqliteNotifier implements Notifier {
 
   /** Signalled by the watcher: if another connection committed, report its wake-ups and events. */
   #checkForeignChanges(): void {
-    if (this.conn.closed) return;
-    try {
+    // Busy or closing: the next signal or poll retries.
+    this.#quietly(() => {
       const version = this.#readDataVersion();
       if (version === this.#dataVersion) return;
       this.#dataVersion = version;
-      const s = this.conn.s;
       for (const [queue, seen] of this.#wakeSeen) {
-        const row = s.wakeCounters.get(queue) as WakeCounterRow | undefined;
-        if (!row) continue;
-        const current: WakeCounters = {
-          job: row.woke_job,
-          delayed: row.woke_delayed,
-          resume: row.woke_resume,
-        };
+        const current = this.conn.s.wakeCounters.get(queue) as WakeCounters | undefined;
+        if (!current) continue;
         const wakes = WAKE_REASONS.filter((reason) => current[reason] !== seen[reason]);
         if (wakes.length === 0) continue;
-        for (const reason of wakes) seen[reason] = current[reason];
+        this.#wakeSeen.set(queue, current);
         this.ctx.received(queue, { wakes });
       }
       if (this.#subscribedAfter.size > 0) this.#readForeignEvents();
-    } catch {
-      // Busy or closing: the next signal or poll retries.
-    }
+    });
   }
 
   #readForeignEvents(): void {
@@ -166,39 +140,41 @@ export class SqliteNotifier implements Notifier {
     }
   }
 
-  #renewSubscriptions(): void {
-    if (this.conn.closed) return;
+  // RegistrationStore: failures are ignored (busy: the next heartbeat retries well before a
+  // registration expires; closed: registrations expire on their own).
+
+  renew(queues: readonly string[]): void {
     const { s, instance } = this.conn;
-    try {
-      const now = Date.now();
+    const now = Date.now();
+    this.#quietly(() =>
       this.conn.transaction(() => {
-        for (const queue of this.#subscribedAfter.keys()) {
-          s.subscriberUpsert.run(queue, instance, now + SUBSCRIBER_TTL_MS);
-        }
+        for (const queue of queues) s.subscriberUpsert.run(queue, instance, now + SUBSCRIBER_TTL_MS);
         s.subscriberPrune.run(now);
         s.eventsTrim.run(now - EVENT_KEEP_MS);
-      });
-    } catch {
-      // Busy: the next heartbeat retries well before the registration expires.
-    }
+      }),
+    );
   }
 
-  #stopHeartbeat(): void {
-    if (this.#heartbeat) clearInterval(this.#heartbeat);
-    this.#heartbeat = undefined;
+  drop(queues: readonly string[]): void {
+    const { s, instance } = this.conn;
+    this.#quietly(() =>
+      this.conn.transaction(() => {
+        for (const queue of queues) s.subscriberDelete.run(queue, instance);
+      }),
+    );
+  }
+
+  /** Runs `fn` unless the connection is closed; a failure (busy, closing) is left to the next try. */
+  #quietly(fn: () => void): void {
+    if (this.conn.closed) return;
+    try {
+      fn();
+    } catch {}
   }
 
   async close(): Promise<void> {
     this.#watcher.stop();
-    this.#stopHeartbeat();
-    if (!this.conn.closed) {
-      const { s, instance } = this.conn;
-      try {
-        for (const queue of this.#subscribedAfter.keys()) s.subscriberDelete.run(queue, instance);
-      } catch {
-        // Busy: the registrations expire on their own.
-      }
-    }
+    await this.#registrations.close();
     this.#wakeSeen.clear();
     this.#subscribedAfter.clear();
   }

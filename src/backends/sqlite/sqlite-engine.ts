@@ -32,7 +32,7 @@ export class SqliteEngine implements Engine {
     }
     this.#conn = new SqliteConnection(db, statements, options.path, {
       wantsEvents: (queue) => ctx.wantsEvents(queue),
-      ownWakes: (queue, bumps) => this.notifier.ownWakes(queue, bumps),
+      ownWakes: (queue, wakes, counters) => this.notifier.ownWakes(queue, wakes, counters),
     });
     this.notifier = new SqliteNotifier(this.#conn, ctx);
     this.jobs = new SqliteJobStore(this.#conn);

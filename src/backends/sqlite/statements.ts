@@ -63,9 +63,7 @@ const SQL_FILES = {
   queues: ["isPaused", "setPaused", "listQueues"],
   workers: ["workerUpsert", "workerDelete", "workerList", "workerPrune"],
   notify: [
-    "wakeJob",
-    "wakeDelayed",
-    "wakeResume",
+    "wakeBump",
     "wakeCounters",
     "remoteSubscriber",
     "subscriberUpsert",

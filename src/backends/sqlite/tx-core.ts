@@ -1,13 +1,14 @@
 /**
- * What every transition of one SQLite write transaction shares: the events and wake-ups it
- * collects (returned as effects after commit, never delivered here), the queue's id/FIFO and
- * finished-state counters (read once, stored once by `flush`), and the steps that follow a job's
- * end: its dependants, its retention, its deletion. The transitions themselves are in tx.ts.
+ * What every transition of one SQLite write transaction shares: the effects it collects (returned
+ * after commit, never delivered here), the queue's id/FIFO and finished-state counters (read once,
+ * stored once by `flush`), and the steps that follow a job's end: its dependants, its retention,
+ * its deletion. The transitions themselves are in tx.ts.
  */
-import type { JobEventName, JobEventPayload } from "../../events.js";
 import type { JobState, RetentionSpec } from "../../job.js";
-import type { QueueEvent, WakeReason } from "../backend.js";
-import { FINISHED, parentFailedError, readRetention, type TxSignals } from "../shared/rules.js";
+import type { JobError, WakeReason } from "../backend.js";
+import { EffectsCollector, WAKE_BITS } from "../shared/effects.js";
+import { FINISHED, parentFailedError, readRetention } from "../shared/rules.js";
+import type { JobRow } from "./rows.js";
 import type { Statements } from "./statements.js";
 
 /** Row facts needed to delete a job with everything attached to it. */
@@ -26,18 +27,11 @@ export interface Ended extends Deletable {
   task: string;
 }
 
-/** A wake counter this transaction bumped, with its new value (the notifier remembers it). */
-export type WakeBump = [reason: WakeReason, counter: number];
+/** A queue's wake counters (other processes compare them with the values they last saw). */
+export type WakeCounters = Record<WakeReason, number>;
 
-const WAKE_BITS: Record<WakeReason, number> = { job: 1, delayed: 2, resume: 4 };
-const NO_BUMPS: WakeBump[] = [];
-
-/** One write transaction on one queue: its signals, counters and the steps after a job ends. */
-export class TxCore implements TxSignals {
-  /** Events for after commit; null when nobody listens (payloads are then never built). */
-  readonly events: QueueEvent[] | null;
-  /** Wake reasons raised (bit set of WAKE_BITS). */
-  #wakes = 0;
+/** One write transaction on one queue: its effects, counters and the steps after a job ends. */
+export class TxCore extends EffectsCollector {
   #lastId = 0;
   #lastSeq = 0;
   #countersLoaded = false;
@@ -49,15 +43,7 @@ export class TxCore implements TxSignals {
     readonly queue: string,
     wantEvents: boolean,
   ) {
-    this.events = wantEvents ? [] : null;
-  }
-
-  emit(name: JobEventName, payload: JobEventPayload): void {
-    this.events?.push({ name, payload });
-  }
-
-  wake(reason: WakeReason): void {
-    this.#wakes |= WAKE_BITS[reason];
+    super(wantEvents);
   }
 
   // -- counters (read once per transaction, stored once in flush) --------------------------
@@ -93,42 +79,43 @@ export class TxCore implements TxSignals {
     return stored + (this.#finishedDelta.get(state) ?? 0);
   }
 
-  /**
-   * Stores the counters and bumps the wake counters of the reasons raised (other processes
-   * compare them); returns the bumps, in the order job, delayed, resume.
-   */
-  flush(): WakeBump[] {
+  /** Stores the counters and bumps the wake counters of the reasons raised; returns those counters. */
+  flush(): WakeCounters | undefined {
     const { s, queue } = this;
     if (this.#countersLoaded) s.queueStoreCounters.run(this.#lastId, this.#lastSeq, queue);
     for (const [state, delta] of this.#finishedDelta) {
       if (delta !== 0) s.finishedCountAdd.run(queue, state, delta);
     }
-    const wakes = this.#wakes;
-    if (wakes === 0) return NO_BUMPS;
+    const wakes = this.wakeBits;
+    if (wakes === 0) return undefined;
     s.queueEnsure.run(queue);
-    const bumped: WakeBump[] = [];
-    if (wakes & WAKE_BITS.job) bumped.push(["job", this.#bump(s.wakeJob)]);
-    if (wakes & WAKE_BITS.delayed) bumped.push(["delayed", this.#bump(s.wakeDelayed)]);
-    if (wakes & WAKE_BITS.resume) bumped.push(["resume", this.#bump(s.wakeResume)]);
-    return bumped;
-  }
-
-  #bump(stmt: Statements["wakeJob"]): number {
-    return (stmt.get(this.queue) as { n: number }).n;
+    const bump = (reason: WakeReason) => ((wakes & WAKE_BITS[reason]) === 0 ? 0 : 1);
+    return s.wakeBump.get(bump("job"), bump("delayed"), bump("resume"), queue) as WakeCounters;
   }
 
   // -- after a job ends -----------------------------------------------------------------------
 
-  /** Moves a job (unfenced) to a finished state; see end-job.sql. */
-  protected end(
-    seq: number,
-    state: JobState,
-    errorJson: string | null,
+  /**
+   * Ends a job that holds no lease (its ttl passed, a parent failed, it stalled too often, or an
+   * admin cancelled it), with its event; then its dependants and its retention (removeOnFail, but
+   * none for a cancelled job) follow.
+   */
+  protected endUnleased(
+    row: JobRow,
+    state: "failed" | "expired" | "cancelled",
     now: number,
-    stalledCount: number | null,
+    error?: JobError,
+    stalledCount: number | null = null,
   ): void {
-    this.s.endJob.run(state, errorJson, now, 0, stalledCount, seq);
+    const { s, queue } = this;
+    if (row.state === "waiting-children") s.depsDeleteAsChild.run(queue, row.id);
+    s.endJob.run(state, error === undefined ? null : JSON.stringify(error), now, stalledCount, row.seq);
     this.countFinished(state, 1);
+    const event = { queue, jobId: row.id, task: row.task };
+    if (state === "failed") this.emit("job:failed", { ...event, error, attempts: row.attempts });
+    else this.emit(`job:${state}`, event);
+    const retention = state === "cancelled" ? null : row.remove_on_fail;
+    this.afterEnd({ ...row, state, pending_parents: 0 }, retention, now);
   }
 
   /** After a job reached a final state: its dependants follow, then its retention applies. */
@@ -145,17 +132,7 @@ export class TxCore implements TxSignals {
     const parentFailed = parentState !== "completed";
     for (const child of children) {
       if (parentFailed && (child.on_parent_failure ?? "fail") === "fail") {
-        s.depsDeleteAsChild.run(queue, child.id);
-        const error = parentFailedError(parentId, parentState);
-        this.end(child.seq, "failed", JSON.stringify(error), now, null);
-        this.emit("job:failed", {
-          queue,
-          jobId: child.id,
-          task: child.task,
-          error,
-          attempts: child.attempts,
-        });
-        this.afterEnd({ ...child, state: "failed", pending_parents: 0 }, child.remove_on_fail, now);
+        this.endUnleased(child, "failed", now, parentFailedError(parentId, parentState));
         continue;
       }
       const left = (s.parentResolved.get(child.seq) as { pending_parents: number }).pending_parents;

@@ -25,6 +25,9 @@ import { type Deletable, type Ended, TxCore } from "./tx-core.js";
 
 const NO_PARENTS: SortedParents<JobRow> = { pending: undefined, failedParent: undefined };
 
+/** What a fenced finish statement returns (`retention`: its removeOnComplete / removeOnFail). */
+type FinishedRow = Ended & { attempts: number; retention: string | null };
+
 /** One write transaction on one queue: the transitions. */
 export class Tx extends TxCore {
   // -- enqueue --------------------------------------------------------------------------------
@@ -34,17 +37,15 @@ export class Tx extends TxCore {
     const { s, queue } = this;
     if (job.id !== undefined) {
       const existing = s.jobGet.get(queue, job.id);
-      if (existing) return this.#duplicate(existing.id, existing.state, existing.task);
+      if (existing) return duplicateResult(this, queue, existing.id, existing.state, existing.task);
     }
     const createdAt = job.createdAt;
     if (job.dedup) {
       const d = s.dedupGet.get(queue, job.dedup.key) as
         | { job_id: string; added_at: number; state: JobState; task: string }
         | undefined;
-      if (d) {
-        if (dedupHolds(job.dedup.ttl, d.added_at, d.state, createdAt))
-          return this.#duplicate(d.job_id, d.state, d.task);
-      }
+      if (d && dedupHolds(job.dedup.ttl, d.added_at, d.state, createdAt))
+        return duplicateResult(this, queue, d.job_id, d.state, d.task);
     }
 
     let parents: SortedParents<JobRow> = NO_PARENTS;
@@ -115,10 +116,6 @@ export class Tx extends TxCore {
     return { id, state, duplicate: false };
   }
 
-  #duplicate(id: string, state: JobState, task: string): EnqueueResult {
-    return duplicateResult(this, this.queue, id, state, task);
-  }
-
   // -- claim ----------------------------------------------------------------------------------
 
   /** Claims up to `limit` waiting jobs, or only job `options.jobId`. */
@@ -134,7 +131,7 @@ export class Tx extends TxCore {
       let expired = 0;
       for (const row of rows) {
         if (row.expires_at !== null && now >= row.expires_at) {
-          this.expireUnstarted(row, now);
+          this.endUnleased(row, "expired", now);
           expired++;
           continue;
         }
@@ -149,92 +146,60 @@ export class Tx extends TxCore {
     }
   }
 
-  /** A waiting, delayed or waiting-children job whose ttl passed: expired, never run. */
-  expireUnstarted(row: JobRow, now: number): void {
-    if (row.state === "waiting-children") this.s.depsDeleteAsChild.run(this.queue, row.id);
-    this.end(row.seq, "expired", null, now, null);
-    this.emit("job:expired", { queue: this.queue, jobId: row.id, task: row.task });
-    this.afterEnd({ ...row, state: "expired", pending_parents: 0 }, row.remove_on_fail, now);
-  }
-
   // -- finish ---------------------------------------------------------------------------------
 
   /** Applies one finish item; false when its token no longer holds. */
   finish(item: Finish, now: number): boolean {
     const { s, queue } = this;
+    const { jobId, token } = item;
+    let r: FinishedRow | undefined;
     switch (item.kind) {
-      case "completed": {
-        const r = s.complete.get(item.resultJson, now, queue, item.jobId, item.token) as
-          | (Ended & { attempts: number; remove_on_complete: string | null })
-          | undefined;
-        if (!r) return false;
-        if (this.events) {
-          const result = JSON.parse(item.resultJson);
-          this.emit("job:completed", { queue, jobId: r.id, task: r.task, attempts: r.attempts, result });
-        }
-        this.countFinished("completed", 1);
-        if (r.has_dependants) this.resolveDependants(r.id, "completed", now);
-        this.retain(r, r.remove_on_complete, now);
+      case "released":
+        if (!s.release.get(this.nextFifo(), queue, jobId, token)) return false;
+        this.wake("job");
         return true;
-      }
       case "retry": {
         const delayed = item.runAt > now;
         const errorJson = JSON.stringify(item.error);
-        const r = s.retry.get(
-          delayed ? "delayed" : "waiting",
-          errorJson,
-          item.runAt,
-          delayed ? null : this.nextFifo(),
-          queue,
-          item.jobId,
-          item.token,
-        ) as { seq: number; task: string; attempts: number } | undefined;
-        if (!r) return false;
-        if (this.events) {
+        const fifo = delayed ? null : this.nextFifo();
+        const state = delayed ? "delayed" : "waiting";
+        const row = s.retry.get(state, errorJson, item.runAt, fifo, queue, jobId, token) as
+          | { task: string; attempts: number }
+          | undefined;
+        if (!row) return false;
+        if (this.wantEvents) {
+          const { task, attempts } = row;
           const error = JSON.parse(errorJson);
-          this.emit("job:retrying", {
-            queue,
-            jobId: item.jobId,
-            task: r.task,
-            error,
-            attempts: r.attempts,
-            runAt: item.runAt,
-          });
+          this.emit("job:retrying", { queue, jobId, task, error, attempts, runAt: item.runAt });
         }
         this.wake(delayed ? "delayed" : "job");
         return true;
       }
+      case "completed":
+        r = s.complete.get(item.resultJson, now, queue, jobId, token) as FinishedRow | undefined;
+        if (r && this.wantEvents) {
+          const result = JSON.parse(item.resultJson);
+          this.emit("job:completed", { queue, jobId, task: r.task, attempts: r.attempts, result });
+        }
+        break;
       case "failed": {
         const errorJson = JSON.stringify(item.error);
-        const r = s.fail.get(errorJson, now, queue, item.jobId, item.token) as
-          | (Ended & { attempts: number; remove_on_fail: string | null })
-          | undefined;
-        if (!r) return false;
-        if (this.events) {
+        r = s.fail.get(errorJson, now, queue, jobId, token) as FinishedRow | undefined;
+        if (r && this.wantEvents) {
           const error = JSON.parse(errorJson);
-          this.emit("job:failed", { queue, jobId: r.id, task: r.task, error, attempts: r.attempts });
+          this.emit("job:failed", { queue, jobId, task: r.task, error, attempts: r.attempts });
         }
-        this.countFinished("failed", 1);
-        this.afterEnd(r, r.remove_on_fail, now);
-        return true;
+        break;
       }
-      case "expired": {
-        const r = s.expireActive.get(now, queue, item.jobId, item.token) as
-          | (Ended & { attempts: number; remove_on_fail: string | null })
-          | undefined;
-        if (!r) return false;
-        this.emit("job:expired", { queue, jobId: r.id, task: r.task, attempts: r.attempts });
-        this.countFinished("expired", 1);
-        this.afterEnd(r, r.remove_on_fail, now);
-        return true;
-      }
-      case "released": {
-        const r = s.release.get(this.nextFifo(), queue, item.jobId, item.token);
-        if (!r) return false;
-        this.wake("job");
-        return true;
-      }
+      case "expired":
+        r = s.expireActive.get(now, queue, jobId, token) as FinishedRow | undefined;
+        if (r) this.emit("job:expired", { queue, jobId, task: r.task, attempts: r.attempts });
+        break;
     }
+    if (!r) return false;
+    this.countFinished(r.state, 1);
+    this.afterEnd(r, r.retention, now);
+    return true;
   }
 
   // -- maintenance ----------------------------------------------------------------------------
@@ -262,10 +227,7 @@ export class Tx extends TxCore {
     for (const row of s.expiredLeases.all(queue, now)) {
       const count = row.stalled_count + 1;
       if (count > maxStalledCount) {
-        const error = stallLimitError(row.id, count, maxStalledCount);
-        this.end(row.seq, "failed", JSON.stringify(error), now, count);
-        this.emit("job:failed", { queue, jobId: row.id, task: row.task, error, attempts: row.attempts });
-        this.afterEnd({ ...row, state: "failed" }, row.remove_on_fail, now);
+        this.endUnleased(row, "failed", now, stallLimitError(row.id, count, maxStalledCount), count);
         failed.push(row.id);
       } else {
         s.requeueStalled.run(count, this.nextFifo(), row.seq);
@@ -279,7 +241,7 @@ export class Tx extends TxCore {
 
   expireDue(now: number, limit: number): number {
     const rows = this.s.dueExpiries.all(this.queue, now, limitOrNull(limit) ?? -1);
-    for (const row of rows) this.expireUnstarted(row, now);
+    for (const row of rows) this.endUnleased(row, "expired", now);
     return rows.length;
   }
 
@@ -294,10 +256,7 @@ export class Tx extends TxCore {
   cancel(jobId: string, now: number): boolean {
     const row = this.s.jobGet.get(this.queue, jobId);
     if (!row || FINISHED.has(row.state)) return false;
-    if (row.state === "waiting-children") this.s.depsDeleteAsChild.run(this.queue, row.id);
-    this.end(row.seq, "cancelled", null, now, null);
-    this.emit("job:cancelled", { queue: this.queue, jobId: row.id, task: row.task });
-    this.afterEnd({ ...row, state: "cancelled", pending_parents: 0 }, null, now);
+    this.endUnleased(row, "cancelled", now);
     return true;
   }
 

@@ -4,17 +4,14 @@
 -- Events are written (one row per transition, a JSON array) only while another process has a
 -- live subscriber for the queue; readers resume from the last id they saw.
 
--- @name wakeJob
-UPDATE queues SET woke_job = woke_job + 1 WHERE name = ? RETURNING woke_job AS n;
-
--- @name wakeDelayed
-UPDATE queues SET woke_delayed = woke_delayed + 1 WHERE name = ? RETURNING woke_delayed AS n;
-
--- @name wakeResume
-UPDATE queues SET woke_resume = woke_resume + 1 WHERE name = ? RETURNING woke_resume AS n;
+-- @name wakeBump
+-- Inputs: what to add to the job, delayed and resume counters (1 or 0), queue.
+UPDATE queues SET woke_job = woke_job + ?, woke_delayed = woke_delayed + ?, woke_resume = woke_resume + ?
+WHERE name = ?
+RETURNING woke_job AS job, woke_delayed AS delayed, woke_resume AS resume;
 
 -- @name wakeCounters
-SELECT woke_job, woke_delayed, woke_resume FROM queues WHERE name = ?;
+SELECT woke_job AS job, woke_delayed AS delayed, woke_resume AS resume FROM queues WHERE name = ?;
 
 -- @name remoteSubscriber
 -- Inputs: queue, this instance, now. Is another process listening to this queue's events?
