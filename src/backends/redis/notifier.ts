@@ -31,11 +31,13 @@ export class RedisNotifier implements Notifier {
     if (this.#closed) return NO_OP;
     const channel = this.io.keyOf(queue) + kind;
     this.#channels.set(channel, { queue, kind });
-    const subscribed = this.#subscriberConnection()
-      .subscribe(channel)
-      .then(NO_OP, (err: Error) => {
-        if (!this.#closed) log().warn(`could not subscribe to ${channel} on ${this.io.url}: ${err.message}`);
-      });
+    if (this.#subscriber === undefined) {
+      this.#subscriber = this.io.duplicate();
+      this.#subscriber.on("message", (channel: string, message: string) => this.#dispatch(channel, message));
+    }
+    const subscribed = this.#subscriber.subscribe(channel).then(NO_OP, (err: Error) => {
+      if (!this.#closed) log().warn(`could not subscribe to ${channel} on ${this.io.url}: ${err.message}`);
+    });
     // Scripts on the queue wait for every SUBSCRIBE in flight (RedisConnection.subscribing).
     const pending = this.io.subscribing;
     const all = Promise.all([pending.get(queue), subscribed]).then(NO_OP);
@@ -47,13 +49,6 @@ export class RedisNotifier implements Notifier {
       this.#channels.delete(channel);
       if (!this.#closed) this.#subscriber?.unsubscribe(channel).catch(NO_OP);
     };
-  }
-
-  #subscriberConnection(): Redis {
-    if (this.#subscriber !== undefined) return this.#subscriber;
-    this.#subscriber = this.io.duplicate();
-    this.#subscriber.on("message", (channel: string, message: string) => this.#dispatch(channel, message));
-    return this.#subscriber;
   }
 
   /** A message is "<origin>|<body>": the wake-up bits, or a JSON array of events. */

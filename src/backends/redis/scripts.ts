@@ -46,11 +46,16 @@ export function withIncludes(
 }
 
 /** The `.lua` files of `dir`, by name without `.lua`. */
-function readLua(dir: URL): Map<string, string> {
-  const files = readdirSync(dir).filter((file) => file.endsWith(".lua"));
-  return new Map(
-    files.map((file) => [file.slice(0, -".lua".length), readFileSync(new URL(file, dir), "utf8")]),
-  );
+function readLua(dir: URL): Array<[name: string, text: string]> {
+  try {
+    const files = readdirSync(dir).filter((file) => file.endsWith(".lua"));
+    return files.map((file) => [file.slice(0, -".lua".length), readFileSync(new URL(file, dir), "utf8")]);
+  } catch (err) {
+    throw new BackendError(
+      `the Redis backend's Lua scripts are missing beside ${import.meta.url} (${(err as Error).message}); rebuild with "npm run build", which copies src/**/*.lua to dist/`,
+      { cause: err },
+    );
+  }
 }
 
 let sources: Map<string, string> | undefined;
@@ -59,20 +64,11 @@ let sources: Map<string, string> | undefined;
 function scriptSources(): Map<string, string> {
   if (sources) return sources;
   const dir = new URL("./lua/", import.meta.url);
-  let scripts: Map<string, string>;
-  let pieces: Map<string, string>;
-  try {
-    scripts = readLua(dir);
-    pieces = readLua(new URL("includes/", dir));
-  } catch (err) {
-    throw new BackendError(
-      `the Redis backend's Lua scripts are missing beside ${import.meta.url} (${(err as Error).message}); rebuild with "npm run build", which copies src/**/*.lua to dist/`,
-      { cause: err },
-    );
-  }
-  sources = new Map();
-  for (const [name, text] of scripts)
-    sources.set(commandName(name), withIncludes(`${name}.lua`, text, pieces));
+  const pieces = new Map(readLua(new URL("includes/", dir)));
+  const scripts = readLua(dir);
+  sources = new Map(
+    scripts.map(([name, text]) => [commandName(name), withIncludes(`${name}.lua`, text, pieces)]),
+  );
   return sources;
 }
 

@@ -30,7 +30,8 @@ for i, name in ipairs(RECORD_FIELDS) do POS[name] = i end
 local S_WAITING, S_ACTIVE, ACTIVE, TTL_SET = Q .. 's:waiting', Q .. 's:active', Q .. 'active', Q .. 'ttl'
 local startedExtra = ',"workerId":' .. cjson.encode(workerId)
 
--- Takes one job already removed from the waiting ZSET; returns its record or nil (expired).
+-- Takes one job already removed from the waiting ZSET; returns its record, or nil when it expired
+-- (storing nil in `out` adds nothing).
 local function take(id)
   local key = jobKey(id)
   local h = redis.call('HGETALL', key)
@@ -75,17 +76,13 @@ if only ~= '' then
   local wm = redis.call('HGET', jobKey(only), 'wm')
   if wm and redis.call('HGET', jobKey(only), 'state') == 'waiting' then
     redis.call('ZREM', Q .. 'waiting', wm)
-    local record = take(only)
-    if record then out[2] = record end
+    out[2] = take(only)
   end
 else
   while #out - 1 < limit do
     local popped = redis.call('ZPOPMIN', Q .. 'waiting', limit - (#out - 1))
     if #popped == 0 then break end
-    for i = 1, #popped, 2 do
-      local record = take(string.sub(popped[i], 16))
-      if record then out[#out + 1] = record end
-    end
+    for i = 1, #popped, 2 do out[#out + 1] = take(string.sub(popped[i], 16)) end
   end
 end
 applyDeferred()

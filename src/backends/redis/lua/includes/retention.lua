@@ -9,11 +9,9 @@ local function deleteJob(j, keepDeps)
   leave(j)
   if j.ttl then redis.call('ZREM', Q .. 'ttl', j.id) end
   redis.call('ZREM', Q .. 'jobs', j.id)
-  if keepDeps then
-    redis.call('DEL', jobKey(j.id), Q .. 'logs:' .. j.id)
-  else
-    redis.call('DEL', jobKey(j.id), Q .. 'logs:' .. j.id, Q .. 'deps:' .. j.id)
-  end
+  local keys = { jobKey(j.id), Q .. 'logs:' .. j.id }
+  if not keepDeps then keys[3] = Q .. 'deps:' .. j.id end
+  redis.call('DEL', unpack(keys))
   if j.dedupKey and redis.call('HGET', Q .. 'dedup', j.dedupKey) == j.id then
     redis.call('HDEL', Q .. 'dedup', j.dedupKey)
   end
