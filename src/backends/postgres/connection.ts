@@ -20,14 +20,7 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
 const INT8_OID = 20;
 /** SQLSTATEs worth one more try of a whole transaction: deadlock, serialization failure. */
 const RETRYABLE = new Set(["40P01", "40001"]);
-const CONNECTION_CODES = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ECONNRESET",
-]);
+const CONNECTION_CODE = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ECONNRESET)$/;
 
 /** One engine's pool, schema and statements. */
 export class Connection {
@@ -185,7 +178,7 @@ export class Connection {
     const e = err as { code?: string; message?: string };
     const message = e.message ?? String(err);
     if (
-      (e.code !== undefined && CONNECTION_CODES.has(e.code)) ||
+      CONNECTION_CODE.test(e.code ?? "") ||
       /timeout exceeded when trying to connect|Connection terminated|connect ECONN|getaddrinfo/i.test(message)
     ) {
       return new BackendError(
@@ -212,13 +205,8 @@ export class Connection {
 }
 
 /** Whether `value` is a pool (rather than options): pg's Pool or anything with its `connect` and `query`. */
-function isPool(value: unknown): value is PgPool {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as PgPool).connect === "function" &&
-    typeof (value as PgPool).query === "function"
-  );
+function isPool(value: PostgresBackendOptions | PgPool): value is PgPool {
+  return typeof (value as PgPool).connect === "function" && typeof (value as PgPool).query === "function";
 }
 
 /** The URL without its password, for messages. */

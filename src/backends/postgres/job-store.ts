@@ -193,10 +193,10 @@ export class PostgresJobs implements JobStore, TxRunner {
     const page = pageOf(range);
     if (page === null) return [];
     const { offset, limit } = page;
-    const flags = JOB_STATES.map((state) => states.length === 0 || states.includes(state));
+    const wanted = states.length === 0 ? JOB_STATES : JOB_STATES.filter((state) => states.includes(state));
     const rows = await this.db.one<JobRow>(range.asc ? "jobsAsc" : "jobsDesc", [
       queue,
-      ...flags,
+      wanted,
       limit === null ? null : offset + limit,
       limit,
       offset,

@@ -39,23 +39,18 @@ export interface PostgresBackendOptions {
 
 /** A job queue backend stored in PostgreSQL, safe to share between processes. Needs the `pg` package. */
 export class PostgresBackend extends EngineBackend {
-  /** The schema holding the tables. */
-  readonly schema: string;
-  readonly #engine: PostgresEngine;
-
   /**
    * Connects lazily: nothing touches the database until the first call, which also applies pending
    * migrations. Given a Pool (or `{ pool, schema }`), the backend uses it and leaves it open on close.
    * @throws ValidationError for a bad schema name or pool size; BackendError when `pg` is not installed.
    */
   constructor(options: PostgresBackendOptions | PgPool = {}) {
-    let made: PostgresEngine | undefined;
-    super((ctx) => {
-      made = new PostgresEngine(options, ctx);
-      return made;
-    });
-    this.#engine = made as PostgresEngine;
-    this.schema = this.#engine.db.schema;
+    super((ctx) => new PostgresEngine(options, ctx));
+  }
+
+  /** The schema holding the tables. */
+  get schema(): string {
+    return (this.engine as PostgresEngine).db.schema;
   }
 
   /**
@@ -64,6 +59,6 @@ export class PostgresBackend extends EngineBackend {
    * with the first `onWake`/`subscribe` call; this only lets a caller wait for it.
    */
   listening(): Promise<void> {
-    return this.#engine.notifier.listening();
+    return (this.engine as PostgresEngine).notifier.listening();
   }
 }

@@ -20,31 +20,6 @@ export interface Removable {
   has_dependants: boolean;
 }
 
-/** The columns of `jobInsert`'s parameters, in its order. */
-const INSERT_COLUMNS = [
-  "queue",
-  "id",
-  "task",
-  "data",
-  "state",
-  "priority",
-  "max_retries",
-  "created_at",
-  "run_at",
-  "ttl",
-  "timeout",
-  "backoff",
-  "depends_on",
-  "pending_parents",
-  "on_parent_failure",
-  "remove_on_complete",
-  "remove_on_fail",
-  "inherit",
-  "dedup_key",
-  "error",
-  "finished_at",
-] as const satisfies ReadonlyArray<keyof NewJobRow>;
-
 /**
  * The columns the one-statement inserts (enqueuePlain, enqueueWithIds, fire) take for a job without
  * custom id, dedup or parents, in their parameters' order; they derive state and id themselves.
@@ -64,8 +39,3 @@ export const PLAIN_COLUMNS = [
   "remove_on_fail",
   "inherit",
 ] as const satisfies ReadonlyArray<keyof NewJobRow>;
-
-/** The parameters of `jobInsert` for `row`. */
-export function insertValues(row: NewJobRow): unknown[] {
-  return INSERT_COLUMNS.map((column) => row[column]);
-}

@@ -22,7 +22,7 @@ import {
 } from "../shared/rules.js";
 import { newJobRow } from "../shared/sql-rows.js";
 import type { Connection, Query } from "./connection.js";
-import { insertValues, type JobRow, type Removable } from "./rows.js";
+import type { JobRow, Removable } from "./rows.js";
 import type { Statements } from "./statements.js";
 
 const NO_PARENTS: SortedParents<JobRow> = { pending: undefined, failedParent: undefined };
@@ -92,7 +92,7 @@ export class Tx extends EffectsCollector {
       pending: failedParent ? 0 : (pending?.length ?? 0),
       error,
     });
-    const [inserted] = await this.q<{ seq: number }>(s.jobInsert, insertValues(row));
+    const [inserted] = await this.q<{ seq: number }>(s.jobInsert, [JSON.stringify(row)]);
     if (!inserted) {
       // Another transaction inserted this custom id since the check above.
       const [existing] = await this.q<JobRow>(s.jobGet, [queue, id]);

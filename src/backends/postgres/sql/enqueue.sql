@@ -131,15 +131,17 @@ RETURNING last_id;
 SELECT pg_advisory_xact_lock(hashtextextended($1, 0));
 
 -- @name jobInsert
--- Inputs: queue, id, task, data, state, priority, max_retries, created_at, run_at, ttl, timeout,
--- backoff, depends_on, pending_parents, on_parent_failure, remove_on_complete, remove_on_fail,
--- inherit, dedup_key, error, finished_at. No row returned = the id exists (a concurrent insert).
+-- Inputs: the row (newJobRow in shared/sql-rows.ts) as a JSON object keyed by column.
+-- No row returned = the id exists (a concurrent insert).
 INSERT INTO {{schema}}.jobs (
   queue, id, task, data, state, priority, max_retries, created_at, run_at, ttl, expires_at, timeout,
   backoff, depends_on, pending_parents, on_parent_failure, remove_on_complete, remove_on_fail,
   inherit, dedup_key, error, finished_at
-) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::bigint, $8 + $10::bigint, $11, $12, $13, $14, $15,
-          $16, $17, $18, $19, $20, $21)
+)
+SELECT queue, id, task, data, state, priority, max_retries, created_at, run_at, ttl, created_at + ttl,
+  timeout, backoff, depends_on, pending_parents, on_parent_failure, remove_on_complete, remove_on_fail,
+  inherit, dedup_key, error, finished_at
+FROM json_populate_record(NULL::{{schema}}.jobs, $1::json)
 ON CONFLICT (queue, id) DO NOTHING
 RETURNING seq;
 
