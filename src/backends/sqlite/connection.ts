@@ -10,6 +10,7 @@ import { randomUUID } from "node:crypto";
 import type BetterSqlite3 from "better-sqlite3";
 import { AsyncMQError, BackendError } from "../../errors.js";
 import type { Applied } from "../engine.js";
+import { type OpenOptions, openDatabase } from "./open.js";
 import type { Statements } from "./statements.js";
 import { Tx } from "./tx.js";
 import type { WakeCounters } from "./tx-core.js";
@@ -26,16 +27,20 @@ export class SqliteConnection {
   /** Tells this connection's rows (events, subscriptions) from other processes'. */
   readonly instance = randomUUID();
   #closed = false;
+  readonly #db: BetterSqlite3.Database;
+  readonly s: Statements;
+  /** The database file (absolute), or ":memory:". */
+  readonly path: string;
   readonly #immediate: (fn: () => unknown) => unknown;
 
+  /** Opens (creating and migrating when needed) the database. */
   constructor(
-    readonly db: BetterSqlite3.Database,
-    readonly s: Statements,
-    /** The database file (absolute), or ":memory:", for error messages. */
-    readonly path: string,
+    options: OpenOptions,
     private readonly hooks: WriteHooks,
   ) {
-    this.#immediate = db.transaction((fn: () => unknown) => fn()).immediate;
+    this.path = options.path;
+    ({ db: this.#db, s: this.s } = openDatabase(options));
+    this.#immediate = this.#db.transaction((fn: () => unknown) => fn()).immediate;
   }
 
   get closed(): boolean {
@@ -111,6 +116,6 @@ export class SqliteConnection {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.db.close();
+    this.#db.close();
   }
 }

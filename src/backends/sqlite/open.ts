@@ -1,16 +1,18 @@
 /**
  * Opening an asyncmq SQLite file: checks that it is an asyncmq database of a version this code
- * understands BEFORE writing anything, then sets the connection up and applies pending migrations.
+ * understands BEFORE writing anything, then sets the connection up, applies pending migrations and
+ * prepares the statements.
  */
 import { mkdirSync, readdirSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname } from "node:path";
 import type Database from "better-sqlite3";
 import { BackendError } from "../../errors.js";
 import { loadDriver } from "../shared/driver.js";
-import { readAsset } from "./statements.js";
+import { prepareStatements, readAsset, type Statements } from "./statements.js";
 
 /** Connection settings, defaults applied. */
 export interface OpenOptions {
+  /** Absolute, or ":memory:". */
   path: string;
   synchronous: "OFF" | "NORMAL" | "FULL";
   busyTimeout: number;
@@ -53,10 +55,9 @@ function retryWhileBusy(fn: () => unknown, timeoutMs: number): void {
 const PATH_HINT = "pass another path with new SqliteBackend({ path }) or ASYNCMQ_BACKEND=sqlite://<path>";
 
 /** Opens (creating when absent) and migrates the database; throws BackendError when it cannot. */
-export function openDatabase(options: OpenOptions): Database.Database {
-  const inMemory = options.path === ":memory:" || options.path === "";
-  const path = inMemory ? ":memory:" : resolve(options.path);
-  if (!inMemory) {
+export function openDatabase(options: OpenOptions): { db: Database.Database; s: Statements } {
+  const { path } = options;
+  if (path !== ":memory:") {
     try {
       mkdirSync(dirname(path), { recursive: true });
     } catch (err) {
@@ -96,7 +97,7 @@ export function openDatabase(options: OpenOptions): Database.Database {
     db.pragma("mmap_size = 268435456");
     db.pragma("temp_store = MEMORY");
     migrate(db, migrations);
-    return db;
+    return { db, s: prepareStatements(db) };
   } catch (err) {
     db.close();
     if (err instanceof BackendError) throw err;

@@ -7,43 +7,6 @@ import { type SqlJobRow, toRecord } from "../shared/sql-rows.js";
 /** A row of `jobs` as SQLite returns it (`has_dependants` 0 or 1). */
 export type JobRow = SqlJobRow<number>;
 
-const JOB_COLUMNS: ReadonlyArray<keyof JobRow> = [
-  "seq",
-  "queue",
-  "id",
-  "task",
-  "data",
-  "state",
-  "priority",
-  "fifo",
-  "attempts",
-  "max_retries",
-  "stalled_count",
-  "created_at",
-  "run_at",
-  "started_at",
-  "finished_at",
-  "ttl",
-  "expires_at",
-  "timeout",
-  "backoff",
-  "progress",
-  "result",
-  "error",
-  "depends_on",
-  "pending_parents",
-  "has_dependants",
-  "on_parent_failure",
-  "remove_on_complete",
-  "remove_on_fail",
-  "remove_at",
-  "inherit",
-  "dedup_key",
-  "token",
-  "worker_id",
-  "lease_expires_at",
-];
-
 /**
  * Reads `SELECT *` rows of `jobs` in raw (array) mode and builds the objects itself: better-sqlite3
  * materialises a 34-column row as an array about twice as fast as as an object, and claim reads one
@@ -56,12 +19,14 @@ export class JobReader {
   constructor(stmt: Statement, name: string) {
     const names = stmt.columns().map((c) => c.name);
     const at = {} as Record<keyof JobRow, number>;
-    for (const column of JOB_COLUMNS) {
-      const i = names.indexOf(column);
-      if (i < 0) throw new BackendError(`statement ${name} does not return jobs.${column}`);
-      at[column] = i;
-    }
+    names.forEach((column, i) => {
+      at[column as keyof JobRow] = i;
+    });
     this.#at = at;
+    // The names read as a row: a column that #row reads and the statement lacks comes out undefined.
+    for (const [column, value] of Object.entries(this.#row(names))) {
+      if (value === undefined) throw new BackendError(`statement ${name} does not return jobs.${column}`);
+    }
     this.#stmt = stmt.raw(true);
   }
 

@@ -6,8 +6,7 @@ import type { Engine, EngineContext } from "../engine.js";
 import { SqliteConnection } from "./connection.js";
 import { SqliteJobStore } from "./job-store.js";
 import { SqliteNotifier } from "./notifier.js";
-import { type OpenOptions, openDatabase } from "./open.js";
-import { prepareStatements, type Statements } from "./statements.js";
+import type { OpenOptions } from "./open.js";
 import { SqliteRateLimits, SqliteRepeatables, SqliteWorkers } from "./stores.js";
 
 export class SqliteEngine implements Engine {
@@ -20,17 +19,9 @@ export class SqliteEngine implements Engine {
   readonly workers: SqliteWorkers;
   readonly #conn: SqliteConnection;
 
-  /** Opens (creating and migrating when needed) the database at `options.path` (absolute, or ":memory:"). */
+  /** Opens (creating and migrating when needed) the database at `options.path`. */
   constructor(options: OpenOptions, ctx: EngineContext) {
-    const db = openDatabase(options);
-    let statements: Statements;
-    try {
-      statements = prepareStatements(db);
-    } catch (err) {
-      db.close();
-      throw err;
-    }
-    this.#conn = new SqliteConnection(db, statements, options.path, {
+    this.#conn = new SqliteConnection(options, {
       wantsEvents: (queue) => ctx.wantsEvents(queue),
       ownWakes: (queue, wakes, counters) => this.notifier.ownWakes(queue, wakes, counters),
     });
