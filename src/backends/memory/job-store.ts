@@ -33,8 +33,6 @@ import {
 } from "./steps.js";
 import { clone, type StoredJob } from "./stored-job.js";
 
-const CANCELLABLE = new Set<JobState>(["waiting", "delayed", "waiting-children", "active"]);
-
 export class MemoryJobStore implements JobStore {
   constructor(private readonly data: MemoryData) {}
 
@@ -241,7 +239,7 @@ export class MemoryJobStore implements JobStore {
   async cancelJob(queue: string, jobId: string, now: number): Promise<Applied<boolean>> {
     const q = this.data.find(queue);
     const job = q?.jobs.get(jobId);
-    if (q === undefined || job === undefined || !CANCELLABLE.has(job.state)) return { value: false };
+    if (q === undefined || job === undefined || FINISHED.has(job.state)) return { value: false };
     const tx = this.data.begin(queue);
     toFinished(q, job, "cancelled", now);
     jobEvent(tx, "job:cancelled", job);
