@@ -36,25 +36,24 @@ export async function enqueue(
       return results;
     });
   }
-  const bulk = new BulkInsert(on, queue, jobs.length);
-  if (jobs.length <= ENQUEUE_CHUNK) {
-    await bulk.chunk((name, values) => on.db.one(name, values), jobs, 0);
-  } else {
-    // Larger batches: one statement per chunk, all in one transaction.
-    await on.db.transaction(async (q) => {
-      for (let start = 0; start < jobs.length; start += ENQUEUE_CHUNK) {
-        await bulk.chunk(
-          (name, values) => q(on.db.s[name], values),
-          jobs.slice(start, start + ENQUEUE_CHUNK),
-          start,
-        );
-      }
-    });
-  }
+  const insert = async (exec: Exec) => {
+    // Made afresh for each try: a transaction retried after a deadlock starts over.
+    const bulk = new BulkInsert(on, queue, jobs.length);
+    for (let start = 0; start < jobs.length; start += ENQUEUE_CHUNK) {
+      await bulk.chunk(exec, jobs.slice(start, start + ENQUEUE_CHUNK), start);
+    }
+    return bulk;
+  };
+  // A larger batch goes one statement per chunk, all in one transaction.
+  const bulk =
+    jobs.length <= ENQUEUE_CHUNK
+      ? await insert((name, values) => on.db.one(name, values))
+      : await on.db.transaction((q) => insert((name, values) => q(on.db.s[name], values)));
   return { value: bulk.results, effects: bulk.signals.take() };
 }
 
 type Exec = <R>(name: "enqueuePlain" | "enqueueWithIds", values: unknown[]) => Promise<R[]>;
+type WithIdsRow = { ord: number; id: string; inserted: boolean; state: JobState | null; task: string | null };
 
 /** One bulk enqueue call: its results and signals (events built only when wanted in this process). */
 class BulkInsert {
@@ -89,13 +88,8 @@ class BulkInsert {
       }
       return;
     }
-    const rows = await exec<{
-      ord: number;
-      id: string;
-      inserted: boolean;
-      state: JobState | null;
-      task: string | null;
-    }>("enqueueWithIds", [queue, generated, ...cols, this.on.origin, customIds]);
+    const values = [queue, generated, ...cols, this.on.origin, customIds];
+    const rows = await exec<WithIdsRow>("enqueueWithIds", values);
     for (const row of rows) {
       const i = Number(row.ord) - 1;
       const job = jobs[i] as NewJob;

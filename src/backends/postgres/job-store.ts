@@ -8,7 +8,7 @@
  * SQL lives in `./sql/*.sql`, one file per transition. Times come from the caller, never the database.
  */
 import { type ClaimedJob, JOB_STATES, type JobRecord, type JobState } from "../../job.js";
-import type { ClaimOptions, EnqueueResult, Finish, NewJob, QueueEvent } from "../backend.js";
+import type { ClaimOptions, EnqueueResult, Finish, NewJob } from "../backend.js";
 import type { Applied, EngineContext, JobStore } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
 import { activeJobsBlockObliterate, FINISHED, limitOrNull, pageOf, zeroCounts } from "../shared/rules.js";
@@ -112,11 +112,8 @@ export class PostgresJobs implements JobStore, TxRunner {
     if (!row) return { value: false };
     if (!this.ctx.wantsEvents(queue)) return { value: true };
     // The event carries a copy: the caller may mutate its object afterwards.
-    const event: QueueEvent = {
-      name: "job:progress",
-      payload: { queue, jobId, task: row.task, progress: JSON.parse(json) },
-    };
-    return { value: true, effects: { events: [event] } };
+    const payload = { queue, jobId, task: row.task, progress: JSON.parse(json) };
+    return { value: true, effects: { events: [{ name: "job:progress", payload }] } };
   }
 
   async addLog(queue: string, jobId: string, message: string): Promise<void> {
@@ -139,17 +136,13 @@ export class PostgresJobs implements JobStore, TxRunner {
       [queue, now, limitOrNull(limit), this.origin],
     );
     const moved = rows.filter((r) => r.id !== null);
-    const value = { promoted: moved.length, nextDueAt: rows[0]?.next_due ?? null };
-    if (moved.length === 0) return { value };
-    const events = this.ctx.wantsEvents(queue)
-      ? moved.map(
-          (r): QueueEvent => ({
-            name: "job:waiting",
-            payload: { queue, jobId: r.id as string, task: r.task },
-          }),
-        )
-      : undefined;
-    return { value, effects: { events, wakes: ["job"] } };
+    const signals = new EffectsCollector(this.ctx.wantsEvents(queue));
+    for (const r of moved) signals.emit("job:waiting", { queue, jobId: r.id as string, task: r.task });
+    if (moved.length > 0) signals.wake("job");
+    return {
+      value: { promoted: moved.length, nextDueAt: rows[0]?.next_due ?? null },
+      effects: signals.take(),
+    };
   }
 
   recoverStalled(
@@ -276,14 +269,10 @@ export class PostgresJobs implements JobStore, TxRunner {
 
   async setPaused(queue: string, paused: boolean): Promise<Applied<void>> {
     await this.db.one("setPaused", [queue, paused, this.origin]);
-    const event: QueueEvent = { name: paused ? "queue:paused" : "queue:resumed", payload: { queue } };
-    return {
-      value: undefined,
-      effects: {
-        events: this.ctx.wantsEvents(queue) ? [event] : undefined,
-        wakes: paused ? undefined : ["resume"],
-      },
-    };
+    const signals = new EffectsCollector(this.ctx.wantsEvents(queue));
+    signals.emit(paused ? "queue:paused" : "queue:resumed", { queue });
+    if (!paused) signals.wake("resume");
+    return { value: undefined, effects: signals.take() };
   }
 
   async isPaused(queue: string): Promise<boolean> {
