@@ -1,10 +1,10 @@
 -- repeatables: durable definitions and the last slot fired per repeat id.
--- Inputs: queue, id and the definition's columns as named.
+-- Inputs: queue, id and the definition's columns in the order listed.
 -- Effect: upsert/remove/pause definitions; slotSet records a fired slot (fireRepeatable's guard).
 -- Returns: definitions, or the last slot fired.
 
 -- @name repeatableUpsert
-INSERT INTO repeatables (queue, id, def, next_run, paused) VALUES (@queue, @id, @def, @nextRun, @paused)
+INSERT INTO repeatables (queue, id, def, next_run, paused) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (queue, id) DO UPDATE SET def = excluded.def, next_run = excluded.next_run, paused = excluded.paused;
 
 -- @name repeatableGet
