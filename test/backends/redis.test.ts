@@ -114,6 +114,9 @@ describe("RedisBackend: two backends on one server (as two processes)", () => {
     b.onWake(q, (r) => wakesB.push(r));
     a.subscribe(q, (e) => eventsA.push(e));
     b.subscribe(q, (e) => eventsB.push(e));
+    // A write of `a` waits for a's own SUBSCRIBEs only; one of `b` waits for b's (else, on a busy
+    // machine, b's could be confirmed after a's first PUBLISH).
+    await b.getJobs(q, [], { start: 0, end: 0, asc: true });
     const [r] = await a.enqueue(q, [job({ task: "xp-task" })]);
     await until(() => wakesB.includes("job"));
     const [claimed] = await b.claim(q, { workerId: "wb", limit: 5, leaseMs: 1000, now: Date.now() });

@@ -4,40 +4,33 @@
 --   (key, member) pairs nothing else in the script reads or writes before applyDeferred() runs:
 --   call it before any general transition.
 -- Defines: deferZrem(key, member), deferZadd(key, score, member), applyDeferred().
-local deferredRem, deferredAdd, deferredRemKeys, deferredAddKeys, deferredArgs = {}, {}, {}, {}, 0
+local deferredRem, deferredAdd, deferredArgs = {}, {}, 0
 
+-- Removals first; the order of keys does not matter (each key's moves are its own).
 local function applyDeferred()
   if deferredArgs == 0 then return end
-  for _, key in ipairs(deferredRemKeys) do redis.call('ZREM', key, unpack(deferredRem[key])) end
-  for _, key in ipairs(deferredAddKeys) do redis.call('ZADD', key, unpack(deferredAdd[key])) end
-  deferredRem, deferredAdd, deferredRemKeys, deferredAddKeys, deferredArgs = {}, {}, {}, {}, 0
+  for key, members in pairs(deferredRem) do redis.call('ZREM', key, unpack(members)) end
+  for key, entries in pairs(deferredAdd) do redis.call('ZADD', key, unpack(entries)) end
+  deferredRem, deferredAdd, deferredArgs = {}, {}, 0
 end
 
 -- Applies every ~1000 members, so unpack stays within Lua's stack limit.
-local function deferredFull()
+local function deferred()
   deferredArgs = deferredArgs + 1
   if deferredArgs >= 2000 then applyDeferred() end
 end
 
 local function deferZrem(key, member)
-  local list = deferredRem[key]
-  if not list then
-    list = {}
-    deferredRem[key] = list
-    deferredRemKeys[#deferredRemKeys + 1] = key
-  end
+  local list = deferredRem[key] or {}
+  deferredRem[key] = list
   list[#list + 1] = member
-  deferredFull()
+  deferred()
 end
 
 local function deferZadd(key, score, member)
-  local list = deferredAdd[key]
-  if not list then
-    list = {}
-    deferredAdd[key] = list
-    deferredAddKeys[#deferredAddKeys + 1] = key
-  end
+  local list = deferredAdd[key] or {}
+  deferredAdd[key] = list
   list[#list + 1] = score
   list[#list + 1] = member
-  deferredFull()
+  deferred()
 end
