@@ -88,15 +88,9 @@ export function sqliteJobStore(conn: SqliteConnection): JobStore {
       const page = pageOf(range);
       if (page === null) return [];
       const { offset, limit } = page;
-      const params: Record<string, string | number> = {
-        queue,
-        limit: limit ?? -1,
-        offset,
-        head: limit === null ? -1 : offset + limit,
-      };
-      for (const state of JOB_STATES) {
-        params[state.replace("-", "_")] = states.length === 0 || states.includes(state) ? 1 : 0;
-      }
+      const wanted = states.length === 0 ? JOB_STATES : JOB_STATES.filter((state) => states.includes(state));
+      const head = limit === null ? -1 : offset + limit;
+      const params = { queue, states: JSON.stringify(wanted), head, limit: limit ?? -1, offset };
       return conn.read(() => (range.asc ? s.jobsAsc : s.jobsDesc).all(params).map(toRecord));
     },
 

@@ -22,11 +22,6 @@ export interface Deletable {
   pending_parents?: number;
 }
 
-/** Row facts needed once a job reached a final failed state. */
-export interface Ended extends Deletable {
-  task: string;
-}
-
 /** A queue's wake counters (other processes compare them with the values they last saw). */
 export type WakeCounters = Record<WakeReason, number>;
 
@@ -73,12 +68,6 @@ export class TxCore extends EffectsCollector {
     if (FINISHED.has(state)) this.#finishedDelta.set(state, (this.#finishedDelta.get(state) ?? 0) + delta);
   }
 
-  /** Jobs the queue holds in a finished `state`, this transaction's changes included. */
-  #finishedCount(state: JobState): number {
-    const stored = (this.s.finishedCount.get(this.queue, state) as { n: number } | undefined)?.n ?? 0;
-    return stored + (this.#finishedDelta.get(state) ?? 0);
-  }
-
   /** Stores the counters and bumps the wake counters of the reasons raised; returns those counters. */
   flush(): WakeCounters | undefined {
     const { s, queue } = this;
@@ -119,7 +108,7 @@ export class TxCore extends EffectsCollector {
   }
 
   /** After a job reached a final state: its dependants follow, then its retention applies. */
-  protected afterEnd(row: Ended, retention: string | null, now: number): void {
+  protected afterEnd(row: Deletable, retention: string | null, now: number): void {
     if (row.has_dependants) this.resolveDependants(row.id, row.state, now);
     this.retain(row, retention, now);
   }
@@ -148,21 +137,18 @@ export class TxCore extends EffectsCollector {
   protected retain(row: Deletable, specJson: string | null, now: number): void {
     if (specJson === null) return;
     const retention = readRetention(JSON.parse(specJson) as RetentionSpec);
+    if (retention === null) return;
     if (retention === true) {
       this.deleteJob(row);
       return;
     }
-    if (retention === null) return;
-    if (retention.ageMs !== undefined) this.s.setRemoveAt.run(now + retention.ageMs, row.seq);
-    const count = retention.count;
-    if (count !== undefined) {
-      const held = this.#finishedCount(row.state);
-      if (held > count) {
-        for (const old of this.s.oldestFinished.all(this.queue, row.state, held - count)) {
-          this.deleteJob(old);
-        }
-      }
-    }
+    const { s, queue } = this;
+    if (retention.ageMs !== undefined) s.setRemoveAt.run(now + retention.ageMs, row.seq);
+    if (retention.count === undefined) return;
+    // Jobs held in this state: as last committed, plus this transaction's changes.
+    const stored = (s.finishedCount.get(queue, row.state) as { n: number } | undefined)?.n ?? 0;
+    const over = stored + (this.#finishedDelta.get(row.state) ?? 0) - retention.count;
+    if (over > 0) for (const old of s.oldestFinished.all(queue, row.state, over)) this.deleteJob(old);
   }
 
   /**

@@ -21,12 +21,12 @@ import {
 } from "../shared/rules.js";
 import { newJobRow } from "../shared/sql-rows.js";
 import { type JobRow, toClaimed } from "./rows.js";
-import { type Deletable, type Ended, TxCore } from "./tx-core.js";
+import { type Deletable, TxCore } from "./tx-core.js";
 
 const NO_PARENTS: SortedParents<JobRow> = { pending: undefined, failedParent: undefined };
 
 /** What a fenced finish statement returns (`retention`: its removeOnComplete / removeOnFail). */
-type FinishedRow = Ended & { attempts: number; retention: string | null };
+type FinishedRow = Deletable & { task: string; attempts: number; retention: string | null };
 
 /** One write transaction on one queue: the transitions. */
 export class Tx extends TxCore {
