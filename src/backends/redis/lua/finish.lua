@@ -64,12 +64,12 @@ for i = 5, #ARGV, 5 do
         deferZadd(Q .. 's:' .. kind, j.seq, id)
         deferZadd(Q .. 'done:' .. kind, now, id)
         -- No ttl entry to drop: claim took it out when the job became active.
-        if kind == 'completed' then
-          redis.call('HSET', key, 'state', kind, 'finishedAt', now, 'result', payload)
-          if EMIT then emit('job:completed', id, j.task, ',"result":' .. payload) end
-        else
-          redis.call('HSET', key, 'state', kind, 'finishedAt', now, 'error', payload)
-          if EMIT then errorEvent(j, payload) end
+        local completed = kind == 'completed'
+        redis.call('HSET', key, 'state', kind, 'finishedAt', now, completed and 'result' or 'error', payload)
+        if EMIT and completed then
+          emit('job:completed', id, j.task, ',"result":' .. payload)
+        elseif EMIT then
+          errorEvent(j, payload)
         end
       else
         -- toDelayed(j, runAt) or toWaiting(j), with the error and runAt in the same write.

@@ -18,11 +18,10 @@ for _, id in ipairs(ids) do
 end
 if redis.call('ZCARD', Q .. 'jobs') > 0 then return { 'more' } end
 local keys = { 'jobs', 'waiting', 'delayed', 'active', 'retention', 'ttl', 'id', 'seq', 'dedup', 'repeat',
-  'repeat-meta', 'slots', 'rate', 'paused' }
-for _, state in ipairs({ 'waiting', 'delayed', 'active', 'completed', 'failed', 'expired', 'cancelled',
-  'waiting-children' }) do
+  'repeat-meta', 'slots', 'rate', 'paused', 's:waiting', 's:delayed', 's:active', 's:waiting-children' }
+for state in pairs(FINISHED) do
   keys[#keys + 1] = 's:' .. state
-  if FINISHED[state] then keys[#keys + 1] = 'done:' .. state end
+  keys[#keys + 1] = 'done:' .. state
 end
 for i, k in ipairs(keys) do keys[i] = Q .. k end
 redis.call('DEL', unpack(keys))

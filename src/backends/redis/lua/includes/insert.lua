@@ -33,12 +33,8 @@ local function duplicateOf(id, createdAt, dedupKey, dedupTtl)
   if not holder then return nil end
   local h = redis.call('HMGET', jobKey(holder), 'state', 'task', 'createdAt')
   if not h[1] then return nil end
-  local live
-  if dedupTtl ~= '' then
-    live = tonumber(createdAt) - tonumber(h[3]) < tonumber(dedupTtl)
-  else
-    live = not FINISHED[h[1]]
-  end
+  local live = not FINISHED[h[1]]
+  if dedupTtl ~= '' then live = tonumber(createdAt) - tonumber(h[3]) < tonumber(dedupTtl) end
   if live then return holder, h[1], h[2] end
   return nil
 end

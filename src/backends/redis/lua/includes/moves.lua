@@ -68,10 +68,7 @@ end
 local function toFinished(j, to, now, field, value)
   enter(j, to)
   redis.call('ZADD', Q .. 'done:' .. to, now, j.id)
-  if field then
-    redis.call('HSET', jobKey(j.id), 'state', to, 'finishedAt', now, field, value)
-  else
-    redis.call('HSET', jobKey(j.id), 'state', to, 'finishedAt', now)
-  end
+  -- Without `field`, finishedAt is written twice (HSET takes repeats, the last wins).
+  redis.call('HSET', jobKey(j.id), 'state', to, 'finishedAt', now, field or 'finishedAt', value or now)
   redis.call('HDEL', jobKey(j.id), 'token', 'workerId', 'leaseExpiresAt')
 end
