@@ -19,8 +19,6 @@ const NO_OP = (): void => {};
 export class RedisNotifier implements Notifier {
   #subscriber: Redis | undefined;
   #closed = false;
-  /** The channels subscribed to, with their queue and kind. */
-  readonly #channels = new Map<string, { queue: string; kind: "wake" | "events" }>();
 
   constructor(
     private readonly io: RedisConnection,
@@ -30,7 +28,6 @@ export class RedisNotifier implements Notifier {
   listen(queue: string, kind: "wake" | "events"): () => void {
     if (this.#closed) return NO_OP;
     const channel = this.io.keyOf(queue) + kind;
-    this.#channels.set(channel, { queue, kind });
     if (this.#subscriber === undefined) {
       this.#subscriber = this.io.duplicate();
       this.#subscriber.on("message", (channel: string, message: string) => this.#dispatch(channel, message));
@@ -46,19 +43,21 @@ export class RedisNotifier implements Notifier {
       if (pending.get(queue) === all) pending.delete(queue);
     });
     return () => {
-      this.#channels.delete(channel);
       if (!this.#closed) this.#subscriber?.unsubscribe(channel).catch(NO_OP);
     };
   }
 
-  /** A message is "<origin>|<body>": the wake-up bits, or a JSON array of events. */
+  /**
+   * A message on "<prefix>:<queue>:<kind>" (neither prefix nor queue names hold ":") is
+   * "<origin>|<body>": the wake-up bits, or a JSON array of events.
+   */
   #dispatch(channel: string, message: string): void {
-    const target = this.#channels.get(channel);
     const bar = message.indexOf("|");
-    if (target === undefined || bar < 0 || message.slice(0, bar) === this.io.origin) return;
+    if (bar < 0 || message.slice(0, bar) === this.io.origin) return;
+    const [, queue = "", kind] = channel.split(":");
     const body = message.slice(bar + 1);
-    if (target.kind === "wake") {
-      this.ctx.received(target.queue, { wakes: wakeReasons(Number(body)) });
+    if (kind === "wake") {
+      this.ctx.received(queue, { wakes: wakeReasons(Number(body)) });
       return;
     }
     let events: QueueEvent[];
@@ -67,12 +66,11 @@ export class RedisNotifier implements Notifier {
     } catch {
       return;
     }
-    this.ctx.received(target.queue, { events });
+    this.ctx.received(queue, { events });
   }
 
   async close(): Promise<void> {
     this.#closed = true;
-    this.#channels.clear();
     this.io.subscribing.clear();
     this.#subscriber?.disconnect();
     this.#subscriber = undefined;

@@ -104,11 +104,9 @@ export function jobArgs(job: NewJob): string[] {
 
 function retentionCode(spec: RetentionSpec | undefined): string {
   const retention = readRetention(spec);
-  if (retention === true) return "1";
-  if (retention === null) return "";
-  const age = retention.ageMs === undefined ? "" : String(retention.ageMs);
-  const count = retention.count === undefined ? "" : String(retention.count);
-  return age === "" && count === "" ? "" : `${age}|${count}`;
+  if (retention === true || retention === null) return retention ? "1" : "";
+  const code = `${retention.ageMs ?? ""}|${retention.count ?? ""}`;
+  return code === "|" ? "" : code;
 }
 
 /**
