@@ -50,28 +50,27 @@ export class SqliteConnection {
   /** Runs transition `fn` in one write transaction on `queue`; returns its value and effects. */
   write<T>(queue: string, fn: (tx: Tx) => T): Applied<T> {
     this.#assertOpen();
-    const wanted = this.hooks.wantsEvents(queue);
     const { s, instance } = this;
-    let tx: Tx | undefined;
+    const tx = new Tx(s, queue, this.hooks.wantsEvents(queue));
     let counters: WakeCounters | undefined;
     let value: T;
     try {
       value = this.#immediate(() => {
         const now = Date.now();
         const remote = s.remoteSubscriber.get(queue, instance, now) !== undefined;
-        const t = new Tx(s, queue, wanted || remote);
-        tx = t;
-        const v = fn(t);
-        counters = t.flush();
-        if (remote && t.events.length > 0) s.eventInsert.run(queue, instance, now, JSON.stringify(t.events));
+        // Events built only for another process's subscriber reach no listener here: harmless.
+        if (remote) tx.wantEvents = true;
+        const v = fn(tx);
+        counters = tx.flush();
+        if (remote && tx.events.length > 0)
+          s.eventInsert.run(queue, instance, now, JSON.stringify(tx.events));
         return v;
       }) as T;
     } catch (err) {
-      throw this.wrap(err);
+      throw this.#wrap(err);
     }
-    if (counters) this.hooks.ownWakes(queue, (tx as Tx).wakeBits, counters);
-    // Events built only for another process's subscriber reach no listener here: harmless.
-    return { value, effects: tx?.take() };
+    if (counters) this.hooks.ownWakes(queue, tx.wakeBits, counters);
+    return { value, effects: tx.take() };
   }
 
   /** Runs `fn` in one write transaction that announces nothing (leases, stores, registrations). */
@@ -80,7 +79,7 @@ export class SqliteConnection {
     try {
       return this.#immediate(fn) as T;
     } catch (err) {
-      throw this.wrap(err);
+      throw this.#wrap(err);
     }
   }
 
@@ -90,7 +89,7 @@ export class SqliteConnection {
     try {
       return fn();
     } catch (err) {
-      throw this.wrap(err);
+      throw this.#wrap(err);
     }
   }
 
@@ -101,7 +100,7 @@ export class SqliteConnection {
   }
 
   /** An error of SQLite as a BackendError (errors of asyncmq, such as refusals, pass unchanged). */
-  wrap(err: unknown): Error {
+  #wrap(err: unknown): Error {
     if (err instanceof AsyncMQError) return err;
     const code = (err as { code?: string }).code;
     if (code === "SQLITE_BUSY") {

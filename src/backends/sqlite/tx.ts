@@ -206,11 +206,8 @@ export class Tx extends TxCore {
 
   promoteDelayed(now: number, limit: number): { promoted: number; nextDueAt: number | null } {
     const { s, queue } = this;
-    const rows = s.dueDelayed.all(queue, now, limitOrNull(limit) ?? -1) as Array<{
-      seq: number;
-      id: string;
-      task: string;
-    }>;
+    const due = s.dueDelayed.all(queue, now, limitOrNull(limit) ?? -1);
+    const rows = due as Array<Pick<JobRow, "seq" | "id" | "task">>;
     for (const row of rows) {
       s.promote.run(this.nextFifo(), row.seq);
       this.emit("job:waiting", { queue, jobId: row.id, task: row.task });

@@ -1,4 +1,4 @@
--- claim / claimJob: hands waiting jobs to a worker.
+-- claim: hands waiting jobs (or one job by id) to a worker.
 -- Inputs: queue, limit (claimCandidates) or job id (claimOne); then per job: started_at, token,
 -- worker_id, lease_expires_at, seq (markActive).
 -- Effect: the job becomes active with attempts + 1 and a lease (expired-ttl jobs are expired by the

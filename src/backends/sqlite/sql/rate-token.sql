@@ -1,4 +1,4 @@
--- takeRateToken: a token bucket per queue, shared by every worker in every process.
+-- rate limits (take): a token bucket per queue, shared by every worker in every process.
 -- Inputs: queue (bucketGet); queue, tokens, updated_at (bucketSet).
 -- Effect: the caller refills from updated_at to now, takes a token when one is there, and stores it.
 -- Returns: the bucket, or no row when it was never used (it starts full).

@@ -1,6 +1,6 @@
 -- repeatables: durable definitions and the last slot fired per repeat id.
 -- Inputs: queue, id and the definition's columns in the order listed.
--- Effect: upsert/remove/pause definitions; slotSet records a fired slot (fireRepeatable's guard).
+-- Effect: upsert/remove/pause definitions; slotSet records a fired slot (fire's guard).
 -- Returns: definitions, or the last slot fired.
 
 -- @name repeatableUpsert
