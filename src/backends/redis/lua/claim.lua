@@ -46,7 +46,8 @@ local function take(id)
   local j = { id = id, state = 'waiting', task = v[2], seq = other.seq, ttl = v[TTL] or nil, createdAt = v[CREATED],
     attempts = tonumber(v[ATTEMPTS]) }
   if j.ttl and now >= tonumber(j.createdAt) + tonumber(j.ttl) then
-    j.onParentFailure, j.rc, j.rf, j.dedupKey = v[PARENT_FAILURE] or nil, other.rc, other.rf, other.dedupKey
+    j.onParentFailure, j.rc, j.rf, j.dedupKey, j.hasDeps = v[PARENT_FAILURE] or nil, other.rc, other.rf,
+      other.dedupKey, other.hasDeps
     applyDeferred()
     leave(j)
     expire(j, now)
@@ -62,14 +63,14 @@ local function take(id)
   redis.call('HSET', key, 'state', 'active', 'attempts', attempts, 'startedAt', now, 'token', token,
     'workerId', workerId, 'leaseExpiresAt', leaseUntil)
   if EMIT then emit('job:started', id, j.task, ',"attempts":' .. int(attempts) .. startedExtra) end
-  local record = v
-  record[STATE] = 'active'
-  record[ATTEMPTS] = int(attempts)
-  record[STARTED] = int(now)
-  record[WORKER] = workerId
-  record[LEASE] = int(leaseUntil)
-  record[NF + 1] = token
-  return record
+  -- v becomes the record.
+  v[STATE] = 'active'
+  v[ATTEMPTS] = int(attempts)
+  v[STARTED] = int(now)
+  v[WORKER] = workerId
+  v[LEASE] = int(leaseUntil)
+  v[NF + 1] = token
+  return v
 end
 
 if only ~= '' then
