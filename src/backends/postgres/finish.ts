@@ -1,19 +1,18 @@
 /**
- * Finishing a batch of attempts on PostgreSQL: ONE statement (finishFast) applies and publishes
- * every item whose job has no dependants and no retention rule for its new state; the rest, rarer,
- * go through one transaction, one statement each (finishOne, which re-checks the fence), followed
- * by their dependants and retention.
+ * Finishing a batch of attempts on PostgreSQL: ONE statement (finishBatch) applies and publishes
+ * every item whose job has no dependants and no retention rule for its new state. When some are
+ * left (`pending`), one transaction runs the statement again for them and then settles their
+ * dependants and retention.
  */
 import type { Finish } from "../backend.js";
 import type { Applied } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
 import { type Ended, inTransaction, type TxRunner } from "./tx.js";
 
-interface FinishRow {
+/** A finishBatch row: `Ended`'s columns are set on the `applied` ones. */
+interface FinishRow extends Ended {
   outcome: "applied" | "pending" | "published";
-  ord: number | string | null;
-  task: string | null;
-  attempts: number | null;
+  ord: number | string;
 }
 
 /** Ends the attempts of `items` at `now`; per item whether its token still held. */
@@ -44,46 +43,36 @@ export async function finish(
           : null;
     runAts[i] = item.kind === "retry" ? item.runAt : null;
   }
-  const rows = await on.db.one<FinishRow>("finishFast", [
-    queue,
-    now,
-    kinds,
-    ids,
-    tokens,
-    payloads,
-    runAts,
-    on.origin,
-  ]);
-  const results = new Array<boolean>(n).fill(false);
-  const applied: FinishRow[] = [];
-  const pending: number[] = [];
-  for (const row of rows) {
-    if (row.outcome === "applied") applied.push(row);
-    else if (row.outcome === "pending") pending.push(Number(row.ord) - 1);
+  const values = [queue, now, kinds, ids, tokens, payloads, runAts, on.origin];
+  const rows = await on.db.one<FinishRow>("finishBatch", [...values, false]);
+  const applied = appliedOf(rows);
+  let rest: Applied<FinishRow[]> | undefined;
+  if (rows.some((row) => row.outcome === "pending")) {
+    // The items applied above hold no token any more: running the batch again applies only the rest.
+    rest = await inTransaction(on, queue, async (tx) => {
+      const more = appliedOf(await tx.q<FinishRow>(tx.s.finishBatch, [...values, true]));
+      for (const row of more) {
+        const { kind } = items[Number(row.ord) - 1] as Finish;
+        if (kind !== "retry" && kind !== "released") await tx.afterEnd(row, kind, now);
+      }
+      return more;
+    });
+    applied.push(...rest.value);
   }
-  applied.sort((a, b) => Number(a.ord) - Number(b.ord));
+  const results = new Array<boolean>(n).fill(false);
   const signals = new EffectsCollector(on.ctx.wantsEvents(queue));
   for (const row of applied) {
     const i = Number(row.ord) - 1;
     results[i] = true;
-    report(signals, queue, items[i] as Finish, row.task as string, row.attempts as number, now);
+    report(signals, queue, items[i] as Finish, row.task, row.attempts, now);
   }
-  if (pending.length > 0) {
-    pending.sort((a, b) => a - b);
-    const rest = await inTransaction(on, queue, async (tx) => {
-      for (const i of pending) {
-        const item = items[i] as Finish;
-        const values = [item.kind, payloads[i], runAts[i], now, queue, item.jobId, item.token];
-        const [r] = await tx.q<Ended>(tx.s.finishOne, values);
-        results[i] = r !== undefined;
-        if (!r) continue;
-        report(tx, queue, item, r.task, r.attempts, now);
-        if (item.kind !== "retry" && item.kind !== "released") await tx.afterEnd(r, item.kind, now);
-      }
-    });
-    signals.add(rest.effects);
-  }
+  signals.add(rest?.effects);
   return { value: results, effects: signals.take() };
+}
+
+/** The applied rows, in item order. */
+function appliedOf(rows: FinishRow[]): FinishRow[] {
+  return rows.filter((row) => row.outcome === "applied").sort((a, b) => Number(a.ord) - Number(b.ord));
 }
 
 /** The wake-up and (when wanted) the event of one applied item. */

@@ -24,7 +24,7 @@ const SQL_FILES = {
   ],
   jobs: ["jobGet", "jobLock", "jobsDelete"],
   claim: ["claim"],
-  finish: ["finishFast", "finishOne"],
+  finish: ["finishBatch"],
   "end-job": ["endJob"],
   dependants: ["dependantsOf", "parentResolved", "ready"],
   retention: ["setRemoveAt", "beyondCount", "dueRemovals"],

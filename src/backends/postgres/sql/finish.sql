@@ -1,16 +1,17 @@
--- finish: ends a batch of attempts. finishFast applies, in ONE statement, every item whose job has
--- no dependants and no retention rule for its new state; the caller finishes the rest (`pending`)
--- in a transaction, one by one with finishOne (which re-checks the fence).
--- Every write is fenced: it applies only while the job is active and holds the item's token.
+-- finish: ends a batch of attempts in ONE statement. Every write is fenced: it applies only while
+-- the job is active and holds the item's token.
 
--- @name finishFast
+-- @name finishBatch
 -- Inputs: $1 queue, $2 now, $3 kind[], $4 job id[], $5 token[], $6 payload[] (result or error
--- JSON), $7 run_at[] (retry), $8 origin.
+-- JSON), $7 run_at[] (retry), $8 origin, $9 all: false leaves alone (`pending`) the items whose job
+-- has dependants or a retention rule for its new state, for the caller to finish in a transaction
+-- that runs this again with true and then settles those (the items applied before hold no token now).
 -- Effect: completed / failed / expired (attempts - 1) / retry (delayed when run_at > now, else
 -- waiting at the FIFO tail) / released (waiting at the tail, attempts - 1); lease cleared. For one
 -- job, only its first item with the right token counts. Publishes the events and wake-ups.
--- Returns: per applied item its ordinal (1-based), task and attempts (`applied`); per item with a
--- matching token that this statement left alone, its ordinal (`pending`).
+-- Returns: per applied item its ordinal (1-based), task, attempts, and for dependants and retention
+-- seq, id, has_dependants and `retention` (the spec for its new state); per item left alone, its
+-- ordinal (`pending`).
 WITH items AS (
   SELECT * FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
     WITH ORDINALITY AS i(kind, id, token, payload, run_at, ord)
@@ -41,13 +42,15 @@ applied AS (
       THEN nextval('{{schema}}.fifo_seq') ELSE j.fifo END,
     token = NULL, worker_id = NULL, lease_expires_at = NULL
   FROM winners w
-  WHERE j.seq = w.seq AND j.token = w.token AND NOT j.has_dependants
+  WHERE j.seq = w.seq AND j.token = w.token AND ($9 OR (NOT j.has_dependants
     AND CASE w.kind
       WHEN 'completed' THEN j.remove_on_complete IS NULL
       WHEN 'failed' THEN j.remove_on_fail IS NULL
       WHEN 'expired' THEN j.remove_on_fail IS NULL
-      ELSE true END
-  RETURNING w.ord, w.kind, w.payload, w.run_at, j.id, j.task, j.attempts
+      ELSE true END))
+  RETURNING w.ord, w.kind, w.payload, w.run_at, j.seq, j.id, j.task, j.attempts, j.has_dependants,
+    CASE w.kind WHEN 'completed' THEN j.remove_on_complete WHEN 'failed' THEN j.remove_on_fail
+      WHEN 'expired' THEN j.remove_on_fail END AS retention
 ),
 remote AS (
   -- Event payloads are built only while another backend subscribes to this queue.
@@ -71,31 +74,8 @@ pub AS (
       END ORDER BY ord) FILTER (WHERE kind <> 'released' AND (SELECT yes FROM remote)))::text)
   FROM applied
 )
-SELECT 'applied' AS outcome, ord, task, attempts FROM applied
+SELECT 'applied' AS outcome, ord, task, attempts, seq, id, has_dependants, retention FROM applied
 UNION ALL
-SELECT 'pending', ord, NULL, NULL FROM winners WHERE ord NOT IN (SELECT ord FROM applied)
+SELECT 'pending', ord, NULL, NULL, NULL, NULL, NULL, NULL FROM winners WHERE ord NOT IN (SELECT ord FROM applied)
 UNION ALL
-SELECT 'published', NULL, NULL, count(*)::integer FROM pub;
-
--- @name finishOne
--- Inputs: $1 kind, $2 payload (result or error JSON), $3 run_at (retry), $4 now, $5 queue, $6 id,
--- $7 token.
--- Effect: as finishFast for one item, whatever its dependants and retention (the caller applies them).
--- Returns: the row facts for events and dependants, and `retention`: the spec for its new state.
-UPDATE {{schema}}.jobs SET
-  state = CASE $1
-    WHEN 'completed' THEN 'completed' WHEN 'failed' THEN 'failed' WHEN 'expired' THEN 'expired'
-    WHEN 'released' THEN 'waiting'
-    ELSE CASE WHEN $3::bigint > $4::bigint THEN 'delayed' ELSE 'waiting' END END,
-  result = CASE WHEN $1 = 'completed' THEN $2 ELSE result END,
-  error = CASE WHEN $1 IN ('failed', 'retry') THEN $2 ELSE error END,
-  finished_at = CASE WHEN $1 IN ('completed', 'failed', 'expired') THEN $4 ELSE finished_at END,
-  attempts = CASE WHEN $1 IN ('expired', 'released') THEN attempts - 1 ELSE attempts END,
-  run_at = CASE WHEN $1 = 'retry' THEN $3 ELSE run_at END,
-  fifo = CASE WHEN $1 = 'released' OR ($1 = 'retry' AND $3 <= $4)
-    THEN nextval('{{schema}}.fifo_seq') ELSE fifo END,
-  token = NULL, worker_id = NULL, lease_expires_at = NULL
-WHERE queue = $5 AND id = $6 AND state = 'active' AND token = $7
-RETURNING seq, id, task, attempts, has_dependants,
-  CASE $1 WHEN 'completed' THEN remove_on_complete WHEN 'failed' THEN remove_on_fail
-    WHEN 'expired' THEN remove_on_fail END AS retention;
+SELECT 'published', NULL, NULL, count(*)::integer, NULL, NULL, NULL, NULL FROM pub;
