@@ -16,8 +16,8 @@ import { inTransaction, type TxRunner } from "./tx.js";
 /** Plain jobs per bulk-insert statement: large enough to amortise the round trip, small enough for memory. */
 const ENQUEUE_CHUNK = 5000;
 
-/** Jobs the single-statement bulk insert can take: no dedup or parents. */
-function isSimple(job: NewJob): boolean {
+/** Jobs the single-statement inserts (bulk enqueue, repeatable fire) can take: no dedup or parents. */
+export function isSimple(job: NewJob): boolean {
   return job.dedup === undefined && (job.dependsOn === undefined || job.dependsOn.length === 0);
 }
 

@@ -39,9 +39,6 @@ interface Notification {
 
 /** LISTEN/NOTIFY for one engine. */
 export class PostgresNotifier implements Notifier {
-  readonly #db: Connection;
-  readonly #ctx: EngineContext;
-  readonly #origin: string;
   readonly #listener: Listener;
   readonly #wakeQueues = new Set<string>();
   /** The queues listened to for events, registered in `subscribers`. */
@@ -53,10 +50,12 @@ export class PostgresNotifier implements Notifier {
   #inbox: Promise<void> = Promise.resolve();
   #closed = false;
 
-  constructor(db: Connection, ctx: EngineContext, origin: string) {
-    this.#db = db;
-    this.#ctx = ctx;
-    this.#origin = origin;
+  constructor(
+    private readonly db: Connection,
+    private readonly ctx: EngineContext,
+    /** This engine's id in notifications: its own are skipped. */
+    private readonly origin: string,
+  ) {
     this.#listener = new Listener(
       db.pool,
       channelOf(db.schema),
@@ -94,31 +93,31 @@ export class PostgresNotifier implements Notifier {
   /** Starts the LISTEN connection (once) and registers the current subscriptions. */
   #start(): void {
     this.#listening ??= (async () => {
-      await this.#db.open();
+      await this.db.open();
       await this.#listener.start();
       await this.#subscriptions.renew();
     })().catch((err) => {
       this.#listening = undefined;
-      if (!this.#closed) log().warn(`asyncmq: cannot listen for notifications on ${this.#db.where}`, err);
+      if (!this.#closed) log().warn(`asyncmq: cannot listen for notifications on ${this.db.where}`, err);
     });
   }
 
   async #renew(queues: readonly string[]): Promise<void> {
     if (this.#closed) return;
-    const q = this.#db.onPool;
+    const q = this.db.onPool;
     try {
-      await q(this.#db.s.subscriberUpsert, [queues, this.#origin, SUBSCRIBER_TTL_S]);
-      await q(this.#db.s.housekeeping, [EVENT_KEEP_S]);
+      await q(this.db.s.subscriberUpsert, [queues, this.origin, SUBSCRIBER_TTL_S]);
+      await q(this.db.s.housekeeping, [EVENT_KEEP_S]);
     } catch (err) {
-      if (!this.#closed) log().warn(`asyncmq: cannot renew event subscriptions on ${this.#db.where}`, err);
+      if (!this.#closed) log().warn(`asyncmq: cannot renew event subscriptions on ${this.db.where}`, err);
     }
   }
 
   async #drop(queues: readonly string[]): Promise<void> {
     // After a registration in flight; a failure leaves rows that expire on their own.
     await this.#listening;
-    if (this.#db.ready)
-      await this.#db.onPool(this.#db.s.subscriberDelete, [queues, this.#origin]).catch(() => {});
+    if (this.db.ready)
+      await this.db.onPool(this.db.s.subscriberDelete, [queues, this.origin]).catch(() => {});
   }
 
   #onNotification(payload: string): void {
@@ -128,28 +127,28 @@ export class PostgresNotifier implements Notifier {
     } catch {
       return;
     }
-    if (note.o === this.#origin) return;
+    if (note.o === this.origin) return;
     const queue = note.q;
     const subscribed = this.#subscriptions.queues;
-    if (note.w.length > 0 && this.#wakeQueues.has(queue)) this.#ctx.received(queue, { wakes: note.w });
+    if (note.w.length > 0 && this.#wakeQueues.has(queue)) this.ctx.received(queue, { wakes: note.w });
     if (!subscribed.has(queue) || (note.e === undefined && note.id === undefined)) return;
     this.#inbox = this.#inbox.then(async () => {
       let events = note.e;
       if (events === undefined) {
         try {
-          const [row] = await this.#db.onPool<{ batch: string }>(this.#db.s.eventGet, [note.id]);
+          const [row] = await this.db.onPool<{ batch: string }>(this.db.s.eventGet, [note.id]);
           events = row ? (JSON.parse(row.batch) as QueueEvent[]) : [];
         } catch (err) {
-          log().warn(`asyncmq: could not read an event batch from ${this.#db.where}`, err);
+          log().warn(`asyncmq: could not read an event batch from ${this.db.where}`, err);
           return;
         }
       }
-      if (subscribed.has(queue)) this.#ctx.received(queue, { events });
+      if (subscribed.has(queue)) this.ctx.received(queue, { events });
     });
   }
 
   #onReconnect(): void {
-    for (const queue of this.#wakeQueues) this.#ctx.received(queue, { wakes: ["job"] });
+    for (const queue of this.#wakeQueues) this.ctx.received(queue, { wakes: ["job"] });
     void this.#subscriptions.renew();
   }
 

@@ -15,6 +15,7 @@ import { EffectsCollector } from "../shared/effects.js";
 import { announceFree, copyRepeatable, duplicateResult, rateWaitMs } from "../shared/rules.js";
 import { newJobRow } from "../shared/sql-rows.js";
 import type { Connection } from "./connection.js";
+import { isSimple } from "./enqueue.js";
 import { PLAIN_COLUMNS } from "./rows.js";
 import { inTransaction, type TxRunner } from "./tx.js";
 
@@ -53,7 +54,7 @@ export class PostgresRepeatables implements EngineRepeatables {
   async fire(queue: string, fire: RepeatableFire): Promise<Applied<string | null>> {
     const { db, origin, ctx } = this.on;
     const job = fire.job;
-    if (job.dedup !== undefined || (job.dependsOn !== undefined && job.dependsOn.length > 0)) {
+    if (!isSimple(job)) {
       return inTransaction(this.on, queue, async (tx) => {
         const [def] = await tx.q<{ paused: boolean }>(db.s.repeatableLock, [queue, fire.repeatId]);
         if (def?.paused) return null;
