@@ -4,6 +4,7 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Backend } from "../../../src/backends/backend.js";
+import { parentFailedError } from "../../../src/backends/shared/rules.js";
 import {
   add,
   claimById,
@@ -139,6 +140,20 @@ export function claimTests(fx: SuiteFixture): void {
       await add(b, q, { ttl: 50 });
       expect(await claimById(b, q, "1", { workerId: "w", leaseMs: 500, now: T0 + 50 })).toBeNull();
       expect((await mustGet(b, q, "1")).state).toBe("expired");
+    });
+
+    it("a job a claim finds expired settles its dependants as a failed parent does", async () => {
+      const q = uniqueQueue("claim-ttl-deps");
+      await add(b, q, { id: "p", ttl: 50 });
+      await add(b, q, { id: "c", dependsOn: ["p"] });
+      await add(b, q, { id: "ci", dependsOn: ["p"], onParentFailure: "ignore" });
+      expect(await claimById(b, q, "p", { workerId: "w", leaseMs: 500, now: T0 + 50 })).toBeNull();
+      expect(await mustGet(b, q, "c")).toMatchObject({
+        state: "failed",
+        finishedAt: T0 + 50,
+        error: parentFailedError("p", "expired"),
+      });
+      expect((await mustGet(b, q, "ci")).state).toBe("waiting");
     });
   });
 }
