@@ -12,7 +12,10 @@
 -- @name claim
 -- Two branches, each on its own index, so that every plan (custom or generic) of this prepared
 -- statement keeps the hot claim an ordered scan of jobs_waiting: by_order is cut to LIMIT 0 (never
--- executed) when a job id is given, and by_id finds nothing for a NULL id.
+-- executed) when a job id is given, and by_id is cut off by a one-time filter for a NULL id. by_id
+-- finds the row by (queue, id) in a subquery with no state condition, which keeps it off
+-- jobs_waiting: a generic plan made while the statistics were stale read it from there, scanning
+-- every waiting job of the queue on every claim.
 WITH by_order AS (
   SELECT seq, expires_at FROM {{schema}}.jobs
   WHERE queue = $1 AND state = 'waiting'
@@ -23,7 +26,8 @@ WITH by_order AS (
 ),
 by_id AS (
   SELECT seq, expires_at FROM {{schema}}.jobs
-  WHERE queue = $1 AND id = $7 AND state = 'waiting'
+  WHERE $7::text IS NOT NULL AND state = 'waiting'
+    AND seq = (SELECT seq FROM {{schema}}.jobs WHERE queue = $1 AND id = $7)
     AND NOT EXISTS (SELECT 1 FROM {{schema}}.queues WHERE name = $1 AND paused)
   FOR UPDATE SKIP LOCKED
 ),
