@@ -14,9 +14,11 @@ RETURNING j.id;
 -- Inputs: queue, id, token, progress JSON, origin.
 -- Effect: stores progress while the token holds; publishes job:progress.
 -- Returns: the task; no row = fenced out.
+-- The fence is the token alone, as above: with `state` in, a generic plan could pick jobs_leases and
+-- scan every active job of the queue.
 WITH u AS (
   UPDATE {{schema}}.jobs SET progress = $4
-  WHERE queue = $1 AND id = $2 AND state = 'active' AND token = $3
+  WHERE queue = $1 AND id = $2 AND token = $3
   RETURNING id, task
 ),
 pub AS (
