@@ -135,7 +135,8 @@ export function launchRuntime(
     );
   }
   const semaphore = new Semaphore(concurrency);
-  const signal = internalSignal(options.signal);
+  const controller = internalController(options.signal);
+  const signal = controller.signal;
   const startedAt = Date.now();
 
   const scanners: Scanner[] = [
@@ -166,10 +167,15 @@ export function launchRuntime(
     leaseDuration: leaseMs,
     idleSleep: scanInterval,
   };
-  const done = Promise.all([
-    processJob(queueName, claimOptions),
-    ...scanners.map((s) => runScanner(s, ctx)),
-  ]).then(() => undefined);
+  // A claim loop that fails (e.g. on a closed backend) stops the scanners too: `done` settles only
+  // once everything has returned, and nothing keeps running (or the process alive) after it.
+  const claiming = processJob(queueName, claimOptions).catch((err: unknown) => {
+    controller.abort(err);
+    throw err;
+  });
+  const done = Promise.allSettled([claiming, ...scanners.map((s) => runScanner(s, ctx))]).then(async () => {
+    await claiming;
+  });
   const setShutdownGrace = (ms: number) => {
     claimOptions.shutdownGrace = ms;
   };
@@ -180,12 +186,12 @@ export function launchRuntime(
  * A signal that follows the caller's, for the runtime's own use: its loops, sleeps and waits each
  * listen to it, more than Node's default of 10 listeners, which would print a leak warning.
  */
-function internalSignal(outer: AbortSignal | undefined): AbortSignal {
+function internalController(outer: AbortSignal | undefined): AbortController {
   const controller = new AbortController();
   setMaxListeners(0, controller.signal);
   if (outer?.aborted) controller.abort(outer.reason);
   else outer?.addEventListener("abort", () => controller.abort(outer.reason), { once: true });
-  return controller.signal;
+  return controller;
 }
 
 async function runScanner(scanner: Scanner, ctx: Parameters<Scanner>[0]): Promise<void> {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { InMemoryBackend } from "../../src/backends/memory/memory-backend.js";
-import { JobCancelledError, JobTimeoutError, ValidationError } from "../../src/errors.js";
+import { BackendError, JobCancelledError, JobTimeoutError, ValidationError } from "../../src/errors.js";
 import { events } from "../../src/events.js";
 import { Queue } from "../../src/queue.js";
 import { task, unregisterTask } from "../../src/task.js";
@@ -339,6 +339,18 @@ describe("concurrency and shutdown", () => {
       runWorker(name, { backend, repeatables: [{ task: "x", cron: "not a cron" }] }),
     ).rejects.toThrow(ValidationError);
     await expect(startWorker(name, 0, backend)).rejects.toThrow(ValidationError);
+  });
+
+  it("on a closed backend, rejects only once every loop stopped (no scanner left running)", async () => {
+    const { backend, name } = setup();
+    await backend.close();
+    let scannerEnded = false;
+    const scanner = async ({ signal }: { signal: AbortSignal }) => {
+      await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+      scannerEnded = true;
+    };
+    await expect(runWorker(name, { backend, scanners: [scanner] })).rejects.toThrow(BackendError);
+    expect(scannerEnded).toBe(true);
   });
 });
 
