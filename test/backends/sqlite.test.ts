@@ -10,6 +10,8 @@ import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { NewJob, QueueEvent, WakeReason } from "../../src/backends/backend.js";
+import { SqliteConnection } from "../../src/backends/sqlite/connection.js";
+import { SqliteNotifier } from "../../src/backends/sqlite/notifier.js";
 import { SqliteBackend } from "../../src/backends/sqlite/sqlite-backend.js";
 import { BackendError } from "../../src/errors.js";
 import { repeatablesOf } from "../conformance/helpers.js";
@@ -368,6 +370,42 @@ describe("SqliteBackend: two connections on one file", () => {
     await b.enqueue("other", [job()]);
     await new Promise((r) => setTimeout(r, 40));
     expect(reasons).toEqual(["job"]);
+  });
+
+  it("a foreign commit while the first listener reads its starting point still wakes it", async () => {
+    const path = freshPath();
+    const a = backend(path);
+    await a.enqueue("race", [job()]);
+    const woke: WakeReason[] = [];
+    const conn = new SqliteConnection(
+      { path, synchronous: "NORMAL", busyTimeout: 5000 },
+      { wantsEvents: () => false, ownWakes: () => {} },
+    );
+    const notifier = new SqliteNotifier(conn, {
+      wantsEvents: () => false,
+      received: (_queue, effects) => woke.push(...(effects.wakes ?? [])),
+    });
+    // Another process commits right after the listener read its wake counters.
+    const other = new Database(path);
+    const read = conn.read.bind(conn);
+    let committed = false;
+    conn.read = <T>(fn: () => T): T => {
+      const value = read(fn);
+      if (!committed && typeof value === "object" && value !== null && "job" in value) {
+        committed = true;
+        other.prepare("UPDATE queues SET woke_job = woke_job + 1 WHERE name = 'race'").run();
+      }
+      return value;
+    };
+    try {
+      notifier.listen("race", "wake");
+      await until(() => woke.length > 0);
+      expect(woke).toEqual(["job"]);
+    } finally {
+      other.close();
+      await notifier.close();
+      conn.close();
+    }
   });
 
   it("deliver each other's events to subscribe, once each and in order; nothing is written without a subscriber", async () => {

@@ -51,6 +51,9 @@ export class SqliteNotifier implements Notifier, RegistrationStore {
   }
 
   listen(queue: string, kind: "wake" | "events"): () => void {
+    // Before the queue's starting point is read: a foreign commit in between changes the version
+    // the watcher compares with, so it is reported rather than missed.
+    if (!this.#watcher.running) this.#dataVersion = this.#readDataVersion();
     const stop = kind === "wake" ? this.#listenWakes(queue) : this.#listenEvents(queue);
     this.#updateWatcher();
     return () => {
@@ -95,7 +98,6 @@ export class SqliteNotifier implements Notifier, RegistrationStore {
   #updateWatcher(): void {
     const wanted = this.#wakeSeen.size > 0 || this.#subscribedAfter.size > 0;
     if (wanted && !this.#watcher.running) {
-      this.#dataVersion = this.#readDataVersion();
       this.#watcher.start();
     } else if (!wanted && this.#watcher.running) {
       this.#watcher.stop();
