@@ -113,7 +113,7 @@ export class SafeEmitter {
 /** The process-wide emitter: events of the transitions made in this process. */
 export const events = new SafeEmitter();
 
-/** Backends call this after a transition is durable. */
+/** The deliverer (backends/delivery.ts) calls this after a transition of this process is durable. */
 export function emitLocal(name: JobEventName, payload: JobEventPayload): void {
   events.emit(name, payload);
 }
