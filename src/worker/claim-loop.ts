@@ -31,9 +31,13 @@ export interface Limiter {
 }
 
 export interface ProcessJobOptions {
+  /** Default: the configured default backend (see resolveBackend). */
   backend?: Backend;
+  /** Bounds the jobs run at once; share one to bound several loops together. */
   semaphore: Semaphore;
+  /** Tokens taken before each claim. Default: none (no rate limit). */
   rateLimiter?: Limiter;
+  /** Aborting it stops claiming and drains. Default: none (runs until the process ends). */
   signal?: AbortSignal;
   /** Id recorded on claimed jobs. Default `host:pid:random`. */
   workerId?: string;

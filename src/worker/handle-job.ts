@@ -28,7 +28,8 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /**
  * Runs one job to its end. A job record that was not claimed (no lease token) is claimed first by
- * id; if it is no longer waiting, nothing happens. Never throws for a job's failure.
+ * id, with a lease of settings.leaseDuration; if it is no longer waiting, nothing happens. Never
+ * throws for a job's failure. `backend` defaults to the configured default backend.
  */
 export async function handleJob(queueName: string, job: JobRecord, backend?: Backend): Promise<void> {
   const b = resolveBackend(backend);

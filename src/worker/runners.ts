@@ -60,7 +60,8 @@ export interface RuntimeHandle {
 /**
  * One consumer: the runtime of `runWorker` with concurrency 1 (heartbeat and maintenance included),
  * sleeping on the queue's wake-up signal (at most `idleSleep`, default settings.scanInterval) when
- * there is no job. `workerId` is appended to the id recorded on its jobs.
+ * there is no job. `workerId` is appended to the id recorded on its jobs. `backend` defaults to the
+ * configured default backend; without `signal` it runs until the process ends.
  */
 export async function workerLoop(
   queueName: string,
@@ -72,7 +73,10 @@ export async function workerLoop(
   await launchRuntime(queueName, runtime, `${newWorkerId()}:${workerId}`).done;
 }
 
-/** The runtime of `runWorker` with `concurrency` jobs at once (default 1), until `signal` aborts. */
+/**
+ * The runtime of `runWorker` with `concurrency` jobs at once (default 1), until `signal` aborts.
+ * `backend` defaults to the configured default backend.
+ */
 export async function startWorker(
   queueName: string,
   concurrency = 1,
