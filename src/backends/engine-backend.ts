@@ -52,7 +52,7 @@ export class EngineBackend implements Backend {
 
   readonly #engine: Engine;
   readonly #delivery = new Delivery();
-  #closed = false;
+  #closing: Promise<void> | undefined;
 
   /** `makeEngine` builds the engine with the context it reports to (its notifier calls `received`). */
   constructor(makeEngine: (ctx: EngineContext) => Engine) {
@@ -112,16 +112,23 @@ export class EngineBackend implements Backend {
   }
 
   #assertOpen(): void {
-    if (this.#closed) {
+    if (this.#closing !== undefined) {
       throw new BackendError(`this ${this.constructor.name} is closed; create a new backend instead`);
     }
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  /** Idempotent: every call resolves once the engine is closed, even if its notifier failed to. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#delivery.clear();
-    await this.#engine.notifier.close();
-    await this.#engine.close();
+    try {
+      await this.#engine.notifier.close();
+    } finally {
+      await this.#engine.close();
+    }
   }
 }

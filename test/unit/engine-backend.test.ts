@@ -297,4 +297,24 @@ describe("EngineBackend close", () => {
     engine.ctx.received(Q, { events: [waiting], wakes: ["job"] });
     expect(seen).toEqual([]);
   });
+
+  it("a second close() waits for the first; a failing notifier still lets the engine close", async () => {
+    const { backend, engine } = make();
+    let finishNotifier!: () => void;
+    engine.notifier.close = () =>
+      new Promise<void>((_, reject) => {
+        finishNotifier = () => reject(new Error("notifier close failed"));
+      });
+    const first = backend.close();
+    let secondDone = false;
+    const second = backend.close().finally(() => {
+      secondDone = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(secondDone).toBe(false);
+    finishNotifier();
+    await expect(first).rejects.toThrow(/notifier close failed/);
+    await expect(second).rejects.toThrow(/notifier close failed/);
+    expect(log).toEqual(["engine closed"]);
+  });
 });
