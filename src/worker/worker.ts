@@ -16,6 +16,8 @@ export class Worker extends EventEmitter {
   #handle: RuntimeHandle | null = null;
   #controller: AbortController | null = null;
   #stopping: Promise<void> | null = null;
+  /** Removes this run's listener from `options.signal`, which outlives the run. */
+  #unfollow: (() => void) | null = null;
   readonly #forward = new Map<string, (payload: JobEventPayload) => void>();
 
   constructor(queueName: string, options: RunWorkerOptions = {}) {
@@ -48,7 +50,12 @@ export class Worker extends EventEmitter {
     if (this.#handle) return;
     const controller = new AbortController();
     const outer = this.#options.signal;
-    outer?.addEventListener("abort", () => controller.abort(outer.reason), { once: true });
+    if (outer?.aborted) controller.abort(outer.reason);
+    else if (outer) {
+      const follow = () => controller.abort(outer.reason);
+      outer.addEventListener("abort", follow, { once: true });
+      this.#unfollow = () => outer.removeEventListener("abort", follow);
+    }
     this.#handle = launchRuntime(this.#queue, { ...this.#options, signal: controller.signal });
     this.#controller = controller;
     for (const name of JOB_EVENT_NAMES) if (this.listenerCount(name) > 0) this.#forwardEvent(name);
@@ -94,6 +101,8 @@ export class Worker extends EventEmitter {
   #cleanup(): void {
     for (const [name, listener] of this.#forward) events.off(name, listener);
     this.#forward.clear();
+    this.#unfollow?.();
+    this.#unfollow = null;
     this.#handle = null;
     this.#controller = null;
     this.#stopping = null;

@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import { InMemoryBackend } from "../../src/backends/memory/memory-backend.js";
 import { ValidationError } from "../../src/errors.js";
@@ -85,6 +86,24 @@ describe("Worker", () => {
     worker.off("job:completed", onCompleted);
     expect(events.listenerCount("job:completed")).toBe(before);
     await worker.stop();
+  });
+
+  it("follows options.signal: already aborted, it stops at once; restarts leave no listener on it", async () => {
+    const backend = new InMemoryBackend();
+    const name = uniqueQueue();
+    const aborted = new AbortController();
+    aborted.abort();
+    const early = new Worker(name, { backend, signal: aborted.signal });
+    await early.start();
+    await until(() => !early.running, 2000, "a worker started on an aborted signal to stop");
+
+    const outer = new AbortController();
+    const worker = new Worker(name, { backend, signal: outer.signal });
+    for (let i = 0; i < 3; i++) {
+      await worker.start();
+      await worker.stop();
+      expect(getEventListeners(outer.signal, "abort")).toHaveLength(0);
+    }
   });
 
   it("rejects bad options at construction", () => {
