@@ -276,6 +276,37 @@ describe("PostgresBackend: two backends (as two processes would be)", () => {
     );
   });
 
+  it("a first LISTEN that cannot connect is retried, wakes its listeners, and then hears others", async () => {
+    const schema = freshSchema("relisten1");
+    const a = backend(schema);
+    const pool = new pg.Pool({ connectionString: url, max: 4 });
+    const b = new PostgresBackend({ pool, schema });
+    try {
+      await b.enqueue("f", [job()]);
+      // The next checkout (the LISTEN connection's) fails, as when the server is briefly away.
+      const connect = pool.connect.bind(pool) as (...args: unknown[]) => Promise<pg.PoolClient>;
+      let failures = 1;
+      (pool as unknown as { connect: (...args: unknown[]) => Promise<pg.PoolClient> }).connect = (
+        ...args
+      ) => {
+        if (args.length === 0 && failures-- > 0)
+          return Promise.reject(new Error("connect ECONNREFUSED (test)"));
+        return connect(...args);
+      };
+      const inB: WakeReason[] = [];
+      b.onWake("f", (r) => inB.push(r));
+      // Notifications sent before the retry succeeded are lost, so the retry itself wakes.
+      await until(() => inB.includes("job"), 5000, "a wake after the retried start");
+      await b.listening();
+      inB.length = 0;
+      await a.enqueue("f", [job()]);
+      await until(() => inB.includes("job"), 3000, "b hears a");
+    } finally {
+      await b.close();
+      await pool.end();
+    }
+  });
+
   it("deliver each other's events to subscribe, once each and in order, large batches included", async () => {
     const schema = freshSchema("events");
     const a = backend(schema);

@@ -11,7 +11,8 @@
  * - A queue listened to for events is registered in `subscribers` (shared/subscriptions.ts), so
  *   that writers in other processes publish its events.
  * - Notifications sent while the LISTEN connection was down are lost: on reconnecting, every
- *   listened queue gets a "job" wake-up so its workers look for themselves.
+ *   listened queue gets a "job" wake-up so its workers look for themselves. A first start that
+ *   fails (server unreachable) is retried the same way while anything is listened to.
  */
 import { log } from "../../logger.js";
 import type { QueueEvent, WakeReason } from "../backend.js";
@@ -26,6 +27,8 @@ const SUBSCRIBER_TTL_S = 30;
 const SUBSCRIBER_HEARTBEAT_MS = 10_000;
 /** How long large event batches stay in the events table for readers (s). */
 const EVENT_KEEP_S = 300;
+/** How long after a failed start listening is tried again (ms). */
+const RETRY_MS = 1000;
 
 /** A notification as publish() writes it. */
 interface Notification {
@@ -48,6 +51,8 @@ export class PostgresNotifier implements Notifier {
   #registering: Promise<void> = Promise.resolve();
   /** Keeps foreign notifications in arrival order while some need a read (large batches). */
   #inbox: Promise<void> = Promise.resolve();
+  /** The next try after a failed start. */
+  #retry: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(
@@ -90,15 +95,28 @@ export class PostgresNotifier implements Notifier {
     await this.#registering;
   }
 
-  /** Starts the LISTEN connection (once) and registers the current subscriptions. */
-  #start(): void {
+  /**
+   * Starts the LISTEN connection (once) and registers the current subscriptions; after a failure,
+   * tries again later (`retried`: what was sent meanwhile is lost, so the listeners are woken).
+   */
+  #start(retried = false): void {
     this.#listening ??= (async () => {
       await this.db.open();
       await this.#listener.start();
       await this.#subscriptions.renew();
+      if (retried) this.#wakeAll();
     })().catch((err) => {
       this.#listening = undefined;
-      if (!this.#closed) log().warn(`asyncmq: cannot listen for notifications on ${this.db.where}`, err);
+      if (this.#closed) return;
+      // One warning per outage: the retries fail quietly.
+      if (!retried) log().warn(`asyncmq: cannot listen for notifications on ${this.db.where}`, err);
+      if (this.#retry !== undefined) return;
+      this.#retry = setTimeout(() => {
+        this.#retry = undefined;
+        if (!this.#closed && (this.#wakeQueues.size > 0 || this.#subscriptions.queues.size > 0))
+          this.#start(true);
+      }, RETRY_MS);
+      this.#retry.unref();
     });
   }
 
@@ -148,13 +166,19 @@ export class PostgresNotifier implements Notifier {
   }
 
   #onReconnect(): void {
-    for (const queue of this.#wakeQueues) this.ctx.received(queue, { wakes: ["job"] });
+    this.#wakeAll();
     void this.#subscriptions.renew();
+  }
+
+  /** A "job" wake-up for every queue listened to, after notifications may have been lost. */
+  #wakeAll(): void {
+    for (const queue of this.#wakeQueues) this.ctx.received(queue, { wakes: ["job"] });
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#retry);
     await this.#listener.stop();
     this.#wakeQueues.clear();
     await this.#subscriptions.close();
