@@ -80,13 +80,18 @@ export class LeaseKeeper {
           this.leaseMs,
           Date.now(),
         );
-        for (const id of lost) {
-          jobs
-            .get(id)
-            ?.abort(
-              "lost",
-              new JobCancelledError(`job ${id} lost its lease (cancelled, removed or recovered elsewhere)`),
-            );
+        if (lost.length === 0) continue;
+        // The attempts that were renewed, not what `jobs` holds now: an attempt that ended meanwhile
+        // may have been replaced by a new claim of the same id, whose lease is not the lost one.
+        const ids = new Set(lost);
+        for (const job of list) {
+          if (!ids.has(job.jobId)) continue;
+          job.abort(
+            "lost",
+            new JobCancelledError(
+              `job ${job.jobId} lost its lease (cancelled, removed or recovered elsewhere)`,
+            ),
+          );
         }
       }
     } catch (err) {

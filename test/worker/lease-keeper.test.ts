@@ -65,6 +65,27 @@ describe("LeaseKeeper", () => {
     expect(signal.reason).toBeInstanceOf(JobCancelledError);
   });
 
+  it("a lost lease aborts the attempt it renewed, not a new claim of the same id made meanwhile", async () => {
+    vi.useFakeTimers();
+    let k!: LeaseKeeper;
+    const old = new ActiveJob("a", "1", "t1");
+    const again = new ActiveJob("a", "1", "t2");
+    const backend: Pick<Backend, "extendLeases"> = {
+      async extendLeases(_queue, leases) {
+        if (!leases.some((l) => l.token === "t1")) return [];
+        // While the renewal of t1 is in flight, its attempt ends and the job is claimed again (t2).
+        k.remove(old);
+        k.add(again);
+        return ["1"];
+      },
+    };
+    k = keeper(backend);
+    k.add(old);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(again.cause).toBeUndefined();
+    expect(old.cause).toBe("lost");
+  });
+
   it("stops its timer at the first beat with no job, and on close", async () => {
     vi.useFakeTimers();
     const { backend, calls } = recorder();
