@@ -102,6 +102,37 @@ describe("RedisBackend: connection", () => {
       redis.disconnect();
     }
   });
+
+  it("a SUBSCRIBE that fails is retried, wakes its listeners, and then hears others", async () => {
+    const redis = new Redis(await redisUrl());
+    // The subscriber connection's first SUBSCRIBE fails, as when Redis is briefly away.
+    const duplicate = redis.duplicate.bind(redis);
+    redis.duplicate = (...args: Parameters<Redis["duplicate"]>) => {
+      const subscriber = duplicate(...args);
+      const subscribe = subscriber.subscribe.bind(subscriber) as (channel: string) => Promise<unknown>;
+      let failures = 1;
+      (subscriber as unknown as { subscribe: (channel: string) => Promise<unknown> }).subscribe = (
+        channel,
+      ) => (failures-- > 0 ? Promise.reject(new Error("Connection is closed. (test)")) : subscribe(channel));
+      return subscriber;
+    };
+    const a = new RedisBackend({ url: await redisUrl() });
+    const b = new RedisBackend(redis);
+    const q = `${queueName("resub")}-${process.pid}`;
+    try {
+      const woke: WakeReason[] = [];
+      b.onWake(q, (r) => woke.push(r));
+      // Messages sent before the retry succeeded are lost, so the retry itself wakes.
+      await until(() => woke.includes("job"), 5000);
+      woke.length = 0;
+      await a.enqueue(q, [job()]);
+      await until(() => woke.includes("job"));
+    } finally {
+      await a.obliterate(q, true);
+      await Promise.all([a.close(), b.close()]);
+      redis.disconnect();
+    }
+  });
 });
 
 describe("RedisBackend: two backends on one server (as two processes)", () => {

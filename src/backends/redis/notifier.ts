@@ -5,7 +5,8 @@
  * connection (a duplicate of the command connection, made on first use) subscribes to a queue's
  * channel of a kind while this process has a local listener of that kind, skips the messages this
  * backend published (it delivered those effects from the script's reply) and hands the others to
- * `EngineContext.received`.
+ * `EngineContext.received`. A SUBSCRIBE that fails (Redis briefly away) is tried again while its
+ * channel is listened to; ioredis only re-subscribes the channels that were confirmed.
  */
 import type { Redis } from "ioredis";
 import { log } from "../../logger.js";
@@ -15,9 +16,15 @@ import { wakeReasons } from "../shared/effects.js";
 import type { RedisConnection } from "./connection.js";
 
 const NO_OP = (): void => {};
+/** How long after a failed SUBSCRIBE it is tried again (ms). */
+const RETRY_MS = 1000;
 
 export class RedisNotifier implements Notifier {
   #subscriber: Redis | undefined;
+  /** The channels listened to. */
+  readonly #channels = new Set<string>();
+  /** Retries of failed SUBSCRIBEs, cleared on close. */
+  readonly #retries = new Set<NodeJS.Timeout>();
   #closed = false;
 
   constructor(
@@ -32,9 +39,8 @@ export class RedisNotifier implements Notifier {
       this.#subscriber = this.io.duplicate();
       this.#subscriber.on("message", (channel: string, message: string) => this.#dispatch(channel, message));
     }
-    const subscribed = this.#subscriber.subscribe(channel).then(NO_OP, (err: Error) => {
-      if (!this.#closed) log().warn(`could not subscribe to ${channel} on ${this.io.url}: ${err.message}`);
-    });
+    this.#channels.add(channel);
+    const subscribed = this.#subscribe(this.#subscriber, queue, kind, channel, false);
     // Scripts on the queue wait for every SUBSCRIBE in flight (RedisConnection.subscribing).
     const pending = this.io.subscribing;
     const all = Promise.all([pending.get(queue), subscribed]).then(NO_OP);
@@ -43,8 +49,40 @@ export class RedisNotifier implements Notifier {
       if (pending.get(queue) === all) pending.delete(queue);
     });
     return () => {
+      this.#channels.delete(channel);
       if (!this.#closed) this.#subscriber?.unsubscribe(channel).catch(NO_OP);
     };
+  }
+
+  /**
+   * SUBSCRIBEs to `channel`; a failure is retried while the channel is listened to. Messages sent
+   * before a retry succeeds are lost, so a retried wake channel then wakes its queue.
+   */
+  #subscribe(
+    subscriber: Redis,
+    queue: string,
+    kind: "wake" | "events",
+    channel: string,
+    retried: boolean,
+  ): Promise<void> {
+    return subscriber.subscribe(channel).then(
+      () => {
+        if (retried && kind === "wake") this.ctx.received(queue, { wakes: ["job"] });
+      },
+      (err: Error) => {
+        if (this.#closed || !this.#channels.has(channel)) return;
+        // One warning per channel: the retries fail quietly.
+        if (!retried)
+          log().warn(`could not subscribe to ${channel} on ${this.io.url}: ${err.message}; retrying`);
+        const timer = setTimeout(() => {
+          this.#retries.delete(timer);
+          if (!this.#closed && this.#channels.has(channel))
+            void this.#subscribe(subscriber, queue, kind, channel, true);
+        }, RETRY_MS);
+        timer.unref();
+        this.#retries.add(timer);
+      },
+    );
   }
 
   /**
@@ -71,6 +109,9 @@ export class RedisNotifier implements Notifier {
 
   async close(): Promise<void> {
     this.#closed = true;
+    for (const timer of this.#retries) clearTimeout(timer);
+    this.#retries.clear();
+    this.#channels.clear();
     this.io.subscribing.clear();
     this.#subscriber?.disconnect();
     this.#subscriber = undefined;
