@@ -36,13 +36,14 @@ export function repeatableScheduler(defs: RepeatableDef[], scanInterval: number)
     // Without a repeatable store there is nothing durable to schedule (the runner refused local ones).
     if (backend.repeatables === undefined) return;
     const localDue = new Map<string, number>();
-    for (const p of local) {
-      localDue.set(p.id, await firstDue(backend, queue, p));
-    }
     while (!signal.aborted) {
-      const now = Date.now();
       let wait = scanInterval;
       try {
+        // Read in the round, so that a failed read (the backend briefly down) is retried next round.
+        for (const p of local) {
+          if (!localDue.has(p.id)) localDue.set(p.id, await firstDue(backend, queue, p));
+        }
+        const now = Date.now();
         for (const item of await collect(backend, queue, local, localDue)) {
           if (item.due <= now) {
             const next = await fire(backend, queue, item, now);

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { InMemoryBackend } from "../../src/backends/memory/memory-backend.js";
 import { BackendError, JobCancelledError, JobTimeoutError, ValidationError } from "../../src/errors.js";
 import { events } from "../../src/events.js";
+import { setLogger } from "../../src/logger.js";
 import { Queue } from "../../src/queue.js";
 import { task, unregisterTask } from "../../src/task.js";
 import { runWorker, startWorker, workerLoop } from "../../src/worker/runners.js";
@@ -371,6 +372,31 @@ describe("delayed jobs, repeatables and scanners", () => {
     const runAt = job?.runAt as number;
     expect(startedAt).toBeGreaterThanOrEqual(runAt);
     expect(startedAt - runAt).toBeLessThan(200); // default scanInterval is 1 s: the scanner sleeps to the due time
+  });
+
+  it("in-process repeatables still fire when the backend failed the scheduler's first read", async () => {
+    const { backend, name, ctl } = setup();
+    define(`${name}-tick`, name, () => "tick");
+    const store = backend.repeatables as NonNullable<typeof backend.repeatables>;
+    const lastSlot = store.lastSlot.bind(store);
+    let failures = 0;
+    store.lastSlot = async (queue, id) => {
+      if (failures++ === 0) throw new Error("backend briefly down");
+      return lastSlot(queue, id);
+    };
+    setLogger({ debug() {}, info() {}, warn() {}, error() {} });
+    const done = nextEvents("job:completed", name, 1);
+    const run = runWorker(name, {
+      backend,
+      signal: ctl.signal,
+      scanInterval: 20,
+      repeatables: [{ task: `${name}-tick`, every: 20 }],
+    });
+    await done;
+    ctl.abort();
+    await run;
+    setLogger(undefined);
+    expect(failures).toBeGreaterThan(1);
   });
 
   it("schedules in-process repeatables and runs custom scanners until shutdown", async () => {
