@@ -33,7 +33,7 @@ export interface RunWorkerOptions {
   rateScope?: "worker" | "queue";
   /** In-process repeatable definitions this worker schedules. */
   repeatables?: RepeatableDef[];
-  /** Longest sleep of the maintenance loops. Default 1000 ms (settings.scanInterval). */
+  /** Longest sleep of the maintenance loops and of an idle claim loop. Default 1000 ms (settings.scanInterval). */
   scanInterval?: number | string;
   /** Aborting it shuts the worker down. */
   signal?: AbortSignal;

@@ -1,5 +1,5 @@
 /**
- * The built-in maintenance loops a runner runs beside its claim loops. Each takes the scanner
+ * The built-in maintenance loops a runtime runs beside its claim loop. Each takes the scanner
  * context (`queue`, `backend`, `signal`), runs until the signal aborts, and never throws: a failed
  * round is logged and retried on the next one.
  */
