@@ -133,6 +133,34 @@ describe("RedisBackend: connection", () => {
       redis.disconnect();
     }
   });
+
+  it("a lost subscriber connection reconnects, wakes its listeners, and then hears others again", async () => {
+    const redis = new Redis(await redisUrl());
+    let subscriber: Redis | undefined;
+    const duplicate = redis.duplicate.bind(redis);
+    redis.duplicate = (...args: Parameters<Redis["duplicate"]>) => {
+      subscriber = duplicate(...args);
+      return subscriber;
+    };
+    const a = new RedisBackend({ url: await redisUrl() });
+    const b = new RedisBackend(redis);
+    const q = `${queueName("relisten")}-${process.pid}`;
+    try {
+      const woke: WakeReason[] = [];
+      b.onWake(q, (r) => woke.push(r));
+      await b.getJobs(q, [], { start: 0, end: 0, asc: true });
+      // Dropped and reconnected: what was published meanwhile is lost, so the reconnect wakes.
+      subscriber?.disconnect(true);
+      await until(() => woke.includes("job"), 5000);
+      woke.length = 0;
+      await a.enqueue(q, [job()]);
+      await until(() => woke.includes("job"));
+    } finally {
+      await a.obliterate(q, true);
+      await Promise.all([a.close(), b.close()]);
+      redis.disconnect();
+    }
+  });
 });
 
 describe("RedisBackend: two backends on one server (as two processes)", () => {

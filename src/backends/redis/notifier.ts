@@ -6,7 +6,9 @@
  * channel of a kind while this process has a local listener of that kind, skips the messages this
  * backend published (it delivered those effects from the script's reply) and hands the others to
  * `EngineContext.received`. A SUBSCRIBE that fails (Redis briefly away) is tried again while its
- * channel is listened to; ioredis only re-subscribes the channels that were confirmed.
+ * channel is listened to; ioredis only re-subscribes the channels that were confirmed. Messages
+ * published while the connection was down are lost: after a reconnect, every queue listened to for
+ * wake-ups gets a "job" wake-up so its workers look for themselves.
  */
 import type { Redis } from "ioredis";
 import { log } from "../../logger.js";
@@ -21,8 +23,8 @@ const RETRY_MS = 1000;
 
 export class RedisNotifier implements Notifier {
   #subscriber: Redis | undefined;
-  /** The channels listened to. */
-  readonly #channels = new Set<string>();
+  /** The channels listened to, and their queue. */
+  readonly #channels = new Map<string, string>();
   /** Retries of failed SUBSCRIBEs, cleared on close. */
   readonly #retries = new Set<NodeJS.Timeout>();
   #closed = false;
@@ -36,10 +38,16 @@ export class RedisNotifier implements Notifier {
     if (this.#closed) return NO_OP;
     const channel = this.io.keyOf(queue) + kind;
     if (this.#subscriber === undefined) {
-      this.#subscriber = this.io.duplicate();
-      this.#subscriber.on("message", (channel: string, message: string) => this.#dispatch(channel, message));
+      const subscriber = this.io.duplicate();
+      subscriber.on("message", (channel: string, message: string) => this.#dispatch(channel, message));
+      let connected = false;
+      subscriber.on("ready", () => {
+        if (connected) this.#onReconnect(subscriber);
+        connected = true;
+      });
+      this.#subscriber = subscriber;
     }
-    this.#channels.add(channel);
+    this.#channels.set(channel, queue);
     const subscribed = this.#subscribe(this.#subscriber, queue, kind, channel, false);
     // Scripts on the queue wait for every SUBSCRIBE in flight (RedisConnection.subscribing).
     const pending = this.io.subscribing;
@@ -52,6 +60,21 @@ export class RedisNotifier implements Notifier {
       this.#channels.delete(channel);
       if (!this.#closed) this.#subscriber?.unsubscribe(channel).catch(NO_OP);
     };
+  }
+
+  /**
+   * After a reconnect: ioredis has sent its re-SUBSCRIBEs; one more for the wake channels answers
+   * after them, and then their queues are woken.
+   */
+  #onReconnect(subscriber: Redis): void {
+    const wakes = [...this.#channels.keys()].filter((channel) => channel.endsWith(":wake"));
+    if (this.#closed || wakes.length === 0) return;
+    subscriber.subscribe(...wakes).then(() => {
+      for (const channel of wakes) {
+        const queue = this.#channels.get(channel);
+        if (queue !== undefined) this.ctx.received(queue, { wakes: ["job"] });
+      }
+    }, NO_OP);
   }
 
   /**
