@@ -1,6 +1,6 @@
 -- expireDue / ttl-expired claim candidates: unstarted jobs whose ttl passed (the caller expires
 -- each with endJob).
--- Inputs: queue, now, limit (NULL = all) for dueExpiries; queue, seq[] for expirable.
+-- Inputs: queue, now, limit (NULL = all) for dueExpiries; queue, seq[], now for expirable.
 -- Effect: none here (rows are locked until commit).
 -- Returns: waiting, delayed and waiting-children rows with createdAt + ttl <= now, earliest first.
 
