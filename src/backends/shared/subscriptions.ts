@@ -42,6 +42,8 @@ export class SubscriberRegistrations {
     if (!this.#queues.delete(queue)) return;
     if (this.#queues.size === 0) this.#stop();
     await this.store.drop([queue]);
+    // Subscribed again while the drop was in flight: its new registration may have gone with it.
+    if (this.#queues.has(queue)) await this.store.renew([queue]);
   }
 
   /** Renews every registration now (the heartbeat's beat; also after a reconnect). */
