@@ -58,6 +58,10 @@ export interface TaskDefaults {
   backoff?: BackoffSpec;
   ttl?: number | string;
   timeout?: number | string;
+  /**
+   * Applied where the enqueuing process has the task registered; a job added by name elsewhere
+   * gets 5 (priority orders claims, so the worker cannot apply it afterwards, as it does the others).
+   */
   priority?: number;
 }
 
