@@ -29,6 +29,7 @@ export type {
   JobStore,
   Notifier,
 } from "./backends/engine.js";
+export { ANSWERING, NO_NOTIFIER, REPORTING } from "./backends/engine.js";
 export { EngineBackend } from "./backends/engine-backend.js";
 export { InMemoryBackend } from "./backends/memory/memory-backend.js";
 export { PostgresBackend, type PostgresBackendOptions } from "./backends/postgres/postgres-backend.js";
@@ -41,6 +42,7 @@ export {
   registerBackend,
   resolveBackend,
 } from "./backends/registry.js";
+export { EffectsCollector } from "./backends/shared/effects.js";
 export { SqliteBackend } from "./backends/sqlite/sqlite-backend.js";
 export {
   AsyncMQError,
