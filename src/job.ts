@@ -243,7 +243,8 @@ export function normalizeBackoff(spec: BackoffSpec): BackoffSpec {
 
 /**
  * The delay before retry number `attempt` (1 for the first retry).
- * Exponential: `delay * 2^(attempt-1)`, capped by `maxDelay`, then spread by `jitter`.
+ * Exponential: `delay * 2^(attempt-1)`, capped by `maxDelay`; `jitter` then only lowers it, to a
+ * random point between `d * (1 - jitter)` and `d` (as BullMQ does), so `maxDelay` stays a cap.
  */
 export function backoffDelay(spec: BackoffSpec | undefined, attempt: number, random = Math.random): number {
   const s: BackoffSpec = spec ?? DEFAULT_BACKOFF;
@@ -252,7 +253,7 @@ export function backoffDelay(spec: BackoffSpec | undefined, attempt: number, ran
   let delay = s.type === "fixed" ? base : base * 2 ** Math.max(0, attempt - 1);
   if (s.maxDelay !== undefined) delay = Math.min(delay, toMs(s.maxDelay, "backoff.maxDelay"));
   const jitter = s.jitter ?? 0;
-  if (jitter > 0) delay = delay * (1 - jitter + 2 * jitter * random());
+  if (jitter > 0) delay = delay * (1 - jitter * random());
   return Math.max(0, Math.round(delay));
 }
 

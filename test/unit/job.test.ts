@@ -62,11 +62,21 @@ describe("backoff", () => {
     const exp = { type: "exponential" as const, delay: 100, maxDelay: 500 };
     expect([1, 2, 3, 4, 5].map((n) => backoffDelay(exp, n))).toEqual([100, 200, 400, 500, 500]);
   });
-  it("jitter spreads within bounds", () => {
+  it("jitter only lowers a delay, between delay x (1 - jitter) and delay", () => {
     const spec = { type: "fixed" as const, delay: 1000, jitter: 0.2 };
-    expect(backoffDelay(spec, 1, () => 0)).toBe(800);
-    expect(backoffDelay(spec, 1, () => 1)).toBe(1200);
-    expect(backoffDelay(undefined, 2, () => 0.5)).toBe(2000); // default: exponential from 1s
+    expect(backoffDelay(spec, 1, () => 0)).toBe(1000);
+    expect(backoffDelay(spec, 1, () => 0.5)).toBe(900);
+    expect(backoffDelay(spec, 1, () => 1)).toBe(800);
+    expect(backoffDelay(undefined, 2, () => 0.5)).toBe(1900); // default: exponential from 1s, 10% jitter
+  });
+  it("maxDelay stays a cap with jitter", () => {
+    const spec = { type: "exponential" as const, delay: 100, maxDelay: 500, jitter: 0.5 };
+    for (const r of [0, 0.3, 0.999]) {
+      for (let attempt = 1; attempt <= 12; attempt++) {
+        expect(backoffDelay(spec, attempt, () => r)).toBeLessThanOrEqual(500);
+      }
+    }
+    expect(backoffDelay(spec, 10, () => 1)).toBe(250); // capped at 500, then lowered by up to half
   });
   it("validates specs", () => {
     expect(() => normalizeBackoff({ type: "linear", delay: 1 } as never)).toThrow(ValidationError);
