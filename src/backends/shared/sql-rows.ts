@@ -82,29 +82,30 @@ export function jsonOrNull(value: unknown): string | null {
 }
 
 /** The columns of a new `jobs` row that both SQL engines insert (each adds its own bookkeeping). */
-export interface NewJobRow {
-  queue: string;
-  id: string;
-  task: string;
-  data: string;
-  state: JobState;
-  priority: number;
-  max_retries: number;
-  created_at: number;
-  run_at: number | null;
-  ttl: number | null;
-  timeout: number | null;
-  backoff: string | null;
-  depends_on: string | null;
-  pending_parents: number;
-  on_parent_failure: "fail" | "ignore" | null;
-  remove_on_complete: string | null;
-  remove_on_fail: string | null;
-  inherit: string | null;
-  dedup_key: string | null;
-  error: string | null;
-  finished_at: number | null;
-}
+export type NewJobRow = Pick<
+  SqlJobRow,
+  | "queue"
+  | "id"
+  | "task"
+  | "data"
+  | "state"
+  | "priority"
+  | "max_retries"
+  | "created_at"
+  | "run_at"
+  | "ttl"
+  | "timeout"
+  | "backoff"
+  | "depends_on"
+  | "pending_parents"
+  | "on_parent_failure"
+  | "remove_on_complete"
+  | "remove_on_fail"
+  | "inherit"
+  | "dedup_key"
+  | "error"
+  | "finished_at"
+>;
 
 /**
  * The row of `job` inserted as `id` in `state`. `parents`: its deduplicated `dependsOn`, how many
