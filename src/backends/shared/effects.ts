@@ -9,15 +9,16 @@ import type { Effects } from "../engine.js";
 
 /** Wake reasons as bits, so a transition keeps them in one number. */
 export const WAKE_BITS: Readonly<Record<WakeReason, number>> = { job: 1, delayed: 2, resume: 4 };
-const REASONS: readonly WakeReason[] = ["job", "delayed", "resume"];
+/** Every wake reason, in bit order. */
+export const WAKE_REASONS: readonly WakeReason[] = ["job", "delayed", "resume"];
 /** The reasons of each bit set, built once: the deliverer only reads them, so calls share them. */
 const REASONS_OF: ReadonlyArray<readonly WakeReason[]> = Array.from({ length: 8 }, (_, mask) =>
-  REASONS.filter((reason) => (mask & WAKE_BITS[reason]) !== 0),
+  WAKE_REASONS.filter((reason) => (mask & WAKE_BITS[reason]) !== 0),
 );
 
 /** The wake reasons of a bit set (a shared read-only array: do not mutate it). */
 export function wakeReasons(mask: number): readonly WakeReason[] {
-  return REASONS_OF[mask & 7] ?? REASONS;
+  return REASONS_OF[mask & 7] ?? WAKE_REASONS;
 }
 
 /** What a transition collects; reusable (`take` empties it). Allocates nothing for a quiet call. */

@@ -14,9 +14,9 @@
  *   live, writers store each transaction's events as one `events` row in the same commit
  *   (connection.ts); the subscriber reads the rows after its cursor, skipping its own.
  */
-import type { QueueEvent, WakeReason } from "../backend.js";
+import type { QueueEvent } from "../backend.js";
 import type { EngineContext, Notifier } from "../engine.js";
-import { wakeReasons } from "../shared/effects.js";
+import { WAKE_REASONS, wakeReasons } from "../shared/effects.js";
 import { type RegistrationStore, SubscriberRegistrations } from "../shared/subscriptions.js";
 import type { SqliteConnection } from "./connection.js";
 import type { WakeCounters } from "./tx-core.js";
@@ -28,8 +28,6 @@ const SUBSCRIBER_TTL_MS = 30_000;
 const SUBSCRIBER_HEARTBEAT_MS = 5_000;
 /** How long event rows are kept for readers that fell behind (ms). */
 const EVENT_KEEP_MS = 5 * 60_000;
-
-const WAKE_REASONS: readonly WakeReason[] = ["job", "delayed", "resume"];
 
 export class SqliteNotifier implements Notifier, RegistrationStore {
   readonly #watcher: ChangeWatcher;
