@@ -118,6 +118,32 @@ export interface WorkerInfo {
 
 export type WakeReason = "job" | "delayed" | "resume";
 
+/**
+ * Finished attempts of one queue, over one minute or since its first record. Histograms hold one
+ * count per bucket of `METRIC_BUCKETS_MS` (src/metrics/buckets.ts) plus the open bucket.
+ */
+export interface MetricCounts {
+  /** Attempts that completed. */
+  completed: number;
+  /** Attempts that failed for good (dead letters), including jobs failed by the stall rule. */
+  failed: number;
+  /** Attempts that failed and were scheduled again. */
+  retried: number;
+  /** Wait time (ready to started) of each finished attempt, counted per bucket. */
+  wait: number[];
+  /** The sum of those wait times, ms. */
+  waitSum: number;
+  /** Run time (started to finished) of each finished attempt, counted per bucket. */
+  run: number[];
+  /** The sum of those run times, ms. */
+  runSum: number;
+}
+
+/** The counts of one minute; `minute` is epoch ms, a multiple of 60 000. */
+export interface MetricMinute extends MetricCounts {
+  minute: number;
+}
+
 export interface QueueEvent {
   name: JobEventName;
   payload: JobEventPayload;
@@ -138,6 +164,8 @@ export interface BackendCapabilities {
   rateLimits: boolean;
   /** `backend.workers`: the live-worker registry (`asyncmq worker list`). */
   workers: boolean;
+  /** `backend.metrics`: per-minute and total counts and histograms of finished attempts. */
+  metrics: boolean;
 }
 
 /** Durable repeatable definitions and the exactly-once slot record. */
@@ -171,6 +199,23 @@ export interface WorkerRegistry {
   heartbeat(info: WorkerInfo, ttlMs: number): Promise<void>;
   remove(id: string): Promise<void>;
   list(now: number): Promise<WorkerInfo[]>;
+}
+
+/**
+ * Metrics kept in the storage itself, so every process reads the same numbers. Written by workers
+ * once per finish batch (not per job), read by `queue.getMetrics`, the dashboard and `/metrics`.
+ */
+export interface MetricStore {
+  /**
+   * Adds each sample into its minute's row and into the queue's totals, in one atomic step (one
+   * statement or script); minute rows older than `now - retentionMs` are dropped (not necessarily
+   * in this call, but by some call within a minute). Samples have distinct minutes.
+   */
+  record(queue: string, samples: MetricMinute[], now: number, retentionMs: number): Promise<void>;
+  /** The minute rows of `queue` with `from <= minute < to`, ascending; only minutes that were recorded. */
+  minutes(queue: string, from: number, to: number): Promise<MetricMinute[]>;
+  /** The queue's totals since its first record (never pruned; `obliterate` removes them), zeros when none. */
+  totals(queue: string): Promise<MetricCounts>;
 }
 
 export interface Backend {
@@ -241,6 +286,10 @@ export interface Backend {
   getJobCounts(queue: string): Promise<Record<JobState, number>>;
   /** waiting/delayed/waiting-children: cancelled, never runs. active: cancelled, its lease revoked. */
   cancelJob(queue: string, jobId: string, now: number): Promise<boolean>;
+  /** delayed -> waiting at once (runAt = now), ahead of nothing it was not already behind; emits job:waiting and wakes workers. Other states: false. */
+  promoteJob(queue: string, jobId: string, now: number): Promise<boolean>;
+  /** Ids of the jobs that still wait on `jobId` (it is in their dependsOn and not yet settled), in creation order. */
+  getDependants(queue: string, jobId: string): Promise<string[]>;
   /** failed/expired/cancelled -> waiting with attempts 0. Other states: false. */
   retryJob(queue: string, jobId: string): Promise<boolean>;
   /** Removes a job; children still waiting on it fail (or go on, per `onParentFailure`) at `now`. */
@@ -260,6 +309,7 @@ export interface Backend {
   readonly repeatables?: RepeatableStore;
   readonly rateLimits?: RateLimitStore;
   readonly workers?: WorkerRegistry;
+  readonly metrics?: MetricStore;
 
   // -- notifications ---------------------------------------------------------------------------
   /** Calls `listener` when work may be available in `queue`. Returns the unsubscribe function. */

@@ -7,6 +7,7 @@ import { BackendError } from "../errors.js";
 import type {
   Backend,
   BackendCapabilities,
+  MetricStore,
   QueueEvent,
   RateLimitStore,
   RepeatableStore,
@@ -24,6 +25,7 @@ export class EngineBackend implements Backend {
   readonly repeatables?: RepeatableStore;
   readonly rateLimits?: RateLimitStore;
   readonly workers?: WorkerRegistry;
+  readonly metrics?: MetricStore;
 
   // The job methods: installed by the constructor from the engine's job store (engine.ts lists them).
   declare readonly enqueue: Backend["enqueue"];
@@ -35,6 +37,8 @@ export class EngineBackend implements Backend {
   declare readonly expireDue: Backend["expireDue"];
   declare readonly cancelJob: Backend["cancelJob"];
   declare readonly retryJob: Backend["retryJob"];
+  declare readonly promoteJob: Backend["promoteJob"];
+  declare readonly getDependants: Backend["getDependants"];
   declare readonly removeJob: Backend["removeJob"];
   declare readonly drain: Backend["drain"];
   declare readonly clean: Backend["clean"];
@@ -74,7 +78,7 @@ export class EngineBackend implements Backend {
     }
     for (const name of ANSWERING) self[name] = (...args) => (jobs[name] as Method)(...args);
 
-    const { repeatables, rateLimits, workers } = engine;
+    const { repeatables, rateLimits, workers, metrics } = engine;
     if (repeatables) {
       this.repeatables = {
         upsert: (queue, info) => repeatables.upsert(queue, info),
@@ -87,12 +91,14 @@ export class EngineBackend implements Backend {
     }
     if (rateLimits) this.rateLimits = rateLimits;
     if (workers) this.workers = workers;
+    if (metrics) this.metrics = metrics;
     this.capabilities = Object.freeze({
       durable: engine.durable,
       multiProcess: engine.multiProcess,
       repeatables: repeatables !== undefined,
       rateLimits: rateLimits !== undefined,
       workers: workers !== undefined,
+      metrics: metrics !== undefined,
     });
   }
 

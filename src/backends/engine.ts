@@ -12,10 +12,11 @@
  *   side of that transport is part of each transition (a NOTIFY, a row or a PUBLISH inside the same
  *   transaction or script), so a message never announces an uncommitted change and costs no extra
  *   round trip; the notifier is the read side.
- * - Optional stores (repeatables, rate limits, workers): present or absent, and reported so.
+ * - Optional stores (repeatables, rate limits, workers, metrics): present or absent, and reported so.
  */
 import type {
   Backend,
+  MetricStore,
   QueueEvent,
   RateLimitStore,
   RepeatableFire,
@@ -61,6 +62,7 @@ export const REPORTING = [
   "expireDue",
   "cancelJob",
   "retryJob",
+  "promoteJob",
   "removeJob",
   "drain",
   "clean",
@@ -76,6 +78,7 @@ export const ANSWERING = [
   "getJob",
   "getJobs",
   "getJobCounts",
+  "getDependants",
   "obliterate",
   "isPaused",
   "listQueues",
@@ -128,6 +131,7 @@ export interface Engine {
   readonly repeatables?: EngineRepeatables;
   readonly rateLimits?: RateLimitStore;
   readonly workers?: WorkerRegistry;
+  readonly metrics?: MetricStore;
   /** Releases connections, timers and files (after the notifier closed). Idempotent. */
   close(): Promise<void>;
 }
