@@ -178,6 +178,16 @@ export class Queue {
     return this.backend.retryJob(this.name, String(id));
   }
 
+  /** delayed -> waiting now (BullMQ's `job.promote()`); false for a job in any other state. */
+  promoteJob(id: string): Promise<boolean> {
+    return this.backend.promoteJob(this.name, String(id), Date.now());
+  }
+
+  /** Ids of the jobs that still wait on job `id` (it is in their `dependsOn` and has not finished). */
+  getDependants(id: string): Promise<string[]> {
+    return this.backend.getDependants(this.name, String(id));
+  }
+
   async removeJob(id: string): Promise<boolean> {
     const ok = await this.backend.removeJob(this.name, String(id), Date.now());
     if (ok) abortActiveJob(this.backend, this.name, String(id), "removed");

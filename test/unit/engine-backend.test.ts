@@ -78,6 +78,8 @@ function stubJobs(): JobStore {
     getJobCounts: async () => zeroCounts(),
     cancelJob: () => applied(true),
     retryJob: () => applied(true),
+    promoteJob: () => applied(true),
+    getDependants: async () => [],
     removeJob: () => applied(true),
     drain: () => applied(0),
     clean: () => applied([]),
@@ -263,6 +265,7 @@ describe("EngineBackend capabilities", () => {
       repeatables: false,
       rateLimits: false,
       workers: false,
+      metrics: false,
     });
     expect([backend.repeatables, backend.rateLimits, backend.workers]).toEqual([
       undefined,

@@ -264,6 +264,24 @@ export class MemoryJobStore implements JobStore {
     return { value: true, effects: tx.take() };
   }
 
+  async promoteJob(queue: string, jobId: string, now: number): Promise<Applied<boolean>> {
+    const q = this.data.find(queue);
+    const job = q?.jobs.get(jobId);
+    if (q === undefined || job === undefined || job.state !== "delayed") return { value: false };
+    // Its heap entry goes stale with the state change (its seq no longer matches).
+    job.runAt = now;
+    const tx = this.data.begin(queue);
+    toWaiting(tx, q, job);
+    jobEvent(tx, "job:waiting", job);
+    compact(q);
+    return { value: true, effects: tx.take() };
+  }
+
+  async getDependants(queue: string, jobId: string): Promise<string[]> {
+    const children = this.data.find(queue)?.jobs.get(jobId)?.dependants ?? [];
+    return children.filter((c) => !c.removed && c.state === "waiting-children").map((c) => c.id);
+  }
+
   async removeJob(queue: string, jobId: string, now: number): Promise<Applied<boolean>> {
     const q = this.data.find(queue);
     const job = q?.jobs.get(jobId);

@@ -219,6 +219,20 @@ export class PostgresJobs implements JobStore, TxRunner {
     });
   }
 
+  promoteJob(queue: string, jobId: string, now: number): Promise<Applied<boolean>> {
+    return this.#tx(queue, async (tx) => {
+      const [row] = await tx.q<{ task: string }>(this.db.s.promoteJob, [queue, jobId, now]);
+      if (!row) return false;
+      tx.emit("job:waiting", { queue, jobId, task: row.task });
+      tx.wake("job");
+      return true;
+    });
+  }
+
+  async getDependants(queue: string, jobId: string): Promise<string[]> {
+    return (await this.db.one<{ id: string }>("dependantIds", [queue, jobId])).map((r) => r.id);
+  }
+
   removeJob(queue: string, jobId: string, now: number): Promise<Applied<boolean>> {
     return this.#tx(queue, async (tx) => {
       const [row] = await tx.q<JobRow>(this.db.s.jobLock, [queue, jobId]);

@@ -182,6 +182,14 @@ export class RedisJobs implements JobStore {
     return this.#flag(queue, "retry-job", [jobId]);
   }
 
+  promoteJob(queue: string, jobId: string, now: number): Promise<Applied<boolean>> {
+    return this.#flag(queue, "promote-job", [now, jobId]);
+  }
+
+  getDependants(queue: string, jobId: string): Promise<string[]> {
+    return this.io.run<string[]>(queue, "get-dependants", [jobId]);
+  }
+
   removeJob(queue: string, jobId: string, now: number): Promise<Applied<boolean>> {
     return this.#flag(queue, "remove-job", [now, jobId]);
   }

@@ -108,6 +108,17 @@ export function sqliteJobStore(conn: SqliteConnection): JobStore {
 
     retryJob: async (queue, jobId) => conn.write(queue, (tx) => tx.retryDead(jobId)),
 
+    promoteJob: async (queue, jobId, now) =>
+      conn.write(queue, (tx) => {
+        const row = s.promoteJob.get(now, tx.nextFifo(), queue, jobId) as { task: string } | undefined;
+        if (!row) return false;
+        tx.emit("job:waiting", { queue, jobId, task: row.task });
+        tx.wake("job");
+        return true;
+      }),
+
+    getDependants: async (queue, jobId) => conn.read(() => s.dependantsOf.all(queue, jobId).map((r) => r.id)),
+
     removeJob: async (queue, jobId, now) =>
       conn.write(queue, (tx) => {
         const row = s.jobGet.get(queue, jobId);

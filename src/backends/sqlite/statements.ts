@@ -47,6 +47,7 @@ const SQL_FILES = {
   "rate-token": ["bucketGet", "bucketSet"],
   "get-jobs": ["jobsDesc", "jobsAsc", "countUnfinished", "countFinished"],
   "retry-job": ["retryJob"],
+  "promote-job": ["promoteJob"],
   clean: ["drainable", "cleanFinished", "cleanUnfinished"],
   obliterate: [
     "activeCount",

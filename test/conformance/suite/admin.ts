@@ -1,5 +1,5 @@
 /**
- * Conformance, admin: getJobs, getJobCounts, cancelJob, retryJob, removeJob, drain, clean, obliterate, setPaused, listQueues.
+ * Conformance, admin: getJobs, getJobCounts, cancelJob, retryJob, promoteJob, removeJob, drain, clean, obliterate, setPaused, listQueues.
  * Registered by backend-suite.ts with the shared fixture; see docs/backend-contract.md.
  */
 import { beforeEach, describe, expect, it } from "vitest";
@@ -163,6 +163,33 @@ export function adminTests(fx: SuiteFixture): void {
       for (const id of ["done", "act", "wait", "nope"]) expect(await b.retryJob(q, id)).toBe(false);
       expect((await mustGet(b, q, "done")).state).toBe("completed");
       expect((await mustGet(b, q, "act")).attempts).toBe(1);
+    });
+
+    it("promoteJob makes a delayed job waiting now, behind the waiting ones, with job:waiting and a wake", async () => {
+      const q = uniqueQueue("promote-job");
+      const seen = recordEvents(q, cleanups);
+      const wakes = recordWakes(b, q, cleanups);
+      await add(b, q, { id: "w" });
+      await add(b, q, { id: "d", runAt: T0 + 60_000 });
+      wakes.length = 0;
+      expect(await b.promoteJob(q, "d", T0 + 10)).toBe(true);
+      expect(await mustGet(b, q, "d")).toMatchObject({ state: "waiting", runAt: T0 + 10 });
+      expect(await b.getJobCounts(q)).toMatchObject({ waiting: 2, delayed: 0 });
+      await eventually(() => eventsOf(seen, "job:waiting", "d").length === 1 && wakes.includes("job"));
+      // The delayed index no longer holds it: promotion later finds nothing.
+      expect((await b.promoteDelayed(q, T0 + 120_000, 10)).promoted).toBe(0);
+      expect((await claimOne(b, q, { now: T0 + 20 })).id).toBe("w");
+      expect((await claimOne(b, q, { now: T0 + 20 })).id).toBe("d");
+    });
+
+    it("promoteJob returns false and changes nothing for a job that is not delayed", async () => {
+      const q = uniqueQueue("promote-false");
+      await add(b, q, { id: "done" });
+      await runTo(q, "completed");
+      await add(b, q, { id: "wait2" });
+      for (const id of ["wait2", "done", "nope"]) expect(await b.promoteJob(q, id, T0 + 5)).toBe(false);
+      expect((await mustGet(b, q, "done")).state).toBe("completed");
+      expect((await mustGet(b, q, "wait2")).state).toBe("waiting");
     });
 
     it("removeJob deletes a job in any state, fences its worker and frees its dedup key", async () => {

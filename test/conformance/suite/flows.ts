@@ -28,6 +28,23 @@ export function flowsTests(fx: SuiteFixture): void {
       b = fx.backend();
     });
 
+    it("getDependants lists the children still waiting on a job, in creation order", async () => {
+      const q = uniqueQueue("dep-list");
+      await b.enqueue(q, [newJob({ id: "p" }), newJob({ id: "other" })]);
+      await b.enqueue(q, [
+        newJob({ id: "c2", dependsOn: ["p"] }),
+        newJob({ id: "c1", dependsOn: ["p", "other"] }),
+      ]);
+      expect(await b.getDependants(q, "p")).toEqual(["c2", "c1"]);
+      expect(await b.getDependants(q, "other")).toEqual(["c1"]);
+      expect(await b.getDependants(q, "c1")).toEqual([]);
+      expect(await b.getDependants(q, "nope")).toEqual([]);
+      expect(await runTo(q, "completed")).toBe("p");
+      // p completed: nothing waits on it any more; c1 still waits on other.
+      expect(await b.getDependants(q, "p")).toEqual([]);
+      expect(await b.getDependants(q, "other")).toEqual(["c1"]);
+    });
+
     it("waits in waiting-children until every parent completed, then job:ready, waiting and a wake", async () => {
       const q = uniqueQueue("dep-ready");
       const seen = recordEvents(q, cleanups);

@@ -3,7 +3,7 @@
 -- Effect: dependantsOf locks the children and drops the parent's edges; parentResolved counts one
 -- parent down; ready moves a child out of waiting-children at the FIFO tail.
 -- Returns: dependantsOf the children still in waiting-children (by seq); parentResolved the
--- parents left.
+-- parents left. dependantIds (getDependants, read only): the ids of those children, by seq.
 
 -- @name dependantsOf
 WITH edges AS (
@@ -19,3 +19,9 @@ UPDATE {{schema}}.jobs SET pending_parents = pending_parents - 1 WHERE seq = $1 
 
 -- @name ready
 UPDATE {{schema}}.jobs SET state = $1, fifo = nextval('{{schema}}.fifo_seq') WHERE seq = $2;
+
+-- @name dependantIds
+SELECT j.id FROM {{schema}}.job_deps d
+JOIN {{schema}}.jobs j ON j.queue = d.queue AND j.id = d.child_id
+WHERE d.queue = $1 AND d.parent_id = $2 AND j.state = 'waiting-children'
+ORDER BY j.seq;
