@@ -1,10 +1,11 @@
 /**
- * `asyncmq job ...`: list, inspect, enqueue, retry, remove, cancel. Every command that names a job
+ * `asyncmq job ...`: list, inspect, enqueue, retry, promote, remove, cancel. Every command that names a job
  * takes `<queue> <job-id>`, in that order.
  */
 import type { Command } from "commander";
 import type { JobRecord, JobState } from "../job.js";
 import type { EnqueueOptions } from "../job-options.js";
+import type { Queue } from "../queue.js";
 import { backendFor, type CommonOptions, withCommonOptions } from "./backend-option.js";
 import { CliError } from "./errors.js";
 import { queueOf, requireJob, requireQueue, unknownJob } from "./lookup.js";
@@ -130,23 +131,25 @@ export function jobCommand(program: Command): void {
       },
     );
 
-  withCommonOptions(
-    job.command("retry").description("put a failed, expired or cancelled job back to waiting"),
-  )
-    .argument("<queue>", "queue name")
-    .argument("<job-id>", "job id")
-    .action(async (name: string, id: string, o: CommonOptions) => {
-      const backend = await backendFor(o);
-      const j = await requireJob(backend, name, id);
-      if (!(await queueOf(backend, name).retryJob(id))) {
-        const now = (await backend.getJob(name, id))?.state ?? j.state;
-        throw new CliError(
-          `job "${id}" of "${name}" is ${now}; only failed, expired or cancelled jobs can be retried`,
-        );
-      }
-      if (o.json) return printJson({ queue: name, id, state: "waiting" });
-      print(`job ${id} of "${name}" is waiting again (attempts reset)`);
-    });
+  moveCommand(job, {
+    name: "retry",
+    description: "put a failed, expired or cancelled job back to waiting",
+    move: (q, id) => q.retryJob(id),
+    allowed: "failed, expired or cancelled",
+    past: "retried",
+    state: "waiting",
+    done: "is waiting again (attempts reset)",
+  });
+
+  moveCommand(job, {
+    name: "promote",
+    description: "run a delayed job now",
+    move: (q, id) => q.promoteJob(id),
+    allowed: "delayed",
+    past: "promoted",
+    state: "waiting",
+    done: "is waiting (promoted from delayed)",
+  });
 
   withCommonOptions(job.command("remove").description("delete a job (an active one is aborted)"))
     .argument("<queue>", "queue name")
@@ -159,21 +162,15 @@ export function jobCommand(program: Command): void {
       print(`job ${id} removed from "${name}"`);
     });
 
-  withCommonOptions(job.command("cancel").description("cancel a waiting, delayed or active job"))
-    .argument("<queue>", "queue name")
-    .argument("<job-id>", "job id")
-    .action(async (name: string, id: string, o: CommonOptions) => {
-      const backend = await backendFor(o);
-      const j = await requireJob(backend, name, id);
-      if (!(await queueOf(backend, name).cancelJob(id))) {
-        const now = (await backend.getJob(name, id))?.state ?? j.state;
-        throw new CliError(
-          `job "${id}" of "${name}" is ${now}; only waiting, delayed or active jobs can be cancelled`,
-        );
-      }
-      if (o.json) return printJson({ queue: name, id, state: "cancelled" });
-      print(`job ${id} of "${name}" cancelled`);
-    });
+  moveCommand(job, {
+    name: "cancel",
+    description: "cancel a waiting, delayed or active job",
+    move: (q, id) => q.cancelJob(id),
+    allowed: "waiting, delayed or active",
+    past: "cancelled",
+    state: "cancelled",
+    done: "cancelled",
+  });
 }
 
 /** The most telling fact about a job for a list: its error, result, or when it runs. */
@@ -183,4 +180,37 @@ function detail(j: JobRecord): string {
   if (j.state === "completed" && j.result !== undefined) return compactJson(j.result, 50);
   if (j.state === "active" && j.progress !== undefined) return `progress ${compactJson(j.progress, 40)}`;
   return "";
+}
+
+/** A command that moves one job to another state through the Queue API, or says why it cannot. */
+function moveCommand(
+  job: Command,
+  spec: {
+    name: string;
+    description: string;
+    move: (queue: Queue, id: string) => Promise<boolean>;
+    /** The states the move accepts, as a phrase. */
+    allowed: string;
+    /** The verb's past participle, for the refusal ("retried"). */
+    past: string;
+    /** The state it leaves the job in (for --json). */
+    state: JobState;
+    done: string;
+  },
+): void {
+  withCommonOptions(job.command(spec.name).description(spec.description))
+    .argument("<queue>", "queue name")
+    .argument("<job-id>", "job id")
+    .action(async (name: string, id: string, o: CommonOptions) => {
+      const backend = await backendFor(o);
+      const j = await requireJob(backend, name, id);
+      if (!(await spec.move(queueOf(backend, name), id))) {
+        const now = (await backend.getJob(name, id))?.state ?? j.state;
+        throw new CliError(
+          `job "${id}" of "${name}" is ${now}; only ${spec.allowed} jobs can be ${spec.past}`,
+        );
+      }
+      if (o.json) return printJson({ queue: name, id, state: spec.state });
+      print(`job ${id} of "${name}" ${spec.done}`);
+    });
 }

@@ -199,6 +199,10 @@ export function cliSuite(backend: BackendCase): void {
         1,
         /is completed; only failed, expired or cancelled/,
       );
+      // A job delayed for an hour runs at once once promoted.
+      const later = await t.enqueue("e2e", "add", { a: 2, b: 2 }, "--delay", "1h");
+      expect((await t.cli("job", "promote", "e2e", later)).code).toBe(0);
+      await worker.waitFor(new RegExp(`completed\\s+e2e#${later} add`));
     });
 
     it(
@@ -282,6 +286,7 @@ export function cliSuite(backend: BackendCase): void {
         [["job", "list", "nope"], 1, /unknown queue "nope".*asyncmq queue list/],
         [["job", "inspect", "e2e", "999"], 1, /queue "e2e" has no job "999"/],
         [["job", "retry", "e2e", id], 1, /is waiting; only failed, expired or cancelled jobs can be retried/],
+        [["job", "promote", "e2e", id], 1, /is waiting; only delayed jobs can be promoted/],
         [["queue", "remove-delayed", "e2e", id], 1, /is waiting, not delayed; use "asyncmq job remove e2e/],
         [["queue", "pause-repeatable", "e2e", "nope"], 1, /has no repeatable "nope"/],
         [["worker", "inspect", "nope"], 1, /no live worker "nope"/],
