@@ -6,6 +6,7 @@ import type { Backend } from "./backends/backend.js";
 import { ValidationError } from "./errors.js";
 import { checkInt, toMs } from "./job.js";
 import { type Logger, setLogger } from "./logger.js";
+import { METRIC_MINUTE_MS } from "./metrics/buckets.js";
 
 export interface Settings {
   /** A backend instance or URL (`memory://`, `sqlite://./path.db`, `redis://...`, `postgres://...`). Default: `ASYNCMQ_BACKEND`, else `sqlite://./.asyncmq/asyncmq.db`. */
@@ -24,6 +25,13 @@ export interface Settings {
   shutdownGrace: number;
   /** Where asyncmq logs; default warnings and errors to stderr. */
   logger?: Logger;
+  /**
+   * Whether workers record per-minute metrics of finished attempts in the backend (docs/metrics.md),
+   * where the backend keeps them (`capabilities.metrics`). Default true (`ASYNCMQ_METRICS`).
+   */
+  metrics: boolean;
+  /** How long per-minute metric rows are kept (ms); totals are kept for good. Default 1 day (`ASYNCMQ_METRICS_RETENTION`). */
+  metricsRetention: number;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
@@ -33,6 +41,8 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   maxStalledCount: 1,
   maxPayloadBytes: 1024 * 1024,
   shutdownGrace: 10_000,
+  metrics: true,
+  metricsRetention: 86_400_000,
 });
 
 let configured: Partial<Settings> = {};
@@ -77,6 +87,18 @@ function checkSettings(s: Partial<Settings>, where: string): Partial<Settings> {
   if (s.maxPayloadBytes !== undefined && s.maxPayloadBytes !== null) {
     out.maxPayloadBytes = checkInt(s.maxPayloadBytes, `${where} maxPayloadBytes`, 1);
   }
+  if (s.metrics !== undefined && typeof s.metrics !== "boolean") {
+    throw new ValidationError(`${where} metrics must be true or false, got ${JSON.stringify(s.metrics)}`);
+  }
+  if (s.metricsRetention !== undefined) {
+    out.metricsRetention = toMs(s.metricsRetention, `${where} metricsRetention`);
+    // Under a minute would drop the minute being written; the storage prunes by whole minutes.
+    if (out.metricsRetention < METRIC_MINUTE_MS) {
+      throw new ValidationError(
+        `${where} metricsRetention must be at least 1 minute ("1m"), got ${out.metricsRetention} ms; set metrics: false to record nothing`,
+      );
+    }
+  }
   if (s.backend !== undefined && typeof s.backend !== "string" && typeof s.backend?.claim !== "function") {
     throw new ValidationError(`${where} backend must be a Backend instance or a URL string`);
   }
@@ -91,7 +113,17 @@ const ENV_KEYS: Array<[keyof Settings, string]> = [
   ["maxStalledCount", "ASYNCMQ_MAX_STALLED_COUNT"],
   ["maxPayloadBytes", "ASYNCMQ_MAX_PAYLOAD_BYTES"],
   ["shutdownGrace", "ASYNCMQ_SHUTDOWN_GRACE"],
+  ["metrics", "ASYNCMQ_METRICS"],
+  ["metricsRetention", "ASYNCMQ_METRICS_RETENTION"],
 ];
+
+/** Durations: plain digits are milliseconds, anything else goes to toMs ("5s", "1d"). */
+const DURATION_KEYS: ReadonlySet<keyof Settings> = new Set([
+  "scanInterval",
+  "leaseDuration",
+  "shutdownGrace",
+  "metricsRetention",
+]);
 
 function fromEnv(): Partial<Settings> {
   const raw: Record<string, unknown> = {};
@@ -100,9 +132,19 @@ function fromEnv(): Partial<Settings> {
     if (value === undefined || value === "") continue;
     if (key === "backend") raw.backend = value;
     else if (key === "maxPayloadBytes" && /^(null|none|off)$/i.test(value)) raw.maxPayloadBytes = null;
-    else if (key === "scanInterval" || key === "leaseDuration" || key === "shutdownGrace") {
-      raw[key] = /^\d+$/.test(value) ? Number(value) : value;
-    } else raw[key] = Number(value);
+    else if (key === "metrics") raw.metrics = parseFlag(value, key, name);
+    else if (DURATION_KEYS.has(key)) raw[key] = /^\d+$/.test(value) ? Number(value) : value;
+    else raw[key] = Number(value);
   }
   return checkSettings(raw as Partial<Settings>, "environment (ASYNCMQ_*)");
+}
+
+/** An on/off environment variable: true/false or 1/0 (any case). */
+function parseFlag(value: string, key: keyof Settings, name: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (v === "true" || v === "1") return true;
+  if (v === "false" || v === "0") return false;
+  throw new ValidationError(
+    `environment (ASYNCMQ_*) ${key} must be true, false, 1 or 0; got ${name}=${JSON.stringify(value)}`,
+  );
 }

@@ -37,6 +37,8 @@ describe("settings precedence", () => {
       maxStalledCount: 1,
       maxPayloadBytes: 1024 * 1024,
       shutdownGrace: 10_000,
+      metrics: true,
+      metricsRetention: 86_400_000,
     });
   });
 
@@ -48,6 +50,8 @@ describe("settings precedence", () => {
     process.env.ASYNCMQ_MAX_STALLED_COUNT = "0";
     process.env.ASYNCMQ_MAX_PAYLOAD_BYTES = "off";
     process.env.ASYNCMQ_SHUTDOWN_GRACE = "";
+    process.env.ASYNCMQ_METRICS = "false";
+    process.env.ASYNCMQ_METRICS_RETENTION = "2h";
     expect(getSettings()).toEqual({
       ...DEFAULT_SETTINGS,
       backend: "memory://",
@@ -56,7 +60,25 @@ describe("settings precedence", () => {
       leaseDuration: 2000,
       maxStalledCount: 0,
       maxPayloadBytes: null,
+      metrics: false,
+      metricsRetention: 7_200_000,
     });
+  });
+
+  it("ASYNCMQ_METRICS takes true/false/1/0 in any case; ASYNCMQ_METRICS_RETENTION plain digits are ms", () => {
+    for (const [value, expected] of [
+      ["true", true],
+      ["FALSE", false],
+      ["1", true],
+      ["0", false],
+    ] as const) {
+      process.env.ASYNCMQ_METRICS = value;
+      expect(getSettings().metrics, value).toBe(expected);
+    }
+    process.env.ASYNCMQ_METRICS_RETENTION = "90000";
+    expect(getSettings().metricsRetention).toBe(90_000);
+    process.env.ASYNCMQ_METRICS_RETENTION = "1d";
+    expect(getSettings().metricsRetention).toBe(86_400_000);
   });
 
   it("a change of the environment is seen by the next getSettings", () => {
@@ -97,6 +119,9 @@ describe("settings validation", () => {
     ["ASYNCMQ_MAX_STALLED_COUNT", "-1", /maxStalledCount/],
     ["ASYNCMQ_MAX_PAYLOAD_BYTES", "0", /maxPayloadBytes/],
     ["ASYNCMQ_SHUTDOWN_GRACE", "1 minute", /shutdownGrace/],
+    ["ASYNCMQ_METRICS", "yes", /metrics must be true, false, 1 or 0; got ASYNCMQ_METRICS="yes"/],
+    ["ASYNCMQ_METRICS_RETENTION", "a week", /metricsRetention must be milliseconds or a string like/],
+    ["ASYNCMQ_METRICS_RETENTION", "30s", /metricsRetention must be at least 1 minute/],
   ])("%s=%s is a ValidationError naming the environment and the setting", (name, value, what) => {
     process.env[name] = value;
     expect(() => getSettings()).toThrow(ValidationError);
@@ -113,6 +138,18 @@ describe("settings validation", () => {
     expect(() => configure(null as never)).toThrow(/configure\(\) takes an object of settings/);
     expect(() => configure({ backend: {} as never })).toThrow(/backend must be a Backend instance or a URL/);
     expect(getSettings().leaseDuration).toBe(DEFAULT_SETTINGS.leaseDuration);
+  });
+
+  it("configure() checks metrics and metricsRetention", () => {
+    expect(() => configure({ metrics: "no" as never })).toThrow(
+      /configure\(\) metrics must be true or false, got "no"/,
+    );
+    expect(() => configure({ metricsRetention: 59_999 })).toThrow(/at least 1 minute \("1m"\), got 59999 ms/);
+    expect(() => configure({ metricsRetention: -1 })).toThrow(
+      /configure\(\) metricsRetention must be a non-negative/,
+    );
+    configure({ metrics: false, metricsRetention: "2d" as never });
+    expect(getSettings()).toMatchObject({ metrics: false, metricsRetention: 172_800_000 });
   });
 });
 
