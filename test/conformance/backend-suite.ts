@@ -22,6 +22,7 @@ import { ERR, type SuiteFixture } from "./suite/fixture.js";
 import { flowsTests } from "./suite/flows.js";
 import { leasesTests } from "./suite/leases.js";
 import { maintenanceTests } from "./suite/maintenance.js";
+import { metricsTests } from "./suite/metrics.js";
 import { rateLimitsTests } from "./suite/rate-limits.js";
 import { repeatablesTests } from "./suite/repeatables.js";
 import { retentionTests } from "./suite/retention.js";
@@ -50,6 +51,7 @@ const AREAS: ((fx: SuiteFixture) => void)[] = [
   rateLimitsTests,
   adminTests,
   workersTests,
+  metricsTests,
   eventsTests,
   closeTests,
   capabilitiesTests,

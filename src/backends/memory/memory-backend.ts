@@ -7,6 +7,7 @@
 import { type Engine, type EngineContext, NO_NOTIFIER } from "../engine.js";
 import { EngineBackend } from "../engine-backend.js";
 import { MemoryJobStore } from "./job-store.js";
+import { MemoryMetrics } from "./metric-store.js";
 import { MemoryData } from "./queue-state.js";
 import { MemoryRateLimits, MemoryRepeatables, MemoryWorkers } from "./stores.js";
 
@@ -19,6 +20,7 @@ class MemoryEngine implements Engine {
   readonly repeatables: MemoryRepeatables;
   readonly rateLimits: MemoryRateLimits;
   readonly workers: MemoryWorkers;
+  readonly metrics: MemoryMetrics;
   readonly #data: MemoryData;
 
   constructor(ctx: EngineContext) {
@@ -27,6 +29,7 @@ class MemoryEngine implements Engine {
     this.repeatables = new MemoryRepeatables(this.#data);
     this.rateLimits = new MemoryRateLimits(this.#data);
     this.workers = new MemoryWorkers(this.#data);
+    this.metrics = new MemoryMetrics(this.#data);
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@ import type { RepeatableInfoRecord, WorkerInfo } from "../backend.js";
 import type { EngineContext } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
 import { zeroCounts } from "../shared/rules.js";
+import type { MemoryMetricRows } from "./metric-store.js";
 import { MinHeap } from "./min-heap.js";
 import { Fifo, PriorityFifo } from "./priority-fifo.js";
 import type { StoredJob } from "./stored-job.js";
@@ -54,6 +55,8 @@ export class QueueState {
   readonly repeatables = new Map<string, RepeatableInfoRecord>();
   readonly lastSlots = new Map<string, number>();
   rateBucket: { tokens: number; at: number } | undefined = undefined;
+  /** Metric minute rows and totals (metric-store.ts); they do not make the queue listed. */
+  metrics: MemoryMetricRows | undefined = undefined;
 
   constructor(readonly name: string) {}
 

@@ -18,6 +18,7 @@ export function capabilitiesTests(fx: SuiteFixture): void {
       expect(c.repeatables).toBe(b.repeatables !== undefined);
       expect(c.rateLimits).toBe(b.rateLimits !== undefined);
       expect(c.workers).toBe(b.workers !== undefined);
+      expect(c.metrics).toBe(b.metrics !== undefined);
       expect(typeof c.durable).toBe("boolean");
       expect(typeof c.multiProcess).toBe("boolean");
     });
