@@ -15,6 +15,7 @@ import type { ActiveJob } from "./active-job.js";
 import { Finisher } from "./finisher.js";
 import { type RunContext, runClaimedJob } from "./handle-job.js";
 import { LeaseKeeper } from "./lease-keeper.js";
+import { MetricsRecorder } from "./metrics-recorder.js";
 import { delayedScanner } from "./scanners.js";
 import type { Semaphore } from "./semaphore.js";
 import { sleep, WakeFlag } from "./wait.js";
@@ -74,6 +75,24 @@ interface Loop {
  * resolves once in-flight jobs finished or, past the grace, were handed back.
  */
 export async function processJob(queueName: string, options: ProcessJobOptions): Promise<void> {
+  const backend = resolveBackend(options.backend);
+  const recorder = MetricsRecorder.for(backend);
+  try {
+    await claimJobs(queueName, { ...options, backend }, recorder);
+  } finally {
+    await recorder?.flush();
+  }
+}
+
+/**
+ * processJob with a given metrics recorder (null: none), which the caller flushes: the runtime
+ * shares one between its claim loop and its stall sweeper.
+ */
+export async function claimJobs(
+  queueName: string,
+  options: ProcessJobOptions,
+  recorder: MetricsRecorder | null,
+): Promise<void> {
   const settings = getSettings();
   const backend = resolveBackend(options.backend);
   const leaseMs = toMs(options.leaseDuration ?? settings.leaseDuration, "leaseDuration");
@@ -92,7 +111,7 @@ export async function processJob(queueName: string, options: ProcessJobOptions):
     workerId: options.workerId ?? newWorkerId(),
     leaseMs,
     idleMs,
-    rt: { finisher: new Finisher(backend), keeper, inflight },
+    rt: { finisher: new Finisher(backend, recorder), keeper, inflight },
     inflight,
     grace,
   };

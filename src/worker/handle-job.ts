@@ -15,6 +15,7 @@ import { getTask, type JobContext, type Task } from "../task.js";
 import { ActiveJob } from "./active-job.js";
 import { Finisher } from "./finisher.js";
 import { LeaseKeeper } from "./lease-keeper.js";
+import { MetricsRecorder } from "./metrics-recorder.js";
 
 /** What a runtime hands to each job it runs: its own batcher of finishes and its lease keeper. */
 export interface RunContext {
@@ -41,10 +42,12 @@ export async function handleJob(queueName: string, job: JobRecord, backend?: Bac
       : (await b.claim(queueName, { workerId, leaseMs, now: Date.now(), limit: 1, jobId: job.id }))[0];
   if (!claimed) return;
   const keeper = new LeaseKeeper(b, leaseMs);
+  const recorder = MetricsRecorder.for(b);
   try {
-    await runClaimedJob(b, queueName, claimed, { finisher: new Finisher(b), keeper });
+    await runClaimedJob(b, queueName, claimed, { finisher: new Finisher(b, recorder), keeper });
   } finally {
     keeper.close();
+    await recorder?.flush();
   }
 }
 
@@ -113,16 +116,16 @@ export async function runClaimedJob(
       outcome = { ok: false, error: err };
     }
     if (resultJson !== undefined) {
-      await write(rt.finisher, queue, { kind: "completed", jobId: job.id, token, resultJson });
+      await write(rt.finisher, queue, { kind: "completed", jobId: job.id, token, resultJson }, job);
       return;
     }
   }
   const error = serializeError((outcome as { error: unknown }).error);
   if (job.attempts <= effective.maxRetries) {
     const runAt = Date.now() + backoffDelay(effective.backoff, job.attempts);
-    await write(rt.finisher, queue, { kind: "retry", jobId: job.id, token, error, runAt });
+    await write(rt.finisher, queue, { kind: "retry", jobId: job.id, token, error, runAt }, job);
   } else {
-    await write(rt.finisher, queue, { kind: "failed", jobId: job.id, token, error });
+    await write(rt.finisher, queue, { kind: "failed", jobId: job.id, token, error }, job);
   }
 }
 
@@ -173,9 +176,10 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === "function";
 }
 
-async function write(finisher: Finisher, queue: string, item: Finish): Promise<void> {
+/** Finishes the attempt through the runtime's batcher; `job` gives the metrics its times. */
+async function write(finisher: Finisher, queue: string, item: Finish, job?: ClaimedJob): Promise<void> {
   try {
-    await finisher.finish(queue, item);
+    await finisher.finish(queue, item, job);
   } catch (err) {
     // The lease will expire and the stall sweeper hands the job back: nothing is lost.
     log().error(

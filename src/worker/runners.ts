@@ -12,7 +12,8 @@ import { checkInt, toMs } from "../job.js";
 import { log } from "../logger.js";
 import { prepareRepeatable, type RepeatableDef } from "../schedule/repeatable-def.js";
 import { getSettings } from "../settings.js";
-import { type Limiter, newWorkerId, type ProcessJobOptions, processJob } from "./claim-loop.js";
+import { claimJobs, type Limiter, newWorkerId, type ProcessJobOptions } from "./claim-loop.js";
+import { MetricsRecorder } from "./metrics-recorder.js";
 import { QueueRateLimiter } from "./queue-rate-limiter.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { repeatableScheduler } from "./repeatable-scheduler.js";
@@ -142,10 +143,11 @@ export function launchRuntime(
   const controller = internalController(options.signal);
   const signal = controller.signal;
   const startedAt = Date.now();
+  const recorder = MetricsRecorder.for(backend);
 
   const scanners: Scanner[] = [
     // Delayed jobs are promoted by processJob's delayed scanner.
-    stallSweeper(Math.max(10, Math.min(scanInterval, leaseMs / 2)), maxStalled),
+    stallSweeper(Math.max(10, Math.min(scanInterval, leaseMs / 2)), maxStalled, recorder),
     housekeeper(scanInterval),
     repeatableScheduler(options.repeatables ?? [], scanInterval),
     workerHeartbeat(
@@ -173,11 +175,13 @@ export function launchRuntime(
   };
   // A claim loop that fails (e.g. on a closed backend) stops the scanners too: `done` settles only
   // once everything has returned, and nothing keeps running (or the process alive) after it.
-  const claiming = processJob(queueName, claimOptions).catch((err: unknown) => {
+  const claiming = claimJobs(queueName, claimOptions, recorder).catch((err: unknown) => {
     controller.abort(err);
     throw err;
   });
+  // The metrics observed until the end are written before `done` settles (flush never rejects).
   const done = Promise.allSettled([claiming, ...scanners.map((s) => runScanner(s, ctx))]).then(async () => {
+    await recorder?.flush();
     await claiming;
   });
   const setShutdownGrace = (ms: number) => {

@@ -6,6 +6,7 @@
 import { hostname } from "node:os";
 import type { Backend, WorkerInfo } from "../backends/backend.js";
 import { log } from "../logger.js";
+import type { MetricsRecorder } from "./metrics-recorder.js";
 import { sleep, WakeFlag } from "./wait.js";
 
 export interface ScannerContext {
@@ -46,10 +47,19 @@ export function delayedScanner(scanInterval: number): Scanner {
   };
 }
 
-/** Hands back jobs whose lease expired (their worker died or hung), or fails them past maxStalledCount. */
-export function stallSweeper(interval: number, maxStalledCount: number): Scanner {
+/**
+ * Hands back jobs whose lease expired (their worker died or hung), or fails them past
+ * maxStalledCount; those failures are counted in the metrics by `recorder` (null: none).
+ */
+export function stallSweeper(
+  interval: number,
+  maxStalledCount: number,
+  recorder: MetricsRecorder | null = null,
+): Scanner {
   return every(interval, "stall sweeper", async ({ queue, backend }) => {
-    await backend.recoverStalled(queue, Date.now(), maxStalledCount);
+    const now = Date.now();
+    const { failed } = await backend.recoverStalled(queue, now, maxStalledCount);
+    recorder?.stallFailed(queue, failed.length, now);
   });
 }
 
