@@ -14,6 +14,7 @@ import { SqliteConnection } from "../../src/backends/sqlite/connection.js";
 import { SqliteNotifier } from "../../src/backends/sqlite/notifier.js";
 import { SqliteBackend } from "../../src/backends/sqlite/sqlite-backend.js";
 import { BackendError } from "../../src/errors.js";
+import { METRIC_BUCKET_COUNT } from "../../src/metrics/buckets.js";
 import { repeatablesOf } from "../conformance/helpers.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -236,6 +237,11 @@ describe("SqliteBackend: query plans", () => {
 });
 
 describe("SqliteBackend: migrations", () => {
+  /** The newest schema version: the migrations are numbered 1..N. */
+  const latest = readdirSync(join(root, "src/backends/sqlite/migrations")).filter((f) =>
+    f.endsWith(".sql"),
+  ).length;
+
   it("upgrading a version-1 file adds finished_counts, counted from the jobs already there", async () => {
     const path = freshPath();
     const a = new SqliteBackend({ path });
@@ -249,13 +255,42 @@ describe("SqliteBackend: migrations", () => {
     await a.close();
     // Turn the file back into what version 1 wrote.
     const raw = new Database(path);
-    raw.exec("DROP TABLE finished_counts");
+    raw.exec("DROP TABLE finished_counts; DROP TABLE metrics");
     raw.pragma("user_version = 1");
     raw.close();
     const b = backend(path);
     expect(await b.getJobCounts("m")).toMatchObject({ completed: 2, waiting: 1 });
     const check = new Database(path, { readonly: true });
-    expect(check.pragma("user_version", { simple: true })).toBe(2);
+    expect(check.pragma("user_version", { simple: true })).toBe(latest);
+    check.close();
+  });
+
+  it("upgrading a version-2 file adds the metrics table; its jobs stay", async () => {
+    const path = freshPath();
+    const a = new SqliteBackend({ path });
+    await a.enqueue("m", [job()]);
+    await a.close();
+    const raw = new Database(path);
+    raw.exec("DROP TABLE metrics");
+    raw.pragma("user_version = 2");
+    raw.close();
+    const b = backend(path);
+    const zeros = new Array(METRIC_BUCKET_COUNT).fill(0);
+    const sample = {
+      minute: 0,
+      completed: 2,
+      failed: 1,
+      retried: 0,
+      wait: zeros,
+      waitSum: 0,
+      run: zeros,
+      runSum: 0,
+    };
+    await b.metrics?.record("m", [sample], 0, 60_000);
+    expect(await b.metrics?.totals("m")).toMatchObject({ completed: 2, failed: 1 });
+    expect(await b.getJobCounts("m")).toMatchObject({ waiting: 1 });
+    const check = new Database(path, { readonly: true });
+    expect(check.pragma("user_version", { simple: true })).toBe(latest);
     check.close();
   });
 });

@@ -7,9 +7,11 @@ import type { MetricCounts, MetricMinute, MetricStore } from "../backend.js";
 import {
   addMetricValues,
   countsFromValues,
+  METRIC_COLUMNS,
   MetricPruneClock,
   metricRange,
   planMetricRecord,
+  TOTALS_MINUTE,
   zeroMetricCounts,
 } from "../shared/metric-rows.js";
 import type { MemoryData } from "./queue-state.js";
@@ -28,17 +30,15 @@ export class MemoryMetrics implements MetricStore {
 
   async record(queue: string, samples: MetricMinute[], now: number, retentionMs: number): Promise<void> {
     this.data.open();
-    const plan = planMetricRecord(samples, now, retentionMs, this.#prune.due(queue, now));
+    const { rows, pruneBefore } = planMetricRecord(queue, samples, now, retentionMs, this.#prune);
     const q = this.data.ensure(queue);
-    q.metrics ??= { minutes: new Map(), totals: plan.totals.map(() => 0) };
+    q.metrics ??= { minutes: new Map(), totals: METRIC_COLUMNS.map(() => 0) };
     const { minutes, totals } = q.metrics;
-    addMetricValues(totals, plan.totals);
-    for (const { minute, values } of plan.minutes) {
-      const row = minutes.get(minute);
+    for (const { minute, values } of rows) {
+      const row = minute === TOTALS_MINUTE ? totals : minutes.get(minute);
       if (row === undefined) minutes.set(minute, values);
       else addMetricValues(row, values);
     }
-    const { pruneBefore } = plan;
     if (pruneBefore !== null) {
       for (const minute of minutes.keys()) if (minute < pruneBefore) minutes.delete(minute);
     }

@@ -66,12 +66,19 @@ export function totalsFromRow(row: Record<string, unknown> | undefined): MetricC
     : countsFromValues(METRIC_COLUMNS.map((c) => row[c] as number));
 }
 
-/** What one `record` call adds. */
+/** Counters (METRIC_COLUMNS order) to add into the row of `minute` (TOTALS_MINUTE: the totals). */
+export interface MetricRowIncrement {
+  minute: number;
+  values: number[];
+}
+
+/** What one `record` call does. */
 export interface MetricRecordPlan {
-  /** The increment of the queue's totals, in METRIC_COLUMNS order. */
-  totals: number[];
-  /** The increments of minute rows, ascending by minute; none older than the retention, none all zero. */
-  minutes: Array<{ minute: number; values: number[] }>;
+  /**
+   * The rows to add into: the totals first (TOTALS_MINUTE), then minutes ascending (so that
+   * concurrent writers lock rows in one order); none all zero, none older than the retention.
+   */
+  rows: MetricRowIncrement[];
   /** When this call prunes: drop minute rows with `minute < pruneBefore`; null when it does not. */
   pruneBefore: number | null;
 }
@@ -80,15 +87,15 @@ export interface MetricRecordPlan {
  * Checks a `record` call and sums its samples: into the totals, and per minute (samples of one
  * minute, which callers should not send, are added together). A sample whose minute is already
  * older than `now - retentionMs` counts in the totals only (its row would be pruned at once), and
- * an all-zero sample adds no row.
- * @param prune whether this call prunes (see MetricPruneClock)
+ * an all-zero sample adds nothing. Asks `clock` whether this call prunes once the call is valid.
  * @throws ValidationError for a malformed sample, `now` or `retentionMs`.
  */
 export function planMetricRecord(
+  queue: string,
   samples: readonly MetricMinute[],
   now: number,
   retentionMs: number,
-  prune: boolean,
+  clock: MetricPruneClock,
 ): MetricRecordPlan {
   if (!Number.isFinite(now)) throw new ValidationError(`metrics record: now must be epoch ms, got ${now}`);
   if (!Number.isFinite(retentionMs) || retentionMs < 0) {
@@ -107,8 +114,9 @@ export function planMetricRecord(
     if (row === undefined) byMinute.set(sample.minute, values);
     else addMetricValues(row, values);
   });
-  const minutes = [...byMinute].sort((a, b) => a[0] - b[0]).map(([minute, values]) => ({ minute, values }));
-  return { totals, minutes, pruneBefore: prune ? cutoff : null };
+  const rows = [...byMinute].sort((a, b) => a[0] - b[0]).map(([minute, values]) => ({ minute, values }));
+  if (totals.some((v) => v !== 0)) rows.unshift({ minute: TOTALS_MINUTE, values: totals });
+  return { rows, pruneBefore: clock.due(queue, now) ? cutoff : null };
 }
 
 /** Adds counters (METRIC_COLUMNS order) into `into`, element by element. */

@@ -156,6 +156,7 @@ export function sqliteJobStore(conn: SqliteConnection): JobStore {
           s.wipeRepeatables,
           s.wipeSlots,
           s.wipeBucket,
+          s.wipeMetrics,
         ]) {
           wipe.run(queue);
         }

@@ -2,10 +2,11 @@
  * The SQLite engine: one connection (connection.ts) shared by the job store, the notifier and the
  * optional stores. Data is durable and several processes may share the file.
  */
-import type { RateLimitStore, WorkerRegistry } from "../backend.js";
+import type { MetricStore, RateLimitStore, WorkerRegistry } from "../backend.js";
 import type { Engine, EngineContext, EngineRepeatables, JobStore } from "../engine.js";
 import { SqliteConnection } from "./connection.js";
 import { sqliteJobStore } from "./job-store.js";
+import { sqliteMetrics } from "./metric-store.js";
 import { SqliteNotifier } from "./notifier.js";
 import type { OpenOptions } from "./open.js";
 import { sqliteRateLimits, sqliteRepeatables, sqliteWorkers } from "./stores.js";
@@ -18,6 +19,7 @@ export class SqliteEngine implements Engine {
   readonly repeatables: EngineRepeatables;
   readonly rateLimits: RateLimitStore;
   readonly workers: WorkerRegistry;
+  readonly metrics: MetricStore;
   readonly #conn: SqliteConnection;
 
   /** Opens (creating and migrating when needed) the database at `options.path`. */
@@ -32,6 +34,7 @@ export class SqliteEngine implements Engine {
     this.repeatables = sqliteRepeatables(conn);
     this.rateLimits = sqliteRateLimits(conn);
     this.workers = sqliteWorkers(conn);
+    this.metrics = sqliteMetrics(conn);
   }
 
   async close(): Promise<void> {

@@ -59,10 +59,12 @@ const SQL_FILES = {
     "wipeSlots",
     "wipeCounts",
     "wipeBucket",
+    "wipeMetrics",
     "unpause",
   ],
   queues: ["isPaused", "setPaused", "listQueues"],
   workers: ["workerUpsert", "workerDelete", "workerList", "workerPrune"],
+  metrics: ["metricsAdd", "metricsPrune", "metricsRange", "metricsTotals"],
   notify: [
     "wakeBump",
     "wakeCounters",

@@ -1,7 +1,7 @@
 -- obliterate: removes everything a queue has, except its id counters (ids are never reused).
 -- Inputs: queue.
 -- Effect: deletes jobs (and their finished counts), logs, dependency edges, dedup keys,
--- repeatables, slots, the rate bucket, and clears the pause flag.
+-- repeatables, slots, the rate bucket, metrics (minutes and totals), and clears the pause flag.
 -- Returns: activeCount the jobs a worker holds (obliterate refuses them without force).
 
 -- @name activeCount
@@ -30,6 +30,9 @@ DELETE FROM finished_counts WHERE queue = ?;
 
 -- @name wipeBucket
 DELETE FROM rate_buckets WHERE queue = ?;
+
+-- @name wipeMetrics
+DELETE FROM metrics WHERE queue = ?;
 
 -- @name unpause
 UPDATE queues SET paused = 0 WHERE name = ?;

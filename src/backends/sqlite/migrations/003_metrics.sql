@@ -1,0 +1,47 @@
+-- 003_metrics: counts and histograms of finished attempts per queue (the MetricStore of backend.ts).
+-- One row per queue and minute (epoch ms, a multiple of 60 000), plus the queue's totals in the row
+-- of minute -1. Columns: the counters of shared/metric-rows.ts METRIC_COLUMNS, w0..w14 and r0..r14
+-- the wait and run histograms (one count per bucket of METRIC_BUCKETS_MS, then the open one).
+-- Minute rows are pruned past the retention the recorder passes; the totals row never is.
+-- Adds a table. Drops nothing.
+
+CREATE TABLE metrics (
+  queue TEXT NOT NULL,
+  minute INTEGER NOT NULL,
+  completed INTEGER NOT NULL DEFAULT 0,
+  failed INTEGER NOT NULL DEFAULT 0,
+  retried INTEGER NOT NULL DEFAULT 0,
+  wait_sum INTEGER NOT NULL DEFAULT 0,
+  run_sum INTEGER NOT NULL DEFAULT 0,
+  w0 INTEGER NOT NULL DEFAULT 0,
+  w1 INTEGER NOT NULL DEFAULT 0,
+  w2 INTEGER NOT NULL DEFAULT 0,
+  w3 INTEGER NOT NULL DEFAULT 0,
+  w4 INTEGER NOT NULL DEFAULT 0,
+  w5 INTEGER NOT NULL DEFAULT 0,
+  w6 INTEGER NOT NULL DEFAULT 0,
+  w7 INTEGER NOT NULL DEFAULT 0,
+  w8 INTEGER NOT NULL DEFAULT 0,
+  w9 INTEGER NOT NULL DEFAULT 0,
+  w10 INTEGER NOT NULL DEFAULT 0,
+  w11 INTEGER NOT NULL DEFAULT 0,
+  w12 INTEGER NOT NULL DEFAULT 0,
+  w13 INTEGER NOT NULL DEFAULT 0,
+  w14 INTEGER NOT NULL DEFAULT 0,
+  r0 INTEGER NOT NULL DEFAULT 0,
+  r1 INTEGER NOT NULL DEFAULT 0,
+  r2 INTEGER NOT NULL DEFAULT 0,
+  r3 INTEGER NOT NULL DEFAULT 0,
+  r4 INTEGER NOT NULL DEFAULT 0,
+  r5 INTEGER NOT NULL DEFAULT 0,
+  r6 INTEGER NOT NULL DEFAULT 0,
+  r7 INTEGER NOT NULL DEFAULT 0,
+  r8 INTEGER NOT NULL DEFAULT 0,
+  r9 INTEGER NOT NULL DEFAULT 0,
+  r10 INTEGER NOT NULL DEFAULT 0,
+  r11 INTEGER NOT NULL DEFAULT 0,
+  r12 INTEGER NOT NULL DEFAULT 0,
+  r13 INTEGER NOT NULL DEFAULT 0,
+  r14 INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (queue, minute)
+) WITHOUT ROWID;
