@@ -17,6 +17,7 @@ import { Queue } from "../../src/queue.js";
 import { task, unregisterTask } from "../../src/task.js";
 import { Worker } from "../../src/worker/worker.js";
 import { rateLimitsOf, repeatablesOf } from "../conformance/helpers.js";
+import { sample } from "../conformance/suite/metrics.js";
 import { dropSchema, postgresUrl, stopPostgres, testSchema } from "../support/postgres-server.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -117,6 +118,20 @@ describe("PostgresBackend: migrations", () => {
     await backend(schema).listQueues();
     expect(await catalog(schema)).toEqual(before);
     expect((await backend(schema).getJobCounts("q")).waiting).toBe(4);
+  });
+
+  it("a schema at version 1 gets the metrics table by migration; its jobs stay", async () => {
+    const schema = freshSchema("v1");
+    const a = backend(schema);
+    await a.enqueue("m", [job()]);
+    // Turn the schema back into what version 1 made.
+    await query(`DROP TABLE "${schema}".metrics; DELETE FROM "${schema}".migrations WHERE version >= 2`);
+    const b = backend(schema);
+    await b.metrics?.record("m", [sample(0, 2)], 0, 60_000);
+    expect((await b.metrics?.totals("m"))?.completed).toBe(2);
+    expect((await b.getJobCounts("m")).waiting).toBe(1);
+    const versions = await query<{ version: number }>(`SELECT version FROM "${schema}".migrations`);
+    expect(versions.map((v) => v.version)).toContain(2);
   });
 
   it("refuses a schema newer than this code, asking to upgrade asyncmq", async () => {

@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { Engine, EngineContext } from "../engine.js";
 import { Connection } from "./connection.js";
 import { PostgresJobs } from "./job-store.js";
+import { PostgresMetrics } from "./metric-store.js";
 import { PostgresNotifier } from "./notifier.js";
 import type { PgPool, PostgresBackendOptions } from "./postgres-backend.js";
 import { PostgresRateLimits, PostgresRepeatables, PostgresWorkers } from "./stores.js";
@@ -17,6 +18,7 @@ export class PostgresEngine implements Engine {
   readonly repeatables: PostgresRepeatables;
   readonly rateLimits: PostgresRateLimits;
   readonly workers: PostgresWorkers;
+  readonly metrics: PostgresMetrics;
 
   constructor(options: PostgresBackendOptions | PgPool, ctx: EngineContext) {
     this.db = new Connection(options);
@@ -27,6 +29,7 @@ export class PostgresEngine implements Engine {
     this.repeatables = new PostgresRepeatables(this.jobs);
     this.rateLimits = new PostgresRateLimits(this.db);
     this.workers = new PostgresWorkers(this.db);
+    this.metrics = new PostgresMetrics(this.db);
   }
 
   close(): Promise<void> {

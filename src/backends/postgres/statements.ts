@@ -52,6 +52,7 @@ const SQL_FILES = {
   obliterate: ["activeCount", "wipe"],
   queues: ["isPaused", "setPaused", "listQueues"],
   workers: ["workerUpsert", "workerDelete", "workerList"],
+  metrics: ["metricsRecord", "metricsRange", "metricsTotals"],
   notify: ["publish", "subscriberUpsert", "subscriberDelete", "housekeeping", "eventGet"],
 } as const;
 

@@ -31,8 +31,8 @@ function counts(n: number): MetricCounts {
   };
 }
 
-/** A sample of `minute`: `counts(n)`, `over` wins. */
-function sample(minute: number, n = 1, over: Partial<MetricCounts> = {}): MetricMinute {
+/** A sample of `minute`: `counts(n)`, `over` wins (also for engine-specific tests). */
+export function sample(minute: number, n = 1, over: Partial<MetricCounts> = {}): MetricMinute {
   return { minute, ...counts(n), ...over };
 }
 
