@@ -14,6 +14,7 @@ import { RedisBackend } from "../../src/backends/redis/redis-backend.js";
 import { BackendError } from "../../src/errors.js";
 import { task, unregisterTask } from "../../src/task.js";
 import { Worker } from "../../src/worker/worker.js";
+import { sample } from "../conformance/suite/metrics.js";
 import { dropPrefix, redisUrl, uniquePrefix } from "../support/redis-server.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -226,6 +227,35 @@ describe("RedisBackend: two backends on one server (as two processes)", () => {
     await Promise.all([drain(a), drain(b), drain(a), drain(b)]);
     expect(seen).toHaveLength(300);
     expect(new Set(seen).size).toBe(300);
+  });
+});
+
+describe("RedisBackend: metric keys", () => {
+  it("minute hashes expire a minute past the retention, the totals never; pruning and obliterate delete them", async () => {
+    const b = await backend();
+    const q = queueName("metrics");
+    const redis = new Redis(await redisUrl());
+    try {
+      const key = (name: string) => `${prefix}:${q}:${name}`;
+      const keep = 10 * 60_000;
+      const now = Date.now();
+      const minute = Math.floor(now / 60_000) * 60_000;
+      await b.metrics?.record(q, [sample(minute, 2), sample(minute - 60_000, 1)], now, keep);
+      for (const name of [`metrics:${minute}`, "metrics-minutes"]) {
+        const ttl = await redis.pttl(key(name));
+        expect(ttl, name).toBeGreaterThan(keep);
+        expect(ttl, name).toBeLessThanOrEqual(minute + keep + 60_000 - now);
+      }
+      expect(await redis.pttl(key("metrics-total"))).toBe(-1);
+      // The next minute's first call prunes minute - 60 000 once it is out of the retention.
+      await b.metrics?.record(q, [sample(minute, 1)], minute + keep, keep);
+      expect(await redis.exists(key(`metrics:${minute - 60_000}`))).toBe(0);
+      expect(await redis.zrange(key("metrics-minutes"), 0, -1)).toEqual([String(minute)]);
+      await b.obliterate(q, false);
+      expect(await redis.keys(`${prefix}:${q}:*`)).toEqual([]);
+    } finally {
+      redis.disconnect();
+    }
   });
 });
 

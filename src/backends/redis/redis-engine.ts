@@ -1,6 +1,6 @@
 /**
  * The Redis engine: job transitions as Lua scripts (jobs.ts), pub/sub as its notifier
- * (notifier.ts), and all three optional stores (stores.ts), over one connection (connection.ts).
+ * (notifier.ts), and every optional store (stores.ts, metric-store.ts), over one connection (connection.ts).
  *
  * Data layout, with `Q = "<prefix>:<queue>:"` and `G = "<prefix>::"` (queue names and custom ids
  * never contain ":", so no key of one queue can collide with another's or with G's):
@@ -24,6 +24,9 @@
  * - `Q batch:<id>`      short-lived gate that ties the chunks of one large enqueue together.
  * - `Q drain:<token>`   short-lived set of the children one chunked drain released (kept from its later chunks).
  * - `Q wake`, `Q events` pub/sub channels (see notifier.ts).
+ * - `Q metrics-total`   hash METRIC_COLUMNS field -> count: the queue's metric totals (never expire).
+ * - `Q metrics:<minute>` hash of the same fields for one minute; `Q metrics-minutes` ZSET minute -> minute
+ *                       indexing them. Both expire past the retention, and record-metrics.lua prunes them.
  * - `G queues`          set of queue names (pruned by listQueues).
  * - `G workers`         hash worker id -> info JSON;  `G worker-expiry` ZSET id -> heartbeatAt + ttl.
  * Nothing on the hot path scans: every lookup is by key or by ZSET range.
@@ -33,6 +36,7 @@
 import type { Engine, EngineContext } from "../engine.js";
 import { RedisConnection } from "./connection.js";
 import { RedisJobs } from "./jobs.js";
+import { RedisMetrics } from "./metric-store.js";
 import { RedisNotifier } from "./notifier.js";
 import type { RedisBackendOptions, RedisConnectionLike } from "./options.js";
 import { RedisRateLimits, RedisRepeatables, RedisWorkers } from "./stores.js";
@@ -46,6 +50,7 @@ export class RedisEngine implements Engine {
   readonly repeatables: RedisRepeatables;
   readonly rateLimits: RedisRateLimits;
   readonly workers: RedisWorkers;
+  readonly metrics: RedisMetrics;
   readonly connection: RedisConnection;
 
   constructor(source: RedisBackendOptions | RedisConnectionLike, ctx: EngineContext) {
@@ -56,6 +61,7 @@ export class RedisEngine implements Engine {
     this.repeatables = new RedisRepeatables(io);
     this.rateLimits = new RedisRateLimits(io);
     this.workers = new RedisWorkers(io);
+    this.metrics = new RedisMetrics(io);
   }
 
   close(): Promise<void> {

@@ -4,8 +4,8 @@
 -- Effect: without force and with active jobs, nothing (the caller throws activeJobsBlockObliterate
 --   of shared/rules.ts). Else deletes up to the limit of job hashes with their logs and dependants
 --   lists; once no job is left, deletes every queue-level key (indexes, counters, dedup,
---   repeatables, slots, rate bucket, pause flag) and leaves "<G>queues". The caller repeats with
---   force while jobs remain.
+--   repeatables, slots, rate bucket, pause flag, metric minutes and totals) and leaves "<G>queues".
+--   The caller repeats with force while jobs remain.
 -- Returns: { 'active', n } when refused, { 'more' } when jobs remain, { 'done' } when finished.
 if ARGV[4] ~= '1' then
   local active = redis.call('ZCARD', Q .. 's:active')
@@ -23,6 +23,12 @@ for state in pairs(FINISHED) do
   keys[#keys + 1] = 's:' .. state
   keys[#keys + 1] = 'done:' .. state
 end
+-- One DEL per minute: a long retention holds more minutes than unpack() can pass at once.
+for _, minute in ipairs(redis.call('ZRANGE', Q .. 'metrics-minutes', 0, -1)) do
+  redis.call('DEL', Q .. 'metrics:' .. minute)
+end
+keys[#keys + 1] = 'metrics-minutes'
+keys[#keys + 1] = 'metrics-total'
 for i, k in ipairs(keys) do keys[i] = Q .. k end
 redis.call('DEL', unpack(keys))
 redis.call('SREM', G .. 'queues', QUEUE)
