@@ -10,6 +10,9 @@ export type {
   ClaimOptions,
   EnqueueResult,
   Finish,
+  MetricCounts,
+  MetricMinute,
+  MetricStore,
   NewJob,
   QueueEvent,
   RateLimitStore,
@@ -74,6 +77,9 @@ export {
 } from "./job.js";
 export type { EnqueueOptions } from "./job-options.js";
 export type { Logger } from "./logger.js";
+export { METRIC_BUCKETS_MS } from "./metrics/buckets.js";
+export { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./metrics/prometheus.js";
+export type { MetricsRangeOptions, QueueMetrics } from "./metrics/query.js";
 export { Queue, type QueueOptions } from "./queue.js";
 export type { QueueEvents } from "./queue-events.js";
 export type { RepeatableDef, RepeatableInfo } from "./schedule/repeatable-def.js";

@@ -6,6 +6,7 @@ import { resolveBackend } from "./backends/registry.js";
 import { ValidationError } from "./errors.js";
 import { checkInt, checkName, JOB_STATES, type JobRecord, type JobState, toMs } from "./job.js";
 import { type EnqueueOptions, enqueueJobs, type TaskDefaults } from "./job-options.js";
+import { type MetricsRangeOptions, type QueueMetrics, readQueueMetrics } from "./metrics/query.js";
 import { QueueEvents } from "./queue-events.js";
 import { prepareRepeatable, type RepeatableDef, type RepeatableInfo } from "./schedule/repeatable-def.js";
 import { getTask } from "./task.js";
@@ -164,6 +165,19 @@ export class Queue {
 
   getJobCounts(): Promise<Record<JobState, number>> {
     return this.backend.getJobCounts(this.name);
+  }
+
+  /**
+   * Metrics of the queue's finished attempts, recorded by its workers in the backend (every process
+   * sees the same numbers; docs/metrics.md): one row per minute of [`from`, `to`) with zeros where
+   * nothing finished, their sum (`range`) and the totals since the first record (`total`).
+   * Default range: the last 60 minutes including the current one. `from` is rounded down and `to`
+   * up to whole minutes.
+   * @throws ValidationError for a bound that is not a finite time or valid Date, `from >= to`, a
+   * span above 31 days, or a backend without a metric store (`capabilities.metrics`).
+   */
+  getMetrics(options?: MetricsRangeOptions): Promise<QueueMetrics> {
+    return readQueueMetrics(this.backend, this.name, options);
   }
 
   /** waiting/delayed: never runs; active: its `ctx.signal` aborts and its result is discarded. */
