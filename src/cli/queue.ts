@@ -1,6 +1,6 @@
 /**
- * `asyncmq queue ...`: list, info, pause, resume, drain, clean, obliterate, and the delayed and
- * repeatable views. Read commands (info, list-delayed, list-repeatables, ...) fail on a queue the
+ * `asyncmq queue ...`: list, info, stats (queue-stats.ts), pause, resume, drain, clean, obliterate,
+ * and the delayed and repeatable views. Read commands (info, list-delayed, list-repeatables, ...) fail on a queue the
  * backend does not know; pause, resume, drain, clean and obliterate do not (they are idempotent, and a
  * queue may be paused before its first job).
  */
@@ -26,6 +26,7 @@ import {
   table,
 } from "./output.js";
 import { intParser, parseDuration, parseState } from "./parse.js";
+import { queueStatsCommand } from "./queue-stats.js";
 
 const COUNT_COLUMNS: JobState[] = ["waiting", "active", "delayed", "completed", "failed"];
 
@@ -84,6 +85,8 @@ export function queueCommand(program: Command): void {
         ]),
       );
     });
+
+  queueStatsCommand(queue);
 
   withCommonOptions(queue.command("pause").description("stop every worker of the queue from starting jobs"))
     .argument("<queue>", "queue name")

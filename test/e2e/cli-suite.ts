@@ -205,6 +205,36 @@ export function cliSuite(backend: BackendCase): void {
       await worker.waitFor(new RegExp(`completed\\s+e2e#${later} add`));
     });
 
+    it("queue stats reports what the worker finished, from the metrics it recorded", SLOW, async (ctx) => {
+      const t = await setup(ctx);
+      const worker = await t.startWorker("e2e", "--tasks", TASKS_JS);
+      const ok = await t.enqueue("e2e", "add", { a: 1, b: 2 });
+      const bad = await t.enqueue("e2e", "flaky", { note: "stats" });
+      await worker.waitFor(new RegExp(`completed\\s+e2e#${ok} add`));
+      await worker.waitFor(new RegExp(`failed\\s+e2e#${bad} flaky`));
+      worker.signal("SIGTERM");
+      expect(await worker.exit()).toBe(0); // a stopped worker has written its metrics
+      const stats = await t.json<{ range: unknown; total: unknown; run: { p50: number } }>(
+        "queue",
+        "stats",
+        "e2e",
+        "--since",
+        "10m",
+      );
+      expect(stats).toMatchObject({
+        queue: "e2e",
+        since: 600_000,
+        counts: { completed: 1, failed: 1 },
+        range: { completed: 1, failed: 1, retried: 0 },
+        total: { completed: 1, failed: 1, retried: 0 },
+      });
+      expect(stats.run.p50).toBeGreaterThanOrEqual(0);
+      const text = await t.cli("queue", "stats", "e2e");
+      expect(text.stdout).toMatch(/^finished:\s+1 completed, 1 failed, 0 retried$/m);
+      expect(text.stdout).toMatch(/^window:\s+last 1h, since /m);
+      expectError(await t.cli("queue", "stats", "e2e", "--since", "40d"), 2, /--since.*at most 31d/);
+    });
+
     it(
       "SIGTERM in the middle of a job: the worker finishes it, exits 0, and loses nothing",
       SLOW,
