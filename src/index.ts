@@ -47,6 +47,9 @@ export {
 } from "./backends/registry.js";
 export { EffectsCollector } from "./backends/shared/effects.js";
 export { SqliteBackend } from "./backends/sqlite/sqlite-backend.js";
+export { createDashboard, type Dashboard } from "./dashboard/create.js";
+export type { DashboardOptions } from "./dashboard/options.js";
+export { type RunningDashboard, type StartDashboardOptions, startDashboard } from "./dashboard/server.js";
 export {
   AsyncMQError,
   BackendError,

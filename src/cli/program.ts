@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { closeBackends } from "./backend-option.js";
+import { dashboardCommand } from "./dashboard.js";
 import { EXIT_OK, EXIT_USAGE, exitCodeOf, oneLine } from "./errors.js";
 import { infoCommand, packageVersion } from "./info.js";
 import { jobCommand } from "./job.js";
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   queueCommand(program);
   jobCommand(program);
   infoCommand(program);
+  dashboardCommand(program);
   configureErrors(program, "asyncmq");
   return program;
 }

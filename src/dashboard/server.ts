@@ -6,7 +6,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ValidationError } from "../errors.js";
-import { createDashboard, type Dashboard } from "./app.js";
+import { createDashboard, type Dashboard } from "./create.js";
 import type { DashboardOptions } from "./options.js";
 
 /** Options of {@link startDashboard}: those of createDashboard plus where to listen. */
