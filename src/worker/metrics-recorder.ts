@@ -6,10 +6,12 @@
  * under the minute of the batch's finish time. The stall sweeper adds the jobs the stall rule
  * failed, without times. So no job costs a round trip of its own.
  *
- * Writes: at most one `record` call in flight per queue. Observations made meanwhile accumulate and
- * go in the next call, started as soon as the current one ends, so a busy queue makes a handful of
- * writes per second and a quiet one writes each finish batch at once. `flush` (at the runtime's
- * stop) waits until everything observed is written.
+ * Writes: at most one `record` call in flight per queue, and call starts at least WRITE_GAP_MS
+ * apart. Observations made meanwhile accumulate and go in the next call, so a busy queue makes a
+ * handful of writes per second (even on SQLite and memory, whose writes end at once and would
+ * otherwise make one per finish batch), and a quiet one writes each finish batch at once. `flush`
+ * (at the runtime's stop) writes what is pending without waiting for the gap, and waits until
+ * everything observed is written.
  */
 import type { Backend, Finish, MetricMinute, MetricStore } from "../backends/backend.js";
 import type { JobRecord } from "../job.js";
@@ -21,11 +23,18 @@ import { getSettings } from "../settings.js";
 /** What the recorder reads of an attempt's job: when it became ready and when this attempt started. */
 export type AttemptTimes = Pick<JobRecord, "createdAt" | "runAt" | "startedAt">;
 
+/** Least time between the starts of two writes of one queue. */
+export const WRITE_GAP_MS = 200;
+
 interface QueueMetrics {
   /** Observed, not yet sent: one sample per minute. */
   pending: Map<number, MetricMinute>;
   /** The `record` call in flight (it never rejects), or null. */
   writing: Promise<void> | null;
+  /** When the last write started (epoch ms). */
+  lastStart: number;
+  /** The timer that starts the next write once the gap has passed, or null. */
+  timer: NodeJS.Timeout | null;
 }
 
 export class MetricsRecorder {
@@ -85,9 +94,11 @@ export class MetricsRecorder {
   /** Resolves once everything observed so far is written (or dropped, see #write). Never rejects. */
   async flush(): Promise<void> {
     for (const [queue, state] of this.#queues) {
-      this.#write(queue);
-      // Each write that ends starts the next one while something is pending, before this wakes.
-      while (state.writing !== null) await state.writing;
+      this.#write(queue, true);
+      while (state.writing !== null) {
+        await state.writing;
+        this.#write(queue, true); // what came in during that write
+      }
     }
   }
 
@@ -95,7 +106,7 @@ export class MetricsRecorder {
   #sample(queue: string, now: number): MetricMinute {
     let state = this.#queues.get(queue);
     if (state === undefined) {
-      state = { pending: new Map(), writing: null };
+      state = { pending: new Map(), writing: null, lastStart: 0, timer: null };
       this.#queues.set(queue, state);
     }
     const minute = now - (now % METRIC_MINUTE_MS);
@@ -107,10 +118,29 @@ export class MetricsRecorder {
     return sample;
   }
 
-  /** Sends what is pending for `queue`, unless a call is in flight (its end sends it then). */
-  #write(queue: string): void {
+  /**
+   * Sends what is pending for `queue`, unless a call is in flight (its end calls this again) or,
+   * unless `now` is set, the last call started less than WRITE_GAP_MS ago (a timer calls this then).
+   */
+  #write(queue: string, now = false): void {
     const state = this.#queues.get(queue);
     if (state === undefined || state.writing !== null || state.pending.size === 0) return;
+    const wait = now ? 0 : state.lastStart + WRITE_GAP_MS - Date.now();
+    if (wait > 0) {
+      if (state.timer === null) {
+        state.timer = setTimeout(() => {
+          state.timer = null;
+          this.#write(queue);
+        }, wait);
+        // A process that exits without stopping its workers loses what is pending: as it would
+        // lose what its jobs were doing. A runtime's stop flushes.
+        state.timer.unref();
+      }
+      return;
+    }
+    if (state.timer !== null) clearTimeout(state.timer);
+    state.timer = null;
+    state.lastStart = Date.now();
     const samples = [...state.pending.values()];
     state.pending.clear();
     state.writing = this.#record(queue, samples).finally(() => {

@@ -3,16 +3,19 @@
  * each finish batch counts, its wait and run times, the one write in flight per queue, flush, and a
  * failing write. The runtime-level tests (test/runtime/metrics.test.ts) use real backends.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Finish, MetricCounts, MetricMinute, MetricStore } from "../../src/backends/backend.js";
 import type { Logger } from "../../src/logger.js";
 import { METRIC_BUCKETS_MS } from "../../src/metrics/buckets.js";
 import { bucketIndex, emptyCounts } from "../../src/metrics/histogram.js";
 import { configure, resetSettings } from "../../src/settings.js";
-import { MetricsRecorder } from "../../src/worker/metrics-recorder.js";
+import { MetricsRecorder, WRITE_GAP_MS } from "../../src/worker/metrics-recorder.js";
 import { gate } from "../helpers.js";
 
-afterEach(() => resetSettings());
+afterEach(() => {
+  resetSettings();
+  vi.useRealTimers();
+});
 
 interface Call {
   queue: string;
@@ -148,6 +151,41 @@ describe("MetricsRecorder writes", () => {
       ["b", 1],
       ["a", 50],
     ]);
+  });
+
+  it("writes a quiet queue's batch at once; a busy one's at most once per WRITE_GAP_MS", async () => {
+    vi.useFakeTimers({ now: T0 });
+    const s = store();
+    const r = new MetricsRecorder(s.store, MIN);
+    r.finished("q", [item("completed")], [], [true], T0);
+    expect(s.calls).toHaveLength(1); // no wait: nothing was written lately
+    await vi.advanceTimersByTimeAsync(10);
+    r.finished("q", [item("completed")], [], [true], T0 + 10);
+    r.finished("q", [item("retry")], [], [true], T0 + 20);
+    await vi.advanceTimersByTimeAsync(WRITE_GAP_MS - 20);
+    expect(s.calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(s.calls.map((c) => [c.samples[0]?.completed, c.samples[0]?.retried])).toEqual([
+      [1, 0],
+      [1, 1],
+    ]);
+    // Quiet again: the next batch goes at once.
+    await vi.advanceTimersByTimeAsync(WRITE_GAP_MS);
+    r.finished("q", [item("failed")], [], [true], T0 + 3 * WRITE_GAP_MS);
+    expect(s.calls).toHaveLength(3);
+  });
+
+  it("flush writes at once what waits for the gap", async () => {
+    vi.useFakeTimers({ now: T0 });
+    const s = store();
+    const r = new MetricsRecorder(s.store, MIN);
+    r.finished("q", [item("completed")], [], [true], T0);
+    await vi.advanceTimersByTimeAsync(1);
+    r.finished("q", [item("completed")], [], [true], T0 + 1);
+    expect(s.calls).toHaveLength(1);
+    await r.flush();
+    expect(s.calls).toHaveLength(2);
+    expect(vi.getTimerCount()).toBe(0); // no timer left behind
   });
 
   it("flush waits for the call in flight and the pending one; nothing to write is no call", async () => {
