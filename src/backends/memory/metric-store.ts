@@ -3,6 +3,7 @@
  * order (shared/metric-rows.ts), kept on the queue's state so that `obliterate`, which drops the
  * state, drops them too. A `record` call runs synchronously, so it is one atomic step.
  */
+import { emptyCounts } from "../../metrics/histogram.js";
 import type { MetricCounts, MetricMinute, MetricStore } from "../backend.js";
 import {
   addMetricValues,
@@ -12,7 +13,6 @@ import {
   metricRange,
   planMetricRecord,
   TOTALS_MINUTE,
-  zeroMetricCounts,
 } from "../shared/metric-rows.js";
 import type { MemoryData } from "./queue-state.js";
 
@@ -56,6 +56,6 @@ export class MemoryMetrics implements MetricStore {
 
   async totals(queue: string): Promise<MetricCounts> {
     const rows = this.data.find(queue)?.metrics;
-    return rows === undefined ? zeroMetricCounts() : countsFromValues(rows.totals);
+    return rows === undefined ? emptyCounts() : countsFromValues(rows.totals);
   }
 }

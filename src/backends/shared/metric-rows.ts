@@ -5,8 +5,10 @@
  * increments to add (`planMetricRecord`), when to prune (`MetricPruneClock`), and turning stored
  * counters back into `MetricCounts`.
  */
+
 import { ValidationError } from "../../errors.js";
 import { METRIC_BUCKET_COUNT, METRIC_MINUTE_MS } from "../../metrics/buckets.js";
+import { emptyCounts } from "../../metrics/histogram.js";
 import type { MetricCounts, MetricMinute } from "../backend.js";
 
 const bucketColumns = (prefix: string): string[] =>
@@ -29,11 +31,6 @@ const RUN_AT = WAIT_AT + METRIC_BUCKET_COUNT;
 
 /** The `minute` of a queue's totals row in the SQL tables (real minutes are never negative). */
 export const TOTALS_MINUTE = -1;
-
-/** Counts of nothing: zeros, with histograms of METRIC_BUCKET_COUNT zeros. */
-export function zeroMetricCounts(): MetricCounts {
-  return countsFromValues([]);
-}
 
 /**
  * Counts from stored counters in METRIC_COLUMNS order (missing ones are 0, as an absent Redis hash
@@ -61,9 +58,7 @@ export function minuteFromRow(row: { minute: number } & Record<string, unknown>)
 
 /** The totals from a SQL row, or zeros when the queue has none. */
 export function totalsFromRow(row: Record<string, unknown> | undefined): MetricCounts {
-  return row === undefined
-    ? zeroMetricCounts()
-    : countsFromValues(METRIC_COLUMNS.map((c) => row[c] as number));
+  return row === undefined ? emptyCounts() : countsFromValues(METRIC_COLUMNS.map((c) => row[c] as number));
 }
 
 /** Counters (METRIC_COLUMNS order) to add into the row of `minute` (TOTALS_MINUTE: the totals). */
