@@ -66,45 +66,30 @@ export class Client {
 
 export const XSS = "<script>alert(1)</script>";
 
-/** Claims the job (it must be waiting) and finishes it as `failed` with `error`. */
-export async function failJob(backend: Backend, queue: string, id: string, error: JobError): Promise<void> {
-  const [job] = await backend.claim(queue, {
-    workerId: "w-test",
-    limit: 1,
-    leaseMs: 30_000,
-    now: Date.now(),
-    jobId: id,
-  });
-  if (!job) throw new Error(`job ${id} of ${queue} could not be claimed`);
-  const [ok] = await backend.finish(
-    queue,
-    [{ kind: "failed", jobId: id, token: job.token, error }],
-    Date.now(),
-  );
-  if (!ok) throw new Error(`job ${id} could not be failed`);
-}
-
-/** Claims the job and completes it with `result`. */
-export async function completeJob(
+/** Claims the waiting job `id` and ends its attempt as `failed` with `error`, or `completed` with `result`. */
+async function finishJob(
   backend: Backend,
   queue: string,
   id: string,
-  result: unknown,
+  end: { error: JobError } | { result: unknown },
 ): Promise<void> {
-  const [job] = await backend.claim(queue, {
-    workerId: "w-test",
-    limit: 1,
-    leaseMs: 30_000,
-    now: Date.now(),
-    jobId: id,
-  });
+  const now = Date.now();
+  const [job] = await backend.claim(queue, { workerId: "w-test", limit: 1, leaseMs: 30_000, now, jobId: id });
   if (!job) throw new Error(`job ${id} of ${queue} could not be claimed`);
-  await backend.finish(
-    queue,
-    [{ kind: "completed", jobId: id, token: job.token, resultJson: JSON.stringify(result) }],
-    Date.now(),
-  );
+  const token = job.token;
+  const finish =
+    "error" in end
+      ? { kind: "failed" as const, jobId: id, token, error: end.error }
+      : { kind: "completed" as const, jobId: id, token, resultJson: JSON.stringify(end.result) };
+  const [ok] = await backend.finish(queue, [finish], now);
+  if (!ok) throw new Error(`job ${id} of ${queue} could not be finished`);
 }
+
+export const failJob = (backend: Backend, queue: string, id: string, error: JobError) =>
+  finishJob(backend, queue, id, { error });
+
+export const completeJob = (backend: Backend, queue: string, id: string, result: unknown) =>
+  finishJob(backend, queue, id, { result });
 
 /** Reads server-sent events from a streaming response until `want` accepts one; rejects after `ms`. */
 export async function nextEvent(
