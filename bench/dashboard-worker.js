@@ -1,0 +1,30 @@
+// The worker of bench/dashboard-cost.js, in its own process: runs every queue of the run until it
+// has completed `n` jobs in all, then prints { jobsPerSecond }.
+// Usage: node dashboard-worker.js <url> <metrics on|off> <n> <queue...>
+import { performance } from "node:perf_hooks";
+import { configure, createBackend, runWorker, task } from "asyncmq";
+
+const [url, metrics, n, ...queues] = process.argv.slice(2);
+const total = Number(n);
+configure({ metrics: metrics === "on" });
+const backend = createBackend(url);
+let done = 0;
+let allDone;
+const finished = new Promise((resolve) => {
+  allDone = resolve;
+});
+for (const q of queues) {
+  task(`${q}-noop`, { queue: q }, () => {
+    if (++done === total) allDone();
+  });
+}
+const controller = new AbortController();
+const t0 = performance.now();
+// One runtime per queue, as `asyncmq worker start q1 q2 ...` runs them: 10 x concurrency 10.
+const runs = queues.map((q) => runWorker(q, { backend, concurrency: 10, signal: controller.signal }));
+await finished;
+const seconds = (performance.now() - t0) / 1000;
+controller.abort();
+await Promise.all(runs);
+await backend.close();
+console.log(JSON.stringify({ jobsPerSecond: total / seconds }));
