@@ -37,11 +37,11 @@ export class Client {
     return { status: res.status, html: await res.text(), res };
   }
 
-  /** The CSRF token the dashboard's forms carry for this client (fetches a page for it). */
+  /** The CSRF token the dashboard's forms carry for this client (from a form, else the cookie they copy). */
   async csrf(path = "/dead"): Promise<string> {
     const { html } = await this.page(path);
-    const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
-    if (!token) throw new Error(`no CSRF token in the page at ${path}`);
+    const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? this.cookies.get("asyncmq_csrf");
+    if (!token) throw new Error(`no CSRF token for the page at ${path}`);
     return token;
   }
 

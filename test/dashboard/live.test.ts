@@ -1,0 +1,131 @@
+/**
+ * The live hub: it holds backend subscriptions only while pages listen, coalesces a burst of events
+ * into one count push per queue, sends a watched job's events to its page, and ends every stream
+ * on close().
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import type { Backend } from "../../src/backends/backend.js";
+import { InMemoryBackend } from "../../src/backends/memory/memory-backend.js";
+import { LiveHub } from "../../src/dashboard/live.js";
+import { Queue } from "../../src/queue.js";
+import { uniqueQueue, until } from "../helpers.js";
+import { nextEvent } from "./helpers.js";
+
+/** The real backend, counting the subscriptions it holds for the hub. */
+function counted(backend: Backend): { backend: Backend; live: () => number } {
+  let live = 0;
+  const wrapped = new Proxy(backend, {
+    get(target, key, receiver) {
+      if (key !== "subscribe") return Reflect.get(target, key, receiver);
+      return (queue: string, listener: Parameters<Backend["subscribe"]>[1]) => {
+        const off = target.subscribe(queue, listener);
+        live++;
+        return () => {
+          live--;
+          off();
+        };
+      };
+    },
+  });
+  return { backend: wrapped, live: () => live };
+}
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+function open(hub: LiveHub, filter: { queue?: string; job?: string } = {}) {
+  const reader = (hub.stream(filter).body as ReadableStream<Uint8Array>).getReader();
+  return { reader, buffer: { text: "" } };
+}
+
+describe("LiveHub", () => {
+  it("subscribes to every queue while a page listens, and to none once it left", async () => {
+    const memory = new InMemoryBackend();
+    const { backend, live } = counted(memory);
+    const names = [uniqueQueue("live"), uniqueQueue("live")];
+    for (const n of names) await new Queue(n, { backend: memory }).add("t", {});
+    const hub = new LiveHub(backend);
+    cleanups.push(
+      () => hub.close(),
+      () => memory.close(),
+    );
+
+    expect(live()).toBe(0);
+    const page = open(hub);
+    await until(() => live() === 2, 2000, "two subscriptions");
+    expect(hub.clients).toBe(1);
+    await page.reader.cancel();
+    expect(hub.clients).toBe(0);
+    expect(live()).toBe(0);
+  });
+
+  it("coalesces a burst of events into one push of fresh counts per queue", async () => {
+    const memory = new InMemoryBackend();
+    const name = uniqueQueue("burst");
+    const q = new Queue(name, { backend: memory });
+    await q.add("t", {});
+    const hub = new LiveHub(memory, { coalesceMs: 50 });
+    cleanups.push(
+      () => hub.close(),
+      () => memory.close(),
+    );
+    const page = open(hub, { queue: name });
+    const counts = (e: string, d: unknown) => e === "counts" && (d as { queue: string }).queue === name;
+    await nextEvent(page.reader, page.buffer, counts);
+
+    await q.addBulk(Array.from({ length: 50 }, () => ({ task: "t" })));
+    for (let i = 0; i < 20; i++) await q.add("t", {});
+    // 70 events; the pushes until the final count are a handful (one per coalescing window).
+    let pushes = 0;
+    await nextEvent(page.reader, page.buffer, (e, d) => {
+      if (!counts(e, d)) return false;
+      pushes++;
+      return (d as { counts: { waiting: number } }).counts.waiting === 71;
+    });
+    expect(pushes).toBeLessThanOrEqual(3);
+    // Nothing more once the burst is over.
+    await expect(nextEvent(page.reader, page.buffer, counts, 200)).rejects.toThrow(/no matching/);
+  });
+
+  it("sends a watched job's events to its page only", async () => {
+    const memory = new InMemoryBackend();
+    const name = uniqueQueue("job");
+    const q = new Queue(name, { backend: memory });
+    const id = await q.add("t", {}, { delay: "1h" });
+    const other = await q.add("t", {}, { delay: "1h" });
+    const hub = new LiveHub(memory, { coalesceMs: 20 });
+    cleanups.push(
+      () => hub.close(),
+      () => memory.close(),
+    );
+    const page = open(hub, { queue: name, job: id });
+    await nextEvent(page.reader, page.buffer, (e) => e === "counts");
+    await q.promoteJob(other);
+    await q.promoteJob(id);
+    const event = (await nextEvent(page.reader, page.buffer, (e) => e === "job")) as {
+      id: string;
+      event: string;
+    };
+    expect(event).toEqual({ queue: name, id, event: "job:waiting" });
+  });
+
+  it("ends every stream and drops every subscription on close(), and refuses new ones", async () => {
+    const memory = new InMemoryBackend();
+    const { backend, live } = counted(memory);
+    const name = uniqueQueue("close");
+    await new Queue(name, { backend: memory }).add("t", {});
+    const hub = new LiveHub(backend);
+    cleanups.push(() => memory.close());
+    const page = open(hub);
+    await until(() => live() === 1, 2000, "a subscription");
+    hub.close();
+    expect(live()).toBe(0);
+    for (;;) {
+      const chunk = await page.reader.read();
+      if (chunk.done) break;
+    }
+    expect(hub.stream({}).status).toBe(503);
+  });
+});
