@@ -23,6 +23,7 @@ const own = (file: string) => fileURLToPath(new URL(`./assets/${file}`, import.m
 const SOURCES: Record<string, { path: () => string; type: string }> = {
   "app.js": { path: () => own("app.js"), type: "text/javascript; charset=utf-8" },
   "style.css": { path: () => own("style.css"), type: "text/css; charset=utf-8" },
+  "favicon.svg": { path: () => own("favicon.svg"), type: "image/svg+xml" },
   "uplot.js": {
     path: () => require.resolve("uplot/dist/uPlot.esm.js"),
     type: "text/javascript; charset=utf-8",

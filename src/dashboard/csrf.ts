@@ -2,8 +2,8 @@
  * CSRF protection by double submit: each browser gets a random token in an HttpOnly, SameSite=Strict
  * cookie, and every form of the dashboard carries the same token in a hidden `_csrf` field (scripts
  * send it as `X-CSRF-Token`). A POST whose token is missing or differs from the cookie is refused
- * with 403, as is a POST whose Origin header names another site. GET never changes anything, so it
- * needs no token.
+ * with 403, as is a POST whose Origin or Sec-Fetch-Site header says it came from another site. GET
+ * never changes anything, so it needs no token.
  */
 import type { MiddlewareHandler } from "hono";
 import { CSRF_COOKIE, randomToken, readCookie, safeEqual, writeCookie } from "./cookies.js";
@@ -32,7 +32,7 @@ export function csrfCheck(): MiddlewareHandler<DashboardEnv> {
     const cookie = readCookie(c, CSRF_COOKIE);
     const sent = c.req.header("x-csrf-token") ?? (await formToken(c.req.raw.clone()));
     const hosts = [c.req.header("host"), c.req.header("x-forwarded-host")?.split(",")[0]?.trim()];
-    if (!sameOrigin(c.req.header("origin"), hosts)) {
+    if (!sameOrigin(c.req.header("origin"), hosts) || crossSite(c.req.header("sec-fetch-site"))) {
       return refuse(c, "the request came from another site");
     }
     if (cookie === undefined || sent === undefined || !safeEqual(cookie, sent)) {
@@ -40,6 +40,11 @@ export function csrfCheck(): MiddlewareHandler<DashboardEnv> {
     }
     await next();
   };
+}
+
+/** Browsers say where a request came from; another site (or a sibling subdomain) is refused. */
+function crossSite(site: string | undefined): boolean {
+  return site === "cross-site" || site === "same-site";
 }
 
 async function formToken(request: Request): Promise<string | undefined> {
@@ -54,9 +59,13 @@ async function formToken(request: Request): Promise<string | undefined> {
   }
 }
 
-/** A browser names the page's origin on a POST; when it does, its host must be ours (or the proxy's). */
+/**
+ * A browser names the page's origin on a POST; when it does, its host must be ours (or the proxy's).
+ * Under `Referrer-Policy: no-referrer` browsers send `Origin: null` for our own forms, so "null"
+ * proves nothing either way (the token and Sec-Fetch-Site still apply).
+ */
 function sameOrigin(origin: string | undefined, hosts: Array<string | undefined>): boolean {
-  if (origin === undefined) return true;
+  if (origin === undefined || origin === "null") return true;
   let host: string;
   try {
     host = new URL(origin).host.toLowerCase();

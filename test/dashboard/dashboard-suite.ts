@@ -101,7 +101,7 @@ export function dashboardSuite(label: string, makeBackend: () => Backend): void 
       const dead = await client.page(`/dead?queue=${name}`);
       expect(dead.status).toBe(200);
       expect(dead.html).toContain(`data-job-id="${failed}"`);
-      expect(dead.html).toContain('data-testid="dead-total">1 dead job match');
+      expect(dead.html).toContain('data-testid="dead-total" data-count="1">1 dead job matches.');
 
       const metrics = await client.request("/metrics");
       expect(metrics.status).toBe(200);

@@ -160,7 +160,7 @@ describe("where it listens", () => {
     expect(await status(`localhost:${port}`)).toBe(200);
   });
 
-  it("refuses a POST whose Origin is another site even with the right token", async () => {
+  it("refuses a POST from another site (Origin, Sec-Fetch-Site) even with the right token", async () => {
     const client = await start({});
     const name = uniqueQueue("origin");
     const q = new Queue(name, { backend });
@@ -173,6 +173,12 @@ describe("where it listens", () => {
       body,
     });
     expect(foreign.status).toBe(403);
+    const crossSite = await client.request(`/queues/${name}/pause`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", "sec-fetch-site": "cross-site" },
+      body,
+    });
+    expect(crossSite.status).toBe(403);
     expect(await q.isPaused()).toBe(false);
     const same = await client.request(`/queues/${name}/pause`, {
       method: "POST",
@@ -180,6 +186,18 @@ describe("where it listens", () => {
       body,
     });
     expect(same.status).toBe(303);
+    // Under Referrer-Policy: no-referrer a browser's own form says "Origin: null": the token decides.
+    const opaque = await client.request(`/queues/${name}/resume`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        origin: "null",
+        "sec-fetch-site": "same-origin",
+      },
+      body,
+    });
+    expect(opaque.status).toBe(303);
+    expect(await q.isPaused()).toBe(false);
   });
 
   it("rejects bad options at once", async () => {

@@ -147,7 +147,14 @@ async function drawChart(el) {
       height: 220,
       series: [
         {},
-        ...SERIES[kind].map((s) => ({ label: s.label, stroke: s.stroke, fill: s.fill, width: 2 })),
+        // Minutes without finished jobs have no p95 (null): points show the isolated ones.
+        ...SERIES[kind].map((s) => ({
+          label: s.label,
+          stroke: s.stroke,
+          fill: s.fill,
+          width: 2,
+          points: { show: kind === "latency", size: 5 },
+        })),
       ],
       axes: [{}, { size: 60 }],
       scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },

@@ -8,7 +8,7 @@ import { DEAD_STATES, type JobRecord } from "../../job.js";
 import { type DeadFilter, deadCount, deadFilter, deadPage, deadPath } from "../dead-letters.js";
 import type { Ctx } from "../env.js";
 import { type DashboardState, jobPath } from "../state.js";
-import { count, type Html, time } from "./format.js";
+import { count, type Html, plural, time } from "./format.js";
 import { page } from "./layout.js";
 import { csrfField } from "./parts.js";
 
@@ -24,7 +24,7 @@ export async function deadPageView(c: Ctx, state: DashboardState): Promise<Respo
   return page(c, state, {
     title: "Dead letters",
     body: html`${filterForm(state, filter, queues.sort())}
-<p data-testid="dead-total">${count(total)} dead job${total === 1 ? "" : "s"} match.</p>
+<p data-testid="dead-total" data-count="${total}">${plural(total, "dead job")} ${total === 1 ? "matches" : "match"}.</p>
 ${list.jobs.length === 0 ? html`<p class="empty" data-testid="no-dead">Nothing here.</p>` : table(c, state, filter, list.jobs, total, here)}
 <nav class="pager" aria-label="pages">${
       pageNumber > 1

@@ -98,8 +98,11 @@ ${job.workerId !== undefined ? html`<dt>Worker</dt><dd><code>${job.workerId}</co
 function timeline(job: JobRecord): Html {
   const rows: Array<[string, number, string]> = [["created", job.createdAt, ""]];
   if (job.runAt !== undefined && job.runAt > job.createdAt) rows.push(["due to run", job.runAt, ""]);
-  if (job.startedAt !== undefined)
-    rows.push(["last attempt started", job.startedAt, `attempt ${job.attempts}`]);
+  if (job.startedAt !== undefined) {
+    // A retry resets attempts to 0 but keeps the times of the attempt before it.
+    const note = job.attempts > 0 ? `attempt ${job.attempts}` : "(before the retry)";
+    rows.push(["last attempt started", job.startedAt, note]);
+  }
   if (job.finishedAt !== undefined) {
     const took = job.startedAt !== undefined ? `after ${humanDuration(job.finishedAt - job.startedAt)}` : "";
     rows.push([`finished: ${job.state}`, job.finishedAt, took]);

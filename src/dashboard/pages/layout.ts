@@ -28,12 +28,13 @@ export async function page(c: Ctx, state: DashboardState, spec: PageSpec): Promi
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${spec.title} · asyncmq</title>
+<link rel="icon" href="${state.asset("favicon.svg")}" type="image/svg+xml">
 <link rel="stylesheet" href="${state.asset("uplot.css")}">
 <link rel="stylesheet" href="${state.asset("style.css")}">
 <script type="module" src="${state.asset("app.js")}"></script>
 </head>
 <body data-base="${config.base}" data-live="${live}">
-${spec.bare ? "" : nav(c, state)}
+${spec.bare ? "" : nav(c, state, spec.live !== undefined)}
 <main id="main">
 ${flashBox(flash)}
 <h1 data-testid="page-title">${spec.title}</h1>
@@ -44,7 +45,7 @@ ${spec.body}
   return c.html(body, spec.status ?? 200);
 }
 
-function nav(c: Ctx, state: DashboardState): Html {
+function nav(c: Ctx, state: DashboardState, live: boolean): Html {
   const { config } = state;
   return html`<header class="top"><nav aria-label="main">
 <a class="brand" href="${state.href("/")}" data-testid="nav-overview">asyncmq</a>
@@ -52,7 +53,7 @@ function nav(c: Ctx, state: DashboardState): Html {
 <a href="${state.href("/dead")}" data-testid="nav-dead">Dead letters</a>
 <a href="${state.href("/metrics")}">Prometheus</a>
 ${config.readOnly ? html`<span class="badge" data-testid="read-only">read-only</span>` : ""}
-<span class="live" id="live-status" data-testid="live-status" title="live updates">offline</span>
+${live ? html`<span class="live" id="live-status" data-testid="live-status" title="live updates">offline</span>` : ""}
 ${
   config.token !== undefined
     ? html`<form method="post" action="${state.href("/logout")}" class="inline">

@@ -38,7 +38,7 @@ ${addJobForm(c, state, name, { task: "", data: "{}", delay: "" })}
 <p class="hint">Removes jobs in that state finished (or created) longer ago than this: 0, 30s, 5m, 1h, 1d.</p></form>
 <form method="post" action="${state.href(`${path}/confirm`)}" class="card" id="drain-form">${csrfField(c)}
 <h3>Drain</h3><input type="hidden" name="op" value="drain">
-<label><input type="checkbox" name="delayed" value="1" data-testid="drain-delayed"> delayed jobs too</label>
+<label class="check"><input type="checkbox" name="delayed" value="1" data-testid="drain-delayed"> delayed jobs too</label>
 <button type="submit" class="danger" data-testid="action-drain">Drain…</button>
 <p class="hint">Removes the waiting jobs, which then never run.</p></form>
 </div></section>`;
