@@ -14,7 +14,7 @@ import {
   withCommonOptions,
 } from "./backend-option.js";
 import { CliError, oneLine, UsageError } from "./errors.js";
-import { print, warn } from "./output.js";
+import { print, printJsonLine, warn } from "./output.js";
 import { intParser } from "./parse.js";
 
 interface DashboardCliOptions extends CommonOptions {
@@ -29,7 +29,6 @@ interface DashboardCliOptions extends CommonOptions {
 export function dashboardCommand(program: Command): void {
   withCommonOptions(
     program.command("dashboard").description("serve the web dashboard: queues, jobs, live counts, metrics"),
-    false,
   )
     .option("--port <n>", "TCP port", port, 7070)
     .option("--host <address>", "address to bind; anything but loopback needs --auth or --token", "127.0.0.1")
@@ -62,7 +61,7 @@ async function runDashboard(o: DashboardCliOptions): Promise<void> {
     );
   const choice = await chooseBackend(o);
   const backend = await openBackend(choice);
-  if (!backend.capabilities.multiProcess)
+  if (!backend.capabilities.multiProcess && !o.json)
     warn(`${choice.url} keeps jobs inside this one process: the dashboard will show only its own (none)`);
   // Loaded here, so that other commands do not pay for the web server's modules.
   const { startDashboard } = await import("../dashboard/server.js");
@@ -83,12 +82,15 @@ async function runDashboard(o: DashboardCliOptions): Promise<void> {
       throw new CliError(`port ${o.port} on ${o.host} is in use; pick another with --port`);
     throw err;
   }
-  const mode = [o.readOnly ? "read-only" : "", auth ? "basic auth" : token ? "token auth" : ""].filter(
-    Boolean,
-  );
-  print(
-    `asyncmq dashboard on ${running.url} (backend ${choice.url}, ${describeSource(choice)}${mode.length ? `; ${mode.join(", ")}` : ""}); Ctrl+C to stop`,
-  );
+  if (o.json) {
+    printJsonLine({ event: "dashboard:started", url: running.url, port: running.port, backend: choice.url });
+  } else {
+    const mode = [o.readOnly ? "read-only" : "", auth ? "basic auth" : token ? "token auth" : ""];
+    const how = mode.filter(Boolean).join(", ");
+    print(
+      `asyncmq dashboard on ${running.url} (backend ${choice.url}, ${describeSource(choice)}${how ? `; ${how}` : ""}); Ctrl+C to stop`,
+    );
+  }
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     const stop = (received: NodeJS.Signals) => {
       process.off("SIGINT", stop);
@@ -99,7 +101,8 @@ async function runDashboard(o: DashboardCliOptions): Promise<void> {
     process.on("SIGTERM", stop);
   });
   await running.close();
-  print(`received ${signal}: dashboard stopped`);
+  if (o.json) printJsonLine({ event: "dashboard:stopped", signal });
+  else print(`received ${signal}: dashboard stopped`);
 }
 
 function env(name: string): string | undefined {
