@@ -7,6 +7,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { DashboardApp } from "./app.js";
 import { type DashboardOptions, resolveOptions } from "./options.js";
+import { SECURITY_HEADERS } from "./security.js";
+
+/** Headers of the few answers given before the app is loaded. */
+const PLAIN: Record<string, string> = {
+  "Content-Type": "text/plain; charset=utf-8",
+  ...Object.fromEntries(SECURITY_HEADERS),
+};
 
 export interface Dashboard {
   /** The Fetch API entry point (`Request` in, `Response` out): Hono, Bun, Deno, tests. */
@@ -45,7 +52,7 @@ export function createDashboard(options: DashboardOptions = {}): Dashboard {
   return {
     basePath: base,
     fetch: async (request) => {
-      if (closed) return new Response("the dashboard is closed\n", { status: 503 });
+      if (closed) return new Response("the dashboard is closed\n", { status: 503, headers: PLAIN });
       const url = new URL(request.url);
       const path = withBase(url.pathname, base);
       if (path === url.pathname) return (await app()).fetch(request);
@@ -61,7 +68,7 @@ export function createDashboard(options: DashboardOptions = {}): Dashboard {
     },
     handler: (req, res) => {
       if (closed) {
-        res.writeHead(503, { "Content-Type": "text/plain; charset=utf-8" }).end("the dashboard is closed\n");
+        res.writeHead(503, PLAIN).end("the dashboard is closed\n");
         return;
       }
       // Before anything async: a framework may restore req.url once this returns.
@@ -73,7 +80,7 @@ export function createDashboard(options: DashboardOptions = {}): Dashboard {
       app().then(
         (d) => d.listener(req, res),
         (err: unknown) => {
-          res.writeHead(500, { "Content-Type": "text/plain; charset=utf-8" });
+          res.writeHead(500, PLAIN);
           res.end(`the dashboard could not start: ${err instanceof Error ? err.message : String(err)}\n`);
         },
       );

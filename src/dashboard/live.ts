@@ -17,7 +17,7 @@ export interface LiveFilter {
 }
 
 export interface LiveTiming {
-  /** Longest delay between an event and the counts it changed being pushed; default 150 ms. */
+  /** Longest delay between an event and the counts it changed being pushed; default 200 ms. */
   coalesceMs: number;
   /** How often the queue list is re-read to find new queues; default 10 s. */
   refreshMs: number;
@@ -31,7 +31,7 @@ interface Client {
   end(): void;
 }
 
-const DEFAULT_TIMING: LiveTiming = { coalesceMs: 150, refreshMs: 10_000, heartbeatMs: 15_000 };
+const DEFAULT_TIMING: LiveTiming = { coalesceMs: 200, refreshMs: 10_000, heartbeatMs: 15_000 };
 const encoder = new TextEncoder();
 
 export class LiveHub {
@@ -176,10 +176,11 @@ export class LiveHub {
   async #flush(): Promise<void> {
     const queues = [...this.#dirty];
     this.#dirty.clear();
-    for (const queue of queues) {
-      const text = await this.#countsMessage(queue);
-      if (text !== null) this.#broadcast(text, (f) => f.queue === undefined || f.queue === queue);
-    }
+    const texts = await Promise.all(queues.map((queue) => this.#countsMessage(queue)));
+    queues.forEach((queue, i) => {
+      const text = texts[i];
+      if (text) this.#broadcast(text, (f) => f.queue === undefined || f.queue === queue);
+    });
   }
 
   /** The current counts of the queues a page shows, right after it connects. */

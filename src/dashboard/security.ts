@@ -9,7 +9,7 @@ export const CONTENT_SECURITY_POLICY =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
   "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-const HEADERS: ReadonlyArray<[string, string]> = [
+export const SECURITY_HEADERS: ReadonlyArray<[string, string]> = [
   ["Content-Security-Policy", CONTENT_SECURITY_POLICY],
   ["X-Content-Type-Options", "nosniff"],
   ["Referrer-Policy", "no-referrer"],
@@ -18,7 +18,7 @@ const HEADERS: ReadonlyArray<[string, string]> = [
 export function securityHeaders(): MiddlewareHandler<DashboardEnv> {
   return async (c, next) => {
     await next();
-    for (const [name, value] of HEADERS) c.res.headers.set(name, value);
+    for (const [name, value] of SECURITY_HEADERS) c.res.headers.set(name, value);
     // Pages and JSON hold job data: never kept by a shared cache. Assets set their own policy.
     if (!c.res.headers.has("Cache-Control")) c.res.headers.set("Cache-Control", "no-store");
   };

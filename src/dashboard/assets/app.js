@@ -102,6 +102,31 @@ if (body.dataset.live) {
   window.addEventListener("pagehide", () => source.close());
 }
 
+// -- refreshed parts -----------------------------------------------------------------------------
+// Rates, mean wait and workers come from metrics and heartbeats, not events: every 15 s the page is
+// read again and its [data-refresh] parts replaced by the fresh ones (the server formats them).
+if (document.querySelector("[data-refresh]")) {
+  setInterval(async () => {
+    try {
+      const res = await fetch(window.location.href, {
+        headers: { accept: "text/html" },
+        credentials: "same-origin",
+      });
+      if (!res.ok) return;
+      const fresh = new DOMParser().parseFromString(await res.text(), "text/html");
+      const parts = new Map(
+        [...fresh.querySelectorAll("[data-refresh]")].map((el) => [el.dataset.refresh, el]),
+      );
+      for (const el of document.querySelectorAll("[data-refresh]")) {
+        const next = parts.get(el.dataset.refresh);
+        if (next) el.replaceWith(document.importNode(next, true));
+      }
+    } catch {
+      // Offline for a moment: the next round tries again.
+    }
+  }, 15_000);
+}
+
 // -- charts ------------------------------------------------------------------------------------
 const SERIES = {
   throughput: [

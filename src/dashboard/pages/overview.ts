@@ -41,9 +41,9 @@ ${JOB_STATES.map(
   (s) =>
     html`<td class="num count" data-queue="${q.name}" data-state="${s}" data-testid="count-${s}">${count(q.counts[s] ?? 0)}</td>`,
 )}
-<td class="num" data-testid="rate-completed">${perSecond(q.completedPerSec)}</td>
-<td class="num" data-testid="rate-failed">${perSecond(q.failedPerSec)}</td>
-<td class="num" data-testid="mean-wait">${ms(q.meanWaitMs)}</td>
+<td class="num" data-testid="rate-completed" data-refresh="completed/${q.name}">${perSecond(q.completedPerSec)}</td>
+<td class="num" data-testid="rate-failed" data-refresh="failed/${q.name}">${perSecond(q.failedPerSec)}</td>
+<td class="num" data-testid="mean-wait" data-refresh="wait/${q.name}">${ms(q.meanWaitMs)}</td>
 </tr>`,
   )}</tbody></table></div>`;
 }
@@ -67,5 +67,5 @@ function workerTable(workers: WorkerInfo[] | null, now: number): Html {
 <td class="num">${w.concurrency}</td><td class="num" data-testid="worker-active">${w.active}</td>
 <td>${time(w.startedAt, now)}</td><td data-testid="worker-heartbeat">${time(w.heartbeatAt, now)}</td></tr>`,
           )}</tbody></table></div>`;
-  return html`<section aria-labelledby="workers-title"><h2 id="workers-title">Live workers</h2>${body}</section>`;
+  return html`<section aria-labelledby="workers-title" data-refresh="workers"><h2 id="workers-title">Live workers</h2>${body}</section>`;
 }
