@@ -34,7 +34,14 @@ describe("package.json", () => {
   };
 
   it("makes pg, ioredis and tsx optional peers, and keeps better-sqlite3 (the default)", () => {
-    expect(Object.keys(manifest.dependencies).sort()).toEqual(["better-sqlite3", "commander", "croner"]);
+    expect(Object.keys(manifest.dependencies).sort()).toEqual([
+      "@hono/node-server",
+      "better-sqlite3",
+      "commander",
+      "croner",
+      "hono",
+      "uplot",
+    ]);
     for (const name of ["pg", "ioredis", "tsx"]) {
       expect(manifest.peerDependencies[name], name).toBeTruthy();
       expect(manifest.peerDependenciesMeta[name]?.optional, name).toBe(true);
@@ -85,6 +92,35 @@ describe("a project that installed only asyncmq", () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ state: "completed", result: 42, backend: "SqliteBackend" });
     expect(() => readFileSync(join(project.dir, ".asyncmq", "asyncmq.db"))).not.toThrow();
+  });
+
+  it("serves the dashboard with its script, styles and uPlot from the installed package", async () => {
+    const script = write(
+      "dashboard.mjs",
+      `import { closeSharedBackends, startDashboard } from "asyncmq";
+       const d = await startDashboard({ backend: "memory://", port: 0 });
+       const page = await (await fetch(d.url)).text();
+       const assets = [...page.matchAll(/(?:src|href)="(\\/assets\\/[^"]+)"/g)].map((m) => new URL(m[1], d.url));
+       const app = assets.find((u) => u.pathname.endsWith("/app.js"));
+       const imported = /from "\\.\\/(uplot\\.js)"/.exec(await (await fetch(app)).text())[1];
+       assets.push(new URL(imported, app));
+       const statuses = await Promise.all(assets.map(async (u) => (await fetch(u)).status));
+       console.log(JSON.stringify({
+         files: assets.map((u) => u.pathname.split("/").pop()).sort(),
+         statuses: [...new Set(statuses)],
+         elsewhere: /(src|href)="(https?:)?\\/\\//.test(page),
+       }));
+       await d.close();
+       await closeSharedBackends();`,
+    );
+    const r = await project.node([script]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      files: ["app.js", "favicon.svg", "style.css", "uplot.css", "uplot.js"],
+      statuses: [200],
+      elsewhere: false,
+    });
   });
 
   describe.each([
