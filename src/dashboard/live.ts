@@ -40,7 +40,8 @@ export class LiveHub {
   readonly #clients = new Set<Client>();
   readonly #subscriptions = new Map<string, () => void>();
   readonly #dirty = new Set<string>();
-  #known: string[] = [];
+  /** The queue list at the last refresh; null before the first one (pages know it from their HTML). */
+  #known: string[] | null = null;
   #flushTimer: NodeJS.Timeout | null = null;
   #flushing: Promise<void> = Promise.resolve();
   #timers: NodeJS.Timeout[] = [];
@@ -129,7 +130,7 @@ export class LiveHub {
     for (const unsubscribe of this.#subscriptions.values()) unsubscribe();
     this.#subscriptions.clear();
     this.#dirty.clear();
-    this.#known = [];
+    this.#known = null;
   }
 
   /** Subscribes to new queues; tells the pages when the list changed. */
@@ -143,10 +144,10 @@ export class LiveHub {
     }
     if (this.#clients.size === 0) return;
     for (const name of names) this.#watch(name);
-    if (names.join("\n") !== this.#known.join("\n")) {
-      const first = this.#known.length === 0;
-      this.#known = names;
-      if (!first) this.#broadcast(message("queues", names), (f) => f.queue === undefined);
+    const before = this.#known;
+    this.#known = names;
+    if (before !== null && names.join("\n") !== before.join("\n")) {
+      this.#broadcast(message("queues", names), (f) => f.queue === undefined);
     }
   }
 

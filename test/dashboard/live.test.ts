@@ -111,6 +111,28 @@ describe("LiveHub", () => {
     expect(event).toEqual({ queue: name, id, event: "job:waiting" });
   });
 
+  it("tells overview pages when a queue appears, and subscribes to it", async () => {
+    const memory = new InMemoryBackend();
+    const { backend, live } = counted(memory);
+    const hub = new LiveHub(backend, { refreshMs: 30, coalesceMs: 20 });
+    cleanups.push(
+      () => hub.close(),
+      () => memory.close(),
+    );
+    const page = open(hub);
+    const name = uniqueQueue("new");
+    await new Promise((r) => setTimeout(r, 60)); // a refresh that sees no queue
+    const q = new Queue(name, { backend: memory });
+    await q.add("t", {});
+    expect(await nextEvent(page.reader, page.buffer, (e) => e === "queues")).toEqual([name]);
+    expect(live()).toBe(1);
+    await q.add("t", {});
+    const counts = (await nextEvent(page.reader, page.buffer, (e) => e === "counts")) as {
+      counts: { waiting: number };
+    };
+    expect(counts.counts.waiting).toBe(2);
+  });
+
   it("ends every stream and drops every subscription on close(), and refuses new ones", async () => {
     const memory = new InMemoryBackend();
     const { backend, live } = counted(memory);

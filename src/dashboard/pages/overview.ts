@@ -18,7 +18,8 @@ export async function overviewPage(c: Ctx, state: DashboardState): Promise<Respo
   return page(c, state, {
     title: "Queues",
     live: {},
-    body: html`${queueTable(state, summaries)}
+    body: html`<p id="new-queues" class="flash ok" hidden data-testid="new-queues">New queues appeared: <a href="">reload</a> to see them.</p>
+${queueTable(state, summaries)}
 ${charts(state, chartRange(c.req.query("range")), "/")}
 ${workerTable(workers, now)}`,
   });
@@ -28,8 +29,7 @@ function queueTable(state: DashboardState, summaries: QueueSummary[]): Html {
   if (summaries.length === 0) {
     return html`<p class="empty" data-testid="no-queues">No queues yet. Enqueue a job (<code>asyncmq job enqueue &lt;queue&gt; &lt;task&gt;</code>) and it shows here.</p>`;
   }
-  return html`<p class="hint">Counts update live; rates and mean wait cover the last 5 minutes.
-<span id="new-queues" hidden data-testid="new-queues">New queues appeared: <a href="">reload</a>.</span></p>
+  return html`<p class="hint">Counts update live; rates and mean wait cover the last 5 minutes.</p>
 <div class="scroll"><table id="queues" data-testid="queues">
 <thead><tr><th>Queue</th><th>Status</th>${JOB_STATES.map((s) => html`<th class="num">${s}</th>`)}
 <th class="num" title="completed per second">done/s</th><th class="num" title="failed per second">failed/s</th><th class="num">mean wait</th></tr></thead>
