@@ -49,10 +49,12 @@ export async function launchChromium(): Promise<Chromium> {
       headless: true,
       args: FLAGS,
       viewport: VIEWPORT,
-      // Chromium's crash handler and caches write under $HOME: keep them in the temp dir too.
+      // Chromium writes beside the profile too: its crash database and caches under $HOME, its
+      // singleton socket (left behind if it dies) under $TMPDIR. All of it goes in the temp dir.
       env: {
         ...process.env,
         HOME: dir,
+        TMPDIR: dir,
         XDG_CONFIG_HOME: join(dir, "config"),
         XDG_CACHE_HOME: join(dir, "cache"),
       },
