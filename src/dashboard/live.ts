@@ -197,6 +197,17 @@ export class LiveHub {
       const text = await this.#countsMessage(queue);
       if (text !== null && this.#clients.has(client)) client.send(text);
     }
+    const { queue, job } = client.filter;
+    if (queue === undefined || job === undefined) return;
+    // The job may have moved between the page's render and this subscription: send where it is
+    // now, read after the subscription began, so the page sees every change from its render on.
+    try {
+      const record = await this.#backend.getJob(queue, job);
+      if (this.#clients.has(client))
+        client.send(message("job", { queue, id: job, event: "snapshot", state: record?.state ?? null }));
+    } catch (err) {
+      log().debug(`dashboard: reading job "${job}" of "${queue}" failed`, err);
+    }
   }
 
   async #countsMessage(queue: string): Promise<string | null> {

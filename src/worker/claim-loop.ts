@@ -86,12 +86,14 @@ export async function processJob(queueName: string, options: ProcessJobOptions):
 
 /**
  * processJob with a given metrics recorder (null: none), which the caller flushes: the runtime
- * shares one between its claim loop and its stall sweeper.
+ * shares one between its claim loop and its stall sweeper. `inflight` holds the jobs running now
+ * (the runtime's heartbeat reports its size: permits also go to claims in progress).
  */
 export async function claimJobs(
   queueName: string,
   options: ProcessJobOptions,
   recorder: MetricsRecorder | null,
+  inflight = new Set<ActiveJob>(),
 ): Promise<void> {
   const settings = getSettings();
   const backend = resolveBackend(options.backend);
@@ -101,7 +103,6 @@ export async function claimJobs(
   grace(); // validate now
   const signal = options.signal ?? new AbortController().signal;
   const keeper = new LeaseKeeper(backend, leaseMs);
-  const inflight = new Set<ActiveJob>();
   const loop: Loop = {
     queue: queueName,
     backend,

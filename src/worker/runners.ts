@@ -12,6 +12,7 @@ import { checkInt, toMs } from "../job.js";
 import { log } from "../logger.js";
 import { prepareRepeatable, type RepeatableDef } from "../schedule/repeatable-def.js";
 import { getSettings } from "../settings.js";
+import type { ActiveJob } from "./active-job.js";
 import { claimJobs, type Limiter, newWorkerId, type ProcessJobOptions } from "./claim-loop.js";
 import { MetricsRecorder } from "./metrics-recorder.js";
 import { QueueRateLimiter } from "./queue-rate-limiter.js";
@@ -144,6 +145,7 @@ export function launchRuntime(
   const signal = controller.signal;
   const startedAt = Date.now();
   const recorder = MetricsRecorder.for(backend);
+  const inflight = new Set<ActiveJob>();
 
   const scanners: Scanner[] = [
     // Delayed jobs are promoted by processJob's delayed scanner.
@@ -156,7 +158,7 @@ export function launchRuntime(
         queues: [queueName],
         concurrency: semaphore.permits,
         startedAt,
-        active: semaphore.inUse,
+        active: inflight.size,
       }),
       Math.max(scanInterval, 5000),
     ),
@@ -175,7 +177,7 @@ export function launchRuntime(
   };
   // A claim loop that fails (e.g. on a closed backend) stops the scanners too: `done` settles only
   // once everything has returned, and nothing keeps running (or the process alive) after it.
-  const claiming = claimJobs(queueName, claimOptions, recorder).catch((err: unknown) => {
+  const claiming = claimJobs(queueName, claimOptions, recorder, inflight).catch((err: unknown) => {
     controller.abort(err);
     throw err;
   });

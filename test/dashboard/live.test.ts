@@ -102,6 +102,13 @@ describe("LiveHub", () => {
     );
     const page = open(hub, { queue: name, job: id });
     await nextEvent(page.reader, page.buffer, (e) => e === "counts");
+    // First where the job is now, so a page rendered before the subscription misses nothing.
+    expect(await nextEvent(page.reader, page.buffer, (e) => e === "job")).toEqual({
+      queue: name,
+      id,
+      event: "snapshot",
+      state: "delayed",
+    });
     await q.promoteJob(other);
     await q.promoteJob(id);
     const event = (await nextEvent(page.reader, page.buffer, (e) => e === "job")) as {

@@ -97,7 +97,12 @@ if (body.dataset.live) {
     if (notice) notice.hidden = false;
   });
   source.addEventListener("job", (e) => {
-    if (JSON.parse(e.data).event !== "job:progress") reloadSoon();
+    const update = JSON.parse(e.data);
+    if (update.event === "snapshot") {
+      // Where the job is now, sent on (re)connect: reload only if it moved since this page was rendered.
+      const shown = document.querySelector("[data-testid=job-state]")?.textContent;
+      if (update.state !== shown) reloadSoon();
+    } else if (update.event !== "job:progress") reloadSoon();
   });
   window.addEventListener("pagehide", () => source.close());
 }

@@ -64,7 +64,7 @@ function table(
 ${write ? html`<td><input type="checkbox" name="job" value="${job.queue}:${job.id}" aria-label="select job ${job.id}" data-testid="dead-select"></td>` : ""}
 <td><a href="${state.href(path)}">${job.id}</a></td><td>${job.queue}</td><td>${job.task}</td>
 <td><span class="state ${job.state}">${job.state}</span></td><td>${time(job.finishedAt ?? job.createdAt)}</td>
-<td class="clip">${job.error ? `${job.error.name}: ${job.error.message}`.slice(0, 160) : ""}</td>
+<td><span class="clip">${job.error ? `${job.error.name}: ${job.error.message}`.slice(0, 160) : ""}</span></td>
 ${
   write
     ? html`<td class="actions"><button type="submit" formaction="${state.href(`${path}/retry`)}" name="back" value="${here}" data-testid="dead-retry">Retry</button>

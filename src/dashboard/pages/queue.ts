@@ -139,7 +139,7 @@ function jobRow(state: DashboardState, name: string, job: JobRecord): Html {
 <td>${job.task}</td><td><span class="state ${job.state}">${job.state}</span></td>
 <td>${time(job.createdAt)}</td><td class="num">${job.attempts}</td><td class="num">${job.priority}</td>
 <td><code class="clip">${compactJson(job.data, 80)}</code></td>
-<td class="clip">${job.error ? `${job.error.name}: ${job.error.message}`.slice(0, 120) : ""}</td></tr>`;
+<td><span class="clip">${job.error ? `${job.error.name}: ${job.error.message}`.slice(0, 120) : ""}</span></td></tr>`;
 }
 
 function pager(state: DashboardState, name: string, params: Params, list: JobListPage): Html {
