@@ -3,8 +3,11 @@
  * backend's events of every queue (`backend.subscribe`, which carries other processes' events too)
  * and re-reads the queue list now and then to find new queues. Events are coalesced: a queue that
  * changed is re-counted once per `coalesceMs` and its fresh counts pushed to the pages (a worker
- * finishing thousands of jobs a second costs a few count queries a second, not one per job). A page
- * watching one job also gets that job's events. With no page listening, it holds no subscription.
+ * finishing thousands of jobs a second costs a few count queries a second, not one per job), and a
+ * queue's subscription rests from its first event until that re-count, so writers build and send
+ * its events only a few times a second, not for every job. A page watching one job gets that job's
+ * events, and its state after each re-count of its queue. With no page listening, it holds no
+ * subscription.
  */
 import type { Backend, QueueEvent } from "../backends/backend.js";
 import { log } from "../logger.js";
@@ -40,6 +43,10 @@ export class LiveHub {
   readonly #clients = new Set<Client>();
   readonly #subscriptions = new Map<string, () => void>();
   readonly #dirty = new Set<string>();
+  /** The counts message last pushed per queue. */
+  readonly #lastCounts = new Map<string, string>();
+  /** Queues whose subscription rests until the next flush (see #onEvent). */
+  readonly #resting = new Set<string>();
   /** The queue list at the last refresh; null before the first one (pages know it from their HTML). */
   #known: string[] | null = null;
   #flushTimer: NodeJS.Timeout | null = null;
@@ -129,6 +136,8 @@ export class LiveHub {
     this.#flushTimer = null;
     for (const unsubscribe of this.#subscriptions.values()) unsubscribe();
     this.#subscriptions.clear();
+    this.#resting.clear();
+    this.#lastCounts.clear();
     this.#dirty.clear();
     this.#known = null;
   }
@@ -152,7 +161,7 @@ export class LiveHub {
   }
 
   #watch(queue: string): void {
-    if (this.#subscriptions.has(queue) || this.#clients.size === 0) return;
+    if (this.#subscriptions.has(queue) || this.#resting.has(queue) || this.#clients.size === 0) return;
     this.#subscriptions.set(
       queue,
       this.#backend.subscribe(queue, (event) => this.#onEvent(queue, event)),
@@ -160,11 +169,6 @@ export class LiveHub {
   }
 
   #onEvent(queue: string, event: QueueEvent): void {
-    this.#dirty.add(queue);
-    this.#flushTimer ??= setTimeout(() => {
-      this.#flushTimer = null;
-      this.#flushing = this.#flushing.then(() => this.#flush());
-    }, this.#timing.coalesceMs);
     const jobId = event.payload.jobId;
     if (jobId !== undefined) {
       this.#broadcast(
@@ -172,16 +176,50 @@ export class LiveHub {
         (f) => f.queue === queue && f.job === jobId,
       );
     }
+    // One event is enough to know the queue changed: rest its subscription until the flush, so
+    // that writers stop building and sending this queue's events meanwhile (on a busy queue that
+    // is most of them). The flush subscribes again before it counts, so no change goes unseen.
+    const stop = this.#subscriptions.get(queue);
+    if (stop !== undefined) {
+      this.#subscriptions.delete(queue);
+      this.#resting.add(queue);
+      stop();
+    }
+    this.#markDirty(queue);
+  }
+
+  #markDirty(queue: string): void {
+    this.#dirty.add(queue);
+    this.#flushTimer ??= setTimeout(() => {
+      this.#flushTimer = null;
+      this.#flushing = this.#flushing.then(() => this.#flush());
+    }, this.#timing.coalesceMs);
   }
 
   async #flush(): Promise<void> {
     const queues = [...this.#dirty];
     this.#dirty.clear();
+    const woken: string[] = [];
+    for (const queue of queues) {
+      if (!this.#resting.delete(queue)) continue;
+      this.#watch(queue);
+      woken.push(queue);
+    }
     const texts = await Promise.all(queues.map((queue) => this.#countsMessage(queue)));
     queues.forEach((queue, i) => {
       const text = texts[i];
-      if (text) this.#broadcast(text, (f) => f.queue === undefined || f.queue === queue);
+      // Unchanged counts (a re-count after a resubscription, events that cancelled out) are not sent.
+      if (!text || this.#lastCounts.get(queue) === text) return;
+      this.#lastCounts.set(queue, text);
+      this.#broadcast(text, (f) => f.queue === undefined || f.queue === queue);
     });
+    for (const client of this.#clients) {
+      const { queue, job } = client.filter;
+      if (queue !== undefined && job !== undefined && queues.includes(queue)) void this.#jobState(client);
+    }
+    // A subscription that began around the count may have missed a change made just before it
+    // took effect (a SUBSCRIBE or a registration in flight): count those queues once more.
+    for (const queue of woken) if (this.#subscriptions.has(queue)) this.#markDirty(queue);
   }
 
   /** The current counts of the queues a page shows, right after it connects. */
@@ -197,10 +235,17 @@ export class LiveHub {
       const text = await this.#countsMessage(queue);
       if (text !== null && this.#clients.has(client)) client.send(text);
     }
+    void this.#jobState(client);
+  }
+
+  /**
+   * Where a page's job is now, as a "snapshot" job message (the page reloads if it moved since its
+   * render): sent when the page connects, read after its subscription began, and after each flush
+   * of its queue, which covers the events a resting subscription did not carry.
+   */
+  async #jobState(client: Client): Promise<void> {
     const { queue, job } = client.filter;
     if (queue === undefined || job === undefined) return;
-    // The job may have moved between the page's render and this subscription: send where it is
-    // now, read after the subscription began, so the page sees every change from its render on.
     try {
       const record = await this.#backend.getJob(queue, job);
       if (this.#clients.has(client))

@@ -89,6 +89,32 @@ describe("LiveHub", () => {
     await expect(nextEvent(page.reader, page.buffer, counts, 200)).rejects.toThrow(/no matching/);
   });
 
+  it("rests a queue's subscription from its first event until the re-count, and misses no change", async () => {
+    const memory = new InMemoryBackend();
+    const { backend, live } = counted(memory);
+    const name = uniqueQueue("rest");
+    const q = new Queue(name, { backend: memory });
+    await q.add("t", {});
+    const hub = new LiveHub(backend, { coalesceMs: 60 });
+    cleanups.push(
+      () => hub.close(),
+      () => memory.close(),
+    );
+    const page = open(hub, { queue: name });
+    const counts = (e: string, d: unknown) => e === "counts" && (d as { queue: string }).queue === name;
+    await nextEvent(page.reader, page.buffer, counts);
+    expect(live()).toBe(1);
+    await q.add("t", {});
+    // The first event released the subscription: writers stop building events for this queue.
+    expect(live()).toBe(0);
+    // Changes while it rests are not delivered as events, but the re-count includes them.
+    await q.addBulk([{ task: "t" }, { task: "t" }]);
+    await nextEvent(page.reader, page.buffer, (e, d) => {
+      return counts(e, d) && (d as { counts: { waiting: number } }).counts.waiting === 4;
+    });
+    await until(() => live() === 1, 2000, "subscribed again after the re-count");
+  });
+
   it("sends a watched job's events to its page only", async () => {
     const memory = new InMemoryBackend();
     const name = uniqueQueue("job");
@@ -111,11 +137,15 @@ describe("LiveHub", () => {
     });
     await q.promoteJob(other);
     await q.promoteJob(id);
-    const event = (await nextEvent(page.reader, page.buffer, (e) => e === "job")) as {
-      id: string;
-      event: string;
-    };
-    expect(event).toEqual({ queue: name, id, event: "job:waiting" });
+    // The page learns that its job is waiting: from the event, or (when the first promotion rested
+    // the subscription) from the state sent after the re-count. The other job never reaches it.
+    const event = (await nextEvent(page.reader, page.buffer, (e, d) => {
+      if (e !== "job") return false;
+      const m = d as { id: string; event: string; state?: string };
+      expect(m.id).toBe(id);
+      return m.event === "job:waiting" || m.state === "waiting";
+    })) as { id: string };
+    expect(event.id).toBe(id);
   });
 
   it("tells overview pages when a queue appears, and subscribes to it", async () => {
