@@ -16,6 +16,7 @@ import { ActiveJob } from "./active-job.js";
 import { Finisher } from "./finisher.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { MetricsRecorder } from "./metrics-recorder.js";
+import { type LongTimer, setLongTimeout } from "./timer.js";
 
 /** What a runtime hands to each job it runs: its own batcher of finishes and its lease keeper. */
 export interface RunContext {
@@ -70,10 +71,10 @@ export async function runClaimedJob(
   const active = new ActiveJob(queue, job.id, token);
   rt.keeper.add(active);
   rt.inflight?.add(active);
-  let timer: NodeJS.Timeout | undefined;
+  let timer: LongTimer | undefined;
   if (effective.timeout !== undefined) {
     const ms = effective.timeout;
-    timer = setTimeout(
+    timer = setLongTimeout(
       () =>
         active.abort("timeout", new JobTimeoutError(`job ${job.id} (${job.task}) timed out after ${ms} ms`)),
       ms,
@@ -91,7 +92,7 @@ export async function runClaimedJob(
           ),
         };
   } finally {
-    if (timer) clearTimeout(timer);
+    timer?.clear();
     rt.keeper.remove(active);
     rt.inflight?.delete(active);
   }

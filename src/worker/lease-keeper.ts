@@ -7,6 +7,7 @@ import type { Backend } from "../backends/backend.js";
 import { JobCancelledError } from "../errors.js";
 import { log } from "../logger.js";
 import type { ActiveJob } from "./active-job.js";
+import { timerInterval } from "./timer.js";
 
 /** What a keeper needs of the backend. */
 type Leases = Pick<Backend, "extendLeases">;
@@ -35,8 +36,10 @@ export class LeaseKeeper {
     }
     jobs.set(job.jobId, job);
     if (!this.#timer) {
-      // A third of the lease: two renewals may fail (slow engine, busy loop) before it expires.
-      this.#timer = setInterval(() => void this.#renew(), Math.max(10, Math.floor(this.leaseMs / 3)));
+      // A third of the lease: two renewals may fail (slow engine, busy loop) before it expires. A
+      // lease past ~74 days renews every ~24.8 days, the longest interval a Node timer holds.
+      const every = timerInterval(Math.max(10, Math.floor(this.leaseMs / 3)));
+      this.#timer = setInterval(() => void this.#renew(), every);
       this.#timer.unref();
     }
   }

@@ -2,6 +2,7 @@ import { performance } from "node:perf_hooks";
 import { ValidationError } from "../errors.js";
 import { toMs } from "../job.js";
 import { log } from "../logger.js";
+import { type LongTimer, setLongTimeout } from "./timer.js";
 
 /** A queued `acquire` call. */
 interface Waiter {
@@ -30,7 +31,7 @@ export class RateLimiter {
   readonly capacity: number;
   #tokens: number;
   #refilledAt = performance.now();
-  #timer: NodeJS.Timeout | undefined;
+  #timer: LongTimer | undefined;
   // A Set keeps FIFO order and drops an aborted waiter in O(1).
   readonly #waiters = new Set<Waiter>();
 
@@ -137,7 +138,7 @@ export class RateLimiter {
     }
     if (this.#timer !== undefined) return;
     const wait = Math.max(1, Math.ceil(((1 - this.#tokens) * this.interval) / this.rate));
-    this.#timer = setTimeout(() => {
+    this.#timer = setLongTimeout(() => {
       this.#timer = undefined;
       this.#schedule();
     }, wait);
@@ -145,7 +146,7 @@ export class RateLimiter {
 
   #clearTimer(): void {
     if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
+      this.#timer.clear();
       this.#timer = undefined;
     }
   }

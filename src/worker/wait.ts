@@ -3,17 +3,21 @@
  * arrives between "found nothing" and "start waiting".
  */
 import type { Backend, WakeReason } from "../backends/backend.js";
+import { setLongTimeout } from "./timer.js";
 
-/** Sleeps `ms` (clamped to >= 0); resolves early, without throwing, when `signal` aborts. */
+/**
+ * Sleeps `ms` (clamped to >= 0; any length, even past Node's 2^31-1 ms timer limit); resolves early,
+ * without throwing, when `signal` aborts.
+ */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
-      clearTimeout(timer);
+      timer.clear();
       signal?.removeEventListener("abort", done);
       resolve();
     };
-    const timer = setTimeout(done, Math.max(0, ms));
+    const timer = setLongTimeout(done, ms);
     signal?.addEventListener("abort", done, { once: true });
   });
 }
