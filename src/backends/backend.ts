@@ -261,8 +261,9 @@ export interface Backend {
     limit: number,
   ): Promise<{ promoted: number; nextDueAt: number | null }>;
   /**
-   * Returns active jobs whose lease expired to waiting with `stalledCount + 1` (job:stalled); a job
-   * past `maxStalledCount` stalls fails instead (job:failed, with `stallLimitError` of rules.ts).
+   * Returns active jobs whose lease expired to waiting with `stalledCount + 1` (job:stalled). A
+   * worker found dead holding N jobs charges each 1/N of a stall (`chargeStall` of rules.ts); a job
+   * whose charge passes `maxStalledCount` fails instead (job:failed, with `stallLimitError`).
    * Returns the ids it touched.
    */
   recoverStalled(

@@ -125,7 +125,10 @@ describe("PostgresBackend: migrations", () => {
     const a = backend(schema);
     await a.enqueue("m", [job()]);
     // Turn the schema back into what version 1 made.
-    await query(`DROP TABLE "${schema}".metrics; DELETE FROM "${schema}".migrations WHERE version >= 2`);
+    await query(
+      `DROP TABLE "${schema}".metrics; ALTER TABLE "${schema}".jobs DROP COLUMN stall_charge, DROP COLUMN stall_peers; ` +
+        `DELETE FROM "${schema}".migrations WHERE version >= 2`,
+    );
     const b = backend(schema);
     await b.metrics?.record("m", [sample(0, 2)], 0, 60_000);
     expect((await b.metrics?.totals("m"))?.completed).toBe(2);

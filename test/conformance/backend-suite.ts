@@ -26,6 +26,7 @@ import { metricsTests } from "./suite/metrics.js";
 import { rateLimitsTests } from "./suite/rate-limits.js";
 import { repeatablesTests } from "./suite/repeatables.js";
 import { retentionTests } from "./suite/retention.js";
+import { stallsTests } from "./suite/stalls.js";
 import { workersTests } from "./suite/workers.js";
 
 /** How the suite obtains and disposes of backends. */
@@ -47,6 +48,7 @@ const AREAS: ((fx: SuiteFixture) => void)[] = [
   flowsTests,
   leasesTests,
   maintenanceTests,
+  stallsTests,
   repeatablesTests,
   rateLimitsTests,
   adminTests,

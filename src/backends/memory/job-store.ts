@@ -10,9 +10,12 @@ import type { Applied, JobStore } from "../engine.js";
 import type { EffectsCollector } from "../shared/effects.js";
 import {
   activeJobsBlockObliterate,
+  countHeld,
   DEAD,
   FINISHED,
   pageOf,
+  planStallSweep,
+  type StallCharge,
   stallLimitError,
   UNSTARTED,
   zeroCounts,
@@ -143,12 +146,31 @@ export class MemoryJobStore implements JobStore {
     const stalled: string[] = [];
     const failed: string[] = [];
     if (q === undefined) return { value: { stalled, failed } };
+    const lapsed = (job: StoredJob) => (job.leaseExpiresAt as number) < now;
+    const expired = [...q.active].filter(lapsed);
+    if (expired.length === 0) return { value: { stalled, failed } };
     const tx = this.data.begin(queue);
-    const expired = [...q.active].filter((job) => (job.leaseExpiresAt as number) < now);
-    for (const job of expired) {
-      job.stalledCount++;
-      if (job.stalledCount > maxStalledCount) {
-        job.error = stallLimitError(job.id, job.stalledCount, maxStalledCount);
+    // The stall rule of shared/rules.ts: each lapsed lease marks its worker dead; the jobs that
+    // worker holds share the stall. Those whose lease still runs remember the count for later.
+    const sweep = planStallSweep(
+      expired,
+      (job) => job.workerId,
+      (job) => job,
+      countHeld([...q.active].map((job) => job.workerId)),
+      maxStalledCount,
+    );
+    const dead = new Map(sweep.deadWorkers);
+    for (const job of q.active) {
+      const held = dead.get(job.workerId ?? "");
+      if (held !== undefined && !lapsed(job)) job.stallPeers = Math.max(job.stallPeers, held);
+    }
+    for (const [i, job] of expired.entries()) {
+      const charge = sweep.charges[i] as StallCharge;
+      job.stalledCount = charge.stalledCount;
+      job.stallCharge = charge.stallCharge;
+      job.stallPeers = 0;
+      if (charge.fails) {
+        job.error = stallLimitError(job.id, job.stalledCount, job.stallCharge, maxStalledCount);
         finishJob(tx, q, job, "failed", now);
         failed.push(job.id);
         continue;
@@ -254,6 +276,7 @@ export class MemoryJobStore implements JobStore {
     if (q === undefined || job === undefined || !DEAD.has(job.state)) return { value: false };
     job.attempts = 0;
     job.stalledCount = 0;
+    job.stallCharge = 0;
     job.error = undefined;
     job.resultJson = undefined;
     job.finishedAt = undefined;

@@ -10,6 +10,10 @@ export class StoredJob {
   state: JobState = "waiting";
   attempts = 0;
   stalledCount = 0;
+  /** Stalls charged (see chargeStall in shared/rules.ts). */
+  stallCharge = 0;
+  /** Jobs its worker held when an earlier sweep found that worker dead (0: none); see StallFacts. */
+  stallPeers = 0;
   startedAt: number | undefined = undefined;
   finishedAt: number | undefined = undefined;
   progress: number | Record<string, unknown> | undefined = undefined;
@@ -70,6 +74,7 @@ export class StoredJob {
       createdAt: spec.createdAt,
       stalledCount: this.stalledCount,
     };
+    if (this.stalledCount > 0) r.stallCharge = this.stallCharge;
     if (spec.backoff !== undefined) r.backoff = copyFlat(spec.backoff);
     if (spec.ttl !== undefined) r.ttl = spec.ttl;
     if (spec.timeout !== undefined) r.timeout = spec.timeout;

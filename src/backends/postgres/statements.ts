@@ -31,7 +31,7 @@ const SQL_FILES = {
   leases: ["extendLeases", "progress"],
   logs: ["addLog", "getLogs"],
   "promote-delayed": ["promoteDelayed"],
-  "recover-stalled": ["expiredLeases", "requeueStalled"],
+  "recover-stalled": ["expiredLeases", "heldByWorker", "markPeers", "requeueStalled", "chargeStall"],
   "expire-due": ["dueExpiries", "expirable"],
   repeatables: [
     "repeatableUpsert",

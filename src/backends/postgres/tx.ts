@@ -15,12 +15,14 @@ import {
   FINISHED,
   initialState,
   parentFailedError,
+  planStallSweep,
   readRetention,
   type SortedParents,
+  type StallCharge,
   sortParents,
   stallLimitError,
 } from "../shared/rules.js";
-import { newJobRow } from "../shared/sql-rows.js";
+import { newJobRow, stallFacts } from "../shared/sql-rows.js";
 import type { Connection, Query } from "./connection.js";
 import type { JobRow, Removable } from "./rows.js";
 import type { Statements } from "./statements.js";
@@ -126,16 +128,26 @@ export class Tx extends EffectsCollector {
     const { s, queue } = this;
     const stalled: string[] = [];
     const failed: string[] = [];
-    for (const row of await this.q<JobRow>(s.expiredLeases, [queue, now])) {
-      const count = row.stalled_count + 1;
+    const rows = await this.q<JobRow>(s.expiredLeases, [queue, now]);
+    if (rows.length === 0) return { stalled, failed };
+    // The stall rule (shared/rules.ts): a dead worker's jobs share its stall.
+    const held = new Map<string, number>();
+    for (const r of await this.q<{ worker_id: string | null; held: number }>(s.heldByWorker, [queue])) {
+      held.set(r.worker_id ?? "", r.held);
+    }
+    const sweep = planStallSweep(rows, (r) => r.worker_id, stallFacts, held, maxStalledCount);
+    for (const [worker, n] of sweep.deadWorkers) await this.q(s.markPeers, [n, queue, worker, now]);
+    for (const [i, row] of rows.entries()) {
+      const { stalledCount, stallCharge, fails } = sweep.charges[i] as StallCharge;
       const { id: jobId, task, attempts } = row;
-      if (count > maxStalledCount) {
-        const error = stallLimitError(jobId, count, maxStalledCount);
+      if (fails) {
+        const error = stallLimitError(jobId, stalledCount, stallCharge, maxStalledCount);
+        await this.q(s.chargeStall, [stalledCount, stallCharge, row.seq]);
         this.emit("job:failed", { queue, jobId, task, error, attempts });
-        await this.#end(row.seq, "failed", now, error, count);
+        await this.#end(row.seq, "failed", now, error);
         failed.push(jobId);
       } else {
-        await this.q(s.requeueStalled, [count, row.seq]);
+        await this.q(s.requeueStalled, [stalledCount, stallCharge, row.seq]);
         this.emit("job:stalled", { queue, jobId, task, attempts: attempts - 1 });
         this.wake("job");
         stalled.push(jobId);

@@ -8,7 +8,13 @@ import { type ClaimedJob, JOB_STATES, type JobRecord, type JobState } from "../.
 import type { ClaimOptions, EnqueueResult, Finish, NewJob } from "../backend.js";
 import type { Applied, JobStore } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
-import { activeJobsBlockObliterate, missingParentError, pageOf, stallLimitError } from "../shared/rules.js";
+import {
+  activeJobsBlockObliterate,
+  missingParentError,
+  pageOf,
+  STALL_ERROR_NAME,
+  stallLimitText,
+} from "../shared/rules.js";
 import type { RedisConnection } from "./connection.js";
 import {
   type EffectsReply,
@@ -269,15 +275,15 @@ function enqueueApplied(queue: string, replies: EnqueueReply[]): Applied<Enqueue
   return { value: results, effects: effects.take() };
 }
 
-/** Stand-ins for the job id and the stall count in the stall error's text (they never occur in it). */
-const ID_MARK = "\u0000id\u0000";
-const COUNT_MARK = Number.MIN_SAFE_INTEGER;
+/** Stand-ins for the parts of the stall error that recover-stalled.lua fills in per job (the wording has no braces). */
+const STALL_MARK = /\{\{(id|count|charge)\}\}/;
 
 /**
  * `stallLimitError` of rules.ts for `maxStalledCount`, as recover-stalled.lua fills it in per job:
- * its name, and its message as JSON: the pieces between the job ids, each split at the counts.
+ * its name, and its message as JSON, an array alternating literal text and part names.
  */
-function stallErrorTemplate(maxStalledCount: number): [name: string, pieces: string] {
-  const { name, message } = stallLimitError(ID_MARK, COUNT_MARK, maxStalledCount);
-  return [name, JSON.stringify(message.split(ID_MARK).map((piece) => piece.split(String(COUNT_MARK))))];
+function stallErrorTemplate(maxStalledCount: number): [name: string, parts: string] {
+  const mark = (part: string) => `{{${part}}}`;
+  const text = stallLimitText(mark("id"), mark("count"), mark("charge"), maxStalledCount);
+  return [STALL_ERROR_NAME, JSON.stringify(text.split(STALL_MARK))];
 }

@@ -27,7 +27,7 @@ export function effectsOf([events, wakeBits]: EffectsReply): Effects | undefined
 export const RECORD_FIELDS = (
   "id task data state priority attempts maxRetries backoff ttl timeout createdAt runAt startedAt finishedAt " +
   "progress result error dependsOn stalledCount onParentFailure removeOnComplete removeOnFail inherit workerId " +
-  "leaseExpiresAt"
+  "leaseExpiresAt stallCharge"
 ).split(" ");
 
 /** A record's field values as HMGET returns them (null when unset). */
@@ -47,6 +47,7 @@ export function toRecord(queue: string, v: RawRecord): JobRecord {
     createdAt: Number(v[10]),
     stalledCount: Number(v[18]),
   };
+  if (r.stalledCount > 0) r.stallCharge = Number(v[25] ?? 0);
   if (v[7] != null) r.backoff = JSON.parse(v[7]);
   if (v[8] != null) r.ttl = Number(v[8]);
   if (v[9] != null) r.timeout = Number(v[9]);

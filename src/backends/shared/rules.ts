@@ -35,12 +35,131 @@ export function parentFailedError(parentId: string, parentState: JobState | "rem
   return { name: "ParentFailedError", message: `parent job ${parentId} ${parentState}` };
 }
 
-/** The JobStalledError of job `jobId`, stalled `count` times against `maxStalledCount`. */
-export function stallLimitError(jobId: string, count: number, maxStalledCount: number): JobError {
+/** The name of the error a job that stalled too often fails with. */
+export const STALL_ERROR_NAME = "JobStalledError";
+
+/**
+ * The JobStalledError of job `jobId`, stalled `count` times and charged `charge` stalls (see
+ * `chargeStall`) against `maxStalledCount`.
+ */
+export function stallLimitError(
+  jobId: string,
+  count: number,
+  charge: number,
+  maxStalledCount: number,
+): JobError {
   return {
-    name: "JobStalledError",
-    message: `job ${jobId} stalled ${count} time(s), more than maxStalledCount (${maxStalledCount}): its worker stopped renewing the lease`,
+    name: STALL_ERROR_NAME,
+    message: stallLimitText(jobId, String(count), formatCharge(charge), maxStalledCount),
   };
+}
+
+/**
+ * The stall error's message with its three variable parts given as text (the Redis engine passes
+ * marks here and fills them in inside its script, so every engine words it the same).
+ */
+export function stallLimitText(
+  jobId: string,
+  count: string,
+  charge: string,
+  maxStalledCount: number,
+): string {
+  return (
+    `job ${jobId} stalled ${count} time(s) (its worker died or hung while running it) and is charged ` +
+    `${charge} stall(s), more than maxStalledCount (${maxStalledCount}); a worker that dies holding N jobs ` +
+    "charges each of them 1/N"
+  );
+}
+
+/** A charge as the stall error shows it: at most two decimals (`floor(x * 100 + 0.5) / 100`, as the Lua does). */
+export function formatCharge(charge: number): string {
+  return String(Math.floor(charge * 100 + 0.5) / 100);
+}
+
+// -- stalls --------------------------------------------------------------------------------------
+
+/**
+ * Slack for comparing a charge, a sum of fractions 1/N kept as a double, with maxStalledCount: three
+ * shares of 1/3 must count as 1, not 1.0000000000000002.
+ */
+export const STALL_SLACK = 1e-9;
+
+/** What a job brings to a stall sweep. */
+export interface StallFacts {
+  stalledCount: number;
+  /** Stalls charged so far (fractions). */
+  stallCharge: number;
+  /**
+   * The most jobs its worker was found holding by an earlier sweep that recovered some of that
+   * worker's jobs while this one's lease still ran (0: none). Leases claimed after the worker's
+   * last renewal lapse one by one; this keeps the later ones counted in the same death.
+   */
+  stallPeers: number;
+}
+
+/** A job's stall, decided. */
+export interface StallCharge {
+  stalledCount: number;
+  stallCharge: number;
+  /** Past maxStalledCount: the job fails with `stallLimitError`; else it waits again. */
+  fails: boolean;
+}
+
+/**
+ * The stall rule (docs/reliability.md, "Stalls and poison jobs"). A sweep that finds a job's lease
+ * lapsed takes its worker for dead. `held` is how many active jobs that worker holds in the queue
+ * at the sweep, this one included (lapsed or not). At most one of them killed the worker, and
+ * nothing tells which, so each is charged an equal share, 1/N with N = max(held, stallPeers). The
+ * job fails once its charge exceeds `maxStalledCount`. A job alone in its worker is charged a whole
+ * stall, as before; a job that kills every worker that runs it is charged at least 1/C per crash
+ * (C: the most jobs one worker holds, its concurrency), so it fails within
+ * floor(maxStalledCount x C) + 1 crashes; the jobs that happened to run beside it are charged 1/N once.
+ */
+export function chargeStall(job: StallFacts, held: number, maxStalledCount: number): StallCharge {
+  const n = Math.max(1, held, job.stallPeers);
+  const stallCharge = job.stallCharge + 1 / n;
+  return {
+    stalledCount: job.stalledCount + 1,
+    stallCharge,
+    fails: stallCharge > maxStalledCount + STALL_SLACK,
+  };
+}
+
+/** Counts the active jobs of each worker (`workerId` null or undefined counts under ""), for `planStallSweep`. */
+export function countHeld(workerIds: Iterable<string | null | undefined>): Map<string, number> {
+  const held = new Map<string, number>();
+  for (const w of workerIds) held.set(w ?? "", (held.get(w ?? "") ?? 0) + 1);
+  return held;
+}
+
+/** What one stall sweep does, decided before any write. */
+export interface StallSweep {
+  /** Each dead worker (by id) with the jobs it holds: its jobs whose lease still runs get `stallPeers = max(stallPeers, held)`. */
+  deadWorkers: Array<[workerId: string, held: number]>;
+  /** The charge of each lapsed job, in the order given. */
+  charges: StallCharge[];
+}
+
+/**
+ * Applies `chargeStall` to one sweep: `lapsed` are the active jobs whose lease lapsed, `held` the
+ * active jobs per worker id ("" for none) at the sweep, lapsed or not. Every engine runs this (the
+ * Redis script mirrors it in Lua), so they decide alike.
+ */
+export function planStallSweep<Job>(
+  lapsed: readonly Job[],
+  workerOf: (job: Job) => string | null | undefined,
+  factsOf: (job: Job) => StallFacts,
+  held: ReadonlyMap<string, number>,
+  maxStalledCount: number,
+): StallSweep {
+  const dead = new Map<string, number>();
+  const charges = lapsed.map((job) => {
+    const worker = workerOf(job) ?? "";
+    const n = held.get(worker) ?? 1;
+    dead.set(worker, n);
+    return chargeStall(factsOf(job), n, maxStalledCount);
+  });
+  return { deadWorkers: [...dead], charges };
 }
 
 /** The refusal of `obliterate` without `force` while `active` of the queue's jobs run. */

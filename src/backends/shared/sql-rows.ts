@@ -1,6 +1,7 @@
 /** The `jobs` row both SQL engines store and its conversion to the contract's records. */
 import type { JobRecord, JobState } from "../../job.js";
 import type { JobError, NewJob } from "../backend.js";
+import type { StallFacts } from "./rules.js";
 
 /**
  * A row of `jobs` as `SELECT *` returns it (bigint columns already numbers). The engines differ
@@ -18,6 +19,10 @@ export interface SqlJobRow<Flag extends boolean | number = boolean | number> {
   attempts: number;
   max_retries: number;
   stalled_count: number;
+  /** Stalls charged (fractions; see chargeStall in rules.ts). */
+  stall_charge: number;
+  /** Jobs its worker held when an earlier sweep found that worker dead (0: none). */
+  stall_peers: number;
   created_at: number;
   run_at: number | null;
   started_at: number | null;
@@ -57,6 +62,7 @@ export function toRecord(row: SqlJobRow): JobRecord {
     createdAt: row.created_at,
     stalledCount: row.stalled_count,
   };
+  if (row.stalled_count > 0) r.stallCharge = row.stall_charge;
   if (row.backoff !== null) r.backoff = JSON.parse(row.backoff);
   if (row.ttl !== null) r.ttl = row.ttl;
   if (row.timeout !== null) r.timeout = row.timeout;
@@ -74,6 +80,11 @@ export function toRecord(row: SqlJobRow): JobRecord {
   if (row.worker_id !== null) r.workerId = row.worker_id;
   if (row.lease_expires_at !== null) r.leaseExpiresAt = row.lease_expires_at;
   return r;
+}
+
+/** The stall rule's facts of a row (shared/rules.ts, chargeStall). */
+export function stallFacts(row: SqlJobRow): StallFacts {
+  return { stalledCount: row.stalled_count, stallCharge: row.stall_charge, stallPeers: row.stall_peers };
 }
 
 /** JSON text of an optional value, or null for SQL. */

@@ -56,6 +56,8 @@ export class JobReader {
       attempts: v[at.attempts] as JobRow["attempts"],
       max_retries: v[at.max_retries] as JobRow["max_retries"],
       stalled_count: v[at.stalled_count] as JobRow["stalled_count"],
+      stall_charge: v[at.stall_charge] as JobRow["stall_charge"],
+      stall_peers: v[at.stall_peers] as JobRow["stall_peers"],
       created_at: v[at.created_at] as JobRow["created_at"],
       run_at: v[at.run_at] as JobRow["run_at"],
       started_at: v[at.started_at] as JobRow["started_at"],

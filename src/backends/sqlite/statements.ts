@@ -31,7 +31,7 @@ const SQL_FILES = {
   leases: ["extendLease", "progress"],
   logs: ["addLog", "getLogs"],
   "promote-delayed": ["dueDelayed", "promote", "nextDelayed"],
-  "recover-stalled": ["expiredLeases", "requeueStalled"],
+  "recover-stalled": ["expiredLeases", "heldByWorker", "markPeers", "requeueStalled", "chargeStall"],
   "expire-due": ["dueExpiries"],
   repeatables: [
     "repeatableUpsert",

@@ -15,11 +15,13 @@ import {
   initialState,
   limitOrNull,
   parentFailedError,
+  planStallSweep,
   type SortedParents,
+  type StallCharge,
   sortParents,
   stallLimitError,
 } from "../shared/rules.js";
-import { newJobRow } from "../shared/sql-rows.js";
+import { newJobRow, stallFacts } from "../shared/sql-rows.js";
 import { type JobRow, toClaimed } from "./rows.js";
 import { type Deletable, TxCore } from "./tx-core.js";
 
@@ -221,13 +223,24 @@ export class Tx extends TxCore {
     const { s, queue } = this;
     const stalled: string[] = [];
     const failed: string[] = [];
-    for (const row of s.expiredLeases.all(queue, now)) {
-      const count = row.stalled_count + 1;
-      if (count > maxStalledCount) {
-        this.endUnleased(row, "failed", now, stallLimitError(row.id, count, maxStalledCount), count);
+    const rows = s.expiredLeases.all(queue, now);
+    if (rows.length === 0) return { stalled, failed };
+    // The stall rule (shared/rules.ts): a dead worker's jobs share its stall.
+    const held = new Map<string, number>();
+    for (const r of s.heldByWorker.all(queue) as Array<{ worker_id: string | null; held: number }>) {
+      held.set(r.worker_id ?? "", r.held);
+    }
+    const sweep = planStallSweep(rows, (r) => r.worker_id, stallFacts, held, maxStalledCount);
+    for (const [worker, n] of sweep.deadWorkers) s.markPeers.run(n, queue, worker, now);
+    for (const [i, row] of rows.entries()) {
+      const { stalledCount, stallCharge, fails } = sweep.charges[i] as StallCharge;
+      if (fails) {
+        s.chargeStall.run(stalledCount, stallCharge, row.seq);
+        const error = stallLimitError(row.id, stalledCount, stallCharge, maxStalledCount);
+        this.endUnleased(row, "failed", now, error);
         failed.push(row.id);
       } else {
-        s.requeueStalled.run(count, this.nextFifo(), row.seq);
+        s.requeueStalled.run(stalledCount, stallCharge, this.nextFifo(), row.seq);
         this.emit("job:stalled", { queue, jobId: row.id, task: row.task, attempts: row.attempts - 1 });
         this.wake("job");
         stalled.push(row.id);

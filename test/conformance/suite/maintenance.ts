@@ -65,7 +65,7 @@ export function maintenanceTests(fx: SuiteFixture): void {
       const rec = await mustGet(b, q, "1");
       expect(rec).toMatchObject({ state: "failed", stalledCount: 2, finishedAt: T0 + 31 });
       // One wording on every engine: the rule's text, stalled twice against a limit of 1.
-      expect(rec.error).toEqual(stallLimitError("1", 2, 1));
+      expect(rec.error).toEqual(stallLimitError("1", 2, 2, 1));
       expect(absentKeys(rec, ["workerId", "leaseExpiresAt"])).toEqual([]);
       await eventually(() => eventsOf(seen, "job:failed", "1").length === 1);
       expect(eventsOf(seen, "job:failed", "1")[0]?.error?.name).toBe("JobStalledError");

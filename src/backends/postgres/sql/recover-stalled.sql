@@ -1,8 +1,13 @@
--- recoverStalled: active jobs whose lease expired (their worker died or hung).
--- Inputs: queue, now (expiredLeases); stalled_count, seq (requeueStalled).
+-- recoverStalled: active jobs whose lease lapsed (their worker died or hung), charged by the stall
+-- rule of shared/rules.ts (chargeStall): a worker found dead holding N jobs charges each 1/N.
+-- Inputs: queue, now (expiredLeases); queue (heldByWorker); peers, queue, worker_id, now (markPeers);
+-- stalled_count, stall_charge, seq (requeueStalled; chargeStall, before the caller fails the job
+-- with endJob).
 -- Effect: requeueStalled puts a job back to waiting at the FIFO tail, attempts - 1 (a stall does
--- not use up a retry), lease cleared; a job stalled too often is failed by the caller with endJob.
--- Returns: the rows whose lease expired (locked), oldest expiry first.
+-- not use up a retry), lease cleared; markPeers records on a dead worker's jobs whose lease still
+-- runs how many jobs it held, for the sweep that recovers them.
+-- Returns: expiredLeases the rows whose lease lapsed (locked), oldest expiry first; heldByWorker
+-- the count of active jobs per worker.
 
 -- @name expiredLeases
 SELECT * FROM {{schema}}.jobs
@@ -10,8 +15,25 @@ WHERE queue = $1 AND state = 'active' AND lease_expires_at < $2
 ORDER BY lease_expires_at
 FOR UPDATE SKIP LOCKED;
 
+-- @name heldByWorker
+SELECT worker_id, count(*)::integer AS held FROM {{schema}}.jobs
+WHERE queue = $1 AND state = 'active'
+GROUP BY worker_id;
+
+-- @name markPeers
+-- SKIP LOCKED: a row locked now is being renewed, so its worker lives; waiting for it could deadlock.
+UPDATE {{schema}}.jobs SET stall_peers = greatest(stall_peers, $1)
+WHERE seq IN (
+  SELECT seq FROM {{schema}}.jobs
+  WHERE queue = $2 AND state = 'active' AND worker_id = $3 AND lease_expires_at >= $4
+  FOR UPDATE SKIP LOCKED
+);
+
 -- @name requeueStalled
 UPDATE {{schema}}.jobs
-SET state = 'waiting', attempts = attempts - 1, stalled_count = $1, fifo = nextval('{{schema}}.fifo_seq'),
-    token = NULL, worker_id = NULL, lease_expires_at = NULL
-WHERE seq = $2;
+SET state = 'waiting', attempts = attempts - 1, stalled_count = $1, stall_charge = $2, stall_peers = 0,
+    fifo = nextval('{{schema}}.fifo_seq'), token = NULL, worker_id = NULL, lease_expires_at = NULL
+WHERE seq = $3;
+
+-- @name chargeStall
+UPDATE {{schema}}.jobs SET stalled_count = $1, stall_charge = $2, stall_peers = 0 WHERE seq = $3;

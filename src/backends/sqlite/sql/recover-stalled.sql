@@ -1,14 +1,29 @@
--- recoverStalled: active jobs whose lease expired (their worker died or hung).
--- Inputs: queue, now (expiredLeases); stalled_count, fifo, seq (requeueStalled).
--- Effect: requeueStalled puts a job back to waiting, attempts - 1 (a stall does not use up a retry),
--- lease cleared; a job stalled too often is failed by the caller with endJob.
--- Returns: the rows whose lease expired, oldest expiry first.
+-- recoverStalled: active jobs whose lease lapsed (their worker died or hung), charged by the stall
+-- rule of shared/rules.ts (chargeStall): a worker found dead holding N jobs charges each 1/N.
+-- Inputs: queue, now (expiredLeases); queue (heldByWorker); peers, queue, worker_id, now (markPeers);
+-- stalled_count, stall_charge, fifo, seq (requeueStalled); stalled_count, stall_charge, seq
+-- (chargeStall, before the caller fails the job with endJob).
+-- Effect: requeueStalled puts a job back to waiting, attempts - 1 (a stall does not use up a
+-- retry), lease cleared; markPeers records on a dead worker's jobs whose lease still runs how many
+-- jobs it held, for the sweep that recovers them.
+-- Returns: expiredLeases the rows whose lease lapsed, oldest expiry first; heldByWorker the count of
+-- active jobs per worker.
 
 -- @name expiredLeases
 SELECT * FROM jobs WHERE queue = ? AND state = 'active' AND lease_expires_at < ? ORDER BY lease_expires_at;
 
+-- @name heldByWorker
+SELECT worker_id, count(*) AS held FROM jobs WHERE queue = ? AND state = 'active' GROUP BY worker_id;
+
+-- @name markPeers
+UPDATE jobs SET stall_peers = max(stall_peers, ?)
+WHERE queue = ? AND state = 'active' AND worker_id = ? AND lease_expires_at >= ?;
+
 -- @name requeueStalled
 UPDATE jobs
-SET state = 'waiting', attempts = attempts - 1, stalled_count = ?, fifo = ?,
-    token = NULL, worker_id = NULL, lease_expires_at = NULL
+SET state = 'waiting', attempts = attempts - 1, stalled_count = ?, stall_charge = ?, stall_peers = 0,
+    fifo = ?, token = NULL, worker_id = NULL, lease_expires_at = NULL
 WHERE seq = ?;
+
+-- @name chargeStall
+UPDATE jobs SET stalled_count = ?, stall_charge = ?, stall_peers = 0 WHERE seq = ?;
