@@ -9,7 +9,7 @@ import type { Backend } from "../backends/backend.js";
 import { resolveBackend } from "../backends/registry.js";
 import { JobCancelledError } from "../errors.js";
 import { type ClaimedJob, toMs } from "../job.js";
-import { log } from "../logger.js";
+import { log, OutageLog } from "../logger.js";
 import { getSettings } from "../settings.js";
 import type { ActiveJob } from "./active-job.js";
 import { Finisher } from "./finisher.js";
@@ -127,6 +127,8 @@ async function claimLoop(loop: Loop): Promise<void> {
   const { queue, backend, semaphore, limiter, signal, workerId, leaseMs, idleMs, rt } = loop;
   const running = new Set<Promise<void>>();
   const wake = new WakeFlag(backend, queue);
+  const outage = new OutageLog(`claiming jobs of queue "${queue}"`);
+  const retryMs = Math.min(idleMs, 1000);
   const start = (job: ClaimedJob, release: () => void) => {
     const done = () => {
       running.delete(run);
@@ -181,11 +183,12 @@ async function claimLoop(loop: Loop): Promise<void> {
       let jobs: ClaimedJob[];
       try {
         jobs = await backend.claim(queue, { workerId, limit: wanted, leaseMs, now: Date.now() });
+        outage.succeeded();
       } catch (err) {
         limiter?.refund?.(wanted);
         for (const release of permits) release();
-        log().error(`claim on queue "${queue}" failed; retrying`, err);
-        await sleep(Math.min(idleMs, 1000), signal);
+        outage.failed(err, `every ${retryMs} ms`);
+        await sleep(retryMs, signal);
         continue;
       }
       if (jobs.length < wanted) limiter?.refund?.(wanted - jobs.length);

@@ -5,7 +5,7 @@
  */
 import type { Backend } from "../backends/backend.js";
 import { JobCancelledError } from "../errors.js";
-import { log } from "../logger.js";
+import { OutageLog } from "../logger.js";
 import type { ActiveJob } from "./active-job.js";
 import { timerInterval } from "./timer.js";
 
@@ -19,6 +19,7 @@ export class LeaseKeeper {
   readonly #byQueue = new Map<string, Map<string, ActiveJob>>();
   #timer: NodeJS.Timeout | null = null;
   #renewing = false;
+  readonly #outage = new OutageLog("renewing the leases of running jobs");
 
   /** Registers the keeper until `close()`; `leaseMs` is the lease each renewal asks for. */
   constructor(
@@ -26,6 +27,12 @@ export class LeaseKeeper {
     readonly leaseMs: number,
   ) {
     open.add(this);
+  }
+
+  /** A third of the lease: two renewals may fail (slow engine, busy loop) before it expires. */
+  get #every(): number {
+    // A lease past ~74 days renews every ~24.8 days, the longest interval a Node timer holds.
+    return timerInterval(Math.max(10, Math.floor(this.leaseMs / 3)));
   }
 
   add(job: ActiveJob): void {
@@ -36,10 +43,7 @@ export class LeaseKeeper {
     }
     jobs.set(job.jobId, job);
     if (!this.#timer) {
-      // A third of the lease: two renewals may fail (slow engine, busy loop) before it expires. A
-      // lease past ~74 days renews every ~24.8 days, the longest interval a Node timer holds.
-      const every = timerInterval(Math.max(10, Math.floor(this.leaseMs / 3)));
-      this.#timer = setInterval(() => void this.#renew(), every);
+      this.#timer = setInterval(() => void this.#renew(), this.#every);
       this.#timer.unref();
     }
   }
@@ -83,6 +87,7 @@ export class LeaseKeeper {
           this.leaseMs,
           Date.now(),
         );
+        this.#outage.succeeded();
         if (lost.length === 0) continue;
         // The attempts that were renewed, not what `jobs` holds now: an attempt that ended meanwhile
         // may have been replaced by a new claim of the same id, whose lease is not the lost one.
@@ -98,7 +103,7 @@ export class LeaseKeeper {
         }
       }
     } catch (err) {
-      log().warn("lease renewal failed; will retry on the next beat", err);
+      this.#outage.failed(err, `every ${this.#every} ms while jobs run`);
     } finally {
       this.#renewing = false;
     }

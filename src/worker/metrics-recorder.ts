@@ -15,7 +15,7 @@
  */
 import type { Backend, Finish, MetricMinute, MetricStore } from "../backends/backend.js";
 import type { JobRecord } from "../job.js";
-import { log } from "../logger.js";
+import { OutageLog } from "../logger.js";
 import { METRIC_MINUTE_MS } from "../metrics/buckets.js";
 import { emptyCounts, observe } from "../metrics/histogram.js";
 import { getSettings } from "../settings.js";
@@ -39,6 +39,7 @@ interface QueueMetrics {
 
 export class MetricsRecorder {
   readonly #queues = new Map<string, QueueMetrics>();
+  readonly #outage = new OutageLog("recording job metrics");
 
   constructor(
     private readonly store: MetricStore,
@@ -152,15 +153,15 @@ export class MetricsRecorder {
   async #record(queue: string, samples: MetricMinute[]): Promise<void> {
     try {
       await this.store.record(queue, samples, Date.now(), this.retentionMs);
+      this.#outage.succeeded();
     } catch (err) {
       // The counts of a failed write are dropped, not retried: the write may have been applied
       // before the error (a lost reply), and a retry would count those attempts twice; and a
       // backend that stays down would make them pile up in memory. Metrics are best-effort; jobs
       // are never affected.
-      const n = samples.reduce((sum, s) => sum + s.completed + s.failed + s.retried, 0);
-      log().warn(
-        `metrics of queue "${queue}": could not record ${n} finished attempt(s), which are left out of its metrics`,
+      this.#outage.failed(
         err,
+        `with the next finished jobs (the attempts of each failed write are left out of the metrics)`,
       );
     }
   }

@@ -9,7 +9,7 @@
  * A new definition's first slot is the first one after it is first seen.
  */
 import type { Backend, RepeatableStore } from "../backends/backend.js";
-import { log } from "../logger.js";
+import { log, OutageLog } from "../logger.js";
 import {
   type PreparedRepeatable,
   prepareRepeatable,
@@ -36,6 +36,7 @@ export function repeatableScheduler(defs: RepeatableDef[], scanInterval: number)
     // Without a repeatable store there is nothing durable to schedule (the runner refused local ones).
     if (backend.repeatables === undefined) return;
     const localDue = new Map<string, number>();
+    const outage = new OutageLog(`the repeatable scheduler of queue "${queue}"`);
     while (!signal.aborted) {
       let wait = scanInterval;
       try {
@@ -53,8 +54,9 @@ export function repeatableScheduler(defs: RepeatableDef[], scanInterval: number)
             wait = Math.min(wait, item.due - now);
           }
         }
+        outage.succeeded();
       } catch (err) {
-        log().warn(`repeatable scheduler of "${queue}" failed a round`, err);
+        outage.failed(err, `every ${scanInterval} ms`);
       }
       await sleep(wait, signal);
     }

@@ -1,11 +1,11 @@
 /**
  * The built-in maintenance loops a runtime runs beside its claim loop. Each takes the scanner
  * context (`queue`, `backend`, `signal`), runs until the signal aborts, and never throws: a failed
- * round is logged and retried on the next one.
+ * round is retried on the next one, and an outage is logged once when it starts and once when it ends.
  */
 import { hostname } from "node:os";
 import type { Backend, WorkerInfo } from "../backends/backend.js";
-import { log } from "../logger.js";
+import { OutageLog } from "../logger.js";
 import type { MetricsRecorder } from "./metrics-recorder.js";
 import { sleep, WakeFlag } from "./wait.js";
 
@@ -28,16 +28,18 @@ const BATCH = 1000;
 export function delayedScanner(scanInterval: number): Scanner {
   return async ({ queue, backend, signal }) => {
     const wake = new WakeFlag(backend, queue, (reason) => reason === "delayed");
+    const outage = new OutageLog(`the delayed-job scanner of queue "${queue}"`);
     try {
       while (!signal.aborted) {
         wake.arm();
         let wait = scanInterval;
         try {
           const { promoted, nextDueAt } = await backend.promoteDelayed(queue, Date.now(), BATCH);
+          outage.succeeded();
           if (promoted === BATCH) continue;
           if (nextDueAt !== null) wait = Math.min(wait, Math.max(0, nextDueAt - Date.now()));
         } catch (err) {
-          log().warn(`delayed scanner of "${queue}" failed a round`, err);
+          outage.failed(err, `every ${scanInterval} ms`);
         }
         await wake.wait(wait, signal);
       }
@@ -56,7 +58,7 @@ export function stallSweeper(
   maxStalledCount: number,
   recorder: MetricsRecorder | null = null,
 ): Scanner {
-  return every(interval, "stall sweeper", async ({ queue, backend }) => {
+  return every(interval, "the stall sweeper", async ({ queue, backend }) => {
     const now = Date.now();
     const { failed } = await backend.recoverStalled(queue, now, maxStalledCount);
     recorder?.stallFailed(queue, failed.length, now);
@@ -65,7 +67,7 @@ export function stallSweeper(
 
 /** Enforces retention ages and ttl expiry of unstarted jobs, so neither waits for another job to finish. */
 export function housekeeper(interval: number): Scanner {
-  return every(interval, "housekeeper", async ({ queue, backend }) => {
+  return every(interval, "the housekeeper (retention, ttl)", async ({ queue, backend }) => {
     const now = Date.now();
     while ((await backend.removeExpiredFinished(queue, now, BATCH)) === BATCH) {}
     while ((await backend.expireDue(queue, now, BATCH)) === BATCH) {}
@@ -87,7 +89,7 @@ export function workerHeartbeat(
       );
     };
     try {
-      await every(interval, "worker heartbeat", beat)(ctx);
+      await every(interval, "the worker heartbeat", beat)(ctx);
     } finally {
       await registry.remove(info().id).catch(() => {});
     }
@@ -97,11 +99,13 @@ export function workerHeartbeat(
 /** Runs `round` now and then every `interval` ms until the signal aborts. */
 function every(interval: number, name: string, round: (ctx: ScannerContext) => Promise<void>): Scanner {
   return async (ctx) => {
+    const outage = new OutageLog(`${name} of queue "${ctx.queue}"`);
     while (!ctx.signal.aborted) {
       try {
         await round(ctx);
+        outage.succeeded();
       } catch (err) {
-        log().warn(`${name} of "${ctx.queue}" failed a round`, err);
+        outage.failed(err, `every ${interval} ms`);
       }
       await sleep(interval, ctx.signal);
     }

@@ -103,11 +103,12 @@ describe("LeaseKeeper", () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it("keeps renewing after a failed renewal, and says so", async () => {
+  it("keeps renewing after a failed renewal, and says so once, and once when it works again", async () => {
     vi.useFakeTimers();
     const warnings: string[] = [];
+    const infos: string[] = [];
     const noop = () => {};
-    setLogger({ debug: noop, info: noop, error: noop, warn: (m) => warnings.push(m) });
+    setLogger({ debug: noop, info: (m) => infos.push(m), error: noop, warn: (m) => warnings.push(m) });
     let fail = true;
     const { backend, calls } = recorder(() => {
       if (fail) {
@@ -123,7 +124,10 @@ describe("LeaseKeeper", () => {
     setLogger(undefined);
     expect(calls).toHaveLength(2);
     expect(job.cause).toBeUndefined();
-    expect(warnings).toEqual(["lease renewal failed; will retry on the next beat"]);
+    expect(warnings).toEqual([
+      "renewing the leases of running jobs failed: engine down; retrying every 10 ms while jobs run, and saying so here once it works again",
+    ]);
+    expect(infos).toEqual([expect.stringMatching(/^renewing the leases of running jobs works again/)]);
   });
 
   it("abortActiveJob reaches the job in an open keeper of that backend only", () => {

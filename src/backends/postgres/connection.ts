@@ -6,8 +6,9 @@
  */
 import type pg from "pg";
 import { AsyncMQError, BackendError, ValidationError } from "../../errors.js";
-import { log } from "../../logger.js";
+import { errorLine, log } from "../../logger.js";
 import { loadDriver } from "../shared/driver.js";
+import { redactUrl as redact } from "../shared/redact-url.js";
 import { migrate } from "./migrate.js";
 import type { PgPool, PostgresBackendOptions } from "./postgres-backend.js";
 import { loadStatements, type Statement, type StatementName, type Statements } from "./statements.js";
@@ -87,9 +88,12 @@ export class Connection {
         max: poolSize,
         connectionTimeoutMillis: opts.connectTimeout ?? 3000,
       });
-      // Idle connections that die (server restart) report here; the next query reconnects.
+      // Idle connections that die (server restart) report here; the next query reconnects. One
+      // line: the error carries the whole pg Client, which a logger would print (~117 lines).
       this.pool.on("error", (err) =>
-        log().warn(`asyncmq: an idle PostgreSQL connection to ${this.where} failed`, err),
+        log().warn(
+          `an idle connection to PostgreSQL at ${this.where} was closed (${errorLine(err)}); nothing to do: the next query opens a new one`,
+        ),
       );
       this.#ownPool = true;
     }
@@ -207,15 +211,4 @@ export class Connection {
 /** Whether `value` is a pool (rather than options): pg's Pool or anything with its `connect` and `query`. */
 function isPool(value: PostgresBackendOptions | PgPool): value is PgPool {
   return typeof (value as PgPool).connect === "function" && typeof (value as PgPool).query === "function";
-}
-
-/** The URL without its password, for messages. */
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "";
-    return u.toString().replace(/^(\w+:\/\/[^:@/]*):?@/, "$1@");
-  } catch {
-    return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1@");
-  }
 }

@@ -14,7 +14,7 @@
  *   listened queue gets a "job" wake-up so its workers look for themselves. A first start that
  *   fails (server unreachable) is retried the same way while anything is listened to.
  */
-import { log } from "../../logger.js";
+import { errorLine, log, OutageLog } from "../../logger.js";
 import type { QueueEvent, WakeReason } from "../backend.js";
 import type { EngineContext, Notifier } from "../engine.js";
 import { SubscriberRegistrations } from "../shared/subscriptions.js";
@@ -54,6 +54,7 @@ export class PostgresNotifier implements Notifier {
   /** The next try after a failed start. */
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
+  readonly #renewals: OutageLog;
 
   constructor(
     private readonly db: Connection,
@@ -71,6 +72,7 @@ export class PostgresNotifier implements Notifier {
       { renew: (queues) => this.#renew(queues), drop: (queues) => this.#drop(queues) },
       SUBSCRIBER_HEARTBEAT_MS,
     );
+    this.#renewals = new OutageLog(`renewing event subscriptions on ${db.where}`);
   }
 
   listen(queue: string, kind: "wake" | "events"): () => void {
@@ -109,7 +111,10 @@ export class PostgresNotifier implements Notifier {
       this.#listening = undefined;
       if (this.#closed) return;
       // One warning per outage: the retries fail quietly.
-      if (!retried) log().warn(`asyncmq: cannot listen for notifications on ${this.db.where}`, err);
+      if (!retried)
+        log().warn(
+          `cannot listen for notifications on ${this.db.where} (${errorLine(err)}); retrying every ${RETRY_MS} ms, meanwhile workers find jobs by their scan interval`,
+        );
       if (this.#retry !== undefined) return;
       this.#retry = setTimeout(() => {
         this.#retry = undefined;
@@ -126,8 +131,9 @@ export class PostgresNotifier implements Notifier {
     try {
       await q(this.db.s.subscriberUpsert, [queues, this.origin, SUBSCRIBER_TTL_S]);
       await q(this.db.s.housekeeping, [EVENT_KEEP_S]);
+      this.#renewals.succeeded();
     } catch (err) {
-      if (!this.#closed) log().warn(`asyncmq: cannot renew event subscriptions on ${this.db.where}`, err);
+      if (!this.#closed) this.#renewals.failed(err, `every ${SUBSCRIBER_HEARTBEAT_MS} ms`);
     }
   }
 
@@ -157,7 +163,9 @@ export class PostgresNotifier implements Notifier {
           const [row] = await this.db.onPool<{ batch: string }>(this.db.s.eventGet, [note.id]);
           events = row ? (JSON.parse(row.batch) as QueueEvent[]) : [];
         } catch (err) {
-          log().warn(`asyncmq: could not read an event batch from ${this.db.where}`, err);
+          log().warn(
+            `could not read an event batch from ${this.db.where} (${errorLine(err)}); its events are lost to this process, the jobs are not affected`,
+          );
           return;
         }
       }
