@@ -5,6 +5,7 @@
 import type { Command } from "commander";
 import type { Backend } from "../backends/backend.js";
 import { closeSharedBackends, DEFAULT_SQLITE_PATH, resolveBackend } from "../backends/registry.js";
+import { redactUrl } from "../backends/shared/redact-url.js";
 import { ValidationError } from "../errors.js";
 import { getSettings } from "../settings.js";
 import { loadConfig } from "./config.js";
@@ -60,6 +61,11 @@ function checkEnvironment(): void {
   }
 }
 
+/** The chosen URL as messages, banners and output show it: without its password. */
+export function shownUrl(choice: BackendChoice): string {
+  return redactUrl(choice.url);
+}
+
 /** Describes where a choice came from, for messages: `(from --backend)`. */
 export function describeSource(choice: BackendChoice): string {
   return choice.source === "config file" ? `from ${choice.file}` : `from ${choice.source}`;
@@ -94,7 +100,9 @@ function unreachable(choice: BackendChoice, err: unknown): CliError {
     detail.includes(";") || detail.includes("npm install")
       ? ""
       : "; check the URL, that the server is up or the path is writable";
-  return new CliError(`cannot open backend ${choice.url} (${describeSource(choice)}): ${detail}${hint}`);
+  return new CliError(
+    `cannot open backend ${shownUrl(choice)} (${describeSource(choice)}): ${detail}${hint}`,
+  );
 }
 
 /** Opens the backend for a command, warning once when its data does not outlive this process. */
@@ -102,7 +110,7 @@ export async function backendFor(options: CommonOptions, commandNeedsSharing = t
   const choice = await chooseBackend(options);
   const backend = await openBackend(choice);
   if (commandNeedsSharing && !backend.capabilities.multiProcess && !options.json) {
-    warn(`${choice.url} keeps jobs inside this one process; use a sqlite:// URL to share them`);
+    warn(`${shownUrl(choice)} keeps jobs inside this one process; use a sqlite:// URL to share them`);
   }
   return backend;
 }

@@ -11,6 +11,7 @@ import {
   chooseBackend,
   describeSource,
   openBackend,
+  shownUrl,
   withCommonOptions,
 } from "./backend-option.js";
 import { CliError, oneLine, UsageError } from "./errors.js";
@@ -83,12 +84,17 @@ async function runDashboard(o: DashboardCliOptions): Promise<void> {
     throw err;
   }
   if (o.json) {
-    printJsonLine({ event: "dashboard:started", url: running.url, port: running.port, backend: choice.url });
+    printJsonLine({
+      event: "dashboard:started",
+      url: running.url,
+      port: running.port,
+      backend: shownUrl(choice),
+    });
   } else {
     const mode = [o.readOnly ? "read-only" : "", auth ? "basic auth" : token ? "token auth" : ""];
     const how = mode.filter(Boolean).join(", ");
     print(
-      `asyncmq dashboard on ${running.url} (backend ${choice.url}, ${describeSource(choice)}${how ? `; ${how}` : ""}); Ctrl+C to stop`,
+      `asyncmq dashboard on ${running.url} (backend ${shownUrl(choice)}, ${describeSource(choice)}${how ? `; ${how}` : ""}); Ctrl+C to stop`,
     );
   }
   const signal = await new Promise<NodeJS.Signals>((resolve) => {

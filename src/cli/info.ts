@@ -8,6 +8,7 @@ import {
   chooseBackend,
   describeSource,
   openBackend,
+  shownUrl,
   withCommonOptions,
 } from "./backend-option.js";
 import { keyValues, print, printJson } from "./output.js";
@@ -43,7 +44,7 @@ export function infoCommand(program: Command): void {
     const kind = /^([a-z][a-z0-9+.-]*):\/\//i.exec(choice.url)?.[1]?.toLowerCase() ?? "unknown";
     const queues = (await backend.listQueues()).length;
     const result = {
-      url: choice.url,
+      url: shownUrl(choice),
       kind,
       source: choice.source,
       ...(choice.file ? { file: choice.file } : {}),
@@ -53,7 +54,7 @@ export function infoCommand(program: Command): void {
     if (o.json) return printJson(result);
     print(
       keyValues([
-        ["url", choice.url],
+        ["url", shownUrl(choice)],
         ["kind", kind],
         ["source", describeSource(choice).replace(/^from /, "")],
         ["durable", backend.capabilities.durable ? "yes" : "no"],

@@ -3,6 +3,11 @@
  * The `asyncmq` executable (package.json "bin"). It loads the program dynamically so that even a
  * broken installation fails with one line instead of a stack trace.
  */
+import { holdStopSignals, isWorkerStart } from "./early-signals.js";
+
+// A worker stopped while it starts must still exit cleanly: keep its stop signals from now on.
+if (isWorkerStart(process.argv.slice(2))) holdStopSignals();
+
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
 

@@ -16,8 +16,10 @@ import {
   chooseBackend,
   describeSource,
   openBackend,
+  shownUrl,
   withCommonOptions,
 } from "./backend-option.js";
+import { handStopSignals } from "./early-signals.js";
 import { CliError, EXIT_FAILURE, oneLine } from "./errors.js";
 import {
   compactJson,
@@ -140,25 +142,10 @@ function describeWorker(w: WorkerInfo): string {
 }
 
 async function startWorker(queues: string[], o: StartOptions): Promise<void> {
-  const choice = await chooseBackend(o);
-  await openBackend(choice);
-  // Everything in this process (the tasks module's own task.enqueue, new Queue(...)) uses this backend.
-  configure({ backend: choice.url });
-  await loadTasksModule(o.tasks);
-
-  const registered = listTasks();
-  for (const q of queues) {
-    if (!registered.some((t) => t.queue === q)) {
-      warn(
-        `no task in ${o.tasks} is bound to queue "${q}"; its jobs fail unless their task is registered (check the module imports this asyncmq)`,
-      );
-    }
-  }
-
   const controller = new AbortController();
   // Every queue's runtime listens on this one signal; that is expected, not a leak.
   setMaxListeners(0, controller.signal);
-  const log = jobLogger(new Set(queues), o.json === true);
+  let log: ReturnType<typeof jobLogger> | undefined;
   let stopping = false;
   let crashed = false;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -172,10 +159,13 @@ async function startWorker(queues: string[], o: StartOptions): Promise<void> {
     }
     stopping = true;
     const grace = o.shutdownGrace ?? getSettings().shutdownGrace;
+    const running = log?.running() ?? 0;
     say(
       o.json,
-      { event: "worker:stopping", signal, running: log.running() },
-      `received ${signal}: finishing ${log.running()} running job(s) (up to ${humanDuration(grace)}), then exiting; send it again to exit now`,
+      { event: "worker:stopping", signal, running },
+      log
+        ? `received ${signal}: finishing ${running} running job(s) (up to ${humanDuration(grace)}), then exiting; send it again to exit now`
+        : `received ${signal} while starting: not starting the worker; exiting; send it again to exit now`,
     );
     controller.abort(new Error(`worker stopped by ${signal}`));
   };
@@ -187,43 +177,68 @@ async function startWorker(queues: string[], o: StartOptions): Promise<void> {
       controller.abort(err);
     }
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  process.on("uncaughtException", onCrash);
-  process.on("unhandledRejection", onCrash);
+  // Before anything slow (opening the backend, importing the tasks module): a stop signal sent
+  // meanwhile ends the start cleanly (main.ts held the ones sent even earlier).
+  const releaseSignals = handStopSignals(onSignal);
+  try {
+    const choice = await chooseBackend(o);
+    await openBackend(choice);
+    // Everything in this process (the tasks module's own task.enqueue, new Queue(...)) uses this backend.
+    configure({ backend: choice.url });
+    if (!stopping) await loadTasksModule(o.tasks);
+    if (stopping) {
+      say(o.json, { event: "worker:stopped" }, "worker stopped");
+      return;
+    }
 
-  const options: RunWorkerOptions = { backend: choice.url, signal: controller.signal };
-  if (o.concurrency !== undefined) options.concurrency = o.concurrency;
-  if (o.rateLimit !== undefined) options.rateLimit = o.rateLimit;
-  if (o.rateInterval !== undefined) options.rateInterval = o.rateInterval;
-  if (o.rateScope !== undefined) options.rateScope = o.rateScope;
-  if (o.scanInterval !== undefined) options.scanInterval = o.scanInterval;
-  if (o.shutdownGrace !== undefined) options.shutdownGrace = o.shutdownGrace;
+    const registered = listTasks();
+    for (const q of queues) {
+      if (!registered.some((t) => t.queue === q)) {
+        warn(
+          `no task in ${o.tasks} is bound to queue "${q}"; its jobs fail unless their task is registered (check the module imports this asyncmq)`,
+        );
+      }
+    }
 
-  const tasks = registered.map((t) => t.name).sort();
-  const concurrency = o.concurrency ?? getSettings().concurrency;
-  say(
-    o.json,
-    { event: "worker:started", pid: process.pid, queues, tasks, backend: choice.url, concurrency },
-    `worker started (pid ${process.pid}) on ${queues.map((q) => `"${q}"`).join(", ")} with concurrency ${concurrency}; ` +
-      `${tasks.length} task(s): ${tasks.join(", ") || "none"}; backend ${choice.url} (${describeSource(choice)}); Ctrl+C to stop`,
-  );
-  const failures: unknown[] = [];
-  const runs = queues.map((q) =>
-    runWorker(q, options).catch((err: unknown) => {
-      failures.push(err);
-      controller.abort(err);
-    }),
-  );
-  await Promise.all(runs);
-  log.stop();
-  process.off("SIGINT", onSignal);
-  process.off("SIGTERM", onSignal);
-  process.off("uncaughtException", onCrash);
-  process.off("unhandledRejection", onCrash);
-  if (failures.length > 0) throw failures[0];
-  say(o.json, { event: "worker:stopped" }, "worker stopped");
-  if (crashed) process.exitCode = EXIT_FAILURE;
+    log = jobLogger(new Set(queues), o.json === true);
+    process.on("uncaughtException", onCrash);
+    process.on("unhandledRejection", onCrash);
+
+    const options: RunWorkerOptions = { backend: choice.url, signal: controller.signal };
+    if (o.concurrency !== undefined) options.concurrency = o.concurrency;
+    if (o.rateLimit !== undefined) options.rateLimit = o.rateLimit;
+    if (o.rateInterval !== undefined) options.rateInterval = o.rateInterval;
+    if (o.rateScope !== undefined) options.rateScope = o.rateScope;
+    if (o.scanInterval !== undefined) options.scanInterval = o.scanInterval;
+    if (o.shutdownGrace !== undefined) options.shutdownGrace = o.shutdownGrace;
+
+    const tasks = registered.map((t) => t.name).sort();
+    const concurrency = o.concurrency ?? getSettings().concurrency;
+    // The URL may hold a password: the banner shows it without, as error messages do.
+    const shown = shownUrl(choice);
+    say(
+      o.json,
+      { event: "worker:started", pid: process.pid, queues, tasks, backend: shown, concurrency },
+      `worker started (pid ${process.pid}) on ${queues.map((q) => `"${q}"`).join(", ")} with concurrency ${concurrency}; ` +
+        `${tasks.length} task(s): ${tasks.join(", ") || "none"}; backend ${shown} (${describeSource(choice)}); Ctrl+C to stop`,
+    );
+    const failures: unknown[] = [];
+    const runs = queues.map((q) =>
+      runWorker(q, options).catch((err: unknown) => {
+        failures.push(err);
+        controller.abort(err);
+      }),
+    );
+    await Promise.all(runs);
+    if (failures.length > 0) throw failures[0];
+    say(o.json, { event: "worker:stopped" }, "worker stopped");
+    if (crashed) process.exitCode = EXIT_FAILURE;
+  } finally {
+    log?.stop();
+    releaseSignals();
+    process.off("uncaughtException", onCrash);
+    process.off("unhandledRejection", onCrash);
+  }
 }
 
 function say(json: boolean | undefined, record: Record<string, unknown>, text: string): void {
