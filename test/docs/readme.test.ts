@@ -1,4 +1,5 @@
-// The README's quick start is run as written, in a child process, against a fresh SQLite file.
+// The README's quick start is run as written, in a child process, twice on the same SQLite file:
+// the second run must stop on its own jobs too, not on counts that include the first run's.
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,15 +17,22 @@ afterAll(() => {
   rmSync(script, { force: true });
 });
 
-it("the quick start runs and completes both jobs", async () => {
+it("the quick start runs, completes both jobs and exits, twice on the same SQLite file", async () => {
   const readme = readFileSync(join(root, "README.md"), "utf8");
   const block = /## Quick start\s+```ts\n([\s\S]*?)```/.exec(readme)?.[1];
   expect(block, "README has a ```ts block under ## Quick start").toBeTruthy();
   writeFileSync(script, block as string);
-  const { stdout } = await run(process.execPath, ["--import", "tsx", script], {
-    cwd: root,
-    env: { ...process.env, ASYNCMQ_BACKEND: `sqlite://${join(dir, "readme.db")}` },
-    timeout: 20_000,
-  });
-  expect(stdout.trim()).toBe("completed sent to ada@example.com");
-}, 30_000);
+  const env = { ...process.env, ASYNCMQ_BACKEND: `sqlite://${join(dir, "readme.db")}` };
+  for (const round of ["first", "second"]) {
+    const { stdout } = await run(process.execPath, ["--import", "tsx", script], {
+      cwd: root,
+      env,
+      timeout: 15_000,
+    }).catch((err: Error & { killed?: boolean }) => {
+      throw new Error(
+        `the ${round} run ${err.killed ? "did not exit within 15 s" : "failed"}: ${err.message}`,
+      );
+    });
+    expect(stdout.trim(), `${round} run`).toBe("completed sent to ada@example.com");
+  }
+}, 40_000);
