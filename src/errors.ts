@@ -45,7 +45,24 @@ export class ParentFailedError extends AsyncMQError {}
 export class UnknownTaskError extends AsyncMQError {}
 
 /** The storage engine failed or is unreachable. */
-export class BackendError extends AsyncMQError {}
+export class BackendError extends AsyncMQError {
+  /**
+   * True when the backend cannot be used any more and retrying cannot help (a corrupt SQLite file):
+   * the backend refuses every later call with this same error, and workers stop instead of retrying.
+   * False (the default) for what may pass: an unreachable server, a lock held too long.
+   */
+  readonly fatal: boolean;
+
+  constructor(message: string, options?: { cause?: unknown; fatal?: boolean }) {
+    super(message, options);
+    this.fatal = options?.fatal ?? false;
+  }
+}
+
+/** Whether `err` is a fatal BackendError: the backend is unusable, so retrying cannot help. */
+export function isFatal(err: unknown): boolean {
+  return err instanceof BackendError && err.fatal;
+}
 
 /** A JSON-friendly copy of an error, as stored on a job. */
 export function serializeError(err: unknown): { name: string; message: string; stack?: string } {

@@ -7,7 +7,7 @@
 import { hostname } from "node:os";
 import type { Backend } from "../backends/backend.js";
 import { resolveBackend } from "../backends/registry.js";
-import { JobCancelledError } from "../errors.js";
+import { isFatal, JobCancelledError } from "../errors.js";
 import { type ClaimedJob, toMs } from "../job.js";
 import { log, OutageLog } from "../logger.js";
 import { getSettings } from "../settings.js";
@@ -187,6 +187,8 @@ async function claimLoop(loop: Loop): Promise<void> {
       } catch (err) {
         limiter?.refund?.(wanted);
         for (const release of permits) release();
+        // A broken backend (a corrupt SQLite file) never recovers: stop, and let the runner say why.
+        if (isFatal(err)) throw err;
         outage.failed(err, `every ${retryMs} ms`);
         await sleep(retryMs, signal);
         continue;

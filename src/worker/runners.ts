@@ -7,7 +7,7 @@
 import { setMaxListeners } from "node:events";
 import type { Backend } from "../backends/backend.js";
 import { resolveBackend } from "../backends/registry.js";
-import { ValidationError } from "../errors.js";
+import { isFatal, ValidationError } from "../errors.js";
 import { checkInt, toMs } from "../job.js";
 import { log } from "../logger.js";
 import { prepareRepeatable, type RepeatableDef } from "../schedule/repeatable-def.js";
@@ -181,11 +181,21 @@ export function launchRuntime(
     controller.abort(err);
     throw err;
   });
+  // A fatal backend error (a corrupt SQLite file) met by a scanner stops the runtime, which then
+  // rejects with it: retrying against a broken backend would only repeat it forever.
+  let fatal: { error: unknown } | undefined;
+  const stopOn = (err: unknown) => {
+    fatal ??= { error: err };
+    controller.abort(err);
+  };
   // The metrics observed until the end are written before `done` settles (flush never rejects).
-  const done = Promise.allSettled([claiming, ...scanners.map((s) => runScanner(s, ctx))]).then(async () => {
-    await recorder?.flush();
-    await claiming;
-  });
+  const done = Promise.allSettled([claiming, ...scanners.map((s) => runScanner(s, ctx, stopOn))]).then(
+    async () => {
+      await recorder?.flush();
+      await claiming;
+      if (fatal) throw fatal.error;
+    },
+  );
   const setShutdownGrace = (ms: number) => {
     claimOptions.shutdownGrace = ms;
   };
@@ -204,10 +214,16 @@ function internalController(outer: AbortSignal | undefined): AbortController {
   return controller;
 }
 
-async function runScanner(scanner: Scanner, ctx: Parameters<Scanner>[0]): Promise<void> {
+/** Runs a scanner to its end; a fatal backend error goes to `onFatal` (the runner reports it), others are logged. */
+async function runScanner(
+  scanner: Scanner,
+  ctx: Parameters<Scanner>[0],
+  onFatal: (err: unknown) => void,
+): Promise<void> {
   try {
     await scanner(ctx);
   } catch (err) {
-    log().error(`a scanner of queue "${ctx.queue}" stopped with an error`, err);
+    if (isFatal(err)) onFatal(err);
+    else log().error(`a scanner of queue "${ctx.queue}" stopped with an error`, err);
   }
 }

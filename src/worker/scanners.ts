@@ -1,10 +1,12 @@
 /**
  * The built-in maintenance loops a runtime runs beside its claim loop. Each takes the scanner
- * context (`queue`, `backend`, `signal`), runs until the signal aborts, and never throws: a failed
- * round is retried on the next one, and an outage is logged once when it starts and once when it ends.
+ * context (`queue`, `backend`, `signal`), runs until the signal aborts, and throws only a fatal
+ * backend error (the runtime then stops): a failed round is retried on the next one, and an outage
+ * is logged once when it starts and once when it ends.
  */
 import { hostname } from "node:os";
 import type { Backend, WorkerInfo } from "../backends/backend.js";
+import { isFatal } from "../errors.js";
 import { OutageLog } from "../logger.js";
 import type { MetricsRecorder } from "./metrics-recorder.js";
 import { sleep, WakeFlag } from "./wait.js";
@@ -39,6 +41,7 @@ export function delayedScanner(scanInterval: number): Scanner {
           if (promoted === BATCH) continue;
           if (nextDueAt !== null) wait = Math.min(wait, Math.max(0, nextDueAt - Date.now()));
         } catch (err) {
+          if (isFatal(err)) throw err; // the backend is unusable: the runtime stops (runners.ts)
           outage.failed(err, `every ${scanInterval} ms`);
         }
         await wake.wait(wait, signal);
@@ -105,6 +108,7 @@ function every(interval: number, name: string, round: (ctx: ScannerContext) => P
         await round(ctx);
         outage.succeeded();
       } catch (err) {
+        if (isFatal(err)) throw err; // the backend is unusable: the runtime stops (runners.ts)
         outage.failed(err, `every ${interval} ms`);
       }
       await sleep(interval, ctx.signal);

@@ -4,12 +4,15 @@
  *   of the cross-process transport: `Tx.flush` bumps the queue's wake counters, and while another
  *   process subscribes to the queue its events go into the `events` table in the same commit;
  * - other writes (leases, stores) are plain immediate transactions, reads run as they are;
- * - SQLite errors become BackendErrors that name the file and what to do.
+ * - SQLite errors become BackendErrors that name the file and what to do; a corrupt file breaks the
+ *   connection for good (every later call fails at once with the same fatal error, nothing more is
+ *   read or written), so workers stop instead of retrying against it forever.
  */
 import { randomUUID } from "node:crypto";
 import type BetterSqlite3 from "better-sqlite3";
 import { AsyncMQError, BackendError } from "../../errors.js";
 import type { Applied } from "../engine.js";
+import { explainSqliteFailure } from "./failures.js";
 import { type OpenOptions, openDatabase } from "./open.js";
 import type { Statements } from "./statements.js";
 import { Tx } from "./tx.js";
@@ -27,6 +30,8 @@ export class SqliteConnection {
   /** Tells this connection's rows (events, subscriptions) from other processes'. */
   readonly instance = randomUUID();
   #closed = false;
+  /** Set once a statement found the file corrupt: every later call throws it. */
+  #broken: BackendError | undefined;
   readonly #db: BetterSqlite3.Database;
   readonly s: Statements;
   /** The database file (absolute), or ":memory:". */
@@ -94,6 +99,7 @@ export class SqliteConnection {
   }
 
   #assertOpen(): void {
+    if (this.#broken) throw this.#broken;
     if (this.#closed) {
       throw new BackendError(`the SQLite backend for ${this.path} is closed; create a new SqliteBackend`);
     }
@@ -102,6 +108,11 @@ export class SqliteConnection {
   /** An error of SQLite as a BackendError (errors of asyncmq, such as refusals, pass unchanged). */
   #wrap(err: unknown): Error {
     if (err instanceof AsyncMQError) return err;
+    const explained = explainSqliteFailure(this.path, err);
+    if (explained) {
+      if (explained.fatal) this.#broken ??= explained;
+      return this.#broken ?? explained;
+    }
     const code = (err as { code?: string }).code;
     if (code === "SQLITE_BUSY") {
       return new BackendError(

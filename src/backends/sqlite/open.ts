@@ -8,6 +8,7 @@ import { dirname } from "node:path";
 import type Database from "better-sqlite3";
 import { BackendError } from "../../errors.js";
 import { loadDriver } from "../shared/driver.js";
+import { explainSqliteFailure, PATH_HINT, readOnlyDatabase, whyReadOnly } from "./failures.js";
 import { prepareStatements, readAsset, type Statements } from "./statements.js";
 
 /** Connection settings, defaults applied. */
@@ -51,9 +52,6 @@ function retryWhileBusy(fn: () => unknown, timeoutMs: number): void {
   }
 }
 
-/** Where the advice in error messages points users. */
-const PATH_HINT = "pass another path with new SqliteBackend({ path }) or ASYNCMQ_BACKEND=sqlite://<path>";
-
 /** Opens (creating when absent) and migrates the database; throws BackendError when it cannot. */
 export function openDatabase(options: OpenOptions): { db: Database.Database; s: Statements } {
   const { path } = options;
@@ -73,6 +71,8 @@ export function openDatabase(options: OpenOptions): { db: Database.Database; s: 
   try {
     db = new Driver(path, { timeout: options.busyTimeout });
   } catch (err) {
+    // A new file in a read-only folder, or an existing one on a read-only file system.
+    if (whyReadOnly(path) !== undefined) throw readOnlyDatabase(path, err);
     throw new BackendError(
       `cannot open the asyncmq database ${path}: ${(err as Error).message}; check that it is a writable file (not a folder) or ${PATH_HINT}`,
       { cause: err },
@@ -101,9 +101,12 @@ export function openDatabase(options: OpenOptions): { db: Database.Database; s: 
   } catch (err) {
     db.close();
     if (err instanceof BackendError) throw err;
-    throw new BackendError(`cannot set up the asyncmq database ${path}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw (
+      explainSqliteFailure(path, err) ??
+      new BackendError(`cannot set up the asyncmq database ${path}: ${(err as Error).message}`, {
+        cause: err,
+      })
+    );
   }
 }
 
@@ -118,9 +121,14 @@ function checkIdentity(db: Database.Database, path: string, latest: number): boo
       .all() as string[];
     version = db.pragma("user_version", { simple: true }) as number;
   } catch (err) {
-    throw new BackendError(
-      `${path} is not an asyncmq database (SQLite says: ${(err as Error).message}); ${PATH_HINT}, or move that file away`,
-      { cause: err },
+    // Reading can fail for other reasons than a foreign file: a corrupt file, or a read-only folder
+    // or file system (a WAL database is read through its -shm file, which SQLite must create).
+    throw (
+      explainSqliteFailure(path, err) ??
+      new BackendError(
+        `${path} could not be read as an asyncmq database (SQLite says: ${(err as Error).message}); ${PATH_HINT}, or move that file away`,
+        { cause: err },
+      )
     );
   }
   if (tables.length === 0 && version === 0) return true;
