@@ -4,6 +4,7 @@
  * `main.ts` is the executable that runs it.
  */
 import { Command, CommanderError } from "commander";
+import { BACKEND_URL_FORMS } from "./backend-help.js";
 import { closeBackends } from "./backend-option.js";
 import { dashboardCommand } from "./dashboard.js";
 import { EXIT_OK, EXIT_USAGE, exitCodeOf, oneLine } from "./errors.js";
@@ -22,7 +23,7 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     // `asyncmq --backend URL job list q` works as well as `asyncmq job list q --backend URL`.
     .enablePositionalOptions()
-    .option("--backend <url>", "backend URL for the command (see below)")
+    .option("--backend <url>", `backend URL for the command: ${BACKEND_URL_FORMS} (see below)`)
     .option("--json", "print JSON instead of text")
     .hook("preAction", (root, action) => {
       for (const [key, value] of Object.entries(root.opts())) {

@@ -22,9 +22,13 @@ it("the quick start runs, completes both jobs and exits, twice on the same SQLit
   const block = /## Quick start\s+```ts\n([\s\S]*?)```/.exec(readme)?.[1];
   expect(block, "README has a ```ts block under ## Quick start").toBeTruthy();
   writeFileSync(script, block as string);
+  // The command the README gives for it, with our file in place of quickstart.ts.
+  const command = /run `(npx tsx) quickstart\.ts`/.exec(readme)?.[1];
+  expect(command, "README says how to run the quick start (`npx tsx quickstart.ts`)").toBeTruthy();
+  const [npx, ...args] = (command as string).split(" ") as [string, ...string[]];
   const env = { ...process.env, ASYNCMQ_BACKEND: `sqlite://${join(dir, "readme.db")}` };
   for (const round of ["first", "second"]) {
-    const { stdout } = await run(process.execPath, ["--import", "tsx", script], {
+    const { stdout } = await run(npx, [...args, script], {
       cwd: root,
       env,
       timeout: 15_000,
