@@ -1,3 +1,5 @@
+import { isFatal } from "./errors.js";
+
 /** The logger asyncmq writes to; set one with `configure({ logger })`. */
 export interface Logger {
   debug(message: string, ...args: unknown[]): void;
@@ -61,6 +63,9 @@ export class OutageLog {
 
   /** Records a failed attempt; `retry` says when it is tried again, e.g. "every 1000 ms". */
   failed(err: unknown, retry: string): void {
+    // A fatal backend error (a corrupt SQLite file) is no outage: the runtime stops on it and
+    // reports it once, so the loops that meet it on the way say nothing.
+    if (isFatal(err)) return;
     if (this.#failures++ > 0) return;
     this.#since = Date.now();
     log().warn(

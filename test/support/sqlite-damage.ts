@@ -8,14 +8,23 @@ import { SqliteBackend } from "../../src/backends/sqlite/sqlite-backend.js";
 /** The page size asyncmq gives new files (open.ts). */
 const PAGE = 8192;
 
-/** Creates the database at `path` holding `count` waiting jobs of `task` in `queue`, and closes it. */
-export async function fillDatabase(path: string, queue: string, task: string, count: number): Promise<void> {
+/**
+ * Creates the database at `path` holding `count` waiting jobs of `task` in `queue` (their data:
+ * `data` plus a little padding), and closes it.
+ */
+export async function fillDatabase(
+  path: string,
+  queue: string,
+  task: string,
+  count: number,
+  data: Record<string, unknown> = {},
+): Promise<void> {
   const b = new SqliteBackend({ path });
   const now = Date.now();
   const jobs = Array.from({ length: count }, (_, i) => ({
     task,
     // Some bulk per row, so that the jobs spread over many pages.
-    dataJson: JSON.stringify({ i, pad: "x".repeat(100) }),
+    dataJson: JSON.stringify({ ...data, i, pad: "x".repeat(100) }),
     priority: 5,
     maxRetries: 0,
     createdAt: now,
