@@ -115,11 +115,15 @@ export class Connection {
     }
     if (this.#ready) return;
     this.#migrating ??= (async () => {
-      const client = await this.pool.connect();
+      const client = await this.#checkout();
+      let broken = false;
       try {
         await migrate(client, this.queryOn(client), this.s, this.schema, this.where);
+      } catch (err) {
+        broken = true;
+        throw err;
       } finally {
-        client.release();
+        giveBack(client, broken);
       }
       this.#ready = true;
     })().catch((err) => {
@@ -153,7 +157,7 @@ export class Connection {
     for (let attempt = 1; ; attempt++) {
       let client: pg.PoolClient;
       try {
-        client = await this.pool.connect();
+        client = await this.#checkout();
       } catch (err) {
         throw this.wrap(err);
       }
@@ -161,19 +165,30 @@ export class Connection {
         await client.query("BEGIN");
         const value = await fn(this.queryOn(client));
         await client.query("COMMIT");
-        client.release();
+        giveBack(client, false);
         return value;
       } catch (err) {
         let broken = false;
         await client.query("ROLLBACK").catch(() => {
           broken = true;
         });
-        client.release(broken);
+        giveBack(client, broken);
         const code = (err as { code?: string }).code;
         if (code !== undefined && RETRYABLE.has(code) && attempt < 3) continue;
         throw this.wrap(err);
       }
     }
+  }
+
+  /**
+   * A client out of the pool, heard while it is out: pg emits the death of a checked-out connection
+   * that sits between two queries (server restart, pg_terminate_backend) as an 'error' event on the
+   * client, which unheard crashes the process. Its next query fails, and the caller handles that.
+   */
+  async #checkout(): Promise<pg.PoolClient> {
+    const client = await this.pool.connect();
+    client.on("error", ignoreCheckedOutError);
+    return client;
   }
 
   /** A BackendError saying what went wrong where (an AsyncMQError passes through). */
@@ -211,4 +226,13 @@ export class Connection {
 /** Whether `value` is a pool (rather than options): pg's Pool or anything with its `connect` and `query`. */
 function isPool(value: PostgresBackendOptions | PgPool): value is PgPool {
   return typeof (value as PgPool).connect === "function" && typeof (value as PgPool).query === "function";
+}
+
+/** The listener of checked-out clients (see #checkout): the failing query reports the error. */
+function ignoreCheckedOutError(): void {}
+
+/** Returns a client from #checkout to the pool; a broken one is destroyed instead. */
+function giveBack(client: pg.PoolClient, broken: boolean): void {
+  client.off("error", ignoreCheckedOutError);
+  client.release(broken);
 }
