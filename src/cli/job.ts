@@ -3,11 +3,12 @@
  * takes `<queue> <job-id>`, in that order.
  */
 import type { Command } from "commander";
-import type { JobRecord, JobState } from "../job.js";
+import type { JobState } from "../job.js";
 import type { EnqueueOptions } from "../job-options.js";
 import type { Queue } from "../queue.js";
 import { backendFor, type CommonOptions, withCommonOptions } from "./backend-option.js";
 import { CliError } from "./errors.js";
+import { attemptsCell, attemptsText, type JobView, showJob, UNKNOWN_LIMIT_NOTE } from "./job-view.js";
 import { queueOf, requireJob, requireQueue, unknownJob } from "./lookup.js";
 import {
   compactJson,
@@ -23,11 +24,17 @@ import {
   truncate,
 } from "./output.js";
 import { intParser, parseDuration, parseInteger, parseJobId, parseJsonData, parseStates } from "./parse.js";
+import { loadTasksOption, requireTaskIn, type TasksOption, withTasksOption } from "./tasks-option.js";
+
+const SHOW_TASK_OPTIONS = "to show the retries, backoff, ttl and timeout jobs get from their task";
 
 export function jobCommand(program: Command): void {
   const job = program.command("job").description("enqueue, inspect and manage jobs");
 
-  withCommonOptions(job.command("list").description("list a queue's jobs, newest first"))
+  withTasksOption(
+    withCommonOptions(job.command("list").description("list a queue's jobs, newest first")),
+    SHOW_TASK_OPTIONS,
+  )
     .argument("<queue>", "queue name")
     .option(
       "--state <states>",
@@ -36,35 +43,47 @@ export function jobCommand(program: Command): void {
     )
     .option("--limit <n>", "show at most this many", intParser(1), 50)
     .option("--asc", "oldest first")
-    .action(async (name: string, o: CommonOptions & { state?: JobState[]; limit: number; asc?: boolean }) => {
-      const backend = await backendFor(o);
-      const q = await requireQueue(backend, name);
-      const jobs = await q.getJobs(o.state ?? [], { start: 0, end: o.limit - 1, asc: o.asc === true });
-      if (o.json) return printJson(jobs);
-      const what = o.state ? `${o.state.join(" or ")} jobs` : "jobs";
-      print(
-        table(
-          ["ID", "STATE", "TASK", "ATTEMPTS", "PRIORITY", "CREATED", "DETAIL"],
-          jobs.map((j) => [
-            j.id,
-            paintState(j.state),
-            j.task,
-            `${j.attempts}/${j.maxRetries + 1}`,
-            String(j.priority),
-            relativeTime(j.createdAt),
-            detail(j),
-          ]),
-          `no ${what} in "${name}"`,
-        ),
-      );
-    });
+    .action(
+      async (
+        name: string,
+        o: CommonOptions & TasksOption & { state?: JobState[]; limit: number; asc?: boolean },
+      ) => {
+        const backend = await backendFor(o);
+        await loadTasksOption(o, backend);
+        const q = await requireQueue(backend, name);
+        const records = await q.getJobs(o.state ?? [], { start: 0, end: o.limit - 1, asc: o.asc === true });
+        const jobs = records.map((j) => showJob(j).view);
+        if (o.json) return printJson(jobs);
+        const what = o.state ? `${o.state.join(" or ")} jobs` : "jobs";
+        print(
+          table(
+            ["ID", "STATE", "TASK", "ATTEMPTS", "PRIORITY", "CREATED", "DETAIL"],
+            jobs.map((j) => [
+              j.id,
+              paintState(j.state),
+              j.task,
+              attemptsCell(j),
+              String(j.priority),
+              relativeTime(j.createdAt),
+              detail(j),
+            ]),
+            `no ${what} in "${name}"`,
+          ),
+        );
+        if (jobs.some((j) => j.maxRetries === null)) print(UNKNOWN_LIMIT_NOTE);
+      },
+    );
 
-  withCommonOptions(job.command("inspect").description("show everything about one job, with its log"))
+  withTasksOption(
+    withCommonOptions(job.command("inspect").description("show everything about one job, with its log")),
+    SHOW_TASK_OPTIONS,
+  )
     .argument("<queue>", "queue name")
     .argument("<job-id>", "job id")
-    .action(async (name: string, id: string, o: CommonOptions) => {
+    .action(async (name: string, id: string, o: CommonOptions & TasksOption) => {
       const backend = await backendFor(o);
-      const j = await requireJob(backend, name, id);
+      await loadTasksOption(o, backend);
+      const { view: j, fromTask } = showJob(await requireJob(backend, name, id));
       const logs = await backend.getLogs(name, id);
       if (o.json) return printJson({ ...j, logs });
       const pairs: Array<[string, string]> = [
@@ -72,7 +91,7 @@ export function jobCommand(program: Command): void {
         ["queue", j.queue],
         ["task", j.task],
         ["state", paintState(j.state)],
-        ["attempts", `${j.attempts} of at most ${j.maxRetries + 1}`],
+        ["attempts", attemptsText(j)],
         ["priority", String(j.priority)],
         ["created", `${isoTime(j.createdAt)} (${relativeTime(j.createdAt)})`],
       ];
@@ -84,6 +103,9 @@ export function jobCommand(program: Command): void {
       }
       if (j.ttl !== undefined) pairs.push(["ttl", humanDuration(j.ttl)]);
       if (j.timeout !== undefined) pairs.push(["timeout", humanDuration(j.timeout)]);
+      const others = fromTask.filter((k) => k !== "retries");
+      if (others.length)
+        pairs.push(["from task", `${others.join(", ")} as task "${j.task}" sets them in the worker`]);
       if (j.stalledCount) pairs.push(["stalled", `${j.stalledCount} time(s)`]);
       if (j.dependsOn?.length) pairs.push(["depends on", j.dependsOn.join(", ")]);
       if (j.progress !== undefined) pairs.push(["progress", compactJson(j.progress, 200)]);
@@ -95,7 +117,10 @@ export function jobCommand(program: Command): void {
       for (const line of logs) print(`  ${line}`);
     });
 
-  withCommonOptions(job.command("enqueue").description("add a job of a task to a queue"))
+  withTasksOption(
+    withCommonOptions(job.command("enqueue").description("add a job of a task to a queue")),
+    "to apply the task's options now and check its name",
+  )
     .argument("<queue>", "queue name")
     .argument("<task>", "task name, as registered by the worker's tasks module")
     .argument("[json-data]", 'the job\'s data as JSON, e.g. \'{"to":"ada@example.com"}\'', parseJsonData)
@@ -108,9 +133,12 @@ export function jobCommand(program: Command): void {
         name: string,
         task: string,
         data: unknown,
-        o: CommonOptions & { delay?: number; priority?: number; jobId?: string; retries?: number },
+        o: CommonOptions &
+          TasksOption & { delay?: number; priority?: number; jobId?: string; retries?: number },
       ) => {
         const backend = await backendFor(o);
+        await loadTasksOption(o, backend);
+        requireTaskIn(o, task);
         const q = queueOf(backend, name);
         const options: EnqueueOptions = {};
         if (o.delay !== undefined) options.delay = o.delay;
@@ -174,7 +202,7 @@ export function jobCommand(program: Command): void {
 }
 
 /** The most telling fact about a job for a list: its error, result, or when it runs. */
-function detail(j: JobRecord): string {
+function detail(j: JobView): string {
   if (j.error) return paint("red", truncate(j.error.message, 50));
   if (j.state === "delayed") return `runs ${relativeTime(j.runAt)}`;
   if (j.state === "completed" && j.result !== undefined) return compactJson(j.result, 50);
