@@ -4,7 +4,7 @@
  * and removed when the file's tests end (`stopPostgres`, with a process-exit fallback).
  * Postgres 15 from the Debian package `postgresql` is expected under /usr/lib/postgresql.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -82,6 +82,26 @@ function asPostgres(command: string, args: string[]): void {
   }
 }
 
+/** asPostgres without blocking the event loop. */
+function asPostgresAsync(command: string, args: string[]): Promise<void> {
+  const root = process.getuid?.() === 0;
+  const child = root ? spawn("runuser", ["-u", "postgres", "--", command, ...args]) : spawn(command, args);
+  let output = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => {
+    output += d;
+  });
+  child.stderr.setEncoding("utf8").on("data", (d: string) => {
+    output += d;
+  });
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error(`${command} ${args.join(" ")} failed (${code ?? signal}):\n${output}`));
+    });
+  });
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
@@ -96,6 +116,13 @@ function freePort(): Promise<number> {
 }
 
 async function start(): Promise<string> {
+  const own = await initServer();
+  server = own;
+  return own.url;
+}
+
+/** Creates, owns and starts a fresh cluster in a temp dir on a free port. */
+async function initServer(): Promise<Server & { options: string }> {
   const bin = findBin();
   const dir = mkdtempSync(join(tmpdir(), "asyncmq-pg-"));
   if (process.getuid?.() === 0) {
@@ -108,20 +135,53 @@ async function start(): Promise<string> {
   try {
     asPostgres(join(bin, "initdb"), ["-D", dir, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"]);
     const port = await freePort();
-    asPostgres(join(bin, "pg_ctl"), [
-      "-D",
-      dir,
-      "-o",
-      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`,
-      "-l",
-      join(dir, "server.log"),
-      "-w",
-      "start",
-    ]);
-    server = { url: `postgres://postgres@127.0.0.1:${port}/postgres`, dir, bin };
-    return server.url;
+    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
+    asPostgres(join(bin, "pg_ctl"), ["-D", dir, "-o", options, "-l", join(dir, "server.log"), "-w", "start"]);
+    return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, dir, bin, options };
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** A private PostgreSQL server a test controls (`pg_ctl` on its own cluster). */
+export interface PostgresServer {
+  readonly url: string;
+  /** `pg_ctl stop -m <mode>`: fast closes sessions cleanly, immediate is a crash. */
+  stop(mode?: "fast" | "immediate"): Promise<void>;
+  /** `pg_ctl start` on the same cluster and port; resolves once it accepts connections. */
+  start(): Promise<void>;
+  /** Stops it and removes its directory. */
+  destroy(): void;
+}
+
+/**
+ * Starts a private server, whatever DATABASE_URL says: for tests that stop, restart or kill
+ * sessions of a server, which they must not do to a shared one. Removed at process exit at the latest.
+ */
+export async function startPostgresServer(): Promise<PostgresServer> {
+  const s = await initServer();
+  const ctl = (args: string[]) => asPostgres(join(s.bin, "pg_ctl"), ["-D", s.dir, ...args]);
+  let running = true;
+  const destroy = () => {
+    process.off("exit", destroy);
+    if (running) ctl(["-m", "immediate", "-w", "stop"]);
+    running = false;
+    rmSync(s.dir, { recursive: true, force: true });
+  };
+  process.once("exit", destroy);
+  // Asynchronous, so that the test's own event loop (its observers) runs on while pg_ctl waits.
+  const ctlAsync = (args: string[]) => asPostgresAsync(join(s.bin, "pg_ctl"), ["-D", s.dir, ...args]);
+  return {
+    url: s.url,
+    async stop(mode = "fast") {
+      await ctlAsync(["-m", mode, "-w", "stop"]);
+      running = false;
+    },
+    async start() {
+      await ctlAsync(["-o", s.options, "-l", join(s.dir, "server.log"), "-w", "start"]);
+      running = true;
+    },
+    destroy,
+  };
 }

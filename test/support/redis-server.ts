@@ -53,26 +53,90 @@ async function freePort(): Promise<number> {
 }
 
 async function startServer(): Promise<string> {
+  const server = await startRedisServer();
+  own = { dir: server.dir, pidFile: join(server.dir, "redis.pid") };
+  return server.url;
+}
+
+/** A private Redis server a test controls: crash it, start it again on the same port and files. */
+export interface RedisServer {
+  readonly url: string;
+  readonly dir: string;
+  /** SIGKILLs the server (a crash: only what it persisted survives) and waits until it is gone. */
+  crash(): Promise<void>;
+  /** Starts it again with the same settings, port and data directory; resolves once it accepts. */
+  start(): Promise<void>;
+  /** Stops it and removes its directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a private `redis-server` on a free loopback port in a temp dir, with `extra` arguments
+ * (e.g. `["--appendonly", "yes", "--appendfsync", "always"]`, which come after and so win over the
+ * defaults). Also killed when this process exits, should the test not get to `stop()`.
+ */
+export async function startRedisServer(extra: string[] = []): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "asyncmq-redis-"));
   const pidFile = join(dir, "redis.pid");
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
   args.push("--daemonize", "yes", "--pidfile", pidFile, "--dir", dir, "--logfile", join(dir, "redis.log"));
-  const run = spawnSync("redis-server", args, { encoding: "utf8" });
-  if ((run.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(
-      "redis-server is not installed: install the Debian package `redis-server` (apt-get install redis-server), or set REDIS_URL to a running server",
-    );
-  }
-  if (run.status !== 0) throw new Error(`redis-server failed to start:\n${run.stdout}${run.stderr}`);
-  own = { dir, pidFile };
-  const deadline = Date.now() + 10_000;
-  while (!(await accepts(port))) {
-    if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not come up within 10 s`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return `redis://127.0.0.1:${port}`;
+  args.push(...extra);
+  const pidOf = (): number | undefined => {
+    try {
+      return Number(readFileSync(pidFile, "utf8").trim());
+    } catch {
+      return undefined;
+    }
+  };
+  const killNow = () => {
+    const pid = pidOf();
+    if (pid !== undefined && alive(pid)) process.kill(pid, "SIGKILL");
+  };
+  const launch = async () => {
+    const run = spawnSync("redis-server", args, { encoding: "utf8" });
+    if ((run.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(
+        "redis-server is not installed: install the Debian package `redis-server` (apt-get install redis-server), or set REDIS_URL to a running server",
+      );
+    }
+    if (run.status !== 0) throw new Error(`redis-server failed to start:\n${run.stdout}${run.stderr}`);
+    const deadline = Date.now() + 10_000;
+    while (!(await accepts(port))) {
+      if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not come up within 10 s`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const waitGone = async (pid: number | undefined) => {
+    const deadline = Date.now() + 5000;
+    while (pid !== undefined && Date.now() < deadline && alive(pid))
+      await new Promise((r) => setTimeout(r, 20));
+  };
+  await launch();
+  process.once("exit", killNow);
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    dir,
+    async crash() {
+      const pid = pidOf();
+      killNow();
+      await waitGone(pid);
+    },
+    start: launch,
+    async stop() {
+      process.off("exit", killNow);
+      const pid = pidOf();
+      try {
+        if (pid !== undefined) process.kill(pid, "SIGTERM");
+      } catch {
+        // Already gone.
+      }
+      await waitGone(pid);
+      killNow();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 function accepts(port: number): Promise<boolean> {
