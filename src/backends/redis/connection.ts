@@ -10,6 +10,7 @@ import type { Redis } from "ioredis";
 import { AsyncMQError, BackendError, ValidationError } from "../../errors.js";
 import { log } from "../../logger.js";
 import { loadDriver } from "../shared/driver.js";
+import { explainRedisFailure } from "./failures.js";
 import { isConnection, type RedisBackendOptions, type RedisConnectionLike } from "./options.js";
 import { defineScripts, runScript, type ScriptArg } from "./scripts.js";
 
@@ -135,10 +136,7 @@ export class RedisConnection {
     if (this.#closed) {
       return new BackendError(`the Redis backend for ${this.url} was closed during the call`, { cause: err });
     }
-    return new BackendError(
-      `Redis at ${this.url} failed: ${(err as Error).message}. Is Redis running and reachable there? Fix the URL, start Redis, or pick another backend (ASYNCMQ_BACKEND / --backend)`,
-      { cause: err },
-    );
+    return explainRedisFailure(this.url, err);
   }
 
   /** A new connection to the same server (for SUBSCRIBE), which its taker disconnects. */

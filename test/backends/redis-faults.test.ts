@@ -1,0 +1,75 @@
+/**
+ * Redis refusing writes (issue 10, item 9): a Redis out of memory (maxmemory reached, noeviction)
+ * must be named as such, with what to do, not asked whether it is running and reachable (an addBulk
+ * surfaced as "EXECABORT ... Is Redis running and reachable there?"). The test starts its own
+ * redis-server with a small maxmemory and fills it.
+ */
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RedisBackend } from "../../src/backends/redis/redis-backend.js";
+import { BackendError } from "../../src/errors.js";
+import { Queue } from "../../src/queue.js";
+import { type RedisServer, startRedisServer } from "../support/redis-server.js";
+
+let server: RedisServer;
+let backend: RedisBackend;
+
+beforeAll(async () => {
+  server = await startRedisServer(["--maxmemory", "4mb", "--maxmemory-policy", "noeviction"]);
+  backend = new RedisBackend({ url: server.url });
+  // Fill it up to maxmemory with plain keys: from then on Redis refuses every write.
+  const filler = new Redis(server.url, { maxRetriesPerRequest: 1 });
+  try {
+    const chunk = "x".repeat(64 * 1024);
+    for (let i = 0; ; i++) {
+      const refused = await filler.set(`fill:${i}`, chunk).then(
+        () => false,
+        (err: Error) => {
+          if (!/^OOM/.test(err.message)) throw err;
+          return true;
+        },
+      );
+      if (refused) break;
+      if (i > 10_000) throw new Error("redis-server never reached its maxmemory");
+    }
+  } finally {
+    filler.disconnect();
+  }
+}, 30_000);
+
+afterAll(async () => {
+  await backend?.close();
+  await server?.stop();
+});
+
+/** What the refusal must say: out of memory, maxmemory, what to do; not a reachability question. */
+function expectOutOfMemory(err: unknown): void {
+  expect(err).toBeInstanceOf(BackendError);
+  const message = (err as Error).message;
+  expect(message).toContain(`Redis at ${server.url} refused the write because it is out of memory`);
+  expect(message).toMatch(/maxmemory/);
+  expect(message).toMatch(/Give Redis more memory .* or free some/);
+  expect(message).not.toMatch(/reachable|EXECABORT Transaction discarded/);
+}
+
+describe("RedisBackend: a Redis out of memory", () => {
+  it("addBulk is refused with a message naming out of memory and what to do", async () => {
+    const queue = new Queue("oom-bulk", { backend });
+    const jobs = Array.from({ length: 3000 }, (_, i) => ({ task: "t", data: { i } }));
+    const err = await queue.addBulk(jobs).then(
+      () => new Error("addBulk succeeded on a full Redis"),
+      (e: unknown) => e,
+    );
+    expectOutOfMemory(err);
+    expect(await queue.getJobCounts()).toMatchObject({ waiting: 0 });
+  });
+
+  it("a single add is refused the same way", async () => {
+    const queue = new Queue("oom-one", { backend });
+    const err = await queue.add("t", { n: 1 }).then(
+      () => new Error("add succeeded on a full Redis"),
+      (e: unknown) => e,
+    );
+    expectOutOfMemory(err);
+  });
+});
