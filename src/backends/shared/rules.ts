@@ -71,9 +71,12 @@ export function stallLimitText(
   );
 }
 
-/** A charge as the stall error shows it: at most two decimals (`floor(x * 100 + 0.5) / 100`, as the Lua does). */
+/**
+ * A charge as the stall error shows it: at most two decimals, rounded up (`ceil(x * 100) / 100`, as
+ * the Lua does), so a charge just past maxStalledCount never reads as equal to it.
+ */
 export function formatCharge(charge: number): string {
-  return String(Math.floor(charge * 100 + 0.5) / 100);
+  return String(Math.ceil(charge * 100) / 100);
 }
 
 // -- stalls --------------------------------------------------------------------------------------

@@ -18,8 +18,8 @@ local parts = cjson.decode(ARGV[7])
 local SLACK = 1e-9
 
 local function stallError(id, count, charge)
-  -- formatCharge of rules.ts: two decimals at most; tostring gives the shortest text for them.
-  local values = { id = id, count = int(count), charge = tostring(math.floor(charge * 100 + 0.5) / 100) }
+  -- formatCharge of rules.ts: two decimals at most, rounded up; tostring gives the shortest text.
+  local values = { id = id, count = int(count), charge = tostring(math.ceil(charge * 100) / 100) }
   local out = {}
   for i, part in ipairs(parts) do out[i] = (i % 2 == 0) and values[part] or part end
   return cjson.encode({ name = ARGV[6], message = table.concat(out) })
