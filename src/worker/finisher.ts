@@ -3,23 +3,50 @@
  * the backend as one call (one transaction / script), which is what makes durable backends fast.
  * Each runtime owns one (handleJob a short-lived one), so nothing outlives the runtime. It is where
  * the runtime learns which finishes held, so it hands each answered batch to the metrics recorder.
+ *
+ * A batch that fails (the backend down for a moment) is not the end: each of its attempts is tried
+ * again with backoff while its lease holds, so a short outage costs a delay, not a second run. The
+ * retries of one failed batch wake together and so go out as one batch again. Past the lease, the
+ * attempt is given up: the stall sweeper hands the job back, as it would for a dead worker.
  */
 import type { Backend, Finish } from "../backends/backend.js";
+import { isFatal } from "../errors.js";
+import { OutageLog } from "../logger.js";
 import type { AttemptTimes, MetricsRecorder } from "./metrics-recorder.js";
+import { sleep } from "./wait.js";
+
+/** First wait before a failed finish is tried again (ms); it doubles up to RETRY_MAX_MS. */
+export const RETRY_FIRST_MS = 50;
+/** Longest wait between two tries of a failed finish (ms). */
+export const RETRY_MAX_MS = 1000;
+
+/** The attempt's lease, as the runtime knows it: what bounds the retries of its finish. */
+export interface FinishLease {
+  /** When the lease expires (epoch ms), moved on by renewals. */
+  readonly leaseUntil: number;
+  /** Set once the attempt is given up elsewhere (lease lost, cancelled, shutdown grace over). */
+  readonly dropped: boolean;
+  /** Aborts when `dropped` is set. */
+  readonly dropSignal: AbortSignal;
+}
+
+/** A batch's answer: the results, or the error that failed it. */
+type Answer = boolean[] | { error: unknown };
 
 interface Pending {
   items: Finish[];
   /** The job of each item, for the recorder's wait and run times. */
   jobs: Array<AttemptTimes | undefined>;
   /** One promise per batch, shared by its items: no promise or resolver object per job. */
-  done: Promise<boolean[]>;
-  resolve: (results: boolean[]) => void;
-  reject: (err: unknown) => void;
+  done: Promise<Answer>;
+  resolve: (answer: Answer) => void;
 }
 
 export class Finisher {
   readonly #pending = new Map<string, Pending>();
   #scheduled = false;
+  /** Per queue: a failing queue's outage is logged once, whatever the others do. */
+  readonly #outages = new Map<string, OutageLog>();
 
   /** @param recorder observes each answered batch; null or absent: no metrics. */
   constructor(
@@ -29,18 +56,18 @@ export class Finisher {
 
   /**
    * Ends one attempt with the others of this turn; resolves to whether the lease still held.
-   * `job` is the attempt's claimed record, whose times the metrics recorder reads.
+   * `job` is the attempt's claimed record, whose times the metrics recorder reads. With `lease`, a
+   * failed write is tried again with backoff until it succeeds, `lease.leaseUntil` (as it was at the
+   * first failure) passes, or the attempt is dropped; then it rejects with the last error.
    */
-  async finish(queue: string, item: Finish, job?: AttemptTimes): Promise<boolean> {
+  async finish(queue: string, item: Finish, job?: AttemptTimes, lease?: FinishLease): Promise<boolean> {
     let batch = this.#pending.get(queue);
     if (!batch) {
-      let resolve!: (results: boolean[]) => void;
-      let reject!: (err: unknown) => void;
-      const done = new Promise<boolean[]>((res, rej) => {
+      let resolve!: (answer: Answer) => void;
+      const done = new Promise<Answer>((res) => {
         resolve = res;
-        reject = rej;
       });
-      batch = { items: [], jobs: [], done, resolve, reject };
+      batch = { items: [], jobs: [], done, resolve };
       this.#pending.set(queue, batch);
     }
     const index = batch.items.push(item) - 1;
@@ -49,7 +76,34 @@ export class Finisher {
       this.#scheduled = true;
       setImmediate(() => this.#flush());
     }
-    return (await batch.done)[index] === true;
+    const answer = await batch.done;
+    if (Array.isArray(answer)) return answer[index] === true;
+    if (lease === undefined) throw answer.error;
+    return this.#retry(queue, item, job, lease, answer.error);
+  }
+
+  async #retry(
+    queue: string,
+    item: Finish,
+    job: AttemptTimes | undefined,
+    lease: FinishLease,
+    error: unknown,
+  ): Promise<boolean> {
+    // The deadline stays the lease as it was at the first failure: renewals that work while the
+    // finish keeps failing mean the finish itself fails, which more retries would not mend.
+    const deadline = lease.leaseUntil;
+    for (let delay = RETRY_FIRST_MS; ; delay = Math.min(delay * 2, RETRY_MAX_MS)) {
+      const wait = Math.min(delay, deadline - Date.now());
+      // A broken backend (a corrupt SQLite file) will not answer later either.
+      if (wait <= 0 || lease.dropped || isFatal(error)) throw error;
+      await sleep(wait, lease.dropSignal);
+      if (lease.dropped) throw error;
+      try {
+        return await this.finish(queue, item, job);
+      } catch (err) {
+        error = err;
+      }
+    }
   }
 
   #flush(): void {
@@ -58,10 +112,22 @@ export class Finisher {
     this.#pending.clear();
     for (const [queue, batch] of batches) {
       const now = Date.now();
-      this.backend.finish(queue, batch.items, now).then((held) => {
-        batch.resolve(held);
-        this.recorder?.finished(queue, batch.items, batch.jobs, held, now);
-      }, batch.reject);
+      this.backend.finish(queue, batch.items, now).then(
+        (held) => {
+          this.#outages.get(queue)?.succeeded();
+          batch.resolve(held);
+          this.recorder?.finished(queue, batch.items, batch.jobs, held, now);
+        },
+        (error: unknown) => {
+          let outage = this.#outages.get(queue);
+          if (outage === undefined) {
+            outage = new OutageLog(`recording the end of jobs of queue "${queue}"`);
+            this.#outages.set(queue, outage);
+          }
+          outage.failed(error, "with backoff while each job's lease holds");
+          batch.resolve({ error });
+        },
+      );
     }
   }
 }

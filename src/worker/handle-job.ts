@@ -9,7 +9,7 @@ import { resolveBackend } from "../backends/registry.js";
 import { JobTimeoutError, serializeError, UnknownTaskError } from "../errors.js";
 import { backoffDelay, type ClaimedJob, encodeJson, type JobRecord } from "../job.js";
 import { withInherited } from "../job-options.js";
-import { log } from "../logger.js";
+import { errorLine, log } from "../logger.js";
 import { getSettings } from "../settings.js";
 import { getTask, type JobContext, type Task } from "../task.js";
 import { ActiveJob } from "./active-job.js";
@@ -68,7 +68,8 @@ export async function runClaimedJob(
     return;
   }
 
-  const active = new ActiveJob(queue, job.id, token);
+  // The claim's lease expiry, else (an engine that does not report it) a claim made just now.
+  const active = new ActiveJob(queue, job.id, token, job.leaseExpiresAt ?? Date.now() + rt.keeper.leaseMs);
   rt.keeper.add(active);
   rt.inflight?.add(active);
   let timer: LongTimer | undefined;
@@ -93,41 +94,54 @@ export async function runClaimedJob(
         };
   } finally {
     timer?.clear();
+    active.ended = true;
+  }
+
+  // The job stays with the lease keeper (renewed) and in flight (shutdown waits for it) until its
+  // end is written, which may take retries while the backend is briefly down.
+  try {
+    const item = endOf(job, effective.maxRetries, effective.backoff, active, outcome);
+    // A hand-back at shutdown is not retried: the shutdown would wait for it; the lease expiring does as well.
+    if (item?.kind === "released") await write(rt.finisher, queue, item);
+    else if (item) await write(rt.finisher, queue, item, job, active);
+  } finally {
     rt.keeper.remove(active);
     rt.inflight?.delete(active);
   }
+}
 
+/** The write that ends the attempt, from how the handler ended; null when there is none to make. */
+function endOf(
+  job: ClaimedJob,
+  maxRetries: number,
+  backoff: JobRecord["backoff"],
+  active: ActiveJob,
+  outcome: Outcome,
+): Finish | null {
+  const { id: jobId, token } = job;
   switch (active.cause) {
     case "cancelled":
     case "lost":
-      return; // the backend already moved the job; any write would be fenced out anyway
+      return null; // the backend already moved the job; any write would be fenced out anyway
     case "shutdown":
-      await write(rt.finisher, queue, { kind: "released", jobId: job.id, token });
-      return;
+      return { kind: "released", jobId, token };
     case "timeout":
       outcome = { ok: false, error: active.reason };
       break;
   }
-
   if (outcome.ok) {
-    let resultJson: string | undefined;
     try {
-      resultJson = outcome.value === undefined ? "null" : encodeJson(outcome.value, "result", null);
+      const resultJson = outcome.value === undefined ? "null" : encodeJson(outcome.value, "result", null);
+      return { kind: "completed", jobId, token, resultJson };
     } catch (err) {
       outcome = { ok: false, error: err };
     }
-    if (resultJson !== undefined) {
-      await write(rt.finisher, queue, { kind: "completed", jobId: job.id, token, resultJson }, job);
-      return;
-    }
   }
   const error = serializeError((outcome as { error: unknown }).error);
-  if (job.attempts <= effective.maxRetries) {
-    const runAt = Date.now() + backoffDelay(effective.backoff, job.attempts);
-    await write(rt.finisher, queue, { kind: "retry", jobId: job.id, token, error, runAt }, job);
-  } else {
-    await write(rt.finisher, queue, { kind: "failed", jobId: job.id, token, error }, job);
+  if (job.attempts <= maxRetries) {
+    return { kind: "retry", jobId, token, error, runAt: Date.now() + backoffDelay(backoff, job.attempts) };
   }
+  return { kind: "failed", jobId, token, error };
 }
 
 /** The handler's `ctx`: a class rather than closures, since one is made per job. */
@@ -177,15 +191,23 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === "function";
 }
 
-/** Finishes the attempt through the runtime's batcher; `job` gives the metrics its times. */
-async function write(finisher: Finisher, queue: string, item: Finish, job?: ClaimedJob): Promise<void> {
+/**
+ * Finishes the attempt through the runtime's batcher; `job` gives the metrics its times. With
+ * `active`, a failed write is retried while the lease holds (see Finisher).
+ */
+async function write(
+  finisher: Finisher,
+  queue: string,
+  item: Finish,
+  job?: ClaimedJob,
+  active?: ActiveJob,
+): Promise<void> {
   try {
-    await finisher.finish(queue, item, job);
+    await finisher.finish(queue, item, job, active);
   } catch (err) {
     // The lease will expire and the stall sweeper hands the job back: nothing is lost.
-    log().error(
-      `could not record the end of job ${item.jobId} (${item.kind}); it will be recovered when its lease expires`,
-      err,
+    log().warn(
+      `could not record the end of job ${item.jobId} of "${queue}" (${item.kind}): ${errorLine(err)}; the job goes back to its queue once its lease expires`,
     );
   }
 }

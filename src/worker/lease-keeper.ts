@@ -1,6 +1,7 @@
 /**
- * One runtime's running jobs: renews their leases in one batched call per queue, and aborts a job's
- * `ctx.signal` when its lease is lost. Open keepers are listed process-wide so that `Queue.cancelJob`
+ * One runtime's running jobs: renews their leases in one batched call per queue (also while a job's
+ * end is being written, which may take retries), notes the new expiry on each job, and aborts a
+ * job's `ctx.signal` when its lease is lost. Open keepers are listed process-wide so that `Queue.cancelJob`
  * and `removeJob` abort a job this process runs at once, whichever runtime runs it.
  */
 import type { Backend } from "../backends/backend.js";
@@ -81,25 +82,26 @@ export class LeaseKeeper {
     try {
       for (const [queue, jobs] of this.#byQueue) {
         const list = [...jobs.values()];
+        const now = Date.now();
         const lost = await this.backend.extendLeases(
           queue,
           list.map((j) => ({ jobId: j.jobId, token: j.token })),
           this.leaseMs,
-          Date.now(),
+          now,
         );
         this.#outage.succeeded();
-        if (lost.length === 0) continue;
         // The attempts that were renewed, not what `jobs` holds now: an attempt that ended meanwhile
         // may have been replaced by a new claim of the same id, whose lease is not the lost one.
-        const ids = new Set(lost);
+        const ids = lost.length > 0 ? new Set(lost) : null;
         for (const job of list) {
-          if (!ids.has(job.jobId)) continue;
-          job.abort(
-            "lost",
-            new JobCancelledError(
-              `job ${job.jobId} lost its lease (cancelled, removed or recovered elsewhere)`,
-            ),
-          );
+          if (!ids?.has(job.jobId)) job.leaseUntil = now + this.leaseMs;
+          else
+            job.abort(
+              "lost",
+              new JobCancelledError(
+                `job ${job.jobId} lost its lease (cancelled, removed or recovered elsewhere)`,
+              ),
+            );
         }
       }
     } catch (err) {

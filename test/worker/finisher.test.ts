@@ -1,7 +1,9 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Backend, Finish } from "../../src/backends/backend.js";
 import { InMemoryBackend } from "../../src/backends/memory/memory-backend.js";
+import { setLogger } from "../../src/logger.js";
 import { Finisher } from "../../src/worker/finisher.js";
+import { until } from "../helpers.js";
 
 /** A Backend-shaped recorder of `finish` calls: the point here is the call pattern. */
 function recorder(answer: (queue: string, items: Finish[]) => Promise<boolean[]>) {
@@ -90,5 +92,85 @@ describe("Finisher", () => {
     expect((await backend.getJob("q", a.id))?.state).toBe("completed");
     expect((await backend.getJob("q", b.id))?.state).toBe("active");
     await backend.close();
+  });
+});
+
+/** A lease for `finish` retries: expiring `ms` from now, droppable. */
+function leaseFor(ms: number) {
+  const ctl = new AbortController();
+  const lease = {
+    leaseUntil: Date.now() + ms,
+    dropped: false,
+    dropSignal: ctl.signal,
+    drop() {
+      lease.dropped = true;
+      ctl.abort();
+    },
+  };
+  return lease;
+}
+
+describe("Finisher retries while the lease holds", () => {
+  afterEach(() => setLogger(undefined));
+  beforeEach(() => {
+    const noop = () => {};
+    setLogger({ debug: noop, info: noop, warn: noop, error: noop });
+  });
+
+  it("tries a failed batch again, as one batch, until the backend answers", async () => {
+    let failures = 3;
+    const { backend, calls } = recorder(async (_q, items) => {
+      if (failures-- > 0) throw new Error("engine down");
+      return items.map(() => true);
+    });
+    const f = new Finisher(backend);
+    const results = await Promise.all(
+      ["1", "2", "3"].map((id) => f.finish("a", done(id), undefined, leaseFor(5000))),
+    );
+    expect(results).toEqual([true, true, true]);
+    expect(calls.map((c) => c.ids)).toEqual(Array.from({ length: 4 }, () => ["1", "2", "3"]));
+  });
+
+  it("gives up with the last error once the lease would have expired", async () => {
+    const { backend, calls } = recorder(async () => {
+      throw new Error(`engine down ${calls.length}`);
+    });
+    const f = new Finisher(backend);
+    const t0 = Date.now();
+    await expect(f.finish("a", done("1"), undefined, leaseFor(300))).rejects.toThrow(/engine down/);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(calls.length).toBeGreaterThan(2);
+  });
+
+  it("gives up at once when the attempt is dropped (lease lost, shutdown over)", async () => {
+    const { backend, calls } = recorder(async () => {
+      throw new Error("engine down");
+    });
+    const f = new Finisher(backend);
+    const lease = leaseFor(60_000);
+    const t0 = Date.now();
+    const finishing = f.finish("a", done("1"), undefined, lease);
+    await until(() => calls.length >= 2);
+    lease.drop();
+    await expect(finishing).rejects.toThrow(/engine down/);
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it("logs a failing queue once, and once when it works again", async () => {
+    const lines: string[] = [];
+    const put = (m: string) => lines.push(m);
+    setLogger({ debug: () => {}, info: put, warn: put, error: put });
+    let failures = 4;
+    const { backend } = recorder(async (_q, items) => {
+      if (failures-- > 0) throw new Error("engine down");
+      return items.map(() => true);
+    });
+    const f = new Finisher(backend);
+    await f.finish("a", done("1"), undefined, leaseFor(5000));
+    expect(lines).toEqual([
+      expect.stringMatching(/^recording the end of jobs of queue "a" failed: engine down; retrying/),
+      expect.stringMatching(/^recording the end of jobs of queue "a" works again, after 4 failed/),
+    ]);
   });
 });
