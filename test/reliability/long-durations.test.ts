@@ -9,6 +9,7 @@ import { Queue } from "../../src/queue.js";
 import { task, unregisterTask } from "../../src/task.js";
 import { RateLimiter } from "../../src/worker/rate-limiter.js";
 import { runWorker } from "../../src/worker/runners.js";
+import { setLongTimeout } from "../../src/worker/timer.js";
 import { sleep } from "../../src/worker/wait.js";
 import { Worker } from "../../src/worker/worker.js";
 import { gate, uniqueQueue, until } from "../helpers.js";
@@ -35,6 +36,20 @@ describe("timers past 2^31 ms (fake clock)", () => {
     expect(done).toBe(false);
     await vi.advanceTimersByTimeAsync(20);
     expect(done).toBe(true);
+  });
+
+  it("a timer of 100 years (the longest duration validation accepts) fires once, at its time", async () => {
+    vi.useFakeTimers();
+    const ms = 36_525 * DAY;
+    let fired = 0;
+    setLongTimeout(() => {
+      fired++;
+    }, ms);
+    await vi.advanceTimersByTimeAsync(ms - 1);
+    expect(fired).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(fired).toBe(1);
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it("sleep past 2^31 ms still ends at once when its signal aborts", async () => {
