@@ -62,11 +62,17 @@ export {
   ValidationError,
 } from "./errors.js";
 export {
+  type DynamicEventName,
   type EventListener,
   events,
   JOB_EVENT_NAMES,
+  type JobEventBase,
+  type JobEventError,
+  type JobEventListener,
   type JobEventName,
   type JobEventPayload,
+  type JobEvents,
+  type SafeEmitter,
 } from "./events.js";
 export {
   type BackoffSpec,

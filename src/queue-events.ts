@@ -3,7 +3,13 @@
  * to the backend only while it has listeners, so an unobserved queue costs nothing.
  */
 import type { Backend } from "./backends/backend.js";
-import { type EventListener, type JobEventName, SafeEmitter } from "./events.js";
+import {
+  type DynamicEventName,
+  type EventListener,
+  type JobEventListener,
+  type JobEventName,
+  SafeEmitter,
+} from "./events.js";
 
 export class QueueEvents extends SafeEmitter {
   #unsubscribe: (() => void) | null = null;
@@ -15,7 +21,9 @@ export class QueueEvents extends SafeEmitter {
     super();
   }
 
-  override on(name: JobEventName | string, listener: EventListener): this {
+  override on<E extends JobEventName>(name: E, listener: JobEventListener<E>): this;
+  override on<N extends string>(name: DynamicEventName<N>, listener: EventListener): this;
+  override on(name: string, listener: EventListener): this {
     super.on(name, listener);
     if (!this.#unsubscribe) {
       this.#unsubscribe = this.backend().subscribe(this.queue, (event) =>
@@ -25,7 +33,9 @@ export class QueueEvents extends SafeEmitter {
     return this;
   }
 
-  override off(name: JobEventName | string, listener: EventListener): this {
+  override off<E extends JobEventName>(name: E, listener: JobEventListener<E>): this;
+  override off<N extends string>(name: DynamicEventName<N>, listener: EventListener): this;
+  override off(name: string, listener: EventListener): this {
     super.off(name, listener);
     if (!this.hasListeners()) this.close();
     return this;

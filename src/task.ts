@@ -3,6 +3,7 @@
  * name in its own process's registry.
  */
 import type { Backend } from "./backends/backend.js";
+import { resolveBackend } from "./backends/registry.js";
 import { ValidationError } from "./errors.js";
 import type { JobRecord } from "./job.js";
 import { checkName } from "./job.js";
@@ -14,9 +15,9 @@ export interface TaskOptions extends TaskDefaults {
   queue: string;
 }
 
-/** What a handler gets beside its data. */
-export interface JobContext {
-  job: Readonly<JobRecord>;
+/** What a handler gets beside its data; `job.data` is the task's data type `D`. */
+export interface JobContext<D = unknown> {
+  job: Readonly<JobRecord<D>>;
   /** Aborts on timeout, on cancelJob, and when a stopping worker's grace runs out. */
   signal: AbortSignal;
   /** Stores progress on the job and emits `job:progress`. */
@@ -25,7 +26,7 @@ export interface JobContext {
   log(message: string): Promise<void>;
 }
 
-export type TaskHandler<D, R> = (data: D, ctx: JobContext) => R | Promise<R>;
+export type TaskHandler<D, R> = (data: D, ctx: JobContext<D>) => R | Promise<R>;
 
 export interface Task<D = unknown, R = unknown> {
   readonly name: string;
@@ -35,8 +36,14 @@ export interface Task<D = unknown, R = unknown> {
   readonly handler: TaskHandler<D, R>;
   /** Enqueues a job of this task on its queue; resolves to the job id. */
   enqueue(data: D, options?: EnqueueOptions & { backend?: Backend | string }): Promise<string>;
+  /**
+   * The job `id` of this task, typed: its `data` is `D` and its `result` `R`. Null when the task's
+   * queue has no such job, or the job is another task's.
+   * @param options.backend - where to look; default: the configured default backend, as `enqueue`.
+   */
+  getJob(id: string, options?: { backend?: Backend | string }): Promise<JobRecord<D, R> | null>;
   /** Calls the handler directly, in this process, with a context made of `ctx` and harmless defaults. */
-  run(data: D, ctx?: Partial<JobContext>): Promise<R>;
+  run(data: D, ctx?: Partial<JobContext<D>>): Promise<R>;
 }
 
 const registry = new Map<string, Task<never, unknown>>();
@@ -79,6 +86,10 @@ export function task<D = unknown, R = unknown>(
       const [id] = await enqueueJobs(backend, queue, [{ task: name, data, options }], () => defaults);
       return id as string;
     },
+    async getJob(id, opts) {
+      const job = await resolveBackend(opts?.backend).getJob(queue, String(id));
+      return job?.task === name ? (job as JobRecord<D, R>) : null;
+    },
     async run(data, ctx) {
       return await handler(data, {
         job: ctx?.job ?? localRecord(name, queue, data),
@@ -94,12 +105,12 @@ export function task<D = unknown, R = unknown>(
 
 /** The registered task called `name`, if any. */
 export function getTask(name: string): Task | undefined {
-  return registry.get(name) as Task | undefined;
+  return registry.get(name) as unknown as Task | undefined;
 }
 
 /** Every registered task. */
 export function listTasks(): Task[] {
-  return [...registry.values()] as Task[];
+  return [...registry.values()] as unknown as Task[];
 }
 
 /** Removes a task from the registry; returns whether it was there. */
@@ -111,7 +122,7 @@ function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-function localRecord(name: string, queue: string, data: unknown): JobRecord {
+function localRecord<D>(name: string, queue: string, data: D): JobRecord<D> {
   return {
     id: "local",
     queue,

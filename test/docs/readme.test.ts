@@ -17,9 +17,21 @@ afterAll(() => {
   rmSync(script, { force: true });
 });
 
+const readme = readFileSync(join(root, "README.md"), "utf8");
+const block = /## Quick start\s+```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+
+it("the quick start type-checks against the built package's types, strict", async () => {
+  expect(block, "README has a ```ts block under ## Quick start").toBeTruthy();
+  writeFileSync(script, block as string);
+  const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+  const options = ["--strict", "--module", "nodenext", "--target", "es2022", "--types", "node"];
+  const r = await run(process.execPath, [tsc, "--ignoreConfig", "--noEmit", ...options, script], {
+    cwd: root,
+  }).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? String(err) }));
+  expect(r.stdout).toBe("");
+}, 30_000);
+
 it("the quick start runs, completes both jobs and exits, twice on the same SQLite file", async () => {
-  const readme = readFileSync(join(root, "README.md"), "utf8");
-  const block = /## Quick start\s+```ts\n([\s\S]*?)```/.exec(readme)?.[1];
   expect(block, "README has a ```ts block under ## Quick start").toBeTruthy();
   writeFileSync(script, block as string);
   // The command the README gives for it, with our file in place of quickstart.ts.

@@ -5,7 +5,16 @@
  * @types/pg: what the optional peers are not there to hide.
  */
 import { execFile, execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -123,5 +132,41 @@ function runNode(cwd: string, args: string[], timeoutMs: number): Promise<RunRes
       const code = err === null ? 0 : typeof err.code === "number" ? err.code : null;
       done({ code, stdout, stderr });
     });
+  });
+}
+
+/**
+ * Type-checks `files` of the project with our `tsc`, as a strict NodeNext consumer with skipLibCheck
+ * off (so our published .d.ts are checked too); `out` is tsc's output, empty when all is well.
+ */
+export function typecheck(dir: string, files: string[]): Promise<{ code: number | null; out: string }> {
+  writeFileSync(
+    join(dir, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: {
+        target: "ES2022",
+        module: "NodeNext",
+        moduleResolution: "NodeNext",
+        strict: true,
+        skipLibCheck: false,
+        noEmit: true,
+        types: ["node"],
+      },
+      files,
+    }),
+  );
+  const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [tsc, "-p", "tsconfig.json"],
+      { cwd: dir, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        done({
+          code: err === null ? 0 : typeof err.code === "number" ? err.code : null,
+          out: stdout + stderr,
+        });
+      },
+    );
   });
 }

@@ -2,12 +2,11 @@
 // dependencies in node_modules, no pg / ioredis / tsx / @types/pg. Importing it works and runs on
 // SQLite; a Redis or Postgres URL says which package to install; a TypeScript consumer type-checks
 // our published .d.ts with skipLibCheck off.
-import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type InstalledProject, makeInstalledProject, ROOT } from "./installed-project.js";
+import { type InstalledProject, makeInstalledProject, ROOT, typecheck } from "./installed-project.js";
 
 let project: InstalledProject;
 beforeAll(() => {
@@ -173,21 +172,6 @@ describe("a project that installed only asyncmq", () => {
 
   it("type-checks a TypeScript consumer with skipLibCheck off, without @types/pg or ioredis", async () => {
     write(
-      "tsconfig.json",
-      JSON.stringify({
-        compilerOptions: {
-          target: "ES2022",
-          module: "NodeNext",
-          moduleResolution: "NodeNext",
-          strict: true,
-          skipLibCheck: false,
-          noEmit: true,
-          types: ["node"],
-        },
-        files: ["consumer.ts"],
-      }),
-    );
-    write(
       "consumer.ts",
       `import {
   type Backend,
@@ -224,20 +208,7 @@ export function optionalStores(backend: RedisBackend | PostgresBackend): Backend
 }
 `,
     );
-    const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
-    const r = await new Promise<{ code: number | null; out: string }>((done) => {
-      execFile(
-        process.execPath,
-        [tsc, "-p", "tsconfig.json"],
-        { cwd: project.dir, timeout: 60_000 },
-        (err, stdout, stderr) => {
-          done({
-            code: err === null ? 0 : typeof err.code === "number" ? err.code : null,
-            out: stdout + stderr,
-          });
-        },
-      );
-    });
+    const r = await typecheck(project.dir, ["consumer.ts"]);
     expect(r.out).toBe("");
     expect(r.code).toBe(0);
   }, 60_000);
