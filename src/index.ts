@@ -10,6 +10,7 @@ export type {
   ClaimOptions,
   EnqueueResult,
   Finish,
+  JobError,
   MetricCounts,
   MetricMinute,
   MetricStore,
@@ -35,7 +36,12 @@ export type {
 export { ANSWERING, NO_NOTIFIER, REPORTING } from "./backends/engine.js";
 export { EngineBackend } from "./backends/engine-backend.js";
 export { InMemoryBackend } from "./backends/memory/memory-backend.js";
-export { PostgresBackend, type PostgresBackendOptions } from "./backends/postgres/postgres-backend.js";
+export {
+  type PgPool,
+  PostgresBackend,
+  type PostgresBackendOptions,
+} from "./backends/postgres/postgres-backend.js";
+export type { RedisBackendOptions, RedisConnectionLike } from "./backends/redis/options.js";
 export { RedisBackend } from "./backends/redis/redis-backend.js";
 export {
   type BackendFactory,
@@ -46,7 +52,7 @@ export {
   resolveBackend,
 } from "./backends/registry.js";
 export { EffectsCollector } from "./backends/shared/effects.js";
-export { SqliteBackend } from "./backends/sqlite/sqlite-backend.js";
+export { SqliteBackend, type SqliteBackendOptions } from "./backends/sqlite/sqlite-backend.js";
 export { createDashboard, type Dashboard } from "./dashboard/create.js";
 export type { DashboardOptions } from "./dashboard/options.js";
 export { type RunningDashboard, type StartDashboardOptions, startDashboard } from "./dashboard/server.js";
@@ -78,13 +84,14 @@ export {
   type BackoffSpec,
   backoffDelay,
   type ClaimedJob,
+  type InheritableOption,
   JOB_STATES,
   type JobRecord,
   type JobState,
   type RetentionSpec,
   toMs,
 } from "./job.js";
-export type { EnqueueOptions } from "./job-options.js";
+export type { EnqueueOptions, TaskDefaults } from "./job-options.js";
 export type { Logger } from "./logger.js";
 export { METRIC_BUCKETS_MS } from "./metrics/buckets.js";
 export { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./metrics/prometheus.js";

@@ -23,7 +23,12 @@ export interface Settings {
   maxPayloadBytes: number | null;
   /** How long a stopping worker lets in-flight jobs finish (ms). Default 10 000. */
   shutdownGrace: number;
-  /** Where asyncmq logs; default warnings and errors to stderr. */
+  /**
+   * Where asyncmq logs: any object with `debug`, `info`, `warn` and `error` methods taking a message
+   * and extra arguments (`console`, pino, winston, ...). Default: info, warnings and errors on stderr
+   * prefixed `[asyncmq]`, debug nowhere. Set only by `configure({ logger })` (no environment
+   * variable); `configure({ logger: undefined })` restores the default.
+   */
   logger?: Logger;
   /**
    * Whether workers record per-minute metrics of finished attempts in the backend (docs/metrics.md),
@@ -50,7 +55,18 @@ let configured: Partial<Settings> = {};
 // configure() nor the ASYNCMQ_* variables changed.
 let cache: { key: string; settings: Readonly<Settings> } | null = null;
 
-/** Sets process-wide defaults; validated before anything changes. */
+/**
+ * Sets process-wide defaults: what you leave out keeps its value (`ASYNCMQ_*` variables, then the
+ * defaults in {@link Settings}); an option given to a call or a queue wins over them. Everything is
+ * validated before anything changes (a bad value throws ValidationError and changes nothing).
+ *
+ * @example
+ * ```ts
+ * import pino from "pino";
+ * configure({ backend: "redis://127.0.0.1:6379", concurrency: 10, logger: pino() });
+ * configure({ logger: { debug() {}, info: console.info, warn: console.warn, error: console.error } });
+ * ```
+ */
 export function configure(settings: Partial<Settings>): void {
   const checked = checkSettings(settings, "configure()");
   configured = { ...configured, ...checked };
