@@ -5,7 +5,7 @@
 import type { Backend } from "./backends/backend.js";
 import { resolveBackend } from "./backends/registry.js";
 import { ValidationError } from "./errors.js";
-import type { JobRecord } from "./job.js";
+import type { BackoffSpec, JobRecord } from "./job.js";
 import { checkName } from "./job.js";
 import { checkTaskDefaults, type EnqueueOptions, enqueueJobs, type TaskDefaults } from "./job-options.js";
 
@@ -13,6 +13,19 @@ import { checkTaskDefaults, type EnqueueOptions, enqueueJobs, type TaskDefaults 
 export interface TaskOptions extends TaskDefaults {
   /** The queue its jobs go to. */
   queue: string;
+  /** Retries after a failed attempt (`2`: at most 3 runs). Default 0. */
+  retries?: number;
+  /** Delay between retries. Default `{ type: "exponential", delay: 1000, jitter: 0.1 }`. */
+  backoff?: BackoffSpec;
+  /** A job still unstarted this long after it was added expires and never runs. Default: none. */
+  ttl?: number | string;
+  /** An attempt running longer than this is aborted (its `ctx.signal`) and fails. Default: none. */
+  timeout?: number | string;
+  /**
+   * Lower runs first. Default 5. Applied where the enqueuing process has the task registered; a job
+   * added by name elsewhere gets 5 (priority orders claims, so the worker cannot apply it afterwards).
+   */
+  priority?: number;
 }
 
 /** What a handler gets beside its data; `job.data` is the task's data type `D`. */
