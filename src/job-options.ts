@@ -9,12 +9,16 @@ import {
   type BackoffSpec,
   checkInt,
   checkJobId,
+  checkJobRef,
   checkName,
   checkPriority,
   DEFAULT_PRIORITY,
   encodeJson,
+  INT32_MAX,
   type InheritableOption,
   type JobRecord,
+  MAX_DURATION_MS,
+  MAX_RETRIES,
   normalizeBackoff,
   type RetentionSpec,
   toMs,
@@ -132,7 +136,7 @@ export function buildNewJob(
     task,
     dataJson,
     priority: checkPriority(pick("priority") ?? DEFAULT_PRIORITY),
-    maxRetries: checkInt(pick("retries") ?? 0, "retries"),
+    maxRetries: checkInt(pick("retries") ?? 0, "retries", 0, MAX_RETRIES),
     createdAt: now,
   };
   const backoff = pick("backoff");
@@ -157,13 +161,20 @@ export function buildNewJob(
     if (typeof at !== "number" || !Number.isFinite(at)) {
       throw new ValidationError(`runAt must be an epoch-ms number or a valid Date, got ${String(o.runAt)}`);
     }
-    if (at > now) job.runAt = at;
+    const runAt = Math.round(at); // whole ms, as toMs rounds durations
+    if (runAt - now > MAX_DURATION_MS) {
+      throw new ValidationError(
+        `runAt must be at most ${MAX_DURATION_MS} ms ahead (100 years), got ${String(o.runAt)}`,
+      );
+    }
+    if (runAt > now) job.runAt = runAt;
   }
 
   if (o.dependsOn !== undefined) {
     if (!Array.isArray(o.dependsOn) || o.dependsOn.some((id) => typeof id !== "string" || id === "")) {
       throw new ValidationError("dependsOn must be an array of job ids (strings)");
     }
+    for (const [i, id] of o.dependsOn.entries()) checkJobRef(id, `dependsOn[${i}]`);
     if (o.dependsOn.length > 0) job.dependsOn = [...new Set(o.dependsOn)];
   }
   if (o.onParentFailure !== undefined) {
@@ -182,7 +193,7 @@ export function buildNewJob(
     if (typeof d !== "object" || d === null || typeof d.id !== "string" || d.id === "") {
       throw new ValidationError("deduplication must be { id: string, ttl?: duration }");
     }
-    job.dedup = { key: d.id };
+    job.dedup = { key: checkJobRef(d.id, "deduplication.id") };
     const dttl = toMsOpt(d.ttl, "deduplication.ttl");
     if (dttl !== undefined) job.dedup.ttl = dttl;
   }
@@ -232,7 +243,7 @@ function checkRetention(spec: RetentionSpec, what: string): RetentionSpec {
   }
   const out: { age?: number; count?: number } = {};
   if (spec.age !== undefined) out.age = toMs(spec.age, `${what}.age`);
-  if (spec.count !== undefined) out.count = checkInt(spec.count, `${what}.count`);
+  if (spec.count !== undefined) out.count = checkInt(spec.count, `${what}.count`, 0, INT32_MAX);
   if (out.age === undefined && out.count === undefined) {
     throw new ValidationError(`${what} needs age or count (or pass true)`);
   }
@@ -242,7 +253,7 @@ function checkRetention(spec: RetentionSpec, what: string): RetentionSpec {
 /** Validates task options at task() time, returning them with durations in ms. */
 export function checkTaskDefaults(o: TaskDefaults): TaskDefaults {
   const out: TaskDefaults = {};
-  if (o.retries !== undefined) out.retries = checkInt(o.retries, "retries");
+  if (o.retries !== undefined) out.retries = checkInt(o.retries, "retries", 0, MAX_RETRIES);
   if (o.backoff !== undefined) out.backoff = normalizeBackoff(o.backoff);
   if (o.ttl !== undefined) out.ttl = toMs(o.ttl, "ttl");
   if (o.timeout !== undefined) {

@@ -1,4 +1,7 @@
-import { PayloadTooLargeError, ValidationError } from "./errors.js";
+import { ValidationError } from "./errors.js";
+import { isWellFormed, LONE_SURROGATE } from "./json-value.js";
+
+export { encodeJson, MAX_PAYLOAD_DEPTH } from "./json-value.js";
 
 /** Every state a job can be in. */
 export const JOB_STATES = [
@@ -69,7 +72,13 @@ export interface JobRecord<D = unknown, R = unknown> {
   result?: R;
   error?: { name: string; message: string; stack?: string };
   dependsOn?: string[];
+  /** Times its lease lapsed (its worker died or hung) and it was recovered. */
   stalledCount: number;
+  /**
+   * Stalls charged to it, present once it stalled: a worker that dies holding N jobs charges each
+   * 1/N. The job fails with JobStalledError once this passes `maxStalledCount` (docs/reliability.md).
+   */
+  stallCharge?: number;
   /** What happens to this job when a parent fails or expires: `"fail"` (default) or `"ignore"`. */
   onParentFailure?: "fail" | "ignore";
   removeOnComplete?: RetentionSpec;
@@ -94,6 +103,28 @@ export interface ClaimedJob<D = unknown, R = unknown> extends JobRecord<D, R> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Limits: what every engine stores exactly (memory, SQLite, Redis, Postgres). Input outside them is
+// refused here with a ValidationError, before any engine sees it (docs/reliability.md, "Input rules").
+
+/**
+ * The longest duration any option accepts: 100 years (3,155,760,000,000 ms). It keeps every time
+ * computed from one (`now + delay`, `createdAt + ttl`) an exact integer in every engine (SQL bigint,
+ * Redis Lua numbers). Timers longer than Node's 2^31-1 ms limit are the runtime's to split.
+ */
+export const MAX_DURATION_MS = 36_525 * 86_400_000;
+/** Largest and smallest 32-bit integers: priorities, retries and counts are stored as such. */
+export const INT32_MAX = 2_147_483_647;
+export const INT32_MIN = -2_147_483_648;
+/** Most retries: the attempt count (retries + 1) must fit in 32 bits too. */
+export const MAX_RETRIES = INT32_MAX - 1;
+/**
+ * The longest queue name, task name, job id, parent id or deduplication id, in UTF-8 bytes: 512.
+ * Postgres indexes (queue, id) pairs and (queue, parent, child) triples in btrees whose entries must
+ * stay under 2,704 bytes, and sends queue names in NOTIFY payloads under 8,000 bytes.
+ */
+export const MAX_NAME_BYTES = 512;
+
+// ---------------------------------------------------------------------------------------------
 // Durations
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
@@ -101,23 +132,33 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
 
 /**
  * Parses a duration: a number of milliseconds, or a string like `"250ms"`, `"5s"`, `"2m"`, `"1h"`, `"1d"`.
- * @throws ValidationError naming the option when the value is not a finite, non-negative duration.
+ * Fractional milliseconds are rounded to the nearest integer (`123.4` -> 123, `"1.5ms"` -> 2).
+ * @throws ValidationError naming the option when the value is not a non-negative duration of at
+ * most {@link MAX_DURATION_MS}.
  */
 export function toMs(value: number | string, what = "duration"): number {
+  let ms: number | undefined;
   if (typeof value === "number") {
     if (!Number.isFinite(value) || value < 0) {
       throw new ValidationError(`${what} must be a non-negative number of milliseconds, got ${value}`);
     }
-    return value;
-  }
-  if (typeof value === "string") {
+    ms = Math.round(value) + 0; // + 0 turns -0 into 0
+  } else if (typeof value === "string") {
     const m = DURATION.exec(value.trim());
     const unit = m ? UNIT_MS[m[2] as string] : undefined;
-    if (m && unit !== undefined) return Math.round(Number(m[1]) * unit);
+    if (m && unit !== undefined) ms = Math.round(Number(m[1]) * unit);
   }
-  throw new ValidationError(
-    `${what} must be milliseconds or a string like "250ms", "5s", "2m", "1h", "1d"; got ${JSON.stringify(value)}`,
-  );
+  if (ms === undefined) {
+    throw new ValidationError(
+      `${what} must be milliseconds or a string like "250ms", "5s", "2m", "1h", "1d"; got ${JSON.stringify(value)}`,
+    );
+  }
+  if (ms > MAX_DURATION_MS) {
+    throw new ValidationError(
+      `${what} must be at most ${MAX_DURATION_MS} ms (100 years), got ${JSON.stringify(value)}`,
+    );
+  }
+  return ms;
 }
 
 /** {@link toMs} for optional values. */
@@ -128,19 +169,43 @@ export function toMsOpt(value: number | string | undefined | null, what: string)
 // ---------------------------------------------------------------------------------------------
 // Validation
 
-/** Checks that `n` is an integer >= `min` (concurrency, retries, counts...). */
-export function checkInt(n: unknown, what: string, min = 0): number {
+/**
+ * Checks that `n` is an integer from `min` to `max` (concurrency, retries, counts...); the default
+ * `max` is the largest integer a double holds exactly. Returns it (-0 as 0).
+ */
+export function checkInt(n: unknown, what: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof n !== "number" || !Number.isInteger(n) || n < min) {
     throw new ValidationError(`${what} must be an integer >= ${min}, got ${String(n)}`);
   }
-  return n;
+  if (n > max) throw new ValidationError(`${what} must be at most ${max}, got ${String(n)}`);
+  return n + 0;
 }
 
-/** Validates a custom job id: non-empty, not all digits (those are generated ids), no `:`. */
+/**
+ * Checks text every engine stores and returns unchanged: no NUL (Postgres text cannot hold one), no
+ * lone surrogate (UTF-8 cannot encode one), at most `maxBytes` bytes in UTF-8. Returns it.
+ */
+export function checkText(text: string, what: string, maxBytes = MAX_NAME_BYTES): string {
+  if (text.includes("\u0000")) throw new ValidationError(`${what} must not contain NUL (\\u0000)`);
+  if (!isWellFormed(text)) throw new ValidationError(`${what} ${LONE_SURROGATE}`);
+  // Cheap bound first: UTF-8 uses at most 3 bytes per UTF-16 unit.
+  if (text.length * 3 > maxBytes) {
+    const bytes = Buffer.byteLength(text, "utf8");
+    if (bytes > maxBytes) {
+      throw new ValidationError(
+        `${what} must be at most ${maxBytes} bytes in UTF-8, got ${bytes}; shorten it`,
+      );
+    }
+  }
+  return text;
+}
+
+/** Validates a custom job id: non-empty, not all digits (those are generated ids), no `:`, {@link checkText}. */
 export function checkJobId(id: unknown): string {
   if (typeof id !== "string" || id.length === 0) {
     throw new ValidationError(`jobId must be a non-empty string, got ${JSON.stringify(id)}`);
   }
+  checkText(id, "jobId");
   if (/^\d+$/.test(id)) {
     throw new ValidationError(
       `jobId "${id}" is all digits, which is reserved for generated ids; add a prefix`,
@@ -150,71 +215,24 @@ export function checkJobId(id: unknown): string {
   return id;
 }
 
-/** Validates a queue or task name. */
-export function checkName(name: unknown, what: string): string {
+/**
+ * Validates an id that names an existing job (a lookup's argument, a parent in `dependsOn`): any
+ * string {@link checkText} accepts, generated ids included.
+ */
+export function checkJobRef(id: unknown, what: string): string {
+  if (typeof id !== "string")
+    throw new ValidationError(`${what} must be a string, got ${JSON.stringify(id)}`);
+  return checkText(id, what);
+}
+
+/** Validates a queue or task name: non-empty, no `:`, {@link checkText} (`maxBytes` in UTF-8). */
+export function checkName(name: unknown, what: string, maxBytes = MAX_NAME_BYTES): string {
   if (typeof name !== "string" || name.trim().length === 0) {
     throw new ValidationError(`${what} must be a non-empty string, got ${JSON.stringify(name)}`);
   }
+  checkText(name, what, maxBytes);
   if (name.includes(":")) throw new ValidationError(`${what} "${name}" contains ":"; use another separator`);
   return name;
-}
-
-/**
- * Serialises a payload or result to JSON, refusing what JSON would silently drop or mangle
- * (functions, symbols, BigInt, cycles, undefined at top level, non-finite numbers, class instances
- * other than Date), and enforcing `maxBytes`. Returns the JSON text.
- */
-export function encodeJson(value: unknown, what: string, maxBytes: number | null): string {
-  checkJsonValue(value, what, new Set());
-  const text = JSON.stringify(value === undefined ? null : value);
-  if (maxBytes !== null) {
-    // Cheap upper bound first: UTF-8 uses at most 3 bytes per UTF-16 unit.
-    if (text.length * 3 > maxBytes) {
-      const size = Buffer.byteLength(text, "utf8");
-      if (size > maxBytes) throw new PayloadTooLargeError(size, maxBytes);
-    }
-  }
-  return text;
-}
-
-function checkJsonValue(value: unknown, path: string, seen: Set<object>): void {
-  switch (typeof value) {
-    case "string":
-    case "boolean":
-    case "undefined":
-      return;
-    case "number":
-      if (!Number.isFinite(value)) throw notJson(path, `the number ${value}`);
-      return;
-    case "bigint":
-      throw notJson(path, "a BigInt (convert it to a string)");
-    case "function":
-      throw notJson(path, "a function");
-    case "symbol":
-      throw notJson(path, "a symbol");
-  }
-  if (value === null) return;
-  const obj = value as object;
-  if (obj instanceof Date) return;
-  if (seen.has(obj)) throw notJson(path, "a circular reference");
-  seen.add(obj);
-  if (Array.isArray(obj)) {
-    for (let i = 0; i < obj.length; i++) checkJsonValue(obj[i], `${path}[${i}]`, seen);
-  } else {
-    const proto = Object.getPrototypeOf(obj);
-    if (proto !== Object.prototype && proto !== null) {
-      throw notJson(path, `an instance of ${obj.constructor?.name ?? "a class"} (pass a plain object)`);
-    }
-    for (const key of Object.keys(obj)) {
-      const v = (obj as Record<string, unknown>)[key];
-      if (v !== undefined) checkJsonValue(v, `${path}.${key}`, seen);
-    }
-  }
-  seen.delete(obj);
-}
-
-function notJson(path: string, what: string): ValidationError {
-  return new ValidationError(`${path} must be JSON-serialisable, but it holds ${what}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -243,7 +261,7 @@ export function normalizeBackoff(spec: BackoffSpec): BackoffSpec {
 
 /**
  * The delay before retry number `attempt` (1 for the first retry).
- * Exponential: `delay * 2^(attempt-1)`, capped by `maxDelay`; `jitter` then only lowers it, to a
+ * Exponential: `delay * 2^(attempt-1)`, capped by `maxDelay` (and {@link MAX_DURATION_MS}); `jitter` then only lowers it, to a
  * random point between `d * (1 - jitter)` and `d` (as BullMQ does), so `maxDelay` stays a cap.
  */
 export function backoffDelay(spec: BackoffSpec | undefined, attempt: number, random = Math.random): number {
@@ -251,18 +269,22 @@ export function backoffDelay(spec: BackoffSpec | undefined, attempt: number, ran
   if (typeof s === "number") return s;
   const base = toMs(s.delay, "backoff.delay");
   let delay = s.type === "fixed" ? base : base * 2 ** Math.max(0, attempt - 1);
+  // Capped like any duration: the doubling reaches Infinity after ~1,000 retries.
+  delay = Math.min(delay, MAX_DURATION_MS);
   if (s.maxDelay !== undefined) delay = Math.min(delay, toMs(s.maxDelay, "backoff.maxDelay"));
   const jitter = s.jitter ?? 0;
   if (jitter > 0) delay = delay * (1 - jitter * random());
   return Math.max(0, Math.round(delay));
 }
 
-/** Validates a priority: an integer, lower runs first. */
+/** Validates a priority: a 32-bit integer, lower runs first. Returns it (-0 as 0). */
 export function checkPriority(p: unknown): number {
-  if (typeof p !== "number" || !Number.isInteger(p)) {
-    throw new ValidationError(`priority must be an integer (lower runs first), got ${String(p)}`);
+  if (typeof p !== "number" || !Number.isInteger(p) || p < INT32_MIN || p > INT32_MAX) {
+    throw new ValidationError(
+      `priority must be an integer from ${INT32_MIN} to ${INT32_MAX} (lower runs first), got ${String(p)}`,
+    );
   }
-  return p;
+  return p + 0;
 }
 
 /** Default priority. */

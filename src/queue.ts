@@ -4,7 +4,7 @@
 import type { Backend, RepeatableStore } from "./backends/backend.js";
 import { resolveBackend } from "./backends/registry.js";
 import { ValidationError } from "./errors.js";
-import { checkInt, checkName, JOB_STATES, type JobRecord, type JobState, toMs } from "./job.js";
+import { checkInt, checkJobRef, checkName, JOB_STATES, type JobRecord, type JobState, toMs } from "./job.js";
 import { type EnqueueOptions, enqueueJobs, type TaskDefaults } from "./job-options.js";
 import { type MetricsRangeOptions, type QueueMetrics, readQueueMetrics } from "./metrics/query.js";
 import { QueueEvents } from "./queue-events.js";
@@ -111,11 +111,11 @@ export class Queue {
   }
 
   removeRepeatable(id: string): Promise<boolean> {
-    return this.#repeatableStore().remove(this.name, id);
+    return this.#repeatableStore().remove(this.name, checkJobRef(id, "repeatable id"));
   }
 
   async pauseRepeatable(id: string): Promise<void> {
-    if (!(await this.#repeatableStore().setPaused(this.name, id, true)))
+    if (!(await this.#repeatableStore().setPaused(this.name, checkJobRef(id, "repeatable id"), true)))
       throw unknownRepeatable(this.name, id);
   }
 
@@ -143,7 +143,7 @@ export class Queue {
   }
 
   getJob(id: string): Promise<JobRecord | null> {
-    return this.backend.getJob(this.name, String(id));
+    return this.backend.getJob(this.name, jobRef(id));
   }
 
   /** Jobs in `states` (all when omitted), newest first unless `asc`; `start`/`end` are inclusive indexes. */
@@ -157,9 +157,7 @@ export class Queue {
         throw new ValidationError(`unknown job state "${s}"; use one of ${JOB_STATES.join(", ")}`);
     }
     const start = checkInt(range?.start ?? 0, "range.start");
-    const end = range?.end ?? -1;
-    if (!Number.isInteger(end) || end < -1)
-      throw new ValidationError(`range.end must be an integer >= -1, got ${end}`);
+    const end = checkInt(range?.end ?? -1, "range.end", -1);
     return this.backend.getJobs(this.name, list, { start, end, asc: range?.asc ?? false });
   }
 
@@ -182,29 +180,31 @@ export class Queue {
 
   /** waiting/delayed: never runs; active: its `ctx.signal` aborts and its result is discarded. */
   async cancelJob(id: string): Promise<boolean> {
-    const ok = await this.backend.cancelJob(this.name, String(id), Date.now());
-    if (ok) abortActiveJob(this.backend, this.name, String(id), "cancelled");
+    const ref = jobRef(id);
+    const ok = await this.backend.cancelJob(this.name, ref, Date.now());
+    if (ok) abortActiveJob(this.backend, this.name, ref, "cancelled");
     return ok;
   }
 
   /** failed/expired/cancelled -> waiting, attempts reset to 0; false for other states. */
   retryJob(id: string): Promise<boolean> {
-    return this.backend.retryJob(this.name, String(id));
+    return this.backend.retryJob(this.name, jobRef(id));
   }
 
   /** delayed -> waiting now (BullMQ's `job.promote()`); false for a job in any other state. */
   promoteJob(id: string): Promise<boolean> {
-    return this.backend.promoteJob(this.name, String(id), Date.now());
+    return this.backend.promoteJob(this.name, jobRef(id), Date.now());
   }
 
   /** Ids of the jobs that still wait on job `id` (it is in their `dependsOn` and has not finished). */
   getDependants(id: string): Promise<string[]> {
-    return this.backend.getDependants(this.name, String(id));
+    return this.backend.getDependants(this.name, jobRef(id));
   }
 
   async removeJob(id: string): Promise<boolean> {
-    const ok = await this.backend.removeJob(this.name, String(id), Date.now());
-    if (ok) abortActiveJob(this.backend, this.name, String(id), "removed");
+    const ref = jobRef(id);
+    const ok = await this.backend.removeJob(this.name, ref, Date.now());
+    if (ok) abortActiveJob(this.backend, this.name, ref, "removed");
     return ok;
   }
 
@@ -251,6 +251,14 @@ export class Queue {
   async close(): Promise<void> {
     this.events.close();
   }
+}
+
+/**
+ * A job id given to a lookup (numbers are taken as their text): a string no engine refuses, else a
+ * ValidationError; an id that names no job finds nothing.
+ */
+function jobRef(id: string): string {
+  return checkJobRef(String(id), "job id");
 }
 
 /** A task's options, when this process registered it (otherwise the worker applies its own). */

@@ -3,7 +3,7 @@
  */
 import type { NewJob } from "../backends/backend.js";
 import { ValidationError } from "../errors.js";
-import { checkName } from "../job.js";
+import { checkName, MAX_NAME_BYTES } from "../job.js";
 import { buildNewJob } from "../job-options.js";
 import { getTask } from "../task.js";
 import { createSchedule, repeatableId, type Schedule } from "./schedule.js";
@@ -38,6 +38,9 @@ export interface PreparedRepeatable {
   schedule: Schedule;
 }
 
+/** Bytes its jobs' ids add to a definition's id: "repeat-<id>-<slot>", a slot of up to 16 digits. */
+const SLOT_ID_BYTES = 32;
+
 /** Validates a definition (schedule, task name, job options) before anything is stored. */
 export function prepareRepeatable(def: RepeatableDef): PreparedRepeatable {
   if (typeof def !== "object" || def === null) {
@@ -47,8 +50,11 @@ export function prepareRepeatable(def: RepeatableDef): PreparedRepeatable {
   }
   checkName(def.task, "repeatable task");
   const schedule = createSchedule({ every: def.every, cron: def.cron, tz: def.tz });
-  if (def.id !== undefined) checkName(def.id, "repeatable id");
   const id = def.id ?? repeatableId(def);
+  // Its slots' job ids must stay within MAX_NAME_BYTES too.
+  const what =
+    def.id === undefined ? "repeatable id (made from the task name; give a shorter id)" : "repeatable id";
+  checkName(id, what, MAX_NAME_BYTES - SLOT_ID_BYTES);
   repeatableJob(def, id, 0, 0); // validates data and job options now, not at the first slot
   return { id, def, schedule };
 }

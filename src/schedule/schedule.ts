@@ -15,7 +15,7 @@ export interface Schedule {
 
 /** What a schedule is built from: exactly one of `every` / `cron`. */
 export interface ScheduleDef {
-  /** Interval: ms or a duration string (`"5s"`); a whole number of ms >= {@link MIN_EVERY_MS}. */
+  /** Interval: ms (fractions rounded) or a duration string (`"5s"`); at least {@link MIN_EVERY_MS}. */
   every?: number | string;
   /** Cron expression: 5 fields (minute precision), 6 (with seconds first) or 7 (with year last). */
   cron?: string;

@@ -31,11 +31,12 @@ describe("createSchedule: every", () => {
     expect(iso(s.nextAfter(at("2024-01-01T00:10:00Z")))).toBe("2024-01-01T01:00:00.000Z");
   });
 
-  it("rejects intervals below the minimum, fractional ms and bad durations", () => {
-    for (const every of [0, MIN_EVERY_MS - 1, -1000, 100.5, "5 parsecs", "", Number.NaN]) {
+  it("rejects intervals below the minimum and bad durations; rounds fractional ms, as every duration", () => {
+    for (const every of [0, MIN_EVERY_MS - 1, -1000, MIN_EVERY_MS - 0.6, "5 parsecs", "", Number.NaN]) {
       expect(() => createSchedule({ every })).toThrow(ValidationError);
     }
     expect(createSchedule({ every: MIN_EVERY_MS }).nextAfter(0)).toBe(MIN_EVERY_MS);
+    expect(createSchedule({ every: 1000.4 }).nextAfter(0)).toBe(1000);
   });
 });
 

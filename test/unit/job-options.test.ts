@@ -188,3 +188,38 @@ describe("buildNewJob validation", () => {
     expect(() => build("fast" as never)).toThrow(/enqueue options must be an object/);
   });
 });
+
+// Issue 10 item 6: buildNewJob gives every engine the same integers and strings it can store.
+describe("buildNewJob engine limits", () => {
+  it("rounds fractional milliseconds in delay, runAt, ttl, timeout and backoff", () => {
+    const job = build({ delay: 123.4, ttl: 1.5, timeout: 1.5, backoff: { type: "fixed", delay: 0.6 } });
+    expect(job).toMatchObject({ runAt: NOW + 123, ttl: 2, timeout: 2, backoff: { type: "fixed", delay: 1 } });
+    expect(build({ runAt: NOW + 1000.5 }).runAt).toBe(NOW + 1001);
+    expect(build({ runAt: new Date(NOW + 2000) }).runAt).toBe(NOW + 2000);
+  });
+  it("refuses runAt and delay more than MAX_DURATION_MS ahead, and huge numbers", () => {
+    expect(() => build({ delay: 1e300 })).toThrow(/delay must be at most 3155760000000 ms/);
+    expect(() => build({ runAt: NOW + 36_526 * 86_400_000 })).toThrow(
+      /runAt must be at most 3155760000000 ms ahead/,
+    );
+    expect(() => build({ ttl: 1e300 })).toThrow(ValidationError);
+    expect(() => build({ deduplication: { id: "k", ttl: 1e300 } })).toThrow(ValidationError);
+    expect(() => build({ removeOnComplete: { age: 1e300 } })).toThrow(ValidationError);
+  });
+  it("keeps priority, retries and retention counts within 32 bits", () => {
+    expect(() => build({ priority: 2 ** 31 })).toThrow(/priority must be an integer from -2147483648/);
+    expect(() => build({ retries: 2 ** 31 })).toThrow(/retries must be at most 2147483646/);
+    expect(build({ retries: 2 ** 31 - 2 }).maxRetries).toBe(2 ** 31 - 2);
+    expect(() => build({ removeOnFail: { count: 2 ** 31 } })).toThrow(/removeOnFail.count must be at most/);
+  });
+  it("refuses NUL, lone surrogates and over-long strings in every name, id and key", () => {
+    const bads = ["a\u0000b", "a\ud800", "k".repeat(513)];
+    for (const bad of bads) {
+      expect(() => buildNewJob(bad, 1, undefined, {}, NOW, null)).toThrow(ValidationError);
+      expect(() => build({ jobId: `j${bad}` })).toThrow(ValidationError);
+      expect(() => build({ dependsOn: [bad] })).toThrow(ValidationError);
+      expect(() => build({ deduplication: { id: bad } })).toThrow(ValidationError);
+    }
+    expect(() => build({ dependsOn: ["7", "a\u0000"] })).toThrow(/dependsOn\[1\] must not contain NUL/);
+  });
+});

@@ -1,6 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { PayloadTooLargeError, ValidationError } from "../../src/errors.js";
-import { backoffDelay, checkJobId, encodeJson, normalizeBackoff, toMs } from "../../src/job.js";
+import {
+  backoffDelay,
+  checkInt,
+  checkJobId,
+  checkJobRef,
+  checkName,
+  checkPriority,
+  encodeJson,
+  MAX_DURATION_MS,
+  MAX_NAME_BYTES,
+  MAX_PAYLOAD_DEPTH,
+  normalizeBackoff,
+  toMs,
+} from "../../src/job.js";
 
 describe("durations", () => {
   it("parses numbers and unit strings", () => {
@@ -86,5 +99,82 @@ describe("backoff", () => {
       delay: 2000,
       maxDelay: 60_000,
     });
+  });
+});
+
+/** `value` nested `depth` levels deep in arrays ([[...[value]...]]), built without recursion. */
+function nested(depth: number, value: unknown = 1): unknown {
+  let out = value;
+  for (let i = 0; i < depth; i++) out = [out];
+  return out;
+}
+
+// Issue 10 items 6-8: what every engine stores exactly, decided here once.
+describe("input rules every engine accepts", () => {
+  it("rounds fractional milliseconds to the nearest integer, numbers and strings alike", () => {
+    expect(toMs(123.4)).toBe(123);
+    expect(toMs(1.5)).toBe(2);
+    expect(toMs(0.4)).toBe(0);
+    expect(Object.is(toMs(-0), 0)).toBe(true);
+    expect(toMs("1.0004s")).toBe(1000);
+  });
+  it("bounds every duration by MAX_DURATION_MS (100 years), refusing more with a ValidationError", () => {
+    expect(MAX_DURATION_MS).toBe(36_525 * 86_400_000);
+    expect(toMs(MAX_DURATION_MS)).toBe(MAX_DURATION_MS);
+    expect(toMs("36525d")).toBe(MAX_DURATION_MS);
+    for (const bad of [MAX_DURATION_MS + 1, 1e300, "36526d", `${"9".repeat(400)}d`]) {
+      expect(() => toMs(bad, "ttl")).toThrow(ValidationError);
+      expect(() => toMs(bad, "ttl")).toThrow(/ttl must be at most 3155760000000 ms \(100 years\)/);
+    }
+  });
+  it("keeps integers in the ranges the engines store: priority 32-bit, counts safe integers", () => {
+    expect(checkPriority(2 ** 31 - 1)).toBe(2 ** 31 - 1);
+    expect(checkPriority(-(2 ** 31))).toBe(-(2 ** 31));
+    expect(() => checkPriority(2 ** 31)).toThrow(
+      /priority must be an integer from -2147483648 to 2147483647/,
+    );
+    expect(() => checkPriority(-(2 ** 31) - 1)).toThrow(ValidationError);
+    expect(Object.is(checkPriority(-0), 0)).toBe(true);
+    expect(() => checkInt(1e300, "limit")).toThrow(/limit must be at most 9007199254740991/);
+    expect(() => checkInt(2 ** 31, "retries", 0, 2 ** 31 - 2)).toThrow(/retries must be at most 2147483646/);
+  });
+  it("refuses NUL, lone surrogates and names over MAX_NAME_BYTES UTF-8 bytes", () => {
+    expect(MAX_NAME_BYTES).toBe(512);
+    for (const check of [
+      (v: string) => checkName(v, "queue name"),
+      checkJobId,
+      (v: string) => checkJobRef(v, "id"),
+    ]) {
+      expect(() => check("a\u0000b")).toThrow(/NUL/);
+      expect(() => check("a\ud800")).toThrow(/lone surrogate/);
+      expect(() => check("\udc00b")).toThrow(/lone surrogate/);
+      expect(() => check("x".repeat(513))).toThrow(/at most 512 bytes in UTF-8, got 513/);
+      expect(() => check("é".repeat(257))).toThrow(/got 514/);
+      expect(check("é".repeat(256))).toBe("é".repeat(256));
+      expect(check("job-\ud83d\ude00")).toBe("job-\ud83d\ude00"); // a surrogate pair is one emoji
+    }
+    expect(checkJobRef("42", "dependsOn id")).toBe("42"); // generated ids are looked up too
+  });
+  it("refuses lone surrogates in payload strings and keys, naming where", () => {
+    expect(() => encodeJson({ a: ["ok", "x\ud800"] }, "data", null)).toThrow(ValidationError);
+    expect(() => encodeJson({ a: ["ok", "x\ud800"] }, "data", null)).toThrow(/data\.a\[1\].*lone surrogate/);
+    expect(() => encodeJson({ ["k\udfff"]: 1 }, "data", null)).toThrow(
+      /data: the key "k\\udfff".*lone surrogate/,
+    );
+    expect(encodeJson({ s: "\ud83d\ude00" }, "data", null)).toBe('{"s":"\ud83d\ude00"}');
+  });
+  it(`limits payload nesting to MAX_PAYLOAD_DEPTH (${MAX_PAYLOAD_DEPTH}) levels, checked without recursion`, () => {
+    expect(MAX_PAYLOAD_DEPTH).toBe(1000);
+    expect(encodeJson(nested(MAX_PAYLOAD_DEPTH), "data", null)).toHaveLength(2 * MAX_PAYLOAD_DEPTH + 1);
+    expect(encodeJson({ a: nested(MAX_PAYLOAD_DEPTH - 1) }, "data", null)).toMatch(/^\{"a":\[\[/);
+    for (const depth of [MAX_PAYLOAD_DEPTH + 1, 5000, 200_000]) {
+      expect(() => encodeJson(nested(depth), "data", null)).toThrow(ValidationError);
+      expect(() => encodeJson(nested(depth), "data", null)).toThrow(/nested more than 1000 levels deep/);
+    }
+  });
+  it("caps a computed backoff at MAX_DURATION_MS instead of overflowing to Infinity", () => {
+    const spec = { type: "exponential" as const, delay: 1000 };
+    expect(backoffDelay(spec, 2000)).toBe(MAX_DURATION_MS);
+    expect(backoffDelay(spec, 2 ** 31)).toBe(MAX_DURATION_MS);
   });
 });
