@@ -8,19 +8,12 @@ import { type ClaimedJob, JOB_STATES, type JobRecord, type JobState } from "../.
 import type { ClaimOptions, EnqueueResult, Finish, NewJob } from "../backend.js";
 import type { Applied, JobStore } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
-import {
-  activeJobsBlockObliterate,
-  missingParentError,
-  pageOf,
-  STALL_ERROR_NAME,
-  stallLimitText,
-} from "../shared/rules.js";
+import { activeJobsBlockObliterate, pageOf, STALL_ERROR_NAME, stallLimitText } from "../shared/rules.js";
 import type { RedisConnection } from "./connection.js";
+import { enqueueBatch } from "./enqueue.js";
 import {
   type EffectsReply,
   effectsOf,
-  externalParents,
-  jobArgs,
   type RawRecord,
   RECORD_FIELDS,
   toClaimed,
@@ -28,15 +21,11 @@ import {
 } from "./records.js";
 import type { ScriptArg } from "./scripts.js";
 
-/** Jobs per script when a large enqueue is split (all chunks still run in one MULTI). */
-const ENQUEUE_CHUNK = 2000;
 /** Jobs deleted per script by drain and obliterate, so Redis is never blocked long. */
 const DELETE_CHUNK = 1000;
 
-/** What enqueue.lua and fire-repeatable.lua return when a parent is missing. */
+/** What fire-repeatable.lua returns when a parent is missing. */
 export type InvalidReply = ["invalid", string];
-/** What enqueue.lua returns. */
-type EnqueueReply = ["ok", EffectsReply, ...Array<string | number>] | InvalidReply | ["aborted"];
 
 export class RedisJobs implements JobStore {
   constructor(private readonly io: RedisConnection) {}
@@ -46,22 +35,7 @@ export class RedisJobs implements JobStore {
   async enqueue(queue: string, jobs: NewJob[]): Promise<Applied<EnqueueResult[]>> {
     this.io.assertOpen();
     if (jobs.length === 0) return { value: [] };
-    const parents = JSON.stringify(externalParents(jobs));
-    if (jobs.length <= ENQUEUE_CHUNK) {
-      const args = ["only", "", parents, JSON.stringify(jobs.map(jobArgs))];
-      return enqueueApplied(queue, [await this.io.run<EnqueueReply>(queue, "enqueue", args)]);
-    }
-    // One MULTI of chunk scripts: nothing interleaves, and a first chunk that rejects the batch
-    // leaves the gate unset, so every later chunk writes nothing either.
-    const gate = randomUUID();
-    const chunks = Math.ceil(jobs.length / ENQUEUE_CHUNK);
-    const argLists: ScriptArg[][] = [];
-    for (let c = 0; c < chunks; c++) {
-      const role = c === 0 ? "first" : c === chunks - 1 ? "last" : "next";
-      const chunk = jobs.slice(c * ENQUEUE_CHUNK, (c + 1) * ENQUEUE_CHUNK);
-      argLists.push([role, gate, c === 0 ? parents : "[]", JSON.stringify(chunk.map(jobArgs))]);
-    }
-    return enqueueApplied(queue, await this.io.runAll<EnqueueReply>(queue, "enqueue", argLists));
+    return enqueueBatch(this.io, queue, jobs);
   }
 
   async claim(queue: string, options: ClaimOptions): Promise<Applied<ClaimedJob[]>> {
@@ -254,25 +228,6 @@ export class RedisJobs implements JobStore {
     const { value, effects } = await this.#apply<number>(queue, script, args);
     return { value: value === 1, effects };
   }
-}
-
-/** The results of enqueue.lua replies (one per chunk), with their effects together. */
-function enqueueApplied(queue: string, replies: EnqueueReply[]): Applied<EnqueueResult[]> {
-  const results: EnqueueResult[] = [];
-  const effects = new EffectsCollector(true);
-  for (const reply of replies) {
-    if (reply[0] === "invalid") throw missingParentError(queue, reply[1]);
-    if (reply[0] === "aborted") continue;
-    effects.add(effectsOf(reply[1]));
-    for (let i = 2; i < reply.length; i += 3) {
-      results.push({
-        id: reply[i] as string,
-        state: reply[i + 1] as JobState,
-        duplicate: reply[i + 2] === 1,
-      });
-    }
-  }
-  return { value: results, effects: effects.take() };
 }
 
 /** Stand-ins for the parts of the stall error that recover-stalled.lua fills in per job (the wording has no braces). */

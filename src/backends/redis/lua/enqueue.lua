@@ -5,13 +5,17 @@
 --   check (dependsOn ids not created earlier in the batch; 'only' and 'first' check them); [7] JSON
 --   array of jobs, each an array of 19 strings (see insert). One JSON argument per chunk keeps
 --   client encoding and Redis argument parsing cheap.
--- Effect: 'only'/'first' first check that every listed parent exists and write nothing otherwise;
---   'first' then sets the gate key "<Q>batch:<id>", which 'next'/'last' require ('last' deletes it),
---   so a rejected first chunk rejects the whole MULTI. Each job is inserted (see insert). The queue
---   joins "<G>queues".
+-- Scripts do not roll back, so a chunk must not fail after an earlier one wrote: the caller sends
+--   only jobs this script can read and store (enqueue.ts checks them all first); here the missing
+--   parents are the one refusal, and only the first chunk makes it.
+-- Effect: each chunk reads its jobs before any write. 'only'/'first' check that every listed parent
+--   exists and write nothing otherwise; 'first' then sets the gate key "<Q>batch:<id>", which
+--   'next'/'last' require ('last' deletes it), so a rejected first chunk rejects the whole MULTI.
+--   Each job is inserted (see insert). The queue joins "<G>queues".
 -- Returns: { 'ok', effects, id1, state1, duplicate1 (0/1), ... }, or { 'invalid', parentId },
 --   or { 'aborted' } when the gate is missing.
 local role, gate = ARGV[4], Q .. 'batch:' .. ARGV[5]
+local jobs = cjson.decode(ARGV[7])
 if role == 'only' or role == 'first' then
   local missing = missingParent(cjson.decode(ARGV[6]))
   if missing then return { 'invalid', missing } end
@@ -22,7 +26,7 @@ end
 if role == 'last' then redis.call('DEL', gate) end
 redis.call('SADD', G .. 'queues', QUEUE)
 local out = { 'ok', '' }
-for _, job in ipairs(cjson.decode(ARGV[7])) do
+for _, job in ipairs(jobs) do
   local id, state, duplicate = insert(job)
   out[#out + 1] = id
   out[#out + 1] = state
