@@ -6,7 +6,7 @@
 import { hostname } from "node:os";
 import type { Backend, Finish } from "../backends/backend.js";
 import { resolveBackend } from "../backends/registry.js";
-import { JobTimeoutError, serializeError, UnknownTaskError } from "../errors.js";
+import { isFatal, JobTimeoutError, serializeError, UnknownTaskError } from "../errors.js";
 import { backoffDelay, type ClaimedJob, encodeJson, type JobRecord } from "../job.js";
 import { withInherited } from "../job-options.js";
 import { errorLine, log } from "../logger.js";
@@ -205,6 +205,8 @@ async function write(
   try {
     await finisher.finish(queue, item, job, active);
   } catch (err) {
+    // A fatal backend error (a corrupt SQLite file) stops the runtime, which reports it once.
+    if (isFatal(err)) return;
     // The lease will expire and the stall sweeper hands the job back: nothing is lost.
     log().warn(
       `could not record the end of job ${item.jobId} of "${queue}" (${item.kind}): ${errorLine(err)}; the job goes back to its queue once its lease expires`,
