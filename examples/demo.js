@@ -40,27 +40,41 @@ const delayed = await Promise.all([
   queue.add("send-email", { n: 100, to: "later@example.com" }, { delay: "1s" }),
   queue.add("resize-image", { file: "late.jpg" }, { delay: "2s" }),
 ]);
-const total = ids.length + delayed.length + 3; // + three heartbeats from the repeatable
+const HEARTBEATS = 3; // the demo stops after the repeatable's third run
+const total = ids.length + delayed.length + HEARTBEATS;
 console.log(
-  `enqueued ${ids.length + delayed.length} jobs on "${QUEUE}" (2 delayed) + a repeatable heartbeat every 700ms`,
+  `enqueued ${ids.length + delayed.length} jobs on "${QUEUE}" (2 delayed), and a heartbeat every 700ms ` +
+    `(a repeatable) runs ${HEARTBEATS} times: ${total} jobs to finish`,
 );
 
 const tally = { completed: 0, failed: 0, retried: 0 };
 let heartbeats = 0;
 const controller = new AbortController();
+const live = process.stdout.isTTY === true;
+const finished = () => tally.completed + tally.failed;
 const line = () =>
-  `completed ${tally.completed}  retried ${tally.retried}  failed ${tally.failed}  (${tally.completed + tally.failed}/${total})`;
-// A live line on a terminal; a line every 10 jobs when the output is a file or pipe.
+  `completed ${tally.completed}  retried ${tally.retried}  failed ${tally.failed}  (${finished()}/${total})`;
+// On a terminal, one line redrawn in place; in a file or pipe, a line every 10 jobs and at the end.
+let drawn = false;
 const show = () => {
-  if (process.stdout.isTTY) process.stdout.write(`\r  ${line()}   `);
-  else if ((tally.completed + tally.failed) % 10 === 0) console.log(`  ${line()}`);
+  if (live) {
+    process.stdout.write(`\r  ${line()}   `);
+    drawn = true;
+  } else if (finished() % 10 === 0 || finished() === total) console.log(`  ${line()}`);
+};
+/** Prints a whole line, ending the live counter's line first so that it is not overwritten. */
+const say = (text) => {
+  if (drawn) process.stdout.write("\n");
+  drawn = false;
+  console.log(text);
 };
 events.on("job:completed", (p) => {
   if (p.queue !== QUEUE) return;
+  // Heartbeats past the third (the repeatable may fire while the worker stops) are not counted.
+  if (p.task === "heartbeat" && ++heartbeats > HEARTBEATS) return;
   tally.completed++;
-  if (p.task === "heartbeat") heartbeats++;
   show();
-  if (tally.completed + tally.failed >= total && heartbeats >= 3) controller.abort();
+  if (finished() >= total) controller.abort();
 });
 events.on("job:retrying", (p) => {
   if (p.queue === QUEUE) tally.retried++;
@@ -68,9 +82,9 @@ events.on("job:retrying", (p) => {
 events.on("job:failed", (p) => {
   if (p.queue !== QUEUE) return;
   tally.failed++;
-  console.log(
-    `${process.stdout.isTTY ? "\n" : ""}  job ${p.jobId} (${p.task}) failed for good: ${p.error?.message}`,
-  );
+  say(`  job ${p.jobId} (${p.task}) failed for good: ${p.error.message}`);
+  show();
+  if (finished() >= total) controller.abort();
 });
 
 const started = Date.now();
@@ -85,10 +99,9 @@ await runWorker(QUEUE, {
 clearTimeout(timer);
 
 const counts = await queue.getJobCounts();
-console.log(
-  `\n\ndone in ${((Date.now() - started) / 1000).toFixed(1)}s (rate limit 40 jobs/s, concurrency 8)`,
-);
-console.log("final counts:", JSON.stringify(counts));
+say(`done in ${((Date.now() - started) / 1000).toFixed(1)}s (rate limit 40 jobs/s, concurrency 8)`);
+const nonZero = Object.entries(counts).filter(([, n]) => n > 0);
+say(`final counts: ${nonZero.map(([state, n]) => `${n} ${state}`).join(", ") || "no jobs"}`);
 const [failedJob] = await queue.getJobs(["failed"]);
 if (failedJob)
   console.log(
