@@ -31,6 +31,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Kill and fail after this long (default 10 s). */
   timeoutMs?: number;
+  /** Run as this user (spawn's uid/gid; needs root): e.g. for file permissions, which root ignores. */
+  user?: { uid: number; gid: number };
 }
 
 /** Runs `asyncmq ...args` to completion. */
@@ -40,6 +42,7 @@ export function run(args: string[], options: RunOptions): Promise<RunResult> {
       cwd: options.cwd,
       env: childEnv(options.env),
       stdio: ["ignore", "pipe", "pipe"],
+      ...options.user,
     });
     let stdout = "";
     let stderr = "";

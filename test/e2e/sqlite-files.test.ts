@@ -10,7 +10,6 @@
  * it. As any other user, the CLI runs as that user and chmod applies directly. (A read-only mount
  * would need privileges CI containers often lack; `chattr +i` needs a file system that has it.)
  */
-import { spawn } from "node:child_process";
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,7 +17,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { SqliteBackend } from "../../src/backends/sqlite/sqlite-backend.js";
 import { corruptMiddlePages, fillDatabase } from "../support/sqlite-damage.js";
 import { TASKS_JS } from "./cli-suite.js";
-import { BIN, CliProcess, childEnv, type RunResult, run } from "./helpers.js";
+import { CliProcess, type RunResult, run } from "./helpers.js";
 
 const root = mkdtempSync(join(tmpdir(), "asyncmq-sqlite-files-"));
 // The child may run as another user: it must reach the folders below.
@@ -49,28 +48,7 @@ const OTHER = asRoot ? { uid: 65534, gid: 65534 } : undefined;
 
 /** Runs `asyncmq ...args` as the OTHER user (see the header), to completion. */
 function runAsOther(args: string[], cwd: string): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd,
-      env: childEnv({ HOME: cwd }),
-      stdio: ["ignore", "pipe", "pipe"],
-      ...OTHER,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return run(args, { cwd, env: { HOME: cwd }, user: OTHER });
 }
 
 /** Makes `path` belong to the OTHER user (when we are root; else it is ours already). */
