@@ -15,6 +15,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { createBackend, Queue } from "asyncmq";
+import { Redis } from "ioredis";
 import pg from "pg";
 
 const args = process.argv.slice(2);
@@ -43,9 +44,20 @@ function storage(kind, tag) {
     };
   }
   if (kind === "redis") {
+    const base = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
     return {
-      url: `${process.env.REDIS_URL ?? "redis://127.0.0.1:6379"}?prefix=${tag}`,
-      drop: async () => {},
+      url: `${base}?prefix=${tag}`,
+      // Every key of the run's prefix: completed jobs are kept, nothing else would remove them.
+      drop: async () => {
+        const redis = new Redis(base);
+        let cursor = "0";
+        do {
+          const [next, keys] = await redis.scan(cursor, "MATCH", `${tag}:*`, "COUNT", 1000);
+          if (keys.length > 0) await redis.unlink(...keys);
+          cursor = next;
+        } while (cursor !== "0");
+        await redis.quit();
+      },
     };
   }
   if (kind === "postgres") {
