@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SqliteBackend } from "../../src/backends/sqlite/sqlite-backend.js";
 import { JOB_STATES } from "../../src/job.js";
 import { Queue } from "../../src/queue.js";
@@ -32,12 +32,11 @@ interface MemorySample {
 const peak = (xs: MemorySample[], k: "rss" | "heapUsed") => Math.max(...xs.map((x) => x[k]));
 
 describe.runIf(LONG)("soak", () => {
-  const dir = mkdtempSync(join(tmpdir(), "asyncmq-chaos-soak-"));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
   it(
     `${SOAK_MINUTES} minutes of steady load on SQLite: memory plateaus, every job completes`,
     async () => {
+      // Made here, not in the describe body: that runs even when the long form is off.
+      const dir = mkdtempSync(join(tmpdir(), "asyncmq-chaos-soak-"));
       const path = join(dir, "soak.db");
       const backend = new SqliteBackend({ path });
       const queue = new Queue("chaos", { backend });
@@ -127,6 +126,7 @@ describe.runIf(LONG)("soak", () => {
         await fleet.kill();
         await queue.close();
         await backend.close();
+        rmSync(dir, { recursive: true, force: true });
       }
     },
     (SOAK_MINUTES * 60 + 300) * 1000,
