@@ -139,7 +139,7 @@ export function compactJson(value: unknown, max = 60): string {
 
 /**
  * A live progress line on stderr, redrawn in place; only when stderr is a TTY and output is not
- * JSON, so pipes and scripts see nothing of it.
+ * JSON, so pipes and scripts see nothing of it (the command's final line says the outcome).
  */
 export class ProgressLine {
   readonly #enabled: boolean;
@@ -147,6 +147,7 @@ export class ProgressLine {
   #timer: NodeJS.Timeout | null = null;
   #frame = 0;
   #text = "";
+  #countedAt = 0;
 
   constructor(enabled: boolean) {
     this.#enabled = enabled && process.stderr.isTTY === true;
@@ -163,6 +164,17 @@ export class ProgressLine {
   update(text: string): void {
     this.#text = text;
     this.#draw();
+  }
+
+  /**
+   * Shows how far a counted operation is, `draining "q": 1000 of 2500`: at most every 100 ms (a
+   * terminal cannot show more), and always the first and the last count.
+   */
+  count(what: string, done: number, total: number): void {
+    const now = Date.now();
+    if (this.#shown && done < total && now - this.#countedAt < 100) return;
+    this.#countedAt = now;
+    this.update(`${what}: ${done} of ${total}`);
   }
 
   /** Clears the line. */

@@ -1,5 +1,5 @@
 /**
- * `asyncmq queue ...`: list, info, stats (queue-stats.ts), pause, resume, drain, clean, obliterate,
+ * `asyncmq queue ...`: list, info, stats (queue-stats.ts), pause, resume, drain, clean, obliterate, retry,
  * and the delayed and repeatable views. Read commands (info, list-delayed, list-repeatables, ...) fail on a queue the
  * backend does not know; pause, resume, drain, clean and obliterate do not (they are idempotent, and a
  * queue may be paused before its first job).
@@ -11,7 +11,8 @@ import { JOB_STATES, type JobState } from "../job.js";
 import type { Queue } from "../queue.js";
 import type { RepeatableInfo } from "../schedule/repeatable-def.js";
 import { backendFor, type CommonOptions, withCommonOptions } from "./backend-option.js";
-import { CliError } from "./errors.js";
+import { removeInBatches, retryInBatches } from "./batches.js";
+import { CliError, UsageError } from "./errors.js";
 import { queueOf, requireJob, requireQueue } from "./lookup.js";
 import {
   compactJson,
@@ -25,10 +26,12 @@ import {
   relativeTime,
   table,
 } from "./output.js";
-import { intParser, parseDuration, parseState } from "./parse.js";
+import { intParser, parseDuration, parseState, parseStates } from "./parse.js";
 import { queueStatsCommand } from "./queue-stats.js";
 
 const COUNT_COLUMNS: JobState[] = ["waiting", "active", "delayed", "completed", "failed"];
+/** The states `retryJob` accepts: the dead-letter list. */
+const DEAD_LETTERS: JobState[] = ["failed", "expired", "cancelled"];
 
 export function queueCommand(program: Command): void {
   const queue = program.command("queue").description("inspect and manage queues");
@@ -118,11 +121,16 @@ export function queueCommand(program: Command): void {
     .action(async (name: string, o: CommonOptions & { delayed?: boolean }) => {
       const backend = await backendFor(o);
       const q = queueOf(backend, name);
+      const states: JobState[] = o.delayed ? ["waiting", "delayed"] : ["waiting"];
+      const counts = await q.getJobCounts();
+      const total = states.reduce((n, s) => n + counts[s], 0);
       const progress = new ProgressLine(!o.json);
-      progress.start(`draining queue "${name}"…`);
       let removed: number;
       try {
-        removed = await q.drain({ includeDelayed: o.delayed === true });
+        const what = `draining "${name}"`;
+        removed = (await removeInBatches(q, states, { progress, what, total })).length;
+        // What the batches left (jobs added meanwhile, or created in the same millisecond), at once.
+        removed += await q.drain({ includeDelayed: o.delayed === true });
       } finally {
         progress.done();
       }
@@ -149,19 +157,14 @@ export function queueCommand(program: Command): void {
     .action(async (name: string, o: CommonOptions & { state: JobState; grace: number; limit?: number }) => {
       const backend = await backendFor(o);
       const q = await requireQueue(backend, name);
+      const inState = (await q.getJobCounts())[o.state];
+      const total = Math.min(inState, o.limit ?? inState);
       const progress = new ProgressLine(!o.json);
-      progress.start(`cleaning ${o.state} jobs of "${name}"…`);
-      const ids: string[] = [];
-      const batch = 1000;
+      let ids: string[];
       try {
-        for (;;) {
-          const want = o.limit === undefined ? batch : Math.min(batch, o.limit - ids.length);
-          if (want <= 0) break;
-          const got = await q.clean(o.state, { grace: o.grace, limit: want });
-          ids.push(...got);
-          progress.update(`cleaned ${ids.length} ${o.state} jobs of "${name}"…`);
-          if (got.length < want) break;
-        }
+        // With a grace, some of them may be too young: the count is then an upper bound.
+        const what = `cleaning ${o.state} jobs of "${name}"${o.grace > 0 ? " (at most)" : ""}`;
+        ids = await removeInBatches(q, [o.state], { progress, what, total }, o);
       } finally {
         progress.done();
       }
@@ -176,18 +179,72 @@ export function queueCommand(program: Command): void {
     .action(async (name: string, o: CommonOptions & { force?: boolean }) => {
       const backend = await backendFor(o);
       const q = queueOf(backend, name);
+      const refused = new CliError(
+        `queue "${name}" has active jobs, so it was not obliterated; stop its workers first or pass --force`,
+      );
+      const counts = await q.getJobCounts();
+      if (counts.active > 0 && !o.force) throw refused;
+      // The jobs first, in counted batches; then what is left (active jobs, repeatables, flags).
+      const states = JOB_STATES.filter((s) => s !== "active");
+      const total = states.reduce((n, s) => n + counts[s], 0);
+      const progress = new ProgressLine(!o.json);
+      let removed: number;
       try {
+        removed = (await removeInBatches(q, states, { progress, what: `obliterating "${name}"`, total }))
+          .length;
         await q.obliterate({ force: o.force === true });
       } catch (err) {
-        if (err instanceof ValidationError) {
-          throw new CliError(
-            `queue "${name}" has active jobs, so it was not obliterated; stop its workers first or pass --force`,
-          );
-        }
+        if (err instanceof ValidationError) throw refused;
         throw err;
+      } finally {
+        progress.done();
       }
-      if (o.json) return printJson({ queue: name, obliterated: true });
-      print(`queue "${name}" obliterated`);
+      removed += counts.active;
+      if (o.json) return printJson({ queue: name, obliterated: true, removed });
+      print(`queue "${name}" obliterated (${removed} job${removed === 1 ? "" : "s"} removed)`);
+    });
+
+  withCommonOptions(
+    queue
+      .command("retry")
+      .description("put the queue's dead letters (failed, expired, cancelled) back to waiting"),
+  )
+    .argument("<queue>", "queue name")
+    .option(
+      "--state <states>",
+      "only jobs in these states (comma-separated; default failed,expired,cancelled)",
+      parseStates,
+    )
+    .option("--limit <n>", "retry at most this many", intParser(1))
+    .action(async (name: string, o: CommonOptions & { state?: JobState[]; limit?: number }) => {
+      const backend = await backendFor(o);
+      const q = await requireQueue(backend, name);
+      const states = o.state ?? DEAD_LETTERS;
+      const wrong = states.filter((s) => !DEAD_LETTERS.includes(s));
+      if (wrong.length) {
+        throw new UsageError(
+          `only failed, expired and cancelled jobs can be retried, not ${wrong.join(", ")}; leave out --state for all three`,
+        );
+      }
+      const counts = await q.getJobCounts();
+      const dead = states.reduce((n, s) => n + counts[s], 0);
+      const total = Math.min(dead, o.limit ?? dead);
+      const progress = new ProgressLine(!o.json);
+      let retried: number;
+      try {
+        retried = await retryInBatches(
+          q,
+          states,
+          { progress, what: `retrying jobs of "${name}"`, total },
+          total,
+        );
+      } finally {
+        progress.done();
+      }
+      if (o.json) return printJson({ queue: name, states, retried });
+      print(
+        `retried ${retried} ${states.join(", ")} job${retried === 1 ? "" : "s"} of "${name}": waiting again, attempts reset`,
+      );
     });
 
   withCommonOptions(queue.command("list-delayed").description("list the queue's delayed jobs, soonest first"))
