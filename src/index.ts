@@ -88,6 +88,9 @@ export {
   JOB_STATES,
   type JobRecord,
   type JobState,
+  MAX_DURATION_MS,
+  MAX_NAME_BYTES,
+  MAX_PAYLOAD_DEPTH,
   type RetentionSpec,
   toMs,
 } from "./job.js";

@@ -26,25 +26,36 @@ import {
 } from "./job.js";
 import { getSettings } from "./settings.js";
 
-/** Options for one job; each wins over the task's options. */
+/**
+ * Options for one job; each wins over the task's options. Durations are ms (fractions rounded) or
+ * strings like `"5s"`, at most `MAX_DURATION_MS` (100 years); names and ids have no NUL or lone
+ * surrogate and at most `MAX_NAME_BYTES` (512) UTF-8 bytes. Anything else throws ValidationError
+ * (docs/reliability.md, "Input every engine stores the same").
+ */
 export interface EnqueueOptions {
-  /** Start no sooner than this long from now. */
+  /** Start no sooner than this long from now. Default: at once. Not with `runAt`. */
   delay?: number | string;
-  /** Start no sooner than this time (epoch ms or Date). */
+  /** Start no sooner than this time (epoch ms, rounded, or a Date; at most 100 years ahead). Default: at once. */
   runAt?: number | Date;
-  /** Lower runs first. Default 5 (or the task's). */
+  /** Lower runs first: an integer from -2^31 to 2^31-1. Default 5 (or the task's). */
   priority?: number;
-  /** Retries after the first failure. Default 0 (or the task's). */
+  /** Retries after the first failure: an integer from 0 to 2^31-2. Default 0 (or the task's). */
   retries?: number;
-  /** Delay between retries. Default exponential from 1s with 10% jitter. */
+  /** Delay between retries. Default exponential from 1s with 10% jitter (or the task's). */
   backoff?: BackoffSpec;
-  /** Expire the job if it has not started this long after it was added. */
+  /** Expire the job if it has not started this long after it was added. Default: never (or the task's). */
   ttl?: number | string;
-  /** Abort and fail an attempt that runs longer than this. */
+  /** Abort and fail an attempt that runs longer than this (> 0). Default: no limit (or the task's). */
   timeout?: number | string;
-  /** A custom id: adding an existing id returns it and enqueues nothing. */
+  /**
+   * A custom id (not all digits, no `:`): adding an existing id returns it and enqueues nothing.
+   * Default: a generated id (digits).
+   */
   jobId?: string;
-  /** Ids of jobs in the same queue that must complete first (the job waits in `waiting-children`). */
+  /**
+   * Ids of jobs in the same queue that must complete first (the job waits in `waiting-children`);
+   * each must exist or come earlier in the same addBulk. Default: none.
+   */
   dependsOn?: string[];
   /** What happens when a parent fails, expires or is cancelled: `"fail"` (default) or `"ignore"`. */
   onParentFailure?: "fail" | "ignore";
@@ -52,19 +63,27 @@ export interface EnqueueOptions {
   removeOnComplete?: RetentionSpec;
   /** Delete the job when it finally fails or expires: `true`, or keep by `{ age, count }`. Default: keep. */
   removeOnFail?: RetentionSpec;
-  /** Throttle: while a job added under `id` is unfinished (or younger than `ttl`), return its id instead. */
+  /**
+   * Throttle: while a job added under `id` is unfinished (or younger than `ttl`), return its id
+   * instead. Default: none.
+   */
   deduplication?: { id: string; ttl?: number | string };
 }
 
-/** The options a task fixes for its jobs. */
+/** The options a task fixes for its jobs (each job's own options win). */
 export interface TaskDefaults {
+  /** Retries after the first failure: an integer from 0 to 2^31-2. Default 0. */
   retries?: number;
+  /** Delay between retries. Default exponential from 1s with 10% jitter. */
   backoff?: BackoffSpec;
+  /** Expire a job not started this long after it was added. Default: never. */
   ttl?: number | string;
+  /** Abort and fail an attempt that runs longer than this. Default: no limit. */
   timeout?: number | string;
   /**
-   * Applied where the enqueuing process has the task registered; a job added by name elsewhere
-   * gets 5 (priority orders claims, so the worker cannot apply it afterwards, as it does the others).
+   * Lower runs first (an integer from -2^31 to 2^31-1). Default 5. Applied where the enqueuing
+   * process has the task registered; a job added by name elsewhere gets 5 (priority orders claims,
+   * so the worker cannot apply it afterwards, as it does the others).
    */
   priority?: number;
 }

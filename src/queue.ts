@@ -20,7 +20,9 @@ export interface QueueOptions {
   concurrency?: number;
   /** Default rate limit for `run()` (null: none). */
   rateLimit?: number | null;
+  /** The window `rateLimit` counts in, for `run()`. Default 1000 ms. */
   rateInterval?: number | string;
+  /** How often `run()`'s maintenance loops look for due and stalled jobs. Default: the `scanInterval` setting (1000 ms). */
   scanInterval?: number | string;
 }
 
