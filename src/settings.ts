@@ -150,9 +150,20 @@ function fromEnv(): Partial<Settings> {
     else if (key === "maxPayloadBytes" && /^(null|none|off)$/i.test(value)) raw.maxPayloadBytes = null;
     else if (key === "metrics") raw.metrics = parseFlag(value, key, name);
     else if (DURATION_KEYS.has(key)) raw[key] = /^\d+$/.test(value) ? Number(value) : value;
-    else raw[key] = Number(value);
+    else raw[key] = envNumber(value, key, name);
   }
   return checkSettings(raw as Partial<Settings>, "environment (ASYNCMQ_*)");
+}
+
+/** A numeric environment variable; text that is no number is reported as given, not as NaN. */
+function envNumber(value: string, key: keyof Settings, name: string): number {
+  const n = value.trim() === "" ? Number.NaN : Number(value);
+  if (Number.isNaN(n)) {
+    throw new ValidationError(
+      `environment (ASYNCMQ_*) ${key} must be a number, got ${name}=${JSON.stringify(value)}`,
+    );
+  }
+  return n;
 }
 
 /** An on/off environment variable: true/false or 1/0 (any case). */

@@ -6,9 +6,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { closest } from "./closest.js";
 import { CliError, oneLine } from "./errors.js";
 
 export const CONFIG_FILES = ["asyncmq.config.js", "asyncmq.config.mjs", "asyncmq.config.json"] as const;
+
+/** The keys a config file may set: a misspelt one would otherwise be ignored without a word. */
+const KEYS = ["backend"] as const;
 
 export interface CliConfig {
   /** The file it came from. */
@@ -34,6 +38,14 @@ export async function loadConfig(cwd = process.cwd()): Promise<CliConfig | null>
   }
   if (typeof raw !== "object" || raw === null) {
     throw new CliError(`config file ${name} must export an object like { backend: "sqlite://./jobs.db" }`);
+  }
+  for (const key of Object.keys(raw)) {
+    if (!(KEYS as readonly string[]).includes(key)) {
+      const meant = closest(key, KEYS);
+      throw new CliError(
+        `config file ${name}: unknown key "${key}"${meant ? ` (did you mean "${meant}"?)` : ""}; it may set only ${KEYS.map((k) => `"${k}"`).join(", ")}`,
+      );
+    }
   }
   const backend = (raw as { backend?: unknown }).backend;
   if (backend !== undefined && (typeof backend !== "string" || backend.trim() === "")) {

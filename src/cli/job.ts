@@ -8,6 +8,7 @@ import type { EnqueueOptions } from "../job-options.js";
 import type { Queue } from "../queue.js";
 import { backendFor, type CommonOptions, withCommonOptions } from "./backend-option.js";
 import { CliError } from "./errors.js";
+import { dataSource, readJobData } from "./job-data.js";
 import { attemptsCell, attemptsText, type JobView, showJob, UNKNOWN_LIMIT_NOTE } from "./job-view.js";
 import { queueOf, requireJob, requireQueue, unknownJob } from "./lookup.js";
 import {
@@ -23,8 +24,9 @@ import {
   table,
   truncate,
 } from "./output.js";
-import { intParser, parseDuration, parseInteger, parseJobId, parseJsonData, parseStates } from "./parse.js";
+import { intParser, parseDuration, parseInteger, parseJobId, parseStates } from "./parse.js";
 import { loadTasksOption, requireTaskIn, type TasksOption, withTasksOption } from "./tasks-option.js";
+import { warnIfUnused } from "./unused.js";
 
 const SHOW_TASK_OPTIONS = "to show the retries, backoff, ttl and timeout jobs get from their task";
 
@@ -123,7 +125,11 @@ export function jobCommand(program: Command): void {
   )
     .argument("<queue>", "queue name")
     .argument("<task>", "task name, as registered by the worker's tasks module")
-    .argument("[json-data]", 'the job\'s data as JSON, e.g. \'{"to":"ada@example.com"}\'', parseJsonData)
+    .argument(
+      "[json-data]",
+      'the job\'s data as JSON, e.g. \'{"to":"ada@example.com"}\'; @file.json reads a file, - reads stdin',
+    )
+    .option("--data <json>", "the job's data, instead of [json-data]: JSON, @file.json or - (stdin)")
     .option("--delay <duration>", "start no sooner than this from now, e.g. 30s", parseDuration)
     .option("--priority <n>", "lower runs first (default 5)", parseInteger)
     .option("--job-id <id>", "a custom id; if it exists already nothing is enqueued", parseJobId)
@@ -132,21 +138,30 @@ export function jobCommand(program: Command): void {
       async (
         name: string,
         task: string,
-        data: unknown,
+        dataArgument: string | undefined,
         o: CommonOptions &
-          TasksOption & { delay?: number; priority?: number; jobId?: string; retries?: number },
+          TasksOption & {
+            data?: string;
+            delay?: number;
+            priority?: number;
+            jobId?: string;
+            retries?: number;
+          },
       ) => {
+        const given = dataSource(dataArgument, o.data);
+        const data = given === undefined ? null : await readJobData(given);
         const backend = await backendFor(o);
         await loadTasksOption(o, backend);
         requireTaskIn(o, task);
         const q = queueOf(backend, name);
+        await warnIfUnused(backend, name, task);
         const options: EnqueueOptions = {};
         if (o.delay !== undefined) options.delay = o.delay;
         if (o.priority !== undefined) options.priority = o.priority;
         if (o.jobId !== undefined) options.jobId = o.jobId;
         if (o.retries !== undefined) options.retries = o.retries;
         const existing = o.jobId !== undefined ? await q.getJob(o.jobId) : null;
-        const id = await q.add(task, data ?? null, options);
+        const id = await q.add(task, data, options);
         const j = await q.getJob(id);
         const state = j?.state ?? (o.delay ? "delayed" : "waiting");
         if (o.json) return printJson({ id, queue: name, task, state, duplicate: existing !== null });

@@ -4,6 +4,7 @@
 import type { Backend } from "../backends/backend.js";
 import { checkName, type JobRecord } from "../job.js";
 import { Queue } from "../queue.js";
+import { command } from "./context.js";
 import { CliError, UsageError } from "./errors.js";
 
 /** A Queue over `backend` for a name given on the command line. */
@@ -22,7 +23,7 @@ export async function requireQueue(backend: Backend, name: string): Promise<Queu
   const known = await backend.listQueues();
   if (!known.includes(name)) {
     throw new CliError(
-      `unknown queue "${name}": it has no jobs, repeatables or pause flag on this backend; run "asyncmq queue list" to see the queues (or check --backend)`,
+      `unknown queue "${name}": it has no jobs, repeatables or pause flag on this backend; run "${command("queue list")}" to see the queues (or check --backend)`,
     );
   }
   return queue;
@@ -38,6 +39,6 @@ export async function requireJob(backend: Backend, queueName: string, id: string
 
 export function unknownJob(queueName: string, id: string): CliError {
   return new CliError(
-    `queue "${queueName}" has no job "${id}"; run "asyncmq job list ${queueName}" to see its jobs (the argument order is <queue> <job-id>)`,
+    `queue "${queueName}" has no job "${id}"; run "${command(`job list ${queueName}`)}" to see its jobs (the argument order is <queue> <job-id>)`,
   );
 }

@@ -28,4 +28,14 @@ try {
   );
   code = EXIT_FAILURE;
 }
+// process.exit does not wait for a pipe to take what was written: a large `--json` answer would be
+// cut short. Exit once stdout and stderr have flushed.
+await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
 process.exit(code);
+
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || !stream.writable) resolve();
+    else stream.write("", () => resolve());
+  });
+}

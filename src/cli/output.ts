@@ -3,6 +3,7 @@
  * times, and a live progress line on stderr for long commands.
  */
 import type { JobState } from "../job.js";
+import { jsonMode } from "./context.js";
 
 type Stream = NodeJS.WriteStream;
 
@@ -87,9 +88,10 @@ export function printJsonLine(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);
 }
 
-/** Writes a warning line to stderr. */
+/** Writes a warning line to stderr (with --json, one JSON object `{ warning }`). */
 export function warn(message: string): void {
-  process.stderr.write(`${paint("yellow", "warning:", process.stderr)} ${message}\n`);
+  if (jsonMode()) process.stderr.write(`${JSON.stringify({ warning: message })}\n`);
+  else process.stderr.write(`${paint("yellow", "warning:", process.stderr)} ${message}\n`);
 }
 
 /** An epoch-ms time as ISO text, or "-". */

@@ -64,17 +64,6 @@ export function parseJobId(value: string): string {
   }
 }
 
-/** JSON text for a job's data. */
-export function parseJsonData(value: string): unknown {
-  try {
-    return JSON.parse(value);
-  } catch (err) {
-    return invalid(
-      `not valid JSON (${err instanceof Error ? err.message : String(err)}); quote it for the shell, like '{"to":"ada@example.com"}'`,
-    );
-  }
-}
-
 /** `worker` or `queue`. */
 export function parseRateScope(value: string): "worker" | "queue" {
   if (value === "worker" || value === "queue") return value;

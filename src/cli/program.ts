@@ -6,12 +6,14 @@
 import { Command, CommanderError } from "commander";
 import { BACKEND_URL_FORMS } from "./backend-help.js";
 import { closeBackends } from "./backend-option.js";
+import { jsonMode, setBackendFlag, setJsonMode } from "./context.js";
 import { dashboardCommand } from "./dashboard.js";
 import { EXIT_OK, EXIT_USAGE, exitCodeOf, oneLine } from "./errors.js";
 import { infoCommand, packageVersion } from "./info.js";
 import { jobCommand } from "./job.js";
 import { paint } from "./output.js";
 import { queueCommand } from "./queue.js";
+import { suggestion } from "./suggest.js";
 import { workerCommand } from "./worker.js";
 
 export function buildProgram(): Command {
@@ -30,6 +32,7 @@ export function buildProgram(): Command {
         if (value !== undefined && action.getOptionValue(key) === undefined)
           action.setOptionValue(key, value);
       }
+      setBackendFlag(action.getOptionValue("backend") as string | undefined);
     })
     .addHelpText(
       "after",
@@ -44,22 +47,34 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Commander's own errors (unknown command or option, missing argument, bad value): one line each, naming the help to read. */
+/**
+ * Commander's own errors (unknown command or option, missing argument, bad value): one line each,
+ * naming the command meant when commander has no close match, and the help to read.
+ */
 function configureErrors(cmd: Command, path: string): void {
   cmd.configureOutput({
-    outputError: (text, write) => {
-      const message = text
+    outputError: (text) => {
+      let message = text
         .replace(/^error:\s*/i, "")
         .replace(/\s*\n\s*/g, " ")
         .trim()
         .replace(/[.\s]+$/, "");
-      write(`${paint("red", "error:", process.stderr)} ${message}; see "${path} --help"\n`);
+      const unknown = /^unknown command '([^']+)'/.exec(message)?.[1];
+      if (unknown !== undefined && !/did you mean/i.test(message)) message += suggestion(path, unknown);
+      reportError(`${message}; see "${path} --help"`, EXIT_USAGE);
     },
   });
   for (const sub of cmd.commands) configureErrors(sub, `${path} ${sub.name()}`);
 }
 
+/** An error on stderr: `error: <message>`, or with --json one JSON object `{ error, exitCode }`. */
+function reportError(message: string, exitCode: number): void {
+  if (jsonMode()) process.stderr.write(`${JSON.stringify({ error: message, exitCode })}\n`);
+  else process.stderr.write(`${paint("red", "error:", process.stderr)} ${message}\n`);
+}
+
 export async function main(argv: string[]): Promise<number> {
+  setJsonMode(argv);
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: "user" });
@@ -70,8 +85,9 @@ export async function main(argv: string[]): Promise<number> {
       if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return EXIT_OK;
       return err.exitCode === 0 && err.code !== "commander.help" ? EXIT_OK : EXIT_USAGE;
     }
-    process.stderr.write(`${paint("red", "error:", process.stderr)} ${oneLine(err)}\n`);
-    return exitCodeOf(err);
+    const code = exitCodeOf(err);
+    reportError(oneLine(err), code);
+    return code;
   } finally {
     await closeBackends();
   }

@@ -12,6 +12,7 @@ import type { Queue } from "../queue.js";
 import type { RepeatableInfo } from "../schedule/repeatable-def.js";
 import { backendFor, type CommonOptions, withCommonOptions } from "./backend-option.js";
 import { removeInBatches, retryInBatches } from "./batches.js";
+import { command } from "./context.js";
 import { CliError, UsageError } from "./errors.js";
 import { queueOf, requireJob, requireQueue } from "./lookup.js";
 import {
@@ -57,7 +58,7 @@ export function queueCommand(program: Command): void {
             ...COUNT_COLUMNS.map((s) => String(r.counts[s] ?? 0)),
             String(otherCount(r.counts)),
           ]),
-          "no queues yet (enqueue a job with: asyncmq job enqueue <queue> <task>)",
+          `no queues yet (enqueue a job with: ${command("job enqueue <queue> <task>")})`,
         ),
       );
     },
@@ -99,7 +100,7 @@ export function queueCommand(program: Command): void {
       await q.pause();
       if (o.json) return printJson({ queue: name, paused: true });
       print(
-        `queue "${name}" paused; running jobs finish, no new ones start (resume with: asyncmq queue resume ${name})`,
+        `queue "${name}" paused; running jobs finish, no new ones start (resume with: ${command(`queue resume ${name}`)})`,
       );
     });
 
@@ -156,7 +157,7 @@ export function queueCommand(program: Command): void {
     .option("--limit <n>", "remove at most this many", intParser(1))
     .action(async (name: string, o: CommonOptions & { state: JobState; grace: number; limit?: number }) => {
       const backend = await backendFor(o);
-      const q = await requireQueue(backend, name);
+      const q = queueOf(backend, name); // idempotent like drain: an unknown queue has nothing to clean
       const inState = (await q.getJobCounts())[o.state];
       const total = Math.min(inState, o.limit ?? inState);
       const progress = new ProgressLine(!o.json);
@@ -284,7 +285,7 @@ export function queueCommand(program: Command): void {
       const job = await requireJob(backend, name, id);
       if (job.state !== "delayed") {
         throw new CliError(
-          `job "${id}" of "${name}" is ${job.state}, not delayed; use "asyncmq job remove ${name} ${id}" to remove it anyway`,
+          `job "${id}" of "${name}" is ${job.state}, not delayed; use "${command(`job remove ${name} ${id}`)}" to remove it anyway`,
         );
       }
       const removed = await backend.removeJob(name, id, Date.now());
@@ -363,7 +364,7 @@ async function requireRepeatable(backend: Backend, name: string, id: string): Pr
 
 function unknownRepeatable(name: string, id: string): CliError {
   return new CliError(
-    `queue "${name}" has no repeatable "${id}"; run "asyncmq queue list-repeatables ${name}" to see the ids`,
+    `queue "${name}" has no repeatable "${id}"; run "${command(`queue list-repeatables ${name}`)}" to see the ids`,
   );
 }
 

@@ -33,6 +33,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Run as this user (spawn's uid/gid; needs root): e.g. for file permissions, which root ignores. */
   user?: { uid: number; gid: number };
+  /** Written to its stdin (otherwise stdin is closed). */
+  input?: string;
 }
 
 /** Runs `asyncmq ...args` to completion. */
@@ -41,9 +43,11 @@ export function run(args: string[], options: RunOptions): Promise<RunResult> {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd,
       env: childEnv(options.env),
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ["pipe", "pipe", "pipe"],
       ...options.user,
     });
+    child.stdin.on("error", () => {}); // EPIPE: it exited before reading its input (its output says why)
+    child.stdin.end(options.input); // closed at once when there is no input
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => {
