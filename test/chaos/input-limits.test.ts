@@ -5,32 +5,20 @@
  * stored and read back the same on every backend. The limits themselves are tried at their edge
  * with incompressible text, so they are shown to fit every engine (Postgres btree and NOTIFY sizes).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../src/errors.js";
-import { JOB_STATES, MAX_DURATION_MS, MAX_NAME_BYTES, MAX_PAYLOAD_DEPTH } from "../../src/job.js";
+import { MAX_DURATION_MS, MAX_NAME_BYTES, MAX_PAYLOAD_DEPTH } from "../../src/job.js";
 import type { EnqueueOptions } from "../../src/job-options.js";
 import { Queue } from "../../src/queue.js";
-import { type Engine, openEngines } from "./input/engines.js";
-import { acrossEngines, comparable, type Outcome } from "./input/outcome.js";
+import { nested } from "./input/arbitraries.js";
+import { useEngines } from "./input/engines.js";
+import { acrossEngines, comparable, type Outcome, onEveryEngine, same, totalJobs } from "./input/outcome.js";
 
-let engines: Engine[];
-beforeAll(async () => {
-  engines = await openEngines();
-});
-afterAll(async () => {
-  for (const engine of engines ?? []) await engine.dispose();
-});
+const engines = useEngines();
 
 let counter = 0;
 function queueName(label: string): string {
   return `lim-${label}-${++counter}`;
-}
-
-/** `value` nested `depth` levels deep in arrays, built without recursion. */
-function nested(depth: number, value: unknown = 1): unknown {
-  let out = value;
-  for (let i = 0; i < depth; i++) out = [out];
-  return out;
 }
 
 /** `bytes` UTF-8 bytes of random letters and 2-byte letters, which no engine can compress away. */
@@ -47,35 +35,12 @@ function randomText(bytes: number): string {
   return out;
 }
 
-async function totalJobs(queue: Queue): Promise<number> {
-  const counts = await queue.getJobCounts();
-  return JOB_STATES.reduce((sum, s) => sum + counts[s], 0);
-}
-
 /** One `add` on each engine, into a fresh queue of the same name; what each stored (or refused). */
-async function addEverywhere(
-  task: string,
-  data: unknown,
-  options?: EnqueueOptions,
-  name = queueName("add"),
-): Promise<Record<string, Outcome<Record<string, unknown> | null>>> {
-  return acrossEngines(engines, async ({ backend }) => {
-    const queue = new Queue(name, { backend });
-    try {
-      const id = await queue.add(task, data, options);
-      return comparable(await queue.getJob(id));
-    } catch (err) {
-      expect(await totalJobs(queue)).toBe(0);
-      throw err;
-    }
+function addEverywhere(task: string, data: unknown, options?: EnqueueOptions, name = queueName("add")) {
+  return onEveryEngine(engines(), name, async (queue) => {
+    const id = await queue.add(task, data, options);
+    return comparable(await queue.getJob(id));
   });
-}
-
-/** Every engine gave the first engine's outcome; returns it. */
-function same<T>(outcomes: Record<string, Outcome<T>>): Outcome<T> {
-  const first = outcomes.memory as Outcome<T>;
-  for (const [name, got] of Object.entries(outcomes)) expect({ name, got }).toEqual({ name, got: first });
-  return first;
 }
 
 function refusedEverywhere(outcomes: Record<string, Outcome<unknown>>, message: RegExp): void {
@@ -119,7 +84,7 @@ describe("item 6: what validation accepts, every engine stores", () => {
 
   it("refuses a queue name with a NUL, of ~3 KB or of 8,200 characters, on every engine", () => {
     for (const name of ["q\u0000x", randomText(3000), "z".repeat(8200)]) {
-      for (const { backend } of engines) {
+      for (const { backend } of engines()) {
         expect(() => new Queue(name, { backend })).toThrow(ValidationError);
         expect(() => new Queue(name, { backend })).toThrow(
           /queue name (must not contain NUL|must be at most 512 bytes)/,
@@ -134,7 +99,7 @@ describe("item 6: what validation accepts, every engine stores", () => {
     expect(job).toMatchObject({ state: "delayed", runAfter: 123, ttl: 2, timeout: 2 });
     expect(job?.backoff).toEqual({ type: "fixed", delay: 1 });
     const at = storedEverywhere(
-      await acrossEngines(engines, async ({ backend }) => {
+      await acrossEngines(engines(), async ({ backend }) => {
         const queue = new Queue(queueName("run-at"), { backend });
         const runAt = Date.now() + 60_000.5;
         const j = await queue.getJob(await queue.add("t", {}, { runAt }));
@@ -160,7 +125,7 @@ describe("item 6: what validation accepts, every engine stores", () => {
     const task = randomText(MAX_NAME_BYTES);
     const dedup = randomText(MAX_NAME_BYTES);
     const got = storedEverywhere(
-      await acrossEngines(engines, async ({ backend }) => {
+      await acrossEngines(engines(), async ({ backend }) => {
         const q = new Queue(queue, { backend });
         await q.add(task, 1, { jobId: parent, deduplication: { id: dedup } });
         const id = await q.add(task, 2, { jobId: child, dependsOn: [parent] });
@@ -197,7 +162,7 @@ describe("item 7: names and JSON text must be well-formed Unicode", () => {
     [
       "a payload key",
       "t",
-      { ["k\udc00"]: 1 },
+      { "k\udc00": 1 },
       undefined,
       /data: the key "k\\udc00" must not contain a lone surrogate/,
     ],
@@ -206,7 +171,7 @@ describe("item 7: names and JSON text must be well-formed Unicode", () => {
   });
 
   it('refuses the queues "\\ud800" and "\\udc00", which shared storage on Redis and Postgres', () => {
-    for (const { backend } of engines) {
+    for (const { backend } of engines()) {
       expect(() => new Queue("\ud800", { backend })).toThrow(/queue name must not contain a lone surrogate/);
       expect(() => new Queue("\udc00", { backend })).toThrow(ValidationError);
     }
@@ -216,7 +181,7 @@ describe("item 7: names and JSON text must be well-formed Unicode", () => {
     const suffix = `-${++counter}`;
     const [smile, grin] = [`\ud83d\ude00${suffix}`, `\ud83d\ude01${suffix}`];
     const got = storedEverywhere(
-      await acrossEngines(engines, async ({ backend }) => {
+      await acrossEngines(engines(), async ({ backend }) => {
         const a = new Queue(smile, { backend });
         const b = new Queue(grin, { backend });
         const id = await a.add("t-\ud83d\ude00", { s: "\ud83d\ude00" }, { jobId: "j-\ud83d\ude00" });
@@ -260,7 +225,7 @@ describe("item 1: a refused addBulk writes nothing, on every engine", () => {
     ["a NUL in a job id", { task: "t", options: { jobId: "a\u0000" } }],
   ])("3,000 jobs with %s at item 2,500: a ValidationError and no job stored", async (_what, bad) => {
     const name = queueName("bulk");
-    const got = await acrossEngines(engines, async ({ backend }) => {
+    const got = await acrossEngines(engines(), async ({ backend }) => {
       const queue = new Queue(name, { backend });
       try {
         return await queue.addBulk(bulk(bad));

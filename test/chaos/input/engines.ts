@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import type { Backend } from "../../../src/backends/backend.js";
 import { InMemoryBackend } from "../../../src/backends/memory/memory-backend.js";
 import { PostgresBackend } from "../../../src/backends/postgres/postgres-backend.js";
@@ -69,4 +70,16 @@ function withParam(url: string, name: string, value: string): string {
 /** Opens all four; the caller disposes each. */
 export function openEngines(): Promise<Engine[]> {
   return Promise.all([memory(), sqlite(), redis(), postgres()]);
+}
+
+/** Opens the four engines before the file's tests and disposes of them after; the list, once open. */
+export function useEngines(): () => Engine[] {
+  let engines: Engine[] = [];
+  beforeAll(async () => {
+    engines = await openEngines();
+  });
+  afterAll(async () => {
+    for (const engine of engines) await engine.dispose();
+  });
+  return () => engines;
 }

@@ -3,8 +3,11 @@
  * threw (class and message). Any other error (BackendError, RangeError, TypeError...) is rethrown:
  * input an engine refuses is a bug of the validation, which must refuse it first, the same everywhere.
  */
+import { expect } from "vitest";
 import { ValidationError } from "../../../src/errors.js";
-import type { JobRecord } from "../../../src/job.js";
+import { JOB_STATES, type JobRecord } from "../../../src/job.js";
+import { Queue } from "../../../src/queue.js";
+import type { Engine } from "./engines.js";
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -18,13 +21,23 @@ export async function outcome<T>(fn: () => T | Promise<T>): Promise<Outcome<T>> 
 }
 
 /**
- * A stored job without what depends on the clock of the call: `createdAt` goes, `runAt` becomes its
- * distance from `createdAt` (each backend got its own `add` call, a few ms apart).
+ * A stored job without what depends on the clock of the call, since each backend got its own call
+ * a few ms apart: no `createdAt`; `startedAt`, `finishedAt` and `leaseExpiresAt` only as present;
+ * a `runAt` set from a delay becomes its distance from `createdAt` (`runAfter`), one given as a
+ * time (`relative` false) stays as it is.
  */
-export function comparable(job: JobRecord | null): Record<string, unknown> | null {
+export function comparable(job: JobRecord | null, relative = true): Record<string, unknown> | null {
   if (job === null) return null;
-  const { createdAt, runAt, ...rest } = job;
-  return runAt === undefined ? rest : { ...rest, runAfter: runAt - createdAt };
+  const { createdAt, runAt, startedAt, finishedAt, leaseExpiresAt, ...rest } = job;
+  const out: Record<string, unknown> = rest;
+  if (startedAt !== undefined) out.startedAt = true;
+  if (finishedAt !== undefined) out.finishedAt = true;
+  if (leaseExpiresAt !== undefined) out.leaseExpiresAt = true;
+  if (runAt !== undefined) {
+    if (relative) out.runAfter = runAt - createdAt;
+    else out.runAt = runAt;
+  }
+  return out;
 }
 
 /** Runs `fn` for each engine in turn and returns the outcomes by engine name. */
@@ -35,4 +48,38 @@ export async function acrossEngines<E extends { name: string }, T>(
   const out: Record<string, Outcome<T>> = {};
   for (const engine of engines) out[engine.name] = await outcome(() => fn(engine));
   return out;
+}
+
+/** Every engine gave the memory engine's outcome; returns it. */
+export function same<T>(outcomes: Record<string, Outcome<T>>): Outcome<T> {
+  const first = outcomes.memory as Outcome<T>;
+  for (const [engine, got] of Object.entries(outcomes))
+    expect({ engine, got }).toEqual({ engine, got: first });
+  return first;
+}
+
+/** How many jobs `queue` holds, in every state. */
+export async function totalJobs(queue: Queue): Promise<number> {
+  const counts = await queue.getJobCounts();
+  return JOB_STATES.reduce((sum, s) => sum + counts[s], 0);
+}
+
+/**
+ * Runs `fn` on a Queue named `queue` (fresh: no earlier input used it) of each engine; a call that
+ * throws a ValidationError must leave that queue without a job.
+ */
+export function onEveryEngine<T>(
+  engines: readonly Engine[],
+  queue: string,
+  fn: (q: Queue, engine: Engine) => Promise<T>,
+): Promise<Record<string, Outcome<T>>> {
+  return acrossEngines(engines, async (engine) => {
+    const q = new Queue(queue, { backend: engine.backend });
+    try {
+      return await fn(q, engine);
+    } catch (err) {
+      if (err instanceof ValidationError) expect(await totalJobs(q)).toBe(0);
+      throw err;
+    }
+  });
 }
