@@ -26,7 +26,12 @@ export interface QueueOptions {
   scanInterval?: number | string;
 }
 
-export class Queue {
+/**
+ * One queue. `D` and `R` type its jobs' data and results where all its jobs share them
+ * (`new Queue<{ to: string }, string>("emails")`): `add` checks the data and `getJob(s)` return
+ * `JobRecord<D, R>`. They default to `unknown`; `task.getJob(id)` types one task's jobs instead.
+ */
+export class Queue<D = unknown, R = unknown> {
   readonly name: string;
   readonly #options: QueueOptions;
   readonly #repeatables: RepeatableDef[] = [];
@@ -56,13 +61,13 @@ export class Queue {
    * that id and enqueues nothing. If this process knows the task, its options apply to what
    * `options` leaves unset; otherwise the worker applies them.
    */
-  async add(task: string, data?: unknown, options?: EnqueueOptions): Promise<string> {
+  async add(task: string, data?: D, options?: EnqueueOptions): Promise<string> {
     const [id] = await enqueueJobs(() => this.backend, this.name, [{ task, data, options }], taskDefaults);
     return id as string;
   }
 
   /** Enqueues several jobs atomically: all are validated first, then written in one step, or none. */
-  async addBulk(jobs: Array<{ task: string; data?: unknown; options?: EnqueueOptions }>): Promise<string[]> {
+  async addBulk(jobs: Array<{ task: string; data?: D; options?: EnqueueOptions }>): Promise<string[]> {
     if (!Array.isArray(jobs))
       throw new ValidationError("addBulk takes an array of { task, data?, options? }");
     jobs.forEach((j, i) => {
@@ -144,15 +149,15 @@ export class Queue {
     return this.backend.isPaused(this.name);
   }
 
-  getJob(id: string): Promise<JobRecord | null> {
-    return this.backend.getJob(this.name, jobRef(id));
+  getJob(id: string): Promise<JobRecord<D, R> | null> {
+    return this.backend.getJob(this.name, jobRef(id)) as Promise<JobRecord<D, R> | null>;
   }
 
   /** Jobs in `states` (all when omitted), newest first unless `asc`; `start`/`end` are inclusive indexes. */
   getJobs(
     states?: JobState[],
     range?: { start?: number; end?: number; asc?: boolean },
-  ): Promise<JobRecord[]> {
+  ): Promise<JobRecord<D, R>[]> {
     const list = states ?? [];
     for (const s of list) {
       if (!JOB_STATES.includes(s))
@@ -160,7 +165,9 @@ export class Queue {
     }
     const start = checkInt(range?.start ?? 0, "range.start");
     const end = checkInt(range?.end ?? -1, "range.end", -1);
-    return this.backend.getJobs(this.name, list, { start, end, asc: range?.asc ?? false });
+    return this.backend.getJobs(this.name, list, { start, end, asc: range?.asc ?? false }) as Promise<
+      JobRecord<D, R>[]
+    >;
   }
 
   getJobCounts(): Promise<Record<JobState, number>> {

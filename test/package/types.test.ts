@@ -1,6 +1,7 @@
 // The published types as a TypeScript consumer meets them (issue 11, item 7), in a project that
 // installed the built package: events are typed by name, so a misspelt event does not compile and
-// each listener gets its event's payload; a task's handle types its jobs' data and result; and no
+// each listener gets its event's payload; a task's handle, or a Queue<D, R>, types its jobs' data
+// and result; and no
 // .d.ts names a file the package does not ship. `// @ts-expect-error` marks what must NOT compile:
 // tsc fails on such a line that compiles.
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -59,6 +60,16 @@ void failed;
 // A name known only at run time is a string: accepted, with the loose payload.
 const name: string = process.argv[2] ?? "job:failed";
 events.on(name, (p) => void p.queue);
+
+export async function typedQueue(): Promise<string | undefined> {
+  const emails = new Queue<{ to: string }, { sent: string }>("emails");
+  const id = await emails.add("send", { to: "ada@example.com" });
+  // @ts-expect-error: this queue's jobs take { to: string }
+  await emails.add("send", { recipient: "ada@example.com" });
+  const [first] = await emails.getJobs(["completed"]);
+  const job = await emails.getJob(id);
+  return first?.result?.sent ?? job?.data.to;
+}
 
 export async function typedJob(id: string): Promise<string> {
   const job = await send.getJob(id);
