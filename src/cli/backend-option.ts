@@ -8,6 +8,7 @@ import { closeSharedBackends, DEFAULT_SQLITE_PATH, resolveBackend } from "../bac
 import { redactUrl } from "../backends/shared/redact-url.js";
 import { ValidationError } from "../errors.js";
 import { getSettings } from "../settings.js";
+import { BACKEND_URL_FORMS } from "./backend-help.js";
 import { loadConfig } from "./config.js";
 import { CliError, oneLine, UsageError, withHint } from "./errors.js";
 import { warn } from "./output.js";
@@ -32,7 +33,7 @@ export const DEFAULT_BACKEND_URL = `sqlite://${DEFAULT_SQLITE_PATH}`;
 export function withCommonOptions(cmd: Command, json = true): Command {
   cmd.option(
     "--backend <url>",
-    "backend URL: sqlite://./path.db, redis://host:6379, postgres://user@host/db or memory:// (default: ASYNCMQ_BACKEND, asyncmq.config.*, sqlite://./.asyncmq/asyncmq.db)",
+    `backend URL: ${BACKEND_URL_FORMS} (default: ASYNCMQ_BACKEND, asyncmq.config.*, sqlite://./.asyncmq/asyncmq.db)`,
   );
   if (json) cmd.option("--json", "print JSON instead of text");
   return cmd;
