@@ -23,8 +23,8 @@ export async function outcome<T>(fn: () => T | Promise<T>): Promise<Outcome<T>> 
 /**
  * A stored job without what depends on the clock of the call, since each backend got its own call
  * a few ms apart: no `createdAt`; `startedAt`, `finishedAt` and `leaseExpiresAt` only as present;
- * a `runAt` set from a delay becomes its distance from `createdAt` (`runAfter`), one given as a
- * time (`relative` false) stays as it is.
+ * a delayed job's `runAt` set from a delay becomes its distance from `createdAt` (`runAfter`), one
+ * given as a time (`relative` false) stays as it is; any other job's `runAt` only as present.
  */
 export function comparable(job: JobRecord | null, relative = true): Record<string, unknown> | null {
   if (job === null) return null;
@@ -34,7 +34,9 @@ export function comparable(job: JobRecord | null, relative = true): Record<strin
   if (finishedAt !== undefined) out.finishedAt = true;
   if (leaseExpiresAt !== undefined) out.leaseExpiresAt = true;
   if (runAt !== undefined) {
-    if (relative) out.runAfter = runAt - createdAt;
+    // Only a delayed job's runAt is the caller's; a promoted job's is the clock's.
+    if (job.state !== "delayed") out.runAt = true;
+    else if (relative) out.runAfter = runAt - createdAt;
     else out.runAt = runAt;
   }
   return out;
