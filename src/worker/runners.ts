@@ -8,7 +8,7 @@ import { setMaxListeners } from "node:events";
 import type { Backend } from "../backends/backend.js";
 import { resolveBackend } from "../backends/registry.js";
 import { isFatal, ValidationError } from "../errors.js";
-import { checkInt, toMs } from "../job.js";
+import { checkInt, checkName, toMs } from "../job.js";
 import { log } from "../logger.js";
 import { prepareRepeatable, type RepeatableDef } from "../schedule/repeatable-def.js";
 import { getSettings } from "../settings.js";
@@ -99,6 +99,7 @@ export function launchRuntime(
   options: RunWorkerOptions = {},
   workerId = newWorkerId(),
 ): RuntimeHandle {
+  checkName(queueName, "queue name");
   const settings = getSettings();
   const concurrency = checkInt(options.concurrency ?? settings.concurrency, "concurrency", 1);
   const scanInterval = toMs(options.scanInterval ?? settings.scanInterval, "scanInterval");

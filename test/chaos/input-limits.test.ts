@@ -10,6 +10,8 @@ import { ValidationError } from "../../src/errors.js";
 import { MAX_DURATION_MS, MAX_NAME_BYTES, MAX_PAYLOAD_DEPTH } from "../../src/job.js";
 import type { EnqueueOptions } from "../../src/job-options.js";
 import { Queue } from "../../src/queue.js";
+import { runWorker } from "../../src/worker/runners.js";
+import { Worker } from "../../src/worker/worker.js";
 import { nested } from "./input/arbitraries.js";
 import { useEngines } from "./input/engines.js";
 import { acrossEngines, comparable, type Outcome, onEveryEngine, same, totalJobs } from "./input/outcome.js";
@@ -89,6 +91,15 @@ describe("item 6: what validation accepts, every engine stores", () => {
         expect(() => new Queue(name, { backend })).toThrow(
           /queue name (must not contain NUL|must be at most 512 bytes)/,
         );
+      }
+    }
+  });
+
+  it("refuses such a queue name for a worker too, before it starts", async () => {
+    for (const name of ["q\u0000x", "\ud800", "z".repeat(8200)]) {
+      for (const { backend } of engines()) {
+        await expect(runWorker(name, { backend })).rejects.toThrow(ValidationError);
+        expect(() => new Worker(name, { backend })).toThrow(ValidationError);
       }
     }
   });
