@@ -1,5 +1,5 @@
 import { ValidationError } from "./errors.js";
-import { isWellFormed, LONE_SURROGATE } from "./json-value.js";
+import { isWellFormed, LONE_SURROGATE, toWellFormed } from "./json-value.js";
 
 export { encodeJson, MAX_PAYLOAD_DEPTH } from "./json-value.js";
 
@@ -198,6 +198,15 @@ export function checkText(text: string, what: string, maxBytes = MAX_NAME_BYTES)
     }
   }
   return text;
+}
+
+/**
+ * Free text (a job's log line) as every engine stores it: each NUL and lone surrogate replaced by
+ * U+FFFD. Log lines are never refused, so a handler can log whatever it was given.
+ */
+export function storableText(text: string): string {
+  const wellFormed = toWellFormed(text);
+  return wellFormed.includes("\u0000") ? wellFormed.replaceAll("\u0000", "\ufffd") : wellFormed;
 }
 
 /** Validates a custom job id: non-empty, not all digits (those are generated ids), no `:`, {@link checkText}. */

@@ -23,6 +23,11 @@ export function isWellFormed(text: string): boolean {
   return (text as unknown as WellFormed).isWellFormed();
 }
 
+/** `text` with each lone surrogate replaced by U+FFFD, as a UTF-8 encoder would (Node 20+). */
+export function toWellFormed(text: string): string {
+  return (text as unknown as { toWellFormed(): string }).toWellFormed();
+}
+
 /** What every message about a lone surrogate says. */
 export const LONE_SURROGATE =
   "must not contain a lone surrogate (half of a UTF-16 pair); use well-formed Unicode";

@@ -7,7 +7,7 @@ import { hostname } from "node:os";
 import type { Backend, Finish } from "../backends/backend.js";
 import { resolveBackend } from "../backends/registry.js";
 import { isFatal, JobTimeoutError, serializeError, UnknownTaskError } from "../errors.js";
-import { backoffDelay, type ClaimedJob, encodeJson, type JobRecord } from "../job.js";
+import { backoffDelay, type ClaimedJob, encodeJson, type JobRecord, storableText } from "../job.js";
 import { withInherited } from "../job-options.js";
 import { errorLine, log } from "../logger.js";
 import { getSettings } from "../settings.js";
@@ -163,7 +163,7 @@ class Context implements JobContext {
   }
 
   async log(message: string): Promise<void> {
-    await this.backend.addLog(this.job.queue, this.job.id, String(message));
+    await this.backend.addLog(this.job.queue, this.job.id, storableText(String(message)));
   }
 }
 

@@ -10,8 +10,10 @@ import { ValidationError } from "../../src/errors.js";
 import { MAX_DURATION_MS, MAX_NAME_BYTES, MAX_PAYLOAD_DEPTH } from "../../src/job.js";
 import type { EnqueueOptions } from "../../src/job-options.js";
 import { Queue } from "../../src/queue.js";
+import { task, unregisterTask } from "../../src/task.js";
 import { runWorker } from "../../src/worker/runners.js";
 import { Worker } from "../../src/worker/worker.js";
+import { until } from "../helpers.js";
 import { nested } from "./input/arbitraries.js";
 import { useEngines } from "./input/engines.js";
 import { acrossEngines, comparable, type Outcome, onEveryEngine, same, totalJobs } from "./input/outcome.js";
@@ -208,6 +210,31 @@ describe("item 7: names and JSON text must be well-formed Unicode", () => {
       id: "j-\ud83d\ude00",
       data: { s: "\ud83d\ude00" },
     });
+  });
+});
+
+describe("items 6 and 7: log lines", () => {
+  it("a log line with a NUL or a lone surrogate is stored the same on every engine, U+FFFD in their place", async () => {
+    const logs = storedEverywhere(
+      await acrossEngines(engines(), async ({ backend }) => {
+        const queue = queueName("log");
+        const t = task(`${queue}-t`, { queue }, async (_data, ctx) => {
+          await ctx.log("a\u0000b \ud800 c \ud83d\ude00");
+        });
+        const worker = new Worker(queue, { backend, scanInterval: 50 });
+        try {
+          const id = await t.enqueue(null, { backend });
+          await worker.start();
+          const q = new Queue(queue, { backend });
+          await until(async () => (await q.getJob(id))?.state === "completed", 10_000, `job ${id} completed`);
+          return backend.getLogs(queue, id);
+        } finally {
+          await worker.stop();
+          unregisterTask(t.name);
+        }
+      }),
+    );
+    expect(logs).toEqual(["a\ufffdb \ufffd c \ud83d\ude00"]);
   });
 });
 

@@ -12,6 +12,7 @@ import {
   MAX_NAME_BYTES,
   MAX_PAYLOAD_DEPTH,
   normalizeBackoff,
+  storableText,
   toMs,
 } from "../../src/job.js";
 
@@ -171,6 +172,10 @@ describe("input rules every engine accepts", () => {
       expect(() => encodeJson(nested(depth), "data", null)).toThrow(ValidationError);
       expect(() => encodeJson(nested(depth), "data", null)).toThrow(/nested more than 1000 levels deep/);
     }
+  });
+  it("stores free text (log lines) with U+FFFD for each NUL and lone surrogate, never refusing it", () => {
+    expect(storableText("a\u0000b\ud800c\udc00\ud83d\ude00")).toBe("a\ufffdb\ufffdc\ufffd\ud83d\ude00");
+    expect(storableText("plain")).toBe("plain");
   });
   it("caps a computed backoff at MAX_DURATION_MS instead of overflowing to Infinity", () => {
     const spec = { type: "exponential" as const, delay: 1000 };
