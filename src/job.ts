@@ -263,7 +263,7 @@ export function normalizeBackoff(spec: BackoffSpec): BackoffSpec {
     throw new ValidationError(`backoff.jitter must be a number from 0 to 1, got ${String(spec.jitter)}`);
   }
   const out: BackoffSpec = { type: spec.type, delay: toMs(spec.delay, "backoff.delay") };
-  if (spec.jitter !== undefined) out.jitter = jitter;
+  if (spec.jitter !== undefined) out.jitter = jitter + 0; // -0 as 0, as JSON stores it
   if (spec.maxDelay !== undefined) out.maxDelay = toMs(spec.maxDelay, "backoff.maxDelay");
   return out;
 }

@@ -90,7 +90,10 @@ describe("bad input through the API, on memory, SQLite, Redis and Postgres", () 
             await onEveryEngine(engines(), freshQueue("bulk"), async (q) => {
               const ids = await q.addBulk(items);
               const jobs = await Promise.all(ids.map((id) => q.getJob(id)));
-              return jobs.map((j, i) => comparable(j, relative(items[i]?.options)));
+              // A duplicate (same jobId or deduplication id) returns the job the first item made.
+              return jobs.map((j, i) =>
+                comparable(j, relative(items[ids.indexOf(ids[i] as string)]?.options)),
+              );
             }),
           );
         }),

@@ -177,6 +177,10 @@ describe("input rules every engine accepts", () => {
     expect(storableText("a\u0000b\ud800c\udc00\ud83d\ude00")).toBe("a\ufffdb\ufffdc\ufffd\ud83d\ude00");
     expect(storableText("plain")).toBe("plain");
   });
+  it("stores a backoff jitter of -0 as 0, as every engine reads it back", () => {
+    const spec = normalizeBackoff({ type: "fixed", delay: 1, jitter: -0 });
+    expect(typeof spec === "object" && Object.is(spec.jitter, 0)).toBe(true);
+  });
   it("caps a computed backoff at MAX_DURATION_MS instead of overflowing to Infinity", () => {
     const spec = { type: "exponential" as const, delay: 1000 };
     expect(backoffDelay(spec, 2000)).toBe(MAX_DURATION_MS);

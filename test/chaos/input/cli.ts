@@ -8,7 +8,11 @@ import { childEnv, ROOT } from "../../e2e/helpers.js";
 
 const MAIN = join(ROOT, "src/cli/main.ts");
 
-/** What one command did: its exit code and its JSON answer (exit 0) or its error line (exit 2). */
+/**
+ * What one command did: its exit code and its JSON answer (exit 0) or its error, the last line of
+ * stderr (exit 2). Warnings before it (a queue never used before, "did you mean ...?") depend on
+ * what else the backend has seen, so they are not compared.
+ */
 export interface CliOutcome {
   code: number | null;
   answer: unknown;
@@ -43,7 +47,7 @@ export function enqueueByCli(
         const code = err === null ? 0 : typeof err.code === "number" ? err.code : null;
         if (code === null)
           return reject(new Error(`asyncmq did not exit normally: ${err?.message}\n${stderr}`));
-        resolve({ code, answer: code === 0 ? JSON.parse(stdout) : stderr.trim() });
+        resolve({ code, answer: code === 0 ? JSON.parse(stdout) : stderr.trim().split("\n").at(-1) });
       },
     );
   });
