@@ -100,18 +100,14 @@ function unstorable(job: NewJob, args: string[]): string | undefined {
     if (typeof parent !== "string" || !isWellFormed(parent))
       return `its dependsOn ids must be well-formed strings`;
   }
-  const numbers: Array<[string, unknown]> = [
-    ["priority", job.priority],
-    ["maxRetries", job.maxRetries],
-    ["createdAt", job.createdAt],
-    ["ttl", job.ttl ?? 0],
-    ["timeout", job.timeout ?? 0],
-    ["runAt", job.runAt ?? 0],
-    ["deduplication ttl", job.dedup?.ttl ?? 0],
-  ];
-  for (const [name, value] of numbers) {
-    if (typeof value !== "number" || !Number.isFinite(value)) return `its ${name} is not a finite number`;
-  }
+  // Number.isFinite is false for anything but a finite number; absent options count as 0.
+  if (!Number.isFinite(job.priority)) return "its priority is not a finite number";
+  if (!Number.isFinite(job.maxRetries)) return "its maxRetries is not a finite number";
+  if (!Number.isFinite(job.createdAt)) return "its createdAt is not a finite number";
+  if (!Number.isFinite(job.ttl ?? 0)) return "its ttl is not a finite number";
+  if (!Number.isFinite(job.timeout ?? 0)) return "its timeout is not a finite number";
+  if (!Number.isFinite(job.runAt ?? 0)) return "its runAt is not a finite number";
+  if (!Number.isFinite(job.dedup?.ttl ?? 0)) return "its deduplication ttl is not a finite number";
   return undefined;
 }
 
