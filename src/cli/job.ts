@@ -26,7 +26,7 @@ import {
 } from "./output.js";
 import { intParser, parseDuration, parseInteger, parseJobId, parseStates } from "./parse.js";
 import { loadTasksOption, requireTaskIn, type TasksOption, withTasksOption } from "./tasks-option.js";
-import { warnIfUnused } from "./unused.js";
+import { unusedWarning } from "./unused.js";
 
 const SHOW_TASK_OPTIONS = "to show the retries, backoff, ttl and timeout jobs get from their task";
 
@@ -154,7 +154,7 @@ export function jobCommand(program: Command): void {
         await loadTasksOption(o, backend);
         requireTaskIn(o, task);
         const q = queueOf(backend, name);
-        await warnIfUnused(backend, name, task);
+        const unused = await unusedWarning(backend, name, task);
         const options: EnqueueOptions = {};
         if (o.delay !== undefined) options.delay = o.delay;
         if (o.priority !== undefined) options.priority = o.priority;
@@ -162,6 +162,7 @@ export function jobCommand(program: Command): void {
         if (o.retries !== undefined) options.retries = o.retries;
         const existing = o.jobId !== undefined ? await q.getJob(o.jobId) : null;
         const id = await q.add(task, data, options);
+        unused?.();
         const j = await q.getJob(id);
         const state = j?.state ?? (o.delay ? "delayed" : "waiting");
         if (o.json) return printJson({ id, queue: name, task, state, duplicate: existing !== null });

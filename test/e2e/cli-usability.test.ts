@@ -152,5 +152,9 @@ describe("enqueueing to a queue or task nothing has used yet", () => {
     expect(taskTypo.stderr).toMatch(/^warning: .*task "send-emial".*"send-email"/);
     const again = await run(["job", "enqueue", "emials", "send-email"], { cwd });
     expect(again.stderr, "the queue exists now").toBe("");
+    // A refused job is not "enqueued anyway": only the error is said.
+    const refused = await run(["job", "enqueue", "fresh", "send-email", "--priority", "9999999999"], { cwd });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).not.toMatch(/enqueued anyway/);
   }, 30_000);
 });
