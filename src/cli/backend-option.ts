@@ -11,6 +11,7 @@ import { getSettings } from "../settings.js";
 import { BACKEND_URL_FORMS } from "./backend-help.js";
 import { loadConfig } from "./config.js";
 import { CliError, oneLine, UsageError, withHint } from "./errors.js";
+import { missingDatabase } from "./missing-database.js";
 import { warn } from "./output.js";
 
 export interface CommonOptions {
@@ -74,9 +75,14 @@ export function describeSource(choice: BackendChoice): string {
 
 /**
  * Opens the chosen backend and checks that it answers. An unsupported URL is a usage error (2); a
- * backend that cannot be opened or reached is a failure (1).
+ * backend that cannot be opened or reached is a failure (1). Only commands that write (`create`:
+ * job enqueue, worker start) may create a missing SQLite file; the others fail and say so.
  */
-export async function openBackend(choice: BackendChoice): Promise<Backend> {
+export async function openBackend(choice: BackendChoice, create = false): Promise<Backend> {
+  const missing = create ? undefined : missingDatabase(choice.url);
+  if (missing !== undefined) {
+    throw new CliError(`cannot open backend ${shownUrl(choice)} (${describeSource(choice)}): ${missing}`);
+  }
   let backend: Backend;
   try {
     backend = resolveBackend(choice.url);
@@ -106,10 +112,17 @@ function unreachable(choice: BackendChoice, err: unknown): CliError {
   );
 }
 
-/** Opens the backend for a command, warning once when its data does not outlive this process. */
-export async function backendFor(options: CommonOptions, commandNeedsSharing = true): Promise<Backend> {
+/**
+ * Opens the backend for a command, warning once when its data does not outlive this process.
+ * `create`: the command writes, so it may create a missing SQLite file (default false).
+ */
+export async function backendFor(
+  options: CommonOptions,
+  commandNeedsSharing = true,
+  create = false,
+): Promise<Backend> {
   const choice = await chooseBackend(options);
-  const backend = await openBackend(choice);
+  const backend = await openBackend(choice, create);
   if (commandNeedsSharing && !backend.capabilities.multiProcess && !options.json) {
     warn(`${shownUrl(choice)} keeps jobs inside this one process; use a sqlite:// URL to share them`);
   }

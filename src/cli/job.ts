@@ -150,7 +150,7 @@ export function jobCommand(program: Command): void {
       ) => {
         const given = dataSource(dataArgument, o.data);
         const data = given === undefined ? null : await readJobData(given);
-        const backend = await backendFor(o);
+        const backend = await backendFor(o, true, true);
         await loadTasksOption(o, backend);
         requireTaskIn(o, task);
         const q = queueOf(backend, name);

@@ -182,7 +182,7 @@ async function startWorker(queues: string[], o: StartOptions): Promise<void> {
   const releaseSignals = handStopSignals(onSignal);
   try {
     const choice = await chooseBackend(o);
-    await openBackend(choice);
+    await openBackend(choice, true);
     // Everything in this process (the tasks module's own task.enqueue, new Queue(...)) uses this backend.
     configure({ backend: choice.url });
     if (!stopping) await loadTasksModule(o.tasks);
