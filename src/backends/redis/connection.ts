@@ -38,6 +38,12 @@ export class RedisConnection {
   #closed = false;
   /** Set while a connection is failing, so an outage is logged once. */
   #warned = false;
+  /** Set once a connection was ready: before, a failing call says why, so no warning is logged. */
+  #everReady = false;
+  /** The last connection error (e.g. "connect ECONNREFUSED ..."), for a call that gave up on it. */
+  #connectError: string | undefined;
+  /** Set when Redis refused the connection for good (a database it lacks): every call fails with it. */
+  #refused: BackendError | undefined;
 
   /**
    * Connects (lazily: the first command waits for the connection), or adopts the caller's
@@ -119,6 +125,7 @@ export class RedisConnection {
   /** Runs commands on the command connection, failures as BackendErrors. */
   async call<T>(fn: (redis: Redis) => Promise<T>): Promise<T> {
     this.assertOpen();
+    if (this.#refused) throw this.#refused;
     try {
       return await fn(this.client);
     } catch (err) {
@@ -133,10 +140,11 @@ export class RedisConnection {
   /** A failure of a command as the BackendError callers get (asyncmq's own errors pass through). */
   #wrap(err: unknown): Error {
     if (err instanceof AsyncMQError) return err;
+    if (this.#refused) return this.#refused;
     if (this.#closed) {
       return new BackendError(`the Redis backend for ${this.url} was closed during the call`, { cause: err });
     }
-    return explainRedisFailure(this.url, err);
+    return explainRedisFailure(this.url, err, this.#connectError);
   }
 
   /** A new connection to the same server (for SUBSCRIBE), which its taker disconnects. */
@@ -148,12 +156,29 @@ export class RedisConnection {
 
   #watch(connection: Redis): void {
     connection.on("error", (err: Error) => {
-      if (this.#warned || this.#closed) return;
+      if (this.#closed || this.#refused) return;
+      // ioredis reports a refused SELECT here, then goes on with database 0: stop instead.
+      const db = (connection.options as { db?: number }).db ?? 0;
+      if (err.name === "ReplyError" && /DB index/i.test(err.message)) {
+        this.#refused = new BackendError(
+          `Redis refused database ${db} (${err.message}); put a database it has in the URL (redis://host:port/0; its "databases" setting says how many, 16 by default)`,
+          {
+            cause: err,
+            fatal: true,
+          },
+        );
+        connection.disconnect();
+        return;
+      }
+      this.#connectError = err.message;
+      if (this.#warned || !this.#everReady) return;
       this.#warned = true;
       log().warn(`Redis at ${this.url} is unreachable (${err.message}); retrying`);
     });
     connection.on("ready", () => {
       this.#warned = false;
+      this.#everReady = true;
+      this.#connectError = undefined;
     });
   }
 

@@ -59,8 +59,10 @@ const REFUSALS: Array<[code: RegExp, explain: (url: string) => string]> = [
 /**
  * The BackendError for a failed call to the Redis at `url` (password hidden): a refusal Redis named
  * is explained; any other failure is asked about the server's reachability.
+ * @param connectError the connection's last error, when it has one: a call that gave up on the
+ *   connection (ioredis's "max retries per request") is reported by it, not by ioredis's words.
  */
-export function explainRedisFailure(url: string, err: unknown): BackendError {
+export function explainRedisFailure(url: string, err: unknown, connectError?: string): BackendError {
   const failure: RedisFailure =
     err instanceof Error ? (err as RedisFailure) : { message: String(err), name: "Error" };
   const root = rootOf(failure);
@@ -73,8 +75,11 @@ export function explainRedisFailure(url: string, err: unknown): BackendError {
     // Redis answered, so it is reachable: an error of the command or script itself.
     return new BackendError(`Redis at ${url} answered with an error: ${root.message}`, { cause: err });
   }
+  const gaveUp =
+    failure.name === "MaxRetriesPerRequestError" || /max retries per request/i.test(failure.message);
+  const cause = gaveUp && connectError !== undefined ? connectError : failure.message;
   return new BackendError(
-    `Redis at ${url} failed: ${failure.message}. Is Redis running and reachable there? Fix the URL, start Redis, or pick another backend (ASYNCMQ_BACKEND / --backend)`,
+    `cannot reach Redis at ${url} (${cause}); check that the server is running and accepts connections there, or pass another url (new RedisBackend({ url }) or ASYNCMQ_BACKEND=redis://host:port/db)`,
     { cause: err },
   );
 }
