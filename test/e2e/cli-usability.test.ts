@@ -103,10 +103,11 @@ it("an unknown command suggests the one meant", async () => {
 it("hints keep the --backend the user gave", async () => {
   const cwd = freshDir();
   const url = `sqlite://${join(cwd, "jobs.db")}`;
+  // First a job: read-only commands do not create the file (item 5).
+  expect((await run(["job", "enqueue", "q", "t", "--backend", url], { cwd })).code).toBe(0);
   const unknownQueue = await run(["--backend", url, "queue", "info", "nope"], { cwd });
   expect(unknownQueue.code).toBe(1);
   expect(unknownQueue.stderr).toContain(`run "asyncmq --backend ${url} queue list"`);
-  expect((await run(["job", "enqueue", "q", "t", "--backend", url], { cwd })).code).toBe(0);
   const unknownJob = await run(["job", "inspect", "q", "99", "--backend", url], { cwd });
   expect(unknownJob.stderr).toContain(`run "asyncmq --backend ${url} job list q"`);
   const pause = await run(["queue", "pause", "q", "--backend", url], { cwd });
@@ -130,7 +131,10 @@ it("a config file with an unknown key is an error naming the key and the one mea
 });
 
 it("queue clean on an unknown queue removes nothing and succeeds, as docs/cli.md says", async () => {
-  const r = await run(["queue", "clean", "nope", "--state", "completed"], { cwd: freshDir() });
+  const cwd = freshDir();
+  // A database to clean in: read-only commands do not create one (item 5).
+  expect((await run(["job", "enqueue", "q", "t"], { cwd })).code).toBe(0);
+  const r = await run(["queue", "clean", "nope", "--state", "completed"], { cwd });
   expect(r.stderr).toBe("");
   expect(r.code).toBe(0);
   expect(r.stdout.trim()).toBe('removed 0 completed jobs from "nope"');
