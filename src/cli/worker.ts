@@ -5,11 +5,13 @@
  */
 import { setMaxListeners } from "node:events";
 import type { Command } from "commander";
-import type { WorkerInfo } from "../backends/backend.js";
+import type { Backend, WorkerInfo } from "../backends/backend.js";
 import { events, type JobEventName, type JobEventPayload } from "../events.js";
 import { configure, getSettings } from "../settings.js";
 import { listTasks } from "../task.js";
+import { type GivenUp, onGivenUp } from "../worker/given-up.js";
 import { type RunWorkerOptions, runWorker } from "../worker/runners.js";
+import { setTasksSource } from "../worker/tasks-source.js";
 import {
   backendFor,
   type CommonOptions,
@@ -182,10 +184,13 @@ async function startWorker(queues: string[], o: StartOptions): Promise<void> {
   const releaseSignals = handStopSignals(onSignal);
   try {
     const choice = await chooseBackend(o);
-    await openBackend(choice, true);
+    const backend = await openBackend(choice, true);
     // Everything in this process (the tasks module's own task.enqueue, new Queue(...)) uses this backend.
     configure({ backend: choice.url });
-    if (!stopping) await loadTasksModule(o.tasks);
+    if (!stopping) {
+      await loadTasksModule(o.tasks);
+      setTasksSource(o.tasks);
+    }
     if (stopping) {
       say(o.json, { event: "worker:stopped" }, "worker stopped");
       return;
@@ -200,7 +205,7 @@ async function startWorker(queues: string[], o: StartOptions): Promise<void> {
       }
     }
 
-    log = jobLogger(new Set(queues), o.json === true);
+    log = jobLogger(new Set(queues), o.json === true, backend);
     process.on("uncaughtException", onCrash);
     process.on("unhandledRejection", onCrash);
 
@@ -260,45 +265,104 @@ const LOGGED: Array<[JobEventName, string, Style | null]> = [
   ["job:stalled", "stalled", "yellow"],
 ];
 
-/** Prints one line per job event of `queues`; tracks the running jobs for the shutdown message. */
-function jobLogger(queues: Set<string>, json: boolean): { running: () => number; stop: () => void } {
+/**
+ * Prints one line per job event of `queues`, and per running job this process gave up (cancelled,
+ * removed, its lease lost, handed back at shutdown: no job event reaches this process for those);
+ * tracks the running jobs for the shutdown message.
+ */
+function jobLogger(
+  queues: Set<string>,
+  json: boolean,
+  backend: Backend,
+): { running: () => number; stop: () => void } {
   const started = new Map<string, number>();
+  // Jobs whose give-up line is printed, so the job:cancelled of a cancel made here is not a second line.
+  const givenUp = new Set<string>();
+  const line = (event: string, label: string, style: Style | null, p: JobEventPayload, extra: string) => {
+    const key = `${p.queue}#${p.jobId}`;
+    const now = Date.now();
+    const since = started.get(key);
+    if (event === "job:started") started.set(key, now);
+    else started.delete(key);
+    if (json) {
+      const { error, ...rest } = p;
+      printJsonLine({
+        time: new Date(now).toISOString(),
+        event,
+        ...rest,
+        ...(error ? { error: { name: error.name, message: error.message } } : {}),
+        ...(since !== undefined && event !== "job:started" ? { durationMs: now - since } : {}),
+      });
+      return;
+    }
+    const word = (style ? paint(style, label) : label) + " ".repeat(Math.max(0, 9 - label.length));
+    const took = since !== undefined && event !== "job:started" ? ` in ${humanDuration(now - since)}` : "";
+    print(`${paint("dim", clock())} ${word} ${key} ${p.task ?? ""}${took}${extra}`);
+  };
   const listeners: Array<[JobEventName, (p: JobEventPayload) => void]> = [];
   for (const [name, label, style] of LOGGED) {
     const listener = (p: JobEventPayload) => {
       if (!queues.has(p.queue) || p.jobId === undefined) return;
-      const key = `${p.queue}#${p.jobId}`;
-      const now = Date.now();
-      const since = started.get(key);
-      if (name === "job:started") started.set(key, now);
-      else started.delete(key);
-      if (json) {
-        const { error, ...rest } = p;
-        printJsonLine({
-          time: new Date(now).toISOString(),
-          event: name,
-          ...rest,
-          ...(error ? { error: { name: error.name, message: error.message } } : {}),
-          ...(since !== undefined && name !== "job:started" ? { durationMs: now - since } : {}),
-        });
-        return;
-      }
-      const word = (style ? paint(style, label) : label) + " ".repeat(9 - label.length);
-      const took = since !== undefined && name !== "job:started" ? ` in ${humanDuration(now - since)}` : "";
-      print(`${paint("dim", clock())} ${word} ${key} ${p.task ?? ""}${took}${describe(name, p)}`);
+      if (name === "job:cancelled" && givenUp.delete(`${p.queue}#${p.jobId}`)) return;
+      line(name, label, style, p, describe(name, p, Date.now()));
     };
     listeners.push([name, listener]);
     events.on(name, listener);
   }
+  const stopGivenUp = onGivenUp((attempt) => {
+    if (!queues.has(attempt.queue)) return;
+    void givenUpLine(backend, attempt).then(([event, label, why]) => {
+      const key = `${attempt.queue}#${attempt.jobId}`;
+      if (!started.has(key)) return; // already logged by its job:cancelled event
+      if (event === "job:cancelled") givenUp.add(key);
+      const p: JobEventPayload = {
+        queue: attempt.queue,
+        jobId: attempt.jobId,
+        task: attempt.task,
+        reason: why,
+      };
+      line(event, label, event === "job:cancelled" ? "gray" : "yellow", p, `: ${why}`);
+    });
+  });
   return {
     running: () => started.size,
     stop: () => {
       for (const [name, listener] of listeners) events.off(name, listener);
+      stopGivenUp();
     },
   };
 }
 
-function describe(name: JobEventName, p: JobEventPayload): string {
+/** The event name (for --json), label and words of a given-up attempt's line. */
+async function givenUpLine(backend: Backend, attempt: GivenUp): Promise<[string, string, string]> {
+  switch (attempt.cause) {
+    case "shutdown":
+      return ["job:handed-back", "handed back", attempt.reason];
+    case "cancelled":
+      return ["job:cancelled", "cancelled", "while running; its handler's signal was aborted"];
+    case "lost": {
+      // Another process moved the job: its state says whether it was cancelled, removed or recovered.
+      const job = await backend.getJob(attempt.queue, attempt.jobId).catch(() => undefined);
+      if (job?.state === "cancelled") {
+        return [
+          "job:cancelled",
+          "cancelled",
+          "while running (by another process); its handler's signal was aborted",
+        ];
+      }
+      if (job === null) {
+        return [
+          "job:removed",
+          "removed",
+          "while running (by another process); its handler's signal was aborted",
+        ];
+      }
+      return ["job:lost", "lost", `${attempt.reason}; its handler's signal was aborted`];
+    }
+  }
+}
+
+function describe(name: JobEventName, p: JobEventPayload, now: number): string {
   const message = p.error ? truncate(p.error.message, 200) : "";
   switch (name) {
     case "job:started":
@@ -306,11 +370,20 @@ function describe(name: JobEventName, p: JobEventPayload): string {
     case "job:completed":
       return p.result !== undefined ? ` -> ${compactJson(p.result, 80)}` : "";
     case "job:retrying":
-      return `: ${message}${p.runAt !== undefined ? `; next attempt ${relativeTime(p.runAt)}` : ""}`;
+      return `: ${message}${p.runAt !== undefined ? `; ${nextAttempt(p.runAt, now)}` : ""}`;
     case "job:failed":
     case "job:stalled":
       return message ? `: ${message}` : "";
     default:
       return "";
   }
+}
+
+/** When a retry runs: its backoff from now, to the tenth of a second, and the time of day. */
+function nextAttempt(runAt: number, now: number): string {
+  const delay = runAt - now;
+  if (delay <= 0) return "next attempt now";
+  const wait =
+    delay >= 1000 && delay < 60_000 ? `${Number((delay / 1000).toFixed(1))}s` : humanDuration(delay);
+  return `next attempt in ${wait} (at ${new Date(runAt).toISOString().slice(11, 23)})`;
 }

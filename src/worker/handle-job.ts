@@ -14,8 +14,10 @@ import { getSettings } from "../settings.js";
 import { getTask, type JobContext, type Task } from "../task.js";
 import { ActiveJob } from "./active-job.js";
 import { Finisher } from "./finisher.js";
+import { reportGivenUp } from "./given-up.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { MetricsRecorder } from "./metrics-recorder.js";
+import { unknownTaskHint } from "./tasks-source.js";
 import { type LongTimer, setLongTimeout } from "./timer.js";
 
 /** What a runtime hands to each job it runs: its own batcher of finishes and its lease keeper. */
@@ -89,12 +91,21 @@ export async function runClaimedJob(
       : {
           ok: false,
           error: new UnknownTaskError(
-            `no task named "${job.task}" is registered in this worker; import the module that defines it (e.g. --tasks ./tasks.js)`,
+            `no task named "${job.task}" is registered in this worker; ${unknownTaskHint()}`,
           ),
         };
   } finally {
     timer?.clear();
     active.ended = true;
+  }
+  if (active.cause !== undefined && active.cause !== "timeout") {
+    reportGivenUp({
+      queue,
+      jobId: job.id,
+      task: job.task,
+      cause: active.cause,
+      reason: active.reason?.message ?? active.cause,
+    });
   }
 
   // The job stays with the lease keeper (renewed) and in flight (shutdown waits for it) until its
