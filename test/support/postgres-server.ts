@@ -10,6 +10,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import { recordServerDir } from "./server-registry.js";
 
 interface Server {
   url: string;
@@ -125,6 +126,7 @@ async function start(): Promise<string> {
 async function initServer(): Promise<Server & { options: string }> {
   const bin = findBin();
   const dir = mkdtempSync(join(tmpdir(), "asyncmq-pg-"));
+  recordServerDir(dir);
   if (process.getuid?.() === 0) {
     const ids = spawnSync("id", ["-u", "postgres"], { encoding: "utf8" });
     const gids = spawnSync("id", ["-g", "postgres"], { encoding: "utf8" });
