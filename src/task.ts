@@ -59,7 +59,15 @@ export interface Task<D = unknown, R = unknown> {
   run(data: D, ctx?: Partial<JobContext<D>>): Promise<R>;
 }
 
-const registry = new Map<string, Task<never, unknown>>();
+/**
+ * One registry per process, whichever copy of asyncmq registers or reads: a global `asyncmq` CLI
+ * loading a project's tasks module that imports the project's own asyncmq would otherwise see none
+ * of its tasks ("0 task(s)", every job failing with "no task named ...").
+ */
+const REGISTRY_KEY = Symbol.for("asyncmq.taskRegistry");
+const holder = globalThis as typeof globalThis & { [REGISTRY_KEY]?: Map<string, Task<never, unknown>> };
+holder[REGISTRY_KEY] ??= new Map<string, Task<never, unknown>>();
+const registry = holder[REGISTRY_KEY];
 
 /**
  * Defines a task and registers it under `name`.

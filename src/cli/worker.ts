@@ -197,6 +197,13 @@ async function startWorker(queues: string[], o: StartOptions): Promise<void> {
     }
 
     const registered = listTasks();
+    if (!queues.some((q) => registered.some((t) => t.queue === q))) {
+      // Every job would fail for good ("no task named ..."): refuse rather than run.
+      const names = registered.map((t) => `${t.name} (queue "${t.queue}")`).join(", ") || "none";
+      throw new CliError(
+        `no task in ${o.tasks} is bound to ${queues.map((q) => `"${q}"`).join(" or ")} (tasks registered: ${names}); bind one with task(name, { queue }) in that module, make it import the asyncmq of this project, or start the worker on the right queue`,
+      );
+    }
     for (const q of queues) {
       if (!registered.some((t) => t.queue === q)) {
         warn(
