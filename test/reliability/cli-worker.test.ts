@@ -70,7 +70,7 @@ describe("worker start banner", () => {
           "start",
           "q",
           "--tasks",
-          join(FIXTURES, "no-tasks.mjs"),
+          join(FIXTURES, "one-task.mjs"),
           "--backend",
           url.toString(),
           ...(json ? ["--json"] : []),
