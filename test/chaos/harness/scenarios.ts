@@ -169,15 +169,30 @@ export async function killStorm(engine: ChaosEngine, dir: string, timeoutMs: num
       if (last && run.finished(last)) break;
       run.fleet.killOne();
     }
-    const { counts, doneAt } = await run.settle(Math.max(30_000, deadline - Date.now()));
+    const { counts, doneAt, workersExited, exitTails } = await run.settle(
+      Math.max(30_000, deadline - Date.now()),
+    );
     const runs = readRuns(run.runsDir);
     const requeued = recoveryDelays(runs, run.fleet.kills, run.stalls);
     const rerun = recoveryDelays(runs, run.fleet.kills);
-    return finish(run, counts, doneAt, "kill storm", run.fleet.kills.length, requeued, "kill -> requeued", {
-      workers: SIZES.stormWorkers,
-      rerunP50Ms: percentile(rerun, 50),
-      rerunMaxMs: rerun.at(-1) ?? 0,
-    });
+    const figures = finish(
+      run,
+      counts,
+      doneAt,
+      "kill storm",
+      run.fleet.kills.length,
+      requeued,
+      "kill -> requeued",
+      {
+        workers: SIZES.stormWorkers,
+        rerunP50Ms: percentile(rerun, 50),
+        rerunMaxMs: rerun.at(-1) ?? 0,
+        workersExited,
+      },
+    );
+    // A replacement that exits by itself shrinks the storm's capacity unseen: fail on it.
+    expect(workersExited, `workers that exited by themselves:\n${exitTails}`).toBe(0);
+    return figures;
   } finally {
     await run.close();
   }
