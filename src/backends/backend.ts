@@ -65,7 +65,7 @@ export interface ClaimOptions {
   /** Lease length in ms; the worker renews it with `extendLeases`. */
   leaseMs: number;
   now: number;
-  /** Claim this one job only, if it is waiting (`handleJob` given a record it did not claim). */
+  /** Claim this one job only, if it is waiting (`handleJob` given a record it did not claim). Default: any. */
   jobId?: string;
 }
 

@@ -5,11 +5,12 @@
 import type { Command } from "commander";
 import type { JobState } from "../job.js";
 import type { EnqueueOptions } from "../job-options.js";
+import { type JobView, showJob } from "../job-view.js";
 import type { Queue } from "../queue.js";
 import { backendFor, type CommonOptions, withCommonOptions } from "./backend-option.js";
 import { CliError } from "./errors.js";
 import { dataSource, readJobData } from "./job-data.js";
-import { attemptsCell, attemptsText, type JobView, showJob, UNKNOWN_LIMIT_NOTE } from "./job-view.js";
+import { attemptsCell, attemptsText, UNKNOWN_LIMIT_NOTE } from "./job-view.js";
 import { queueOf, requireJob, requireQueue, unknownJob } from "./lookup.js";
 import {
   compactJson,

@@ -33,15 +33,15 @@ export interface RunWorkerOptions {
   rateInterval?: number | string;
   /** `"worker"` (default): a bucket per worker; `"queue"`: one bucket shared by every worker of the queue. */
   rateScope?: "worker" | "queue";
-  /** In-process repeatable definitions this worker schedules. */
+  /** In-process repeatable definitions this worker schedules. Default: none. */
   repeatables?: RepeatableDef[];
   /** Longest sleep of the maintenance loops and of an idle claim loop. Default 1000 ms (settings.scanInterval). */
   scanInterval?: number | string;
-  /** Aborting it shuts the worker down. */
+  /** Aborting it shuts the worker down. Default: none (the worker runs until the process ends). */
   signal?: AbortSignal;
   /** How long in-flight jobs may finish after shutdown starts. Default 10 s (settings.shutdownGrace). */
   shutdownGrace?: number | string;
-  /** Extra long-running loops, run beside the built-in ones until the signal aborts. */
+  /** Extra long-running loops, run beside the built-in ones until the signal aborts. Default: none. */
   scanners?: Scanner[];
   /** How long a claimed job's lease lasts without renewal. Default 30 s (settings.leaseDuration). */
   leaseDuration?: number | string;

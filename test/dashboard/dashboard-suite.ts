@@ -84,6 +84,10 @@ export function dashboardSuite(label: string, makeBackend: () => Backend | Promi
       expect(jobPage.html).toContain('data-testid="job-stack"');
       expect(jobPage.html).toContain("log line");
       expect(jobPage.html).toContain('data-testid="action-retry"');
+      // Enqueued by name from a process without the task: its limit is the worker's task's, so
+      // neither the stored placeholder ("1 of 1") nor the internal inherit list is shown.
+      expect(jobPage.html).toMatch(/data-testid="job-attempts">1 \(at most 1 \+ the retries of task/);
+      expect(jobPage.html).not.toContain("inherit");
       const parent = await client.page(`/queues/${name}/jobs/${waiting}`);
       expect(parent.html).toMatch(
         new RegExp(`data-testid="job-children"><li><a href="/queues/${name}/jobs/${child}"`),

@@ -27,7 +27,7 @@ export interface PgPool {
 export interface PostgresBackendOptions {
   /** Connection URL. Default `postgres://postgres@127.0.0.1:5432/postgres`. */
   url?: string;
-  /** A pool to use instead of `url` (at least 2 connections); it stays the caller's. */
+  /** A pool to use instead of `url` (at least 2 connections); it stays the caller's. Default: a pool of its own. */
   pool?: PgPool;
   /** Schema holding asyncmq's tables (created when absent). Lowercase letters, digits, `_`. Default `asyncmq`. */
   schema?: string;

@@ -3,8 +3,10 @@
  * from its times (the backend keeps no per-job event history), logs, result, error and stack, its
  * parents and the children still waiting on it, and its actions.
  */
+
 import { html } from "hono/html";
 import { DEAD_STATES, type JobRecord, type JobState } from "../../job.js";
+import { type JobView, showJob } from "../../job-view.js";
 import type { Ctx } from "../env.js";
 import { type DashboardState, jobPath, queuePath } from "../state.js";
 import { notFoundPage } from "./errors.js";
@@ -87,7 +89,7 @@ function summary(job: JobRecord): Html {
   return html`<dl class="facts">
 <dt>State</dt><dd><span class="state ${job.state}" data-testid="job-state">${job.state}</span></dd>
 <dt>Task</dt><dd data-testid="job-task">${job.task}</dd>
-<dt>Attempts</dt><dd data-testid="job-attempts">${job.attempts} of ${job.maxRetries + 1}</dd>
+<dt>Attempts</dt><dd data-testid="job-attempts">${attemptsOf(job)}</dd>
 <dt>Progress</dt><dd data-testid="job-progress">${progress}</dd>
 <dt>Priority</dt><dd>${job.priority}</dd>
 <dt>Stalled</dt><dd>${job.stalledCount} time${job.stalledCount === 1 ? "" : "s"}</dd>
@@ -133,11 +135,21 @@ const OPTION_KEYS = [
   "removeOnComplete",
   "removeOnFail",
   "onParentFailure",
-  "inherit",
-] as const satisfies ReadonlyArray<keyof JobRecord>;
+] as const satisfies ReadonlyArray<keyof JobView>;
 
+/** The options it runs with: the task's where it left them to the task (never the placeholder). */
 function options(job: JobRecord): Record<string, unknown> {
-  return Object.fromEntries(OPTION_KEYS.filter((k) => job[k] !== undefined).map((k) => [k, job[k]]));
+  const { view, fromTask } = showJob(job);
+  const shown = Object.fromEntries(OPTION_KEYS.filter((k) => view[k] != null).map((k) => [k, view[k]]));
+  return fromTask.length === 0 ? shown : { ...shown, fromWorkerTask: fromTask };
+}
+
+/** "2 of 3" (attempts of at most), or what decides the limit when it is the worker's task's. */
+function attemptsOf(job: JobRecord): string {
+  const { view } = showJob(job);
+  return view.maxRetries === null
+    ? `${job.attempts} (at most 1 + the retries of task "${job.task}" in the worker)`
+    : `${job.attempts} of ${view.maxRetries + 1}`;
 }
 
 function relations(
