@@ -1,7 +1,7 @@
 // tsc compiles .ts only; backends keep their storage language in .sql/.lua files beside the code,
 // and the dashboard its browser files (plain .js and .css, served as they are) in src/dashboard/assets.
 // Copies every such file from src/ to the same place under dist/.
-import { cpSync, mkdirSync, readdirSync } from "node:fs";
+import { chmodSync, cpSync, mkdirSync, readdirSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 
 const ASSET = /\.(sql|lua|html|css|svg)$/;
@@ -18,3 +18,7 @@ function walk(dir) {
   }
 }
 walk("src");
+
+// The `bin` must be executable for `npx asyncmq` inside this repository (npm sets the bit only
+// when it installs the package elsewhere; tsc writes plain files).
+chmodSync(join("dist", "cli", "main.js"), 0o755);

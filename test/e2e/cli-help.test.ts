@@ -2,7 +2,11 @@
  * Every help page of the built `asyncmq` binary, found by walking the command tree from the root's
  * help: wherever `--backend` is offered, the four URL schemes are named (issue 11, item 3).
  */
+import { execFile } from "node:child_process";
+import { statSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { expect, it } from "vitest";
 import { run } from "./helpers.js";
 
@@ -42,3 +46,10 @@ it("every help that offers --backend names sqlite://, redis://, postgres:// and 
     for (const scheme of SCHEMES) expect(flat, `${name} --help names ${scheme}`).toContain(scheme);
   }
 }, 60_000);
+
+it("the built bin runs by itself, as `npx asyncmq` runs it inside the repository", async () => {
+  const bin = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+  expect(statSync(bin).mode & 0o111, "dist/cli/main.js is executable").not.toBe(0);
+  const { stdout } = await promisify(execFile)(bin, ["--help"], { cwd: tmpdir() });
+  expect(stdout).toMatch(/^Usage: asyncmq/m);
+});
