@@ -160,12 +160,17 @@ export class LiveHub {
     }
   }
 
+  /** Subscribes to `queue`; a backend that refuses (closed under a mounted dashboard) costs a log line. */
   #watch(queue: string): void {
     if (this.#subscriptions.has(queue) || this.#resting.has(queue) || this.#clients.size === 0) return;
-    this.#subscriptions.set(
-      queue,
-      this.#backend.subscribe(queue, (event) => this.#onEvent(queue, event)),
-    );
+    try {
+      this.#subscriptions.set(
+        queue,
+        this.#backend.subscribe(queue, (event) => this.#onEvent(queue, event)),
+      );
+    } catch (err) {
+      log().debug(`dashboard: subscribing to "${queue}" failed`, err);
+    }
   }
 
   #onEvent(queue: string, event: QueueEvent): void {

@@ -115,6 +115,25 @@ describe("LiveHub", () => {
     await until(() => live() === 1, 2000, "subscribed again after the re-count");
   });
 
+  it("a backend closed under a resting subscription costs a log line, not an unhandled rejection", async () => {
+    const memory = new InMemoryBackend();
+    const name = uniqueQueue("closed");
+    const q = new Queue(name, { backend: memory });
+    await q.add("t", {});
+    const hub = new LiveHub(memory, { coalesceMs: 30 });
+    cleanups.push(() => hub.close());
+    const rejections: unknown[] = [];
+    const onRejection = (err: unknown) => rejections.push(err);
+    process.on("unhandledRejection", onRejection);
+    cleanups.push(() => void process.off("unhandledRejection", onRejection));
+    const page = open(hub, { queue: name });
+    await nextEvent(page.reader, page.buffer, (e) => e === "counts");
+    await q.add("t", {}); // rests the subscription until the re-count
+    await memory.close(); // the re-count's resubscription now throws
+    await new Promise((r) => setTimeout(r, 150));
+    expect(rejections).toEqual([]);
+  });
+
   it("sends a watched job's events to its page only", async () => {
     const memory = new InMemoryBackend();
     const name = uniqueQueue("job");
