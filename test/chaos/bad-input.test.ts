@@ -35,8 +35,17 @@ const LONG = process.env.ASYNCMQ_CHAOS_LONG === "1";
 const RUNS = LONG
   ? { add: 3000, bulk: 800, task: 800, lookup: 800, cli: 80 }
   : { add: 100, bulk: 30, task: 30, lookup: 30, cli: 3 };
+/**
+ * The short form (CI) always draws the same inputs, so a red run is this change's doing and replays
+ * as it is; the long form explores with a fresh seed each run (fast-check prints it on failure).
+ */
+const SHORT_FORM_SEED = 20261201;
 const SEED =
-  process.env.ASYNCMQ_CHAOS_SEED === undefined ? {} : { seed: Number(process.env.ASYNCMQ_CHAOS_SEED) };
+  process.env.ASYNCMQ_CHAOS_SEED !== undefined
+    ? { seed: Number(process.env.ASYNCMQ_CHAOS_SEED) }
+    : LONG
+      ? {}
+      : { seed: SHORT_FORM_SEED };
 const TIMEOUT = LONG ? 3_600_000 : 120_000;
 const START = Date.now();
 
