@@ -4,9 +4,10 @@ import type { EffectsCollector } from "../shared/effects.js";
 import {
   dedupHolds,
   duplicateResult,
+  externalParents,
   initialState,
-  missingParentError,
   parentFailedError,
+  requireParents,
   type SortedParents,
   sortParents,
 } from "../shared/rules.js";
@@ -21,18 +22,10 @@ interface GoneParent {
 }
 
 const NO_PARENTS: SortedParents<StoredJob> = { pending: undefined, failedParent: undefined };
-const NO_IDS: readonly string[] = [];
 
 /** Inserts `jobs` into `q`; an unknown `dependsOn` id rejects the whole batch before any change. */
 export function enqueueJobs(tx: EffectsCollector, q: QueueState, jobs: NewJob[]): EnqueueResult[] {
-  // A parent may be a custom id earlier in the batch.
-  const batchIds = new Set<string>();
-  for (const job of jobs) {
-    for (const parent of job.dependsOn ?? NO_IDS) {
-      if (!q.jobs.has(parent) && !batchIds.has(parent)) throw missingParentError(q.name, parent);
-    }
-    if (job.id !== undefined) batchIds.add(job.id);
-  }
+  requireParents(q.name, externalParents(jobs), (id) => q.jobs.has(id));
   const results: EnqueueResult[] = [];
   for (const job of jobs) results.push(insert(tx, q, job));
   return results;

@@ -31,6 +31,7 @@ export async function enqueue(
   if (jobs.length === 0) return { value: [] };
   if (!jobs.every(isSimple)) {
     return inTransaction(on, queue, async (tx) => {
+      await tx.requireParents(jobs);
       const results = new Array<EnqueueResult>(jobs.length);
       for (let i = 0; i < jobs.length; i++) results[i] = await tx.insert(jobs[i] as NewJob);
       return results;

@@ -12,11 +12,13 @@ import {
   announceFree,
   dedupHolds,
   duplicateResult,
+  externalParents,
   FINISHED,
   initialState,
   parentFailedError,
   planStallSweep,
   readRetention,
+  requireParents,
   type SortedParents,
   type StallCharge,
   sortParents,
@@ -54,6 +56,14 @@ export class Tx extends EffectsCollector {
   }
 
   // -- enqueue --------------------------------------------------------------------------------
+
+  /** Refuses a batch with a parent that is neither a job of the queue nor added earlier in it (see `requireParents`). */
+  async requireParents(jobs: readonly NewJob[]): Promise<void> {
+    const ids = externalParents(jobs);
+    if (ids.length === 0) return;
+    const found = new Set((await this.q<JobRow>(this.s.lockParents, [this.queue, ids])).map((row) => row.id));
+    requireParents(this.queue, ids, (id) => found.has(id));
+  }
 
   /** Inserts one job as `enqueue` does (duplicates, dedup, parents, initial state, events). */
   async insert(job: NewJob): Promise<EnqueueResult> {

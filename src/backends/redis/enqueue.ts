@@ -14,9 +14,9 @@ import { isWellFormed, LONE_SURROGATE } from "../../json-value.js";
 import type { EnqueueResult, NewJob } from "../backend.js";
 import type { Applied } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
-import { missingParentError } from "../shared/rules.js";
+import { externalParents, missingParentError } from "../shared/rules.js";
 import type { RedisConnection } from "./connection.js";
-import { type EffectsReply, effectsOf, externalParents, jobArgs } from "./records.js";
+import { type EffectsReply, effectsOf, jobArgs } from "./records.js";
 import type { ScriptArg } from "./scripts.js";
 
 /**

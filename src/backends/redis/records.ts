@@ -109,17 +109,3 @@ function retentionCode(spec: RetentionSpec | undefined): string {
   const code = `${retention.ageMs ?? ""}|${retention.count ?? ""}`;
   return code === "|" ? "" : code;
 }
-
-/**
- * The dependsOn ids of a batch that must already exist: those not created by a custom id earlier
- * in the same batch (contract: a parent may be added in the same batch, before its dependant).
- */
-export function externalParents(jobs: readonly NewJob[]): string[] {
-  const earlier = new Set<string>();
-  const external = new Set<string>();
-  for (const job of jobs) {
-    for (const parent of job.dependsOn ?? []) if (!earlier.has(parent)) external.add(parent);
-    if (job.id !== undefined) earlier.add(job.id);
-  }
-  return [...external];
-}

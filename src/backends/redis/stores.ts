@@ -7,10 +7,10 @@ import type {
   WorkerRegistry,
 } from "../backend.js";
 import type { Applied, EngineRepeatables } from "../engine.js";
-import { copyRepeatable, missingParentError } from "../shared/rules.js";
+import { copyRepeatable, externalParents, missingParentError } from "../shared/rules.js";
 import type { RedisConnection } from "./connection.js";
 import type { InvalidReply } from "./jobs.js";
-import { type EffectsReply, effectsOf, externalParents, jobArgs } from "./records.js";
+import { type EffectsReply, effectsOf, jobArgs } from "./records.js";
 
 /** Repeatable definitions ("<Q>repeat", "<Q>repeat-meta") and the last slot fired per repeat id ("<Q>slots"). */
 export class RedisRepeatables implements EngineRepeatables {

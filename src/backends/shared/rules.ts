@@ -14,7 +14,14 @@ import {
   type RetentionSpec,
   toMs,
 } from "../../job.js";
-import type { EnqueueResult, JobError, QueueEvent, RepeatableInfoRecord, WakeReason } from "../backend.js";
+import type {
+  EnqueueResult,
+  JobError,
+  NewJob,
+  QueueEvent,
+  RepeatableInfoRecord,
+  WakeReason,
+} from "../backend.js";
 
 /** States a job never leaves by itself. */
 export const FINISHED = new Set<JobState>(FINISHED_STATES);
@@ -173,6 +180,32 @@ export function activeJobsBlockObliterate(
   return new ValidationError(
     `queue "${queue}" has ${active} active job(s); stop its workers first or obliterate with { force: true }`,
   );
+}
+
+/**
+ * The dependsOn ids of a batch that must already exist: those not created by a custom id earlier
+ * in the same batch (contract: a parent may be added in the same batch, before its dependant).
+ */
+export function externalParents(jobs: readonly Pick<NewJob, "id" | "dependsOn">[]): string[] {
+  const earlier = new Set<string>();
+  const external = new Set<string>();
+  for (const job of jobs) {
+    for (const parent of job.dependsOn ?? []) if (!earlier.has(parent)) external.add(parent);
+    if (job.id !== undefined) earlier.add(job.id);
+  }
+  return [...external];
+}
+
+/**
+ * Refuses a batch whose external parents (`externalParents`) are not all jobs of `queue`, before
+ * any of it is written or returned as a duplicate: every engine decides a batch the same way.
+ */
+export function requireParents(
+  queue: string,
+  parents: readonly string[],
+  exists: (id: string) => boolean,
+): void {
+  for (const id of parents) if (!exists(id)) throw missingParentError(queue, id);
 }
 
 /** The refusal of a `dependsOn` id that is not a job of the queue. */

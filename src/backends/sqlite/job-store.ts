@@ -6,7 +6,15 @@
 import { type ClaimedJob, JOB_STATES, type JobState } from "../../job.js";
 import type { EnqueueResult, NewJob } from "../backend.js";
 import type { JobStore } from "../engine.js";
-import { activeJobsBlockObliterate, FINISHED, limitOrNull, pageOf, zeroCounts } from "../shared/rules.js";
+import {
+  activeJobsBlockObliterate,
+  externalParents,
+  FINISHED,
+  limitOrNull,
+  pageOf,
+  requireParents,
+  zeroCounts,
+} from "../shared/rules.js";
 import { toRecord } from "../shared/sql-rows.js";
 import type { SqliteConnection } from "./connection.js";
 
@@ -20,6 +28,7 @@ export function sqliteJobStore(conn: SqliteConnection): JobStore {
     enqueue: async (queue, jobs) => {
       if (jobs.length === 0) return { value: [] };
       return conn.write(queue, (tx) => {
+        requireParents(queue, externalParents(jobs), (id) => s.jobGet.get(queue, id) !== undefined);
         const results = new Array<EnqueueResult>(jobs.length);
         for (let i = 0; i < jobs.length; i++) results[i] = tx.insert(jobs[i] as NewJob);
         return results;

@@ -177,6 +177,21 @@ export function enqueueTests(fx: SuiteFixture): void {
       expect(eventsOf(seen, "job:waiting", "ok-one")).toEqual([]);
     });
 
+    it("checks a batch's parents before its duplicates: a duplicate with an unknown parent rejects the batch", async () => {
+      // Found by the bad-input property test (ASYNCMQ_CHAOS_SEED=-1949146048): SQLite and Postgres
+      // returned the dedup holder before looking at the parents; memory and Redis refused.
+      const q = uniqueQueue("enq-dup-parent");
+      const holder = await add(b, q, { id: "held", dedup: { key: "k" } });
+      for (const dup of [{ dedup: { key: "k" } }, { id: "held" }]) {
+        await expect(
+          b.enqueue(q, [newJob({ id: "new-one" }), newJob({ ...dup, dependsOn: ["no-such-job"] })]),
+        ).rejects.toThrow(/dependsOn: job "no-such-job" does not exist/);
+      }
+      expect(await b.getJob(q, "new-one")).toBeNull();
+      expect((await b.getJobCounts(q)).waiting).toBe(1);
+      expect(holder).toBe("held");
+    });
+
     it("dedup without ttl returns the holder while it is unfinished, then points at the new job", async () => {
       const q = uniqueQueue("enq-dedup");
       const seen = recordEvents(q, cleanups);
