@@ -75,8 +75,8 @@ export interface JobRecord<D = unknown, R = unknown> {
   /** Times its lease lapsed (its worker died or hung) and it was recovered. */
   stalledCount: number;
   /**
-   * Stalls charged to it, present once it stalled: a worker that dies holding N jobs charges each
-   * 1/N. The job fails with JobStalledError once this passes `maxStalledCount` (docs/reliability.md).
+   * Stalls charged to it, present once it stalled: a worker of concurrency C that dies charges each
+   * job it held 1/C. The job fails with JobStalledError once this passes `maxStalledCount` (docs/reliability.md).
    */
   stallCharge?: number;
   /** What happens to this job when a parent fails or expires: `"fail"` (default) or `"ignore"`. */

@@ -67,6 +67,12 @@ export interface ClaimOptions {
   now: number;
   /** Claim this one job only, if it is waiting (`handleJob` given a record it did not claim). Default: any. */
   jobId?: string;
+  /**
+   * The most jobs the claiming worker runs at once (its concurrency). Stored on each claimed job:
+   * if the worker dies, each job it held is charged at most 1/concurrency of a stall (see
+   * `chargeStall`). Default: `limit`.
+   */
+  concurrency?: number;
 }
 
 /** How a worker ends one attempt. Every kind is fenced by `token`. */

@@ -182,7 +182,13 @@ async function claimLoop(loop: Loop): Promise<void> {
       wake.arm();
       let jobs: ClaimedJob[];
       try {
-        jobs = await backend.claim(queue, { workerId, limit: wanted, leaseMs, now: Date.now() });
+        jobs = await backend.claim(queue, {
+          workerId,
+          limit: wanted,
+          leaseMs,
+          now: Date.now(),
+          concurrency: semaphore.permits,
+        });
         outage.succeeded();
       } catch (err) {
         limiter?.refund?.(wanted);

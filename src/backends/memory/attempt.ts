@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { ClaimedJob } from "../../job.js";
 import type { ClaimOptions, Finish } from "../backend.js";
 import type { EffectsCollector } from "../shared/effects.js";
+import { claimPeers } from "../shared/rules.js";
 import type { QueueState } from "./queue-state.js";
 import { clearLease, finishJob, setState, toDelayed, toWaiting } from "./steps.js";
 import type { StoredJob } from "./stored-job.js";
@@ -20,6 +21,7 @@ export function activate(
   job.token = randomUUID();
   job.workerId = options.workerId;
   job.leaseExpiresAt = options.now + options.leaseMs;
+  job.stallPeers = claimPeers(options);
   if (tx.wantEvents) {
     tx.emit("job:started", {
       queue: q.name,

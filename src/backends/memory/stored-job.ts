@@ -12,7 +12,7 @@ export class StoredJob {
   stalledCount = 0;
   /** Stalls charged (see chargeStall in shared/rules.ts). */
   stallCharge = 0;
-  /** Jobs its worker held when an earlier sweep found that worker dead (0: none); see StallFacts. */
+  /** How many jobs share a death of its worker (its concurrency, or more found by a sweep); see StallFacts. */
   stallPeers = 0;
   startedAt: number | undefined = undefined;
   finishedAt: number | undefined = undefined;

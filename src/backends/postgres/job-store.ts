@@ -11,7 +11,14 @@ import { type ClaimedJob, JOB_STATES, type JobRecord, type JobState } from "../.
 import type { ClaimOptions, EnqueueResult, Finish, NewJob } from "../backend.js";
 import type { Applied, EngineContext, JobStore } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
-import { activeJobsBlockObliterate, FINISHED, limitOrNull, pageOf, zeroCounts } from "../shared/rules.js";
+import {
+  activeJobsBlockObliterate,
+  claimPeers,
+  FINISHED,
+  limitOrNull,
+  pageOf,
+  zeroCounts,
+} from "../shared/rules.js";
 import { toRecord } from "../shared/sql-rows.js";
 import type { Connection } from "./connection.js";
 import { enqueue } from "./enqueue.js";
@@ -57,6 +64,7 @@ export class PostgresJobs implements JobStore, TxRunner {
         now + options.leaseMs,
         this.origin,
         options.jobId ?? null,
+        claimPeers(options),
       ]);
       for (const row of rows) {
         if (row.seq === null) continue;

@@ -8,7 +8,13 @@ import { type ClaimedJob, JOB_STATES, type JobRecord, type JobState } from "../.
 import type { ClaimOptions, EnqueueResult, Finish, NewJob } from "../backend.js";
 import type { Applied, JobStore } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
-import { activeJobsBlockObliterate, pageOf, STALL_ERROR_NAME, stallLimitText } from "../shared/rules.js";
+import {
+  activeJobsBlockObliterate,
+  claimPeers,
+  pageOf,
+  STALL_ERROR_NAME,
+  stallLimitText,
+} from "../shared/rules.js";
 import type { RedisConnection } from "./connection.js";
 import { enqueueBatch } from "./enqueue.js";
 import {
@@ -43,7 +49,7 @@ export class RedisJobs implements JobStore {
     if (options.limit < 1) return { value: [] };
     const { now, workerId, leaseMs, jobId } = options;
     const limit = jobId === undefined ? options.limit : 1;
-    const args = [now, workerId, limit, leaseMs, randomUUID(), jobId ?? ""];
+    const args = [now, workerId, limit, leaseMs, randomUUID(), jobId ?? "", claimPeers(options)];
     const reply = await this.io.run<[EffectsReply, ...RawRecord[]]>(queue, "claim", args);
     const jobs = new Array<ClaimedJob>(reply.length - 1);
     for (let i = 1; i < reply.length; i++) jobs[i - 1] = toClaimed(queue, reply[i] as RawRecord);

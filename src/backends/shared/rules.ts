@@ -15,6 +15,7 @@ import {
   toMs,
 } from "../../job.js";
 import type {
+  ClaimOptions,
   EnqueueResult,
   JobError,
   NewJob,
@@ -73,8 +74,8 @@ export function stallLimitText(
 ): string {
   return (
     `job ${jobId} stalled ${count} time(s) (its worker died or hung while running it) and is charged ` +
-    `${charge} stall(s), more than maxStalledCount (${maxStalledCount}); a worker that dies holding N jobs ` +
-    "charges each of them 1/N"
+    `${charge} stall(s), more than maxStalledCount (${maxStalledCount}); a worker of concurrency C that ` +
+    "dies charges each job it held 1/C"
   );
 }
 
@@ -100,9 +101,9 @@ export interface StallFacts {
   /** Stalls charged so far (fractions). */
   stallCharge: number;
   /**
-   * The most jobs its worker was found holding by an earlier sweep that recovered some of that
-   * worker's jobs while this one's lease still ran (0: none). Leases claimed after the worker's
-   * last renewal lapse one by one; this keeps the later ones counted in the same death.
+   * How many jobs share a death of its worker: the worker's concurrency, stored at claim
+   * (`claimPeers`), raised by an earlier sweep that found that worker dead holding more (its
+   * leases lapse one by one; this keeps the later ones counted in the same death). 0: unknown.
    */
   stallPeers: number;
 }
@@ -117,13 +118,14 @@ export interface StallCharge {
 
 /**
  * The stall rule (docs/reliability.md, "Stalls and poison jobs"). A sweep that finds a job's lease
- * lapsed takes its worker for dead. `held` is how many active jobs that worker holds in the queue
- * at the sweep, this one included (lapsed or not). At most one of them killed the worker, and
- * nothing tells which, so each is charged an equal share, 1/N with N = max(held, stallPeers). The
- * job fails once its charge exceeds `maxStalledCount`. A job alone in its worker is charged a whole
- * stall, as before; a job that kills every worker that runs it is charged at least 1/C per crash
- * (C: the most jobs one worker holds, its concurrency), so it fails within
- * floor(maxStalledCount x C) + 1 crashes; the jobs that happened to run beside it are charged 1/N once.
+ * lapsed takes its worker for dead. At most one of the jobs that worker ran could have killed it,
+ * and nothing tells which, so each job is charged 1/N of a stall, N being the jobs the worker could
+ * hold: its concurrency C (`stallPeers`, stored at claim), or `held` (its active jobs in the queue
+ * at the sweep, this one included) if more. A worker with free slots does not make its jobs more
+ * suspect: a crash storm's survivors are re-run when the queue runs low and workers hold one or two
+ * jobs, and charging those a whole stall dead-lettered healthy jobs. The job fails once its charge
+ * exceeds `maxStalledCount`: a job that kills every worker that runs it fails within
+ * floor(maxStalledCount x C) + 1 crashes, and so does, at the earliest, a bystander.
  */
 export function chargeStall(job: StallFacts, held: number, maxStalledCount: number): StallCharge {
   const n = Math.max(1, held, job.stallPeers);
@@ -133,6 +135,11 @@ export function chargeStall(job: StallFacts, held: number, maxStalledCount: numb
     stallCharge,
     fails: stallCharge > maxStalledCount + STALL_SLACK,
   };
+}
+
+/** The `stallPeers` a claim stores on each job it takes: the claimer's concurrency (see `chargeStall`). */
+export function claimPeers(options: Pick<ClaimOptions, "limit" | "concurrency">): number {
+  return Math.max(1, Math.floor(options.concurrency ?? options.limit));
 }
 
 /** Counts the active jobs of each worker (`workerId` null or undefined counts under ""), for `planStallSweep`. */

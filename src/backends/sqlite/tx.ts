@@ -8,6 +8,7 @@ import type { ClaimedJob, JobState } from "../../job.js";
 import type { ClaimOptions, EnqueueResult, Finish, NewJob } from "../backend.js";
 import {
   announceFree,
+  claimPeers,
   DEAD,
   dedupHolds,
   duplicateResult,
@@ -126,6 +127,7 @@ export class Tx extends TxCore {
     const { workerId, now, leaseMs, jobId: only } = options;
     const claimed: ClaimedJob[] = [];
     const leaseExpiresAt = now + leaseMs;
+    const peers = claimPeers(options);
     for (;;) {
       const wanted = options.limit - claimed.length;
       const one = only === undefined ? undefined : s.claimOne.get(queue, only);
@@ -138,7 +140,7 @@ export class Tx extends TxCore {
           continue;
         }
         const token = randomUUID();
-        s.markActive.run(now, token, workerId, leaseExpiresAt, row.seq);
+        s.markActive.run(now, token, workerId, leaseExpiresAt, peers, row.seq);
         const job = toClaimed(row, now, token, workerId, leaseExpiresAt);
         claimed.push(job);
         this.emit("job:started", { queue, jobId: row.id, task: row.task, attempts: job.attempts, workerId });

@@ -1,9 +1,10 @@
 /**
  * Conformance, stalls: how recoverStalled charges a worker's death to the jobs it held (the rule of
- * docs/reliability.md, "Stalls and poison jobs"). A worker that dies holding N jobs charges each
- * 1/N of a stall; a job fails once its charge passes maxStalledCount. So the bystanders of a crash
- * survive, and a job that kills every worker that runs it still fails within a bounded number of
- * crashes. Registered by backend-suite.ts with the shared fixture.
+ * docs/reliability.md, "Stalls and poison jobs"). A worker of concurrency C (given at claim) that
+ * dies charges each job it held 1/max(C, held) of a stall; a job fails once its charge passes
+ * maxStalledCount. So the bystanders of a crash survive, and a job that kills every worker that
+ * runs it still fails within a bounded number of crashes. Registered by backend-suite.ts with the
+ * shared fixture.
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Backend } from "../../../src/backends/backend.js";
@@ -21,9 +22,22 @@ export function stallsTests(fx: SuiteFixture): void {
       b = fx.backend();
     });
 
-    /** Worker `worker` claims up to `limit` jobs at `at` and dies: returns their ids and the sweep's answer. */
-    async function crash(queue: string, worker: string, limit: number, at: number, max: number) {
-      const held = await b.claim(queue, claimOpts({ workerId: worker, limit, now: at, leaseMs: LEASE }));
+    /**
+     * Worker `worker` (of `concurrency`, default: `limit`) claims up to `limit` jobs at `at` and
+     * dies: returns their ids and the sweep's answer.
+     */
+    async function crash(
+      queue: string,
+      worker: string,
+      limit: number,
+      at: number,
+      max: number,
+      concurrency?: number,
+    ) {
+      const held = await b.claim(
+        queue,
+        claimOpts({ workerId: worker, limit, now: at, leaseMs: LEASE, concurrency }),
+      );
       const swept = await b.recoverStalled(queue, at + LEASE + 1, max);
       return { held: held.map((j) => j.id), ...swept };
     }
@@ -90,6 +104,25 @@ export function stallsTests(fx: SuiteFixture): void {
       expect((await mustGet(b, q, "solo")).stallCharge).toBe(1);
       expect(await crash(q, "dead2", 1, T0 + 200, 1)).toMatchObject({ failed: ["solo"] });
       expect((await mustGet(b, q, "other")).state).toBe("active");
+    });
+
+    it("a worker's free slots do not make its jobs more suspect: each is charged 1/concurrency", async () => {
+      // The tail of a crash storm: the survivors of a full worker's death are re-run when the queue
+      // runs low, one or two to a worker. Charged 1/held there, a healthy job failed at its second
+      // unlucky death (1/3 + 1 > 1); at 1/concurrency it has 1/3 + 1/3.
+      const q = uniqueQueue("stall-free-slots");
+      for (const id of ["a", "b", "c"]) await add(b, q, { id });
+      expect((await crash(q, "full", 3, T0 + 100, 1, 3)).stalled.sort()).toEqual(["a", "b", "c"]);
+      const tail = await crash(q, "tail", 1, T0 + 200, 1, 3);
+      expect(tail).toMatchObject({ held: ["a"], stalled: ["a"], failed: [] });
+      const a = await mustGet(b, q, "a");
+      expect(a).toMatchObject({ state: "waiting", stalledCount: 2 });
+      expect(a.stallCharge).toBeCloseTo(2 / 3, 9);
+      // A poison job alone in such workers still fails: at its fourth crash (1/3 each, past 1).
+      await add(b, q, { id: "poison", priority: 0 });
+      const deaths: string[][] = [];
+      for (let i = 1; i <= 4; i++) deaths.push((await crash(q, `p${i}`, 1, T0 + 300 + i * 100, 1, 3)).failed);
+      expect(deaths).toEqual([[], [], [], ["poison"]]);
     });
 
     it("a dead worker's leases that lapse at different sweeps still count as one death", async () => {

@@ -1,6 +1,6 @@
 -- claim: hands waiting jobs to a worker in ONE statement.
 -- Inputs: $1 queue, $2 limit, $3 now, $4 worker id, $5 lease_expires_at, $6 origin, $7 job id (NULL:
--- any job; else that job only).
+-- any job; else that job only), $8 stall_peers (the worker's concurrency, see chargeStall).
 -- Effect: unless the queue is paused, takes up to `limit` waiting jobs by (priority, fifo) from the
 -- jobs_waiting partial index (or the one job `$7` through jobs_by_id), skipping rows another claimer
 -- holds (FOR UPDATE SKIP LOCKED); each becomes active with attempts + 1, a fresh random token and a
@@ -35,7 +35,7 @@ cand AS (SELECT * FROM by_order UNION ALL SELECT * FROM by_id),
 claimed AS (
   UPDATE {{schema}}.jobs j
   SET state = 'active', attempts = j.attempts + 1, started_at = $3, token = gen_random_uuid()::text,
-      worker_id = $4, lease_expires_at = $5
+      worker_id = $4, lease_expires_at = $5, stall_peers = $8
   FROM cand c
   WHERE j.seq = c.seq AND (c.expires_at IS NULL OR c.expires_at > $3)
   RETURNING j.*

@@ -3,7 +3,8 @@
 -- @include deferred
 -- @include records
 -- ARGV (after base's three): [4] now, [5] workerId, [6] limit, [7] leaseMs, [8] token base (random
---   per call; job i gets "<base>.<i>"), [9] the one job id to claim, or ''.
+--   per call; job i gets "<base>.<i>"), [9] the one job id to claim, or '', [10] stallPeers (the
+--   worker's concurrency, see chargeStall in shared/rules.ts).
 -- Effect: unless the queue is paused, each taken job becomes active (attempts + 1, startedAt, token,
 --   workerId, leaseExpiresAt, listed in the active ZSET by lease expiry) with job:started; a job whose
 --   ttl passed is expired instead (job:expired, dependants, retention) and the claim goes on. The index
@@ -17,6 +18,7 @@ local limit = tonumber(ARGV[6])
 local leaseUntil = now + tonumber(ARGV[7])
 local tokenBase = ARGV[8]
 local only = ARGV[9]
+local peers = ARGV[10]
 local out = { '' }
 if redis.call('EXISTS', Q .. 'paused') == 1 then return { flush() } end
 
@@ -61,7 +63,7 @@ local function take(id)
   local attempts = j.attempts + 1
   local token = tokenBase .. '.' .. (#out)
   redis.call('HSET', key, 'state', 'active', 'attempts', attempts, 'startedAt', now, 'token', token,
-    'workerId', workerId, 'leaseExpiresAt', leaseUntil)
+    'workerId', workerId, 'leaseExpiresAt', leaseUntil, 'stallPeers', peers)
   if EMIT then emit('job:started', id, j.task, ',"attempts":' .. int(attempts) .. startedExtra) end
   -- v becomes the record.
   v[STATE] = 'active'

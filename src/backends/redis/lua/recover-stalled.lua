@@ -7,7 +7,8 @@
 --   engine words it the same.
 -- Effect: each active job with leaseExpiresAt < now marks its worker dead. Every dead worker's jobs
 --   whose lease still runs get stallPeers = max(stallPeers, N), N = the active jobs that worker
---   holds. Each lapsed job gets stalledCount + 1 and stallCharge + 1/max(N, stallPeers) and loses
+--   holds. Each lapsed job gets stalledCount + 1 and stallCharge + 1/max(N, stallPeers) (stallPeers:
+--   its worker's concurrency, stored by claim.lua, or more found by an earlier sweep) and loses
 --   its lease; with stallCharge past maxStalledCount (+ 1e-9, STALL_SLACK) it fails with that error
 --   (job:failed, dependants, removeOnFail), else it is waiting again with attempts - 1 (job:stalled,
 --   wake "job").

@@ -1,6 +1,6 @@
 -- claim: hands waiting jobs (or one job by id) to a worker.
 -- Inputs: queue, limit (claimCandidates) or job id (claimOne); then per job: started_at, token,
--- worker_id, lease_expires_at, seq (markActive).
+-- worker_id, lease_expires_at, stall_peers (the worker's concurrency, see chargeStall), seq (markActive).
 -- Effect: the job becomes active with attempts + 1 and a lease (expired-ttl jobs are expired by the
 -- caller with endJob instead).
 -- Returns: the candidate rows, read from the jobs_waiting index in (priority, fifo) order.
@@ -13,5 +13,6 @@ SELECT * FROM jobs WHERE queue = ? AND id = ? AND state = 'waiting';
 
 -- @name markActive
 UPDATE jobs
-SET state = 'active', attempts = attempts + 1, started_at = ?, token = ?, worker_id = ?, lease_expires_at = ?
+SET state = 'active', attempts = attempts + 1, started_at = ?, token = ?, worker_id = ?, lease_expires_at = ?,
+    stall_peers = ?
 WHERE seq = ?;

@@ -1,5 +1,6 @@
 -- recoverStalled: active jobs whose lease lapsed (their worker died or hung), charged by the stall
--- rule of shared/rules.ts (chargeStall): a worker found dead holding N jobs charges each 1/N.
+-- rule of shared/rules.ts (chargeStall): a dead worker charges each job it held 1/max(C, N), C its
+-- concurrency (stall_peers, stored at claim) and N the jobs it holds.
 -- Inputs: queue, now (expiredLeases); queue (heldByWorker); peers, queue, worker_id, now (markPeers);
 -- stalled_count, stall_charge, fifo, seq (requeueStalled); stalled_count, stall_charge, seq
 -- (chargeStall, before the caller fails the job with endJob).
