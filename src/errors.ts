@@ -79,3 +79,32 @@ function safeString(value: unknown): string {
     return String(value);
   }
 }
+
+/** No job with that id is in the queue (never added, or removed). */
+export class JobNotFoundError extends AsyncMQError {}
+
+/**
+ * `queue.waitFor` (or `task.enqueueAndWait`): the job ended without a result. `message` is its
+ * error's message (as BullMQ's `waitUntilFinished` rejects), `jobError` the stored error.
+ */
+export class JobFailedError extends AsyncMQError {
+  constructor(
+    readonly jobId: string,
+    /** How it ended. */
+    readonly state: "failed" | "expired" | "cancelled",
+    /** The error stored on the job (name, message, stack); for an expired or cancelled job, made up. */
+    readonly jobError: { name: string; message: string; stack?: string },
+  ) {
+    super(jobError.message);
+  }
+}
+
+/** `queue.waitFor` gave up after its `timeout`; the job itself goes on. */
+export class WaitTimeoutError extends AsyncMQError {
+  constructor(
+    readonly jobId: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

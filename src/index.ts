@@ -60,12 +60,15 @@ export {
   AsyncMQError,
   BackendError,
   JobCancelledError,
+  JobFailedError,
+  JobNotFoundError,
   JobStalledError,
   JobTimeoutError,
   ParentFailedError,
   PayloadTooLargeError,
   UnknownTaskError,
   ValidationError,
+  WaitTimeoutError,
 } from "./errors.js";
 export {
   type DynamicEventName,

@@ -3,9 +3,10 @@
  */
 import type { Backend, RepeatableStore } from "./backends/backend.js";
 import { resolveBackend } from "./backends/registry.js";
-import { ValidationError } from "./errors.js";
+import { AsyncMQError, ValidationError } from "./errors.js";
 import { checkInt, checkJobRef, checkName, JOB_STATES, type JobRecord, type JobState, toMs } from "./job.js";
 import { type EnqueueOptions, enqueueJobs, type TaskDefaults } from "./job-options.js";
+import { JobWaiters } from "./job-waiter.js";
 import { type MetricsRangeOptions, type QueueMetrics, readQueueMetrics } from "./metrics/query.js";
 import { QueueEvents } from "./queue-events.js";
 import { prepareRepeatable, type RepeatableDef, type RepeatableInfo } from "./schedule/repeatable-def.js";
@@ -38,6 +39,7 @@ export class Queue<D = unknown, R = unknown> {
   #backend: Backend | null = null;
   /** Events of this queue from every process sharing the backend. */
   readonly events: QueueEvents;
+  readonly #waiters: JobWaiters;
 
   constructor(name: string, options: QueueOptions = {}) {
     this.name = checkName(name, "queue name");
@@ -48,6 +50,7 @@ export class Queue<D = unknown, R = unknown> {
       checkInt(options.rateLimit, "rateLimit");
     this.#options = { ...options };
     this.events = new QueueEvents(this.name, () => this.backend);
+    this.#waiters = new JobWaiters(this.name, this.events, (id) => this.getJob(id));
   }
 
   /** The backend this queue uses (resolved on first use). */
@@ -170,6 +173,20 @@ export class Queue<D = unknown, R = unknown> {
     >;
   }
 
+  /**
+   * Waits for job `id` to finish, whichever process runs it (BullMQ's `job.waitUntilFinished`):
+   * resolves with its result. Rejects with JobFailedError when it fails for good, expires or is
+   * cancelled (`message` is the job's error message, `jobError` its stored error), JobNotFoundError
+   * when the queue has no such job (a job removed on completion must be awaited before it ends),
+   * and WaitTimeoutError after `options.timeout` (the job itself goes on). Retries in between do not
+   * settle it. Any number of waits share one event subscription per queue.
+   * @param options.timeout - the longest wait, in ms or as a duration ("30s"). Default: no limit.
+   */
+  async waitFor(id: string, options?: { timeout?: number | string }): Promise<R> {
+    const timeout = options?.timeout === undefined ? undefined : toMs(options.timeout, "timeout");
+    return (await this.#waiters.wait(jobRef(id), timeout)) as R;
+  }
+
   getJobCounts(): Promise<Record<JobState, number>> {
     return this.backend.getJobCounts(this.name);
   }
@@ -254,10 +271,11 @@ export class Queue<D = unknown, R = unknown> {
   }
 
   /**
-   * Releases what the queue holds: its event subscription. A backend passed in as an instance is the
+   * Releases what the queue holds: its event subscription (a `waitFor` still waiting rejects). A backend passed in as an instance is the
    * caller's to close; backends opened from URLs are shared (see closeSharedBackends).
    */
   async close(): Promise<void> {
+    this.#waiters.abortAll(new AsyncMQError(`queue "${this.name}" was closed while waitFor() was waiting`));
     this.events.close();
   }
 }

@@ -6,8 +6,10 @@ import type { Backend } from "./backends/backend.js";
 import { resolveBackend } from "./backends/registry.js";
 import { ValidationError } from "./errors.js";
 import type { BackoffSpec, JobRecord } from "./job.js";
-import { checkName } from "./job.js";
+import { checkName, toMs } from "./job.js";
 import { checkTaskDefaults, type EnqueueOptions, enqueueJobs, type TaskDefaults } from "./job-options.js";
+import { JobWaiters } from "./job-waiter.js";
+import { QueueEvents } from "./queue-events.js";
 
 /** Options fixed at task definition; enqueue options win over them. */
 export interface TaskOptions extends TaskDefaults {
@@ -57,6 +59,16 @@ export interface Task<D = unknown, R = unknown> {
   getJob(id: string, options?: { backend?: Backend | string }): Promise<JobRecord<D, R> | null>;
   /** Calls the handler directly, in this process, with a context made of `ctx` and harmless defaults. */
   run(data: D, ctx?: Partial<JobContext<D>>): Promise<R>;
+  /**
+   * Enqueues a job as `enqueue` does and waits for a worker (in any process) to finish it, as
+   * `queue.waitFor`: resolves with its result, rejects with JobFailedError or WaitTimeoutError.
+   * @param wait.timeout - the longest wait, in ms or as a duration ("30s"); the job goes on after it. Default: no limit.
+   */
+  enqueueAndWait(
+    data: D,
+    options?: EnqueueOptions & { backend?: Backend | string },
+    wait?: { timeout?: number | string },
+  ): Promise<R>;
 }
 
 /**
@@ -106,6 +118,19 @@ export function task<D = unknown, R = unknown>(
       const { backend, ...options } = opts ?? {};
       const [id] = await enqueueJobs(backend, queue, [{ task: name, data, options }], () => defaults);
       return id as string;
+    },
+    async enqueueAndWait(data, opts, wait) {
+      const { backend, ...options } = opts ?? {};
+      const timeout = wait?.timeout === undefined ? undefined : toMs(wait.timeout, "wait.timeout");
+      const b = resolveBackend(backend);
+      const waiters = new JobWaiters(queue, new QueueEvents(queue, () => b), (id) => b.getJob(queue, id));
+      const release = waiters.hold(); // listening before the job exists: its end cannot slip by
+      try {
+        const [id] = await enqueueJobs(b, queue, [{ task: name, data, options }], () => defaults);
+        return (await waiters.wait(id as string, timeout, true)) as R;
+      } finally {
+        release();
+      }
     },
     async getJob(id, opts) {
       const job = await resolveBackend(opts?.backend).getJob(queue, String(id));

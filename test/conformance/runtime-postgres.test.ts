@@ -2,6 +2,7 @@ import { afterAll, beforeAll } from "vitest";
 import { PostgresBackend } from "../../src/backends/postgres/postgres-backend.js";
 import { dropSchema, postgresUrl, stopPostgres, testSchema } from "../support/postgres-server.js";
 import { runtimeConformance } from "./runtime-suite.js";
+import { waitForConformance } from "./runtime-wait-suite.js";
 
 const schema = testSchema("runtime");
 let url: string;
@@ -13,4 +14,6 @@ afterAll(async () => {
   stopPostgres();
 });
 
-runtimeConformance("postgres", () => new PostgresBackend({ url, schema }));
+const open = () => new PostgresBackend({ url, schema });
+runtimeConformance("postgres", open);
+waitForConformance("postgres", open, open);

@@ -311,6 +311,23 @@ describe.each(BACKENDS)("multi-process durability on $name", (backendCase) => {
     await queue.close();
   }, 45_000);
 
+  it("queue.waitFor in this process settles with the outcome of jobs another process runs", async () => {
+    const { queue, worker } = await setup("wait");
+    const child = worker("worker", { concurrency: 8, scanInterval: 200 });
+    // Waits begin before the worker exists: each settles on the child's event, not on a first read.
+    const ids = await queue.addBulk(
+      Array.from({ length: 40 }, (_, i) => ({ task: "mp", data: { ms: i % 5 } })),
+    );
+    const failing = await queue.add("mp", { fail: "remote boom" });
+    const results = Promise.all(ids.map((id) => queue.waitFor(id, { timeout: "20s" })));
+    const failure = queue.waitFor(failing, { timeout: "20s" }).catch((e: unknown) => e);
+    await child.ready();
+    const pids = new Set((await results).map((r) => (r as { pid: number }).pid));
+    expect([...pids]).toEqual([child.pid]);
+    expect(await failure).toMatchObject({ name: "JobFailedError", state: "failed", message: "remote boom" });
+    await child.stop();
+  });
+
   it("a worker process SIGKILLed with jobs in flight loses none: the survivor recovers them", async () => {
     const { name, queue, worker } = await setup("kill");
     const options = { concurrency: 8, leaseDuration: 500, scanInterval: 50 };
