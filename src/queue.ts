@@ -156,8 +156,14 @@ export class Queue<D = unknown, R = unknown> {
     return this.backend.getJob(this.name, jobRef(id)) as Promise<JobRecord<D, R> | null>;
   }
 
-  /** Jobs in `states` (all when omitted), newest first unless `asc`; `start`/`end` are inclusive indexes. */
-  getJobs(
+  /**
+   * Jobs in `states` (all when omitted), newest first unless `asc`; `start`/`end` are inclusive
+   * indexes into that order. A negative index counts from the end, as in BullMQ (and Redis'
+   * LRANGE): `{ start: -10 }` is the last ten, `{ end: -2 }` all but the last.
+   * @param range.start - Default 0.
+   * @param range.end - Default -1 (the last job).
+   */
+  async getJobs(
     states?: JobState[],
     range?: { start?: number; end?: number; asc?: boolean },
   ): Promise<JobRecord<D, R>[]> {
@@ -166,11 +172,22 @@ export class Queue<D = unknown, R = unknown> {
       if (!JOB_STATES.includes(s))
         throw new ValidationError(`unknown job state "${s}"; use one of ${JOB_STATES.join(", ")}`);
     }
-    const start = checkInt(range?.start ?? 0, "range.start");
-    const end = checkInt(range?.end ?? -1, "range.end", -1);
-    return this.backend.getJobs(this.name, list, { start, end, asc: range?.asc ?? false }) as Promise<
-      JobRecord<D, R>[]
-    >;
+    let start = checkInt(range?.start ?? 0, "range.start", Number.MIN_SAFE_INTEGER);
+    let end = checkInt(range?.end ?? -1, "range.end", Number.MIN_SAFE_INTEGER);
+    if (start < 0 || end < -1) {
+      // Counted from the end: resolved against how many jobs the states hold now.
+      const counts = await this.getJobCounts();
+      let total = 0;
+      for (const s of list.length > 0 ? list : JOB_STATES) total += counts[s];
+      if (start < 0) start = Math.max(0, total + start);
+      if (end < 0) end = total + end;
+      if (end < start) return [];
+    }
+    return (await this.backend.getJobs(this.name, list, {
+      start,
+      end,
+      asc: range?.asc ?? false,
+    })) as JobRecord<D, R>[];
   }
 
   /**

@@ -1,7 +1,7 @@
 import { InMemoryBackend } from "../../src/backends/memory/memory-backend.js";
+import { queueApiConformance } from "./queue-api-suite.js";
 import { runtimeConformance } from "./runtime-suite.js";
-import { waitForConformance } from "./runtime-wait-suite.js";
 
 runtimeConformance("memory", () => new InMemoryBackend());
 // One store: the waiting side uses the worker's instance.
-waitForConformance("memory", () => new InMemoryBackend());
+queueApiConformance("memory", () => new InMemoryBackend());

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll } from "vitest";
 import { PostgresBackend } from "../../src/backends/postgres/postgres-backend.js";
 import { dropSchema, postgresUrl, stopPostgres, testSchema } from "../support/postgres-server.js";
+import { queueApiConformance } from "./queue-api-suite.js";
 import { runtimeConformance } from "./runtime-suite.js";
-import { waitForConformance } from "./runtime-wait-suite.js";
 
 const schema = testSchema("runtime");
 let url: string;
@@ -16,4 +16,4 @@ afterAll(async () => {
 
 const open = () => new PostgresBackend({ url, schema });
 runtimeConformance("postgres", open);
-waitForConformance("postgres", open, open);
+queueApiConformance("postgres", open, open);

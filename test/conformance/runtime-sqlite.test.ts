@@ -3,12 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "vitest";
 import { SqliteBackend } from "../../src/backends/sqlite/sqlite-backend.js";
+import { queueApiConformance } from "./queue-api-suite.js";
 import { runtimeConformance } from "./runtime-suite.js";
-import { waitForConformance } from "./runtime-wait-suite.js";
 
 const dir = mkdtempSync(join(tmpdir(), "asyncmq-runtime-sqlite-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const open = () => new SqliteBackend({ path: join(dir, "runtime.db") });
 runtimeConformance("sqlite", open);
-waitForConformance("sqlite", open, open);
+queueApiConformance("sqlite", open, open);

@@ -18,7 +18,7 @@ const fast = { scanInterval: 20, leaseDuration: 2000, shutdownGrace: 50 } as con
  * `makeBackend` opens the engine; `makeObserver` (default: the same instance) opens a second
  * connection to the same storage for the waiting side.
  */
-export function waitForConformance(
+export function queueApiConformance(
   name: string,
   makeBackend: () => Promise<Backend> | Backend,
   makeObserver?: () => Promise<Backend> | Backend,
@@ -129,6 +129,23 @@ export function waitForConformance(
       );
       expect(results).toEqual([2, 4, 6]);
       expect((await new Queue(q, { backend: observer }).getJobCounts()).completed).toBe(0);
+    });
+
+    it("getJobs takes negative indexes as counted from the end, as BullMQ does", async () => {
+      const q = uniqueQueue("ranges");
+      const queue = new Queue(q, { backend: observer });
+      const ids = await queue.addBulk(Array.from({ length: 6 }, (_, i) => ({ task: `${q}-t`, data: i })));
+      const page = async (range: { start?: number; end?: number }) =>
+        (await queue.getJobs(["waiting"], { ...range, asc: true })).map((j) => j.id);
+      expect(await page({ start: -2 })).toEqual(ids.slice(-2));
+      expect(await page({ start: 1, end: -2 })).toEqual(ids.slice(1, -1));
+      expect(await page({ start: -3, end: -2 })).toEqual(ids.slice(3, 5));
+      expect(await page({ start: -100, end: 1 })).toEqual(ids.slice(0, 2));
+      expect(await page({ start: -1, end: -2 })).toEqual([]);
+      expect(await page({ end: -7 })).toEqual([]);
+      // Newest first: the last two of that order are the two oldest.
+      expect((await queue.getJobs([], { start: -2 })).map((j) => j.id)).toEqual([ids[1], ids[0]]);
+      await expect(queue.getJobs([], { start: 1.5 })).rejects.toThrow(/range.start must be an integer/);
     });
 
     it("close() rejects the waits in progress", async () => {
