@@ -27,8 +27,11 @@ const MAX_CLAIM_BATCH = 64;
 export interface Limiter {
   acquire(signal?: AbortSignal): Promise<void>;
   tryAcquire(): boolean;
-  /** Gives back tokens taken for jobs that were not there. */
-  refund?(n: number): void;
+  /**
+   * Gives back tokens taken for jobs that were not there (a claim that found fewer), so that an idle
+   * worker spends none of the budget. Awaited before the loop sleeps or claims again.
+   */
+  refund?(n: number): void | Promise<void>;
 }
 
 export interface ProcessJobOptions {
@@ -174,7 +177,7 @@ async function claimLoop(loop: Loop): Promise<void> {
         wanted = tokens;
       }
       if (signal.aborted) {
-        limiter?.refund?.(wanted);
+        await refund(limiter, wanted);
         for (const release of permits) release();
         break;
       }
@@ -191,7 +194,7 @@ async function claimLoop(loop: Loop): Promise<void> {
         });
         outage.succeeded();
       } catch (err) {
-        limiter?.refund?.(wanted);
+        await refund(limiter, wanted);
         for (const release of permits) release();
         // A broken backend (a corrupt SQLite file) never recovers: stop, and let the runner say why.
         if (isFatal(err)) throw err;
@@ -199,15 +202,28 @@ async function claimLoop(loop: Loop): Promise<void> {
         await sleep(retryMs, signal);
         continue;
       }
-      if (jobs.length < wanted) limiter?.refund?.(wanted - jobs.length);
       for (const release of permits.splice(jobs.length)) release();
       for (let i = 0; i < jobs.length; i++) start(jobs[i] as ClaimedJob, permits[i] as () => void);
+      await refund(limiter, wanted - jobs.length);
       // Nothing waiting: sleep until a wake-up (a new job, a promotion) or the idle fallback.
       if (jobs.length === 0) await wake.wait(idleMs, signal);
     }
   } finally {
     wake.close();
     await drain(running, loop.inflight, loop.grace());
+  }
+}
+
+/**
+ * Gives back `n` tokens (n <= 0: none). A refund the backend fails costs that token of the budget,
+ * nothing more: the claim loop goes on, and the backend's outage is reported by the claim.
+ */
+async function refund(limiter: Limiter | undefined, n: number): Promise<void> {
+  if (n <= 0 || limiter?.refund === undefined) return;
+  try {
+    await limiter.refund(n);
+  } catch {
+    // see above
   }
 }
 

@@ -27,4 +27,9 @@ export class QueueRateLimiter implements Limiter {
   tryAcquire(): boolean {
     return false;
   }
+
+  /** Gives back, in one atomic step, tokens taken for claims that found no job. */
+  async refund(n: number): Promise<void> {
+    await this.store.refund(this.queue, n, this.rate, this.intervalMs, Date.now());
+  }
 }

@@ -7,7 +7,7 @@ import type {
   WorkerRegistry,
 } from "../backend.js";
 import type { Applied, EngineRepeatables } from "../engine.js";
-import { copyRepeatable, rateWaitMs, refillTokens } from "../shared/rules.js";
+import { adjustedTokens, copyRepeatable, rateWaitMs, refillTokens } from "../shared/rules.js";
 import { enqueueJobs } from "./enqueue.js";
 import type { MemoryData } from "./queue-state.js";
 
@@ -73,6 +73,16 @@ export class MemoryRateLimits implements RateLimitStore {
       return 0;
     }
     return rateWaitMs(bucket.tokens, rate, intervalMs);
+  }
+
+  async refund(queue: string, n: number, rate: number, intervalMs: number, now: number): Promise<void> {
+    this.data.open();
+    const bucket = this.data.find(queue)?.rateBucket;
+    // A bucket never used is full: nothing to give back.
+    if (rate <= 0 || bucket === undefined) return;
+    const refilled = refillTokens(bucket.tokens, bucket.at, rate, intervalMs, now);
+    bucket.tokens = adjustedTokens(refilled, rate, n, rate);
+    bucket.at = Math.max(bucket.at, now);
   }
 }
 

@@ -104,6 +104,12 @@ export class PostgresRateLimits implements RateLimitStore {
     if (available >= 1 - 1e-9) return 0;
     return rateWaitMs(available, rate, intervalMs);
   }
+
+  async refund(queue: string, n: number, rate: number, intervalMs: number, now: number): Promise<void> {
+    await this.db.open();
+    if (rate <= 0) return;
+    await this.db.one("adjustRateTokens", [queue, rate, intervalMs, now, n, rate]);
+  }
 }
 
 /** Live workers, each a row with a heartbeat expiry. */

@@ -67,6 +67,12 @@ export class RedisRateLimits implements RateLimitStore {
     if (rate <= 0) return intervalMs;
     return this.io.run<number>(queue, "take-rate-token", [now, rate, intervalMs]);
   }
+
+  async refund(queue: string, n: number, rate: number, intervalMs: number, now: number): Promise<void> {
+    this.io.assertOpen();
+    if (rate <= 0) return;
+    await this.io.run(queue, "adjust-rate-tokens", [now, rate, intervalMs, n, rate]);
+  }
 }
 
 /** Live workers: "<G>workers" id -> info JSON, "<G>worker-expiry" id -> heartbeatAt + ttl. */

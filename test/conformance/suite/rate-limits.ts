@@ -31,6 +31,22 @@ export function rateLimitsTests(fx: SuiteFixture): void {
       expect(await rateLimitsOf(b).take(uniqueQueue("rate-other"), 2, 1000, T0 + 60_000)).toBe(0);
     });
 
+    it("refund gives tokens back as if never taken: refilled to now, then up to `rate`", async () => {
+      const store = rateLimitsOf(b);
+      const q = uniqueQueue("rate-refund");
+      await store.refund(q, 1, 2, 1000, T0); // never used: stays full, two tokens
+      expect(await store.take(q, 2, 1000, T0)).toBe(0);
+      expect(await store.take(q, 2, 1000, T0)).toBe(0);
+      expect(await store.take(q, 2, 1000, T0)).toBe(500);
+      await store.refund(q, 1, 2, 1000, T0 + 100); // 0.2 refilled + 1
+      expect(await store.take(q, 2, 1000, T0 + 100)).toBe(0);
+      expect(await store.take(q, 2, 1000, T0 + 100)).toBe(400); // 0.2 left: 0.8 to go at 2 per s
+      await store.refund(q, 5, 2, 1000, T0 + 100); // capped at the bucket's size
+      expect(await store.take(q, 2, 1000, T0 + 100)).toBe(0);
+      expect(await store.take(q, 2, 1000, T0 + 100)).toBe(0);
+      expect(await store.take(q, 2, 1000, T0 + 100)).toBe(500);
+    });
+
     it("rate 0 always returns intervalMs", async () => {
       const q = uniqueQueue("rate-zero");
       expect(await rateLimitsOf(b).take(q, 0, 750, T0)).toBe(750);
