@@ -65,6 +65,7 @@ export {
   ParentFailedError,
   PayloadTooLargeError,
   UnknownTaskError,
+  UnrecoverableError,
   ValidationError,
 } from "./errors.js";
 export {

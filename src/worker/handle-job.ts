@@ -6,7 +6,7 @@
 import { hostname } from "node:os";
 import type { Backend, Finish } from "../backends/backend.js";
 import { resolveBackend } from "../backends/registry.js";
-import { isFatal, JobTimeoutError, serializeError, UnknownTaskError } from "../errors.js";
+import { isFatal, isUnrecoverable, JobTimeoutError, serializeError, UnknownTaskError } from "../errors.js";
 import { backoffDelay, type ClaimedJob, encodeJson, type JobRecord, storableText } from "../job.js";
 import { withInherited } from "../job-options.js";
 import { errorLine, log } from "../logger.js";
@@ -148,8 +148,9 @@ function endOf(
       outcome = { ok: false, error: err };
     }
   }
-  const error = serializeError((outcome as { error: unknown }).error);
-  if (job.attempts <= maxRetries) {
+  const thrown = (outcome as { error: unknown }).error;
+  const error = serializeError(thrown);
+  if (job.attempts <= maxRetries && !isUnrecoverable(thrown)) {
     return { kind: "retry", jobId, token, error, runAt: Date.now() + backoffDelay(backoff, job.attempts) };
   }
   return { kind: "failed", jobId, token, error };

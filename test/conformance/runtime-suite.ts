@@ -7,6 +7,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Backend } from "../../src/backends/backend.js";
+import { UnrecoverableError } from "../../src/errors.js";
 import { events, type JobEventName, type JobEventPayload } from "../../src/events.js";
 import { Queue } from "../../src/queue.js";
 import { task, unregisterTask } from "../../src/task.js";
@@ -270,6 +271,38 @@ export function runtimeConformance(name: string, makeBackend: () => Promise<Back
       // A full bucket: 10 at once, then one per 200 ms, so the 15th ~1 s in. An emptied one: ~3 s.
       expect((starts[14] as number) - t0).toBeGreaterThanOrEqual(800);
       expect((starts[14] as number) - t0).toBeLessThan(2000);
+    });
+
+    it("an UnrecoverableError (or a subclass) fails the job at once despite retries left", async () => {
+      const q = uniqueQueue("unrecoverable");
+      const queue = new Queue(q, { backend });
+      class BadInput extends UnrecoverableError {}
+      define<{ sub: boolean }>(`${q}-t`, q, (d) => {
+        throw d.sub ? new BadInput("no such customer") : new UnrecoverableError("card declined");
+      });
+      const retrying = collect("job:retrying", q);
+      stops.push(retrying.stop);
+      const failed = nextEvents("job:failed", q, 2, 5000);
+      const ids = [
+        await queue.add(`${q}-t`, { sub: false }, { retries: 3, backoff: 10 }),
+        await queue.add(`${q}-t`, { sub: true }, { retries: 3, backoff: 10 }),
+      ];
+      const worker = new Worker(q, { backend, ...fast });
+      await worker.start();
+      await failed;
+      await worker.stop();
+      const [plain, sub] = await Promise.all(ids.map((id) => queue.getJob(id)));
+      expect(plain).toMatchObject({
+        state: "failed",
+        attempts: 1,
+        error: { name: "UnrecoverableError", message: "card declined" },
+      });
+      expect(sub).toMatchObject({
+        state: "failed",
+        attempts: 1,
+        error: { name: "BadInput", message: "no such customer" },
+      });
+      expect(retrying.seen).toEqual([]);
     });
 
     it("queue.events delivers the events of the queue's jobs", async () => {
