@@ -53,6 +53,7 @@ export {
 } from "./backends/registry.js";
 export { EffectsCollector } from "./backends/shared/effects.js";
 export { SqliteBackend, type SqliteBackendOptions } from "./backends/sqlite/sqlite-backend.js";
+export { type BackoffStrategy, registerBackoff, unregisterBackoff } from "./backoff-registry.js";
 export { createDashboard, type Dashboard } from "./dashboard/create.js";
 export type { DashboardOptions } from "./dashboard/options.js";
 export { type RunningDashboard, type StartDashboardOptions, startDashboard } from "./dashboard/server.js";
@@ -82,9 +83,11 @@ export {
   type SafeEmitter,
 } from "./events.js";
 export {
+  type BackoffPolicy,
   type BackoffSpec,
   backoffDelay,
   type ClaimedJob,
+  type CustomBackoff,
   type InheritableOption,
   JOB_STATES,
   type JobRecord,

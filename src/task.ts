@@ -15,7 +15,10 @@ export interface TaskOptions extends TaskDefaults {
   queue: string;
   /** Retries after a failed attempt (`2`: at most 3 runs). Default 0. */
   retries?: number;
-  /** Delay between retries. Default `{ type: "exponential", delay: 1000, jitter: 0.1 }`. */
+  /**
+   * Delay between retries: ms, a built-in policy, or `{ type: name }` of a strategy given to
+   * `registerBackoff`. Default `{ type: "exponential", delay: 1000, jitter: 0.1 }`.
+   */
   backoff?: BackoffSpec;
   /** A job still unstarted this long after it was added expires and never runs. Default: none. */
   ttl?: number | string;

@@ -6,8 +6,8 @@
 import { hostname } from "node:os";
 import type { Backend, Finish } from "../backends/backend.js";
 import { resolveBackend } from "../backends/registry.js";
-import { isFatal, isUnrecoverable, JobTimeoutError, serializeError, UnknownTaskError } from "../errors.js";
-import { backoffDelay, type ClaimedJob, encodeJson, type JobRecord, storableText } from "../job.js";
+import { isFatal, JobTimeoutError, UnknownTaskError } from "../errors.js";
+import { type ClaimedJob, encodeJson, type JobRecord, storableText } from "../job.js";
 import { withInherited } from "../job-options.js";
 import { errorLine, log } from "../logger.js";
 import { getSettings } from "../settings.js";
@@ -17,6 +17,7 @@ import { Finisher } from "./finisher.js";
 import { reportGivenUp } from "./given-up.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { MetricsRecorder } from "./metrics-recorder.js";
+import { failedAttemptEnd } from "./retry-policy.js";
 import { unknownTaskHint } from "./tasks-source.js";
 import { type LongTimer, setLongTimeout } from "./timer.js";
 
@@ -111,7 +112,7 @@ export async function runClaimedJob(
   // The job stays with the lease keeper (renewed) and in flight (shutdown waits for it) until its
   // end is written, which may take retries while the backend is briefly down.
   try {
-    const item = endOf(job, effective.maxRetries, effective.backoff, active, outcome);
+    const item = await endOf(job, effective.maxRetries, effective.backoff, active, outcome);
     // A hand-back at shutdown is not retried: the shutdown would wait for it; the lease expiring does as well.
     if (item?.kind === "released") await write(rt.finisher, queue, item);
     else if (item) await write(rt.finisher, queue, item, job, active);
@@ -122,13 +123,13 @@ export async function runClaimedJob(
 }
 
 /** The write that ends the attempt, from how the handler ended; null when there is none to make. */
-function endOf(
+async function endOf(
   job: ClaimedJob,
   maxRetries: number,
   backoff: JobRecord["backoff"],
   active: ActiveJob,
   outcome: Outcome,
-): Finish | null {
+): Promise<Finish | null> {
   const { id: jobId, token } = job;
   switch (active.cause) {
     case "cancelled":
@@ -148,12 +149,7 @@ function endOf(
       outcome = { ok: false, error: err };
     }
   }
-  const thrown = (outcome as { error: unknown }).error;
-  const error = serializeError(thrown);
-  if (job.attempts <= maxRetries && !isUnrecoverable(thrown)) {
-    return { kind: "retry", jobId, token, error, runAt: Date.now() + backoffDelay(backoff, job.attempts) };
-  }
-  return { kind: "failed", jobId, token, error };
+  return failedAttemptEnd(job, maxRetries, backoff, (outcome as { error: unknown }).error);
 }
 
 /** The handler's `ctx`: a class rather than closures, since one is made per job. */

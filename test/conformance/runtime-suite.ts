@@ -7,6 +7,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Backend } from "../../src/backends/backend.js";
+import { registerBackoff, unregisterBackoff } from "../../src/backoff-registry.js";
 import { UnrecoverableError } from "../../src/errors.js";
 import { events, type JobEventName, type JobEventPayload } from "../../src/events.js";
 import { Queue } from "../../src/queue.js";
@@ -303,6 +304,60 @@ export function runtimeConformance(name: string, makeBackend: () => Promise<Back
         error: { name: "BadInput", message: "no such customer" },
       });
       expect(retrying.seen).toEqual([]);
+    });
+
+    it("a custom backoff, registered by name, sets each retry's delay from (attempt, error, job); -1 fails the job", async () => {
+      const q = uniqueQueue("backoff");
+      const queue = new Queue(q, { backend });
+      const starts: number[] = [];
+      define(`${q}-t`, q, () => {
+        starts.push(Date.now());
+        throw new Error(`boom ${starts.length}`);
+      });
+      const calls: Array<[number, string, string]> = [];
+      registerBackoff(q, (attempt, error, job) => {
+        calls.push([attempt, (error as Error).message, job.id]);
+        return attempt < 3 ? attempt * 150 : -1;
+      });
+      stops.push(() => unregisterBackoff(q));
+      const failed = nextEvents("job:failed", q, 1, 8000);
+      const id = await queue.add(`${q}-t`, {}, { retries: 5, backoff: { type: q } });
+      expect((await queue.getJob(id))?.backoff).toEqual({ type: q }); // stored by name
+      const worker = new Worker(q, { backend, ...fast });
+      await worker.start();
+      await failed;
+      await worker.stop();
+      expect(calls).toEqual([
+        [1, "boom 1", id],
+        [2, "boom 2", id],
+        [3, "boom 3", id],
+      ]);
+      const job = await queue.getJob(id);
+      expect(job).toMatchObject({ state: "failed", attempts: 3, error: { message: "boom 3" } });
+      // Each retry waited the strategy's delay: 150 ms, then 300 ms.
+      expect((starts[1] as number) - (starts[0] as number)).toBeGreaterThanOrEqual(140);
+      expect((starts[2] as number) - (starts[1] as number)).toBeGreaterThanOrEqual(290);
+    });
+
+    it("a custom backoff the worker does not know fails the job, saying why, instead of retrying it", async () => {
+      const q = uniqueQueue("backoff-unknown");
+      const queue = new Queue(q, { backend });
+      define(`${q}-t`, q, () => {
+        throw new Error("boom");
+      });
+      registerBackoff(q, () => 10);
+      const id = await queue.add(`${q}-t`, {}, { retries: 5, backoff: { type: q } });
+      unregisterBackoff(q); // as in a worker process that never registered it
+      const failed = nextEvents("job:failed", q, 1, 5000);
+      const worker = new Worker(q, { backend, ...fast });
+      await worker.start();
+      await failed;
+      await worker.stop();
+      const job = await queue.getJob(id);
+      expect(job).toMatchObject({ state: "failed", attempts: 1 });
+      expect(job?.error?.message).toMatch(
+        /^boom \(not retried: no backoff strategy named ".*" is registered in this worker; call registerBackoff/,
+      );
     });
 
     it("queue.events delivers the events of the queue's jobs", async () => {
