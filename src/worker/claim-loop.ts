@@ -12,6 +12,7 @@ import { type ClaimedJob, toMs } from "../job.js";
 import { log, OutageLog } from "../logger.js";
 import { getSettings } from "../settings.js";
 import type { ActiveJob } from "./active-job.js";
+import type { ClaimControl } from "./claim-control.js";
 import { Finisher } from "./finisher.js";
 import { type RunContext, runClaimedJob } from "./handle-job.js";
 import { LeaseKeeper } from "./lease-keeper.js";
@@ -71,6 +72,8 @@ interface Loop {
   inflight: Set<ActiveJob>;
   /** Read at shutdown: Worker.stop({ grace }) may have changed it. */
   grace: () => number;
+  /** A Worker object's pause and drained notice; none for the runners. */
+  control: ClaimControl | undefined;
 }
 
 /**
@@ -90,13 +93,15 @@ export async function processJob(queueName: string, options: ProcessJobOptions):
 /**
  * processJob with a given metrics recorder (null: none), which the caller flushes: the runtime
  * shares one between its claim loop and its stall sweeper. `inflight` holds the jobs running now
- * (the runtime's heartbeat reports its size: permits also go to claims in progress).
+ * (the runtime's heartbeat reports its size: permits also go to claims in progress). `control`:
+ * a Worker object's pause and drained notice.
  */
 export async function claimJobs(
   queueName: string,
   options: ProcessJobOptions,
   recorder: MetricsRecorder | null,
   inflight = new Set<ActiveJob>(),
+  control?: ClaimControl,
 ): Promise<void> {
   const settings = getSettings();
   const backend = resolveBackend(options.backend);
@@ -118,6 +123,7 @@ export async function claimJobs(
     rt: { finisher: new Finisher(backend, recorder), keeper, inflight },
     inflight,
     grace,
+    control,
   };
   try {
     await Promise.all([claimLoop(loop), delayedScanner(idleMs)({ queue: queueName, backend, signal })]);
@@ -127,7 +133,7 @@ export async function claimJobs(
 }
 
 async function claimLoop(loop: Loop): Promise<void> {
-  const { queue, backend, semaphore, limiter, signal, workerId, leaseMs, idleMs, rt } = loop;
+  const { queue, backend, semaphore, limiter, signal, workerId, leaseMs, idleMs, rt, control } = loop;
   const running = new Set<Promise<void>>();
   const wake = new WakeFlag(backend, queue);
   const outage = new OutageLog(`claiming jobs of queue "${queue}"`);
@@ -145,10 +151,12 @@ async function claimLoop(loop: Loop): Promise<void> {
       done();
     });
     running.add(run);
+    control?.jobStarted(run);
   };
 
   try {
     while (!signal.aborted) {
+      await control?.pass(signal);
       let first: () => void;
       try {
         first = await semaphore.acquire(signal);
@@ -176,13 +184,15 @@ async function claimLoop(loop: Loop): Promise<void> {
         for (const release of permits.splice(tokens)) release();
         wanted = tokens;
       }
-      if (signal.aborted) {
+      // Paused while it waited for permits or tokens: give them back, and wait at the top.
+      if (signal.aborted || control?.paused) {
         await refund(limiter, wanted);
         for (const release of permits) release();
-        break;
+        continue;
       }
 
       wake.arm();
+      control?.claimStarted();
       let jobs: ClaimedJob[];
       try {
         jobs = await backend.claim(queue, {
@@ -194,6 +204,7 @@ async function claimLoop(loop: Loop): Promise<void> {
         });
         outage.succeeded();
       } catch (err) {
+        control?.claimEnded(null);
         await refund(limiter, wanted);
         for (const release of permits) release();
         // A broken backend (a corrupt SQLite file) never recovers: stop, and let the runner say why.
@@ -204,6 +215,7 @@ async function claimLoop(loop: Loop): Promise<void> {
       }
       for (const release of permits.splice(jobs.length)) release();
       for (let i = 0; i < jobs.length; i++) start(jobs[i] as ClaimedJob, permits[i] as () => void);
+      control?.claimEnded(jobs.length);
       await refund(limiter, wanted - jobs.length);
       // Nothing waiting: sleep until a wake-up (a new job, a promotion) or the idle fallback.
       if (jobs.length === 0) await wake.wait(idleMs, signal);

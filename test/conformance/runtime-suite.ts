@@ -7,14 +7,16 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Backend } from "../../src/backends/backend.js";
-import { registerBackoff, unregisterBackoff } from "../../src/backoff-registry.js";
-import { UnrecoverableError } from "../../src/errors.js";
-import { events, type JobEventName, type JobEventPayload } from "../../src/events.js";
+import type { JobEventPayload } from "../../src/events.js";
 import { Queue } from "../../src/queue.js";
 import { task, unregisterTask } from "../../src/task.js";
 import { runWorker } from "../../src/worker/runners.js";
 import { Worker } from "../../src/worker/worker.js";
 import { gate, nextEvents, uniqueQueue, until } from "../helpers.js";
+import { failureTests } from "./runtime-failures.js";
+import { collect, fast, type RuntimeFixture } from "./runtime-fixture.js";
+import { rateLimitTests } from "./runtime-rate-limits.js";
+import { workerControlTests } from "./runtime-worker-control.js";
 
 /** A view of `backend` whose lease renewals are lost: its jobs stall as if their worker died. */
 function deadWorkerView(backend: Backend): Backend {
@@ -26,19 +28,6 @@ function deadWorkerView(backend: Backend): Backend {
     },
   });
 }
-
-/** Collects the payloads of `name` events of `queue` until stopped. */
-function collect(name: JobEventName, queue: string) {
-  const seen: JobEventPayload[] = [];
-  const listener = (p: JobEventPayload) => {
-    if (p.queue === queue) seen.push(p);
-  };
-  events.on(name, listener);
-  return { seen, stop: () => events.off(name, listener) };
-}
-
-// A lease long enough that a survivor on a loaded 2-core machine renews in time (a third of it per beat).
-const fast = { scanInterval: 20, leaseDuration: 400, shutdownGrace: 50 } as const;
 
 export function runtimeConformance(name: string, makeBackend: () => Promise<Backend> | Backend): void {
   describe(`runtime conformance: ${name}`, () => {
@@ -59,6 +48,10 @@ export function runtimeConformance(name: string, makeBackend: () => Promise<Back
       tasks.push(taskName);
       return task<D, unknown>(taskName, { queue }, handler);
     }
+    const fx: RuntimeFixture = { backend: () => backend, define, stops };
+    rateLimitTests(fx);
+    failureTests(fx);
+    workerControlTests(fx);
 
     it("a worker that dies mid-job: the job is recovered, re-run, and completed exactly once", async () => {
       const q = uniqueQueue("crash");
@@ -200,164 +193,6 @@ export function runtimeConformance(name: string, makeBackend: () => Promise<Back
       await until(async () => (await queue.getJobCounts()).completed === 5, 3000, "all run after resume");
       expect(Date.now() - t0).toBeLessThan(1000); // woken, not found by a slow poll
       await Promise.all(workers.map((w) => w.stop()));
-    });
-
-    it("a queue-wide rate limit is one bucket shared by all workers", async () => {
-      const q = uniqueQueue("rate");
-      const queue = new Queue(q, { backend });
-      const starts: number[] = [];
-      define(`${q}-t`, q, () => {
-        starts.push(Date.now());
-      });
-      await queue.addBulk(Array.from({ length: 12 }, () => ({ task: `${q}-t` })));
-      const ctl = new AbortController();
-      const t0 = Date.now();
-      const opts = {
-        backend,
-        concurrency: 5,
-        rateLimit: 4,
-        rateInterval: 200,
-        rateScope: "queue" as const,
-        signal: ctl.signal,
-      };
-      const runs = [runWorker(q, opts), runWorker(q, opts)];
-      await until(() => starts.length === 12, 10_000, "12 starts");
-      ctl.abort();
-      await Promise.all(runs);
-      // One bucket: 4 at once, then 4 per 200 ms, so the 12th start is ~400 ms in. Two buckets would
-      // allow ~200 ms; a token lost per claim would push it past the upper bound.
-      expect((starts[11] as number) - t0).toBeGreaterThanOrEqual(330);
-      expect((starts[11] as number) - t0).toBeLessThan(1500);
-    });
-
-    it.each(["queue", "worker"] as const)(
-      "a rate limit (scope %s) spends no token on a claim that finds nothing: a job added to an idle worker starts at once",
-      async (rateScope) => {
-        const q = uniqueQueue("rate-idle");
-        const queue = new Queue(q, { backend });
-        define(`${q}-t`, q, () => null);
-        const opts = { backend, rateLimit: 1, rateInterval: 3000, rateScope, ...fast };
-        const worker = new Worker(q, opts);
-        await worker.start();
-        // The scenario, not a wait for a condition: the worker has claimed (nothing) at start-up and on
-        // every idle wake since. Had those claims spent the one token, the job would wait ~2.5 s for it.
-        await new Promise((r) => setTimeout(r, 500));
-        const completed = nextEvents("job:completed", q, 1, 6000);
-        const t0 = Date.now();
-        await queue.add(`${q}-t`);
-        await completed;
-        const waited = Date.now() - t0;
-        await worker.stop();
-        expect(waited).toBeLessThan(1000);
-      },
-    );
-
-    it("idle workers leave a queue-wide bucket full: a burst runs at the bucket's size at once, then at its rate", async () => {
-      const q = uniqueQueue("rate-burst");
-      const queue = new Queue(q, { backend });
-      const starts: number[] = [];
-      define(`${q}-t`, q, () => {
-        starts.push(Date.now());
-      });
-      const opts = { backend, rateLimit: 10, rateInterval: 2000, rateScope: "queue" as const };
-      const workers = Array.from({ length: 12 }, () => new Worker(q, opts));
-      await Promise.all(workers.map((w) => w.start()));
-      // As above: the workers have started and gone idle (a token spent per idle claim empties the bucket).
-      await new Promise((r) => setTimeout(r, 500));
-      const t0 = Date.now();
-      await queue.addBulk(Array.from({ length: 15 }, () => ({ task: `${q}-t` })));
-      await until(() => starts.length === 15, 10_000, "15 starts");
-      await Promise.all(workers.map((w) => w.stop()));
-      starts.sort((a, b) => a - b);
-      // A full bucket: 10 at once, then one per 200 ms, so the 15th ~1 s in. An emptied one: ~3 s.
-      expect((starts[14] as number) - t0).toBeGreaterThanOrEqual(800);
-      expect((starts[14] as number) - t0).toBeLessThan(2000);
-    });
-
-    it("an UnrecoverableError (or a subclass) fails the job at once despite retries left", async () => {
-      const q = uniqueQueue("unrecoverable");
-      const queue = new Queue(q, { backend });
-      class BadInput extends UnrecoverableError {}
-      define<{ sub: boolean }>(`${q}-t`, q, (d) => {
-        throw d.sub ? new BadInput("no such customer") : new UnrecoverableError("card declined");
-      });
-      const retrying = collect("job:retrying", q);
-      stops.push(retrying.stop);
-      const failed = nextEvents("job:failed", q, 2, 5000);
-      const ids = [
-        await queue.add(`${q}-t`, { sub: false }, { retries: 3, backoff: 10 }),
-        await queue.add(`${q}-t`, { sub: true }, { retries: 3, backoff: 10 }),
-      ];
-      const worker = new Worker(q, { backend, ...fast });
-      await worker.start();
-      await failed;
-      await worker.stop();
-      const [plain, sub] = await Promise.all(ids.map((id) => queue.getJob(id)));
-      expect(plain).toMatchObject({
-        state: "failed",
-        attempts: 1,
-        error: { name: "UnrecoverableError", message: "card declined" },
-      });
-      expect(sub).toMatchObject({
-        state: "failed",
-        attempts: 1,
-        error: { name: "BadInput", message: "no such customer" },
-      });
-      expect(retrying.seen).toEqual([]);
-    });
-
-    it("a custom backoff, registered by name, sets each retry's delay from (attempt, error, job); -1 fails the job", async () => {
-      const q = uniqueQueue("backoff");
-      const queue = new Queue(q, { backend });
-      const starts: number[] = [];
-      define(`${q}-t`, q, () => {
-        starts.push(Date.now());
-        throw new Error(`boom ${starts.length}`);
-      });
-      const calls: Array<[number, string, string]> = [];
-      registerBackoff(q, (attempt, error, job) => {
-        calls.push([attempt, (error as Error).message, job.id]);
-        return attempt < 3 ? attempt * 150 : -1;
-      });
-      stops.push(() => unregisterBackoff(q));
-      const failed = nextEvents("job:failed", q, 1, 8000);
-      const id = await queue.add(`${q}-t`, {}, { retries: 5, backoff: { type: q } });
-      expect((await queue.getJob(id))?.backoff).toEqual({ type: q }); // stored by name
-      const worker = new Worker(q, { backend, ...fast });
-      await worker.start();
-      await failed;
-      await worker.stop();
-      expect(calls).toEqual([
-        [1, "boom 1", id],
-        [2, "boom 2", id],
-        [3, "boom 3", id],
-      ]);
-      const job = await queue.getJob(id);
-      expect(job).toMatchObject({ state: "failed", attempts: 3, error: { message: "boom 3" } });
-      // Each retry waited the strategy's delay: 150 ms, then 300 ms.
-      expect((starts[1] as number) - (starts[0] as number)).toBeGreaterThanOrEqual(140);
-      expect((starts[2] as number) - (starts[1] as number)).toBeGreaterThanOrEqual(290);
-    });
-
-    it("a custom backoff the worker does not know fails the job, saying why, instead of retrying it", async () => {
-      const q = uniqueQueue("backoff-unknown");
-      const queue = new Queue(q, { backend });
-      define(`${q}-t`, q, () => {
-        throw new Error("boom");
-      });
-      registerBackoff(q, () => 10);
-      const id = await queue.add(`${q}-t`, {}, { retries: 5, backoff: { type: q } });
-      unregisterBackoff(q); // as in a worker process that never registered it
-      const failed = nextEvents("job:failed", q, 1, 5000);
-      const worker = new Worker(q, { backend, ...fast });
-      await worker.start();
-      await failed;
-      await worker.stop();
-      const job = await queue.getJob(id);
-      expect(job).toMatchObject({ state: "failed", attempts: 1 });
-      expect(job?.error?.message).toMatch(
-        /^boom \(not retried: no backoff strategy named ".*" is registered in this worker; call registerBackoff/,
-      );
     });
 
     it("queue.events delivers the events of the queue's jobs", async () => {
