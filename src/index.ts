@@ -105,6 +105,7 @@ export { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./metrics/prometheus.
 export type { MetricsRangeOptions, QueueMetrics } from "./metrics/query.js";
 export { Queue, type QueueOptions } from "./queue.js";
 export type { QueueEvents } from "./queue-events.js";
+export { RateLimitError } from "./rate-limit-error.js";
 export type { RepeatableDef, RepeatableInfo } from "./schedule/repeatable-def.js";
 export { configure, getSettings, resetSettings, type Settings } from "./settings.js";
 export {

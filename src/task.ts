@@ -8,6 +8,7 @@ import { ValidationError } from "./errors.js";
 import type { BackoffSpec, JobRecord } from "./job.js";
 import { checkName } from "./job.js";
 import { checkTaskDefaults, type EnqueueOptions, enqueueJobs, type TaskDefaults } from "./job-options.js";
+import { RateLimitError } from "./rate-limit-error.js";
 
 /** Options fixed at task definition; enqueue options win over them. */
 export interface TaskOptions extends TaskDefaults {
@@ -40,6 +41,14 @@ export interface JobContext<D = unknown> {
   progress(value: number | Record<string, unknown>): Promise<void>;
   /** Appends a line to the job's log. */
   log(message: string): Promise<void>;
+  /**
+   * Ends this attempt as rate limited (a remote API answered 429): throws a `RateLimitError`, to
+   * let propagate. The job goes back to `waiting` without using an attempt, and claims wait
+   * `delay`: the whole queue's under a queue-wide rate limit (`rateScope: "queue"` with a
+   * `rateLimit`), this worker's otherwise.
+   * @param delay ms or a duration string like `"30s"`. Default 1000 ms.
+   */
+  rateLimit(delay?: number | string): never;
 }
 
 export type TaskHandler<D, R> = (data: D, ctx: JobContext<D>) => R | Promise<R>;
@@ -120,6 +129,11 @@ export function task<D = unknown, R = unknown>(
         signal: ctx?.signal ?? new AbortController().signal,
         progress: ctx?.progress ?? (async () => {}),
         log: ctx?.log ?? (async () => {}),
+        rateLimit:
+          ctx?.rateLimit ??
+          ((delay) => {
+            throw new RateLimitError(delay);
+          }),
       });
     },
   };

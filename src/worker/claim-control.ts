@@ -1,11 +1,16 @@
 /**
- * What a Worker object steers in its claim loop from outside: a local pause (stop claiming, let
- * running jobs finish, resume later without a restart) and the `drained` notice. The loop reports
- * its claims and jobs here, so that `pause()` can wait until nothing it started is in flight.
+ * What stops a claim loop from claiming, beside its semaphore and rate limiter: a Worker object's
+ * local pause (stop claiming, let running jobs finish, resume later without a restart), and a hold
+ * of this loop's claims after a handler's RateLimitError. It also gives the Worker its `drained`
+ * notice. The loop reports its claims and jobs here, so that `pause()` can wait until nothing it
+ * started is in flight.
  */
+import { sleep } from "./wait.js";
 
 export class ClaimControl {
   #paused = false;
+  /** No claim before this time (epoch ms): a rate-limit hold. */
+  #holdUntil = 0;
   /** Ends the loop's wait for `resume()`. */
   #resumed: (() => void) | null = null;
   /** Settles when the claim in flight (if any) has returned and its jobs were started. */
@@ -35,6 +40,16 @@ export class ClaimControl {
     resumed?.();
   }
 
+  /** Holds claims for `ms` from now; a longer hold already there stays. */
+  hold(ms: number): void {
+    this.#holdUntil = Math.max(this.#holdUntil, Date.now() + ms);
+  }
+
+  /** True while the loop must not claim: paused, or held. */
+  get blocked(): boolean {
+    return this.#paused || Date.now() < this.#holdUntil;
+  }
+
   /** Resolves once no claim is in flight and, with `jobs`, every job the loop started has ended. */
   async settled(jobs: boolean): Promise<void> {
     for (;;) {
@@ -46,18 +61,25 @@ export class ClaimControl {
 
   // -- for the claim loop --------------------------------------------------------------------
 
-  /** Resolves once the loop may claim (not paused); at once, without throwing, when `signal` aborts. */
+  /** Resolves once the loop may claim (not paused, not held); early, without throwing, when `signal` aborts. */
   async pass(signal: AbortSignal): Promise<void> {
-    while (this.#paused && !signal.aborted) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          signal.removeEventListener("abort", done);
-          resolve();
-        };
-        this.#resumed = done;
-        signal.addEventListener("abort", done, { once: true });
-      });
+    while (!signal.aborted) {
+      if (this.#paused) await this.#resume(signal);
+      else if (this.#holdUntil > Date.now()) await sleep(this.#holdUntil - Date.now(), signal);
+      else return;
     }
+  }
+
+  /** Resolves on resume() or when `signal` aborts. */
+  #resume(signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      this.#resumed = done;
+      signal.addEventListener("abort", done, { once: true });
+    });
   }
 
   /** Marks a claim as in flight, until {@link ClaimControl.claimEnded}. */

@@ -9,10 +9,10 @@ import type { Backend } from "../backends/backend.js";
 import { resolveBackend } from "../backends/registry.js";
 import { isFatal, JobCancelledError } from "../errors.js";
 import { type ClaimedJob, toMs } from "../job.js";
-import { log, OutageLog } from "../logger.js";
+import { errorLine, log, OutageLog } from "../logger.js";
 import { getSettings } from "../settings.js";
 import type { ActiveJob } from "./active-job.js";
-import type { ClaimControl } from "./claim-control.js";
+import { ClaimControl } from "./claim-control.js";
 import { Finisher } from "./finisher.js";
 import { type RunContext, runClaimedJob } from "./handle-job.js";
 import { LeaseKeeper } from "./lease-keeper.js";
@@ -33,6 +33,11 @@ export interface Limiter {
    * worker spends none of the budget. Awaited before the loop sleeps or claims again.
    */
   refund?(n: number): void | Promise<void>;
+  /**
+   * Holds every claim this limiter governs for `ms`, after a handler's RateLimitError. Without it
+   * (or when it fails), the claim loop holds its own claims only.
+   */
+  hold?(ms: number): void | Promise<void>;
 }
 
 export interface ProcessJobOptions {
@@ -72,8 +77,8 @@ interface Loop {
   inflight: Set<ActiveJob>;
   /** Read at shutdown: Worker.stop({ grace }) may have changed it. */
   grace: () => number;
-  /** A Worker object's pause and drained notice; none for the runners. */
-  control: ClaimControl | undefined;
+  /** A Worker object's pause and drained notice, and this loop's rate-limit hold. */
+  control: ClaimControl;
 }
 
 /**
@@ -111,6 +116,8 @@ export async function claimJobs(
   grace(); // validate now
   const signal = options.signal ?? new AbortController().signal;
   const keeper = new LeaseKeeper(backend, leaseMs);
+  const ctl = control ?? new ClaimControl();
+  const rateLimited = (ms: number) => holdClaims(options.rateLimiter, ctl, ms, queueName);
   const loop: Loop = {
     queue: queueName,
     backend,
@@ -120,10 +127,10 @@ export async function claimJobs(
     workerId: options.workerId ?? newWorkerId(),
     leaseMs,
     idleMs,
-    rt: { finisher: new Finisher(backend, recorder), keeper, inflight },
+    rt: { finisher: new Finisher(backend, recorder), keeper, inflight, rateLimited },
     inflight,
     grace,
-    control,
+    control: ctl,
   };
   try {
     await Promise.all([claimLoop(loop), delayedScanner(idleMs)({ queue: queueName, backend, signal })]);
@@ -151,12 +158,12 @@ async function claimLoop(loop: Loop): Promise<void> {
       done();
     });
     running.add(run);
-    control?.jobStarted(run);
+    control.jobStarted(run);
   };
 
   try {
     while (!signal.aborted) {
-      await control?.pass(signal);
+      await control.pass(signal);
       let first: () => void;
       try {
         first = await semaphore.acquire(signal);
@@ -184,15 +191,15 @@ async function claimLoop(loop: Loop): Promise<void> {
         for (const release of permits.splice(tokens)) release();
         wanted = tokens;
       }
-      // Paused while it waited for permits or tokens: give them back, and wait at the top.
-      if (signal.aborted || control?.paused) {
+      // Paused or held while it waited for permits or tokens: give them back, and wait at the top.
+      if (signal.aborted || control.blocked) {
         await refund(limiter, wanted);
         for (const release of permits) release();
         continue;
       }
 
       wake.arm();
-      control?.claimStarted();
+      control.claimStarted();
       let jobs: ClaimedJob[];
       try {
         jobs = await backend.claim(queue, {
@@ -204,7 +211,7 @@ async function claimLoop(loop: Loop): Promise<void> {
         });
         outage.succeeded();
       } catch (err) {
-        control?.claimEnded(null);
+        control.claimEnded(null);
         await refund(limiter, wanted);
         for (const release of permits) release();
         // A broken backend (a corrupt SQLite file) never recovers: stop, and let the runner say why.
@@ -215,7 +222,7 @@ async function claimLoop(loop: Loop): Promise<void> {
       }
       for (const release of permits.splice(jobs.length)) release();
       for (let i = 0; i < jobs.length; i++) start(jobs[i] as ClaimedJob, permits[i] as () => void);
-      control?.claimEnded(jobs.length);
+      control.claimEnded(jobs.length);
       await refund(limiter, wanted - jobs.length);
       // Nothing waiting: sleep until a wake-up (a new job, a promotion) or the idle fallback.
       if (jobs.length === 0) await wake.wait(idleMs, signal);
@@ -237,6 +244,29 @@ async function refund(limiter: Limiter | undefined, n: number): Promise<void> {
   } catch {
     // see above
   }
+}
+
+/**
+ * Holds claims for `ms` after a handler's RateLimitError: every worker's, through the limiter, when
+ * it shares one bucket (rateScope "queue"); else, or when that fails, this loop's.
+ */
+async function holdClaims(
+  limiter: Limiter | undefined,
+  control: ClaimControl,
+  ms: number,
+  queue: string,
+): Promise<void> {
+  if (limiter?.hold !== undefined) {
+    try {
+      await limiter.hold(ms);
+      return;
+    } catch (err) {
+      log().warn(
+        `could not hold the claims of queue "${queue}" for ${ms} ms (${errorLine(err)}); holding this worker's only`,
+      );
+    }
+  }
+  control.hold(ms);
 }
 
 /** Lets in-flight jobs finish within `grace`, then aborts them so they are handed back. */

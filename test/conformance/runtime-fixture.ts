@@ -1,14 +1,14 @@
 /** What the runtime conformance suite's parts share: the backend under test, task definition, event collection. */
 import type { Backend } from "../../src/backends/backend.js";
 import { events, type JobEventName, type JobEventPayload } from "../../src/events.js";
-import type { Task } from "../../src/task.js";
+import type { Task, TaskHandler } from "../../src/task.js";
 
 /** The suite's backend and helpers, for its parts (each registers its tests inside the suite's describe). */
 export interface RuntimeFixture {
   /** The backend under test (made in the suite's beforeAll). */
   backend(): Backend;
   /** Defines a task on `queue`, unregistered after the test. */
-  define<D = unknown>(taskName: string, queue: string, handler: (data: D) => unknown): Task<D, unknown>;
+  define<D = unknown>(taskName: string, queue: string, handler: TaskHandler<D, unknown>): Task<D, unknown>;
   /** Called after each test (stop collectors, unregister strategies). */
   stops: Array<() => void>;
 }

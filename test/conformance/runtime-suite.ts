@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Backend } from "../../src/backends/backend.js";
 import type { JobEventPayload } from "../../src/events.js";
 import { Queue } from "../../src/queue.js";
-import { task, unregisterTask } from "../../src/task.js";
+import { type TaskHandler, task, unregisterTask } from "../../src/task.js";
 import { runWorker } from "../../src/worker/runners.js";
 import { Worker } from "../../src/worker/worker.js";
 import { gate, nextEvents, uniqueQueue, until } from "../helpers.js";
@@ -44,7 +44,7 @@ export function runtimeConformance(name: string, makeBackend: () => Promise<Back
       for (const t of tasks.splice(0)) unregisterTask(t);
       for (const stop of stops.splice(0)) stop();
     });
-    function define<D = unknown>(taskName: string, queue: string, handler: (data: D) => unknown) {
+    function define<D = unknown>(taskName: string, queue: string, handler: TaskHandler<D, unknown>) {
       tasks.push(taskName);
       return task<D, unknown>(taskName, { queue }, handler);
     }

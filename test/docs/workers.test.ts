@@ -16,7 +16,7 @@ afterAll(() => {
 });
 
 it("every example of docs/workers.md type-checks against the built package, strict", async () => {
-  expect(blocks.length).toBeGreaterThanOrEqual(2);
+  expect(blocks.length).toBeGreaterThanOrEqual(4);
   for (const [i, block] of blocks.entries()) writeFileSync(files[i] as string, block[1] as string);
   const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
   const options = ["--strict", "--module", "nodenext", "--target", "es2022", "--types", "node"];

@@ -1,5 +1,6 @@
 import { expect, it } from "vitest";
-import { AsyncMQError, isUnrecoverable, UnrecoverableError } from "../../src/errors.js";
+import { AsyncMQError, isUnrecoverable, UnrecoverableError, ValidationError } from "../../src/errors.js";
+import { RateLimitError, rateLimitDelay } from "../../src/rate-limit-error.js";
 
 it("isUnrecoverable knows UnrecoverableError and its subclasses, from any copy of the module", async () => {
   class NoSuchCustomer extends UnrecoverableError {}
@@ -20,4 +21,18 @@ it("isUnrecoverable knows UnrecoverableError and its subclasses, from any copy o
   ]) {
     expect(isUnrecoverable(other)).toBe(false);
   }
+});
+
+it("RateLimitError carries its delay (default 1000 ms, durations parsed) and is known from any copy", async () => {
+  expect(new RateLimitError().delay).toBe(1000);
+  expect(new RateLimitError("30s").delay).toBe(30_000);
+  expect(new RateLimitError(250).message).toBe("rate limited for 250 ms");
+  expect(() => new RateLimitError(-1)).toThrow(ValidationError);
+  expect(rateLimitDelay(new RateLimitError(5))).toBe(5);
+  const copy = (await import(
+    "../../src/rate-limit-error.js?copy" as string
+  )) as typeof import("../../src/rate-limit-error.js");
+  expect(copy.RateLimitError).not.toBe(RateLimitError);
+  expect(rateLimitDelay(new copy.RateLimitError(7))).toBe(7);
+  for (const other of [new Error("x"), { delay: 5 }, null]) expect(rateLimitDelay(other)).toBe(null);
 });

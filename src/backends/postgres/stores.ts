@@ -12,7 +12,7 @@ import type {
 } from "../backend.js";
 import type { Applied, EngineRepeatables } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
-import { announceFree, copyRepeatable, duplicateResult, rateWaitMs } from "../shared/rules.js";
+import { announceFree, copyRepeatable, duplicateResult, holdCeiling, rateWaitMs } from "../shared/rules.js";
 import { newJobRow } from "../shared/sql-rows.js";
 import type { Connection } from "./connection.js";
 import { isSimple } from "./enqueue.js";
@@ -109,6 +109,19 @@ export class PostgresRateLimits implements RateLimitStore {
     await this.db.open();
     if (rate <= 0) return;
     await this.db.one("adjustRateTokens", [queue, rate, intervalMs, now, n, rate]);
+  }
+
+  async hold(queue: string, ms: number, rate: number, intervalMs: number, now: number): Promise<void> {
+    await this.db.open();
+    if (rate <= 0) return;
+    await this.db.one("adjustRateTokens", [
+      queue,
+      rate,
+      intervalMs,
+      now,
+      0,
+      holdCeiling(ms, rate, intervalMs),
+    ]);
   }
 }
 

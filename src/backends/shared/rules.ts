@@ -342,6 +342,11 @@ export function adjustedTokens(refilled: number, rate: number, add: number, ceil
   return Math.min(rate, refilled + add, ceiling);
 }
 
+/** The most tokens a bucket may keep for its next whole token to be `ms` away (a hold). */
+export function holdCeiling(ms: number, rate: number, intervalMs: number): number {
+  return 1 - (ms * rate) / intervalMs;
+}
+
 /** How long (ms, at least 1) until a bucket holding `tokens` (< 1) has a whole token again. */
 export function rateWaitMs(tokens: number, rate: number, intervalMs: number): number {
   return Math.max(1, Math.ceil(((1 - tokens) * intervalMs) / rate));

@@ -1,7 +1,7 @@
 /** The optional stores of the SQLite engine: repeatables, queue-wide rate buckets, live workers. */
 import type { RateLimitStore, RepeatableInfoRecord, WorkerRegistry } from "../backend.js";
 import type { EngineRepeatables } from "../engine.js";
-import { adjustedTokens, copyRepeatable, rateWaitMs, refillTokens } from "../shared/rules.js";
+import { adjustedTokens, copyRepeatable, holdCeiling, rateWaitMs, refillTokens } from "../shared/rules.js";
 import type { SqliteConnection } from "./connection.js";
 
 interface RepeatableRow {
@@ -67,6 +67,21 @@ export function sqliteRateLimits(conn: SqliteConnection): RateLimitStore {
     const tokens = refillTokens(bucket.tokens, bucket.updated_at, rate, intervalMs, now);
     return { tokens, at: Math.max(now, bucket.updated_at) };
   };
+  /** The bucket refilled to `now`, then adjustedTokens, in one transaction. */
+  const adjust = (
+    queue: string,
+    rate: number,
+    intervalMs: number,
+    now: number,
+    add: number,
+    ceiling: number,
+  ) => {
+    if (rate <= 0) return;
+    conn.transaction(() => {
+      const { tokens, at } = refilled(queue, rate, intervalMs, now) ?? { tokens: rate, at: now };
+      s.bucketSet.run(queue, adjustedTokens(tokens, rate, add, ceiling), at);
+    });
+  };
   return {
     take: async (queue, rate, intervalMs, now) => {
       if (rate <= 0) return intervalMs;
@@ -77,13 +92,9 @@ export function sqliteRateLimits(conn: SqliteConnection): RateLimitStore {
         return took ? 0 : rateWaitMs(tokens, rate, intervalMs);
       });
     },
-    refund: async (queue, n, rate, intervalMs, now) => {
-      if (rate <= 0) return;
-      conn.transaction(() => {
-        const bucket = refilled(queue, rate, intervalMs, now);
-        if (bucket) s.bucketSet.run(queue, adjustedTokens(bucket.tokens, rate, n, rate), bucket.at);
-      });
-    },
+    refund: async (queue, n, rate, intervalMs, now) => adjust(queue, rate, intervalMs, now, n, rate),
+    hold: async (queue, ms, rate, intervalMs, now) =>
+      adjust(queue, rate, intervalMs, now, 0, holdCeiling(ms, rate, intervalMs)),
   };
 }
 

@@ -1,4 +1,5 @@
--- adjustRateTokens: changes a queue's token bucket (see rate-token.sql) in ONE statement.
+-- adjustRateTokens: changes a queue's token bucket (see rate-token.sql) in ONE statement: refund
+-- (tokens given back) and hold (a ceiling that puts the next token a given time away; holdCeiling).
 -- Inputs: $1 queue, $2 rate, $3 interval ms, $4 now, $5 add (tokens given back, >= 0), $6 ceiling
 -- (the most tokens to leave; the rate for no limit).
 -- Effect: upserts the bucket row (a bucket never used is full), refills it to now as takeRateToken

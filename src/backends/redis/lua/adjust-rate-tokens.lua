@@ -1,4 +1,5 @@
--- adjust-rate-tokens.lua: changes the queue-wide token bucket of take-rate-token.lua.
+-- adjust-rate-tokens.lua: changes the queue-wide token bucket of take-rate-token.lua: refund (tokens
+--   given back) and hold (a ceiling that puts the next token a given time away; holdCeiling).
 -- @include rate-bucket
 -- ARGV (after base's three): [4] now, [5] rate (> 0), [6] intervalMs, [7] add (tokens given back,
 --   >= 0), [8] ceiling (the most tokens to leave; rate for no limit).
