@@ -41,6 +41,23 @@ export class JobStalledError extends AsyncMQError {}
  */
 export class ParentFailedError extends AsyncMQError {}
 
+/**
+ * Thrown by a handler: the job fails at once, whatever retries it has left (no backoff, no
+ * `job:retrying`); it goes to the dead-letter list like any final failure. Subclass it for your own
+ * errors that retrying cannot mend (bad input, a missing record).
+ */
+export class UnrecoverableError extends AsyncMQError {}
+
+// A brand, not `instanceof`: a global CLI running a project's tasks has two copies of this module
+// (see the task registry), and the handler throws the project's class.
+const UNRECOVERABLE = Symbol.for("asyncmq.UnrecoverableError");
+Object.defineProperty(UnrecoverableError.prototype, UNRECOVERABLE, { value: true });
+
+/** Whether `err` is an {@link UnrecoverableError} (or a subclass), from any copy of asyncmq. */
+export function isUnrecoverable(err: unknown): boolean {
+  return typeof err === "object" && err !== null && (err as Record<symbol, unknown>)[UNRECOVERABLE] === true;
+}
+
 /** No task with the job's name is registered in the worker's process. */
 export class UnknownTaskError extends AsyncMQError {}
 

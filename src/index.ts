@@ -53,6 +53,7 @@ export {
 } from "./backends/registry.js";
 export { EffectsCollector } from "./backends/shared/effects.js";
 export { SqliteBackend, type SqliteBackendOptions } from "./backends/sqlite/sqlite-backend.js";
+export { type BackoffStrategy, registerBackoff, unregisterBackoff } from "./backoff-registry.js";
 export { createDashboard, type Dashboard } from "./dashboard/create.js";
 export type { DashboardOptions } from "./dashboard/options.js";
 export { type RunningDashboard, type StartDashboardOptions, startDashboard } from "./dashboard/server.js";
@@ -67,6 +68,7 @@ export {
   ParentFailedError,
   PayloadTooLargeError,
   UnknownTaskError,
+  UnrecoverableError,
   ValidationError,
   WaitTimeoutError,
 } from "./errors.js";
@@ -84,9 +86,11 @@ export {
   type SafeEmitter,
 } from "./events.js";
 export {
+  type BackoffPolicy,
   type BackoffSpec,
   backoffDelay,
   type ClaimedJob,
+  type CustomBackoff,
   type InheritableOption,
   JOB_STATES,
   type JobRecord,
@@ -104,6 +108,7 @@ export { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./metrics/prometheus.
 export type { MetricsRangeOptions, QueueMetrics } from "./metrics/query.js";
 export { Queue, type QueueOptions } from "./queue.js";
 export type { QueueEvents } from "./queue-events.js";
+export { RateLimitError } from "./rate-limit-error.js";
 export type { RepeatableDef, RepeatableInfo } from "./schedule/repeatable-def.js";
 export { configure, getSettings, resetSettings, type Settings } from "./settings.js";
 export {

@@ -41,7 +41,10 @@ export interface EnqueueOptions {
   priority?: number;
   /** Retries after the first failure: an integer from 0 to 2^31-2. Default 0 (or the task's). */
   retries?: number;
-  /** Delay between retries. Default exponential from 1s with 10% jitter (or the task's). */
+  /**
+   * Delay between retries: ms, a built-in policy, or `{ type: name }` of a strategy given to
+   * `registerBackoff`. Default exponential from 1s with 10% jitter (or the task's).
+   */
   backoff?: BackoffSpec;
   /** Expire the job if it has not started this long after it was added. Default: never (or the task's). */
   ttl?: number | string;
@@ -74,7 +77,7 @@ export interface EnqueueOptions {
 export interface TaskDefaults {
   /** Retries after the first failure: an integer from 0 to 2^31-2. Default 0. */
   retries?: number;
-  /** Delay between retries. Default exponential from 1s with 10% jitter. */
+  /** Delay between retries (see EnqueueOptions.backoff). Default exponential from 1s with 10% jitter. */
   backoff?: BackoffSpec;
   /** Expire a job not started this long after it was added. Default: never. */
   ttl?: number | string;

@@ -1,3 +1,4 @@
+import { getBackoff, isBuiltInBackoff } from "./backoff-registry.js";
 import { ValidationError } from "./errors.js";
 import { isWellFormed, LONE_SURROGATE, toWellFormed } from "./json-value.js";
 
@@ -36,16 +37,26 @@ export const TRANSITIONS: Readonly<Record<JobState, readonly JobState[]>> = {
   cancelled: ["waiting"],
 };
 
-/** Fixed delay in ms, or a policy. */
-export type BackoffSpec =
-  | number
-  | {
-      type: "fixed" | "exponential";
-      delay: number | string;
-      /** 0..1: the delay is spread by up to this fraction either way. */
-      jitter?: number;
-      maxDelay?: number | string;
-    };
+/** Fixed delay in ms, a built-in policy, or a custom strategy by name. */
+export type BackoffSpec = number | BackoffPolicy | CustomBackoff;
+
+/** A built-in backoff: the same `delay` each time, or doubling from it. */
+export interface BackoffPolicy {
+  type: "fixed" | "exponential";
+  delay: number | string;
+  /** 0..1: the delay is lowered by up to this fraction (see {@link backoffDelay}). Default 0. */
+  jitter?: number;
+  /** The longest delay. Default: none (100 years). */
+  maxDelay?: number | string;
+}
+
+/**
+ * A custom backoff, by the name it was registered under with `registerBackoff` (any name but
+ * `"fixed"` and `"exponential"`); the job stores only the name.
+ */
+export interface CustomBackoff {
+  type: string;
+}
 
 /** Retention of finished jobs: `true` removes at once, `{ age }` after that long, `{ count }` keeps the newest N. */
 export type RetentionSpec = boolean | { age?: number | string; count?: number };
@@ -250,13 +261,29 @@ export function checkName(name: unknown, what: string, maxBytes = MAX_NAME_BYTES
 /** The default retry backoff: exponential from 1s with 10% jitter. */
 export const DEFAULT_BACKOFF: BackoffSpec = Object.freeze({ type: "exponential", delay: 1000, jitter: 0.1 });
 
-/** Validates a backoff spec and returns it with durations in ms. */
+/** Whether `spec` is a built-in policy (not a number, not a custom strategy). */
+export function isBackoffPolicy(spec: BackoffSpec): spec is BackoffPolicy {
+  return typeof spec === "object" && isBuiltInBackoff(spec.type);
+}
+
+/**
+ * Validates a backoff spec and returns it with durations in ms. A custom strategy must be
+ * registered in this process (registerBackoff), and is kept as its name only.
+ */
 export function normalizeBackoff(spec: BackoffSpec): BackoffSpec {
   if (typeof spec === "number" || typeof spec === "string") return toMs(spec, "backoff");
-  if (typeof spec !== "object" || spec === null || (spec.type !== "fixed" && spec.type !== "exponential")) {
+  if (typeof spec !== "object" || spec === null || typeof spec.type !== "string") {
     throw new ValidationError(
-      `backoff must be a number of ms or { type: "fixed" | "exponential", delay, jitter?, maxDelay? }, got ${JSON.stringify(spec)}`,
+      `backoff must be a number of ms, { type: "fixed" | "exponential", delay, jitter?, maxDelay? } or { type: <a name given to registerBackoff> }, got ${JSON.stringify(spec)}`,
     );
+  }
+  if (!isBackoffPolicy(spec)) {
+    if (getBackoff(spec.type) === undefined) {
+      throw new ValidationError(
+        `no backoff strategy named "${spec.type}" is registered in this process: call registerBackoff("${spec.type}", fn) before defining tasks or adding jobs that use it (in every process that adds or runs them), or use "fixed" or "exponential"`,
+      );
+    }
+    return { type: spec.type };
   }
   const jitter = spec.jitter ?? 0;
   if (typeof jitter !== "number" || !(jitter >= 0 && jitter <= 1)) {
@@ -269,13 +296,19 @@ export function normalizeBackoff(spec: BackoffSpec): BackoffSpec {
 }
 
 /**
- * The delay before retry number `attempt` (1 for the first retry).
+ * The delay before retry number `attempt` (1 for the first retry), for a number or a built-in policy.
  * Exponential: `delay * 2^(attempt-1)`, capped by `maxDelay` (and {@link MAX_DURATION_MS}); `jitter` then only lowers it, to a
  * random point between `d * (1 - jitter)` and `d` (as BullMQ does), so `maxDelay` stays a cap.
+ * @throws ValidationError for a custom strategy: the worker calls it, with the error and the job.
  */
 export function backoffDelay(spec: BackoffSpec | undefined, attempt: number, random = Math.random): number {
   const s: BackoffSpec = spec ?? DEFAULT_BACKOFF;
   if (typeof s === "number") return s;
+  if (!isBackoffPolicy(s)) {
+    throw new ValidationError(
+      `backoff "${s.type}" is a custom strategy: the worker calls it with the attempt's error and the job, backoffDelay cannot`,
+    );
+  }
   const base = toMs(s.delay, "backoff.delay");
   let delay = s.type === "fixed" ? base : base * 2 ** Math.max(0, attempt - 1);
   // Capped like any duration: the doubling reaches Infinity after ~1,000 retries.

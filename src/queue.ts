@@ -1,7 +1,7 @@
 /**
  * `Queue`: the producer and admin side of one named queue, over a Backend.
  */
-import type { Backend, RepeatableStore } from "./backends/backend.js";
+import type { Backend, RepeatableStore, WorkerInfo } from "./backends/backend.js";
 import { resolveBackend } from "./backends/registry.js";
 import { AsyncMQError, ValidationError } from "./errors.js";
 import { checkInt, checkJobRef, checkName, JOB_STATES, type JobRecord, type JobState, toMs } from "./job.js";
@@ -219,6 +219,17 @@ export class Queue<D = unknown, R = unknown> {
    */
   getMetrics(options?: MetricsRangeOptions): Promise<QueueMetrics> {
     return readQueueMetrics(this.backend, this.name, options);
+  }
+
+  /**
+   * The live workers of this queue, in every process that shares the backend, as their heartbeats
+   * last recorded them (every `max(scanInterval, 5 s)`; a worker is listed from its start until it
+   * stops, or three beats after it died). Empty when the backend keeps no worker registry
+   * (`capabilities.workers`).
+   */
+  async getWorkers(): Promise<WorkerInfo[]> {
+    const all = (await this.backend.workers?.list(Date.now())) ?? [];
+    return all.filter((w) => w.queues.includes(this.name));
   }
 
   /** waiting/delayed: never runs; active: its `ctx.signal` aborts and its result is discarded. */

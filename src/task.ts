@@ -10,6 +10,7 @@ import { checkName, toMs } from "./job.js";
 import { checkTaskDefaults, type EnqueueOptions, enqueueJobs, type TaskDefaults } from "./job-options.js";
 import { JobWaiters } from "./job-waiter.js";
 import { QueueEvents } from "./queue-events.js";
+import { RateLimitError } from "./rate-limit-error.js";
 
 /** Options fixed at task definition; enqueue options win over them. */
 export interface TaskOptions extends TaskDefaults {
@@ -17,7 +18,10 @@ export interface TaskOptions extends TaskDefaults {
   queue: string;
   /** Retries after a failed attempt (`2`: at most 3 runs). Default 0. */
   retries?: number;
-  /** Delay between retries. Default `{ type: "exponential", delay: 1000, jitter: 0.1 }`. */
+  /**
+   * Delay between retries: ms, a built-in policy, or `{ type: name }` of a strategy given to
+   * `registerBackoff`. Default `{ type: "exponential", delay: 1000, jitter: 0.1 }`.
+   */
   backoff?: BackoffSpec;
   /** A job still unstarted this long after it was added expires and never runs. Default: none. */
   ttl?: number | string;
@@ -39,6 +43,14 @@ export interface JobContext<D = unknown> {
   progress(value: number | Record<string, unknown>): Promise<void>;
   /** Appends a line to the job's log. */
   log(message: string): Promise<void>;
+  /**
+   * Ends this attempt as rate limited (a remote API answered 429): throws a `RateLimitError`, to
+   * let propagate. The job goes back to `waiting` without using an attempt, and claims wait
+   * `delay`: the whole queue's under a queue-wide rate limit (`rateScope: "queue"` with a
+   * `rateLimit`), this worker's otherwise.
+   * @param delay ms or a duration string like `"30s"`. Default 1000 ms.
+   */
+  rateLimit(delay?: number | string): never;
 }
 
 export type TaskHandler<D, R> = (data: D, ctx: JobContext<D>) => R | Promise<R>;
@@ -142,6 +154,11 @@ export function task<D = unknown, R = unknown>(
         signal: ctx?.signal ?? new AbortController().signal,
         progress: ctx?.progress ?? (async () => {}),
         log: ctx?.log ?? (async () => {}),
+        rateLimit:
+          ctx?.rateLimit ??
+          ((delay) => {
+            throw new RateLimitError(delay);
+          }),
       });
     },
   };

@@ -197,6 +197,17 @@ export interface RepeatableStore {
 export interface RateLimitStore {
   /** Takes one token, or returns ms to wait (> 0). A bucket of `rate` tokens refilled over `intervalMs`. */
   take(queue: string, rate: number, intervalMs: number, now: number): Promise<number>;
+  /**
+   * Gives back `n` tokens taken for claims that found no job: the bucket, refilled to `now`, gains
+   * `n`, up to `rate` (as if they had never been taken). A bucket never used stays full.
+   */
+  refund(queue: string, n: number, rate: number, intervalMs: number, now: number): Promise<void>;
+  /**
+   * Holds the queue's claims for `ms` (a handler said the remote side is rate limiting): the bucket,
+   * refilled to `now`, keeps at most `1 - ms * rate / intervalMs` tokens (holdCeiling of rules.ts),
+   * so its next token is `ms` away and the rate resumes from there. A longer hold already there stays.
+   */
+  hold(queue: string, ms: number, rate: number, intervalMs: number, now: number): Promise<void>;
 }
 
 /** Live workers, for operators. */

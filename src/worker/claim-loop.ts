@@ -9,9 +9,10 @@ import type { Backend } from "../backends/backend.js";
 import { resolveBackend } from "../backends/registry.js";
 import { isFatal, JobCancelledError } from "../errors.js";
 import { type ClaimedJob, toMs } from "../job.js";
-import { log, OutageLog } from "../logger.js";
+import { errorLine, log, OutageLog } from "../logger.js";
 import { getSettings } from "../settings.js";
 import type { ActiveJob } from "./active-job.js";
+import { ClaimControl } from "./claim-control.js";
 import { Finisher } from "./finisher.js";
 import { type RunContext, runClaimedJob } from "./handle-job.js";
 import { LeaseKeeper } from "./lease-keeper.js";
@@ -27,8 +28,16 @@ const MAX_CLAIM_BATCH = 64;
 export interface Limiter {
   acquire(signal?: AbortSignal): Promise<void>;
   tryAcquire(): boolean;
-  /** Gives back tokens taken for jobs that were not there. */
-  refund?(n: number): void;
+  /**
+   * Gives back tokens taken for jobs that were not there (a claim that found fewer), so that an idle
+   * worker spends none of the budget. Awaited before the loop sleeps or claims again.
+   */
+  refund?(n: number): void | Promise<void>;
+  /**
+   * Holds every claim this limiter governs for `ms`, after a handler's RateLimitError. Without it
+   * (or when it fails), the claim loop holds its own claims only.
+   */
+  hold?(ms: number): void | Promise<void>;
 }
 
 export interface ProcessJobOptions {
@@ -68,6 +77,8 @@ interface Loop {
   inflight: Set<ActiveJob>;
   /** Read at shutdown: Worker.stop({ grace }) may have changed it. */
   grace: () => number;
+  /** A Worker object's pause and drained notice, and this loop's rate-limit hold. */
+  control: ClaimControl;
 }
 
 /**
@@ -87,13 +98,15 @@ export async function processJob(queueName: string, options: ProcessJobOptions):
 /**
  * processJob with a given metrics recorder (null: none), which the caller flushes: the runtime
  * shares one between its claim loop and its stall sweeper. `inflight` holds the jobs running now
- * (the runtime's heartbeat reports its size: permits also go to claims in progress).
+ * (the runtime's heartbeat reports its size: permits also go to claims in progress). `control`:
+ * a Worker object's pause and drained notice.
  */
 export async function claimJobs(
   queueName: string,
   options: ProcessJobOptions,
   recorder: MetricsRecorder | null,
   inflight = new Set<ActiveJob>(),
+  control?: ClaimControl,
 ): Promise<void> {
   const settings = getSettings();
   const backend = resolveBackend(options.backend);
@@ -103,6 +116,8 @@ export async function claimJobs(
   grace(); // validate now
   const signal = options.signal ?? new AbortController().signal;
   const keeper = new LeaseKeeper(backend, leaseMs);
+  const ctl = control ?? new ClaimControl();
+  const rateLimited = (ms: number) => holdClaims(options.rateLimiter, ctl, ms, queueName);
   const loop: Loop = {
     queue: queueName,
     backend,
@@ -112,9 +127,10 @@ export async function claimJobs(
     workerId: options.workerId ?? newWorkerId(),
     leaseMs,
     idleMs,
-    rt: { finisher: new Finisher(backend, recorder), keeper, inflight },
+    rt: { finisher: new Finisher(backend, recorder), keeper, inflight, rateLimited },
     inflight,
     grace,
+    control: ctl,
   };
   try {
     await Promise.all([claimLoop(loop), delayedScanner(idleMs)({ queue: queueName, backend, signal })]);
@@ -124,7 +140,7 @@ export async function claimJobs(
 }
 
 async function claimLoop(loop: Loop): Promise<void> {
-  const { queue, backend, semaphore, limiter, signal, workerId, leaseMs, idleMs, rt } = loop;
+  const { queue, backend, semaphore, limiter, signal, workerId, leaseMs, idleMs, rt, control } = loop;
   const running = new Set<Promise<void>>();
   const wake = new WakeFlag(backend, queue);
   const outage = new OutageLog(`claiming jobs of queue "${queue}"`);
@@ -142,10 +158,12 @@ async function claimLoop(loop: Loop): Promise<void> {
       done();
     });
     running.add(run);
+    control.jobStarted(run);
   };
 
   try {
     while (!signal.aborted) {
+      await control.pass(signal);
       let first: () => void;
       try {
         first = await semaphore.acquire(signal);
@@ -173,13 +191,15 @@ async function claimLoop(loop: Loop): Promise<void> {
         for (const release of permits.splice(tokens)) release();
         wanted = tokens;
       }
-      if (signal.aborted) {
-        limiter?.refund?.(wanted);
+      // Paused or held while it waited for permits or tokens: give them back, and wait at the top.
+      if (signal.aborted || control.blocked) {
+        await refund(limiter, wanted);
         for (const release of permits) release();
-        break;
+        continue;
       }
 
       wake.arm();
+      control.claimStarted();
       let jobs: ClaimedJob[];
       try {
         jobs = await backend.claim(queue, {
@@ -191,7 +211,8 @@ async function claimLoop(loop: Loop): Promise<void> {
         });
         outage.succeeded();
       } catch (err) {
-        limiter?.refund?.(wanted);
+        control.claimEnded(null);
+        await refund(limiter, wanted);
         for (const release of permits) release();
         // A broken backend (a corrupt SQLite file) never recovers: stop, and let the runner say why.
         if (isFatal(err)) throw err;
@@ -199,9 +220,10 @@ async function claimLoop(loop: Loop): Promise<void> {
         await sleep(retryMs, signal);
         continue;
       }
-      if (jobs.length < wanted) limiter?.refund?.(wanted - jobs.length);
       for (const release of permits.splice(jobs.length)) release();
       for (let i = 0; i < jobs.length; i++) start(jobs[i] as ClaimedJob, permits[i] as () => void);
+      control.claimEnded(jobs.length);
+      await refund(limiter, wanted - jobs.length);
       // Nothing waiting: sleep until a wake-up (a new job, a promotion) or the idle fallback.
       if (jobs.length === 0) await wake.wait(idleMs, signal);
     }
@@ -209,6 +231,42 @@ async function claimLoop(loop: Loop): Promise<void> {
     wake.close();
     await drain(running, loop.inflight, loop.grace());
   }
+}
+
+/**
+ * Gives back `n` tokens (n <= 0: none). A refund the backend fails costs that token of the budget,
+ * nothing more: the claim loop goes on, and the backend's outage is reported by the claim.
+ */
+async function refund(limiter: Limiter | undefined, n: number): Promise<void> {
+  if (n <= 0 || limiter?.refund === undefined) return;
+  try {
+    await limiter.refund(n);
+  } catch {
+    // see above
+  }
+}
+
+/**
+ * Holds claims for `ms` after a handler's RateLimitError: every worker's, through the limiter, when
+ * it shares one bucket (rateScope "queue"); else, or when that fails, this loop's.
+ */
+async function holdClaims(
+  limiter: Limiter | undefined,
+  control: ClaimControl,
+  ms: number,
+  queue: string,
+): Promise<void> {
+  if (limiter?.hold !== undefined) {
+    try {
+      await limiter.hold(ms);
+      return;
+    } catch (err) {
+      log().warn(
+        `could not hold the claims of queue "${queue}" for ${ms} ms (${errorLine(err)}); holding this worker's only`,
+      );
+    }
+  }
+  control.hold(ms);
 }
 
 /** Lets in-flight jobs finish within `grace`, then aborts them so they are handed back. */

@@ -1,15 +1,16 @@
 /**
  * One job's lifecycle: ttl check, handler lookup, execution with a signal that aborts on timeout,
  * cancel, lease loss or forced shutdown, then exactly one fenced write: completed, retry, failed,
- * expired, or released (handed back at shutdown).
+ * expired, or released (handed back at shutdown, or rate limited by its handler).
  */
 import { hostname } from "node:os";
 import type { Backend, Finish } from "../backends/backend.js";
 import { resolveBackend } from "../backends/registry.js";
-import { isFatal, JobTimeoutError, serializeError, UnknownTaskError } from "../errors.js";
-import { backoffDelay, type ClaimedJob, encodeJson, type JobRecord, storableText } from "../job.js";
+import { isFatal, JobTimeoutError, UnknownTaskError } from "../errors.js";
+import { type ClaimedJob, encodeJson, type JobRecord, storableText } from "../job.js";
 import { withInherited } from "../job-options.js";
 import { errorLine, log } from "../logger.js";
+import { RateLimitError, rateLimitDelay } from "../rate-limit-error.js";
 import { getSettings } from "../settings.js";
 import { getTask, type JobContext, type Task } from "../task.js";
 import { ActiveJob } from "./active-job.js";
@@ -17,6 +18,7 @@ import { Finisher } from "./finisher.js";
 import { reportGivenUp } from "./given-up.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { MetricsRecorder } from "./metrics-recorder.js";
+import { failedAttemptEnd } from "./retry-policy.js";
 import { unknownTaskHint } from "./tasks-source.js";
 import { type LongTimer, setLongTimeout } from "./timer.js";
 
@@ -26,6 +28,8 @@ export interface RunContext {
   keeper: LeaseKeeper;
   /** Every attempt, for shutdown to hand back (the keeper's are by id: a re-claimed job hides a hung attempt). */
   inflight?: Set<ActiveJob>;
+  /** Holds claims for `ms` after a handler's RateLimitError (the queue's or this worker's). Default: no hold. */
+  rateLimited?: (ms: number) => Promise<void>;
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -111,9 +115,15 @@ export async function runClaimedJob(
   // The job stays with the lease keeper (renewed) and in flight (shutdown waits for it) until its
   // end is written, which may take retries while the backend is briefly down.
   try {
-    const item = endOf(job, effective.maxRetries, effective.backoff, active, outcome);
+    const limited = active.cause === undefined && !outcome.ok ? rateLimitDelay(outcome.error) : null;
+    // Rate limited: the hold first, since the hand-back wakes the queue's workers, which must find it.
+    if (limited !== null) await rt.rateLimited?.(limited);
+    const item: Finish | null =
+      limited !== null
+        ? { kind: "released", jobId: job.id, token }
+        : await endOf(job, effective.maxRetries, effective.backoff, active, outcome);
     // A hand-back at shutdown is not retried: the shutdown would wait for it; the lease expiring does as well.
-    if (item?.kind === "released") await write(rt.finisher, queue, item);
+    if (item && active.cause === "shutdown") await write(rt.finisher, queue, item);
     else if (item) await write(rt.finisher, queue, item, job, active);
   } finally {
     rt.keeper.remove(active);
@@ -122,13 +132,13 @@ export async function runClaimedJob(
 }
 
 /** The write that ends the attempt, from how the handler ended; null when there is none to make. */
-function endOf(
+async function endOf(
   job: ClaimedJob,
   maxRetries: number,
   backoff: JobRecord["backoff"],
   active: ActiveJob,
   outcome: Outcome,
-): Finish | null {
+): Promise<Finish | null> {
   const { id: jobId, token } = job;
   switch (active.cause) {
     case "cancelled":
@@ -148,11 +158,7 @@ function endOf(
       outcome = { ok: false, error: err };
     }
   }
-  const error = serializeError((outcome as { error: unknown }).error);
-  if (job.attempts <= maxRetries) {
-    return { kind: "retry", jobId, token, error, runAt: Date.now() + backoffDelay(backoff, job.attempts) };
-  }
-  return { kind: "failed", jobId, token, error };
+  return failedAttemptEnd(job, maxRetries, backoff, (outcome as { error: unknown }).error);
 }
 
 /** The handler's `ctx`: a class rather than closures, since one is made per job. */
@@ -175,6 +181,10 @@ class Context implements JobContext {
 
   async log(message: string): Promise<void> {
     await this.backend.addLog(this.job.queue, this.job.id, storableText(String(message)));
+  }
+
+  rateLimit(delay?: number | string): never {
+    throw new RateLimitError(delay);
   }
 }
 

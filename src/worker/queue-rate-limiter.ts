@@ -27,4 +27,14 @@ export class QueueRateLimiter implements Limiter {
   tryAcquire(): boolean {
     return false;
   }
+
+  /** Holds the claims of every worker of the queue, in every process, for `ms`. */
+  async hold(ms: number): Promise<void> {
+    await this.store.hold(this.queue, ms, this.rate, this.intervalMs, Date.now());
+  }
+
+  /** Gives back, in one atomic step, tokens taken for claims that found no job. */
+  async refund(n: number): Promise<void> {
+    await this.store.refund(this.queue, n, this.rate, this.intervalMs, Date.now());
+  }
 }

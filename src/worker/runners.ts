@@ -13,6 +13,7 @@ import { log } from "../logger.js";
 import { prepareRepeatable, type RepeatableDef } from "../schedule/repeatable-def.js";
 import { getSettings } from "../settings.js";
 import type { ActiveJob } from "./active-job.js";
+import type { ClaimControl } from "./claim-control.js";
 import { claimJobs, type Limiter, newWorkerId, type ProcessJobOptions } from "./claim-loop.js";
 import { MetricsRecorder } from "./metrics-recorder.js";
 import { QueueRateLimiter } from "./queue-rate-limiter.js";
@@ -93,11 +94,15 @@ export async function runWorker(queueName: string, options: RunWorkerOptions = {
   await launchRuntime(queueName, options).done;
 }
 
-/** Validates everything, then starts the runtime; throws ValidationError before starting anything. */
+/**
+ * Validates everything, then starts the runtime; throws ValidationError before starting anything.
+ * `control`: a Worker object's pause and drained notice.
+ */
 export function launchRuntime(
   queueName: string,
   options: RunWorkerOptions = {},
   workerId = newWorkerId(),
+  control?: ClaimControl,
 ): RuntimeHandle {
   checkName(queueName, "queue name");
   const settings = getSettings();
@@ -178,7 +183,7 @@ export function launchRuntime(
   };
   // A claim loop that fails (e.g. on a closed backend) stops the scanners too: `done` settles only
   // once everything has returned, and nothing keeps running (or the process alive) after it.
-  const claiming = claimJobs(queueName, claimOptions, recorder, inflight).catch((err: unknown) => {
+  const claiming = claimJobs(queueName, claimOptions, recorder, inflight, control).catch((err: unknown) => {
     controller.abort(err);
     throw err;
   });

@@ -1,18 +1,29 @@
 /**
- * The runtime as an object: start, stop with a grace, change concurrency while running, and the
- * events of its queue (`job:*`, `queue:*`) re-emitted on the object.
+ * The runtime as an object: start, stop with a grace, pause and resume, change concurrency while
+ * running, and the events of its queue (`job:*`, `queue:*`) re-emitted on the object, beside its own.
  */
 import { EventEmitter } from "node:events";
 import { events, JOB_EVENT_NAMES, type JobEventPayload } from "../events.js";
 import { checkInt, checkName, toMs } from "../job.js";
 import { log } from "../logger.js";
+import { ClaimControl } from "./claim-control.js";
 import { launchRuntime, type RuntimeHandle, type RunWorkerOptions } from "./runners.js";
 
 const EVENT_NAMES: ReadonlySet<string> = new Set(JOB_EVENT_NAMES);
 
+/**
+ * One worker of a queue (see RunWorkerOptions), as an object. Beside the queue's events (`job:*`,
+ * `queue:*`, of every worker), it emits its own:
+ * - `"drained"`: a claim of this worker found no waiting job after claims that found some (the
+ *   queue ran dry for it; its last jobs may still run, delayed jobs may come), as BullMQ emits it.
+ * - `"paused"` and `"resumed"`: {@link Worker.pause} and {@link Worker.resume} took effect.
+ *
+ * A listener that throws is logged and never breaks the worker.
+ */
 export class Worker extends EventEmitter {
   readonly #queue: string;
   readonly #options: RunWorkerOptions;
+  readonly #control = new ClaimControl(() => this.#emitOwn("drained"));
   #handle: RuntimeHandle | null = null;
   #controller: AbortController | null = null;
   #stopping: Promise<void> | null = null;
@@ -56,7 +67,12 @@ export class Worker extends EventEmitter {
       outer.addEventListener("abort", follow, { once: true });
       this.#unfollow = () => outer.removeEventListener("abort", follow);
     }
-    this.#handle = launchRuntime(this.#queue, { ...this.#options, signal: controller.signal });
+    this.#handle = launchRuntime(
+      this.#queue,
+      { ...this.#options, signal: controller.signal },
+      undefined,
+      this.#control,
+    );
     this.#controller = controller;
     for (const name of JOB_EVENT_NAMES) if (this.listenerCount(name) > 0) this.#forwardEvent(name);
     this.#handle.done
@@ -75,11 +91,48 @@ export class Worker extends EventEmitter {
     await this.#stopping;
   }
 
+  /** True between pause() and resume(), whether running or not. */
+  get paused(): boolean {
+    return this.#control.paused;
+  }
+
+  /**
+   * Stops this worker from claiming jobs, without stopping it (other workers of the queue go on;
+   * `queue.pause()` pauses them all). Jobs it already claimed run on. Resolves once no claim of its
+   * is in flight and, unless `waitActive` is false, its running jobs have ended. A worker paused
+   * before start() starts paused. Emits `"paused"`.
+   * @param options.waitActive Wait for its running jobs to end. Default true (BullMQ's
+   *   `pause(doNotWaitActive)` is `pause({ waitActive: !doNotWaitActive })`).
+   */
+  async pause(options?: { waitActive?: boolean }): Promise<void> {
+    if (!this.#control.paused) {
+      this.#control.pause();
+      this.#emitOwn("paused");
+    }
+    await this.#control.settled(options?.waitActive ?? true);
+  }
+
+  /** Lets a paused worker claim jobs again, at once. Emits `"resumed"`. Does nothing if not paused. */
+  resume(): void {
+    if (!this.#control.paused) return;
+    this.#control.resume();
+    this.#emitOwn("resumed");
+  }
+
   /** Changes how many jobs run at once, without a restart. */
   setConcurrency(n: number): void {
     checkInt(n, "concurrency", 1);
     this.#options.concurrency = n;
     this.#handle?.semaphore.resize(n);
+  }
+
+  /** Emits one of the worker's own events; a listener's error is logged, never the worker's. */
+  #emitOwn(name: "drained" | "paused" | "resumed"): void {
+    try {
+      this.emit(name);
+    } catch (err) {
+      log().error(`a "${name}" listener of the worker on "${this.#queue}" threw`, err);
+    }
   }
 
   #forwardEvent(name: string | symbol): void {

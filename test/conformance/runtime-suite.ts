@@ -7,12 +7,16 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Backend } from "../../src/backends/backend.js";
-import { events, type JobEventName, type JobEventPayload } from "../../src/events.js";
+import type { JobEventPayload } from "../../src/events.js";
 import { Queue } from "../../src/queue.js";
-import { task, unregisterTask } from "../../src/task.js";
+import { type TaskHandler, task, unregisterTask } from "../../src/task.js";
 import { runWorker } from "../../src/worker/runners.js";
 import { Worker } from "../../src/worker/worker.js";
 import { gate, nextEvents, uniqueQueue, until } from "../helpers.js";
+import { failureTests } from "./runtime-failures.js";
+import { collect, fast, type RuntimeFixture } from "./runtime-fixture.js";
+import { rateLimitTests } from "./runtime-rate-limits.js";
+import { workerControlTests } from "./runtime-worker-control.js";
 
 /** A view of `backend` whose lease renewals are lost: its jobs stall as if their worker died. */
 function deadWorkerView(backend: Backend): Backend {
@@ -24,19 +28,6 @@ function deadWorkerView(backend: Backend): Backend {
     },
   });
 }
-
-/** Collects the payloads of `name` events of `queue` until stopped. */
-function collect(name: JobEventName, queue: string) {
-  const seen: JobEventPayload[] = [];
-  const listener = (p: JobEventPayload) => {
-    if (p.queue === queue) seen.push(p);
-  };
-  events.on(name, listener);
-  return { seen, stop: () => events.off(name, listener) };
-}
-
-// A lease long enough that a survivor on a loaded 2-core machine renews in time (a third of it per beat).
-const fast = { scanInterval: 20, leaseDuration: 400, shutdownGrace: 50 } as const;
 
 export function runtimeConformance(name: string, makeBackend: () => Promise<Backend> | Backend): void {
   describe(`runtime conformance: ${name}`, () => {
@@ -53,10 +44,14 @@ export function runtimeConformance(name: string, makeBackend: () => Promise<Back
       for (const t of tasks.splice(0)) unregisterTask(t);
       for (const stop of stops.splice(0)) stop();
     });
-    function define<D = unknown>(taskName: string, queue: string, handler: (data: D) => unknown) {
+    function define<D = unknown>(taskName: string, queue: string, handler: TaskHandler<D, unknown>) {
       tasks.push(taskName);
       return task<D, unknown>(taskName, { queue }, handler);
     }
+    const fx: RuntimeFixture = { backend: () => backend, define, stops };
+    rateLimitTests(fx);
+    failureTests(fx);
+    workerControlTests(fx);
 
     it("a worker that dies mid-job: the job is recovered, re-run, and completed exactly once", async () => {
       const q = uniqueQueue("crash");
@@ -198,32 +193,6 @@ export function runtimeConformance(name: string, makeBackend: () => Promise<Back
       await until(async () => (await queue.getJobCounts()).completed === 5, 3000, "all run after resume");
       expect(Date.now() - t0).toBeLessThan(1000); // woken, not found by a slow poll
       await Promise.all(workers.map((w) => w.stop()));
-    });
-
-    it("a queue-wide rate limit is one bucket shared by all workers", async () => {
-      const q = uniqueQueue("rate");
-      const queue = new Queue(q, { backend });
-      const starts: number[] = [];
-      define(`${q}-t`, q, () => {
-        starts.push(Date.now());
-      });
-      await queue.addBulk(Array.from({ length: 12 }, () => ({ task: `${q}-t` })));
-      const ctl = new AbortController();
-      const t0 = Date.now();
-      const opts = {
-        backend,
-        concurrency: 5,
-        rateLimit: 4,
-        rateInterval: 200,
-        rateScope: "queue" as const,
-        signal: ctl.signal,
-      };
-      const runs = [runWorker(q, opts), runWorker(q, opts)];
-      await until(() => starts.length === 12, 10_000, "12 starts");
-      ctl.abort();
-      await Promise.all(runs);
-      // One bucket: 4 at once, then 4 per 200 ms, so the 12th start is >= ~400 ms in. Two buckets would allow ~200 ms.
-      expect((starts[11] as number) - t0).toBeGreaterThanOrEqual(330);
     });
 
     it("queue.events delivers the events of the queue's jobs", async () => {

@@ -98,7 +98,7 @@ const repeatables: EngineRepeatables = {
   fire: () => applied("r1"),
   lastSlot: async () => null,
 };
-const rateLimits: RateLimitStore = { take: async () => 0 };
+const rateLimits: RateLimitStore = { take: async () => 0, refund: async () => {}, hold: async () => {} };
 const workers: WorkerRegistry = { heartbeat: async () => {}, remove: async () => {}, list: async () => [] };
 
 type Stores = Pick<Engine, "repeatables" | "rateLimits" | "workers">;

@@ -8,6 +8,7 @@ import {
   checkName,
   checkPriority,
   encodeJson,
+  isBackoffPolicy,
   MAX_DURATION_MS,
   MAX_NAME_BYTES,
   MAX_PAYLOAD_DEPTH,
@@ -179,7 +180,7 @@ describe("input rules every engine accepts", () => {
   });
   it("stores a backoff jitter of -0 as 0, as every engine reads it back", () => {
     const spec = normalizeBackoff({ type: "fixed", delay: 1, jitter: -0 });
-    expect(typeof spec === "object" && Object.is(spec.jitter, 0)).toBe(true);
+    expect(typeof spec === "object" && isBackoffPolicy(spec) && Object.is(spec.jitter, 0)).toBe(true);
   });
   it("caps a computed backoff at MAX_DURATION_MS instead of overflowing to Infinity", () => {
     const spec = { type: "exponential" as const, delay: 1000 };

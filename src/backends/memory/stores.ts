@@ -7,7 +7,7 @@ import type {
   WorkerRegistry,
 } from "../backend.js";
 import type { Applied, EngineRepeatables } from "../engine.js";
-import { copyRepeatable, rateWaitMs, refillTokens } from "../shared/rules.js";
+import { adjustedTokens, copyRepeatable, holdCeiling, rateWaitMs, refillTokens } from "../shared/rules.js";
 import { enqueueJobs } from "./enqueue.js";
 import type { MemoryData } from "./queue-state.js";
 
@@ -73,6 +73,26 @@ export class MemoryRateLimits implements RateLimitStore {
       return 0;
     }
     return rateWaitMs(bucket.tokens, rate, intervalMs);
+  }
+
+  async refund(queue: string, n: number, rate: number, intervalMs: number, now: number): Promise<void> {
+    this.#adjust(queue, rate, intervalMs, now, n, rate);
+  }
+
+  async hold(queue: string, ms: number, rate: number, intervalMs: number, now: number): Promise<void> {
+    this.#adjust(queue, rate, intervalMs, now, 0, holdCeiling(ms, rate, intervalMs));
+  }
+
+  /** The bucket refilled to `now` (a bucket never used is full), then adjustedTokens. */
+  #adjust(queue: string, rate: number, intervalMs: number, now: number, add: number, ceiling: number): void {
+    this.data.open();
+    if (rate <= 0) return;
+    const q = this.data.ensure(queue);
+    const bucket = q.rateBucket ?? { tokens: rate, at: now };
+    const refilled = refillTokens(bucket.tokens, bucket.at, rate, intervalMs, now);
+    bucket.tokens = adjustedTokens(refilled, rate, add, ceiling);
+    bucket.at = Math.max(bucket.at, now);
+    q.rateBucket = bucket;
   }
 }
 

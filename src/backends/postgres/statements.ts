@@ -45,6 +45,7 @@ const SQL_FILES = {
     "fire",
   ],
   "rate-token": ["takeRateToken"],
+  "adjust-rate-tokens": ["adjustRateTokens"],
   "get-jobs": ["jobsDesc", "jobsAsc", "countByState"],
   "retry-job": ["retryJob"],
   "promote-job": ["promoteJob"],

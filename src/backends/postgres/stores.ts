@@ -12,7 +12,7 @@ import type {
 } from "../backend.js";
 import type { Applied, EngineRepeatables } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
-import { announceFree, copyRepeatable, duplicateResult, rateWaitMs } from "../shared/rules.js";
+import { announceFree, copyRepeatable, duplicateResult, holdCeiling, rateWaitMs } from "../shared/rules.js";
 import { newJobRow } from "../shared/sql-rows.js";
 import type { Connection } from "./connection.js";
 import { isSimple } from "./enqueue.js";
@@ -103,6 +103,25 @@ export class PostgresRateLimits implements RateLimitStore {
     const available = row?.available ?? 0;
     if (available >= 1 - 1e-9) return 0;
     return rateWaitMs(available, rate, intervalMs);
+  }
+
+  async refund(queue: string, n: number, rate: number, intervalMs: number, now: number): Promise<void> {
+    await this.db.open();
+    if (rate <= 0) return;
+    await this.db.one("adjustRateTokens", [queue, rate, intervalMs, now, n, rate]);
+  }
+
+  async hold(queue: string, ms: number, rate: number, intervalMs: number, now: number): Promise<void> {
+    await this.db.open();
+    if (rate <= 0) return;
+    await this.db.one("adjustRateTokens", [
+      queue,
+      rate,
+      intervalMs,
+      now,
+      0,
+      holdCeiling(ms, rate, intervalMs),
+    ]);
   }
 }
 

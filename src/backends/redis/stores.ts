@@ -7,7 +7,7 @@ import type {
   WorkerRegistry,
 } from "../backend.js";
 import type { Applied, EngineRepeatables } from "../engine.js";
-import { copyRepeatable, externalParents, missingParentError } from "../shared/rules.js";
+import { copyRepeatable, externalParents, holdCeiling, missingParentError } from "../shared/rules.js";
 import type { RedisConnection } from "./connection.js";
 import type { InvalidReply } from "./jobs.js";
 import { type EffectsReply, effectsOf, jobArgs } from "./records.js";
@@ -66,6 +66,24 @@ export class RedisRateLimits implements RateLimitStore {
     this.io.assertOpen();
     if (rate <= 0) return intervalMs;
     return this.io.run<number>(queue, "take-rate-token", [now, rate, intervalMs]);
+  }
+
+  async refund(queue: string, n: number, rate: number, intervalMs: number, now: number): Promise<void> {
+    this.io.assertOpen();
+    if (rate <= 0) return;
+    await this.io.run(queue, "adjust-rate-tokens", [now, rate, intervalMs, n, rate]);
+  }
+
+  async hold(queue: string, ms: number, rate: number, intervalMs: number, now: number): Promise<void> {
+    this.io.assertOpen();
+    if (rate <= 0) return;
+    await this.io.run(queue, "adjust-rate-tokens", [
+      now,
+      rate,
+      intervalMs,
+      0,
+      holdCeiling(ms, rate, intervalMs),
+    ]);
   }
 }
 

@@ -334,6 +334,19 @@ export function refillTokens(
   return Math.min(rate, tokens + (Math.max(0, now - lastAt) * rate) / intervalMs);
 }
 
+/**
+ * A bucket's tokens after a change, from its `refilled` tokens (refillTokens at the change's time):
+ * `add` tokens given back (claims that found no job), then at most `ceiling`, never above `rate`.
+ */
+export function adjustedTokens(refilled: number, rate: number, add: number, ceiling: number): number {
+  return Math.min(rate, refilled + add, ceiling);
+}
+
+/** The most tokens a bucket may keep for its next whole token to be `ms` away (a hold). */
+export function holdCeiling(ms: number, rate: number, intervalMs: number): number {
+  return 1 - (ms * rate) / intervalMs;
+}
+
 /** How long (ms, at least 1) until a bucket holding `tokens` (< 1) has a whole token again. */
 export function rateWaitMs(tokens: number, rate: number, intervalMs: number): number {
   return Math.max(1, Math.ceil(((1 - tokens) * intervalMs) / rate));

@@ -1,7 +1,7 @@
 /** The optional stores of the SQLite engine: repeatables, queue-wide rate buckets, live workers. */
 import type { RateLimitStore, RepeatableInfoRecord, WorkerRegistry } from "../backend.js";
 import type { EngineRepeatables } from "../engine.js";
-import { copyRepeatable, rateWaitMs, refillTokens } from "../shared/rules.js";
+import { adjustedTokens, copyRepeatable, holdCeiling, rateWaitMs, refillTokens } from "../shared/rules.js";
 import type { SqliteConnection } from "./connection.js";
 
 interface RepeatableRow {
@@ -60,25 +60,41 @@ export function sqliteRepeatables(conn: SqliteConnection): EngineRepeatables {
 /** The token bucket of each queue, one row per queue. */
 export function sqliteRateLimits(conn: SqliteConnection): RateLimitStore {
   const { s } = conn;
+  /** The queue's bucket refilled to `now` (a clock behind its last writer moves no time back), or null: never used, full. */
+  const refilled = (queue: string, rate: number, intervalMs: number, now: number) => {
+    const bucket = s.bucketGet.get(queue) as { tokens: number; updated_at: number } | undefined;
+    if (bucket === undefined) return null;
+    const tokens = refillTokens(bucket.tokens, bucket.updated_at, rate, intervalMs, now);
+    return { tokens, at: Math.max(now, bucket.updated_at) };
+  };
+  /** The bucket refilled to `now`, then adjustedTokens, in one transaction. */
+  const adjust = (
+    queue: string,
+    rate: number,
+    intervalMs: number,
+    now: number,
+    add: number,
+    ceiling: number,
+  ) => {
+    if (rate <= 0) return;
+    conn.transaction(() => {
+      const { tokens, at } = refilled(queue, rate, intervalMs, now) ?? { tokens: rate, at: now };
+      s.bucketSet.run(queue, adjustedTokens(tokens, rate, add, ceiling), at);
+    });
+  };
   return {
     take: async (queue, rate, intervalMs, now) => {
       if (rate <= 0) return intervalMs;
       return conn.transaction(() => {
-        const bucket = s.bucketGet.get(queue) as { tokens: number; updated_at: number } | undefined;
-        let tokens = rate;
-        let updatedAt = now;
-        if (bucket) {
-          tokens = refillTokens(bucket.tokens, bucket.updated_at, rate, intervalMs, now);
-          updatedAt = Math.max(now, bucket.updated_at);
-        }
-        if (tokens >= 1 - 1e-9) {
-          s.bucketSet.run(queue, Math.max(0, tokens - 1), updatedAt);
-          return 0;
-        }
-        s.bucketSet.run(queue, tokens, updatedAt);
-        return rateWaitMs(tokens, rate, intervalMs);
+        const { tokens, at } = refilled(queue, rate, intervalMs, now) ?? { tokens: rate, at: now };
+        const took = tokens >= 1 - 1e-9;
+        s.bucketSet.run(queue, took ? Math.max(0, tokens - 1) : tokens, at);
+        return took ? 0 : rateWaitMs(tokens, rate, intervalMs);
       });
     },
+    refund: async (queue, n, rate, intervalMs, now) => adjust(queue, rate, intervalMs, now, n, rate),
+    hold: async (queue, ms, rate, intervalMs, now) =>
+      adjust(queue, rate, intervalMs, now, 0, holdCeiling(ms, rate, intervalMs)),
   };
 }
 

@@ -1,6 +1,8 @@
--- rate limits (take): a token bucket per queue, shared by every worker in every process.
+-- rate limits (take, refund, hold): a token bucket per queue, shared by every worker in every process.
 -- Inputs: queue (bucketGet); queue, tokens, updated_at (bucketSet).
--- Effect: the caller refills from updated_at to now, takes a token when one is there, and stores it.
+-- Effect: in one transaction, the caller refills from updated_at to now, takes a token when one is
+-- there (take), gives back tokens up to the bucket's size (refund) or lowers it so that its next
+-- token is a given time away (hold), and stores it.
 -- Returns: the bucket, or no row when it was never used (it starts full).
 
 -- @name bucketGet
