@@ -56,6 +56,10 @@ export interface BackoffPolicy {
  */
 export interface CustomBackoff {
   type: string;
+  /** A registered strategy computes its own delays (absent here, so `spec.delay` reads as undefined). */
+  delay?: never;
+  jitter?: never;
+  maxDelay?: never;
 }
 
 /** Retention of finished jobs: `true` removes at once, `{ age }` after that long, `{ count }` keeps the newest N. */
