@@ -24,6 +24,7 @@ import {
   toMs,
   toMsOpt,
 } from "./job.js";
+import { checkKeys, JOB_HINTS, keysOf, RETENTION_HINTS } from "./option-keys.js";
 import { getSettings } from "./settings.js";
 
 /**
@@ -88,6 +89,23 @@ export interface TaskDefaults {
   priority?: number;
 }
 
+/** Every key EnqueueOptions has: any other is a ValidationError (see option-keys.ts). */
+const ENQUEUE_KEYS = keysOf<EnqueueOptions>({
+  delay: true,
+  runAt: true,
+  priority: true,
+  retries: true,
+  backoff: true,
+  ttl: true,
+  timeout: true,
+  jobId: true,
+  dependsOn: true,
+  onParentFailure: true,
+  removeOnComplete: true,
+  removeOnFail: true,
+  deduplication: true,
+});
+
 const INHERITABLE: Array<[InheritableOption, keyof EnqueueOptions]> = [
   ["retries", "retries"],
   ["backoff", "backoff"],
@@ -145,6 +163,7 @@ export function buildNewJob(
   checkName(task, "task name");
   const o: EnqueueOptions = options ?? NO_OPTIONS;
   if (typeof o !== "object" || o === null) throw new ValidationError("enqueue options must be an object");
+  checkKeys(o, ENQUEUE_KEYS, "enqueue options", JOB_HINTS);
   const dataJson = encodeJson(data, "data", maxPayloadBytes);
   function pick<K extends keyof TaskDefaults>(k: K): TaskDefaults[K] | undefined {
     const own = (o as TaskDefaults)[k];
@@ -212,6 +231,7 @@ export function buildNewJob(
     if (typeof d !== "object" || d === null || typeof d.id !== "string" || d.id === "") {
       throw new ValidationError("deduplication must be { id: string, ttl?: duration }");
     }
+    checkKeys(d, ["id", "ttl"], "deduplication");
     job.dedup = { key: checkJobRef(d.id, "deduplication.id") };
     const dttl = toMsOpt(d.ttl, "deduplication.ttl");
     if (dttl !== undefined) job.dedup.ttl = dttl;
@@ -257,9 +277,15 @@ export function withInherited(job: JobRecord, defaults: TaskDefaults | undefined
 
 function checkRetention(spec: RetentionSpec, what: string): RetentionSpec {
   if (typeof spec === "boolean") return spec;
-  if (typeof spec !== "object" || spec === null) {
-    throw new ValidationError(`${what} must be true, false or { age?, count? }`);
+  if (typeof spec === "number") {
+    throw new ValidationError(
+      `${what} must be true, false or { age?, count? }, got ${spec}: BullMQ's number shorthand is { count: ${spec} } here (keep the newest ${spec})`,
+    );
   }
+  if (typeof spec !== "object" || spec === null) {
+    throw new ValidationError(`${what} must be true, false or { age?, count? }, got ${JSON.stringify(spec)}`);
+  }
+  checkKeys(spec, ["age", "count"], what, RETENTION_HINTS);
   const out: { age?: number; count?: number } = {};
   if (spec.age !== undefined) out.age = toMs(spec.age, `${what}.age`);
   if (spec.count !== undefined) out.count = checkInt(spec.count, `${what}.count`, 0, INT32_MAX);

@@ -1,5 +1,6 @@
 import { ValidationError } from "./errors.js";
 import { isWellFormed, LONE_SURROGATE, toWellFormed } from "./json-value.js";
+import { checkKeys } from "./option-keys.js";
 
 export { encodeJson, MAX_PAYLOAD_DEPTH } from "./json-value.js";
 
@@ -258,6 +259,7 @@ export function normalizeBackoff(spec: BackoffSpec): BackoffSpec {
       `backoff must be a number of ms or { type: "fixed" | "exponential", delay, jitter?, maxDelay? }, got ${JSON.stringify(spec)}`,
     );
   }
+  checkKeys(spec, ["type", "delay", "jitter", "maxDelay"], "backoff");
   const jitter = spec.jitter ?? 0;
   if (typeof jitter !== "number" || !(jitter >= 0 && jitter <= 1)) {
     throw new ValidationError(`backoff.jitter must be a number from 0 to 1, got ${String(spec.jitter)}`);

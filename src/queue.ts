@@ -7,6 +7,7 @@ import { ValidationError } from "./errors.js";
 import { checkInt, checkJobRef, checkName, JOB_STATES, type JobRecord, type JobState, toMs } from "./job.js";
 import { type EnqueueOptions, enqueueJobs, type TaskDefaults } from "./job-options.js";
 import { type MetricsRangeOptions, type QueueMetrics, readQueueMetrics } from "./metrics/query.js";
+import { checkKeys, keysOf, QUEUE_HINTS } from "./option-keys.js";
 import { QueueEvents } from "./queue-events.js";
 import { prepareRepeatable, type RepeatableDef, type RepeatableInfo } from "./schedule/repeatable-def.js";
 import { getTask } from "./task.js";
@@ -26,6 +27,21 @@ export interface QueueOptions {
   scanInterval?: number | string;
 }
 
+const QUEUE_KEYS = keysOf<QueueOptions>({
+  backend: true,
+  concurrency: true,
+  rateLimit: true,
+  rateInterval: true,
+  scanInterval: true,
+});
+
+/** An item of addBulk, in BullMQ's words too (`{ name, data, opts }`). */
+const BULK_ITEM_KEYS = ["task", "data", "options"] as const;
+const BULK_ITEM_HINTS = {
+  name: "did you mean \"task\"? (BullMQ's job name is asyncmq's task name)",
+  opts: 'did you mean "options"?',
+};
+
 /**
  * One queue. `D` and `R` type its jobs' data and results where all its jobs share them
  * (`new Queue<{ to: string }, string>("emails")`): `add` checks the data and `getJob(s)` return
@@ -41,6 +57,9 @@ export class Queue<D = unknown, R = unknown> {
 
   constructor(name: string, options: QueueOptions = {}) {
     this.name = checkName(name, "queue name");
+    if (typeof options !== "object" || options === null)
+      throw new ValidationError(`new Queue("${name}") options must be an object like { backend }`);
+    checkKeys(options, QUEUE_KEYS, `new Queue("${name}") options`, QUEUE_HINTS);
     if (options.concurrency !== undefined) checkInt(options.concurrency, "concurrency", 1);
     if (options.rateInterval !== undefined) toMs(options.rateInterval, "rateInterval");
     if (options.scanInterval !== undefined) toMs(options.scanInterval, "scanInterval");
@@ -73,6 +92,7 @@ export class Queue<D = unknown, R = unknown> {
     jobs.forEach((j, i) => {
       if (typeof j !== "object" || j === null)
         throw new ValidationError(`addBulk item ${i} must be { task, data?, options? }`);
+      checkKeys(j, BULK_ITEM_KEYS, `addBulk item ${i}`, BULK_ITEM_HINTS);
     });
     return enqueueJobs(() => this.backend, this.name, jobs, taskDefaults);
   }

@@ -7,6 +7,7 @@ import { ValidationError } from "./errors.js";
 import { checkInt, toMs } from "./job.js";
 import { type Logger, setLogger } from "./logger.js";
 import { METRIC_MINUTE_MS } from "./metrics/buckets.js";
+import { checkKeys, keysOf, QUEUE_HINTS } from "./option-keys.js";
 
 export interface Settings {
   /** A backend instance or URL (`memory://`, `sqlite://./path.db`, `redis://...`, `postgres://...`). Default: `ASYNCMQ_BACKEND`, else `sqlite://./.asyncmq/asyncmq.db`. */
@@ -38,6 +39,19 @@ export interface Settings {
   /** How long per-minute metric rows are kept (ms); totals are kept for good. Default 1 day (`ASYNCMQ_METRICS_RETENTION`). */
   metricsRetention: number;
 }
+
+const SETTING_KEYS = keysOf<Settings>({
+  backend: true,
+  concurrency: true,
+  scanInterval: true,
+  leaseDuration: true,
+  maxStalledCount: true,
+  maxPayloadBytes: true,
+  shutdownGrace: true,
+  logger: true,
+  metrics: true,
+  metricsRetention: true,
+});
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   concurrency: 3,
@@ -93,6 +107,7 @@ export function resetSettings(): void {
 
 function checkSettings(s: Partial<Settings>, where: string): Partial<Settings> {
   if (s === null || typeof s !== "object") throw new ValidationError(`${where} takes an object of settings`);
+  checkKeys(s, SETTING_KEYS, `${where} settings`, { connection: QUEUE_HINTS.connection as string });
   const out: Partial<Settings> = { ...s };
   if (s.concurrency !== undefined) out.concurrency = checkInt(s.concurrency, `${where} concurrency`, 1);
   if (s.scanInterval !== undefined) out.scanInterval = toMs(s.scanInterval, `${where} scanInterval`);

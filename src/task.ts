@@ -8,6 +8,7 @@ import { ValidationError } from "./errors.js";
 import type { BackoffSpec, JobRecord } from "./job.js";
 import { checkName } from "./job.js";
 import { checkTaskDefaults, type EnqueueOptions, enqueueJobs, type TaskDefaults } from "./job-options.js";
+import { checkKeys, JOB_HINTS, keysOf } from "./option-keys.js";
 
 /** Options fixed at task definition; enqueue options win over them. */
 export interface TaskOptions extends TaskDefaults {
@@ -27,6 +28,15 @@ export interface TaskOptions extends TaskDefaults {
    */
   priority?: number;
 }
+
+const TASK_KEYS = keysOf<TaskOptions>({
+  queue: true,
+  retries: true,
+  backoff: true,
+  ttl: true,
+  timeout: true,
+  priority: true,
+});
 
 /** What a handler gets beside its data; `job.data` is the task's data type `D`. */
 export interface JobContext<D = unknown> {
@@ -82,6 +92,7 @@ export function task<D = unknown, R = unknown>(
   if (typeof options !== "object" || options === null) {
     throw new ValidationError(`task "${name}" needs options with a queue, like { queue: "emails" }`);
   }
+  checkKeys(options, TASK_KEYS, `task "${name}" options`, JOB_HINTS);
   const queue = checkName(options.queue, `task "${name}" queue`);
   if (typeof handler !== "function") throw new ValidationError(`task "${name}" needs a handler function`);
   const defaults = checkTaskDefaults(options);

@@ -5,6 +5,7 @@ import type { NewJob } from "../backends/backend.js";
 import { ValidationError } from "../errors.js";
 import { checkName, MAX_NAME_BYTES } from "../job.js";
 import { buildNewJob } from "../job-options.js";
+import { checkKeys, keysOf, REPEAT_HINTS } from "../option-keys.js";
 import { getTask } from "../task.js";
 import { createSchedule, repeatableId, type Schedule } from "./schedule.js";
 
@@ -22,6 +23,18 @@ export interface RepeatableDef {
   retries?: number;
   ttl?: number | string;
 }
+
+const REPEATABLE_KEYS = keysOf<RepeatableDef>({
+  task: true,
+  data: true,
+  id: true,
+  every: true,
+  cron: true,
+  tz: true,
+  priority: true,
+  retries: true,
+  ttl: true,
+});
 
 /** A durable definition as listed. */
 export interface RepeatableInfo {
@@ -48,6 +61,7 @@ export function prepareRepeatable(def: RepeatableDef): PreparedRepeatable {
       'a repeatable needs { task, every | cron }, like { task: "report", every: "1h" }',
     );
   }
+  checkKeys(def, REPEATABLE_KEYS, "a repeatable definition", REPEAT_HINTS);
   checkName(def.task, "repeatable task");
   const schedule = createSchedule({ every: def.every, cron: def.cron, tz: def.tz });
   const id = def.id ?? repeatableId(def);
