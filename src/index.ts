@@ -94,6 +94,7 @@ export {
   type RetentionSpec,
   toMs,
 } from "./job.js";
+export type { DefaultJobOptions } from "./job-defaults.js";
 export type { EnqueueOptions, TaskDefaults } from "./job-options.js";
 export type { Logger } from "./logger.js";
 export { METRIC_BUCKETS_MS } from "./metrics/buckets.js";

@@ -5,6 +5,7 @@ import type { Backend, RepeatableStore } from "./backends/backend.js";
 import { resolveBackend } from "./backends/registry.js";
 import { ValidationError } from "./errors.js";
 import { checkInt, checkJobRef, checkName, JOB_STATES, type JobRecord, type JobState, toMs } from "./job.js";
+import { checkDefaultJobOptions, type DefaultJobOptions } from "./job-defaults.js";
 import { type EnqueueOptions, enqueueJobs, type TaskDefaults } from "./job-options.js";
 import { type MetricsRangeOptions, type QueueMetrics, readQueueMetrics } from "./metrics/query.js";
 import { checkKeys, keysOf, QUEUE_HINTS } from "./option-keys.js";
@@ -25,6 +26,13 @@ export interface QueueOptions {
   rateInterval?: number | string;
   /** How often `run()`'s maintenance loops look for due and stalled jobs. Default: the `scanInterval` setting (1000 ms). */
   scanInterval?: number | string;
+  /**
+   * Options for every job this object adds (`add`, `addBulk`) that neither the job nor its task
+   * sets, e.g. `{ removeOnComplete: { count: 1000 }, retries: 2 }`; validated here. Jobs added by
+   * other means (`task.enqueue`, repeatables, other processes) do not see them. Default: the
+   * `defaultJobOptions` setting, else none (finished jobs are kept until removed).
+   */
+  defaultJobOptions?: DefaultJobOptions;
 }
 
 const QUEUE_KEYS = keysOf<QueueOptions>({
@@ -33,6 +41,7 @@ const QUEUE_KEYS = keysOf<QueueOptions>({
   rateLimit: true,
   rateInterval: true,
   scanInterval: true,
+  defaultJobOptions: true,
 });
 
 /** An item of addBulk, in BullMQ's words too (`{ name, data, opts }`). */
@@ -50,6 +59,7 @@ const BULK_ITEM_HINTS = {
 export class Queue<D = unknown, R = unknown> {
   readonly name: string;
   readonly #options: QueueOptions;
+  readonly #jobDefaults: DefaultJobOptions;
   readonly #repeatables: RepeatableDef[] = [];
   #backend: Backend | null = null;
   /** Events of this queue from every process sharing the backend. */
@@ -65,6 +75,10 @@ export class Queue<D = unknown, R = unknown> {
     if (options.scanInterval !== undefined) toMs(options.scanInterval, "scanInterval");
     if (options.rateLimit !== undefined && options.rateLimit !== null)
       checkInt(options.rateLimit, "rateLimit");
+    this.#jobDefaults =
+      options.defaultJobOptions === undefined
+        ? {}
+        : checkDefaultJobOptions(options.defaultJobOptions, `defaultJobOptions of new Queue("${name}")`);
     this.#options = { ...options };
     this.events = new QueueEvents(this.name, () => this.backend);
   }
@@ -81,7 +95,13 @@ export class Queue<D = unknown, R = unknown> {
    * `options` leaves unset; otherwise the worker applies them.
    */
   async add(task: string, data?: D, options?: EnqueueOptions): Promise<string> {
-    const [id] = await enqueueJobs(() => this.backend, this.name, [{ task, data, options }], taskDefaults);
+    const [id] = await enqueueJobs(
+      () => this.backend,
+      this.name,
+      [{ task, data, options }],
+      taskDefaults,
+      this.#jobDefaults,
+    );
     return id as string;
   }
 
@@ -94,7 +114,7 @@ export class Queue<D = unknown, R = unknown> {
         throw new ValidationError(`addBulk item ${i} must be { task, data?, options? }`);
       checkKeys(j, BULK_ITEM_KEYS, `addBulk item ${i}`, BULK_ITEM_HINTS);
     });
-    return enqueueJobs(() => this.backend, this.name, jobs, taskDefaults);
+    return enqueueJobs(() => this.backend, this.name, jobs, taskDefaults, this.#jobDefaults);
   }
 
   /** Adds an in-process repeatable definition, scheduled by this queue's `run()`. */

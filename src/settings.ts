@@ -5,6 +5,7 @@
 import type { Backend } from "./backends/backend.js";
 import { ValidationError } from "./errors.js";
 import { checkInt, toMs } from "./job.js";
+import { checkDefaultJobOptions, type DefaultJobOptions } from "./job-defaults.js";
 import { type Logger, setLogger } from "./logger.js";
 import { METRIC_MINUTE_MS } from "./metrics/buckets.js";
 import { checkKeys, keysOf, QUEUE_HINTS } from "./option-keys.js";
@@ -38,6 +39,13 @@ export interface Settings {
   metrics: boolean;
   /** How long per-minute metric rows are kept (ms); totals are kept for good. Default 1 day (`ASYNCMQ_METRICS_RETENTION`). */
   metricsRetention: number;
+  /**
+   * Job options for every job this process adds, under the queue's `defaultJobOptions`, the task's
+   * options and the job's own (docs/options.md), e.g. `{ removeOnComplete: { count: 1000 } }` to
+   * bound what finished jobs keep. Set only by `configure()` (no environment variable). Default:
+   * none (finished jobs are kept until removed).
+   */
+  defaultJobOptions?: DefaultJobOptions;
 }
 
 const SETTING_KEYS = keysOf<Settings>({
@@ -51,6 +59,7 @@ const SETTING_KEYS = keysOf<Settings>({
   logger: true,
   metrics: true,
   metricsRetention: true,
+  defaultJobOptions: true,
 });
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
@@ -130,6 +139,8 @@ function checkSettings(s: Partial<Settings>, where: string): Partial<Settings> {
       );
     }
   }
+  if (s.defaultJobOptions !== undefined)
+    out.defaultJobOptions = checkDefaultJobOptions(s.defaultJobOptions, `${where} defaultJobOptions`);
   if (s.backend !== undefined && typeof s.backend !== "string" && typeof s.backend?.claim !== "function") {
     throw new ValidationError(`${where} backend must be a Backend instance or a URL string`);
   }

@@ -7,7 +7,8 @@ import { resolveBackend } from "./backends/registry.js";
 import { ValidationError } from "./errors.js";
 import type { BackoffSpec, JobRecord } from "./job.js";
 import { checkName } from "./job.js";
-import { checkTaskDefaults, type EnqueueOptions, enqueueJobs, type TaskDefaults } from "./job-options.js";
+import { checkDefaults } from "./job-defaults.js";
+import { type EnqueueOptions, enqueueJobs, type TaskDefaults } from "./job-options.js";
 import { checkKeys, JOB_HINTS, keysOf } from "./option-keys.js";
 
 /** Options fixed at task definition; enqueue options win over them. */
@@ -36,6 +37,8 @@ const TASK_KEYS = keysOf<TaskOptions>({
   ttl: true,
   timeout: true,
   priority: true,
+  removeOnComplete: true,
+  removeOnFail: true,
 });
 
 /** What a handler gets beside its data; `job.data` is the task's data type `D`. */
@@ -95,7 +98,8 @@ export function task<D = unknown, R = unknown>(
   checkKeys(options, TASK_KEYS, `task "${name}" options`, JOB_HINTS);
   const queue = checkName(options.queue, `task "${name}" queue`);
   if (typeof handler !== "function") throw new ValidationError(`task "${name}" needs a handler function`);
-  const defaults = checkTaskDefaults(options);
+  // Its keys were checked above: only TaskDefaults' come back (and not the queue).
+  const defaults = checkDefaults(options) as TaskDefaults;
 
   const existing = registry.get(name);
   if (existing) {

@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Backend } from "../../src/backends/backend.js";
 import { events, type JobEventName, type JobEventPayload } from "../../src/events.js";
 import { Queue } from "../../src/queue.js";
+import { configure, resetSettings } from "../../src/settings.js";
 import { task, unregisterTask } from "../../src/task.js";
 import { runWorker } from "../../src/worker/runners.js";
 import { Worker } from "../../src/worker/worker.js";
@@ -255,6 +256,58 @@ export function runtimeConformance(name: string, makeBackend: () => Promise<Back
       await until(async () => (await queue.getJob(id)) === null, 3000, "removed by the cleaner");
       ctl.abort();
       await run;
+    });
+
+    it("retention from the task and the queue's defaultJobOptions bounds what finished jobs keep; the job's own wins", async () => {
+      const q = uniqueQueue("retain-defaults");
+      const queue = new Queue(q, {
+        backend,
+        defaultJobOptions: { removeOnComplete: { count: 2 }, removeOnFail: true },
+      });
+      define(`${q}-a`, q, (d: { fail?: boolean } | null) => {
+        if (d?.fail) throw new Error("broke");
+      });
+      tasks.push(`${q}-b`);
+      task(`${q}-b`, { queue: q, removeOnComplete: true }, () => null);
+      // One at a time, in order: each { count: 2 } trims the queue's completed jobs to the newest 2.
+      const b = await queue.addBulk([{ task: `${q}-b` }, { task: `${q}-b` }]);
+      const a = await queue.addBulk(Array.from({ length: 4 }, () => ({ task: `${q}-a` })));
+      const kept = await queue.add(`${q}-a`, {}, { removeOnComplete: false });
+      const failed = await queue.add(`${q}-a`, { fail: true });
+      const done = Promise.all([
+        nextEvents("job:completed", q, 7, 10_000),
+        nextEvents("job:failed", q, 1, 10_000),
+      ]);
+      const ctl = new AbortController();
+      const run = runWorker(q, { backend, signal: ctl.signal, concurrency: 1, ...fast });
+      await done;
+      ctl.abort();
+      await run;
+      for (const id of [...b, a[0], a[1], failed]) expect(await queue.getJob(id as string)).toBeNull();
+      for (const id of [a[2], a[3], kept])
+        expect((await queue.getJob(id as string))?.state).toBe("completed");
+      expect(await queue.getJobCounts()).toMatchObject({ completed: 3, failed: 0 });
+    });
+
+    it("the defaultJobOptions setting applies under a queue's own", async () => {
+      const q = uniqueQueue("retain-setting");
+      define(`${q}-t`, q, () => null);
+      configure({ defaultJobOptions: { removeOnComplete: true } });
+      try {
+        const removed = await new Queue(q, { backend }).add(`${q}-t`);
+        const queue = new Queue(q, { backend, defaultJobOptions: { removeOnComplete: false } });
+        const kept = await queue.add(`${q}-t`);
+        const done = nextEvents("job:completed", q, 2, 10_000);
+        const ctl = new AbortController();
+        const run = runWorker(q, { backend, signal: ctl.signal, ...fast });
+        await done;
+        ctl.abort();
+        await run;
+        expect(await queue.getJob(removed)).toBeNull();
+        expect((await queue.getJob(kept))?.state).toBe("completed");
+      } finally {
+        resetSettings();
+      }
     });
 
     it("flows: a child runs after its parent completes, and fails when its parent fails", async () => {
