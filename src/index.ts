@@ -10,6 +10,7 @@ export type {
   ClaimOptions,
   EnqueueResult,
   Finish,
+  FiredRecord,
   JobError,
   MetricCounts,
   MetricMinute,

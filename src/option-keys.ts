@@ -62,7 +62,7 @@ export const JOB_HINTS: KeyHints = {
     'did you mean "backoff"? Cap exponential retries with backoff: { type: "exponential", delay, maxDelay }',
   lifo: "asyncmq has no lifo: jobs of one priority run first in, first out; give a job a lower priority number to run it sooner",
   repeat:
-    "a repeating job is a definition, not a job option: use queue.upsertRepeatable({ task, every | cron, ... })",
+    "a repeating job is a definition, not a job option: use queue.upsertRepeatable({ task, every | cron, ... }) (docs/repeatables.md)",
   parent:
     "asyncmq has no parent option: the job that waits names the jobs it waits for, as dependsOn: [ids]. BullMQ's parent waits for its children: add the children first, then the parent with dependsOn: [their ids]",
   failParentOnFailure:

@@ -10,7 +10,13 @@ import { type EnqueueOptions, enqueueJobs, type TaskDefaults } from "./job-optio
 import { type MetricsRangeOptions, type QueueMetrics, readQueueMetrics } from "./metrics/query.js";
 import { checkKeys, keysOf, QUEUE_HINTS } from "./option-keys.js";
 import { QueueEvents } from "./queue-events.js";
-import { prepareRepeatable, type RepeatableDef, type RepeatableInfo } from "./schedule/repeatable-def.js";
+import {
+  firstSlot,
+  hasEnded,
+  prepareRepeatable,
+  type RepeatableDef,
+  type RepeatableInfo,
+} from "./schedule/repeatable-def.js";
 import { getTask } from "./task.js";
 import { abortActiveJob } from "./worker/lease-keeper.js";
 import { type RunWorkerOptions, runWorker } from "./worker/runners.js";
@@ -123,11 +129,24 @@ export class Queue<D = unknown, R = unknown> {
     this.#repeatables.push({ ...def });
   }
 
-  /** Stores a durable repeatable definition, scheduled by every worker of the queue; returns its next run. */
+  /**
+   * Stores a durable repeatable definition, scheduled by every worker of the queue; returns its next
+   * run. Replacing a definition keeps its runs (what counts against `limit`): remove it first to
+   * start again.
+   * @throws ValidationError for a new definition whose `endDate` leaves no slot to fire.
+   */
   async upsertRepeatable(def: RepeatableDef): Promise<number> {
-    const { id, schedule } = prepareRepeatable(def);
-    const nextRun = schedule.nextAfter(Date.now());
-    await this.#repeatableStore().upsert(this.name, {
+    const prepared = prepareRepeatable(def);
+    const { id } = prepared;
+    const store = this.#repeatableStore();
+    const fired = await store.lastFired(this.name, id);
+    const nextRun = firstSlot(prepared, Date.now(), fired !== null);
+    if (fired === null && hasEnded(prepared, 0, nextRun)) {
+      throw new ValidationError(
+        `repeatable "${id}" would never fire: its first slot (${new Date(nextRun).toISOString()}) is after its endDate; give a later endDate`,
+      );
+    }
+    await store.upsert(this.name, {
       id,
       def: { ...def, id } as Record<string, unknown>,
       nextRun,
@@ -147,14 +166,21 @@ export class Queue<D = unknown, R = unknown> {
     return store;
   }
 
+  /** The queue's durable definitions, each with its runs so far and whether it has ended. */
   async listRepeatables(): Promise<RepeatableInfo[]> {
     const list = (await this.backend.repeatables?.list(this.name)) ?? [];
-    return list.map((r) => ({
-      id: r.id,
-      def: r.def as unknown as RepeatableDef,
-      nextRun: r.nextRun,
-      paused: r.paused,
-    }));
+    return list.map((r) => {
+      const def = r.def as unknown as RepeatableDef;
+      const runs = r.runs ?? 0;
+      return {
+        id: r.id,
+        def,
+        nextRun: r.nextRun,
+        paused: r.paused,
+        runs,
+        ended: ended(r.id, def, runs, r.nextRun),
+      };
+    });
   }
 
   removeRepeatable(id: string): Promise<boolean> {
@@ -313,6 +339,15 @@ function jobRef(id: string): string {
 /** A task's options, when this process registered it (otherwise the worker applies its own). */
 function taskDefaults(task: string): TaskDefaults | undefined {
   return getTask(task)?.options;
+}
+
+/** Whether a stored definition has ended; one that no longer validates is reported as not ended. */
+function ended(id: string, def: RepeatableDef, runs: number, nextRun: number): boolean {
+  try {
+    return hasEnded(prepareRepeatable({ ...def, id }), runs, nextRun);
+  } catch {
+    return false;
+  }
 }
 
 function unknownRepeatable(queue: string, id: string): ValidationError {
