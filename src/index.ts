@@ -10,6 +10,7 @@ export type {
   ClaimOptions,
   EnqueueResult,
   Finish,
+  FiredRecord,
   JobError,
   MetricCounts,
   MetricMinute,
@@ -101,6 +102,7 @@ export {
   type RetentionSpec,
   toMs,
 } from "./job.js";
+export type { DefaultJobOptions } from "./job-defaults.js";
 export type { EnqueueOptions, TaskDefaults } from "./job-options.js";
 export type { Logger } from "./logger.js";
 export { METRIC_BUCKETS_MS } from "./metrics/buckets.js";

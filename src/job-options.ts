@@ -14,16 +14,21 @@ import {
   checkPriority,
   DEFAULT_PRIORITY,
   encodeJson,
-  INT32_MAX,
   type InheritableOption,
   type JobRecord,
   MAX_DURATION_MS,
   MAX_RETRIES,
   normalizeBackoff,
   type RetentionSpec,
-  toMs,
   toMsOpt,
 } from "./job.js";
+import {
+  checkOnParentFailure,
+  checkRetention,
+  checkTimeout,
+  type DefaultJobOptions,
+} from "./job-defaults.js";
+import { checkKeys, JOB_HINTS, keysOf } from "./option-keys.js";
 import { getSettings } from "./settings.js";
 
 /**
@@ -89,7 +94,32 @@ export interface TaskDefaults {
    * so the worker cannot apply it afterwards, as it does the others).
    */
   priority?: number;
+  /**
+   * Delete its jobs when they complete: `true`, or keep by `{ age, count }`. Default: the queue's
+   * `defaultJobOptions`, else the `defaultJobOptions` setting, else keep. Applied where the enqueuing
+   * process has the task registered (retention is stored on the job when it is added).
+   */
+  removeOnComplete?: RetentionSpec;
+  /** Delete its jobs when they finally fail or expire: as `removeOnComplete`. Default: keep. */
+  removeOnFail?: RetentionSpec;
 }
+
+/** Every key EnqueueOptions has: any other is a ValidationError (see option-keys.ts). */
+const ENQUEUE_KEYS = keysOf<EnqueueOptions>({
+  delay: true,
+  runAt: true,
+  priority: true,
+  retries: true,
+  backoff: true,
+  ttl: true,
+  timeout: true,
+  jobId: true,
+  dependsOn: true,
+  onParentFailure: true,
+  removeOnComplete: true,
+  removeOnFail: true,
+  deduplication: true,
+});
 
 const INHERITABLE: Array<[InheritableOption, keyof EnqueueOptions]> = [
   ["retries", "retries"],
@@ -120,11 +150,13 @@ export async function enqueueJobs(
   queue: string,
   specs: readonly JobSpec[],
   defaultsOf: (task: string) => TaskDefaults | undefined,
+  queueDefaults: DefaultJobOptions = NO_OPTIONS,
 ): Promise<string[]> {
   const now = Date.now();
-  const { maxPayloadBytes } = getSettings(); // once per call: it reads the environment
+  const settings = getSettings(); // once per call: it reads the environment
+  const base = { ...settings.defaultJobOptions, ...queueDefaults };
   const jobs = specs.map((j) =>
-    buildNewJob(j.task, j.data, j.options, defaultsOf(j.task), now, maxPayloadBytes),
+    buildNewJob(j.task, j.data, j.options, defaultsOf(j.task), now, settings.maxPayloadBytes, base),
   );
   if (jobs.length === 0) return [];
   const target = typeof backend === "function" ? backend() : resolveBackend(backend);
@@ -135,7 +167,8 @@ export async function enqueueJobs(
 /**
  * Builds a NewJob. `defaults` are the task's options when the enqueuing process knows the task;
  * when it does not (`defaults` undefined), what the job leaves unset is marked `inherit` so that
- * the worker applies its task's options.
+ * the worker applies its task's options. `base` (the queue's `defaultJobOptions` over the setting)
+ * fills what the job and its task leave unset.
  */
 export function buildNewJob(
   task: string,
@@ -144,14 +177,19 @@ export function buildNewJob(
   defaults: TaskDefaults | undefined,
   now: number,
   maxPayloadBytes: number | null = getSettings().maxPayloadBytes,
+  base: DefaultJobOptions = getSettings().defaultJobOptions ?? NO_OPTIONS,
 ): NewJob {
   checkName(task, "task name");
   const o: EnqueueOptions = options ?? NO_OPTIONS;
   if (typeof o !== "object" || o === null) throw new ValidationError("enqueue options must be an object");
+  checkKeys(o, ENQUEUE_KEYS, "enqueue options", JOB_HINTS);
   const dataJson = encodeJson(data, "data", maxPayloadBytes);
-  function pick<K extends keyof TaskDefaults>(k: K): TaskDefaults[K] | undefined {
-    const own = (o as TaskDefaults)[k];
-    return own !== undefined ? own : defaults?.[k];
+  /** The job's own option, else its task's, else the base default. */
+  function pick<K extends keyof DefaultJobOptions>(k: K): DefaultJobOptions[K] | undefined {
+    const own = o[k];
+    if (own !== undefined) return own;
+    const task = (defaults as DefaultJobOptions | undefined)?.[k];
+    return task !== undefined ? task : base[k];
   }
 
   const job: NewJob = {
@@ -166,17 +204,14 @@ export function buildNewJob(
   const ttl = toMsOpt(pick("ttl"), "ttl");
   if (ttl !== undefined) job.ttl = ttl;
   const timeout = toMsOpt(pick("timeout"), "timeout");
-  if (timeout !== undefined) {
-    if (timeout <= 0) throw new ValidationError("timeout must be greater than 0");
-    job.timeout = timeout;
-  }
+  if (timeout !== undefined) job.timeout = checkTimeout(timeout);
   if (o.jobId !== undefined) job.id = checkJobId(o.jobId);
 
   if (o.delay !== undefined && o.runAt !== undefined) {
     throw new ValidationError("give either delay or runAt, not both");
   }
-  if (o.delay !== undefined) {
-    const delay = toMs(o.delay, "delay");
+  const delay = o.runAt === undefined ? toMsOpt(pick("delay"), "delay") : undefined;
+  if (delay !== undefined) {
     if (delay > 0) job.runAt = now + delay;
   } else if (o.runAt !== undefined) {
     const at = o.runAt instanceof Date ? o.runAt.getTime() : o.runAt;
@@ -199,22 +234,19 @@ export function buildNewJob(
     for (const [i, id] of o.dependsOn.entries()) checkJobRef(id, `dependsOn[${i}]`);
     if (o.dependsOn.length > 0) job.dependsOn = [...new Set(o.dependsOn)];
   }
-  if (o.onParentFailure !== undefined) {
-    if (o.onParentFailure !== "fail" && o.onParentFailure !== "ignore") {
-      throw new ValidationError(
-        `onParentFailure must be "fail" or "ignore", got ${String(o.onParentFailure)}`,
-      );
-    }
-    job.onParentFailure = o.onParentFailure;
-  }
-  if (o.removeOnComplete !== undefined)
-    job.removeOnComplete = checkRetention(o.removeOnComplete, "removeOnComplete");
-  if (o.removeOnFail !== undefined) job.removeOnFail = checkRetention(o.removeOnFail, "removeOnFail");
+  const onParentFailure = pick("onParentFailure");
+  if (onParentFailure !== undefined) job.onParentFailure = checkOnParentFailure(onParentFailure);
+  const removeOnComplete = pick("removeOnComplete");
+  if (removeOnComplete !== undefined)
+    job.removeOnComplete = checkRetention(removeOnComplete, "removeOnComplete");
+  const removeOnFail = pick("removeOnFail");
+  if (removeOnFail !== undefined) job.removeOnFail = checkRetention(removeOnFail, "removeOnFail");
   if (o.deduplication !== undefined) {
     const d = o.deduplication;
     if (typeof d !== "object" || d === null || typeof d.id !== "string" || d.id === "") {
       throw new ValidationError("deduplication must be { id: string, ttl?: duration }");
     }
+    checkKeys(d, ["id", "ttl"], "deduplication");
     job.dedup = { key: checkJobRef(d.id, "deduplication.id") };
     const dttl = toMsOpt(d.ttl, "deduplication.ttl");
     if (dttl !== undefined) job.dedup.ttl = dttl;
@@ -256,32 +288,4 @@ export function withInherited(job: JobRecord, defaults: TaskDefaults | undefined
     else if (key === "timeout" && defaults.timeout !== undefined) eff.timeout = defaults.timeout as number;
   }
   return eff;
-}
-
-function checkRetention(spec: RetentionSpec, what: string): RetentionSpec {
-  if (typeof spec === "boolean") return spec;
-  if (typeof spec !== "object" || spec === null) {
-    throw new ValidationError(`${what} must be true, false or { age?, count? }`);
-  }
-  const out: { age?: number; count?: number } = {};
-  if (spec.age !== undefined) out.age = toMs(spec.age, `${what}.age`);
-  if (spec.count !== undefined) out.count = checkInt(spec.count, `${what}.count`, 0, INT32_MAX);
-  if (out.age === undefined && out.count === undefined) {
-    throw new ValidationError(`${what} needs age or count (or pass true)`);
-  }
-  return out;
-}
-
-/** Validates task options at task() time, returning them with durations in ms. */
-export function checkTaskDefaults(o: TaskDefaults): TaskDefaults {
-  const out: TaskDefaults = {};
-  if (o.retries !== undefined) out.retries = checkInt(o.retries, "retries", 0, MAX_RETRIES);
-  if (o.backoff !== undefined) out.backoff = normalizeBackoff(o.backoff);
-  if (o.ttl !== undefined) out.ttl = toMs(o.ttl, "ttl");
-  if (o.timeout !== undefined) {
-    out.timeout = toMs(o.timeout, "timeout");
-    if (out.timeout <= 0) throw new ValidationError("timeout must be greater than 0");
-  }
-  if (o.priority !== undefined) out.priority = checkPriority(o.priority);
-  return out;
 }

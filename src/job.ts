@@ -1,6 +1,7 @@
 import { getBackoff, isBuiltInBackoff } from "./backoff-registry.js";
 import { ValidationError } from "./errors.js";
 import { isWellFormed, LONE_SURROGATE, toWellFormed } from "./json-value.js";
+import { checkKeys } from "./option-keys.js";
 
 export { encodeJson, MAX_PAYLOAD_DEPTH } from "./json-value.js";
 
@@ -282,6 +283,7 @@ export function normalizeBackoff(spec: BackoffSpec): BackoffSpec {
     );
   }
   if (!isBackoffPolicy(spec)) {
+    checkKeys(spec, ["type"], "backoff (a registered strategy computes its own delays)");
     if (getBackoff(spec.type) === undefined) {
       throw new ValidationError(
         `no backoff strategy named "${spec.type}" is registered in this process: call registerBackoff("${spec.type}", fn) before defining tasks or adding jobs that use it (in every process that adds or runs them), or use "fixed" or "exponential"`,
@@ -289,6 +291,7 @@ export function normalizeBackoff(spec: BackoffSpec): BackoffSpec {
     }
     return { type: spec.type };
   }
+  checkKeys(spec, ["type", "delay", "jitter", "maxDelay"], "backoff");
   const jitter = spec.jitter ?? 0;
   if (typeof jitter !== "number" || !(jitter >= 0 && jitter <= 1)) {
     throw new ValidationError(`backoff.jitter must be a number from 0 to 1, got ${String(spec.jitter)}`);

@@ -5,11 +5,19 @@ import type { Backend, RepeatableStore, WorkerInfo } from "./backends/backend.js
 import { resolveBackend } from "./backends/registry.js";
 import { AsyncMQError, ValidationError } from "./errors.js";
 import { checkInt, checkJobRef, checkName, JOB_STATES, type JobRecord, type JobState, toMs } from "./job.js";
+import { checkDefaultJobOptions, type DefaultJobOptions } from "./job-defaults.js";
 import { type EnqueueOptions, enqueueJobs, type TaskDefaults } from "./job-options.js";
 import { JobWaiters } from "./job-waiter.js";
 import { type MetricsRangeOptions, type QueueMetrics, readQueueMetrics } from "./metrics/query.js";
+import { checkKeys, keysOf, QUEUE_HINTS } from "./option-keys.js";
 import { QueueEvents } from "./queue-events.js";
-import { prepareRepeatable, type RepeatableDef, type RepeatableInfo } from "./schedule/repeatable-def.js";
+import {
+  firstSlot,
+  hasEnded,
+  prepareRepeatable,
+  type RepeatableDef,
+  type RepeatableInfo,
+} from "./schedule/repeatable-def.js";
 import { getTask } from "./task.js";
 import { abortActiveJob } from "./worker/lease-keeper.js";
 import { type RunWorkerOptions, runWorker } from "./worker/runners.js";
@@ -25,7 +33,30 @@ export interface QueueOptions {
   rateInterval?: number | string;
   /** How often `run()`'s maintenance loops look for due and stalled jobs. Default: the `scanInterval` setting (1000 ms). */
   scanInterval?: number | string;
+  /**
+   * Options for every job this object adds (`add`, `addBulk`) that neither the job nor its task
+   * sets, e.g. `{ removeOnComplete: { count: 1000 }, retries: 2 }`; validated here. Jobs added by
+   * other means (`task.enqueue`, repeatables, other processes) do not see them. Default: the
+   * `defaultJobOptions` setting, else none (finished jobs are kept until removed).
+   */
+  defaultJobOptions?: DefaultJobOptions;
 }
+
+const QUEUE_KEYS = keysOf<QueueOptions>({
+  backend: true,
+  concurrency: true,
+  rateLimit: true,
+  rateInterval: true,
+  scanInterval: true,
+  defaultJobOptions: true,
+});
+
+/** An item of addBulk, in BullMQ's words too (`{ name, data, opts }`). */
+const BULK_ITEM_KEYS = ["task", "data", "options"] as const;
+const BULK_ITEM_HINTS = {
+  name: "did you mean \"task\"? (BullMQ's job name is asyncmq's task name)",
+  opts: 'did you mean "options"?',
+};
 
 /**
  * One queue. `D` and `R` type its jobs' data and results where all its jobs share them
@@ -35,6 +66,7 @@ export interface QueueOptions {
 export class Queue<D = unknown, R = unknown> {
   readonly name: string;
   readonly #options: QueueOptions;
+  readonly #jobDefaults: DefaultJobOptions;
   readonly #repeatables: RepeatableDef[] = [];
   #backend: Backend | null = null;
   /** Events of this queue from every process sharing the backend. */
@@ -43,11 +75,18 @@ export class Queue<D = unknown, R = unknown> {
 
   constructor(name: string, options: QueueOptions = {}) {
     this.name = checkName(name, "queue name");
+    if (typeof options !== "object" || options === null)
+      throw new ValidationError(`new Queue("${name}") options must be an object like { backend }`);
+    checkKeys(options, QUEUE_KEYS, `new Queue("${name}") options`, QUEUE_HINTS);
     if (options.concurrency !== undefined) checkInt(options.concurrency, "concurrency", 1);
     if (options.rateInterval !== undefined) toMs(options.rateInterval, "rateInterval");
     if (options.scanInterval !== undefined) toMs(options.scanInterval, "scanInterval");
     if (options.rateLimit !== undefined && options.rateLimit !== null)
       checkInt(options.rateLimit, "rateLimit");
+    this.#jobDefaults =
+      options.defaultJobOptions === undefined
+        ? {}
+        : checkDefaultJobOptions(options.defaultJobOptions, `defaultJobOptions of new Queue("${name}")`);
     this.#options = { ...options };
     this.events = new QueueEvents(this.name, () => this.backend);
     this.#waiters = new JobWaiters(this.name, this.events, (id) => this.getJob(id));
@@ -65,7 +104,13 @@ export class Queue<D = unknown, R = unknown> {
    * `options` leaves unset; otherwise the worker applies them.
    */
   async add(task: string, data?: D, options?: EnqueueOptions): Promise<string> {
-    const [id] = await enqueueJobs(() => this.backend, this.name, [{ task, data, options }], taskDefaults);
+    const [id] = await enqueueJobs(
+      () => this.backend,
+      this.name,
+      [{ task, data, options }],
+      taskDefaults,
+      this.#jobDefaults,
+    );
     return id as string;
   }
 
@@ -76,8 +121,9 @@ export class Queue<D = unknown, R = unknown> {
     jobs.forEach((j, i) => {
       if (typeof j !== "object" || j === null)
         throw new ValidationError(`addBulk item ${i} must be { task, data?, options? }`);
+      checkKeys(j, BULK_ITEM_KEYS, `addBulk item ${i}`, BULK_ITEM_HINTS);
     });
-    return enqueueJobs(() => this.backend, this.name, jobs, taskDefaults);
+    return enqueueJobs(() => this.backend, this.name, jobs, taskDefaults, this.#jobDefaults);
   }
 
   /** Adds an in-process repeatable definition, scheduled by this queue's `run()`. */
@@ -86,11 +132,24 @@ export class Queue<D = unknown, R = unknown> {
     this.#repeatables.push({ ...def });
   }
 
-  /** Stores a durable repeatable definition, scheduled by every worker of the queue; returns its next run. */
+  /**
+   * Stores a durable repeatable definition, scheduled by every worker of the queue; returns its next
+   * run. Replacing a definition keeps its runs (what counts against `limit`): remove it first to
+   * start again.
+   * @throws ValidationError for a new definition whose `endDate` leaves no slot to fire.
+   */
   async upsertRepeatable(def: RepeatableDef): Promise<number> {
-    const { id, schedule } = prepareRepeatable(def);
-    const nextRun = schedule.nextAfter(Date.now());
-    await this.#repeatableStore().upsert(this.name, {
+    const prepared = prepareRepeatable(def);
+    const { id } = prepared;
+    const store = this.#repeatableStore();
+    const fired = await store.lastFired(this.name, id);
+    const nextRun = firstSlot(prepared, Date.now(), fired !== null);
+    if (fired === null && hasEnded(prepared, 0, nextRun)) {
+      throw new ValidationError(
+        `repeatable "${id}" would never fire: its first slot (${new Date(nextRun).toISOString()}) is after its endDate; give a later endDate`,
+      );
+    }
+    await store.upsert(this.name, {
       id,
       def: { ...def, id } as Record<string, unknown>,
       nextRun,
@@ -110,14 +169,21 @@ export class Queue<D = unknown, R = unknown> {
     return store;
   }
 
+  /** The queue's durable definitions, each with its runs so far and whether it has ended. */
   async listRepeatables(): Promise<RepeatableInfo[]> {
     const list = (await this.backend.repeatables?.list(this.name)) ?? [];
-    return list.map((r) => ({
-      id: r.id,
-      def: r.def as unknown as RepeatableDef,
-      nextRun: r.nextRun,
-      paused: r.paused,
-    }));
+    return list.map((r) => {
+      const def = r.def as unknown as RepeatableDef;
+      const runs = r.runs ?? 0;
+      return {
+        id: r.id,
+        def,
+        nextRun: r.nextRun,
+        paused: r.paused,
+        runs,
+        ended: ended(r.id, def, runs, r.nextRun),
+      };
+    });
   }
 
   removeRepeatable(id: string): Promise<boolean> {
@@ -319,6 +385,15 @@ function jobRef(id: string): string {
 /** A task's options, when this process registered it (otherwise the worker applies its own). */
 function taskDefaults(task: string): TaskDefaults | undefined {
   return getTask(task)?.options;
+}
+
+/** Whether a stored definition has ended; one that no longer validates is reported as not ended. */
+function ended(id: string, def: RepeatableDef, runs: number, nextRun: number): boolean {
+  try {
+    return hasEnded(prepareRepeatable({ ...def, id }), runs, nextRun);
+  } catch {
+    return false;
+  }
 }
 
 function unknownRepeatable(queue: string, id: string): ValidationError {

@@ -5,8 +5,10 @@
 import type { Backend } from "./backends/backend.js";
 import { ValidationError } from "./errors.js";
 import { checkInt, toMs } from "./job.js";
+import { checkDefaultJobOptions, type DefaultJobOptions } from "./job-defaults.js";
 import { type Logger, setLogger } from "./logger.js";
 import { METRIC_MINUTE_MS } from "./metrics/buckets.js";
+import { checkKeys, keysOf, QUEUE_HINTS } from "./option-keys.js";
 
 export interface Settings {
   /** A backend instance or URL (`memory://`, `sqlite://./path.db`, `redis://...`, `postgres://...`). Default: `ASYNCMQ_BACKEND`, else `sqlite://./.asyncmq/asyncmq.db`. */
@@ -37,7 +39,28 @@ export interface Settings {
   metrics: boolean;
   /** How long per-minute metric rows are kept (ms); totals are kept for good. Default 1 day (`ASYNCMQ_METRICS_RETENTION`). */
   metricsRetention: number;
+  /**
+   * Job options for every job this process adds, under the queue's `defaultJobOptions`, the task's
+   * options and the job's own (docs/options.md), e.g. `{ removeOnComplete: { count: 1000 } }` to
+   * bound what finished jobs keep. Set only by `configure()` (no environment variable). Default:
+   * none (finished jobs are kept until removed).
+   */
+  defaultJobOptions?: DefaultJobOptions;
 }
+
+const SETTING_KEYS = keysOf<Settings>({
+  backend: true,
+  concurrency: true,
+  scanInterval: true,
+  leaseDuration: true,
+  maxStalledCount: true,
+  maxPayloadBytes: true,
+  shutdownGrace: true,
+  logger: true,
+  metrics: true,
+  metricsRetention: true,
+  defaultJobOptions: true,
+});
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   concurrency: 3,
@@ -93,6 +116,7 @@ export function resetSettings(): void {
 
 function checkSettings(s: Partial<Settings>, where: string): Partial<Settings> {
   if (s === null || typeof s !== "object") throw new ValidationError(`${where} takes an object of settings`);
+  checkKeys(s, SETTING_KEYS, `${where} settings`, { connection: QUEUE_HINTS.connection as string });
   const out: Partial<Settings> = { ...s };
   if (s.concurrency !== undefined) out.concurrency = checkInt(s.concurrency, `${where} concurrency`, 1);
   if (s.scanInterval !== undefined) out.scanInterval = toMs(s.scanInterval, `${where} scanInterval`);
@@ -115,6 +139,8 @@ function checkSettings(s: Partial<Settings>, where: string): Partial<Settings> {
       );
     }
   }
+  if (s.defaultJobOptions !== undefined)
+    out.defaultJobOptions = checkDefaultJobOptions(s.defaultJobOptions, `${where} defaultJobOptions`);
   if (s.backend !== undefined && typeof s.backend !== "string" && typeof s.backend?.claim !== "function") {
     throw new ValidationError(`${where} backend must be a Backend instance or a URL string`);
   }

@@ -7,8 +7,10 @@ import { resolveBackend } from "./backends/registry.js";
 import { ValidationError } from "./errors.js";
 import type { BackoffSpec, JobRecord } from "./job.js";
 import { checkName, toMs } from "./job.js";
-import { checkTaskDefaults, type EnqueueOptions, enqueueJobs, type TaskDefaults } from "./job-options.js";
+import { checkDefaults } from "./job-defaults.js";
+import { type EnqueueOptions, enqueueJobs, type TaskDefaults } from "./job-options.js";
 import { JobWaiters } from "./job-waiter.js";
+import { checkKeys, JOB_HINTS, keysOf } from "./option-keys.js";
 import { QueueEvents } from "./queue-events.js";
 import { RateLimitError } from "./rate-limit-error.js";
 
@@ -33,6 +35,17 @@ export interface TaskOptions extends TaskDefaults {
    */
   priority?: number;
 }
+
+const TASK_KEYS = keysOf<TaskOptions>({
+  queue: true,
+  retries: true,
+  backoff: true,
+  ttl: true,
+  timeout: true,
+  priority: true,
+  removeOnComplete: true,
+  removeOnFail: true,
+});
 
 /** What a handler gets beside its data; `job.data` is the task's data type `D`. */
 export interface JobContext<D = unknown> {
@@ -106,9 +119,11 @@ export function task<D = unknown, R = unknown>(
   if (typeof options !== "object" || options === null) {
     throw new ValidationError(`task "${name}" needs options with a queue, like { queue: "emails" }`);
   }
+  checkKeys(options, TASK_KEYS, `task "${name}" options`, JOB_HINTS);
   const queue = checkName(options.queue, `task "${name}" queue`);
   if (typeof handler !== "function") throw new ValidationError(`task "${name}" needs a handler function`);
-  const defaults = checkTaskDefaults(options);
+  // Its keys were checked above: only TaskDefaults' come back (and not the queue).
+  const defaults = checkDefaults(options) as TaskDefaults;
 
   const existing = registry.get(name);
   if (existing) {

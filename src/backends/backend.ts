@@ -99,6 +99,14 @@ export interface RepeatableInfoRecord {
   def: Record<string, unknown>;
   nextRun: number;
   paused: boolean;
+  /** Slots fired so far for this id (its `runs` record); set by `list`, ignored by `upsert`. */
+  runs?: number;
+}
+
+/** The last slot fired for a repeat id and how many slots have fired for it. */
+export interface FiredRecord {
+  slot: number;
+  runs: number;
 }
 
 /** A claimable repeatable slot: fire `job` for slot time `slot` unless that slot already fired. */
@@ -108,6 +116,8 @@ export interface RepeatableFire {
   job: NewJob;
   /** The next slot after this one; stored as the durable definition's `nextRun` when there is one. */
   nextRun: number;
+  /** Fire only while fewer than this many slots have fired for `repeatId` (a definition's `limit`). Default: no limit. */
+  limit?: number;
 }
 
 export interface WorkerInfo {
@@ -178,19 +188,23 @@ export interface BackendCapabilities {
 export interface RepeatableStore {
   /** Stores (or replaces) a durable definition; returns it as stored. */
   upsert(queue: string, info: RepeatableInfoRecord): Promise<RepeatableInfoRecord>;
-  /** Definitions of `queue`, by id. */
+  /** Definitions of `queue`, by id, each with `runs`: the slots fired for its id so far (0 when none). */
   list(queue: string): Promise<RepeatableInfoRecord[]>;
   /** Removes the definition and its slot record; false when there was neither. */
   remove(queue: string, id: string): Promise<boolean>;
   setPaused(queue: string, id: string, paused: boolean, nextRun?: number): Promise<boolean>;
   /**
    * Fires a repeatable slot exactly once across all schedulers: if `slot` is later than the last slot
-   * fired for `repeatId` (and the durable definition, if any, is not paused), enqueues `job`, records
-   * the slot and `nextRun`, and returns the job id; otherwise returns null and changes nothing.
+   * fired for `repeatId`, fewer than `limit` slots have fired for it (when given), and the durable
+   * definition, if any, is not paused: enqueues `job`, records the slot, counts the run, sets the
+   * definition's `nextRun`, and returns the job id; otherwise returns null and changes nothing.
    */
   fire(queue: string, fire: RepeatableFire): Promise<string | null>;
-  /** The last slot fired for `repeatId`, or null (lets a restarted scheduler catch up once). */
-  lastSlot(queue: string, repeatId: string): Promise<number | null>;
+  /**
+   * The last slot fired for `repeatId` and how many have fired, or null when none has (lets a
+   * restarted scheduler catch up once, and stop a definition whose `limit` is used up).
+   */
+  lastFired(queue: string, repeatId: string): Promise<FiredRecord | null>;
 }
 
 /** The token bucket shared by every worker of a queue (`rateScope: "queue"`). */

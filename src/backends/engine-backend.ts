@@ -86,7 +86,7 @@ export class EngineBackend implements Backend {
         remove: (queue, id) => repeatables.remove(queue, id),
         setPaused: (queue, id, paused, nextRun) => repeatables.setPaused(queue, id, paused, nextRun),
         fire: (queue, fire) => deliverAfter(queue, repeatables.fire(queue, fire)) as Promise<string | null>,
-        lastSlot: (queue, repeatId) => repeatables.lastSlot(queue, repeatId),
+        lastFired: (queue, repeatId) => repeatables.lastFired(queue, repeatId),
       };
     }
     if (rateLimits) this.rateLimits = rateLimits;

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { closest } from "./closest.js";
+import { closest } from "../closest.js";
 import { CliError, oneLine } from "./errors.js";
 
 export const CONFIG_FILES = ["asyncmq.config.js", "asyncmq.config.mjs", "asyncmq.config.json"] as const;

@@ -4,7 +4,7 @@
  * known name; the job is enqueued all the same, since a first job is also how a queue begins.
  */
 import type { Backend } from "../backends/backend.js";
-import { closest } from "./closest.js";
+import { closest } from "../closest.js";
 import { queueOf } from "./lookup.js";
 import { warn } from "./output.js";
 

@@ -21,6 +21,11 @@ export interface ScheduleDef {
   cron?: string;
   /** IANA time zone for `cron` (default: UTC). Accepted but ignored with `every`, whose slots are zone-free. */
   tz?: string;
+  /**
+   * With `every` only: shifts every slot by this much, from 0 to less than `every` (`every: "1h",
+   * offset: "15m"` fires at a quarter past each hour). Default 0.
+   */
+  offset?: number | string;
 }
 
 /** The smallest `every` interval, in ms: finer would flood the queue with one job per slot. */
@@ -37,15 +42,16 @@ export const MIN_EVERY_MS = 10;
  *   number of ms >= {@link MIN_EVERY_MS}, the cron expression is invalid, or `tz` is unknown.
  */
 export function createSchedule(def: ScheduleDef): Schedule {
-  const { every, cron, tz } = checkDef(def);
-  if (every !== undefined) return everySchedule(every);
+  const { every, cron, tz, offset } = checkDef(def);
+  if (every !== undefined) return everySchedule(every, offset ?? 0);
   return cronSchedule(cron as string, tz);
 }
 
 /**
  * A stable id for a repeatable definition: `<task>-<16 hex chars>`, the hex being the sha1 of a
  * canonical JSON (sorted keys) of the task, data and schedule. `every: "5s"` and `every: 5000`
- * give the same id, and so do objects with the same keys in another order. Contains no `:`.
+ * give the same id, and so do objects with the same keys in another order; an `offset` other than
+ * 0 is part of the schedule. Contains no `:`.
  * @throws ValidationError on an invalid task name, data or schedule.
  */
 export function repeatableId(def: {
@@ -54,14 +60,19 @@ export function repeatableId(def: {
   every?: number | string;
   cron?: string;
   tz?: string;
+  offset?: number | string;
 }): string {
   const task = checkName(def.task, "repeatable task");
-  const { every, cron, tz } = checkDef(def);
+  const { every, cron, tz, offset } = checkDef(def);
   // Parse the cron too: an id for a schedule that cannot run would only hide the mistake.
   if (cron !== undefined) cronSchedule(cron, tz);
   // Validate the data as a job payload would be; the size limit is the enqueuer's business.
   const data = def.data === undefined ? null : JSON.parse(encodeJson(def.data, "repeatable data", null));
-  const key = every !== undefined ? { task, data, every } : { task, data, cron, tz: tz ?? "UTC" };
+  // Without an offset the key is as before offsets existed, so existing definitions keep their ids.
+  const key =
+    every !== undefined
+      ? { task, data, every, ...(offset ? { offset } : {}) }
+      : { task, data, cron, tz: tz ?? "UTC" };
   const hash = createHash("sha1").update(canonicalJson(key)).digest("hex").slice(0, 16);
   return `${task}-${hash}`;
 }
@@ -72,6 +83,7 @@ interface CheckedDef {
   every?: number;
   cron?: string;
   tz?: string;
+  offset?: number;
 }
 
 function checkDef(def: ScheduleDef): CheckedDef {
@@ -97,7 +109,20 @@ function checkDef(def: ScheduleDef): CheckedDef {
       );
     }
     out.every = ms;
+    if (def.offset !== undefined && def.offset !== null) {
+      out.offset = toMs(def.offset, "offset");
+      if (out.offset >= ms) {
+        throw new ValidationError(
+          `offset must be less than every (${ms} ms), got ${JSON.stringify(def.offset)}; it shifts each slot within its interval`,
+        );
+      }
+    }
   } else {
+    if (def.offset !== undefined && def.offset !== null) {
+      throw new ValidationError(
+        `offset shifts the slots of "every" only; with cron, write the time into the expression (e.g. "15 * * * *" for a quarter past each hour)`,
+      );
+    }
     if (typeof def.cron !== "string") {
       throw new ValidationError(`cron must be a string like "0 9 * * *", got ${JSON.stringify(def.cron)}`);
     }
@@ -123,11 +148,11 @@ function checkTimeZone(tz: unknown): string {
   );
 }
 
-function everySchedule(every: number): Schedule {
+function everySchedule(every: number, offset: number): Schedule {
   return {
-    nextAfter: (t) => (Math.floor(t / every) + 1) * every,
-    latestAtOrBefore: (t) => Math.floor(t / every) * every,
-    describe: () => `every ${every}ms`,
+    nextAfter: (t) => (Math.floor((t - offset) / every) + 1) * every + offset,
+    latestAtOrBefore: (t) => Math.floor((t - offset) / every) * every + offset,
+    describe: () => (offset ? `every ${every}ms at offset ${offset}ms` : `every ${every}ms`),
   };
 }
 

@@ -6,11 +6,16 @@
  *
  * Missed slots (downtime: behind by more than two slots and more than a second) run once on
  * catch-up, never as a burst.
- * A new definition's first slot is the first one after it is first seen.
+ * A new definition's first slot is the first one after it is first seen (or the current one, with
+ * `immediately`). A definition whose `limit` is used up (runs counted by the backend, which refuses
+ * the slot past it) or whose next slot is after its `endDate` is skipped.
  */
 import type { Backend, RepeatableStore } from "../backends/backend.js";
 import { log, OutageLog } from "../logger.js";
 import {
+  firstSlot,
+  hasEnded,
+  latestSlot,
   type PreparedRepeatable,
   prepareRepeatable,
   type RepeatableDef,
@@ -22,10 +27,14 @@ import { sleep } from "./wait.js";
 /** Behind by more than two slots AND this long counts as downtime: only the latest slot fires. */
 const CATCH_UP_AFTER_MS = 1000;
 
-interface Due {
-  prepared: PreparedRepeatable;
-  /** The next slot to fire. */
+/** Where an in-process definition stands: its next slot and the runs the backend counted. */
+interface LocalState {
   due: number;
+  runs: number;
+}
+
+interface Due extends LocalState {
+  prepared: PreparedRepeatable;
   durable: boolean;
 }
 
@@ -35,20 +44,22 @@ export function repeatableScheduler(defs: RepeatableDef[], scanInterval: number)
   return async ({ queue, backend, signal }) => {
     // Without a repeatable store there is nothing durable to schedule (the runner refused local ones).
     if (backend.repeatables === undefined) return;
-    const localDue = new Map<string, number>();
+    const localState = new Map<string, LocalState>();
     const outage = new OutageLog(`the repeatable scheduler of queue "${queue}"`);
     while (!signal.aborted) {
       let wait = scanInterval;
       try {
         // Read in the round, so that a failed read (the backend briefly down) is retried next round.
         for (const p of local) {
-          if (!localDue.has(p.id)) localDue.set(p.id, await firstDue(backend, queue, p));
+          if (!localState.has(p.id)) localState.set(p.id, await firstDue(backend, queue, p));
         }
         const now = Date.now();
-        for (const item of await collect(backend, queue, local, localDue)) {
+        for (const item of await collect(backend, queue, local, localState)) {
+          if (hasEnded(item.prepared, item.runs, item.due)) continue;
           if (item.due <= now) {
             const next = await fire(backend, queue, item, now);
-            if (!item.durable) localDue.set(item.prepared.id, next);
+            if (!item.durable)
+              localState.set(item.prepared.id, { due: next, runs: await runsOf(backend, queue, item) });
             wait = Math.min(wait, Math.max(0, next - Date.now()));
           } else {
             wait = Math.min(wait, item.due - now);
@@ -63,31 +74,40 @@ export function repeatableScheduler(defs: RepeatableDef[], scanInterval: number)
   };
 }
 
-/** In-process definitions start at their next slot, unless slots were missed since the last one fired. */
-async function firstDue(backend: Backend, queue: string, p: PreparedRepeatable): Promise<number> {
+/**
+ * In-process definitions start at their first slot (see firstSlot), unless slots were missed since
+ * the last one fired: then at the latest.
+ */
+async function firstDue(backend: Backend, queue: string, p: PreparedRepeatable): Promise<LocalState> {
   const now = Date.now();
-  const last = await store(backend).lastSlot(queue, p.id);
-  const latest = p.schedule.latestAtOrBefore(now);
-  if (last !== null && latest !== null && latest > last) return latest;
-  return p.schedule.nextAfter(now);
+  const last = await store(backend).lastFired(queue, p.id);
+  const latest = latestSlot(p, now);
+  if (last !== null && latest !== null && latest > last.slot) return { due: latest, runs: last.runs };
+  return { due: firstSlot(p, now, last !== null), runs: last?.runs ?? 0 };
+}
+
+/** The runs the backend counted after `item` fired; only a limited definition needs them. */
+async function runsOf(backend: Backend, queue: string, item: Due): Promise<number> {
+  if (item.prepared.limit === undefined) return item.runs;
+  return (await store(backend).lastFired(queue, item.prepared.id))?.runs ?? item.runs;
 }
 
 async function collect(
   backend: Backend,
   queue: string,
   local: PreparedRepeatable[],
-  localDue: Map<string, number>,
+  localState: Map<string, LocalState>,
 ): Promise<Due[]> {
   const items: Due[] = local.map((prepared) => ({
     prepared,
-    due: localDue.get(prepared.id) as number,
+    ...(localState.get(prepared.id) as LocalState),
     durable: false,
   }));
   for (const info of await store(backend).list(queue)) {
-    if (info.paused || localDue.has(info.id)) continue;
+    if (info.paused || localState.has(info.id)) continue;
     try {
       const prepared = prepareRepeatable({ ...(info.def as unknown as RepeatableDef), id: info.id });
-      items.push({ prepared, due: info.nextRun, durable: true });
+      items.push({ prepared, due: info.nextRun, runs: info.runs ?? 0, durable: true });
     } catch (err) {
       log().warn(`stored repeatable "${info.id}" of "${queue}" is invalid; skipping it`, err);
     }
@@ -101,9 +121,9 @@ async function collect(
  * (downtime) fires only the latest slot: catch-up runs once.
  */
 async function fire(backend: Backend, queue: string, item: Due, now: number): Promise<number> {
-  const { schedule, def, id } = item.prepared;
+  const { schedule, def, id, limit } = item.prepared;
   let slot = item.due;
-  const latest = schedule.latestAtOrBefore(now);
+  const latest = latestSlot(item.prepared, now);
   if (latest !== null && latest > schedule.nextAfter(slot) && now - slot > CATCH_UP_AFTER_MS) slot = latest;
   const nextRun = schedule.nextAfter(slot);
   await store(backend).fire(queue, {
@@ -111,6 +131,7 @@ async function fire(backend: Backend, queue: string, item: Due, now: number): Pr
     slot,
     job: repeatableJob(def, id, slot, now),
     nextRun,
+    ...(limit !== undefined ? { limit } : {}),
   });
   return nextRun;
 }

@@ -10,6 +10,7 @@ import { resolveBackend } from "../backends/registry.js";
 import { isFatal, ValidationError } from "../errors.js";
 import { checkInt, checkName, toMs } from "../job.js";
 import { log } from "../logger.js";
+import { checkKeys, keysOf, WORKER_HINTS } from "../option-keys.js";
 import { prepareRepeatable, type RepeatableDef } from "../schedule/repeatable-def.js";
 import { getSettings } from "../settings.js";
 import type { ActiveJob } from "./active-job.js";
@@ -50,6 +51,31 @@ export interface RunWorkerOptions {
   maxStalledCount?: number;
 }
 
+const RUN_WORKER_KEYS = keysOf<RunWorkerOptions>({
+  backend: true,
+  concurrency: true,
+  rateLimit: true,
+  rateInterval: true,
+  rateScope: true,
+  repeatables: true,
+  scanInterval: true,
+  signal: true,
+  shutdownGrace: true,
+  scanners: true,
+  leaseDuration: true,
+  maxStalledCount: true,
+});
+
+/** Throws ValidationError for a key RunWorkerOptions lacks (BullMQ's `lockDuration`, a typo). */
+export function checkWorkerKeys(queueName: string, options: RunWorkerOptions): void {
+  if (typeof options !== "object" || options === null) {
+    throw new ValidationError(
+      `worker options of queue "${queueName}" must be an object like { concurrency: 5 }`,
+    );
+  }
+  checkKeys(options, RUN_WORKER_KEYS, `worker options of queue "${queueName}"`, WORKER_HINTS);
+}
+
 /** A running runtime, for the Worker object. */
 export interface RuntimeHandle {
   readonly workerId: string;
@@ -72,6 +98,7 @@ export async function workerLoop(
   backend?: Backend,
   options?: { signal?: AbortSignal; idleSleep?: number | string },
 ): Promise<void> {
+  if (options !== undefined) checkKeys(options, ["signal", "idleSleep"], "workerLoop options", WORKER_HINTS);
   const runtime = { backend, concurrency: 1, signal: options?.signal, scanInterval: options?.idleSleep };
   await launchRuntime(queueName, runtime, `${newWorkerId()}:${workerId}`).done;
 }
@@ -86,6 +113,7 @@ export async function startWorker(
   backend?: Backend,
   options?: { signal?: AbortSignal },
 ): Promise<void> {
+  if (options !== undefined) checkKeys(options, ["signal"], "startWorker options", WORKER_HINTS);
   await launchRuntime(queueName, { backend, concurrency, signal: options?.signal }).done;
 }
 
@@ -105,6 +133,7 @@ export function launchRuntime(
   control?: ClaimControl,
 ): RuntimeHandle {
   checkName(queueName, "queue name");
+  checkWorkerKeys(queueName, options);
   const settings = getSettings();
   const concurrency = checkInt(options.concurrency ?? settings.concurrency, "concurrency", 1);
   const scanInterval = toMs(options.scanInterval ?? settings.scanInterval, "scanInterval");

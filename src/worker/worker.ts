@@ -6,8 +6,9 @@ import { EventEmitter } from "node:events";
 import { events, JOB_EVENT_NAMES, type JobEventPayload } from "../events.js";
 import { checkInt, checkName, toMs } from "../job.js";
 import { log } from "../logger.js";
+import { checkKeys, WORKER_HINTS } from "../option-keys.js";
 import { ClaimControl } from "./claim-control.js";
-import { launchRuntime, type RuntimeHandle, type RunWorkerOptions } from "./runners.js";
+import { checkWorkerKeys, launchRuntime, type RuntimeHandle, type RunWorkerOptions } from "./runners.js";
 
 const EVENT_NAMES: ReadonlySet<string> = new Set(JOB_EVENT_NAMES);
 
@@ -34,6 +35,7 @@ export class Worker extends EventEmitter {
   constructor(queueName: string, options: RunWorkerOptions = {}) {
     super();
     this.#queue = checkName(queueName, "queue name");
+    checkWorkerKeys(this.#queue, options);
     if (options.concurrency !== undefined) checkInt(options.concurrency, "concurrency", 1);
     this.#options = { ...options };
     // Forward only the events someone listens to on this object: a listener on the global emitter
@@ -84,6 +86,7 @@ export class Worker extends EventEmitter {
   /** Stops claiming, lets in-flight jobs finish within `grace` (default shutdownGrace), hands back the rest. */
   async stop(options?: { grace?: number | string }): Promise<void> {
     const handle = this.#handle;
+    if (options !== undefined) checkKeys(options, ["grace"], "worker.stop() options", WORKER_HINTS);
     if (!handle) return;
     if (options?.grace !== undefined) handle.setShutdownGrace(toMs(options.grace, "grace"));
     this.#controller?.abort(new Error("worker stopped"));

@@ -127,6 +127,7 @@ describe("PostgresBackend: migrations", () => {
     // Turn the schema back into what version 1 made.
     await query(
       `DROP TABLE "${schema}".metrics; ALTER TABLE "${schema}".jobs DROP COLUMN stall_charge, DROP COLUMN stall_peers; ` +
+        `ALTER TABLE "${schema}".repeat_slots DROP COLUMN runs; ` +
         `DELETE FROM "${schema}".migrations WHERE version >= 2`,
     );
     const b = backend(schema);

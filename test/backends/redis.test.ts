@@ -375,3 +375,23 @@ process.stdout.write("ready\\n");
     });
   }, 30_000);
 });
+
+describe("RedisBackend: repeatable run counts", () => {
+  it("a slot record written before runs were kept ('<slot>' alone) counts 0 runs, and fires on", async () => {
+    const b = await backend();
+    const q = queueName("runs");
+    const redis = new Redis(await redisUrl());
+    try {
+      await redis.hset(`${prefix}:${q}:slots`, "r", "1000");
+      expect(await b.repeatables?.lastFired(q, "r")).toEqual({ slot: 1000, runs: 0 });
+      const fire = (slot: number) => ({ repeatId: "r", slot, job: job(), nextRun: slot + 1000, limit: 1 });
+      expect(await b.repeatables?.fire(q, fire(1000))).toBeNull();
+      expect(await b.repeatables?.fire(q, fire(2000))).not.toBeNull();
+      expect(await redis.hget(`${prefix}:${q}:slots`, "r")).toBe("2000|1");
+      expect(await b.repeatables?.fire(q, fire(3000))).toBeNull();
+      await b.obliterate(q, true);
+    } finally {
+      redis.disconnect();
+    }
+  });
+});

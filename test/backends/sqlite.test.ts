@@ -243,8 +243,10 @@ describe("SqliteBackend: migrations", () => {
   ).length;
 
   /** Undoes migration 004 (the stall rule's columns). */
+  /** What migrations 004 and 005 added, which the older versions below did not have. */
   const DROP_STALL_COLUMNS =
-    "ALTER TABLE jobs DROP COLUMN stall_charge; ALTER TABLE jobs DROP COLUMN stall_peers;";
+    "ALTER TABLE jobs DROP COLUMN stall_charge; ALTER TABLE jobs DROP COLUMN stall_peers; " +
+    "ALTER TABLE repeat_slots DROP COLUMN runs;";
 
   it("upgrading a version-1 file adds finished_counts, counted from the jobs already there", async () => {
     const path = freshPath();
@@ -497,7 +499,7 @@ describe("SqliteBackend: two connections on one file", () => {
     ]);
     expect(results.filter((x) => x !== null)).toHaveLength(1);
     expect((await a.getJobCounts("rep")).waiting).toBe(1);
-    expect(await repeatablesOf(b).lastSlot("rep", "r1")).toBe(1000);
+    expect(await repeatablesOf(b).lastFired("rep", "r1")).toEqual({ slot: 1000, runs: 1 });
   });
 
   it("stay idle without CPU while listening", async () => {

@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Backend } from "../../src/backends/backend.js";
 import type { JobEventPayload } from "../../src/events.js";
 import { Queue } from "../../src/queue.js";
+import { configure, resetSettings } from "../../src/settings.js";
 import { type TaskHandler, task, unregisterTask } from "../../src/task.js";
 import { runWorker } from "../../src/worker/runners.js";
 import { Worker } from "../../src/worker/worker.js";
@@ -151,6 +152,101 @@ export function runtimeConformance(name: string, makeBackend: () => Promise<Back
       expect(sorted[0]).toBeGreaterThan(start - every);
     });
 
+    it("repeatable limit, startDate, endDate and offset bound the slots, exactly, with two schedulers", async () => {
+      const q = uniqueQueue("bounds");
+      const queue = new Queue(q, { backend });
+      define(`${q}-tick`, q, () => null);
+      const task = `${q}-tick`;
+      const now = Date.now();
+      // Durable: at most 3 runs; a window of 300 ms starting 200 ms from now. In-process: 4 runs,
+      // slots at 30 past each 100 ms. A control definition keeps firing after the others ended.
+      await queue.upsertRepeatable({ task, every: 40, limit: 3, id: "dur" });
+      await queue.upsertRepeatable({
+        task,
+        every: 40,
+        id: "win",
+        startDate: now + 200,
+        endDate: new Date(now + 500),
+      });
+      const local = [
+        { task, every: 100, offset: 30, limit: 4, id: "off" },
+        { task, every: 40, id: "ctl" },
+      ];
+      const ctl = new AbortController();
+      const runs = [1, 2].map(() =>
+        runWorker(q, { backend, signal: ctl.signal, repeatables: local, concurrency: 2, ...fast }),
+      );
+      const slotsOf = async (id: string) =>
+        (await queue.getJobs([], { asc: true }))
+          .map((j) => new RegExp(`^repeat-${id}-(\\d+)$`).exec(j.id)?.[1])
+          .filter((slot) => slot !== undefined)
+          .map(Number);
+      await until(async () => (await slotsOf("off")).length === 4, 10_000, "4 offset slots");
+      await until(async () => Date.now() > now + 600, 2000, "the window to pass");
+      // Ten more control slots after everything else ended: nothing else fired meanwhile.
+      const seen = (await slotsOf("ctl")).length;
+      await until(async () => (await slotsOf("ctl")).length >= seen + 10, 10_000, "10 more control slots");
+      ctl.abort();
+      await Promise.all(runs);
+
+      expect(await slotsOf("dur")).toHaveLength(3);
+      const off = await slotsOf("off");
+      expect(off).toHaveLength(4);
+      for (const slot of off) expect(slot % 100).toBe(30);
+      const win = await slotsOf("win");
+      expect(win.length).toBeGreaterThanOrEqual(1);
+      for (const slot of win) {
+        expect(slot).toBeGreaterThanOrEqual(now + 200);
+        expect(slot).toBeLessThanOrEqual(now + 500);
+      }
+      const listed = Object.fromEntries((await queue.listRepeatables()).map((r) => [r.id, r]));
+      expect(listed.dur).toMatchObject({ runs: 3, ended: true });
+      expect(listed.win).toMatchObject({ runs: win.length, ended: true });
+    });
+
+    it("immediately fires the current slot at once, once, however many schedulers start", async () => {
+      const q = uniqueQueue("immediately");
+      const queue = new Queue(q, { backend });
+      define(`${q}-t`, q, () => null);
+      const task = `${q}-t`;
+      const start = Date.now();
+      // Yearly and hourly: without immediately neither would fire during the test.
+      await queue.upsertRepeatable({ task, cron: "0 0 1 1 *", immediately: true, id: "yearly" });
+      const hourly = { task, every: "1h", immediately: true, id: "hourly" };
+      const done = nextEvents("job:completed", q, 2, 10_000);
+      const ctl = new AbortController();
+      const runs = [1, 2].map(() =>
+        runWorker(q, { backend, signal: ctl.signal, repeatables: [hourly], ...fast }),
+      );
+      await done;
+      // A restart does not fire the current slot again: it fired already.
+      await until(async () => (await queue.listRepeatables())[0]?.runs === 1, 3000, "the yearly run counted");
+      ctl.abort();
+      await Promise.all(runs);
+      const again = new AbortController();
+      const restarted = runWorker(q, { backend, signal: again.signal, repeatables: [hourly], ...fast });
+      await queue.upsertRepeatable({ task, cron: "0 0 1 1 *", immediately: true, id: "yearly" });
+      const control = nextEvents("job:completed", q, 1, 10_000);
+      await queue.add(task); // the worker runs it: it has been scheduling meanwhile
+      await control;
+      again.abort();
+      await restarted;
+      const end = Date.now();
+      const slots = (id: string) =>
+        ids.filter((j) => j.startsWith(`repeat-${id}-`)).map((j) => Number(j.slice(`repeat-${id}-`.length)));
+      const ids = (await queue.getJobs()).map((j) => j.id);
+      const hour = 3_600_000;
+      const hours = [Math.floor(start / hour) * hour, Math.floor(end / hour) * hour];
+      // One job for the current hour (two only if the test ran across an hour's boundary).
+      expect(slots("hourly")).toEqual(
+        hours[0] === hours[1] ? [hours[0]] : expect.arrayContaining([hours[1]]),
+      );
+      const year = (t: number) => Date.UTC(new Date(t).getUTCFullYear(), 0, 1);
+      expect(slots("yearly")).toEqual(
+        year(start) === year(end) ? [year(start)] : expect.arrayContaining([year(end)]),
+      );
+    });
+
     it("a durable repeatable that missed many slots during downtime runs once on catch-up, not as a burst", async () => {
       const q = uniqueQueue("catchup");
       const queue = new Queue(q, { backend });
@@ -224,6 +320,58 @@ export function runtimeConformance(name: string, makeBackend: () => Promise<Back
       await until(async () => (await queue.getJob(id)) === null, 3000, "removed by the cleaner");
       ctl.abort();
       await run;
+    });
+
+    it("retention from the task and the queue's defaultJobOptions bounds what finished jobs keep; the job's own wins", async () => {
+      const q = uniqueQueue("retain-defaults");
+      const queue = new Queue(q, {
+        backend,
+        defaultJobOptions: { removeOnComplete: { count: 2 }, removeOnFail: true },
+      });
+      define(`${q}-a`, q, (d: { fail?: boolean } | null) => {
+        if (d?.fail) throw new Error("broke");
+      });
+      tasks.push(`${q}-b`);
+      task(`${q}-b`, { queue: q, removeOnComplete: true }, () => null);
+      // One at a time, in order: each { count: 2 } trims the queue's completed jobs to the newest 2.
+      const b = await queue.addBulk([{ task: `${q}-b` }, { task: `${q}-b` }]);
+      const a = await queue.addBulk(Array.from({ length: 4 }, () => ({ task: `${q}-a` })));
+      const kept = await queue.add(`${q}-a`, {}, { removeOnComplete: false });
+      const failed = await queue.add(`${q}-a`, { fail: true });
+      const done = Promise.all([
+        nextEvents("job:completed", q, 7, 10_000),
+        nextEvents("job:failed", q, 1, 10_000),
+      ]);
+      const ctl = new AbortController();
+      const run = runWorker(q, { backend, signal: ctl.signal, concurrency: 1, ...fast });
+      await done;
+      ctl.abort();
+      await run;
+      for (const id of [...b, a[0], a[1], failed]) expect(await queue.getJob(id as string)).toBeNull();
+      for (const id of [a[2], a[3], kept])
+        expect((await queue.getJob(id as string))?.state).toBe("completed");
+      expect(await queue.getJobCounts()).toMatchObject({ completed: 3, failed: 0 });
+    });
+
+    it("the defaultJobOptions setting applies under a queue's own", async () => {
+      const q = uniqueQueue("retain-setting");
+      define(`${q}-t`, q, () => null);
+      configure({ defaultJobOptions: { removeOnComplete: true } });
+      try {
+        const removed = await new Queue(q, { backend }).add(`${q}-t`);
+        const queue = new Queue(q, { backend, defaultJobOptions: { removeOnComplete: false } });
+        const kept = await queue.add(`${q}-t`);
+        const done = nextEvents("job:completed", q, 2, 10_000);
+        const ctl = new AbortController();
+        const run = runWorker(q, { backend, signal: ctl.signal, ...fast });
+        await done;
+        ctl.abort();
+        await run;
+        expect(await queue.getJob(removed)).toBeNull();
+        expect((await queue.getJob(kept))?.state).toBe("completed");
+      } finally {
+        resetSettings();
+      }
     });
 
     it("flows: a child runs after its parent completes, and fails when its parent fails", async () => {

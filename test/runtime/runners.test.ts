@@ -379,11 +379,11 @@ describe("delayed jobs, repeatables and scanners", () => {
     const { backend, name, ctl } = setup();
     define(`${name}-tick`, name, () => "tick");
     const store = backend.repeatables as NonNullable<typeof backend.repeatables>;
-    const lastSlot = store.lastSlot.bind(store);
+    const lastFired = store.lastFired.bind(store);
     let failures = 0;
-    store.lastSlot = async (queue, id) => {
+    store.lastFired = async (queue, id) => {
       if (failures++ === 0) throw new Error("backend briefly down");
-      return lastSlot(queue, id);
+      return lastFired(queue, id);
     };
     setLogger({ debug() {}, info() {}, warn() {}, error() {} });
     const done = nextEvents("job:completed", name, 1);

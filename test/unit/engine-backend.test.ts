@@ -96,7 +96,7 @@ const repeatables: EngineRepeatables = {
   remove: async () => true,
   setPaused: async () => true,
   fire: () => applied("r1"),
-  lastSlot: async () => null,
+  lastFired: async () => null,
 };
 const rateLimits: RateLimitStore = { take: async () => 0, refund: async () => {}, hold: async () => {} };
 const workers: WorkerRegistry = { heartbeat: async () => {}, remove: async () => {}, list: async () => [] };

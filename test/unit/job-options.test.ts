@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { PayloadTooLargeError, ValidationError } from "../../src/errors.js";
+import { checkDefaultJobOptions, type DefaultJobOptions } from "../../src/job-defaults.js";
 import { buildNewJob, type EnqueueOptions, type TaskDefaults } from "../../src/job-options.js";
 import { configure, resetSettings } from "../../src/settings.js";
 
@@ -221,5 +222,83 @@ describe("buildNewJob engine limits", () => {
       expect(() => build({ deduplication: { id: bad } })).toThrow(ValidationError);
     }
     expect(() => build({ dependsOn: ["7", "a\u0000"] })).toThrow(/dependsOn\[1\] must not contain NUL/);
+  });
+});
+
+describe("defaults for many jobs: job > task > queue defaultJobOptions > setting", () => {
+  /** buildNewJob with a task's options and a base (the queue's defaultJobOptions over the setting). */
+  function layered(
+    options: EnqueueOptions | undefined,
+    task: TaskDefaults | undefined,
+    base: DefaultJobOptions,
+  ) {
+    return buildNewJob("t", 1, options, task, NOW, null, base);
+  }
+  const base: DefaultJobOptions = {
+    retries: 4,
+    priority: 7,
+    removeOnComplete: { count: 1000 },
+    removeOnFail: { age: 86_400_000 },
+    onParentFailure: "ignore",
+    delay: 500,
+  };
+
+  it("the base fills what the job and its task leave unset", () => {
+    expect(layered(undefined, {}, base)).toMatchObject({
+      maxRetries: 4,
+      priority: 7,
+      removeOnComplete: { count: 1000 },
+      removeOnFail: { age: 86_400_000 },
+      onParentFailure: "ignore",
+      runAt: NOW + 500,
+    });
+  });
+
+  it("the task's options win over the base, the job's over both", () => {
+    const task: TaskDefaults = { retries: 1, removeOnComplete: true };
+    expect(layered(undefined, task, base)).toMatchObject({ maxRetries: 1, removeOnComplete: true });
+    expect(layered({ retries: 0, removeOnComplete: false, delay: 0 }, task, base)).toMatchObject({
+      maxRetries: 0,
+      removeOnComplete: false,
+    });
+    expect(layered({ delay: 0 }, task, base)).not.toHaveProperty("runAt");
+    // A job's runAt replaces the base's delay rather than clashing with it.
+    expect(layered({ runAt: NOW + 9 }, task, base).runAt).toBe(NOW + 9);
+  });
+
+  it("a job whose task is unknown here still leaves retries to the worker's task, over the base", () => {
+    const job = layered(undefined, undefined, base);
+    expect(job).toMatchObject({ maxRetries: 4, inherit: INHERITABLE });
+  });
+
+  it("the setting is the base when buildNewJob is given none", () => {
+    configure({ defaultJobOptions: { removeOnComplete: { count: 3 }, retries: 2 } });
+    expect(buildNewJob("t", 1, undefined, {}, NOW, null)).toMatchObject({
+      removeOnComplete: { count: 3 },
+      maxRetries: 2,
+    });
+  });
+});
+
+describe("checkDefaultJobOptions", () => {
+  it("normalises durations and retention, refusing bad values by name", () => {
+    expect(checkDefaultJobOptions({ ttl: "1m", removeOnComplete: { age: "1h" } }, "d")).toEqual({
+      ttl: 60_000,
+      removeOnComplete: { age: 3_600_000 },
+    });
+    expect(() => checkDefaultJobOptions({ retries: -1 }, "defaultJobOptions of q")).toThrow(
+      /defaultJobOptions of q: retries must be an integer/,
+    );
+    expect(() => checkDefaultJobOptions({ removeOnComplete: 5 } as never, "d")).toThrow(/\{ count: 5 \}/);
+    expect(() => checkDefaultJobOptions(null as never, "d")).toThrow(/d must be an object/);
+  });
+
+  it("refuses options that name one job, and unknown keys", () => {
+    for (const key of ["jobId", "runAt", "dependsOn", "deduplication"]) {
+      expect(() => checkDefaultJobOptions({ [key]: "x" } as never, "d")).toThrow(
+        `unknown key "${key}" in d: it names one job`,
+      );
+    }
+    expect(() => checkDefaultJobOptions({ attempts: 3 } as never, "d")).toThrow(/did you mean "retries"/);
   });
 });

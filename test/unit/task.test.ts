@@ -58,6 +58,33 @@ describe("task registry", () => {
   });
 });
 
+describe("retention on task() and defaultJobOptions on Queue", () => {
+  it("task retention is validated at definition and stored on its jobs; the job's own wins", async () => {
+    expect(() => task(named("bad4"), { queue: "q", removeOnComplete: 10 } as never, () => 1)).toThrow(
+      /\{ count: 10 \}/,
+    );
+    const backend = new InMemoryBackend();
+    const q = uniqueQueue();
+    const t = task(named(uniqueQueue("task")), { queue: q, removeOnComplete: { age: "1h" } }, () => 1);
+    expect(t.options.removeOnComplete).toEqual({ age: 3_600_000 });
+    const queue = new Queue(q, { backend, defaultJobOptions: { removeOnComplete: true, retries: 2 } });
+    const a = await queue.add(t.name);
+    const b = await queue.add(t.name, {}, { removeOnComplete: false });
+    const c = await queue.add("unknown-here");
+    expect(await queue.getJob(a)).toMatchObject({ removeOnComplete: { age: 3_600_000 }, maxRetries: 2 });
+    expect((await queue.getJob(b))?.removeOnComplete).toBe(false);
+    expect((await queue.getJob(c))?.removeOnComplete).toBe(true);
+  });
+
+  it("new Queue validates defaultJobOptions at once", () => {
+    expect(() => new Queue("q", { defaultJobOptions: { retries: 1.5 } })).toThrow(
+      /defaultJobOptions of new Queue\("q"\): retries must be an integer/,
+    );
+    expect(() => new Queue("q", { defaultJobOptions: { jobId: "x" } as never })).toThrow(/names one job/);
+    expect(() => new Queue("q", { defaultJobOptions: { attempts: 2 } as never })).toThrow(/retries/);
+  });
+});
+
 describe("Queue input validation writes nothing", () => {
   it.each([
     ["non-JSON data", { f: () => 1 }, {}],

@@ -1,5 +1,5 @@
 import { BackendError } from "../../errors.js";
-import type { RepeatableInfoRecord, WorkerInfo } from "../backend.js";
+import type { FiredRecord, RepeatableInfoRecord, WorkerInfo } from "../backend.js";
 import type { EngineContext } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
 import { zeroCounts } from "../shared/rules.js";
@@ -53,7 +53,8 @@ export class QueueState {
   readonly active = new Set<StoredJob>();
   readonly dedup = new Map<string, { jobId: string; addedAt: number }>();
   readonly repeatables = new Map<string, RepeatableInfoRecord>();
-  readonly lastSlots = new Map<string, number>();
+  /** The last slot fired and the slots fired so far, per repeat id. */
+  readonly fired = new Map<string, FiredRecord>();
   rateBucket: { tokens: number; at: number } | undefined = undefined;
   /** Metric minute rows and totals (metric-store.ts); they do not make the queue listed. */
   metrics: MemoryMetricRows | undefined = undefined;

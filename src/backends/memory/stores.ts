@@ -1,5 +1,6 @@
 /** The memory engine's optional stores: repeatables, the queue-wide rate bucket, the worker registry. */
 import type {
+  FiredRecord,
   RateLimitStore,
   RepeatableFire,
   RepeatableInfoRecord,
@@ -7,7 +8,14 @@ import type {
   WorkerRegistry,
 } from "../backend.js";
 import type { Applied, EngineRepeatables } from "../engine.js";
-import { adjustedTokens, copyRepeatable, holdCeiling, rateWaitMs, refillTokens } from "../shared/rules.js";
+import {
+  adjustedTokens,
+  copyRepeatable,
+  holdCeiling,
+  mayFire,
+  rateWaitMs,
+  refillTokens,
+} from "../shared/rules.js";
 import { enqueueJobs } from "./enqueue.js";
 import type { MemoryData } from "./queue-state.js";
 
@@ -22,13 +30,16 @@ export class MemoryRepeatables implements EngineRepeatables {
 
   async list(queue: string): Promise<RepeatableInfoRecord[]> {
     const defs = [...(this.data.find(queue)?.repeatables.values() ?? [])];
-    return defs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map(copyRepeatable);
+    const q = this.data.find(queue);
+    return defs
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map((d) => ({ ...copyRepeatable(d), runs: q?.fired.get(d.id)?.runs ?? 0 }));
   }
 
   async remove(queue: string, id: string): Promise<boolean> {
     const q = this.data.find(queue);
     if (q === undefined) return false;
-    const slot = q.lastSlots.delete(id);
+    const slot = q.fired.delete(id);
     return q.repeatables.delete(id) || slot;
   }
 
@@ -42,18 +53,19 @@ export class MemoryRepeatables implements EngineRepeatables {
 
   async fire(queue: string, fire: RepeatableFire): Promise<Applied<string | null>> {
     const q = this.data.ensure(queue);
-    const last = q.lastSlots.get(fire.repeatId);
+    const last = q.fired.get(fire.repeatId);
     const def = q.repeatables.get(fire.repeatId);
-    if ((last !== undefined && fire.slot <= last) || def?.paused) return { value: null };
+    if (!mayFire(last, fire) || def?.paused) return { value: null };
     const tx = this.data.begin(queue);
     const [result] = enqueueJobs(tx, q, [fire.job]);
-    q.lastSlots.set(fire.repeatId, fire.slot);
+    q.fired.set(fire.repeatId, { slot: fire.slot, runs: (last?.runs ?? 0) + 1 });
     if (def !== undefined) def.nextRun = fire.nextRun;
     return { value: result?.id ?? null, effects: tx.take() };
   }
 
-  async lastSlot(queue: string, repeatId: string): Promise<number | null> {
-    return this.data.find(queue)?.lastSlots.get(repeatId) ?? null;
+  async lastFired(queue: string, repeatId: string): Promise<FiredRecord | null> {
+    const fired = this.data.find(queue)?.fired.get(repeatId);
+    return fired === undefined ? null : { ...fired };
   }
 }
 

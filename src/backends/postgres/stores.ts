@@ -4,6 +4,7 @@
  */
 import type { JobState } from "../../job.js";
 import type {
+  FiredRecord,
   RateLimitStore,
   RepeatableFire,
   RepeatableInfoRecord,
@@ -35,11 +36,15 @@ export class PostgresRepeatables implements EngineRepeatables {
   }
 
   async list(queue: string): Promise<RepeatableInfoRecord[]> {
-    const rows = await this.on.db.one<{ id: string; def: string; next_run: number; paused: boolean }>(
-      "repeatableList",
-      [queue],
-    );
-    return rows.map((r) => ({ id: r.id, def: JSON.parse(r.def), nextRun: r.next_run, paused: r.paused }));
+    type Row = { id: string; def: string; next_run: number; paused: boolean; runs: number };
+    const rows = await this.on.db.one<Row>("repeatableList", [queue]);
+    return rows.map((r) => ({
+      id: r.id,
+      def: JSON.parse(r.def),
+      nextRun: r.next_run,
+      paused: r.paused,
+      runs: r.runs,
+    }));
   }
 
   async remove(queue: string, id: string): Promise<boolean> {
@@ -58,7 +63,7 @@ export class PostgresRepeatables implements EngineRepeatables {
       return inTransaction(this.on, queue, async (tx) => {
         const [def] = await tx.q<{ paused: boolean }>(db.s.repeatableLock, [queue, fire.repeatId]);
         if (def?.paused) return null;
-        const [won] = await tx.q(db.s.slotClaim, [queue, fire.repeatId, fire.slot]);
+        const [won] = await tx.q(db.s.slotClaim, [queue, fire.repeatId, fire.slot, fire.limit ?? null]);
         if (!won) return null;
         const { id } = await tx.insert(job);
         if (def) await tx.q(db.s.repeatableSetNextRun, [fire.nextRun, queue, fire.repeatId]);
@@ -77,6 +82,7 @@ export class PostgresRepeatables implements EngineRepeatables {
         job.id ?? null,
         ...PLAIN_COLUMNS.map((column) => plain[column]),
         origin,
+        fire.limit ?? null,
       ],
     );
     if (!row?.fired) return { value: null };
@@ -86,9 +92,9 @@ export class PostgresRepeatables implements EngineRepeatables {
     return { value: row.id, effects: signals.take() };
   }
 
-  async lastSlot(queue: string, repeatId: string): Promise<number | null> {
-    const [row] = await this.on.db.one<{ last_slot: number }>("slotGet", [queue, repeatId]);
-    return row?.last_slot ?? null;
+  async lastFired(queue: string, repeatId: string): Promise<FiredRecord | null> {
+    const [row] = await this.on.db.one<{ last_slot: number; runs: number }>("slotGet", [queue, repeatId]);
+    return row === undefined ? null : { slot: row.last_slot, runs: row.runs };
   }
 }
 

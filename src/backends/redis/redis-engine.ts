@@ -19,7 +19,7 @@
  * - `Q dedup`           hash dedup key -> job id.    `Q deps:<id>` list of dependants of a parent.
  * - `Q logs:<id>`       list of log lines.
  * - `Q repeat`          hash id -> definition JSON;  `Q repeat-meta` hash id -> "<nextRun>|<paused 0/1>";
- *                       `Q slots` hash repeat id -> last slot fired.
+ *                       `Q slots` hash repeat id -> "<last slot fired>|<runs>".
  * - `Q rate`            hash tokens, at (the queue-wide token bucket).   `Q paused` flag.
  * - `Q batch:<id>`      short-lived gate that ties the chunks of one large enqueue together.
  * - `Q drain:<token>`   short-lived set of the children one chunked drain released (kept from its later chunks).

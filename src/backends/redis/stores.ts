@@ -1,5 +1,6 @@
 /** The optional stores of the Redis engine: repeatables, the queue-wide rate bucket, the worker registry. */
 import type {
+  FiredRecord,
   RateLimitStore,
   RepeatableFire,
   RepeatableInfoRecord,
@@ -12,7 +13,7 @@ import type { RedisConnection } from "./connection.js";
 import type { InvalidReply } from "./jobs.js";
 import { type EffectsReply, effectsOf, jobArgs } from "./records.js";
 
-/** Repeatable definitions ("<Q>repeat", "<Q>repeat-meta") and the last slot fired per repeat id ("<Q>slots"). */
+/** Repeatable definitions ("<Q>repeat", "<Q>repeat-meta") and the last slot fired and the runs per repeat id ("<Q>slots"). */
 export class RedisRepeatables implements EngineRepeatables {
   constructor(private readonly io: RedisConnection) {}
 
@@ -24,14 +25,16 @@ export class RedisRepeatables implements EngineRepeatables {
 
   async list(queue: string): Promise<RepeatableInfoRecord[]> {
     const q = this.io.keyOf(queue);
-    const [defs, metas] = await this.io.call((r) =>
-      Promise.all([r.hgetall(`${q}repeat`), r.hgetall(`${q}repeat-meta`)]),
+    const [defs, metas, slots] = await this.io.call((r) =>
+      Promise.all([r.hgetall(`${q}repeat`), r.hgetall(`${q}repeat-meta`), r.hgetall(`${q}slots`)]),
     );
     return Object.keys(defs)
       .sort()
       .map((id) => {
         const [nextRun, paused] = (metas[id] ?? "0|0").split("|");
-        return { id, def: JSON.parse(defs[id] as string), nextRun: Number(nextRun), paused: paused === "1" };
+        const runs = firedRecord(slots[id])?.runs ?? 0;
+        const def = JSON.parse(defs[id] as string);
+        return { id, def, nextRun: Number(nextRun), paused: paused === "1", runs };
       });
   }
 
@@ -46,16 +49,23 @@ export class RedisRepeatables implements EngineRepeatables {
 
   async fire(queue: string, fire: RepeatableFire): Promise<Applied<string | null>> {
     const parents = JSON.stringify(externalParents([fire.job]));
-    const args = [fire.repeatId, fire.slot, fire.nextRun, parents, JSON.stringify(jobArgs(fire.job))];
+    const job = JSON.stringify(jobArgs(fire.job));
+    const args = [fire.repeatId, fire.slot, fire.nextRun, parents, job, fire.limit ?? ""];
     const reply = await this.io.run<[EffectsReply, string?] | InvalidReply>(queue, "fire-repeatable", args);
     if (reply[0] === "invalid") throw missingParentError(queue, reply[1] as string);
     return { value: reply[1] ?? null, effects: effectsOf(reply[0]) };
   }
 
-  async lastSlot(queue: string, repeatId: string): Promise<number | null> {
-    const slot = await this.io.call((r) => r.hget(`${this.io.keyOf(queue)}slots`, repeatId));
-    return slot === null ? null : Number(slot);
+  async lastFired(queue: string, repeatId: string): Promise<FiredRecord | null> {
+    return firedRecord(await this.io.call((r) => r.hget(`${this.io.keyOf(queue)}slots`, repeatId)));
   }
+}
+
+/** A "<Q>slots" value: "<last slot>|<runs>", or a bare "<last slot>" written before runs were kept (0 runs). */
+function firedRecord(value: string | null | undefined): FiredRecord | null {
+  if (value === null || value === undefined) return null;
+  const [slot, runs] = value.split("|");
+  return { slot: Number(slot), runs: Number(runs ?? 0) };
 }
 
 /** The token bucket "<Q>rate" shared by every worker of a queue. */

@@ -17,9 +17,11 @@ import {
 import type {
   ClaimOptions,
   EnqueueResult,
+  FiredRecord,
   JobError,
   NewJob,
   QueueEvent,
+  RepeatableFire,
   RepeatableInfoRecord,
   WakeReason,
 } from "../backend.js";
@@ -392,4 +394,13 @@ export function limitOrNull(n: number): number | null {
 /** A deep copy of `info` (its definition cloned), so callers never share a stored definition. */
 export function copyRepeatable(info: RepeatableInfoRecord): RepeatableInfoRecord {
   return { id: info.id, def: structuredClone(info.def), nextRun: info.nextRun, paused: info.paused };
+}
+
+/**
+ * Whether a repeatable slot may fire, given what fired before for its id: only a slot later than
+ * the last one, and only while fewer than `limit` slots have fired (SQL and Lua state the same rule).
+ */
+export function mayFire(last: FiredRecord | null | undefined, fire: RepeatableFire): boolean {
+  if (last === null || last === undefined) return true;
+  return fire.slot > last.slot && (fire.limit === undefined || last.runs < fire.limit);
 }

@@ -1,7 +1,14 @@
 /** The optional stores of the SQLite engine: repeatables, queue-wide rate buckets, live workers. */
-import type { RateLimitStore, RepeatableInfoRecord, WorkerRegistry } from "../backend.js";
+import type { FiredRecord, RateLimitStore, RepeatableInfoRecord, WorkerRegistry } from "../backend.js";
 import type { EngineRepeatables } from "../engine.js";
-import { adjustedTokens, copyRepeatable, holdCeiling, rateWaitMs, refillTokens } from "../shared/rules.js";
+import {
+  adjustedTokens,
+  copyRepeatable,
+  holdCeiling,
+  mayFire,
+  rateWaitMs,
+  refillTokens,
+} from "../shared/rules.js";
 import type { SqliteConnection } from "./connection.js";
 
 interface RepeatableRow {
@@ -9,17 +16,21 @@ interface RepeatableRow {
   def: string;
   next_run: number;
   paused: number;
+  runs: number;
 }
 
 function toRepeatable(row: RepeatableRow): RepeatableInfoRecord {
-  return { id: row.id, def: JSON.parse(row.def), nextRun: row.next_run, paused: row.paused === 1 };
+  const { id, def, next_run, paused, runs } = row;
+  return { id, def: JSON.parse(def), nextRun: next_run, paused: paused === 1, runs };
 }
 
-/** Durable repeatable definitions and the last slot fired per repeat id. */
+/** Durable repeatable definitions, and the last slot fired and the runs per repeat id. */
 export function sqliteRepeatables(conn: SqliteConnection): EngineRepeatables {
   const { s } = conn;
-  const lastSlot = (queue: string, id: string) =>
-    (s.slotGet.get(queue, id) as { last_slot: number } | undefined)?.last_slot;
+  const lastFired = (queue: string, id: string): FiredRecord | null => {
+    const row = s.slotGet.get(queue, id) as { last_slot: number; runs: number } | undefined;
+    return row === undefined ? null : { slot: row.last_slot, runs: row.runs };
+  };
   return {
     upsert: async (queue, info) =>
       conn.transaction(() => {
@@ -43,9 +54,8 @@ export function sqliteRepeatables(conn: SqliteConnection): EngineRepeatables {
 
     fire: async (queue, fire) =>
       conn.write(queue, (tx) => {
-        const last = lastSlot(queue, fire.repeatId);
-        if (last !== undefined && fire.slot <= last) return null;
-        const def = s.repeatableGet.get(queue, fire.repeatId) as RepeatableRow | undefined;
+        if (!mayFire(lastFired(queue, fire.repeatId), fire)) return null;
+        const def = s.repeatableGet.get(queue, fire.repeatId) as { paused: number } | undefined;
         if (def?.paused) return null;
         const { id } = tx.insert(fire.job);
         s.slotSet.run(queue, fire.repeatId, fire.slot);
@@ -53,7 +63,7 @@ export function sqliteRepeatables(conn: SqliteConnection): EngineRepeatables {
         return id;
       }),
 
-    lastSlot: async (queue, repeatId) => conn.read(() => lastSlot(queue, repeatId) ?? null),
+    lastFired: async (queue, repeatId) => conn.read(() => lastFired(queue, repeatId)),
   };
 }
 

@@ -25,12 +25,17 @@ export async function repeatablesPage(c: Ctx, state: DashboardState, name: strin
   });
 }
 
+/** Ended (its limit or endDate reached), paused or active. */
+function status(r: RepeatableInfo): string {
+  return r.ended ? `ended (${r.runs} runs)` : r.paused ? "paused" : "active";
+}
+
 function row(c: Ctx, state: DashboardState, name: string, r: RepeatableInfo): Html {
   const path = `${queuePath(name)}/repeatables/${seg(r.id)}`;
   return html`<tr data-testid="repeatable-row" data-repeatable="${r.id}">
 <td><code>${r.id}</code></td><td>${r.def.task}</td><td>${schedule(r)}</td><td><code class="clip">${compactJson(r.def.data, 60)}</code></td>
-<td><span class="status ${r.paused ? "paused" : "running"}" data-testid="repeatable-status">${r.paused ? "paused" : "active"}</span></td>
-<td>${r.paused ? "-" : time(r.nextRun)}</td>
+<td><span class="status ${r.paused || r.ended ? "paused" : "running"}" data-testid="repeatable-status">${status(r)}</span></td>
+<td>${r.paused || r.ended ? "-" : time(r.nextRun)}</td>
 <td class="actions">${
     r.paused
       ? actionButton(c, state, {

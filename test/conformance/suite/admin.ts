@@ -295,7 +295,7 @@ export function adminTests(fx: SuiteFixture): void {
       expect(await b.getJob(q, "a")).toBeNull();
       expect(await b.getLogs(q, "a")).toEqual([]);
       expect(await repeatablesOf(b).list(q)).toEqual([]);
-      expect(await repeatablesOf(b).lastSlot(q, "mem")).toBeNull();
+      expect(await repeatablesOf(b).lastFired(q, "mem")).toBeNull();
       expect(await b.isPaused(q)).toBe(false);
       expect(await b.listQueues()).not.toContain(q);
       expect(await rateLimitsOf(b).take(q, 1, 1000, T0)).toBe(0);

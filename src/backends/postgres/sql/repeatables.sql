@@ -1,7 +1,9 @@
--- repeatables: durable definitions and the last slot fired per repeat id.
+-- repeatables: durable definitions, and the last slot fired and the slots fired so far (runs) per
+-- repeat id.
 -- Inputs: queue, id and the definition's columns as listed per statement.
--- Effect: upsert/remove/pause definitions; slotClaim records a fired slot (fireRepeatable's guard).
--- Returns: definitions, or the last slot fired.
+-- Effect: upsert/remove/pause definitions; slotClaim records a fired slot and counts it
+-- (fireRepeatable's guard).
+-- Returns: definitions with their runs, or the last slot fired and the runs.
 
 -- @name repeatableUpsert
 -- Inputs: queue, id, def JSON, next_run, paused.
@@ -14,7 +16,10 @@ ON CONFLICT (queue, id) DO UPDATE SET def = excluded.def, next_run = excluded.ne
 SELECT paused FROM {{schema}}.repeatables WHERE queue = $1 AND id = $2 FOR UPDATE;
 
 -- @name repeatableList
-SELECT id, def, next_run, paused FROM {{schema}}.repeatables WHERE queue = $1 ORDER BY id;
+SELECT r.id, r.def, r.next_run, r.paused, coalesce(s.runs, 0) AS runs
+FROM {{schema}}.repeatables r
+LEFT JOIN {{schema}}.repeat_slots s ON s.queue = r.queue AND s.repeat_id = r.id
+WHERE r.queue = $1 ORDER BY r.id;
 
 -- @name repeatableDelete
 -- Inputs: queue, id. Removes the definition and its last-slot record.
@@ -31,14 +36,15 @@ RETURNING id;
 UPDATE {{schema}}.repeatables SET next_run = $1 WHERE queue = $2 AND id = $3;
 
 -- @name slotGet
-SELECT last_slot FROM {{schema}}.repeat_slots WHERE queue = $1 AND repeat_id = $2;
+SELECT last_slot, runs FROM {{schema}}.repeat_slots WHERE queue = $1 AND repeat_id = $2;
 
 -- @name slotClaim
--- Inputs: queue, repeat_id, slot. A row comes back only when `slot` is later than the last slot
--- fired; concurrent claimers of one slot queue on the row lock and then find it taken.
-INSERT INTO {{schema}}.repeat_slots AS s (queue, repeat_id, last_slot) VALUES ($1, $2, $3)
-ON CONFLICT (queue, repeat_id) DO UPDATE SET last_slot = excluded.last_slot
-  WHERE s.last_slot < excluded.last_slot
+-- Inputs: queue, repeat_id, slot, limit (NULL = none). A row comes back only when `slot` is later
+-- than the last slot fired and fewer than `limit` slots have fired (it then counts one more);
+-- concurrent claimers of one slot queue on the row lock and then find it taken.
+INSERT INTO {{schema}}.repeat_slots AS s (queue, repeat_id, last_slot, runs) VALUES ($1, $2, $3, 1)
+ON CONFLICT (queue, repeat_id) DO UPDATE SET last_slot = excluded.last_slot, runs = s.runs + 1
+  WHERE s.last_slot < excluded.last_slot AND ($4::integer IS NULL OR s.runs < $4::integer)
 RETURNING last_slot;
 
 -- @name fire
@@ -46,20 +52,21 @@ RETURNING last_slot;
 -- Inputs: $1 queue, $2 repeat_id, $3 slot, $4 next_run, $5 job id (NULL = generate), $6 task,
 -- $7 data, $8 priority, $9 max_retries, $10 created_at, $11 run_at, $12 ttl, $13 timeout,
 -- $14 backoff, $15 on_parent_failure, $16 remove_on_complete, $17 remove_on_fail, $18 inherit,
--- $19 origin.
+-- $19 origin, $20 limit (NULL = none).
 -- Effect: unless the stored definition is paused (its row is locked first, so pause and fire
--- serialise) or `slot` is not later than the last slot fired (concurrent firers of one slot queue
--- on the slot row and then find it taken): records the slot, inserts the job (an existing custom id
+-- serialise), `slot` is not later than the last slot fired (concurrent firers of one slot queue
+-- on the slot row and then find it taken) or `limit` slots have fired: records the slot and one
+-- more run, inserts the job (an existing custom id
 -- is a duplicate), sets the definition's next_run and publishes the job's event and wake-up.
 -- Returns: fired (the slot was taken), id, inserted (false = duplicate id), state.
 WITH def AS (
   SELECT paused FROM {{schema}}.repeatables WHERE queue = $1 AND id = $2 FOR UPDATE
 ),
 slot AS (
-  INSERT INTO {{schema}}.repeat_slots AS s (queue, repeat_id, last_slot)
-  SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM def WHERE paused)
-  ON CONFLICT (queue, repeat_id) DO UPDATE SET last_slot = excluded.last_slot
-    WHERE s.last_slot < excluded.last_slot
+  INSERT INTO {{schema}}.repeat_slots AS s (queue, repeat_id, last_slot, runs)
+  SELECT $1, $2, $3, 1 WHERE NOT EXISTS (SELECT 1 FROM def WHERE paused)
+  ON CONFLICT (queue, repeat_id) DO UPDATE SET last_slot = excluded.last_slot, runs = s.runs + 1
+    WHERE s.last_slot < excluded.last_slot AND ($20::integer IS NULL OR s.runs < $20::integer)
   RETURNING last_slot
 ),
 ids AS (

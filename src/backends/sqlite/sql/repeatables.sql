@@ -1,7 +1,7 @@
--- repeatables: durable definitions and the last slot fired per repeat id.
+-- repeatables: durable definitions, and the last slot fired and the slots fired so far per repeat id.
 -- Inputs: queue, id and the definition's columns in the order listed.
--- Effect: upsert/remove/pause definitions; slotSet records a fired slot (fire's guard).
--- Returns: definitions, or the last slot fired.
+-- Effect: upsert/remove/pause definitions; slotSet records a fired slot and counts it (fire's guard).
+-- Returns: definitions with their runs, or the last slot fired and the runs.
 
 -- @name repeatableUpsert
 INSERT INTO repeatables (queue, id, def, next_run, paused) VALUES (?, ?, ?, ?, ?)
@@ -11,7 +11,9 @@ ON CONFLICT (queue, id) DO UPDATE SET def = excluded.def, next_run = excluded.ne
 SELECT id, def, next_run, paused FROM repeatables WHERE queue = ? AND id = ?;
 
 -- @name repeatableList
-SELECT id, def, next_run, paused FROM repeatables WHERE queue = ? ORDER BY id;
+SELECT r.id, r.def, r.next_run, r.paused, coalesce(s.runs, 0) AS runs
+FROM repeatables r LEFT JOIN repeat_slots s ON s.queue = r.queue AND s.repeat_id = r.id
+WHERE r.queue = ? ORDER BY r.id;
 
 -- @name repeatableDelete
 DELETE FROM repeatables WHERE queue = ? AND id = ?;
@@ -24,12 +26,12 @@ UPDATE repeatables SET paused = ?, next_run = coalesce(?, next_run) WHERE queue 
 UPDATE repeatables SET next_run = ? WHERE queue = ? AND id = ?;
 
 -- @name slotGet
-SELECT last_slot FROM repeat_slots WHERE queue = ? AND repeat_id = ?;
+SELECT last_slot, runs FROM repeat_slots WHERE queue = ? AND repeat_id = ?;
 
 -- @name slotSet
--- Inputs: queue, repeat_id, last_slot.
-INSERT INTO repeat_slots (queue, repeat_id, last_slot) VALUES (?, ?, ?)
-ON CONFLICT (queue, repeat_id) DO UPDATE SET last_slot = excluded.last_slot;
+-- Inputs: queue, repeat_id, last_slot. Counts one more run.
+INSERT INTO repeat_slots (queue, repeat_id, last_slot, runs) VALUES (?, ?, ?, 1)
+ON CONFLICT (queue, repeat_id) DO UPDATE SET last_slot = excluded.last_slot, runs = runs + 1;
 
 -- @name slotDelete
 DELETE FROM repeat_slots WHERE queue = ? AND repeat_id = ?;
