@@ -19,6 +19,7 @@ import {
 } from "../shared/rules.js";
 import { toRecord } from "../shared/sql-rows.js";
 import type { SqliteConnection } from "./connection.js";
+import { queueFlags } from "./rows.js";
 
 /** The job store over `conn`. */
 export function sqliteJobStore(conn: SqliteConnection): JobStore {
@@ -26,7 +27,7 @@ export function sqliteJobStore(conn: SqliteConnection): JobStore {
   const isPaused = (queue: string) => (s.isPaused.get(queue) as { paused: number } | undefined)?.paused === 1;
   /** How many jobs a claim for `limit` may take: none while paused, else the room under the global concurrency. */
   const claimable = (queue: string, limit: number): number => {
-    const gate = s.claimGate.get(queue) as { paused: number; global_concurrency: number | null } | undefined;
+    const gate = queueFlags(s, queue);
     if (gate === undefined) return limit;
     if (gate.paused === 1) return 0;
     const cap = gate.global_concurrency;
@@ -206,12 +207,7 @@ export function sqliteJobStore(conn: SqliteConnection): JobStore {
       });
     },
 
-    getGlobalConcurrency: async (queue) =>
-      conn.read(
-        () =>
-          (s.globalConcurrency.get(queue) as { global_concurrency: number | null } | undefined)
-            ?.global_concurrency ?? null,
-      ),
+    getGlobalConcurrency: async (queue) => conn.read(() => queueFlags(s, queue)?.global_concurrency ?? null),
 
     listQueues: async () => conn.read(() => s.listQueues.pluck().all() as string[]),
   };

@@ -62,7 +62,7 @@ const SQL_FILES = {
     "wipeMetrics",
     "resetFlags",
   ],
-  queues: ["isPaused", "claimGate", "setPaused", "globalConcurrency", "setGlobalConcurrency", "listQueues"],
+  queues: ["isPaused", "queueFlags", "setPaused", "setGlobalConcurrency", "listQueues"],
   workers: ["workerUpsert", "workerDelete", "workerList", "workerPrune"],
   metrics: ["metricsAdd", "metricsPrune", "metricsRange", "metricsTotals"],
   notify: [

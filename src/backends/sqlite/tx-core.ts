@@ -8,7 +8,7 @@ import type { JobState, RetentionSpec } from "../../job.js";
 import type { JobError, WakeReason } from "../backend.js";
 import { EffectsCollector, WAKE_BITS } from "../shared/effects.js";
 import { FINISHED, parentFailedError, readRetention } from "../shared/rules.js";
-import type { JobRow } from "./rows.js";
+import { type JobRow, queueFlags } from "./rows.js";
 import type { Statements } from "./statements.js";
 
 /** Row facts needed to delete a job with everything attached to it. */
@@ -90,9 +90,7 @@ export class TxCore extends EffectsCollector {
    */
   protected slotFreed(): void {
     if ((this.wakeBits & WAKE_BITS.job) !== 0) return;
-    this.#limited ??=
-      (this.s.globalConcurrency.get(this.queue) as { global_concurrency: number | null } | undefined)
-        ?.global_concurrency != null;
+    this.#limited ??= (queueFlags(this.s, this.queue)?.global_concurrency ?? null) !== null;
     if (this.#limited) this.wake("job");
   }
 

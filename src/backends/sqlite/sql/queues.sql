@@ -2,20 +2,17 @@
 -- Inputs: queue name (and the flag or the limit).
 -- Effect: setPaused stores the flag, setGlobalConcurrency the limit (NULL: none); the queue row is
 -- created by queueEnsure first.
--- Returns: the flag; the queue's claim gate (claim reads both in one lookup); the limit; the queues
--- that hold jobs, repeatables or a pause flag, by name.
+-- Returns: the flag; the flag and the limit (claim reads both in one lookup); the queues that hold
+-- jobs, repeatables or a pause flag, by name.
 
 -- @name isPaused
 SELECT paused FROM queues WHERE name = ?;
 
--- @name claimGate
+-- @name queueFlags
 SELECT paused, global_concurrency FROM queues WHERE name = ?;
 
 -- @name setPaused
 UPDATE queues SET paused = ? WHERE name = ?;
-
--- @name globalConcurrency
-SELECT global_concurrency FROM queues WHERE name = ?;
 
 -- @name setGlobalConcurrency
 UPDATE queues SET global_concurrency = ? WHERE name = ?;
