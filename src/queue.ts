@@ -3,6 +3,7 @@
  */
 import type { Backend, RepeatableStore, WorkerInfo } from "./backends/backend.js";
 import { resolveBackend } from "./backends/registry.js";
+import { checkGlobalConcurrency } from "./backends/shared/rules.js";
 import { AsyncMQError, ValidationError } from "./errors.js";
 import { checkInt, checkJobRef, checkName, JOB_STATES, type JobRecord, type JobState, toMs } from "./job.js";
 import { checkDefaultJobOptions, type DefaultJobOptions } from "./job-defaults.js";
@@ -216,6 +217,30 @@ export class Queue<D = unknown, R = unknown> {
 
   isPaused(): Promise<boolean> {
     return this.backend.isPaused(this.name);
+  }
+
+  /**
+   * Caps how many jobs of this queue are active at once across ALL its workers, in every process
+   * (BullMQ's `queue.setGlobalConcurrency`): a worker starts a job only while fewer than `n` are
+   * active, and within its own `concurrency` too. Stored in the backend, so every worker obeys it
+   * from its next claim, without a restart; jobs already running above a lowered limit finish.
+   * Default: no limit (see `removeGlobalConcurrency`).
+   * @param n - the most jobs active at once: an integer >= 1.
+   * @throws ValidationError for any other `n`; nothing is stored.
+   */
+  async setGlobalConcurrency(n: number): Promise<void> {
+    // The backend takes null as "no limit"; here it is a mistake (removeGlobalConcurrency lifts it).
+    await this.backend.setGlobalConcurrency(this.name, checkGlobalConcurrency(n === null ? undefined : n));
+  }
+
+  /** The queue's global concurrency (see `setGlobalConcurrency`), or null when it has none (the default). */
+  getGlobalConcurrency(): Promise<number | null> {
+    return this.backend.getGlobalConcurrency(this.name);
+  }
+
+  /** Lifts the queue's global concurrency: each worker is bound by its own `concurrency` only. */
+  async removeGlobalConcurrency(): Promise<void> {
+    await this.backend.setGlobalConcurrency(this.name, null);
   }
 
   getJob(id: string): Promise<JobRecord<D, R> | null> {

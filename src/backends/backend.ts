@@ -11,8 +11,9 @@
  * - Events reach the exported `events` emitter and `subscribe` listeners of this process after the
  *   change is durable; `subscribe` listeners also get the events of other processes, where the
  *   engine can carry them (`capabilities.multiProcess`).
- * - Each transition that makes work available (enqueue, promote, retry now, resume, release) wakes
- *   `onWake` listeners of that queue, in this process and, where the engine allows, in others.
+ * - Each transition that makes work available (enqueue, promote, retry now, resume, release; and,
+ *   on a queue with a global concurrency, any that ends an active job) wakes `onWake` listeners of
+ *   that queue, in this process and, where the engine allows, in others.
  * - Nothing is O(N) in the queue size on the hot path (enqueue, claim, finish, extend).
  * - Times are epoch milliseconds; `now` comes from the caller so that one clock drives a transition.
  */
@@ -261,7 +262,9 @@ export interface Backend {
    * Claims up to `limit` waiting jobs (priority, then FIFO; or only `jobId`) unless the queue is
    * paused: each becomes `active` with `attempts + 1`, a fresh token and
    * `leaseExpiresAt = now + leaseMs`. Jobs whose ttl has passed are moved to `expired` instead
-   * (job:expired) and not returned. Emits job:started.
+   * (job:expired) and not returned. Emits job:started. With a global concurrency set
+   * (`setGlobalConcurrency`), takes no more than the room left under it, atomically with every other
+   * claimer.
    */
   claim(queue: string, options: ClaimOptions): Promise<ClaimedJob[]>;
   /** Ends attempts in one batch; returns per item whether the token still held. */
@@ -334,6 +337,14 @@ export interface Backend {
   obliterate(queue: string, force: boolean): Promise<void>;
   setPaused(queue: string, paused: boolean): Promise<void>;
   isPaused(queue: string): Promise<boolean>;
+  /**
+   * Sets the queue's global concurrency: from now on `claim` never lets more than `limit` of its
+   * jobs be active at once, across every worker and process; null removes the limit. Wakes
+   * `"resume"`. `ValidationError` (nothing written) unless `limit` is null or an integer >= 1.
+   */
+  setGlobalConcurrency(queue: string, limit: number | null): Promise<void>;
+  /** The queue's global concurrency, or null when it has none. */
+  getGlobalConcurrency(queue: string): Promise<number | null>;
   /** Every queue that has jobs, repeatables or a pause flag. */
   listQueues(): Promise<string[]>;
 

@@ -43,6 +43,7 @@ export class EngineBackend implements Backend {
   declare readonly drain: Backend["drain"];
   declare readonly clean: Backend["clean"];
   declare readonly setPaused: Backend["setPaused"];
+  declare readonly setGlobalConcurrency: Backend["setGlobalConcurrency"];
   declare readonly extendLeases: Backend["extendLeases"];
   declare readonly addLog: Backend["addLog"];
   declare readonly getLogs: Backend["getLogs"];
@@ -52,6 +53,7 @@ export class EngineBackend implements Backend {
   declare readonly getJobCounts: Backend["getJobCounts"];
   declare readonly obliterate: Backend["obliterate"];
   declare readonly isPaused: Backend["isPaused"];
+  declare readonly getGlobalConcurrency: Backend["getGlobalConcurrency"];
   declare readonly listQueues: Backend["listQueues"];
 
   readonly #engine: Engine;

@@ -67,6 +67,7 @@ export const REPORTING = [
   "drain",
   "clean",
   "setPaused",
+  "setGlobalConcurrency",
 ] as const satisfies ReadonlyArray<keyof Backend>;
 
 /** What the engine answers alone: reads, and writes no listener needs to hear of. */
@@ -81,6 +82,7 @@ export const ANSWERING = [
   "getDependants",
   "obliterate",
   "isPaused",
+  "getGlobalConcurrency",
   "listQueues",
 ] as const satisfies ReadonlyArray<keyof Backend>;
 

@@ -224,8 +224,10 @@ async function claimLoop(loop: Loop): Promise<void> {
       for (let i = 0; i < jobs.length; i++) start(jobs[i] as ClaimedJob, permits[i] as () => void);
       control.claimEnded(jobs.length);
       await refund(limiter, wanted - jobs.length);
-      // Nothing waiting: sleep until a wake-up (a new job, a promotion) or the idle fallback.
-      if (jobs.length === 0) await wake.wait(idleMs, signal);
+      // Nothing more to take (the queue ran out, or its global concurrency is reached): sleep until a
+      // wake-up (a new job, a promotion, a freed slot) or the idle fallback. One that came during the
+      // claim ends the wait at once (the flag was armed before it).
+      if (jobs.length < wanted) await wake.wait(idleMs, signal);
     }
   } finally {
     wake.close();

@@ -128,6 +128,7 @@ describe("PostgresBackend: migrations", () => {
     await query(
       `DROP TABLE "${schema}".metrics; ALTER TABLE "${schema}".jobs DROP COLUMN stall_charge, DROP COLUMN stall_peers; ` +
         `ALTER TABLE "${schema}".repeat_slots DROP COLUMN runs; ` +
+        `ALTER TABLE "${schema}".queues DROP COLUMN global_concurrency; DROP FUNCTION "${schema}".claim_room; ` +
         `DELETE FROM "${schema}".migrations WHERE version >= 2`,
     );
     const b = backend(schema);
@@ -176,8 +177,11 @@ describe("PostgresBackend: query plans", () => {
     await query(`ANALYZE "${schema}".jobs`);
     const s = loadStatements(schema);
     const cases: Array<[keyof typeof s, unknown[], RegExp]> = [
-      ["claim", ["p", 50, now, "w", now + 1000, "o", null, 50], /jobs_waiting/],
-      ["claim", ["p", 1, now, "w", now + 1000, "o", "5000", 1], /jobs_by_id/],
+      ["claim", ["p", 50, now, "w", now + 1000, "o", null, 50, false], /jobs_waiting/],
+      ["claim", ["p", 1, now, "w", now + 1000, "o", "5000", 1, false], /jobs_by_id/],
+      // Gated (a queue with a global concurrency): the same plans.
+      ["claim", ["p", 50, now, "w", now + 1000, "o", null, 50, true], /jobs_waiting/],
+      ["claim", ["p", 1, now, "w", now + 1000, "o", "5000", 1, true], /jobs_by_id/],
       [
         "finishBatch",
         [

@@ -242,11 +242,10 @@ describe("SqliteBackend: migrations", () => {
     f.endsWith(".sql"),
   ).length;
 
-  /** Undoes migration 004 (the stall rule's columns). */
-  /** What migrations 004 and 005 added, which the older versions below did not have. */
-  const DROP_STALL_COLUMNS =
+  /** What migrations 004 (the stall rule), 005 (repeat runs) and 006 (global concurrency) added, which the older versions below did not have. */
+  const DROP_LATER_COLUMNS =
     "ALTER TABLE jobs DROP COLUMN stall_charge; ALTER TABLE jobs DROP COLUMN stall_peers; " +
-    "ALTER TABLE repeat_slots DROP COLUMN runs;";
+    "ALTER TABLE repeat_slots DROP COLUMN runs; ALTER TABLE queues DROP COLUMN global_concurrency;";
 
   it("upgrading a version-1 file adds finished_counts, counted from the jobs already there", async () => {
     const path = freshPath();
@@ -261,7 +260,7 @@ describe("SqliteBackend: migrations", () => {
     await a.close();
     // Turn the file back into what version 1 wrote.
     const raw = new Database(path);
-    raw.exec(`DROP TABLE finished_counts; DROP TABLE metrics; ${DROP_STALL_COLUMNS}`);
+    raw.exec(`DROP TABLE finished_counts; DROP TABLE metrics; ${DROP_LATER_COLUMNS}`);
     raw.pragma("user_version = 1");
     raw.close();
     const b = backend(path);
@@ -277,7 +276,7 @@ describe("SqliteBackend: migrations", () => {
     await a.enqueue("m", [job()]);
     await a.close();
     const raw = new Database(path);
-    raw.exec(`DROP TABLE metrics; ${DROP_STALL_COLUMNS}`);
+    raw.exec(`DROP TABLE metrics; ${DROP_LATER_COLUMNS}`);
     raw.pragma("user_version = 2");
     raw.close();
     const b = backend(path);

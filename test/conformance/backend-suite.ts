@@ -20,6 +20,7 @@ import { eventsTests } from "./suite/events.js";
 import { finishTests } from "./suite/finish.js";
 import { ERR, type SuiteFixture } from "./suite/fixture.js";
 import { flowsTests } from "./suite/flows.js";
+import { globalConcurrencyTests } from "./suite/global-concurrency.js";
 import { leasesTests } from "./suite/leases.js";
 import { maintenanceTests } from "./suite/maintenance.js";
 import { metricsTests } from "./suite/metrics.js";
@@ -43,6 +44,7 @@ export interface ConformanceOptions {
 const AREAS: ((fx: SuiteFixture) => void)[] = [
   enqueueTests,
   claimTests,
+  globalConcurrencyTests,
   finishTests,
   retentionTests,
   flowsTests,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll } from "vitest";
 import { PostgresBackend } from "../../src/backends/postgres/postgres-backend.js";
 import { dropSchema, postgresUrl, stopPostgres, testSchema } from "../support/postgres-server.js";
+import { globalConcurrencyConformance } from "./global-concurrency-suite.js";
 import { queueApiConformance } from "./queue-api-suite.js";
 import { runtimeConformance } from "./runtime-suite.js";
 
@@ -16,4 +17,5 @@ afterAll(async () => {
 
 const open = () => new PostgresBackend({ url, schema });
 runtimeConformance("postgres", open);
+globalConcurrencyConformance("postgres", open);
 queueApiConformance("postgres", open, open);

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "vitest";
 import { SqliteBackend } from "../../src/backends/sqlite/sqlite-backend.js";
+import { globalConcurrencyConformance } from "./global-concurrency-suite.js";
 import { queueApiConformance } from "./queue-api-suite.js";
 import { runtimeConformance } from "./runtime-suite.js";
 
@@ -11,4 +12,5 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const open = () => new SqliteBackend({ path: join(dir, "runtime.db") });
 runtimeConformance("sqlite", open);
+globalConcurrencyConformance("sqlite", open);
 queueApiConformance("sqlite", open, open);

@@ -42,6 +42,46 @@ describe("processJob (the claim loop, public)", () => {
     expect(startedAt).toBeGreaterThanOrEqual(runAt);
     expect(startedAt - runAt).toBeLessThan(200); // the idle sleep is a minute: the scanner woke on time
   });
+
+  it("after a claim that took fewer jobs than it asked for, waits for a wake-up instead of claiming again", async () => {
+    const { backend, name, queue, ctl } = setup();
+    let claims = 0;
+    const claim = backend.claim.bind(backend);
+    const counted = new Proxy(backend, {
+      get(target, prop, receiver) {
+        if (prop === "claim") {
+          return (...args: Parameters<typeof claim>) => {
+            claims++;
+            return claim(...args);
+          };
+        }
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const release = gate();
+    let started = 0;
+    defined.push(`${name}-t`);
+    task(`${name}-t`, { queue: name }, async () => {
+      started++;
+      await release.promise;
+    });
+    await queue.addBulk([{ task: `${name}-t` }, { task: `${name}-t` }]);
+    const run = processJob(name, {
+      backend: counted,
+      semaphore: new Semaphore(5),
+      signal: ctl.signal,
+      idleSleep: "1m",
+    });
+    await until(() => started === 2, 5000, "the first two jobs to start");
+    await queue.add(`${name}-t`);
+    await until(() => started === 3, 5000, "the third job to start, on its wake-up");
+    // One claim took 2 of 5, the enqueue's wake-up a second took 1 of 3; none in between or after.
+    expect(claims).toBe(2);
+    release.open();
+    ctl.abort();
+    await run;
+  });
 });
 
 describe("workerLoop and startWorker (the runtime of runWorker)", () => {

@@ -38,7 +38,9 @@ it("a job or task naming a strategy not registered here is refused before anythi
   registerBackoff("linear", linear);
   // Stored by name only: the worker's registry gives the function; a delay beside it would be ignored, so it is refused.
   expect(normalizeBackoff({ type: "linear" })).toEqual({ type: "linear" });
-  expect(() => normalizeBackoff({ type: "linear", delay: 5 } as never)).toThrow(/unknown key "delay" in backoff/);
+  expect(() => normalizeBackoff({ type: "linear", delay: 5 } as never)).toThrow(
+    /unknown key "delay" in backoff/,
+  );
   const id = await queue.add("t", {}, { backoff: { type: "linear" } });
   expect((await queue.getJob(id))?.backoff).toEqual({ type: "linear" });
   expect(() => backoffDelay({ type: "linear" }, 1)).toThrow(/custom strategy/);

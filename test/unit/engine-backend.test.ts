@@ -86,6 +86,8 @@ function stubJobs(): JobStore {
     obliterate: async () => {},
     setPaused: () => applied(undefined),
     isPaused: async () => false,
+    setGlobalConcurrency: () => applied(undefined),
+    getGlobalConcurrency: async () => null,
     listQueues: async () => [],
   };
 }
@@ -193,6 +195,7 @@ describe("EngineBackend delivery", () => {
     ["drain", (b) => b.drain(Q, true, 5)],
     ["clean", (b) => b.clean(Q, "completed", 0, 10, 5)],
     ["setPaused", (b) => b.setPaused(Q, true)],
+    ["setGlobalConcurrency", (b) => b.setGlobalConcurrency(Q, 2)],
     ["repeatables.fire", (b) => (b.repeatables as NonNullable<Backend["repeatables"]>).fire(Q, fire)],
   ];
 

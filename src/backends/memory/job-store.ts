@@ -7,9 +7,10 @@
 import type { ClaimedJob, JobRecord, JobState } from "../../job.js";
 import type { ClaimOptions, EnqueueResult, Finish, NewJob } from "../backend.js";
 import type { Applied, JobStore } from "../engine.js";
-import type { EffectsCollector } from "../shared/effects.js";
 import {
   activeJobsBlockObliterate,
+  checkGlobalConcurrency,
+  claimRoom,
   countHeld,
   DEAD,
   FINISHED,
@@ -20,9 +21,9 @@ import {
   UNSTARTED,
   zeroCounts,
 } from "../shared/rules.js";
-import { activate, expireIfDue, finishOne } from "./attempt.js";
+import { claimById, claimNext, finishOne } from "./attempt.js";
 import { enqueueJobs } from "./enqueue.js";
-import { isCurrent, type MemoryData, type QueueState } from "./queue-state.js";
+import { isCurrent, type MemoryData } from "./queue-state.js";
 import {
   clearLease,
   compact,
@@ -50,9 +51,13 @@ export class MemoryJobStore implements JobStore {
   async claim(queue: string, options: ClaimOptions): Promise<Applied<ClaimedJob[]>> {
     const q = this.data.find(queue);
     if (q === undefined || q.paused) return { value: [] };
+    const room = claimRoom(options.limit, q.globalConcurrency, q.counts.active);
+    if (room < 1) return { value: [] };
     const tx = this.data.begin(queue);
     const claimed =
-      options.jobId === undefined ? claimNext(tx, q, options) : claimById(tx, q, options.jobId, options);
+      options.jobId === undefined
+        ? claimNext(tx, q, room, options)
+        : claimById(tx, q, options.jobId, options);
     return { value: claimed, effects: tx.take() };
   }
 
@@ -377,31 +382,23 @@ export class MemoryJobStore implements JobStore {
     return this.data.find(queue)?.paused ?? false;
   }
 
+  async setGlobalConcurrency(queue: string, limit: number | null): Promise<Applied<void>> {
+    const checked = checkGlobalConcurrency(limit);
+    const q = this.data.ensure(queue);
+    q.globalConcurrency = checked;
+    const tx = this.data.begin(queue);
+    tx.wake("resume");
+    return { value: undefined, effects: tx.take() };
+  }
+
+  async getGlobalConcurrency(queue: string): Promise<number | null> {
+    return this.data.find(queue)?.globalConcurrency ?? null;
+  }
+
   async listQueues(): Promise<string[]> {
     this.data.open();
     const names: string[] = [];
     for (const q of this.data.queues.values()) if (q.listed) names.push(q.name);
     return names.sort();
   }
-}
-
-/** Claims up to `options.limit` waiting jobs by priority then FIFO; a job whose ttl passed expires instead. */
-function claimNext(tx: EffectsCollector, q: QueueState, options: ClaimOptions): ClaimedJob[] {
-  const claimed: ClaimedJob[] = [];
-  while (claimed.length < options.limit) {
-    const job = q.waiting.shift();
-    if (job === undefined) break;
-    if (!expireIfDue(tx, q, job, options.now)) claimed.push(activate(tx, q, job, options));
-  }
-  return claimed;
-}
-
-/** Claims `jobId` alone if it is waiting; a job whose ttl passed expires instead. */
-function claimById(tx: EffectsCollector, q: QueueState, jobId: string, options: ClaimOptions): ClaimedJob[] {
-  const job = q.jobs.get(jobId);
-  if (job === undefined || job.state !== "waiting") return [];
-  // Its bucket entry goes stale with the state change and is skipped (or compacted) later.
-  const claimed = expireIfDue(tx, q, job, options.now) ? [] : [activate(tx, q, job, options)];
-  compact(q);
-  return claimed;
 }

@@ -1,6 +1,6 @@
 import { BackendError } from "../../errors.js";
 import type { FiredRecord, RepeatableInfoRecord, WorkerInfo } from "../backend.js";
-import type { EngineContext } from "../engine.js";
+import type { Effects, EngineContext } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
 import { zeroCounts } from "../shared/rules.js";
 import type { MemoryMetricRows } from "./metric-store.js";
@@ -35,6 +35,8 @@ export class QueueState {
   /** Source of `stateSeq` values; increasing, so it also orders FIFO. */
   seq = 0;
   paused = false;
+  /** The most jobs active at once across all workers (`setGlobalConcurrency`); null: no limit. */
+  globalConcurrency: number | null = null;
   /** `waiting` jobs by priority then FIFO. */
   readonly waiting = new PriorityFifo<StoredJob>(isCurrent);
   /** `delayed` jobs by `runAt`. */
@@ -68,6 +70,29 @@ export class QueueState {
 }
 
 /**
+ * The collector of one memory transition. On a queue with a global concurrency, a transition that
+ * leaves fewer jobs active than it found (a finish, a stall, a cancel, a removal) opened a slot:
+ * `take` then wakes "job", so that workers waiting for room claim again at once.
+ */
+class MemoryEffects extends EffectsCollector {
+  #queue: QueueState | undefined;
+  #active = 0;
+
+  start(q: QueueState | undefined, wantEvents: boolean): this {
+    this.#queue = q;
+    this.#active = q?.counts.active ?? 0;
+    return this.reset(wantEvents);
+  }
+
+  override take(): Effects | undefined {
+    const q = this.#queue;
+    this.#queue = undefined;
+    if (q !== undefined && q.globalConcurrency !== null && q.counts.active < this.#active) this.wake("job");
+    return super.take();
+  }
+}
+
+/**
  * All the data of one memory engine, shared by its job store and its optional stores. Every call
  * goes through `find` / `ensure` (or `open`), which refuse once the engine is closed.
  */
@@ -75,14 +100,14 @@ export class MemoryData {
   readonly queues = new Map<string, QueueState>();
   readonly workers = new Map<string, { info: WorkerInfo; ttlMs: number }>();
   /** Transitions run synchronously from `begin` to `take`, so two never overlap: one is enough. */
-  readonly #effects = new EffectsCollector();
+  readonly #effects = new MemoryEffects();
   #closed = false;
 
   constructor(private readonly ctx: EngineContext) {}
 
   /** Starts a transition on `queue`: its effects, with events only when this process listens. */
   begin(queue: string): EffectsCollector {
-    return this.#effects.reset(this.ctx.wantsEvents(queue));
+    return this.#effects.start(this.queues.get(queue), this.ctx.wantsEvents(queue));
   }
 
   /** Throws BackendError once closed. */

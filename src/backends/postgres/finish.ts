@@ -11,7 +11,7 @@ import { type Ended, inTransaction, type TxRunner } from "./tx.js";
 
 /** A finishBatch row: `Ended`'s columns are set on the `applied` ones. */
 interface FinishRow extends Ended {
-  outcome: "applied" | "pending" | "published";
+  outcome: "applied" | "pending" | "published" | "limited";
   ord: number | string;
 }
 
@@ -46,11 +46,15 @@ export async function finish(
   const values = [queue, now, kinds, ids, tokens, payloads, runAts, on.origin];
   const rows = await on.db.one<FinishRow>("finishBatch", [...values, false]);
   const applied = appliedOf(rows);
+  // On a queue with a global concurrency the ended attempts opened slots (the statement woke others).
+  let limited = rows.some((row) => row.outcome === "limited");
   let rest: Applied<FinishRow[]> | undefined;
   if (rows.some((row) => row.outcome === "pending")) {
     // The items applied above hold no token any more: running the batch again applies only the rest.
     rest = await inTransaction(on, queue, async (tx) => {
-      const more = appliedOf(await tx.q<FinishRow>(tx.s.finishBatch, [...values, true]));
+      const all = await tx.q<FinishRow>(tx.s.finishBatch, [...values, true]);
+      limited ||= all.some((row) => row.outcome === "limited");
+      const more = appliedOf(all);
       for (const row of more) {
         const { kind } = items[Number(row.ord) - 1] as Finish;
         if (kind !== "retry" && kind !== "released") await tx.afterEnd(row, kind, now);
@@ -67,6 +71,7 @@ export async function finish(
     report(signals, queue, items[i] as Finish, row.task, row.attempts, now);
   }
   signals.add(rest?.effects);
+  if (limited) signals.wake("job");
   return { value: results, effects: signals.take() };
 }
 

@@ -13,6 +13,7 @@ import type { Applied, EngineContext, JobStore } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
 import {
   activeJobsBlockObliterate,
+  checkGlobalConcurrency,
   claimPeers,
   FINISHED,
   limitOrNull,
@@ -26,11 +27,20 @@ import { finish } from "./finish.js";
 import { type JobRow, type Removable, toClaimed } from "./rows.js";
 import { inTransaction, type Tx, type TxRunner } from "./tx.js";
 
-/** A claim statement row: the job columns (NULL when nothing was claimed) and the ttl-expired seqs. */
-type ClaimRow = { [K in keyof JobRow]: JobRow[K] | null } & { expired: Array<number | string> | null };
+/**
+ * A claim statement row: the job columns (NULL when nothing was claimed), the ttl-expired seqs, and
+ * whether the queue has a global concurrency (NULL when the statement did not look).
+ */
+type ClaimRow = { [K in keyof JobRow]: JobRow[K] | null } & {
+  expired: Array<number | string> | null;
+  limited: boolean | null;
+};
 
 /** The jobs of one schema. */
 export class PostgresJobs implements JobStore, TxRunner {
+  /** Queues whose last claim found a global concurrency: their claims take the gated path at once. */
+  readonly #limited = new Set<string>();
+
   constructor(
     readonly db: Connection,
     readonly ctx: EngineContext,
@@ -56,7 +66,7 @@ export class PostgresJobs implements JobStore, TxRunner {
     const claimed: ClaimedJob[] = [];
     const limit = options.jobId === undefined ? options.limit : 1;
     for (;;) {
-      const rows = await this.db.one<ClaimRow>("claim", [
+      const rows = await this.#claimRows(queue, [
         queue,
         limit - claimed.length,
         now,
@@ -86,6 +96,21 @@ export class PostgresJobs implements JobStore, TxRunner {
       }
       if (expired.length === 0 || claimed.length >= limit) return { value: claimed, effects: signals.take() };
     }
+  }
+
+  /**
+   * Runs the claim statement: on the fast path, or gated for a queue with a global concurrency
+   * (claim.sql says why). A fast claim that finds a limit (it then claims nothing) runs again gated,
+   * and the queue's next claims go gated at once until one finds the limit removed.
+   */
+  async #claimRows(queue: string, values: unknown[]): Promise<ClaimRow[]> {
+    const gated = this.#limited.has(queue);
+    const rows = await this.db.one<ClaimRow>("claim", [...values, gated]);
+    const limited = rows[0]?.limited;
+    if (gated && limited === false) this.#limited.delete(queue);
+    if (gated || limited !== true) return rows;
+    this.#limited.add(queue);
+    return this.#claimRows(queue, values);
   }
 
   finish(queue: string, items: Finish[], now: number): Promise<Applied<boolean[]>> {
@@ -300,6 +325,16 @@ export class PostgresJobs implements JobStore, TxRunner {
   async isPaused(queue: string): Promise<boolean> {
     const [row] = await this.db.one<{ paused: boolean }>("isPaused", [queue]);
     return row?.paused === true;
+  }
+
+  async setGlobalConcurrency(queue: string, limit: number | null): Promise<Applied<void>> {
+    await this.db.one("setGlobalConcurrency", [queue, checkGlobalConcurrency(limit), this.origin]);
+    return { value: undefined, effects: { wakes: ["resume"] } };
+  }
+
+  async getGlobalConcurrency(queue: string): Promise<number | null> {
+    const [row] = await this.db.one<{ global_concurrency: number | null }>("globalConcurrency", [queue]);
+    return row?.global_concurrency ?? null;
   }
 
   async listQueues(): Promise<string[]> {

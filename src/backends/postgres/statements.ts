@@ -51,7 +51,7 @@ const SQL_FILES = {
   "promote-job": ["promoteJob"],
   clean: ["drainable", "cleanFinished", "cleanUnfinished"],
   obliterate: ["activeCount", "wipe"],
-  queues: ["isPaused", "setPaused", "listQueues"],
+  queues: ["isPaused", "setPaused", "globalConcurrency", "setGlobalConcurrency", "listQueues"],
   workers: ["workerUpsert", "workerDelete", "workerList"],
   metrics: ["metricsRecord", "metricsRange", "metricsTotals"],
   notify: ["publish", "subscriberUpsert", "subscriberDelete", "housekeeping", "eventGet"],

@@ -7,7 +7,7 @@
 import type { JobState, RetentionSpec } from "../../job.js";
 import type { EnqueueResult, JobError, NewJob } from "../backend.js";
 import type { Applied, EngineContext } from "../engine.js";
-import { EffectsCollector, wakeReasons } from "../shared/effects.js";
+import { EffectsCollector, WAKE_BITS, wakeReasons } from "../shared/effects.js";
 import {
   announceFree,
   dedupHolds,
@@ -46,6 +46,9 @@ export interface Ended {
  * the other processes that subscribe (the database knows which).
  */
 export class Tx extends EffectsCollector {
+  /** Whether the queue has a global concurrency: read at the first freed slot, if any. */
+  #limited: boolean | undefined;
+
   constructor(
     /** Runs one statement in this transaction. */
     readonly q: Query,
@@ -155,6 +158,7 @@ export class Tx extends EffectsCollector {
         await this.q(s.chargeStall, [stalledCount, stallCharge, row.seq]);
         this.emit("job:failed", { queue, jobId, task, error, attempts });
         await this.#end(row.seq, "failed", now, error);
+        await this.#slotFreed();
         failed.push(jobId);
       } else {
         await this.q(s.requeueStalled, [stalledCount, stallCharge, row.seq]);
@@ -171,6 +175,7 @@ export class Tx extends EffectsCollector {
     if (!row || FINISHED.has(row.state)) return false;
     this.emit("job:cancelled", { queue: this.queue, jobId: row.id, task: row.task });
     await this.#end(row.seq, "cancelled", now);
+    if (row.state === "active") await this.#slotFreed();
     return true;
   }
 
@@ -187,6 +192,7 @@ export class Tx extends EffectsCollector {
         await this.#resolveDependants(row.id, "removed", now, removing);
     }
     await this.deleteSeqs(rows.map((r) => r.seq));
+    if (rows.some((r) => r.state === "active")) await this.#slotFreed();
   }
 
   /** Deletes jobs with their logs, dedup keys and dependency edges. */
@@ -195,6 +201,21 @@ export class Tx extends EffectsCollector {
   }
 
   // -- shared steps ---------------------------------------------------------------------------
+
+  /**
+   * An active job left that state. On a queue with a global concurrency this opened a slot: wake
+   * "job", so that workers which found no room claim again at once (free when "job" is raised anyway).
+   */
+  async #slotFreed(): Promise<void> {
+    if ((this.wakeBits & WAKE_BITS.job) !== 0) return;
+    if (this.#limited === undefined) {
+      const [row] = await this.q<{ global_concurrency: number | null }>(this.s.globalConcurrency, [
+        this.queue,
+      ]);
+      this.#limited = row?.global_concurrency != null;
+    }
+    if (this.#limited) this.wake("job");
+  }
 
   /**
    * Ends job `seq` (unfenced) in `state` with `error` (kept when null) and `stalledCount` (kept when

@@ -10,6 +10,7 @@ import type { Applied, JobStore } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
 import {
   activeJobsBlockObliterate,
+  checkGlobalConcurrency,
   claimPeers,
   pageOf,
   STALL_ERROR_NAME,
@@ -217,6 +218,16 @@ export class RedisJobs implements JobStore {
 
   async isPaused(queue: string): Promise<boolean> {
     return (await this.io.call((r) => r.exists(`${this.io.keyOf(queue)}paused`))) === 1;
+  }
+
+  async setGlobalConcurrency(queue: string, limit: number | null): Promise<Applied<void>> {
+    const checked = checkGlobalConcurrency(limit);
+    return this.#apply(queue, "set-global-concurrency", [checked ?? ""]);
+  }
+
+  async getGlobalConcurrency(queue: string): Promise<number | null> {
+    const value = await this.io.call((r) => r.get(`${this.io.keyOf(queue)}global-concurrency`));
+    return value === null ? null : Number(value);
   }
 
   async listQueues(): Promise<string[]> {

@@ -21,6 +21,7 @@
  * - `Q repeat`          hash id -> definition JSON;  `Q repeat-meta` hash id -> "<nextRun>|<paused 0/1>";
  *                       `Q slots` hash repeat id -> "<last slot fired>|<runs>".
  * - `Q rate`            hash tokens, at (the queue-wide token bucket).   `Q paused` flag.
+ * - `Q global-concurrency` the most jobs of the queue active at once (claim.lua obeys it); absent: no limit.
  * - `Q batch:<id>`      short-lived gate that ties the chunks of one large enqueue together.
  * - `Q drain:<token>`   short-lived set of the children one chunked drain released (kept from its later chunks).
  * - `Q wake`, `Q events` pub/sub channels (see notifier.ts).

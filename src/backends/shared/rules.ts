@@ -144,6 +144,32 @@ export function claimPeers(options: Pick<ClaimOptions, "limit" | "concurrency">)
   return Math.max(1, Math.floor(options.concurrency ?? options.limit));
 }
 
+/** The largest global concurrency: the SQL engines store it as a 32-bit integer. */
+export const MAX_GLOBAL_CONCURRENCY = 2_147_483_647;
+
+/**
+ * A queue's global concurrency as `setGlobalConcurrency` stores it: null (no limit) or an integer
+ * from 1 to MAX_GLOBAL_CONCURRENCY. Engines check it before writing anything.
+ * @throws ValidationError otherwise.
+ */
+export function checkGlobalConcurrency(limit: unknown): number | null {
+  if (limit === null) return null;
+  if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > MAX_GLOBAL_CONCURRENCY) {
+    throw new ValidationError(
+      `global concurrency must be an integer from 1 to ${MAX_GLOBAL_CONCURRENCY} (the most jobs of the queue active at once, across all workers), got ${String(limit)}; to lift the limit, remove it (queue.removeGlobalConcurrency())`,
+    );
+  }
+  return limit;
+}
+
+/**
+ * How many jobs a claim for `limit` may take with `active` jobs of the queue active now: all of
+ * `limit` without a global concurrency (null), else at most the room left under it (>= 0).
+ */
+export function claimRoom(limit: number, globalConcurrency: number | null, active: number): number {
+  return globalConcurrency === null ? limit : Math.max(0, Math.min(limit, globalConcurrency - active));
+}
+
 /** Counts the active jobs of each worker (`workerId` null or undefined counts under ""), for `planStallSweep`. */
 export function countHeld(workerIds: Iterable<string | null | undefined>): Map<string, number> {
   const held = new Map<string, number>();

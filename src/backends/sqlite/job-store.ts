@@ -8,6 +8,8 @@ import type { EnqueueResult, NewJob } from "../backend.js";
 import type { JobStore } from "../engine.js";
 import {
   activeJobsBlockObliterate,
+  checkGlobalConcurrency,
+  claimRoom,
   externalParents,
   FINISHED,
   limitOrNull,
@@ -17,11 +19,21 @@ import {
 } from "../shared/rules.js";
 import { toRecord } from "../shared/sql-rows.js";
 import type { SqliteConnection } from "./connection.js";
+import { queueFlags } from "./rows.js";
 
 /** The job store over `conn`. */
 export function sqliteJobStore(conn: SqliteConnection): JobStore {
   const { s } = conn;
   const isPaused = (queue: string) => (s.isPaused.get(queue) as { paused: number } | undefined)?.paused === 1;
+  /** How many jobs a claim for `limit` may take: none while paused, else the room under the global concurrency. */
+  const claimable = (queue: string, limit: number): number => {
+    const gate = queueFlags(s, queue);
+    if (gate === undefined) return limit;
+    if (gate.paused === 1) return 0;
+    const cap = gate.global_concurrency;
+    // Inside the write transaction: no other claimer commits between this count and the claim.
+    return cap === null ? limit : claimRoom(limit, cap, (s.activeCount.get(queue) as { n: number }).n);
+  };
   return {
     // -- producer and worker --------------------------------------------------------------------
 
@@ -37,7 +49,10 @@ export function sqliteJobStore(conn: SqliteConnection): JobStore {
 
     claim: async (queue, options) => {
       if (options.limit < 1) return { value: [] };
-      return conn.write(queue, (tx): ClaimedJob[] => (isPaused(queue) ? [] : tx.claim(options)));
+      return conn.write(queue, (tx): ClaimedJob[] => {
+        const limit = claimable(queue, options.limit);
+        return limit < 1 ? [] : tx.claim(options, limit);
+      });
     },
 
     finish: async (queue, items, now) => {
@@ -169,7 +184,7 @@ export function sqliteJobStore(conn: SqliteConnection): JobStore {
         ]) {
           wipe.run(queue);
         }
-        s.unpause.run(queue);
+        s.resetFlags.run(queue);
       });
     },
 
@@ -182,6 +197,17 @@ export function sqliteJobStore(conn: SqliteConnection): JobStore {
       }),
 
     isPaused: async (queue) => conn.read(() => isPaused(queue)),
+
+    setGlobalConcurrency: async (queue, limit) => {
+      const checked = checkGlobalConcurrency(limit);
+      return conn.write(queue, (tx) => {
+        s.queueEnsure.run(queue);
+        s.setGlobalConcurrency.run(checked, queue);
+        tx.wake("resume");
+      });
+    },
+
+    getGlobalConcurrency: async (queue) => conn.read(() => queueFlags(s, queue)?.global_concurrency ?? null),
 
     listQueues: async () => conn.read(() => s.listQueues.pluck().all() as string[]),
   };

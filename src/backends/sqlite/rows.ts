@@ -1,8 +1,12 @@
-/** The `jobs` table's row shape, how rows are read, and their conversion to the contract's records. */
+/**
+ * The `jobs` table's row shape, how rows are read, and their conversion to the contract's records;
+ * and the flags a `queues` row holds.
+ */
 import type { Statement } from "better-sqlite3";
 import { BackendError } from "../../errors.js";
 import type { ClaimedJob } from "../../job.js";
 import { type SqlJobRow, toRecord } from "../shared/sql-rows.js";
+import type { Statements } from "./statements.js";
 
 /** A row of `jobs` as SQLite returns it (`has_dependants` 0 or 1). */
 export type JobRow = SqlJobRow<number>;
@@ -101,4 +105,12 @@ export function toClaimed(
   const job = toRecord(row) as ClaimedJob;
   job.token = token;
   return job;
+}
+
+/** A queue's pause flag (0/1) and global concurrency (null: none); undefined while it has no row. */
+export function queueFlags(
+  s: Statements,
+  queue: string,
+): { paused: number; global_concurrency: number | null } | undefined {
+  return s.queueFlags.get(queue) as { paused: number; global_concurrency: number | null } | undefined;
 }

@@ -60,9 +60,9 @@ const SQL_FILES = {
     "wipeCounts",
     "wipeBucket",
     "wipeMetrics",
-    "unpause",
+    "resetFlags",
   ],
-  queues: ["isPaused", "setPaused", "listQueues"],
+  queues: ["isPaused", "queueFlags", "setPaused", "setGlobalConcurrency", "listQueues"],
   workers: ["workerUpsert", "workerDelete", "workerList", "workerPrune"],
   metrics: ["metricsAdd", "metricsPrune", "metricsRange", "metricsTotals"],
   notify: [

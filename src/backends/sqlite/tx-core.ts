@@ -8,7 +8,7 @@ import type { JobState, RetentionSpec } from "../../job.js";
 import type { JobError, WakeReason } from "../backend.js";
 import { EffectsCollector, WAKE_BITS } from "../shared/effects.js";
 import { FINISHED, parentFailedError, readRetention } from "../shared/rules.js";
-import type { JobRow } from "./rows.js";
+import { type JobRow, queueFlags } from "./rows.js";
 import type { Statements } from "./statements.js";
 
 /** Row facts needed to delete a job with everything attached to it. */
@@ -32,6 +32,8 @@ export class TxCore extends EffectsCollector {
   #countersLoaded = false;
   /** Net change of the finished-state counts in this transaction, stored once by flush. */
   readonly #finishedDelta = new Map<JobState, number>();
+  /** Whether the queue has a global concurrency: read at the first freed slot, if any. */
+  #limited: boolean | undefined;
 
   constructor(
     protected readonly s: Statements,
@@ -82,6 +84,16 @@ export class TxCore extends EffectsCollector {
     return s.wakeBump.get(bump("job"), bump("delayed"), bump("resume"), queue) as WakeCounters;
   }
 
+  /**
+   * An active job left that state. On a queue with a global concurrency this opened a slot: wake
+   * "job", so that workers which found no room claim again at once (free when "job" is raised anyway).
+   */
+  protected slotFreed(): void {
+    if ((this.wakeBits & WAKE_BITS.job) !== 0) return;
+    this.#limited ??= (queueFlags(this.s, this.queue)?.global_concurrency ?? null) !== null;
+    if (this.#limited) this.wake("job");
+  }
+
   // -- after a job ends -----------------------------------------------------------------------
 
   /**
@@ -98,6 +110,7 @@ export class TxCore extends EffectsCollector {
   ): void {
     const { s, queue } = this;
     if (row.state === "waiting-children") s.depsDeleteAsChild.run(queue, row.id);
+    if (row.state === "active") this.slotFreed();
     s.endJob.run(state, error === undefined ? null : JSON.stringify(error), now, stalledCount, row.seq);
     this.countFinished(state, 1);
     const event = { queue, jobId: row.id, task: row.task };
@@ -163,5 +176,6 @@ export class TxCore extends EffectsCollector {
     if (row.has_dependants && !keepDependants) s.depsDeleteAsParent.run(queue, row.id);
     s.jobDelete.run(row.seq);
     this.countFinished(row.state, -1);
+    if (row.state === "active") this.slotFreed();
   }
 }

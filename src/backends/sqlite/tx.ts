@@ -121,15 +121,15 @@ export class Tx extends TxCore {
 
   // -- claim ----------------------------------------------------------------------------------
 
-  /** Claims up to `limit` waiting jobs, or only job `options.jobId`. */
-  claim(options: ClaimOptions): ClaimedJob[] {
+  /** Claims up to `limit` (at most `options.limit`) waiting jobs, or only job `options.jobId`. */
+  claim(options: ClaimOptions, limit: number): ClaimedJob[] {
     const { s, queue } = this;
     const { workerId, now, leaseMs, jobId: only } = options;
     const claimed: ClaimedJob[] = [];
     const leaseExpiresAt = now + leaseMs;
     const peers = claimPeers(options);
     for (;;) {
-      const wanted = options.limit - claimed.length;
+      const wanted = limit - claimed.length;
       const one = only === undefined ? undefined : s.claimOne.get(queue, only);
       const rows = only === undefined ? s.claimCandidates.all(queue, wanted) : one ? [one] : [];
       let expired = 0;
@@ -146,7 +146,7 @@ export class Tx extends TxCore {
         this.emit("job:started", { queue, jobId: row.id, task: row.task, attempts: job.attempts, workerId });
       }
       // Expired candidates left room: look further, until the limit or the queue runs out.
-      if (expired === 0 || only !== undefined || claimed.length >= options.limit) return claimed;
+      if (expired === 0 || only !== undefined || claimed.length >= limit) return claimed;
     }
   }
 
@@ -177,6 +177,7 @@ export class Tx extends TxCore {
           this.emit("job:retrying", { queue, jobId, task, error, attempts, runAt: item.runAt });
         }
         this.wake(delayed ? "delayed" : "job");
+        this.slotFreed();
         return true;
       }
       case "completed":
@@ -202,6 +203,7 @@ export class Tx extends TxCore {
     }
     if (!r) return false;
     this.countFinished(r.state, 1);
+    this.slotFreed();
     this.afterEnd(r, r.retention, now);
     return true;
   }

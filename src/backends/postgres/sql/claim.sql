@@ -1,13 +1,30 @@
 -- claim: hands waiting jobs to a worker in ONE statement.
 -- Inputs: $1 queue, $2 limit, $3 now, $4 worker id, $5 lease_expires_at, $6 origin, $7 job id (NULL:
--- any job; else that job only), $8 stall_peers (the worker's concurrency, see chargeStall).
+-- any job; else that job only), $8 stall_peers (the worker's concurrency, see chargeStall), $9 gated
+-- (false on the fast path; true for a queue with a global concurrency, see below).
 -- Effect: unless the queue is paused, takes up to `limit` waiting jobs by (priority, fifo) from the
 -- jobs_waiting partial index (or the one job `$7` through jobs_by_id), skipping rows another claimer
 -- holds (FOR UPDATE SKIP LOCKED); each becomes active with attempts + 1, a fresh random token and a
 -- lease; job:started is published.
 -- Jobs whose ttl passed are locked but left alone: the caller expires them and claims again.
 -- Returns: one row per claimed job (priority, fifo order) with `expired` (seqs of ttl-expired
--- candidates) on every row; a single row of NULL job columns when nothing was claimed.
+-- candidates) on every row; a single row of NULL job columns when nothing was claimed. `limited`
+-- (whether the queue has a global concurrency) is set when nothing was claimed or $9 is true.
+--
+-- The global concurrency. Under Read Committed a statement reads one snapshot, taken when it starts:
+-- a count of active jobs in the claim itself, even after waiting for a lock, cannot see a claim
+-- that committed meanwhile, so two claimers could both see room and together pass the limit. The
+-- gated claim ($9) therefore takes its room from claim_room() (migration 004): a VOLATILE function,
+-- whose queries take fresh snapshots, that first takes the queue's claim lock (an advisory lock held
+-- until this statement commits), then counts. The claims of a limited queue take turns, each
+-- counting every claim committed before it; still one round trip each. (The rows a gated claim
+-- then locks were read under its older snapshot: a job another claim took meanwhile is rechecked
+-- by FOR UPDATE, no longer waiting, and passed over.) The lock is advisory, not the queues row, so
+-- that enqueues (which bump the row's id counter) never wait for claims. An exact counter of active
+-- jobs was the other choice; it would put a write to one hot row into every claim and finish of
+-- every queue. The fast path ($9 false), which every claim of a queue without a limit takes, is
+-- what it was: the one-time gate that refuses a paused queue also refuses a limited one (the caller
+-- then claims gated), and nothing else runs on it: no lock, no count.
 
 -- @name claim
 -- Two branches, each on its own index, so that every plan (custom or generic) of this prepared
@@ -19,16 +36,19 @@
 WITH by_order AS (
   SELECT seq, expires_at FROM {{schema}}.jobs
   WHERE queue = $1 AND state = 'waiting'
-    AND NOT EXISTS (SELECT 1 FROM {{schema}}.queues WHERE name = $1 AND paused)
+    AND NOT EXISTS (SELECT 1 FROM {{schema}}.queues WHERE name = $1
+                    AND (paused OR (global_concurrency IS NOT NULL AND NOT $9)))
   ORDER BY priority, fifo
-  LIMIT CASE WHEN $7::text IS NULL THEN $2 ELSE 0 END
+  LIMIT CASE WHEN $7::text IS NOT NULL THEN 0 WHEN $9 THEN {{schema}}.claim_room($1, $2) ELSE $2 END
   FOR UPDATE SKIP LOCKED
 ),
 by_id AS (
   SELECT seq, expires_at FROM {{schema}}.jobs
   WHERE $7::text IS NOT NULL AND state = 'waiting'
     AND seq = (SELECT seq FROM {{schema}}.jobs WHERE queue = $1 AND id = $7)
-    AND NOT EXISTS (SELECT 1 FROM {{schema}}.queues WHERE name = $1 AND paused)
+    AND NOT EXISTS (SELECT 1 FROM {{schema}}.queues WHERE name = $1
+                    AND (paused OR (global_concurrency IS NOT NULL AND NOT $9)))
+    AND (NOT $9 OR {{schema}}.claim_room($1, 1) > 0)
   FOR UPDATE SKIP LOCKED
 ),
 cand AS (SELECT * FROM by_order UNION ALL SELECT * FROM by_id),
@@ -51,8 +71,10 @@ pub AS (
     ORDER BY priority, fifo) FILTER (WHERE (SELECT yes FROM remote)))::text)
   FROM claimed HAVING count(*) > 0 AND (SELECT yes FROM remote)
 )
-SELECT x.expired, x.published, c.*
+SELECT x.expired, x.published, x.limited, c.*
 FROM (SELECT (SELECT array_agg(seq) FROM cand WHERE expires_at <= $3) AS expired,
-             (SELECT count(*) FROM pub) AS published) x
+             (SELECT count(*) FROM pub) AS published,
+             CASE WHEN $9 OR NOT EXISTS (SELECT 1 FROM claimed) THEN EXISTS (SELECT 1 FROM {{schema}}.queues
+               WHERE name = $1 AND global_concurrency IS NOT NULL) END AS limited) x
 LEFT JOIN claimed c ON true
 ORDER BY c.priority, c.fifo;

@@ -8,10 +8,11 @@
 -- that runs this again with true and then settles those (the items applied before hold no token now).
 -- Effect: completed / failed / expired (attempts - 1) / retry (delayed when run_at > now, else
 -- waiting at the FIFO tail) / released (waiting at the tail, attempts - 1); lease cleared. For one
--- job, only its first item with the right token counts. Publishes the events and wake-ups.
+-- job, only its first item with the right token counts. Publishes the events and wake-ups; on a
+-- queue with a global concurrency, any applied item opened a slot, so it wakes "job".
 -- Returns: per applied item its ordinal (1-based), task, attempts, and for dependants and retention
 -- seq, id, has_dependants and `retention` (the spec for its new state); per item left alone, its
--- ordinal (`pending`).
+-- ordinal (`pending`); one `limited` row when items applied on a queue with a global concurrency.
 WITH items AS (
   SELECT * FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
     WITH ORDINALITY AS i(kind, id, token, payload, run_at, ord)
@@ -57,10 +58,15 @@ remote AS (
   SELECT EXISTS (SELECT 1 FROM {{schema}}.subscribers
                  WHERE queue = $1 AND instance <> $8 AND expires_at > now()) AS yes
 ),
+limited AS (
+  SELECT EXISTS (SELECT 1 FROM applied)
+    AND EXISTS (SELECT 1 FROM {{schema}}.queues WHERE name = $1 AND global_concurrency IS NOT NULL) AS yes
+),
 pub AS (
   SELECT {{schema}}.publish($1, $8,
     array_remove(ARRAY[
-      CASE WHEN bool_or(kind = 'released' OR (kind = 'retry' AND run_at <= $2)) THEN 'job' END,
+      CASE WHEN bool_or(kind = 'released' OR (kind = 'retry' AND run_at <= $2)) OR (SELECT yes FROM limited)
+        THEN 'job' END,
       CASE WHEN bool_or(kind = 'retry' AND run_at > $2) THEN 'delayed' END], NULL),
     (json_agg(CASE kind
       WHEN 'completed' THEN json_build_object('name', 'job:completed', 'payload', json_build_object(
@@ -78,4 +84,6 @@ SELECT 'applied' AS outcome, ord, task, attempts, seq, id, has_dependants, reten
 UNION ALL
 SELECT 'pending', ord, NULL, NULL, NULL, NULL, NULL, NULL FROM winners WHERE ord NOT IN (SELECT ord FROM applied)
 UNION ALL
-SELECT 'published', NULL, NULL, count(*)::integer, NULL, NULL, NULL, NULL FROM pub;
+SELECT 'published', NULL, NULL, count(*)::integer, NULL, NULL, NULL, NULL FROM pub
+UNION ALL
+SELECT 'limited', NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM limited WHERE yes;

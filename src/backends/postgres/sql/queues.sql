@@ -1,10 +1,22 @@
--- queues: the pause flag and the queue list.
--- Inputs: queue name (and the flag, origin for setPaused).
--- Effect: setPaused stores the flag and publishes queue:paused / queue:resumed (resume also wakes).
--- Returns: the flag; the queues that hold jobs, repeatables or a pause flag, by name.
+-- queues: the pause flag, the global concurrency and the queue list.
+-- Inputs: queue name (and the flag or the limit, origin for the setters).
+-- Effect: setPaused stores the flag and publishes queue:paused / queue:resumed (resume also wakes);
+-- setGlobalConcurrency stores the limit (NULL: none) and wakes "resume".
+-- Returns: the flag; the limit; the queues that hold jobs, repeatables or a pause flag, by name.
 
 -- @name isPaused
 SELECT paused FROM {{schema}}.queues WHERE name = $1;
+
+-- @name globalConcurrency
+SELECT global_concurrency FROM {{schema}}.queues WHERE name = $1;
+
+-- @name setGlobalConcurrency
+-- Inputs: queue, limit (NULL: none), origin.
+WITH q AS (
+  INSERT INTO {{schema}}.queues (name, global_concurrency) VALUES ($1, $2)
+  ON CONFLICT (name) DO UPDATE SET global_concurrency = excluded.global_concurrency
+)
+SELECT {{schema}}.publish($1, $3, ARRAY['resume'], NULL);
 
 -- @name setPaused
 -- Inputs: queue, paused, origin.

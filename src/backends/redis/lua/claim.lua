@@ -5,11 +5,12 @@
 -- ARGV (after base's three): [4] now, [5] workerId, [6] limit, [7] leaseMs, [8] token base (random
 --   per call; job i gets "<base>.<i>"), [9] the one job id to claim, or '', [10] stallPeers (the
 --   worker's concurrency, see chargeStall in shared/rules.ts).
--- Effect: unless the queue is paused, each taken job becomes active (attempts + 1, startedAt, token,
---   workerId, leaseExpiresAt, listed in the active ZSET by lease expiry) with job:started; a job whose
---   ttl passed is expired instead (job:expired, dependants, retention) and the claim goes on. The index
---   moves of the claimed jobs are deferred to one ZREM/ZADD per index per batch (applied before an
---   expiry runs its general transition).
+-- Effect: unless the queue is paused, and never beyond the room left under its global concurrency
+--   ("<Q>global-concurrency" minus the size of the active ZSET), each taken job becomes active
+--   (attempts + 1, startedAt, token, workerId, leaseExpiresAt, listed in the active ZSET by lease
+--   expiry) with job:started; a job whose ttl passed is expired instead (job:expired, dependants,
+--   retention) and the claim goes on. The index moves of the claimed jobs are deferred to one
+--   ZREM/ZADD per index per batch (applied before an expiry runs its general transition).
 -- Returns: { effects, record1, record2, ... }; each record is the RECORD_FIELDS values followed by
 --   the token.
 local now = tonumber(ARGV[4])
@@ -20,7 +21,12 @@ local tokenBase = ARGV[8]
 local only = ARGV[9]
 local peers = ARGV[10]
 local out = { '' }
-if redis.call('EXISTS', Q .. 'paused') == 1 then return { flush() } end
+local gate = redis.call('MGET', Q .. 'paused', Q .. 'global-concurrency')
+if gate[1] then return { flush() } end
+if gate[2] then
+  limit = math.min(limit, tonumber(gate[2]) - redis.call('ZCARD', Q .. 'active'))
+  if limit < 1 then return { flush() } end
+end
 
 local STATE, ATTEMPTS, TTL, CREATED, STARTED, PARENT_FAILURE, WORKER, LEASE = 4, 6, 9, 11, 13, 20, 24, 25
 local NF = #RECORD_FIELDS

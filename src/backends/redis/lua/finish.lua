@@ -59,6 +59,7 @@ for i = 5, #ARGV, 5 do
       -- leave(j) for an active job, deferred.
       deferZrem(S_ACTIVE, id)
       deferZrem(ACTIVE, id)
+      slotFreed = true
       if finishing then
         -- toFinished(j, kind, now, field, payload); settle and retain have nothing to do.
         deferZadd(Q .. 's:' .. kind, j.seq, id)

@@ -4,7 +4,8 @@
 -- Effect: without force and with active jobs, nothing (the caller throws activeJobsBlockObliterate
 --   of shared/rules.ts). Else deletes up to the limit of job hashes with their logs and dependants
 --   lists; once no job is left, deletes every queue-level key (indexes, counters, dedup,
---   repeatables, slots, rate bucket, pause flag, metric minutes and totals) and leaves "<G>queues".
+--   repeatables, slots, rate bucket, pause flag, global concurrency, metric minutes and totals) and
+--   leaves "<G>queues".
 --   The caller repeats with force while jobs remain.
 -- Returns: { 'active', n } when refused, { 'more' } when jobs remain, { 'done' } when finished.
 if ARGV[4] ~= '1' then
@@ -18,7 +19,7 @@ for _, id in ipairs(ids) do
 end
 if redis.call('ZCARD', Q .. 'jobs') > 0 then return { 'more' } end
 local keys = { 'jobs', 'waiting', 'delayed', 'active', 'retention', 'ttl', 'id', 'seq', 'dedup', 'repeat',
-  'repeat-meta', 'slots', 'rate', 'paused', 's:waiting', 's:delayed', 's:active', 's:waiting-children' }
+  'repeat-meta', 'slots', 'rate', 'paused', 'global-concurrency', 's:waiting', 's:delayed', 's:active', 's:waiting-children' }
 for state in pairs(FINISHED) do
   keys[#keys + 1] = 's:' .. state
   keys[#keys + 1] = 'done:' .. state

@@ -1,7 +1,8 @@
 -- obliterate: removes everything a queue has, except its id counters (ids are never reused).
 -- Inputs: queue.
 -- Effect: deletes jobs (and their finished counts), logs, dependency edges, dedup keys,
--- repeatables, slots, the rate bucket, metrics (minutes and totals), and clears the pause flag.
+-- repeatables, slots, the rate bucket, metrics (minutes and totals), and clears the pause flag and
+-- the global concurrency.
 -- Returns: activeCount the jobs a worker holds (obliterate refuses them without force).
 
 -- @name activeCount
@@ -34,5 +35,5 @@ DELETE FROM rate_buckets WHERE queue = ?;
 -- @name wipeMetrics
 DELETE FROM metrics WHERE queue = ?;
 
--- @name unpause
-UPDATE queues SET paused = 0 WHERE name = ?;
+-- @name resetFlags
+UPDATE queues SET paused = 0, global_concurrency = NULL WHERE name = ?;

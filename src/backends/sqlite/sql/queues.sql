@@ -1,13 +1,21 @@
--- queues: the pause flag and the queue list.
--- Inputs: queue name (and the flag).
--- Effect: setPaused stores the flag (the queue row is created by queueEnsure first).
--- Returns: the flag; the queues that hold jobs, repeatables or a pause flag, by name.
+-- queues: the pause flag, the global concurrency and the queue list.
+-- Inputs: queue name (and the flag or the limit).
+-- Effect: setPaused stores the flag, setGlobalConcurrency the limit (NULL: none); the queue row is
+-- created by queueEnsure first.
+-- Returns: the flag; the flag and the limit (claim reads both in one lookup); the queues that hold
+-- jobs, repeatables or a pause flag, by name.
 
 -- @name isPaused
 SELECT paused FROM queues WHERE name = ?;
 
+-- @name queueFlags
+SELECT paused, global_concurrency FROM queues WHERE name = ?;
+
 -- @name setPaused
 UPDATE queues SET paused = ? WHERE name = ?;
+
+-- @name setGlobalConcurrency
+UPDATE queues SET global_concurrency = ? WHERE name = ?;
 
 -- @name listQueues
 SELECT name FROM queues q

@@ -5,8 +5,10 @@
 --   flush() publishes them as "<id>|<JSON array>" on "<Q>events" when there is such a subscriber,
 --   and the wake-up reasons raised as "<id>|<WAKE_BITS sum>" on "<Q>wake"; each process's notifier
 --   skips the messages of its own id (it got those effects from the reply).
+--   An active job that left that state (slotFreed = true) wakes "job" on a queue with a global
+--   concurrency: a slot opened for workers that found no room.
 -- Defines: EMIT (whether to build events), emit(name, id, task, extra), wakes (reason -> true),
---   flush().
+--   slotFreed, flush().
 -- Returns (flush): the effects reply { events JSON array or '' (when unwanted), wake bits }.
 local WANT_LOCAL = ARGV[2] == '1'
 local ORIGIN = ARGV[3]
@@ -17,6 +19,7 @@ local QUEUE_JSON = cjson.encode(QUEUE)
 
 local events = {}
 local wakes = {}
+local slotFreed = false
 
 -- `extra` is a raw JSON fragment (",\"result\":...") appended to the payload.
 local function emit(name, id, task, extra)
@@ -31,6 +34,9 @@ end
 local WAKE_BITS = { job = 1, delayed = 2, resume = 4 }
 
 local function flush()
+  if slotFreed and not wakes.job and redis.call('EXISTS', Q .. 'global-concurrency') == 1 then
+    wakes.job = true
+  end
   local batch = ''
   if #events > 0 then
     batch = '[' .. table.concat(events, ',') .. ']'

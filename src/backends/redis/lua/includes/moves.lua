@@ -26,6 +26,7 @@ local function leave(j)
     redis.call('ZREM', Q .. 'delayed', j.id)
   elseif s == 'active' then
     redis.call('ZREM', Q .. 'active', j.id)
+    slotFreed = true
   elseif FINISHED[s] then
     redis.call('ZREM', Q .. 'done:' .. s, j.id)
     redis.call('ZREM', Q .. 'retention', j.id)
