@@ -175,8 +175,8 @@ describe("PostgresBackend: query plans", () => {
     await query(`ANALYZE "${schema}".jobs`);
     const s = loadStatements(schema);
     const cases: Array<[keyof typeof s, unknown[], RegExp]> = [
-      ["claim", ["p", 50, now, "w", now + 1000, "o", null], /jobs_waiting/],
-      ["claim", ["p", 1, now, "w", now + 1000, "o", "5000"], /jobs_by_id/],
+      ["claim", ["p", 50, now, "w", now + 1000, "o", null, 50], /jobs_waiting/],
+      ["claim", ["p", 1, now, "w", now + 1000, "o", "5000", 1], /jobs_by_id/],
       [
         "finishBatch",
         [

@@ -1,7 +1,8 @@
 /**
  * The job transitions of the PostgreSQL engine. The hot paths are ONE statement each: claim (`FOR
  * UPDATE SKIP LOCKED` over a partial index), finish of a whole batch (finish.ts), plain bulk
- * enqueue (enqueue.ts), promote, extend, progress; each publishes to other processes inside itself
+ * enqueue (enqueue.ts), promote (a promoter that finds another at work waits for it in a
+ * transaction), extend, progress; each publishes to other processes inside itself
  * (a `publish()` call in the SQL, with this engine's origin). The rarer transitions that fan out
  * (dependants, retention, ttl expiry, recovery, admin) run as one transaction (tx.ts). Each
  * returns its effects; events are built here only when this process listens (`wantsEvents`).
@@ -139,10 +140,17 @@ export class PostgresJobs implements JobStore, TxRunner {
     now: number,
     limit: number,
   ): Promise<Applied<{ promoted: number; nextDueAt: number | null }>> {
-    const rows = await this.db.one<{ next_due: number | null; id: string | null; task: string }>(
-      "promoteDelayed",
-      [queue, now, limitOrNull(limit), this.origin],
-    );
+    type Row = { turn: boolean; next_due: number | null; id: string | null; task: string };
+    const values = [queue, now, limitOrNull(limit), this.origin];
+    let rows = await this.db.one<Row>("promoteDelayed", values);
+    if (rows[0]?.turn === false) {
+      // Another promoter of the queue is at work: wait for its commit, then promote what is left.
+      const s = this.db.s;
+      rows = await this.db.transaction(async (q) => {
+        await q(s.promoteTurn, [queue]);
+        return q<Row>(s.promoteDelayed, values);
+      });
+    }
     const moved = rows.filter((r) => r.id !== null);
     const signals = new EffectsCollector(this.ctx.wantsEvents(queue));
     for (const r of moved) signals.emit("job:waiting", { queue, jobId: r.id as string, task: r.task });

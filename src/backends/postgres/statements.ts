@@ -30,7 +30,7 @@ const SQL_FILES = {
   retention: ["setRemoveAt", "beyondCount", "dueRemovals"],
   leases: ["extendLeases", "progress"],
   logs: ["addLog", "getLogs"],
-  "promote-delayed": ["promoteDelayed"],
+  "promote-delayed": ["promoteDelayed", "promoteTurn"],
   "recover-stalled": ["expiredLeases", "heldByWorker", "markPeers", "requeueStalled", "chargeStall"],
   "expire-due": ["dueExpiries", "expirable"],
   repeatables: [

@@ -165,9 +165,8 @@ export class Tx extends TxCore {
       case "retry": {
         const delayed = item.runAt > now;
         const errorJson = JSON.stringify(item.error);
-        const fifo = delayed ? null : this.nextFifo();
         const state = delayed ? "delayed" : "waiting";
-        const row = s.retry.get(state, errorJson, item.runAt, fifo, queue, jobId, token) as
+        const row = s.retry.get(state, errorJson, item.runAt, this.nextFifo(), queue, jobId, token) as
           | { task: string; attempts: number }
           | undefined;
         if (!row) return false;
