@@ -20,6 +20,7 @@ import { eventsTests } from "./suite/events.js";
 import { finishTests } from "./suite/finish.js";
 import { ERR, type SuiteFixture } from "./suite/fixture.js";
 import { flowsTests } from "./suite/flows.js";
+import { jobAdminTests } from "./suite/job-admin.js";
 import { leasesTests } from "./suite/leases.js";
 import { maintenanceTests } from "./suite/maintenance.js";
 import { metricsTests } from "./suite/metrics.js";
@@ -52,6 +53,7 @@ const AREAS: ((fx: SuiteFixture) => void)[] = [
   repeatablesTests,
   rateLimitsTests,
   adminTests,
+  jobAdminTests,
   workersTests,
   metricsTests,
   eventsTests,

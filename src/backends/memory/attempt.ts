@@ -5,7 +5,7 @@ import type { ClaimOptions, Finish } from "../backend.js";
 import type { EffectsCollector } from "../shared/effects.js";
 import { claimPeers } from "../shared/rules.js";
 import type { QueueState } from "./queue-state.js";
-import { clearLease, finishJob, setState, toDelayed, toWaiting } from "./steps.js";
+import { clearLease, compact, finishJob, setState, toDelayed, toWaiting } from "./steps.js";
 import type { StoredJob } from "./stored-job.js";
 
 /** Makes waiting `job` active for the claimer: one more attempt, a fresh token and lease. */
@@ -88,4 +88,30 @@ export function finishOne(
       toWaiting(tx, q, job);
       return;
   }
+}
+
+/** Claims up to `options.limit` waiting jobs by priority then FIFO; a job whose ttl passed expires instead. */
+export function claimNext(tx: EffectsCollector, q: QueueState, options: ClaimOptions): ClaimedJob[] {
+  const claimed: ClaimedJob[] = [];
+  while (claimed.length < options.limit) {
+    const job = q.waiting.shift();
+    if (job === undefined) break;
+    if (!expireIfDue(tx, q, job, options.now)) claimed.push(activate(tx, q, job, options));
+  }
+  return claimed;
+}
+
+/** Claims `jobId` alone if it is waiting; a job whose ttl passed expires instead. */
+export function claimById(
+  tx: EffectsCollector,
+  q: QueueState,
+  jobId: string,
+  options: ClaimOptions,
+): ClaimedJob[] {
+  const job = q.jobs.get(jobId);
+  if (job === undefined || job.state !== "waiting") return [];
+  // Its bucket entry goes stale with the state change and is skipped (or compacted) later.
+  const claimed = expireIfDue(tx, q, job, options.now) ? [] : [activate(tx, q, job, options)];
+  compact(q);
+  return claimed;
 }
