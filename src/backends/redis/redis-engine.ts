@@ -13,7 +13,8 @@
  *                       FIFO within a priority through the lexicographic order of equal scores (exact
  *                       for any safe-integer priority; the sequence never wraps in practice).
  * - `Q delayed`         ZSET score runAt, member "<15-digit sequence><id>": earliest first, equal runAts
- *                       in the order they became delayed (the same member form as `waiting`).
+ *                       in the order they became delayed (the same member form as `waiting`; a bare id,
+ *                       as earlier versions wrote, is still read and removed).
  * - `Q active`          ZSET id -> leaseExpiresAt.
  * - `Q done:<state>`    ZSET id -> finishedAt for completed/failed/expired/cancelled (count retention, clean).
  * - `Q retention`       ZSET id -> removal time.     `Q ttl`      ZSET id -> createdAt + ttl (unstarted jobs).

@@ -40,7 +40,8 @@ local function leave(j)
   if s == 'waiting' then
     if j.wm then redis.call('ZREM', Q .. 'waiting', j.wm) end
   elseif s == 'delayed' then
-    if j.wm then redis.call('ZREM', Q .. 'delayed', j.wm) end
+    -- The bare id too: the member of a job delayed before members carried a sequence.
+    redis.call('ZREM', Q .. 'delayed', j.wm or j.id, j.id)
   elseif s == 'active' then
     redis.call('ZREM', Q .. 'active', j.id)
   elseif FINISHED[s] then
