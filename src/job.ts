@@ -20,7 +20,7 @@ export type JobState = (typeof JOB_STATES)[number];
 
 /** States a job never leaves on its own (only retryJob/removeJob/clean move it). */
 export const FINISHED_STATES: readonly JobState[] = ["completed", "failed", "expired", "cancelled"];
-/** Finished states that count as the dead-letter list (retryable). */
+/** Finished states that count as the dead-letter list (retryJob also takes `completed`). */
 export const DEAD_STATES: readonly JobState[] = ["failed", "expired", "cancelled"];
 
 /**
@@ -32,7 +32,7 @@ export const TRANSITIONS: Readonly<Record<JobState, readonly JobState[]>> = {
   delayed: ["waiting", "cancelled", "expired"],
   "waiting-children": ["waiting", "failed", "cancelled", "expired"],
   active: ["completed", "failed", "delayed", "waiting", "cancelled", "expired"],
-  completed: [],
+  completed: ["waiting"],
   failed: ["waiting"],
   expired: ["waiting"],
   cancelled: ["waiting"],

@@ -5,7 +5,19 @@ import type { Backend, RepeatableStore, WorkerInfo } from "./backends/backend.js
 import { resolveBackend } from "./backends/registry.js";
 import { checkGlobalConcurrency } from "./backends/shared/rules.js";
 import { AsyncMQError, ValidationError } from "./errors.js";
-import { checkInt, checkJobRef, checkName, JOB_STATES, type JobRecord, type JobState, toMs } from "./job.js";
+import {
+  checkInt,
+  checkJobRef,
+  checkName,
+  checkPriority,
+  encodeJson,
+  FINISHED_STATES,
+  JOB_STATES,
+  type JobRecord,
+  type JobState,
+  toMs,
+  toMsOpt,
+} from "./job.js";
 import { checkDefaultJobOptions, type DefaultJobOptions } from "./job-defaults.js";
 import { type EnqueueOptions, enqueueJobs, type TaskDefaults } from "./job-options.js";
 import { JobWaiters } from "./job-waiter.js";
@@ -19,6 +31,7 @@ import {
   type RepeatableDef,
   type RepeatableInfo,
 } from "./schedule/repeatable-def.js";
+import { getSettings } from "./settings.js";
 import { getTask } from "./task.js";
 import { abortActiveJob } from "./worker/lease-keeper.js";
 import { type RunWorkerOptions, runWorker } from "./worker/runners.js";
@@ -331,14 +344,105 @@ export class Queue<D = unknown, R = unknown> {
     return ok;
   }
 
-  /** failed/expired/cancelled -> waiting, attempts reset to 0; false for other states. */
-  retryJob(id: string): Promise<boolean> {
-    return this.backend.retryJob(this.name, jobRef(id));
+  /**
+   * failed/expired/cancelled -> waiting, attempts reset to 0, error and result cleared
+   * (job:waiting); false for a job in another state or missing.
+   * @param options.completed - also retry a completed job (BullMQ's `job.retry("completed")`).
+   *   Default false: a completed job is left alone, as the contract has always said.
+   */
+  async retryJob(id: string, options?: { completed?: boolean }): Promise<boolean> {
+    const ref = jobRef(id);
+    if (options?.completed !== true) {
+      // A finished state never changes but by a retry or a removal, so this read cannot go stale
+      // into a completed job that the retry below would take.
+      const job = await this.backend.getJob(this.name, ref);
+      if (job === null || job.state === "completed") return false;
+    }
+    return this.backend.retryJob(this.name, ref);
+  }
+
+  /**
+   * Retries (as `retryJob`) up to `limit` jobs in one finished `state`, oldest finished first, in
+   * one atomic step per call; resolves to how many. Call again while it returns `limit` to retry
+   * them all.
+   * - `state`: `"failed"`, `"completed"`, `"expired"` or `"cancelled"`. Default: `"failed"`.
+   * - `olderThan`: only jobs that finished at least this long ago (ms or `"1h"`). Default: any.
+   * - `limit`: at most this many. Default: 1000.
+   * @throws ValidationError for another state, a bad duration or a limit below 1.
+   */
+  async retryJobs(options?: {
+    state?: "failed" | "completed" | "expired" | "cancelled";
+    olderThan?: number | string;
+    limit?: number;
+  }): Promise<number> {
+    const state = options?.state ?? "failed";
+    if (!FINISHED_STATES.includes(state)) {
+      throw new ValidationError(
+        `retryJobs takes a finished state (${FINISHED_STATES.join(", ")}), got ${JSON.stringify(state)}`,
+      );
+    }
+    const age = toMsOpt(options?.olderThan, "olderThan");
+    const limit = checkInt(options?.limit ?? 1000, "limit", 1);
+    // "At least `age` ago": finished at or before now - age; the backend takes a strict bound.
+    const before = age === undefined ? Number.MAX_SAFE_INTEGER : Date.now() - age + 1;
+    return this.backend.retryJobs(this.name, state, before, limit);
   }
 
   /** delayed -> waiting now (BullMQ's `job.promote()`); false for a job in any other state. */
   promoteJob(id: string): Promise<boolean> {
     return this.backend.promoteJob(this.name, jobRef(id), Date.now());
+  }
+
+  /**
+   * Promotes (as `promoteJob`) up to `limit` delayed jobs, soonest due first, in one atomic step per
+   * call; resolves to how many. Call again while it returns `limit` to promote them all.
+   * - `limit`: at most this many. Default: 1000.
+   * @throws ValidationError for a limit below 1.
+   */
+  async promoteJobs(options?: { limit?: number }): Promise<number> {
+    const limit = checkInt(options?.limit ?? 1000, "limit", 1);
+    return this.backend.promoteJobs(this.name, limit, Date.now());
+  }
+
+  /**
+   * Replaces the data of job `id`, in any state (as BullMQ's `job.updateData`); false when it is
+   * missing. A running attempt keeps the data it started with; its retries get the new data.
+   * @throws ValidationError / PayloadTooLargeError for data `add` would refuse.
+   */
+  async updateData(id: string, data: D): Promise<boolean> {
+    const dataJson = encodeJson(data, "data", getSettings().maxPayloadBytes);
+    return this.backend.updateData(this.name, jobRef(id), dataJson);
+  }
+
+  /**
+   * Sets the priority of job `id`, in any state (as BullMQ's `job.changePriority`): a waiting job
+   * moves behind the jobs already waiting at its new priority; for another state it applies from
+   * its next time in waiting. False when the job is missing.
+   * @throws ValidationError for a priority `add` would refuse (a 32-bit integer; lower runs first).
+   */
+  async changePriority(id: string, priority: number): Promise<boolean> {
+    return this.backend.changePriority(this.name, jobRef(id), checkPriority(priority));
+  }
+
+  /**
+   * Makes delayed job `id` due `delay` from now (ms or `"5m"`; 0: now), behind the jobs already due
+   * then (as BullMQ's `job.changeDelay`); emits job:delayed. False when the job is missing or not
+   * delayed (use `add` with a delay, or `promoteJob`, for other states).
+   * @throws ValidationError for a duration `add` would refuse.
+   */
+  async changeDelay(id: string, delay: number | string): Promise<boolean> {
+    const ms = toMs(delay, "delay");
+    return this.backend.changeDelay(this.name, jobRef(id), Date.now() + ms);
+  }
+
+  /**
+   * The log lines of job `id` (what its handler wrote with `ctx.log`), oldest first; `start`/`end`
+   * are inclusive indexes (`end: -1`: to the last). Default: every line. `[]` for a missing job.
+   */
+  async getJobLogs(id: string, range?: { start?: number; end?: number }): Promise<string[]> {
+    const start = checkInt(range?.start ?? 0, "range.start");
+    const end = checkInt(range?.end ?? -1, "range.end", -1);
+    return this.backend.getLogs(this.name, jobRef(id), { start, end });
   }
 
   /** Ids of the jobs that still wait on job `id` (it is in their `dependsOn` and has not finished). */

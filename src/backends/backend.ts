@@ -285,7 +285,11 @@ export interface Backend {
   ): Promise<boolean>;
   /** Appends a line to the job's log. */
   addLog(queue: string, jobId: string, message: string): Promise<void>;
-  getLogs(queue: string, jobId: string): Promise<string[]>;
+  /**
+   * The job's log lines, oldest first; with `range`, those from index `start` to `end` inclusive
+   * (`end: -1`: to the last). `[]` for a missing job. Default range: every line.
+   */
+  getLogs(queue: string, jobId: string, range?: { start: number; end: number }): Promise<string[]>;
 
   // -- maintenance (run by scanners) -----------------------------------------------------------
   /** Moves due delayed jobs to waiting (job:waiting); returns how many and when the next one is due. */
@@ -325,8 +329,30 @@ export interface Backend {
   promoteJob(queue: string, jobId: string, now: number): Promise<boolean>;
   /** Ids of the jobs that still wait on `jobId` (it is in their dependsOn and not yet settled), in creation order. */
   getDependants(queue: string, jobId: string): Promise<string[]>;
-  /** failed/expired/cancelled -> waiting with attempts 0. Other states: false. */
+  /** failed/expired/cancelled/completed -> waiting with attempts 0. Other states: false. */
   retryJob(queue: string, jobId: string): Promise<boolean>;
+  /**
+   * `retryJob` for up to `limit` jobs in the finished `state` that finished before `olderThan`,
+   * oldest finished first, in one atomic step; returns how many.
+   */
+  retryJobs(queue: string, state: JobState, olderThan: number, limit: number): Promise<number>;
+  /**
+   * `promoteJob` for up to `limit` delayed jobs whatever their runAt, earliest runAt first, in one
+   * atomic step: each enters waiting with `runAt = min(runAt, now)`; returns how many.
+   */
+  promoteJobs(queue: string, limit: number, now: number): Promise<number>;
+  /** Replaces the data (JSON text) of a job in any state; false when it is missing. No event. */
+  updateData(queue: string, jobId: string, dataJson: string): Promise<boolean>;
+  /**
+   * Sets the priority of a job in any state (a waiting job moves to the FIFO tail of its new
+   * priority); false when it is missing. No event.
+   */
+  changePriority(queue: string, jobId: string, priority: number): Promise<boolean>;
+  /**
+   * A delayed job's runAt becomes `runAt` (it re-enters delayed, behind the jobs due at the same
+   * time); emits job:delayed and wakes "delayed". Other states: false.
+   */
+  changeDelay(queue: string, jobId: string, runAt: number): Promise<boolean>;
   /** Removes a job; children still waiting on it fail (or go on, per `onParentFailure`) at `now`. */
   removeJob(queue: string, jobId: string, now: number): Promise<boolean>;
   /** Removes waiting (and optionally delayed) jobs; returns how many. */

@@ -37,7 +37,12 @@ export class EngineBackend implements Backend {
   declare readonly expireDue: Backend["expireDue"];
   declare readonly cancelJob: Backend["cancelJob"];
   declare readonly retryJob: Backend["retryJob"];
+  declare readonly retryJobs: Backend["retryJobs"];
   declare readonly promoteJob: Backend["promoteJob"];
+  declare readonly promoteJobs: Backend["promoteJobs"];
+  declare readonly updateData: Backend["updateData"];
+  declare readonly changePriority: Backend["changePriority"];
+  declare readonly changeDelay: Backend["changeDelay"];
   declare readonly getDependants: Backend["getDependants"];
   declare readonly removeJob: Backend["removeJob"];
   declare readonly drain: Backend["drain"];

@@ -1,5 +1,5 @@
 /**
- * The long queue operations of the CLI (drain, clean, obliterate, retry of dead letters) done in
+ * The long queue operations of the CLI (drain, clean, obliterate, retry, promote) done in
  * batches, so that a terminal can show "n of N" while they run instead of a bare spinner.
  */
 import type { JobState } from "../job.js";
@@ -42,26 +42,48 @@ export async function removeInBatches(
   return ids;
 }
 
-/** Puts the queue's jobs in `states` back to waiting (Queue.retryJob), counting them; returns how many. */
-export async function retryInBatches(
+/** A finished state, as Queue.retryJobs takes it. */
+export type RetryableState = "completed" | "failed" | "expired" | "cancelled";
+
+/**
+ * Puts the queue's jobs in the finished `states` back to waiting (Queue.retryJobs), a batch of each
+ * state at a time, at most `limit` in all, counting them; returns how many.
+ */
+export function retryInBatches(
   q: Queue,
-  states: JobState[],
+  states: RetryableState[],
   counting: Counting,
   limit = Number.POSITIVE_INFINITY,
 ): Promise<number> {
-  let retried = 0;
-  let skipped = 0; // moved by someone else meanwhile: they stay in the list, so page past them
+  const steps = states.map((state) => (want: number) => q.retryJobs({ state, limit: want }));
+  return countInBatches(steps, counting, limit);
+}
+
+/** Moves up to `limit` of the queue's delayed jobs to waiting now (Queue.promoteJobs), counting them; returns how many. */
+export function promoteInBatches(q: Queue, counting: Counting, limit: number): Promise<number> {
+  return countInBatches([(want) => q.promoteJobs({ limit: want })], counting, limit);
+}
+
+/**
+ * Runs each step with batches of at most BATCH until it moves fewer than asked, at most `limit`
+ * jobs in all (so jobs that come back to a state meanwhile are not moved forever); returns how many.
+ */
+async function countInBatches(
+  steps: Array<(want: number) => Promise<number>>,
+  counting: Counting,
+  limit: number,
+): Promise<number> {
+  let moved = 0;
   counting.progress.count(counting.what, 0, counting.total);
-  for (;;) {
-    const want = Math.min(BATCH, limit - retried);
-    if (want <= 0) break;
-    const page = await q.getJobs(states, { start: skipped, end: skipped + want - 1, asc: true });
-    for (const job of page) {
-      if (await q.retryJob(job.id)) retried++;
-      else skipped++;
-      counting.progress.count(counting.what, Math.min(retried, counting.total), counting.total);
+  for (const step of steps) {
+    for (;;) {
+      const want = Math.min(BATCH, limit - moved);
+      if (want <= 0) return moved;
+      const got = await step(want);
+      moved += got;
+      counting.progress.count(counting.what, Math.min(moved, counting.total), counting.total);
+      if (got < want) break;
     }
-    if (page.length < want) break;
   }
-  return retried;
+  return moved;
 }

@@ -178,9 +178,9 @@ export function jobCommand(program: Command): void {
 
   moveCommand(job, {
     name: "retry",
-    description: "put a failed, expired or cancelled job back to waiting",
-    move: (q, id) => q.retryJob(id),
-    allowed: "failed, expired or cancelled",
+    description: "put a failed, expired, cancelled or completed job back to waiting",
+    move: (q, id) => q.retryJob(id, { completed: true }),
+    allowed: "failed, expired, cancelled or completed",
     past: "retried",
     state: "waiting",
     done: "is waiting again (attempts reset)",

@@ -1,5 +1,5 @@
 /**
- * `asyncmq queue ...`: list, info, stats (queue-stats.ts), pause, resume, drain, clean, obliterate, retry,
+ * `asyncmq queue ...`: list, info, stats (queue-stats.ts), pause, resume, drain, clean, obliterate, retry, promote,
  * and the delayed and repeatable views. Read commands (info, list-delayed, list-repeatables, ...) fail on a queue the
  * backend does not know; pause, resume, drain, clean and obliterate do not (they are idempotent, and a
  * queue may be paused before its first job).
@@ -11,7 +11,7 @@ import { JOB_STATES, type JobState } from "../job.js";
 import type { Queue } from "../queue.js";
 import type { RepeatableInfo } from "../schedule/repeatable-def.js";
 import { backendFor, type CommonOptions, withCommonOptions } from "./backend-option.js";
-import { removeInBatches, retryInBatches } from "./batches.js";
+import { promoteInBatches, type RetryableState, removeInBatches, retryInBatches } from "./batches.js";
 import { command } from "./context.js";
 import { CliError, UsageError } from "./errors.js";
 import { queueOf, requireJob, requireQueue } from "./lookup.js";
@@ -31,8 +31,10 @@ import { intParser, parseDuration, parseState, parseStates } from "./parse.js";
 import { queueStatsCommand } from "./queue-stats.js";
 
 const COUNT_COLUMNS: JobState[] = ["waiting", "active", "delayed", "completed", "failed"];
-/** The states `retryJob` accepts: the dead-letter list. */
-const DEAD_LETTERS: JobState[] = ["failed", "expired", "cancelled"];
+/** The states `queue retry` takes by default: the dead-letter list. */
+const DEAD_LETTERS: RetryableState[] = ["failed", "expired", "cancelled"];
+/** The states `queue retry --state` accepts: the finished ones. */
+const RETRYABLE: RetryableState[] = [...DEAD_LETTERS, "completed"];
 
 export function queueCommand(program: Command): void {
   const queue = program.command("queue").description("inspect and manage queues");
@@ -208,12 +210,14 @@ export function queueCommand(program: Command): void {
   withCommonOptions(
     queue
       .command("retry")
-      .description("put the queue's dead letters (failed, expired, cancelled) back to waiting"),
+      .description(
+        "put the queue's dead letters (failed, expired, cancelled), or completed jobs, back to waiting",
+      ),
   )
     .argument("<queue>", "queue name")
     .option(
       "--state <states>",
-      "only jobs in these states (comma-separated; default failed,expired,cancelled)",
+      "only jobs in these states (comma-separated: failed, expired, cancelled, completed; default failed,expired,cancelled)",
       parseStates,
     )
     .option("--limit <n>", "retry at most this many", intParser(1))
@@ -221,24 +225,20 @@ export function queueCommand(program: Command): void {
       const backend = await backendFor(o);
       const q = await requireQueue(backend, name);
       const states = o.state ?? DEAD_LETTERS;
-      const wrong = states.filter((s) => !DEAD_LETTERS.includes(s));
+      const wrong = states.filter((s) => !RETRYABLE.includes(s as RetryableState));
       if (wrong.length) {
         throw new UsageError(
-          `only failed, expired and cancelled jobs can be retried, not ${wrong.join(", ")}; leave out --state for all three`,
+          `only failed, expired, cancelled and completed jobs can be retried, not ${wrong.join(", ")}; leave out --state for the first three`,
         );
       }
       const counts = await q.getJobCounts();
-      const dead = states.reduce((n, s) => n + counts[s], 0);
-      const total = Math.min(dead, o.limit ?? dead);
+      const found = states.reduce((n, s) => n + counts[s], 0);
+      const total = Math.min(found, o.limit ?? found);
       const progress = new ProgressLine(!o.json);
       let retried: number;
       try {
-        retried = await retryInBatches(
-          q,
-          states,
-          { progress, what: `retrying jobs of "${name}"`, total },
-          total,
-        );
+        const what = `retrying jobs of "${name}"`;
+        retried = await retryInBatches(q, states as RetryableState[], { progress, what, total }, total);
       } finally {
         progress.done();
       }
@@ -246,6 +246,28 @@ export function queueCommand(program: Command): void {
       print(
         `retried ${retried} ${states.join(", ")} job${retried === 1 ? "" : "s"} of "${name}": waiting again, attempts reset`,
       );
+    });
+
+  withCommonOptions(
+    queue.command("promote").description("run the queue's delayed jobs now, soonest due first"),
+  )
+    .argument("<queue>", "queue name")
+    .option("--limit <n>", "promote at most this many", intParser(1))
+    .action(async (name: string, o: CommonOptions & { limit?: number }) => {
+      const backend = await backendFor(o);
+      const q = await requireQueue(backend, name);
+      const delayed = (await q.getJobCounts()).delayed;
+      const total = Math.min(delayed, o.limit ?? delayed);
+      const progress = new ProgressLine(!o.json);
+      let promoted: number;
+      try {
+        const what = `promoting delayed jobs of "${name}"`;
+        promoted = await promoteInBatches(q, { progress, what, total }, total);
+      } finally {
+        progress.done();
+      }
+      if (o.json) return printJson({ queue: name, promoted });
+      print(`promoted ${promoted} delayed job${promoted === 1 ? "" : "s"} of "${name}": waiting now`);
     });
 
   withCommonOptions(queue.command("list-delayed").description("list the queue's delayed jobs, soonest first"))

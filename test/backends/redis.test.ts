@@ -259,6 +259,36 @@ describe("RedisBackend: metric keys", () => {
   });
 });
 
+describe("RedisBackend: delayed jobs stored by an earlier version", () => {
+  it("a delayed member that is the bare job id is still promoted, cancelled or changed", async () => {
+    const b = await backend();
+    const q = queueName("legacy-delayed");
+    const runAt = Date.now() + 60_000;
+    await b.enqueue(q, [job({ id: "p", runAt }), job({ id: "c", runAt }), job({ id: "d", runAt })]);
+    // What the layout before sequenced members held: member = id, and no wm on the job.
+    const redis = new Redis(await redisUrl());
+    const key = `${prefix}:${q}:`;
+    try {
+      for (const id of ["p", "c", "d"]) {
+        await redis.zrem(`${key}delayed`, (await redis.hget(`${key}job:${id}`, "wm")) as string);
+        await redis.zadd(`${key}delayed`, runAt, id);
+        await redis.hdel(`${key}job:${id}`, "wm");
+      }
+      expect(await b.cancelJob(q, "c", Date.now())).toBe(true);
+      expect(await b.changeDelay(q, "d", runAt + 1)).toBe(true);
+      expect(await redis.zrange(`${key}delayed`, 0, -1)).toEqual(["p", expect.stringMatching(/^\d{15}d$/)]);
+      expect(await b.promoteDelayed(q, runAt, 10)).toEqual({ promoted: 1, nextDueAt: runAt + 1 });
+      expect(
+        (await b.claim(q, { workerId: "w", limit: 10, leaseMs: 1000, now: runAt })).map((j) => j.id),
+      ).toEqual(["p"]);
+      expect(await b.promoteJobs(q, 10, runAt)).toBe(1);
+      expect(await redis.zcard(`${key}delayed`)).toBe(0);
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
+
 describe("RedisBackend: large batches", () => {
   it("enqueues a batch larger than one script chunk, all or nothing", async () => {
     const b = await backend();

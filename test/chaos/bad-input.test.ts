@@ -190,6 +190,59 @@ describe("bad input through the API, on memory, SQLite, Redis and Postgres", () 
     },
     TIMEOUT,
   );
+
+  it(
+    "job changes and bulk calls (updateData, changePriority, changeDelay, getJobLogs, retryJobs, promoteJobs): the same answer everywhere",
+    async () => {
+      const change = fc.oneof(
+        fc.record({ call: fc.constant("updateData" as const), value: data }),
+        fc.record({ call: fc.constant("changePriority" as const), value: number }),
+        fc.record({ call: fc.constant("changeDelay" as const), value: duration }),
+      );
+      const jobId = fc.oneof(fc.constantFrom("a", "2", "c", "x"), text);
+      const range = fc.record({ start: number, end: number }, { requiredKeys: [] });
+      // An age the jobs just finished are within, or none: what retryJobs takes must not depend on
+      // how many ms each engine took to get there.
+      const olderThan = fc.option(
+        duration.map((d) => ((validMs(d) ?? 60_000) < 60_000 ? 0 : d)),
+        { nil: undefined },
+      );
+      const bulk = fc.record(
+        { state: fc.oneof(fc.constantFrom(...JOB_STATES), text), olderThan, limit: number },
+        { requiredKeys: [] },
+      );
+      await fc.assert(
+        fc.asyncProperty(change, jobId, range, bulk, async (c, id, r, b) => {
+          same(
+            await onEveryEngine(engines(), freshQueue("change"), async (q, { backend }) => {
+              await q.addBulk([
+                { task: "t", data: 1, options: { jobId: "a" } },
+                { task: "t", data: 2, options: { delay: 60_000 } },
+                { task: "t", data: 3, options: { jobId: "c", dependsOn: ["a"] } },
+                { task: "t", data: 4, options: { jobId: "x" } },
+              ]);
+              await q.cancelJob("x");
+              await backend.addLog(q.name, "a", "one");
+              await backend.addLog(q.name, "a", "two");
+              const call = q[c.call] as (id: string, value: unknown) => Promise<boolean>;
+              const answer = await outcome(() => call.call(q, id, c.value));
+              const logs = await outcome(() => q.getJobLogs(id, r));
+              const retried = await outcome(() => q.retryJobs(b as Parameters<typeof q.retryJobs>[0]));
+              const promoted = await outcome(() => q.promoteJobs({ limit: b.limit }));
+              // A changed delay is the clock's plus the input: compared as present.
+              const jobs = (await q.getJobs([], { asc: true })).map((j) => {
+                const { runAfter, ...rest } = comparable(j) as Record<string, unknown>;
+                return runAfter === undefined ? rest : { ...rest, runAfter: true };
+              });
+              return { answer, logs, retried, promoted, jobs };
+            }),
+          );
+        }),
+        { numRuns: RUNS.lookup, ...SEED },
+      );
+    },
+    TIMEOUT,
+  );
 });
 
 /** `d` in ms if it is a valid duration, else undefined. */

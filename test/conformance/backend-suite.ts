@@ -21,6 +21,7 @@ import { finishTests } from "./suite/finish.js";
 import { ERR, type SuiteFixture } from "./suite/fixture.js";
 import { flowsTests } from "./suite/flows.js";
 import { globalConcurrencyTests } from "./suite/global-concurrency.js";
+import { jobAdminTests } from "./suite/job-admin.js";
 import { leasesTests } from "./suite/leases.js";
 import { maintenanceTests } from "./suite/maintenance.js";
 import { metricsTests } from "./suite/metrics.js";
@@ -54,6 +55,7 @@ const AREAS: ((fx: SuiteFixture) => void)[] = [
   repeatablesTests,
   rateLimitsTests,
   adminTests,
+  jobAdminTests,
   workersTests,
   metricsTests,
   eventsTests,

@@ -148,6 +148,19 @@ export function queueApiConformance(
       await expect(queue.getJobs([], { start: 1.5 })).rejects.toThrow(/range.start must be an integer/);
     });
 
+    it("retryJob leaves a completed job alone unless asked ({ completed: true })", async () => {
+      const q = uniqueQueue("retry-completed");
+      const queue = new Queue(q, { backend: observer });
+      await serve(q, "ok", () => "done");
+      const id = await queue.add(`${q}-ok`, {});
+      expect(await queue.waitFor(id, { timeout: "10s" })).toBe("done");
+      expect(await queue.retryJob(id)).toBe(false);
+      expect((await queue.getJob(id))?.state).toBe("completed");
+      expect(await queue.retryJob(id, { completed: true })).toBe(true);
+      expect(await queue.waitFor(id, { timeout: "10s" })).toBe("done"); // it ran again
+      expect(await queue.retryJob("no-such-job", { completed: true })).toBe(false);
+    });
+
     it("close() rejects the waits in progress", async () => {
       const q = uniqueQueue("wait-close");
       const queue = new Queue(q, { backend: observer });

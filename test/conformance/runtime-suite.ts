@@ -311,6 +311,49 @@ export function runtimeConformance(name: string, makeBackend: () => Promise<Back
       expect(seen).toEqual([`${id}:7`]);
     });
 
+    it("queue admin while a worker runs: retryJobs of completed jobs, changeDelay, updateData, promoteJobs, getJobLogs", async () => {
+      const q = uniqueQueue("admin");
+      const queue = new Queue<{ n: number }>(q, { backend });
+      define<{ n: number }>(`${q}-t`, q, async (data, ctx) => {
+        await ctx.log(`ran ${data.n}`);
+        return data.n;
+      });
+      const completed = collect("job:completed", q);
+      stops.push(completed.stop);
+      const results = () => completed.seen.map((p) => `${p.jobId}:${String(p.result)}`);
+      const ctl = new AbortController();
+      // The scan interval is far off: only the wake-ups of the admin calls can make jobs run soon.
+      const run = runWorker(q, { backend, signal: ctl.signal, ...fast, scanInterval: 60_000 });
+      const [a, b] = await queue.addBulk([
+        { task: `${q}-t`, data: { n: 1 } },
+        { task: `${q}-t`, data: { n: 2 } },
+      ]);
+      const later = { delay: "1h" } as const;
+      const c = await queue.add(`${q}-t`, { n: 3 }, later);
+      const d = await queue.add(`${q}-t`, { n: 4 }, later);
+      await until(() => completed.seen.length === 2, 10_000, "the first two jobs");
+
+      expect(await queue.retryJobs({ state: "completed" })).toBe(2);
+      await until(() => completed.seen.length === 4, 10_000, "both completed jobs again");
+      expect(await queue.getJob(a as string)).toMatchObject({ state: "completed", attempts: 1 });
+
+      expect(await queue.updateData(c, { n: 30 })).toBe(true);
+      expect(await queue.changeDelay(c, 0)).toBe(true);
+      await until(() => completed.seen.length === 5, 10_000, "the job whose delay changed to 0");
+      expect(results().at(-1)).toBe(`${c}:30`);
+
+      expect(await queue.promoteJobs()).toBe(1);
+      await until(() => completed.seen.length === 6, 10_000, "the promoted job");
+      expect(results().at(-1)).toBe(`${d}:4`);
+      ctl.abort();
+      await run;
+      await queue.close();
+
+      expect(await queue.getJobLogs(b as string)).toEqual(["ran 2", "ran 2"]);
+      expect(await queue.getJobLogs(c, { start: 0, end: 0 })).toEqual(["ran 30"]);
+      expect(await queue.getJobLogs(c, { start: 1 })).toEqual([]);
+    });
+
     it("retention by age is enforced by the worker's cleaner, not only when another job finishes", async () => {
       const q = uniqueQueue("retain");
       const queue = new Queue(q, { backend });

@@ -1,5 +1,5 @@
 /**
- * Long queue operations of the built CLI (drain, clean, obliterate, retry of dead letters) count
+ * Long queue operations of the built CLI (drain, clean, obliterate, retry, promote) count
  * "n of N" on a terminal while they run (stderr, through script(1) for a terminal), and print only
  * their one final line when piped (issue 11, item 9). 1,200 jobs: more than one batch of 1,000.
  */
@@ -19,15 +19,16 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A fresh SQLite file with N jobs in queue "bulk" (cancelled, when `cancel`): its directory. */
-async function filled(cancel = false): Promise<string> {
+/** A fresh SQLite file with N jobs in queue "bulk" (waiting, cancelled or delayed): its directory. */
+async function filled(state: "waiting" | "cancelled" | "delayed" = "waiting"): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), "asyncmq-cli-progress-"));
   dirs.push(dir);
   const backend = new SqliteBackend({ path: join(dir, ".asyncmq", "asyncmq.db") });
   try {
     const q = new Queue("bulk", { backend });
-    const ids = await q.addBulk(Array.from({ length: N }, (_, i) => ({ task: "t", data: { i } })));
-    if (cancel) for (const id of ids) await q.cancelJob(id);
+    const options = state === "delayed" ? { delay: "1h" } : {};
+    const ids = await q.addBulk(Array.from({ length: N }, (_, i) => ({ task: "t", data: { i }, options })));
+    if (state === "cancelled") for (const id of ids) await q.cancelJob(id);
   } finally {
     await backend.close();
   }
@@ -45,7 +46,7 @@ async function onTerminal(args: string[], cwd: string): Promise<string> {
   return stdout;
 }
 
-const CASES: Array<{ name: string; args: string[]; cancel?: boolean; final: RegExp }> = [
+const CASES: Array<{ name: string; args: string[]; fill?: "cancelled" | "delayed"; final: RegExp }> = [
   { name: "drain", args: ["queue", "drain", "bulk"], final: /^removed 1200 waiting jobs from "bulk"$/ },
   {
     name: "clean",
@@ -60,14 +61,20 @@ const CASES: Array<{ name: string; args: string[]; cancel?: boolean; final: RegE
   {
     name: "retry",
     args: ["queue", "retry", "bulk"],
-    cancel: true,
+    fill: "cancelled",
     final: /^retried 1200 failed, expired, cancelled jobs of "bulk": waiting again, attempts reset$/,
+  },
+  {
+    name: "promote",
+    args: ["queue", "promote", "bulk"],
+    fill: "delayed",
+    final: /^promoted 1200 delayed jobs of "bulk": waiting now$/,
   },
 ];
 
-describe.each(CASES)("queue $name", ({ args, cancel, final }) => {
+describe.each(CASES)("queue $name", ({ args, fill, final }) => {
   it("piped: one final line, nothing on stderr", async () => {
-    const r = await run(args, { cwd: await filled(cancel) });
+    const r = await run(args, { cwd: await filled(fill) });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const lines = r.stdout.split("\n").filter((l) => l !== "");
@@ -76,7 +83,7 @@ describe.each(CASES)("queue $name", ({ args, cancel, final }) => {
   }, 60_000);
 
   it('on a terminal: "n of N" while it runs, then the final line', async () => {
-    const out = await onTerminal(args, await filled(cancel));
+    const out = await onTerminal(args, await filled(fill));
     expect(out).toMatch(/: 0 of 1200/);
     expect(out).toMatch(/: 1200 of 1200/);
     // The progress line is cleared ("erase line") before the final line is printed.

@@ -196,16 +196,26 @@ export function cliSuite(backend: BackendCase): void {
         result: "recovered",
         attempts: 1,
       });
-      // Retrying a completed job is refused, clearly.
-      expectError(
-        await t.cli("job", "retry", "e2e", id),
-        1,
-        /is completed; only failed, expired or cancelled/,
-      );
-      // A job delayed for an hour runs at once once promoted.
+      // A completed job can be retried too (as in BullMQ): it runs again, alone or in bulk.
+      const completedLine = new RegExp(`completed\\s+e2e#${id} flaky`);
+      expect((await t.cli("job", "retry", "e2e", id)).code).toBe(0);
+      await worker.waitForCount(completedLine, 2);
+      const bulk = await t.json("queue", "retry", "e2e", "--state", "completed");
+      expect(bulk).toEqual({ queue: "e2e", states: ["completed"], retried: 1 });
+      await worker.waitForCount(completedLine, 3);
+      // A job delayed for an hour runs at once once promoted, alone or with the queue's others.
       const later = await t.enqueue("e2e", "add", { a: 2, b: 2 }, "--delay", "1h");
       expect((await t.cli("job", "promote", "e2e", later)).code).toBe(0);
       await worker.waitFor(new RegExp(`completed\\s+e2e#${later} add`));
+      const [x, y] = [
+        await t.enqueue("e2e", "add", { a: 3, b: 3 }, "--delay", "1h"),
+        await t.enqueue("e2e", "add", { a: 4, b: 4 }, "--delay", "2h"),
+      ];
+      expect((await t.cli("queue", "promote", "e2e")).stdout.trim()).toBe(
+        'promoted 2 delayed jobs of "e2e": waiting now',
+      );
+      await worker.waitFor(new RegExp(`completed\\s+e2e#${x} add`));
+      await worker.waitFor(new RegExp(`completed\\s+e2e#${y} add`));
     });
 
     it("queue stats reports what the worker finished, from the metrics it recorded", SLOW, async (ctx) => {
@@ -318,7 +328,16 @@ export function cliSuite(backend: BackendCase): void {
       const cases: Array<[string[], number, RegExp]> = [
         [["job", "list", "nope"], 1, /unknown queue "nope".*asyncmq (--backend \S+ )?queue list/],
         [["job", "inspect", "e2e", "999"], 1, /queue "e2e" has no job "999"/],
-        [["job", "retry", "e2e", id], 1, /is waiting; only failed, expired or cancelled jobs can be retried/],
+        [
+          ["job", "retry", "e2e", id],
+          1,
+          /is waiting; only failed, expired, cancelled or completed jobs can be retried/,
+        ],
+        [
+          ["queue", "retry", "e2e", "--state", "waiting"],
+          2,
+          /only failed, expired, cancelled and completed jobs can be retried, not waiting/,
+        ],
         [["job", "promote", "e2e", id], 1, /is waiting; only delayed jobs can be promoted/],
         [
           ["queue", "remove-delayed", "e2e", id],

@@ -12,7 +12,6 @@ import {
   checkGlobalConcurrency,
   claimRoom,
   countHeld,
-  DEAD,
   FINISHED,
   pageOf,
   planStallSweep,
@@ -23,6 +22,7 @@ import {
 } from "../shared/rules.js";
 import { claimById, claimNext, finishOne } from "./attempt.js";
 import { enqueueJobs } from "./enqueue.js";
+import { promote, promoteOne, redelay, reprioritize, retryBatch, retryFinished } from "./job-admin.js";
 import { isCurrent, type MemoryData } from "./queue-state.js";
 import {
   clearLease,
@@ -113,8 +113,10 @@ export class MemoryJobStore implements JobStore {
     else job.logs.push(message);
   }
 
-  async getLogs(queue: string, jobId: string): Promise<string[]> {
-    return [...(this.data.find(queue)?.jobs.get(jobId)?.logs ?? [])];
+  async getLogs(queue: string, jobId: string, range?: { start: number; end: number }): Promise<string[]> {
+    const logs = this.data.find(queue)?.jobs.get(jobId)?.logs ?? [];
+    if (range === undefined) return [...logs];
+    return logs.slice(range.start, range.end === -1 ? undefined : range.end + 1);
   }
 
   // -- maintenance ------------------------------------------------------------------------------
@@ -127,18 +129,7 @@ export class MemoryJobStore implements JobStore {
     const q = this.data.find(queue);
     if (q === undefined) return { value: { promoted: 0, nextDueAt: null } };
     const tx = this.data.begin(queue);
-    let promoted = 0;
-    for (let top = q.delayed.peek(); top !== undefined; top = q.delayed.peek()) {
-      if (!isCurrent(top.job, top.seq)) {
-        q.delayed.pop();
-        continue;
-      }
-      if (top.at > now || promoted >= limit) break;
-      q.delayed.pop();
-      toWaiting(tx, q, top.job);
-      jobEvent(tx, "job:waiting", top.job);
-      promoted++;
-    }
+    const promoted = promote(tx, q, now, now, limit);
     return { value: { promoted, nextDueAt: q.delayed.peek()?.at ?? null }, effects: tx.take() };
   }
 
@@ -278,29 +269,65 @@ export class MemoryJobStore implements JobStore {
   async retryJob(queue: string, jobId: string): Promise<Applied<boolean>> {
     const q = this.data.find(queue);
     const job = q?.jobs.get(jobId);
-    if (q === undefined || job === undefined || !DEAD.has(job.state)) return { value: false };
-    job.attempts = 0;
-    job.stalledCount = 0;
-    job.stallCharge = 0;
-    job.error = undefined;
-    job.resultJson = undefined;
-    job.finishedAt = undefined;
+    if (q === undefined || job === undefined || !FINISHED.has(job.state)) return { value: false };
     const tx = this.data.begin(queue);
-    toWaiting(tx, q, job);
-    jobEvent(tx, "job:waiting", job);
+    retryFinished(tx, q, job);
     compact(q);
     return { value: true, effects: tx.take() };
+  }
+
+  async retryJobs(
+    queue: string,
+    state: JobState,
+    olderThan: number,
+    limit: number,
+  ): Promise<Applied<number>> {
+    const q = this.data.find(queue);
+    if (q === undefined || !FINISHED.has(state) || limit <= 0) return { value: 0 };
+    const tx = this.data.begin(queue);
+    const retried = retryBatch(tx, q, state, olderThan, limit);
+    compact(q);
+    return { value: retried, effects: tx.take() };
   }
 
   async promoteJob(queue: string, jobId: string, now: number): Promise<Applied<boolean>> {
     const q = this.data.find(queue);
     const job = q?.jobs.get(jobId);
     if (q === undefined || job === undefined || job.state !== "delayed") return { value: false };
-    // Its heap entry goes stale with the state change (its seq no longer matches).
-    job.runAt = now;
     const tx = this.data.begin(queue);
-    toWaiting(tx, q, job);
-    jobEvent(tx, "job:waiting", job);
+    promoteOne(tx, q, job, now);
+    compact(q);
+    return { value: true, effects: tx.take() };
+  }
+
+  async promoteJobs(queue: string, limit: number, now: number): Promise<Applied<number>> {
+    const q = this.data.find(queue);
+    if (q === undefined) return { value: 0 };
+    const tx = this.data.begin(queue);
+    return { value: promote(tx, q, Number.POSITIVE_INFINITY, now, limit), effects: tx.take() };
+  }
+
+  async updateData(queue: string, jobId: string, dataJson: string): Promise<boolean> {
+    const job = this.data.find(queue)?.jobs.get(jobId);
+    job?.amend({ dataJson });
+    return job !== undefined;
+  }
+
+  async changePriority(queue: string, jobId: string, priority: number): Promise<boolean> {
+    const q = this.data.find(queue);
+    const job = q?.jobs.get(jobId);
+    if (q === undefined || job === undefined) return false;
+    reprioritize(q, job, priority);
+    compact(q);
+    return true;
+  }
+
+  async changeDelay(queue: string, jobId: string, runAt: number): Promise<Applied<boolean>> {
+    const q = this.data.find(queue);
+    const job = q?.jobs.get(jobId);
+    if (q === undefined || job === undefined || job.state !== "delayed") return { value: false };
+    const tx = this.data.begin(queue);
+    redelay(tx, q, job, runAt);
     compact(q);
     return { value: true, effects: tx.take() };
   }

@@ -45,18 +45,23 @@ export class StoredJob {
   /**
    * The job as enqueued, kept by reference rather than copied field by field: callers build a
    * fresh NewJob per job and never touch it afterwards, and not copying keeps each stored job
-   * small, which matters for GC at hundreds of thousands of jobs.
+   * small, which matters for GC at hundreds of thousands of jobs. `amend` replaces it.
    */
   constructor(
     readonly id: string,
     readonly queue: string,
-    readonly spec: NewJob,
+    public spec: NewJob,
   ) {
     this.runAt = spec.runAt;
   }
 
   get task(): string {
     return this.spec.task;
+  }
+
+  /** Changes fields of the spec (updateData, changePriority) on a copy: the caller's object stays as it was. */
+  amend(change: Pick<Partial<NewJob>, "dataJson" | "priority">): void {
+    this.spec = { ...this.spec, ...change };
   }
 
   /** A fresh copy as the contract returns it: optional fields absent when unset. */

@@ -1,7 +1,8 @@
 /**
  * The job transitions of the PostgreSQL engine. The hot paths are ONE statement each: claim (`FOR
  * UPDATE SKIP LOCKED` over a partial index), finish of a whole batch (finish.ts), plain bulk
- * enqueue (enqueue.ts), promote, extend, progress; each publishes to other processes inside itself
+ * enqueue (enqueue.ts), promote (a promoter that finds another at work waits for it in a
+ * transaction), extend, progress; each publishes to other processes inside itself
  * (a `publish()` call in the SQL, with this engine's origin). The rarer transitions that fan out
  * (dependants, retention, ttl expiry, recovery, admin) run as one transaction (tx.ts). Each
  * returns its effects; events are built here only when this process listens (`wantsEvents`).
@@ -153,8 +154,11 @@ export class PostgresJobs implements JobStore, TxRunner {
     await this.db.one("addLog", [queue, jobId, message]);
   }
 
-  async getLogs(queue: string, jobId: string): Promise<string[]> {
-    return (await this.db.one<{ message: string }>("getLogs", [queue, jobId])).map((r) => r.message);
+  async getLogs(queue: string, jobId: string, range?: { start: number; end: number }): Promise<string[]> {
+    const page = range === undefined ? { offset: 0, limit: null } : pageOf(range);
+    if (page === null) return [];
+    const rows = await this.db.one<{ message: string }>("getLogs", [queue, jobId, page.limit, page.offset]);
+    return rows.map((r) => r.message);
   }
 
   // -- maintenance ------------------------------------------------------------------------------
@@ -164,18 +168,28 @@ export class PostgresJobs implements JobStore, TxRunner {
     now: number,
     limit: number,
   ): Promise<Applied<{ promoted: number; nextDueAt: number | null }>> {
-    const rows = await this.db.one<{ next_due: number | null; id: string | null; task: string }>(
-      "promoteDelayed",
-      [queue, now, limitOrNull(limit), this.origin],
-    );
+    const { promoted, nextDueAt, effects } = await this.#promote(queue, now, now, limit);
+    return { value: { promoted, nextDueAt }, effects };
+  }
+
+  /** promoteDelayed and promoteJobs: delayed jobs with `runAt <= until`, see promote-delayed.sql. */
+  async #promote(queue: string, until: number, now: number, limit: number) {
+    type Row = { turn: boolean; next_due: number | null; id: string | null; task: string };
+    const values = [queue, now, limitOrNull(limit), this.origin, until];
+    let rows = await this.db.one<Row>("promoteDelayed", values);
+    if (rows[0]?.turn === false) {
+      // Another promoter of the queue is at work: wait for its commit, then promote what is left.
+      const s = this.db.s;
+      rows = await this.db.transaction(async (q) => {
+        await q(s.promoteTurn, [queue]);
+        return q<Row>(s.promoteDelayed, values);
+      });
+    }
     const moved = rows.filter((r) => r.id !== null);
     const signals = new EffectsCollector(this.ctx.wantsEvents(queue));
     for (const r of moved) signals.emit("job:waiting", { queue, jobId: r.id as string, task: r.task });
     if (moved.length > 0) signals.wake("job");
-    return {
-      value: { promoted: moved.length, nextDueAt: rows[0]?.next_due ?? null },
-      effects: signals.take(),
-    };
+    return { promoted: moved.length, nextDueAt: rows[0]?.next_due ?? null, effects: signals.take() };
   }
 
   recoverStalled(
@@ -242,13 +256,28 @@ export class PostgresJobs implements JobStore, TxRunner {
     return this.#tx(queue, (tx) => tx.cancel(jobId, now));
   }
 
-  retryJob(queue: string, jobId: string): Promise<Applied<boolean>> {
+  async retryJob(queue: string, jobId: string): Promise<Applied<boolean>> {
+    const { value, effects } = await this.#waiting(queue, "retryJob", [queue, jobId]);
+    return { value: value > 0, effects };
+  }
+
+  async retryJobs(
+    queue: string,
+    state: JobState,
+    olderThan: number,
+    limit: number,
+  ): Promise<Applied<number>> {
+    if (!FINISHED.has(state) || limit <= 0) return { value: 0 };
+    return this.#waiting(queue, "retryJobs", [queue, state, olderThan, limit]);
+  }
+
+  /** Runs a statement that moves jobs to waiting, returning their id and task: job:waiting each, wake. */
+  #waiting(queue: string, name: "retryJob" | "retryJobs", values: unknown[]): Promise<Applied<number>> {
     return this.#tx(queue, async (tx) => {
-      const [row] = await tx.q<{ task: string }>(this.db.s.retryJob, [queue, jobId]);
-      if (!row) return false;
-      tx.emit("job:waiting", { queue, jobId, task: row.task });
-      tx.wake("job");
-      return true;
+      const rows = await tx.q<{ id: string; task: string }>(this.db.s[name], values);
+      for (const { id, task } of rows) tx.emit("job:waiting", { queue, jobId: id, task });
+      if (rows.length > 0) tx.wake("job");
+      return rows.length;
     });
   }
 
@@ -258,6 +287,29 @@ export class PostgresJobs implements JobStore, TxRunner {
       if (!row) return false;
       tx.emit("job:waiting", { queue, jobId, task: row.task });
       tx.wake("job");
+      return true;
+    });
+  }
+
+  async promoteJobs(queue: string, limit: number, now: number): Promise<Applied<number>> {
+    const { promoted, effects } = await this.#promote(queue, Number.MAX_SAFE_INTEGER, now, limit);
+    return { value: promoted, effects };
+  }
+
+  async updateData(queue: string, jobId: string, dataJson: string): Promise<boolean> {
+    return (await this.db.one("updateData", [queue, jobId, dataJson])).length > 0;
+  }
+
+  async changePriority(queue: string, jobId: string, priority: number): Promise<boolean> {
+    return (await this.db.one("changePriority", [queue, jobId, priority])).length > 0;
+  }
+
+  changeDelay(queue: string, jobId: string, runAt: number): Promise<Applied<boolean>> {
+    return this.#tx(queue, async (tx) => {
+      const [row] = await tx.q<{ task: string }>(this.db.s.changeDelay, [queue, jobId, runAt]);
+      if (!row) return false;
+      tx.emit("job:delayed", { queue, jobId, task: row.task, runAt });
+      tx.wake("delayed");
       return true;
     });
   }

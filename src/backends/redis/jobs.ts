@@ -12,6 +12,7 @@ import {
   activeJobsBlockObliterate,
   checkGlobalConcurrency,
   claimPeers,
+  FINISHED,
   pageOf,
   STALL_ERROR_NAME,
   stallLimitText,
@@ -98,8 +99,11 @@ export class RedisJobs implements JobStore {
     await this.io.run(queue, "add-log", [jobId, message]);
   }
 
-  getLogs(queue: string, jobId: string): Promise<string[]> {
-    return this.io.call((r) => r.lrange(`${this.io.keyOf(queue)}logs:${jobId}`, 0, -1));
+  async getLogs(queue: string, jobId: string, range = { start: 0, end: -1 }): Promise<string[]> {
+    const page = pageOf(range);
+    if (page === null) return [];
+    const end = page.limit === null ? -1 : page.offset + page.limit - 1;
+    return this.io.call((r) => r.lrange(`${this.io.keyOf(queue)}logs:${jobId}`, page.offset, end));
   }
 
   // -- maintenance ------------------------------------------------------------------------------
@@ -109,7 +113,8 @@ export class RedisJobs implements JobStore {
     now: number,
     limit: number,
   ): Promise<Applied<{ promoted: number; nextDueAt: number | null }>> {
-    const { value, effects } = await this.#apply<[number, string?]>(queue, "promote-delayed", [now, limit]);
+    const args = [now, limit, now];
+    const { value, effects } = await this.#apply<[number, string?]>(queue, "promote-delayed", args);
     const [promoted, nextDue] = value;
     return { value: { promoted, nextDueAt: nextDue === undefined ? null : Number(nextDue) }, effects };
   }
@@ -169,8 +174,36 @@ export class RedisJobs implements JobStore {
     return this.#flag(queue, "retry-job", [jobId]);
   }
 
+  async retryJobs(
+    queue: string,
+    state: JobState,
+    olderThan: number,
+    limit: number,
+  ): Promise<Applied<number>> {
+    this.io.assertOpen();
+    if (!FINISHED.has(state) || limit <= 0) return { value: 0 };
+    return this.#apply(queue, "retry-jobs", [state, olderThan, limit]);
+  }
+
   promoteJob(queue: string, jobId: string, now: number): Promise<Applied<boolean>> {
     return this.#flag(queue, "promote-job", [now, jobId]);
+  }
+
+  async promoteJobs(queue: string, limit: number, now: number): Promise<Applied<number>> {
+    const { value, effects } = await this.#apply<[number]>(queue, "promote-delayed", [now, limit, "+inf"]);
+    return { value: value[0], effects };
+  }
+
+  async updateData(queue: string, jobId: string, dataJson: string): Promise<boolean> {
+    return (await this.io.run<number>(queue, "update-data", [jobId, dataJson])) === 1;
+  }
+
+  async changePriority(queue: string, jobId: string, priority: number): Promise<boolean> {
+    return (await this.io.run<number>(queue, "change-priority", [jobId, priority])) === 1;
+  }
+
+  changeDelay(queue: string, jobId: string, runAt: number): Promise<Applied<boolean>> {
+    return this.#flag(queue, "change-delay", [jobId, runAt]);
   }
 
   getDependants(queue: string, jobId: string): Promise<string[]> {

@@ -5,14 +5,17 @@
  * Data layout, with `Q = "<prefix>:<queue>:"` and `G = "<prefix>::"` (queue names and custom ids
  * never contain ":", so no key of one queue can collide with another's or with G's):
  * - `Q job:<id>`        hash: the job's fields (JSON text for data/result/error/progress/specs), its
- *                       state, creation sequence `seq`, waiting member `wm`, lease `token`, pending
- *                       parent count `pending`, compact retention codes `rc`/`rf`.
+ *                       state, creation sequence `seq`, member `wm` in `waiting` or `delayed`, lease
+ *                       `token`, pending parent count `pending`, compact retention codes `rc`/`rf`.
  * - `Q jobs`            ZSET id -> creation sequence: every job (getJobs over all states, obliterate).
  * - `Q s:<state>`       ZSET id -> creation sequence per state: counts (ZCARD) and getJobs paging.
  * - `Q waiting`         ZSET score priority, member "<15-digit sequence><id>": lowest priority first,
  *                       FIFO within a priority through the lexicographic order of equal scores (exact
  *                       for any safe-integer priority; the sequence never wraps in practice).
- * - `Q delayed`         ZSET id -> runAt.            `Q active`   ZSET id -> leaseExpiresAt.
+ * - `Q delayed`         ZSET score runAt, member "<15-digit sequence><id>": earliest first, equal runAts
+ *                       in the order they became delayed (the same member form as `waiting`; a bare id,
+ *                       as earlier versions wrote, is still read and removed).
+ * - `Q active`          ZSET id -> leaseExpiresAt.
  * - `Q done:<state>`    ZSET id -> finishedAt for completed/failed/expired/cancelled (count retention, clean).
  * - `Q retention`       ZSET id -> removal time.     `Q ttl`      ZSET id -> createdAt + ttl (unstarted jobs).
  * - `Q id`, `Q seq`     counters: generated ids, and the sequence for creation and FIFO order.

@@ -86,11 +86,16 @@ export function sqliteJobStore(conn: SqliteConnection): JobStore {
       conn.read(() => s.addLog.run(queue, jobId, message, queue, jobId));
     },
 
-    getLogs: async (queue, jobId) => conn.read(() => s.getLogs.pluck().all(queue, jobId) as string[]),
+    getLogs: async (queue, jobId, range) =>
+      conn.read(() => {
+        const page = range === undefined ? { offset: 0, limit: null } : pageOf(range);
+        if (page === null) return [];
+        return s.getLogs.pluck().all(queue, jobId, page.limit ?? -1, page.offset) as string[];
+      }),
 
     // -- maintenance ----------------------------------------------------------------------------
 
-    promoteDelayed: async (queue, now, limit) => conn.write(queue, (tx) => tx.promoteDelayed(now, limit)),
+    promoteDelayed: async (queue, now, limit) => conn.write(queue, (tx) => tx.promote(now, now, limit)),
 
     recoverStalled: async (queue, now, maxStalledCount) =>
       conn.write(queue, (tx) => tx.recoverStalled(now, maxStalledCount)),
@@ -130,7 +135,12 @@ export function sqliteJobStore(conn: SqliteConnection): JobStore {
 
     cancelJob: async (queue, jobId, now) => conn.write(queue, (tx) => tx.cancel(jobId, now)),
 
-    retryJob: async (queue, jobId) => conn.write(queue, (tx) => tx.retryDead(jobId)),
+    retryJob: async (queue, jobId) => conn.write(queue, (tx) => tx.retryOne(jobId)),
+
+    retryJobs: async (queue, state, olderThan, limit) => {
+      if (!FINISHED.has(state) || limit <= 0) return { value: 0 };
+      return conn.write(queue, (tx) => tx.retryBatch(state, olderThan, limit));
+    },
 
     promoteJob: async (queue, jobId, now) =>
       conn.write(queue, (tx) => {
@@ -140,6 +150,18 @@ export function sqliteJobStore(conn: SqliteConnection): JobStore {
         tx.wake("job");
         return true;
       }),
+
+    promoteJobs: async (queue, limit, now) =>
+      conn.write(queue, (tx) => tx.promote(Number.MAX_SAFE_INTEGER, now, limit).promoted),
+
+    updateData: async (queue, jobId, dataJson) =>
+      conn.read(() => s.updateData.run(dataJson, queue, jobId).changes > 0),
+
+    changePriority: async (queue, jobId, priority) =>
+      conn.write(queue, (tx) => s.changePriority.run(priority, tx.nextFifo(), queue, jobId).changes > 0)
+        .value,
+
+    changeDelay: async (queue, jobId, runAt) => conn.write(queue, (tx) => tx.redelay(jobId, runAt)),
 
     getDependants: async (queue, jobId) => conn.read(() => s.dependantsOf.all(queue, jobId).map((r) => r.id)),
 

@@ -47,7 +47,11 @@ const SQL_FILES = {
   "rate-token": ["bucketGet", "bucketSet"],
   "get-jobs": ["jobsDesc", "jobsAsc", "countUnfinished", "countFinished"],
   "retry-job": ["retryJob"],
+  "retry-jobs": ["retryable"],
   "promote-job": ["promoteJob"],
+  "update-data": ["updateData"],
+  "change-priority": ["changePriority"],
+  "change-delay": ["changeDelay"],
   clean: ["drainable", "cleanFinished", "cleanUnfinished"],
   obliterate: [
     "activeCount",

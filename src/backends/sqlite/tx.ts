@@ -9,7 +9,6 @@ import type { ClaimOptions, EnqueueResult, Finish, NewJob } from "../backend.js"
 import {
   announceFree,
   claimPeers,
-  DEAD,
   dedupHolds,
   duplicateResult,
   FINISHED,
@@ -165,9 +164,8 @@ export class Tx extends TxCore {
       case "retry": {
         const delayed = item.runAt > now;
         const errorJson = JSON.stringify(item.error);
-        const fifo = delayed ? null : this.nextFifo();
         const state = delayed ? "delayed" : "waiting";
-        const row = s.retry.get(state, errorJson, item.runAt, fifo, queue, jobId, token) as
+        const row = s.retry.get(state, errorJson, item.runAt, this.nextFifo(), queue, jobId, token) as
           | { task: string; attempts: number }
           | undefined;
         if (!row) return false;
@@ -210,12 +208,16 @@ export class Tx extends TxCore {
 
   // -- maintenance ----------------------------------------------------------------------------
 
-  promoteDelayed(now: number, limit: number): { promoted: number; nextDueAt: number | null } {
+  /**
+   * Moves up to `limit` delayed jobs with `runAt <= until` to waiting, earliest first; a job promoted
+   * before its runAt gets `runAt = now`. Returns how many, and the earliest runAt left.
+   */
+  promote(until: number, now: number, limit: number): { promoted: number; nextDueAt: number | null } {
     const { s, queue } = this;
-    const due = s.dueDelayed.all(queue, now, limitOrNull(limit) ?? -1);
+    const due = s.dueDelayed.all(queue, until, limitOrNull(limit) ?? -1);
     const rows = due as Array<Pick<JobRow, "seq" | "id" | "task">>;
     for (const row of rows) {
-      s.promote.run(this.nextFifo(), row.seq);
+      s.promote.run(this.nextFifo(), now, row.seq);
       this.emit("job:waiting", { queue, jobId: row.id, task: row.task });
     }
     if (rows.length > 0) this.wake("job");
@@ -274,13 +276,38 @@ export class Tx extends TxCore {
     return true;
   }
 
-  retryDead(jobId: string): boolean {
+  /** A finished job back to waiting (retryJob); false when it is missing or not finished. */
+  retryOne(jobId: string): boolean {
     const row = this.s.jobGet.get(this.queue, jobId);
-    if (!row || !DEAD.has(row.state)) return false;
+    if (!row || !FINISHED.has(row.state)) return false;
+    this.#retry(row);
+    return true;
+  }
+
+  /** Up to `limit` jobs in the finished `state` that finished before `olderThan` back to waiting; returns how many. */
+  retryBatch(state: JobState, olderThan: number, limit: number): number {
+    const rows = this.s.retryable.all(this.queue, state, olderThan, limit) as Array<
+      Pick<JobRow, "seq" | "id" | "task" | "state">
+    >;
+    for (const row of rows) this.#retry(row);
+    return rows.length;
+  }
+
+  #retry(row: Pick<JobRow, "seq" | "id" | "task" | "state">): void {
     this.s.retryJob.run(this.nextFifo(), row.seq);
     this.countFinished(row.state, -1);
-    this.emit("job:waiting", { queue: this.queue, jobId, task: row.task });
+    this.emit("job:waiting", { queue: this.queue, jobId: row.id, task: row.task });
     this.wake("job");
+  }
+
+  /** A delayed job due at `runAt` instead, behind the jobs already due then; false when not delayed. */
+  redelay(jobId: string, runAt: number): boolean {
+    const row = this.s.changeDelay.get(runAt, this.nextFifo(), this.queue, jobId) as
+      | { task: string }
+      | undefined;
+    if (!row) return false;
+    this.emit("job:delayed", { queue: this.queue, jobId, task: row.task, runAt });
+    this.wake("delayed");
     return true;
   }
 

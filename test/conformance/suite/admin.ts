@@ -155,14 +155,14 @@ export function adminTests(fx: SuiteFixture): void {
       expect((await claimOne(b, q, { now: T0 + 80 })).id).toBe("f");
     });
 
-    it("retryJob returns false for jobs that are not dead", async () => {
+    it("retryJob returns false for jobs that are not finished", async () => {
       const q = uniqueQueue("retry-false");
-      await b.enqueue(q, [newJob({ id: "done" }), newJob({ id: "act" }), newJob({ id: "wait" })]);
-      await runTo(q, "completed");
+      await b.enqueue(q, [newJob({ id: "act" }), newJob({ id: "wait" })]);
+      await add(b, q, { id: "del", runAt: T0 + 1000 });
       await claimOne(b, q);
-      for (const id of ["done", "act", "wait", "nope"]) expect(await b.retryJob(q, id)).toBe(false);
-      expect((await mustGet(b, q, "done")).state).toBe("completed");
+      for (const id of ["act", "wait", "del", "nope"]) expect(await b.retryJob(q, id)).toBe(false);
       expect((await mustGet(b, q, "act")).attempts).toBe(1);
+      expect(await b.getJobCounts(q)).toMatchObject({ active: 1, waiting: 1, delayed: 1 });
     });
 
     it("promoteJob makes a delayed job waiting now, behind the waiting ones, with job:waiting and a wake", async () => {

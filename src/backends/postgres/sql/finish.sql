@@ -7,9 +7,10 @@
 -- has dependants or a retention rule for its new state, for the caller to finish in a transaction
 -- that runs this again with true and then settles those (the items applied before hold no token now).
 -- Effect: completed / failed / expired (attempts - 1) / retry (delayed when run_at > now, else
--- waiting at the FIFO tail) / released (waiting at the tail, attempts - 1); lease cleared. For one
--- job, only its first item with the right token counts. Publishes the events and wake-ups; on a
--- queue with a global concurrency, any applied item opened a slot, so it wakes "job".
+-- waiting; at the FIFO tail either way, which orders equal runAts) / released (waiting at the tail,
+-- attempts - 1); lease cleared. For one job, only its first item with the right token counts.
+-- Publishes the events and wake-ups; on a queue with a global concurrency, any applied item opened
+-- a slot, so it wakes "job".
 -- Returns: per applied item its ordinal (1-based), task, attempts, and for dependants and retention
 -- seq, id, has_dependants and `retention` (the spec for its new state); per item left alone, its
 -- ordinal (`pending`); one `limited` row when items applied on a queue with a global concurrency.
@@ -39,8 +40,7 @@ applied AS (
     finished_at = CASE WHEN w.kind IN ('completed', 'failed', 'expired') THEN $2 ELSE j.finished_at END,
     attempts = CASE WHEN w.kind IN ('expired', 'released') THEN j.attempts - 1 ELSE j.attempts END,
     run_at = CASE WHEN w.kind = 'retry' THEN w.run_at ELSE j.run_at END,
-    fifo = CASE WHEN w.kind = 'released' OR (w.kind = 'retry' AND w.run_at <= $2)
-      THEN nextval('{{schema}}.fifo_seq') ELSE j.fifo END,
+    fifo = CASE WHEN w.kind IN ('released', 'retry') THEN nextval('{{schema}}.fifo_seq') ELSE j.fifo END,
     token = NULL, worker_id = NULL, lease_expires_at = NULL
   FROM winners w
   WHERE j.seq = w.seq AND j.token = w.token AND ($9 OR (NOT j.has_dependants

@@ -91,7 +91,7 @@ else
   while #out - 1 < limit do
     local popped = redis.call('ZPOPMIN', Q .. 'waiting', limit - (#out - 1))
     if #popped == 0 then break end
-    for i = 1, #popped, 2 do out[#out + 1] = take(string.sub(popped[i], 16)) end
+    for i = 1, #popped, 2 do out[#out + 1] = take(memberId(popped[i])) end
   end
 end
 applyDeferred()

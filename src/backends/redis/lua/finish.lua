@@ -79,16 +79,15 @@ for i = 5, #ARGV, 5 do
         if tonumber(runAt) > now then to = 'delayed' end
         deferZadd(Q .. 's:' .. to, j.seq, id)
         if j.ttl then deferZadd(TTL_SET, j.createdAt + j.ttl, id) end
+        local m = nextMember(id)
         if to == 'delayed' then
-          deferZadd(Q .. 'delayed', runAt, id)
-          redis.call('HSET', key, 'state', to, 'runAt', runAt, 'error', payload)
+          deferZadd(Q .. 'delayed', runAt, m)
           wakes.delayed = true
         else
-          local m = string.format('%015d', redis.call('INCR', Q .. 'seq')) .. id
           deferZadd(Q .. 'waiting', j.priority, m)
-          redis.call('HSET', key, 'state', to, 'wm', m, 'runAt', runAt, 'error', payload)
           wakes.job = true
         end
+        redis.call('HSET', key, 'state', to, 'wm', m, 'runAt', runAt, 'error', payload)
         if EMIT then
           emit('job:retrying', id, j.task, ',"error":' .. payload .. ',"attempts":' .. int(j.attempts) ..
             ',"runAt":' .. runAt)

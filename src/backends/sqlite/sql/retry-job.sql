@@ -1,5 +1,6 @@
--- retryJob: an admin sends a dead job (failed, expired, cancelled) back to waiting.
--- Inputs: fifo, seq (the caller read the job and checked that it is dead).
+-- retryJob: an admin sends a finished job (failed, expired, cancelled, completed) back to waiting;
+-- retryJobs runs it on each row retry-jobs.sql selects.
+-- Inputs: fifo, seq (the caller read the job and checked that it is finished).
 -- Effect: -> waiting at the FIFO tail with attempts, stalledCount and stall charge 0; error, result,
 -- finishedAt and any scheduled removal cleared.
 -- Returns: nothing.

@@ -91,8 +91,8 @@ local function insert(a)
     end
   end
   local wm
-  if state == 'waiting' then
-    wm = string.format('%015d', seq) .. id
+  if state == 'waiting' or state == 'delayed' then
+    wm = orderMember(seq, id)
     fields[#fields + 1] = 'wm'
     fields[#fields + 1] = wm
   elseif state == 'waiting-children' then
@@ -112,7 +112,7 @@ local function insert(a)
     enter(j, state)
   elseif state == 'delayed' then
     enter(j, state)
-    redis.call('ZADD', Q .. 'delayed', a[10], id)
+    redis.call('ZADD', Q .. 'delayed', a[10], wm)
     wakes.delayed = true
     emit('job:delayed', id, task, ',"runAt":' .. a[10])
   else

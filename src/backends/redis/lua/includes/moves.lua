@@ -3,8 +3,25 @@
 -- @include events
 -- Effect: load() reads; leave() takes a job out of its state's indexes; enter() and the to*()
 --   moves put it in the next state's (writing its hash); toWaiting/toDelayed raise their wake-up.
--- Defines: load(id), leave(j), enter(j, to), toWaiting(j), toDelayed(j, runAt),
---   toFinished(j, to, now, field, value).
+-- Defines: orderMember(seq, id), memberId(m), nextMember(id), load(id), leave(j), enter(j, to),
+--   toWaiting(j), toDelayed(j, runAt), toFinished(j, to, now, field, value).
+
+-- The member of a job in `waiting` (score priority) and `delayed` (score runAt), kept in its hash
+-- as `wm`: the 15-digit sequence of its entry into that state, then its id. Equal scores order
+-- members lexicographically, so equal priorities, and equal runAts, stay FIFO (exact for any
+-- safe-integer score; the sequence never wraps in practice).
+local function orderMember(seq, id)
+  return string.format('%015d', seq) .. id
+end
+
+local function memberId(m)
+  return string.sub(m, 16)
+end
+
+-- A member at the FIFO tail.
+local function nextMember(id)
+  return orderMember(redis.call('INCR', Q .. 'seq'), id)
+end
 
 -- The fields transitions need, as a table (nil when the job does not exist).
 local function load(id)
@@ -23,7 +40,8 @@ local function leave(j)
   if s == 'waiting' then
     if j.wm then redis.call('ZREM', Q .. 'waiting', j.wm) end
   elseif s == 'delayed' then
-    redis.call('ZREM', Q .. 'delayed', j.id)
+    -- The bare id too: the member of a job delayed before members carried a sequence.
+    redis.call('ZREM', Q .. 'delayed', j.wm or j.id, j.id)
   elseif s == 'active' then
     redis.call('ZREM', Q .. 'active', j.id)
     slotFreed = true
@@ -46,12 +64,9 @@ local function enter(j, to)
   end
 end
 
--- Waiting order (also in insert): score = priority, member = 15-digit sequence .. id, so equal
--- priorities stay FIFO by the (exact) lexicographic member order and any safe-integer priority
--- stays exact.
 local function toWaiting(j)
   enter(j, 'waiting')
-  local m = string.format('%015d', redis.call('INCR', Q .. 'seq')) .. j.id
+  local m = nextMember(j.id)
   redis.call('ZADD', Q .. 'waiting', j.priority, m)
   redis.call('HSET', jobKey(j.id), 'state', 'waiting', 'wm', m)
   j.wm = m
@@ -60,8 +75,10 @@ end
 
 local function toDelayed(j, runAt)
   enter(j, 'delayed')
-  redis.call('ZADD', Q .. 'delayed', runAt, j.id)
-  redis.call('HSET', jobKey(j.id), 'state', 'delayed', 'runAt', runAt)
+  local m = nextMember(j.id)
+  redis.call('ZADD', Q .. 'delayed', runAt, m)
+  redis.call('HSET', jobKey(j.id), 'state', 'delayed', 'runAt', runAt, 'wm', m)
+  j.wm = m
   wakes.delayed = true
 end
 
