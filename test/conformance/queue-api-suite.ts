@@ -148,6 +148,24 @@ export function queueApiConformance(
       await expect(queue.getJobs([], { start: 1.5 })).rejects.toThrow(/range.start must be an integer/);
     });
 
+    it("removeDeduplicationKey lets the next add with the id make a new job; getDeduplicationJobId names its holder", async () => {
+      const q = uniqueQueue("dedup-key");
+      const queue = new Queue(q, { backend: observer });
+      const opts = { deduplication: { id: "order-7" } };
+      const first = await queue.add(`${q}-t`, 1, opts);
+      expect(await queue.add(`${q}-t`, 2, opts)).toBe(first);
+      expect(await queue.getDeduplicationJobId("order-7")).toBe(first);
+      expect(await queue.removeDeduplicationKey("order-7")).toBe(true);
+      const second = await queue.add(`${q}-t`, 3, opts);
+      expect(second).not.toBe(first);
+      expect(await queue.getDeduplicationJobId("order-7")).toBe(second);
+      expect((await queue.getJob(first))?.state).toBe("waiting");
+      await expect(queue.removeDeduplicationKey("x".repeat(600))).rejects.toThrow(/deduplication id/);
+      await expect(queue.getDeduplicationJobId(7 as unknown as string)).rejects.toThrow(
+        /deduplication id must be a string/,
+      );
+    });
+
     it("close() rejects the waits in progress", async () => {
       const q = uniqueQueue("wait-close");
       const queue = new Queue(q, { backend: observer });

@@ -49,6 +49,7 @@ const SQL_FILES = {
   "get-jobs": ["jobsDesc", "jobsAsc", "countByState"],
   "retry-job": ["retryJob"],
   "promote-job": ["promoteJob"],
+  "dedup-key": ["dedupJobId", "dedupRemove"],
   clean: ["drainable", "cleanFinished", "cleanUnfinished"],
   obliterate: ["activeCount", "wipe"],
   queues: ["isPaused", "setPaused", "globalConcurrency", "setGlobalConcurrency", "listQueues"],

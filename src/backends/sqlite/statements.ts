@@ -48,6 +48,7 @@ const SQL_FILES = {
   "get-jobs": ["jobsDesc", "jobsAsc", "countUnfinished", "countFinished"],
   "retry-job": ["retryJob"],
   "promote-job": ["promoteJob"],
+  "dedup-key": ["dedupJobId", "dedupRemove"],
   clean: ["drainable", "cleanFinished", "cleanUnfinished"],
   obliterate: [
     "activeCount",

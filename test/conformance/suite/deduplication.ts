@@ -1,0 +1,50 @@
+/**
+ * Conformance, deduplication extras: releasing and reading a dedup key.
+ * Registered by backend-suite.ts with the shared fixture; see docs/backend-contract.md.
+ */
+import { beforeEach, describe, expect, it } from "vitest";
+import type { Backend } from "../../../src/backends/backend.js";
+import { add, newJob, T0, uniqueQueue } from "../helpers.js";
+import type { SuiteFixture } from "./fixture.js";
+
+export function deduplicationTests(fx: SuiteFixture): void {
+  const { runTo } = fx;
+  describe("deduplication", () => {
+    let b: Backend;
+    beforeEach(() => {
+      b = fx.backend();
+    });
+
+    it("removeDeduplicationKey releases the key; the holder stays and the next add is a new job", async () => {
+      const q = uniqueQueue("dedup-release");
+      expect(await b.getDeduplicationJobId(q, "k")).toBeNull();
+      expect(await b.removeDeduplicationKey(q, "k")).toBe(false);
+      const holder = await add(b, q, { dedup: { key: "k" } });
+      await add(b, q, { dedup: { key: "other" } });
+      expect(await b.getDeduplicationJobId(q, "k")).toBe(holder);
+      expect(await b.removeDeduplicationKey(q, "k")).toBe(true);
+      expect(await b.removeDeduplicationKey(q, "k")).toBe(false);
+      expect(await b.getDeduplicationJobId(q, "k")).toBeNull();
+      expect(await b.getDeduplicationJobId(q, "other")).not.toBeNull();
+      expect((await b.getJob(q, holder))?.state).toBe("waiting");
+
+      const [fresh] = await b.enqueue(q, [newJob({ dedup: { key: "k" }, createdAt: T0 + 5 })]);
+      expect(fresh).toMatchObject({ state: "waiting", duplicate: false });
+      expect(fresh?.id).not.toBe(holder);
+      expect(await b.getDeduplicationJobId(q, "k")).toBe(fresh?.id);
+      // Deleting the old holder leaves the key with the job that holds it now.
+      expect(await b.removeJob(q, holder, T0 + 6)).toBe(true);
+      expect(await b.getDeduplicationJobId(q, "k")).toBe(fresh?.id);
+    });
+
+    it("getDeduplicationJobId names the holder in any state, and null once it is deleted", async () => {
+      const q = uniqueQueue("dedup-get");
+      const holder = await add(b, q, { dedup: { key: "k", ttl: 10 } });
+      await runTo(q, "completed");
+      // Past its ttl and finished: no longer deduplicating, still the key's job.
+      expect(await b.getDeduplicationJobId(q, "k")).toBe(holder);
+      expect(await b.removeJob(q, holder, T0 + 30)).toBe(true);
+      expect(await b.getDeduplicationJobId(q, "k")).toBeNull();
+    });
+  });
+}
