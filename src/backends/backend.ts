@@ -48,8 +48,12 @@ export interface NewJob {
   removeOnComplete?: RetentionSpec;
   removeOnFail?: RetentionSpec;
   inherit?: InheritableOption[];
-  /** Throttle: while a job with this key was added less than `ttl` ms ago (or, without ttl, is unfinished), return it instead. */
-  dedup?: { key: string; ttl?: number };
+  /**
+   * Throttle: while a job with this key was added less than `ttl` ms ago (or, without ttl, is
+   * unfinished), return it instead. `extend` (with `ttl`): such a duplicate restarts the key's ttl
+   * window from its own `createdAt`.
+   */
+  dedup?: { key: string; ttl?: number; extend?: boolean };
 }
 
 export interface EnqueueResult {

@@ -82,7 +82,10 @@ function parentsOf(q: QueueState, spec: NewJob): SortedParents<StoredJob | GoneP
   });
 }
 
-/** The existing job `spec` duplicates (same custom id, or a live dedup key), if any. */
+/**
+ * The existing job `spec` duplicates (same custom id, or a live dedup key), if any; a dedup
+ * duplicate with `extend` restarts the key's ttl window.
+ */
 function duplicateOf(q: QueueState, spec: NewJob): StoredJob | undefined {
   if (spec.id !== undefined) {
     const same = q.jobs.get(spec.id);
@@ -92,5 +95,7 @@ function duplicateOf(q: QueueState, spec: NewJob): StoredJob | undefined {
   const entry = q.dedup.get(spec.dedup.key);
   const holder = entry === undefined ? undefined : q.jobs.get(entry.jobId);
   if (entry === undefined || holder === undefined) return undefined;
-  return dedupHolds(spec.dedup.ttl, entry.addedAt, holder.state, spec.createdAt) ? holder : undefined;
+  if (!dedupHolds(spec.dedup.ttl, entry.addedAt, holder.state, spec.createdAt)) return undefined;
+  if (spec.dedup.extend) entry.addedAt = spec.createdAt;
+  return holder;
 }

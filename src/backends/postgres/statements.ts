@@ -20,6 +20,7 @@ const SQL_FILES = {
     "lockParents",
     "dedupGet",
     "dedupSet",
+    "dedupExtend",
     "depInsert",
   ],
   jobs: ["jobGet", "jobLock", "jobsDelete"],

@@ -82,8 +82,10 @@ export class Tx extends EffectsCollector {
         s.dedupGet,
         [queue, job.dedup.key],
       );
-      if (d && dedupHolds(job.dedup.ttl, d.added_at, d.state, createdAt))
+      if (d && dedupHolds(job.dedup.ttl, d.added_at, d.state, createdAt)) {
+        if (job.dedup.extend) await this.q(s.dedupExtend, [queue, job.dedup.key, createdAt]);
         return duplicateResult(this, queue, d.job_id, d.state, d.task);
+      }
     }
 
     let parents: SortedParents<JobRow> = NO_PARENTS;

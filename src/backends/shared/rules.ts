@@ -255,6 +255,7 @@ export function missingParentError(queue: string, parentId: string): ValidationE
 /**
  * Whether a job added at `now` with dedup `ttl` is a duplicate of the key's holder, added at
  * `addedAt` and now in `holderState`: within the ttl when one is given, else while the holder is unfinished.
+ * A duplicate whose dedup has `extend` then sets the key's `addedAt` to `now` (every engine).
  */
 export function dedupHolds(
   ttl: number | undefined,

@@ -16,6 +16,7 @@ const SQL_FILES = {
     "jobInsert",
     "dedupGet",
     "dedupSet",
+    "dedupExtend",
     "depInsert",
     "markHasDependants",
   ],

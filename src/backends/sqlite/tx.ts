@@ -47,8 +47,10 @@ export class Tx extends TxCore {
       const d = s.dedupGet.get(queue, job.dedup.key) as
         | { job_id: string; added_at: number; state: JobState; task: string }
         | undefined;
-      if (d && dedupHolds(job.dedup.ttl, d.added_at, d.state, createdAt))
+      if (d && dedupHolds(job.dedup.ttl, d.added_at, d.state, createdAt)) {
+        if (job.dedup.extend) s.dedupExtend.run(createdAt, queue, job.dedup.key);
         return duplicateResult(this, queue, d.job_id, d.state, d.task);
+      }
     }
 
     let parents: SortedParents<JobRow> = NO_PARENTS;

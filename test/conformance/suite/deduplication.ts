@@ -1,5 +1,5 @@
 /**
- * Conformance, deduplication extras: releasing and reading a dedup key.
+ * Conformance, deduplication extras: releasing and reading a dedup key, extend.
  * Registered by backend-suite.ts with the shared fixture; see docs/backend-contract.md.
  */
 import { beforeEach, describe, expect, it } from "vitest";
@@ -45,6 +45,25 @@ export function deduplicationTests(fx: SuiteFixture): void {
       expect(await b.getDeduplicationJobId(q, "k")).toBe(holder);
       expect(await b.removeJob(q, holder, T0 + 30)).toBe(true);
       expect(await b.getDeduplicationJobId(q, "k")).toBeNull();
+    });
+
+    it("extend: each duplicate within the ttl restarts the window; one without extend does not", async () => {
+      const q = uniqueQueue("dedup-extend");
+      const at = async (time: number, extend: boolean) => {
+        const dedup = extend ? { key: "k", ttl: 1000, extend } : { key: "k", ttl: 1000 };
+        const [result] = await b.enqueue(q, [newJob({ dedup, createdAt: time })]);
+        return result;
+      };
+      const first = (await at(T0, true))?.id;
+      // Each add is more than the ttl after the first, less than it after the previous one.
+      for (const time of [T0 + 800, T0 + 1500, T0 + 2400]) {
+        expect(await at(time, true)).toMatchObject({ id: first, duplicate: true });
+      }
+      const second = await at(T0 + 3500, true);
+      expect(second).toMatchObject({ duplicate: false });
+      expect(await at(T0 + 4000, false)).toMatchObject({ id: second?.id, duplicate: true });
+      expect(await at(T0 + 4600, false)).toMatchObject({ duplicate: false });
+      expect((await b.getJobCounts(q)).waiting).toBe(3);
     });
   });
 }
