@@ -22,6 +22,14 @@ export interface DeduplicationOptions {
    * keeps being deduplicated (BullMQ's `extend`). Needs `ttl`. Default: false.
    */
   extend?: boolean;
+  /**
+   * While the job holding the id is `delayed` (it has not started), this add replaces it (BullMQ's
+   * `replace`): that job is removed, as `queue.removeJob` removes it, and this one is added with a
+   * new id and takes the id, in one atomic step; `add` returns the new id and no `job:duplicated` is
+   * emitted. A holder in any other state is returned as a plain duplicate. With a `delay`, a burst
+   * of adds leaves only the last one, which runs `delay` after it (debounce). Default: false.
+   */
+  replace?: boolean;
 }
 
 /** What the producer wrote: anything, as it arrives from untyped callers. */
@@ -31,9 +39,11 @@ type Loose = { [K in keyof DeduplicationOptions]?: unknown };
 export function checkDeduplication(value: unknown): NonNullable<NewJob["dedup"]> {
   const d = value as Loose | null;
   if (typeof d !== "object" || d === null || typeof d.id !== "string" || d.id === "") {
-    throw new ValidationError("deduplication must be { id: string, ttl?: duration, extend?: boolean }");
+    throw new ValidationError(
+      "deduplication must be { id: string, ttl?: duration, extend?: boolean, replace?: boolean }",
+    );
   }
-  checkKeys(d, ["id", "ttl", "extend"], "deduplication");
+  checkKeys(d, ["id", "ttl", "extend", "replace"], "deduplication");
   const dedup: NonNullable<NewJob["dedup"]> = { key: checkJobRef(d.id, "deduplication.id") };
   const ttl = toMsOpt(d.ttl as number | string | undefined, "deduplication.ttl");
   if (ttl !== undefined) dedup.ttl = ttl;
@@ -45,6 +55,7 @@ export function checkDeduplication(value: unknown): NonNullable<NewJob["dedup"]>
     }
     dedup.extend = true;
   }
+  if (flag(d.replace, "replace")) dedup.replace = true;
   return dedup;
 }
 

@@ -51,9 +51,10 @@ export interface NewJob {
   /**
    * Throttle: while a job with this key was added less than `ttl` ms ago (or, without ttl, is
    * unfinished), return it instead. `extend` (with `ttl`): such a duplicate restarts the key's ttl
-   * window from its own `createdAt`.
+   * window from its own `createdAt`. `replace`: when that job is `delayed`, remove it (as
+   * `removeJob`) and insert this one, which takes the key (`dedupReplaces` of shared/rules.ts).
    */
-  dedup?: { key: string; ttl?: number; extend?: boolean };
+  dedup?: { key: string; ttl?: number; extend?: boolean; replace?: boolean };
 }
 
 export interface EnqueueResult {

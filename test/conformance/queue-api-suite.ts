@@ -166,6 +166,18 @@ export function queueApiConformance(
       );
     });
 
+    it("deduplication replace with a delay keeps only the last add of a burst (debounce)", async () => {
+      const q = uniqueQueue("dedup-debounce");
+      const queue = new Queue(q, { backend: observer });
+      const opts = { delay: "1h", deduplication: { id: "save", replace: true } };
+      const ids = [];
+      for (const n of [1, 2, 3]) ids.push(await queue.add(`${q}-t`, n, opts));
+      expect(new Set(ids).size).toBe(3);
+      const delayed = await queue.getJobs(["delayed"]);
+      expect(delayed.map((j) => [j.id, j.data])).toEqual([[ids[2], 3]]);
+      expect(await queue.getDeduplicationJobId("save")).toBe(ids[2]);
+    });
+
     it("close() rejects the waits in progress", async () => {
       const q = uniqueQueue("wait-close");
       const queue = new Queue(q, { backend: observer });

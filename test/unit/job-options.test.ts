@@ -176,6 +176,10 @@ describe("buildNewJob validation", () => {
     expect(() => build({ deduplication: { id: "k", ttl: 5, extend: "yes" as never } })).toThrow(
       /deduplication.extend must be true or false, got "yes"/,
     );
+    expect(build({ deduplication: { id: "k", replace: true } }).dedup).toEqual({ key: "k", replace: true });
+    expect(() => build({ deduplication: { id: "k", replace: 1 as never } })).toThrow(
+      /deduplication.replace must be true or false, got 1/,
+    );
     expect(() => build(undefined, { timeout: "forever" })).toThrow(ValidationError);
   });
 

@@ -3,6 +3,7 @@ import type { EnqueueResult, NewJob } from "../backend.js";
 import type { EffectsCollector } from "../shared/effects.js";
 import {
   dedupHolds,
+  dedupReplaces,
   duplicateResult,
   externalParents,
   initialState,
@@ -12,7 +13,7 @@ import {
   sortParents,
 } from "../shared/rules.js";
 import type { QueueState } from "./queue-state.js";
-import { finishJob, jobEvent, setState, toDelayed, toWaiting } from "./steps.js";
+import { finishJob, jobEvent, removeJobs, setState, toDelayed, toWaiting } from "./steps.js";
 import { StoredJob } from "./stored-job.js";
 
 /** A parent validated at the start of the batch but deleted since (by the retention of a job added before it). */
@@ -33,7 +34,12 @@ export function enqueueJobs(tx: EffectsCollector, q: QueueState, jobs: NewJob[])
 
 function insert(tx: EffectsCollector, q: QueueState, spec: NewJob): EnqueueResult {
   const existing = duplicateOf(q, spec);
-  if (existing !== undefined) return duplicateResult(tx, q.name, existing.id, existing.state, existing.task);
+  if (existing !== undefined) {
+    // A custom-id duplicate is never replaced: it has the new job's own id.
+    if (existing.id === spec.id || !dedupReplaces(spec.dedup, existing.state))
+      return duplicateResult(tx, q.name, existing.id, existing.state, existing.task);
+    removeJobs(tx, q, [existing], spec.createdAt);
+  }
   const id = spec.id ?? String(q.nextId++);
   const job = new StoredJob(id, q.name, spec);
   q.jobs.set(id, job);

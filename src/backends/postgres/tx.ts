@@ -11,6 +11,7 @@ import { EffectsCollector, WAKE_BITS, wakeReasons } from "../shared/effects.js";
 import {
   announceFree,
   dedupHolds,
+  dedupReplaces,
   duplicateResult,
   externalParents,
   FINISHED,
@@ -83,8 +84,15 @@ export class Tx extends EffectsCollector {
         [queue, job.dedup.key],
       );
       if (d && dedupHolds(job.dedup.ttl, d.added_at, d.state, createdAt)) {
-        if (job.dedup.extend) await this.q(s.dedupExtend, [queue, job.dedup.key, createdAt]);
-        return duplicateResult(this, queue, d.job_id, d.state, d.task);
+        // Locked, so a concurrent promotion cannot start the holder between this check and its removal.
+        const holder = dedupReplaces(job.dedup, d.state)
+          ? (await this.q<JobRow>(s.jobLock, [queue, d.job_id]))[0]
+          : undefined;
+        if (holder === undefined || !dedupReplaces(job.dedup, holder.state)) {
+          if (job.dedup.extend) await this.q(s.dedupExtend, [queue, job.dedup.key, createdAt]);
+          return duplicateResult(this, queue, d.job_id, holder?.state ?? d.state, holder?.task ?? d.task);
+        }
+        await this.removeJobs([holder], createdAt);
       }
     }
 

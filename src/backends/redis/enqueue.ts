@@ -25,7 +25,7 @@ import type { ScriptArg } from "./scripts.js";
  */
 const ENQUEUE_CHUNK = 2000;
 
-/** The fields of jobArgs, by position (the 20 strings insert.lua reads). */
+/** The fields of jobArgs, by position (the 21 strings insert.lua reads). */
 const FIELDS = [
   "id",
   "task",
@@ -47,6 +47,7 @@ const FIELDS = [
   "deduplication id",
   "deduplication ttl",
   "deduplication extend",
+  "deduplication replace",
 ];
 
 /** What enqueue.lua returns. */

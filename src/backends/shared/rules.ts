@@ -266,6 +266,16 @@ export function dedupHolds(
   return ttl === undefined ? !FINISHED.has(holderState) : now - addedAt < ttl;
 }
 
+/**
+ * Whether a new job whose dedup key holds (`dedupHolds`) replaces the key's holder, now in
+ * `holderState`, instead of being its duplicate: with `replace`, while the holder is `delayed` (it
+ * has not started, so nothing of it has run). The holder is then removed as `removeJob` removes it
+ * and the new job is inserted in the same transition, taking the key.
+ */
+export function dedupReplaces(dedup: NewJob["dedup"], holderState: JobState): boolean {
+  return dedup?.replace === true && holderState === "delayed";
+}
+
 /** A new job's parents, sorted. */
 export interface SortedParents<Row> {
   /** The parents it waits on (unfinished), or undefined when none. */

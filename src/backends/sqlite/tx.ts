@@ -11,6 +11,7 @@ import {
   claimPeers,
   DEAD,
   dedupHolds,
+  dedupReplaces,
   duplicateResult,
   FINISHED,
   initialState,
@@ -48,8 +49,11 @@ export class Tx extends TxCore {
         | { job_id: string; added_at: number; state: JobState; task: string }
         | undefined;
       if (d && dedupHolds(job.dedup.ttl, d.added_at, d.state, createdAt)) {
-        if (job.dedup.extend) s.dedupExtend.run(createdAt, queue, job.dedup.key);
-        return duplicateResult(this, queue, d.job_id, d.state, d.task);
+        if (!dedupReplaces(job.dedup, d.state)) {
+          if (job.dedup.extend) s.dedupExtend.run(createdAt, queue, job.dedup.key);
+          return duplicateResult(this, queue, d.job_id, d.state, d.task);
+        }
+        this.remove([s.jobGet.get(queue, d.job_id) as JobRow], createdAt);
       }
     }
 

@@ -1,14 +1,16 @@
 -- insert: adding a job (enqueue.lua, fire-repeatable.lua).
 -- @include settle
--- Inputs: a job as a JSON array of 20 strings ('' = absent): id, task, data, priority, maxRetries,
+-- Inputs: a job as a JSON array of 21 strings ('' = absent): id, task, data, priority, maxRetries,
 --   backoff, ttl, timeout, createdAt, runAt, dependsOn (JSON), onParentFailure, removeOnComplete
---   (JSON), removeOnFail (JSON), rc, rf, inherit (JSON), dedupKey, dedupTtl, dedupExtend ('1')
---   (see jobArgs in records.ts).
+--   (JSON), removeOnFail (JSON), rc, rf, inherit (JSON), dedupKey, dedupTtl, dedupExtend ('1'),
+--   dedupReplace ('1') (see jobArgs in records.ts).
 -- Effect: insert() returns the existing job a new one duplicates (same custom id, or a live dedup
 --   key; job:duplicated), or stores the job in its first state: failed (a failed parent, with
 --   ParentFailedError), waiting-children, delayed (job:delayed, wake "delayed") or waiting
 --   (job:waiting, wake "job"). The dedup rule is dedupHolds of shared/rules.ts. A key's ttl window
 --   starts at its holder's "dedupAt" field (set by a duplicate with extend), else its createdAt.
+--   With dedupReplace, a delayed holder is removed (removeJobs) and the job inserted in its place
+--   (dedupReplaces of shared/rules.ts).
 -- Defines: missingParent(parents), insert(a).
 -- Returns (insert): id, state, duplicate (0/1).
 local OPTIONAL_FIELDS = { [6] = 'backoff', [7] = 'ttl', [8] = 'timeout', [10] = 'runAt', [11] = 'dependsOn',
@@ -46,8 +48,12 @@ local function insert(a)
   local id, task, createdAt, dedupKey = a[1], a[2], a[9], a[18]
   local dupId, dupState, dupTask = duplicateOf(id, createdAt, dedupKey, a[19], a[20])
   if dupId then
-    emit('job:duplicated', dupId, dupTask)
-    return dupId, dupState, 1
+    -- A custom-id duplicate is never replaced: it has the new job's own id.
+    if dupId == id or a[21] ~= '1' or dupState ~= 'delayed' then
+      emit('job:duplicated', dupId, dupTask)
+      return dupId, dupState, 1
+    end
+    removeJobs({ load(dupId) }, tonumber(createdAt))
   end
   -- Parents first (reads only), so the job is written once, in its final state.
   local pending = {}
