@@ -58,6 +58,7 @@ export { type BackoffStrategy, registerBackoff, unregisterBackoff } from "./back
 export { createDashboard, type Dashboard } from "./dashboard/create.js";
 export type { DashboardOptions } from "./dashboard/options.js";
 export { type RunningDashboard, type StartDashboardOptions, startDashboard } from "./dashboard/server.js";
+export type { DeduplicationOptions } from "./deduplication-options.js";
 export {
   AsyncMQError,
   BackendError,

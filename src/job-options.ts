@@ -4,6 +4,7 @@
  */
 import type { Backend, NewJob } from "./backends/backend.js";
 import { resolveBackend } from "./backends/registry.js";
+import { checkDeduplication, type DeduplicationOptions } from "./deduplication-options.js";
 import { ValidationError } from "./errors.js";
 import {
   type BackoffSpec,
@@ -73,9 +74,9 @@ export interface EnqueueOptions {
   removeOnFail?: RetentionSpec;
   /**
    * Throttle: while a job added under `id` is unfinished (or younger than `ttl`), return its id
-   * instead. Default: none.
+   * instead (see {@link DeduplicationOptions}). Default: none.
    */
-  deduplication?: { id: string; ttl?: number | string };
+  deduplication?: DeduplicationOptions;
 }
 
 /** The options a task fixes for its jobs (each job's own options win). */
@@ -241,16 +242,7 @@ export function buildNewJob(
     job.removeOnComplete = checkRetention(removeOnComplete, "removeOnComplete");
   const removeOnFail = pick("removeOnFail");
   if (removeOnFail !== undefined) job.removeOnFail = checkRetention(removeOnFail, "removeOnFail");
-  if (o.deduplication !== undefined) {
-    const d = o.deduplication;
-    if (typeof d !== "object" || d === null || typeof d.id !== "string" || d.id === "") {
-      throw new ValidationError("deduplication must be { id: string, ttl?: duration }");
-    }
-    checkKeys(d, ["id", "ttl"], "deduplication");
-    job.dedup = { key: checkJobRef(d.id, "deduplication.id") };
-    const dttl = toMsOpt(d.ttl, "deduplication.ttl");
-    if (dttl !== undefined) job.dedup.ttl = dttl;
-  }
+  if (o.deduplication !== undefined) job.dedup = checkDeduplication(o.deduplication);
   if (defaults === undefined) {
     if (o === NO_OPTIONS) job.inherit = ALL_INHERITED;
     else {

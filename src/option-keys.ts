@@ -81,7 +81,8 @@ export const JOB_HINTS: KeyHints = {
   singletonMinutes: 'did you mean "deduplication"? singletonMinutes: 5 is deduplication: { id, ttl: "5m" }',
   singletonHours: 'did you mean "deduplication"? singletonHours: 1 is deduplication: { id, ttl: "1h" }',
   singletonNextSlot: NOT_SUPPORTED,
-  debounce: 'did you mean "deduplication"? deduplication: { id, ttl? }',
+  debounce:
+    'did you mean "deduplication"? BullMQ\'s debounce: { id, ttl } is deduplication: { id, ttl } (extend: true restarts the ttl at each duplicate; replace: true replaces a delayed holder)',
   expireInSeconds:
     'did you mean "timeout"? pg-boss\'s expireIn limits how long a job runs: expireInSeconds: 60 is timeout: "60s" (asyncmq\'s ttl is how long a job may wait before it starts)',
   expireInMinutes: 'did you mean "timeout"? expireInMinutes: 5 is timeout: "5m"',

@@ -256,6 +256,29 @@ export class Queue<D = unknown, R = unknown> {
     await this.backend.setGlobalConcurrency(this.name, null);
   }
 
+  /**
+   * Releases deduplication id `id` (BullMQ's `queue.removeDeduplicationKey`): the next job added
+   * with `deduplication: { id }` is a new job, whatever its ttl and whatever state the job that held
+   * the id is in. That job itself stays as it is.
+   * @returns whether a job held the id.
+   * @throws ValidationError when `id` is not a valid id (a string of at most 512 bytes).
+   */
+  async removeDeduplicationKey(id: string): Promise<boolean> {
+    return this.backend.removeDeduplicationKey(this.name, dedupRef(id));
+  }
+
+  /**
+   * The id of the job that holds deduplication id `id` (BullMQ's `queue.getDeduplicationJobId`):
+   * the last job added with it that was not a duplicate, until that job is deleted or the id
+   * released (`removeDeduplicationKey`); null when none. Whether the next add with this id is a
+   * duplicate also depends on that add's ttl (or, without one, on whether the job has finished), so
+   * this does not say; read the job's state with `getJob`.
+   * @throws ValidationError when `id` is not a valid id (a string of at most 512 bytes).
+   */
+  async getDeduplicationJobId(id: string): Promise<string | null> {
+    return this.backend.getDeduplicationJobId(this.name, dedupRef(id));
+  }
+
   getJob(id: string): Promise<JobRecord<D, R> | null> {
     return this.backend.getJob(this.name, jobRef(id)) as Promise<JobRecord<D, R> | null>;
   }
@@ -509,6 +532,10 @@ export class Queue<D = unknown, R = unknown> {
  */
 function jobRef(id: string): string {
   return checkJobRef(String(id), "job id");
+}
+
+function dedupRef(id: string): string {
+  return checkJobRef(id, "deduplication id");
 }
 
 /** A task's options, when this process registered it (otherwise the worker applies its own). */

@@ -48,8 +48,13 @@ export interface NewJob {
   removeOnComplete?: RetentionSpec;
   removeOnFail?: RetentionSpec;
   inherit?: InheritableOption[];
-  /** Throttle: while a job with this key was added less than `ttl` ms ago (or, without ttl, is unfinished), return it instead. */
-  dedup?: { key: string; ttl?: number };
+  /**
+   * Throttle: while a job with this key was added less than `ttl` ms ago (or, without ttl, is
+   * unfinished), return it instead. `extend` (with `ttl`): such a duplicate restarts the key's ttl
+   * window from its own `createdAt`. `replace`: when that job is `delayed`, remove it (as
+   * `removeJob`) and insert this one, which takes the key (`dedupReplaces` of shared/rules.ts).
+   */
+  dedup?: { key: string; ttl?: number; extend?: boolean; replace?: boolean };
 }
 
 export interface EnqueueResult {
@@ -371,6 +376,17 @@ export interface Backend {
   setGlobalConcurrency(queue: string, limit: number | null): Promise<void>;
   /** The queue's global concurrency, or null when it has none. */
   getGlobalConcurrency(queue: string): Promise<number | null>;
+  /**
+   * Releases dedup key `key`: the next job added with it is a new job, whatever the ttl. The job
+   * that held it stays as it is. Returns whether the key was held.
+   */
+  removeDeduplicationKey(queue: string, key: string): Promise<boolean>;
+  /**
+   * The id of the job dedup key `key` points at: the last job added with it, until that job is
+   * deleted or the key released; null when none. Whether it would still deduplicate depends on the
+   * ttl of the next add, so that is not checked here.
+   */
+  getDeduplicationJobId(queue: string, key: string): Promise<string | null>;
   /** Every queue that has jobs, repeatables or a pause flag. */
   listQueues(): Promise<string[]>;
 

@@ -59,6 +59,8 @@ export class EngineBackend implements Backend {
   declare readonly obliterate: Backend["obliterate"];
   declare readonly isPaused: Backend["isPaused"];
   declare readonly getGlobalConcurrency: Backend["getGlobalConcurrency"];
+  declare readonly removeDeduplicationKey: Backend["removeDeduplicationKey"];
+  declare readonly getDeduplicationJobId: Backend["getDeduplicationJobId"];
   declare readonly listQueues: Backend["listQueues"];
 
   readonly #engine: Engine;

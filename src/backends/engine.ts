@@ -88,6 +88,8 @@ export const ANSWERING = [
   "obliterate",
   "isPaused",
   "getGlobalConcurrency",
+  "removeDeduplicationKey",
+  "getDeduplicationJobId",
   "listQueues",
 ] as const satisfies ReadonlyArray<keyof Backend>;
 

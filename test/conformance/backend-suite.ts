@@ -15,6 +15,7 @@ import { adminTests } from "./suite/admin.js";
 import { capabilitiesTests } from "./suite/capabilities.js";
 import { claimTests } from "./suite/claim.js";
 import { closeTests } from "./suite/close.js";
+import { deduplicationTests } from "./suite/deduplication.js";
 import { enqueueTests } from "./suite/enqueue.js";
 import { eventsTests } from "./suite/events.js";
 import { finishTests } from "./suite/finish.js";
@@ -44,6 +45,7 @@ export interface ConformanceOptions {
 /** The areas of the contract, in the order their tests run. */
 const AREAS: ((fx: SuiteFixture) => void)[] = [
   enqueueTests,
+  deduplicationTests,
   claimTests,
   globalConcurrencyTests,
   finishTests,

@@ -161,6 +161,36 @@ export function queueApiConformance(
       expect(await queue.retryJob("no-such-job", { completed: true })).toBe(false);
     });
 
+    it("removeDeduplicationKey lets the next add with the id make a new job; getDeduplicationJobId names its holder", async () => {
+      const q = uniqueQueue("dedup-key");
+      const queue = new Queue(q, { backend: observer });
+      const opts = { deduplication: { id: "order-7" } };
+      const first = await queue.add(`${q}-t`, 1, opts);
+      expect(await queue.add(`${q}-t`, 2, opts)).toBe(first);
+      expect(await queue.getDeduplicationJobId("order-7")).toBe(first);
+      expect(await queue.removeDeduplicationKey("order-7")).toBe(true);
+      const second = await queue.add(`${q}-t`, 3, opts);
+      expect(second).not.toBe(first);
+      expect(await queue.getDeduplicationJobId("order-7")).toBe(second);
+      expect((await queue.getJob(first))?.state).toBe("waiting");
+      await expect(queue.removeDeduplicationKey("x".repeat(600))).rejects.toThrow(/deduplication id/);
+      await expect(queue.getDeduplicationJobId(7 as unknown as string)).rejects.toThrow(
+        /deduplication id must be a string/,
+      );
+    });
+
+    it("deduplication replace with a delay keeps only the last add of a burst (debounce)", async () => {
+      const q = uniqueQueue("dedup-debounce");
+      const queue = new Queue(q, { backend: observer });
+      const opts = { delay: "1h", deduplication: { id: "save", replace: true } };
+      const ids = [];
+      for (const n of [1, 2, 3]) ids.push(await queue.add(`${q}-t`, n, opts));
+      expect(new Set(ids).size).toBe(3);
+      const delayed = await queue.getJobs(["delayed"]);
+      expect(delayed.map((j) => [j.id, j.data])).toEqual([[ids[2], 3]]);
+      expect(await queue.getDeduplicationJobId("save")).toBe(ids[2]);
+    });
+
     it("close() rejects the waits in progress", async () => {
       const q = uniqueQueue("wait-close");
       const queue = new Queue(q, { backend: observer });

@@ -129,7 +129,14 @@ export function workerControlTests(fx: RuntimeFixture): void {
       [2, process.pid, [q]],
       [3, process.pid, [q]],
     ]);
-    expect(ids(await new Queue(other, { backend }).getWorkers())).toEqual([ws[2]?.id]);
+    // Each worker beats on its own timer: wait for the other queue's first beat too (a loaded run was slower).
+    const otherQueue = new Queue(other, { backend });
+    await until(
+      async () => (await otherQueue.getWorkers()).length === 1,
+      3000,
+      "the other queue's worker listed",
+    );
+    expect(ids(await otherQueue.getWorkers())).toEqual([ws[2]?.id]);
     await ws[0]?.stop();
     expect(ids(await queue.getWorkers())).toEqual([ws[1]?.id]); // stop removes it
     await Promise.all(ws.map((w) => w.stop()));

@@ -93,6 +93,8 @@ function stubJobs(): JobStore {
     isPaused: async () => false,
     setGlobalConcurrency: () => applied(undefined),
     getGlobalConcurrency: async () => null,
+    removeDeduplicationKey: async () => false,
+    getDeduplicationJobId: async () => null,
     listQueues: async () => [],
   };
 }

@@ -164,6 +164,22 @@ describe("buildNewJob validation", () => {
     expect(() => build({ delay: -1 })).toThrow(/delay must be a non-negative number/);
     expect(() => build({ timeout: 0 })).toThrow(/timeout must be greater than 0/);
     expect(() => build({ deduplication: { id: "k", ttl: "later" } })).toThrow(/deduplication.ttl/);
+    expect(build({ deduplication: { id: "k", ttl: "1s", extend: true } }).dedup).toEqual({
+      key: "k",
+      ttl: 1000,
+      extend: true,
+    });
+    expect(build({ deduplication: { id: "k", ttl: 5, extend: false } }).dedup).toEqual({ key: "k", ttl: 5 });
+    expect(() => build({ deduplication: { id: "k", extend: true } })).toThrow(
+      /deduplication.extend restarts the ttl, so it needs one/,
+    );
+    expect(() => build({ deduplication: { id: "k", ttl: 5, extend: "yes" as never } })).toThrow(
+      /deduplication.extend must be true or false, got "yes"/,
+    );
+    expect(build({ deduplication: { id: "k", replace: true } }).dedup).toEqual({ key: "k", replace: true });
+    expect(() => build({ deduplication: { id: "k", replace: 1 as never } })).toThrow(
+      /deduplication.replace must be true or false, got 1/,
+    );
     expect(() => build(undefined, { timeout: "forever" })).toThrow(ValidationError);
   });
 

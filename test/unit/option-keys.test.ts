@@ -91,8 +91,8 @@ describe("enqueue options", () => {
       'unknown key "jiter" in backoff: did you mean "jitter"?',
     );
     await refuses(
-      () => queue.add("t", {}, { deduplication: { id: "d", extend: true } } as Loose),
-      'unknown key "extend" in deduplication',
+      () => queue.add("t", {}, { deduplication: { id: "d", ttl: 5, extnd: true } } as Loose),
+      'unknown key "extnd" in deduplication: did you mean "extend"?',
     );
   });
 

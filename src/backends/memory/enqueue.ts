@@ -3,6 +3,7 @@ import type { EnqueueResult, NewJob } from "../backend.js";
 import type { EffectsCollector } from "../shared/effects.js";
 import {
   dedupHolds,
+  dedupReplaces,
   duplicateResult,
   externalParents,
   initialState,
@@ -12,7 +13,7 @@ import {
   sortParents,
 } from "../shared/rules.js";
 import type { QueueState } from "./queue-state.js";
-import { finishJob, jobEvent, setState, toDelayed, toWaiting } from "./steps.js";
+import { finishJob, jobEvent, removeJobs, setState, toDelayed, toWaiting } from "./steps.js";
 import { StoredJob } from "./stored-job.js";
 
 /** A parent validated at the start of the batch but deleted since (by the retention of a job added before it). */
@@ -33,7 +34,12 @@ export function enqueueJobs(tx: EffectsCollector, q: QueueState, jobs: NewJob[])
 
 function insert(tx: EffectsCollector, q: QueueState, spec: NewJob): EnqueueResult {
   const existing = duplicateOf(q, spec);
-  if (existing !== undefined) return duplicateResult(tx, q.name, existing.id, existing.state, existing.task);
+  if (existing !== undefined) {
+    // A custom-id duplicate is never replaced: it has the new job's own id.
+    if (existing.id === spec.id || !dedupReplaces(spec.dedup, existing.state))
+      return duplicateResult(tx, q.name, existing.id, existing.state, existing.task);
+    removeJobs(tx, q, [existing], spec.createdAt);
+  }
   const id = spec.id ?? String(q.nextId++);
   const job = new StoredJob(id, q.name, spec);
   q.jobs.set(id, job);
@@ -82,7 +88,10 @@ function parentsOf(q: QueueState, spec: NewJob): SortedParents<StoredJob | GoneP
   });
 }
 
-/** The existing job `spec` duplicates (same custom id, or a live dedup key), if any. */
+/**
+ * The existing job `spec` duplicates (same custom id, or a live dedup key), if any; a dedup
+ * duplicate with `extend` restarts the key's ttl window.
+ */
 function duplicateOf(q: QueueState, spec: NewJob): StoredJob | undefined {
   if (spec.id !== undefined) {
     const same = q.jobs.get(spec.id);
@@ -92,5 +101,7 @@ function duplicateOf(q: QueueState, spec: NewJob): StoredJob | undefined {
   const entry = q.dedup.get(spec.dedup.key);
   const holder = entry === undefined ? undefined : q.jobs.get(entry.jobId);
   if (entry === undefined || holder === undefined) return undefined;
-  return dedupHolds(spec.dedup.ttl, entry.addedAt, holder.state, spec.createdAt) ? holder : undefined;
+  if (!dedupHolds(spec.dedup.ttl, entry.addedAt, holder.state, spec.createdAt)) return undefined;
+  if (spec.dedup.extend) entry.addedAt = spec.createdAt;
+  return holder;
 }

@@ -422,6 +422,14 @@ export class MemoryJobStore implements JobStore {
     return this.data.find(queue)?.globalConcurrency ?? null;
   }
 
+  async removeDeduplicationKey(queue: string, key: string): Promise<boolean> {
+    return this.data.find(queue)?.dedup.delete(key) ?? false;
+  }
+
+  async getDeduplicationJobId(queue: string, key: string): Promise<string | null> {
+    return this.data.find(queue)?.dedup.get(key)?.jobId ?? null;
+  }
+
   async listQueues(): Promise<string[]> {
     this.data.open();
     const names: string[] = [];

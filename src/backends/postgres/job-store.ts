@@ -389,6 +389,15 @@ export class PostgresJobs implements JobStore, TxRunner {
     return row?.global_concurrency ?? null;
   }
 
+  async removeDeduplicationKey(queue: string, key: string): Promise<boolean> {
+    return (await this.db.one("dedupRemove", [queue, key])).length > 0;
+  }
+
+  async getDeduplicationJobId(queue: string, key: string): Promise<string | null> {
+    const [row] = await this.db.one<{ job_id: string }>("dedupJobId", [queue, key]);
+    return row?.job_id ?? null;
+  }
+
   async listQueues(): Promise<string[]> {
     return (await this.db.one<{ name: string }>("listQueues", [])).map((r) => r.name);
   }

@@ -11,6 +11,7 @@ import { EffectsCollector, WAKE_BITS, wakeReasons } from "../shared/effects.js";
 import {
   announceFree,
   dedupHolds,
+  dedupReplaces,
   duplicateResult,
   externalParents,
   FINISHED,
@@ -82,8 +83,17 @@ export class Tx extends EffectsCollector {
         s.dedupGet,
         [queue, job.dedup.key],
       );
-      if (d && dedupHolds(job.dedup.ttl, d.added_at, d.state, createdAt))
-        return duplicateResult(this, queue, d.job_id, d.state, d.task);
+      if (d && dedupHolds(job.dedup.ttl, d.added_at, d.state, createdAt)) {
+        // Locked, so a concurrent promotion cannot start the holder between this check and its removal.
+        const holder = dedupReplaces(job.dedup, d.state)
+          ? (await this.q<JobRow>(s.jobLock, [queue, d.job_id]))[0]
+          : undefined;
+        if (holder === undefined || !dedupReplaces(job.dedup, holder.state)) {
+          if (job.dedup.extend) await this.q(s.dedupExtend, [queue, job.dedup.key, createdAt]);
+          return duplicateResult(this, queue, d.job_id, holder?.state ?? d.state, holder?.task ?? d.task);
+        }
+        await this.removeJobs([holder], createdAt);
+      }
     }
 
     let parents: SortedParents<JobRow> = NO_PARENTS;

@@ -25,7 +25,7 @@ import type { ScriptArg } from "./scripts.js";
  */
 const ENQUEUE_CHUNK = 2000;
 
-/** The fields of jobArgs, by position (the 19 strings insert.lua reads). */
+/** The fields of jobArgs, by position (the 21 strings insert.lua reads). */
 const FIELDS = [
   "id",
   "task",
@@ -46,6 +46,8 @@ const FIELDS = [
   "inherit",
   "deduplication id",
   "deduplication ttl",
+  "deduplication extend",
+  "deduplication replace",
 ];
 
 /** What enqueue.lua returns. */

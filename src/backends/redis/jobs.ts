@@ -263,6 +263,15 @@ export class RedisJobs implements JobStore {
     return value === null ? null : Number(value);
   }
 
+  async removeDeduplicationKey(queue: string, key: string): Promise<boolean> {
+    return (await this.io.run<number>(queue, "remove-deduplication-key", [key])) === 1;
+  }
+
+  /** One HGET: the key's value is the holder's id (deleting the holder deletes the key). */
+  getDeduplicationJobId(queue: string, key: string): Promise<string | null> {
+    return this.io.call((r) => r.hget(`${this.io.keyOf(queue)}dedup`, key));
+  }
+
   async listQueues(): Promise<string[]> {
     return (await this.io.runGlobal<string[]>("list-queues", [])).sort();
   }

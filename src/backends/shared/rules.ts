@@ -255,6 +255,7 @@ export function missingParentError(queue: string, parentId: string): ValidationE
 /**
  * Whether a job added at `now` with dedup `ttl` is a duplicate of the key's holder, added at
  * `addedAt` and now in `holderState`: within the ttl when one is given, else while the holder is unfinished.
+ * A duplicate whose dedup has `extend` then sets the key's `addedAt` to `now` (every engine).
  */
 export function dedupHolds(
   ttl: number | undefined,
@@ -263,6 +264,16 @@ export function dedupHolds(
   now: number,
 ): boolean {
   return ttl === undefined ? !FINISHED.has(holderState) : now - addedAt < ttl;
+}
+
+/**
+ * Whether a new job whose dedup key holds (`dedupHolds`) replaces the key's holder, now in
+ * `holderState`, instead of being its duplicate: with `replace`, while the holder is `delayed` (it
+ * has not started, so nothing of it has run). The holder is then removed as `removeJob` removes it
+ * and the new job is inserted in the same transition, taking the key.
+ */
+export function dedupReplaces(dedup: NewJob["dedup"], holderState: JobState): boolean {
+  return dedup?.replace === true && holderState === "delayed";
 }
 
 /** A new job's parents, sorted. */

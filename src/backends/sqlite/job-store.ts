@@ -231,6 +231,11 @@ export function sqliteJobStore(conn: SqliteConnection): JobStore {
 
     getGlobalConcurrency: async (queue) => conn.read(() => queueFlags(s, queue)?.global_concurrency ?? null),
 
+    removeDeduplicationKey: async (queue, key) => conn.read(() => s.dedupRemove.run(queue, key).changes > 0),
+
+    getDeduplicationJobId: async (queue, key) =>
+      conn.read(() => (s.dedupJobId.pluck().get(queue, key) as string | undefined) ?? null),
+
     listQueues: async () => conn.read(() => s.listQueues.pluck().all() as string[]),
   };
 }

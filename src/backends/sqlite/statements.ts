@@ -16,6 +16,7 @@ const SQL_FILES = {
     "jobInsert",
     "dedupGet",
     "dedupSet",
+    "dedupExtend",
     "depInsert",
     "markHasDependants",
   ],
@@ -52,6 +53,7 @@ const SQL_FILES = {
   "update-data": ["updateData"],
   "change-priority": ["changePriority"],
   "change-delay": ["changeDelay"],
+  "dedup-key": ["dedupJobId", "dedupRemove"],
   clean: ["drainable", "cleanFinished", "cleanUnfinished"],
   obliterate: [
     "activeCount",

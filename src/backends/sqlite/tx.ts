@@ -10,6 +10,7 @@ import {
   announceFree,
   claimPeers,
   dedupHolds,
+  dedupReplaces,
   duplicateResult,
   FINISHED,
   initialState,
@@ -46,8 +47,13 @@ export class Tx extends TxCore {
       const d = s.dedupGet.get(queue, job.dedup.key) as
         | { job_id: string; added_at: number; state: JobState; task: string }
         | undefined;
-      if (d && dedupHolds(job.dedup.ttl, d.added_at, d.state, createdAt))
-        return duplicateResult(this, queue, d.job_id, d.state, d.task);
+      if (d && dedupHolds(job.dedup.ttl, d.added_at, d.state, createdAt)) {
+        if (!dedupReplaces(job.dedup, d.state)) {
+          if (job.dedup.extend) s.dedupExtend.run(createdAt, queue, job.dedup.key);
+          return duplicateResult(this, queue, d.job_id, d.state, d.task);
+        }
+        this.remove([s.jobGet.get(queue, d.job_id) as JobRow], createdAt);
+      }
     }
 
     let parents: SortedParents<JobRow> = NO_PARENTS;

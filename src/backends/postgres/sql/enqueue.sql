@@ -160,6 +160,10 @@ WHERE d.queue = $1 AND d.key = $2;
 INSERT INTO {{schema}}.dedup (queue, key, job_id, added_at) VALUES ($1, $2, $3, $4)
 ON CONFLICT (queue, key) DO UPDATE SET job_id = excluded.job_id, added_at = excluded.added_at;
 
+-- @name dedupExtend
+-- Inputs: queue, key, added_at. A duplicate with extend restarts the key's ttl window.
+UPDATE {{schema}}.dedup SET added_at = $3 WHERE queue = $1 AND key = $2;
+
 -- @name depInsert
 -- Inputs: queue, parent ids, child id; marks the parents as having dependants.
 WITH edges AS (

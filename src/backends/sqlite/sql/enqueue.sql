@@ -1,6 +1,7 @@
 -- enqueue: inserts new jobs (one call may insert many, inside one transaction).
 -- Inputs: the queue name, each job's columns (positional, in the order listed), dedup keys, parent ids.
--- Effect: creates the queue row, inserts jobs, records dedup keys and pending parent -> child edges.
+-- Effect: creates the queue row, inserts jobs, records dedup keys (a duplicate with extend restarts
+--   its key's window) and pending parent -> child edges.
 -- Returns: queueCounters the id/FIFO counters the caller advances in memory and stores once.
 
 -- @name queueEnsure
@@ -32,6 +33,10 @@ WHERE d.queue = ? AND d.key = ?;
 -- Inputs: queue, key, job_id, added_at.
 INSERT INTO dedup (queue, key, job_id, added_at) VALUES (?, ?, ?, ?)
 ON CONFLICT (queue, key) DO UPDATE SET job_id = excluded.job_id, added_at = excluded.added_at;
+
+-- @name dedupExtend
+-- Inputs: added_at, queue, key. A duplicate with extend restarts the key's ttl window.
+UPDATE dedup SET added_at = ? WHERE queue = ? AND key = ?;
 
 -- @name depInsert
 -- Inputs: queue, parent_id, child_id.

@@ -1,13 +1,16 @@
 -- insert: adding a job (enqueue.lua, fire-repeatable.lua).
 -- @include settle
--- Inputs: a job as a JSON array of 19 strings ('' = absent): id, task, data, priority, maxRetries,
+-- Inputs: a job as a JSON array of 21 strings ('' = absent): id, task, data, priority, maxRetries,
 --   backoff, ttl, timeout, createdAt, runAt, dependsOn (JSON), onParentFailure, removeOnComplete
---   (JSON), removeOnFail (JSON), rc, rf, inherit (JSON), dedupKey, dedupTtl (see jobArgs in
---   records.ts).
+--   (JSON), removeOnFail (JSON), rc, rf, inherit (JSON), dedupKey, dedupTtl, dedupExtend ('1'),
+--   dedupReplace ('1') (see jobArgs in records.ts).
 -- Effect: insert() returns the existing job a new one duplicates (same custom id, or a live dedup
 --   key; job:duplicated), or stores the job in its first state: failed (a failed parent, with
 --   ParentFailedError), waiting-children, delayed (job:delayed, wake "delayed") or waiting
---   (job:waiting, wake "job"). The dedup rule is dedupHolds of shared/rules.ts.
+--   (job:waiting, wake "job"). The dedup rule is dedupHolds of shared/rules.ts. A key's ttl window
+--   starts at its holder's "dedupAt" field (set by a duplicate with extend), else its createdAt.
+--   With dedupReplace, a delayed holder is removed (removeJobs) and the job inserted in its place
+--   (dedupReplaces of shared/rules.ts).
 -- Defines: missingParent(parents), insert(a).
 -- Returns (insert): id, state, duplicate (0/1).
 local OPTIONAL_FIELDS = { [6] = 'backoff', [7] = 'ttl', [8] = 'timeout', [10] = 'runAt', [11] = 'dependsOn',
@@ -22,8 +25,9 @@ local function missingParent(parents)
   return nil
 end
 
--- The existing job a new one duplicates, as id, state, task.
-local function duplicateOf(id, createdAt, dedupKey, dedupTtl)
+-- The existing job a new one duplicates, as id, state, task; a dedup duplicate with extend
+-- restarts the key's ttl window.
+local function duplicateOf(id, createdAt, dedupKey, dedupTtl, dedupExtend)
   if id ~= '' then
     local same = redis.call('HMGET', jobKey(id), 'state', 'task')
     if same[1] then return id, same[1], same[2] end
@@ -31,20 +35,25 @@ local function duplicateOf(id, createdAt, dedupKey, dedupTtl)
   if dedupKey == '' then return nil end
   local holder = redis.call('HGET', Q .. 'dedup', dedupKey)
   if not holder then return nil end
-  local h = redis.call('HMGET', jobKey(holder), 'state', 'task', 'createdAt')
+  local h = redis.call('HMGET', jobKey(holder), 'state', 'task', 'createdAt', 'dedupAt')
   if not h[1] then return nil end
   local live = not FINISHED[h[1]]
-  if dedupTtl ~= '' then live = tonumber(createdAt) - tonumber(h[3]) < tonumber(dedupTtl) end
-  if live then return holder, h[1], h[2] end
-  return nil
+  if dedupTtl ~= '' then live = tonumber(createdAt) - tonumber(h[4] or h[3]) < tonumber(dedupTtl) end
+  if not live then return nil end
+  if dedupExtend ~= '' then redis.call('HSET', jobKey(holder), 'dedupAt', createdAt) end
+  return holder, h[1], h[2]
 end
 
 local function insert(a)
   local id, task, createdAt, dedupKey = a[1], a[2], a[9], a[18]
-  local dupId, dupState, dupTask = duplicateOf(id, createdAt, dedupKey, a[19])
+  local dupId, dupState, dupTask = duplicateOf(id, createdAt, dedupKey, a[19], a[20])
   if dupId then
-    emit('job:duplicated', dupId, dupTask)
-    return dupId, dupState, 1
+    -- A custom-id duplicate is never replaced: it has the new job's own id.
+    if dupId == id or a[21] ~= '1' or dupState ~= 'delayed' then
+      emit('job:duplicated', dupId, dupTask)
+      return dupId, dupState, 1
+    end
+    removeJobs({ load(dupId) }, tonumber(createdAt))
   end
   -- Parents first (reads only), so the job is written once, in its final state.
   local pending = {}
