@@ -45,6 +45,12 @@ export interface EnqueueOptions {
   runAt?: number | Date;
   /** Lower runs first: an integer from -2^31 to 2^31-1. Default 5 (or the task's). */
   priority?: number;
+  /**
+   * Last in, first out: the job is claimed before every job already waiting with its priority
+   * (several lifo jobs: the newest first). A delayed lifo job goes to the front when it becomes
+   * due; a retried or stall-recovered one goes to the tail as any other. Default: false (FIFO).
+   */
+  lifo?: boolean;
   /** Retries after the first failure: an integer from 0 to 2^31-2. Default 0 (or the task's). */
   retries?: number;
   /**
@@ -110,6 +116,7 @@ const ENQUEUE_KEYS = keysOf<EnqueueOptions>({
   delay: true,
   runAt: true,
   priority: true,
+  lifo: true,
   retries: true,
   backoff: true,
   ttl: true,
@@ -207,6 +214,12 @@ export function buildNewJob(
   const timeout = toMsOpt(pick("timeout"), "timeout");
   if (timeout !== undefined) job.timeout = checkTimeout(timeout);
   if (o.jobId !== undefined) job.id = checkJobId(o.jobId);
+  if (o.lifo !== undefined) {
+    if (typeof o.lifo !== "boolean") {
+      throw new ValidationError(`lifo must be true or false, got ${JSON.stringify(o.lifo)}`);
+    }
+    if (o.lifo) job.lifo = true;
+  }
 
   if (o.delay !== undefined && o.runAt !== undefined) {
     throw new ValidationError("give either delay or runAt, not both");

@@ -60,7 +60,6 @@ export const JOB_HINTS: KeyHints = {
     'did you mean "backoff"? pg-boss\'s retryBackoff: true is backoff: { type: "exponential", delay: 1000 } (the default)',
   retryDelayMax:
     'did you mean "backoff"? Cap exponential retries with backoff: { type: "exponential", delay, maxDelay }',
-  lifo: "asyncmq has no lifo: jobs of one priority run first in, first out; give a job a lower priority number to run it sooner",
   repeat:
     "a repeating job is a definition, not a job option: use queue.upsertRepeatable({ task, every | cron, ... }) (docs/repeatables.md)",
   parent:

@@ -35,6 +35,12 @@ export interface NewJob {
   /** The payload as JSON text. */
   dataJson: string;
   priority: number;
+  /**
+   * Last in, first out: the job enters `waiting` (when added, or promoted from `delayed`) ahead of
+   * every waiting job of its priority, the newest lifo job first. Retries, releases and stall
+   * recovery put it at the tail as any other job.
+   */
+  lifo?: true;
   maxRetries: number;
   backoff?: BackoffSpec;
   ttl?: number;

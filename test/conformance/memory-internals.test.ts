@@ -52,6 +52,31 @@ describe("PriorityFifo", () => {
     expect(out).toEqual(expected);
     expect(fifo.size).toBe(0);
   });
+
+  it("yields items pushed to the front first, newest first, also after compact", () => {
+    const dead = new Set<number>();
+    const fifo = new PriorityFifo<number>((item) => !dead.has(item));
+    const rand = prng(5);
+    const items = Array.from({ length: 3000 }, (_, i) => ({
+      i,
+      p: Math.floor(rand() * 3),
+      front: rand() < 0.3,
+    }));
+    for (const { i, p, front } of items) fifo.push(i, p, i, front);
+    for (const { i } of items) if (i % 5 === 1) dead.add(i);
+    fifo.compact();
+    expect(fifo.size).toBe(3000 - dead.size);
+    const out: number[] = [];
+    for (let x = fifo.shift(); x !== undefined; x = fifo.shift()) out.push(x);
+    // Within a priority: front items by descending push order, then the rest by ascending.
+    const rank = (e: { i: number; front: boolean }) => (e.front ? -e.i : e.i + 3000);
+    const expected = items
+      .filter(({ i }) => !dead.has(i))
+      .sort((a, b) => a.p - b.p || rank(a) - rank(b))
+      .map(({ i }) => i);
+    expect(out).toEqual(expected);
+    expect(fifo.size).toBe(0);
+  });
 });
 
 describe("InMemoryBackend under churn", () => {

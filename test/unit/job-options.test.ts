@@ -183,6 +183,12 @@ describe("buildNewJob validation", () => {
     expect(() => build(undefined, { timeout: "forever" })).toThrow(ValidationError);
   });
 
+  it("takes lifo as a boolean, stored only when true", () => {
+    expect(build({ lifo: true }).lifo).toBe(true);
+    expect("lifo" in build({ lifo: false })).toBe(false);
+    expect(() => build({ lifo: "yes" as never })).toThrow(/lifo must be true or false, got "yes"/);
+  });
+
   it("refuses a payload over maxPayloadBytes, by argument or by the settings", () => {
     const data = "x".repeat(50);
     expect(() => buildNewJob("t", data, undefined, {}, NOW, 20)).toThrow(PayloadTooLargeError);

@@ -49,7 +49,6 @@ describe("enqueue options", () => {
   });
 
   it.each([
-    ["lifo", "asyncmq has no lifo"],
     ["repeat", "queue.upsertRepeatable"],
     ["parent", "dependsOn"],
     ["failParentOnFailure", 'did you mean "onParentFailure"?'],

@@ -73,7 +73,7 @@ function insert(tx: EffectsCollector, q: QueueState, spec: NewJob): EnqueueResul
         tx.emit("job:delayed", { queue: q.name, jobId: id, task: job.task, runAt: job.runAt });
       break;
     default:
-      toWaiting(tx, q, job);
+      toWaiting(tx, q, job, job.spec.lifo === true);
       jobEvent(tx, "job:waiting", job);
   }
   // Retention may have deleted a job that was born failed; report the state it reached.

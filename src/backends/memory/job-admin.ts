@@ -68,11 +68,14 @@ export function promote(
   return promoted;
 }
 
-/** A delayed job to the FIFO tail of waiting, due at `runAt`; job:waiting. */
+/**
+ * A delayed job to the FIFO tail of waiting, due at `runAt`; job:waiting. A lifo job not yet run
+ * goes to the head (one delayed by a retry's backoff has run: it goes to the tail).
+ */
 export function promoteOne(tx: EffectsCollector, q: QueueState, job: StoredJob, runAt: number): void {
   // Its heap entry goes stale with the state change (its seq no longer matches).
   job.runAt = runAt;
-  toWaiting(tx, q, job);
+  toWaiting(tx, q, job, job.spec.lifo === true && job.attempts === 0);
   jobEvent(tx, "job:waiting", job);
 }
 

@@ -42,18 +42,7 @@ export class Fifo<T> {
 
   /** Keeps only the items for which `keep` holds, in order. */
   filter(keep: (item: T, seq: number) => boolean): void {
-    const items: T[] = [];
-    const seqs: number[] = [];
-    for (let i = this.#head; i < this.#items.length; i++) {
-      const item = this.#items[i] as T;
-      const seq = this.#seqs[i] as number;
-      if (keep(item, seq)) {
-        items.push(item);
-        seqs.push(seq);
-      }
-    }
-    this.#items = items;
-    this.#seqs = seqs;
+    [this.#items, this.#seqs] = kept(this.#items, this.#seqs, this.#head, keep);
     this.#head = 0;
   }
 
@@ -65,15 +54,60 @@ export class Fifo<T> {
 }
 
 /**
- * Items by priority (lower first), FIFO within a priority: one {@link Fifo} per distinct priority
- * plus a sorted list of the priorities in use. The number of distinct priorities is small, so
- * keeping that list sorted costs next to nothing.
+ * One priority's items: a FIFO, plus a stack in front of it for items pushed to the front (lifo
+ * jobs), so that the newest of those comes first. Both ends are O(1).
+ */
+class Bucket<T> {
+  #tail = new Fifo<T>();
+  #front: T[] = [];
+  #frontSeqs: number[] = [];
+
+  get length(): number {
+    return this.#tail.length + this.#front.length;
+  }
+
+  push(item: T, seq: number, front: boolean): void {
+    if (front) {
+      this.#front.push(item);
+      this.#frontSeqs.push(seq);
+    } else this.#tail.push(item, seq);
+  }
+
+  peekItem(): T | undefined {
+    const n = this.#front.length;
+    return n > 0 ? this.#front[n - 1] : this.#tail.peekItem();
+  }
+
+  peekSeq(): number {
+    const n = this.#frontSeqs.length;
+    return n > 0 ? (this.#frontSeqs[n - 1] as number) : this.#tail.peekSeq();
+  }
+
+  shift(): void {
+    if (this.#front.length === 0) this.#tail.shift();
+    else {
+      this.#front.pop();
+      this.#frontSeqs.pop();
+    }
+  }
+
+  filter(keep: (item: T, seq: number) => boolean): void {
+    this.#tail.filter(keep);
+    [this.#front, this.#frontSeqs] = kept(this.#front, this.#frontSeqs, 0, keep);
+  }
+}
+
+/**
+ * Items by priority (lower first), FIFO within a priority (items pushed to the front first, the
+ * newest of them first): one {@link Bucket} per distinct priority plus a sorted list of the
+ * priorities in use. The number of distinct priorities is small, so keeping that list sorted costs
+ * next to nothing.
  *
  * Removal is lazy: the owner decides with `isLive(item, seq)` whether an entry still counts, and
  * stale entries are dropped when they reach the head.
  */
 export class PriorityFifo<T> {
-  #buckets = new Map<number, Fifo<T>>();
+  #buckets = new Map<number, Bucket<T>>();
   #priorities: number[] = [];
   #size = 0;
 
@@ -84,22 +118,23 @@ export class PriorityFifo<T> {
 
   constructor(private readonly isLive: (item: T, seq: number) => boolean) {}
 
-  push(item: T, priority: number, seq: number): void {
+  /** Adds `item` at the tail of its priority, or at its head when `front` (lifo). */
+  push(item: T, priority: number, seq: number, front = false): void {
     let bucket = this.#buckets.get(priority);
     if (bucket === undefined) {
-      bucket = new Fifo<T>();
+      bucket = new Bucket<T>();
       this.#buckets.set(priority, bucket);
       insertSorted(this.#priorities, priority);
     }
-    bucket.push(item, seq);
+    bucket.push(item, seq, front);
     this.#size++;
   }
 
-  /** Removes and returns the live item with the lowest priority and sequence, or undefined. */
+  /** Removes and returns the live item with the lowest priority that comes first, or undefined. */
   shift(): T | undefined {
     while (this.#priorities.length > 0) {
       const priority = this.#priorities[0] as number;
-      const bucket = this.#buckets.get(priority) as Fifo<T>;
+      const bucket = this.#buckets.get(priority) as Bucket<T>;
       for (let item = bucket.peekItem(); item !== undefined; item = bucket.peekItem()) {
         const live = this.isLive(item, bucket.peekSeq());
         bucket.shift();
@@ -137,6 +172,26 @@ export class PriorityFifo<T> {
     this.#buckets.delete(priority);
     this.#priorities.shift();
   }
+}
+
+/** The pairs of `items` and `seqs` from index `from` on for which `keep` holds, in order. */
+function kept<T>(
+  items: readonly T[],
+  seqs: readonly number[],
+  from: number,
+  keep: (item: T, seq: number) => boolean,
+): [T[], number[]] {
+  const outItems: T[] = [];
+  const outSeqs: number[] = [];
+  for (let i = from; i < items.length; i++) {
+    const item = items[i] as T;
+    const seq = seqs[i] as number;
+    if (keep(item, seq)) {
+      outItems.push(item);
+      outSeqs.push(seq);
+    }
+  }
+  return [outItems, outSeqs];
 }
 
 function insertSorted(list: number[], value: number): void {

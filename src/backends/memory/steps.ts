@@ -29,9 +29,10 @@ export function setState(q: QueueState, job: StoredJob, state: JobState): void {
   }
 }
 
-export function toWaiting(tx: EffectsCollector, q: QueueState, job: StoredJob): void {
+/** To waiting: at the tail of its priority, or at its head when `front` (a lifo job added or promoted). */
+export function toWaiting(tx: EffectsCollector, q: QueueState, job: StoredJob, front = false): void {
   setState(q, job, "waiting");
-  q.waiting.push(job, job.spec.priority, job.stateSeq);
+  q.waiting.push(job, job.spec.priority, job.stateSeq, front);
   tx.wake("job");
 }
 
@@ -127,7 +128,7 @@ export function settleDependants(
 /** A child whose parents are all done: `waiting`, or `delayed` while its `runAt` is ahead. */
 function ready(tx: EffectsCollector, q: QueueState, job: StoredJob, now: number): void {
   if (job.runAt !== undefined && job.runAt > now) toDelayed(tx, q, job);
-  else toWaiting(tx, q, job);
+  else toWaiting(tx, q, job, job.spec.lifo === true);
   jobEvent(tx, "job:ready", job);
 }
 

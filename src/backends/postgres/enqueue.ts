@@ -1,5 +1,5 @@
 /**
- * Enqueue on PostgreSQL. Jobs without dedup or parents (what producers add in bulk) go in ONE
+ * Enqueue on PostgreSQL. Jobs without dedup, parents or lifo (what producers add in bulk) go in ONE
  * statement per chunk (enqueuePlain, or enqueueWithIds when some carry a custom id), which also
  * publishes; a batch with any other job goes one job at a time in one transaction (`Tx.insert`).
  * Either way the whole call is all or nothing.
@@ -16,9 +16,13 @@ import { inTransaction, type TxRunner } from "./tx.js";
 /** Plain jobs per bulk-insert statement: large enough to amortise the round trip, small enough for memory. */
 const ENQUEUE_CHUNK = 5000;
 
-/** Jobs the single-statement inserts (bulk enqueue, repeatable fire) can take: no dedup or parents. */
+/** Jobs the single-statement inserts (bulk enqueue, repeatable fire) can take: no dedup, parents or lifo. */
 export function isSimple(job: NewJob): boolean {
-  return job.dedup === undefined && (job.dependsOn === undefined || job.dependsOn.length === 0);
+  return (
+    job.dedup === undefined &&
+    job.lifo === undefined &&
+    (job.dependsOn === undefined || job.dependsOn.length === 0)
+  );
 }
 
 /** Inserts `jobs` into `queue` (see the file header). */

@@ -117,7 +117,7 @@ export class Tx extends EffectsCollector {
       pending: failedParent ? 0 : (pending?.length ?? 0),
       error,
     });
-    const [inserted] = await this.q<{ seq: number }>(s.jobInsert, [JSON.stringify(row)]);
+    const [inserted] = await this.q<{ seq: number }>(s.jobInsert, [JSON.stringify(row), job.lifo === true]);
     if (!inserted) {
       // Another transaction inserted this custom id since the check above.
       const [existing] = await this.q<JobRow>(s.jobGet, [queue, id]);

@@ -25,7 +25,7 @@ import type { ScriptArg } from "./scripts.js";
  */
 const ENQUEUE_CHUNK = 2000;
 
-/** The fields of jobArgs, by position (the 21 strings insert.lua reads). */
+/** The fields of jobArgs, by position (the 22 strings insert.lua reads). */
 const FIELDS = [
   "id",
   "task",
@@ -48,6 +48,7 @@ const FIELDS = [
   "deduplication ttl",
   "deduplication extend",
   "deduplication replace",
+  "lifo",
 ];
 
 /** What enqueue.lua returns. */

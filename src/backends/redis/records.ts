@@ -75,7 +75,7 @@ export function toClaimed(queue: string, v: RawRecord): ClaimedJob {
 }
 
 /**
- * A job as the scripts take it (see `insert` in lua/includes/insert.lua): 21 strings, '' when absent, sent as
+ * A job as the scripts take it (see `insert` in lua/includes/insert.lua): 22 strings, '' when absent, sent as
  * part of one JSON argument per batch. Retention specs also go in a compact form the scripts read
  * without decoding JSON: "1" (delete at once) or "<age>|<count>".
  */
@@ -102,6 +102,7 @@ export function jobArgs(job: NewJob): string[] {
     job.dedup?.ttl === undefined ? "" : String(job.dedup.ttl),
     job.dedup?.extend ? "1" : "",
     job.dedup?.replace ? "1" : "",
+    job.lifo ? "1" : "",
   ];
 }
 

@@ -11,7 +11,9 @@
  * - `Q s:<state>`       ZSET id -> creation sequence per state: counts (ZCARD) and getJobs paging.
  * - `Q waiting`         ZSET score priority, member "<15-digit sequence><id>": lowest priority first,
  *                       FIFO within a priority through the lexicographic order of equal scores (exact
- *                       for any safe-integer priority; the sequence never wraps in practice).
+ *                       for any safe-integer priority; the sequence never wraps in practice). A lifo
+ *                       job's member is "-<14-digit 99999999999999 - sequence><id>": ahead of the
+ *                       others, newest first (the hash's `lifo` field marks it for promotion).
  * - `Q delayed`         ZSET score runAt, member "<15-digit sequence><id>": earliest first, equal runAts
  *                       in the order they became delayed (the same member form as `waiting`; a bare id,
  *                       as earlier versions wrote, is still read and removed).

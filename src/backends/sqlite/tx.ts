@@ -86,7 +86,7 @@ export class Tx extends TxCore {
       row.data,
       row.state,
       row.priority,
-      this.nextFifo(),
+      job.lifo ? -this.nextFifo() : this.nextFifo(), // negative: ahead of every FIFO job, newest first
       row.max_retries,
       row.created_at,
       row.run_at,

@@ -43,6 +43,50 @@ export function claimTests(fx: SuiteFixture): void {
       expect(claimed.map((j) => j.id)).toEqual([ids[5], ids[1], ids[4], ids[3], ids[0], ids[2]]);
     });
 
+    describe("lifo", () => {
+      /** Every waiting job's id, in claim order. */
+      async function claimOrder(q: string): Promise<string[]> {
+        return (await b.claim(q, claimOpts({ limit: 20 }))).map((j) => j.id);
+      }
+
+      it("a lifo job goes ahead of the waiting jobs, the newest lifo job first", async () => {
+        const q = uniqueQueue("lifo-order");
+        const [a, bb, c] = (await b.enqueue(q, [newJob(), newJob(), newJob()])).map((r) => r.id);
+        const d = await add(b, q, { lifo: true });
+        const e = await add(b, q, { lifo: true });
+        expect(await claimOrder(q)).toEqual([e, d, a, bb, c]);
+      });
+
+      it("goes first only among the jobs of its priority", async () => {
+        const q = uniqueQueue("lifo-priority");
+        const a = await add(b, q, { priority: 5 });
+        const hi = await add(b, q, { priority: 1 });
+        const lifo5 = await add(b, q, { priority: 5, lifo: true });
+        const lifo9 = await add(b, q, { priority: 9, lifo: true });
+        expect(await claimOrder(q)).toEqual([hi, lifo5, a, lifo9]);
+      });
+
+      it("works within one addBulk: its lifo jobs go ahead, the later first", async () => {
+        const q = uniqueQueue("lifo-bulk");
+        const before = await add(b, q);
+        const [a, x, bb, y] = (
+          await b.enqueue(q, [newJob(), newJob({ lifo: true }), newJob(), newJob({ lifo: true })])
+        ).map((r) => r.id);
+        expect(await claimOrder(q)).toEqual([y, x, before, a, bb]);
+      });
+
+      it("a delayed lifo job goes to the front when promoted; a delayed FIFO one to the tail", async () => {
+        const q = uniqueQueue("lifo-delayed");
+        const lifo = await add(b, q, { lifo: true, runAt: T0 + 100 });
+        const fifo = await add(b, q, { runAt: T0 + 100 });
+        const [a, bb] = (await b.enqueue(q, [newJob(), newJob()])).map((r) => r.id);
+        expect((await b.promoteDelayed(q, T0 + 200, 10)).promoted).toBe(2);
+        const other = await add(b, q, { lifo: true, runAt: T0 + 5000 });
+        expect(await b.promoteJob(q, other, T0 + 300)).toBe(true);
+        expect(await claimOrder(q)).toEqual([other, lifo, a, bb, fifo]);
+      });
+    });
+
     it("claims at most `limit` jobs per call", async () => {
       const q = uniqueQueue("claim-limit");
       await b.enqueue(q, [newJob(), newJob(), newJob(), newJob(), newJob()]);

@@ -1,7 +1,8 @@
 -- dependants: resolves children waiting on a parent that just ended.
 -- Inputs: queue and parent id (dependantsOf); the child's seq (parentResolved); state, seq (ready).
 -- Effect: dependantsOf locks the children and drops the parent's edges; parentResolved counts one
--- parent down; ready moves a child out of waiting-children at the FIFO tail.
+-- parent down; ready moves a child out of waiting-children at the FIFO tail (a lifo child, negative
+-- fifo, at the head: the new fifo keeps the sign).
 -- Returns: dependantsOf the children still in waiting-children (by seq); parentResolved the
 -- parents left. dependantIds (getDependants, read only): the ids of those children, by seq.
 
@@ -18,7 +19,7 @@ FOR UPDATE;
 UPDATE {{schema}}.jobs SET pending_parents = pending_parents - 1 WHERE seq = $1 RETURNING pending_parents;
 
 -- @name ready
-UPDATE {{schema}}.jobs SET state = $1, fifo = nextval('{{schema}}.fifo_seq') WHERE seq = $2;
+UPDATE {{schema}}.jobs SET state = $1, fifo = (CASE WHEN fifo < 0 THEN -1 ELSE 1 END) * nextval('{{schema}}.fifo_seq') WHERE seq = $2;
 
 -- @name dependantIds
 SELECT j.id FROM {{schema}}.job_deps d

@@ -131,16 +131,18 @@ RETURNING last_id;
 SELECT pg_advisory_xact_lock(hashtextextended($1, 0));
 
 -- @name jobInsert
--- Inputs: the row (newJobRow in shared/sql-rows.ts) as a JSON object keyed by column.
+-- Inputs: the row (newJobRow in shared/sql-rows.ts) as a JSON object keyed by column; lifo (a
+-- negative fifo: ahead of every FIFO job of its priority, the newest first).
 -- No row returned = the id exists (a concurrent insert).
 INSERT INTO {{schema}}.jobs (
   queue, id, task, data, state, priority, max_retries, created_at, run_at, ttl, expires_at, timeout,
   backoff, depends_on, pending_parents, on_parent_failure, remove_on_complete, remove_on_fail,
-  inherit, dedup_key, error, finished_at
+  inherit, dedup_key, error, finished_at, fifo
 )
 SELECT queue, id, task, data, state, priority, max_retries, created_at, run_at, ttl, created_at + ttl,
   timeout, backoff, depends_on, pending_parents, on_parent_failure, remove_on_complete, remove_on_fail,
-  inherit, dedup_key, error, finished_at
+  inherit, dedup_key, error, finished_at,
+  CASE WHEN $2::boolean THEN -nextval('{{schema}}.fifo_seq') ELSE nextval('{{schema}}.fifo_seq') END
 FROM json_populate_record(NULL::{{schema}}.jobs, $1::json)
 ON CONFLICT (queue, id) DO NOTHING
 RETURNING seq;

@@ -3,7 +3,8 @@
 -- Inputs: $1 queue, $2 now, $3 limit (NULL = all), $4 origin, $5 until.
 -- Effect: promoters of one queue take turns, through a transaction advisory lock on the queue held
 -- to commit: a batch is the earliest jobs with run_at <= until by (run_at, fifo) (equal runAts in
--- the order they became delayed), numbered at the FIFO tail and committed whole before the next
+-- the order they became delayed: abs(fifo)), numbered at the FIFO tail (a lifo job, negative
+-- fifo, at the head: the new fifo keeps the sign) and committed whole before the next
 -- promoter reads. Without the turn (another promoter holds it) nothing changes: the caller waits
 -- for it with promoteTurn in a transaction and runs this again there, so that it reads after that
 -- commit. delayed -> waiting, run_at = min(run_at, now); job:waiting published with a "job" wake-up.
@@ -19,12 +20,12 @@ due AS (
   SELECT seq, nextval('{{schema}}.fifo_seq') AS fifo FROM (
     SELECT seq FROM {{schema}}.jobs
     WHERE queue = $1 AND state = 'delayed' AND run_at <= $5 AND (SELECT mine FROM turn)
-    ORDER BY run_at, fifo LIMIT $3
+    ORDER BY run_at, abs(fifo) LIMIT $3
     FOR UPDATE SKIP LOCKED
   ) d
 ),
 moved AS (
-  UPDATE {{schema}}.jobs j SET state = 'waiting', fifo = due.fifo, run_at = LEAST(j.run_at, $2)
+  UPDATE {{schema}}.jobs j SET state = 'waiting', fifo = CASE WHEN j.fifo < 0 THEN -due.fifo ELSE due.fifo END, run_at = LEAST(j.run_at, $2)
   FROM due WHERE j.seq = due.seq
   RETURNING j.id, j.task, due.fifo
 ),

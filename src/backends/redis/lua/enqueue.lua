@@ -3,7 +3,7 @@
 -- ARGV (after base's three): [4] role: 'only' (the whole batch), or for a batch split into chunks
 --   sent in one MULTI: 'first', 'next', 'last'; [5] batch gate id; [6] JSON array of parent ids to
 --   check (dependsOn ids not created earlier in the batch; 'only' and 'first' check them); [7] JSON
---   array of jobs, each an array of 21 strings (see insert). One JSON argument per chunk keeps
+--   array of jobs, each an array of 22 strings (see insert). One JSON argument per chunk keeps
 --   client encoding and Redis argument parsing cheap.
 -- Scripts do not roll back, so a chunk must not fail after an earlier one wrote: the caller sends
 --   only jobs this script can read and store (enqueue.ts checks them all first); here the missing

@@ -1,7 +1,7 @@
 -- fire-repeatable.lua: fires one repeatable slot, exactly once across all schedulers.
 -- @include insert
 -- ARGV (after base's three): [4] repeatId, [5] slot, [6] nextRun, [7] JSON array of parent ids to
---   check, [8] the job as a JSON array of 21 strings (see insert), [9] limit ('' = none).
+--   check, [8] the job as a JSON array of 22 strings (see insert), [9] limit ('' = none).
 -- Effect: nothing when slot <= the last slot fired for repeatId, `limit` slots have fired for it
 --   ("<Q>slots" holds "<last slot>|<runs>"; a bare "<last slot>" from before runs were kept counts
 --   0 runs), or the stored definition is paused. Otherwise enqueues the job as enqueue.lua would

@@ -3,7 +3,7 @@
 -- @include moves
 -- ARGV (after base's three): [4] now, [5] limit, [6] until.
 -- Effect: up to `limit` delayed jobs with runAt <= until, earliest first (equal runAts in the order
---   they became delayed: the member order), become waiting (FIFO tail), job:waiting each, wake
+--   they became delayed: the member order), become waiting (FIFO tail; a lifo job at the head), job:waiting each, wake
 --   "job"; a job promoted before its runAt gets runAt = now. A member whose job is gone or no longer
 --   delayed is dropped.
 -- Returns: { effects, { promoted count, next due runAt (absent when none) } }.
@@ -19,7 +19,8 @@ for i = 1, #due, 2 do
   if j and j.state == 'delayed' then
     leave(j)
     if tonumber(due[i + 1]) > now then redis.call('HSET', jobKey(j.id), 'runAt', ARGV[4]) end
-    toWaiting(j)
+    -- A lifo job not yet run goes to the head (one delayed by a retry's backoff has run).
+    toWaiting(j, j.lifo == '1' and j.attempts == 0)
     emit('job:waiting', j.id, j.task)
     promoted = promoted + 1
   else

@@ -1,6 +1,7 @@
 -- dependants: resolves children waiting on a parent that just finished (or was removed unfinished).
 -- Inputs: queue and parent id (dependantsOf); the child's seq (parentResolved); state, fifo, seq (ready).
--- Effect: parentResolved counts one parent down; ready moves a child out of waiting-children.
+-- Effect: parentResolved counts one parent down; ready moves a child out of waiting-children (a
+--   lifo child, negative fifo, keeps the sign: it goes to the head of waiting).
 -- Returns: dependantsOf lists children still in waiting-children; parentResolved the parents left.
 
 -- @name dependantsOf
@@ -14,4 +15,4 @@ ORDER BY j.seq;
 UPDATE jobs SET pending_parents = pending_parents - 1 WHERE seq = ? RETURNING pending_parents;
 
 -- @name ready
-UPDATE jobs SET state = ?, fifo = ? WHERE seq = ?;
+UPDATE jobs SET state = ?, fifo = (CASE WHEN fifo < 0 THEN -1 ELSE 1 END) * ? WHERE seq = ?;

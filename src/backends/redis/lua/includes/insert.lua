@@ -1,9 +1,10 @@
 -- insert: adding a job (enqueue.lua, fire-repeatable.lua).
 -- @include settle
--- Inputs: a job as a JSON array of 21 strings ('' = absent): id, task, data, priority, maxRetries,
+-- Inputs: a job as a JSON array of 22 strings ('' = absent): id, task, data, priority, maxRetries,
 --   backoff, ttl, timeout, createdAt, runAt, dependsOn (JSON), onParentFailure, removeOnComplete
 --   (JSON), removeOnFail (JSON), rc, rf, inherit (JSON), dedupKey, dedupTtl, dedupExtend ('1'),
---   dedupReplace ('1') (see jobArgs in records.ts).
+--   dedupReplace ('1'), lifo ('1': kept as the hash's "lifo"; a waiting lifo job goes to the head
+--   of its priority) (see jobArgs in records.ts).
 -- Effect: insert() returns the existing job a new one duplicates (same custom id, or a live dedup
 --   key; job:duplicated), or stores the job in its first state: failed (a failed parent, with
 --   ParentFailedError), waiting-children, delayed (job:delayed, wake "delayed") or waiting
@@ -99,8 +100,16 @@ local function insert(a)
       fields[#fields + 1] = a[i]
     end
   end
+  if a[22] == '1' then
+    fields[#fields + 1] = 'lifo'
+    fields[#fields + 1] = 1
+  end
   local wm
-  if state == 'waiting' or state == 'delayed' then
+  if state == 'waiting' and a[22] == '1' then
+    wm = lifoMember(seq, id)
+    fields[#fields + 1] = 'wm'
+    fields[#fields + 1] = wm
+  elseif state == 'waiting' or state == 'delayed' then
     wm = orderMember(seq, id)
     fields[#fields + 1] = 'wm'
     fields[#fields + 1] = wm

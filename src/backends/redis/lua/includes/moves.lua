@@ -3,8 +3,8 @@
 -- @include events
 -- Effect: load() reads; leave() takes a job out of its state's indexes; enter() and the to*()
 --   moves put it in the next state's (writing its hash); toWaiting/toDelayed raise their wake-up.
--- Defines: orderMember(seq, id), memberId(m), nextMember(id), load(id), leave(j), enter(j, to),
---   toWaiting(j), toDelayed(j, runAt), toFinished(j, to, now, field, value).
+-- Defines: orderMember(seq, id), lifoMember(seq, id), memberId(m), nextMember(id), load(id), leave(j),
+--   enter(j, to), toWaiting(j, front), toDelayed(j, runAt), toFinished(j, to, now, field, value).
 
 -- The member of a job in `waiting` (score priority) and `delayed` (score runAt), kept in its hash
 -- as `wm`: the 15-digit sequence of its entry into that state, then its id. Equal scores order
@@ -12,6 +12,12 @@
 -- safe-integer score; the sequence never wraps in practice).
 local function orderMember(seq, id)
   return string.format('%015d', seq) .. id
+end
+
+-- The member of a lifo job in `waiting`: '-' sorts before every digit, and the complement of its
+-- 14-digit sequence puts newer lifo jobs before older ones; same 15-character prefix.
+local function lifoMember(seq, id)
+  return '-' .. string.format('%014d', 99999999999999 - seq) .. id
 end
 
 local function memberId(m)
@@ -26,11 +32,11 @@ end
 -- The fields transitions need, as a table (nil when the job does not exist).
 local function load(id)
   local v = redis.call('HMGET', jobKey(id), 'state', 'task', 'priority', 'seq', 'wm', 'ttl', 'createdAt',
-    'attempts', 'runAt', 'onParentFailure', 'rc', 'rf', 'dedupKey', 'token', 'hasDeps')
+    'attempts', 'runAt', 'onParentFailure', 'rc', 'rf', 'dedupKey', 'token', 'hasDeps', 'lifo')
   if not v[1] then return nil end
   return { id = id, state = v[1], task = v[2], priority = v[3], seq = v[4], wm = v[5], ttl = v[6],
     createdAt = v[7], attempts = tonumber(v[8]), runAt = v[9], onParentFailure = v[10], rc = v[11],
-    rf = v[12], dedupKey = v[13], token = v[14], hasDeps = v[15] }
+    rf = v[12], dedupKey = v[13], token = v[14], hasDeps = v[15], lifo = v[16] }
 end
 
 -- Takes a job out of the indexes of its current state.
@@ -64,9 +70,10 @@ local function enter(j, to)
   end
 end
 
-local function toWaiting(j)
+-- At the FIFO tail of its priority, or at its head when `front` (a lifo job added or promoted).
+local function toWaiting(j, front)
   enter(j, 'waiting')
-  local m = nextMember(j.id)
+  local m = front and lifoMember(redis.call('INCR', Q .. 'seq'), j.id) or nextMember(j.id)
   redis.call('ZADD', Q .. 'waiting', j.priority, m)
   redis.call('HSET', jobKey(j.id), 'state', 'waiting', 'wm', m)
   j.wm = m

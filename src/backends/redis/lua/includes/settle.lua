@@ -25,7 +25,7 @@ local function ready(c, now)
   if c.runAt and tonumber(c.runAt) > now then
     toDelayed(c, c.runAt)
   else
-    toWaiting(c)
+    toWaiting(c, c.lifo == '1')
   end
   emit('job:ready', c.id, c.task)
   released[#released + 1] = c.id
