@@ -8,6 +8,7 @@ import { parentFailedError } from "../../../src/backends/shared/rules.js";
 import {
   add,
   claimById,
+  claimOne,
   claimOpts,
   eventsOf,
   eventually,
@@ -75,15 +76,51 @@ export function claimTests(fx: SuiteFixture): void {
         expect(await claimOrder(q)).toEqual([y, x, before, a, bb]);
       });
 
-      it("a delayed lifo job goes to the front when promoted; a delayed FIFO one to the tail", async () => {
+      it("a delayed lifo job goes to the front when promoted (the newer first); a delayed FIFO one to the tail", async () => {
         const q = uniqueQueue("lifo-delayed");
         const lifo = await add(b, q, { lifo: true, runAt: T0 + 100 });
         const fifo = await add(b, q, { runAt: T0 + 100 });
+        const newer = await add(b, q, { lifo: true, runAt: T0 + 100 });
         const [a, bb] = (await b.enqueue(q, [newJob(), newJob()])).map((r) => r.id);
-        expect((await b.promoteDelayed(q, T0 + 200, 10)).promoted).toBe(2);
+        expect((await b.promoteDelayed(q, T0 + 200, 10)).promoted).toBe(3);
         const other = await add(b, q, { lifo: true, runAt: T0 + 5000 });
         expect(await b.promoteJob(q, other, T0 + 300)).toBe(true);
-        expect(await claimOrder(q)).toEqual([other, lifo, a, bb, fifo]);
+        expect(await claimOrder(q)).toEqual([other, newer, lifo, a, bb, fifo]);
+      });
+
+      it("a lifo job put back after it ran (retry, retry after a backoff, release) goes to the tail", async () => {
+        const q = uniqueQueue("lifo-again");
+        const [now, later, released] = (
+          await b.enqueue(q, [newJob({ lifo: true }), newJob({ lifo: true }), newJob({ lifo: true })])
+        ).map((r) => r.id);
+        const running = await b.claim(q, claimOpts({ limit: 3 }));
+        const a = await add(b, q);
+        const token = (id: string | undefined) => running.find((j) => j.id === id)?.token as string;
+        const error = { name: "Error", message: "boom" };
+        const items = [
+          { kind: "retry" as const, jobId: now as string, token: token(now), error, runAt: T0 + 50 },
+          { kind: "retry" as const, jobId: later as string, token: token(later), error, runAt: T0 + 100 },
+          { kind: "released" as const, jobId: released as string, token: token(released) },
+        ];
+        expect(await b.finish(q, items, T0 + 50)).toEqual([true, true, true]);
+        expect((await b.promoteDelayed(q, T0 + 200, 10)).promoted).toBe(1);
+        expect(await claimOrder(q)).toEqual([a, now, released, later]);
+      });
+
+      it("a lifo job goes to the front when its parents are done, or after changeDelay; not after changePriority", async () => {
+        const q = uniqueQueue("lifo-moves");
+        const parent = await add(b, q, { priority: 0 });
+        const running = await claimOne(b, q);
+        const a = await add(b, q);
+        const child = await add(b, q, { lifo: true, dependsOn: [parent] });
+        const later = await add(b, q, { lifo: true, runAt: T0 + 5000 });
+        const moved = await add(b, q, { lifo: true });
+        expect(await b.changeDelay(q, later, T0 + 100)).toBe(true);
+        expect(await b.changePriority(q, moved, 5)).toBe(true);
+        const done = { kind: "completed" as const, jobId: parent, token: running.token, resultJson: "null" };
+        expect(await b.finish(q, [done], T0 + 50)).toEqual([true]);
+        expect((await b.promoteDelayed(q, T0 + 200, 10)).promoted).toBe(1);
+        expect(await claimOrder(q)).toEqual([later, child, a, moved]);
       });
     });
 
