@@ -59,6 +59,7 @@ export { createDashboard, type Dashboard } from "./dashboard/create.js";
 export type { DashboardOptions } from "./dashboard/options.js";
 export { type RunningDashboard, type StartDashboardOptions, startDashboard } from "./dashboard/server.js";
 export type { DeduplicationOptions } from "./deduplication-options.js";
+export { DelayedError } from "./delayed-error.js";
 export {
   AsyncMQError,
   BackendError,

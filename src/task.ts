@@ -4,6 +4,7 @@
  */
 import type { Backend } from "./backends/backend.js";
 import { resolveBackend } from "./backends/registry.js";
+import { DelayedError } from "./delayed-error.js";
 import { ValidationError } from "./errors.js";
 import type { BackoffSpec, JobRecord } from "./job.js";
 import { checkName, toMs } from "./job.js";
@@ -64,6 +65,21 @@ export interface JobContext<D = unknown> {
    * @param delay ms or a duration string like `"30s"`. Default 1000 ms.
    */
   rateLimit(delay?: number | string): never;
+  /**
+   * Replaces the job's stored data (as `queue.updateData`): its next run (a retry, the next step)
+   * gets it; `job.data` of this run stays as it started.
+   * @throws ValidationError / PayloadTooLargeError for data `add` would refuse.
+   */
+  updateData(data: D): Promise<void>;
+  /**
+   * Ends this attempt as a step of a step job: throws a `DelayedError`, to let propagate. The job
+   * goes back to `delayed` until `runAt` (or `waiting` if that has passed) without using an attempt,
+   * then runs the handler again, with `data` as its data when given (in the same atomic step).
+   * @param runAt epoch ms or a Date.
+   * @param data The job's data from its next run on. Default: the stored data, unchanged.
+   * @throws ValidationError (before anything is written) on a bad runAt or data.
+   */
+  moveToDelayed(runAt: number | Date, data?: D): never;
 }
 
 export type TaskHandler<D, R> = (data: D, ctx: JobContext<D>) => R | Promise<R>;
@@ -173,6 +189,12 @@ export function task<D = unknown, R = unknown>(
           ctx?.rateLimit ??
           ((delay) => {
             throw new RateLimitError(delay);
+          }),
+        updateData: ctx?.updateData ?? (async () => {}),
+        moveToDelayed:
+          ctx?.moveToDelayed ??
+          ((runAt) => {
+            throw new DelayedError(runAt);
           }),
       });
     },

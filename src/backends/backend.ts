@@ -91,7 +91,13 @@ export type Finish =
   /** The job's ttl passed before its handler ran. */
   | { kind: "expired"; jobId: string; token: string }
   /** Handed back unfinished (shutdown): `waiting` again, the attempt not counted. */
-  | { kind: "released"; jobId: string; token: string };
+  | { kind: "released"; jobId: string; token: string }
+  /**
+   * The handler moved its job on (`ctx.moveToDelayed`, a step job): `delayed` until `runAt` (or
+   * `waiting` when `runAt <= now`) at the FIFO tail, the attempt not counted (attempts - 1), its data
+   * replaced by `dataJson` when given; emits job:delayed (or job:waiting). No error is stored.
+   */
+  | { kind: "delayed"; jobId: string; token: string; runAt: number; dataJson?: string };
 
 export interface JobError {
   name: string;

@@ -1,11 +1,13 @@
 /**
  * One job's lifecycle: ttl check, handler lookup, execution with a signal that aborts on timeout,
  * cancel, lease loss or forced shutdown, then exactly one fenced write: completed, retry, failed,
- * expired, or released (handed back at shutdown, or rate limited by its handler).
+ * expired, released (handed back at shutdown, or rate limited by its handler), or delayed (a step
+ * job's handler moved it on with ctx.moveToDelayed).
  */
 import { hostname } from "node:os";
 import type { Backend, Finish } from "../backends/backend.js";
 import { resolveBackend } from "../backends/registry.js";
+import { delayedMove, delayedWithData } from "../delayed-error.js";
 import { isFatal, JobTimeoutError, UnknownTaskError } from "../errors.js";
 import { type ClaimedJob, encodeJson, type JobRecord, storableText } from "../job.js";
 import { withInherited } from "../job-options.js";
@@ -158,7 +160,11 @@ async function endOf(
       outcome = { ok: false, error: err };
     }
   }
-  return failedAttemptEnd(job, maxRetries, backoff, (outcome as { error: unknown }).error);
+  const { error } = outcome as { error: unknown };
+  // A step job moving on (ctx.moveToDelayed) is no failure: the attempt does not count.
+  const move = delayedMove(error);
+  if (move !== null) return { kind: "delayed", jobId, token, ...move };
+  return failedAttemptEnd(job, maxRetries, backoff, error);
 }
 
 /** The handler's `ctx`: a class rather than closures, since one is made per job. */
@@ -185,6 +191,16 @@ class Context implements JobContext {
 
   rateLimit(delay?: number | string): never {
     throw new RateLimitError(delay);
+  }
+
+  async updateData(data: unknown): Promise<void> {
+    const dataJson = encodeJson(data, "data", getSettings().maxPayloadBytes);
+    await this.backend.updateData(this.job.queue, this.job.id, dataJson);
+  }
+
+  moveToDelayed(runAt: number | Date, data?: unknown): never {
+    const dataJson = data === undefined ? undefined : encodeJson(data, "data", getSettings().maxPayloadBytes);
+    throw delayedWithData(runAt, dataJson);
   }
 }
 

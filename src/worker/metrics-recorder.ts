@@ -1,8 +1,8 @@
 /**
  * Records finished attempts in the backend's metric store (docs/metrics.md). The finisher hands it
  * each finish batch once the backend has answered, with the results: only the attempts whose finish
- * HELD count (completed -> completed, final failure -> failed, retry -> retried; expired and
- * released do not), each with its wait (ready -> started) and run (started -> finished) times,
+ * HELD count (completed -> completed, final failure -> failed, retry -> retried; expired, released
+ * and a step job's move to delayed do not), each with its wait (ready -> started) and run (started -> finished) times,
  * under the minute of the batch's finish time. The stall sweeper adds the jobs the stall rule
  * failed, without times. So no job costs a round trip of its own.
  *
@@ -71,7 +71,7 @@ export class MetricsRecorder {
     let sample: MetricMinute | undefined;
     for (let i = 0; i < items.length; i++) {
       const kind = (items[i] as Finish).kind;
-      if (held[i] !== true || kind === "expired" || kind === "released") continue;
+      if (held[i] !== true || kind === "expired" || kind === "released" || kind === "delayed") continue;
       sample ??= this.#sample(queue, now);
       if (kind === "completed") sample.completed++;
       else if (kind === "failed") sample.failed++;

@@ -4,6 +4,7 @@ import type { ClaimedJob } from "../../job.js";
 import type { ClaimOptions, Finish } from "../backend.js";
 import type { EffectsCollector } from "../shared/effects.js";
 import { claimPeers } from "../shared/rules.js";
+import { promoteOne, redelay } from "./job-admin.js";
 import type { QueueState } from "./queue-state.js";
 import { clearLease, compact, finishJob, setState, toDelayed, toWaiting } from "./steps.js";
 import type { StoredJob } from "./stored-job.js";
@@ -86,6 +87,13 @@ export function finishOne(
       job.attempts--;
       clearLease(job);
       toWaiting(tx, q, job);
+      return;
+    case "delayed":
+      job.attempts--;
+      if (item.dataJson !== undefined) job.amend({ dataJson: item.dataJson });
+      clearLease(job);
+      if (item.runAt > now) redelay(tx, q, job, item.runAt);
+      else promoteOne(tx, q, job, item.runAt);
       return;
   }
 }

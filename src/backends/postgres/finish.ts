@@ -40,8 +40,10 @@ export async function finish(
         ? item.resultJson
         : item.kind === "retry" || item.kind === "failed"
           ? JSON.stringify(item.error)
-          : null;
-    runAts[i] = item.kind === "retry" ? item.runAt : null;
+          : item.kind === "delayed"
+            ? (item.dataJson ?? null)
+            : null;
+    runAts[i] = item.kind === "retry" || item.kind === "delayed" ? item.runAt : null;
   }
   const values = [queue, now, kinds, ids, tokens, payloads, runAts, on.origin];
   const rows = await on.db.one<FinishRow>("finishBatch", [...values, false]);
@@ -57,7 +59,7 @@ export async function finish(
       const more = appliedOf(all);
       for (const row of more) {
         const { kind } = items[Number(row.ord) - 1] as Finish;
-        if (kind !== "retry" && kind !== "released") await tx.afterEnd(row, kind, now);
+        if (kind !== "retry" && kind !== "released" && kind !== "delayed") await tx.afterEnd(row, kind, now);
       }
       return more;
     });
@@ -93,8 +95,14 @@ function report(
     into.wake("job");
     return;
   }
-  if (item.kind === "retry") into.wake(item.runAt > now ? "delayed" : "job");
+  if (item.kind === "retry" || item.kind === "delayed") into.wake(item.runAt > now ? "delayed" : "job");
   if (!into.wantEvents) return;
+  if (item.kind === "delayed") {
+    const { jobId, runAt } = item;
+    if (runAt > now) into.emit("job:delayed", { queue, jobId, task, runAt });
+    else into.emit("job:waiting", { queue, jobId, task });
+    return;
+  }
   const base = { queue, jobId: item.jobId, task, attempts };
   if (item.kind === "completed") into.emit("job:completed", { ...base, result: JSON.parse(item.resultJson) });
   else if (item.kind === "expired") into.emit("job:expired", base);

@@ -26,6 +26,7 @@ const SQL_FILES = {
   retry: ["retry"],
   fail: ["fail", "expireActive"],
   release: ["release"],
+  "move-to-delayed": ["moveToDelayed"],
   "end-job": ["endJob"],
   dependants: ["dependantsOf", "parentResolved", "ready"],
   retention: ["setRemoveAt", "finishedCount", "finishedCountAdd", "oldestFinished", "dueRemovals"],

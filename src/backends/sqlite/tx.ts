@@ -184,6 +184,18 @@ export class Tx extends TxCore {
         this.slotFreed();
         return true;
       }
+      case "delayed": {
+        const delayed = item.runAt > now;
+        const { runAt } = item;
+        const args = [delayed ? "delayed" : "waiting", runAt, item.dataJson ?? null, this.nextFifo()];
+        const row = s.moveToDelayed.get(...args, queue, jobId, token) as { task: string } | undefined;
+        if (!row) return false;
+        if (delayed) this.emit("job:delayed", { queue, jobId, task: row.task, runAt });
+        else this.emit("job:waiting", { queue, jobId, task: row.task });
+        this.wake(delayed ? "delayed" : "job");
+        this.slotFreed();
+        return true;
+      }
       case "completed":
         r = s.complete.get(item.resultJson, now, queue, jobId, token) as FinishedRow | undefined;
         if (r && this.wantEvents) {

@@ -28,6 +28,17 @@ export function finishTests(fx: SuiteFixture): void {
       b = fx.backend();
     });
 
+    /** Two jobs added to `q`, the first claimed; events and (from now) wakes recorded. */
+    async function firstOfTwo(q: string) {
+      const seen = recordEvents(q, cleanups);
+      const wakes = recordWakes(b, q, cleanups);
+      await b.enqueue(q, [newJob(), newJob()]);
+      const job = await claimOne(b, q);
+      expect(job.id).toBe("1");
+      wakes.length = 0;
+      return { seen, wakes, job };
+    }
+
     it("completed: stores the result, clears the lease, emits job:completed", async () => {
       const q = uniqueQueue("fin-completed");
       const seen = recordEvents(q, cleanups);
@@ -67,11 +78,13 @@ export function finishTests(fx: SuiteFixture): void {
         { kind: "failed", jobId: job.id, token: wrong, error: ERR },
         { kind: "expired", jobId: job.id, token: wrong },
         { kind: "released", jobId: job.id, token: wrong },
+        { kind: "delayed", jobId: job.id, token: wrong, runAt: T0 + 900, dataJson: '{"n":9}' },
         { kind: "completed", jobId: "missing", token: job.token, resultJson: "1" },
       ];
-      expect(await b.finish(q, items, T0 + 50)).toEqual([false, false, false, false, false, false]);
+      expect(await b.finish(q, items, T0 + 50)).toEqual([false, false, false, false, false, false, false]);
       const rec = await mustGet(b, q, job.id);
       expect(rec).toMatchObject({ state: "active", attempts: 1, leaseExpiresAt: job.leaseExpiresAt });
+      expect(rec.data).toEqual({ n: 1 });
       expect(absentKeys(rec, ["error", "result", "finishedAt"])).toEqual([]);
       // A real finish, then the same token again: the job is no longer active.
       expect(
@@ -100,6 +113,7 @@ export function finishTests(fx: SuiteFixture): void {
         { kind: "failed", jobId: first.id, token: first.token, error: ERR },
         { kind: "expired", jobId: first.id, token: first.token },
         { kind: "released", jobId: first.id, token: first.token },
+        { kind: "delayed", jobId: first.id, token: first.token, runAt: T0 + 900 },
       ] satisfies Finish[]) {
         expect(await b.finish(q, [item], T0 + 300)).toEqual([false]);
       }
@@ -202,12 +216,7 @@ export function finishTests(fx: SuiteFixture): void {
 
     it("released: back to the FIFO tail with attempts - 1, 'job' wake, no event", async () => {
       const q = uniqueQueue("fin-released");
-      const seen = recordEvents(q, cleanups);
-      const wakes = recordWakes(b, q, cleanups);
-      await b.enqueue(q, [newJob(), newJob()]);
-      const job = await claimOne(b, q);
-      expect(job.id).toBe("1");
-      wakes.length = 0;
+      const { seen, wakes, job } = await firstOfTwo(q);
       const before = seen.length;
       expect(await b.finish(q, [{ kind: "released", jobId: job.id, token: job.token }], T0 + 30)).toEqual([
         true,
@@ -224,6 +233,52 @@ export function finishTests(fx: SuiteFixture): void {
         "2",
         "1",
         "marker",
+      ]);
+    });
+
+    it("delayed (a step job): delayed until runAt, attempts - 1, new data, job:delayed, 'delayed' wake", async () => {
+      const q = uniqueQueue("fin-step-later");
+      const seen = recordEvents(q, cleanups);
+      const wakes = recordWakes(b, q, cleanups);
+      await add(b, q, { dataJson: '{"step":1}' });
+      const job = await claimOne(b, q);
+      wakes.length = 0;
+      const item: Finish = {
+        kind: "delayed",
+        jobId: job.id,
+        token: job.token,
+        runAt: T0 + 5000,
+        dataJson: '{"step":2}',
+      };
+      expect(await b.finish(q, [item], T0 + 30)).toEqual([true]);
+      const rec = await mustGet(b, q, job.id);
+      expect(rec).toMatchObject({ state: "delayed", runAt: T0 + 5000, attempts: 0, data: { step: 2 } });
+      expect(absentKeys(rec, ["error", "workerId", "leaseExpiresAt", "finishedAt"])).toEqual([]);
+      await eventually(() => eventsOf(seen, "job:delayed").length === 1 && wakes.includes("delayed"));
+      expect(eventsOf(seen, "job:delayed")[0]).toMatchObject({ queue: q, jobId: job.id, runAt: T0 + 5000 });
+      expect(eventsOf(seen, "job:retrying")).toEqual([]);
+      expect(await b.claim(q, claimOpts({ now: T0 + 4999 }))).toEqual([]);
+      expect(await b.promoteDelayed(q, T0 + 5000, 10)).toEqual({ promoted: 1, nextDueAt: null });
+      expect(await claimOne(b, q, { now: T0 + 5001 })).toMatchObject({
+        id: job.id,
+        attempts: 1,
+        data: { step: 2 },
+      });
+    });
+
+    it("delayed with runAt <= now and no data: waiting at the FIFO tail, data kept, job:waiting", async () => {
+      const q = uniqueQueue("fin-step-now");
+      const { seen, wakes, job } = await firstOfTwo(q);
+      const item: Finish = { kind: "delayed", jobId: job.id, token: job.token, runAt: T0 + 30 };
+      expect(await b.finish(q, [item], T0 + 30)).toEqual([true]);
+      expect(await mustGet(b, q, "1")).toMatchObject({ state: "waiting", attempts: 0, data: { n: 1 } });
+      await eventually(() => eventsOf(seen, "job:waiting", "1").length === 2 && wakes.includes("job"));
+      expect(eventsOf(seen, "job:delayed")).toEqual([]);
+      expect(
+        (await b.claim(q, claimOpts({ limit: 2, now: T0 + 40 }))).map((j) => [j.id, j.attempts]),
+      ).toEqual([
+        ["2", 1],
+        ["1", 1],
       ]);
     });
 
