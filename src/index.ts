@@ -59,7 +59,6 @@ export { createDashboard, type Dashboard } from "./dashboard/create.js";
 export type { DashboardOptions } from "./dashboard/options.js";
 export { type RunningDashboard, type StartDashboardOptions, startDashboard } from "./dashboard/server.js";
 export type { DeduplicationOptions } from "./deduplication-options.js";
-export { DelayedError } from "./delayed-error.js";
 export {
   AsyncMQError,
   BackendError,
@@ -115,6 +114,7 @@ export type { QueueEvents } from "./queue-events.js";
 export { RateLimitError } from "./rate-limit-error.js";
 export type { RepeatableDef, RepeatableInfo } from "./schedule/repeatable-def.js";
 export { configure, getSettings, resetSettings, type Settings } from "./settings.js";
+export { DelayedError, WaitingChildrenError } from "./step-errors.js";
 export {
   getTask,
   type JobContext,

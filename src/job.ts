@@ -268,6 +268,23 @@ export function checkJobRef(id: unknown, what: string): string {
   return checkText(id, what);
 }
 
+/**
+ * The ids a running job `jobId` waits for (`ctx.moveToWaitingChildren`), deduplicated.
+ * @throws ValidationError when `ids` is not a non-empty array of job ids, or holds `jobId` itself.
+ */
+export function checkChildIds(ids: unknown, jobId: string): string[] {
+  if (!Array.isArray(ids) || ids.length === 0) {
+    throw new ValidationError(
+      `moveToWaitingChildren needs a non-empty array of the ids of jobs to wait for (those the handler added), got ${JSON.stringify(ids)}`,
+    );
+  }
+  for (const [i, id] of ids.entries()) checkJobRef(id, `childIds[${i}]`);
+  if (ids.includes(jobId)) {
+    throw new ValidationError(`job ${jobId} cannot wait for itself; give the ids of the jobs it added`);
+  }
+  return [...new Set(ids as string[])];
+}
+
 /** Validates a queue or task name: non-empty, no `:`, {@link checkText} (`maxBytes` in UTF-8). */
 export function checkName(name: unknown, what: string, maxBytes = MAX_NAME_BYTES): string {
   if (typeof name !== "string" || name.trim().length === 0) {

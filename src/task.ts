@@ -4,7 +4,6 @@
  */
 import type { Backend } from "./backends/backend.js";
 import { resolveBackend } from "./backends/registry.js";
-import { DelayedError } from "./delayed-error.js";
 import { ValidationError } from "./errors.js";
 import type { BackoffSpec, JobRecord } from "./job.js";
 import { checkName, toMs } from "./job.js";
@@ -14,6 +13,7 @@ import { JobWaiters } from "./job-waiter.js";
 import { checkKeys, JOB_HINTS, keysOf } from "./option-keys.js";
 import { QueueEvents } from "./queue-events.js";
 import { RateLimitError } from "./rate-limit-error.js";
+import { DelayedError, WaitingChildrenError } from "./step-errors.js";
 
 /** Options fixed at task definition; enqueue options win over them. */
 export interface TaskOptions extends TaskDefaults {
@@ -80,6 +80,16 @@ export interface JobContext<D = unknown> {
    * @throws ValidationError (before anything is written) on a bad runAt or data.
    */
   moveToDelayed(runAt: number | Date, data?: D): never;
+  /**
+   * Ends this attempt as a step of a step job, waiting for jobs the handler added: rejects with a
+   * `WaitingChildrenError`, to let propagate (`await` it). The job waits in `waiting-children`
+   * without using an attempt until they all complete (its `dependsOn` becomes `childIds`; one that
+   * fails fails it too, unless its `onParentFailure` is "ignore"), then runs the handler again.
+   * @param childIds ids of jobs in this job's queue.
+   * @throws ValidationError (before anything is written) when `childIds` is empty, holds this job's
+   *   id, or names a job its queue does not hold.
+   */
+  moveToWaitingChildren(childIds: readonly string[]): Promise<never>;
 }
 
 export type TaskHandler<D, R> = (data: D, ctx: JobContext<D>) => R | Promise<R>;
@@ -196,6 +206,9 @@ export function task<D = unknown, R = unknown>(
           ((runAt) => {
             throw new DelayedError(runAt);
           }),
+        moveToWaitingChildren:
+          ctx?.moveToWaitingChildren ??
+          (async (childIds) => Promise.reject(new WaitingChildrenError(childIds))),
       });
     },
   };

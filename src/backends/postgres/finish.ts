@@ -24,6 +24,7 @@ export async function finish(
 ): Promise<Applied<boolean[]>> {
   await on.db.open();
   if (items.length === 0) return { value: [] };
+  if (items.some((item) => item.kind === "waiting-children")) return finishWithWaits(on, queue, items, now);
   const n = items.length;
   const kinds = new Array<string>(n);
   const ids = new Array<string>(n);
@@ -77,6 +78,47 @@ export async function finish(
   return { value: results, effects: signals.take() };
 }
 
+/**
+ * A batch with waiting-children items: those (which read and lock the jobs they wait for) in one
+ * transaction of their own, the others as usual.
+ */
+async function finishWithWaits(
+  on: TxRunner,
+  queue: string,
+  items: Finish[],
+  now: number,
+): Promise<Applied<boolean[]>> {
+  const others: number[] = [];
+  const waits: Array<{ at: number; item: Extract<Finish, { kind: "waiting-children" }> }> = [];
+  items.forEach((item, at) => {
+    if (item.kind === "waiting-children") waits.push({ at, item });
+    else others.push(at);
+  });
+  const plain = await finish(
+    on,
+    queue,
+    others.map((at) => items[at] as Finish),
+    now,
+  );
+  const waited = await inTransaction(on, queue, async (tx) => {
+    const held: boolean[] = [];
+    for (const { item } of waits)
+      held.push(await tx.waitForChildren(item.jobId, item.token, item.childIds, now));
+    return held;
+  });
+  const results = new Array<boolean>(items.length).fill(false);
+  others.forEach((at, k) => {
+    results[at] = plain.value[k] === true;
+  });
+  waits.forEach(({ at }, k) => {
+    results[at] = waited.value[k] === true;
+  });
+  const signals = new EffectsCollector(on.ctx.wantsEvents(queue));
+  signals.add(plain.effects);
+  signals.add(waited.effects);
+  return { value: results, effects: signals.take() };
+}
+
 /** The applied rows, in item order. */
 function appliedOf(rows: FinishRow[]): FinishRow[] {
   return rows.filter((row) => row.outcome === "applied").sort((a, b) => Number(a.ord) - Number(b.ord));
@@ -95,6 +137,7 @@ function report(
     into.wake("job");
     return;
   }
+  if (item.kind === "waiting-children") return; // finishWithWaits's, never in this statement's batch
   if (item.kind === "retry" || item.kind === "delayed") into.wake(item.runAt > now ? "delayed" : "job");
   if (!into.wantEvents) return;
   if (item.kind === "delayed") {

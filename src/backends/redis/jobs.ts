@@ -70,7 +70,9 @@ export class RedisJobs implements JobStore {
             ? JSON.stringify(item.error)
             : item.kind === "delayed"
               ? (item.dataJson ?? "")
-              : "";
+              : item.kind === "waiting-children"
+                ? JSON.stringify([...new Set(item.childIds)])
+                : "";
       args.push(item.kind, item.jobId, item.token, payload, "runAt" in item ? item.runAt : "");
     }
     const reply = await this.io.run<[EffectsReply, ...number[]]>(queue, "finish", args);

@@ -27,6 +27,7 @@ const SQL_FILES = {
   fail: ["fail", "expireActive"],
   release: ["release"],
   "move-to-delayed": ["moveToDelayed"],
+  "move-to-waiting-children": ["moveToWaitingChildren"],
   "end-job": ["endJob"],
   dependants: ["dependantsOf", "parentResolved", "ready"],
   retention: ["setRemoveAt", "finishedCount", "finishedCountAdd", "oldestFinished", "dueRemovals"],

@@ -4,6 +4,7 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Backend, Finish } from "../../../src/backends/backend.js";
+import type { ClaimedJob } from "../../../src/job.js";
 import {
   absentKeys,
   add,
@@ -21,7 +22,7 @@ import {
 import { ERR, type SuiteFixture } from "./fixture.js";
 
 export function finishTests(fx: SuiteFixture): void {
-  const { cleanups } = fx;
+  const { cleanups, runTo } = fx;
   describe("finish", () => {
     let b: Backend;
     beforeEach(() => {
@@ -79,9 +80,10 @@ export function finishTests(fx: SuiteFixture): void {
         { kind: "expired", jobId: job.id, token: wrong },
         { kind: "released", jobId: job.id, token: wrong },
         { kind: "delayed", jobId: job.id, token: wrong, runAt: T0 + 900, dataJson: '{"n":9}' },
+        { kind: "waiting-children", jobId: job.id, token: wrong, childIds: [] },
         { kind: "completed", jobId: "missing", token: job.token, resultJson: "1" },
       ];
-      expect(await b.finish(q, items, T0 + 50)).toEqual([false, false, false, false, false, false, false]);
+      expect(await b.finish(q, items, T0 + 50)).toEqual(items.map(() => false));
       const rec = await mustGet(b, q, job.id);
       expect(rec).toMatchObject({ state: "active", attempts: 1, leaseExpiresAt: job.leaseExpiresAt });
       expect(rec.data).toEqual({ n: 1 });
@@ -114,6 +116,7 @@ export function finishTests(fx: SuiteFixture): void {
         { kind: "expired", jobId: first.id, token: first.token },
         { kind: "released", jobId: first.id, token: first.token },
         { kind: "delayed", jobId: first.id, token: first.token, runAt: T0 + 900 },
+        { kind: "waiting-children", jobId: first.id, token: first.token, childIds: [] },
       ] satisfies Finish[]) {
         expect(await b.finish(q, [item], T0 + 300)).toEqual([false]);
       }
@@ -280,6 +283,67 @@ export function finishTests(fx: SuiteFixture): void {
         ["2", 1],
         ["1", 1],
       ]);
+    });
+
+    it("waiting-children (a step job): waits for the unfinished jobs given, attempts - 1; their completion readies it", async () => {
+      const q = uniqueQueue("fin-step-children");
+      const seen = recordEvents(q, cleanups);
+      await add(b, q, { id: "s" });
+      const job = await claimOne(b, q);
+      await b.enqueue(q, [newJob({ id: "c1" }), newJob({ id: "c2" }), newJob({ id: "c3" })]);
+      expect(await runTo(q, "completed")).toBe("c1");
+      // A completed child and one gone (removed by its retention) count as done; ids repeat harmlessly.
+      const childIds = ["c1", "c2", "c3", "c2", "gone"];
+      const item: Finish = { kind: "waiting-children", jobId: job.id, token: job.token, childIds };
+      expect(await b.finish(q, [item], T0 + 30)).toEqual([true]);
+      const rec = await mustGet(b, q, "s");
+      expect(rec).toMatchObject({
+        state: "waiting-children",
+        attempts: 0,
+        dependsOn: ["c1", "c2", "c3", "gone"],
+      });
+      expect(absentKeys(rec, ["error", "workerId", "leaseExpiresAt", "finishedAt"])).toEqual([]);
+      expect(await b.getDependants(q, "c2")).toEqual(["s"]);
+      expect(await b.getDependants(q, "c1")).toEqual([]);
+      expect(await runTo(q, "completed")).toBe("c2");
+      expect((await mustGet(b, q, "s")).state).toBe("waiting-children");
+      expect(await runTo(q, "completed")).toBe("c3");
+      expect((await mustGet(b, q, "s")).state).toBe("waiting");
+      await eventually(() => eventsOf(seen, "job:ready", "s").length === 1);
+      expect(await claimOne(b, q, { now: T0 + 40 })).toMatchObject({ id: "s", attempts: 1 });
+    });
+
+    it("waiting-children: waiting at once when every job given completed; failed when one failed, unless it ignores that", async () => {
+      const q = uniqueQueue("fin-step-settled");
+      const seen = recordEvents(q, cleanups);
+      await b.enqueue(q, [newJob({ id: "done" }), newJob({ id: "dead" })]);
+      expect(await runTo(q, "completed")).toBe("done");
+      expect(await runTo(q, "failed")).toBe("dead");
+      await b.enqueue(q, [
+        newJob({ id: "a" }),
+        newJob({ id: "f" }),
+        newJob({ id: "i", onParentFailure: "ignore" }),
+      ]);
+      const claimed = await b.claim(q, claimOpts({ limit: 3, now: T0 + 20 }));
+      expect(claimed.map((j) => j.id)).toEqual(["a", "f", "i"]);
+      const [a, f, i] = claimed as [ClaimedJob, ClaimedJob, ClaimedJob];
+      const items: Finish[] = [
+        { kind: "waiting-children", jobId: a.id, token: a.token, childIds: ["done"] },
+        { kind: "waiting-children", jobId: f.id, token: f.token, childIds: ["done", "dead"] },
+        { kind: "waiting-children", jobId: i.id, token: i.token, childIds: ["dead"] },
+      ];
+      expect(await b.finish(q, items, T0 + 30)).toEqual([true, true, true]);
+      expect(await mustGet(b, q, "a")).toMatchObject({ state: "waiting", attempts: 0 });
+      expect(await mustGet(b, q, "i")).toMatchObject({ state: "waiting", attempts: 0 });
+      expect(await mustGet(b, q, "f")).toMatchObject({
+        state: "failed",
+        attempts: 0,
+        finishedAt: T0 + 30,
+        error: { name: "ParentFailedError", message: "parent job dead failed" },
+      });
+      await eventually(() => eventsOf(seen, "job:failed", "f").length === 1);
+      expect(eventsOf(seen, "job:waiting", "a")).toHaveLength(2);
+      expect((await b.claim(q, claimOpts({ limit: 3, now: T0 + 40 }))).map((j) => j.id)).toEqual(["a", "i"]);
     });
 
     it("finishes a batch item by item", async () => {

@@ -1,6 +1,7 @@
 /**
- * DelayedError: how a step job's handler ends its attempt early (`ctx.moveToDelayed`). In its own
- * module, as RateLimitError, because it reads times (job.ts), which errors.ts must not import.
+ * DelayedError and WaitingChildrenError: how a step job's handler ends its attempt early
+ * (`ctx.moveToDelayed`, `ctx.moveToWaitingChildren`). In their own module, as RateLimitError,
+ * because they read times (job.ts), which errors.ts must not import.
  */
 import { AsyncMQError } from "./errors.js";
 import { toRunAt } from "./job.js";
@@ -47,4 +48,31 @@ export function delayedMove(err: unknown): { runAt: number; dataJson?: string } 
   const dataJson = branded[DATA];
   const { runAt } = err as DelayedError;
   return typeof dataJson === "string" ? { runAt, dataJson } : { runAt };
+}
+
+/**
+ * Thrown by `ctx.moveToWaitingChildren(ids)` (a step job, as BullMQ's `WaitingChildrenError`): the
+ * job waits in `waiting-children` until the jobs `childIds` complete (as with `dependsOn`, which
+ * becomes `childIds`; a child failing fails it, or not, by its `onParentFailure`), without using an
+ * attempt, then runs the handler again. Let it propagate, as a DelayedError.
+ */
+export class WaitingChildrenError extends AsyncMQError {
+  /** The jobs it waits for (ids in its queue). */
+  readonly childIds: readonly string[];
+
+  /** @param childIds The jobs to wait for, already checked by `ctx.moveToWaitingChildren`. */
+  constructor(childIds: readonly string[]) {
+    super(`waiting for children ${childIds.join(", ")}`);
+    this.childIds = Object.freeze([...childIds]);
+  }
+}
+
+const WAITING_CHILDREN = Symbol.for("asyncmq.WaitingChildrenError");
+Object.defineProperty(WaitingChildrenError.prototype, WAITING_CHILDREN, { value: true });
+
+/** The child ids of a {@link WaitingChildrenError} from any copy of asyncmq, or null when `err` is none. */
+export function waitingChildrenOf(err: unknown): string[] | null {
+  if (typeof err !== "object" || err === null) return null;
+  if ((err as Record<symbol, unknown>)[WAITING_CHILDREN] !== true) return null;
+  return [...(err as WaitingChildrenError).childIds];
 }
