@@ -346,6 +346,22 @@ export function finishTests(fx: SuiteFixture): void {
       expect((await b.claim(q, claimOpts({ limit: 3, now: T0 + 40 }))).map((j) => j.id)).toEqual(["a", "i"]);
     });
 
+    it("waiting-children in a batch with other kinds: the job it waits for completes in the same batch", async () => {
+      const q = uniqueQueue("fin-step-mixed");
+      await b.enqueue(q, [newJob({ id: "s" }), newJob({ id: "c" }), newJob({ id: "x" })]);
+      const [s, c, x] = (await b.claim(q, claimOpts({ limit: 3 }))) as [ClaimedJob, ClaimedJob, ClaimedJob];
+      const items: Finish[] = [
+        { kind: "completed", jobId: c.id, token: c.token, resultJson: "7" },
+        { kind: "waiting-children", jobId: s.id, token: s.token, childIds: ["c"] },
+        { kind: "waiting-children", jobId: x.id, token: "stale", childIds: ["c"] },
+        { kind: "failed", jobId: x.id, token: x.token, error: ERR },
+      ];
+      expect(await b.finish(q, items, T0 + 30)).toEqual([true, true, false, true]);
+      expect(await mustGet(b, q, "s")).toMatchObject({ state: "waiting", attempts: 0, dependsOn: ["c"] });
+      expect(await mustGet(b, q, "x")).toMatchObject({ state: "failed", attempts: 1 });
+      expect(await mustGet(b, q, "c")).toMatchObject({ state: "completed", result: 7 });
+    });
+
     it("finishes a batch item by item", async () => {
       const q = uniqueQueue("fin-batch");
       await b.enqueue(q, [newJob(), newJob()]);
