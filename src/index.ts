@@ -114,6 +114,7 @@ export type { QueueEvents } from "./queue-events.js";
 export { RateLimitError } from "./rate-limit-error.js";
 export type { RepeatableDef, RepeatableInfo } from "./schedule/repeatable-def.js";
 export { configure, getSettings, resetSettings, type Settings } from "./settings.js";
+export { DelayedError, WaitingChildrenError } from "./step-errors.js";
 export {
   getTask,
   type JobContext,

@@ -17,11 +17,11 @@ import {
   encodeJson,
   type InheritableOption,
   type JobRecord,
-  MAX_DURATION_MS,
   MAX_RETRIES,
   normalizeBackoff,
   type RetentionSpec,
   toMsOpt,
+  toRunAt,
 } from "./job.js";
 import {
   checkOnParentFailure,
@@ -228,16 +228,7 @@ export function buildNewJob(
   if (delay !== undefined) {
     if (delay > 0) job.runAt = now + delay;
   } else if (o.runAt !== undefined) {
-    const at = o.runAt instanceof Date ? o.runAt.getTime() : o.runAt;
-    if (typeof at !== "number" || !Number.isFinite(at)) {
-      throw new ValidationError(`runAt must be an epoch-ms number or a valid Date, got ${String(o.runAt)}`);
-    }
-    const runAt = Math.round(at); // whole ms, as toMs rounds durations
-    if (runAt - now > MAX_DURATION_MS) {
-      throw new ValidationError(
-        `runAt must be at most ${MAX_DURATION_MS} ms ahead (100 years), got ${String(o.runAt)}`,
-      );
-    }
+    const runAt = toRunAt(o.runAt, now);
     if (runAt > now) job.runAt = runAt;
   }
 

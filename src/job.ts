@@ -147,6 +147,24 @@ const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /**
+ * A point in time given as epoch ms or a Date, in whole ms, at most {@link MAX_DURATION_MS} after `now`.
+ * @throws ValidationError naming the option otherwise.
+ */
+export function toRunAt(value: unknown, now: number, what = "runAt"): number {
+  const at = value instanceof Date ? value.getTime() : value;
+  if (typeof at !== "number" || !Number.isFinite(at)) {
+    throw new ValidationError(`${what} must be an epoch-ms number or a valid Date, got ${String(value)}`);
+  }
+  const runAt = Math.round(at); // whole ms, as toMs rounds durations
+  if (runAt - now > MAX_DURATION_MS) {
+    throw new ValidationError(
+      `${what} must be at most ${MAX_DURATION_MS} ms ahead (100 years), got ${String(value)}`,
+    );
+  }
+  return runAt;
+}
+
+/**
  * Parses a duration: a number of milliseconds, or a string like `"250ms"`, `"5s"`, `"2m"`, `"1h"`, `"1d"`.
  * Fractional milliseconds are rounded to the nearest integer (`123.4` -> 123, `"1.5ms"` -> 2).
  * @throws ValidationError naming the option when the value is not a non-negative duration of at
@@ -248,6 +266,23 @@ export function checkJobRef(id: unknown, what: string): string {
   if (typeof id !== "string")
     throw new ValidationError(`${what} must be a string, got ${JSON.stringify(id)}`);
   return checkText(id, what);
+}
+
+/**
+ * The ids a running job `jobId` waits for (`ctx.moveToWaitingChildren`), deduplicated.
+ * @throws ValidationError when `ids` is not a non-empty array of job ids, or holds `jobId` itself.
+ */
+export function checkChildIds(ids: unknown, jobId: string): string[] {
+  if (!Array.isArray(ids) || ids.length === 0) {
+    throw new ValidationError(
+      `moveToWaitingChildren needs a non-empty array of the ids of jobs to wait for (those the handler added), got ${JSON.stringify(ids)}`,
+    );
+  }
+  for (const [i, id] of ids.entries()) checkJobRef(id, `childIds[${i}]`);
+  if (ids.includes(jobId)) {
+    throw new ValidationError(`job ${jobId} cannot wait for itself; give the ids of the jobs it added`);
+  }
+  return [...new Set(ids as string[])];
 }
 
 /** Validates a queue or task name: non-empty, no `:`, {@link checkText} (`maxBytes` in UTF-8). */

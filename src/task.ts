@@ -13,6 +13,7 @@ import { JobWaiters } from "./job-waiter.js";
 import { checkKeys, JOB_HINTS, keysOf } from "./option-keys.js";
 import { QueueEvents } from "./queue-events.js";
 import { RateLimitError } from "./rate-limit-error.js";
+import { DelayedError, WaitingChildrenError } from "./step-errors.js";
 
 /** Options fixed at task definition; enqueue options win over them. */
 export interface TaskOptions extends TaskDefaults {
@@ -64,6 +65,31 @@ export interface JobContext<D = unknown> {
    * @param delay ms or a duration string like `"30s"`. Default 1000 ms.
    */
   rateLimit(delay?: number | string): never;
+  /**
+   * Replaces the job's stored data (as `queue.updateData`): its next run (a retry, the next step)
+   * gets it; `job.data` of this run stays as it started.
+   * @throws ValidationError / PayloadTooLargeError for data `add` would refuse.
+   */
+  updateData(data: D): Promise<void>;
+  /**
+   * Ends this attempt as a step of a step job: throws a `DelayedError`, to let propagate. The job
+   * goes back to `delayed` until `runAt` (or `waiting` if that has passed) without using an attempt,
+   * then runs the handler again, with `data` as its data when given (in the same atomic step).
+   * @param runAt epoch ms or a Date.
+   * @param data The job's data from its next run on. Default: the stored data, unchanged.
+   * @throws ValidationError (before anything is written) on a bad runAt or data.
+   */
+  moveToDelayed(runAt: number | Date, data?: D): never;
+  /**
+   * Ends this attempt as a step of a step job, waiting for jobs the handler added: rejects with a
+   * `WaitingChildrenError`, to let propagate (`await` it). The job waits in `waiting-children`
+   * without using an attempt until they all complete (its `dependsOn` becomes `childIds`; one that
+   * fails fails it too, unless its `onParentFailure` is "ignore"), then runs the handler again.
+   * @param childIds ids of jobs in this job's queue.
+   * @throws ValidationError (before anything is written) when `childIds` is empty, holds this job's
+   *   id, or names a job its queue does not hold.
+   */
+  moveToWaitingChildren(childIds: readonly string[]): Promise<never>;
 }
 
 export type TaskHandler<D, R> = (data: D, ctx: JobContext<D>) => R | Promise<R>;
@@ -174,6 +200,15 @@ export function task<D = unknown, R = unknown>(
           ((delay) => {
             throw new RateLimitError(delay);
           }),
+        updateData: ctx?.updateData ?? (async () => {}),
+        moveToDelayed:
+          ctx?.moveToDelayed ??
+          ((runAt) => {
+            throw new DelayedError(runAt);
+          }),
+        moveToWaitingChildren:
+          ctx?.moveToWaitingChildren ??
+          (async (childIds) => Promise.reject(new WaitingChildrenError(childIds))),
       });
     },
   };

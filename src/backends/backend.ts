@@ -97,7 +97,21 @@ export type Finish =
   /** The job's ttl passed before its handler ran. */
   | { kind: "expired"; jobId: string; token: string }
   /** Handed back unfinished (shutdown): `waiting` again, the attempt not counted. */
-  | { kind: "released"; jobId: string; token: string };
+  | { kind: "released"; jobId: string; token: string }
+  /**
+   * The handler moved its job on (`ctx.moveToDelayed`, a step job): `delayed` until `runAt` (or
+   * `waiting` when `runAt <= now`) at the FIFO tail, the attempt not counted (attempts - 1), its data
+   * replaced by `dataJson` when given; emits job:delayed (or job:waiting). No error is stored.
+   */
+  | { kind: "delayed"; jobId: string; token: string; runAt: number; dataJson?: string }
+  /**
+   * The handler added jobs and waits for them (`ctx.moveToWaitingChildren`, a step job): the job
+   * now depends on `childIds` (jobs of this queue; one gone counts as completed) as with
+   * `dependsOn`, the attempt not counted (attempts - 1): `waiting-children` while any is
+   * unfinished, `failed` (ParentFailedError, job:failed) when one is dead and its
+   * `onParentFailure` is "fail", else `waiting` at once (job:waiting). Its `dependsOn` becomes `childIds`.
+   */
+  | { kind: "waiting-children"; jobId: string; token: string; childIds: string[] };
 
 export interface JobError {
   name: string;

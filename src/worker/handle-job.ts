@@ -1,17 +1,20 @@
 /**
  * One job's lifecycle: ttl check, handler lookup, execution with a signal that aborts on timeout,
  * cancel, lease loss or forced shutdown, then exactly one fenced write: completed, retry, failed,
- * expired, or released (handed back at shutdown, or rate limited by its handler).
+ * expired, released (handed back at shutdown, or rate limited by its handler), or, for a step job
+ * whose handler moved it on, delayed (ctx.moveToDelayed) or waiting-children (ctx.moveToWaitingChildren).
  */
 import { hostname } from "node:os";
 import type { Backend, Finish } from "../backends/backend.js";
 import { resolveBackend } from "../backends/registry.js";
+import { missingChildError } from "../backends/shared/rules.js";
 import { isFatal, JobTimeoutError, UnknownTaskError } from "../errors.js";
-import { type ClaimedJob, encodeJson, type JobRecord, storableText } from "../job.js";
+import { type ClaimedJob, checkChildIds, encodeJson, type JobRecord, storableText } from "../job.js";
 import { withInherited } from "../job-options.js";
 import { errorLine, log } from "../logger.js";
 import { RateLimitError, rateLimitDelay } from "../rate-limit-error.js";
 import { getSettings } from "../settings.js";
+import { delayedMove, delayedWithData, WaitingChildrenError, waitingChildrenOf } from "../step-errors.js";
 import { getTask, type JobContext, type Task } from "../task.js";
 import { ActiveJob } from "./active-job.js";
 import { Finisher } from "./finisher.js";
@@ -158,7 +161,13 @@ async function endOf(
       outcome = { ok: false, error: err };
     }
   }
-  return failedAttemptEnd(job, maxRetries, backoff, (outcome as { error: unknown }).error);
+  const { error } = outcome as { error: unknown };
+  // A step job moving on (ctx.moveToDelayed) is no failure: the attempt does not count.
+  const move = delayedMove(error);
+  if (move !== null) return { kind: "delayed", jobId, token, ...move };
+  const childIds = waitingChildrenOf(error);
+  if (childIds !== null) return { kind: "waiting-children", jobId, token, childIds };
+  return failedAttemptEnd(job, maxRetries, backoff, error);
 }
 
 /** The handler's `ctx`: a class rather than closures, since one is made per job. */
@@ -185,6 +194,25 @@ class Context implements JobContext {
 
   rateLimit(delay?: number | string): never {
     throw new RateLimitError(delay);
+  }
+
+  async updateData(data: unknown): Promise<void> {
+    const dataJson = encodeJson(data, "data", getSettings().maxPayloadBytes);
+    await this.backend.updateData(this.job.queue, this.job.id, dataJson);
+  }
+
+  async moveToWaitingChildren(childIds: readonly string[]): Promise<never> {
+    const { queue, id } = this.job;
+    const ids = checkChildIds(childIds, id);
+    const found = await Promise.all(ids.map((child) => this.backend.getJob(queue, child)));
+    const missing = ids.find((_, i) => found[i] === null);
+    if (missing !== undefined) throw missingChildError(queue, missing);
+    throw new WaitingChildrenError(ids);
+  }
+
+  moveToDelayed(runAt: number | Date, data?: unknown): never {
+    const dataJson = data === undefined ? undefined : encodeJson(data, "data", getSettings().maxPayloadBytes);
+    throw delayedWithData(runAt, dataJson);
   }
 }
 

@@ -1,8 +1,8 @@
 /**
  * Records finished attempts in the backend's metric store (docs/metrics.md). The finisher hands it
  * each finish batch once the backend has answered, with the results: only the attempts whose finish
- * HELD count (completed -> completed, final failure -> failed, retry -> retried; expired and
- * released do not), each with its wait (ready -> started) and run (started -> finished) times,
+ * HELD count (completed -> completed, final failure -> failed, retry -> retried; expired, released
+ * and a step job's moves (delayed, waiting-children) do not), each with its wait (ready -> started) and run (started -> finished) times,
  * under the minute of the batch's finish time. The stall sweeper adds the jobs the stall rule
  * failed, without times. So no job costs a round trip of its own.
  *
@@ -25,6 +25,8 @@ export type AttemptTimes = Pick<JobRecord, "createdAt" | "runAt" | "startedAt">;
 
 /** Least time between the starts of two writes of one queue. */
 export const WRITE_GAP_MS = 200;
+/** The finishes that end a counted attempt (expired never ran; the others hand the job back unused). */
+const COUNTED: ReadonlySet<Finish["kind"]> = new Set(["completed", "failed", "retry"]);
 
 interface QueueMetrics {
   /** Observed, not yet sent: one sample per minute. */
@@ -71,7 +73,7 @@ export class MetricsRecorder {
     let sample: MetricMinute | undefined;
     for (let i = 0; i < items.length; i++) {
       const kind = (items[i] as Finish).kind;
-      if (held[i] !== true || kind === "expired" || kind === "released") continue;
+      if (held[i] !== true || !COUNTED.has(kind)) continue;
       sample ??= this.#sample(queue, now);
       if (kind === "completed") sample.completed++;
       else if (kind === "failed") sample.failed++;

@@ -17,6 +17,7 @@ import { gate, nextEvents, uniqueQueue, until } from "../helpers.js";
 import { failureTests } from "./runtime-failures.js";
 import { collect, fast, type RuntimeFixture } from "./runtime-fixture.js";
 import { rateLimitTests } from "./runtime-rate-limits.js";
+import { stepJobTests } from "./runtime-steps.js";
 import { workerControlTests } from "./runtime-worker-control.js";
 
 /** A view of `backend` whose lease renewals are lost: its jobs stall as if their worker died. */
@@ -51,6 +52,7 @@ export function runtimeConformance(name: string, makeBackend: () => Promise<Back
     }
     const fx: RuntimeFixture = { backend: () => backend, define, stops };
     rateLimitTests(fx);
+    stepJobTests(fx);
     failureTests(fx);
     workerControlTests(fx);
 

@@ -59,7 +59,7 @@ const item = (kind: Finish["kind"], jobId = "1"): Finish =>
   ({ kind, jobId, token: "t", resultJson: "null", error: { name: "E", message: "m" }, runAt: 0 }) as Finish;
 
 describe("MetricsRecorder.finished", () => {
-  it("counts held completed / failed / retry finishes; not expired, released or fenced-out ones", async () => {
+  it("counts held completed / failed / retry finishes; not expired, released, step moves or fenced-out ones", async () => {
     const s = store();
     const r = new MetricsRecorder(s.store, 5 * MIN);
     const kinds: Finish["kind"][] = [
@@ -69,9 +69,11 @@ describe("MetricsRecorder.finished", () => {
       "retry",
       "expired",
       "released",
+      "delayed",
+      "waiting-children",
       "completed",
     ];
-    const held = [true, true, true, true, true, true, false];
+    const held = [true, true, true, true, true, true, true, true, false];
     r.finished(
       "q",
       kinds.map((k) => item(k)),

@@ -4,8 +4,10 @@ import type { ClaimedJob } from "../../job.js";
 import type { ClaimOptions, Finish } from "../backend.js";
 import type { EffectsCollector } from "../shared/effects.js";
 import { claimPeers } from "../shared/rules.js";
+import { dependOn, parentsOf } from "./enqueue.js";
+import { promoteOne, redelay } from "./job-admin.js";
 import type { QueueState } from "./queue-state.js";
-import { clearLease, compact, finishJob, setState, toDelayed, toWaiting } from "./steps.js";
+import { clearLease, compact, finishJob, jobEvent, setState, toDelayed, toWaiting } from "./steps.js";
 import type { StoredJob } from "./stored-job.js";
 
 /** Makes waiting `job` active for the claimer: one more attempt, a fresh token and lease. */
@@ -86,6 +88,22 @@ export function finishOne(
       job.attempts--;
       clearLease(job);
       toWaiting(tx, q, job);
+      return;
+    case "delayed":
+      job.attempts--;
+      if (item.dataJson !== undefined) job.amend({ dataJson: item.dataJson });
+      clearLease(job);
+      if (item.runAt > now) redelay(tx, q, job, item.runAt);
+      else promoteOne(tx, q, job, item.runAt);
+      return;
+    case "waiting-children":
+      job.attempts--;
+      clearLease(job);
+      job.amend({ dependsOn: [...new Set(item.childIds)] });
+      if (!dependOn(tx, q, job, parentsOf(q, item.childIds, job.spec.onParentFailure), now)) {
+        toWaiting(tx, q, job);
+        jobEvent(tx, "job:waiting", job);
+      }
       return;
   }
 }

@@ -48,42 +48,58 @@ function insert(tx: EffectsCollector, q: QueueState, spec: NewJob): EnqueueResul
     q.dedup.set(spec.dedup.key, { jobId: id, addedAt: spec.createdAt });
     job.dedupKey = spec.dedup.key;
   }
-  const parents = parentsOf(q, spec);
-  switch (initialState(parents, job.runAt, spec.createdAt)) {
-    case "failed": {
-      const parent = parents.failedParent as StoredJob;
-      job.error = parentFailedError(parent.id, parent.state);
-      finishJob(tx, q, job, "failed", spec.createdAt);
-      break;
-    }
-    case "waiting-children": {
-      // Gone parents count as completed, so every pending parent is a stored job.
-      const pending = parents.pending as StoredJob[];
-      job.pendingParents = pending.length;
-      for (const parent of pending) {
-        if (parent.dependants === undefined) parent.dependants = [job];
-        else parent.dependants.push(job);
-      }
-      setState(q, job, "waiting-children");
-      break;
-    }
-    case "delayed":
+  const parents = parentsOf(q, spec.dependsOn, spec.onParentFailure);
+  if (!dependOn(tx, q, job, parents, spec.createdAt)) {
+    if (initialState(parents, job.runAt, spec.createdAt) === "delayed") {
       toDelayed(tx, q, job);
       if (tx.wantEvents)
         tx.emit("job:delayed", { queue: q.name, jobId: id, task: job.task, runAt: job.runAt });
-      break;
-    default:
+    } else {
       toWaiting(tx, q, job, job.spec.lifo === true);
       jobEvent(tx, "job:waiting", job);
+    }
   }
   // Retention may have deleted a job that was born failed; report the state it reached.
   return { id, state: job.state, duplicate: false };
 }
 
-/** The parents of new job `spec`, sorted; one gone since validation has finished, so it counts as done. */
-function parentsOf(q: QueueState, spec: NewJob): SortedParents<StoredJob | GoneParent> {
-  if (spec.dependsOn === undefined) return NO_PARENTS;
-  return sortParents(q.name, [...new Set(spec.dependsOn)], spec.onParentFailure, (id) => {
+/**
+ * Puts `job` behind its sorted `parents`: `failed` with the first dead one, else `waiting-children`
+ * on the pending ones. False (nothing done) when it waits on none.
+ */
+export function dependOn(
+  tx: EffectsCollector,
+  q: QueueState,
+  job: StoredJob,
+  parents: SortedParents<StoredJob | GoneParent>,
+  now: number,
+): boolean {
+  if (parents.failedParent) {
+    const parent = parents.failedParent;
+    job.error = parentFailedError(parent.id, parent.state);
+    finishJob(tx, q, job, "failed", now);
+    return true;
+  }
+  if (!parents.pending) return false;
+  // Gone parents count as completed, so every pending parent is a stored job.
+  const pending = parents.pending as StoredJob[];
+  job.pendingParents = pending.length;
+  for (const parent of pending) {
+    if (parent.dependants === undefined) parent.dependants = [job];
+    else parent.dependants.push(job);
+  }
+  setState(q, job, "waiting-children");
+  return true;
+}
+
+/** The parents `dependsOn` of a job, sorted; one gone since validation has finished, so it counts as done. */
+export function parentsOf(
+  q: QueueState,
+  dependsOn: readonly string[] | undefined,
+  onParentFailure: "fail" | "ignore" | undefined,
+): SortedParents<StoredJob | GoneParent> {
+  if (dependsOn === undefined) return NO_PARENTS;
+  return sortParents(q.name, [...new Set(dependsOn)], onParentFailure, (id) => {
     return q.jobs.get(id) ?? { id, state: "completed" };
   });
 }

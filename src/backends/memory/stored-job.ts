@@ -59,8 +59,8 @@ export class StoredJob {
     return this.spec.task;
   }
 
-  /** Changes fields of the spec (updateData, changePriority) on a copy: the caller's object stays as it was. */
-  amend(change: Pick<Partial<NewJob>, "dataJson" | "priority">): void {
+  /** Changes fields of the spec (updateData, changePriority, moving to waiting-children) on a copy: the caller's object stays as it was. */
+  amend(change: Pick<Partial<NewJob>, "dataJson" | "priority" | "dependsOn">): void {
     this.spec = { ...this.spec, ...change };
   }
 

@@ -24,6 +24,7 @@ export async function finish(
 ): Promise<Applied<boolean[]>> {
   await on.db.open();
   if (items.length === 0) return { value: [] };
+  if (items.some((item) => item.kind === "waiting-children")) return finishWithWaits(on, queue, items, now);
   const n = items.length;
   const kinds = new Array<string>(n);
   const ids = new Array<string>(n);
@@ -40,8 +41,10 @@ export async function finish(
         ? item.resultJson
         : item.kind === "retry" || item.kind === "failed"
           ? JSON.stringify(item.error)
-          : null;
-    runAts[i] = item.kind === "retry" ? item.runAt : null;
+          : item.kind === "delayed"
+            ? (item.dataJson ?? null)
+            : null;
+    runAts[i] = item.kind === "retry" || item.kind === "delayed" ? item.runAt : null;
   }
   const values = [queue, now, kinds, ids, tokens, payloads, runAts, on.origin];
   const rows = await on.db.one<FinishRow>("finishBatch", [...values, false]);
@@ -57,7 +60,7 @@ export async function finish(
       const more = appliedOf(all);
       for (const row of more) {
         const { kind } = items[Number(row.ord) - 1] as Finish;
-        if (kind !== "retry" && kind !== "released") await tx.afterEnd(row, kind, now);
+        if (kind !== "retry" && kind !== "released" && kind !== "delayed") await tx.afterEnd(row, kind, now);
       }
       return more;
     });
@@ -72,6 +75,47 @@ export async function finish(
   }
   signals.add(rest?.effects);
   if (limited) signals.wake("job");
+  return { value: results, effects: signals.take() };
+}
+
+/**
+ * A batch with waiting-children items: those (which read and lock the jobs they wait for) in one
+ * transaction of their own, the others as usual.
+ */
+async function finishWithWaits(
+  on: TxRunner,
+  queue: string,
+  items: Finish[],
+  now: number,
+): Promise<Applied<boolean[]>> {
+  const others: number[] = [];
+  const waits: Array<{ at: number; item: Extract<Finish, { kind: "waiting-children" }> }> = [];
+  items.forEach((item, at) => {
+    if (item.kind === "waiting-children") waits.push({ at, item });
+    else others.push(at);
+  });
+  const plain = await finish(
+    on,
+    queue,
+    others.map((at) => items[at] as Finish),
+    now,
+  );
+  const waited = await inTransaction(on, queue, async (tx) => {
+    const held: boolean[] = [];
+    for (const { item } of waits)
+      held.push(await tx.waitForChildren(item.jobId, item.token, item.childIds, now));
+    return held;
+  });
+  const results = new Array<boolean>(items.length).fill(false);
+  others.forEach((at, k) => {
+    results[at] = plain.value[k] === true;
+  });
+  waits.forEach(({ at }, k) => {
+    results[at] = waited.value[k] === true;
+  });
+  const signals = new EffectsCollector(on.ctx.wantsEvents(queue));
+  signals.add(plain.effects);
+  signals.add(waited.effects);
   return { value: results, effects: signals.take() };
 }
 
@@ -93,8 +137,15 @@ function report(
     into.wake("job");
     return;
   }
-  if (item.kind === "retry") into.wake(item.runAt > now ? "delayed" : "job");
+  if (item.kind === "waiting-children") return; // finishWithWaits's, never in this statement's batch
+  if (item.kind === "retry" || item.kind === "delayed") into.wake(item.runAt > now ? "delayed" : "job");
   if (!into.wantEvents) return;
+  if (item.kind === "delayed") {
+    const { jobId, runAt } = item;
+    if (runAt > now) into.emit("job:delayed", { queue, jobId, task, runAt });
+    else into.emit("job:waiting", { queue, jobId, task });
+    return;
+  }
   const base = { queue, jobId: item.jobId, task, attempts };
   if (item.kind === "completed") into.emit("job:completed", { ...base, result: JSON.parse(item.resultJson) });
   else if (item.kind === "expired") into.emit("job:expired", base);

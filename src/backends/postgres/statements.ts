@@ -26,6 +26,7 @@ const SQL_FILES = {
   jobs: ["jobGet", "jobLock", "jobsDelete"],
   claim: ["claim"],
   finish: ["finishBatch"],
+  "move-to-waiting-children": ["moveToWaitingChildren"],
   "end-job": ["endJob"],
   dependants: ["dependantsOf", "parentResolved", "ready", "dependantIds"],
   retention: ["setRemoveAt", "beyondCount", "dueRemovals"],

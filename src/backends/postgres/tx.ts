@@ -10,6 +10,7 @@ import type { Applied, EngineContext } from "../engine.js";
 import { EffectsCollector, WAKE_BITS, wakeReasons } from "../shared/effects.js";
 import {
   announceFree,
+  childWait,
   dedupHolds,
   dedupReplaces,
   duplicateResult,
@@ -178,6 +179,33 @@ export class Tx extends EffectsCollector {
       }
     }
     return { stalled, failed };
+  }
+
+  /** The waiting-children finish (see Finish); false when the token no longer holds. */
+  async waitForChildren(jobId: string, token: string, childIds: string[], now: number): Promise<boolean> {
+    const { s, queue } = this;
+    const [row] = await this.q<JobRow>(s.jobLock, [queue, jobId]);
+    if (row?.state !== "active" || row.token !== token) return false;
+    // Locked, as enqueue's parents are: none finishes before this job's edges commit.
+    const rows = new Map(
+      (await this.q<JobRow>(s.lockParents, [queue, [...new Set(childIds)]])).map((r) => [r.id, r]),
+    );
+    const wait = childWait(queue, childIds, row.on_parent_failure ?? undefined, (id) => rows.get(id));
+    const { ids, pending, failed } = wait;
+    // A job failed by a dead child stays active for #end, which ends it.
+    const state = wait.state === "failed" ? "active" : wait.state;
+    await this.q(s.moveToWaitingChildren, [state, JSON.stringify(ids), pending.length, row.seq]);
+    if (pending.length > 0) await this.q(s.depInsert, [queue, pending.map((p) => p.id), jobId]);
+    await this.#slotFreed();
+    if (failed) {
+      const error = parentFailedError(failed.id, failed.state);
+      this.emit("job:failed", { queue, jobId, task: row.task, error, attempts: row.attempts - 1 });
+      await this.#end(row.seq, "failed", now, error);
+    } else if (state === "waiting") {
+      this.emit("job:waiting", { queue, jobId, task: row.task });
+      this.wake("job");
+    }
+    return true;
   }
 
   async cancel(jobId: string, now: number): Promise<boolean> {

@@ -64,8 +64,16 @@ export class RedisJobs implements JobStore {
     const args: ScriptArg[] = [now];
     for (const item of items) {
       const payload =
-        item.kind === "completed" ? item.resultJson : "error" in item ? JSON.stringify(item.error) : "";
-      args.push(item.kind, item.jobId, item.token, payload, item.kind === "retry" ? item.runAt : "");
+        item.kind === "completed"
+          ? item.resultJson
+          : "error" in item
+            ? JSON.stringify(item.error)
+            : item.kind === "delayed"
+              ? (item.dataJson ?? "")
+              : item.kind === "waiting-children"
+                ? JSON.stringify([...new Set(item.childIds)])
+                : "";
+      args.push(item.kind, item.jobId, item.token, payload, "runAt" in item ? item.runAt : "");
     }
     const reply = await this.io.run<[EffectsReply, ...number[]]>(queue, "finish", args);
     const ok = new Array<boolean>(items.length);

@@ -250,6 +250,13 @@ export function missingParentError(queue: string, parentId: string): ValidationE
   );
 }
 
+/** `ctx.moveToWaitingChildren` named a job that its queue does not hold. */
+export function missingChildError(queue: string, childId: string): ValidationError {
+  return new ValidationError(
+    `moveToWaitingChildren: job "${childId}" does not exist in queue "${queue}"; add the children to the job's own queue first`,
+  );
+}
+
 // -- enqueue -------------------------------------------------------------------------------------
 
 /**
@@ -308,6 +315,31 @@ export function sortParents<Row extends { id: string; state: JobState }>(
     else pending = [parent];
   }
   return { pending, failedParent };
+}
+
+/**
+ * How a running job that waits for the jobs `childIds` (the waiting-children finish) moves, given
+ * their rows (`childOf`): a child gone since the handler added it was removed by its retention,
+ * so it finished and counts as completed. `failed`: the first dead child, when the job fails with it.
+ */
+export function childWait<Row extends { id: string; state: JobState }>(
+  queue: string,
+  childIds: readonly string[],
+  onParentFailure: "fail" | "ignore" | undefined,
+  childOf: (id: string) => Row | undefined,
+): {
+  ids: string[];
+  pending: Row[];
+  failed: Row | undefined;
+  state: "waiting-children" | "waiting" | "failed";
+} {
+  const ids = [...new Set(childIds)];
+  const sorted = sortParents(queue, ids, onParentFailure, (id) => childOf(id) ?? { id, state: "completed" });
+  const failed = sorted.failedParent as Row | undefined;
+  // Completed children drop out, so every pending one is a row.
+  const pending = failed ? [] : ((sorted.pending ?? []) as Row[]);
+  const state = failed ? "failed" : pending.length > 0 ? "waiting-children" : "waiting";
+  return { ids, pending, failed, state };
 }
 
 /** The state a new job starts in, given its sorted parents and its `runAt`. */

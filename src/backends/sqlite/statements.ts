@@ -26,6 +26,8 @@ const SQL_FILES = {
   retry: ["retry"],
   fail: ["fail", "expireActive"],
   release: ["release"],
+  "move-to-delayed": ["moveToDelayed"],
+  "move-to-waiting-children": ["moveToWaitingChildren"],
   "end-job": ["endJob"],
   dependants: ["dependantsOf", "parentResolved", "ready"],
   retention: ["setRemoveAt", "finishedCount", "finishedCountAdd", "oldestFinished", "dueRemovals"],

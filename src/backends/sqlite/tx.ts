@@ -8,6 +8,7 @@ import type { ClaimedJob, JobState } from "../../job.js";
 import type { ClaimOptions, EnqueueResult, Finish, NewJob } from "../backend.js";
 import {
   announceFree,
+  childWait,
   claimPeers,
   dedupHolds,
   dedupReplaces,
@@ -184,6 +185,20 @@ export class Tx extends TxCore {
         this.slotFreed();
         return true;
       }
+      case "delayed": {
+        const delayed = item.runAt > now;
+        const { runAt } = item;
+        const args = [delayed ? "delayed" : "waiting", runAt, item.dataJson ?? null, this.nextFifo()];
+        const row = s.moveToDelayed.get(...args, queue, jobId, token) as { task: string } | undefined;
+        if (!row) return false;
+        if (delayed) this.emit("job:delayed", { queue, jobId, task: row.task, runAt });
+        else this.emit("job:waiting", { queue, jobId, task: row.task });
+        this.wake(delayed ? "delayed" : "job");
+        this.slotFreed();
+        return true;
+      }
+      case "waiting-children":
+        return this.waitForChildren(item.jobId, item.token, item.childIds, now);
       case "completed":
         r = s.complete.get(item.resultJson, now, queue, jobId, token) as FinishedRow | undefined;
         if (r && this.wantEvents) {
@@ -209,6 +224,35 @@ export class Tx extends TxCore {
     this.countFinished(r.state, 1);
     this.slotFreed();
     this.afterEnd(r, r.retention, now);
+    return true;
+  }
+
+  /** The waiting-children finish (see Finish); false when the token no longer holds. */
+  private waitForChildren(jobId: string, token: string, childIds: string[], now: number): boolean {
+    const { s, queue } = this;
+    const row = s.jobGet.get(queue, jobId) as JobRow | undefined;
+    if (row?.state !== "active" || row.token !== token) return false;
+    const wait = childWait(queue, childIds, row.on_parent_failure ?? undefined, (id) =>
+      s.jobGet.get(queue, id),
+    );
+    const { ids, pending, failed } = wait;
+    // A job failed by a dead child stays active for endUnleased, which ends it.
+    const state = wait.state === "failed" ? "active" : wait.state;
+    s.moveToWaitingChildren.run(state, JSON.stringify(ids), pending.length, this.nextFifo(), row.seq);
+    for (const parent of pending) {
+      s.depInsert.run(queue, parent.id, jobId);
+      if (!parent.has_dependants) s.markHasDependants.run(parent.seq);
+    }
+    if (failed) {
+      const error = parentFailedError(failed.id, failed.state);
+      this.endUnleased({ ...row, attempts: row.attempts - 1 }, "failed", now, error);
+      return true;
+    }
+    this.slotFreed();
+    if (state === "waiting") {
+      this.emit("job:waiting", { queue, jobId, task: row.task });
+      this.wake("job");
+    }
     return true;
   }
 

@@ -4,6 +4,7 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Backend, Finish } from "../../../src/backends/backend.js";
+import type { ClaimedJob } from "../../../src/job.js";
 import {
   absentKeys,
   add,
@@ -21,12 +22,23 @@ import {
 import { ERR, type SuiteFixture } from "./fixture.js";
 
 export function finishTests(fx: SuiteFixture): void {
-  const { cleanups } = fx;
+  const { cleanups, runTo } = fx;
   describe("finish", () => {
     let b: Backend;
     beforeEach(() => {
       b = fx.backend();
     });
+
+    /** Two jobs added to `q`, the first claimed; events and (from now) wakes recorded. */
+    async function firstOfTwo(q: string) {
+      const seen = recordEvents(q, cleanups);
+      const wakes = recordWakes(b, q, cleanups);
+      await b.enqueue(q, [newJob(), newJob()]);
+      const job = await claimOne(b, q);
+      expect(job.id).toBe("1");
+      wakes.length = 0;
+      return { seen, wakes, job };
+    }
 
     it("completed: stores the result, clears the lease, emits job:completed", async () => {
       const q = uniqueQueue("fin-completed");
@@ -67,11 +79,14 @@ export function finishTests(fx: SuiteFixture): void {
         { kind: "failed", jobId: job.id, token: wrong, error: ERR },
         { kind: "expired", jobId: job.id, token: wrong },
         { kind: "released", jobId: job.id, token: wrong },
+        { kind: "delayed", jobId: job.id, token: wrong, runAt: T0 + 900, dataJson: '{"n":9}' },
+        { kind: "waiting-children", jobId: job.id, token: wrong, childIds: [] },
         { kind: "completed", jobId: "missing", token: job.token, resultJson: "1" },
       ];
-      expect(await b.finish(q, items, T0 + 50)).toEqual([false, false, false, false, false, false]);
+      expect(await b.finish(q, items, T0 + 50)).toEqual(items.map(() => false));
       const rec = await mustGet(b, q, job.id);
       expect(rec).toMatchObject({ state: "active", attempts: 1, leaseExpiresAt: job.leaseExpiresAt });
+      expect(rec.data).toEqual({ n: 1 });
       expect(absentKeys(rec, ["error", "result", "finishedAt"])).toEqual([]);
       // A real finish, then the same token again: the job is no longer active.
       expect(
@@ -100,6 +115,8 @@ export function finishTests(fx: SuiteFixture): void {
         { kind: "failed", jobId: first.id, token: first.token, error: ERR },
         { kind: "expired", jobId: first.id, token: first.token },
         { kind: "released", jobId: first.id, token: first.token },
+        { kind: "delayed", jobId: first.id, token: first.token, runAt: T0 + 900 },
+        { kind: "waiting-children", jobId: first.id, token: first.token, childIds: [] },
       ] satisfies Finish[]) {
         expect(await b.finish(q, [item], T0 + 300)).toEqual([false]);
       }
@@ -202,12 +219,7 @@ export function finishTests(fx: SuiteFixture): void {
 
     it("released: back to the FIFO tail with attempts - 1, 'job' wake, no event", async () => {
       const q = uniqueQueue("fin-released");
-      const seen = recordEvents(q, cleanups);
-      const wakes = recordWakes(b, q, cleanups);
-      await b.enqueue(q, [newJob(), newJob()]);
-      const job = await claimOne(b, q);
-      expect(job.id).toBe("1");
-      wakes.length = 0;
+      const { seen, wakes, job } = await firstOfTwo(q);
       const before = seen.length;
       expect(await b.finish(q, [{ kind: "released", jobId: job.id, token: job.token }], T0 + 30)).toEqual([
         true,
@@ -225,6 +237,129 @@ export function finishTests(fx: SuiteFixture): void {
         "1",
         "marker",
       ]);
+    });
+
+    it("delayed (a step job): delayed until runAt, attempts - 1, new data, job:delayed, 'delayed' wake", async () => {
+      const q = uniqueQueue("fin-step-later");
+      const seen = recordEvents(q, cleanups);
+      const wakes = recordWakes(b, q, cleanups);
+      await add(b, q, { dataJson: '{"step":1}' });
+      const job = await claimOne(b, q);
+      wakes.length = 0;
+      const item: Finish = {
+        kind: "delayed",
+        jobId: job.id,
+        token: job.token,
+        runAt: T0 + 5000,
+        dataJson: '{"step":2}',
+      };
+      expect(await b.finish(q, [item], T0 + 30)).toEqual([true]);
+      const rec = await mustGet(b, q, job.id);
+      expect(rec).toMatchObject({ state: "delayed", runAt: T0 + 5000, attempts: 0, data: { step: 2 } });
+      expect(absentKeys(rec, ["error", "workerId", "leaseExpiresAt", "finishedAt"])).toEqual([]);
+      await eventually(() => eventsOf(seen, "job:delayed").length === 1 && wakes.includes("delayed"));
+      expect(eventsOf(seen, "job:delayed")[0]).toMatchObject({ queue: q, jobId: job.id, runAt: T0 + 5000 });
+      expect(eventsOf(seen, "job:retrying")).toEqual([]);
+      expect(await b.claim(q, claimOpts({ now: T0 + 4999 }))).toEqual([]);
+      expect(await b.promoteDelayed(q, T0 + 5000, 10)).toEqual({ promoted: 1, nextDueAt: null });
+      expect(await claimOne(b, q, { now: T0 + 5001 })).toMatchObject({
+        id: job.id,
+        attempts: 1,
+        data: { step: 2 },
+      });
+    });
+
+    it("delayed with runAt <= now and no data: waiting at the FIFO tail, data kept, job:waiting", async () => {
+      const q = uniqueQueue("fin-step-now");
+      const { seen, wakes, job } = await firstOfTwo(q);
+      const item: Finish = { kind: "delayed", jobId: job.id, token: job.token, runAt: T0 + 30 };
+      expect(await b.finish(q, [item], T0 + 30)).toEqual([true]);
+      expect(await mustGet(b, q, "1")).toMatchObject({ state: "waiting", attempts: 0, data: { n: 1 } });
+      await eventually(() => eventsOf(seen, "job:waiting", "1").length === 2 && wakes.includes("job"));
+      expect(eventsOf(seen, "job:delayed")).toEqual([]);
+      expect(
+        (await b.claim(q, claimOpts({ limit: 2, now: T0 + 40 }))).map((j) => [j.id, j.attempts]),
+      ).toEqual([
+        ["2", 1],
+        ["1", 1],
+      ]);
+    });
+
+    it("waiting-children (a step job): waits for the unfinished jobs given, attempts - 1; their completion readies it", async () => {
+      const q = uniqueQueue("fin-step-children");
+      const seen = recordEvents(q, cleanups);
+      await add(b, q, { id: "s" });
+      const job = await claimOne(b, q);
+      await b.enqueue(q, [newJob({ id: "c1" }), newJob({ id: "c2" }), newJob({ id: "c3" })]);
+      expect(await runTo(q, "completed")).toBe("c1");
+      // A completed child and one gone (removed by its retention) count as done; ids repeat harmlessly.
+      const childIds = ["c1", "c2", "c3", "c2", "gone"];
+      const item: Finish = { kind: "waiting-children", jobId: job.id, token: job.token, childIds };
+      expect(await b.finish(q, [item], T0 + 30)).toEqual([true]);
+      const rec = await mustGet(b, q, "s");
+      expect(rec).toMatchObject({
+        state: "waiting-children",
+        attempts: 0,
+        dependsOn: ["c1", "c2", "c3", "gone"],
+      });
+      expect(absentKeys(rec, ["error", "workerId", "leaseExpiresAt", "finishedAt"])).toEqual([]);
+      expect(await b.getDependants(q, "c2")).toEqual(["s"]);
+      expect(await b.getDependants(q, "c1")).toEqual([]);
+      expect(await runTo(q, "completed")).toBe("c2");
+      expect((await mustGet(b, q, "s")).state).toBe("waiting-children");
+      expect(await runTo(q, "completed")).toBe("c3");
+      expect((await mustGet(b, q, "s")).state).toBe("waiting");
+      await eventually(() => eventsOf(seen, "job:ready", "s").length === 1);
+      expect(await claimOne(b, q, { now: T0 + 40 })).toMatchObject({ id: "s", attempts: 1 });
+    });
+
+    it("waiting-children: waiting at once when every job given completed; failed when one failed, unless it ignores that", async () => {
+      const q = uniqueQueue("fin-step-settled");
+      const seen = recordEvents(q, cleanups);
+      await b.enqueue(q, [newJob({ id: "done" }), newJob({ id: "dead" })]);
+      expect(await runTo(q, "completed")).toBe("done");
+      expect(await runTo(q, "failed")).toBe("dead");
+      await b.enqueue(q, [
+        newJob({ id: "a" }),
+        newJob({ id: "f" }),
+        newJob({ id: "i", onParentFailure: "ignore" }),
+      ]);
+      const claimed = await b.claim(q, claimOpts({ limit: 3, now: T0 + 20 }));
+      expect(claimed.map((j) => j.id)).toEqual(["a", "f", "i"]);
+      const [a, f, i] = claimed as [ClaimedJob, ClaimedJob, ClaimedJob];
+      const items: Finish[] = [
+        { kind: "waiting-children", jobId: a.id, token: a.token, childIds: ["done"] },
+        { kind: "waiting-children", jobId: f.id, token: f.token, childIds: ["done", "dead"] },
+        { kind: "waiting-children", jobId: i.id, token: i.token, childIds: ["dead"] },
+      ];
+      expect(await b.finish(q, items, T0 + 30)).toEqual([true, true, true]);
+      expect(await mustGet(b, q, "a")).toMatchObject({ state: "waiting", attempts: 0 });
+      expect(await mustGet(b, q, "i")).toMatchObject({ state: "waiting", attempts: 0 });
+      expect(await mustGet(b, q, "f")).toMatchObject({
+        state: "failed",
+        attempts: 0,
+        finishedAt: T0 + 30,
+        error: { name: "ParentFailedError", message: "parent job dead failed" },
+      });
+      await eventually(() => eventsOf(seen, "job:failed", "f").length === 1);
+      expect(eventsOf(seen, "job:waiting", "a")).toHaveLength(2);
+      expect((await b.claim(q, claimOpts({ limit: 3, now: T0 + 40 }))).map((j) => j.id)).toEqual(["a", "i"]);
+    });
+
+    it("waiting-children in a batch with other kinds: the job it waits for completes in the same batch", async () => {
+      const q = uniqueQueue("fin-step-mixed");
+      await b.enqueue(q, [newJob({ id: "s" }), newJob({ id: "c" }), newJob({ id: "x" })]);
+      const [s, c, x] = (await b.claim(q, claimOpts({ limit: 3 }))) as [ClaimedJob, ClaimedJob, ClaimedJob];
+      const items: Finish[] = [
+        { kind: "completed", jobId: c.id, token: c.token, resultJson: "7" },
+        { kind: "waiting-children", jobId: s.id, token: s.token, childIds: ["c"] },
+        { kind: "waiting-children", jobId: x.id, token: "stale", childIds: ["c"] },
+        { kind: "failed", jobId: x.id, token: x.token, error: ERR },
+      ];
+      expect(await b.finish(q, items, T0 + 30)).toEqual([true, true, false, true]);
+      expect(await mustGet(b, q, "s")).toMatchObject({ state: "waiting", attempts: 0, dependsOn: ["c"] });
+      expect(await mustGet(b, q, "x")).toMatchObject({ state: "failed", attempts: 1 });
+      expect(await mustGet(b, q, "c")).toMatchObject({ state: "completed", result: 7 });
     });
 
     it("finishes a batch item by item", async () => {

@@ -3,12 +3,13 @@
 
 -- @name finishBatch
 -- Inputs: $1 queue, $2 now, $3 kind[], $4 job id[], $5 token[], $6 payload[] (result or error
--- JSON), $7 run_at[] (retry), $8 origin, $9 all: false leaves alone (`pending`) the items whose job
+-- JSON; for delayed the new data JSON or NULL), $7 run_at[] (retry, delayed), $8 origin, $9 all: false leaves alone (`pending`) the items whose job
 -- has dependants or a retention rule for its new state, for the caller to finish in a transaction
 -- that runs this again with true and then settles those (the items applied before hold no token now).
 -- Effect: completed / failed / expired (attempts - 1) / retry (delayed when run_at > now, else
 -- waiting; at the FIFO tail either way, which orders equal runAts) / released (waiting at the tail,
--- attempts - 1); lease cleared. For one job, only its first item with the right token counts.
+-- attempts - 1) / delayed (a step job: delayed when run_at > now, else waiting, at the FIFO tail,
+-- attempts - 1, data replaced when given); lease cleared. For one job, only its first item with the right token counts.
 -- Publishes the events and wake-ups; on a queue with a global concurrency, any applied item opened
 -- a slot, so it wakes "job".
 -- Returns: per applied item its ordinal (1-based), task, attempts, and for dependants and retention
@@ -35,12 +36,13 @@ applied AS (
       WHEN 'completed' THEN 'completed' WHEN 'failed' THEN 'failed' WHEN 'expired' THEN 'expired'
       WHEN 'released' THEN 'waiting'
       ELSE CASE WHEN w.run_at > $2 THEN 'delayed' ELSE 'waiting' END END,
+    data = CASE WHEN w.kind = 'delayed' AND w.payload IS NOT NULL THEN w.payload ELSE j.data END,
     result = CASE WHEN w.kind = 'completed' THEN w.payload ELSE j.result END,
     error = CASE WHEN w.kind IN ('failed', 'retry') THEN w.payload ELSE j.error END,
     finished_at = CASE WHEN w.kind IN ('completed', 'failed', 'expired') THEN $2 ELSE j.finished_at END,
-    attempts = CASE WHEN w.kind IN ('expired', 'released') THEN j.attempts - 1 ELSE j.attempts END,
-    run_at = CASE WHEN w.kind = 'retry' THEN w.run_at ELSE j.run_at END,
-    fifo = CASE WHEN w.kind IN ('released', 'retry') THEN nextval('{{schema}}.fifo_seq') ELSE j.fifo END,
+    attempts = CASE WHEN w.kind IN ('expired', 'released', 'delayed') THEN j.attempts - 1 ELSE j.attempts END,
+    run_at = CASE WHEN w.kind IN ('retry', 'delayed') THEN w.run_at ELSE j.run_at END,
+    fifo = CASE WHEN w.kind IN ('released', 'retry', 'delayed') THEN nextval('{{schema}}.fifo_seq') ELSE j.fifo END,
     token = NULL, worker_id = NULL, lease_expires_at = NULL
   FROM winners w
   WHERE j.seq = w.seq AND j.token = w.token AND ($9 OR (NOT j.has_dependants
@@ -65,14 +67,19 @@ limited AS (
 pub AS (
   SELECT {{schema}}.publish($1, $8,
     array_remove(ARRAY[
-      CASE WHEN bool_or(kind = 'released' OR (kind = 'retry' AND run_at <= $2)) OR (SELECT yes FROM limited)
+      CASE WHEN bool_or(kind = 'released' OR (kind IN ('retry', 'delayed') AND run_at <= $2)) OR (SELECT yes FROM limited)
         THEN 'job' END,
-      CASE WHEN bool_or(kind = 'retry' AND run_at > $2) THEN 'delayed' END], NULL),
+      CASE WHEN bool_or(kind IN ('retry', 'delayed') AND run_at > $2) THEN 'delayed' END], NULL),
     (json_agg(CASE kind
       WHEN 'completed' THEN json_build_object('name', 'job:completed', 'payload', json_build_object(
         'queue', $1, 'jobId', id, 'task', task, 'attempts', attempts, 'result', payload::json))
       WHEN 'retry' THEN json_build_object('name', 'job:retrying', 'payload', json_build_object(
         'queue', $1, 'jobId', id, 'task', task, 'error', payload::json, 'attempts', attempts, 'runAt', run_at))
+      WHEN 'delayed' THEN CASE WHEN run_at > $2
+        THEN json_build_object('name', 'job:delayed', 'payload', json_build_object(
+          'queue', $1, 'jobId', id, 'task', task, 'runAt', run_at))
+        ELSE json_build_object('name', 'job:waiting', 'payload', json_build_object(
+          'queue', $1, 'jobId', id, 'task', task)) END
       WHEN 'failed' THEN json_build_object('name', 'job:failed', 'payload', json_build_object(
         'queue', $1, 'jobId', id, 'task', task, 'error', payload::json, 'attempts', attempts))
       ELSE json_build_object('name', 'job:expired', 'payload', json_build_object(

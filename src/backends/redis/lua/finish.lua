@@ -2,14 +2,20 @@
 -- @include settle
 -- @include deferred
 -- ARGV (after base's three): [4] now, then 5 per item: kind (completed | retry | failed | expired |
---   released), jobId, token, payload (result JSON for completed, error JSON for retry/failed, else
---   ''), runAt (retry) or ''.
+--   released | delayed | waiting-children), jobId, token, payload (result JSON for completed, error
+--   JSON for retry/failed, the new data JSON or '' for delayed, the child ids' JSON array for
+--   waiting-children, else ''), runAt (retry, delayed) or ''.
 -- Effect per item, only if the job is active and holds the token (lease fields cleared):
 --   completed: result, finishedAt, job:completed, dependants, removeOnComplete.
 --   retry: error, runAt; delayed (wake "delayed") or waiting (wake "job"); job:retrying.
 --   failed: error, finishedAt, job:failed, dependants, removeOnFail.
 --   expired: attempts - 1, finishedAt, job:expired, dependants, removeOnFail.
 --   released: attempts - 1, waiting at the FIFO tail, wake "job", no event.
+--   delayed (a step job): attempts - 1, data replaced when given, runAt; delayed (job:delayed) or,
+--   when runAt <= now, waiting (job:waiting), at the FIFO tail.
+--   waiting-children (a step job): attempts - 1, dependsOn = the child ids; waits on the unfinished
+--   ones (waiting-children), else fails with the first dead one (unless onParentFailure is
+--   'ignore'), else waiting (job:waiting); a missing child has finished.
 --   Hot path: completed/failed for a job that never had dependants ("hasDeps") and has no retention
 --   code for that outcome ("rc"/"rf", set at enqueue), and retry, write the job hash once (plus the
 --   lease HDEL) and defer their index moves to one ZREM/ZADD per index per batch; every other item
@@ -112,7 +118,37 @@ for i = 5, #ARGV, 5 do
       else
         redis.call('HSET', key, 'attempts', j.attempts - 1)
         redis.call('HDEL', key, 'token', 'workerId', 'leaseExpiresAt')
-        toWaiting(j)
+        if kind == 'released' then
+          toWaiting(j)
+        elseif kind == 'waiting-children' then
+          j.attempts = j.attempts - 1
+          redis.call('HSET', key, 'dependsOn', payload)
+          local pending, failedParent = sortParents(cjson.decode(payload), j.onParentFailure)
+          if failedParent then
+            fail(j, parentFailedError(failedParent), now)
+          elseif #pending > 0 then
+            for _, pid in ipairs(pending) do
+              redis.call('RPUSH', Q .. 'deps:' .. pid, id)
+              redis.call('HSET', jobKey(pid), 'hasDeps', 1)
+            end
+            redis.call('HSET', key, 'pending', #pending, 'state', 'waiting-children')
+            enter(j, 'waiting-children')
+          else
+            toWaiting(j)
+            emit('job:waiting', id, j.task)
+          end
+        else
+          local runAt = tonumber(ARGV[i + 4])
+          if payload ~= '' then redis.call('HSET', key, 'data', payload) end
+          if runAt > now then
+            toDelayed(j, runAt)
+            emit('job:delayed', id, j.task, ',"runAt":' .. int(runAt))
+          else
+            redis.call('HSET', key, 'runAt', runAt)
+            toWaiting(j)
+            emit('job:waiting', id, j.task)
+          end
+        end
       end
     end
   end

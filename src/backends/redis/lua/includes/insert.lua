@@ -57,25 +57,9 @@ local function insert(a)
     removeJobs({ load(dupId) }, tonumber(createdAt))
   end
   -- Parents first (reads only), so the job is written once, in its final state.
-  local pending = {}
-  local failedParent
-  if a[11] ~= '' then
-    local seen = {}
-    for _, pid in ipairs(cjson.decode(a[11])) do
-      if not seen[pid] then
-        seen[pid] = true
-        local ps = redis.call('HGET', jobKey(pid), 'state')
-        -- A parent deleted earlier in this batch (retention) has finished: it counts as done.
-        if ps and ps ~= 'completed' then
-          if not FINISHED[ps] then
-            pending[#pending + 1] = pid
-          elseif a[12] ~= 'ignore' and not failedParent then
-            failedParent = { id = pid, state = ps }
-          end
-        end
-      end
-    end
-  end
+  local pending, failedParent = {}, nil
+  -- A parent deleted earlier in this batch (retention) has finished: it counts as done.
+  if a[11] ~= '' then pending, failedParent = sortParents(cjson.decode(a[11]), a[12]) end
   if id == '' then id = tostring(redis.call('INCR', Q .. 'id')) end
   local seq = redis.call('INCR', Q .. 'seq')
   local now = tonumber(createdAt)

@@ -4,9 +4,9 @@
 --   job that already left its state, with event, dependants and retention; removeJobs() is the
 --   admin removal. The ParentFailedError text is the one of parentFailedError in shared/rules.ts
 --   (the conformance suite compares them).
--- Defines: errorEvent(j, errJson), parentFailedError(p), released (ids ready() let go in this
---   script), ready(c, now), settle(root, now), removeJobs(victims, now), fail(j, errJson, now),
---   expire(j, now).
+-- Defines: errorEvent(j, errJson), parentFailedError(p), sortParents(parentIds, onParentFailure),
+--   released (ids ready() let go in this script), ready(c, now), settle(root, now),
+--   removeJobs(victims, now), fail(j, errJson, now), expire(j, now).
 
 local function errorEvent(j, errJson)
   emit('job:failed', j.id, j.task, ',"error":' .. errJson .. ',"attempts":' .. int(j.attempts))
@@ -14,6 +14,27 @@ end
 
 local function parentFailedError(p)
   return cjson.encode({ name = 'ParentFailedError', message = 'parent job ' .. p.id .. ' ' .. p.state })
+end
+
+-- sortParents of shared/rules.ts, where a missing parent has finished (deleted by retention):
+-- the ids of `parentIds` (deduplicated) still unfinished, and the first dead one ({ id, state })
+-- when `onParentFailure` is not 'ignore'.
+local function sortParents(parentIds, onParentFailure)
+  local pending, failedParent, seen = {}, nil, {}
+  for _, pid in ipairs(parentIds) do
+    if not seen[pid] then
+      seen[pid] = true
+      local ps = redis.call('HGET', jobKey(pid), 'state')
+      if ps and ps ~= 'completed' then
+        if not FINISHED[ps] then
+          pending[#pending + 1] = pid
+        elseif onParentFailure ~= 'ignore' and not failedParent then
+          failedParent = { id = pid, state = ps }
+        end
+      end
+    end
+  end
+  return pending, failedParent
 end
 
 -- Ids of the children ready() released in this script (drain keeps them out of its later chunks).
