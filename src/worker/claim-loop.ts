@@ -224,10 +224,11 @@ async function claimLoop(loop: Loop): Promise<void> {
       for (let i = 0; i < jobs.length; i++) start(jobs[i] as ClaimedJob, permits[i] as () => void);
       control.claimEnded(jobs.length);
       await refund(limiter, wanted - jobs.length);
-      // Nothing more to take (the queue ran out, or its global concurrency is reached): sleep until a
+      // Nothing to take (the queue ran out, or its global concurrency is reached): sleep until a
       // wake-up (a new job, a promotion, a freed slot) or the idle fallback. One that came during the
-      // claim ends the wait at once (the flag was armed before it).
-      if (jobs.length < wanted) await wake.wait(idleMs, signal);
+      // claim ends the wait at once (the flag was armed before it). A short claim is no such sign:
+      // on Postgres it skips rows another worker holds (SKIP LOCKED) while jobs still wait.
+      if (jobs.length === 0) await wake.wait(idleMs, signal);
     }
   } finally {
     wake.close();
