@@ -33,7 +33,10 @@ export interface RunWorkerOptions {
   rateLimit?: number | null;
   /** Default 1000 ms. */
   rateInterval?: number | string;
-  /** `"worker"` (default): a bucket per worker; `"queue"`: one bucket shared by every worker of the queue. */
+  /**
+   * `"worker"` (default): a bucket per worker; `"queue"`: one bucket shared by every worker of the
+   * queue, which needs `rateLimit >= 1` (raise `rateInterval` for slower rates).
+   */
   rateScope?: "worker" | "queue";
   /** In-process repeatable definitions this worker schedules. Default: none. */
   repeatables?: RepeatableDef[];
@@ -162,6 +165,13 @@ export function launchRuntime(
     }
     if (rateInterval <= 0) throw new ValidationError("rateInterval must be greater than 0");
     if (scope === "queue" && options.rateLimit > 0) {
+      if (options.rateLimit < 1) {
+        // The shared bucket holds at most rateLimit tokens and a claim takes a whole one: below 1 it
+        // would never start a job. (The per-worker limiter rounds its bucket up to 1 instead.)
+        throw new ValidationError(
+          `rateScope "queue" needs rateLimit >= 1, got ${options.rateLimit}: for one job every ${Math.round(rateInterval / options.rateLimit)} ms use rateLimit: 1, rateInterval: ${Math.round(rateInterval / options.rateLimit)}`,
+        );
+      }
       if (backend.rateLimits === undefined) {
         throw new ValidationError(
           `rateScope "queue" needs a backend with a shared rate-limit store (capabilities.rateLimits); this one has none: use rateScope "worker"`,

@@ -341,6 +341,10 @@ describe("concurrency and shutdown", () => {
       runWorker(name, { backend, repeatables: [{ task: "x", cron: "not a cron" }] }),
     ).rejects.toThrow(ValidationError);
     await expect(startWorker(name, 0, backend)).rejects.toThrow(ValidationError);
+    // A queue-wide bucket below one token would never start a job: refused, with the equivalent.
+    await expect(runWorker(name, { backend, rateLimit: 0.5, rateScope: "queue" })).rejects.toThrow(
+      'rateScope "queue" needs rateLimit >= 1, got 0.5: for one job every 2000 ms use rateLimit: 1, rateInterval: 2000',
+    );
   });
 
   it("on a closed backend, rejects only once every loop stopped (no scanner left running)", async () => {
