@@ -13,10 +13,12 @@ export class ClaimControl {
   #holdUntil = 0;
   /** Ends the loop's wait for `resume()`. */
   #resumed: (() => void) | null = null;
-  /** Settles when the claim in flight (if any) has returned and its jobs were started. */
-  #claim: Promise<void> | null = null;
-  #endClaim: (() => void) | null = null;
-  readonly #jobs = new Set<Promise<void>>();
+  /** A claim is in flight (returned jobs not yet started). */
+  #claiming = false;
+  /** `settled()` calls waiting for the claim in flight to end; none in the usual case. */
+  #claimWaiters: Array<() => void> = [];
+  /** The jobs the loop started and that have not ended: the loop's own set (it adds and deletes). */
+  readonly running = new Set<Promise<void>>();
   /** True once a claim found jobs, until one finds none. */
   #busy = false;
 
@@ -53,9 +55,9 @@ export class ClaimControl {
   /** Resolves once no claim is in flight and, with `jobs`, every job the loop started has ended. */
   async settled(jobs: boolean): Promise<void> {
     for (;;) {
-      const pending = [...(this.#claim ? [this.#claim] : []), ...(jobs ? this.#jobs : [])];
-      if (pending.length === 0) return;
-      await Promise.allSettled(pending);
+      if (this.#claiming) await new Promise<void>((resolve) => this.#claimWaiters.push(resolve));
+      else if (jobs && this.running.size > 0) await Promise.allSettled([...this.running]);
+      else return;
     }
   }
 
@@ -84,9 +86,7 @@ export class ClaimControl {
 
   /** Marks a claim as in flight, until {@link ClaimControl.claimEnded}. */
   claimStarted(): void {
-    this.#claim = new Promise((resolve) => {
-      this.#endClaim = resolve;
-    });
+    this.#claiming = true;
   }
 
   /**
@@ -99,15 +99,10 @@ export class ClaimControl {
       this.#busy = false;
       this.onDrained();
     }
-    this.#claim = null;
-    this.#endClaim?.();
-    this.#endClaim = null;
-  }
-
-  /** Tracks a started job until it ends. */
-  jobStarted(run: Promise<void>): void {
-    this.#jobs.add(run);
-    const ended = () => this.#jobs.delete(run);
-    run.then(ended, ended);
+    this.#claiming = false;
+    if (this.#claimWaiters.length === 0) return;
+    const waiters = this.#claimWaiters;
+    this.#claimWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 }

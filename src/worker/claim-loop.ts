@@ -141,7 +141,7 @@ export async function claimJobs(
 
 async function claimLoop(loop: Loop): Promise<void> {
   const { queue, backend, semaphore, limiter, signal, workerId, leaseMs, idleMs, rt, control } = loop;
-  const running = new Set<Promise<void>>();
+  const { running } = control;
   const wake = new WakeFlag(backend, queue);
   const outage = new OutageLog(`claiming jobs of queue "${queue}"`);
   const retryMs = Math.min(idleMs, 1000);
@@ -158,7 +158,6 @@ async function claimLoop(loop: Loop): Promise<void> {
       done();
     });
     running.add(run);
-    control.jobStarted(run);
   };
 
   try {
@@ -223,7 +222,7 @@ async function claimLoop(loop: Loop): Promise<void> {
       for (const release of permits.splice(jobs.length)) release();
       for (let i = 0; i < jobs.length; i++) start(jobs[i] as ClaimedJob, permits[i] as () => void);
       control.claimEnded(jobs.length);
-      await refund(limiter, wanted - jobs.length);
+      if (jobs.length < wanted) await refund(limiter, wanted - jobs.length);
       // Nothing to take (the queue ran out, or its global concurrency is reached): sleep until a
       // wake-up (a new job, a promotion, a freed slot) or the idle fallback. One that came during the
       // claim ends the wait at once (the flag was armed before it). A short claim is no such sign:
