@@ -6,14 +6,15 @@
  *
  * A batch that fails (the backend down for a moment) is not the end: each of its attempts is tried
  * again with backoff while its lease holds, so a short outage costs a delay, not a second run. The
- * retries of one failed batch wake together and so go out as one batch again. Past the lease, the
- * attempt is given up: the stall sweeper hands the job back, as it would for a dead worker.
+ * retries of one failed batch share one timer, so they wake in one turn and go out as one batch
+ * again (a timer each could fire in different turns on a loaded machine and split it). Past the
+ * lease, the attempt is given up: the stall sweeper hands the job back, as it would for a dead worker.
  */
 import type { Backend, Finish } from "../backends/backend.js";
 import { isFatal } from "../errors.js";
 import { OutageLog } from "../logger.js";
 import type { AttemptTimes, MetricsRecorder } from "./metrics-recorder.js";
-import { sleep } from "./wait.js";
+import { orAbort, sleep } from "./wait.js";
 
 /** First wait before a failed finish is tried again (ms); it doubles up to RETRY_MAX_MS. */
 export const RETRY_FIRST_MS = 50;
@@ -30,8 +31,14 @@ export interface FinishLease {
   readonly dropSignal: AbortSignal;
 }
 
-/** A batch's answer: the results, or the error that failed it. */
-type Answer = boolean[] | { error: unknown };
+/** A batch's failure: its error, and the one wake-up its items' retries share. */
+interface Failure {
+  error: unknown;
+  wake?: Promise<void>;
+}
+
+/** A batch's answer: the results, or the failure. */
+type Answer = boolean[] | Failure;
 
 interface Pending {
   items: Finish[];
@@ -61,6 +68,14 @@ export class Finisher {
    * first failure) passes, or the attempt is dropped; then it rejects with the last error.
    */
   async finish(queue: string, item: Finish, job?: AttemptTimes, lease?: FinishLease): Promise<boolean> {
+    const answer = await this.#submit(queue, item, job);
+    if (typeof answer === "boolean") return answer;
+    if (lease === undefined) throw answer.error;
+    return this.#retry(queue, item, job, lease, answer);
+  }
+
+  /** Adds one item to this turn's batch of `queue`; resolves to its result or the batch's failure. */
+  async #submit(queue: string, item: Finish, job: AttemptTimes | undefined): Promise<boolean | Failure> {
     let batch = this.#pending.get(queue);
     if (!batch) {
       let resolve!: (answer: Answer) => void;
@@ -77,9 +92,7 @@ export class Finisher {
       setImmediate(() => this.#flush());
     }
     const answer = await batch.done;
-    if (Array.isArray(answer)) return answer[index] === true;
-    if (lease === undefined) throw answer.error;
-    return this.#retry(queue, item, job, lease, answer.error);
+    return Array.isArray(answer) ? answer[index] === true : answer;
   }
 
   async #retry(
@@ -87,7 +100,7 @@ export class Finisher {
     item: Finish,
     job: AttemptTimes | undefined,
     lease: FinishLease,
-    error: unknown,
+    failure: Failure,
   ): Promise<boolean> {
     // The deadline stays the lease as it was at the first failure: renewals that work while the
     // finish keeps failing mean the finish itself fails, which more retries would not mend.
@@ -95,14 +108,13 @@ export class Finisher {
     for (let delay = RETRY_FIRST_MS; ; delay = Math.min(delay * 2, RETRY_MAX_MS)) {
       const wait = Math.min(delay, deadline - Date.now());
       // A broken backend (a corrupt SQLite file) will not answer later either.
-      if (wait <= 0 || lease.dropped || isFatal(error)) throw error;
-      await sleep(wait, lease.dropSignal);
-      if (lease.dropped) throw error;
-      try {
-        return await this.finish(queue, item, job);
-      } catch (err) {
-        error = err;
-      }
+      if (wait <= 0 || lease.dropped || isFatal(failure.error)) throw failure.error;
+      failure.wake ??= sleep(wait);
+      await orAbort(failure.wake, lease.dropSignal);
+      if (lease.dropped) throw failure.error;
+      const answer = await this.#submit(queue, item, job);
+      if (typeof answer === "boolean") return answer;
+      failure = answer;
     }
   }
 

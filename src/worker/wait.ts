@@ -22,6 +22,19 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** Waits for `promise`, or resolves early, without throwing, when `signal` aborts. */
+export function orAbort(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    signal.addEventListener("abort", done, { once: true });
+    promise.then(done, done);
+  });
+}
+
 /**
  * Subscribes to a queue's wake-ups for its whole life. `arm()` before looking for work, then
  * `wait()` if none was found: a wake that came in between makes `wait()` return at once.

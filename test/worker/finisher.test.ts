@@ -131,6 +131,32 @@ describe("Finisher retries while the lease holds", () => {
     expect(calls.map((c) => c.ids)).toEqual(Array.from({ length: 4 }, () => ["1", "2", "3"]));
   });
 
+  it("keeps a failed batch together when its retries start milliseconds apart (a loaded loop)", async () => {
+    let failures = 2;
+    const { backend, calls } = recorder(async (_q, items) => {
+      if (failures-- > 0) throw new Error("engine down");
+      return items.map(() => true);
+    });
+    const f = new Finisher(backend);
+    // The third attempt's retry starts 20 ms after the others' (its lease is read once per retry),
+    // as on a busy machine: a timer of its own would fire in a later turn and split the batch.
+    const slow = leaseFor(5000);
+    const leaseUntil = slow.leaseUntil;
+    let reads = 0;
+    Object.defineProperty(slow, "leaseUntil", {
+      get() {
+        if (reads++ === 0) for (const t = Date.now(); Date.now() - t < 20; );
+        return leaseUntil;
+      },
+    });
+    const leases = [leaseFor(5000), leaseFor(5000), slow];
+    const results = await Promise.all(
+      ["1", "2", "3"].map((id, i) => f.finish("a", done(id), undefined, leases[i])),
+    );
+    expect(results).toEqual([true, true, true]);
+    expect(calls.map((c) => c.ids)).toEqual(Array.from({ length: 3 }, () => ["1", "2", "3"]));
+  });
+
   it("gives up with the last error once the lease would have expired", async () => {
     const { backend, calls } = recorder(async () => {
       throw new Error(`engine down ${calls.length}`);
