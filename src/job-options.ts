@@ -2,7 +2,7 @@
  * Turns what a producer passes (`EnqueueOptions`, task defaults) into a validated, encoded `NewJob`,
  * and enqueues it. Everything is checked here, before any backend call, so bad input writes nothing.
  */
-import type { Backend, NewJob } from "./backends/backend.js";
+import type { Backend, NewJob, TransactionClient } from "./backends/backend.js";
 import { resolveBackend } from "./backends/registry.js";
 import { checkDeduplication, type DeduplicationOptions } from "./deduplication-options.js";
 import { ValidationError } from "./errors.js";
@@ -83,6 +83,14 @@ export interface EnqueueOptions {
    * instead (see {@link DeduplicationOptions}). Default: none.
    */
   deduplication?: DeduplicationOptions;
+  /**
+   * Add the job inside your own open transaction (the transactional outbox): a `pg` Client or
+   * PoolClient after its `BEGIN` (Postgres backend), or a better-sqlite3 Database on the backend's
+   * file inside `BEGIN IMMEDIATE` (SQLite backend). The job exists only if you commit, and workers
+   * wake when you do; a refusal undoes only asyncmq's writes (a savepoint). Other backends, and a
+   * client of another database, throw ValidationError. Default: the backend's own connection.
+   */
+  client?: TransactionClient;
 }
 
 /** The options a task fixes for its jobs (each job's own options win). */
@@ -127,6 +135,7 @@ const ENQUEUE_KEYS = keysOf<EnqueueOptions>({
   removeOnComplete: true,
   removeOnFail: true,
   deduplication: true,
+  client: true,
 });
 
 const INHERITABLE: Array<[InheritableOption, keyof EnqueueOptions]> = [
@@ -150,8 +159,9 @@ export interface JobSpec {
 /**
  * The one enqueue path of `Queue.add`/`addBulk` and `Task.enqueue`: builds every job first (bad
  * input writes nothing and opens no backend), then resolves the backend (a Backend, a URL, the
- * default when undefined, or a getter) and enqueues them in one atomic step. `defaultsOf` gives a
- * task's options where this process knows the task. Resolves to the ids, in order.
+ * default when undefined, or a getter) and enqueues them in one atomic step, in the caller's
+ * transaction when `client` or a spec names one (all that name one must name the same).
+ * `defaultsOf` gives a task's options where this process knows the task. Resolves to the ids, in order.
  */
 export async function enqueueJobs(
   backend: Backend | string | undefined | (() => Backend),
@@ -159,6 +169,7 @@ export async function enqueueJobs(
   specs: readonly JobSpec[],
   defaultsOf: (task: string) => TaskDefaults | undefined,
   queueDefaults: DefaultJobOptions = NO_OPTIONS,
+  client?: TransactionClient,
 ): Promise<string[]> {
   const now = Date.now();
   const settings = getSettings(); // once per call: it reads the environment
@@ -167,9 +178,29 @@ export async function enqueueJobs(
     buildNewJob(j.task, j.data, j.options, defaultsOf(j.task), now, settings.maxPayloadBytes, base),
   );
   if (jobs.length === 0) return [];
+  const inTx = clientOf(specs, client);
   const target = typeof backend === "function" ? backend() : resolveBackend(backend);
-  const results = await target.enqueue(queue, jobs);
+  const results = await target.enqueue(queue, jobs, inTx === undefined ? undefined : { client: inTx });
   return results.map((r) => r.id);
+}
+
+/** The one `client` the call and its specs name, if any. @throws ValidationError when they name two. */
+function clientOf(
+  specs: readonly JobSpec[],
+  given: TransactionClient | undefined,
+): TransactionClient | undefined {
+  let client = given;
+  for (const spec of specs) {
+    const own = spec.options?.client;
+    if (own === undefined) continue;
+    if (client !== undefined && own !== client) {
+      throw new ValidationError(
+        'the jobs of one addBulk name two different "client" connections; one call writes in one transaction: give them all the same client, or add them in two calls',
+      );
+    }
+    client = own;
+  }
+  return client;
 }
 
 /**

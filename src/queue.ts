@@ -1,7 +1,7 @@
 /**
  * `Queue`: the producer and admin side of one named queue, over a Backend.
  */
-import type { Backend, RepeatableStore, WorkerInfo } from "./backends/backend.js";
+import type { Backend, RepeatableStore, TransactionClient, WorkerInfo } from "./backends/backend.js";
 import { resolveBackend } from "./backends/registry.js";
 import { checkGlobalConcurrency } from "./backends/shared/rules.js";
 import { AsyncMQError, ValidationError } from "./errors.js";
@@ -128,8 +128,14 @@ export class Queue<D = unknown, R = unknown> {
     return id as string;
   }
 
-  /** Enqueues several jobs atomically: all are validated first, then written in one step, or none. */
-  async addBulk(jobs: Array<{ task: string; data?: D; options?: EnqueueOptions }>): Promise<string[]> {
+  /**
+   * Enqueues several jobs atomically: all are validated first, then written in one step, or none.
+   * @param options.client - write them inside your open transaction, as `add`'s `client` option. Default: none.
+   */
+  async addBulk(
+    jobs: Array<{ task: string; data?: D; options?: EnqueueOptions }>,
+    options?: { client?: TransactionClient },
+  ): Promise<string[]> {
     if (!Array.isArray(jobs))
       throw new ValidationError("addBulk takes an array of { task, data?, options? }");
     jobs.forEach((j, i) => {
@@ -137,7 +143,8 @@ export class Queue<D = unknown, R = unknown> {
         throw new ValidationError(`addBulk item ${i} must be { task, data?, options? }`);
       checkKeys(j, BULK_ITEM_KEYS, `addBulk item ${i}`, BULK_ITEM_HINTS);
     });
-    return enqueueJobs(() => this.backend, this.name, jobs, taskDefaults, this.#jobDefaults);
+    if (options !== undefined) checkKeys(options, ["client"], "addBulk options");
+    return enqueueJobs(() => this.backend, this.name, jobs, taskDefaults, this.#jobDefaults, options?.client);
   }
 
   /** Adds an in-process repeatable definition, scheduled by this queue's `run()`. */

@@ -174,6 +174,11 @@ export function task<D = unknown, R = unknown>(
     },
     async enqueueAndWait(data, opts, wait) {
       const { backend, ...options } = opts ?? {};
+      if (options.client !== undefined) {
+        throw new ValidationError(
+          'enqueueAndWait takes no "client": a job added in your transaction cannot start before you commit, so waiting for it there would never end; use enqueue(data, { client }), commit, then queue.waitFor(id)',
+        );
+      }
       const timeout = wait?.timeout === undefined ? undefined : toMs(wait.timeout, "wait.timeout");
       const b = resolveBackend(backend);
       const waiters = new JobWaiters(queue, new QueueEvents(queue, () => b), (id) => b.getJob(queue, id));

@@ -275,12 +275,34 @@ export interface MetricStore {
   totals(queue: string): Promise<MetricCounts>;
 }
 
+/**
+ * The caller's own database connection, inside its open transaction (the transactional outbox): a
+ * `pg` Client or PoolClient for the Postgres backend (after its `BEGIN`), a better-sqlite3
+ * `Database` on the backend's file for the SQLite backend (inside `BEGIN IMMEDIATE` ... `COMMIT`).
+ * Typed by shape so that neither driver is needed to compile.
+ */
+export type TransactionClient =
+  | { query(...args: never[]): unknown }
+  | { prepare(source: string): unknown; readonly inTransaction: boolean; readonly name: string };
+
+/** How one `enqueue` call is made. */
+export interface EnqueueCallOptions {
+  /** Write inside this open transaction of the caller's (see {@link TransactionClient}). Default: the backend's own. */
+  client?: TransactionClient;
+}
+
 export interface Backend {
   readonly capabilities: BackendCapabilities;
 
   // -- producer ------------------------------------------------------------------------------
-  /** Inserts jobs in one atomic step: all or nothing. Emits job:waiting / job:delayed / job:duplicated. */
-  enqueue(queue: string, jobs: NewJob[]): Promise<EnqueueResult[]>;
+  /**
+   * Inserts jobs in one atomic step: all or nothing. Emits job:waiting / job:delayed / job:duplicated.
+   * With `options.client` (Postgres and SQLite; the others throw ValidationError), the jobs are written
+   * inside the caller's open transaction on that connection and exist only if the caller commits;
+   * their events and wake-ups reach every process, this one included, through the engine's
+   * transport once it commits (none are delivered by this call).
+   */
+  enqueue(queue: string, jobs: NewJob[], options?: EnqueueCallOptions): Promise<EnqueueResult[]>;
 
   // -- worker --------------------------------------------------------------------------------
   /**

@@ -5,7 +5,7 @@
  * for the indexes and their lazy deletion.
  */
 import type { ClaimedJob, JobRecord, JobState } from "../../job.js";
-import type { ClaimOptions, EnqueueResult, Finish, NewJob } from "../backend.js";
+import type { ClaimOptions, EnqueueCallOptions, EnqueueResult, Finish, NewJob } from "../backend.js";
 import type { Applied, JobStore } from "../engine.js";
 import {
   activeJobsBlockObliterate,
@@ -15,6 +15,7 @@ import {
   FINISHED,
   pageOf,
   planStallSweep,
+  refuseCallerTransaction,
   type StallCharge,
   stallLimitError,
   UNSTARTED,
@@ -42,7 +43,12 @@ export class MemoryJobStore implements JobStore {
 
   // -- producer and worker ----------------------------------------------------------------------
 
-  async enqueue(queue: string, jobs: NewJob[]): Promise<Applied<EnqueueResult[]>> {
+  async enqueue(
+    queue: string,
+    jobs: NewJob[],
+    options?: EnqueueCallOptions,
+  ): Promise<Applied<EnqueueResult[]>> {
+    refuseCallerTransaction("in-memory", options);
     const q = this.data.ensure(queue);
     const tx = this.data.begin(queue);
     return { value: enqueueJobs(tx, q, jobs), effects: tx.take() };

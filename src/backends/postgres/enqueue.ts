@@ -2,14 +2,17 @@
  * Enqueue on PostgreSQL. Jobs without dedup, parents or lifo (what producers add in bulk) go in ONE
  * statement per chunk (enqueuePlain, or enqueueWithIds when some carry a custom id), which also
  * publishes; a batch with any other job goes one job at a time in one transaction (`Tx.insert`).
- * Either way the whole call is all or nothing.
+ * Either way the whole call is all or nothing. With the caller's client, both run inside the
+ * caller's transaction (caller-tx.ts).
  */
 import type { JobState } from "../../job.js";
-import type { EnqueueResult, NewJob } from "../backend.js";
+import type { EnqueueCallOptions, EnqueueResult, NewJob } from "../backend.js";
 import type { Applied } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
 import { announceFree, duplicateResult } from "../shared/rules.js";
 import { newJobRow } from "../shared/sql-rows.js";
+import { CALLER_ORIGIN, callerTransaction } from "./caller-tx.js";
+import type { Query } from "./connection.js";
 import { PLAIN_COLUMNS } from "./rows.js";
 import { inTransaction, type TxRunner } from "./tx.js";
 
@@ -30,30 +33,40 @@ export async function enqueue(
   on: TxRunner,
   queue: string,
   jobs: NewJob[],
+  options?: EnqueueCallOptions,
 ): Promise<Applied<EnqueueResult[]>> {
+  const caller = options?.client === undefined ? undefined : callerTransaction(on.db, options.client);
   await on.db.open();
   if (jobs.length === 0) return { value: [] };
   if (!jobs.every(isSimple)) {
-    return inTransaction(on, queue, async (tx) => {
-      await tx.requireParents(jobs);
-      const results = new Array<EnqueueResult>(jobs.length);
-      for (let i = 0; i < jobs.length; i++) results[i] = await tx.insert(jobs[i] as NewJob);
-      return results;
-    });
+    return inTransaction(
+      on,
+      queue,
+      async (tx) => {
+        await tx.requireParents(jobs);
+        const results = new Array<EnqueueResult>(jobs.length);
+        for (let i = 0; i < jobs.length; i++) results[i] = await tx.insert(jobs[i] as NewJob);
+        return results;
+      },
+      caller,
+    );
   }
+  const origin = caller === undefined ? on.origin : CALLER_ORIGIN;
   const insert = async (exec: Exec) => {
     // Made afresh for each try: a transaction retried after a deadlock starts over.
-    const bulk = new BulkInsert(on, queue, jobs.length);
+    const bulk = new BulkInsert(on, queue, jobs.length, origin);
     for (let start = 0; start < jobs.length; start += ENQUEUE_CHUNK) {
       await bulk.chunk(exec, jobs.slice(start, start + ENQUEUE_CHUNK), start);
     }
     return bulk;
   };
+  const inOne = (q: Query) => insert((name, values) => q(on.db.s[name], values));
+  if (caller !== undefined) return { value: (await caller(inOne)).results };
   // A larger batch goes one statement per chunk, all in one transaction.
   const bulk =
     jobs.length <= ENQUEUE_CHUNK
       ? await insert((name, values) => on.db.one(name, values))
-      : await on.db.transaction((q) => insert((name, values) => q(on.db.s[name], values)));
+      : await on.db.transaction(inOne);
   return { value: bulk.results, effects: bulk.signals.take() };
 }
 
@@ -69,6 +82,8 @@ class BulkInsert {
     private readonly on: TxRunner,
     private readonly queue: string,
     count: number,
+    /** The origin its NOTIFYs carry. */
+    private readonly origin: string,
   ) {
     this.results = new Array<EnqueueResult>(count);
     this.signals = new EffectsCollector(on.ctx.wantsEvents(queue));
@@ -84,7 +99,7 @@ class BulkInsert {
     const customIds = jobs.map((job) => job.id ?? null);
     const generated = customIds.filter((id) => id === null).length;
     if (generated === n) {
-      const [row] = await exec<{ base: number }>("enqueuePlain", [queue, n, ...cols, this.on.origin]);
+      const [row] = await exec<{ base: number }>("enqueuePlain", [queue, n, ...cols, this.origin]);
       const base = row?.base ?? 0;
       for (let i = 0; i < n; i++) {
         const job = jobs[i] as NewJob;
@@ -93,7 +108,7 @@ class BulkInsert {
       }
       return;
     }
-    const values = [queue, generated, ...cols, this.on.origin, customIds];
+    const values = [queue, generated, ...cols, this.origin, customIds];
     const rows = await exec<WithIdsRow>("enqueueWithIds", values);
     for (const row of rows) {
       const i = Number(row.ord) - 1;

@@ -9,7 +9,7 @@
  * SQL lives in `./sql/*.sql`, one file per transition. Times come from the caller, never the database.
  */
 import { type ClaimedJob, JOB_STATES, type JobRecord, type JobState } from "../../job.js";
-import type { ClaimOptions, EnqueueResult, Finish, NewJob } from "../backend.js";
+import type { ClaimOptions, EnqueueCallOptions, EnqueueResult, Finish, NewJob } from "../backend.js";
 import type { Applied, EngineContext, JobStore } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
 import {
@@ -55,8 +55,8 @@ export class PostgresJobs implements JobStore, TxRunner {
 
   // -- producer and worker ----------------------------------------------------------------------
 
-  enqueue(queue: string, jobs: NewJob[]): Promise<Applied<EnqueueResult[]>> {
-    return enqueue(this, queue, jobs);
+  enqueue(queue: string, jobs: NewJob[], options?: EnqueueCallOptions): Promise<Applied<EnqueueResult[]>> {
+    return enqueue(this, queue, jobs, options);
   }
 
   async claim(queue: string, options: ClaimOptions): Promise<Applied<ClaimedJob[]>> {

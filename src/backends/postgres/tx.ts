@@ -27,6 +27,7 @@ import {
   stallLimitError,
 } from "../shared/rules.js";
 import { newJobRow, stallFacts } from "../shared/sql-rows.js";
+import { CALLER_ORIGIN, type Transact } from "./caller-tx.js";
 import type { Connection, Query } from "./connection.js";
 import type { JobRow, Removable } from "./rows.js";
 import type { Statements } from "./statements.js";
@@ -341,14 +342,21 @@ export interface TxRunner {
   readonly ctx: EngineContext;
 }
 
-/** Runs `fn` in one transaction on `queue`, publishing its effects before commit; returns its value and effects. */
+/**
+ * Runs `fn` in one transaction on `queue`, publishing its effects before commit; returns its value
+ * and effects. With `caller` (the caller's transaction, caller-tx.ts) it runs there and returns no
+ * effects: every process hears of them from the NOTIFY, once the caller commits.
+ */
 export async function inTransaction<T>(
   on: TxRunner,
   queue: string,
   fn: (tx: Tx) => Promise<T>,
+  caller?: Transact,
 ): Promise<Applied<T>> {
-  const { db, origin, ctx } = on;
-  const [value, tx] = await db.transaction(async (q) => {
+  const { db, ctx } = on;
+  const origin = caller === undefined ? on.origin : CALLER_ORIGIN;
+  const run: Transact = caller ?? ((body) => db.transaction(body));
+  const [value, tx] = await run(async (q) => {
     const tx = new Tx(q, db.s, queue);
     const result = await fn(tx);
     // Other processes hear of it on commit: one pg_notify (the events only while one subscribes).
@@ -359,6 +367,7 @@ export async function inTransaction<T>(
     }
     return [result, tx] as const;
   });
+  if (caller !== undefined) return { value };
   const effects = tx.take();
   // This process gets the events only when it listens here.
   if (effects?.events && !ctx.wantsEvents(queue))

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { type ClaimedJob, JOB_STATES, type JobRecord, type JobState } from "../../job.js";
-import type { ClaimOptions, EnqueueResult, Finish, NewJob } from "../backend.js";
+import type { ClaimOptions, EnqueueCallOptions, EnqueueResult, Finish, NewJob } from "../backend.js";
 import type { Applied, JobStore } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
 import {
@@ -14,6 +14,7 @@ import {
   claimPeers,
   FINISHED,
   pageOf,
+  refuseCallerTransaction,
   STALL_ERROR_NAME,
   stallLimitText,
 } from "../shared/rules.js";
@@ -40,7 +41,12 @@ export class RedisJobs implements JobStore {
 
   // -- producer and worker ----------------------------------------------------------------------
 
-  async enqueue(queue: string, jobs: NewJob[]): Promise<Applied<EnqueueResult[]>> {
+  async enqueue(
+    queue: string,
+    jobs: NewJob[],
+    options?: EnqueueCallOptions,
+  ): Promise<Applied<EnqueueResult[]>> {
+    refuseCallerTransaction("Redis", options);
     this.io.assertOpen();
     if (jobs.length === 0) return { value: [] };
     return enqueueBatch(this.io, queue, jobs);

@@ -16,6 +16,7 @@ import {
 } from "../../job.js";
 import type {
   ClaimOptions,
+  EnqueueCallOptions,
   EnqueueResult,
   FiredRecord,
   JobError,
@@ -36,6 +37,17 @@ export const UNSTARTED = new Set<JobState>(["waiting", "delayed", "waiting-child
 /** A count for every state, all zero. */
 export function zeroCounts(): Record<JobState, number> {
   return Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
+}
+
+/**
+ * Refuses `enqueue`'s `client` on an engine that cannot write inside a caller's transaction, before
+ * anything is written.
+ */
+export function refuseCallerTransaction(engine: string, options: EnqueueCallOptions | undefined): void {
+  if (options?.client === undefined) return;
+  throw new ValidationError(
+    `the ${engine} backend cannot write inside your transaction (enqueue option "client"): enqueueing in the caller's transaction needs the Postgres backend (a pg client after BEGIN) or the SQLite backend (a better-sqlite3 Database on its file); leave "client" out to add the job at once`,
+  );
 }
 
 // -- error texts ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import { randomUUID } from "node:crypto";
 import type BetterSqlite3 from "better-sqlite3";
 import { AsyncMQError, BackendError } from "../../errors.js";
 import type { Applied } from "../engine.js";
+import { CALLER_ORIGIN, type CallerDatabase } from "./caller-tx.js";
 import { explainSqliteFailure } from "./failures.js";
 import { type OpenOptions, openDatabase } from "./open.js";
 import type { Statements } from "./statements.js";
@@ -61,14 +62,8 @@ export class SqliteConnection {
     let value: T;
     try {
       value = this.#immediate(() => {
-        const now = Date.now();
-        const remote = s.remoteSubscriber.get(queue, instance, now) !== undefined;
-        // Events built only for another process's subscriber reach no listener here: harmless.
-        if (remote) tx.wantEvents = true;
-        const v = fn(tx);
-        counters = tx.flush();
-        if (remote && tx.events.length > 0)
-          s.eventInsert.run(queue, instance, now, JSON.stringify(tx.events));
+        let v: T;
+        [v, counters] = transition(s, instance, tx, fn);
         return v;
       }) as T;
     } catch (err) {
@@ -76,6 +71,20 @@ export class SqliteConnection {
     }
     if (counters) this.hooks.ownWakes(queue, tx.wakeBits, counters);
     return { value, effects: tx.take() };
+  }
+
+  /**
+   * Runs transition `fn` on the caller's connection, inside its transaction (caller-tx.ts); returns
+   * its value. Its effects reach this process as another's do, once the caller commits.
+   */
+  writeOn<T>(caller: CallerDatabase, queue: string, fn: (tx: Tx) => T): T {
+    this.#assertOpen();
+    const tx = new Tx(caller.s, queue, false);
+    try {
+      return caller.transact(() => transition(caller.s, CALLER_ORIGIN, tx, fn)[0]);
+    } catch (err) {
+      throw this.#wrap(err);
+    }
   }
 
   /** Runs `fn` in one write transaction that announces nothing (leases, stores, registrations). */
@@ -128,4 +137,25 @@ export class SqliteConnection {
     this.#closed = true;
     this.#db.close();
   }
+}
+
+/**
+ * The body of a write transaction: `fn`, then the counters stored and the wake counters bumped
+ * (returned with its value); while another process subscribes to the queue, its events are built
+ * and stored as one row under `origin`.
+ */
+function transition<T>(
+  s: Statements,
+  origin: string,
+  tx: Tx,
+  fn: (tx: Tx) => T,
+): [T, WakeCounters | undefined] {
+  const now = Date.now();
+  const remote = s.remoteSubscriber.get(tx.queue, origin, now) !== undefined;
+  // Events built only for another process's subscriber reach no listener here: harmless.
+  if (remote) tx.wantEvents = true;
+  const value = fn(tx);
+  const counters = tx.flush();
+  if (remote && tx.events.length > 0) s.eventInsert.run(tx.queue, origin, now, JSON.stringify(tx.events));
+  return [value, counters];
 }

@@ -18,8 +18,10 @@ import {
   zeroCounts,
 } from "../shared/rules.js";
 import { toRecord } from "../shared/sql-rows.js";
+import { callerDatabase } from "./caller-tx.js";
 import type { SqliteConnection } from "./connection.js";
 import { queueFlags } from "./rows.js";
+import type { Tx } from "./tx.js";
 
 /** The job store over `conn`. */
 export function sqliteJobStore(conn: SqliteConnection): JobStore {
@@ -37,14 +39,20 @@ export function sqliteJobStore(conn: SqliteConnection): JobStore {
   return {
     // -- producer and worker --------------------------------------------------------------------
 
-    enqueue: async (queue, jobs) => {
+    enqueue: async (queue, jobs, options) => {
+      const caller = options?.client === undefined ? undefined : callerDatabase(conn.path, options.client);
       if (jobs.length === 0) return { value: [] };
-      return conn.write(queue, (tx) => {
-        requireParents(queue, externalParents(jobs), (id) => s.jobGet.get(queue, id) !== undefined);
+      // Inside the caller's transaction its uncommitted jobs count: parents are looked up there.
+      const on = caller?.s ?? s;
+      const insertAll = (tx: Tx) => {
+        requireParents(queue, externalParents(jobs), (id) => on.jobGet.get(queue, id) !== undefined);
         const results = new Array<EnqueueResult>(jobs.length);
         for (let i = 0; i < jobs.length; i++) results[i] = tx.insert(jobs[i] as NewJob);
         return results;
-      });
+      };
+      return caller === undefined
+        ? conn.write(queue, insertAll)
+        : { value: conn.writeOn(caller, queue, insertAll) };
     },
 
     claim: async (queue, options) => {
