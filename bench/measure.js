@@ -6,6 +6,11 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { Queue, runWorker, task } from "asyncmq";
 
+// BENCH_REMOVE_ON_COMPLETE=1: every bench task removes its jobs once finished (the asyncmq side of
+// bench/run.js peers' tuned BullMQ rows, whose Worker removes them too); else jobs are kept.
+const removing = process.env.BENCH_REMOVE_ON_COMPLETE === "1";
+const retention = removing ? { removeOnComplete: true, removeOnFail: true } : {};
+
 let seq = 0;
 const uniq = (what) => `bench-${what}-${process.pid}-${++seq}`;
 
@@ -30,7 +35,7 @@ export async function throughput(backend, n, concurrency) {
   const all = new Promise((r) => {
     allSeen = r;
   });
-  task(`${name}-noop`, { queue: name }, () => {
+  task(`${name}-noop`, { queue: name, ...retention }, () => {
     if (++seen === n) allSeen();
   });
   for (let i = 0; i < n; i += 10_000) {
@@ -40,7 +45,9 @@ export async function throughput(backend, n, concurrency) {
   const t0 = performance.now();
   const run = runWorker(name, { backend, concurrency, signal: controller.signal });
   await all;
-  while ((await queue.getJobCounts()).completed < n) await new Promise((r) => setImmediate(r));
+  // Kept jobs are counted complete; removed ones are done once nothing waits or runs.
+  const finished = removing ? (c) => c.waiting + c.active === 0 : (c) => c.completed >= n;
+  while (!finished(await queue.getJobCounts())) await new Promise((r) => setImmediate(r));
   const seconds = (performance.now() - t0) / 1000;
   controller.abort();
   await run;
@@ -54,7 +61,7 @@ export async function latency(backend, samples) {
   const queue = new Queue(name, { backend });
   const lat = [];
   let next;
-  task(`${name}-stamp`, { queue: name }, (data) => {
+  task(`${name}-stamp`, { queue: name, ...retention }, (data) => {
     lat.push(preciseNow() - data.t);
     next();
   });

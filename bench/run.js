@@ -1,13 +1,18 @@
 // `npm run bench`: asyncmq's numbers on this machine, each measurement in a fresh process.
 // Usage: node bench/run.js [memory|sqlite|redis|postgres|peers ...]   (default: all but peers; Redis
 // and Postgres use REDIS_URL / DATABASE_URL, else the local default ports)
-// `peers`: asyncmq side by side with BullMQ, pg-boss and graphile-worker (bench/peers/), opt-in.
+// `peers`: asyncmq side by side with BullMQ, pg-boss and graphile-worker (bench/peers/), opt-in;
+// `peers --repeat 3` (or BENCH_REPEAT=3) runs each pair three times and shows the medians.
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { peers } from "./peers/suite.js";
 
 const one = fileURLToPath(new URL("./one.js", import.meta.url));
-const wanted = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const repeatAt = argv.indexOf("--repeat");
+const peerArgs = repeatAt >= 0 ? argv.slice(repeatAt, repeatAt + 2) : [];
+const wanted = argv.filter((_, i) => repeatAt < 0 || (i !== repeatAt && i !== repeatAt + 1));
+if (peerArgs.length && !wanted.includes("peers")) throw new Error("--repeat applies to `peers` only");
 const want = (name) => wanted.length === 0 || wanted.includes(name);
 const onlyPeers = wanted.length === 1 && wanted[0] === "peers";
 const fmt = (n, digits = 0) =>
@@ -69,4 +74,4 @@ if (want("redis")) {
 if (want("postgres")) {
   suite("postgres", { bulk: "", n: 20_000, n1: 2_000, tp50: "", lat: "", cross: "-", late: "" });
 }
-if (wanted.includes("peers")) await peers();
+if (wanted.includes("peers")) await peers(peerArgs);

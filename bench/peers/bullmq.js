@@ -1,7 +1,15 @@
-// BullMQ (Redis) driver: node bench/peers/bullmq.js <bulkInsert n | throughput n c | latency samples>
-// BullMQ defaults throughout (jobs kept after completion, like asyncmq; worker blocks on its marker
-// key for new jobs); a key prefix of this process's own, removed afterwards.
-
+// BullMQ (Redis) driver: node bench/peers/bullmq.js [defaults|tuned] <bulkInsert n | throughput n c | latency samples>
+// A key prefix of this process's own, removed afterwards.
+// - defaults: BullMQ as it comes (jobs kept after completion, like asyncmq by default; the worker
+//   blocks on its marker key for new jobs), with the Worker's `concurrency` set.
+// - tuned: BullMQ's docs name two levers for a busy queue: the Worker's `concurrency` (both modes
+//   set it; https://docs.bullmq.io/guide/workers/concurrency) and more workers in more processes
+//   (https://docs.bullmq.io/guide/parallelism-and-concurrency; not used: every side of this bench
+//   is one process), and they recommend auto-removal of finished jobs in production
+//   (https://docs.bullmq.io/guide/workers/auto-removal-of-jobs). So tuned = defaults plus the
+//   Worker's `removeOnComplete: { count: 0 }, removeOnFail: { count: 0 }`; the asyncmq side of a
+//   tuned row removes its jobs too (BENCH_REMOVE_ON_COMPLETE=1 for bench/one.js). The settings it
+//   says to leave alone (`stalledInterval`, `drainDelay`, lock options) stay at their defaults.
 import { performance } from "node:perf_hooks";
 import { Queue, Worker } from "bullmq";
 import IORedis from "ioredis";
@@ -20,7 +28,12 @@ import {
 
 const prefix = tag("bullmq");
 const connection = () => new IORedis(redisUrl, { maxRetriesPerRequest: null });
-const settings = (extra) => `bullmq defaults (ioredis, prefix per run)${extra}`;
+const removing = { removeOnComplete: { count: 0 }, removeOnFail: { count: 0 } };
+const workerOptions = (mode) => (mode === "tuned" ? removing : {});
+const settings = (mode, extra) =>
+  mode === "tuned"
+    ? `bullmq tuned: Worker removeOnComplete { count: 0 }, removeOnFail { count: 0 }${extra}, defaults otherwise`
+    : `bullmq defaults (jobs kept)${extra}`;
 
 async function withQueue(fn) {
   const conn = connection();
@@ -42,6 +55,11 @@ async function withQueue(fn) {
   }
 }
 
+async function unfinished(queue) {
+  const counts = await queue.getJobCounts("wait", "active", "prioritized", "paused", "delayed");
+  return Object.values(counts).some((c) => c > 0);
+}
+
 async function preload(queue, n, data = () => ({})) {
   for (let i = 0; i < n; i += CHUNK) {
     const size = Math.min(CHUNK, n - i);
@@ -50,29 +68,37 @@ async function preload(queue, n, data = () => ({})) {
 }
 
 await main({
-  bulkInsert: (n) =>
+  // No tuned setting applies to adding jobs: the same in both modes.
+  bulkInsert: (_mode, n) =>
     withQueue(async (queue) => {
       const t0 = performance.now();
       await preload(queue, n, (i) => ({ i }));
-      return { value: n / seconds(t0), settings: settings(`, addBulk in chunks of ${CHUNK}`) };
+      return { value: n / seconds(t0), settings: `Queue.addBulk() in chunks of ${CHUNK} (both modes)` };
     }),
 
-  throughput: (n, concurrency) =>
+  throughput: (mode, n, concurrency) =>
     withQueue(async (queue) => {
       await preload(queue, n);
       const done = counter(n);
       const conn = connection();
       const t0 = performance.now();
-      const worker = new Worker("q", async () => done.count(), { connection: conn, prefix, concurrency });
+      const worker = new Worker("q", async () => done.count(), {
+        connection: conn,
+        prefix,
+        concurrency,
+        ...workerOptions(mode),
+      });
       await done.all;
-      while ((await queue.getCompletedCount()) < n) await tick();
+      // Kept jobs are counted complete; removed ones are done once nothing waits or runs.
+      if (mode === "tuned") while (await unfinished(queue)) await tick();
+      else while ((await queue.getCompletedCount()) < n) await tick();
       const value = n / seconds(t0);
       await worker.close();
       await conn.quit();
-      return { value, settings: settings(`, Worker concurrency ${concurrency}`) };
+      return { value, settings: settings(mode, `, Worker concurrency ${concurrency}`) };
     }),
 
-  latency: (samples) =>
+  latency: (mode, samples) =>
     withQueue(async (queue) => {
       const lat = [];
       let next;
@@ -83,7 +109,7 @@ await main({
           lat.push(preciseNow() - job.data.t);
           next();
         },
-        { connection: conn, prefix, concurrency: 1 },
+        { connection: conn, prefix, concurrency: 1, ...workerOptions(mode) },
       );
       await worker.waitUntilReady();
       await sleep(50);
@@ -97,6 +123,6 @@ await main({
       }
       await worker.close();
       await conn.quit();
-      return { ...percentiles(lat), settings: settings(", Worker concurrency 1, Queue.add") };
+      return { ...percentiles(lat), settings: settings(mode, ", Worker concurrency 1, Queue.add()") };
     }),
 });

@@ -34,12 +34,25 @@ export function counter(n) {
   };
 }
 
-/** Runs `drivers[metric](...numbers)` from argv and prints its result as the last line of stdout. */
+/**
+ * The two ways each peer is run: `defaults` (the library as it comes, with only what the metric needs
+ * set: concurrency, the queue, a silent logger) and `tuned` (its best documented settings for
+ * throughput; each driver's header names them and the doc pages they come from).
+ */
+export const MODES = ["defaults", "tuned"];
+
+/**
+ * Runs `drivers[metric](mode, ...numbers)` from argv (`[defaults|tuned] <metric> [numbers...]`, mode
+ * `defaults` when left out) and prints its result as the last line of stdout.
+ */
 export async function main(drivers) {
-  const [metric, ...args] = process.argv.slice(2);
+  let argv = process.argv.slice(2);
+  const mode = MODES.includes(argv[0]) ? argv[0] : "defaults";
+  if (MODES.includes(argv[0])) argv = argv.slice(1);
+  const [metric, ...args] = argv;
   const run = drivers[metric];
   if (!run) throw new Error(`unknown metric ${metric}; one of ${Object.keys(drivers).join(", ")}`);
-  const result = await run(...args.map(Number));
+  const result = await run(mode, ...args.map(Number));
   console.log(JSON.stringify(result));
   // Cleanup is done by now; a library's stray timer or socket must not keep the process (and the run) alive.
   process.exit(0);

@@ -1,8 +1,15 @@
 // graphile-worker 0.17 (Postgres) driver:
-//   node bench/peers/graphile-worker.js <bulkInsert n | throughput n c | latency samples>
-// Defaults (LISTEN/NOTIFY wake-ups, pollInterval 2000 ms as the fallback, no local queue, no batched
-// completion) with `concurrency` set; per-job log lines silenced (asyncmq logs nothing per job
-// either). Schema of this process's own, dropped afterwards.
+//   node bench/peers/graphile-worker.js [defaults|tuned] <bulkInsert n | throughput n c | latency samples>
+// Per-job log lines silenced (asyncmq logs nothing per job either). Schema of this process's own,
+// dropped afterwards.
+// - defaults: LISTEN/NOTIFY wake-ups, pollInterval 2000 ms as the fallback, maxPoolSize 10, no
+//   local queue, no batched completion; `concurrency` set.
+// - tuned: the configuration of its performance page ("Quick stats",
+//   https://worker.graphile.org/docs/performance, 0.17: website/docs/performance.md) at our
+//   concurrency: preset.worker.localQueue { size: 500 }, completeJobBatchDelay 0,
+//   failJobBatchDelay 0, and maxPoolSize = concurrency + 2 but at least 10 (the advice of
+//   https://worker.graphile.org/docs/config#workermaxpoolsize; the page's own run used 24 jobs on 25
+//   connections). Given to run() as `preset: { worker: { ... } }`.
 import { performance } from "node:perf_hooks";
 import { Logger, makeWorkerUtils, run } from "graphile-worker";
 import pg from "pg";
@@ -45,39 +52,49 @@ async function preload(utils, n, payload = () => ({})) {
   }
 }
 
+const tuned = (concurrency) => ({
+  maxPoolSize: Math.max(10, concurrency + 2),
+  preset: { worker: { localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
+});
+const options = (mode, concurrency) => (mode === "tuned" ? tuned(concurrency) : {});
+const describe = (mode, concurrency) =>
+  mode === "tuned"
+    ? `graphile-worker tuned: run() concurrency ${concurrency}, maxPoolSize ${tuned(concurrency).maxPoolSize}, preset.worker { localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 }`
+    : `graphile-worker defaults: run() concurrency ${concurrency} (maxPoolSize 10, pollInterval 2000 ms, LISTEN/NOTIFY, no local queue, no batched completion)`;
+
 const remaining = async (pool) =>
   (await pool.query(`SELECT count(*)::int AS n FROM ${schema}._private_jobs`)).rows[0].n;
 
 await main({
-  bulkInsert: (n) =>
+  // No tuned setting applies to adding jobs: the same in both modes.
+  bulkInsert: (_mode, n) =>
     withUtils(async (utils) => {
       const t0 = performance.now();
       await preload(utils, n, (i) => ({ i }));
-      return { value: n / seconds(t0), settings: `WorkerUtils.addJobs() in chunks of ${CHUNK}` };
+      return { value: n / seconds(t0), settings: `WorkerUtils.addJobs() in chunks of ${CHUNK} (both modes)` };
     }),
 
-  throughput: (n, concurrency) =>
+  throughput: (mode, n, concurrency) =>
     withUtils(async (utils, pool) => {
       await preload(utils, n);
       const done = counter(n);
       const t0 = performance.now();
       const runner = await run({
         ...common,
+        ...options(mode, concurrency),
         concurrency,
         noHandleSignals: true,
         taskList: { noop: async () => done.count() },
       });
       await done.all;
-      while ((await remaining(pool)) > 0) await tick(); // a completed job is deleted
+      // A completed job is deleted (with batched completion, once its batch is written).
+      while ((await remaining(pool)) > 0) await tick();
       const value = n / seconds(t0);
       await runner.stop();
-      return {
-        value,
-        settings: `run() concurrency ${concurrency}, defaults otherwise (pollInterval 2000 ms, LISTEN/NOTIFY)`,
-      };
+      return { value, settings: describe(mode, concurrency) };
     }),
 
-  latency: (samples) =>
+  latency: (mode, samples) =>
     withUtils(async (utils) => {
       const lat = [];
       let next;
@@ -85,7 +102,13 @@ await main({
         lat.push(preciseNow() - payload.t);
         next();
       };
-      const runner = await run({ ...common, concurrency: 1, noHandleSignals: true, taskList: { stamp } });
+      const runner = await run({
+        ...common,
+        ...options(mode, 1),
+        concurrency: 1,
+        noHandleSignals: true,
+        taskList: { stamp },
+      });
       await sleep(50);
       for (let i = 0; i < samples; i++) {
         const done = new Promise((r) => {
@@ -96,9 +119,6 @@ await main({
         await sleep(2);
       }
       await runner.stop();
-      return {
-        ...percentiles(lat),
-        settings: "run() concurrency 1, LISTEN/NOTIFY (pollInterval 2000 ms fallback), addJob()",
-      };
+      return { ...percentiles(lat), settings: `${describe(mode, 1)}, addJob()` };
     }),
 });
