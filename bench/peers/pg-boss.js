@@ -5,7 +5,7 @@
 // one such loop (https://github.com/timgit/pg-boss/blob/10.4.0/docs/api/workers.md).
 // - defaults: one work() at the minimum pollingIntervalSeconds 0.5 (the default, 2, would make the
 //   run minutes long) with batchSize = the concurrency (c jobs in flight); latency: batchSize 1.
-// - tuned: several work() loops with large batches, as the issue measured it at its best: four
+// - tuned: several work() loops with large batches, its best in the measurement of issue 13: four
 //   work() with batchSize 1000, pollingIntervalSeconds 0.5 (up to 4,000 jobs in flight, whatever c
 //   is). Latency: one work() with batchSize 1, and boss.notifyWorker(id) right after send(), the
 //   documented way to skip the rest of the polling interval (same process only; asyncmq's latency
