@@ -19,6 +19,7 @@ import {
 } from "../../job.js";
 import type {
   ClaimOptions,
+  DependencyResults,
   EnqueueResult,
   FiredRecord,
   JobError,
@@ -283,6 +284,19 @@ export function dependencyFailureText(state: JobState | "removed", message: stri
   return state === "failed" && message !== undefined ? message : `job ${state}`;
 }
 
+/** getDependencyResults from stored outcome rows: `result` JSON for a completed dependency, else `failure`. */
+export function keptOutcomes(
+  rows: ReadonlyArray<{ dep: string; result: string | null; failure: string | null }>,
+): DependencyResults {
+  const values: Record<string, unknown> = {};
+  const failures: Record<string, string> = {};
+  for (const row of rows) {
+    if (row.failure !== null) failures[row.dep] = row.failure;
+    else values[row.dep] = JSON.parse(row.result ?? "null");
+  }
+  return { values, failures };
+}
+
 /**
  * Sets the record fields of a job of `queue` whose stored dependsOn entries are `entries`:
  * `dependsOn` (the ids of its own queue, when any) and `parents` (every one as `{ queue, id }`).
@@ -371,7 +385,10 @@ export function sortParents<Row extends { id: string; state: JobState }>(
         dead = true;
         if (policy === "fail") failedParent ??= parent;
       }
-      if (isGone?.(parent) !== true) (done ??= []).push(parent);
+      if (isGone?.(parent) !== true) {
+        if (done) done.push(parent);
+        else done = [parent];
+      }
       continue;
     }
     if (pending) pending.push(parent);

@@ -16,7 +16,7 @@ import { explainSqliteFailure } from "./failures.js";
 import { type OpenOptions, openDatabase } from "./open.js";
 import type { Statements } from "./statements.js";
 import { Tx } from "./tx.js";
-import type { WakeCounters } from "./tx-core.js";
+import type { TxCore, WakeCounters } from "./tx-core.js";
 
 /** What a write transaction asks of the rest of the engine. */
 export interface WriteHooks {
@@ -58,6 +58,8 @@ export class SqliteConnection {
     const { s, instance } = this;
     const tx = new Tx(s, queue, this.hooks.wantsEvents(queue));
     let counters: WakeCounters | undefined;
+    /** Other queues the transition changed (a dependant settled there): their wake bits and counters. */
+    let others: Array<[queue: string, wakes: number, counters: WakeCounters]> | undefined;
     let value: T;
     try {
       value = this.#immediate(() => {
@@ -65,16 +67,28 @@ export class SqliteConnection {
         const remote = s.remoteSubscriber.get(queue, instance, now) !== undefined;
         // Events built only for another process's subscriber reach no listener here: harmless.
         if (remote) tx.wantEvents = true;
+        const remoteOf = (q: string) => s.remoteSubscriber.get(q, instance, now) !== undefined;
+        tx.wantsEventsOf = (q) => this.hooks.wantsEvents(q) || remoteOf(q);
         const v = fn(tx);
         counters = tx.flush();
         if (remote && tx.events.length > 0)
           s.eventInsert.run(queue, instance, now, JSON.stringify(tx.events));
+        for (const [q, sibling] of tx.siblings()) {
+          const c = (sibling as TxCore).flush();
+          if (sibling.events.length > 0 && remoteOf(q))
+            s.eventInsert.run(q, instance, now, JSON.stringify(sibling.events));
+          if (c) {
+            others ??= [];
+            others.push([q, sibling.wakeBits, c]);
+          }
+        }
         return v;
       }) as T;
     } catch (err) {
       throw this.#wrap(err);
     }
     if (counters) this.hooks.ownWakes(queue, tx.wakeBits, counters);
+    for (const [q, wakes, c] of others ?? []) this.hooks.ownWakes(q, wakes, c);
     return { value, effects: tx.take() };
   }
 
