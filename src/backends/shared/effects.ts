@@ -97,6 +97,9 @@ export class EffectsCollector {
   add(effects: Effects | undefined): void {
     for (const event of effects?.events ?? []) this.emit(event.name, event.payload);
     for (const reason of effects?.wakes ?? []) this.wake(reason);
+    // Its effects on other queues were already filtered to what is wanted: keep them all.
+    for (const o of effects?.others ?? [])
+      this.sibling(o.queue, () => new EffectsCollector(true)).add(o.effects);
   }
 
   /** What was collected (undefined when nothing), and empties it. */
