@@ -11,6 +11,7 @@ import {
   INT32_MAX,
   MAX_RETRIES,
   normalizeBackoff,
+  type OnParentFailure,
   type RetentionSpec,
   toMs,
 } from "./job.js";
@@ -94,9 +95,11 @@ export function checkTimeout(ms: number, prefix = ""): number {
   return ms;
 }
 
-export function checkOnParentFailure(value: unknown, prefix = ""): "fail" | "ignore" {
-  if (value !== "fail" && value !== "ignore") {
-    throw new ValidationError(`${prefix}onParentFailure must be "fail" or "ignore", got ${String(value)}`);
+export function checkOnParentFailure(value: unknown, prefix = ""): OnParentFailure {
+  if (value !== "fail" && value !== "ignore" && value !== "continue") {
+    throw new ValidationError(
+      `${prefix}onParentFailure must be "fail", "ignore" or "continue", got ${String(value)}`,
+    );
   }
   return value;
 }

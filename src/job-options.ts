@@ -8,17 +8,20 @@ import { checkDeduplication, type DeduplicationOptions } from "./deduplication-o
 import { ValidationError } from "./errors.js";
 import {
   type BackoffSpec,
+  checkDependencyRefs,
   checkInt,
   checkJobId,
-  checkJobRef,
   checkName,
   checkPriority,
   DEFAULT_PRIORITY,
+  type DependencyRef,
   encodeJson,
   type InheritableOption,
   type JobRecord,
   MAX_RETRIES,
   normalizeBackoff,
+  type OnParentFailure,
+  ownQueueRefs,
   type RetentionSpec,
   toMsOpt,
   toRunAt,
@@ -68,12 +71,17 @@ export interface EnqueueOptions {
    */
   jobId?: string;
   /**
-   * Ids of jobs in the same queue that must complete first (the job waits in `waiting-children`);
-   * each must exist or come earlier in the same addBulk. Default: none.
+   * Jobs that must complete first (the job waits in `waiting-children`): ids of jobs of the same
+   * queue, or `{ queue, id }` for jobs of any queue of the same backend. Each must exist (a
+   * same-queue one may also come earlier in the same addBulk). The job reads their results with
+   * `ctx.childrenValues()` (docs/flows.md). Default: none.
    */
-  dependsOn?: string[];
-  /** What happens when a parent fails, expires or is cancelled: `"fail"` (default) or `"ignore"`. */
-  onParentFailure?: "fail" | "ignore";
+  dependsOn?: DependencyRef[];
+  /**
+   * What happens when a job it depends on fails, expires, is cancelled or removed: `"fail"`
+   * (default), `"ignore"` or `"continue"` (see {@link OnParentFailure}).
+   */
+  onParentFailure?: OnParentFailure;
   /** Delete the job when it completes: `true`, or keep by `{ age, count }`. Default: keep. */
   removeOnComplete?: RetentionSpec;
   /** Delete the job when it finally fails or expires: `true`, or keep by `{ age, count }`. Default: keep. */
@@ -174,9 +182,20 @@ export async function enqueueJobs(
   const now = Date.now();
   const settings = getSettings(); // once per call: it reads the environment
   const base = { ...settings.defaultJobOptions, ...queueDefaults };
-  const jobs = specs.map((j) =>
-    buildNewJob(j.task, j.data, j.options, defaultsOf(j.task), now, settings.maxPayloadBytes, base),
-  );
+  const jobs = specs.map((j) => {
+    const job = buildNewJob(
+      j.task,
+      j.data,
+      j.options,
+      defaultsOf(j.task),
+      now,
+      settings.maxPayloadBytes,
+      base,
+    );
+    // A { queue, id } ref to this very queue is a same-queue parent: the contract wants its bare id.
+    if (job.dependsOn !== undefined) job.dependsOn = ownQueueRefs(job.dependsOn, queue);
+    return job;
+  });
   if (jobs.length === 0) return [];
   const inTx = clientOf(specs, client);
   const target = typeof backend === "function" ? backend() : resolveBackend(backend);
@@ -264,11 +283,8 @@ export function buildNewJob(
   }
 
   if (o.dependsOn !== undefined) {
-    if (!Array.isArray(o.dependsOn) || o.dependsOn.some((id) => typeof id !== "string" || id === "")) {
-      throw new ValidationError("dependsOn must be an array of job ids (strings)");
-    }
-    for (const [i, id] of o.dependsOn.entries()) checkJobRef(id, `dependsOn[${i}]`);
-    if (o.dependsOn.length > 0) job.dependsOn = [...new Set(o.dependsOn)];
+    const entries = checkDependencyRefs(o.dependsOn, "dependsOn");
+    if (entries.length > 0) job.dependsOn = entries;
   }
   const onParentFailure = pick("onParentFailure");
   if (onParentFailure !== undefined) job.onParentFailure = checkOnParentFailure(onParentFailure);

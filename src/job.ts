@@ -66,6 +66,30 @@ export interface CustomBackoff {
 /** Retention of finished jobs: `true` removes at once, `{ age }` after that long, `{ count }` keeps the newest N. */
 export type RetentionSpec = boolean | { age?: number | string; count?: number };
 
+/** A job named by its queue and id: a dependency in any queue of the same backend. */
+export interface JobRef {
+  queue: string;
+  id: string;
+}
+
+/**
+ * A job another job waits for (`dependsOn`, `ctx.moveToWaitingChildren`): the id of a job of the
+ * same queue, or `{ queue, id }` for a job of any queue of the same backend.
+ */
+export type DependencyRef = string | JobRef;
+
+/**
+ * What a waiting job does when a job it depends on fails, expires, is cancelled or removed:
+ * - `"fail"` (default): it fails too, with ParentFailedError (BullMQ's failParentOnFailure);
+ * - `"ignore"`: that dependency counts as done; the job runs once the others complete, and
+ *   `ctx.childrenFailures()` reports the failure (BullMQ's ignoreDependencyOnFailure and
+ *   removeDependencyOnFailure);
+ * - `"continue"`: the job starts at once, even while other dependencies are unfinished; it stops
+ *   waiting for them (their later completions do nothing to it) and reads the failure with
+ *   `ctx.childrenFailures()` (BullMQ's continueParentOnFailure).
+ */
+export type OnParentFailure = "fail" | "ignore" | "continue";
+
 /** A stored job, as every getter returns it. Times are epoch ms. */
 export interface JobRecord<D = unknown, R = unknown> {
   id: string;
@@ -87,7 +111,13 @@ export interface JobRecord<D = unknown, R = unknown> {
   progress?: number | Record<string, unknown>;
   result?: R;
   error?: { name: string; message: string; stack?: string };
+  /** Ids of the jobs of its own queue it depends on (those of other queues are in `parents`). */
   dependsOn?: string[];
+  /**
+   * Every job it depends on, as `{ queue, id }`: those of its own queue (also in `dependsOn`) and
+   * those of other queues (`dependsOn: [{ queue, id }]`). Absent when it depends on none.
+   */
+  parents?: JobRef[];
   /** Times its lease lapsed (its worker died or hung) and it was recovered. */
   stalledCount: number;
   /**
@@ -95,8 +125,8 @@ export interface JobRecord<D = unknown, R = unknown> {
    * job it held 1/C. The job fails with JobStalledError once this passes `maxStalledCount` (docs/reliability.md).
    */
   stallCharge?: number;
-  /** What happens to this job when a parent fails or expires: `"fail"` (default) or `"ignore"`. */
-  onParentFailure?: "fail" | "ignore";
+  /** What happens to this job when a parent fails or expires (see {@link OnParentFailure}). Default `"fail"`. */
+  onParentFailure?: OnParentFailure;
   removeOnComplete?: RetentionSpec;
   removeOnFail?: RetentionSpec;
   /**
@@ -269,20 +299,68 @@ export function checkJobRef(id: unknown, what: string): string {
 }
 
 /**
- * The ids a running job `jobId` waits for (`ctx.moveToWaitingChildren`), deduplicated.
- * @throws ValidationError when `ids` is not a non-empty array of job ids, or holds `jobId` itself.
+ * Validates `dependsOn` (or `childIds`, named by `what`): an array of job ids of the same queue or
+ * `{ queue, id }` refs. Returns them as the Backend contract takes them (NewJob.dependsOn): an id,
+ * or `"<queue>:<id>"` for a ref (queue names and job ids never contain `:`), deduplicated; a ref to
+ * `ownQueue` becomes its bare id.
  */
-export function checkChildIds(ids: unknown, jobId: string): string[] {
+export function checkDependencyRefs(refs: unknown, what: string, ownQueue?: string): string[] {
+  const shape = `${what} must be an array of job ids (strings) or { queue, id } refs`;
+  if (!Array.isArray(refs)) throw new ValidationError(`${shape}, got ${JSON.stringify(refs)}`);
+  const out = new Set<string>();
+  for (const [i, ref] of refs.entries()) {
+    if (typeof ref === "string") {
+      if (ref === "") throw new ValidationError(`${shape}; ${what}[${i}] is empty`);
+      if (ref.includes(":")) {
+        throw new ValidationError(
+          `${what}[${i}] "${ref}" is not a job id (ids never contain ":"); name a job of another queue as { queue, id }`,
+        );
+      }
+      out.add(checkJobRef(ref, `${what}[${i}]`));
+      continue;
+    }
+    if (typeof ref !== "object" || ref === null || Array.isArray(ref)) {
+      throw new ValidationError(`${shape}; ${what}[${i}] is ${JSON.stringify(ref)}`);
+    }
+    const extra = Object.keys(ref).filter((k) => k !== "queue" && k !== "id");
+    if (extra.length > 0) {
+      throw new ValidationError(
+        `${what}[${i}] has unknown key(s) ${extra.join(", ")}; a ref is { queue, id }`,
+      );
+    }
+    const { queue, id } = ref as { queue?: unknown; id?: unknown };
+    const q = checkName(queue, `${what}[${i}].queue`);
+    const jobId = checkJobRef(id, `${what}[${i}].id`);
+    if (jobId.includes(":")) {
+      throw new ValidationError(`${what}[${i}].id "${jobId}" is not a job id (ids never contain ":")`);
+    }
+    out.add(q === ownQueue ? jobId : `${q}:${jobId}`);
+  }
+  return [...out];
+}
+
+/** Contract entries (checkDependencyRefs) of a job of `queue`, with refs to `queue` itself as bare ids. */
+export function ownQueueRefs(entries: readonly string[], queue: string): string[] {
+  const own = `${queue}:`;
+  return [...new Set(entries.map((e) => (e.startsWith(own) ? e.slice(own.length) : e)))];
+}
+
+/**
+ * The jobs a running job `jobId` of `queue` waits for (`ctx.moveToWaitingChildren`), as contract
+ * entries (see checkDependencyRefs), deduplicated.
+ * @throws ValidationError when `ids` is not a non-empty array of job ids or refs, or names `jobId` itself.
+ */
+export function checkChildIds(ids: unknown, jobId: string, queue?: string): string[] {
   if (!Array.isArray(ids) || ids.length === 0) {
     throw new ValidationError(
-      `moveToWaitingChildren needs a non-empty array of the ids of jobs to wait for (those the handler added), got ${JSON.stringify(ids)}`,
+      `moveToWaitingChildren needs a non-empty array of the jobs to wait for (ids of this queue or { queue, id }; those the handler added), got ${JSON.stringify(ids)}`,
     );
   }
-  for (const [i, id] of ids.entries()) checkJobRef(id, `childIds[${i}]`);
-  if (ids.includes(jobId)) {
+  const entries = checkDependencyRefs(ids, "childIds", queue);
+  if (entries.includes(jobId)) {
     throw new ValidationError(`job ${jobId} cannot wait for itself; give the ids of the jobs it added`);
   }
-  return [...new Set(ids as string[])];
+  return entries;
 }
 
 /** Validates a queue or task name: non-empty, no `:`, {@link checkText} (`maxBytes` in UTF-8). */

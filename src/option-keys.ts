@@ -65,13 +65,13 @@ export const JOB_HINTS: KeyHints = {
   parent:
     "asyncmq has no parent option: the job that waits names the jobs it waits for, as dependsOn: [ids]. BullMQ's parent waits for its children: add the children first, then the parent with dependsOn: [their ids]",
   failParentOnFailure:
-    'did you mean "onParentFailure"? Set it on the waiting job: "fail" (the default) fails it when a job it depends on fails',
+    'did you mean "onParentFailure"? Set it on the waiting job: onParentFailure: "fail" (the default) fails it when a job it depends on fails',
   continueParentOnFailure:
-    'did you mean "onParentFailure"? onParentFailure: "ignore" lets the waiting job run anyway',
+    'did you mean "onParentFailure"? Set it on the waiting job: onParentFailure: "continue" starts it at once when a job it depends on fails (ctx.childrenFailures() tells which)',
   ignoreDependencyOnFailure:
-    'did you mean "onParentFailure"? onParentFailure: "ignore" lets the waiting job run anyway',
+    'did you mean "onParentFailure"? Set it on the waiting job: onParentFailure: "ignore" lets it run once the others complete (ctx.childrenFailures() tells which failed)',
   removeDependencyOnFailure:
-    'did you mean "onParentFailure"? onParentFailure: "ignore" lets the waiting job run anyway',
+    'did you mean "onParentFailure"? Set it on the waiting job: onParentFailure: "ignore" drops the failed dependency and lets it run once the others complete',
   id: 'did you mean "jobId"?',
   startAfter:
     'did you mean "delay" or "runAt"? pg-boss\'s startAfter: 30 (seconds) is delay: "30s"; a Date or ISO string is runAt: new Date(...)',

@@ -475,9 +475,30 @@ export class Queue<D = unknown, R = unknown> {
     return this.backend.getLogs(this.name, jobRef(id), { start, end });
   }
 
-  /** Ids of the jobs that still wait on job `id` (it is in their `dependsOn` and has not finished). */
+  /**
+   * The jobs that still wait on job `id` (it is in their `dependsOn` and has not finished): ids of
+   * this queue's jobs, and `"<queue>:<id>"` for jobs of other queues.
+   */
   getDependants(id: string): Promise<string[]> {
     return this.backend.getDependants(this.name, jobRef(id));
+  }
+
+  /**
+   * The results of the completed jobs job `id` depended on, keyed `"<queue>:<id>"` (BullMQ's
+   * `job.getChildrenValues()`); kept with job `id` even when those jobs are removed. `{}` when none
+   * or for a missing job. Its handler reads the same with `ctx.childrenValues()`.
+   */
+  async getChildrenValues(id: string): Promise<Record<string, unknown>> {
+    return (await this.backend.getDependencyResults(this.name, jobRef(id))).values;
+  }
+
+  /**
+   * The error messages of the jobs job `id` depended on that failed (or expired, were cancelled or
+   * removed) while its `onParentFailure` let it go on, keyed `"<queue>:<id>"` (BullMQ's
+   * `job.getIgnoredChildrenFailures()`). `{}` when none.
+   */
+  async getChildrenFailures(id: string): Promise<Record<string, string>> {
+    return (await this.backend.getDependencyResults(this.name, jobRef(id))).failures;
   }
 
   async removeJob(id: string): Promise<boolean> {

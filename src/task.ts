@@ -5,8 +5,8 @@
 import type { Backend } from "./backends/backend.js";
 import { resolveBackend } from "./backends/registry.js";
 import { ValidationError } from "./errors.js";
-import type { BackoffSpec, JobRecord } from "./job.js";
-import { checkName, toMs } from "./job.js";
+import type { BackoffSpec, DependencyRef, JobRecord } from "./job.js";
+import { checkChildIds, checkName, toMs } from "./job.js";
 import { checkDefaults } from "./job-defaults.js";
 import { type EnqueueOptions, enqueueJobs, type TaskDefaults } from "./job-options.js";
 import { JobWaiters } from "./job-waiter.js";
@@ -84,12 +84,24 @@ export interface JobContext<D = unknown> {
    * Ends this attempt as a step of a step job, waiting for jobs the handler added: rejects with a
    * `WaitingChildrenError`, to let propagate (`await` it). The job waits in `waiting-children`
    * without using an attempt until they all complete (its `dependsOn` becomes `childIds`; one that
-   * fails fails it too, unless its `onParentFailure` is "ignore"), then runs the handler again.
-   * @param childIds ids of jobs in this job's queue.
+   * fails fails it too, unless its `onParentFailure` says otherwise), then runs the handler again.
+   * @param childIds ids of jobs in this job's queue, or `{ queue, id }` for jobs of other queues.
    * @throws ValidationError (before anything is written) when `childIds` is empty, holds this job's
-   *   id, or names a job its queue does not hold.
+   *   id, or names a job that does not exist.
    */
-  moveToWaitingChildren(childIds: readonly string[]): Promise<never>;
+  moveToWaitingChildren(childIds: readonly DependencyRef[]): Promise<never>;
+  /**
+   * The results of the completed jobs this job depended on (`dependsOn`, `moveToWaitingChildren`),
+   * keyed `"<queue>:<id>"` (BullMQ's `job.getChildrenValues()`). Kept with this job, so they are
+   * there even when those jobs were removed (`removeOnComplete: true`). `{}` when none.
+   */
+  childrenValues(): Promise<Record<string, unknown>>;
+  /**
+   * The error messages of the jobs this job depended on that failed (or expired, were cancelled or
+   * removed) while its `onParentFailure` ("ignore" or "continue") let it go on, keyed
+   * `"<queue>:<id>"` (BullMQ's `job.getIgnoredChildrenFailures()`). `{}` when none.
+   */
+  childrenFailures(): Promise<Record<string, string>>;
 }
 
 export type TaskHandler<D, R> = (data: D, ctx: JobContext<D>) => R | Promise<R>;
@@ -213,7 +225,9 @@ export function task<D = unknown, R = unknown>(
           }),
         moveToWaitingChildren:
           ctx?.moveToWaitingChildren ??
-          (async (childIds) => Promise.reject(new WaitingChildrenError(childIds))),
+          (async (childIds) => Promise.reject(new WaitingChildrenError(checkChildIds(childIds, "")))),
+        childrenValues: ctx?.childrenValues ?? (async () => ({})),
+        childrenFailures: ctx?.childrenFailures ?? (async () => ({})),
       });
     },
   };

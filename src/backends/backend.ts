@@ -24,8 +24,17 @@ import type {
   InheritableOption,
   JobRecord,
   JobState,
+  OnParentFailure,
   RetentionSpec,
 } from "../job.js";
+
+/** What a job kept of the jobs it depended on (`Backend.getDependencyResults`). */
+export interface DependencyResults {
+  /** Results of the completed dependencies, by `"<queue>:<id>"`. */
+  values: Record<string, unknown>;
+  /** Error messages of the dependencies that failed (or expired, ...) while the job went on, by `"<queue>:<id>"`. */
+  failures: Record<string, string>;
+}
 
 /** A job to insert, already validated and encoded by the caller. */
 export interface NewJob {
@@ -48,9 +57,13 @@ export interface NewJob {
   createdAt: number;
   /** When set and in the future, the job starts `delayed`. */
   runAt?: number;
-  /** Ids of jobs in the same queue that must complete first. Unknown ids are a ValidationError. */
+  /**
+   * Jobs that must complete first: ids of the same queue, or `"<queue>:<id>"` for a job of another
+   * queue (queue names and job ids never contain `:`, so the two never clash; a job of this queue
+   * is always a bare id). Unknown jobs are a ValidationError. See `dependencyRef` of shared/rules.ts.
+   */
   dependsOn?: string[];
-  onParentFailure?: "fail" | "ignore";
+  onParentFailure?: OnParentFailure;
   removeOnComplete?: RetentionSpec;
   removeOnFail?: RetentionSpec;
   inherit?: InheritableOption[];
@@ -106,7 +119,7 @@ export type Finish =
   | { kind: "delayed"; jobId: string; token: string; runAt: number; dataJson?: string }
   /**
    * The handler added jobs and waits for them (`ctx.moveToWaitingChildren`, a step job): the job
-   * now depends on `childIds` (jobs of this queue; one gone counts as completed) as with
+   * now depends on `childIds` (entries as `NewJob.dependsOn`; one gone counts as completed) as with
    * `dependsOn`, the attempt not counted (attempts - 1): `waiting-children` while any is
    * unfinished, `failed` (ParentFailedError, job:failed) when one is dead and its
    * `onParentFailure` is "fail", else `waiting` at once (job:waiting). Its `dependsOn` becomes `childIds`.
@@ -374,8 +387,19 @@ export interface Backend {
   cancelJob(queue: string, jobId: string, now: number): Promise<boolean>;
   /** delayed -> waiting at once (runAt = now), ahead of nothing it was not already behind; emits job:waiting and wakes workers. Other states: false. */
   promoteJob(queue: string, jobId: string, now: number): Promise<boolean>;
-  /** Ids of the jobs that still wait on `jobId` (it is in their dependsOn and not yet settled), in creation order. */
+  /**
+   * The jobs that still wait on `jobId` (it is in their dependsOn and not yet settled), in creation
+   * order: ids for jobs of `queue`, `"<queue>:<id>"` for jobs of other queues.
+   */
   getDependants(queue: string, jobId: string): Promise<string[]>;
+  /**
+   * What job `jobId` has kept of the jobs it depended on, keyed `"<queue>:<id>"`: the results of
+   * those that completed (`values`), and the error texts of those that failed, expired, were
+   * cancelled or removed while its `onParentFailure` let it go on (`failures`). Copied to the
+   * waiting job as each dependency settles it (or at enqueue), so they outlive the dependency;
+   * removed with the job. Empty for a missing job.
+   */
+  getDependencyResults(queue: string, jobId: string): Promise<DependencyResults>;
   /** failed/expired/cancelled/completed -> waiting with attempts 0. Other states: false. */
   retryJob(queue: string, jobId: string): Promise<boolean>;
   /**
@@ -406,8 +430,12 @@ export interface Backend {
   drain(queue: string, includeDelayed: boolean, now: number): Promise<number>;
   /** Removes up to `limit` jobs in `state` finished (or created, for unfinished states) before `olderThan`. */
   clean(queue: string, state: JobState, olderThan: number, limit: number, now: number): Promise<string[]>;
-  /** Removes everything of the queue. Without `force`, refuses (ValidationError) while jobs are active. */
-  obliterate(queue: string, force: boolean): Promise<void>;
+  /**
+   * Removes everything of the queue. Without `force`, refuses (ValidationError) while jobs are
+   * active. Jobs of OTHER queues still waiting on its jobs are settled as for a removed parent,
+   * at `now` (default: the current time).
+   */
+  obliterate(queue: string, force: boolean, now?: number): Promise<void>;
   setPaused(queue: string, paused: boolean): Promise<void>;
   isPaused(queue: string): Promise<boolean>;
   /**

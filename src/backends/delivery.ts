@@ -83,6 +83,8 @@ export class Delivery implements EngineContext {
       }
     }
     this.#wakeUp(queue, effects.wakes);
+    if (effects.others !== undefined)
+      for (const other of effects.others) this.deliver(other.queue, other.effects);
   }
 
   received(queue: string, effects: Effects): void {
@@ -92,6 +94,8 @@ export class Delivery implements EngineContext {
       for (const event of list) for (const listener of subs) safeCall(listener, event);
     }
     this.#wakeUp(queue, effects.wakes);
+    if (effects.others !== undefined)
+      for (const other of effects.others) this.received(other.queue, other.effects);
   }
 
   #wakeUp(queue: string, reasons: readonly WakeReason[] | undefined): void {

@@ -44,6 +44,7 @@ export class EngineBackend implements Backend {
   declare readonly changePriority: Backend["changePriority"];
   declare readonly changeDelay: Backend["changeDelay"];
   declare readonly getDependants: Backend["getDependants"];
+  declare readonly getDependencyResults: Backend["getDependencyResults"];
   declare readonly removeJob: Backend["removeJob"];
   declare readonly drain: Backend["drain"];
   declare readonly clean: Backend["clean"];

@@ -31,6 +31,11 @@ export interface Effects {
   events?: readonly QueueEvent[];
   /** The wake-up reasons it raised, each once. */
   wakes?: readonly WakeReason[];
+  /**
+   * What it did to OTHER queues (a dependant in another queue readied or failed), delivered to
+   * those queues' listeners as their own effects.
+   */
+  others?: ReadonlyArray<{ queue: string; effects: Effects }>;
 }
 
 /** A transition's value and what it did. */
@@ -71,6 +76,7 @@ export const REPORTING = [
   "clean",
   "setPaused",
   "setGlobalConcurrency",
+  "obliterate",
 ] as const satisfies ReadonlyArray<keyof Backend>;
 
 /** What the engine answers alone: reads, and writes no listener needs to hear of. */
@@ -83,9 +89,9 @@ export const ANSWERING = [
   "getJobs",
   "getJobCounts",
   "getDependants",
+  "getDependencyResults",
   "updateData",
   "changePriority",
-  "obliterate",
   "isPaused",
   "getGlobalConcurrency",
   "removeDeduplicationKey",

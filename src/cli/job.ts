@@ -110,7 +110,10 @@ export function jobCommand(program: Command): void {
       if (others.length)
         pairs.push(["from task", `${others.join(", ")} as task "${j.task}" sets them in the worker`]);
       if (j.stalledCount) pairs.push(["stalled", `${j.stalledCount} time(s)`]);
-      if (j.dependsOn?.length) pairs.push(["depends on", j.dependsOn.join(", ")]);
+      // Every dependency, those of other queues as <queue>:<id> (as getDependants names them).
+      const parents = j.parents?.map((p) => (p.queue === j.queue ? p.id : `${p.queue}:${p.id}`));
+      if (parents?.length) pairs.push(["depends on", parents.join(", ")]);
+      else if (j.dependsOn?.length) pairs.push(["depends on", j.dependsOn.join(", ")]);
       if (j.progress !== undefined) pairs.push(["progress", compactJson(j.progress, 200)]);
       pairs.push(["data", compactJson(j.data, 500)]);
       if (j.result !== undefined) pairs.push(["result", compactJson(j.result, 500)]);

@@ -7,9 +7,16 @@
 import { hostname } from "node:os";
 import type { Backend, Finish } from "../backends/backend.js";
 import { resolveBackend } from "../backends/registry.js";
-import { missingChildError } from "../backends/shared/rules.js";
+import { dependencyRef, missingChildError } from "../backends/shared/rules.js";
 import { isFatal, JobTimeoutError, UnknownTaskError } from "../errors.js";
-import { type ClaimedJob, checkChildIds, encodeJson, type JobRecord, storableText } from "../job.js";
+import {
+  type ClaimedJob,
+  checkChildIds,
+  type DependencyRef,
+  encodeJson,
+  type JobRecord,
+  storableText,
+} from "../job.js";
 import { withInherited } from "../job-options.js";
 import { errorLine, log } from "../logger.js";
 import { RateLimitError, rateLimitDelay } from "../rate-limit-error.js";
@@ -201,13 +208,26 @@ class Context implements JobContext {
     await this.backend.updateData(this.job.queue, this.job.id, dataJson);
   }
 
-  async moveToWaitingChildren(childIds: readonly string[]): Promise<never> {
+  async moveToWaitingChildren(childIds: readonly DependencyRef[]): Promise<never> {
     const { queue, id } = this.job;
-    const ids = checkChildIds(childIds, id);
-    const found = await Promise.all(ids.map((child) => this.backend.getJob(queue, child)));
-    const missing = ids.find((_, i) => found[i] === null);
+    const entries = checkChildIds(childIds, id, queue);
+    const found = await Promise.all(
+      entries.map((entry) => {
+        const ref = dependencyRef(queue, entry);
+        return this.backend.getJob(ref.queue, ref.id);
+      }),
+    );
+    const missing = entries.find((_, i) => found[i] === null);
     if (missing !== undefined) throw missingChildError(queue, missing);
-    throw new WaitingChildrenError(ids);
+    throw new WaitingChildrenError(entries);
+  }
+
+  async childrenValues(): Promise<Record<string, unknown>> {
+    return (await this.backend.getDependencyResults(this.job.queue, this.job.id)).values;
+  }
+
+  async childrenFailures(): Promise<Record<string, string>> {
+    return (await this.backend.getDependencyResults(this.job.queue, this.job.id)).failures;
   }
 
   moveToDelayed(runAt: number | Date, data?: unknown): never {

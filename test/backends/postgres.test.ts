@@ -129,6 +129,9 @@ describe("PostgresBackend: migrations", () => {
       `DROP TABLE "${schema}".metrics; ALTER TABLE "${schema}".jobs DROP COLUMN stall_charge, DROP COLUMN stall_peers; ` +
         `ALTER TABLE "${schema}".repeat_slots DROP COLUMN runs; ` +
         `ALTER TABLE "${schema}".queues DROP COLUMN global_concurrency; DROP FUNCTION "${schema}".claim_room; ` +
+        // 007 (flows): job_deps.child_queue (its index goes with it), job_dep_results.
+        `DROP TABLE "${schema}".job_dep_results; ALTER TABLE "${schema}".job_deps DROP COLUMN child_queue; ` +
+        `CREATE INDEX job_deps_by_child ON "${schema}".job_deps (queue, child_id); ` +
         `DELETE FROM "${schema}".migrations WHERE version >= 2`,
     );
     const b = backend(schema);

@@ -15,6 +15,7 @@ import { adminTests } from "./suite/admin.js";
 import { capabilitiesTests } from "./suite/capabilities.js";
 import { claimTests } from "./suite/claim.js";
 import { closeTests } from "./suite/close.js";
+import { crossQueueTests } from "./suite/cross-queue.js";
 import { deduplicationTests } from "./suite/deduplication.js";
 import { enqueueTests } from "./suite/enqueue.js";
 import { eventsTests } from "./suite/events.js";
@@ -51,6 +52,7 @@ const AREAS: ((fx: SuiteFixture) => void)[] = [
   finishTests,
   retentionTests,
   flowsTests,
+  crossQueueTests,
   leasesTests,
   maintenanceTests,
   stallsTests,

@@ -16,6 +16,7 @@ import { Worker } from "../../src/worker/worker.js";
 import { gate, nextEvents, uniqueQueue, until } from "../helpers.js";
 import { failureTests } from "./runtime-failures.js";
 import { collect, fast, type RuntimeFixture } from "./runtime-fixture.js";
+import { flowTests } from "./runtime-flows.js";
 import { rateLimitTests } from "./runtime-rate-limits.js";
 import { stepJobTests } from "./runtime-steps.js";
 import { workerControlTests } from "./runtime-worker-control.js";
@@ -53,6 +54,7 @@ export function runtimeConformance(name: string, makeBackend: () => Promise<Back
     const fx: RuntimeFixture = { backend: () => backend, define, stops };
     rateLimitTests(fx);
     stepJobTests(fx);
+    flowTests(fx);
     failureTests(fx);
     workerControlTests(fx);
 

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { SqliteBackend } from "../../src/backends/sqlite/sqlite-backend.js";
 import { run, runJson } from "./helpers.js";
 
 const dirs: string[] = [];
@@ -161,4 +162,23 @@ describe("enqueueing to a queue or task nothing has used yet", () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).not.toMatch(/enqueued anyway/);
   }, 30_000);
+});
+
+it("job inspect names the jobs a job waits on, those of other queues as <queue>:<id>", async () => {
+  const cwd = freshDir();
+  const url = `sqlite://${join(cwd, "jobs.db")}`;
+  expect((await run(["job", "enqueue", "a", "t", "--job-id", "p", "--backend", url], { cwd })).code).toBe(0);
+  expect((await run(["job", "enqueue", "b", "t", "--job-id", "own", "--backend", url], { cwd })).code).toBe(
+    0,
+  );
+  const backend = new SqliteBackend({ path: join(cwd, "jobs.db") });
+  try {
+    const job = { task: "t", dataJson: "null", priority: 5, maxRetries: 0, createdAt: Date.now() };
+    await backend.enqueue("b", [{ ...job, id: "c", dependsOn: ["a:p", "own"] }]);
+  } finally {
+    await backend.close();
+  }
+  const inspect = await run(["--backend", url, "job", "inspect", "b", "c"], { cwd });
+  expect(inspect.code).toBe(0);
+  expect(inspect.stdout).toMatch(/depends on:\s+a:p, own/);
 });

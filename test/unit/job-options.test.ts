@@ -141,10 +141,29 @@ describe("buildNewJob other options", () => {
     expect(() => build({ dependsOn: "a" as never })).toThrow(ValidationError);
   });
 
+  it("takes { queue, id } refs to jobs of other queues, as '<queue>:<id>' entries, and refuses bad ones", () => {
+    expect(
+      build({ dependsOn: ["a", { queue: "other", id: "7" }, { queue: "other", id: "7" }] }).dependsOn,
+    ).toEqual(["a", "other:7"]);
+    expect(() => build({ dependsOn: ["other:7"] })).toThrow(/name a job of another queue as \{ queue, id \}/);
+    expect(() => build({ dependsOn: [{ queue: "q:x", id: "1" }] })).toThrow(
+      /dependsOn\[0\]\.queue "q:x" contains ":"/,
+    );
+    expect(() => build({ dependsOn: [{ queue: "q", id: "a:b" }] })).toThrow(/dependsOn\[0\]\.id "a:b"/);
+    expect(() => build({ dependsOn: [{ queue: "q" } as never] })).toThrow(
+      /dependsOn\[0\]\.id must be a string/,
+    );
+    expect(() => build({ dependsOn: [{ queue: "q", id: "1", parent: true } as never] })).toThrow(
+      /unknown key\(s\) parent/,
+    );
+    expect(() => build({ dependsOn: [7 as never] })).toThrow(/dependsOn\[0\] is 7/);
+  });
+
   it("checks onParentFailure, retention specs and deduplication", () => {
     expect(build({ onParentFailure: "ignore" }).onParentFailure).toBe("ignore");
+    expect(build({ onParentFailure: "continue" }).onParentFailure).toBe("continue");
     expect(() => build({ onParentFailure: "skip" as never })).toThrow(
-      /onParentFailure must be "fail" or "ignore"/,
+      /onParentFailure must be "fail", "ignore" or "continue"/,
     );
     expect(build({ removeOnComplete: { age: "1h", count: 2 }, removeOnFail: true })).toMatchObject({
       removeOnComplete: { age: 3_600_000, count: 2 },

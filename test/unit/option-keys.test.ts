@@ -51,7 +51,10 @@ describe("enqueue options", () => {
   it.each([
     ["repeat", "queue.upsertRepeatable"],
     ["parent", "dependsOn"],
-    ["failParentOnFailure", 'did you mean "onParentFailure"?'],
+    ["failParentOnFailure", 'onParentFailure: "fail"'],
+    ["continueParentOnFailure", 'onParentFailure: "continue"'],
+    ["ignoreDependencyOnFailure", 'onParentFailure: "ignore"'],
+    ["removeDependencyOnFailure", 'onParentFailure: "ignore"'],
     ["retryLimit", 'did you mean "retries"?'],
     ["startAfter", 'did you mean "delay" or "runAt"?'],
     ["singletonKey", 'did you mean "deduplication"?'],

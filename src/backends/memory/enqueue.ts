@@ -4,6 +4,7 @@ import type { EffectsCollector } from "../shared/effects.js";
 import {
   dedupHolds,
   dedupReplaces,
+  dependencyEntry,
   duplicateResult,
   externalParents,
   initialState,
@@ -13,7 +14,16 @@ import {
   sortParents,
 } from "../shared/rules.js";
 import type { QueueState } from "./queue-state.js";
-import { finishJob, jobEvent, removeJobs, setState, toDelayed, toWaiting } from "./steps.js";
+import {
+  findDependency,
+  finishJob,
+  jobEvent,
+  keepOutcome,
+  removeJobs,
+  setState,
+  toDelayed,
+  toWaiting,
+} from "./steps.js";
 import { StoredJob } from "./stored-job.js";
 
 /** A parent validated at the start of the batch but deleted since (by the retention of a job added before it). */
@@ -26,7 +36,7 @@ const NO_PARENTS: SortedParents<StoredJob> = { pending: undefined, failedParent:
 
 /** Inserts `jobs` into `q`; an unknown `dependsOn` id rejects the whole batch before any change. */
 export function enqueueJobs(tx: EffectsCollector, q: QueueState, jobs: NewJob[]): EnqueueResult[] {
-  requireParents(q.name, externalParents(jobs), (id) => q.jobs.has(id));
+  requireParents(q.name, externalParents(jobs), (entry) => findDependency(q, entry) !== undefined);
   const results: EnqueueResult[] = [];
   for (const job of jobs) results.push(insert(tx, q, job));
   return results;
@@ -41,7 +51,7 @@ function insert(tx: EffectsCollector, q: QueueState, spec: NewJob): EnqueueResul
     removeJobs(tx, q, [existing], spec.createdAt);
   }
   const id = spec.id ?? String(q.nextId++);
-  const job = new StoredJob(id, q.name, spec);
+  const job = new StoredJob(id, q, spec);
   q.jobs.set(id, job);
   q.counts.waiting++; // a new job starts as `waiting`; setState moves the count from there
   if (spec.dedup !== undefined) {
@@ -75,11 +85,13 @@ export function dependOn(
   now: number,
 ): boolean {
   if (parents.failedParent) {
-    const parent = parents.failedParent;
-    job.error = parentFailedError(parent.id, parent.state);
+    const parent = parents.failedParent as StoredJob;
+    job.error = parentFailedError(dependencyEntry(q.name, parent.queue, parent.id), parent.state);
     finishJob(tx, q, job, "failed", now);
     return true;
   }
+  // Gone parents are not in `done`: every one is a stored job.
+  for (const parent of (parents.done ?? []) as StoredJob[]) keepOutcome(job, parent, parent.state);
   if (!parents.pending) return false;
   // Gone parents count as completed, so every pending parent is a stored job.
   const pending = parents.pending as StoredJob[];
@@ -96,12 +108,16 @@ export function dependOn(
 export function parentsOf(
   q: QueueState,
   dependsOn: readonly string[] | undefined,
-  onParentFailure: "fail" | "ignore" | undefined,
+  onParentFailure: NewJob["onParentFailure"],
 ): SortedParents<StoredJob | GoneParent> {
   if (dependsOn === undefined) return NO_PARENTS;
-  return sortParents(q.name, [...new Set(dependsOn)], onParentFailure, (id) => {
-    return q.jobs.get(id) ?? { id, state: "completed" };
-  });
+  return sortParents(
+    q.name,
+    [...new Set(dependsOn)],
+    onParentFailure,
+    (entry) => findDependency(q, entry) ?? { id: entry, state: "completed" },
+    (parent) => !(parent instanceof StoredJob),
+  );
 }
 
 /**

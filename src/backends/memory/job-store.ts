@@ -5,13 +5,21 @@
  * for the indexes and their lazy deletion.
  */
 import type { ClaimedJob, JobRecord, JobState } from "../../job.js";
-import type { ClaimOptions, EnqueueCallOptions, EnqueueResult, Finish, NewJob } from "../backend.js";
+import type {
+  ClaimOptions,
+  DependencyResults,
+  EnqueueCallOptions,
+  EnqueueResult,
+  Finish,
+  NewJob,
+} from "../backend.js";
 import type { Applied, JobStore } from "../engine.js";
 import {
   activeJobsBlockObliterate,
   checkGlobalConcurrency,
   claimRoom,
   countHeld,
+  dependencyEntry,
   FINISHED,
   pageOf,
   planStallSweep,
@@ -340,7 +348,18 @@ export class MemoryJobStore implements JobStore {
 
   async getDependants(queue: string, jobId: string): Promise<string[]> {
     const children = this.data.find(queue)?.jobs.get(jobId)?.dependants ?? [];
-    return children.filter((c) => !c.removed && c.state === "waiting-children").map((c) => c.id);
+    return children
+      .filter((c) => !c.removed && c.state === "waiting-children")
+      .map((c) => dependencyEntry(queue, c.queue, c.id));
+  }
+
+  async getDependencyResults(queue: string, jobId: string): Promise<DependencyResults> {
+    const job = this.data.find(queue)?.jobs.get(jobId);
+    const values: Record<string, unknown> = {};
+    const failures: Record<string, string> = {};
+    for (const [key, json] of job?.keptValues ?? []) values[key] = JSON.parse(json);
+    for (const [key, text] of job?.keptFailures ?? []) failures[key] = text;
+    return { values, failures };
   }
 
   async removeJob(queue: string, jobId: string, now: number): Promise<Applied<boolean>> {
@@ -394,12 +413,17 @@ export class MemoryJobStore implements JobStore {
     return { value: ids, effects: tx.take() };
   }
 
-  async obliterate(queue: string, force: boolean): Promise<void> {
+  async obliterate(queue: string, force: boolean, now = Date.now()): Promise<Applied<void>> {
     const q = this.data.find(queue);
-    if (q === undefined) return;
+    if (q === undefined) return { value: undefined };
     if (!force && q.counts.active > 0) throw activeJobsBlockObliterate(queue, q.counts.active);
     for (const job of q.jobs.values()) job.removed = true;
     this.data.queues.delete(queue);
+    // Its own dependants went with it (removed); those of other queues are settled as for a removed parent.
+    const tx = this.data.begin(queue);
+    for (const job of q.jobs.values())
+      if (job.dependants !== undefined) settleDependants(tx, q, job, now, true);
+    return { value: undefined, effects: tx.take() };
   }
 
   async setPaused(queue: string, paused: boolean): Promise<Applied<void>> {

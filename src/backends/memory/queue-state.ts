@@ -61,7 +61,11 @@ export class QueueState {
   /** Metric minute rows and totals (metric-store.ts); they do not make the queue listed. */
   metrics: MemoryMetricRows | undefined = undefined;
 
-  constructor(readonly name: string) {}
+  /** `all`: every queue of the engine, by name (a dependency may be a job of another queue). */
+  constructor(
+    readonly name: string,
+    readonly all: ReadonlyMap<string, QueueState>,
+  ) {}
 
   /** Whether `listQueues` reports this queue. */
   get listed(): boolean {
@@ -101,13 +105,16 @@ export class MemoryData {
   readonly workers = new Map<string, { info: WorkerInfo; ttlMs: number }>();
   /** Transitions run synchronously from `begin` to `take`, so two never overlap: one is enough. */
   readonly #effects = new MemoryEffects();
+  readonly #wantsEvents = (queue: string) => this.ctx.wantsEvents(queue);
   #closed = false;
 
   constructor(private readonly ctx: EngineContext) {}
 
   /** Starts a transition on `queue`: its effects, with events only when this process listens. */
   begin(queue: string): EffectsCollector {
-    return this.#effects.start(this.queues.get(queue), this.ctx.wantsEvents(queue));
+    const tx = this.#effects.start(this.queues.get(queue), this.ctx.wantsEvents(queue));
+    tx.wantsEventsOf = this.#wantsEvents;
+    return tx;
   }
 
   /** Throws BackendError once closed. */
@@ -130,7 +137,7 @@ export class MemoryData {
     this.open();
     let q = this.queues.get(name);
     if (q === undefined) {
-      q = new QueueState(name);
+      q = new QueueState(name, this.queues);
       this.queues.set(name, q);
     }
     return q;

@@ -7,7 +7,15 @@ import type { JobEventName } from "../../events.js";
 import type { JobState } from "../../job.js";
 import type { JobError } from "../backend.js";
 import type { EffectsCollector } from "../shared/effects.js";
-import { parentFailedError, readRetention, UNSTARTED } from "../shared/rules.js";
+import {
+  dependencyEntry,
+  dependencyFailureText,
+  dependencyKey,
+  dependencyRef,
+  parentFailedError,
+  readRetention,
+  UNSTARTED,
+} from "../shared/rules.js";
 import { isCurrent, isCurrentEntry, type QueueState, type RetainedState } from "./queue-state.js";
 import type { StoredJob } from "./stored-job.js";
 
@@ -91,10 +99,13 @@ export function jobEvent(tx: EffectsCollector, name: JobEventName, job: StoredJo
 }
 
 /**
- * Tells the children of a job that just finished: a completed parent (or a failed one, for
- * children that ignore failures) counts down their pending parents; otherwise they fail with
- * ParentFailedError, which cascades to their own children. Iterative, so deep chains are fine.
- * With `rootRemoved`, `root` was deleted unfinished: it counts as failed ("parent job <id> removed").
+ * Tells the children of a job that just finished, in whatever queue they are (the effects on
+ * another queue go to `tx.other`): each keeps the parent's result or failure; a completed parent
+ * (or a dead one, for children that "ignore" failures) counts down their pending parents; a dead
+ * one starts "continue" children at once (they stop waiting for the others); otherwise they fail
+ * with ParentFailedError, which cascades to their own children. Iterative, so deep chains are
+ * fine. With `rootRemoved`, `root` was deleted unfinished: it counts as failed ("parent job <id>
+ * removed"). `q` is the queue of `root` (the transition's).
  */
 export function settleDependants(
   tx: EffectsCollector,
@@ -108,21 +119,61 @@ export function settleDependants(
     const children = parent.dependants;
     if (children === undefined) continue;
     parent.dependants = undefined;
-    const removed = rootRemoved && parent === root;
-    const done = !removed && parent.state === "completed";
+    const state = rootRemoved && parent === root ? "removed" : parent.state;
+    const done = state === "completed";
     for (const child of children) {
       if (child.removed || child.state !== "waiting-children") continue;
-      if (done || child.spec.onParentFailure === "ignore") {
-        if (--child.pendingParents === 0) ready(tx, q, child, now);
+      const cq = child.home;
+      const ctx = cq === q ? tx : tx.other(cq.name);
+      const policy = child.spec.onParentFailure ?? "fail";
+      if (done || policy !== "fail") {
+        keepOutcome(child, parent, state);
+        if (done || policy === "ignore") {
+          if (--child.pendingParents === 0) ready(ctx, cq, child, now);
+        } else {
+          dropEdges(child);
+          ready(ctx, cq, child, now);
+        }
         continue;
       }
-      child.error = parentFailedError(parent.id, removed ? "removed" : parent.state);
-      toFinished(q, child, "failed", now);
-      emitFinished(tx, child);
+      child.error = parentFailedError(dependencyEntry(cq.name, parent.queue, parent.id), state);
+      toFinished(cq, child, "failed", now);
+      emitFinished(ctx, child);
       parents.push(child);
-      retain(q, child, now);
+      retain(cq, child, now);
     }
   }
+}
+
+/** Keeps on `job` what its dependency `parent`, just ended in `state`, left: its result or its failure. */
+export function keepOutcome(job: StoredJob, parent: StoredJob, state: JobState | "removed"): void {
+  const key = dependencyKey(parent.queue, parent.id);
+  if (state === "completed") {
+    job.keptValues ??= new Map();
+    job.keptValues.set(key, parent.resultJson ?? "null");
+  } else {
+    job.keptFailures ??= new Map();
+    job.keptFailures.set(key, dependencyFailureText(state, parent.error?.message));
+  }
+}
+
+/**
+ * A "continue" child that starts at once stops waiting: it leaves the dependants of its unfinished
+ * parents, so their later ends do nothing to it.
+ */
+function dropEdges(child: StoredJob): void {
+  child.pendingParents = 0;
+  for (const entry of child.spec.dependsOn ?? []) {
+    const parent = findDependency(child.home, entry);
+    if (parent?.dependants !== undefined) parent.dependants = parent.dependants.filter((c) => c !== child);
+  }
+}
+
+/** The job a dependsOn entry of a job of `q` names (in `q` or another queue), if stored. */
+export function findDependency(q: QueueState, entry: string): StoredJob | undefined {
+  if (!entry.includes(":")) return q.jobs.get(entry);
+  const ref = dependencyRef(q.name, entry);
+  return q.all.get(ref.queue)?.jobs.get(ref.id);
 }
 
 /** A child whose parents are all done: `waiting`, or `delayed` while its `runAt` is ahead. */

@@ -1,5 +1,7 @@
 import type { JobRecord, JobState } from "../../job.js";
 import type { NewJob } from "../backend.js";
+import { setDependencies } from "../shared/rules.js";
+import type { QueueState } from "./queue-state.js";
 
 /**
  * A job as the memory backend holds it: the enqueued spec plus what changes over its life. Every
@@ -38,6 +40,10 @@ export class StoredJob {
   dependants: StoredJob[] | undefined = undefined;
   logs: string[] | undefined = undefined;
   dedupKey: string | undefined = undefined;
+  /** Results (JSON) of the completed jobs it depended on, by `"<queue>:<id>"` (getDependencyResults). */
+  keptValues: Map<string, string> | undefined = undefined;
+  /** Failures of jobs it depended on that it went on after, by `"<queue>:<id>"`. */
+  keptFailures: Map<string, string> | undefined = undefined;
 
   /** Changes on retry (the retry time); starts as the enqueued `runAt`. */
   runAt: number | undefined;
@@ -49,10 +55,15 @@ export class StoredJob {
    */
   constructor(
     readonly id: string,
-    readonly queue: string,
+    /** The state of its queue (a dependant in another queue is settled there). */
+    readonly home: QueueState,
     public spec: NewJob,
   ) {
     this.runAt = spec.runAt;
+  }
+
+  get queue(): string {
+    return this.home.name;
   }
 
   get task(): string {
@@ -89,7 +100,7 @@ export class StoredJob {
     if (this.progress !== undefined) r.progress = clone(this.progress);
     if (this.resultJson !== undefined) r.result = JSON.parse(this.resultJson);
     if (this.error !== undefined) r.error = { ...this.error };
-    if (spec.dependsOn !== undefined) r.dependsOn = [...spec.dependsOn];
+    if (spec.dependsOn !== undefined) setDependencies(r, this.queue, spec.dependsOn);
     if (spec.onParentFailure !== undefined) r.onParentFailure = spec.onParentFailure;
     if (spec.removeOnComplete !== undefined) r.removeOnComplete = copyFlat(spec.removeOnComplete);
     if (spec.removeOnFail !== undefined) r.removeOnFail = copyFlat(spec.removeOnFail);

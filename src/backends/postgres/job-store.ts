@@ -9,14 +9,23 @@
  * SQL lives in `./sql/*.sql`, one file per transition. Times come from the caller, never the database.
  */
 import { type ClaimedJob, JOB_STATES, type JobRecord, type JobState } from "../../job.js";
-import type { ClaimOptions, EnqueueCallOptions, EnqueueResult, Finish, NewJob } from "../backend.js";
+import type {
+  ClaimOptions,
+  DependencyResults,
+  EnqueueCallOptions,
+  EnqueueResult,
+  Finish,
+  NewJob,
+} from "../backend.js";
 import type { Applied, EngineContext, JobStore } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
 import {
   activeJobsBlockObliterate,
   checkGlobalConcurrency,
   claimPeers,
+  dependencyEntry,
   FINISHED,
+  keptOutcomes,
   limitOrNull,
   pageOf,
   zeroCounts,
@@ -315,7 +324,16 @@ export class PostgresJobs implements JobStore, TxRunner {
   }
 
   async getDependants(queue: string, jobId: string): Promise<string[]> {
-    return (await this.db.one<{ id: string }>("dependantIds", [queue, jobId])).map((r) => r.id);
+    const rows = await this.db.one<{ queue: string; id: string }>("dependantIds", [queue, jobId]);
+    return rows.map((r) => dependencyEntry(queue, r.queue, r.id));
+  }
+
+  async getDependencyResults(queue: string, jobId: string): Promise<DependencyResults> {
+    const rows = await this.db.one<{ dep: string; result: string | null; failure: string | null }>(
+      "keptOutcomes",
+      [queue, jobId],
+    );
+    return keptOutcomes(rows);
   }
 
   removeJob(queue: string, jobId: string, now: number): Promise<Applied<boolean>> {
@@ -357,12 +375,17 @@ export class PostgresJobs implements JobStore, TxRunner {
     });
   }
 
-  async obliterate(queue: string, force: boolean): Promise<void> {
-    await this.#tx(queue, async (tx) => {
-      const [row] = await tx.q<{ n: number }>(this.db.s.activeCount, [queue]);
+  obliterate(queue: string, force: boolean, now = Date.now()): Promise<Applied<void>> {
+    return this.#tx(queue, async (tx) => {
+      const { s } = this.db;
+      const [row] = await tx.q<{ n: number }>(s.activeCount, [queue]);
       const active = row?.n ?? 0;
       if (!force && active > 0) throw activeJobsBlockObliterate(queue, active);
-      await tx.q(this.db.s.wipe, [queue]);
+      const crossParents = (await tx.q<{ id: string }>(s.crossParents, [queue])).map((r) => r.id);
+      await tx.q(s.wipe, [queue]);
+      // Its own jobs are gone: only the jobs of other queues waiting on them are left to settle.
+      await tx.settleRemoved(crossParents, now);
+      await tx.q(s.wipeParentDeps, [queue]);
     });
   }
 

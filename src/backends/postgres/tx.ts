@@ -6,13 +6,17 @@
  */
 import type { JobState, RetentionSpec } from "../../job.js";
 import type { EnqueueResult, JobError, NewJob } from "../backend.js";
-import type { Applied, EngineContext } from "../engine.js";
+import type { Applied, Effects, EngineContext } from "../engine.js";
 import { EffectsCollector, WAKE_BITS, wakeReasons } from "../shared/effects.js";
 import {
   announceFree,
   childWait,
   dedupHolds,
   dedupReplaces,
+  dependencyEntry,
+  dependencyFailureText,
+  dependencyKey,
+  dependencyRef,
   duplicateResult,
   externalParents,
   FINISHED,
@@ -44,31 +48,84 @@ export interface Ended {
   retention: string | null;
 }
 
+/** Pairwise queues and ids of the jobs `entries` (dependsOn of a job of `queue`) name, as the SQL takes them. */
+function refColumns(queue: string, entries: readonly string[]): [string[], string[]] {
+  const queues: string[] = [];
+  const ids: string[] = [];
+  for (const entry of entries) {
+    const ref = dependencyRef(queue, entry);
+    queues.push(ref.queue);
+    ids.push(ref.id);
+  }
+  return [queues, ids];
+}
+
 /**
  * One transaction on one queue: its transitions, events and wake-ups. It always builds events, for
- * the other processes that subscribe (the database knows which).
+ * the other processes that subscribe (the database knows which). A dependant settled in another
+ * queue is settled through `at(queue)`: a sibling Tx of the same transaction for that queue, whose
+ * events and wake-ups are published with this one's.
  */
 export class Tx extends EffectsCollector {
   /** Whether the queue has a global concurrency: read at the first freed slot, if any. */
   #limited: boolean | undefined;
+  /** The transaction's first Tx (the transition's queue); every sibling hangs off it. */
+  readonly #root: Tx;
 
   constructor(
     /** Runs one statement in this transaction. */
     readonly q: Query,
     readonly s: Statements,
     readonly queue: string,
+    root?: Tx,
   ) {
     super(true);
+    this.#root = root ?? this;
+  }
+
+  /** The Tx of `queue` in this transaction: the root for its own queue, else a sibling. */
+  at(queue: string): Tx {
+    const root = this.#root;
+    if (queue === root.queue) return root;
+    return root.sibling(queue, () => new Tx(this.q, this.s, queue, root));
+  }
+
+  /** Locks and returns the stored jobs that dependsOn `entries` of a job of this queue name, by entry. */
+  async #lockDependencies(entries: readonly string[]): Promise<Map<string, JobRow>> {
+    const rows = await this.q<JobRow>(this.s.lockParents, refColumns(this.queue, entries));
+    return new Map(rows.map((row) => [dependencyEntry(this.queue, row.queue, row.id), row]));
+  }
+
+  /** Edges from the unfinished `parents` (any queue) to job `id` of this queue. */
+  async #dependOn(id: string, parents: JobRow[]): Promise<void> {
+    if (parents.length === 0) return;
+    const queues = parents.map((p) => p.queue);
+    const ids = parents.map((p) => p.id);
+    await this.q(this.s.depInsert, [queues, ids, this.queue, id]);
+  }
+
+  /** Job `id` of this queue keeps the outcome of each finished job it depends on (`done`). */
+  async #keepOutcomes(id: string, done: readonly JobRow[]): Promise<void> {
+    for (const parent of done) {
+      const key = dependencyKey(parent.queue, parent.id);
+      if (parent.state === "completed") {
+        await this.q(this.s.keepOutcome, [this.queue, id, key, parent.result ?? "null", null]);
+      } else {
+        const message = parent.error ? (JSON.parse(parent.error) as JobError).message : undefined;
+        const failure = dependencyFailureText(parent.state, message);
+        await this.q(this.s.keepOutcome, [this.queue, id, key, null, failure]);
+      }
+    }
   }
 
   // -- enqueue --------------------------------------------------------------------------------
 
   /** Refuses a batch with a parent that is neither a job of the queue nor added earlier in it (see `requireParents`). */
   async requireParents(jobs: readonly NewJob[]): Promise<void> {
-    const ids = externalParents(jobs);
-    if (ids.length === 0) return;
-    const found = new Set((await this.q<JobRow>(this.s.lockParents, [this.queue, ids])).map((row) => row.id));
-    requireParents(this.queue, ids, (id) => found.has(id));
+    const entries = externalParents(jobs);
+    if (entries.length === 0) return;
+    const found = await this.#lockDependencies(entries);
+    requireParents(this.queue, entries, (entry) => found.has(entry));
   }
 
   /** Inserts one job as `enqueue` does (duplicates, dedup, parents, initial state, events). */
@@ -102,10 +159,8 @@ export class Tx extends EffectsCollector {
     let dependsOn: string[] | undefined;
     if (job.dependsOn && job.dependsOn.length > 0) {
       dependsOn = [...new Set(job.dependsOn)];
-      const rows = new Map(
-        (await this.q<JobRow>(s.lockParents, [queue, dependsOn])).map((row) => [row.id, row]),
-      );
-      parents = sortParents(queue, dependsOn, job.onParentFailure, (parentId) => rows.get(parentId));
+      const rows = await this.#lockDependencies(dependsOn);
+      parents = sortParents(queue, dependsOn, job.onParentFailure, (entry) => rows.get(entry));
     }
     const { pending, failedParent } = parents;
 
@@ -113,7 +168,9 @@ export class Tx extends EffectsCollector {
     if (id === undefined) id = String((await this.q<{ last_id: number }>(s.nextId, [queue]))[0]?.last_id);
     else await this.q(s.queueEnsure, [queue]);
     const state = initialState(parents, job.runAt, createdAt);
-    const error = failedParent ? parentFailedError(failedParent.id, failedParent.state) : undefined;
+    const error = failedParent
+      ? parentFailedError(dependencyEntry(queue, failedParent.queue, failedParent.id), failedParent.state)
+      : undefined;
     const row = newJobRow(queue, id, job, state, {
       dependsOn,
       pending: failedParent ? 0 : (pending?.length ?? 0),
@@ -130,9 +187,11 @@ export class Tx extends EffectsCollector {
     if (state === "failed") {
       this.emit("job:failed", { queue, jobId: id, task: job.task, error, attempts: 0 });
       await this.#retain(inserted.seq, "failed", row.remove_on_fail, createdAt);
-    } else if (pending) {
-      await this.q(s.depInsert, [queue, pending.map((parent) => parent.id), id]);
-    } else announceFree(this, queue, id, job.task, state === "delayed", job.runAt);
+    } else {
+      if (parents.done) await this.#keepOutcomes(id, parents.done);
+      if (pending) await this.#dependOn(id, pending);
+      else announceFree(this, queue, id, job.task, state === "delayed", job.runAt);
+    }
     return { id, state, duplicate: false };
   }
 
@@ -188,18 +247,17 @@ export class Tx extends EffectsCollector {
     const [row] = await this.q<JobRow>(s.jobLock, [queue, jobId]);
     if (row?.state !== "active" || row.token !== token) return false;
     // Locked, as enqueue's parents are: none finishes before this job's edges commit.
-    const rows = new Map(
-      (await this.q<JobRow>(s.lockParents, [queue, [...new Set(childIds)]])).map((r) => [r.id, r]),
-    );
-    const wait = childWait(queue, childIds, row.on_parent_failure ?? undefined, (id) => rows.get(id));
+    const rows = await this.#lockDependencies([...new Set(childIds)]);
+    const wait = childWait(queue, childIds, row.on_parent_failure ?? undefined, (entry) => rows.get(entry));
     const { ids, pending, failed } = wait;
     // A job failed by a dead child stays active for #end, which ends it.
     const state = wait.state === "failed" ? "active" : wait.state;
     await this.q(s.moveToWaitingChildren, [state, JSON.stringify(ids), pending.length, row.seq]);
-    if (pending.length > 0) await this.q(s.depInsert, [queue, pending.map((p) => p.id), jobId]);
+    await this.#dependOn(jobId, pending);
+    if (!failed) await this.#keepOutcomes(jobId, wait.done);
     await this.#slotFreed();
     if (failed) {
-      const error = parentFailedError(failed.id, failed.state);
+      const error = parentFailedError(dependencyEntry(queue, failed.queue, failed.id), failed.state);
       this.emit("job:failed", { queue, jobId, task: row.task, error, attempts: row.attempts - 1 });
       await this.#end(row.seq, "failed", now, error);
     } else if (state === "waiting") {
@@ -225,13 +283,18 @@ export class Tx extends EffectsCollector {
    * go with this call, as if deleted before it (the contract's order).
    */
   async removeJobs(rows: Removable[], now: number): Promise<void> {
-    const removing = new Set(rows.map((r) => r.id));
+    const removing = new Set(rows.map((r) => dependencyKey(this.queue, r.id)));
     for (const row of rows) {
       if (row.has_dependants && !FINISHED.has(row.state))
         await this.#resolveDependants(row.id, "removed", now, removing);
     }
     await this.deleteSeqs(rows.map((r) => r.seq));
     if (rows.some((r) => r.state === "active")) await this.#slotFreed();
+  }
+
+  /** Settles the children still waiting on `parentIds` of this queue, deleted unfinished (obliterate). */
+  async settleRemoved(parentIds: string[], now: number): Promise<void> {
+    for (const id of parentIds) await this.#resolveDependants(id, "removed", now);
   }
 
   /** Deletes jobs with their logs, dedup keys and dependency edges. */
@@ -283,8 +346,10 @@ export class Tx extends EffectsCollector {
   }
 
   /**
-   * Children waiting on `parentId`, which just ended in `parentState` (or was removed unfinished).
-   * Children in `removing` are skipped: removeJobs deletes them.
+   * Children (of any queue) waiting on `parentId` of this queue, which just ended in `parentState`
+   * (or was removed unfinished): each keeps its result or failure, then counts it down, starts at
+   * once ("continue" after a dead one: its other edges go) or fails with it ("fail"). Children in
+   * `removing` (keys "<queue>:<id>") are skipped: removeJobs deletes them.
    */
   async #resolveDependants(
     parentId: string,
@@ -294,28 +359,48 @@ export class Tx extends EffectsCollector {
   ): Promise<void> {
     const { s, queue } = this;
     const children = await this.q<JobRow>(s.dependantsOf, [queue, parentId]);
+    if (children.length === 0) return;
     const parentFailed = parentState !== "completed";
+    const key = dependencyKey(queue, parentId);
+    let outcome: [result: string | null, failure: string | null] | undefined;
     for (const child of children) {
-      if (removing?.has(child.id)) continue;
-      if (parentFailed && (child.on_parent_failure ?? "fail") === "fail") {
-        const error = parentFailedError(parentId, parentState);
-        this.emit("job:failed", {
-          queue,
+      if (removing?.has(dependencyKey(child.queue, child.id))) continue;
+      const tx = this.at(child.queue);
+      const policy = child.on_parent_failure ?? "fail";
+      if (parentFailed && policy === "fail") {
+        const error = parentFailedError(dependencyEntry(child.queue, queue, parentId), parentState);
+        tx.emit("job:failed", {
+          queue: child.queue,
           jobId: child.id,
           task: child.task,
           error,
           attempts: child.attempts,
         });
-        await this.#end(child.seq, "failed", now, error, null, removing);
+        await tx.#end(child.seq, "failed", now, error, null, removing);
         continue;
       }
-      const [left] = await this.q<{ pending_parents: number }>(s.parentResolved, [child.seq]);
-      if (!left || left.pending_parents > 0) continue;
+      outcome ??= await this.#outcomeOf(parentId, parentState);
+      await this.q(s.keepOutcome, [child.queue, child.id, key, outcome[0], outcome[1]]);
+      if (parentFailed && policy === "continue") {
+        await this.q(s.dropParents, [child.queue, child.id, child.seq]);
+      } else {
+        const [left] = await this.q<{ pending_parents: number }>(s.parentResolved, [child.seq]);
+        if (!left || left.pending_parents > 0) continue;
+      }
       const delayed = child.run_at !== null && child.run_at > now;
       await this.q(s.ready, [delayed ? "delayed" : "waiting", child.seq]);
-      this.emit("job:ready", { queue, jobId: child.id, task: child.task });
-      this.wake(delayed ? "delayed" : "job");
+      tx.emit("job:ready", { queue: child.queue, jobId: child.id, task: child.task });
+      tx.wake(delayed ? "delayed" : "job");
     }
+  }
+
+  /** What a dependant keeps of `parentId` of this queue, which ended in `state`: [result JSON, failure text]. */
+  async #outcomeOf(parentId: string, state: JobState | "removed"): Promise<[string | null, string | null]> {
+    if (state === "removed") return [null, dependencyFailureText(state, undefined)];
+    const [row] = await this.q<JobRow>(this.s.jobGet, [this.queue, parentId]);
+    if (state === "completed") return [row?.result ?? "null", null];
+    const error = row?.error ? (JSON.parse(row.error) as JobError) : undefined;
+    return [null, dependencyFailureText(state, error?.message)];
   }
 
   /** removeOnComplete / removeOnFail for a job that just reached `state`. */
@@ -359,18 +444,33 @@ export async function inTransaction<T>(
   const [value, tx] = await run(async (q) => {
     const tx = new Tx(q, db.s, queue);
     const result = await fn(tx);
-    // Other processes hear of it on commit: one pg_notify (the events only while one subscribes).
-    const { events, wakeBits } = tx;
-    if (events.length > 0 || wakeBits !== 0) {
-      const json = events.length > 0 ? JSON.stringify(events) : null;
-      await q(db.s.publish, [queue, origin, wakeReasons(wakeBits), json]);
+    // Other processes hear of it on commit: one pg_notify per queue it changed (the events only
+    // while one subscribes).
+    for (const [name, changed] of [[queue, tx] as const, ...tx.siblings()]) {
+      const { events, wakeBits } = changed;
+      if (events.length > 0 || wakeBits !== 0) {
+        const json = events.length > 0 ? JSON.stringify(events) : null;
+        await q(db.s.publish, [name, origin, wakeReasons(wakeBits), json]);
+      }
     }
     return [result, tx] as const;
   });
   if (caller !== undefined) return { value };
-  const effects = tx.take();
-  // This process gets the events only when it listens here.
-  if (effects?.events && !ctx.wantsEvents(queue))
-    return { value, effects: effects.wakes && { wakes: effects.wakes } };
-  return { value, effects };
+  return { value, effects: forThisProcess(ctx, queue, tx.take()) };
+}
+
+/** Effects on `queue` (and the others it lists) as this process gets them: events only where it listens. */
+function forThisProcess(
+  ctx: EngineContext,
+  queue: string,
+  effects: Effects | undefined,
+): Effects | undefined {
+  if (effects === undefined) return undefined;
+  const others = effects.others?.map((o) => ({
+    queue: o.queue,
+    effects: forThisProcess(ctx, o.queue, o.effects) ?? {},
+  }));
+  const out: Effects = effects.events && !ctx.wantsEvents(queue) ? { wakes: effects.wakes } : { ...effects };
+  if (others !== undefined) out.others = others;
+  return out;
 }

@@ -5,7 +5,14 @@
  */
 import { randomUUID } from "node:crypto";
 import { type ClaimedJob, JOB_STATES, type JobRecord, type JobState } from "../../job.js";
-import type { ClaimOptions, EnqueueCallOptions, EnqueueResult, Finish, NewJob } from "../backend.js";
+import type {
+  ClaimOptions,
+  DependencyResults,
+  EnqueueCallOptions,
+  EnqueueResult,
+  Finish,
+  NewJob,
+} from "../backend.js";
 import type { Applied, JobStore } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
 import {
@@ -13,6 +20,7 @@ import {
   checkGlobalConcurrency,
   claimPeers,
   FINISHED,
+  keptOutcomes,
   pageOf,
   refuseCallerTransaction,
   STALL_ERROR_NAME,
@@ -224,6 +232,18 @@ export class RedisJobs implements JobStore {
     return this.io.run<string[]>(queue, "get-dependants", [jobId]);
   }
 
+  /** One HGETALL of the job's "kept:<id>" hash: "r<result JSON>" or "f<failure>" per dependency. */
+  async getDependencyResults(queue: string, jobId: string): Promise<DependencyResults> {
+    const kept = await this.io.call((r) => r.hgetall(`${this.io.keyOf(queue)}kept:${jobId}`));
+    return keptOutcomes(
+      Object.entries(kept).map(([dep, value]) =>
+        value.startsWith("r")
+          ? { dep, result: value.slice(1), failure: null }
+          : { dep, result: null, failure: value.slice(1) },
+      ),
+    );
+  }
+
   removeJob(queue: string, jobId: string, now: number): Promise<Applied<boolean>> {
     return this.#flag(queue, "remove-job", [now, jobId]);
   }
@@ -253,10 +273,17 @@ export class RedisJobs implements JobStore {
     return this.#apply(queue, "clean", [now, state, olderThan, Math.min(limit, 1_000_000)]);
   }
 
-  async obliterate(queue: string, force: boolean): Promise<void> {
-    let reply = await this.io.run<[string, number?]>(queue, "obliterate", [force ? 1 : 0, DELETE_CHUNK]);
-    if (reply[0] === "active") throw activeJobsBlockObliterate(queue, reply[1]);
-    while (reply[0] === "more") reply = await this.io.run(queue, "obliterate", [1, DELETE_CHUNK]);
+  async obliterate(queue: string, force: boolean, now = Date.now()): Promise<Applied<void>> {
+    type Reply = [EffectsReply, string, number?];
+    const effects = new EffectsCollector(true);
+    let reply = await this.io.run<Reply>(queue, "obliterate", [force ? 1 : 0, DELETE_CHUNK, now]);
+    if (reply[1] === "active") throw activeJobsBlockObliterate(queue, reply[2]);
+    effects.add(effectsOf(reply[0]));
+    while (reply[1] === "more") {
+      reply = await this.io.run<Reply>(queue, "obliterate", [1, DELETE_CHUNK, now]);
+      effects.add(effectsOf(reply[0]));
+    }
+    return { value: undefined, effects: effects.take() };
   }
 
   setPaused(queue: string, paused: boolean): Promise<Applied<void>> {

@@ -2,20 +2,33 @@
  * How jobs travel to the Lua scripts (positional arguments) and come back (positional field values),
  * and how a script reports its effects.
  */
-import type { ClaimedJob, JobRecord, JobState, RetentionSpec } from "../../job.js";
+import type { ClaimedJob, JobRecord, JobState, OnParentFailure, RetentionSpec } from "../../job.js";
 import type { NewJob, QueueEvent } from "../backend.js";
 import type { Effects } from "../engine.js";
 import { wakeReasons } from "../shared/effects.js";
-import { readRetention } from "../shared/rules.js";
+import { readRetention, setDependencies } from "../shared/rules.js";
 
 /**
  * What `flush()` of lua/includes/events.lua returns: the events as a JSON array ('' when none or
- * unwanted), and the wake-up reasons raised as WAKE_BITS.
+ * unwanted), the wake-up reasons raised as WAKE_BITS, and, when the script changed other queues (a
+ * dependant settled there), their name, events and wake bits, three by three.
  */
-export type EffectsReply = [events: string, wakeBits: number];
+export type EffectsReply = [events: string, wakeBits: number, others?: Array<string | number>];
 
 /** The effects a script reported, or undefined when it had none for this process. */
-export function effectsOf([events, wakeBits]: EffectsReply): Effects | undefined {
+export function effectsOf([events, wakeBits, others]: EffectsReply): Effects | undefined {
+  const own = effectsOfOne(events, wakeBits);
+  if (others === undefined || others.length === 0) return own;
+  const list: Array<{ queue: string; effects: Effects }> = [];
+  for (let i = 0; i + 2 < others.length; i += 3) {
+    const effects = effectsOfOne(String(others[i + 1]), Number(others[i + 2]));
+    if (effects !== undefined) list.push({ queue: String(others[i]), effects });
+  }
+  if (list.length === 0) return own;
+  return { ...own, others: list };
+}
+
+function effectsOfOne(events: string, wakeBits: number): Effects | undefined {
   if (events === "" && wakeBits === 0) return undefined;
   return {
     events: events === "" ? undefined : (JSON.parse(events) as QueueEvent[]),
@@ -57,8 +70,8 @@ export function toRecord(queue: string, v: RawRecord): JobRecord {
   if (v[14] != null) r.progress = JSON.parse(v[14]);
   if (v[15] != null) r.result = JSON.parse(v[15]);
   if (v[16] != null) r.error = JSON.parse(v[16]);
-  if (v[17] != null) r.dependsOn = JSON.parse(v[17]);
-  if (v[19] != null) r.onParentFailure = v[19] as "fail" | "ignore";
+  if (v[17] != null) setDependencies(r, queue, JSON.parse(v[17]));
+  if (v[19] != null) r.onParentFailure = v[19] as OnParentFailure;
   if (v[20] != null) r.removeOnComplete = JSON.parse(v[20]);
   if (v[21] != null) r.removeOnFail = JSON.parse(v[21]);
   if (v[22] != null) r.inherit = JSON.parse(v[22]);

@@ -27,6 +27,8 @@ export class EffectsCollector {
   wantEvents: boolean;
   #events: QueueEvent[] | undefined;
   #wakes = 0;
+  /** The collectors of the same transition's effects on other queues (`sibling`), by queue. */
+  #others: Map<string, EffectsCollector> | undefined;
 
   constructor(wantEvents = false) {
     this.wantEvents = wantEvents;
@@ -37,7 +39,38 @@ export class EffectsCollector {
     this.wantEvents = wantEvents;
     this.#events = undefined;
     this.#wakes = 0;
+    this.#others = undefined;
     return this;
+  }
+
+  /**
+   * The collector of this transition's effects on another queue `queue` (a dependant there was
+   * readied or failed), made by `make` on first use; `take` returns it under `others`.
+   */
+  sibling<C extends EffectsCollector>(queue: string, make: () => C): C {
+    this.#others ??= new Map();
+    let other = this.#others.get(queue);
+    if (other === undefined) {
+      other = make();
+      this.#others.set(queue, other);
+    }
+    return other as C;
+  }
+
+  /**
+   * Whether a transition must build events for another queue (EngineContext.wantsEvents); set by
+   * the engine, read by `other`. Unset: as for this queue.
+   */
+  wantsEventsOf: ((queue: string) => boolean) | undefined = undefined;
+
+  /** A plain sibling collector for `queue` (see `sibling`), building events when that queue wants them. */
+  other(queue: string): EffectsCollector {
+    return this.sibling(queue, () => new EffectsCollector(this.wantsEventsOf?.(queue) ?? this.wantEvents));
+  }
+
+  /** The sibling collectors made so far, by queue (none: an empty iterator). */
+  siblings(): IterableIterator<[string, EffectsCollector]> | [] {
+    return this.#others?.entries() ?? [];
   }
 
   emit(name: JobEventName, payload: JobEventPayload): void {
@@ -64,15 +97,31 @@ export class EffectsCollector {
   add(effects: Effects | undefined): void {
     for (const event of effects?.events ?? []) this.emit(event.name, event.payload);
     for (const reason of effects?.wakes ?? []) this.wake(reason);
+    // Its effects on other queues were already filtered to what is wanted: keep them all.
+    for (const o of effects?.others ?? [])
+      this.sibling(o.queue, () => new EffectsCollector(true)).add(o.effects);
   }
 
   /** What was collected (undefined when nothing), and empties it. */
   take(): Effects | undefined {
     const events = this.#events;
     const wakes = this.#wakes;
-    if (events === undefined && wakes === 0) return undefined;
+    const others = this.#others === undefined ? undefined : this.#takeOthers(this.#others);
+    this.#others = undefined;
+    if (events === undefined && wakes === 0 && others === undefined) return undefined;
     this.#events = undefined;
     this.#wakes = 0;
-    return { events, wakes: wakes === 0 ? undefined : wakeReasons(wakes) };
+    const effects: Effects = { events, wakes: wakes === 0 ? undefined : wakeReasons(wakes) };
+    if (others !== undefined) effects.others = others;
+    return effects;
+  }
+
+  #takeOthers(siblings: Map<string, EffectsCollector>): Effects["others"] {
+    const out: Array<{ queue: string; effects: Effects }> = [];
+    for (const [queue, sibling] of siblings) {
+      const effects = sibling.take();
+      if (effects !== undefined) out.push({ queue, effects });
+    }
+    return out.length > 0 ? out : undefined;
   }
 }

@@ -10,12 +10,16 @@ import {
   DEAD_STATES,
   FINISHED_STATES,
   JOB_STATES,
+  type JobRecord,
+  type JobRef,
   type JobState,
+  type OnParentFailure,
   type RetentionSpec,
   toMs,
 } from "../../job.js";
 import type {
   ClaimOptions,
+  DependencyResults,
   EnqueueCallOptions,
   EnqueueResult,
   FiredRecord,
@@ -255,17 +259,77 @@ export function requireParents(
   for (const id of parents) if (!exists(id)) throw missingParentError(queue, id);
 }
 
-/** The refusal of a `dependsOn` id that is not a job of the queue. */
-export function missingParentError(queue: string, parentId: string): ValidationError {
+/** The refusal of a `dependsOn` entry (of a job of `queue`) that names no stored job. */
+export function missingParentError(queue: string, entry: string): ValidationError {
+  const ref = dependencyRef(queue, entry);
   return new ValidationError(
-    `dependsOn: job "${parentId}" does not exist in queue "${queue}"; add the parent jobs first`,
+    `dependsOn: job "${ref.id}" does not exist in queue "${ref.queue}"; add the parent jobs first`,
   );
 }
 
-/** `ctx.moveToWaitingChildren` named a job that its queue does not hold. */
-export function missingChildError(queue: string, childId: string): ValidationError {
+// -- dependencies across queues ------------------------------------------------------------------
+
+/**
+ * The job a `dependsOn` entry of a job of `queue` names: a bare id is a job of `queue`,
+ * `"<other>:<id>"` a job of queue `other` (names and ids never contain `:`; NewJob.dependsOn).
+ */
+export function dependencyRef(queue: string, entry: string): JobRef {
+  const colon = entry.indexOf(":");
+  return colon < 0 ? { queue, id: entry } : { queue: entry.slice(0, colon), id: entry.slice(colon + 1) };
+}
+
+/** How a job of `queue` names job `id` of `jobQueue` in its dependsOn (and in ParentFailedError texts). */
+export function dependencyEntry(queue: string, jobQueue: string, id: string): string {
+  return jobQueue === queue ? id : `${jobQueue}:${id}`;
+}
+
+/** The key of a dependency's result or failure (`getDependencyResults`, `ctx.childrenValues()`). */
+export function dependencyKey(queue: string, id: string): string {
+  return `${queue}:${id}`;
+}
+
+/**
+ * What a waiting job keeps of a dependency that failed (or expired, was cancelled or removed)
+ * while its `onParentFailure` let it go on: the error message of a failed one, else `job <state>`.
+ */
+export function dependencyFailureText(state: JobState | "removed", message: string | undefined): string {
+  return state === "failed" && message !== undefined ? message : `job ${state}`;
+}
+
+/** getDependencyResults from stored outcome rows: `result` JSON for a completed dependency, else `failure`. */
+export function keptOutcomes(
+  rows: ReadonlyArray<{ dep: string; result: string | null; failure: string | null }>,
+): DependencyResults {
+  const values: Record<string, unknown> = {};
+  const failures: Record<string, string> = {};
+  for (const row of rows) {
+    if (row.failure !== null) failures[row.dep] = row.failure;
+    else values[row.dep] = JSON.parse(row.result ?? "null");
+  }
+  return { values, failures };
+}
+
+/**
+ * Sets the record fields of a job of `queue` whose stored dependsOn entries are `entries`:
+ * `dependsOn` (the ids of its own queue, when any) and `parents` (every one as `{ queue, id }`).
+ */
+export function setDependencies(record: JobRecord, queue: string, entries: readonly string[]): void {
+  const own: string[] = [];
+  const parents: JobRef[] = [];
+  for (const entry of entries) {
+    const ref = dependencyRef(queue, entry);
+    if (ref.queue === queue) own.push(entry);
+    parents.push(ref);
+  }
+  if (own.length > 0) record.dependsOn = own;
+  if (parents.length > 0) record.parents = parents;
+}
+
+/** `ctx.moveToWaitingChildren` (of a job of `queue`) named a job that does not exist. */
+export function missingChildError(queue: string, entry: string): ValidationError {
+  const ref = dependencyRef(queue, entry);
   return new ValidationError(
-    `moveToWaitingChildren: job "${childId}" does not exist in queue "${queue}"; add the children to the job's own queue first`,
+    `moveToWaitingChildren: job "${ref.id}" does not exist in queue "${ref.queue}"; add the children first`,
   );
 }
 
@@ -297,10 +361,16 @@ export function dedupReplaces(dedup: NewJob["dedup"], holderState: JobState): bo
 
 /** A new job's parents, sorted. */
 export interface SortedParents<Row> {
-  /** The parents it waits on (unfinished), or undefined when none. */
+  /** The parents it waits on (unfinished), or undefined when none (also under "continue" with a dead one). */
   pending: Row[] | undefined;
   /** The first dead parent, when the job fails with its parents (`onParentFailure` "fail"). */
   failedParent: Row | undefined;
+  /**
+   * The finished parents it goes on after (completed, or dead under "ignore"/"continue"), whose
+   * result or failure it keeps (`getDependencyResults`); undefined when none. Parents gone from
+   * storage are not in it (nothing of them is left to keep).
+   */
+  done?: Row[] | undefined;
 }
 
 /**
@@ -310,23 +380,35 @@ export interface SortedParents<Row> {
 export function sortParents<Row extends { id: string; state: JobState }>(
   queue: string,
   dependsOn: readonly string[],
-  onParentFailure: "fail" | "ignore" | undefined,
+  onParentFailure: OnParentFailure | undefined,
   parentOf: (id: string) => Row | undefined,
+  isGone?: (row: Row) => boolean,
 ): SortedParents<Row> {
   let pending: Row[] | undefined;
   let failedParent: Row | undefined;
+  let done: Row[] | undefined;
+  let dead = false;
+  const policy = onParentFailure ?? "fail";
   for (const parentId of dependsOn) {
     const parent = parentOf(parentId);
     if (!parent) throw missingParentError(queue, parentId);
-    if (parent.state === "completed") continue;
-    if (DEAD.has(parent.state)) {
-      if ((onParentFailure ?? "fail") === "fail") failedParent ??= parent;
+    if (FINISHED.has(parent.state)) {
+      if (DEAD.has(parent.state)) {
+        dead = true;
+        if (policy === "fail") failedParent ??= parent;
+      }
+      if (isGone?.(parent) !== true) {
+        if (done) done.push(parent);
+        else done = [parent];
+      }
       continue;
     }
     if (pending) pending.push(parent);
     else pending = [parent];
   }
-  return { pending, failedParent };
+  // "continue": a dead parent starts the job at once; it waits for none of the others.
+  if (dead && policy === "continue") pending = undefined;
+  return { pending, failedParent, done };
 }
 
 /**
@@ -337,21 +419,36 @@ export function sortParents<Row extends { id: string; state: JobState }>(
 export function childWait<Row extends { id: string; state: JobState }>(
   queue: string,
   childIds: readonly string[],
-  onParentFailure: "fail" | "ignore" | undefined,
+  onParentFailure: OnParentFailure | undefined,
   childOf: (id: string) => Row | undefined,
 ): {
   ids: string[];
   pending: Row[];
   failed: Row | undefined;
+  /** The finished children it goes on after (SortedParents.done), whose results it keeps. */
+  done: Row[];
   state: "waiting-children" | "waiting" | "failed";
 } {
   const ids = [...new Set(childIds)];
-  const sorted = sortParents(queue, ids, onParentFailure, (id) => childOf(id) ?? { id, state: "completed" });
+  const gone = new Set<{ id: string; state: JobState }>();
+  const sorted = sortParents(
+    queue,
+    ids,
+    onParentFailure,
+    (id) => {
+      const row = childOf(id);
+      if (row !== undefined) return row;
+      const placeholder = { id, state: "completed" as JobState };
+      gone.add(placeholder);
+      return placeholder;
+    },
+    (row) => gone.has(row),
+  );
   const failed = sorted.failedParent as Row | undefined;
   // Completed children drop out, so every pending one is a row.
   const pending = failed ? [] : ((sorted.pending ?? []) as Row[]);
   const state = failed ? "failed" : pending.length > 0 ? "waiting-children" : "waiting";
-  return { ids, pending, failed, state };
+  return { ids, pending, failed, done: (sorted.done ?? []) as Row[], state };
 }
 
 /** The state a new job starts in, given its sorted parents and its `runAt`. */

@@ -1,7 +1,7 @@
 /** The `jobs` row both SQL engines store and its conversion to the contract's records. */
-import type { JobRecord, JobState } from "../../job.js";
+import type { JobRecord, JobState, OnParentFailure } from "../../job.js";
 import type { JobError, NewJob } from "../backend.js";
-import type { StallFacts } from "./rules.js";
+import { type StallFacts, setDependencies } from "./rules.js";
 
 /**
  * A row of `jobs` as `SELECT *` returns it (bigint columns already numbers). The engines differ
@@ -37,7 +37,7 @@ export interface SqlJobRow<Flag extends boolean | number = boolean | number> {
   depends_on: string | null;
   pending_parents: number;
   has_dependants: Flag;
-  on_parent_failure: "fail" | "ignore" | null;
+  on_parent_failure: OnParentFailure | null;
   remove_on_complete: string | null;
   remove_on_fail: string | null;
   remove_at: number | null;
@@ -72,7 +72,7 @@ export function toRecord(row: SqlJobRow): JobRecord {
   if (row.progress !== null) r.progress = JSON.parse(row.progress);
   if (row.result !== null) r.result = JSON.parse(row.result);
   if (row.error !== null) r.error = JSON.parse(row.error);
-  if (row.depends_on !== null) r.dependsOn = JSON.parse(row.depends_on);
+  if (row.depends_on !== null) setDependencies(r, row.queue, JSON.parse(row.depends_on));
   if (row.on_parent_failure !== null) r.onParentFailure = row.on_parent_failure;
   if (row.remove_on_complete !== null) r.removeOnComplete = JSON.parse(row.remove_on_complete);
   if (row.remove_on_fail !== null) r.removeOnFail = JSON.parse(row.remove_on_fail);

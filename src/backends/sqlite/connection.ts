@@ -17,7 +17,7 @@ import { explainSqliteFailure } from "./failures.js";
 import { type OpenOptions, openDatabase } from "./open.js";
 import type { Statements } from "./statements.js";
 import { Tx } from "./tx.js";
-import type { WakeCounters } from "./tx-core.js";
+import type { TxCore, WakeCounters } from "./tx-core.js";
 
 /** What a write transaction asks of the rest of the engine. */
 export interface WriteHooks {
@@ -58,19 +58,16 @@ export class SqliteConnection {
     this.#assertOpen();
     const { s, instance } = this;
     const tx = new Tx(s, queue, this.hooks.wantsEvents(queue));
-    let counters: WakeCounters | undefined;
-    let value: T;
+    let done: Transition<T>;
     try {
-      value = this.#immediate(() => {
-        let v: T;
-        [v, counters] = transition(s, instance, tx, fn);
-        return v;
-      }) as T;
+      done = this.#immediate(() =>
+        transition(s, instance, tx, fn, (q) => this.hooks.wantsEvents(q)),
+      ) as Transition<T>;
     } catch (err) {
       throw this.#wrap(err);
     }
-    if (counters) this.hooks.ownWakes(queue, tx.wakeBits, counters);
-    return { value, effects: tx.take() };
+    for (const [q, wakes, counters] of done.bumped) this.hooks.ownWakes(q, wakes, counters);
+    return { value: done.value, effects: tx.take() };
   }
 
   /**
@@ -81,7 +78,7 @@ export class SqliteConnection {
     this.#assertOpen();
     const tx = new Tx(caller.s, queue, false);
     try {
-      return caller.transact(() => transition(caller.s, CALLER_ORIGIN, tx, fn)[0]);
+      return caller.transact(() => transition(caller.s, CALLER_ORIGIN, tx, fn, () => false).value);
     } catch (err) {
       throw this.#wrap(err);
     }
@@ -139,23 +136,37 @@ export class SqliteConnection {
   }
 }
 
+/** What a write transaction did: its value, and the wake counters it bumped per queue. */
+interface Transition<T> {
+  value: T;
+  bumped: Array<[queue: string, wakes: number, counters: WakeCounters]>;
+}
+
 /**
- * The body of a write transaction: `fn`, then the counters stored and the wake counters bumped
- * (returned with its value); while another process subscribes to the queue, its events are built
- * and stored as one row under `origin`.
+ * The body of a write transaction: `fn`, then, for its queue and each other queue it changed (a
+ * dependant settled there), the counters stored and the wake counters bumped; while another process
+ * subscribes to a queue, that queue's events are built and stored as one row under `origin`.
+ * `wantsEvents` says where this process listens.
  */
 function transition<T>(
   s: Statements,
   origin: string,
   tx: Tx,
   fn: (tx: Tx) => T,
-): [T, WakeCounters | undefined] {
+  wantsEvents: (queue: string) => boolean,
+): Transition<T> {
   const now = Date.now();
-  const remote = s.remoteSubscriber.get(tx.queue, origin, now) !== undefined;
+  const remoteOf = (q: string) => s.remoteSubscriber.get(q, origin, now) !== undefined;
   // Events built only for another process's subscriber reach no listener here: harmless.
-  if (remote) tx.wantEvents = true;
+  if (remoteOf(tx.queue)) tx.wantEvents = true;
+  tx.wantsEventsOf = (q) => wantsEvents(q) || remoteOf(q);
   const value = fn(tx);
-  const counters = tx.flush();
-  if (remote && tx.events.length > 0) s.eventInsert.run(tx.queue, origin, now, JSON.stringify(tx.events));
-  return [value, counters];
+  const bumped: Transition<T>["bumped"] = [];
+  for (const [q, changed] of [[tx.queue, tx] as const, ...tx.siblings()]) {
+    const counters = (changed as TxCore).flush();
+    if (changed.events.length > 0 && remoteOf(q))
+      s.eventInsert.run(q, origin, now, JSON.stringify(changed.events));
+    if (counters) bumped.push([q, changed.wakeBits, counters]);
+  }
+  return { value, bumped };
 }

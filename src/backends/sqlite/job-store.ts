@@ -10,8 +10,11 @@ import {
   activeJobsBlockObliterate,
   checkGlobalConcurrency,
   claimRoom,
+  dependencyEntry,
+  dependencyRef,
   externalParents,
   FINISHED,
+  keptOutcomes,
   limitOrNull,
   pageOf,
   requireParents,
@@ -45,7 +48,10 @@ export function sqliteJobStore(conn: SqliteConnection): JobStore {
       // Inside the caller's transaction its uncommitted jobs count: parents are looked up there.
       const on = caller?.s ?? s;
       const insertAll = (tx: Tx) => {
-        requireParents(queue, externalParents(jobs), (id) => on.jobGet.get(queue, id) !== undefined);
+        requireParents(queue, externalParents(jobs), (entry) => {
+          const ref = dependencyRef(queue, entry);
+          return on.jobGet.get(ref.queue, ref.id) !== undefined;
+        });
         const results = new Array<EnqueueResult>(jobs.length);
         for (let i = 0; i < jobs.length; i++) results[i] = tx.insert(jobs[i] as NewJob);
         return results;
@@ -171,7 +177,18 @@ export function sqliteJobStore(conn: SqliteConnection): JobStore {
 
     changeDelay: async (queue, jobId, runAt) => conn.write(queue, (tx) => tx.redelay(jobId, runAt)),
 
-    getDependants: async (queue, jobId) => conn.read(() => s.dependantsOf.all(queue, jobId).map((r) => r.id)),
+    getDependants: async (queue, jobId) =>
+      conn.read(() => s.dependantsOf.all(queue, jobId).map((r) => dependencyEntry(queue, r.queue, r.id))),
+
+    getDependencyResults: async (queue, jobId) =>
+      conn.read(() => {
+        const rows = s.keptOutcomes.all(queue, jobId) as Array<{
+          dep: string;
+          result: string | null;
+          failure: string | null;
+        }>;
+        return keptOutcomes(rows);
+      }),
 
     removeJob: async (queue, jobId, now) =>
       conn.write(queue, (tx) => {
@@ -197,13 +214,15 @@ export function sqliteJobStore(conn: SqliteConnection): JobStore {
       });
     },
 
-    obliterate: async (queue, force) => {
-      conn.transaction(() => {
+    obliterate: async (queue, force, now = Date.now()) =>
+      conn.write(queue, (tx) => {
         const active = (s.activeCount.get(queue) as { n: number }).n;
         if (!force && active > 0) throw activeJobsBlockObliterate(queue, active);
+        const crossParents = (s.crossParents.all(queue, queue) as Array<{ id: string }>).map((r) => r.id);
         for (const wipe of [
           s.wipeLogs,
-          s.wipeDeps,
+          s.wipeDepsAsChild,
+          s.wipeOutcomes,
           s.wipeDedup,
           s.wipeJobs,
           s.wipeCounts,
@@ -214,9 +233,11 @@ export function sqliteJobStore(conn: SqliteConnection): JobStore {
         ]) {
           wipe.run(queue);
         }
+        // Its own jobs are gone: only the jobs of other queues waiting on them are left to settle.
+        tx.settleRemoved(crossParents, now);
+        s.wipeDeps.run(queue);
         s.resetFlags.run(queue);
-      });
-    },
+      }),
 
     setPaused: async (queue, paused) =>
       conn.write(queue, (tx) => {

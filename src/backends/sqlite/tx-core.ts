@@ -7,7 +7,14 @@
 import type { JobState, RetentionSpec } from "../../job.js";
 import type { JobError, WakeReason } from "../backend.js";
 import { EffectsCollector, WAKE_BITS } from "../shared/effects.js";
-import { FINISHED, parentFailedError, readRetention } from "../shared/rules.js";
+import {
+  dependencyEntry,
+  dependencyFailureText,
+  dependencyKey,
+  FINISHED,
+  parentFailedError,
+  readRetention,
+} from "../shared/rules.js";
 import { type JobRow, queueFlags } from "./rows.js";
 import type { Statements } from "./statements.js";
 
@@ -20,12 +27,18 @@ export interface Deletable {
   has_dependants: number;
   /** Absent when the caller knows the job waits on no parent. */
   pending_parents?: number;
+  /** Its dependsOn (JSON): a job without one kept no dependency outcomes to delete. */
+  depends_on: string | null;
 }
 
 /** A queue's wake counters (other processes compare them with the values they last saw). */
 export type WakeCounters = Record<WakeReason, number>;
 
-/** One write transaction on one queue: its effects, counters and the steps after a job ends. */
+/**
+ * One write transaction on one queue: its effects, counters and the steps after a job ends. A
+ * transition that settles a dependant in another queue does so through `at(queue)`: a sibling
+ * TxCore of the same transaction for that queue (its own counters and effects, flushed with this one).
+ */
 export class TxCore extends EffectsCollector {
   #lastId = 0;
   #lastSeq = 0;
@@ -35,12 +48,27 @@ export class TxCore extends EffectsCollector {
   /** Whether the queue has a global concurrency: read at the first freed slot, if any. */
   #limited: boolean | undefined;
 
+  /** The transaction's first TxCore (the transition's queue); every sibling hangs off it. */
+  readonly #root: TxCore;
+
   constructor(
     protected readonly s: Statements,
     readonly queue: string,
     wantEvents: boolean,
+    root?: TxCore,
   ) {
     super(wantEvents);
+    this.#root = root ?? this;
+  }
+
+  /** The TxCore of `queue` in this transaction: the root for its own queue, else a sibling. */
+  at(queue: string): TxCore {
+    const root = this.#root;
+    if (queue === root.queue) return root;
+    return root.sibling(queue, () => {
+      const wants = root.wantsEventsOf?.(queue) ?? root.wantEvents;
+      return new TxCore(this.s, queue, wants, root);
+    });
   }
 
   // -- counters (read once per transaction, stored once in flush) --------------------------
@@ -126,24 +154,55 @@ export class TxCore extends EffectsCollector {
     this.retain(row, retention, now);
   }
 
-  /** Children waiting on `parentId`, which just ended in `parentState` (or was removed unfinished). */
+  /**
+   * Children (of any queue) waiting on `parentId` of this queue, which just ended in `parentState`
+   * (or was removed unfinished): each keeps its result or failure, then counts it down, starts at
+   * once ("continue" after a dead one: its other edges go) or fails with it ("fail").
+   */
   protected resolveDependants(parentId: string, parentState: JobState | "removed", now: number): void {
     const { s, queue } = this;
     const children = s.dependantsOf.all(queue, parentId);
     s.depsDeleteAsParent.run(queue, parentId);
+    if (children.length === 0) return;
     const parentFailed = parentState !== "completed";
+    const key = dependencyKey(queue, parentId);
+    let outcome: [result: string | null, failure: string | null] | undefined;
     for (const child of children) {
-      if (parentFailed && (child.on_parent_failure ?? "fail") === "fail") {
-        this.endUnleased(child, "failed", now, parentFailedError(parentId, parentState));
+      const tx = this.at(child.queue);
+      const policy = child.on_parent_failure ?? "fail";
+      if (parentFailed && policy === "fail") {
+        const name = dependencyEntry(child.queue, queue, parentId);
+        tx.endUnleased(child, "failed", now, parentFailedError(name, parentState));
         continue;
       }
-      const left = (s.parentResolved.get(child.seq) as { pending_parents: number }).pending_parents;
-      if (left > 0) continue;
-      const delayed = child.run_at !== null && child.run_at > now;
-      s.ready.run(delayed ? "delayed" : "waiting", this.nextFifo(), child.seq);
-      this.emit("job:ready", { queue, jobId: child.id, task: child.task });
-      this.wake(delayed ? "delayed" : "job");
+      outcome ??= this.#outcomeOf(parentId, parentState);
+      s.keepOutcome.run(child.queue, child.id, key, outcome[0], outcome[1]);
+      if (parentFailed && policy === "continue") {
+        s.depsDeleteAsChild.run(child.queue, child.id);
+        s.parentsDropped.run(child.seq);
+      } else {
+        const left = (s.parentResolved.get(child.seq) as { pending_parents: number }).pending_parents;
+        if (left > 0) continue;
+      }
+      tx.#ready(child, now);
     }
+  }
+
+  /** What a dependant keeps of `parentId` of this queue, which ended in `state`: [result JSON, failure text]. */
+  #outcomeOf(parentId: string, state: JobState | "removed"): [string | null, string | null] {
+    if (state === "removed") return [null, dependencyFailureText(state, undefined)];
+    const row = this.s.jobGet.get(this.queue, parentId);
+    if (state === "completed") return [row?.result ?? "null", null];
+    const error = row?.error ? (JSON.parse(row.error) as JobError) : undefined;
+    return [null, dependencyFailureText(state, error?.message)];
+  }
+
+  /** A child of this queue whose parents are done: waiting, or delayed while its runAt is ahead. */
+  #ready(child: JobRow, now: number): void {
+    const delayed = child.run_at !== null && child.run_at > now;
+    this.s.ready.run(delayed ? "delayed" : "waiting", this.nextFifo(), child.seq);
+    this.emit("job:ready", { queue: this.queue, jobId: child.id, task: child.task });
+    this.wake(delayed ? "delayed" : "job");
   }
 
   /** removeOnComplete / removeOnFail for a job that just reached its finished state. */
@@ -174,6 +233,7 @@ export class TxCore extends EffectsCollector {
     if (row.dedup_key !== null) s.dedupRelease.run(queue, row.dedup_key, row.id);
     if (row.pending_parents) s.depsDeleteAsChild.run(queue, row.id);
     if (row.has_dependants && !keepDependants) s.depsDeleteAsParent.run(queue, row.id);
+    if (row.depends_on !== null) s.outcomesDelete.run(queue, row.id);
     s.jobDelete.run(row.seq);
     this.countFinished(row.state, -1);
     if (row.state === "active") this.slotFreed();

@@ -5,13 +5,17 @@
  */
 import { randomUUID } from "node:crypto";
 import type { ClaimedJob, JobState } from "../../job.js";
-import type { ClaimOptions, EnqueueResult, Finish, NewJob } from "../backend.js";
+import type { ClaimOptions, EnqueueResult, Finish, JobError, NewJob } from "../backend.js";
 import {
   announceFree,
   childWait,
   claimPeers,
   dedupHolds,
   dedupReplaces,
+  dependencyEntry,
+  dependencyFailureText,
+  dependencyKey,
+  dependencyRef,
   duplicateResult,
   FINISHED,
   initialState,
@@ -61,15 +65,15 @@ export class Tx extends TxCore {
     let dependsOn: string[] | undefined;
     if (job.dependsOn && job.dependsOn.length > 0) {
       dependsOn = [...new Set(job.dependsOn)];
-      parents = sortParents(queue, dependsOn, job.onParentFailure, (parentId) =>
-        s.jobGet.get(queue, parentId),
-      );
+      parents = sortParents(queue, dependsOn, job.onParentFailure, (entry) => this.dependency(entry));
     }
     const { pending, failedParent } = parents;
 
     const id = job.id ?? this.nextId();
     const state = initialState(parents, job.runAt, createdAt);
-    const error = failedParent ? parentFailedError(failedParent.id, failedParent.state) : undefined;
+    const error = failedParent
+      ? parentFailedError(dependencyEntry(queue, failedParent.queue, failedParent.id), failedParent.state)
+      : undefined;
 
     const row = newJobRow(
       queue,
@@ -112,17 +116,44 @@ export class Tx extends TxCore {
       this.countFinished("failed", 1);
       this.emit("job:failed", { queue, jobId: id, task: job.task, error, attempts: 0 });
       this.retain(
-        { seq, id, state, dedup_key: row.dedup_key, has_dependants: 0 },
+        { seq, id, state, dedup_key: row.dedup_key, has_dependants: 0, depends_on: null },
         row.remove_on_fail,
         createdAt,
       );
-    } else if (pending) {
-      for (const parent of pending) {
-        s.depInsert.run(queue, parent.id, id);
-        if (!parent.has_dependants) s.markHasDependants.run(parent.seq);
-      }
-    } else announceFree(this, queue, id, job.task, state === "delayed", job.runAt);
+    } else {
+      if (parents.done) this.keepOutcomes(id, parents.done);
+      if (pending) this.dependOn(id, pending);
+      else announceFree(this, queue, id, job.task, state === "delayed", job.runAt);
+    }
     return { id, state, duplicate: false };
+  }
+
+  /** The stored job a dependsOn entry of a job of this queue names (in any queue), if any. */
+  private dependency(entry: string): JobRow | undefined {
+    const ref = dependencyRef(this.queue, entry);
+    return this.s.jobGet.get(ref.queue, ref.id);
+  }
+
+  /** Edges from the unfinished `parents` (any queue) to job `id` of this queue. */
+  private dependOn(id: string, parents: JobRow[]): void {
+    const { s, queue } = this;
+    for (const parent of parents) {
+      s.depInsert.run(parent.queue, parent.id, queue, id);
+      if (!parent.has_dependants) s.markHasDependants.run(parent.seq);
+    }
+  }
+
+  /** Job `id` of this queue keeps the outcome of each finished job it depends on (`done`). */
+  private keepOutcomes(id: string, done: JobRow[]): void {
+    for (const parent of done) {
+      const key = dependencyKey(parent.queue, parent.id);
+      if (parent.state === "completed")
+        this.s.keepOutcome.run(this.queue, id, key, parent.result ?? "null", null);
+      else {
+        const message = parent.error ? (JSON.parse(parent.error) as JobError).message : undefined;
+        this.s.keepOutcome.run(this.queue, id, key, null, dependencyFailureText(parent.state, message));
+      }
+    }
   }
 
   // -- claim ----------------------------------------------------------------------------------
@@ -232,19 +263,17 @@ export class Tx extends TxCore {
     const { s, queue } = this;
     const row = s.jobGet.get(queue, jobId) as JobRow | undefined;
     if (row?.state !== "active" || row.token !== token) return false;
-    const wait = childWait(queue, childIds, row.on_parent_failure ?? undefined, (id) =>
-      s.jobGet.get(queue, id),
+    const wait = childWait(queue, childIds, row.on_parent_failure ?? undefined, (entry) =>
+      this.dependency(entry),
     );
     const { ids, pending, failed } = wait;
     // A job failed by a dead child stays active for endUnleased, which ends it.
     const state = wait.state === "failed" ? "active" : wait.state;
     s.moveToWaitingChildren.run(state, JSON.stringify(ids), pending.length, this.nextFifo(), row.seq);
-    for (const parent of pending) {
-      s.depInsert.run(queue, parent.id, jobId);
-      if (!parent.has_dependants) s.markHasDependants.run(parent.seq);
-    }
+    this.dependOn(jobId, pending);
+    if (!failed) this.keepOutcomes(jobId, wait.done);
     if (failed) {
-      const error = parentFailedError(failed.id, failed.state);
+      const error = parentFailedError(dependencyEntry(queue, failed.queue, failed.id), failed.state);
       this.endUnleased({ ...row, attempts: row.attempts - 1 }, "failed", now, error);
       return true;
     }
@@ -359,6 +388,11 @@ export class Tx extends TxCore {
     this.emit("job:delayed", { queue: this.queue, jobId, task: row.task, runAt });
     this.wake("delayed");
     return true;
+  }
+
+  /** Settles the children still waiting on `parentIds` of this queue, deleted unfinished (obliterate). */
+  settleRemoved(parentIds: string[], now: number): void {
+    for (const id of parentIds) this.resolveDependants(id, "removed", now);
   }
 
   /**

@@ -8,7 +8,7 @@
 -- @name endJob
 WITH edges AS (
   DELETE FROM {{schema}}.job_deps e USING {{schema}}.jobs j
-  WHERE j.seq = $5 AND j.pending_parents > 0 AND e.queue = j.queue AND e.child_id = j.id
+  WHERE j.seq = $5 AND j.pending_parents > 0 AND e.child_queue = j.queue AND e.child_id = j.id
 )
 UPDATE {{schema}}.jobs
 SET state = $1, error = coalesce($2, error), finished_at = $3, stalled_count = coalesce($4, stalled_count),

@@ -148,8 +148,12 @@ ON CONFLICT (queue, id) DO NOTHING
 RETURNING seq;
 
 -- @name lockParents
--- Inputs: queue, parent ids. Locks the parents so none finishes before this job's edges commit.
-SELECT * FROM {{schema}}.jobs WHERE queue = $1 AND id = ANY($2::text[]) FOR UPDATE;
+-- Inputs: the parents' queues and ids (pairwise; any queue). Locks the parents so none finishes
+-- before this job's edges commit.
+SELECT * FROM {{schema}}.jobs
+WHERE (queue, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+ORDER BY seq
+FOR UPDATE;
 
 -- @name dedupGet
 -- Inputs: queue, key. The job a dedup key points at, when it was added, its state and task.
@@ -167,14 +171,15 @@ ON CONFLICT (queue, key) DO UPDATE SET job_id = excluded.job_id, added_at = excl
 UPDATE {{schema}}.dedup SET added_at = $3 WHERE queue = $1 AND key = $2;
 
 -- @name depInsert
--- Inputs: queue, parent ids, child id; marks the parents as having dependants.
+-- Inputs: the parents' queues and ids (pairwise), the child's queue and id; marks the parents as
+-- having dependants.
 WITH edges AS (
-  INSERT INTO {{schema}}.job_deps (queue, parent_id, child_id)
-  SELECT $1, p, $3 FROM unnest($2::text[]) AS p
+  INSERT INTO {{schema}}.job_deps (queue, parent_id, child_queue, child_id)
+  SELECT pq, p, $3, $4 FROM unnest($1::text[], $2::text[]) AS t(pq, p)
   ON CONFLICT DO NOTHING
 )
 UPDATE {{schema}}.jobs SET has_dependants = true
-WHERE queue = $1 AND id = ANY($2::text[]) AND NOT has_dependants;
+WHERE (queue, id) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND NOT has_dependants;
 
 -- @name queueEnsure
 -- Inputs: queue. Makes the queue listed (listQueues) when a job with a custom id is its first.

@@ -14,8 +14,9 @@
 --   delayed (a step job): attempts - 1, data replaced when given, runAt; delayed (job:delayed) or,
 --   when runAt <= now, waiting (job:waiting), at the FIFO tail.
 --   waiting-children (a step job): attempts - 1, dependsOn = the child ids; waits on the unfinished
---   ones (waiting-children), else fails with the first dead one (unless onParentFailure is
---   'ignore'), else waiting (job:waiting); a missing child has finished.
+--   ones (waiting-children), else fails with the first dead one (when onParentFailure is
+--   'fail'), else waiting (job:waiting); a missing child has finished; ids "<queue>:<id>" name
+--   jobs of other queues. The outcomes of finished children are kept (keepDone).
 --   Hot path: completed/failed for a job that never had dependants ("hasDeps") and has no retention
 --   code for that outcome ("rc"/"rf", set at enqueue), and retry, write the job hash once (plus the
 --   lease HDEL) and defer their index moves to one ZREM/ZADD per index per batch; every other item
@@ -123,14 +124,12 @@ for i = 5, #ARGV, 5 do
         elseif kind == 'waiting-children' then
           j.attempts = j.attempts - 1
           redis.call('HSET', key, 'dependsOn', payload)
-          local pending, failedParent = sortParents(cjson.decode(payload), j.onParentFailure)
+          local pending, failedParent, done = sortParents(cjson.decode(payload), j.onParentFailure)
+          if not failedParent then keepDone(id, done) end
           if failedParent then
             fail(j, parentFailedError(failedParent), now)
           elseif #pending > 0 then
-            for _, pid in ipairs(pending) do
-              redis.call('RPUSH', Q .. 'deps:' .. pid, id)
-              redis.call('HSET', jobKey(pid), 'hasDeps', 1)
-            end
+            dependOn(id, pending)
             redis.call('HSET', key, 'pending', #pending, 'state', 'waiting-children')
             enter(j, 'waiting-children')
           else

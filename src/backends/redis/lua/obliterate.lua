@@ -1,23 +1,30 @@
 -- obliterate.lua: deletes everything of a queue, one bounded chunk of jobs per call.
--- @include base
--- ARGV (after base's three): [4] force (0/1), [5] most jobs to delete in this call.
+-- @include settle
+-- ARGV (after base's three): [4] force (0/1), [5] most jobs to delete in this call, [6] now.
 -- Effect: without force and with active jobs, nothing (the caller throws activeJobsBlockObliterate
---   of shared/rules.ts). Else deletes up to the limit of job hashes with their logs and dependants
---   lists; once no job is left, deletes every queue-level key (indexes, counters, dedup,
+--   of shared/rules.ts). Else deletes up to the limit of job hashes with their logs, kept
+--   dependency outcomes and dependants lists, first settling the children in OTHER queues still
+--   waiting on them as for a removed parent (settle with othersOnly; its own children go with the
+--   queue); once no job is left, deletes every queue-level key (indexes, counters, dedup,
 --   repeatables, slots, rate bucket, pause flag, global concurrency, metric minutes and totals) and
 --   leaves "<G>queues".
 --   The caller repeats with force while jobs remain.
--- Returns: { 'active', n } when refused, { 'more' } when jobs remain, { 'done' } when finished.
+-- Returns: { effects, 'active', n } when refused, { effects, 'more' } when jobs remain,
+--   { effects, 'done' } when finished.
 if ARGV[4] ~= '1' then
   local active = redis.call('ZCARD', Q .. 's:active')
-  if active > 0 then return { 'active', active } end
+  if active > 0 then return { flush(), 'active', active } end
 end
+local now = tonumber(ARGV[6])
 local ids = redis.call('ZRANGE', Q .. 'jobs', 0, tonumber(ARGV[5]) - 1)
 for _, id in ipairs(ids) do
-  redis.call('DEL', jobKey(id), Q .. 'logs:' .. id, Q .. 'deps:' .. id)
+  if redis.call('HGET', jobKey(id), 'hasDeps') then
+    settle({ id = id, state = 'removed', hasDeps = true }, now, true)
+  end
+  redis.call('DEL', jobKey(id), Q .. 'logs:' .. id, Q .. 'deps:' .. id, Q .. 'kept:' .. id)
   redis.call('ZREM', Q .. 'jobs', id)
 end
-if redis.call('ZCARD', Q .. 'jobs') > 0 then return { 'more' } end
+if redis.call('ZCARD', Q .. 'jobs') > 0 then return { flush(), 'more' } end
 local keys = { 'jobs', 'waiting', 'delayed', 'active', 'retention', 'ttl', 'id', 'seq', 'dedup', 'repeat',
   'repeat-meta', 'slots', 'rate', 'paused', 'global-concurrency', 's:waiting', 's:delayed', 's:active', 's:waiting-children' }
 for state in pairs(FINISHED) do
@@ -33,4 +40,4 @@ keys[#keys + 1] = 'metrics-total'
 for i, k in ipairs(keys) do keys[i] = Q .. k end
 redis.call('DEL', unpack(keys))
 redis.call('SREM', G .. 'queues', QUEUE)
-return { 'done' }
+return { flush(), 'done' }

@@ -7,4 +7,4 @@
 UPDATE jobs
 SET state = 'completed', result = ?, finished_at = ?, token = NULL, worker_id = NULL, lease_expires_at = NULL
 WHERE queue = ? AND id = ? AND state = 'active' AND token = ?
-RETURNING seq, id, state, task, attempts, remove_on_complete AS retention, has_dependants, dedup_key;
+RETURNING seq, id, state, task, attempts, remove_on_complete AS retention, has_dependants, dedup_key, depends_on;

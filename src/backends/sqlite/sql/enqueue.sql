@@ -1,7 +1,7 @@
 -- enqueue: inserts new jobs (one call may insert many, inside one transaction).
 -- Inputs: the queue name, each job's columns (positional, in the order listed), dedup keys, parent ids.
 -- Effect: creates the queue row, inserts jobs, records dedup keys (a duplicate with extend restarts
---   its key's window) and pending parent -> child edges.
+--   its key's window) and pending parent -> child edges (the parent may be in another queue).
 -- Returns: queueCounters the id/FIFO counters the caller advances in memory and stores once.
 
 -- @name queueEnsure
@@ -39,8 +39,8 @@ ON CONFLICT (queue, key) DO UPDATE SET job_id = excluded.job_id, added_at = excl
 UPDATE dedup SET added_at = ? WHERE queue = ? AND key = ?;
 
 -- @name depInsert
--- Inputs: queue, parent_id, child_id.
-INSERT INTO job_deps (queue, parent_id, child_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING;
+-- Inputs: the parent's queue, parent_id, the child's queue, child_id (queues differ across queues).
+INSERT INTO job_deps (queue, parent_id, child_queue, child_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING;
 
 -- @name markHasDependants
 UPDATE jobs SET has_dependants = 1 WHERE seq = ?;

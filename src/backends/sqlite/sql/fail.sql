@@ -7,11 +7,11 @@
 UPDATE jobs
 SET state = 'failed', error = ?, finished_at = ?, token = NULL, worker_id = NULL, lease_expires_at = NULL
 WHERE queue = ? AND id = ? AND state = 'active' AND token = ?
-RETURNING seq, id, state, task, attempts, remove_on_fail AS retention, has_dependants, dedup_key;
+RETURNING seq, id, state, task, attempts, remove_on_fail AS retention, has_dependants, dedup_key, depends_on;
 
 -- @name expireActive
 UPDATE jobs
 SET state = 'expired', attempts = attempts - 1, finished_at = ?,
     token = NULL, worker_id = NULL, lease_expires_at = NULL
 WHERE queue = ? AND id = ? AND state = 'active' AND token = ?
-RETURNING seq, id, state, task, attempts, remove_on_fail AS retention, has_dependants, dedup_key;
+RETURNING seq, id, state, task, attempts, remove_on_fail AS retention, has_dependants, dedup_key, depends_on;

@@ -17,7 +17,8 @@ DELETE FROM job_logs WHERE queue = ? AND job_id = ?;
 DELETE FROM dedup WHERE queue = ? AND key = ? AND job_id = ?;
 
 -- @name depsDeleteAsChild
-DELETE FROM job_deps WHERE queue = ? AND child_id = ?;
+-- Inputs: the child's queue and id (its parents may be in any queue).
+DELETE FROM job_deps WHERE child_queue = ? AND child_id = ?;
 
 -- @name depsDeleteAsParent
 DELETE FROM job_deps WHERE queue = ? AND parent_id = ?;

@@ -7,9 +7,13 @@
 --   skips the messages of its own id (it got those effects from the reply).
 --   An active job that left that state (slotFreed = true) wakes "job" on a queue with a global
 --   concurrency: a slot opened for workers that found no room.
+--   Effects on other queues (a dependant settled there, under useQueue) are collected per queue,
+--   published on that queue's channels, and returned too (built whenever this process wants events
+--   of its own queue or someone subscribes there; the caller drops what it does not want).
 -- Defines: EMIT (whether to build events), emit(name, id, task, extra), wakes (reason -> true),
---   slotFreed, flush().
--- Returns (flush): the effects reply { events JSON array or '' (when unwanted), wake bits }.
+--   slotFreed, useQueue(name), flush().
+-- Returns (flush): the effects reply { events JSON array or '' (when unwanted), wake bits } and,
+--   when other queues changed, a third element { name, events JSON or '', wake bits, ... }.
 local WANT_LOCAL = ARGV[2] == '1'
 local ORIGIN = ARGV[3]
 local EVENTS_CHANNEL = Q .. 'events'
@@ -33,20 +37,59 @@ end
 -- WAKE_BITS of shared/effects.ts.
 local WAKE_BITS = { job = 1, delayed = 2, resume = 4 }
 
-local function flush()
-  if slotFreed and not wakes.job and redis.call('EXISTS', Q .. 'global-concurrency') == 1 then
-    wakes.job = true
+-- The per-queue context of the helpers, saved while another queue's is in use.
+local contexts = {}
+local otherNames = {}
+
+-- Makes the helpers (keys, events, wake-ups) work on queue `name`; returns the name they worked on.
+local function useQueue(name)
+  local left = QUEUE
+  if name == left then return left end
+  contexts[left] = { Q = Q, json = QUEUE_JSON, channel = EVENTS_CHANNEL, remote = REMOTE, emit = EMIT,
+    events = events, wakes = wakes }
+  local c = contexts[name]
+  if not c then
+    local q = PREFIX .. name .. ':'
+    local remote = redis.call('PUBSUB', 'NUMSUB', q .. 'events')[2] > 0
+    c = { Q = q, json = cjson.encode(name), channel = q .. 'events', remote = remote,
+      emit = WANT_LOCAL or remote, events = {}, wakes = {} }
+    otherNames[#otherNames + 1] = name
   end
+  Q, QUEUE, QUEUE_JSON, EVENTS_CHANNEL, REMOTE, EMIT = c.Q, name, c.json, c.channel, c.remote, c.emit
+  events, wakes = c.events, c.wakes
+  return left
+end
+
+-- Publishes one queue's events and wake-ups; returns its events batch ('' when none) and wake bits.
+local function publish(q, channel, remote, list, raised)
   local batch = ''
-  if #events > 0 then
-    batch = '[' .. table.concat(events, ',') .. ']'
-    if REMOTE then redis.call('PUBLISH', EVENTS_CHANNEL, ORIGIN .. '|' .. batch) end
-    if not WANT_LOCAL then batch = '' end
+  if #list > 0 then
+    batch = '[' .. table.concat(list, ',') .. ']'
+    if remote then redis.call('PUBLISH', channel, ORIGIN .. '|' .. batch) end
   end
   local bits = 0
   for reason, mask in pairs(WAKE_BITS) do
-    if wakes[reason] then bits = bits + mask end
+    if raised[reason] then bits = bits + mask end
   end
-  if bits > 0 then redis.call('PUBLISH', Q .. 'wake', ORIGIN .. '|' .. bits) end
-  return { batch, bits }
+  if bits > 0 then redis.call('PUBLISH', q .. 'wake', ORIGIN .. '|' .. bits) end
+  return batch, bits
+end
+
+local function flush()
+  useQueue(HOME)
+  if slotFreed and not wakes.job and redis.call('EXISTS', Q .. 'global-concurrency') == 1 then
+    wakes.job = true
+  end
+  local batch, bits = publish(Q, EVENTS_CHANNEL, REMOTE, events, wakes)
+  if not WANT_LOCAL then batch = '' end
+  if #otherNames == 0 then return { batch, bits } end
+  local others = {}
+  for _, name in ipairs(otherNames) do
+    local c = contexts[name]
+    local b, n = publish(c.Q, c.channel, c.remote, c.events, c.wakes)
+    others[#others + 1] = name
+    others[#others + 1] = b
+    others[#others + 1] = n
+  end
+  return { batch, bits, others }
 end

@@ -18,10 +18,11 @@ local OPTIONAL_FIELDS = { [6] = 'backoff', [7] = 'ttl', [8] = 'timeout', [10] = 
   [12] = 'onParentFailure', [13] = 'removeOnComplete', [14] = 'removeOnFail', [15] = 'rc', [16] = 'rf',
   [17] = 'inherit', [18] = 'dedupKey' }
 
--- The first parent id (not created earlier in the batch) that does not exist, or nil.
+-- The first parent (not created earlier in the batch; "<queue>:<id>" for other queues) that does
+-- not exist, or nil.
 local function missingParent(parents)
   for _, p in ipairs(parents) do
-    if redis.call('EXISTS', jobKey(p)) == 0 then return p end
+    if redis.call('EXISTS', refKey(p, 'job:')) == 0 then return p end
   end
   return nil
 end
@@ -57,9 +58,9 @@ local function insert(a)
     removeJobs({ load(dupId) }, tonumber(createdAt))
   end
   -- Parents first (reads only), so the job is written once, in its final state.
-  local pending, failedParent = {}, nil
+  local pending, failedParent, done = {}, nil, nil
   -- A parent deleted earlier in this batch (retention) has finished: it counts as done.
-  if a[11] ~= '' then pending, failedParent = sortParents(cjson.decode(a[11]), a[12]) end
+  if a[11] ~= '' then pending, failedParent, done = sortParents(cjson.decode(a[11]), a[12]) end
   if id == '' then id = tostring(redis.call('INCR', Q .. 'id')) end
   local seq = redis.call('INCR', Q .. 'seq')
   local now = tonumber(createdAt)
@@ -104,13 +105,11 @@ local function insert(a)
   redis.call('HSET', jobKey(id), unpack(fields))
   redis.call('ZADD', Q .. 'jobs', seq, id)
   if dedupKey ~= '' then redis.call('HSET', Q .. 'dedup', dedupKey, id) end
+  if done and not failedParent then keepDone(id, done) end
   if state == 'failed' then
     fail(j, parentFailedError(failedParent), now)
   elseif state == 'waiting-children' then
-    for _, pid in ipairs(pending) do
-      redis.call('RPUSH', Q .. 'deps:' .. pid, id)
-      redis.call('HSET', jobKey(pid), 'hasDeps', 1)
-    end
+    dependOn(id, pending)
     enter(j, state)
   elseif state == 'delayed' then
     enter(j, state)

@@ -9,8 +9,8 @@ local function deleteJob(j, keepDeps)
   leave(j)
   if j.ttl then redis.call('ZREM', Q .. 'ttl', j.id) end
   redis.call('ZREM', Q .. 'jobs', j.id)
-  local keys = { jobKey(j.id), Q .. 'logs:' .. j.id }
-  if not keepDeps then keys[3] = Q .. 'deps:' .. j.id end
+  local keys = { jobKey(j.id), Q .. 'logs:' .. j.id, Q .. 'kept:' .. j.id }
+  if not keepDeps then keys[4] = Q .. 'deps:' .. j.id end
   redis.call('DEL', unpack(keys))
   if j.dedupKey and redis.call('HGET', Q .. 'dedup', j.dedupKey) == j.id then
     redis.call('HDEL', Q .. 'dedup', j.dedupKey)

@@ -1,0 +1,38 @@
+// Runs the ```ts block under "## An example" of a doc as written, in a child process, against a
+// fresh SQLite file, and checks that each console.log prints what its `// ...` comment says.
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { expect } from "vitest";
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, "..", "..");
+
+/** Runs docs/`doc`'s example; it must hold `lines` console.log lines. */
+export async function checkDocExample(doc: string, lines: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "asyncmq-doc-"));
+  // Inside the package, so that `import ... from "asyncmq"` resolves to this package (dist/).
+  const script = join(root, "test", "docs", `.${doc.replace(/\W/g, "-")}-example-${process.pid}.ts`);
+  try {
+    const text = readFileSync(join(root, "docs", doc), "utf8");
+    const block = /## An example\s+```ts\n([\s\S]*?)```/.exec(text)?.[1];
+    expect(block, `docs/${doc} has a \`\`\`ts block under ## An example`).toBeTruthy();
+    writeFileSync(script, block as string);
+    const { stdout } = await run(process.execPath, ["--import", "tsx", script], {
+      cwd: root,
+      env: { ...process.env, ASYNCMQ_BACKEND: `sqlite://${join(dir, "example.db")}` },
+      timeout: 20_000,
+    });
+    // Each console.log line prints what its `// ...` comment says (up to a colon).
+    const expected = [...(block as string).matchAll(/console\.log\(.*\); \/\/ (.*?)(?::.*)?$/gm)].map(
+      (m) => m[1],
+    );
+    expect(expected).toHaveLength(lines);
+    expect(stdout.trim().split("\n")).toEqual(expected);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(script, { force: true });
+  }
+}
