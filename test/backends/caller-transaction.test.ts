@@ -242,7 +242,9 @@ describe("SQLite", () => {
     const other = new Database(join(dir, "other.db"));
     const memory = new Database(":memory:");
     const readonly = new Database(path, { readonly: true });
-    cleanups.push(() => [other, memory, readonly].forEach((d) => d.close()));
+    cleanups.push(() => {
+      for (const d of [other, memory, readonly]) d.close();
+    });
     await expect(queue.add(taskName, 1, { client: other as never })).rejects.toThrow(
       /not on the queue's file/,
     );

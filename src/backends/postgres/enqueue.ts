@@ -79,7 +79,7 @@ class BulkInsert {
   readonly signals: EffectsCollector;
 
   constructor(
-    private readonly on: TxRunner,
+    on: TxRunner,
     private readonly queue: string,
     count: number,
     /** The origin its NOTIFYs carry. */
