@@ -179,3 +179,50 @@ export function percentiles(values) {
   const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
   return { p50: at(0.5), p99: at(0.99) };
 }
+
+/**
+ * A large backlog: `n` no-op jobs added in chunks of 10,000, then one worker at `concurrency` until
+ * all completed. Returns the insert rate, the processing rate over the first and the last `window`
+ * jobs started (does it degrade as the backlog is worked through?), the overall rate, and what the
+ * backlog costs in storage per job (`size()` before and after the insert: bytes).
+ */
+export async function backlog(backend, n, concurrency, window, size) {
+  const name = uniq("backlog");
+  const queue = new Queue(name, { backend });
+  let started = 0;
+  const marks = new Map();
+  const wantMarks = new Set([window, n - window, n]);
+  let allStarted;
+  const all = new Promise((r) => {
+    allStarted = r;
+  });
+  task(`${name}-noop`, { queue: name, ...retention }, () => {
+    started++;
+    if (wantMarks.has(started)) marks.set(started, performance.now());
+    if (started === n) allStarted();
+  });
+  await queue.getJobCounts();
+  const before = await size();
+  const chunk = Array.from({ length: 10_000 }, () => ({ task: `${name}-noop` }));
+  const t0 = performance.now();
+  for (let i = 0; i < n; i += 10_000) await queue.addBulk(chunk.slice(0, Math.min(10_000, n - i)));
+  const insertSeconds = (performance.now() - t0) / 1000;
+  const bytesPerJob = ((await size()) - before) / n;
+  const controller = new AbortController();
+  const t1 = performance.now();
+  const run = runWorker(name, { backend, concurrency, signal: controller.signal });
+  await all;
+  while ((await queue.getJobCounts()).completed < n) await new Promise((r) => setTimeout(r, 50));
+  const seconds = (performance.now() - t1) / 1000;
+  controller.abort();
+  await run;
+  await queue.obliterate({ force: true });
+  const rate = (from, to, jobs) => jobs / ((to - from) / 1000);
+  return {
+    insert: n / insertSeconds,
+    first: rate(t1, marks.get(window), window),
+    last: rate(marks.get(n - window), marks.get(n), window),
+    overall: n / seconds,
+    bytesPerJob,
+  };
+}

@@ -3,6 +3,7 @@
 // and Postgres use REDIS_URL / DATABASE_URL, else the local default ports)
 // `peers`: asyncmq side by side with BullMQ, pg-boss and graphile-worker (bench/peers/), opt-in;
 // `peers --repeat 3` (or BENCH_REPEAT=3) runs each pair three times and shows the medians.
+// `backlog [N]`: a backlog of N jobs (default 1,000,000) on SQLite, Redis and Postgres, opt-in.
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { peers } from "./peers/suite.js";
@@ -14,7 +15,11 @@ const peerArgs = repeatAt >= 0 ? argv.slice(repeatAt, repeatAt + 2) : [];
 const wanted = argv.filter((_, i) => repeatAt < 0 || (i !== repeatAt && i !== repeatAt + 1));
 if (peerArgs.length && !wanted.includes("peers")) throw new Error("--repeat applies to `peers` only");
 const want = (name) => wanted.length === 0 || wanted.includes(name);
-const onlyPeers = wanted.length === 1 && wanted[0] === "peers";
+const backlogAt = wanted.indexOf("backlog");
+const backlogJobs =
+  backlogAt >= 0 && /^\d+$/.test(wanted[backlogAt + 1] ?? "") ? Number(wanted[backlogAt + 1]) : 1_000_000;
+if (backlogAt >= 0 && wanted[backlogAt + 1] === String(backlogJobs)) wanted.splice(backlogAt + 1, 1);
+const onlyPeers = wanted.every((w) => w === "peers" || w === "backlog");
 const fmt = (n, digits = 0) =>
   n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
@@ -75,3 +80,17 @@ if (want("postgres")) {
   suite("postgres", { bulk: "", n: 20_000, n1: 2_000, tp50: "", lat: "", cross: "-", late: "" });
 }
 if (wanted.includes("peers")) await peers(peerArgs);
+if (wanted.includes("backlog")) {
+  const window = Math.floor(backlogJobs / 10);
+  console.log(
+    `asyncmq backlog of ${fmt(backlogJobs)} no-op jobs, concurrency 50, on node ${process.version}, ${new Date().toISOString()}`,
+  );
+  console.log(
+    "backend  insert (jobs/s)  first 10% (jobs/s)  last 10% (jobs/s)  overall (jobs/s)  storage per job",
+  );
+  for (const kind of ["sqlite", "redis", "postgres"]) {
+    const r = measure(kind, "backlog", backlogJobs, 50, window);
+    const cells = [r.insert, r.first, r.last, r.overall].map((v) => fmt(v).padStart(17));
+    console.log(`${kind.padEnd(8)}${cells.join(" ")}  ${fmt(r.bytesPerJob)} B`);
+  }
+}

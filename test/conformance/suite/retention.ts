@@ -37,6 +37,30 @@ export function retentionTests(fx: SuiteFixture): void {
       await eventually(() => eventsOf(seen, "job:completed", id).length === 1);
     });
 
+    it("removeOnComplete: true in a batch: the job leaves every list and frees its dedup key; its neighbours stay", async () => {
+      const q = uniqueQueue("ret-true-batch");
+      const seen = recordEvents(q, cleanups);
+      const gone = await add(b, q, { removeOnComplete: true, dedup: { key: "k", ttl: 60_000 } });
+      const kept = await add(b, q);
+      const claimed = await b.claim(q, claimOpts({ limit: 2 }));
+      expect(claimed.map((j) => j.id)).toEqual([gone, kept]);
+      const held = await b.finish(
+        q,
+        claimed.map((j) => ({ kind: "completed" as const, jobId: j.id, token: j.token, resultJson: '"r"' })),
+        T0 + 1,
+      );
+      expect(held).toEqual([true, true]);
+      expect(await b.getJob(q, gone)).toBeNull();
+      const listed = await b.getJobs(q, ["completed", "active"], { start: 0, end: -1, asc: true });
+      expect(listed.map((j) => j.id)).toEqual([kept]);
+      expect(await b.getJobCounts(q)).toMatchObject({ completed: 1, active: 0 });
+      expect(await b.getDeduplicationJobId(q, "k")).toBeNull();
+      const [again] = await b.enqueue(q, [newJob({ dedup: { key: "k", ttl: 60_000 } })]);
+      expect(again?.duplicate).toBe(false);
+      await eventually(() => eventsOf(seen, "job:completed", gone).length === 1);
+      expect(eventsOf(seen, "job:completed", gone)[0]).toMatchObject({ result: "r" });
+    });
+
     it("removeOnFail: true deletes failed and expired jobs at once", async () => {
       const q = uniqueQueue("ret-fail-true");
       const seen = recordEvents(q, cleanups);

@@ -19,7 +19,8 @@
 --   jobs of other queues. The outcomes of finished children are kept (keepDone).
 --   Hot path: completed/failed for a job that never had dependants ("hasDeps") and has no retention
 --   code for that outcome ("rc"/"rf", set at enqueue), and retry, write the job hash once (plus the
---   lease HDEL) and defer their index moves to one ZREM/ZADD per index per batch; every other item
+--   lease HDEL) and defer their index moves to one ZREM/ZADD per index per batch; such a job removed
+--   on finishing (retention code '1') is deleted there (its keys, its dedup key) with its event; every other item
 --   first applies the deferred moves, then runs the general transition.
 -- Returns: { effects, ok1, ok2, ... } with ok = 1 when the token held, else 0.
 local now = tonumber(ARGV[4])
@@ -62,12 +63,26 @@ for i = 5, #ARGV, 5 do
     local finishing = kind == 'completed' or kind == 'failed'
     local spec = j.rf
     if kind == 'completed' then spec = j.rc end
-    if (finishing and not j.hasDeps and not spec) or kind == 'retry' then
+    if (finishing and not j.hasDeps and (not spec or spec == '1')) or kind == 'retry' then
       -- leave(j) for an active job, deferred.
       deferZrem(S_ACTIVE, id)
       deferZrem(ACTIVE, id)
       slotFreed = true
-      if finishing then
+      if finishing and spec == '1' then
+        -- Removed on finishing (removeOnComplete / removeOnFail true), without dependants: what
+        -- toFinished, settle and retain would do comes to deleteJob's deletions, and the event.
+        deferZrem(Q .. 'jobs', id)
+        local dedupKey = redis.call('HGET', key, 'dedupKey')
+        redis.call('DEL', key, Q .. 'logs:' .. id, Q .. 'kept:' .. id, Q .. 'deps:' .. id)
+        if dedupKey and redis.call('HGET', Q .. 'dedup', dedupKey) == id then
+          redis.call('HDEL', Q .. 'dedup', dedupKey)
+        end
+        if EMIT and kind == 'completed' then
+          emit('job:completed', id, j.task, ',"result":' .. payload)
+        elseif EMIT then
+          errorEvent(j, payload)
+        end
+      elseif finishing then
         -- toFinished(j, kind, now, field, payload); settle and retain have nothing to do.
         deferZadd(Q .. 's:' .. kind, j.seq, id)
         deferZadd(Q .. 'done:' .. kind, now, id)
@@ -100,7 +115,7 @@ for i = 5, #ARGV, 5 do
             ',"runAt":' .. runAt)
         end
       end
-      redis.call('HDEL', key, 'token', 'workerId', 'leaseExpiresAt')
+      if not (finishing and spec == '1') then redis.call('HDEL', key, 'token', 'workerId', 'leaseExpiresAt') end
     else
       applyDeferred()
       if j.partial then j = load(id) end
