@@ -156,7 +156,16 @@ function transition<T>(
   wantsEvents: (queue: string) => boolean,
 ): Transition<T> {
   const now = Date.now();
-  const remoteOf = (q: string) => s.remoteSubscriber.get(q, origin, now) !== undefined;
+  // Read once per queue: before the transition (to build events) and after it (to store them).
+  const remote = new Map<string, boolean>();
+  const remoteOf = (q: string) => {
+    let yes = remote.get(q);
+    if (yes === undefined) {
+      yes = s.remoteSubscriber.get(q, origin, now) !== undefined;
+      remote.set(q, yes);
+    }
+    return yes;
+  };
   // Events built only for another process's subscriber reach no listener here: harmless.
   if (remoteOf(tx.queue)) tx.wantEvents = true;
   tx.wantsEventsOf = (q) => wantsEvents(q) || remoteOf(q);
