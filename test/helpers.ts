@@ -54,3 +54,14 @@ export function gate<T = void>(): { promise: Promise<T>; open: (value: T) => voi
   });
   return { promise, open };
 }
+
+/** A view of `target` with `overrides` in place of its own members; every other member is its own, bound to it. */
+export function withMembers<T extends object>(target: T, overrides: Partial<T>): T {
+  return new Proxy(target, {
+    get(t, prop, receiver) {
+      if (Object.hasOwn(overrides, prop)) return overrides[prop as keyof T];
+      const value = Reflect.get(t, prop, receiver);
+      return typeof value === "function" ? value.bind(t) : value;
+    },
+  });
+}

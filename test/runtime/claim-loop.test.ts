@@ -7,7 +7,7 @@ import { processJob } from "../../src/worker/claim-loop.js";
 import { handleJob } from "../../src/worker/handle-job.js";
 import { startWorker, workerLoop } from "../../src/worker/runners.js";
 import { Semaphore } from "../../src/worker/semaphore.js";
-import { gate, nextEvents, uniqueQueue, until } from "../helpers.js";
+import { gate, nextEvents, uniqueQueue, until, withMembers } from "../helpers.js";
 
 const defined: string[] = [];
 afterEach(() => {
@@ -49,14 +49,8 @@ describe("processJob (the claim loop, public)", () => {
     // take one job at a time. A loop that slept after a short claim ran 1 of the 3 jobs (idle 1m).
     const { backend, name, queue, ctl } = setup();
     const claim = backend.claim.bind(backend);
-    const oneAtATime = new Proxy(backend, {
-      get(target, prop, receiver) {
-        if (prop === "claim") {
-          return (q: string, options: Parameters<typeof claim>[1]) => claim(q, { ...options, limit: 1 });
-        }
-        const value = Reflect.get(target, prop, receiver);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
+    const oneAtATime = withMembers(backend, {
+      claim: (q, options) => claim(q, { ...options, limit: 1 }),
     });
     const release = gate();
     let started = 0;
@@ -85,17 +79,11 @@ describe("the claim loop while ends are being written", () => {
     const writes = gate();
     const finish = backend.finish.bind(backend);
     let calls = 0;
-    const proxy = new Proxy(backend, {
-      get(target, prop, receiver) {
-        if (prop === "finish") {
-          return async (...args: Parameters<typeof finish>) => {
-            calls++;
-            await writes.promise;
-            return finish(...args);
-          };
-        }
-        const value = Reflect.get(target, prop, receiver);
-        return typeof value === "function" ? value.bind(target) : value;
+    const proxy = withMembers(backend, {
+      async finish(...args) {
+        calls++;
+        await writes.promise;
+        return finish(...args);
       },
     });
     return { proxy, writes, calls: () => calls };
