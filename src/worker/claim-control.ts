@@ -5,7 +5,7 @@
  * notice. The loop reports its claims and jobs here, so that `pause()` can wait until nothing it
  * started is in flight.
  */
-import { sleep } from "./wait.js";
+import { orAbort, sleep } from "./wait.js";
 
 export class ClaimControl {
   #paused = false;
@@ -74,14 +74,10 @@ export class ClaimControl {
 
   /** Resolves on resume() or when `signal` aborts. */
   #resume(signal: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      this.#resumed = done;
-      signal.addEventListener("abort", done, { once: true });
+    const resumed = new Promise<void>((resolve) => {
+      this.#resumed = resolve;
     });
+    return orAbort(resumed, signal);
   }
 
   /** Marks a claim as in flight, until {@link ClaimControl.claimEnded}. */
