@@ -145,26 +145,12 @@ async function claimLoop(loop: Loop): Promise<void> {
   const wake = new WakeFlag(backend, queue);
   const outage = new OutageLog(`claiming jobs of queue "${queue}"`);
   const retryMs = Math.min(idleMs, 1000);
-  // Jobs whose handler is over and whose end is still being written, their permit given back. The
-  // permit bounds handlers, not writes: the next claim then goes out while the last batch's ends are
-  // written (on Postgres the two run at once on two connections, where they alternated). Up to
-  // `permits` such jobs; past that a job keeps its permit until written, so that a backend slow to
-  // record ends (a finish retried in an outage) holds at most twice the concurrency.
-  let writing = 0;
   const start = (job: ClaimedJob, release: () => void) => {
-    let handedBack = false;
-    const handlerEnded = () => {
-      if (writing >= semaphore.permits) return;
-      writing++;
-      handedBack = true;
-      release();
-    };
     const done = () => {
       running.delete(run);
-      if (handedBack) writing--;
-      release(); // idempotent: a permit given back at the handler's end is not freed twice
+      release();
     };
-    const run: Promise<void> = runClaimedJob(backend, queue, job, rt, handlerEnded).then(done, (err) => {
+    const run: Promise<void> = runClaimedJob(backend, queue, job, rt).then(done, (err) => {
       log().error(
         `job ${job.id} of "${queue}": internal error; its lease will expire and it will run again`,
         err,

@@ -1,8 +1,6 @@
 /**
  * Batches the end of attempts: every `finish` made in one turn of the event loop for a queue goes to
  * the backend as one call (one transaction / script), which is what makes durable backends fast.
- * While a queue's batch is being written, the next gathers every `finish` made meanwhile and goes
- * when it is done: one batch per queue in flight, in order.
  * Each runtime owns one (handleJob a short-lived one), so nothing outlives the runtime. It is where
  * the runtime learns which finishes held, so it hands each answered batch to the metrics recorder.
  *
@@ -54,8 +52,6 @@ interface Pending {
 export class Finisher {
   readonly #pending = new Map<string, Pending>();
   #scheduled = false;
-  /** Queues with a batch being written now. */
-  readonly #writing = new Set<string>();
   /** Per queue: a failing queue's outage is logged once, whatever the others do. */
   readonly #outages = new Map<string, OutageLog>();
 
@@ -91,7 +87,10 @@ export class Finisher {
     }
     const index = batch.items.push(item) - 1;
     batch.jobs.push(job);
-    this.#schedule();
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => this.#flush());
+    }
     const answer = await batch.done;
     return Array.isArray(answer) ? answer[index] === true : answer;
   }
@@ -121,41 +120,26 @@ export class Finisher {
 
   #flush(): void {
     this.#scheduled = false;
-    for (const [queue, batch] of this.#pending) {
-      // One batch per queue in flight: the next waits for it, so a queue's ends are written in the
-      // order they came (count retention trims as it would one at a time) and gather meanwhile.
-      if (this.#writing.has(queue)) continue;
-      this.#pending.delete(queue);
-      this.#writing.add(queue);
+    const batches = [...this.#pending.entries()];
+    this.#pending.clear();
+    for (const [queue, batch] of batches) {
       const now = Date.now();
-      this.backend
-        .finish(queue, batch.items, now)
-        .then(
-          (held) => {
-            this.#outages.get(queue)?.succeeded();
-            batch.resolve(held);
-            this.recorder?.finished(queue, batch.items, batch.jobs, held, now);
-          },
-          (error: unknown) => {
-            let outage = this.#outages.get(queue);
-            if (outage === undefined) {
-              outage = new OutageLog(`recording the end of jobs of queue "${queue}"`);
-              this.#outages.set(queue, outage);
-            }
-            outage.failed(error, "with backoff while each job's lease holds");
-            batch.resolve({ error });
-          },
-        )
-        .finally(() => {
-          this.#writing.delete(queue);
-          if (this.#pending.has(queue)) this.#schedule();
-        });
+      this.backend.finish(queue, batch.items, now).then(
+        (held) => {
+          this.#outages.get(queue)?.succeeded();
+          batch.resolve(held);
+          this.recorder?.finished(queue, batch.items, batch.jobs, held, now);
+        },
+        (error: unknown) => {
+          let outage = this.#outages.get(queue);
+          if (outage === undefined) {
+            outage = new OutageLog(`recording the end of jobs of queue "${queue}"`);
+            this.#outages.set(queue, outage);
+          }
+          outage.failed(error, "with backoff while each job's lease holds");
+          batch.resolve({ error });
+        },
+      );
     }
-  }
-
-  #schedule(): void {
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    setImmediate(() => this.#flush());
   }
 }

@@ -68,23 +68,18 @@ export async function handleJob(queueName: string, job: JobRecord, backend?: Bac
   }
 }
 
-/**
- * Runs a claimed job; see the file header. `handlerEnded` is called once the handler is over (or
- * the job is found expired), before the write that ends the attempt.
- */
+/** Runs a claimed job; see the file header. */
 export async function runClaimedJob(
   backend: Backend,
   queue: string,
   job: ClaimedJob,
   rt: RunContext,
-  handlerEnded?: () => void,
 ): Promise<void> {
   const found = getTask(job.task);
   const effective = withInherited(job, found?.options);
   const { token } = job;
 
   if (effective.ttl !== undefined && Date.now() >= job.createdAt + effective.ttl) {
-    handlerEnded?.();
     await write(rt.finisher, queue, { kind: "expired", jobId: job.id, token });
     return;
   }
@@ -116,7 +111,6 @@ export async function runClaimedJob(
   } finally {
     timer?.clear();
     active.ended = true;
-    handlerEnded?.();
   }
   if (active.cause !== undefined && active.cause !== "timeout") {
     reportGivenUp({

@@ -73,51 +73,6 @@ describe("processJob (the claim loop, public)", () => {
   });
 });
 
-describe("the claim loop while ends are being written", () => {
-  /** The in-memory backend with its `finish` held until `writes.open()`. */
-  function slowFinish(backend: InMemoryBackend) {
-    const writes = gate();
-    const finish = backend.finish.bind(backend);
-    let calls = 0;
-    const proxy = withMembers(backend, {
-      async finish(...args) {
-        calls++;
-        await writes.promise;
-        return finish(...args);
-      },
-    });
-    return { proxy, writes, calls: () => calls };
-  }
-
-  it("claims the next job once a handler is over, while its end is written; at most twice the concurrency wait on writes", async () => {
-    const { backend, name, queue, ctl } = setup();
-    const { proxy, writes, calls } = slowFinish(backend);
-    const started: number[] = [];
-    defined.push(`${name}-t`);
-    task(`${name}-t`, { queue: name }, (n: number) => {
-      started.push(n);
-    });
-    await queue.addBulk([1, 2, 3].map((n) => ({ task: `${name}-t`, data: n })));
-    const run = processJob(name, {
-      backend: proxy,
-      semaphore: new Semaphore(1),
-      signal: ctl.signal,
-      idleSleep: "1m",
-    });
-    // Job 1's end is held: job 2 starts anyway (its permit came back when job 1's handler ended).
-    await until(() => started.length === 2, 5000, "job 2 to start while job 1's end is being written");
-    await new Promise((r) => setTimeout(r, 100));
-    // Job 2 keeps its permit (one job already waits on its write, the concurrency): job 3 waits.
-    expect(started).toEqual([1, 2]);
-    expect(calls()).toBe(1); // one batch in flight per queue: job 2's end waits for job 1's
-    writes.open();
-    await until(() => started.length === 3, 5000, "job 3 once the writes went through");
-    ctl.abort();
-    await run;
-    expect(await queue.getJobCounts()).toMatchObject({ completed: 3, active: 0 });
-  });
-});
-
 describe("workerLoop and startWorker (the runtime of runWorker)", () => {
   it("record themselves in the worker registry while they run, and leave it on shutdown", async () => {
     const { backend, name, ctl } = setup();

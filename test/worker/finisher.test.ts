@@ -3,7 +3,7 @@ import type { Backend, Finish } from "../../src/backends/backend.js";
 import { InMemoryBackend } from "../../src/backends/memory/memory-backend.js";
 import { setLogger } from "../../src/logger.js";
 import { Finisher } from "../../src/worker/finisher.js";
-import { gate, until } from "../helpers.js";
+import { until } from "../helpers.js";
 
 /** A Backend-shaped recorder of `finish` calls: the point here is the call pattern. */
 function recorder(answer: (queue: string, items: Finish[]) => Promise<boolean[]>) {
@@ -49,29 +49,6 @@ describe("Finisher", () => {
     await f.finish("a", done("1"));
     await f.finish("a", done("2"));
     expect(calls.map((c) => c.ids)).toEqual([["1"], ["2"]]);
-  });
-
-  it("keeps one batch per queue in flight: ends made meanwhile go together, after it", async () => {
-    const first = gate();
-    const { backend, calls } = recorder(async (_q, items) => {
-      if (calls.length === 1) await first.promise;
-      return items.map(() => true);
-    });
-    const f = new Finisher(backend);
-    const one = f.finish("a", done("1"));
-    await turn();
-    const later = [f.finish("a", done("2")), f.finish("b", done("x"))];
-    await turn();
-    later.push(f.finish("a", done("3")));
-    await turn();
-    // Queue b is not held up by a's write; a's next ends wait for it.
-    expect(calls.map(({ queue, ids }) => ({ queue, ids }))).toEqual([
-      { queue: "a", ids: ["1"] },
-      { queue: "b", ids: ["x"] },
-    ]);
-    first.open();
-    expect(await Promise.all([one, ...later])).toEqual([true, true, true, true]);
-    expect(calls.map((c) => c.ids)).toEqual([["1"], ["x"], ["2", "3"]]);
   });
 
   it("resolves each item to its own result", async () => {
