@@ -10,6 +10,8 @@ import { Queue, runWorker, task } from "asyncmq";
 // bench/run.js peers' tuned BullMQ rows, whose Worker removes them too); else jobs are kept.
 const removing = process.env.BENCH_REMOVE_ON_COMPLETE === "1";
 const retention = removing ? { removeOnComplete: true, removeOnFail: true } : {};
+// All `n` jobs finished: kept jobs are counted complete; removed ones are done once nothing waits or runs.
+const finished = (n, c) => (removing ? c.waiting + c.active === 0 : c.completed >= n);
 
 let seq = 0;
 const uniq = (what) => `bench-${what}-${process.pid}-${++seq}`;
@@ -45,9 +47,7 @@ export async function throughput(backend, n, concurrency) {
   const t0 = performance.now();
   const run = runWorker(name, { backend, concurrency, signal: controller.signal });
   await all;
-  // Kept jobs are counted complete; removed ones are done once nothing waits or runs.
-  const finished = removing ? (c) => c.waiting + c.active === 0 : (c) => c.completed >= n;
-  while (!finished(await queue.getJobCounts())) await new Promise((r) => setImmediate(r));
+  while (!finished(n, await queue.getJobCounts())) await new Promise((r) => setImmediate(r));
   const seconds = (performance.now() - t0) / 1000;
   controller.abort();
   await run;
@@ -181,6 +181,38 @@ export function percentiles(values) {
 }
 
 /**
+ * The clock of a backlog run, the same for asyncmq and its peers (bench/peers/): `started(k)` counts k
+ * more jobs started and stamps the moments the count first reaches `window`, `n - window` and `n`;
+ * `all` resolves at the `n`-th. `rates(t1, t2)` (worker started at t1, all completed at t2) gives the
+ * rate over the first and the last `window` jobs started and the overall rate, in jobs/s.
+ */
+export function backlogClock(n, window) {
+  const marks = [window, n - window, n];
+  const at = [];
+  let count = 0;
+  let allStarted;
+  const all = new Promise((r) => {
+    allStarted = r;
+  });
+  const rate = (jobs, from, to) => jobs / ((to - from) / 1000);
+  return {
+    all,
+    started(k = 1) {
+      count += k;
+      if (at.length === marks.length || count < marks[at.length]) return;
+      const now = performance.now();
+      while (at.length < marks.length && count >= marks[at.length]) at.push(now);
+      if (count >= n) allStarted();
+    },
+    rates: (t1, t2) => ({
+      first: rate(window, t1, at[0]),
+      last: rate(window, at[1], at[2]),
+      overall: rate(n, t1, t2),
+    }),
+  };
+}
+
+/**
  * A large backlog: `n` no-op jobs added in chunks of 10,000, then one worker at `concurrency` until
  * all completed. Returns the insert rate, the processing rate over the first and the last `window`
  * jobs started (does it degrade as the backlog is worked through?), the overall rate, and what the
@@ -189,18 +221,8 @@ export function percentiles(values) {
 export async function backlog(backend, n, concurrency, window, size) {
   const name = uniq("backlog");
   const queue = new Queue(name, { backend });
-  let started = 0;
-  const marks = new Map();
-  const wantMarks = new Set([window, n - window, n]);
-  let allStarted;
-  const all = new Promise((r) => {
-    allStarted = r;
-  });
-  task(`${name}-noop`, { queue: name, ...retention }, () => {
-    started++;
-    if (wantMarks.has(started)) marks.set(started, performance.now());
-    if (started === n) allStarted();
-  });
+  const clock = backlogClock(n, window);
+  task(`${name}-noop`, { queue: name, ...retention }, () => clock.started());
   await queue.getJobCounts();
   const before = await size();
   const chunk = Array.from({ length: 10_000 }, () => ({ task: `${name}-noop` }));
@@ -211,18 +233,11 @@ export async function backlog(backend, n, concurrency, window, size) {
   const controller = new AbortController();
   const t1 = performance.now();
   const run = runWorker(name, { backend, concurrency, signal: controller.signal });
-  await all;
-  while ((await queue.getJobCounts()).completed < n) await new Promise((r) => setTimeout(r, 50));
-  const seconds = (performance.now() - t1) / 1000;
+  await clock.all;
+  while (!finished(n, await queue.getJobCounts())) await new Promise((r) => setTimeout(r, 50));
+  const t2 = performance.now();
   controller.abort();
   await run;
   await queue.obliterate({ force: true });
-  const rate = (from, to, jobs) => jobs / ((to - from) / 1000);
-  return {
-    insert: n / insertSeconds,
-    first: rate(t1, marks.get(window), window),
-    last: rate(marks.get(n - window), marks.get(n), window),
-    overall: n / seconds,
-    bytesPerJob,
-  };
+  return { insert: n / insertSeconds, ...clock.rates(t1, t2), bytesPerJob };
 }

@@ -1,6 +1,6 @@
 // Runs one measurement in a fresh process (so one test's heap and timers never skew the next)
 // and prints its result as JSON. Usage: node bench/one.js <memory|sqlite> <metric> [args...]
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createBackend } from "asyncmq";
@@ -14,6 +14,7 @@ import {
   latency,
   throughput,
 } from "./measure.js";
+import { redisUsedMemory, schemaBytes, sqliteBytes } from "./storage.js";
 
 const measures = { backlog, bulkInsert, crossProcessLatency, delayedLateness, idleCpu, latency, throughput };
 
@@ -34,29 +35,9 @@ const backend = createBackend(url);
 
 /** Bytes the engine holds for this run's data: the SQLite file and its WAL, Redis's used_memory, the schema's relations, the heap. */
 async function storageSize() {
-  if (kind === "sqlite") {
-    const file = join(dir, "bench.db");
-    return ["", "-wal"].reduce(
-      (sum, ext) => sum + (existsSync(file + ext) ? statSync(file + ext).size : 0),
-      0,
-    );
-  }
-  if (kind === "redis") {
-    const { default: Redis } = await import("ioredis");
-    const redis = new Redis(url.slice(0, url.indexOf("?")));
-    const info = await redis.info("memory");
-    redis.disconnect();
-    return Number(/used_memory:(\d+)/.exec(info)?.[1]);
-  }
-  if (kind === "postgres") {
-    const pool = new pg.Pool({ connectionString: url.slice(0, url.indexOf("?")) });
-    const { rows } = await pool.query(
-      "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint AS n FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = $1 AND c.relkind = 'r'",
-      [tag],
-    );
-    await pool.end();
-    return Number(rows[0].n);
-  }
+  if (kind === "sqlite") return sqliteBytes(join(dir, "bench.db"));
+  if (kind === "redis") return redisUsedMemory(url.slice(0, url.indexOf("?")));
+  if (kind === "postgres") return schemaBytes(url.slice(0, url.indexOf("?")), tag);
   globalThis.gc?.();
   return process.memoryUsage().heapUsed;
 }

@@ -3,10 +3,12 @@
 // and Postgres use REDIS_URL / DATABASE_URL, else the local default ports)
 // `peers`: asyncmq side by side with BullMQ, pg-boss and graphile-worker (bench/peers/), opt-in;
 // `peers --repeat 3` (or BENCH_REPEAT=3) runs each pair three times and shows the medians.
-// `backlog [N]`: a backlog of N jobs (default 1,000,000) on SQLite, Redis and Postgres, opt-in.
+// `backlog [N]`: a backlog of N jobs (default 1,000,000) on SQLite, Redis and Postgres, asyncmq and
+// its peers on each engine (bench/peers/backlog.js), opt-in.
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { peers } from "./peers/suite.js";
+import { backlogTable } from "./peers/backlog.js";
+import { fmt, peers } from "./peers/suite.js";
 
 const one = fileURLToPath(new URL("./one.js", import.meta.url));
 const argv = process.argv.slice(2);
@@ -20,8 +22,6 @@ const backlogJobs =
   backlogAt >= 0 && /^\d+$/.test(wanted[backlogAt + 1] ?? "") ? Number(wanted[backlogAt + 1]) : 1_000_000;
 if (backlogAt >= 0 && wanted[backlogAt + 1] === String(backlogJobs)) wanted.splice(backlogAt + 1, 1);
 const onlyPeers = wanted.every((w) => w === "peers" || w === "backlog");
-const fmt = (n, digits = 0) =>
-  n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 function measure(kind, metric, ...args) {
   const out = execFileSync(process.execPath, [one, kind, metric, ...args.map(String)], { encoding: "utf8" });
@@ -80,17 +80,4 @@ if (want("postgres")) {
   suite("postgres", { bulk: "", n: 20_000, n1: 2_000, tp50: "", lat: "", cross: "-", late: "" });
 }
 if (wanted.includes("peers")) await peers(peerArgs);
-if (wanted.includes("backlog")) {
-  const window = Math.floor(backlogJobs / 10);
-  console.log(
-    `asyncmq backlog of ${fmt(backlogJobs)} no-op jobs, concurrency 50, on node ${process.version}, ${new Date().toISOString()}`,
-  );
-  console.log(
-    "backend  insert (jobs/s)  first 10% (jobs/s)  last 10% (jobs/s)  overall (jobs/s)  storage per job",
-  );
-  for (const kind of ["sqlite", "redis", "postgres"]) {
-    const r = measure(kind, "backlog", backlogJobs, 50, window);
-    const cells = [r.insert, r.first, r.last, r.overall].map((v) => fmt(v).padStart(17));
-    console.log(`${kind.padEnd(8)}${cells.join(" ")}  ${fmt(r.bytesPerJob)} B`);
-  }
-}
+if (wanted.includes("backlog")) await backlogTable(backlogJobs);

@@ -1,4 +1,5 @@
-// BullMQ (Redis) driver: node bench/peers/bullmq.js [defaults|tuned] <bulkInsert n | throughput n c | latency samples>
+// BullMQ (Redis) driver:
+//   node bench/peers/bullmq.js [defaults|tuned] <bulkInsert n | throughput n c | latency samples | backlog n c window>
 // A key prefix of this process's own, removed afterwards.
 // - defaults: BullMQ as it comes (jobs kept after completion, like asyncmq by default; the worker
 //   blocks on its marker key for new jobs), with the Worker's `concurrency` set.
@@ -13,7 +14,9 @@
 import { performance } from "node:perf_hooks";
 import { Queue, Worker } from "bullmq";
 import IORedis from "ioredis";
+import { redisUsedMemory } from "../storage.js";
 import {
+  backlog,
   CHUNK,
   counter,
   main,
@@ -55,9 +58,11 @@ async function withQueue(fn) {
   }
 }
 
-async function unfinished(queue) {
+/** All `n` jobs done: kept jobs are counted complete (defaults); removed ones (tuned) are done once nothing waits or runs. */
+async function finished(queue, mode, n) {
+  if (mode !== "tuned") return (await queue.getCompletedCount()) >= n;
   const counts = await queue.getJobCounts("wait", "active", "prioritized", "paused", "delayed");
-  return Object.values(counts).some((c) => c > 0);
+  return Object.values(counts).every((c) => c === 0);
 }
 
 async function preload(queue, n, data = () => ({})) {
@@ -89,9 +94,7 @@ await main({
         ...workerOptions(mode),
       });
       await done.all;
-      // Kept jobs are counted complete; removed ones are done once nothing waits or runs.
-      if (mode === "tuned") while (await unfinished(queue)) await tick();
-      else while ((await queue.getCompletedCount()) < n) await tick();
+      while (!(await finished(queue, mode, n))) await tick();
       const value = n / seconds(t0);
       await worker.close();
       await conn.quit();
@@ -124,5 +127,29 @@ await main({
       await worker.close();
       await conn.quit();
       return { ...percentiles(lat), settings: settings(mode, ", Worker concurrency 1, Queue.add()") };
+    }),
+
+  // Storage: the Redis server's used_memory before and after the insert, as for asyncmq on Redis.
+  backlog: (mode, n, concurrency, window) =>
+    withQueue(async (queue) => {
+      const result = await backlog(n, window, {
+        size: () => redisUsedMemory(redisUrl),
+        preload: () => preload(queue, n),
+        work: async (started) => {
+          const conn = connection();
+          const worker = new Worker("q", async () => started(), {
+            connection: conn,
+            prefix,
+            concurrency,
+            ...workerOptions(mode),
+          });
+          return async () => {
+            await worker.close();
+            await conn.quit();
+          };
+        },
+        finished: () => finished(queue, mode, n),
+      });
+      return { ...result, settings: settings(mode, `, Worker concurrency ${concurrency}, Queue.addBulk()`) };
     }),
 });

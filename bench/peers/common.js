@@ -3,9 +3,10 @@
 // { value | p50/p99, settings }. The definitions match bench/measure.js: no-op handler, bulk insert
 // in chunks of 10,000 through the library's own bulk API, throughput = pre-loaded N jobs then the
 // time from starting the worker until all are recorded complete, latency = an idle worker at
-// concurrency 1, one job at a time, from the producer's call to the handler's first line, 2 ms apart.
+// concurrency 1, one job at a time, from the producer's call to the handler's first line, 2 ms apart;
+// backlog = bench/measure.js backlog(), through `backlog()` below.
 import { performance } from "node:perf_hooks";
-import { percentiles, preciseNow } from "../measure.js";
+import { backlogClock, percentiles, preciseNow } from "../measure.js";
 
 export { percentiles, preciseNow };
 
@@ -32,6 +33,29 @@ export function counter(n) {
       if (seen >= n) resolve();
     },
   };
+}
+
+/**
+ * A backlog of `n` jobs, as bench/measure.js backlog() times asyncmq's: `size()` (the engine's bytes,
+ * bench/storage.js) before and after `preload()` (the `n` jobs in chunks of CHUNK), then
+ * `work(started)` starts the worker (its handler calls `started(k)` when k jobs start) and returns a
+ * function that stops it; timed until `finished()` says all `n` are done, polled every 50 ms.
+ * Returns { insert, first, last, overall } in jobs/s and bytesPerJob.
+ */
+export async function backlog(n, window, { size, preload, work, finished }) {
+  const clock = backlogClock(n, window);
+  const before = await size();
+  const t0 = performance.now();
+  await preload();
+  const insert = n / seconds(t0);
+  const bytesPerJob = ((await size()) - before) / n;
+  const t1 = performance.now();
+  const stop = await work(clock.started);
+  await clock.all;
+  while (!(await finished())) await sleep(50);
+  const t2 = performance.now();
+  await stop();
+  return { insert, ...clock.rates(t1, t2), bytesPerJob };
 }
 
 /**

@@ -1,5 +1,5 @@
 // graphile-worker 0.17 (Postgres) driver:
-//   node bench/peers/graphile-worker.js [defaults|tuned] <bulkInsert n | throughput n c | latency samples>
+//   node bench/peers/graphile-worker.js [defaults|tuned] <bulkInsert n | throughput n c | latency samples | backlog n c window>
 // Per-job log lines silenced (asyncmq logs nothing per job either). Schema of this process's own,
 // dropped afterwards.
 // - defaults: LISTEN/NOTIFY wake-ups, pollInterval 2000 ms as the fallback, maxPoolSize 10, no
@@ -13,7 +13,9 @@
 import { performance } from "node:perf_hooks";
 import { Logger, makeWorkerUtils, run } from "graphile-worker";
 import pg from "pg";
+import { schemaBytes } from "../storage.js";
 import {
+  backlog,
   CHUNK,
   counter,
   databaseUrl,
@@ -65,6 +67,9 @@ const describe = (mode, concurrency) =>
 const remaining = async (pool) =>
   (await pool.query(`SELECT count(*)::int AS n FROM ${schema}._private_jobs`)).rows[0].n;
 
+const start = (mode, concurrency, taskList) =>
+  run({ ...common, ...options(mode, concurrency), concurrency, noHandleSignals: true, taskList });
+
 await main({
   // No tuned setting applies to adding jobs: the same in both modes.
   bulkInsert: (_mode, n) =>
@@ -79,13 +84,7 @@ await main({
       await preload(utils, n);
       const done = counter(n);
       const t0 = performance.now();
-      const runner = await run({
-        ...common,
-        ...options(mode, concurrency),
-        concurrency,
-        noHandleSignals: true,
-        taskList: { noop: async () => done.count() },
-      });
+      const runner = await start(mode, concurrency, { noop: async () => done.count() });
       await done.all;
       // A completed job is deleted (with batched completion, once its batch is written).
       while ((await remaining(pool)) > 0) await tick();
@@ -102,13 +101,7 @@ await main({
         lat.push(preciseNow() - payload.t);
         next();
       };
-      const runner = await run({
-        ...common,
-        ...options(mode, 1),
-        concurrency: 1,
-        noHandleSignals: true,
-        taskList: { stamp },
-      });
+      const runner = await start(mode, 1, { stamp });
       await sleep(50);
       for (let i = 0; i < samples; i++) {
         const done = new Promise((r) => {
@@ -120,5 +113,21 @@ await main({
       }
       await runner.stop();
       return { ...percentiles(lat), settings: `${describe(mode, 1)}, addJob()` };
+    }),
+
+  // Storage: the schema's tables with their indexes and TOAST before and after the insert, as for
+  // asyncmq on Postgres. A completed job is deleted: all are done when none is left.
+  backlog: (mode, n, concurrency, window) =>
+    withUtils(async (utils, pool) => {
+      const result = await backlog(n, window, {
+        size: () => schemaBytes(databaseUrl, schema),
+        preload: () => preload(utils, n),
+        work: async (started) => {
+          const runner = await start(mode, concurrency, { noop: async () => started() });
+          return () => runner.stop();
+        },
+        finished: async () => (await remaining(pool)) === 0,
+      });
+      return { ...result, settings: `${describe(mode, concurrency)}, WorkerUtils.addJobs()` };
     }),
 });

@@ -1,5 +1,5 @@
 // pg-boss 10 (Postgres) driver:
-//   node bench/peers/pg-boss.js [defaults|tuned] <bulkInsert n | throughput n c | latency samples>
+//   node bench/peers/pg-boss.js [defaults|tuned] <bulkInsert n | throughput n c | latency samples | backlog n c window>
 // pg-boss polls (no LISTEN/NOTIFY for jobs). A work() worker loop fetches up to batchSize jobs, runs
 // the handler on the batch, and sleeps out the rest of its polling interval; each work() call adds
 // one such loop (https://github.com/timgit/pg-boss/blob/10.4.0/docs/api/workers.md).
@@ -14,7 +14,9 @@
 import { performance } from "node:perf_hooks";
 import pg from "pg";
 import PgBoss from "pg-boss";
+import { schemaBytes } from "../storage.js";
 import {
+  backlog,
   CHUNK,
   counter,
   databaseUrl,
@@ -61,6 +63,19 @@ const completed = async (pool) =>
     ])
   ).rows[0].n;
 
+/** Starts the work() loops of `mode` with `handler`; returns the settings line. */
+async function work(boss, mode, concurrency, handler) {
+  const { workers, batchSize } = mode === "tuned" ? TUNED : { workers: 1, batchSize: concurrency };
+  for (let i = 0; i < workers; i++) {
+    await boss.work(name, { batchSize, pollingIntervalSeconds: POLL_S }, handler);
+  }
+  const what =
+    mode === "tuned"
+      ? `pg-boss tuned: ${workers} work() with batchSize ${batchSize} (up to ${workers * batchSize} in flight, not c=${concurrency})`
+      : `pg-boss defaults: one work() with batchSize ${batchSize} (= c)`;
+  return `${what}, pollingIntervalSeconds ${POLL_S}`;
+}
+
 await main({
   // No tuned setting applies to adding jobs: the same in both modes.
   bulkInsert: (_mode, n) =>
@@ -78,19 +93,11 @@ await main({
         await Promise.all(jobs.map(async () => {}));
         done.count(jobs.length);
       };
-      const { workers, batchSize } = mode === "tuned" ? TUNED : { workers: 1, batchSize: concurrency };
       const t0 = performance.now();
-      for (let i = 0; i < workers; i++) {
-        await boss.work(name, { batchSize, pollingIntervalSeconds: POLL_S }, handler);
-      }
+      const settings = await work(boss, mode, concurrency, handler);
       await done.all;
       while ((await completed(pool)) < n) await tick();
-      const value = n / seconds(t0);
-      const what =
-        mode === "tuned"
-          ? `pg-boss tuned: ${workers} work() with batchSize ${batchSize} (up to ${workers * batchSize} in flight, not c=${concurrency})`
-          : `pg-boss defaults: one work() with batchSize ${batchSize} (= c)`;
-      return { value, settings: `${what}, pollingIntervalSeconds ${POLL_S}` };
+      return { value: n / seconds(t0), settings };
     }),
 
   latency: (mode, samples) =>
@@ -116,5 +123,27 @@ await main({
         ...percentiles(lat),
         settings: `pg-boss ${mode}: work() batchSize 1, pollingIntervalSeconds ${POLL_S}, ${wake}`,
       };
+    }),
+
+  // Storage: the schema's tables (the queue's partition of `job` among them) with their indexes and
+  // TOAST before and after the insert, as for asyncmq on Postgres. A batch's jobs all count as started
+  // when its handler is called, so a mark lands on the batch that crosses it.
+  backlog: (mode, n, concurrency, window) =>
+    withBoss(async (boss, pool) => {
+      let settings;
+      const result = await backlog(n, window, {
+        size: () => schemaBytes(databaseUrl, schema),
+        preload: () => preload(boss, n),
+        work: async (started) => {
+          settings = await work(boss, mode, concurrency, async (jobs) => {
+            started(jobs.length);
+            await Promise.all(jobs.map(async () => {}));
+          });
+          // withBoss stops the workers with the boss.
+          return () => {};
+        },
+        finished: async () => (await completed(pool)) >= n,
+      });
+      return { ...result, settings: `${settings}, insert()` };
     }),
 });

@@ -4,14 +4,14 @@
 // asyncmq through bench/one.js, each peer through its driver in this folder. With R > 1 (or
 // BENCH_REPEAT=R) every pair runs R times, asyncmq and the peer alternately, and the table shows the
 // median of each side and the ratio of the medians. Ratios: asyncmq/peer for jobs/s, peer/asyncmq
-// for ms (> 1: asyncmq better). BENCH_PEERS=bullmq,pg-boss runs only those peers.
+// for ms (> 1: asyncmq better). BENCH_PEERS=bullmq,pg-boss runs only those peers (none: no peer).
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import IORedis from "ioredis";
 import pg from "pg";
 
-const here = (file) => fileURLToPath(new URL(file, import.meta.url));
-const fmt = (n, digits = 0) =>
+export const here = (file) => fileURLToPath(new URL(file, import.meta.url));
+export const fmt = (n, digits = 0) =>
   n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -51,7 +51,7 @@ const CONCURRENCY = 50;
 const TIMEOUT_MS = 10 * 60_000; // one measurement; pg-boss defaults latency takes ~30 s
 
 /** Creates the scratch database `asyncmq_bench` when DATABASE_URL is not given. */
-async function ensureDatabase() {
+export async function ensureDatabase() {
   if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
   const admin = new pg.Client({ connectionString: "postgres://postgres@127.0.0.1:5432/postgres" });
   await admin.connect();
@@ -95,13 +95,16 @@ function firstError(text) {
   return lines.find((l) => /^(\w*Error|error)\b[:[]/.test(l)) ?? lines.find((l) => l && !l.startsWith("at "));
 }
 
-/** Runs one measurement process; returns its result, or `{ error }` (after sweeping up after it). */
-async function spawnJson(file, args, env) {
+/**
+ * Runs one measurement process (killed after `timeout` ms); returns its result, or `{ error }` (after
+ * sweeping up after it).
+ */
+export async function spawnJson(file, args, env, timeout = TIMEOUT_MS) {
   const r = spawnSync(process.execPath, [file, ...args.map(String)], {
     encoding: "utf8",
     env,
     stdio: ["ignore", "pipe", "pipe"],
-    timeout: TIMEOUT_MS,
+    timeout,
     maxBuffer: 64 * 1024 * 1024,
   });
   if (r.status === 0) {
@@ -160,6 +163,23 @@ function rowsOf({ engine, peer, bulk, samples, modes }) {
   return rows;
 }
 
+/**
+ * The entries of `list` (each with a `peer`) whose peer BENCH_PEERS names (comma-separated; `none`
+ * for none), all of them when it is not set.
+ */
+export function chosenPeers(list) {
+  const only = process.env.BENCH_PEERS?.split(",").map((s) => s.trim());
+  if (!only) return list;
+  const known = new Set(list.map((p) => p.peer));
+  const unknown = only.filter((p) => p !== "none" && !known.has(p));
+  if (unknown.length) {
+    throw new Error(
+      `BENCH_PEERS: unknown peer "${unknown.join(", ")}"; one of ${[...known].join(", ")}, none`,
+    );
+  }
+  return list.filter((p) => only.includes(p.peer));
+}
+
 function parseRepeat(argv) {
   const at = argv.indexOf("--repeat");
   const raw = at >= 0 ? argv[at + 1] : (process.env.BENCH_REPEAT ?? "1");
@@ -173,13 +193,7 @@ function parseRepeat(argv) {
 export async function peers(argv = []) {
   const repeat = parseRepeat(argv);
   const env = { ...process.env, DATABASE_URL: await ensureDatabase() };
-  const only = process.env.BENCH_PEERS?.split(",").map((s) => s.trim());
-  const pairs = only ? PAIRS.filter((p) => only.includes(p.peer)) : PAIRS;
-  if (only && pairs.length !== only.length) {
-    throw new Error(
-      `BENCH_PEERS: unknown peer in "${process.env.BENCH_PEERS}"; one of ${PAIRS.map((p) => p.peer).join(", ")}`,
-    );
-  }
+  const pairs = chosenPeers(PAIRS);
   const ours = (args, extra = {}) => spawnJson(here("../one.js"), args, { ...env, ...extra });
   const theirs = (peer, args) => spawnJson(here(`./${peer}.js`), args, env);
   const settings = new Map(); // peer label -> settings strings it reported
