@@ -2,7 +2,7 @@
  * PostgreSQL behind a PgBouncer in transaction mode (test/support/pgbouncer.ts; a pool of 5 server
  * connections for the backend's 10): named prepared statements break there, `transactionPooling`
  * makes the backend work (also when set by createBackend's URL), and without `listenUrl` workers
- * find other processes' jobs by their idle poll, after one warning.
+ * find other processes' jobs by their idle poll, after one warning, and their events are not heard.
  */
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -104,7 +104,8 @@ describe("PostgresBackend behind PgBouncer in transaction mode", () => {
     const worker = new Worker(q, { backend: a, concurrency: 1, scanInterval: 300 });
     try {
       await worker.start();
-      a.subscribe(q, () => {});
+      const heard: string[] = [];
+      a.subscribe(q, (e) => heard.push(e.name));
       a.onWake(q, () => {});
       await a.listening();
       const deaf = warnings.filter((w) => /has transactionPooling and no listenUrl/.test(w));
@@ -118,6 +119,9 @@ describe("PostgresBackend behind PgBouncer in transaction mode", () => {
       await until(() => done.length === 1, 3000, "the worker runs b's job");
       // Within one idle sleep (plus the claim itself), though nothing woke it.
       expect((done[0] as number) - added).toBeLessThan(300 + 500);
+      // What is lost: b's event (job:waiting) never reaches a; a's own (the worker's) do.
+      await until(() => heard.includes("job:completed"), 3000, "a's own job:completed");
+      expect(heard).not.toContain("job:waiting");
     } finally {
       await worker.stop();
       unregisterTask(q);
