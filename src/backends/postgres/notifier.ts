@@ -112,11 +112,9 @@ export class PostgresNotifier implements Notifier {
    * tries again later (`retried`: what was sent meanwhile is lost, so the listeners are woken).
    */
   #start(retried = false): void {
-    const listener = this.#listener;
-    if (listener === undefined) return;
     this.#listening ??= (async () => {
       await this.db.open();
-      await listener.start();
+      await this.#listener?.start();
       await this.#subscriptions.renew();
       if (retried) this.#wakeAll();
     })().catch((err) => {
