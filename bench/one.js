@@ -21,13 +21,18 @@ const measures = { backlog, bulkInsert, crossProcessLatency, delayedLateness, id
 const [kind, metric, ...args] = process.argv.slice(2);
 const dir = mkdtempSync(join(tmpdir(), "asyncmq-bench-"));
 // Redis and Postgres: the servers in REDIS_URL / DATABASE_URL, else the local default ports, with a
-// key prefix / schema of this run's own.
+// key prefix / schema of this run's own (added to the URL's own parameters, such as
+// ?transactionPooling=true&listenUrl=... for a database behind PgBouncer).
 const tag = `bench_${process.pid}`;
+const withParam = (base, param) => `${base}${base.includes("?") ? "&" : "?"}${param}`;
 const urls = {
   memory: "memory://",
   sqlite: `sqlite://${join(dir, "bench.db")}`,
-  redis: `${process.env.REDIS_URL ?? "redis://127.0.0.1:6379"}?prefix=${tag}`,
-  postgres: `${process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"}?schema=${tag}`,
+  redis: withParam(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", `prefix=${tag}`),
+  postgres: withParam(
+    process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
+    `schema=${tag}`,
+  ),
 };
 const url = urls[kind];
 if (!url) throw new Error(`unknown backend ${kind}; one of ${Object.keys(urls).join(", ")}`);

@@ -8,7 +8,7 @@ import { ValidationError } from "../errors.js";
 import { getSettings } from "../settings.js";
 import type { Backend } from "./backend.js";
 import { InMemoryBackend } from "./memory/memory-backend.js";
-import { PostgresBackend } from "./postgres/postgres-backend.js";
+import { PostgresBackend, type PostgresBackendOptions } from "./postgres/postgres-backend.js";
 import { RedisBackend } from "./redis/redis-backend.js";
 import { SqliteBackend } from "./sqlite/sqlite-backend.js";
 
@@ -36,13 +36,26 @@ const factories = new Map<string, BackendFactory>([
 ]);
 
 function postgres(url: string): Backend {
-  const { rest, value: schema } = takeParam(url, "schema");
-  return new PostgresBackend(schema === undefined ? { url: rest } : { url: rest, schema });
+  const { rest, values } = takeParams(url, ["schema", "transactionPooling", "listenUrl"]);
+  const options: PostgresBackendOptions = { url: rest };
+  if (values.schema !== undefined) options.schema = values.schema;
+  const pooling = values.transactionPooling;
+  if (pooling !== undefined) {
+    if (pooling !== "true" && pooling !== "false") {
+      throw new ValidationError(
+        `transactionPooling in a postgres backend URL must be "true" or "false", got ${JSON.stringify(pooling)}`,
+      );
+    }
+    options.transactionPooling = pooling === "true";
+  }
+  // Checked by the backend; percent-encoded in the URL, as one query parameter.
+  if (values.listenUrl !== undefined) options.listenUrl = values.listenUrl;
+  return new PostgresBackend(options);
 }
 
 function redis(url: string): Backend {
-  const { rest, value: prefix } = takeParam(url, "prefix");
-  return new RedisBackend(prefix === undefined ? { url: rest } : { url: rest, prefix });
+  const { rest, values } = takeParams(url, ["prefix"]);
+  return new RedisBackend(values.prefix === undefined ? { url: rest } : { url: rest, prefix: values.prefix });
 }
 
 /**
@@ -65,7 +78,9 @@ export function registerBackend(scheme: string, factory: BackendFactory): void {
  * Creates a backend from a URL: `memory://`, `sqlite://./path.db` (or `sqlite:///abs/path.db`),
  * `redis://host:6379[/db][?prefix=asyncmq]`, `postgres://user@host/db[?schema=asyncmq]`, or a
  * scheme given to `registerBackend`. The `prefix` (Redis key prefix) and `schema` (Postgres schema)
- * parameters let several apps or test runs share one server.
+ * parameters let several apps or test runs share one server. A postgres URL also takes
+ * `transactionPooling=true` and `listenUrl=<percent-encoded postgres URL>` (see
+ * PostgresBackendOptions), for a database behind PgBouncer in transaction mode.
  * @throws ValidationError for a URL it does not understand; BackendError when the driver the
  *   backend needs is not installed (the message names the package).
  */
@@ -85,18 +100,28 @@ export function createBackend(url: string): Backend {
   return factory(url);
 }
 
-/** Removes `?name=value` from a URL; returns the rest and the value (undefined when absent). */
-function takeParam(url: string, name: string): { rest: string; value: string | undefined } {
+/**
+ * Removes the `?name=value` parameters of `names` from a URL; returns the rest (the URL unchanged
+ * when it has none of them) and their values (absent ones missing).
+ */
+function takeParams<N extends string>(
+  url: string,
+  names: readonly N[],
+): { rest: string; values: Partial<Record<N, string>> } {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     throw new ValidationError(`backend URL "${url}" is not a valid URL`);
   }
-  const value = parsed.searchParams.get(name) ?? undefined;
-  if (value === undefined) return { rest: url, value };
-  parsed.searchParams.delete(name);
-  return { rest: parsed.toString(), value };
+  const values: Partial<Record<N, string>> = {};
+  for (const name of names) {
+    const value = parsed.searchParams.get(name);
+    if (value === null) continue;
+    values[name] = value;
+    parsed.searchParams.delete(name);
+  }
+  return { rest: Object.keys(values).length === 0 ? url : parsed.toString(), values };
 }
 
 const shared = new Map<string, Backend>();

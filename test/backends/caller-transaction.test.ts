@@ -20,6 +20,7 @@ import { Queue } from "../../src/queue.js";
 import { task, unregisterTask } from "../../src/task.js";
 import { Worker } from "../../src/worker/worker.js";
 import { uniqueQueue, until } from "../helpers.js";
+import { useBouncer } from "../support/pgbouncer.js";
 import { dropSchema, postgresUrl, stopPostgres, testSchema } from "../support/postgres-server.js";
 import { dropPrefix, redisUrl, uniquePrefix } from "../support/redis-server.js";
 
@@ -151,6 +152,23 @@ function callerTransactionSuite(
 
 // -- Postgres ------------------------------------------------------------------------------------
 
+/** `backend` (on `schema`) and a caller's client out of `pool`. */
+async function postgresSetup(backend: PostgresBackend, pool: pg.Pool, schema: string) {
+  cleanups.push(() => backend.close());
+  await backend.getJobCounts("warm-up"); // migrated before the caller's transaction starts
+  const client = await pool.connect();
+  cleanups.push(() => client.release());
+  await client.query(`CREATE TABLE IF NOT EXISTS ${schema}.orders (id serial PRIMARY KEY)`);
+  const caller: CallerSide = {
+    client: () => client,
+    begin: async () => void (await client.query("BEGIN")),
+    commit: async () => void (await client.query("COMMIT")),
+    rollback: async () => void (await client.query("ROLLBACK")),
+    ownWrite: async () => void (await client.query(`INSERT INTO ${schema}.orders DEFAULT VALUES`)),
+  };
+  return { backend, caller };
+}
+
 describe("Postgres", () => {
   const schema = testSchema("callertx");
   let url: string;
@@ -165,23 +183,7 @@ describe("Postgres", () => {
     stopPostgres();
   });
 
-  async function setup() {
-    const backend = new PostgresBackend({ url, schema });
-    cleanups.push(() => backend.close());
-    await backend.getJobCounts("warm-up"); // migrated before the caller's transaction starts
-    const client = await pool.connect();
-    cleanups.push(() => client.release());
-    await client.query(`CREATE TABLE IF NOT EXISTS ${schema}.orders (id serial PRIMARY KEY)`);
-    const caller: CallerSide = {
-      client: () => client,
-      begin: async () => void (await client.query("BEGIN")),
-      commit: async () => void (await client.query("COMMIT")),
-      rollback: async () => void (await client.query("ROLLBACK")),
-      ownWrite: async () => void (await client.query(`INSERT INTO ${schema}.orders DEFAULT VALUES`)),
-    };
-    return { backend, caller };
-  }
-
+  const setup = () => postgresSetup(new PostgresBackend({ url, schema }), pool, schema);
   callerTransactionSuite("postgres", setup);
 
   it("refuses a pool, and a client of another database, before writing", async () => {
@@ -208,6 +210,25 @@ describe("Postgres", () => {
     expect((await queue.getJob(child))?.state).toBe("waiting-children");
     expect((await client.query("SELECT 1 AS ok")).rows[0].ok).toBe(1); // no transaction left open
   });
+});
+
+describe("Postgres through PgBouncer in transaction mode", () => {
+  // The caller's client goes through PgBouncer too: its transaction pins one server connection.
+  const schema = testSchema("callertx_bouncer");
+  const urls = useBouncer(schema);
+  let pool: pg.Pool;
+  beforeAll(() => {
+    pool = new pg.Pool({ connectionString: urls().url, max: 4 });
+  });
+  afterAll(() => pool.end());
+
+  callerTransactionSuite("postgres through PgBouncer", () =>
+    postgresSetup(
+      new PostgresBackend({ url: urls().url, schema, transactionPooling: true, listenUrl: urls().directUrl }),
+      pool,
+      schema,
+    ),
+  );
 });
 
 // -- SQLite --------------------------------------------------------------------------------------

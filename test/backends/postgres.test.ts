@@ -94,6 +94,16 @@ describe("PostgresBackend: connection failures", () => {
   it("rejects a schema name that is not a plain identifier", () => {
     expect(() => new PostgresBackend({ url, schema: 'bad"; drop' })).toThrow(/schema must be/);
   });
+
+  it("rejects a transactionPooling that is not a boolean and a listenUrl that is not a postgres URL", () => {
+    const pooling = "yes" as unknown as boolean;
+    expect(() => new PostgresBackend({ url, transactionPooling: pooling })).toThrow(
+      /transactionPooling must be true or false, got "yes"/,
+    );
+    expect(() => new PostgresBackend({ url, listenUrl: "127.0.0.1:5432" })).toThrow(
+      /listenUrl must be a postgres:\/\/ URL of a direct connection/,
+    );
+  });
 });
 
 describe("PostgresBackend: migrations", () => {

@@ -6,10 +6,10 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import { freePort } from "./free-port.js";
 import { recordServerDir } from "./server-registry.js";
 
 interface Server {
@@ -72,8 +72,8 @@ function findBin(): string {
   return join(root, versions[0] as string, "bin");
 }
 
-/** Runs a server binary as the `postgres` user when we are root (initdb refuses root). */
-function asPostgres(command: string, args: string[]): void {
+/** Runs a server binary as the `postgres` user when we are root (initdb and pgbouncer refuse root). */
+export function asPostgres(command: string, args: string[]): void {
   const root = process.getuid?.() === 0;
   const r = root
     ? spawnSync("runuser", ["-u", "postgres", "--", command, ...args], { encoding: "utf8" })
@@ -103,29 +103,18 @@ function asPostgresAsync(command: string, args: string[]): Promise<void> {
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      srv.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
-}
-
 async function start(): Promise<string> {
   const own = await initServer();
   server = own;
   return own.url;
 }
 
-/** Creates, owns and starts a fresh cluster in a temp dir on a free port. */
-async function initServer(): Promise<Server & { options: string }> {
-  const bin = findBin();
-  const dir = mkdtempSync(join(tmpdir(), "asyncmq-pg-"));
+/**
+ * A new temp dir for a server run by `asPostgres` (owned by `postgres` when we are root), recorded
+ * for the run's teardown.
+ */
+export function serverDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   recordServerDir(dir);
   if (process.getuid?.() === 0) {
     const ids = spawnSync("id", ["-u", "postgres"], { encoding: "utf8" });
@@ -134,6 +123,13 @@ async function initServer(): Promise<Server & { options: string }> {
       throw new Error("the `postgres` user is missing: install the Debian package `postgresql`");
     chownSync(dir, Number(ids.stdout.trim()), Number(gids.stdout.trim()));
   }
+  return dir;
+}
+
+/** Creates, owns and starts a fresh cluster in a temp dir on a free port. */
+async function initServer(): Promise<Server & { options: string }> {
+  const bin = findBin();
+  const dir = serverDir("asyncmq-pg-");
   try {
     asPostgres(join(bin, "initdb"), ["-D", dir, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"]);
     const port = await freePort();

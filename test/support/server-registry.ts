@@ -4,7 +4,8 @@
  * the run (or after a failed test) never runs its `exit` handlers.
  *
  * The registry is a file named by TEST_SERVER_REGISTRY (set by test/support/global-setup.ts), one
- * server directory a line; a server's pid is in its directory (postmaster.pid, redis.pid).
+ * server directory a line; a server's pid is in its directory (postmaster.pid, redis.pid,
+ * pgbouncer.pid).
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -21,7 +22,7 @@ export function recordServerDir(dir: string): void {
 
 /** The server's daemon pid, from its pid file, if it still has one. */
 function daemonPid(dir: string): number | undefined {
-  for (const file of ["postmaster.pid", "redis.pid"]) {
+  for (const file of ["postmaster.pid", "redis.pid", "pgbouncer.pid"]) {
     const path = join(dir, file);
     if (!existsSync(path)) continue;
     const pid = Number(readFileSync(path, "utf8").split("\n")[0]?.trim());
@@ -42,7 +43,7 @@ export function alive(pid: number): boolean {
 
 /**
  * Stops every server in the registry and removes its directory. SIGQUIT first (Postgres' immediate
- * shutdown, which also ends its backends; redis-server exits on it too), SIGKILL after 5 s.
+ * shutdown, which also ends its backends; redis-server and pgbouncer exit on it too), SIGKILL after 5 s.
  */
 export async function stopRecordedServers(registry: string): Promise<void> {
   const dirs = existsSync(registry)

@@ -93,6 +93,15 @@ describe("createBackend", () => {
     refuses("sqlite://", /sqlite backend URL needs a path, like "sqlite:\/\/.\/jobs.db"/);
     refuses("redis://a b:6379?prefix=x", /backend URL "redis:\/\/a b:6379\?prefix=x" is not a valid URL/);
     refuses("postgres://:5432?schema=x", /is not a valid URL/);
+    refuses(
+      "postgres://h/db?transactionPooling=yes",
+      /transactionPooling in a postgres backend URL must be "true" or "false", got "yes"/,
+    );
+    refuses(
+      `postgres://h/db?listenUrl=${encodeURIComponent("redis://u:secret@h:6379")}`,
+      /listenUrl must be a postgres:\/\/ URL of a direct connection to the database \(not through the pooler\), got "redis:\/\/u@h:6379"/,
+    );
+    refuses("postgres://h/db?listenUrl=db.internal:5432", /listenUrl must be a postgres:\/\/ URL/);
   });
 });
 

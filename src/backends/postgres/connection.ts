@@ -30,11 +30,19 @@ export class Connection {
   /** Where the database is, for messages (never with a password). */
   readonly where: string;
   readonly pool: pg.Pool;
-  /** Every statement, prepared per connection under a name that carries the schema. */
+  /**
+   * The pool of the LISTEN connection: the main pool, a pool of one on `listenUrl`, or none when
+   * the main pool is transaction-pooled and no `listenUrl` is given.
+   */
+  readonly listenPool: pg.Pool | undefined;
+  /** Where the LISTEN connection goes, for messages. */
+  readonly listenWhere: string;
+  /** Every statement: prepared per connection under a name that carries the schema, or unnamed (transactionPooling). */
   readonly s: Statements;
   /** Runs a statement on the pool as is (no migration first, no error wrapping): for bookkeeping. */
   readonly onPool: Query;
   readonly #ownPool: boolean;
+  readonly #ownListenPool: boolean;
   /** Parses bigint (int8) columns to numbers: they hold epoch ms and counters, all within 2^53. */
   readonly #types: pg.CustomTypesConfig;
   #closed = false;
@@ -43,7 +51,8 @@ export class Connection {
 
   /**
    * Connects lazily: nothing touches the database until the first call (see `open`).
-   * @throws ValidationError for a schema name that is not a plain identifier, a pool size below 2.
+   * @throws ValidationError for a schema name that is not a plain identifier, a pool size below 2,
+   *   a `transactionPooling` that is not a boolean, a `listenUrl` that is not a postgres:// URL.
    * @throws BackendError when the `pg` package is not installed.
    */
   constructor(options: PostgresBackendOptions | PgPool) {
@@ -54,6 +63,14 @@ export class Connection {
         `schema must be lowercase letters, digits and "_" (at most 48, not starting with a digit), got ${JSON.stringify(this.schema)}`,
       );
     }
+    const transactionPooling = opts.transactionPooling ?? false;
+    if (typeof transactionPooling !== "boolean") {
+      throw new ValidationError(
+        `transactionPooling must be true or false, got ${JSON.stringify(transactionPooling)}`,
+      );
+    }
+    const listenUrl = opts.listenUrl;
+    if (listenUrl !== undefined) checkListenUrl(listenUrl);
     const driver = loadDriver<typeof pg>("pg");
     const builtIn = driver.types;
     this.#types = {
@@ -83,21 +100,18 @@ export class Connection {
       if (!Number.isInteger(poolSize) || poolSize < 2) {
         throw new ValidationError(`poolSize must be an integer >= 2, got ${String(poolSize)}`);
       }
-      this.pool = new driver.Pool({
-        connectionString: url,
-        max: poolSize,
-        connectionTimeoutMillis: opts.connectTimeout ?? 3000,
-      });
-      // Idle connections that die (server restart) report here; the next query reconnects. One
-      // line: the error carries the whole pg Client, which a logger would print (~117 lines).
-      this.pool.on("error", (err) =>
-        log().warn(
-          `an idle connection to PostgreSQL at ${this.where} was closed (${errorLine(err)}); nothing to do: the next query opens a new one`,
-        ),
-      );
+      this.pool = newPool(driver, url, poolSize, opts.connectTimeout);
       this.#ownPool = true;
     }
-    this.s = loadStatements(this.schema);
+    if (listenUrl !== undefined) {
+      this.listenPool = newPool(driver, listenUrl, 1, opts.connectTimeout);
+      this.listenWhere = redact(listenUrl);
+    } else {
+      this.listenPool = transactionPooling ? undefined : this.pool;
+      this.listenWhere = this.where;
+    }
+    this.#ownListenPool = listenUrl !== undefined;
+    this.s = loadStatements(this.schema, { prepared: !transactionPooling });
     this.onPool = this.queryOn(this.pool);
   }
 
@@ -220,6 +234,35 @@ export class Connection {
     this.#closed = true;
     await this.#migrating?.catch(() => {});
     if (this.#ownPool) await this.pool.end();
+    if (this.#ownListenPool) await this.listenPool?.end();
+  }
+}
+
+/** A pool of our own on `url`. */
+function newPool(driver: typeof pg, url: string, max: number, connectTimeout = 3000): pg.Pool {
+  const pool = new driver.Pool({ connectionString: url, max, connectionTimeoutMillis: connectTimeout });
+  // Idle connections that die (server restart) report here; the next query reconnects. One
+  // line: the error carries the whole pg Client, which a logger would print (~117 lines).
+  pool.on("error", (err) =>
+    log().warn(
+      `an idle connection to PostgreSQL at ${redact(url)} was closed (${errorLine(err)}); nothing to do: the next query opens a new one`,
+    ),
+  );
+  return pool;
+}
+
+/** @throws ValidationError unless `url` is a postgres:// (or postgresql://) URL. */
+function checkListenUrl(url: unknown): void {
+  let scheme: string | undefined;
+  try {
+    scheme = typeof url === "string" ? new URL(url).protocol : undefined;
+  } catch {
+    scheme = undefined;
+  }
+  if (scheme !== "postgres:" && scheme !== "postgresql:") {
+    throw new ValidationError(
+      `listenUrl must be a postgres:// URL of a direct connection to the database (not through the pooler), got ${typeof url === "string" ? JSON.stringify(redact(url)) : String(url)}`,
+    );
   }
 }
 

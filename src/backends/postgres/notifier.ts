@@ -4,8 +4,10 @@
  * with the wake-up reasons and, while another process subscribes to the queue, the events; inline,
  * or by id through the `events` table when large).
  *
- * - One LISTEN connection per engine (listener.ts), opened when the first queue is listened to.
- *   This engine's own notifications are skipped (its effects were delivered locally).
+ * - One LISTEN connection per engine (listener.ts), opened when the first queue is listened to, on
+ *   `listenUrl` or the pool. This engine's own notifications are skipped (its effects were
+ *   delivered locally). A transaction-pooled pool without `listenUrl` has none: nothing is heard
+ *   from other processes (one warning says so), and workers find their jobs by their idle poll.
  * - Wake-ups are handed on at once; events go through an inbox that keeps their order while a
  *   large batch is read from the table.
  * - A queue listened to for events is registered in `subscribers` (shared/subscriptions.ts), so
@@ -42,7 +44,8 @@ interface Notification {
 
 /** LISTEN/NOTIFY for one engine. */
 export class PostgresNotifier implements Notifier {
-  readonly #listener: Listener;
+  /** None behind a transaction-mode pooler without `listenUrl` (LISTEN needs a session). */
+  readonly #listener: Listener | undefined;
   readonly #wakeQueues = new Set<string>();
   /** The queues listened to for events, registered in `subscribers`. */
   readonly #subscriptions: SubscriberRegistrations;
@@ -54,6 +57,7 @@ export class PostgresNotifier implements Notifier {
   /** The next try after a failed start. */
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
+  #warnedDeaf = false;
   readonly #renewals: OutageLog;
 
   constructor(
@@ -62,12 +66,14 @@ export class PostgresNotifier implements Notifier {
     /** This engine's id in notifications: its own are skipped. */
     private readonly origin: string,
   ) {
-    this.#listener = new Listener(
-      db.pool,
-      channelOf(db.schema),
-      (payload) => this.#onNotification(payload),
-      () => this.#onReconnect(),
-    );
+    this.#listener =
+      db.listenPool &&
+      new Listener(
+        db.listenPool,
+        channelOf(db.schema),
+        (payload) => this.#onNotification(payload),
+        () => this.#onReconnect(),
+      );
     this.#subscriptions = new SubscriberRegistrations(
       { renew: (queues) => this.#renew(queues), drop: (queues) => this.#drop(queues) },
       SUBSCRIBER_HEARTBEAT_MS,
@@ -76,6 +82,10 @@ export class PostgresNotifier implements Notifier {
   }
 
   listen(queue: string, kind: "wake" | "events"): () => void {
+    if (this.#listener === undefined) {
+      this.#warnDeaf();
+      return () => {};
+    }
     if (kind === "wake") {
       this.#wakeQueues.add(queue);
       this.#start();
@@ -104,7 +114,7 @@ export class PostgresNotifier implements Notifier {
   #start(retried = false): void {
     this.#listening ??= (async () => {
       await this.db.open();
-      await this.#listener.start();
+      await this.#listener?.start();
       await this.#subscriptions.renew();
       if (retried) this.#wakeAll();
     })().catch((err) => {
@@ -113,7 +123,7 @@ export class PostgresNotifier implements Notifier {
       // One warning per outage: the retries fail quietly.
       if (!retried)
         log().warn(
-          `cannot listen for notifications on ${this.db.where} (${errorLine(err)}); retrying every ${RETRY_MS} ms, meanwhile workers find jobs by their scan interval`,
+          `cannot listen for notifications on ${this.db.listenWhere} (${errorLine(err)}); retrying every ${RETRY_MS} ms, meanwhile workers find jobs by their scan interval`,
         );
       if (this.#retry !== undefined) return;
       this.#retry = setTimeout(() => {
@@ -173,6 +183,15 @@ export class PostgresNotifier implements Notifier {
     });
   }
 
+  /** Says once what is lost without a LISTEN connection, and what restores it. */
+  #warnDeaf(): void {
+    if (this.#warnedDeaf) return;
+    this.#warnedDeaf = true;
+    log().warn(
+      `the PostgreSQL backend on ${this.db.where} has transactionPooling and no listenUrl, so it does not LISTEN: its workers find jobs added by other processes by their idle poll (scanInterval, default 1000 ms) rather than at once, and QueueEvents/subscribe do not receive events from other processes; pass listenUrl (a direct connection to the database, not through the pooler) to get both`,
+    );
+  }
+
   #onReconnect(): void {
     this.#wakeAll();
     void this.#subscriptions.renew();
@@ -187,7 +206,7 @@ export class PostgresNotifier implements Notifier {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#retry);
-    await this.#listener.stop();
+    await this.#listener?.stop();
     this.#wakeQueues.clear();
     await this.#subscriptions.close();
     await this.#inbox;

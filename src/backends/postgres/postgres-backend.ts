@@ -8,7 +8,8 @@ import { PostgresEngine } from "./postgres-engine.js";
 
 /**
  * A `pg` Pool that the caller owns: the backend uses it, takes one connection from it for LISTEN
- * (returned on close) and leaves it open on close. Any `new pg.Pool(...)` fits.
+ * (returned on close; none with `transactionPooling` or `listenUrl`) and leaves it open on close.
+ * Any `new pg.Pool(...)` fits.
  */
 export interface PgPool {
   connect(): Promise<unknown>;
@@ -35,6 +36,20 @@ export interface PostgresBackendOptions {
   poolSize?: number;
   /** How long to wait for a connection before failing with BackendError (ms). Default 3000. */
   connectTimeout?: number;
+  /**
+   * The pool's connections go through a pooler in transaction mode (PgBouncer `pool_mode =
+   * transaction`), so nothing may outlive a transaction on them: statements are sent unnamed
+   * (parsed and planned at each call instead of prepared once per connection), and LISTEN is not
+   * done on the pool (see `listenUrl`). Default false.
+   */
+  transactionPooling?: boolean;
+  /**
+   * A direct connection URL (not through the pooler) for the backend's one LISTEN connection, by
+   * which other processes' wake-ups and events arrive. Default: a connection of the pool, or, with
+   * `transactionPooling`, none: workers then find jobs added by other processes by their idle poll
+   * (`scanInterval`, default 1 s) and `QueueEvents`/`subscribe` hear only this process's events.
+   */
+  listenUrl?: string;
 }
 
 /** A job queue backend stored in PostgreSQL, safe to share between processes. Needs the `pg` package. */

@@ -2,7 +2,9 @@
  * Loads the `.sql` files beside this module (copied into dist/ by the build). A file holds one
  * transition: a header comment, then statements each introduced by a `-- @name <statementName>`
  * line. `{{schema}}` becomes the quoted schema name at load time; each statement becomes a named
- * prepared statement (parsed and planned once per connection).
+ * prepared statement (parsed and planned once per connection), or an unnamed one (parsed and
+ * planned at each call) behind a transaction-mode pooler, where the next call may reach another
+ * server connection that never saw the name.
  */
 import type { QueryConfig } from "pg";
 import { loadNamedStatements, readAssetAt } from "../shared/sql-files.js";
@@ -99,15 +101,19 @@ function quoteLiteral(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }
 
-/** Loads every statement for `schema`; prepared-statement names carry the schema so that backends on different schemas can share a pool. */
-export function loadStatements(schema: string): Statements {
+/**
+ * Loads every statement for `schema`: named (`prepared`, the default) or unnamed. Prepared-statement
+ * names carry the schema so that backends on different schemas can share a pool.
+ */
+export function loadStatements(schema: string, { prepared = true } = {}): Statements {
   const out: Record<string, Statement> = {};
   loadNamedStatements<StatementName>(SQL_FILES, readAsset, (name, text) => {
     // DDL cannot be prepared; those few statements run unnamed.
     const ddl = /^\s*(--[^\n]*\n\s*)*(CREATE|ALTER)\b/i.test(text);
-    out[name] = ddl
-      ? { text: substitute(text, schema) }
-      : { name: `asyncmq_${schema}_${name}`, text: substitute(text, schema) };
+    out[name] =
+      ddl || !prepared
+        ? { text: substitute(text, schema) }
+        : { name: `asyncmq_${schema}_${name}`, text: substitute(text, schema) };
   });
   return out as Statements;
 }
