@@ -61,6 +61,9 @@ function callerTransactionSuite(
       const { queue, name, taskName, ran } = outboxQueue(backend);
       const events: QueueEvent[] = [];
       cleanups.push(backend.subscribe(name, (e) => events.push(e)));
+      // Postgres builds a statement's events only while a subscriber is registered: wait for this
+      // one's registration, or an add made before it lands has no job:waiting to deliver.
+      if (backend instanceof PostgresBackend) await backend.listening();
       const worker = new Worker(name, { backend, concurrency: 2 });
       await worker.start();
       cleanups.push(() => worker.stop());
