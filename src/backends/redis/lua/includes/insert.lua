@@ -86,10 +86,10 @@ local function insert(a, defer)
       id = int(lastId)
     end
     lastSeq = (lastSeq or tonumber(redis.call('GET', Q .. 'seq') or '0')) + 1
-    seq = lastSeq
+    seq = int(lastSeq)
   else
     if id == '' then id = tostring(redis.call('INCR', Q .. 'id')) end
-    seq = redis.call('INCR', Q .. 'seq')
+    seq = int(redis.call('INCR', Q .. 'seq'))
   end
   local now = tonumber(createdAt)
   local j = { id = id, task = task, priority = a[4], seq = seq, createdAt = createdAt, attempts = 0,
@@ -106,7 +106,7 @@ local function insert(a, defer)
     state = 'delayed'
   end
   local fields = { 'id', id, 'task', task, 'data', a[3], 'priority', a[4], 'maxRetries', a[5],
-    'createdAt', createdAt, 'attempts', 0, 'stalledCount', 0, 'seq', seq, 'state', state }
+    'createdAt', createdAt, 'attempts', '0', 'stalledCount', '0', 'seq', seq, 'state', state }
   for i = 6, 18 do
     if i ~= 9 and a[i] ~= '' then
       fields[#fields + 1] = OPTIONAL_FIELDS[i]
@@ -115,7 +115,7 @@ local function insert(a, defer)
   end
   if a[22] == '1' then
     fields[#fields + 1] = 'lifo'
-    fields[#fields + 1] = 1
+    fields[#fields + 1] = '1'
   end
   local wm
   if state == 'waiting' and a[22] == '1' then
@@ -135,7 +135,7 @@ local function insert(a, defer)
     -- The general path's index writes for a waiting or delayed job (enter() included), deferred.
     deferZadd(Q .. 'jobs', seq, id)
     deferZadd(Q .. 's:' .. state, seq, id)
-    if j.ttl then deferZadd(Q .. 'ttl', createdAt + j.ttl, id) end
+    if j.ttl then deferZadd(Q .. 'ttl', int(createdAt + j.ttl), id) end
     j.state = state
     if state == 'delayed' then
       deferZadd(Q .. 'delayed', a[10], wm)
