@@ -27,8 +27,10 @@ end
 if role == 'last' then redis.call('DEL', gate) end
 redis.call('SADD', G .. 'queues', QUEUE)
 local out = { 'ok', '' }
+-- Deferring saves per job what it costs per batch (insertsDone): not worth it for one job.
+local defer = #jobs > 1
 for _, job in ipairs(jobs) do
-  local id, state, duplicate = insert(job, true)
+  local id, state, duplicate = insert(job, defer)
   out[#out + 1] = id
   out[#out + 1] = state
   out[#out + 1] = duplicate
