@@ -136,7 +136,6 @@ local function insert(a, defer)
     deferZadd(Q .. 'jobs', seq, id)
     deferZadd(Q .. 's:' .. state, seq, id)
     if j.ttl then deferZadd(Q .. 'ttl', int(createdAt + j.ttl), id) end
-    j.state = state
     if state == 'delayed' then
       deferZadd(Q .. 'delayed', a[10], wm)
       wakes.delayed = true
