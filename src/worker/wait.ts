@@ -63,22 +63,24 @@ export class WakeFlag {
     resolve?.();
   }
 
-  /** Waits for a wake-up, at most `ms`, or until `signal` aborts. */
-  async wait(ms: number, signal: AbortSignal): Promise<void> {
-    if (this.#pending || signal.aborted) return;
-    const woken = new Promise<void>((resolve) => {
-      this.#resolve = resolve;
+  /**
+   * Waits for a wake-up, at most `ms`, or until `signal` aborts. One callback ends it whichever
+   * comes first: no AbortController of its own, whose abort() (a DOMException with a stack trace)
+   * cost ~0.1 ms between a wake-up and the claim it starts.
+   */
+  wait(ms: number, signal: AbortSignal): Promise<void> {
+    if (this.#pending || signal.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        timer.clear();
+        signal.removeEventListener("abort", done);
+        this.#resolve = null;
+        resolve();
+      };
+      const timer = setLongTimeout(done, ms);
+      signal.addEventListener("abort", done, { once: true });
+      this.#resolve = done;
     });
-    const ctl = new AbortController();
-    const onAbort = () => ctl.abort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    try {
-      await Promise.race([woken, sleep(ms, ctl.signal)]);
-    } finally {
-      signal.removeEventListener("abort", onAbort);
-      ctl.abort();
-      this.#resolve = null;
-    }
   }
 
   close(): void {

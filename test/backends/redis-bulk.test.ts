@@ -72,3 +72,35 @@ describe("RedisBackend: a chunked enqueue is all or nothing", () => {
     expect(await stored(queue)).toBe(0);
   });
 });
+
+describe("RedisBackend: a batch mixing plain jobs with others", () => {
+  it("keeps the batch's order, ids and index entries whatever path each job takes", async () => {
+    const queue = queueName("mixed");
+    const batch = jobs(8, -1, {});
+    // Jobs 3, 6 and 8 take the general path (a dedup key, a parent); the others are batched.
+    batch[0] = { ...(batch[0] as NewJob), id: "p" };
+    batch[2] = { ...(batch[2] as NewJob), dedup: { key: "k" } };
+    batch[5] = { ...(batch[5] as NewJob), dependsOn: ["p"] };
+    batch[6] = { ...(batch[6] as NewJob), id: "custom" };
+    batch[7] = { ...(batch[7] as NewJob), dedup: { key: "k" } };
+    const results = await b.enqueue(queue, batch);
+    expect(results.map((r) => [r.id, r.state, r.duplicate])).toEqual([
+      ["p", "waiting", false],
+      ["1", "waiting", false],
+      ["2", "waiting", false],
+      ["3", "waiting", false],
+      ["4", "waiting", false],
+      ["5", "waiting-children", false],
+      ["custom", "waiting", false],
+      ["2", "waiting", true],
+    ]);
+    // The counters went on from where the batch left them.
+    const [next] = await b.enqueue(queue, jobs(1, -1, {}));
+    expect(next?.id).toBe("6");
+    const counts = await b.getJobCounts(queue);
+    expect([counts.waiting, counts["waiting-children"]]).toEqual([7, 1]);
+    // Claimed in the order they were added (equal priorities are FIFO).
+    const claimed = await b.claim(queue, { workerId: "w", limit: 10, leaseMs: 60_000, now: Date.now() });
+    expect(claimed.map((j) => j.id)).toEqual(["p", "1", "2", "3", "4", "custom", "6"]);
+  });
+});

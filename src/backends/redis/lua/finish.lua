@@ -24,6 +24,8 @@
 --   first applies the deferred moves, then runs the general transition.
 -- Returns: { effects, ok1, ok2, ... } with ok = 1 when the token held, else 0.
 local now = tonumber(ARGV[4])
+-- As text for the hot path's writes: Redis 7.0 formats every number given to redis.call with "%.17g".
+local NOW = int(now)
 local out = { '' }
 local S_ACTIVE, ACTIVE, TTL_SET = Q .. 's:active', Q .. 'active', Q .. 'ttl'
 -- The fields the hot path reads per kind (a job hash lookup scans its fields, so fewer is cheaper,
@@ -85,10 +87,10 @@ for i = 5, #ARGV, 5 do
       elseif finishing then
         -- toFinished(j, kind, now, field, payload); settle and retain have nothing to do.
         deferZadd(Q .. 's:' .. kind, j.seq, id)
-        deferZadd(Q .. 'done:' .. kind, now, id)
+        deferZadd(Q .. 'done:' .. kind, NOW, id)
         -- No ttl entry to drop: claim took it out when the job became active.
         local completed = kind == 'completed'
-        redis.call('HSET', key, 'state', kind, 'finishedAt', now, completed and 'result' or 'error', payload)
+        redis.call('HSET', key, 'state', kind, 'finishedAt', NOW, completed and 'result' or 'error', payload)
         if EMIT and completed then
           emit('job:completed', id, j.task, ',"result":' .. payload)
         elseif EMIT then

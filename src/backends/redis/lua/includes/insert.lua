@@ -1,5 +1,6 @@
 -- insert: adding a job (enqueue.lua, fire-repeatable.lua).
 -- @include settle
+-- @include deferred
 -- Inputs: a job as a JSON array of 22 strings ('' = absent): id, task, data, priority, maxRetries,
 --   backoff, ttl, timeout, createdAt, runAt, dependsOn (JSON), onParentFailure, removeOnComplete
 --   (JSON), removeOnFail (JSON), rc, rf, inherit (JSON), dedupKey, dedupTtl, dedupExtend ('1'),
@@ -12,7 +13,11 @@
 --   starts at its holder's "dedupAt" field (set by a duplicate with extend), else its createdAt.
 --   With dedupReplace, a delayed holder is removed (removeJobs) and the job inserted in its place
 --   (dedupReplaces of shared/rules.ts).
--- Defines: missingParent(parents), insert(a).
+--   insert(a, true) (enqueue.lua's batches) defers the index writes of a plain job (no dependsOn,
+--   no dedup key: its insert reads no index) to applyDeferred(), and counts its id and sequence
+--   locally (one GET and one SET of "<Q>id" and "<Q>seq" per batch, not an INCR each); the caller
+--   runs insertsDone() before its flush(). Any other job runs insertsDone() first.
+-- Defines: missingParent(parents), insert(a, defer), insertsDone().
 -- Returns (insert): id, state, duplicate (0/1).
 local OPTIONAL_FIELDS = { [6] = 'backoff', [7] = 'ttl', [8] = 'timeout', [10] = 'runAt', [11] = 'dependsOn',
   [12] = 'onParentFailure', [13] = 'removeOnComplete', [14] = 'removeOnFail', [15] = 'rc', [16] = 'rf',
@@ -46,8 +51,21 @@ local function duplicateOf(id, createdAt, dedupKey, dedupTtl, dedupExtend)
   return holder, h[1], h[2]
 end
 
-local function insert(a)
+-- The counters of deferred inserts: last id and sequence given (nil until read), written back by
+-- insertsDone().
+local lastId, lastSeq
+
+local function insertsDone()
+  applyDeferred()
+  if lastSeq then redis.call('SET', Q .. 'seq', int(lastSeq)) end
+  if lastId then redis.call('SET', Q .. 'id', int(lastId)) end
+  lastId, lastSeq = nil, nil
+end
+
+local function insert(a, defer)
   local id, task, createdAt, dedupKey = a[1], a[2], a[9], a[18]
+  local plain = defer and a[11] == '' and dedupKey == ''
+  if defer and not plain then insertsDone() end
   local dupId, dupState, dupTask = duplicateOf(id, createdAt, dedupKey, a[19], a[20])
   if dupId then
     -- A custom-id duplicate is never replaced: it has the new job's own id.
@@ -61,8 +79,18 @@ local function insert(a)
   local pending, failedParent, done = {}, nil, nil
   -- A parent deleted earlier in this batch (retention) has finished: it counts as done.
   if a[11] ~= '' then pending, failedParent, done = sortParents(cjson.decode(a[11]), a[12]) end
-  if id == '' then id = tostring(redis.call('INCR', Q .. 'id')) end
-  local seq = redis.call('INCR', Q .. 'seq')
+  local seq
+  if plain then
+    if id == '' then
+      lastId = (lastId or tonumber(redis.call('GET', Q .. 'id') or '0')) + 1
+      id = int(lastId)
+    end
+    lastSeq = (lastSeq or tonumber(redis.call('GET', Q .. 'seq') or '0')) + 1
+    seq = int(lastSeq)
+  else
+    if id == '' then id = tostring(redis.call('INCR', Q .. 'id')) end
+    seq = int(redis.call('INCR', Q .. 'seq'))
+  end
   local now = tonumber(createdAt)
   local j = { id = id, task = task, priority = a[4], seq = seq, createdAt = createdAt, attempts = 0,
     onParentFailure = a[12], dedupKey = dedupKey }
@@ -78,7 +106,7 @@ local function insert(a)
     state = 'delayed'
   end
   local fields = { 'id', id, 'task', task, 'data', a[3], 'priority', a[4], 'maxRetries', a[5],
-    'createdAt', createdAt, 'attempts', 0, 'stalledCount', 0, 'seq', seq, 'state', state }
+    'createdAt', createdAt, 'attempts', '0', 'stalledCount', '0', 'seq', seq, 'state', state }
   for i = 6, 18 do
     if i ~= 9 and a[i] ~= '' then
       fields[#fields + 1] = OPTIONAL_FIELDS[i]
@@ -87,7 +115,7 @@ local function insert(a)
   end
   if a[22] == '1' then
     fields[#fields + 1] = 'lifo'
-    fields[#fields + 1] = 1
+    fields[#fields + 1] = '1'
   end
   local wm
   if state == 'waiting' and a[22] == '1' then
@@ -103,6 +131,22 @@ local function insert(a)
     fields[#fields + 1] = #pending
   end
   redis.call('HSET', jobKey(id), unpack(fields))
+  if plain then
+    -- The general path's index writes for a waiting or delayed job (enter() included), deferred.
+    deferZadd(Q .. 'jobs', seq, id)
+    deferZadd(Q .. 's:' .. state, seq, id)
+    if j.ttl then deferZadd(Q .. 'ttl', int(createdAt + j.ttl), id) end
+    if state == 'delayed' then
+      deferZadd(Q .. 'delayed', a[10], wm)
+      wakes.delayed = true
+      emit('job:delayed', id, task, ',"runAt":' .. a[10])
+    else
+      deferZadd(Q .. 'waiting', a[4], wm)
+      wakes.job = true
+      emit('job:waiting', id, task)
+    end
+    return id, state, 0
+  end
   redis.call('ZADD', Q .. 'jobs', seq, id)
   if dedupKey ~= '' then redis.call('HSET', Q .. 'dedup', dedupKey, id) end
   if done and not failedParent then keepDone(id, done) end
