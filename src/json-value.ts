@@ -53,22 +53,20 @@ export function encodeJson(value: unknown, what: string, maxBytes: number | null
 }
 
 /**
- * Whether `value` is a scalar JSON carries as is, or a plain object of such scalars: the common
- * payload, checked without the walk's allocations. False for anything else, valid or not: the walk
- * then checks it and names what is wrong.
+ * Whether `value` is a scalar JSON carries (undefined: null, or a property left out), or a plain
+ * object of such scalars: the common payload, checked without the walk's allocations. False for
+ * anything else, valid or not: the walk then checks it and names what is wrong.
  */
 function isFlatJson(value: unknown): boolean {
   if (typeof value !== "object" || value === null) return isJsonScalar(value);
   if (Object.getPrototypeOf(value) !== Object.prototype) return false;
   for (const key of Object.keys(value)) {
-    if (!isWellFormed(key)) return false;
-    const v = (value as Record<string, unknown>)[key];
-    if (v !== undefined && !isJsonScalar(v)) return false;
+    if (!isWellFormed(key) || !isJsonScalar((value as Record<string, unknown>)[key])) return false;
   }
   return true;
 }
 
-/** Whether `value` is null, a boolean, a finite number or a well-formed string. */
+/** Whether `value` is undefined, null, a boolean, a finite number or a well-formed string. */
 function isJsonScalar(value: unknown): boolean {
   switch (typeof value) {
     case "string":
@@ -76,6 +74,7 @@ function isJsonScalar(value: unknown): boolean {
     case "number":
       return Number.isFinite(value);
     case "boolean":
+    case "undefined":
       return true;
     default:
       return value === null;
