@@ -1,7 +1,8 @@
 // `npm run bench`: asyncmq's numbers on this machine, each measurement in a fresh process.
 // Usage: node bench/run.js [memory|sqlite|redis|postgres|peers ...]   (default: all but peers; Redis
 // and Postgres use REDIS_URL / DATABASE_URL, else the local default ports)
-// `peers`: asyncmq side by side with BullMQ, pg-boss and graphile-worker (bench/peers/), opt-in;
+// `peers`: asyncmq side by side with BullMQ, pg-boss, graphile-worker and a hand-written
+// better-sqlite3 loop (naive-sqlite) (bench/peers/), opt-in;
 // `peers --repeat 3` (or BENCH_REPEAT=3) runs each pair three times and shows the medians.
 // `backlog [N]`: a backlog of N jobs (default 1,000,000) on SQLite, Redis and Postgres, asyncmq and
 // its peers on each engine (bench/peers/backlog.js), opt-in.

@@ -40,7 +40,7 @@ export const LONE_SURROGATE =
  * @throws ValidationError naming where in the value the problem is; PayloadTooLargeError.
  */
 export function encodeJson(value: unknown, what: string, maxBytes: number | null): string {
-  checkJsonValue(value, what);
+  if (!isFlatJson(value)) checkJsonValue(value, what);
   const text = JSON.stringify(value === undefined ? null : value);
   if (maxBytes !== null) {
     // Cheap upper bound first: UTF-8 uses at most 3 bytes per UTF-16 unit.
@@ -50,6 +50,35 @@ export function encodeJson(value: unknown, what: string, maxBytes: number | null
     }
   }
   return text;
+}
+
+/**
+ * Whether `value` is a scalar JSON carries (undefined: null, or a property left out), or a plain
+ * object of such scalars: the common payload, checked without the walk's allocations. False for
+ * anything else, valid or not: the walk then checks it and names what is wrong.
+ */
+function isFlatJson(value: unknown): boolean {
+  if (typeof value !== "object" || value === null) return isJsonScalar(value);
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  for (const key of Object.keys(value)) {
+    if (!isWellFormed(key) || !isJsonScalar((value as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}
+
+/** Whether `value` is undefined, null, a boolean, a finite number or a well-formed string. */
+function isJsonScalar(value: unknown): boolean {
+  switch (typeof value) {
+    case "string":
+      return isWellFormed(value);
+    case "number":
+      return Number.isFinite(value);
+    case "boolean":
+    case "undefined":
+      return true;
+    default:
+      return value === null;
+  }
 }
 
 /** An object or array being walked: its entries and the next one to visit. */

@@ -4,8 +4,12 @@
 // asyncmq through bench/one.js, each peer through its driver in this folder. With R > 1 (or
 // BENCH_REPEAT=R) every pair runs R times, asyncmq and the peer alternately, and the table shows the
 // median of each side and the ratio of the medians. Ratios: asyncmq/peer for jobs/s, peer/asyncmq
-// for ms (> 1: asyncmq better). BENCH_PEERS=bullmq,pg-boss runs only those peers (none: no peer).
+// for ms (> 1: asyncmq better). BENCH_PEERS=bullmq,pg-boss runs only those peers (none: no peer);
+// naive-sqlite is a hand-written better-sqlite3 loop, the floor for the SQLite backend.
 import { spawnSync } from "node:child_process";
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import IORedis from "ioredis";
 import pg from "pg";
@@ -31,6 +35,13 @@ const PAIRS = [
     samples: 300,
     // BullMQ tuned removes finished jobs: so does asyncmq on that row.
     modes: { defaults: { n: 20_000 }, tuned: { n: 20_000, ours: { BENCH_REMOVE_ON_COMPLETE: "1" } } },
+  },
+  {
+    engine: "sqlite",
+    peer: "naive-sqlite",
+    bulk: 100_000,
+    samples: 200,
+    modes: { defaults: { n: 20_000 }, tuned: { n: 20_000 } },
   },
   {
     engine: "postgres",
@@ -63,10 +74,11 @@ export async function ensureDatabase() {
 
 /**
  * Removes what a measurement process that failed may have left: its schema (asyncmq, graphile-worker,
- * pg-boss) and its Redis keys (asyncmq, BullMQ), all named after its pid. A process that succeeded
- * has removed them itself.
+ * pg-boss), its Redis keys (asyncmq, BullMQ) and its SQLite folder (naive-sqlite), all named after
+ * its pid. A process that succeeded has removed them itself.
  */
 export async function sweep(pid, env) {
+  rmSync(join(tmpdir(), `bench_naive-sqlite_${pid}`), { recursive: true, force: true });
   const schemas = [`bench_${pid}`, `bench_gw_${pid}`, `bench_pgboss_${pid}`];
   const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 1 });
   try {

@@ -141,14 +141,18 @@ export async function runClaimedJob(
   }
 }
 
-/** The write that ends the attempt, from how the handler ended; null when there is none to make. */
-async function endOf(
+/**
+ * The write that ends the attempt, from how the handler ended; null when there is none to make.
+ * A promise only for a failure (its backoff may be a custom strategy's, which is async): not one
+ * more promise per completed job.
+ */
+function endOf(
   job: ClaimedJob,
   maxRetries: number,
   backoff: JobRecord["backoff"],
   active: ActiveJob,
   outcome: Outcome,
-): Promise<Finish | null> {
+): Finish | null | Promise<Finish> {
   const { id: jobId, token } = job;
   switch (active.cause) {
     case "cancelled":
@@ -236,23 +240,33 @@ class Context implements JobContext {
   }
 }
 
-function execute(found: Task, job: ClaimedJob, active: ActiveJob, backend: Backend): Promise<Outcome> {
+/**
+ * Runs the handler. A handler that returns (or throws) without a promise has its outcome at once, with
+ * no promise to wait on: the wait and its abort hook are made only for a thenable.
+ */
+function execute(
+  found: Task,
+  job: ClaimedJob,
+  active: ActiveJob,
+  backend: Backend,
+): Outcome | Promise<Outcome> {
+  let value: unknown;
+  try {
+    value = found.handler(job.data as never, new Context(job, active, backend));
+  } catch (error) {
+    return { ok: false, error };
+  }
+  if (!isThenable(value)) return { ok: true, value };
+  // Aborted while its synchronous part ran (before the hook below existed): it is not waited for.
+  if (active.reason !== undefined) return { ok: false, error: active.reason };
+  const pending = value;
   return new Promise<Outcome>((resolve) => {
     // A handler that ignores its signal must not hold the job: the abort ends the wait.
     active.onAbort = (reason) => resolve({ ok: false, error: reason });
-    try {
-      const value = found.handler(job.data as never, new Context(job, active, backend));
-      if (isThenable(value)) {
-        value.then(
-          (v) => resolve({ ok: true, value: v }),
-          (error) => resolve({ ok: false, error }),
-        );
-      } else {
-        resolve({ ok: true, value });
-      }
-    } catch (error) {
-      resolve({ ok: false, error });
-    }
+    pending.then(
+      (v) => resolve({ ok: true, value: v }),
+      (error) => resolve({ ok: false, error }),
+    );
   });
 }
 
@@ -264,21 +278,20 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * Finishes the attempt through the runtime's batcher; `job` gives the metrics its times. With
  * `active`, a failed write is retried while the lease holds (see Finisher).
  */
-async function write(
+function write(
   finisher: Finisher,
   queue: string,
   item: Finish,
   job?: ClaimedJob,
   active?: ActiveJob,
-): Promise<void> {
-  try {
-    await finisher.finish(queue, item, job, active);
-  } catch (err) {
+): Promise<unknown> {
+  // A handler on the finisher's promise rather than an async function: one promise less per job.
+  return finisher.finish(queue, item, job, active).catch((err: unknown) => {
     // A fatal backend error (a corrupt SQLite file) stops the runtime, which reports it once.
     if (isFatal(err)) return;
     // The lease will expire and the stall sweeper hands the job back: nothing is lost.
     log().warn(
       `could not record the end of job ${item.jobId} of "${queue}" (${item.kind}): ${errorLine(err)}; the job goes back to its queue once its lease expires`,
     );
-  }
+  });
 }

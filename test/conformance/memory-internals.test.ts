@@ -3,9 +3,12 @@
  * (the shared suite stays far below the compaction threshold).
  */
 import { describe, expect, it } from "vitest";
+import { ActiveList } from "../../src/backends/memory/active-list.js";
 import { InMemoryBackend } from "../../src/backends/memory/memory-backend.js";
 import { MinHeap } from "../../src/backends/memory/min-heap.js";
 import { PriorityFifo } from "../../src/backends/memory/priority-fifo.js";
+import { QueueState } from "../../src/backends/memory/queue-state.js";
+import { StoredJob } from "../../src/backends/memory/stored-job.js";
 import { claimOpts, newJob, T0 } from "./helpers.js";
 
 /** A small deterministic PRNG so failures reproduce. */
@@ -76,6 +79,29 @@ describe("PriorityFifo", () => {
       .map(({ i }) => i);
     expect(out).toEqual(expected);
     expect(fifo.size).toBe(0);
+  });
+});
+
+describe("ActiveList", () => {
+  it("keeps the order jobs came in, as a Set does, through any adds and deletes", () => {
+    const rand = prng(11);
+    const home = new QueueState("q", new Map());
+    const jobs = Array.from({ length: 40 }, (_, i) => new StoredJob(String(i), home, newJob()));
+    const list = new ActiveList();
+    const set = new Set<StoredJob>();
+    for (let step = 0; step < 2000; step++) {
+      const job = jobs[Math.floor(rand() * jobs.length)] as StoredJob;
+      // Twice as many adds as deletes at first, then the other way round, so it fills and empties.
+      const add = rand() < (step < 1000 ? 0.67 : 0.33);
+      if (add) {
+        list.add(job);
+        set.add(job);
+      } else {
+        list.delete(job);
+        set.delete(job);
+      }
+      expect([...list].map((j) => j.id)).toEqual([...set].map((j) => j.id));
+    }
   });
 });
 

@@ -54,6 +54,19 @@ describe("payloads", () => {
     const shared = { x: 1 };
     expect(encodeJson({ a: shared, b: shared }, "data", null)).toBe('{"a":{"x":1},"b":{"x":1}}');
   });
+  it("checks a scalar or a flat object (the common payload) as strictly as a nested one", () => {
+    expect(() => encodeJson({ a: 1, n: Number.POSITIVE_INFINITY }, "data", null)).toThrow(
+      /data\.n must be JSON-serialisable, but it holds the number Infinity/,
+    );
+    expect(() => encodeJson("x\ud800", "data", null)).toThrow(/data must not contain a lone surrogate/);
+    expect(() => encodeJson(10n, "data", null)).toThrow(/BigInt/);
+    expect(encodeJson({ a: undefined, b: true, c: null, d: "é" }, "data", null)).toBe(
+      '{"b":true,"c":null,"d":"é"}',
+    );
+    expect(encodeJson(undefined, "data", null)).toBe("null");
+    expect(encodeJson(Object.assign(Object.create(null), { a: 1 }), "data", null)).toBe('{"a":1}');
+    expect(encodeJson(new Date(0), "data", null)).toBe('"1970-01-01T00:00:00.000Z"');
+  });
   it("enforces the size limit in UTF-8 bytes", () => {
     expect(() => encodeJson("é".repeat(600), "data", 1000)).toThrow(PayloadTooLargeError);
     expect(encodeJson("e".repeat(900), "data", 1000)).toHaveLength(902);

@@ -30,6 +30,44 @@ async function finishAll(kind: "completed" | "failed"): Promise<void> {
   await backend.finish(queue.name, items, Date.now());
 }
 
+describe("Queue.addBulk of jobs without options", () => {
+  it("gives each its own data and its task's options, which it shares with no other job", async () => {
+    queue = new Queue(queue.name, {
+      backend,
+      defaultJobOptions: { retries: 2, removeOnComplete: { count: 5 } },
+    });
+    const ids = await queue.addBulk([
+      { task: "a", data: { n: 1 } },
+      { task: "b", data: [2] },
+      { task: "a", data: "three" },
+      { task: "a", options: { retries: 0 } },
+    ]);
+    const jobs = await Promise.all(ids.map((id) => queue.getJob(id)));
+    expect(jobs.map((j) => [j?.task, j?.data, j?.maxRetries])).toEqual([
+      ["a", { n: 1 }, 2],
+      ["b", [2], 2],
+      ["a", "three", 2],
+      ["a", null, 0],
+    ]);
+    expect(jobs[0]?.removeOnComplete).toEqual({ count: 5 });
+    expect(jobs[0]?.removeOnComplete).not.toBe(jobs[2]?.removeOnComplete);
+  });
+
+  it("refuses the whole call, naming the problem, when one job's data or task is bad", async () => {
+    const bad = [{ n: Number.NaN }, { f: () => 1 }, "x\ud800", { d: new Map() }];
+    for (const data of bad) {
+      const specs = [
+        { task: "t", data: 1 },
+        { task: "t", data },
+        { task: "t", data: 3 },
+      ];
+      await expect(queue.addBulk(specs)).rejects.toThrow(ValidationError);
+    }
+    await expect(queue.addBulk([{ task: "t" }, { task: "a:b" }])).rejects.toThrow(/contains ":"/);
+    expect((await queue.getJobCounts()).waiting).toBe(0);
+  });
+});
+
 describe("Queue.retryJobs / promoteJobs", () => {
   it("retryJobs retries failed jobs by default; olderThan keeps the recent ones; limit bounds a call", async () => {
     await queue.addBulk([{ task: "t" }, { task: "t" }, { task: "t" }]);

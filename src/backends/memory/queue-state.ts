@@ -3,6 +3,7 @@ import type { FiredRecord, RepeatableInfoRecord, WorkerInfo } from "../backend.j
 import type { Effects, EngineContext } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
 import { zeroCounts } from "../shared/rules.js";
+import { ActiveList } from "./active-list.js";
 import type { MemoryMetricRows } from "./metric-store.js";
 import { MinHeap } from "./min-heap.js";
 import { Fifo, PriorityFifo } from "./priority-fifo.js";
@@ -52,7 +53,7 @@ export class QueueState {
     expired: new Fifo(),
   };
   /** `active` jobs: few (bounded by worker concurrency), scanned by recoverStalled. */
-  readonly active = new Set<StoredJob>();
+  readonly active = new ActiveList();
   readonly dedup = new Map<string, { jobId: string; addedAt: number }>();
   readonly repeatables = new Map<string, RepeatableInfoRecord>();
   /** The last slot fired and the slots fired so far, per repeat id. */

@@ -114,6 +114,8 @@ export function settleDependants(
   now: number,
   rootRemoved = false,
 ): void {
+  // Most jobs have no dependants: no walk (and no stack array) for those.
+  if (root.dependants === undefined) return;
   const parents = [root];
   for (let parent = parents.pop(); parent !== undefined; parent = parents.pop()) {
     const children = parent.dependants;

@@ -45,6 +45,10 @@ export class StoredJob {
   /** Failures of jobs it depended on that it went on after, by `"<queue>:<id>"`. */
   keptFailures: Map<string, string> | undefined = undefined;
 
+  /** Its neighbours in its queue's list of active jobs (active-list.ts), while it is listed there. */
+  prevActive: StoredJob | undefined = undefined;
+  nextActive: StoredJob | undefined = undefined;
+
   /** Changes on retry (the retry time); starts as the enqueued `runAt`. */
   runAt: number | undefined;
 

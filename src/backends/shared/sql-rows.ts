@@ -92,6 +92,18 @@ export function jsonOrNull(value: unknown): string | null {
   return value === undefined ? null : JSON.stringify(value);
 }
 
+/** The JSON of the last frozen `inherit` list stored: every job added without options shares one. */
+let lastInherit: { list: readonly string[]; json: string } | undefined;
+
+/** JSON text of a job's `inherit` list, or null; a frozen list (never changes) is encoded once. */
+function inheritJson(list: readonly string[] | undefined): string | null {
+  if (list === undefined) return null;
+  if (list === lastInherit?.list) return lastInherit.json;
+  const json = JSON.stringify(list);
+  if (Object.isFrozen(list)) lastInherit = { list, json };
+  return json;
+}
+
 /** The columns of a new `jobs` row that both SQL engines insert (each adds its own bookkeeping). */
 export type NewJobRow = Pick<
   SqlJobRow,
@@ -147,7 +159,7 @@ export function newJobRow(
     on_parent_failure: job.onParentFailure ?? null,
     remove_on_complete: jsonOrNull(job.removeOnComplete),
     remove_on_fail: jsonOrNull(job.removeOnFail),
-    inherit: jsonOrNull(job.inherit),
+    inherit: inheritJson(job.inherit),
     dedup_key: job.dedup?.key ?? null,
     error: jsonOrNull(parents?.error),
     finished_at: state === "failed" ? job.createdAt : null,
