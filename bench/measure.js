@@ -71,7 +71,11 @@ export async function latency(backend, samples) {
   await queue.getJobCounts();
   const controller = new AbortController();
   const run = runWorker(name, { backend, concurrency: 1, signal: controller.signal });
-  await new Promise((r) => setTimeout(r, 50));
+  // An idle worker is one whose start-up is over: runWorker has no readiness promise (the peers'
+  // drivers await theirs: graphile-worker's run(), BullMQ's waitUntilReady()), and its start-up (the
+  // first claim, stall sweep, promotion and retention sweep at once: four fresh connections on
+  // Postgres, ~180 ms on the 2-core VM) made the first sample 110-150 ms, the p99 of 50 or 200.
+  await new Promise((r) => setTimeout(r, 500));
   for (let i = 0; i < samples; i++) {
     const done = new Promise((r) => {
       next = r;
