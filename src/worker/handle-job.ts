@@ -256,9 +256,10 @@ function execute(
   } catch (error) {
     return { ok: false, error };
   }
-  if (!isThenable(value)) return { ok: true, value };
-  // Aborted while its synchronous part ran (before the hook below existed): it is not waited for.
+  // Aborted while its synchronous part ran (before a hook could exist): the abort wins, as it
+  // would have over a promise, and a pending promise is not waited for.
   if (active.reason !== undefined) return { ok: false, error: active.reason };
+  if (!isThenable(value)) return { ok: true, value };
   const pending = value;
   return new Promise<Outcome>((resolve) => {
     // A handler that ignores its signal must not hold the job: the abort ends the wait.
