@@ -22,7 +22,7 @@ import type { Semaphore } from "./semaphore.js";
 import { sleep, WakeFlag } from "./wait.js";
 
 /** Most jobs one claim call asks for. */
-const MAX_CLAIM_BATCH = Number(process.env.XCAP ?? 64);
+const MAX_CLAIM_BATCH = 64;
 
 /** What the claim loop needs from a rate limiter: a local bucket or the backend's shared one. */
 export interface Limiter {
