@@ -250,14 +250,14 @@ function execute(
   active: ActiveJob,
   backend: Backend,
 ): Outcome | Promise<Outcome> {
+  // Aborted while its synchronous part ran (before a hook could exist): the abort wins over what
+  // it returned or threw, as it would over a promise, and a pending promise is not waited for.
   let value: unknown;
   try {
     value = found.handler(job.data as never, new Context(job, active, backend));
   } catch (error) {
-    return { ok: false, error };
+    return { ok: false, error: active.reason ?? error };
   }
-  // Aborted while its synchronous part ran (before a hook could exist): the abort wins, as it
-  // would have over a promise, and a pending promise is not waited for.
   if (active.reason !== undefined) return { ok: false, error: active.reason };
   if (!isThenable(value)) return { ok: true, value };
   const pending = value;
