@@ -145,20 +145,21 @@ function frameOf(obj: object, stack: Frame[], what: string): Frame {
   return { container: obj, keys, length: keys.length, next: 0 };
 }
 
+/** Throws, naming where, unless `value` is a scalar JSON carries (isJsonScalar) or a Date. */
 function checkScalar(value: unknown, stack: Frame[], what: string): void {
+  if (isJsonScalar(value) || value instanceof Date) return;
+  const path = pathOf(stack, what);
   switch (typeof value) {
     case "string":
-      if (!isWellFormed(value)) throw new ValidationError(`${pathOf(stack, what)} ${LONE_SURROGATE}`);
-      return;
+      throw new ValidationError(`${path} ${LONE_SURROGATE}`);
     case "number":
-      if (!Number.isFinite(value)) throw notJson(pathOf(stack, what), `the number ${value}`);
-      return;
+      throw notJson(path, `the number ${value}`);
     case "bigint":
-      throw notJson(pathOf(stack, what), "a BigInt (convert it to a string)");
+      throw notJson(path, "a BigInt (convert it to a string)");
     case "function":
-      throw notJson(pathOf(stack, what), "a function");
-    case "symbol":
-      throw notJson(pathOf(stack, what), "a symbol");
+      throw notJson(path, "a function");
+    default:
+      throw notJson(path, "a symbol");
   }
 }
 
