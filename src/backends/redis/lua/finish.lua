@@ -74,11 +74,7 @@ for i = 5, #ARGV, 5 do
         -- Removed on finishing (removeOnComplete / removeOnFail true), without dependants: what
         -- toFinished, settle and retain would do comes to deleteJob's deletions, and the event.
         deferZrem(Q .. 'jobs', id)
-        local dedupKey = redis.call('HGET', key, 'dedupKey')
-        redis.call('DEL', key, Q .. 'logs:' .. id, Q .. 'kept:' .. id, Q .. 'deps:' .. id)
-        if dedupKey and redis.call('HGET', Q .. 'dedup', dedupKey) == id then
-          redis.call('HDEL', Q .. 'dedup', dedupKey)
-        end
+        dropJobData(id, redis.call('HGET', key, 'dedupKey'))
         if EMIT and kind == 'completed' then
           emit('job:completed', id, j.task, ',"result":' .. payload)
         elseif EMIT then

@@ -1,20 +1,26 @@
 -- retention: deleting jobs, and removeOnComplete / removeOnFail of a job that just finished.
 -- @include moves
--- Effect: deleteJob() deletes a job with its logs, index entries and dedup key; retain() applies
---   the job's compact retention code rc/rf ("1": delete now, or "<age>|<count>").
--- Defines: deleteJob(j, keepDeps), retain(j, now).
+-- Effect: deleteJob() deletes a job with its logs, index entries and dedup key; dropJobData() the
+--   same but for the index entries (finish.lua's hot path defers those); retain() applies the job's
+--   compact retention code rc/rf ("1": delete now, or "<age>|<count>").
+-- Defines: deleteJob(j, keepDeps), dropJobData(id, dedupKey, keepDeps), retain(j, now).
 
--- With `keepDeps` the dependants list stays, for settle() to consume.
+-- The job's own keys and its dedup entry (`dedupKey` false or nil: none). With `keepDeps` the
+-- dependants list stays, for settle() to consume.
+local function dropJobData(id, dedupKey, keepDeps)
+  local keys = { jobKey(id), Q .. 'logs:' .. id, Q .. 'kept:' .. id }
+  if not keepDeps then keys[4] = Q .. 'deps:' .. id end
+  redis.call('DEL', unpack(keys))
+  if dedupKey and redis.call('HGET', Q .. 'dedup', dedupKey) == id then
+    redis.call('HDEL', Q .. 'dedup', dedupKey)
+  end
+end
+
 local function deleteJob(j, keepDeps)
   leave(j)
   if j.ttl then redis.call('ZREM', Q .. 'ttl', j.id) end
   redis.call('ZREM', Q .. 'jobs', j.id)
-  local keys = { jobKey(j.id), Q .. 'logs:' .. j.id, Q .. 'kept:' .. j.id }
-  if not keepDeps then keys[4] = Q .. 'deps:' .. j.id end
-  redis.call('DEL', unpack(keys))
-  if j.dedupKey and redis.call('HGET', Q .. 'dedup', j.dedupKey) == j.id then
-    redis.call('HDEL', Q .. 'dedup', j.dedupKey)
-  end
+  dropJobData(j.id, j.dedupKey, keepDeps)
 end
 
 local function retain(j, now)
