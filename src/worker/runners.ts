@@ -12,10 +12,11 @@ import { checkInt, checkName, toMs } from "../job.js";
 import { log } from "../logger.js";
 import { checkKeys, keysOf, WORKER_HINTS } from "../option-keys.js";
 import { prepareRepeatable, type RepeatableDef } from "../schedule/repeatable-def.js";
-import { getSettings } from "../settings.js";
+import { checkLeaderLease, getSettings } from "../settings.js";
 import type { ActiveJob } from "./active-job.js";
 import type { ClaimControl } from "./claim-control.js";
 import { claimJobs, type Limiter, newWorkerId, type ProcessJobOptions } from "./claim-loop.js";
+import { maintenanceGate } from "./leader-gate.js";
 import { MetricsRecorder } from "./metrics-recorder.js";
 import { QueueRateLimiter } from "./queue-rate-limiter.js";
 import { RateLimiter } from "./rate-limiter.js";
@@ -52,6 +53,17 @@ export interface RunWorkerOptions {
   leaseDuration?: number | string;
   /** Stalls a job survives before it fails. Default 1 (settings.maxStalledCount). */
   maxStalledCount?: number;
+  /**
+   * How long this worker's leader lease on the queue lasts without renewal: the leader runs the
+   * maintenance loops, and another worker takes over within about 4/3 of this after it dies.
+   * Default 5 s (settings.leaderLease).
+   */
+  leaderLease?: number | string;
+  /**
+   * Longest sleep of an idle claim loop when the backend's wake-ups reach every process (reached
+   * by doubling from scanInterval); elsewhere it sleeps at most scanInterval. Default 30 s (settings.idlePoll).
+   */
+  idlePoll?: number | string;
 }
 
 const RUN_WORKER_KEYS = keysOf<RunWorkerOptions>({
@@ -67,6 +79,8 @@ const RUN_WORKER_KEYS = keysOf<RunWorkerOptions>({
   scanners: true,
   leaseDuration: true,
   maxStalledCount: true,
+  leaderLease: true,
+  idlePoll: true,
 });
 
 /** Throws ValidationError for a key RunWorkerOptions lacks (BullMQ's `lockDuration`, a typo). */
@@ -143,6 +157,8 @@ export function launchRuntime(
   const leaseMs = toMs(options.leaseDuration ?? settings.leaseDuration, "leaseDuration");
   const grace = toMs(options.shutdownGrace ?? settings.shutdownGrace, "shutdownGrace");
   const maxStalled = checkInt(options.maxStalledCount ?? settings.maxStalledCount, "maxStalledCount");
+  const leaderMs = checkLeaderLease(options.leaderLease ?? settings.leaderLease, "leaderLease");
+  const idlePoll = toMs(options.idlePoll ?? settings.idlePoll, "idlePoll");
   const rateInterval = toMs(options.rateInterval ?? 1000, "rateInterval");
   const scope = options.rateScope ?? "worker";
   if (scope !== "worker" && scope !== "queue") {
@@ -192,11 +208,17 @@ export function launchRuntime(
   const recorder = MetricsRecorder.for(backend);
   const inflight = new Set<ActiveJob>();
 
+  // Maintenance runs on the queue's leader only (see leader-election.ts); in-process repeatables on
+  // every runtime that has them (only this one knows them; `fire` keeps their slots exactly once).
+  const lead = maintenanceGate(backend, queueName, leaderMs);
+  const local = options.repeatables ?? [];
   const scanners: Scanner[] = [
-    // Delayed jobs are promoted by processJob's delayed scanner.
-    stallSweeper(Math.max(10, Math.min(scanInterval, leaseMs / 2)), maxStalled, recorder),
-    housekeeper(scanInterval),
-    repeatableScheduler(options.repeatables ?? [], scanInterval),
+    // Delayed jobs are promoted by the claim loop's delayed scanner, gated the same way.
+    lead.gate(stallSweeper(Math.max(10, Math.min(scanInterval, leaseMs / 2)), maxStalled, recorder)),
+    lead.gate(housekeeper(scanInterval)),
+    local.length > 0
+      ? repeatableScheduler(local, scanInterval, lead.leading)
+      : lead.gate(repeatableScheduler([], scanInterval)),
     workerHeartbeat(
       () => ({
         id: workerId,
@@ -222,10 +244,17 @@ export function launchRuntime(
   };
   // A claim loop that fails (e.g. on a closed backend) stops the scanners too: `done` settles only
   // once everything has returned, and nothing keeps running (or the process alive) after it.
-  const claiming = claimJobs(queueName, claimOptions, recorder, inflight, control).catch((err: unknown) => {
-    controller.abort(err);
-    throw err;
-  });
+  // An idle loop needs only a slow safety poll where every wake-up is heard (capabilities.reliableWakeups).
+  const runtime = {
+    maintain: lead.gate,
+    maxIdleMs: backend.capabilities.reliableWakeups ? idlePoll : scanInterval,
+  };
+  const claiming = claimJobs(queueName, claimOptions, recorder, inflight, control, runtime).catch(
+    (err: unknown) => {
+      controller.abort(err);
+      throw err;
+    },
+  );
   // A fatal backend error (a corrupt SQLite file) met by a scanner stops the runtime, which then
   // rejects with it: retrying against a broken backend would only repeat it forever.
   let fatal: { error: unknown } | undefined;
@@ -236,6 +265,8 @@ export function launchRuntime(
   // The metrics observed until the end are written before `done` settles (flush never rejects).
   const done = Promise.allSettled([claiming, ...scanners.map((s) => runScanner(s, ctx, stopOn))]).then(
     async () => {
+      // Resigned once its loops stopped, so another worker takes over without waiting for the expiry.
+      await lead.leave();
       await recorder?.flush();
       await claiming;
       if (fatal) throw fatal.error;
