@@ -101,7 +101,10 @@ export async function processJob(queueName: string, options: ProcessJobOptions):
 export interface ClaimRuntime {
   /** Wraps the delayed scanner (the runtime runs it only while it leads the queue). */
   maintain?: (scanner: Scanner) => Scanner;
-  /** The longest idle sleep, reached by doubling idleSleep while claims find nothing. Default: idleSleep. */
+  /**
+   * The longest idle sleep, reached by doubling idleSleep while claims find nothing, and the delayed
+   * scanner's safety poll. Default: idleSleep.
+   */
   maxIdleMs?: number;
 }
 
@@ -145,7 +148,7 @@ export async function claimJobs(
     control: ctl,
   };
   try {
-    const promote = (runtime.maintain ?? ((scanner) => scanner))(delayedScanner(idleMs));
+    const promote = (runtime.maintain ?? ((scanner) => scanner))(delayedScanner(idleMs, loop.maxIdleMs));
     await Promise.all([claimLoop(loop), promote({ queue: queueName, backend, signal })]);
   } finally {
     keeper.close();

@@ -65,7 +65,10 @@ export class Candidate {
 
   /** Called by the elector after each change. */
   setLeading(leading: boolean): void {
-    if (!leading) return this.#end();
+    if (!leading) {
+      this.#end();
+      return;
+    }
     if (this.#term !== null) return;
     this.#term = new AbortController();
     // Each maintenance loop of the runtime waits on it: more than Node's default of 10 listeners.

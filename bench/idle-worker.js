@@ -1,0 +1,33 @@
+// One worker process of bench/idle-cost.js: `queues` runWorker runtimes (one per queue, as
+// `asyncmq worker start` runs them today) on one backend, built from the asyncmq dist at `dist`.
+// Prints "ready" once started; on stdin, "cpu" prints its CPU time so far (µs, user + system) and
+// "stop" stops the runtimes and exits.
+// Usage: node bench/idle-worker.js <dist> <redis|postgres> <url> <prefix or schema> <queues>
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { pathToFileURL } from "node:url";
+
+const [dist, kind, url, ns, queues] = process.argv.slice(2);
+const { PostgresBackend, RedisBackend, runWorker } = await import(
+  pathToFileURL(join(resolve(dist), "index.js")).href
+);
+const backend =
+  kind === "redis"
+    ? new RedisBackend({ url, prefix: ns })
+    : new PostgresBackend({ url, schema: ns, poolSize: 4 });
+const ctl = new AbortController();
+const runs = Array.from({ length: Number(queues) }, (_, i) =>
+  runWorker(`idle-${i}`, { backend, signal: ctl.signal, concurrency: 5 }),
+);
+console.log("ready");
+for await (const line of createInterface({ input: process.stdin })) {
+  if (line === "cpu") {
+    const { user, system } = process.cpuUsage();
+    console.log(JSON.stringify({ cpu: user + system }));
+  } else if (line === "stop") {
+    ctl.abort();
+    await Promise.all(runs);
+    await backend.close();
+    process.exit(0);
+  }
+}
