@@ -27,6 +27,9 @@ const option = (name, fallback) => {
   const at = args.indexOf(name);
   return at === -1 ? fallback : args.splice(at, 2)[1];
 };
+// --detail: also the busiest commands (Redis) or statements (Postgres), per second.
+const detail = args.includes("--detail");
+if (detail) args.splice(args.indexOf("--detail"), 1);
 const seconds = Number(option("--seconds", 60));
 const warmup = Number(option("--warmup", 10));
 const procs = Number(option("--procs", 20));
@@ -60,6 +63,7 @@ async function startRedis() {
   const url = `redis://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    r.on("error", () => {}); // not up yet: tried again below
     try {
       await r.connect();
       await r.ping();
@@ -106,9 +110,13 @@ async function counters(kind, url) {
     const info = await r.info("commandstats");
     r.disconnect();
     let calls = 0;
-    for (const [, name, n] of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm))
-      if (name !== "info") calls += Number(n);
-    return { ops: calls };
+    const each = {};
+    for (const [, name, n] of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+      if (name === "info") continue;
+      calls += Number(n);
+      each[name] = Number(n);
+    }
+    return { ops: calls, each };
   }
   const c = new pg.Client({ connectionString: url });
   await c.connect();
@@ -118,8 +126,13 @@ async function counters(kind, url) {
   const x = await c.query(
     "SELECT (xact_commit + xact_rollback)::bigint AS n FROM pg_stat_database WHERE datname = current_database()",
   );
+  const each = {};
+  const all = await c.query(
+    "SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 100) AS q, sum(calls)::bigint AS n FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat%' GROUP BY 1",
+  );
+  for (const row of all.rows) each[row.q] = Number(row.n);
   await c.end();
-  return { ops: Number(s.rows[0].n), xacts: Number(x.rows[0].n) };
+  return { ops: Number(s.rows[0].n), xacts: Number(x.rows[0].n), each };
 }
 
 /** Starts the worker processes of one build and returns a handle to read their CPU and stop them. */
@@ -170,6 +183,10 @@ async function measure(kind, url, label, dist) {
     const cpu1 = await workers.cpu();
     const s = (Date.now() - t0) / 1000;
     const out = { ops: (c1.ops - c0.ops) / s, cpu: ((cpu1 - cpu0) / 1e6 / s) * 100 };
+    if (detail) {
+      const rates = Object.entries(c1.each).map(([k, n]) => [k, (n - (c0.each[k] ?? 0)) / s]);
+      out.top = rates.sort((a, b) => b[1] - a[1]).slice(0, 12);
+    }
     if (c0.xacts !== undefined) out.xacts = (c1.xacts - c0.xacts) / s;
     return out;
   } finally {
@@ -193,6 +210,7 @@ for (const kind of kinds) {
       console.log(
         `${kind.padEnd(8)} ${label.padEnd(6)} ${unit} ${fmt(r.ops)}${xacts}, worker CPU ${fmt(r.cpu, 2)}% of a core`,
       );
+      for (const [what, rate] of r.top ?? []) console.log(`           ${fmt(rate).padStart(8)}/s  ${what}`);
     }
     if (results.before && results.after) {
       const ratio = (k) => fmt(results.before[k] / results.after[k], 1);

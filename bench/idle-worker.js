@@ -8,9 +8,11 @@ import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 
 const [dist, kind, url, ns, queues] = process.argv.slice(2);
-const { PostgresBackend, RedisBackend, runWorker } = await import(
+const { configure, PostgresBackend, RedisBackend, runWorker } = await import(
   pathToFileURL(join(resolve(dist), "index.js")).href
 );
+// Errors only: 20 processes starting on a loaded machine log connect timeouts that they retry.
+configure({ logger: { debug() {}, info() {}, warn() {}, error: console.error } });
 const backend =
   kind === "redis"
     ? new RedisBackend({ url, prefix: ns })

@@ -6,6 +6,8 @@
 // `peers --repeat 3` (or BENCH_REPEAT=3) runs each pair three times and shows the medians.
 // `backlog [N]`: a backlog of N jobs (default 1,000,000) on SQLite, Redis and Postgres, asyncmq and
 // its peers on each engine (bench/peers/backlog.js), opt-in.
+// `idle [seconds]`: what idle workers cost, 20 processes x 10 queues on a private Redis and Postgres
+// (bench/idle-cost.js; BENCH_BEFORE=<another build's dist> measures it too, for a before/after), opt-in.
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { backlogTable } from "./peers/backlog.js";
@@ -22,7 +24,10 @@ const backlogAt = wanted.indexOf("backlog");
 const backlogJobs =
   backlogAt >= 0 && /^\d+$/.test(wanted[backlogAt + 1] ?? "") ? Number(wanted[backlogAt + 1]) : 1_000_000;
 if (backlogAt >= 0 && wanted[backlogAt + 1] === String(backlogJobs)) wanted.splice(backlogAt + 1, 1);
-const onlyPeers = wanted.every((w) => w === "peers" || w === "backlog");
+const idleAt = wanted.indexOf("idle");
+const idleSeconds =
+  idleAt >= 0 && /^\d+$/.test(wanted[idleAt + 1] ?? "") ? wanted.splice(idleAt + 1, 1)[0] : "60";
+const onlyPeers = wanted.every((w) => w === "peers" || w === "backlog" || w === "idle");
 
 function measure(kind, metric, ...args) {
   const out = execFileSync(process.execPath, [one, kind, metric, ...args.map(String)], { encoding: "utf8" });
@@ -82,3 +87,8 @@ if (want("postgres")) {
 }
 if (wanted.includes("peers")) await peers(peerArgs);
 if (wanted.includes("backlog")) await backlogTable(backlogJobs);
+if (wanted.includes("idle")) {
+  const idleCost = fileURLToPath(new URL("./idle-cost.js", import.meta.url));
+  const before = process.env.BENCH_BEFORE ? ["--before", process.env.BENCH_BEFORE] : [];
+  execFileSync(process.execPath, [idleCost, "--seconds", idleSeconds, ...before], { stdio: "inherit" });
+}

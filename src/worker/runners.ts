@@ -41,7 +41,10 @@ export interface RunWorkerOptions {
   rateScope?: "worker" | "queue";
   /** In-process repeatable definitions this worker schedules. Default: none. */
   repeatables?: RepeatableDef[];
-  /** Longest sleep of the maintenance loops and of an idle claim loop. Default 1000 ms (settings.scanInterval). */
+  /**
+   * Longest sleep of the maintenance loops, and the first safety poll of an idle claim loop (which
+   * doubles up to `idlePoll` where the backend's wake-ups are reliable). Default 1000 ms (settings.scanInterval).
+   */
   scanInterval?: number | string;
   /** Aborting it shuts the worker down. Default: none (the worker runs until the process ends). */
   signal?: AbortSignal;
@@ -105,8 +108,8 @@ export interface RuntimeHandle {
 
 /**
  * One consumer: the runtime of `runWorker` with concurrency 1 (heartbeat and maintenance included),
- * sleeping on the queue's wake-up signal (at most `idleSleep`, default settings.scanInterval) when
- * there is no job. `workerId` is appended to the id recorded on its jobs. `backend` defaults to the
+ * sleeping on the queue's wake-up signal when there is no job, with a safety poll of `idleSleep`
+ * (default settings.scanInterval), doubling up to settings.idlePoll where wake-ups are reliable. `workerId` is appended to the id recorded on its jobs. `backend` defaults to the
  * configured default backend; without `signal` it runs until the process ends.
  */
 export async function workerLoop(
