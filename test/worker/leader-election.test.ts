@@ -23,8 +23,14 @@ function processOn(real: Backend, down = { value: false }): Backend {
   };
   return withMembers(real, {
     leaders: {
-      tryLead: async (...args) => (fail(), leaders.tryLead(...args)),
-      resign: async (...args) => (fail(), leaders.resign(...args)),
+      tryLead: async (...args) => {
+        fail();
+        return leaders.tryLead(...args);
+      },
+      resign: async (...args) => {
+        fail();
+        await leaders.resign(...args);
+      },
     },
   });
 }
