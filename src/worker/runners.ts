@@ -109,8 +109,9 @@ export interface RuntimeHandle {
 /**
  * One consumer: the runtime of `runWorker` with concurrency 1 (heartbeat and maintenance included),
  * sleeping on the queue's wake-up signal when there is no job, with a safety poll of `idleSleep`
- * (default settings.scanInterval), doubling up to settings.idlePoll where wake-ups are reliable. `workerId` is appended to the id recorded on its jobs. `backend` defaults to the
- * configured default backend; without `signal` it runs until the process ends.
+ * (default settings.scanInterval), doubling up to settings.idlePoll where wake-ups are reliable.
+ * `workerId` is appended to the id recorded on its jobs. `backend` defaults to the configured
+ * default backend; without `signal` it runs until the process ends.
  */
 export async function workerLoop(
   queueName: string,
