@@ -3,6 +3,7 @@
 // Prints "ready" once started; on stdin, "cpu" prints its CPU time so far (µs, user + system) and
 // "stop" stops the runtimes and exits.
 // Usage: node bench/idle-worker.js <dist> <redis|postgres> <url> <prefix or schema> <queues>
+import { setMaxListeners } from "node:events";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
@@ -18,6 +19,7 @@ const backend =
     ? new RedisBackend({ url, prefix: ns })
     : new PostgresBackend({ url, schema: ns, poolSize: 4 });
 const ctl = new AbortController();
+setMaxListeners(0, ctl.signal); // one abort listener per runtime: more than Node's default of 10
 const runs = Array.from({ length: Number(queues) }, (_, i) =>
   runWorker(`idle-${i}`, { backend, signal: ctl.signal, concurrency: 5 }),
 );
