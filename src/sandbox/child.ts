@@ -18,8 +18,6 @@ export interface SandboxChild {
   readonly exited: Promise<string>;
   /** Ends it now, whatever it is doing; idempotent. */
   kill(): void;
-  /** Whether it keeps the process alive: yes while it runs a job, no while idle. */
-  hold(held: boolean): void;
 }
 
 // Under the TypeScript sources (tests, tsx) the runner is runner.ts, which tsx must load.
@@ -48,7 +46,6 @@ function threadChild(config: SandboxConfig): SandboxChild {
       );
     }),
     kill: () => void worker.terminate(),
-    hold: (held) => (held ? worker.ref() : worker.unref()),
   };
   worker.on("message", (m: FromSandbox) => child.onMessage(m));
   return child;
@@ -77,17 +74,6 @@ function processChild(config: SandboxConfig): SandboxChild {
       );
     }),
     kill: () => void proc.kill("SIGKILL"),
-    hold: (held) => {
-      // The IPC channel holds the process open too.
-      const channel = proc.channel as { ref(): void; unref(): void } | null | undefined;
-      if (held) {
-        proc.ref();
-        channel?.ref();
-      } else {
-        proc.unref();
-        channel?.unref();
-      }
-    },
   };
   proc.on("message", (m: FromSandbox) => child.onMessage(m));
   return child;

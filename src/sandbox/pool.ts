@@ -112,7 +112,6 @@ export class SandboxPool {
     const { child } = slot;
     const { signal } = ctx;
     slot.jobs += 1;
-    child.hold(true);
     return new Promise<unknown>((resolve, reject) => {
       const end = () => {
         signal.removeEventListener("abort", onAbort);
@@ -166,7 +165,6 @@ export class SandboxPool {
   }
 
   #release(slot: Slot): void {
-    slot.child.hold(false);
     const { maxJobsPerChild } = this.config;
     if (slot.dead) return;
     if (maxJobsPerChild > 0 && slot.jobs >= maxJobsPerChild) {
