@@ -3,15 +3,12 @@
  * time. A sandbox whose job was aborted (timeout, cancel, forced shutdown) is killed and a fresh one
  * takes its place on demand; one that crashed fails only its own job; `maxJobsPerChild` recycles.
  */
-import { AsyncMQError } from "../errors.js";
+import { SandboxCrashError } from "../errors.js";
 import { getSettings } from "../settings.js";
 import type { JobContext } from "../task.js";
 import { type SandboxChild, spawnSandbox } from "./child.js";
 import type { SandboxConfig } from "./options.js";
 import { type FromSandbox, fromWire, REMOTE_METHODS, toWire } from "./wire.js";
-
-/** The sandbox running a job ended before the job did (process.exit, out of memory, killed). */
-export class SandboxCrashError extends AsyncMQError {}
 
 interface Slot {
   child: SandboxChild;
@@ -19,6 +16,8 @@ interface Slot {
   ready: Promise<void>;
   jobs: number;
   dead: boolean;
+  /** Set while it runs a job: told how the sandbox ended if it ends first. */
+  onExit?: (how: string) => void;
 }
 
 export class SandboxPool {
@@ -97,7 +96,8 @@ export class SandboxPool {
       );
     });
     slot.ready.catch(() => {}); // the job that gets this slot awaits it and sees the error
-    void child.exited.then(() => {
+    void child.exited.then((how) => {
+      slot.onExit?.(how);
       slot.dead = true;
       this.#live.delete(slot);
       // A sandbox that died frees its place: a job waiting for one gets a fresh sandbox.
@@ -116,6 +116,7 @@ export class SandboxPool {
       const end = () => {
         signal.removeEventListener("abort", onAbort);
         child.onMessage = () => {};
+        slot.onExit = undefined;
       };
       // The handler may be in a loop that never yields: only killing its sandbox stops it.
       const onAbort = () => {
@@ -124,12 +125,12 @@ export class SandboxPool {
         reject(signal.reason);
       };
       signal.addEventListener("abort", onAbort, { once: true });
-      void child.exited.then((how) => {
+      slot.onExit = (how) => {
         end();
         reject(
           new SandboxCrashError(`${this.#what()} running job ${ctx.job.id} of task "${this.task}" ${how}`),
         );
-      });
+      };
       child.onMessage = (m: FromSandbox) => {
         if (m.t === "done") {
           end();
