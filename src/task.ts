@@ -158,7 +158,7 @@ const registry = holder[REGISTRY_KEY];
  * Defines a sandboxed task (see {@link TaskOptions.sandbox}) and registers it under `name`.
  * @param module The path of the module whose default export (else its export named `handler`) is
  *   the handler: absolute, relative to the current directory, or a `file:` URL
- *   (`new URL("./resize.ts", import.meta.url)`, `import.meta.resolve("./resize.ts")`).
+ *   (`new URL(path, import.meta.url)`, `import.meta.resolve(path)`).
  * @throws ValidationError if another, different task already has that name, or `module` names no file.
  */
 export function task<D = unknown, R = unknown>(

@@ -89,7 +89,7 @@ export function sandboxConfig(name: string, sandbox: true | SandboxOptions): San
 /**
  * The file URL of task `name`'s handler module: an absolute path, a path relative to the current
  * directory (as BullMQ's sandboxed processors and the CLI's `--tasks`), a `file:` URL string
- * (`import.meta.resolve(...)`) or a URL (`new URL("./h.ts", import.meta.url)`).
+ * (`import.meta.resolve(path)`) or a URL (`new URL(path, import.meta.url)`).
  * @throws ValidationError when it names no file.
  */
 export function handlerModuleUrl(name: string, spec: string | URL): string {
