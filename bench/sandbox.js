@@ -1,8 +1,10 @@
-// `node bench/run.js sandbox`: the cost of running a handler in a sandbox (worker thread, child
-// process) against the same no-op handler in-process, on the memory and SQLite backends. Each row is
-// one fresh process (bench/one.js sandboxThroughput); the sandboxes are started before the clock runs.
+// `node bench/run.js sandbox [--repeat R]`: the cost of running a handler in a sandbox (worker
+// thread, child process) against the same no-op handler in-process, on the memory and SQLite
+// backends. Each measurement is one fresh process (bench/one.js sandboxThroughput); the sandboxes
+// are started before the clock runs.
 import { performance } from "node:perf_hooks";
 import { events, Queue, runWorker, task } from "asyncmq";
+import { fmt, median } from "./peers/suite.js";
 
 const noop = new URL("./sandbox-noop.js", import.meta.url);
 let seq = 0;
@@ -51,17 +53,26 @@ export async function sandboxThroughput(backend, n, concurrency, isolation) {
   return n / seconds;
 }
 
-/** The table of `node bench/run.js sandbox`; `measure(kind, metric, ...args)` runs one row's process. */
-export function sandboxTable(measure, row, fmt) {
+/**
+ * The table of `node bench/run.js sandbox`: `measure(kind, metric, ...args)` runs one measurement's
+ * process, `row` prints a line. Each round runs in-process, thread and process in turn (so drift in
+ * the machine's load touches all three alike); each figure is the median of `repeat` rounds.
+ */
+export function sandboxTable(measure, row, repeat = 1) {
+  const modes = ["inline", "thread", "process"];
   for (const kind of ["memory", "sqlite"]) {
     for (const [concurrency, n] of [
       [1, 3_000],
       [4, 10_000],
     ]) {
-      const inline = measure(kind, "sandboxThroughput", n, concurrency, "inline");
+      const rates = Object.fromEntries(modes.map((m) => [m, []]));
+      for (let round = 0; round < repeat; round++) {
+        for (const m of modes) rates[m].push(measure(kind, "sandboxThroughput", n, concurrency, m));
+      }
+      const inline = median(rates.inline);
       row(kind, `in-process handler, concurrency ${concurrency} (jobs/s)`, fmt(inline));
       for (const isolation of ["thread", "process"]) {
-        const rate = measure(kind, "sandboxThroughput", n, concurrency, isolation);
+        const rate = median(rates[isolation]);
         // Wall time per job over the in-process row's: at concurrency 1, the latency a sandbox adds.
         const overhead = 1e6 / rate - 1e6 / inline;
         row(

@@ -19,8 +19,13 @@ const send: (message: FromSandbox) => void = parentPort
     };
 const listen = (fn: (message: ToSandbox) => void) =>
   parentPort ? parentPort.on("message", fn) : process.on("message", fn);
-// A child process whose worker went away (killed, crashed) must not linger.
-if (!parentPort) process.on("disconnect", () => process.exit(0));
+if (!parentPort) {
+  // A child process whose worker went away (killed, crashed) must not linger.
+  process.on("disconnect", () => process.exit(0));
+  // Ctrl-C reaches the whole process group: the worker, shutting down gracefully, decides when this
+  // sandbox ends (its job finished, or killed past the grace), not the terminal.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => {});
+}
 
 let handler: TaskHandler<unknown, unknown> | undefined;
 let maxPayloadBytes: number | null = null;

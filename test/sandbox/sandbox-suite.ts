@@ -246,6 +246,19 @@ export function sandboxSuite(
       expect(jobs[1]?.attempts).toBe(1);
     }, 30_000);
 
+    it("a sandbox past its heap limit fails its job only", async () => {
+      const name = uniqueQueue("sbx-oom");
+      const q = new Queue(name, { backend });
+      const t = define(name, { pool: 1, resourceLimits: { maxOldGenerationSizeMb: 64 } });
+      await start(name);
+      const oom = await ended(q, await q.add(t, { mode: "oom" }));
+      expect(oom.state).toBe("failed");
+      expect(oom.error?.name).toBe("SandboxCrashError");
+      // A thread reports the V8 error; a process is aborted by V8 (SIGABRT) or by the OS (SIGKILL).
+      expect(oom.error?.message).toMatch(/out of memory|killed by SIG|exited with code/i);
+      expect((await ended(q, await q.add(t, { mode: "echo" }))).state).toBe("completed");
+    }, 30_000);
+
     it("errors keep name, message and stack; an UnrecoverableError is not retried; rate limits and updateData cross", async () => {
       const name = uniqueQueue("sbx-err");
       const q = new Queue(name, { backend });
