@@ -111,7 +111,7 @@ export class SandboxPool {
   #runIn(slot: Slot, data: unknown, ctx: JobContext): Promise<unknown> {
     const { child } = slot;
     const { signal } = ctx;
-    slot.jobs += 1;
+    const run = ++slot.jobs;
     return new Promise<unknown>((resolve, reject) => {
       const end = () => {
         signal.removeEventListener("abort", onAbort);
@@ -136,11 +136,11 @@ export class SandboxPool {
           end();
           if (m.ok) resolve(m.value);
           else reject(fromWire(m.error));
-        } else if (m.t === "call") void this.#answer(child, ctx, m.call, m.method, m.args);
+        } else if (m.t === "call" && m.run === run) void this.#answer(child, ctx, m.call, m.method, m.args);
       };
       try {
         // A plain copy: the runtime's record may be a class instance.
-        child.send({ t: "run", data, job: { ...ctx.job } });
+        child.send({ t: "run", run, data, job: { ...ctx.job } });
       } catch (err) {
         end();
         reject(err);

@@ -43,7 +43,7 @@ listen((message) => {
       );
       break;
     case "run":
-      void run(message.data, message.job);
+      void runJob(message.run, message.data, message.job);
       break;
     case "reply": {
       const call = pending.get(message.call);
@@ -69,13 +69,13 @@ async function load(module: string): Promise<void> {
   handler = found as TaskHandler<unknown, unknown>;
 }
 
-async function run(data: unknown, job: unknown): Promise<void> {
+async function runJob(id: number, data: unknown, job: unknown): Promise<void> {
   let done: FromSandbox;
   try {
     done = {
       t: "done",
       ok: true,
-      value: await (handler as TaskHandler<unknown, unknown>)(data, context(job)),
+      value: await (handler as TaskHandler<unknown, unknown>)(data, context(id, job)),
     };
   } catch (err) {
     done = { t: "done", ok: false, error: toWire(err) };
@@ -91,32 +91,33 @@ async function run(data: unknown, job: unknown): Promise<void> {
   }
 }
 
-function remote<T>(method: RemoteMethod, ...args: unknown[]): Promise<T> {
+function remote<T>(run: number, method: RemoteMethod, ...args: unknown[]): Promise<T> {
   const call = ++calls;
   return new Promise<T>((resolve, reject) => {
     pending.set(call, { resolve: resolve as (v: unknown) => void, reject });
-    send({ t: "call", call, method, args });
+    send({ t: "call", run, call, method, args });
   });
 }
 
-function context(job: unknown): JobContext {
+function context(run: number, job: unknown): JobContext {
   return {
     job: job as JobContext["job"],
     signal: never,
-    progress: (value) => remote("progress", value),
-    log: (message) => remote("log", String(message)),
+    progress: (value) => remote(run, "progress", value),
+    log: (message) => remote(run, "log", String(message)),
     rateLimit: (delay) => {
       throw new RateLimitError(delay);
     },
-    updateData: (data) => remote("updateData", data),
+    updateData: (data) => remote(run, "updateData", data),
     moveToDelayed: (runAt, data) => {
       throw delayedWithData(
         runAt,
         data === undefined ? undefined : encodeJson(data, "data", maxPayloadBytes),
       );
     },
-    moveToWaitingChildren: (childIds: readonly DependencyRef[]) => remote("moveToWaitingChildren", childIds),
-    childrenValues: () => remote("childrenValues"),
-    childrenFailures: () => remote("childrenFailures"),
+    moveToWaitingChildren: (childIds: readonly DependencyRef[]) =>
+      remote(run, "moveToWaitingChildren", childIds),
+    childrenValues: () => remote(run, "childrenValues"),
+    childrenFailures: () => remote(run, "childrenFailures"),
   };
 }

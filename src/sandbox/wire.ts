@@ -34,7 +34,8 @@ export interface WireError {
 /** Main thread to sandbox. */
 export type ToSandbox =
   | { t: "load"; module: string; maxPayloadBytes: number | null }
-  | { t: "run"; data: unknown; job: unknown }
+  /** `run` numbers the sandbox's jobs, so that a call a finished job's handler makes late is not taken for the next job's. */
+  | { t: "run"; run: number; data: unknown; job: unknown }
   | { t: "reply"; call: number; ok: true; value: unknown }
   | { t: "reply"; call: number; ok: false; error: WireError };
 
@@ -42,7 +43,7 @@ export type ToSandbox =
 export type FromSandbox =
   | { t: "ready" }
   | { t: "load-failed"; error: WireError }
-  | { t: "call"; call: number; method: RemoteMethod; args: unknown[] }
+  | { t: "call"; run: number; call: number; method: RemoteMethod; args: unknown[] }
   | { t: "done"; ok: true; value: unknown }
   | { t: "done"; ok: false; error: WireError };
 
