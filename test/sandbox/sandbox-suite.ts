@@ -125,7 +125,8 @@ export function sandboxSuite(
         expect((job.result as { attempts: number }).attempts).toBe(1);
         expect(job.progress).toBe(100);
         expect(stalled).toEqual([]);
-        expect(gap).toBeLessThan(1000);
+        // Also the time since the last beat: a loop blocked until the job ended may have run none since.
+        expect(Math.max(gap, performance.now() - last)).toBeLessThan(1000);
         expect(progress[0]).toMatchObject({ pid: expect.any(Number) });
         expect(progress).toContain(100);
         expect(await q.getJobLogs(id)).toEqual(["busy started"]);
