@@ -1,4 +1,5 @@
 /** Defining a sandboxed task: what is refused at definition, what crosses the boundary as an error. */
+import { readdirSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { UnrecoverableError, ValidationError } from "../../src/errors.js";
@@ -11,6 +12,7 @@ import {
   waitingChildrenOf,
 } from "../../src/step-errors.js";
 import { task, unregisterTask } from "../../src/task.js";
+import { until } from "../helpers.js";
 
 const modes = new URL("./fixtures/modes.js", import.meta.url);
 const names: string[] = [];
@@ -73,7 +75,9 @@ describe("task() with a module path", () => {
     await expect(t.run(undefined)).rejects.toThrow(/exports no handler: export default async function/);
   });
 
-  it("task.run() runs the module in a sandbox, ctx calls included", async () => {
+  it("task.run() runs the module in a sandbox, ctx calls included, and ends the sandbox after", async () => {
+    const threads = () => readdirSync("/proc/self/task").length;
+    const before = threads();
     const t = task(named("sbx-run"), { queue: "q", sandbox: { pool: 1 } }, modes);
     const progress: unknown[] = [];
     const result = (await t.run({ mode: "echo" } as never, {
@@ -83,6 +87,7 @@ describe("task() with a module path", () => {
     };
     expect(result.threadId).toBeGreaterThan(0);
     expect(progress).toEqual([{ pid: process.pid, threadId: result.threadId }]);
+    await until(() => threads() <= before, 5000, "the sandbox thread to end (no worker runtime keeps it)");
   });
 });
 
