@@ -212,6 +212,19 @@ export function sandboxSuite(
       await until(() => threads() <= threadsBefore, 5000, "the sandbox threads to end");
     });
 
+    it("maxJobsPerChild replaces a sandbox after that many jobs", async () => {
+      const name = uniqueQueue("sbx-recycle");
+      const q = new Queue(name, { backend });
+      const t = define(name, { pool: 1, maxJobsPerChild: 2 });
+      const ids = await q.addBulk([1, 2, 3].map((n) => ({ task: t, data: { mode: "echo", n } })));
+      await start(name, { concurrency: 1 });
+      const key = (w: Where) => `${w.pid}:${w.threadId}`;
+      const wheres = [];
+      for (const id of ids) wheres.push(key((await ended(q, id)).result as Where));
+      expect(wheres[1]).toBe(wheres[0]);
+      expect(wheres[2]).not.toBe(wheres[0]);
+    });
+
     it("runs a TypeScript module", async () => {
       const name = uniqueQueue("sbx-ts");
       const q = new Queue(name, { backend });
