@@ -11,6 +11,7 @@ import { isFatal, ValidationError } from "../errors.js";
 import { checkInt, checkName, toMs } from "../job.js";
 import { log } from "../logger.js";
 import { checkKeys, keysOf, WORKER_HINTS } from "../option-keys.js";
+import { holdSandboxes } from "../sandbox/sandboxed-handler.js";
 import { prepareRepeatable, type RepeatableDef } from "../schedule/repeatable-def.js";
 import { getSettings } from "../settings.js";
 import type { ActiveJob } from "./active-job.js";
@@ -191,6 +192,7 @@ export function launchRuntime(
   const startedAt = Date.now();
   const recorder = MetricsRecorder.for(backend);
   const inflight = new Set<ActiveJob>();
+  const releaseSandboxes = holdSandboxes();
 
   const scanners: Scanner[] = [
     // Delayed jobs are promoted by processJob's delayed scanner.
@@ -237,6 +239,7 @@ export function launchRuntime(
   const done = Promise.allSettled([claiming, ...scanners.map((s) => runScanner(s, ctx, stopOn))]).then(
     async () => {
       await recorder?.flush();
+      await releaseSandboxes(); // the last runtime to stop ends the sandboxed tasks' threads and processes
       await claiming;
       if (fatal) throw fatal.error;
     },
