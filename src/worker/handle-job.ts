@@ -18,7 +18,7 @@ import {
   storableText,
 } from "../job.js";
 import { withInherited } from "../job-options.js";
-import { errorLine, log } from "../logger.js";
+import { errorLine, jobLogFields, log } from "../logger.js";
 import { RateLimitError, rateLimitDelay } from "../rate-limit-error.js";
 import { getSettings } from "../settings.js";
 import { delayedMove, delayedWithData, WaitingChildrenError, waitingChildrenOf } from "../step-errors.js";
@@ -301,6 +301,7 @@ function write(
     // The lease will expire and the stall sweeper hands the job back: nothing is lost.
     log().warn(
       `could not record the end of job ${item.jobId} of "${queue}" (${item.kind}): ${errorLine(err)}; the job goes back to its queue once its lease expires`,
+      { ...(job ? jobLogFields(job) : { queue, jobId: item.jobId }), error: errorLine(err) },
     );
   });
 }
