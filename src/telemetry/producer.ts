@@ -4,6 +4,7 @@
  * (`traceContext`) so each attempt's consumer span links to it. One job: `messaging.message.id` is
  * its id; several: `messaging.batch.message_count`.
  */
+import type { Tracer } from "@opentelemetry/api";
 import type { EnqueueResult, NewJob } from "../backends/backend.js";
 import {
   loadOtelApi,
@@ -33,7 +34,7 @@ export async function traceEnqueue(
 
 async function sendTraced(
   otel: OtelApi,
-  tracer: NonNullable<ReturnType<typeof tracerOf>>,
+  tracer: Tracer,
   queue: string,
   jobs: NewJob[],
   send: () => Promise<EnqueueResult[]>,
