@@ -2,7 +2,7 @@
  * OpenTelemetry: a producer span per enqueue, one consumer span per attempt, linked (and parented)
  * to the producer span across processes. The producer runs in a child process with its own SDK and
  * prints its span; the worker runs here, under an SDK with an in-memory exporter, on real engines
- * (an SQLite file, Redis).
+ * (an SQLite file, Redis, Postgres).
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -23,13 +23,16 @@ import { Queue } from "../../src/queue.js";
 import { task } from "../../src/task.js";
 import { Worker } from "../../src/worker/worker.js";
 import { ROOT } from "../e2e/helpers.js";
+import { dropSchema, postgresUrl, stopPostgres, testSchema } from "../support/postgres-server.js";
 import { dropPrefix, redisUrl, uniquePrefix } from "../support/redis-server.js";
 
 const exporter = new InMemorySpanExporter();
 const contextManager = new AsyncLocalStorageContextManager();
 const dir = mkdtempSync(join(tmpdir(), "asyncmq-otel-"));
 const prefix = uniquePrefix("otel");
+const schema = testSchema("otel");
 let redisUsed = false;
+let pgUsed: string | undefined;
 
 beforeAll(() => {
   context.setGlobalContextManager(contextManager.enable());
@@ -42,6 +45,8 @@ afterAll(async () => {
   context.disable();
   rmSync(dir, { recursive: true, force: true });
   if (redisUsed) await dropPrefix(prefix);
+  if (pgUsed !== undefined) await dropSchema(pgUsed, schema);
+  stopPostgres();
 });
 beforeEach(() => exporter.reset());
 
@@ -116,6 +121,13 @@ const ENGINES: Array<{ name: string; url: () => Promise<string> }> = [
     url: async () => {
       redisUsed = true;
       return `${await redisUrl()}?prefix=${prefix}`;
+    },
+  },
+  {
+    name: "postgres",
+    url: async () => {
+      pgUsed = await postgresUrl();
+      return `${pgUsed}${pgUsed.includes("?") ? "&" : "?"}schema=${schema}`;
     },
   },
 ];
