@@ -28,9 +28,9 @@ export class AttemptSpan {
    * Ends the span with the attempt's end: the finish written for it, else (null) why none was,
    * e.g. "cancelled" or "lost" (the backend already moved the job). A retry or failure records its error.
    */
-  end(item: Finish | null, cause = "none"): void {
+  end(item: Finish | null, cause: string | undefined): void {
     const { span } = this;
-    const outcome = item === null ? cause : item.kind === "retry" ? "retried" : item.kind;
+    const outcome = item === null ? (cause ?? "none") : item.kind === "retry" ? "retried" : item.kind;
     span.setAttribute("asyncmq.outcome", outcome);
     if (item?.kind === "retry" || item?.kind === "failed") recordFailure(this.otel, span, item.error);
     span.end();

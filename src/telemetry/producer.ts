@@ -18,15 +18,16 @@ import { injectContext } from "./trace-context.js";
 
 /**
  * Runs `send` (the insert of `jobs` into `queue`) inside a producer span when tracing is on, after
- * storing the span's context on each job; otherwise just runs it.
+ * storing the span's context on each job; otherwise just runs it (its own promise: no extra one).
  */
-export async function traceEnqueue(
+export function traceEnqueue(
   queue: string,
   jobs: NewJob[],
   send: () => Promise<EnqueueResult[]>,
 ): Promise<EnqueueResult[]> {
-  let otel = otelApi();
-  if (otel === undefined) otel = await loadOtelApi();
+  const otel = otelApi();
+  // The first enqueue of the process waits for the optional API's import (once).
+  if (otel === undefined) return loadOtelApi().then(() => traceEnqueue(queue, jobs, send));
   const tracer = otel === null ? undefined : tracerOf(otel);
   if (otel === null || tracer === undefined) return send();
   return sendTraced(otel, tracer, queue, jobs, send);
