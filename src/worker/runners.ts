@@ -272,6 +272,6 @@ async function runScanner(
     await scanner(ctx);
   } catch (err) {
     if (isFatal(err)) onFatal(err);
-    else log().error(`a scanner of queue "${ctx.queue}" stopped with an error`, err);
+    else log().error(`a scanner of queue "${ctx.queue}" stopped with an error`, { queue: ctx.queue, err });
   }
 }
