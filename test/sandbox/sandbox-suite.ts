@@ -162,7 +162,8 @@ export function sandboxSuite(
         const used = process.cpuUsage(cpu);
         expect((used.user + used.system) / 1000 / (performance.now() - t0)).toBeLessThan(0.5);
       }
-      const next = await ended(q, await q.add(t, { mode: "echo", n: 1 }));
+      // The fresh sandbox starts within this job's timeout: a long one, as a loaded machine starts slowly.
+      const next = await ended(q, await q.add(t, { mode: "echo", n: 1 }, { timeout: 20_000 }));
       expect(next.state).toBe("completed");
       const where = next.result as Where;
       if (isolation === "process") expect(where.pid).not.toBe(spun.pid);
