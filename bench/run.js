@@ -6,19 +6,24 @@
 // `peers --repeat 3` (or BENCH_REPEAT=3) runs each pair three times and shows the medians.
 // `backlog [N]`: a backlog of N jobs (default 1,000,000) on SQLite, Redis and Postgres, asyncmq and
 // its peers on each engine (bench/peers/backlog.js), opt-in.
+// `sandbox [--repeat R]`: sandboxed handlers (worker threads, child processes) against in-process
+// ones on memory and SQLite (bench/sandbox.js), opt-in; with --repeat, medians of R rounds.
 // `idle [seconds]`: what idle workers cost, 20 processes x 10 queues on a private Redis and Postgres
 // (bench/idle-cost.js; BENCH_BEFORE=<another build's dist> measures it too, for a before/after), opt-in.
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { backlogTable } from "./peers/backlog.js";
-import { fmt, peers } from "./peers/suite.js";
+import { fmt, parseRepeat, peers } from "./peers/suite.js";
+import { sandboxTable } from "./sandbox.js";
 
 const one = fileURLToPath(new URL("./one.js", import.meta.url));
 const argv = process.argv.slice(2);
 const repeatAt = argv.indexOf("--repeat");
 const peerArgs = repeatAt >= 0 ? argv.slice(repeatAt, repeatAt + 2) : [];
 const wanted = argv.filter((_, i) => repeatAt < 0 || (i !== repeatAt && i !== repeatAt + 1));
-if (peerArgs.length && !wanted.includes("peers")) throw new Error("--repeat applies to `peers` only");
+if (peerArgs.length && !wanted.includes("peers") && !wanted.includes("sandbox")) {
+  throw new Error("--repeat applies to `peers` and `sandbox` only");
+}
 const want = (name) => wanted.length === 0 || wanted.includes(name);
 const backlogAt = wanted.indexOf("backlog");
 const backlogJobs =
@@ -27,7 +32,7 @@ if (backlogAt >= 0 && wanted[backlogAt + 1] === String(backlogJobs)) wanted.spli
 const idleAt = wanted.indexOf("idle");
 const idleSeconds =
   idleAt >= 0 && /^\d+$/.test(wanted[idleAt + 1] ?? "") ? wanted.splice(idleAt + 1, 1)[0] : "60";
-const onlyPeers = wanted.every((w) => w === "peers" || w === "backlog" || w === "idle");
+const onlyPeers = wanted.every((w) => w === "peers" || w === "backlog" || w === "sandbox" || w === "idle");
 
 function measure(kind, metric, ...args) {
   const out = execFileSync(process.execPath, [one, kind, metric, ...args.map(String)], { encoding: "utf8" });
@@ -84,6 +89,10 @@ if (want("redis")) {
 }
 if (want("postgres")) {
   suite("postgres", { bulk: "", n: 20_000, n1: 2_000, tp50: "", lat: "", cross: "-", late: "" });
+}
+if (wanted.includes("sandbox")) {
+  console.log(`asyncmq sandbox bench on node ${process.version}, ${new Date().toISOString()}`);
+  sandboxTable(measure, row, parseRepeat(peerArgs));
 }
 if (wanted.includes("peers")) await peers(peerArgs);
 if (wanted.includes("backlog")) await backlogTable(backlogJobs);

@@ -9,7 +9,7 @@ import type { Backend } from "../backends/backend.js";
 import { resolveBackend } from "../backends/registry.js";
 import { isFatal, JobCancelledError } from "../errors.js";
 import { type ClaimedJob, toMs } from "../job.js";
-import { errorLine, log, OutageLog } from "../logger.js";
+import { errorLine, jobLogFields, log, OutageLog } from "../logger.js";
 import { getSettings } from "../settings.js";
 import type { ActiveJob } from "./active-job.js";
 import { ClaimControl } from "./claim-control.js";
@@ -160,7 +160,7 @@ async function claimLoop(loop: Loop): Promise<void> {
     loop;
   const { running } = control;
   const wake = new WakeFlag(backend, queue);
-  const outage = new OutageLog(`claiming jobs of queue "${queue}"`);
+  const outage = new OutageLog(`claiming jobs of queue "${queue}"`, { queue, workerId });
   const retryMs = Math.min(idleMs, 1000);
   let idle = idleMs;
   const start = (job: ClaimedJob, release: () => void) => {
@@ -171,7 +171,7 @@ async function claimLoop(loop: Loop): Promise<void> {
     const run: Promise<void> = runClaimedJob(backend, queue, job, rt).then(done, (err) => {
       log().error(
         `job ${job.id} of "${queue}": internal error; its lease will expire and it will run again`,
-        err,
+        { ...jobLogFields(job), err },
       );
       done();
     });
@@ -288,6 +288,7 @@ async function holdClaims(
     } catch (err) {
       log().warn(
         `could not hold the claims of queue "${queue}" for ${ms} ms (${errorLine(err)}); holding this worker's only`,
+        { queue, error: errorLine(err) },
       );
     }
   }

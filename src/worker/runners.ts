@@ -11,6 +11,7 @@ import { isFatal, ValidationError } from "../errors.js";
 import { checkInt, checkName, toMs } from "../job.js";
 import { log } from "../logger.js";
 import { checkKeys, keysOf, WORKER_HINTS } from "../option-keys.js";
+import { holdSandboxes } from "../sandbox/sandboxed-handler.js";
 import { prepareRepeatable, type RepeatableDef } from "../schedule/repeatable-def.js";
 import { checkLeaderLease, getSettings } from "../settings.js";
 import type { ActiveJob } from "./active-job.js";
@@ -211,6 +212,7 @@ export function launchRuntime(
   const startedAt = Date.now();
   const recorder = MetricsRecorder.for(backend);
   const inflight = new Set<ActiveJob>();
+  const releaseSandboxes = holdSandboxes();
 
   // Maintenance runs on the queue's leader only (see leader-election.ts); in-process repeatables on
   // every runtime that has them (only this one knows them; `fire` keeps their slots exactly once).
@@ -272,6 +274,7 @@ export function launchRuntime(
       // Resigned once its loops stopped, so another worker takes over without waiting for the expiry.
       await lead.leave();
       await recorder?.flush();
+      await releaseSandboxes(); // the last runtime to stop ends the sandboxed tasks' threads and processes
       await claiming;
       if (fatal) throw fatal.error;
     },
@@ -304,6 +307,6 @@ async function runScanner(
     await scanner(ctx);
   } catch (err) {
     if (isFatal(err)) onFatal(err);
-    else log().error(`a scanner of queue "${ctx.queue}" stopped with an error`, err);
+    else log().error(`a scanner of queue "${ctx.queue}" stopped with an error`, { queue: ctx.queue, err });
   }
 }

@@ -78,7 +78,13 @@ export class Worker extends EventEmitter {
     this.#controller = controller;
     for (const name of JOB_EVENT_NAMES) if (this.listenerCount(name) > 0) this.#forwardEvent(name);
     this.#handle.done
-      .catch((err) => log().error(`worker on "${this.#queue}" stopped with an error`, err))
+      .catch((err) =>
+        log().error(`worker on "${this.#queue}" stopped with an error`, {
+          queue: this.#queue,
+          workerId: this.id,
+          err,
+        }),
+      )
       .finally(() => this.#cleanup());
     await Promise.resolve();
   }
@@ -134,7 +140,11 @@ export class Worker extends EventEmitter {
     try {
       this.emit(name);
     } catch (err) {
-      log().error(`a "${name}" listener of the worker on "${this.#queue}" threw`, err);
+      log().error(`a "${name}" listener of the worker on "${this.#queue}" threw`, {
+        queue: this.#queue,
+        workerId: this.id,
+        err,
+      });
     }
   }
 

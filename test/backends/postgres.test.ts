@@ -142,7 +142,9 @@ describe("PostgresBackend: migrations", () => {
         // 007 (flows): job_deps.child_queue (its index goes with it), job_dep_results.
         `DROP TABLE "${schema}".job_dep_results; ALTER TABLE "${schema}".job_deps DROP COLUMN child_queue; ` +
         `CREATE INDEX job_deps_by_child ON "${schema}".job_deps (queue, child_id); ` +
-        // 008 (leaders): the leaders table.
+        // 008 (trace context).
+        `ALTER TABLE "${schema}".jobs DROP COLUMN trace_context; ` +
+        // 009 (leaders): the leaders table.
         `DROP TABLE "${schema}".leaders; ` +
         `DELETE FROM "${schema}".migrations WHERE version >= 2`,
     );

@@ -242,14 +242,16 @@ describe("SqliteBackend: migrations", () => {
     f.endsWith(".sql"),
   ).length;
 
-  /** What migrations 004 (the stall rule), 005 (repeat runs), 006 (global concurrency), 008 (flows) and 009 (leaders) added, which the older versions below did not have. */
+  /** What migrations 004 (the stall rule), 005 (repeat runs), 006 (global concurrency), 008 (flows), 009 (trace context) and 010 (leaders) added, which the older versions below did not have. */
   const DROP_LATER_COLUMNS =
     "ALTER TABLE jobs DROP COLUMN stall_charge; ALTER TABLE jobs DROP COLUMN stall_peers; " +
     "ALTER TABLE repeat_slots DROP COLUMN runs; ALTER TABLE queues DROP COLUMN global_concurrency; " +
     // 008 (flows): job_deps.child_queue with its index, job_dep_results.
     "DROP INDEX job_deps_by_child; ALTER TABLE job_deps DROP COLUMN child_queue; " +
     "CREATE INDEX job_deps_by_child ON job_deps (queue, child_id); DROP TABLE job_dep_results; " +
-    // 009 (leaders): the leaders table.
+    // 009 (trace context).
+    "ALTER TABLE jobs DROP COLUMN trace_context; " +
+    // 010 (leaders): the leaders table.
     "DROP TABLE leaders;";
 
   it("upgrading a version-1 file adds finished_counts, counted from the jobs already there", async () => {

@@ -1,4 +1,4 @@
--- 009_leaders: leader leases (backend.leaders), one row per scope (the runtime's scope is a queue
+-- 010_leaders: leader leases (backend.leaders), one row per scope (the runtime's scope is a queue
 -- name): who holds it and until when. Adds a table only.
 
 CREATE TABLE leaders (
