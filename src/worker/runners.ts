@@ -59,8 +59,8 @@ export interface RunWorkerOptions {
   maxStalledCount?: number;
   /**
    * How long this worker's leader lease on the queue lasts without renewal: the leader runs the
-   * maintenance loops, and another worker takes over within about 4/3 of this after it dies.
-   * Default 5 s (settings.leaderLease).
+   * maintenance loops, and another worker takes over within about 4/3 of this after it dies. At
+   * most half of `leaseDuration` (a shorter one is used). Default 5 s (settings.leaderLease).
    */
   leaderLease?: number | string;
   /**
@@ -162,7 +162,12 @@ export function launchRuntime(
   const leaseMs = toMs(options.leaseDuration ?? settings.leaseDuration, "leaseDuration");
   const grace = toMs(options.shutdownGrace ?? settings.shutdownGrace, "shutdownGrace");
   const maxStalled = checkInt(options.maxStalledCount ?? settings.maxStalledCount, "maxStalledCount");
-  const leaderMs = checkLeaderLease(options.leaderLease ?? settings.leaderLease, "leaderLease");
+  // At most half the job lease: a leader that dies holding jobs is replaced (within 4/3 of its
+  // lease) before those jobs' leases run out, so their recovery waits for nothing more than before.
+  const leaderMs = Math.max(
+    30,
+    Math.min(checkLeaderLease(options.leaderLease ?? settings.leaderLease, "leaderLease"), leaseMs / 2),
+  );
   const idlePoll = toMs(options.idlePoll ?? settings.idlePoll, "idlePoll");
   const rateInterval = toMs(options.rateInterval ?? 1000, "rateInterval");
   const scope = options.rateScope ?? "worker";
