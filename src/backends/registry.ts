@@ -9,6 +9,7 @@ import { getSettings } from "../settings.js";
 import type { Backend } from "./backend.js";
 import { InMemoryBackend } from "./memory/memory-backend.js";
 import { PostgresBackend, type PostgresBackendOptions } from "./postgres/postgres-backend.js";
+import { isClusterUrl } from "./redis/cluster-url.js";
 import { RedisBackend, type RedisBackendOptions } from "./redis/redis-backend.js";
 import { SqliteBackend } from "./sqlite/sqlite-backend.js";
 
@@ -116,20 +117,26 @@ function takeParams<N extends string>(
   url: string,
   names: readonly N[],
 ): { rest: string; values: Partial<Record<N, string>> } {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new ValidationError(`backend URL "${url}" is not a valid URL`);
+  // A cluster URL's host list ("h1:p1,h2:p2") is no WHATWG URL host: parseClusterUrl checks it.
+  if (!isClusterUrl(url)) {
+    try {
+      new URL(url);
+    } catch {
+      throw new ValidationError(`backend URL "${url}" is not a valid URL`);
+    }
   }
+  const mark = url.indexOf("?");
+  const params = new URLSearchParams(mark < 0 ? "" : url.slice(mark + 1));
   const values: Partial<Record<N, string>> = {};
   for (const name of names) {
-    const value = parsed.searchParams.get(name);
+    const value = params.get(name);
     if (value === null) continue;
     values[name] = value;
-    parsed.searchParams.delete(name);
+    params.delete(name);
   }
-  return { rest: Object.keys(values).length === 0 ? url : parsed.toString(), values };
+  if (Object.keys(values).length === 0) return { rest: url, values };
+  const query = params.toString();
+  return { rest: url.slice(0, mark) + (query === "" ? "" : `?${query}`), values };
 }
 
 const shared = new Map<string, Backend>();

@@ -20,8 +20,13 @@ export interface RedisCluster {
   readonly nodes: readonly RedisServer[];
   /** The node (of `nodes`) that is the primary for the slot of `key` now. */
   primaryOf(key: string): Promise<RedisServer>;
-  /** Resolves once every live node reports cluster_state:ok and agrees on the primary of `key`. */
+  /**
+   * Resolves once every live node reports cluster_state:ok and names the same primary of `key`, a
+   * node that answers (so after a primary is killed: once its replica took over).
+   */
   settled(key: string, timeoutMs?: number): Promise<void>;
+  /** Resolves once every live replica's link to its primary is up (synced). */
+  replicated(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -35,6 +40,8 @@ export async function startRedisCluster(): Promise<RedisCluster> {
       const bus = await freePort();
       const extra = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"];
       extra.push("--cluster-node-timeout", String(NODE_TIMEOUT_MS), "--cluster-port", String(bus));
+      // A replica takes over however long ago it last heard from its primary (the test decides).
+      extra.push("--cluster-replica-validity-factor", "0");
       nodes.push(await startRedisServer(extra));
     }
     const addresses = nodes.map((n) => n.url.slice("redis://".length));
@@ -50,6 +57,7 @@ export async function startRedisCluster(): Promise<RedisCluster> {
       throw new Error(`redis-cli --cluster create failed:\n${create.stdout}${create.stderr}`);
     const cluster = handle(nodes, `redis+cluster://${addresses.join(",")}`, stop);
     await cluster.settled("asyncmq", 30_000);
+    await cluster.replicated(30_000);
     return cluster;
   } catch (err) {
     await stop();
@@ -96,8 +104,19 @@ function handle(nodes: RedisServer[], url: string, stop: () => Promise<void>): R
       for (;;) {
         const seen = await Promise.all(nodes.map((n) => primaryAddress(n, key)));
         const live = seen.filter((a) => a !== undefined);
-        if (live.length > 0 && live.every((a) => a !== null && a === live[0])) return;
+        const agreed = live.length > 0 && live.every((a) => a !== null && a === live[0]);
+        if (agreed && seen[nodes.findIndex((n) => n.url === `redis://${live[0]}`)] !== undefined) return;
         if (Date.now() > deadline) throw new Error(`the cluster did not settle: ${JSON.stringify(seen)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async replicated(timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const infos = await Promise.all(nodes.map((n) => ask(n, (r) => r.info("replication"))));
+        const replicas = infos.filter((i) => i?.includes("role:slave"));
+        if (replicas.every((i) => i?.includes("master_link_status:up"))) return;
+        if (Date.now() > deadline) throw new Error(`replicas did not sync: ${JSON.stringify(infos)}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     },

@@ -98,9 +98,8 @@ export class RedisConnection {
       // It is an ioredis connection: the interface only names what identifies one.
       this.client = given as unknown as Redis;
       this.#owned = false;
-      this.url = given.isCluster
-        ? "redis+cluster://(the caller's Cluster)"
-        : `redis://${given.options.host ?? "127.0.0.1"}:${given.options.port ?? 6379}`;
+      const { host = "127.0.0.1", port = 6379 } = given.options as { host?: string; port?: number };
+      this.url = given.isCluster ? "redis+cluster://(the caller's Cluster)" : `redis://${host}:${port}`;
     } else {
       const url = options.url ?? "redis://127.0.0.1:6379";
       this.url = url.replace(/\/\/[^@/]*@/, "//***@");

@@ -38,7 +38,8 @@ export interface RedisBackendOptions {
  * described by the members that identify one, so that naming it needs no ioredis types.
  */
 export interface RedisConnectionLike {
-  readonly options: { host?: string; port?: number };
+  /** Its options: a `Redis`'s name `host` and `port`. */
+  readonly options: object;
   readonly status: string;
   /** Set by ioredis: true on a `Cluster`. */
   readonly isCluster?: boolean;
