@@ -4,16 +4,19 @@
  * wake-ups over pub/sub between backends that may be subscribed on other nodes than the writer.
  */
 import { Cluster, Redis } from "ioredis";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { RedisBackend } from "../../src/backends/redis/redis-backend.js";
 import { Queue } from "../../src/queue.js";
+import { configure } from "../../src/settings.js";
 import { task, unregisterTask } from "../../src/task.js";
 import { Worker } from "../../src/worker/worker.js";
 import { gate, uniqueQueue } from "../helpers.js";
+import { captureLog } from "../reliability/outage.js";
 import { useRedisCluster } from "../support/redis-cluster.js";
 import { uniquePrefix } from "../support/redis-server.js";
 
 const cluster = useRedisCluster();
+afterEach(() => configure({ logger: undefined }));
 
 /** Every key under `prefix` on the cluster's primaries, with its slot. */
 async function keysOf(prefix: string): Promise<Array<{ key: string; slot: number }>> {
@@ -135,4 +138,40 @@ describe("RedisBackend on a Redis Cluster", () => {
       await consumer.close();
     }
   }, 15_000);
+
+  it("waitReplicas: the WAIT goes to the node of the write and waits for its replica; a shortfall is logged once", async () => {
+    const lines = captureLog();
+    const backend = new RedisBackend({
+      url: cluster().url,
+      prefix: uniquePrefix("wait"),
+      waitReplicas: 1,
+      waitTimeoutMs: 300,
+    });
+    const warnings = () => lines.filter((l) => l.includes("replicas acknowledged"));
+    const q = uniqueQueue("wait");
+    const queue = new Queue(q, { backend });
+    let frozen: number | undefined;
+    try {
+      await queue.addBulk(Array.from({ length: 2500 }, () => ({ task: "t" }))); // MULTI, then WAIT
+      await queue.add("t");
+      expect(warnings()).toEqual([]);
+      // With the queue's replica stopped, a WAIT on the write's node waits out its timeout; one
+      // on another node would find no write of this connection to wait for and answer at once.
+      frozen = (await cluster().replicaOf(await cluster().primaryOf(q))).pid();
+      if (frozen === undefined) throw new Error("the replica has no pid");
+      process.kill(frozen, "SIGSTOP");
+      const t0 = Date.now();
+      await queue.add("t");
+      await queue.addBulk(Array.from({ length: 2500 }, () => ({ task: "t" })));
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(2 * 290);
+      expect(warnings()).toHaveLength(1);
+      expect(warnings()[0]).toMatch(
+        /only 0 of 1 replicas acknowledged a write within 300 ms \(waitReplicas\)/,
+      );
+      expect((await queue.getJobCounts()).waiting).toBe(5002);
+    } finally {
+      if (frozen !== undefined) process.kill(frozen, "SIGCONT");
+      await backend.close();
+    }
+  });
 });

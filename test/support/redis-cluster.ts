@@ -20,6 +20,8 @@ export interface RedisCluster {
   readonly nodes: readonly RedisServer[];
   /** The node (of `nodes`) that is the primary for the slot of `key` now. */
   primaryOf(key: string): Promise<RedisServer>;
+  /** A replica of `primary` (one of `nodes`). */
+  replicaOf(primary: RedisServer): Promise<RedisServer>;
   /**
    * Resolves once every live node reports cluster_state:ok and names the same primary of `key`, a
    * node that answers (so after a primary is killed: once its replica took over).
@@ -98,6 +100,13 @@ function handle(nodes: RedisServer[], url: string, stop: () => Promise<void>): R
         if (primary) return primary;
       }
       throw new Error(`no node of the cluster names a primary for ${key}`);
+    },
+    async replicaOf(primary) {
+      const port = `master_port:${primary.url.split(":").pop()}\r\n`;
+      for (const node of nodes) {
+        if ((await ask(node, (r) => r.info("replication")))?.includes(port)) return node;
+      }
+      throw new Error(`no node of the cluster replicates ${primary.url}`);
     },
     async settled(key, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;

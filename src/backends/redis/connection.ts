@@ -207,12 +207,13 @@ export class RedisConnection {
 
   /**
    * KEYS: the queue's prefix and the global one, or the queue's again when spread (the scripts then
-   * leave the set of queues alone). ARGV[2]: "2" on a cluster, where PUBSUB NUMSUB only counts
-   * the subscribers of the node the script runs on, so the scripts publish events whoever listens.
+   * leave the set of queues alone). ARGV[2]: whether this process wants the events ("1"/"0"), as
+   * "3"/"2" on a cluster, where PUBSUB NUMSUB only counts the subscribers of the node the script
+   * runs on, so the scripts publish events whoever listens.
    */
   #lead(queue: string): ScriptArg[] {
     const q = this.keyOf(queue);
-    const events = this.cluster ? "2" : this.#wantsEvents(queue) ? "1" : "0";
+    const events = (this.#wantsEvents(queue) ? 1 : 0) + (this.cluster ? 2 : 0);
     return [q, this.spread ? q : this.global, queue, events, this.origin];
   }
 

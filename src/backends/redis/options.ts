@@ -14,6 +14,7 @@ export interface RedisBackendOptions {
   /**
    * A connection of the caller's instead of `url`: an ioredis `Redis` or `Cluster`. It stays the
    * caller's: close() leaves it open (but closes the subscriber connection duplicated from it).
+   * Default: none (asyncmq connects to `url`).
    */
   connection?: RedisConnectionLike;
   /**

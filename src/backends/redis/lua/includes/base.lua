@@ -4,9 +4,9 @@
 --   without a hash tag in the prefix), KEYS[2] = global key prefix "<prefix>::", or KEYS[1] again
 --   on such a cluster, where the global keys are in another slot (the caller then keeps the set of
 --   queues, and no flow spans queues); ARGV[1] = queue name, ARGV[2] = '1' when the caller wants
---   the events returned, '2' to also publish them whether or not this node sees a subscriber (a
---   cluster), ARGV[3] = the calling backend's id (tags what it publishes). Script arguments start
---   at ARGV[4].
+--   the events returned, else '0'; on a cluster '3' and '2' instead, which also publish them
+--   whether or not this node sees a subscriber; ARGV[3] = the calling backend's id (tags what it
+--   publishes). Script arguments start at ARGV[4].
 -- Keys: every key a script touches starts with KEYS[1] (or, in a flow across queues, the prefix of
 --   KEYS[2]), so it is in a declared key's slot: job keys are named by ids read inside the script.
 -- Defines: Q, G, QUEUE, HOME, UNSTARTED, FINISHED, int(n), jobKey(id), refKey(entry, kind),

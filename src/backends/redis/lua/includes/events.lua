@@ -14,9 +14,9 @@
 --   slotFreed, useQueue(name), flush().
 -- Returns (flush): the effects reply { events JSON array or '' (when unwanted), wake bits } and,
 --   when other queues changed, a third element { name, events JSON or '', wake bits, ... }.
-local WANT_LOCAL = ARGV[2] ~= '0'
--- On a cluster a subscriber may be on another node, which PUBSUB NUMSUB does not count.
-local PUBLISH_ALL = ARGV[2] == '2'
+local WANT_LOCAL = ARGV[2] == '1' or ARGV[2] == '3'
+-- On a cluster ('2', '3') a subscriber may be on another node, which PUBSUB NUMSUB does not count.
+local PUBLISH_ALL = ARGV[2] == '2' or ARGV[2] == '3'
 local ORIGIN = ARGV[3]
 local EVENTS_CHANNEL = Q .. 'events'
 local REMOTE = PUBLISH_ALL or redis.call('PUBSUB', 'NUMSUB', EVENTS_CHANNEL)[2] > 0
