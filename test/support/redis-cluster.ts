@@ -27,6 +27,8 @@ export interface RedisCluster {
    * node that answers (so after a primary is killed: once its replica took over).
    */
   settled(key: string, timeoutMs?: number): Promise<void>;
+  /** Resolves once `node` (a primary that was killed and started again) is a synced replica. */
+  rejoined(node: RedisServer, timeoutMs?: number): Promise<void>;
   /** Resolves once every live replica's link to its primary is up (synced). */
   replicated(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -116,6 +118,15 @@ function handle(nodes: RedisServer[], url: string, stop: () => Promise<void>): R
         const agreed = live.length > 0 && live.every((a) => a !== null && a === live[0]);
         if (agreed && seen[nodes.findIndex((n) => n.url === `redis://${live[0]}`)] !== undefined) return;
         if (Date.now() > deadline) throw new Error(`the cluster did not settle: ${JSON.stringify(seen)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async rejoined(node, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const info = await ask(node, (r) => r.info("replication"));
+        if (info?.includes("role:slave") && info.includes("master_link_status:up")) return;
+        if (Date.now() > deadline) throw new Error(`${node.url} did not rejoin as a replica: ${info}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     },
