@@ -1,9 +1,9 @@
 -- resign-leader.lua: frees the leader leases a holder holds.
--- A global script: KEYS[1] = key prefix "<prefix>:" (unused here), KEYS[2] = global prefix "<G>".
+-- A global script: KEYS[1] = "<G>leaders" (KEYS[2] the same: global scripts take two keys).
 -- ARGV: [1] holder, [2..] scopes.
 -- Effect: removes from "<G>leaders" each of the scopes whose lease the holder holds.
 -- Returns: how many it removed.
-local key = KEYS[2] .. 'leaders'
+local key = KEYS[1]
 local holder = ARGV[1]
 local scopes = {}
 for i = 2, #ARGV do scopes[#scopes + 1] = ARGV[i] end

@@ -1,10 +1,10 @@
 -- try-lead.lua: takes, takes over or renews leader leases.
--- A global script: KEYS[1] = key prefix "<prefix>:" (unused here), KEYS[2] = global prefix "<G>".
+-- A global script: KEYS[1] = "<G>leaders" (KEYS[2] the same: global scripts take two keys).
 -- ARGV: [1] holder, [2] new expiry (now + ttl), [3] now, [4..] scopes.
 -- Effect: "<G>leaders" scope -> "<expiresAt>|<holder>"; each scope that is free, expired
 --   (expiresAt <= now) or held by the holder gets the holder and the new expiry; others stay.
 -- Returns: the scopes the holder holds afterwards.
-local key = KEYS[2] .. 'leaders'
+local key = KEYS[1]
 local holder, expiry, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local scopes = {}
 for i = 4, #ARGV do scopes[#scopes + 1] = ARGV[i] end
