@@ -22,7 +22,7 @@ export interface Settings {
   /**
    * How long a queue's leader lease lasts without renewal (ms): one worker per queue runs the
    * maintenance loops and renews its lease every third of this; when it dies, another takes over
-   * within about 4/3 of it. A worker uses at most half its `leaseDuration`. Default 5000 (docs/scaling.md).
+   * within about 4/3 of it. A worker uses at most a quarter of its `leaseDuration`. Default 5000 (docs/scaling.md).
    */
   leaderLease: number;
   /**

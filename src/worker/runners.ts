@@ -60,7 +60,7 @@ export interface RunWorkerOptions {
   /**
    * How long this worker's leader lease on the queue lasts without renewal: the leader runs the
    * maintenance loops, and another worker takes over within about 4/3 of this after it dies. At
-   * most half of `leaseDuration` (a shorter one is used). Default 5 s (settings.leaderLease).
+   * most a quarter of `leaseDuration` (a shorter one is used). Default 5 s (settings.leaderLease).
    */
   leaderLease?: number | string;
   /**
@@ -162,11 +162,12 @@ export function launchRuntime(
   const leaseMs = toMs(options.leaseDuration ?? settings.leaseDuration, "leaseDuration");
   const grace = toMs(options.shutdownGrace ?? settings.shutdownGrace, "shutdownGrace");
   const maxStalled = checkInt(options.maxStalledCount ?? settings.maxStalledCount, "maxStalledCount");
-  // At most half the job lease: a leader that dies holding jobs is replaced (within 4/3 of its
-  // lease) before those jobs' leases run out, so their recovery waits for nothing more than before.
+  // At most a quarter of the job lease: a leader that dies holding jobs is replaced (within 4/3 of
+  // its lease, a third of the job lease) before those jobs' leases can run out (2/3 of the job lease
+  // after their last renewal at the earliest), so their recovery waits for nothing more than before.
   const leaderMs = Math.max(
     30,
-    Math.min(checkLeaderLease(options.leaderLease ?? settings.leaderLease, "leaderLease"), leaseMs / 2),
+    Math.min(checkLeaderLease(options.leaderLease ?? settings.leaderLease, "leaderLease"), leaseMs / 4),
   );
   const idlePoll = toMs(options.idlePoll ?? settings.idlePoll, "idlePoll");
   const rateInterval = toMs(options.rateInterval ?? 1000, "rateInterval");
