@@ -138,3 +138,4 @@ export { type RunWorkerOptions, runWorker, startWorker, workerLoop } from "./wor
 export type { Scanner, ScannerContext } from "./worker/scanners.js";
 export { Semaphore } from "./worker/semaphore.js";
 export { Worker } from "./worker/worker.js";
+export type { WorkerQueue, WorkerQueues } from "./worker/worker-queues.js";
