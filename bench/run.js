@@ -6,10 +6,15 @@
 // `peers --repeat 3` (or BENCH_REPEAT=3) runs each pair three times and shows the medians.
 // `backlog [N]`: a backlog of N jobs (default 1,000,000) on SQLite, Redis and Postgres, asyncmq and
 // its peers on each engine (bench/peers/backlog.js), opt-in.
+// `multiqueue`: one runtime over 2 busy queues, and over 1 busy + 1 empty queue, against one queue
+// (bench/multiqueue.js), on each engine, opt-in.
+// `processes`: 1 then 4 worker processes draining one queue on Redis and on Postgres, with the CPU
+// of the machine, the engine and the workers (bench/processes.js), opt-in.
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { backlogTable } from "./peers/backlog.js";
 import { fmt, peers } from "./peers/suite.js";
+import { processScaling } from "./processes.js";
 
 const one = fileURLToPath(new URL("./one.js", import.meta.url));
 const argv = process.argv.slice(2);
@@ -22,7 +27,8 @@ const backlogAt = wanted.indexOf("backlog");
 const backlogJobs =
   backlogAt >= 0 && /^\d+$/.test(wanted[backlogAt + 1] ?? "") ? Number(wanted[backlogAt + 1]) : 1_000_000;
 if (backlogAt >= 0 && wanted[backlogAt + 1] === String(backlogJobs)) wanted.splice(backlogAt + 1, 1);
-const onlyPeers = wanted.every((w) => w === "peers" || w === "backlog");
+const OPT_IN = ["peers", "backlog", "multiqueue", "processes"];
+const onlyPeers = wanted.every((w) => OPT_IN.includes(w));
 
 function measure(kind, metric, ...args) {
   const out = execFileSync(process.execPath, [one, kind, metric, ...args.map(String)], { encoding: "utf8" });
@@ -80,5 +86,41 @@ if (want("redis")) {
 if (want("postgres")) {
   suite("postgres", { bulk: "", n: 20_000, n1: 2_000, tp50: "", lat: "", cross: "-", late: "" });
 }
+/** Median of three runs of `measure(kind, "multiQueue", ...)`, interleaved by the caller. */
+function multiQueueRows(kind, n) {
+  const runs = { one: [], two: [], idle: [] };
+  for (let i = 0; i < 3; i++) {
+    runs.one.push(measure(kind, "multiQueue", n, 50, 1, 0));
+    runs.two.push(measure(kind, "multiQueue", n, 50, 2, 0));
+    runs.idle.push(measure(kind, "multiQueue", n, 50, 1, 1));
+  }
+  const median = (list, key) => list.map((r) => r[key]).sort((a, b) => a - b)[1];
+  row(kind, "1 queue, concurrency 50 (jobs/s, median of 3)", fmt(median(runs.one, "jobsPerSec")));
+  row(
+    kind,
+    "2 busy queues, one runtime, concurrency 50 (jobs/s)",
+    fmt(median(runs.two, "jobsPerSec")),
+    "about 1 queue's",
+  );
+  row(
+    kind,
+    "1 busy + 1 empty queue, one runtime (jobs/s)",
+    fmt(median(runs.idle, "jobsPerSec")),
+    "about 1 queue's",
+  );
+  row(
+    kind,
+    "  claims on the empty queue meanwhile (per s)",
+    fmt(median(runs.idle, "emptyClaimsPerSec"), 1),
+    "<= 1 / scanInterval",
+  );
+}
+
+if (wanted.includes("multiqueue")) {
+  console.log(`asyncmq multi-queue bench on node ${process.version}, ${new Date().toISOString()}`);
+  const sizes = { memory: 100_000, sqlite: 30_000, redis: 30_000, postgres: 10_000 };
+  for (const [kind, n] of Object.entries(sizes)) multiQueueRows(kind, n);
+}
+if (wanted.includes("processes")) await processScaling();
 if (wanted.includes("peers")) await peers(peerArgs);
 if (wanted.includes("backlog")) await backlogTable(backlogJobs);
