@@ -180,7 +180,8 @@ async function claimLoop(loop: Loop): Promise<void> {
       ) {
         permits.push(p);
       }
-      let wanted = permits.length;
+      const took = permits.length;
+      let wanted = took;
       if (limiter) {
         try {
           await limiter.acquire(signal);
@@ -222,7 +223,9 @@ async function claimLoop(loop: Loop): Promise<void> {
         await sleep(retryMs, signal);
         continue;
       }
-      semaphore.claimed?.(wanted, jobs.length);
+      // Fewer jobs than permits (an emptied queue, or a rate limit's few tokens): the pool lends the
+      // rest of this queue's share to the others.
+      semaphore.claimed?.(took, jobs.length);
       for (const release of permits.splice(jobs.length)) release();
       for (let i = 0; i < jobs.length; i++) start(jobs[i] as ClaimedJob, permits[i] as () => void);
       control.claimEnded(jobs.length);

@@ -16,8 +16,11 @@ export interface Permits {
   acquire(signal?: AbortSignal): Promise<() => void>;
   /** A permit now, or `null`. */
   tryAcquire(): (() => void) | null;
-  /** The claim asked for `wanted` jobs and found `found`: fewer means the queue has no more work now. */
-  claimed?(wanted: number, found: number): void;
+  /**
+   * A claim made with `took` permits found `found` jobs: fewer means the queue cannot use more
+   * permits now (it ran dry, or its rate limit gave fewer tokens).
+   */
+  claimed?(took: number, found: number): void;
 }
 
 interface Waiter {
@@ -70,8 +73,8 @@ class Lane implements Permits {
     return this.pool.take(this);
   }
 
-  claimed(wanted: number, found: number): void {
-    const hungry = found >= wanted;
+  claimed(took: number, found: number): void {
+    const hungry = found >= took;
     if (hungry === this.hungry) return;
     this.hungry = hungry;
     if (!hungry) this.pool.dispatch();

@@ -85,6 +85,37 @@ export function multiQueueTests(fx: RuntimeFixture): void {
     expect(a / b).toBeLessThanOrEqual(6);
   });
 
+  it("work-conserving: a queue held to one job by its global concurrency lends the rest of its share", async () => {
+    const names = [uniqueQueue("mq-lend-a"), uniqueQueue("mq-lend-b")];
+    const [qa, qb] = names.map((q) => new Queue(q, { backend })) as [Queue, Queue];
+    await qb.setGlobalConcurrency(1);
+    const running = new Map<string, number>();
+    const most = new Map<string, number>();
+    let total = 0;
+    let mostTotal = 0;
+    for (const q of names) {
+      define(`${q}-t`, q, async () => {
+        running.set(q, (running.get(q) ?? 0) + 1);
+        most.set(q, Math.max(most.get(q) ?? 0, running.get(q) ?? 0));
+        mostTotal = Math.max(mostTotal, ++total);
+        await pause(q === names[1] ? 60 : 30);
+        running.set(q, (running.get(q) ?? 0) - 1);
+        total--;
+      });
+    }
+    await qb.addBulk(Array.from({ length: 12 }, () => ({ task: `${names[1]}-t`, data: {} })));
+    const w = new Worker(names, { backend, concurrency: 4, ...fast });
+    await w.start();
+    // The second queue is running when the first gets work: the first cannot have taken all first.
+    await until(() => running.get(names[1]) === 1, 5000, "the second queue's first job");
+    await qa.addBulk(Array.from({ length: 40 }, () => ({ task: `${names[0]}-t`, data: {} })));
+    await until(async () => (await qa.getJobCounts()).completed === 40, 15_000, "the first queue's jobs");
+    await w.stop();
+    expect(most.get(names[1])).toBe(1);
+    expect(most.get(names[0])).toBeGreaterThanOrEqual(3); // past its share of 2
+    expect(mostTotal).toBeLessThanOrEqual(4);
+  });
+
   it("a paused queue does not hold up the other; resumed, it runs; worker.pause() pauses all its queues", async () => {
     const { names, queues, fill, done } = twoQueues("mq-pause", 1);
     const [qa, qb] = queues as [Queue, Queue];
