@@ -1,6 +1,7 @@
 // One multi-queue runtime against one queue: `n` no-op jobs spread over `busy` queues, beside `empty`
 // queues that get none, all served by one runWorker at `concurrency`. Returns jobs/s and how often
-// the runtime claimed from the empty queues (event-driven: about once per idle fallback, not a spin).
+// the runtime claimed from the empty queues (event-driven: about once per idle fallback, not a spin),
+// and this process's CPU time per job (steadier than jobs/s on a shared machine).
 import { performance } from "node:perf_hooks";
 import { Queue, runWorker, task } from "asyncmq";
 import { finished, retention, uniq } from "./measure.js";
@@ -21,7 +22,10 @@ function countingClaims(backend, claims) {
   });
 }
 
-/** Returns { jobsPerSec, emptyClaimsPerSec } (the second: claims on each empty queue, per second). */
+/**
+ * Returns { jobsPerSec, emptyClaimsPerSec, cpuMicrosPerJob } (the second: claims on each empty
+ * queue, per second).
+ */
 export async function multiQueue(backend, n, concurrency, busy, empty) {
   const names = Array.from({ length: busy + empty }, (_, i) => uniq(`mq${i}`));
   const queues = names.map((name) => new Queue(name, { backend }));
@@ -45,6 +49,7 @@ export async function multiQueue(backend, n, concurrency, busy, empty) {
   const claims = new Map();
   const controller = new AbortController();
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const run = runWorker(names.length === 1 ? names[0] : names, {
     backend: countingClaims(backend, claims),
     concurrency,
@@ -55,6 +60,7 @@ export async function multiQueue(backend, n, concurrency, busy, empty) {
     while (!finished(each, await queue.getJobCounts())) await new Promise((r) => setImmediate(r));
   }
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   controller.abort();
   await run;
   for (const queue of queues) await queue.obliterate({ force: true });
@@ -62,5 +68,6 @@ export async function multiQueue(backend, n, concurrency, busy, empty) {
   return {
     jobsPerSec: (each * busy) / seconds,
     emptyClaimsPerSec: empty ? emptyClaims / empty / seconds : 0,
+    cpuMicrosPerJob: (cpu.user + cpu.system) / (each * busy),
   };
 }

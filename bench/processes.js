@@ -1,7 +1,8 @@
 // Worker processes on one engine: `n` no-op jobs in one queue, drained by each count of worker
 // processes (bench/worker-child.js, concurrency 50 each) in turn; jobs/s, with the CPU the machine,
-// the engine's server processes and the workers used during the drain, and the load average, since
-// on a small machine the engine and the workers share its cores.
+// the engine's server processes (Redis's one process; the Postgres server and all its backends,
+// other clients' included) and the workers used during the drain, and the load average, since on a
+// small machine the engine and the workers share its cores.
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -142,8 +143,10 @@ export async function processScaling(counts = [1, 4], concurrency = 50) {
     for (const procs of counts) {
       const r = await drain(kind, procs, sizes[kind], concurrency);
       base[kind] ??= r.jobsPerSec;
+      // The engine's CPU per job bounds it: at 100% of a core it could serve 1e6 / that jobs/s.
+      const engineUs = (r.engine * 1e4) / r.jobsPerSec;
       console.log(
-        `${kind.padEnd(8)} ${String(procs).padStart(2)} process(es) ${fmt(r.jobsPerSec).padStart(8)} jobs/s (x${(r.jobsPerSec / base[kind]).toFixed(2)})  machine ${fmt(r.machine)}%  engine ${fmt(r.engine)}%  workers ${fmt(r.workers)}%  load ${r.load.toFixed(2)}`,
+        `${kind.padEnd(8)} ${String(procs).padStart(2)} process(es) ${fmt(r.jobsPerSec).padStart(8)} jobs/s (x${(r.jobsPerSec / base[kind]).toFixed(2)})  machine ${fmt(r.machine)}%  engine ${fmt(r.engine)}% (${fmt(engineUs)} us/job)  workers ${fmt(r.workers)}%  load ${r.load.toFixed(2)}`,
       );
     }
   }

@@ -86,34 +86,25 @@ if (want("redis")) {
 if (want("postgres")) {
   suite("postgres", { bulk: "", n: 20_000, n1: 2_000, tp50: "", lat: "", cross: "-", late: "" });
 }
-/** Median of three runs of `measure(kind, "multiQueue", ...)`, interleaved by the caller. */
+/** Medians of three runs of each multi-queue setup, interleaved: jobs/s and the worker's CPU per job. */
 function multiQueueRows(kind, n) {
-  const runs = { one: [], two: [], idle: [] };
+  const setups = [
+    ["1 queue", [1, 0], ""],
+    ["2 busy queues, one runtime", [2, 0], "about 1 queue's"],
+    ["1 busy + 1 empty queue, one runtime", [1, 1], "about 1 queue's"],
+  ];
+  const runs = setups.map(() => []);
   for (let i = 0; i < 3; i++) {
-    runs.one.push(measure(kind, "multiQueue", n, 50, 1, 0));
-    runs.two.push(measure(kind, "multiQueue", n, 50, 2, 0));
-    runs.idle.push(measure(kind, "multiQueue", n, 50, 1, 1));
+    for (const [k, [, queues]] of setups.entries())
+      runs[k].push(measure(kind, "multiQueue", n, 50, ...queues));
   }
   const median = (list, key) => list.map((r) => r[key]).sort((a, b) => a - b)[1];
-  row(kind, "1 queue, concurrency 50 (jobs/s, median of 3)", fmt(median(runs.one, "jobsPerSec")));
-  row(
-    kind,
-    "2 busy queues, one runtime, concurrency 50 (jobs/s)",
-    fmt(median(runs.two, "jobsPerSec")),
-    "about 1 queue's",
-  );
-  row(
-    kind,
-    "1 busy + 1 empty queue, one runtime (jobs/s)",
-    fmt(median(runs.idle, "jobsPerSec")),
-    "about 1 queue's",
-  );
-  row(
-    kind,
-    "  claims on the empty queue meanwhile (per s)",
-    fmt(median(runs.idle, "emptyClaimsPerSec"), 1),
-    "<= 1 / scanInterval",
-  );
+  for (const [k, [label, , target]] of setups.entries()) {
+    const value = `${fmt(median(runs[k], "jobsPerSec"))} / ${fmt(median(runs[k], "cpuMicrosPerJob"), 1)}`;
+    row(kind, `${label}, c=50 (jobs/s / worker CPU us per job)`, value, target);
+  }
+  const idle = fmt(median(runs[2], "emptyClaimsPerSec"), 1);
+  row(kind, "  claims on the empty queue meanwhile (per s)", idle, "<= 1 / scanInterval");
 }
 
 if (wanted.includes("multiqueue")) {
