@@ -6,7 +6,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
@@ -29,18 +29,25 @@ function machineTicks() {
   return { busy: total - idle, total };
 }
 
-/** CPU ticks (user + system) of `pids`; a process gone meanwhile counts 0. */
+/** CPU ticks (user + system) of each of `pids`; a process gone meanwhile counts 0. */
 function processTicks(pids) {
-  let sum = 0;
+  const ticks = new Map();
   for (const pid of pids) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
       const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      sum += Number(f[11]) + Number(f[12]);
+      ticks.set(pid, Number(f[11]) + Number(f[12]));
     } catch {
-      // exited
+      ticks.set(pid, 0); // exited
     }
   }
+  return ticks;
+}
+
+/** Ticks used since `before` by the processes in `after` (one started meanwhile: all of its own). */
+function ticksSince(before, after) {
+  let sum = 0;
+  for (const [pid, ticks] of after) sum += ticks - (before.get(pid) ?? 0);
   return sum;
 }
 
@@ -86,11 +93,10 @@ async function drain(kind, procs, n, concurrency) {
       }),
     );
     const port = new URL(url).port || (kind === "redis" ? "6379" : "5432");
-    const engine = serverPids(port);
     const workers = children.map((c) => c.pid);
     const load = loadavg()[0];
     const m0 = machineTicks();
-    const e0 = processTicks(engine);
+    const e0 = processTicks(serverPids(port));
     const w0 = processTicks(workers);
     const t0 = performance.now();
     for (const child of children) child.stdin.write("go\n");
@@ -101,8 +107,9 @@ async function drain(kind, procs, n, concurrency) {
     const result = {
       jobsPerSec: n / seconds,
       machine: (100 * (m1.busy - m0.busy)) / (m1.total - m0.total), // % of all cores
-      engine: cpu(processTicks(engine) - e0),
-      workers: cpu(processTicks(workers) - w0),
+      // Listed again: Postgres starts a backend for each connection the workers' pools open meanwhile.
+      engine: cpu(ticksSince(e0, processTicks(serverPids(port)))),
+      workers: cpu(ticksSince(w0, processTicks(workers))),
       load,
     };
     for (const child of children) child.stdin.end();
@@ -134,7 +141,7 @@ async function dropRun(kind, url, tag) {
 
 /** Prints a row per engine and process count. */
 export async function processScaling(counts = [1, 4], concurrency = 50) {
-  const sizes = { redis: 40_000, postgres: 15_000 };
+  const sizes = { redis: 60_000, postgres: 30_000 };
   console.log(
     `worker processes on one engine, concurrency ${concurrency} each, ${new Date().toISOString()}; machine: % of all its cores; engine and workers: % of one core`,
   );
@@ -143,10 +150,12 @@ export async function processScaling(counts = [1, 4], concurrency = 50) {
     for (const procs of counts) {
       const r = await drain(kind, procs, sizes[kind], concurrency);
       base[kind] ??= r.jobsPerSec;
-      // The engine's CPU per job bounds it: at 100% of a core it could serve 1e6 / that jobs/s.
+      // CPU per job bounds the rate: the engine's (Redis is one thread: at most 1e6 / that jobs/s),
+      // and the engine's plus the workers' (with all the machine's cores: cores * 1e6 / that).
       const engineUs = (r.engine * 1e4) / r.jobsPerSec;
+      const totalUs = ((r.engine + r.workers) * 1e4) / r.jobsPerSec;
       console.log(
-        `${kind.padEnd(8)} ${String(procs).padStart(2)} process(es) ${fmt(r.jobsPerSec).padStart(8)} jobs/s (x${(r.jobsPerSec / base[kind]).toFixed(2)})  machine ${fmt(r.machine)}%  engine ${fmt(r.engine)}% (${fmt(engineUs)} us/job)  workers ${fmt(r.workers)}%  load ${r.load.toFixed(2)}`,
+        `${kind.padEnd(8)} ${String(procs).padStart(2)} process(es) ${fmt(r.jobsPerSec).padStart(8)} jobs/s (x${(r.jobsPerSec / base[kind]).toFixed(2)})  machine ${fmt(r.machine)}%  engine ${fmt(r.engine)}% (${fmt(engineUs)} us/job)  workers ${fmt(r.workers)}%  CPU/job ${fmt(totalUs)} us: ${cpus().length} cores ${fmt((cpus().length * 1e6) / totalUs)} jobs/s at most  load ${r.load.toFixed(2)}`,
       );
     }
   }
