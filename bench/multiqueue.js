@@ -10,10 +10,11 @@ import { finished, retention, uniq } from "./measure.js";
 function countingClaims(backend, claims) {
   return new Proxy(backend, {
     get(target, prop, receiver) {
-      if (prop === "claim") {
-        return (queue, options) => {
-          claims.set(queue, (claims.get(queue) ?? 0) + 1);
-          return target.claim(queue, options);
+      if (prop === "claim" || prop === "finish") {
+        return (queue, ...args) => {
+          const key = `${String(prop)} ${queue}`;
+          claims.set(key, (claims.get(key) ?? 0) + 1);
+          return target[prop](queue, ...args);
         };
       }
       const value = Reflect.get(target, prop, receiver);
@@ -64,10 +65,13 @@ export async function multiQueue(backend, n, concurrency, busy, empty) {
   controller.abort();
   await run;
   for (const queue of queues) await queue.obliterate({ force: true });
-  const emptyClaims = names.slice(busy).reduce((sum, name) => sum + (claims.get(name) ?? 0), 0);
+  const calls = (what, list) => list.reduce((sum, name) => sum + (claims.get(`${what} ${name}`) ?? 0), 0);
+  const emptyClaims = calls("claim", names.slice(busy));
   return {
     jobsPerSec: (each * busy) / seconds,
     emptyClaimsPerSec: empty ? emptyClaims / empty / seconds : 0,
     cpuMicrosPerJob: (cpu.user + cpu.system) / (each * busy),
+    jobsPerClaim: (each * busy) / calls("claim", names.slice(0, busy)),
+    jobsPerFinish: (each * busy) / calls("finish", names.slice(0, busy)),
   };
 }

@@ -58,7 +58,10 @@ export function workerCommand(program: Command): void {
   withCommonOptions(
     worker.command("start").description("run a worker on one or more queues until SIGINT/SIGTERM"),
   )
-    .argument("<queue...>", "queues to work on, each as name or name:weight (its share of --concurrency)")
+    .argument(
+      "<queue...>",
+      "queues to work on, each as name or name:weight (its weight in the turns of --concurrency)",
+    )
     .requiredOption(
       "--tasks <module>",
       "module that defines the tasks (.js/.mjs, or .ts through tsx: npm install tsx)",

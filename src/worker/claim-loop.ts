@@ -223,8 +223,8 @@ async function claimLoop(loop: Loop): Promise<void> {
         await sleep(retryMs, signal);
         continue;
       }
-      // Fewer jobs than permits (an emptied queue, or a rate limit's few tokens): the pool lends the
-      // rest of this queue's share to the others.
+      // Fewer jobs than permits (an emptied queue, or a rate limit's few tokens): a multi-queue pool
+      // stops giving this queue turns until a claim finds as many as it took.
       semaphore.claimed?.(took, jobs.length);
       for (const release of permits.splice(jobs.length)) release();
       for (let i = 0; i < jobs.length; i++) start(jobs[i] as ClaimedJob, permits[i] as () => void);

@@ -1,10 +1,13 @@
 /**
  * One concurrency pool shared by the claim loops of several queues (a multi-queue runtime), fair
- * between them: each queue claims through its own lane, and while several queues have work, a
- * queue of weight w may hold about w / (sum of the busy queues' weights) of the permits, so a busy
- * queue cannot starve another. A queue with no work leaves its share to the others (the pool never
- * idles a permit that no busy queue below its share could use). Among lanes waiting at once, the
- * one holding the fewest permits per unit of weight goes first, then the one that waited longest.
+ * between them by turns: each queue claims through its own lane, and while several queues have
+ * work, the lane that has started the fewest jobs per unit of weight (its "pass", stride
+ * scheduling) takes every free permit for its next claim, the others wait their turn. A turn is a
+ * whole batch, as a single-queue loop claims it: sharing the pool costs no smaller claims, and a
+ * queue of weight 3 gets three batches' worth of jobs to one of weight 1. A queue that cannot use
+ * the permits now (its last claim found fewer jobs than it took permits: it ran dry, its global
+ * concurrency or its rate limit held it back) takes no turn and holds no one back; when it has
+ * work again its pass starts level with the busy queues', so an idle spell banks no burst.
  */
 import type { Semaphore } from "./semaphore.js";
 
@@ -24,28 +27,39 @@ export interface Permits {
 }
 
 interface Waiter {
-  seq: number;
   grant(release: () => void): void;
 }
 
 class Lane implements Permits {
   held = 0;
-  /** Its last claim found all it asked for: it has more work (assumed until a claim says otherwise). */
+  /** Permits taken for the claim being made (not yet started jobs); > 0 means a claim is under way. */
+  pending = 0;
+  /** Counts claims; a permit taken in an earlier one belongs to a job, not to the claim under way. */
+  epoch = 0;
+  /** Jobs started per unit of weight, with the starting level of a return from idleness. */
+  pass = 0;
+  /** Its last claim found as many jobs as it took permits: it has more work (assumed at start). */
   hungry = true;
   readonly waiters = new Set<Waiter>();
 
   constructor(
     private readonly pool: QueuePool,
     readonly weight: number,
+    readonly index: number,
   ) {}
 
   get permits(): number {
     return this.pool.permits;
   }
 
-  /** Wants permits now: waiting for one, or running jobs with more work behind them. */
-  get busy(): boolean {
-    return this.waiters.size > 0 || (this.hungry && this.held > 0);
+  /** Takes turns: has work, and is claiming or waiting to. */
+  get contending(): boolean {
+    return this.hungry && (this.pending > 0 || this.waiters.size > 0);
+  }
+
+  /** Whether this lane's turn comes before `other`'s. */
+  before(other: Lane): boolean {
+    return this.pass < other.pass || (this.pass === other.pass && this.index < other.index);
   }
 
   acquire(signal?: AbortSignal): Promise<() => void> {
@@ -54,10 +68,9 @@ class Lane implements Permits {
       const onAbort = () => {
         this.waiters.delete(waiter);
         reject(signal?.reason);
-        this.pool.dispatch(); // this lane may no longer be busy: others' shares grow
+        this.pool.dispatch(); // this lane may have held the turn
       };
       const waiter: Waiter = {
-        seq: this.pool.nextSeq(),
         grant: (release) => {
           signal?.removeEventListener("abort", onAbort);
           resolve(release);
@@ -74,17 +87,19 @@ class Lane implements Permits {
   }
 
   claimed(took: number, found: number): void {
+    this.epoch++;
+    this.pending = 0;
     const hungry = found >= took;
-    if (hungry === this.hungry) return;
+    if (hungry && !this.hungry) this.pool.rejoin(this);
     this.hungry = hungry;
-    if (!hungry) this.pool.dispatch();
+    this.pass += found / this.weight;
+    this.pool.dispatch(); // the turn may pass on
   }
 }
 
 export class QueuePool {
   readonly #semaphore: Semaphore;
   readonly #lanes: Lane[] = [];
-  #seq = 0;
 
   /** @param semaphore Counts the permits (and resizes); only this pool takes from it. */
   constructor(semaphore: Semaphore) {
@@ -97,7 +112,7 @@ export class QueuePool {
 
   /** A queue's lane; `weight` is an integer >= 1 (validated by the caller). */
   lane(weight: number): Permits {
-    const lane = new Lane(this, weight);
+    const lane = new Lane(this, weight, this.#lanes.length);
     this.#lanes.push(lane);
     return lane;
   }
@@ -108,65 +123,63 @@ export class QueuePool {
     this.dispatch();
   }
 
-  /** @internal */
-  nextSeq(): number {
-    return this.#seq++;
-  }
-
-  /** @internal A permit for `lane` if one is free and its share allows it. */
+  /** @internal A permit for `lane` if one is free and it is its turn. */
   take(lane: Lane): (() => void) | null {
     if (!this.#mayTake(lane)) return null;
     const release = this.#semaphore.tryAcquire();
     if (release === null) return null;
     lane.held++;
+    lane.pending++;
+    const epoch = lane.epoch;
     let released = false;
     return () => {
       if (released) return;
       released = true;
       lane.held--;
+      // Given back before its claim ended (a claim that found fewer, a pause): no longer the claim's.
+      if (lane.epoch === epoch) lane.pending--;
       release();
       this.dispatch();
     };
   }
 
-  /** @internal Grants free permits to waiting lanes, fewest held per weight first. */
+  /** @internal A lane with work again starts level with the lowest of the lanes that kept working. */
+  rejoin(lane: Lane): void {
+    const passes = this.#lanes.filter((other) => other !== lane && other.hungry).map((other) => other.pass);
+    if (passes.length > 0) lane.pass = Math.max(lane.pass, Math.min(...passes));
+  }
+
+  /** @internal Grants free permits to waiting lanes, earliest turn first. */
   dispatch(): void {
     for (;;) {
       let best: Lane | undefined;
-      let bestWaiter: Waiter | undefined;
       for (const lane of this.#lanes) {
-        const first = lane.waiters.values().next().value;
-        if (first === undefined || !this.#mayTake(lane)) continue;
-        const order = best === undefined ? -1 : lane.held / lane.weight - best.held / best.weight;
-        if (order < 0 || (order === 0 && first.seq < (bestWaiter?.seq ?? 0))) {
-          best = lane;
-          bestWaiter = first;
-        }
+        if (lane.waiters.size > 0 && (best === undefined || lane.before(best))) best = lane;
       }
-      if (best === undefined || bestWaiter === undefined) return;
+      if (best === undefined) return;
       const release = this.take(best);
-      if (release === null) return;
-      best.waiters.delete(bestWaiter);
-      bestWaiter.grant(release);
+      // Not its turn (another lane's claim is under way first), or nothing free: try a lane that
+      // does not contend (its turn never blocks), else stop until the next release or claim.
+      const lane = release === null ? this.#nonContender() : best;
+      const granted = release ?? (lane ? this.take(lane) : null);
+      if (lane === undefined || granted === null) return;
+      const waiter = lane.waiters.values().next().value as Waiter;
+      lane.waiters.delete(waiter);
+      waiter.grant(granted);
     }
   }
 
-  /**
-   * Below its share, a lane may take a free permit; at or above it, only when every other busy
-   * lane is at or above its own (none of them could use the permit).
-   */
+  /** A waiting lane that takes no turns and may take a free permit now, if any. */
+  #nonContender(): Lane | undefined {
+    return this.#lanes.find((lane) => lane.waiters.size > 0 && !lane.hungry && this.#mayTake(lane));
+  }
+
+  /** A free permit, and no lane with work whose turn comes first is claiming or waiting. */
   #mayTake(lane: Lane): boolean {
     if (this.#semaphore.available === 0) return false;
-    let weights = lane.weight;
-    for (const other of this.#lanes) if (other !== lane && other.busy) weights += other.weight;
-    if (lane.held < this.#share(lane, weights)) return true;
     for (const other of this.#lanes) {
-      if (other !== lane && other.busy && other.held < this.#share(other, weights)) return false;
+      if (other !== lane && other.contending && other.before(lane)) return false;
     }
     return true;
-  }
-
-  #share(lane: Lane, weights: number): number {
-    return Math.max(1, Math.ceil((this.permits * lane.weight) / weights));
   }
 }

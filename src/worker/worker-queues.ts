@@ -6,9 +6,9 @@ import { checkName } from "../job.js";
 export interface WorkerQueue {
   name: string;
   /**
-   * While several of the worker's queues have work, this queue may hold about
-   * `weight / (sum of the busy queues' weights)` of the worker's concurrency (at least one job).
-   * An integer >= 1. Default 1 (an equal share).
+   * While several of the worker's queues have work, this queue starts about
+   * `weight / (sum of the busy queues' weights)` of the jobs the worker starts (its claims take
+   * turns, weighted). An integer >= 1. Default 1 (an equal share).
    */
   weight?: number;
 }

@@ -72,7 +72,7 @@ export function multiQueueTests(fx: RuntimeFixture): void {
     expect(Math.min(a, b)).toBeGreaterThanOrEqual(12);
   });
 
-  it("weights: a queue of weight 3 runs about 3x the jobs of a queue of weight 1 while both are busy", async () => {
+  it("weights: a queue of weight 3 starts about 3x the jobs of a queue of weight 1 while both are busy", async () => {
     const { names, fill, done } = twoQueues("mq-weight", 40);
     await Promise.all([fill(0, 150), fill(1, 150)]);
     const w = new Worker([{ name: names[0], weight: 3 }, names[1]], { backend, concurrency: 8, ...fast });
@@ -85,7 +85,7 @@ export function multiQueueTests(fx: RuntimeFixture): void {
     expect(a / b).toBeLessThanOrEqual(6);
   });
 
-  it("work-conserving: a queue held to one job by its global concurrency lends the rest of its share", async () => {
+  it("work-conserving: a queue held to one job by its global concurrency leaves the rest of the pool to the other", async () => {
     const names = [uniqueQueue("mq-lend-a"), uniqueQueue("mq-lend-b")];
     const [qa, qb] = names.map((q) => new Queue(q, { backend })) as [Queue, Queue];
     await qb.setGlobalConcurrency(1);
@@ -112,7 +112,7 @@ export function multiQueueTests(fx: RuntimeFixture): void {
     await until(async () => (await qa.getJobCounts()).completed === 40, 15_000, "the first queue's jobs");
     await w.stop();
     expect(most.get(names[1])).toBe(1);
-    expect(most.get(names[0])).toBeGreaterThanOrEqual(3); // past its share of 2
+    expect(most.get(names[0])).toBeGreaterThanOrEqual(3); // all the pool the other cannot use
     expect(mostTotal).toBeLessThanOrEqual(4);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { QueuePool } from "../../src/worker/queue-pool.js";
+import { type Permits, QueuePool } from "../../src/worker/queue-pool.js";
 import { Semaphore } from "../../src/worker/semaphore.js";
 import { checkQueues } from "../../src/worker/worker-queues.js";
 
@@ -11,8 +11,9 @@ describe("QueuePool", () => {
     const pool = new QueuePool(new Semaphore(3));
     const a = pool.lane(1);
     const b = pool.lane(1);
-    const held = [await a.acquire(), await b.acquire(), await a.acquire()];
+    const held = [await a.acquire(), a.tryAcquire(), a.tryAcquire()];
     expect(a.tryAcquire()).toBeNull();
+    a.claimed?.(3, 3);
     expect(b.tryAcquire()).toBeNull();
     let got = false;
     const next = b.acquire().then((r) => {
@@ -26,37 +27,78 @@ describe("QueuePool", () => {
     const r = await next;
     expect(a.tryAcquire()).toBeNull();
     r();
+    for (const release of held) release?.();
   });
 
-  it("a busy lane takes at most its share while the other lane has work, all of it when the other has none", () => {
+  /** Takes every permit `lane` may take now. */
+  const takeAll = (lane: Permits) => {
+    const got: Array<() => void> = [];
+    for (let r = lane.tryAcquire(); r; r = lane.tryAcquire()) got.push(r);
+    return got;
+  };
+
+  it("turns: the lane whose turn it is takes every free permit; the other waits until that claim ends", async () => {
     const pool = new QueuePool(new Semaphore(8));
     const a = pool.lane(1);
     const b = pool.lane(1);
-    // b runs a job and its last claim found all it asked: it has work, so a gets half.
-    const rb = b.tryAcquire();
-    expect(rb).not.toBeNull();
-    const mine: Array<() => void> = [];
-    for (let r = a.tryAcquire(); r; r = a.tryAcquire()) mine.push(r);
+    const first = takeAll(a);
+    expect(first).toHaveLength(8);
+    for (const r of first.splice(4)) r(); // a's claim found 4: the rest goes back, but the claim is under way
+    expect(b.tryAcquire()).toBeNull(); // a's turn comes first (equal pass, first lane)
+    a.claimed?.(8, 8); // a started 8 jobs: its pass moves past b's
+    const mine = takeAll(b);
     expect(mine).toHaveLength(4);
-    // b's claim came back short: its queue is empty, a may take the rest.
-    b.claimed?.(4, 1);
-    for (let r = a.tryAcquire(); r; r = a.tryAcquire()) mine.push(r);
-    expect(mine).toHaveLength(7);
-    for (const r of mine) r();
-    rb?.();
+    expect(a.tryAcquire()).toBeNull(); // b's claim is under way now, and b's turn came first
+    b.claimed?.(4, 4);
+    for (const r of [...first, ...mine]) r();
   });
 
-  it("weights divide the pool; waiting lanes are served fewest-held-per-weight first", async () => {
-    const pool = new QueuePool(new Semaphore(8));
-    const a = pool.lane(3);
+  it("weights: a lane of weight 3 gets three claims' worth of jobs to one of weight 1 while both have work", async () => {
+    const pool = new QueuePool(new Semaphore(4));
+    const lanes = [pool.lane(3), pool.lane(1)];
+    const started = [0, 0];
+    let jobs = takeAll(lanes[0] as Permits);
+    lanes[0]?.claimed?.(4, 4);
+    const waiting: Array<Promise<{ i: number; release: () => void }> | null> = [null, null];
+    // Each round both lanes wait while the last claim's 4 jobs run; they end, and the lane whose
+    // turn it is claims the next 4.
+    for (let round = 0; round < 40; round++) {
+      for (const [i, lane] of lanes.entries()) {
+        waiting[i] ??= lane.acquire().then((release) => ({ i, release }));
+      }
+      for (const release of jobs) release();
+      const { i, release } = await Promise.race(waiting.filter((w) => w !== null));
+      waiting[i] = null;
+      jobs = [release, ...takeAll(lanes[i] as Permits)];
+      expect(jobs).toHaveLength(4);
+      lanes[i]?.claimed?.(4, 4);
+      started[i] = (started[i] ?? 0) + 4;
+    }
+    const [a, b] = started as [number, number];
+    expect(a / b).toBeGreaterThan(2.5);
+    expect(a / b).toBeLessThan(3.5);
+  });
+
+  it("a lane whose claim found fewer jobs than permits holds no one back; with work again it starts level", async () => {
+    const pool = new QueuePool(new Semaphore(4));
+    const a = pool.lane(1);
     const b = pool.lane(1);
-    const rb = b.tryAcquire();
-    const mine: Array<() => void> = [];
-    for (let r = a.tryAcquire(); r; r = a.tryAcquire()) mine.push(r);
-    expect(mine).toHaveLength(6); // 8 * 3/4
-    const more: Array<() => void> = [];
-    for (let r = b.tryAcquire(); r; r = b.tryAcquire()) more.push(r);
-    expect(more).toHaveLength(1); // 8 * 1/4: b holds 2, the pool is full
+    const first = takeAll(a);
+    a.claimed?.(4, 4); // a's pass: 4
+    for (const release of first) release();
+    const probe = takeAll(b);
+    b.claimed?.(4, 0); // b's queue is empty
+    for (const release of probe) release();
+    const r = b.tryAcquire(); // b claims again (a wake-up), its pass 0 before a's...
+    const x = a.tryAcquire(); // ...and a, with work, is not held back
+    expect(x).not.toBeNull();
+    r?.();
+    x?.();
+    for (let i = 0; i < 10; i++) a.claimed?.(1, 1); // a runs jobs while b is idle (a's pass: 14)
+    const many = takeAll(a);
+    // b finds work: its pass starts at a's (14), not 0, so it does not get the next 14 turns in a row.
+    b.claimed?.(1, 1); // b's pass: 15
+    a.claimed?.(4, 4); // a's pass: 18
     const order: string[] = [];
     const noted = (name: string) => (release: () => void) => {
       order.push(name);
@@ -64,18 +106,14 @@ describe("QueuePool", () => {
     };
     const wa = a.acquire().then(noted("a"));
     const wb = b.acquire().then(noted("b"));
+    for (const release of many) release();
     await flush();
-    expect(order).toEqual([]);
-    mine.pop()?.(); // a holds 5, below its 6: a is served, b (at its 2) waits
+    expect(order[0]).toBe("b");
+    b.claimed?.(4, 4); // b's pass: 19: a's turn
+    (await wb)();
     await flush();
-    expect(order).toEqual(["a"]);
-    mine.pop()?.(); // the permit waits for a, busy and below its share
-    await flush();
-    expect(order).toEqual(["a"]);
-    a.claimed?.(4, 0); // a's queue ran dry: b may go past its share
-    await flush();
-    expect(order).toEqual(["a", "b"]);
-    for (const r of [...mine, ...more, rb, await wa, await wb]) r?.();
+    expect(order).toEqual(["b", "a"]);
+    (await wa)();
   });
 
   it("an aborted waiter leaves the lane; resize grants at once", async () => {
