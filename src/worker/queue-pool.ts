@@ -6,8 +6,9 @@
  * whole batch, as a single-queue loop claims it: sharing the pool costs no smaller claims, and a
  * queue of weight 3 gets three batches' worth of jobs to one of weight 1. A queue that cannot use
  * the permits now (its last claim found fewer jobs than it took permits: it ran dry, its global
- * concurrency or its rate limit held it back) takes no turn and holds no one back; when it has
- * work again its pass starts level with the busy queues', so an idle spell banks no burst.
+ * concurrency or its rate limit held it back) takes no turn and holds no one back, and looks for
+ * work with one permit a claim; when it has work again its pass starts level with the busy
+ * queues', so an idle spell banks no burst.
  */
 import type { Semaphore } from "./semaphore.js";
 
@@ -174,9 +175,13 @@ export class QueuePool {
     return this.#lanes.find((lane) => lane.waiters.size > 0 && !lane.hungry && this.#mayTake(lane));
   }
 
-  /** A free permit, and no lane with work whose turn comes first is claiming or waiting. */
+  /**
+   * A free permit, and no lane with work whose turn comes first is claiming or waiting. A lane
+   * without work (its last claim found fewer) looks with one permit: a batch of free permits held
+   * through an empty claim would split the busy lanes' next batches.
+   */
   #mayTake(lane: Lane): boolean {
-    if (this.#semaphore.available === 0) return false;
+    if (this.#semaphore.available === 0 || (!lane.hungry && lane.pending > 0)) return false;
     for (const other of this.#lanes) {
       if (other !== lane && other.contending && other.before(lane)) return false;
     }

@@ -90,6 +90,8 @@ describe("QueuePool", () => {
     b.claimed?.(4, 0); // b's queue is empty
     for (const release of probe) release();
     const r = b.tryAcquire(); // b claims again (a wake-up), its pass 0 before a's...
+    expect(r).not.toBeNull();
+    expect(b.tryAcquire()).toBeNull(); // (without work, it looks with one permit)
     const x = a.tryAcquire(); // ...and a, with work, is not held back
     expect(x).not.toBeNull();
     r?.();
