@@ -205,7 +205,7 @@ export function launchRuntime(
   }
   if ((options.repeatables?.length ?? 0) > 0 && specs.length > 1) {
     throw new ValidationError(
-      `repeatables need a single-queue worker (they are scheduled into its queue), got ${specs.length} queues: add them with queue.addRepeatable(), or run a worker on their queue alone`,
+      `repeatables need a single-queue worker (they are scheduled into its queue), got ${specs.length} queues: add them with queue.upsertRepeatable(), or run a worker on their queue alone`,
     );
   }
   if ((options.repeatables?.length ?? 0) > 0 && backend.repeatables === undefined) {
