@@ -15,11 +15,13 @@ import {
   throughput,
 } from "./measure.js";
 import { multiQueue } from "./multiqueue.js";
+import { sandboxThroughput } from "./sandbox.js";
 import { redisUsedMemory, schemaBytes, sqliteBytes } from "./storage.js";
 import { benchUrl } from "./urls.js";
 
-// biome-ignore format: one line, not a copy of the import list above
-const measures = { backlog, bulkInsert, crossProcessLatency, delayedLateness, idleCpu, latency, multiQueue, throughput };
+const measures = { backlog, bulkInsert, crossProcessLatency, delayedLateness, idleCpu, latency, throughput };
+measures.sandboxThroughput = sandboxThroughput; // node bench/run.js sandbox
+measures.multiQueue = multiQueue; // node bench/run.js multiqueue
 
 const [kind, metric, ...args] = process.argv.slice(2);
 const dir = mkdtempSync(join(tmpdir(), "asyncmq-bench-"));
@@ -39,7 +41,8 @@ async function storageSize() {
 try {
   const run = measures[metric];
   if (!run) throw new Error(`unknown metric ${metric}; one of ${Object.keys(measures).join(", ")}`);
-  const params = args.map(Number);
+  // Numbers, and words such as sandboxThroughput's isolation.
+  const params = args.map((a) => (Number.isNaN(Number(a)) ? a : Number(a)));
   // The cross-process measure needs the URL for its producer process; the backlog one, the storage used.
   const result = await (run === crossProcessLatency
     ? run(backend, ...params, url)

@@ -10,24 +10,29 @@
 // (bench/multiqueue.js), on each engine, opt-in.
 // `processes`: 1 then 4 worker processes draining one queue on Redis and on Postgres, with the CPU
 // of the machine, the engine and the workers (bench/processes.js), opt-in.
+// `sandbox [--repeat R]`: sandboxed handlers (worker threads, child processes) against in-process
+// ones on memory and SQLite (bench/sandbox.js), opt-in; with --repeat, medians of R rounds.
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { backlogTable } from "./peers/backlog.js";
-import { fmt, peers } from "./peers/suite.js";
+import { fmt, parseRepeat, peers } from "./peers/suite.js";
 import { processScaling } from "./processes.js";
+import { sandboxTable } from "./sandbox.js";
 
 const one = fileURLToPath(new URL("./one.js", import.meta.url));
 const argv = process.argv.slice(2);
 const repeatAt = argv.indexOf("--repeat");
 const peerArgs = repeatAt >= 0 ? argv.slice(repeatAt, repeatAt + 2) : [];
 const wanted = argv.filter((_, i) => repeatAt < 0 || (i !== repeatAt && i !== repeatAt + 1));
-if (peerArgs.length && !wanted.includes("peers")) throw new Error("--repeat applies to `peers` only");
+if (peerArgs.length && !wanted.includes("peers") && !wanted.includes("sandbox")) {
+  throw new Error("--repeat applies to `peers` and `sandbox` only");
+}
 const want = (name) => wanted.length === 0 || wanted.includes(name);
 const backlogAt = wanted.indexOf("backlog");
 const backlogJobs =
   backlogAt >= 0 && /^\d+$/.test(wanted[backlogAt + 1] ?? "") ? Number(wanted[backlogAt + 1]) : 1_000_000;
 if (backlogAt >= 0 && wanted[backlogAt + 1] === String(backlogJobs)) wanted.splice(backlogAt + 1, 1);
-const OPT_IN = ["peers", "backlog", "multiqueue", "processes"];
+const OPT_IN = ["peers", "backlog", "sandbox", "multiqueue", "processes"];
 const onlyPeers = wanted.every((w) => OPT_IN.includes(w));
 
 function measure(kind, metric, ...args) {
@@ -113,5 +118,9 @@ if (wanted.includes("multiqueue")) {
   for (const [kind, n] of Object.entries(sizes)) multiQueueRows(kind, n);
 }
 if (wanted.includes("processes")) await processScaling();
+if (wanted.includes("sandbox")) {
+  console.log(`asyncmq sandbox bench on node ${process.version}, ${new Date().toISOString()}`);
+  sandboxTable(measure, row, parseRepeat(peerArgs));
+}
 if (wanted.includes("peers")) await peers(peerArgs);
 if (wanted.includes("backlog")) await backlogTable(backlogJobs);

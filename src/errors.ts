@@ -58,6 +58,12 @@ export function isUnrecoverable(err: unknown): boolean {
   return typeof err === "object" && err !== null && (err as Record<symbol, unknown>)[UNRECOVERABLE] === true;
 }
 
+/**
+ * Stored on a job (as `error.name`) whose sandboxed handler's thread or process ended before the job
+ * did (`process.exit`, out of memory, killed from outside); the job's retries apply.
+ */
+export class SandboxCrashError extends AsyncMQError {}
+
 /** No task with the job's name is registered in the worker's process. */
 export class UnknownTaskError extends AsyncMQError {}
 

@@ -167,7 +167,12 @@ export class SafeEmitter {
       try {
         listener(payload);
       } catch (err) {
-        log().warn(`a listener of ${name} threw; the job and worker go on`, err);
+        log().warn(`a listener of ${name} threw; the job and worker go on`, {
+          queue: payload.queue,
+          jobId: payload.jobId,
+          event: name,
+          err,
+        });
       }
     }
     return true;

@@ -72,6 +72,7 @@ export {
   JobTimeoutError,
   ParentFailedError,
   PayloadTooLargeError,
+  SandboxCrashError,
   UnknownTaskError,
   UnrecoverableError,
   ValidationError,
@@ -118,6 +119,7 @@ export type { MetricsRangeOptions, QueueMetrics } from "./metrics/query.js";
 export { Queue, type QueueOptions } from "./queue.js";
 export type { QueueEvents } from "./queue-events.js";
 export { RateLimitError } from "./rate-limit-error.js";
+export type { SandboxOptions } from "./sandbox/options.js";
 export type { RepeatableDef, RepeatableInfo } from "./schedule/repeatable-def.js";
 export { configure, getSettings, resetSettings, type Settings } from "./settings.js";
 export { DelayedError, WaitingChildrenError } from "./step-errors.js";

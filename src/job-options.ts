@@ -34,6 +34,7 @@ import {
 } from "./job-defaults.js";
 import { checkKeys, JOB_HINTS, keysOf } from "./option-keys.js";
 import { getSettings } from "./settings.js";
+import { traceEnqueue } from "./telemetry/producer.js";
 
 /**
  * Options for one job; each wins over the task's options. Durations are ms (fractions rounded) or
@@ -210,7 +211,9 @@ export async function enqueueJobs(
   if (jobs.length === 0) return [];
   const inTx = clientOf(specs, client);
   const target = typeof backend === "function" ? backend() : resolveBackend(backend);
-  const results = await target.enqueue(queue, jobs, inTx === undefined ? undefined : { client: inTx });
+  const results = await traceEnqueue(queue, jobs, () =>
+    target.enqueue(queue, jobs, inTx === undefined ? undefined : { client: inTx }),
+  );
   return results.map((r) => r.id);
 }
 

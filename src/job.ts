@@ -134,6 +134,12 @@ export interface JobRecord<D = unknown, R = unknown> {
    * the worker fills them from its registered task.
    */
   inherit?: InheritableOption[];
+  /**
+   * The producer's trace context (W3C `traceparent`, `tracestate`, ... as OpenTelemetry's
+   * propagator wrote them) when tracing was on at enqueue; each attempt's span links to it
+   * (docs/observability.md).
+   */
+  traceContext?: Record<string, string>;
   /** Id of the worker holding the lease, while active. */
   workerId?: string;
   /** Lease expiry (epoch ms), while active. */

@@ -26,10 +26,13 @@ export interface Settings {
   /** How long a stopping worker lets in-flight jobs finish (ms). Default 10 000. */
   shutdownGrace: number;
   /**
-   * Where asyncmq logs: any object with `debug`, `info`, `warn` and `error` methods taking a message
-   * and extra arguments (`console`, pino, winston, ...). Default: info, warnings and errors on stderr
-   * prefixed `[asyncmq]`, debug nowhere. Set only by `configure({ logger })` (no environment
-   * variable); `configure({ logger: undefined })` restores the default.
+   * Where asyncmq logs: any object with `debug`, `info`, `warn` and `error` methods (`console`,
+   * pino, winston, ...). A pino-style logger (one with `child` and no `log` method) gets structured
+   * fields first, `warn({ queue, jobId, task, workerId, attempt, err }, message)`; any other gets
+   * `warn(message)` or `warn(message, err)` (see {@link Logger}, docs/observability.md). Default:
+   * info, warnings and errors on stderr prefixed `[asyncmq]`, debug nowhere. Set only by
+   * `configure({ logger })` (no environment variable); `configure({ logger: undefined })` restores
+   * the default.
    */
   logger?: Logger;
   /**

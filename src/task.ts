@@ -13,6 +13,8 @@ import { JobWaiters } from "./job-waiter.js";
 import { checkKeys, JOB_HINTS, keysOf } from "./option-keys.js";
 import { QueueEvents } from "./queue-events.js";
 import { RateLimitError } from "./rate-limit-error.js";
+import type { SandboxOptions } from "./sandbox/options.js";
+import { sameSandbox, sandboxedHandler } from "./sandbox/sandboxed-handler.js";
 import { DelayedError, WaitingChildrenError } from "./step-errors.js";
 
 /** Options fixed at task definition; enqueue options win over them. */
@@ -35,6 +37,13 @@ export interface TaskOptions extends TaskDefaults {
    * added by name elsewhere gets 5 (priority orders claims, so the worker cannot apply it afterwards).
    */
   priority?: number;
+  /**
+   * Runs the handler in a pool of worker threads or child processes (see docs/sandbox.md), for
+   * CPU-bound work that would otherwise block the worker's event loop (its lease renewals) and
+   * handlers that must be stoppable: a timeout or cancel kills its thread or process. Needs the
+   * handler as a module path. Default: `true` when the handler is a module path, else in-process.
+   */
+  sandbox?: true | SandboxOptions;
 }
 
 const TASK_KEYS = keysOf<TaskOptions>({
@@ -46,6 +55,7 @@ const TASK_KEYS = keysOf<TaskOptions>({
   priority: true,
   removeOnComplete: true,
   removeOnFail: true,
+  sandbox: true,
 });
 
 /** What a handler gets beside its data; `job.data` is the task's data type `D`. */
@@ -145,6 +155,18 @@ holder[REGISTRY_KEY] ??= new Map<string, Task<never, unknown>>();
 const registry = holder[REGISTRY_KEY];
 
 /**
+ * Defines a sandboxed task (see {@link TaskOptions.sandbox}) and registers it under `name`.
+ * @param module The path of the module whose default export (else its export named `handler`) is
+ *   the handler: absolute, relative to the current directory, or a `file:` URL
+ *   (`new URL(path, import.meta.url)`, `import.meta.resolve(path)`).
+ * @throws ValidationError if another, different task already has that name, or `module` names no file.
+ */
+export function task<D = unknown, R = unknown>(
+  name: string,
+  options: TaskOptions,
+  module: string | URL,
+): Task<D, R>;
+/**
  * Defines a task and registers it under `name`.
  * @throws ValidationError if another, different task already has that name.
  */
@@ -152,6 +174,11 @@ export function task<D = unknown, R = unknown>(
   name: string,
   options: TaskOptions,
   handler: TaskHandler<D, R>,
+): Task<D, R>;
+export function task<D = unknown, R = unknown>(
+  name: string,
+  options: TaskOptions,
+  given: TaskHandler<D, R> | string | URL,
 ): Task<D, R> {
   checkName(name, "task name");
   if (typeof options !== "object" || options === null) {
@@ -159,14 +186,23 @@ export function task<D = unknown, R = unknown>(
   }
   checkKeys(options, TASK_KEYS, `task "${name}" options`, JOB_HINTS);
   const queue = checkName(options.queue, `task "${name}" queue`);
-  if (typeof handler !== "function") throw new ValidationError(`task "${name}" needs a handler function`);
+  if (typeof given === "function" && options.sandbox !== undefined) {
+    throw new ValidationError(
+      `task "${name}" is sandboxed, so its handler must be the path of a module, like "./handlers/${name}.js", not a function (a function cannot move to another thread or process)`,
+    );
+  }
+  const handler =
+    typeof given === "function"
+      ? given
+      : (sandboxedHandler(name, given, options.sandbox ?? true) as TaskHandler<D, R>);
   // Its keys were checked above: only TaskDefaults' come back (and not the queue).
   const defaults = checkDefaults(options) as TaskDefaults;
 
   const existing = registry.get(name);
   if (existing) {
     // Re-running the same definition (e.g. a module evaluated twice) is harmless; a different one is a bug.
-    if (existing.handler === handler && existing.queue === queue && sameJson(existing.options, defaults)) {
+    const same = existing.handler === handler || sameSandbox(existing.handler, handler);
+    if (same && existing.queue === queue && sameJson(existing.options, defaults)) {
       return existing as unknown as Task<D, R>;
     }
     throw new ValidationError(

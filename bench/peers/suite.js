@@ -17,7 +17,7 @@ import pg from "pg";
 export const here = (file) => fileURLToPath(new URL(file, import.meta.url));
 export const fmt = (n, digits = 0) =>
   n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const median = (xs) => {
+export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
@@ -192,7 +192,7 @@ export function chosenPeers(list) {
   return list.filter((p) => only.includes(p.peer));
 }
 
-function parseRepeat(argv) {
+export function parseRepeat(argv) {
   const at = argv.indexOf("--repeat");
   const raw = at >= 0 ? argv[at + 1] : (process.env.BENCH_REPEAT ?? "1");
   const r = Number(raw);

@@ -68,6 +68,11 @@ export interface NewJob {
   removeOnFail?: RetentionSpec;
   inherit?: InheritableOption[];
   /**
+   * The producer's trace context (propagation headers such as `traceparent`), stored as given and
+   * returned on the job's records (`JobRecord.traceContext`). Absent when tracing was off.
+   */
+  traceContext?: Record<string, string>;
+  /**
    * Throttle: while a job with this key was added less than `ttl` ms ago (or, without ttl, is
    * unfinished), return it instead. `extend` (with `ttl`): such a duplicate restarts the key's ttl
    * window from its own `createdAt`. `replace`: when that job is `delayed`, remove it (as

@@ -140,6 +140,6 @@ function safeCall<T>(listener: Listener<T>, value: T): void {
   try {
     listener(value);
   } catch (err) {
-    log().warn("a wake-up or subscribe listener threw; the backend goes on", err);
+    log().warn("a wake-up or subscribe listener threw; the backend goes on", { err });
   }
 }

@@ -15,6 +15,7 @@ import {
   withCommonOptions,
 } from "./backend-option.js";
 import { CliError, oneLine, UsageError } from "./errors.js";
+import { withLogOptions } from "./log-options.js";
 import { print, printJsonLine, warn } from "./output.js";
 import { intParser } from "./parse.js";
 
@@ -28,8 +29,10 @@ interface DashboardCliOptions extends CommonOptions {
 }
 
 export function dashboardCommand(program: Command): void {
-  withCommonOptions(
-    program.command("dashboard").description("serve the web dashboard: queues, jobs, live counts, metrics"),
+  withLogOptions(
+    withCommonOptions(
+      program.command("dashboard").description("serve the web dashboard: queues, jobs, live counts, metrics"),
+    ),
   )
     .option("--port <n>", "TCP port", port, 7070)
     .option("--host <address>", "address to bind; anything but loopback needs --auth or --token", "127.0.0.1")

@@ -1,6 +1,6 @@
 /**
- * `asyncmq job ...`: list, inspect, enqueue, retry, promote, remove, cancel. Every command that names a job
- * takes `<queue> <job-id>`, in that order.
+ * `asyncmq job ...`: list, inspect, enqueue, retry, promote, remove, cancel, and the in-place edits of
+ * job-edit.ts. Every command that names a job takes `<queue> <job-id>`, in that order.
  */
 import type { Command } from "commander";
 import type { JobState } from "../job.js";
@@ -10,6 +10,7 @@ import type { Queue } from "../queue.js";
 import { backendFor, type CommonOptions, withCommonOptions } from "./backend-option.js";
 import { CliError } from "./errors.js";
 import { dataSource, readJobData } from "./job-data.js";
+import { jobEditCommands } from "./job-edit.js";
 import { attemptsCell, attemptsText, UNKNOWN_LIMIT_NOTE } from "./job-view.js";
 import { queueOf, requireJob, requireQueue, unknownJob } from "./lookup.js";
 import {
@@ -219,6 +220,8 @@ export function jobCommand(program: Command): void {
     state: "cancelled",
     done: "cancelled",
   });
+
+  jobEditCommands(job);
 }
 
 /** The most telling fact about a job for a list: its error, result, or when it runs. */

@@ -11,13 +11,14 @@ import { dashboardCommand } from "./dashboard.js";
 import { EXIT_OK, EXIT_USAGE, exitCodeOf, oneLine } from "./errors.js";
 import { infoCommand, packageVersion } from "./info.js";
 import { jobCommand } from "./job.js";
+import { applyLogOptions, withLogOptions } from "./log-options.js";
 import { paint } from "./output.js";
 import { queueCommand } from "./queue.js";
 import { suggestion } from "./suggest.js";
 import { workerCommand } from "./worker.js";
 
 export function buildProgram(): Command {
-  const program = new Command("asyncmq")
+  const program = withLogOptions(new Command("asyncmq"))
     .description("asyncmq: run workers and manage queues and jobs")
     .version(packageVersion(), "-V, --version", "print the version")
     .helpCommand(true)
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
           action.setOptionValue(key, value);
       }
       setBackendFlag(action.getOptionValue("backend") as string | undefined);
+      applyLogOptions(action.opts());
     })
     .addHelpText(
       "after",

@@ -1,8 +1,9 @@
 /**
- * `asyncmq queue ...`: list, info, stats (queue-stats.ts), pause, resume, drain, clean, obliterate, retry, promote,
- * and the delayed and repeatable views. Read commands (info, list-delayed, list-repeatables, ...) fail on a queue the
- * backend does not know; pause, resume, drain, clean and obliterate do not (they are idempotent, and a
- * queue may be paused before its first job).
+ * `asyncmq queue ...`: list, info, stats (queue-stats.ts), concurrency (queue-concurrency.ts), pause,
+ * resume, drain, clean, obliterate, retry, promote, and the delayed and repeatable views. Read commands
+ * (info, list-delayed, list-repeatables, ...) fail on a queue the backend does not know; pause, resume,
+ * drain, clean, obliterate and concurrency do not (they are idempotent, and a queue may be paused or
+ * limited before its first job).
  */
 import type { Command } from "commander";
 import type { Backend } from "../backends/backend.js";
@@ -28,6 +29,7 @@ import {
   table,
 } from "./output.js";
 import { intParser, parseDuration, parseState, parseStates } from "./parse.js";
+import { queueConcurrencyCommand } from "./queue-concurrency.js";
 import { queueStatsCommand } from "./queue-stats.js";
 
 const COUNT_COLUMNS: JobState[] = ["waiting", "active", "delayed", "completed", "failed"];
@@ -73,18 +75,29 @@ export function queueCommand(program: Command): void {
     .action(async (name: string, o: CommonOptions) => {
       const backend = await backendFor(o);
       const q = await requireQueue(backend, name);
-      const [paused, counts, repeatables, workers] = await Promise.all([
+      const [paused, counts, repeatables, workers, globalConcurrency] = await Promise.all([
         q.isPaused(),
         q.getJobCounts(),
         q.listRepeatables(),
         backend.workers?.list(Date.now()) ?? [],
+        q.getGlobalConcurrency(),
       ]);
       const mine = workers.filter((w) => w.queues.includes(name));
-      if (o.json) return printJson({ name, paused, counts, repeatables: repeatables.length, workers: mine });
+      if (o.json) {
+        return printJson({
+          name,
+          paused,
+          counts,
+          repeatables: repeatables.length,
+          workers: mine,
+          globalConcurrency,
+        });
+      }
       print(
         keyValues([
           ["queue", name],
           ["status", paused ? paint("yellow", "paused") : "running"],
+          ["global concurrency", globalConcurrency === null ? "none" : String(globalConcurrency)],
           ...JOB_STATES.map((s): [string, string] => [s, String(counts[s] ?? 0)]),
           ["repeatables", String(repeatables.length)],
           ["workers", mine.length ? mine.map((w) => w.id).join(", ") : "none"],
@@ -93,6 +106,7 @@ export function queueCommand(program: Command): void {
     });
 
   queueStatsCommand(queue);
+  queueConcurrencyCommand(queue);
 
   withCommonOptions(queue.command("pause").description("stop every worker of the queue from starting jobs"))
     .argument("<queue>", "queue name")

@@ -6,11 +6,8 @@
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { registerTypeScript, TYPESCRIPT, TYPESCRIPT_HINT } from "../typescript-loader.js";
 import { CliError } from "./errors.js";
-
-const TYPESCRIPT = /\.(c|m)?tsx?$/i;
-
-let tsxRegistered = false;
 
 /** Imports the module at `spec` (a path, relative to the cwd); one clear error line if it fails. */
 export async function loadTasksModule(spec: string): Promise<string> {
@@ -23,7 +20,9 @@ export async function loadTasksModule(spec: string): Promise<string> {
   if (statSync(path).isDirectory()) {
     throw new CliError(`tasks module "${spec}" is a folder; pass the path of its .js, .mjs or .ts file`);
   }
-  if (TYPESCRIPT.test(path) && !tsxRegistered) await registerTsx(spec);
+  if (TYPESCRIPT.test(path) && !(await registerTypeScript())) {
+    throw new CliError(`tasks module "${spec}" is TypeScript, which ${TYPESCRIPT_HINT}`);
+  }
   try {
     await import(pathToFileURL(path).href);
   } catch (err) {
@@ -33,31 +32,6 @@ export async function loadTasksModule(spec: string): Promise<string> {
     );
   }
   return path;
-}
-
-/**
- * Registers tsx's loader hooks, globally (not tsImport's namespace), so the module's `import "asyncmq"`
- * resolves to the very module this CLI uses and its tasks land in the same registry. tsx is an
- * optional peer dependency: without it, a Node that strips types itself still loads the module.
- */
-async function registerTsx(spec: string): Promise<void> {
-  let api: { register: () => unknown };
-  try {
-    api = (await import("tsx/esm/api")) as { register: () => unknown };
-  } catch (err) {
-    if ((err as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw err;
-    if (nodeStripsTypes()) return;
-    throw new CliError(
-      `tasks module "${spec}" is TypeScript, which needs the tsx package: run npm install tsx (or, on Node 22.6+, set NODE_OPTIONS=--experimental-strip-types), or compile it to .js`,
-    );
-  }
-  api.register();
-  tsxRegistered = true;
-}
-
-/** Whether this Node runs TypeScript by itself (22.6+ with --experimental-strip-types, 23.6+ by default). */
-function nodeStripsTypes(): boolean {
-  return Boolean((process.features as { typescript?: unknown }).typescript);
 }
 
 /** The first line or two of an error: enough to say what failed, never a stack. */

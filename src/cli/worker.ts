@@ -24,6 +24,7 @@ import {
 } from "./backend-option.js";
 import { handStopSignals } from "./early-signals.js";
 import { CliError, EXIT_FAILURE, oneLine } from "./errors.js";
+import { withLogOptions } from "./log-options.js";
 import {
   compactJson,
   humanDuration,
@@ -55,8 +56,10 @@ interface StartOptions extends CommonOptions {
 export function workerCommand(program: Command): void {
   const worker = program.command("worker").description("run workers and see the live ones");
 
-  withCommonOptions(
-    worker.command("start").description("run a worker on one or more queues until SIGINT/SIGTERM"),
+  withLogOptions(
+    withCommonOptions(
+      worker.command("start").description("run a worker on one or more queues until SIGINT/SIGTERM"),
+    ),
   )
     .argument(
       "<queue...>",

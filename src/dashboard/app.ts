@@ -44,7 +44,7 @@ export function buildDashboard(config: DashboardConfig): DashboardApp {
   app.notFound((c) => notFoundPage(c, state));
   app.onError((err, c) => {
     if (err instanceof ValidationError) return errorPage(c, state, 400, err.message);
-    log().error("dashboard: a request failed", err);
+    log().error("dashboard: a request failed", { err });
     return errorPage(c, state, 500, `The request failed: ${err.message}`);
   });
 

@@ -148,7 +148,7 @@ export class LiveHub {
     try {
       names = (await this.#backend.listQueues()).sort();
     } catch (err) {
-      log().debug("dashboard: listing queues failed", err);
+      log().debug("dashboard: listing queues failed", { err });
       return;
     }
     if (this.#clients.size === 0) return;
@@ -169,7 +169,7 @@ export class LiveHub {
         this.#backend.subscribe(queue, (event) => this.#onEvent(queue, event)),
       );
     } catch (err) {
-      log().debug(`dashboard: subscribing to "${queue}" failed`, err);
+      log().debug(`dashboard: subscribing to "${queue}" failed`, { queue, err });
     }
   }
 
@@ -233,7 +233,7 @@ export class LiveHub {
     try {
       queues = client.filter.queue !== undefined ? [client.filter.queue] : await this.#backend.listQueues();
     } catch (err) {
-      log().debug("dashboard: listing queues failed", err);
+      log().debug("dashboard: listing queues failed", { err });
       return;
     }
     for (const queue of queues) {
@@ -256,7 +256,7 @@ export class LiveHub {
       if (this.#clients.has(client))
         client.send(message("job", { queue, id: job, event: "snapshot", state: record?.state ?? null }));
     } catch (err) {
-      log().debug(`dashboard: reading job "${job}" of "${queue}" failed`, err);
+      log().debug(`dashboard: reading job "${job}" of "${queue}" failed`, { queue, jobId: job, err });
     }
   }
 
@@ -268,7 +268,7 @@ export class LiveHub {
       ]);
       return message("counts", { queue, counts, paused });
     } catch (err) {
-      log().debug(`dashboard: counting jobs of "${queue}" failed`, err);
+      log().debug(`dashboard: counting jobs of "${queue}" failed`, { queue, err });
       return null;
     }
   }

@@ -9,7 +9,7 @@ import type { Backend } from "../backends/backend.js";
 import { resolveBackend } from "../backends/registry.js";
 import { isFatal, JobCancelledError } from "../errors.js";
 import { type ClaimedJob, toMs } from "../job.js";
-import { errorLine, log, OutageLog } from "../logger.js";
+import { errorLine, jobLogFields, log, OutageLog } from "../logger.js";
 import { getSettings } from "../settings.js";
 import type { ActiveJob } from "./active-job.js";
 import { ClaimControl } from "./claim-control.js";
@@ -146,7 +146,7 @@ async function claimLoop(loop: Loop): Promise<void> {
   const { queue, backend, semaphore, limiter, signal, workerId, leaseMs, idleMs, rt, control } = loop;
   const { running } = control;
   const wake = new WakeFlag(backend, queue);
-  const outage = new OutageLog(`claiming jobs of queue "${queue}"`);
+  const outage = new OutageLog(`claiming jobs of queue "${queue}"`, { queue, workerId });
   const retryMs = Math.min(idleMs, 1000);
   const start = (job: ClaimedJob, release: () => void) => {
     const done = () => {
@@ -156,7 +156,7 @@ async function claimLoop(loop: Loop): Promise<void> {
     const run: Promise<void> = runClaimedJob(backend, queue, job, rt).then(done, (err) => {
       log().error(
         `job ${job.id} of "${queue}": internal error; its lease will expire and it will run again`,
-        err,
+        { ...jobLogFields(job), err },
       );
       done();
     });
@@ -223,9 +223,9 @@ async function claimLoop(loop: Loop): Promise<void> {
         await sleep(retryMs, signal);
         continue;
       }
-      // Fewer jobs than permits (an emptied queue, or a rate limit's few tokens): a multi-queue pool
-      // stops giving this queue turns until a claim finds as many as it took.
-      semaphore.claimed?.(took, jobs.length);
+      // No job, or a rate limit's few tokens: a multi-queue pool stops giving this queue turns until
+      // a claim finds jobs as its rate limit allows.
+      semaphore.claimed?.(jobs.length, wanted < took);
       for (const release of permits.splice(jobs.length)) release();
       for (let i = 0; i < jobs.length; i++) start(jobs[i] as ClaimedJob, permits[i] as () => void);
       control.claimEnded(jobs.length);
@@ -272,6 +272,7 @@ async function holdClaims(
     } catch (err) {
       log().warn(
         `could not hold the claims of queue "${queue}" for ${ms} ms (${errorLine(err)}); holding this worker's only`,
+        { queue, error: errorLine(err) },
       );
     }
   }

@@ -133,7 +133,7 @@ export class Finisher {
         (error: unknown) => {
           let outage = this.#outages.get(queue);
           if (outage === undefined) {
-            outage = new OutageLog(`recording the end of jobs of queue "${queue}"`);
+            outage = new OutageLog(`recording the end of jobs of queue "${queue}"`, { queue });
             this.#outages.set(queue, outage);
           }
           outage.failed(error, "with backoff while each job's lease holds");

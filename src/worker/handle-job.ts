@@ -18,11 +18,13 @@ import {
   storableText,
 } from "../job.js";
 import { withInherited } from "../job-options.js";
-import { errorLine, log } from "../logger.js";
+import { errorLine, jobLogFields, log } from "../logger.js";
 import { RateLimitError, rateLimitDelay } from "../rate-limit-error.js";
 import { getSettings } from "../settings.js";
 import { delayedMove, delayedWithData, WaitingChildrenError, waitingChildrenOf } from "../step-errors.js";
 import { getTask, type JobContext, type Task } from "../task.js";
+import { traceAttempt } from "../telemetry/attempt.js";
+import { loadOtelApi, otelApi } from "../telemetry/otel-api.js";
 import { ActiveJob } from "./active-job.js";
 import { Finisher } from "./finisher.js";
 import { reportGivenUp } from "./given-up.js";
@@ -98,10 +100,15 @@ export async function runClaimedJob(
     );
   }
 
+  // The optional OpenTelemetry API is loaded once, by the first job; no span when it is absent.
+  if (otelApi() === undefined) await loadOtelApi();
+  const span = traceAttempt(queue, job);
   let outcome: Outcome;
   try {
     outcome = found
-      ? await execute(found, job, active, backend)
+      ? await (span
+          ? span.run(() => execute(found, job, active, backend))
+          : execute(found, job, active, backend))
       : {
           ok: false,
           error: new UnknownTaskError(
@@ -132,6 +139,7 @@ export async function runClaimedJob(
       limited !== null
         ? { kind: "released", jobId: job.id, token }
         : await endOf(job, effective.maxRetries, effective.backoff, active, outcome);
+    span?.end(item, active.cause);
     // A hand-back at shutdown is not retried: the shutdown would wait for it; the lease expiring does as well.
     if (item && active.cause === "shutdown") await write(rt.finisher, queue, item);
     else if (item) await write(rt.finisher, queue, item, job, active);
@@ -293,6 +301,7 @@ function write(
     // The lease will expire and the stall sweeper hands the job back: nothing is lost.
     log().warn(
       `could not record the end of job ${item.jobId} of "${queue}" (${item.kind}): ${errorLine(err)}; the job goes back to its queue once its lease expires`,
+      { ...(job ? jobLogFields(job) : { queue, jobId: item.jobId }), error: errorLine(err) },
     );
   });
 }

@@ -4,11 +4,11 @@
  * work, the lane that has started the fewest jobs per unit of weight (its "pass", stride
  * scheduling) takes every free permit for its next claim, the others wait their turn. A turn is a
  * whole batch, as a single-queue loop claims it: sharing the pool costs no smaller claims, and a
- * queue of weight 3 gets three batches' worth of jobs to one of weight 1. A queue that cannot use
- * the permits now (its last claim found fewer jobs than it took permits: it ran dry, its global
- * concurrency or its rate limit held it back) takes no turn and holds no one back, and looks for
- * work with one permit a claim; when it has work again its pass starts level with the busy
- * queues', so an idle spell banks no burst.
+ * queue of weight 3 gets three batches' worth of jobs to one of weight 1. A queue without work now
+ * (its last claim found no job: it ran dry, is paused or at its global concurrency; or its rate
+ * limit cut the claim short) takes no turn and holds no one back, and looks for work with one permit
+ * a claim; when it has work again its pass starts level with the busy queues', so an idle spell
+ * banks no burst.
  */
 import type { Semaphore } from "./semaphore.js";
 
@@ -21,10 +21,10 @@ export interface Permits {
   /** A permit now, or `null`. */
   tryAcquire(): (() => void) | null;
   /**
-   * A claim made with `took` permits found `found` jobs: fewer means the queue cannot use more
-   * permits now (it ran dry, or its rate limit gave fewer tokens).
+   * A claim found `found` jobs; `rateLimited`: the rate limit gave fewer tokens than permits. No job,
+   * or a rate limit, means the queue cannot use more permits now.
    */
-  claimed?(took: number, found: number): void;
+  claimed?(found: number, rateLimited: boolean): void;
 }
 
 interface Waiter {
@@ -39,7 +39,7 @@ class Lane implements Permits {
   epoch = 0;
   /** Jobs started per unit of weight, with the starting level of a return from idleness. */
   pass = 0;
-  /** Its last claim found as many jobs as it took permits: it has more work (assumed at start). */
+  /** Its last claim found jobs, as many as its rate limit let it ask: it has more work (assumed at start). */
   hungry = true;
   readonly waiters = new Set<Waiter>();
 
@@ -87,10 +87,10 @@ class Lane implements Permits {
     return this.pool.take(this);
   }
 
-  claimed(took: number, found: number): void {
+  claimed(found: number, rateLimited: boolean): void {
     this.epoch++;
     this.pending = 0;
-    const hungry = found >= took;
+    const hungry = found > 0 && !rateLimited;
     if (hungry && !this.hungry) this.pool.rejoin(this);
     this.hungry = hungry;
     this.pass += found / this.weight;
@@ -177,7 +177,7 @@ export class QueuePool {
 
   /**
    * A free permit, and no lane with work whose turn comes first is claiming or waiting. A lane
-   * without work (its last claim found fewer) looks with one permit: a batch of free permits held
+   * without work (its last claim found none) looks with one permit: a batch of free permits held
    * through an empty claim would split the busy lanes' next batches.
    */
   #mayTake(lane: Lane): boolean {

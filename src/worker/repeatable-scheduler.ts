@@ -45,7 +45,7 @@ export function repeatableScheduler(defs: RepeatableDef[], scanInterval: number)
     // Without a repeatable store there is nothing durable to schedule (the runner refused local ones).
     if (backend.repeatables === undefined) return;
     const localState = new Map<string, LocalState>();
-    const outage = new OutageLog(`the repeatable scheduler of queue "${queue}"`);
+    const outage = new OutageLog(`the repeatable scheduler of queue "${queue}"`, { queue });
     while (!signal.aborted) {
       let wait = scanInterval;
       try {
@@ -109,7 +109,11 @@ async function collect(
       const prepared = prepareRepeatable({ ...(info.def as unknown as RepeatableDef), id: info.id });
       items.push({ prepared, due: info.nextRun, runs: info.runs ?? 0, durable: true });
     } catch (err) {
-      log().warn(`stored repeatable "${info.id}" of "${queue}" is invalid; skipping it`, err);
+      log().warn(`stored repeatable "${info.id}" of "${queue}" is invalid; skipping it`, {
+        queue,
+        repeatable: info.id,
+        err,
+      });
     }
   }
   return items;

@@ -7,7 +7,7 @@ import type { Finish, JobError } from "../backends/backend.js";
 import { getBackoff } from "../backoff-registry.js";
 import { isUnrecoverable, serializeError } from "../errors.js";
 import { backoffDelay, type ClaimedJob, isBackoffPolicy, type JobRecord, MAX_DURATION_MS } from "../job.js";
-import { errorLine, log } from "../logger.js";
+import { errorLine, jobLogFields, log } from "../logger.js";
 
 /** The finish of attempt `job.attempts`, which failed with `thrown`. */
 export async function failedAttemptEnd(
@@ -26,7 +26,10 @@ export async function failedAttemptEnd(
   if (delay === -1) return { kind: "failed", jobId, token, error };
   if (typeof delay === "number") return { kind: "retry", jobId, token, error, runAt: Date.now() + delay };
   // A backoff this worker cannot apply: failed, the reason beside the handler's error (retryJob puts it back).
-  log().warn(`job ${jobId} of "${job.queue}" (${job.task}) was not retried: ${delay.problem}`);
+  log().warn(
+    `job ${jobId} of "${job.queue}" (${job.task}) was not retried: ${delay.problem}`,
+    jobLogFields(job),
+  );
   return { kind: "failed", jobId, token, error: notRetried(error, delay.problem) };
 }
 

@@ -12,6 +12,7 @@ import { isFatal, ValidationError } from "../errors.js";
 import { checkInt, toMs } from "../job.js";
 import { log } from "../logger.js";
 import { checkKeys, keysOf, WORKER_HINTS } from "../option-keys.js";
+import { holdSandboxes } from "../sandbox/sandboxed-handler.js";
 import { prepareRepeatable, type RepeatableDef } from "../schedule/repeatable-def.js";
 import { getSettings } from "../settings.js";
 import type { ActiveJob } from "./active-job.js";
@@ -222,6 +223,7 @@ export function launchRuntime(
   const startedAt = Date.now();
   const recorder = MetricsRecorder.for(backend);
   const inflight = new Set<ActiveJob>();
+  const releaseSandboxes = holdSandboxes();
 
   // Per queue, as in a single-queue runtime: its maintenance and the caller's scanners.
   const queueScanners: Scanner[] = [
@@ -284,6 +286,7 @@ export function launchRuntime(
   // The metrics observed until the end are written before `done` settles (flush never rejects).
   const done = Promise.allSettled([claiming, ...running]).then(async () => {
     await recorder?.flush();
+    await releaseSandboxes(); // the last runtime to stop ends the sandboxed tasks' threads and processes
     await claiming;
     if (fatal) throw fatal.error;
   });
@@ -315,6 +318,6 @@ async function runScanner(
     await scanner(ctx);
   } catch (err) {
     if (isFatal(err)) onFatal(err);
-    else log().error(`a scanner of queue "${ctx.queue}" stopped with an error`, err);
+    else log().error(`a scanner of queue "${ctx.queue}" stopped with an error`, { queue: ctx.queue, err });
   }
 }

@@ -30,7 +30,7 @@ const BATCH = 1000;
 export function delayedScanner(scanInterval: number): Scanner {
   return async ({ queue, backend, signal }) => {
     const wake = new WakeFlag(backend, queue, (reason) => reason === "delayed");
-    const outage = new OutageLog(`the delayed-job scanner of queue "${queue}"`);
+    const outage = new OutageLog(`the delayed-job scanner of queue "${queue}"`, { queue });
     try {
       while (!signal.aborted) {
         wake.arm();
@@ -102,7 +102,7 @@ export function workerHeartbeat(
 /** Runs `round` now and then every `interval` ms until the signal aborts. */
 function every(interval: number, name: string, round: (ctx: ScannerContext) => Promise<void>): Scanner {
   return async (ctx) => {
-    const outage = new OutageLog(`${name} of queue "${ctx.queue}"`);
+    const outage = new OutageLog(`${name} of queue "${ctx.queue}"`, { queue: ctx.queue });
     while (!ctx.signal.aborted) {
       try {
         await round(ctx);

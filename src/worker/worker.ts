@@ -92,7 +92,13 @@ export class Worker extends EventEmitter {
     this.#controller = controller;
     for (const name of JOB_EVENT_NAMES) if (this.listenerCount(name) > 0) this.#forwardEvent(name);
     this.#handle.done
-      .catch((err) => log().error(`worker on ${this.#label} stopped with an error`, err))
+      .catch((err) =>
+        log().error(`worker on ${this.#label} stopped with an error`, {
+          queue: [...this.#names].join(","),
+          workerId: this.id,
+          err,
+        }),
+      )
       .finally(() => this.#cleanup());
     await Promise.resolve();
   }
@@ -149,7 +155,11 @@ export class Worker extends EventEmitter {
     try {
       this.emit(name, ...args);
     } catch (err) {
-      log().error(`a "${name}" listener of the worker on ${this.#label} threw`, err);
+      log().error(`a "${name}" listener of the worker on ${this.#label} threw`, {
+        queue: [...this.#names].join(","),
+        workerId: this.id,
+        err,
+      });
     }
   }
 

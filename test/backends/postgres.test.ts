@@ -142,6 +142,8 @@ describe("PostgresBackend: migrations", () => {
         // 007 (flows): job_deps.child_queue (its index goes with it), job_dep_results.
         `DROP TABLE "${schema}".job_dep_results; ALTER TABLE "${schema}".job_deps DROP COLUMN child_queue; ` +
         `CREATE INDEX job_deps_by_child ON "${schema}".job_deps (queue, child_id); ` +
+        // 008 (trace context).
+        `ALTER TABLE "${schema}".jobs DROP COLUMN trace_context; ` +
         `DELETE FROM "${schema}".migrations WHERE version >= 2`,
     );
     const b = backend(schema);

@@ -248,7 +248,9 @@ describe("SqliteBackend: migrations", () => {
     "ALTER TABLE repeat_slots DROP COLUMN runs; ALTER TABLE queues DROP COLUMN global_concurrency; " +
     // 008 (flows): job_deps.child_queue with its index, job_dep_results.
     "DROP INDEX job_deps_by_child; ALTER TABLE job_deps DROP COLUMN child_queue; " +
-    "CREATE INDEX job_deps_by_child ON job_deps (queue, child_id); DROP TABLE job_dep_results;";
+    "CREATE INDEX job_deps_by_child ON job_deps (queue, child_id); DROP TABLE job_dep_results; " +
+    // 009 (trace context).
+    "ALTER TABLE jobs DROP COLUMN trace_context;";
 
   it("upgrading a version-1 file adds finished_counts, counted from the jobs already there", async () => {
     const path = freshPath();

@@ -218,6 +218,43 @@ export function cliSuite(backend: BackendCase): void {
       await worker.waitFor(new RegExp(`completed\\s+e2e#${y} add`));
     });
 
+    it("edits a job's data, priority and delay, and the queue's global concurrency", SLOW, async (ctx) => {
+      const t = await setup(ctx);
+      const first = await t.enqueue("e2e", "add", { a: 1, b: 1 });
+      const second = await t.enqueue("e2e", "add", { a: 2, b: 2 });
+      const later = await t.enqueue("e2e", "add", { a: 3, b: 3 }, "--delay", "1h");
+      expect((await t.cli("job", "update-data", "e2e", second, '{"a":20,"b":22}')).code).toBe(0);
+      expect(await t.json("job", "priority", "e2e", second, "1")).toEqual({
+        queue: "e2e",
+        id: second,
+        state: "waiting",
+        priority: 1,
+      });
+      expect(await t.inspect("e2e", second)).toMatchObject({ priority: 1, data: { a: 20, b: 22 } });
+      const due = await t.json<{ runAt: number }>("job", "delay", "e2e", later, "2h");
+      expect(due.runAt).toBeGreaterThan(Date.now() + 90 * 60_000);
+      expect(await t.json("queue", "concurrency", "e2e", "1")).toEqual({
+        queue: "e2e",
+        globalConcurrency: 1,
+      });
+      expect(await t.json("queue", "info", "e2e")).toMatchObject({ globalConcurrency: 1 });
+      expect(await t.json("queue", "concurrency", "e2e", "--clear")).toEqual({
+        queue: "e2e",
+        globalConcurrency: null,
+      });
+      // The worker sees the edits: the re-prioritised job runs first, with its new data.
+      const worker = await t.startWorker("e2e", "--tasks", TASKS_JS, "--concurrency", "1");
+      await worker.waitFor(new RegExp(`completed\\s+e2e#${first} add`));
+      expect(await t.inspect("e2e", second)).toMatchObject({ state: "completed", result: 42 });
+      const order = worker.output.indexOf(`e2e#${second} add`) < worker.output.indexOf(`e2e#${first} add`);
+      expect(order).toBe(true);
+      // Nothing is half-done by a refused edit.
+      const refused = await t.cli("job", "delay", "e2e", first, "5m");
+      expectError(refused, 1, /is completed; only delayed jobs can have their delay changed/);
+      expectError(await t.cli("job", "update-data", "e2e", later, "{oops"), 2, /not valid JSON/);
+      expect(await t.inspect("e2e", later)).toMatchObject({ state: "delayed", data: { a: 3, b: 3 } });
+    });
+
     it("queue stats reports what the worker finished, from the metrics it recorded", SLOW, async (ctx) => {
       const t = await setup(ctx);
       const worker = await t.startWorker("e2e", "--tasks", TASKS_JS);

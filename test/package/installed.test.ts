@@ -32,7 +32,7 @@ describe("package.json", () => {
     peerDependenciesMeta: Record<string, { optional?: boolean }>;
   };
 
-  it("makes pg, ioredis and tsx optional peers, and keeps better-sqlite3 (the default)", () => {
+  it("makes pg, ioredis, tsx and @opentelemetry/api optional peers, and keeps better-sqlite3 (the default)", () => {
     expect(Object.keys(manifest.dependencies).sort()).toEqual([
       "@hono/node-server",
       "better-sqlite3",
@@ -41,7 +41,7 @@ describe("package.json", () => {
       "hono",
       "uplot",
     ]);
-    for (const name of ["pg", "ioredis", "tsx"]) {
+    for (const name of ["pg", "ioredis", "tsx", "@opentelemetry/api"]) {
       expect(manifest.peerDependencies[name], name).toBeTruthy();
       expect(manifest.peerDependenciesMeta[name]?.optional, name).toBe(true);
     }
@@ -52,7 +52,8 @@ describe("a project that installed only asyncmq", () => {
   it("has none of the optional packages (so the checks below mean something)", () => {
     const resolveThere = createRequire(join(project.dir, "package.json")).resolve;
     expect(resolveThere("asyncmq")).toContain(project.dir);
-    for (const name of ["pg", "ioredis", "tsx", "@types/pg/package.json"]) {
+    // Without @opentelemetry/api, jobs are added and run untraced (the job test below).
+    for (const name of ["pg", "ioredis", "tsx", "@types/pg/package.json", "@opentelemetry/api"]) {
       expect(() => resolveThere(name), name).toThrow(/Cannot find module/);
     }
   });

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PayloadTooLargeError, ValidationError } from "../../src/errors.js";
 import { buildNewJob } from "../../src/job-options.js";
-import { consoleLogger, type Logger, log } from "../../src/logger.js";
+import { consoleLogger, type Logger, loggerInForce } from "../../src/logger.js";
 import { configure, DEFAULT_SETTINGS, getSettings, resetSettings } from "../../src/settings.js";
 
 /** The ASYNCMQ_* variables of the process that runs the tests, put back after each test. */
@@ -157,10 +157,10 @@ describe("resetSettings", () => {
   it("forgets configure() and the logger; the environment still applies", () => {
     process.env.ASYNCMQ_SCAN_INTERVAL = "300";
     configure({ concurrency: 8, scanInterval: 20, logger: quiet });
-    expect(log()).toBe(quiet);
+    expect(loggerInForce()).toBe(quiet);
     expect(getSettings()).toMatchObject({ concurrency: 8, scanInterval: 20 });
     resetSettings();
-    expect(log()).toBe(consoleLogger);
+    expect(loggerInForce()).toBe(consoleLogger);
     expect(getSettings()).toMatchObject({ concurrency: 3, scanInterval: 300 });
   });
 });

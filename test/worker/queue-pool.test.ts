@@ -13,7 +13,7 @@ describe("QueuePool", () => {
     const b = pool.lane(1);
     const held = [await a.acquire(), a.tryAcquire(), a.tryAcquire()];
     expect(a.tryAcquire()).toBeNull();
-    a.claimed?.(3, 3);
+    a.claimed?.(3, false);
     expect(b.tryAcquire()).toBeNull();
     let got = false;
     const next = b.acquire().then((r) => {
@@ -45,11 +45,11 @@ describe("QueuePool", () => {
     expect(first).toHaveLength(8);
     for (const r of first.splice(4)) r(); // a's claim found 4: the rest goes back, but the claim is under way
     expect(b.tryAcquire()).toBeNull(); // a's turn comes first (equal pass, first lane)
-    a.claimed?.(8, 8); // a started 8 jobs: its pass moves past b's
+    a.claimed?.(8, false); // a started 8 jobs: its pass moves past b's
     const mine = takeAll(b);
     expect(mine).toHaveLength(4);
     expect(a.tryAcquire()).toBeNull(); // b's claim is under way now, and b's turn came first
-    b.claimed?.(4, 4);
+    b.claimed?.(4, false);
     for (const r of [...first, ...mine]) r();
   });
 
@@ -58,7 +58,7 @@ describe("QueuePool", () => {
     const lanes = [pool.lane(3), pool.lane(1)];
     const started = [0, 0];
     let jobs = takeAll(lanes[0] as Permits);
-    lanes[0]?.claimed?.(4, 4);
+    lanes[0]?.claimed?.(4, false);
     const waiting: Array<Promise<{ i: number; release: () => void }> | null> = [null, null];
     // Each round both lanes wait while the last claim's 4 jobs run; they end, and the lane whose
     // turn it is claims the next 4.
@@ -71,7 +71,7 @@ describe("QueuePool", () => {
       waiting[i] = null;
       jobs = [release, ...takeAll(lanes[i] as Permits)];
       expect(jobs).toHaveLength(4);
-      lanes[i]?.claimed?.(4, 4);
+      lanes[i]?.claimed?.(4, false);
       started[i] = (started[i] ?? 0) + 4;
     }
     const [a, b] = started as [number, number];
@@ -79,15 +79,15 @@ describe("QueuePool", () => {
     expect(a / b).toBeLessThan(3.5);
   });
 
-  it("a lane whose claim found fewer jobs than permits holds no one back; with work again it starts level", async () => {
+  it("a lane whose claim found no job holds no one back; with work again it starts level", async () => {
     const pool = new QueuePool(new Semaphore(4));
     const a = pool.lane(1);
     const b = pool.lane(1);
     const first = takeAll(a);
-    a.claimed?.(4, 4); // a's pass: 4
+    a.claimed?.(4, false); // a's pass: 4
     for (const release of first) release();
     const probe = takeAll(b);
-    b.claimed?.(4, 0); // b's queue is empty
+    b.claimed?.(0, false); // b's queue is empty
     for (const release of probe) release();
     const r = b.tryAcquire(); // b claims again (a wake-up), its pass 0 before a's...
     expect(r).not.toBeNull();
@@ -96,11 +96,11 @@ describe("QueuePool", () => {
     expect(x).not.toBeNull();
     r?.();
     x?.();
-    for (let i = 0; i < 10; i++) a.claimed?.(1, 1); // a runs jobs while b is idle (a's pass: 14)
+    for (let i = 0; i < 10; i++) a.claimed?.(1, false); // a runs jobs while b is idle (a's pass: 14)
     const many = takeAll(a);
     // b finds work: its pass starts at a's (14), not 0, so it does not get the next 14 turns in a row.
-    b.claimed?.(1, 1); // b's pass: 15
-    a.claimed?.(4, 4); // a's pass: 18
+    b.claimed?.(1, false); // b's pass: 15
+    a.claimed?.(4, false); // a's pass: 18
     const order: string[] = [];
     const noted = (name: string) => (release: () => void) => {
       order.push(name);
@@ -111,7 +111,7 @@ describe("QueuePool", () => {
     for (const release of many) release();
     await flush();
     expect(order[0]).toBe("b");
-    b.claimed?.(4, 4); // b's pass: 19: a's turn
+    b.claimed?.(4, false); // b's pass: 19: a's turn
     (await wb)();
     await flush();
     expect(order).toEqual(["b", "a"]);

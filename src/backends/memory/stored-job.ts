@@ -109,6 +109,7 @@ export class StoredJob {
     if (spec.removeOnComplete !== undefined) r.removeOnComplete = copyFlat(spec.removeOnComplete);
     if (spec.removeOnFail !== undefined) r.removeOnFail = copyFlat(spec.removeOnFail);
     if (spec.inherit !== undefined) r.inherit = [...spec.inherit];
+    if (spec.traceContext !== undefined) r.traceContext = { ...spec.traceContext };
     if (this.workerId !== undefined) r.workerId = this.workerId;
     if (this.leaseExpiresAt !== undefined) r.leaseExpiresAt = this.leaseExpiresAt;
     return r;

@@ -96,10 +96,11 @@ class BulkInsert {
     // The statement derives each job's state and id: the rows' plain columns are all it takes.
     const newRows = jobs.map((job) => newJobRow(queue, "", job, "waiting"));
     const cols = PLAIN_COLUMNS.map((column) => newRows.map((row) => row[column]));
+    const traces = newRows.map((row) => row.trace_context);
     const customIds = jobs.map((job) => job.id ?? null);
     const generated = customIds.filter((id) => id === null).length;
     if (generated === n) {
-      const [row] = await exec<{ base: number }>("enqueuePlain", [queue, n, ...cols, this.origin]);
+      const [row] = await exec<{ base: number }>("enqueuePlain", [queue, n, ...cols, this.origin, traces]);
       const base = row?.base ?? 0;
       for (let i = 0; i < n; i++) {
         const job = jobs[i] as NewJob;
@@ -108,7 +109,7 @@ class BulkInsert {
       }
       return;
     }
-    const values = [queue, generated, ...cols, this.origin, customIds];
+    const values = [queue, generated, ...cols, this.origin, customIds, traces];
     const rows = await exec<WithIdsRow>("enqueueWithIds", values);
     for (const row of rows) {
       const i = Number(row.ord) - 1;

@@ -25,7 +25,7 @@ import type { ScriptArg } from "./scripts.js";
  */
 const ENQUEUE_CHUNK = 2000;
 
-/** The fields of jobArgs, by position (the 22 strings insert.lua reads). */
+/** The fields of jobArgs, by position (the 23 strings insert.lua reads). */
 const FIELDS = [
   "id",
   "task",
@@ -49,6 +49,7 @@ const FIELDS = [
   "deduplication extend",
   "deduplication replace",
   "lifo",
+  "trace context",
 ];
 
 /** What enqueue.lua returns. */

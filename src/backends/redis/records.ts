@@ -40,7 +40,7 @@ function effectsOfOne(events: string, wakeBits: number): Effects | undefined {
 export const RECORD_FIELDS = (
   "id task data state priority attempts maxRetries backoff ttl timeout createdAt runAt startedAt finishedAt " +
   "progress result error dependsOn stalledCount onParentFailure removeOnComplete removeOnFail inherit workerId " +
-  "leaseExpiresAt stallCharge"
+  "leaseExpiresAt stallCharge traceContext"
 ).split(" ");
 
 /** A record's field values as HMGET returns them (null when unset). */
@@ -77,6 +77,7 @@ export function toRecord(queue: string, v: RawRecord): JobRecord {
   if (v[22] != null) r.inherit = JSON.parse(v[22]);
   if (v[23] != null) r.workerId = v[23];
   if (v[24] != null) r.leaseExpiresAt = Number(v[24]);
+  if (v[26] != null) r.traceContext = JSON.parse(v[26]);
   return r;
 }
 
@@ -88,7 +89,7 @@ export function toClaimed(queue: string, v: RawRecord): ClaimedJob {
 }
 
 /**
- * A job as the scripts take it (see `insert` in lua/includes/insert.lua): 22 strings, '' when absent, sent as
+ * A job as the scripts take it (see `insert` in lua/includes/insert.lua): 23 strings, '' when absent, sent as
  * part of one JSON argument per batch. Retention specs also go in a compact form the scripts read
  * without decoding JSON: "1" (delete at once) or "<age>|<count>".
  */
@@ -116,6 +117,7 @@ export function jobArgs(job: NewJob): string[] {
     job.dedup?.extend ? "1" : "",
     job.dedup?.replace ? "1" : "",
     job.lifo ? "1" : "",
+    job.traceContext === undefined ? "" : JSON.stringify(job.traceContext),
   ];
 }
 

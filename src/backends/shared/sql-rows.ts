@@ -42,6 +42,8 @@ export interface SqlJobRow<Flag extends boolean | number = boolean | number> {
   remove_on_fail: string | null;
   remove_at: number | null;
   inherit: string | null;
+  /** The producer's trace context (JSON object of propagation headers). */
+  trace_context: string | null;
   dedup_key: string | null;
   token: string | null;
   worker_id: string | null;
@@ -77,6 +79,7 @@ export function toRecord(row: SqlJobRow): JobRecord {
   if (row.remove_on_complete !== null) r.removeOnComplete = JSON.parse(row.remove_on_complete);
   if (row.remove_on_fail !== null) r.removeOnFail = JSON.parse(row.remove_on_fail);
   if (row.inherit !== null) r.inherit = JSON.parse(row.inherit);
+  if (row.trace_context !== null) r.traceContext = JSON.parse(row.trace_context);
   if (row.worker_id !== null) r.workerId = row.worker_id;
   if (row.lease_expires_at !== null) r.leaseExpiresAt = row.lease_expires_at;
   return r;
@@ -125,6 +128,7 @@ export type NewJobRow = Pick<
   | "remove_on_complete"
   | "remove_on_fail"
   | "inherit"
+  | "trace_context"
   | "dedup_key"
   | "error"
   | "finished_at"
@@ -160,6 +164,7 @@ export function newJobRow(
     remove_on_complete: jsonOrNull(job.removeOnComplete),
     remove_on_fail: jsonOrNull(job.removeOnFail),
     inherit: inheritJson(job.inherit),
+    trace_context: jsonOrNull(job.traceContext),
     dedup_key: job.dedup?.key ?? null,
     error: jsonOrNull(parents?.error),
     finished_at: state === "failed" ? job.createdAt : null,

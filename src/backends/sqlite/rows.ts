@@ -81,6 +81,7 @@ export class JobReader {
       remove_on_fail: v[at.remove_on_fail] as JobRow["remove_on_fail"],
       remove_at: v[at.remove_at] as JobRow["remove_at"],
       inherit: v[at.inherit] as JobRow["inherit"],
+      trace_context: v[at.trace_context] as JobRow["trace_context"],
       dedup_key: v[at.dedup_key] as JobRow["dedup_key"],
       token: v[at.token] as JobRow["token"],
       worker_id: v[at.worker_id] as JobRow["worker_id"],

@@ -108,6 +108,7 @@ export class Tx extends TxCore {
       row.dedup_key,
       row.error,
       row.finished_at,
+      row.trace_context,
     );
     const seq = Number(info.lastInsertRowid);
     if (row.dedup_key !== null) s.dedupSet.run(queue, row.dedup_key, id, createdAt);

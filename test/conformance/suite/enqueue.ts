@@ -103,6 +103,32 @@ export function enqueueTests(fx: SuiteFixture): void {
       expect(again.dependsOn).toEqual(["parent"]);
     });
 
+    it("keeps a job's trace context on every insert path and returns it on getJob and claim", async () => {
+      const q = uniqueQueue("enq-trace");
+      const trace = (n: number) => ({
+        traceparent: `00-0af7651916cd43dd8448eb211c80319${n}-b7ad6b716920333${n}-01`,
+        tracestate: `vendor=${n}`,
+      });
+      // A plain batch (generated ids), a custom id, and the general path (lifo, dedup key).
+      const plain = await b.enqueue(q, [newJob({ traceContext: trace(1) }), newJob()]);
+      const custom = await add(b, q, { id: "traced", traceContext: trace(2) });
+      const general = await add(b, q, { lifo: true, dedup: { key: "k" }, traceContext: trace(3) });
+      const [first, untraced] = plain.map((r) => r.id) as [string, string];
+      expect((await mustGet(b, q, first)).traceContext).toEqual(trace(1));
+      expect((await mustGet(b, q, custom)).traceContext).toEqual(trace(2));
+      expect(absentKeys(await mustGet(b, q, untraced), ["traceContext"])).toEqual([]);
+      const claimed = await b.claim(q, { workerId: "w-conf", limit: 4, leaseMs: 1000, now: T0 + 10 });
+      const byId = new Map(claimed.map((j) => [j.id, j.traceContext]));
+      expect(byId).toEqual(
+        new Map([
+          [general, trace(3)],
+          [first, trace(1)],
+          [untraced, undefined],
+          [custom, trace(2)],
+        ]),
+      );
+    });
+
     it("emits job:waiting and wakes 'job' for a ready job", async () => {
       const q = uniqueQueue("enq-waiting");
       const seen = recordEvents(q, cleanups);

@@ -7,7 +7,7 @@
 -- @name enqueuePlain
 -- Inputs: $1 queue, $2 count, $3 task[], $4 data[], $5 priority[], $6 max_retries[], $7 created_at[],
 -- $8 run_at[], $9 ttl[], $10 timeout[], $11 backoff[], $12 on_parent_failure[],
--- $13 remove_on_complete[], $14 remove_on_fail[], $15 inherit[], $16 origin.
+-- $13 remove_on_complete[], $14 remove_on_fail[], $15 inherit[], $16 origin, $17 trace_context[].
 -- Effect: rows in waiting (or delayed when run_at > created_at), in FIFO order; job:waiting /
 -- job:delayed published with wake-ups "job" / "delayed".
 WITH ids AS (
@@ -18,16 +18,17 @@ WITH ids AS (
 ins AS (
   INSERT INTO {{schema}}.jobs (
     queue, id, task, data, state, priority, max_retries, created_at, run_at, ttl, expires_at, timeout,
-    backoff, on_parent_failure, remove_on_complete, remove_on_fail, inherit
+    backoff, on_parent_failure, remove_on_complete, remove_on_fail, inherit, trace_context
   )
   SELECT $1, ((SELECT base FROM ids) + t.ord)::text, t.task, t.data,
     CASE WHEN t.run_at > t.created_at THEN 'delayed' ELSE 'waiting' END,
     t.priority, t.max_retries, t.created_at, t.run_at, t.ttl, t.created_at + t.ttl, t.timeout,
-    t.backoff, t.opf, t.roc, t.rof, t.inherit
+    t.backoff, t.opf, t.roc, t.rof, t.inherit, t.trace
   FROM unnest($3::text[], $4::text[], $5::integer[], $6::integer[], $7::bigint[], $8::bigint[],
-              $9::bigint[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[])
+              $9::bigint[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
+              $17::text[])
        WITH ORDINALITY AS t(task, data, priority, max_retries, created_at, run_at, ttl, timeout,
-                            backoff, opf, roc, rof, inherit, ord)
+                            backoff, opf, roc, rof, inherit, trace, ord)
   ORDER BY t.ord
   RETURNING seq, id, task, state, run_at
 ),
@@ -53,7 +54,8 @@ SELECT (SELECT base FROM ids) AS base, (SELECT count(*) FROM pub) AS published;
 
 -- @name enqueueWithIds
 -- enqueuePlain for a chunk where some jobs carry a custom id (still no dedup or parents).
--- Inputs: as enqueuePlain, plus $17 custom id[] (NULL = generate); $2 is the number of NULLs.
+-- Inputs: as enqueuePlain but $17 custom id[] (NULL = generate) and $18 trace_context[]; $2 is the
+-- number of NULLs.
 -- Effect: a custom id that exists (or repeats earlier in the chunk) inserts nothing and publishes
 -- job:duplicated; the rest as enqueuePlain. Every job of the chunk is published in input order.
 -- Returns: base (the generated-id base, NULL when none was generated), then per job (by ordinal):
@@ -62,9 +64,9 @@ WITH t AS (
   SELECT *, sum((cid IS NULL)::integer) OVER (ORDER BY ord) AS gen_n
   FROM unnest($3::text[], $4::text[], $5::integer[], $6::integer[], $7::bigint[], $8::bigint[],
               $9::bigint[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
-              $17::text[])
+              $17::text[], $18::text[])
        WITH ORDINALITY AS t(task, data, priority, max_retries, created_at, run_at, ttl, timeout,
-                            backoff, opf, roc, rof, inherit, cid, ord)
+                            backoff, opf, roc, rof, inherit, cid, trace, ord)
 ),
 ids AS (
   INSERT INTO {{schema}}.queues AS q (name, last_id) VALUES ($1, $2)
@@ -79,12 +81,12 @@ r AS (
 ins AS (
   INSERT INTO {{schema}}.jobs (
     queue, id, task, data, state, priority, max_retries, created_at, run_at, ttl, expires_at, timeout,
-    backoff, on_parent_failure, remove_on_complete, remove_on_fail, inherit
+    backoff, on_parent_failure, remove_on_complete, remove_on_fail, inherit, trace_context
   )
   SELECT $1, r.id, r.task, r.data,
     CASE WHEN r.run_at > r.created_at THEN 'delayed' ELSE 'waiting' END,
     r.priority, r.max_retries, r.created_at, r.run_at, r.ttl, r.created_at + r.ttl, r.timeout,
-    r.backoff, r.opf, r.roc, r.rof, r.inherit
+    r.backoff, r.opf, r.roc, r.rof, r.inherit, r.trace
   FROM r
   ORDER BY r.ord
   ON CONFLICT (queue, id) DO NOTHING
@@ -137,11 +139,11 @@ SELECT pg_advisory_xact_lock(hashtextextended($1, 0));
 INSERT INTO {{schema}}.jobs (
   queue, id, task, data, state, priority, max_retries, created_at, run_at, ttl, expires_at, timeout,
   backoff, depends_on, pending_parents, on_parent_failure, remove_on_complete, remove_on_fail,
-  inherit, dedup_key, error, finished_at, fifo
+  inherit, dedup_key, error, finished_at, trace_context, fifo
 )
 SELECT queue, id, task, data, state, priority, max_retries, created_at, run_at, ttl, created_at + ttl,
   timeout, backoff, depends_on, pending_parents, on_parent_failure, remove_on_complete, remove_on_fail,
-  inherit, dedup_key, error, finished_at,
+  inherit, dedup_key, error, finished_at, trace_context,
   CASE WHEN $2::boolean THEN -nextval('{{schema}}.fifo_seq') ELSE nextval('{{schema}}.fifo_seq') END
 FROM json_populate_record(NULL::{{schema}}.jobs, $1::json)
 ON CONFLICT (queue, id) DO NOTHING

@@ -20,8 +20,8 @@ UPDATE queues SET last_id = ?, last_seq = ? WHERE name = ?;
 INSERT INTO jobs (
   queue, id, task, data, state, priority, fifo, max_retries, created_at, run_at, ttl,
   expires_at, timeout, backoff, depends_on, pending_parents, on_parent_failure,
-  remove_on_complete, remove_on_fail, inherit, dedup_key, error, finished_at
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+  remove_on_complete, remove_on_fail, inherit, dedup_key, error, finished_at, trace_context
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- @name dedupGet
 -- Returns the job a dedup key points at, with the time it was added, its state and task.

@@ -1,11 +1,12 @@
 -- insert: adding a job (enqueue.lua, fire-repeatable.lua).
 -- @include settle
 -- @include deferred
--- Inputs: a job as a JSON array of 22 strings ('' = absent): id, task, data, priority, maxRetries,
+-- Inputs: a job as a JSON array of 23 strings ('' = absent): id, task, data, priority, maxRetries,
 --   backoff, ttl, timeout, createdAt, runAt, dependsOn (JSON), onParentFailure, removeOnComplete
 --   (JSON), removeOnFail (JSON), rc, rf, inherit (JSON), dedupKey, dedupTtl, dedupExtend ('1'),
 --   dedupReplace ('1'), lifo ('1': kept as the hash's "lifo"; a waiting lifo job goes to the head
---   of its priority) (see jobArgs in records.ts).
+--   of its priority), traceContext (JSON: the producer's trace context, kept as is) (see jobArgs
+--   in records.ts).
 -- Effect: insert() returns the existing job a new one duplicates (same custom id, or a live dedup
 --   key; job:duplicated), or stores the job in its first state: failed (a failed parent, with
 --   ParentFailedError), waiting-children, delayed (job:delayed, wake "delayed") or waiting
@@ -116,6 +117,10 @@ local function insert(a, defer)
   if a[22] == '1' then
     fields[#fields + 1] = 'lifo'
     fields[#fields + 1] = '1'
+  end
+  if a[23] ~= '' then
+    fields[#fields + 1] = 'traceContext'
+    fields[#fields + 1] = a[23]
   end
   local wm
   if state == 'waiting' and a[22] == '1' then

@@ -3,4 +3,4 @@
 local RECORD_FIELDS = { 'id', 'task', 'data', 'state', 'priority', 'attempts', 'maxRetries', 'backoff',
   'ttl', 'timeout', 'createdAt', 'runAt', 'startedAt', 'finishedAt', 'progress', 'result', 'error',
   'dependsOn', 'stalledCount', 'onParentFailure', 'removeOnComplete', 'removeOnFail', 'inherit',
-  'workerId', 'leaseExpiresAt', 'stallCharge' }
+  'workerId', 'leaseExpiresAt', 'stallCharge', 'traceContext' }
