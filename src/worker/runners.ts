@@ -82,15 +82,24 @@ const RUN_WORKER_KEYS = keysOf<RunWorkerOptions>({
   maxStalledCount: true,
 });
 
-/** Throws ValidationError for a key RunWorkerOptions lacks (BullMQ's `lockDuration`, a typo). */
-export function checkWorkerKeys(queueName: string, options: RunWorkerOptions): void {
-  // queueName: the queue, or the queues' names joined, for the messages.
+/**
+ * Throws ValidationError for a key RunWorkerOptions lacks (BullMQ's `lockDuration`, a typo), and for
+ * in-process repeatables on a worker of several queues.
+ */
+export function checkWorkerKeys(queues: readonly QueueSpec[], options: RunWorkerOptions): void {
+  const label =
+    queues.length === 1
+      ? `queue "${queues[0]?.name}"`
+      : `queues ${queues.map((q) => `"${q.name}"`).join(", ")}`;
   if (typeof options !== "object" || options === null) {
+    throw new ValidationError(`worker options of ${label} must be an object like { concurrency: 5 }`);
+  }
+  checkKeys(options, RUN_WORKER_KEYS, `worker options of ${label}`, WORKER_HINTS);
+  if ((options.repeatables?.length ?? 0) > 0 && queues.length > 1) {
     throw new ValidationError(
-      `worker options of queue "${queueName}" must be an object like { concurrency: 5 }`,
+      `repeatables need a single-queue worker (they are scheduled into its queue), got ${queues.length} queues: add them with queue.upsertRepeatable(), or run a worker on their queue alone`,
     );
   }
-  checkKeys(options, RUN_WORKER_KEYS, `worker options of queue "${queueName}"`, WORKER_HINTS);
 }
 
 /** A running runtime, for the Worker object. */
@@ -156,7 +165,7 @@ export function launchRuntime(
 ): RuntimeHandle {
   const specs = checkQueues(queues);
   const names = specs.map((q) => q.name);
-  checkWorkerKeys(names.join(", "), options);
+  checkWorkerKeys(specs, options);
   const settings = getSettings();
   const concurrency = checkInt(options.concurrency ?? settings.concurrency, "concurrency", 1);
   const scanInterval = toMs(options.scanInterval ?? settings.scanInterval, "scanInterval");
@@ -203,11 +212,6 @@ export function launchRuntime(
       const rate = options.rateLimit;
       queueLimiter = (queue) => new QueueRateLimiter(store, queue, rate, rateInterval);
     } else limiter = new RateLimiter(options.rateLimit, rateInterval);
-  }
-  if ((options.repeatables?.length ?? 0) > 0 && specs.length > 1) {
-    throw new ValidationError(
-      `repeatables need a single-queue worker (they are scheduled into its queue), got ${specs.length} queues: add them with queue.upsertRepeatable(), or run a worker on their queue alone`,
-    );
   }
   if ((options.repeatables?.length ?? 0) > 0 && backend.repeatables === undefined) {
     throw new ValidationError(

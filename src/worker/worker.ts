@@ -49,7 +49,7 @@ export class Worker extends EventEmitter {
     this.#controls = new Map(
       this.#queues.map((q) => [q.name, new ClaimControl(() => this.#emitOwn("drained", q.name))]),
     );
-    checkWorkerKeys([...this.#names].join(", "), options);
+    checkWorkerKeys(this.#queues, options);
     if (options.concurrency !== undefined) checkInt(options.concurrency, "concurrency", 1);
     this.#options = { ...options };
     // Forward only the events someone listens to on this object: a listener on the global emitter

@@ -179,6 +179,9 @@ export function multiQueueTests(fx: RuntimeFixture): void {
     await expect(
       runWorker([q, `${q}-2`], { backend, repeatables: [{ task: "t", every: 1000 }] }),
     ).rejects.toThrow(/single-queue worker/);
+    expect(() => new Worker([q, `${q}-2`], { backend, repeatables: [{ task: "t", every: 1000 }] })).toThrow(
+      /single-queue worker/,
+    );
     if (backend.workers) {
       expect((await backend.workers.list(Date.now())).some((x) => x.queues.includes(q))).toBe(false);
     }
