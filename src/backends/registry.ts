@@ -9,7 +9,8 @@ import { getSettings } from "../settings.js";
 import type { Backend } from "./backend.js";
 import { InMemoryBackend } from "./memory/memory-backend.js";
 import { PostgresBackend, type PostgresBackendOptions } from "./postgres/postgres-backend.js";
-import { RedisBackend } from "./redis/redis-backend.js";
+import { isClusterUrl } from "./redis/cluster-url.js";
+import { RedisBackend, type RedisBackendOptions } from "./redis/redis-backend.js";
 import { SqliteBackend } from "./sqlite/sqlite-backend.js";
 
 /** The SQLite file used when nothing else is configured. */
@@ -33,6 +34,8 @@ const factories = new Map<string, BackendFactory>([
   ["postgresql", postgres],
   ["redis", redis],
   ["rediss", redis],
+  ["redis+cluster", redis],
+  ["rediss+cluster", redis],
 ]);
 
 function postgres(url: string): Backend {
@@ -54,8 +57,12 @@ function postgres(url: string): Backend {
 }
 
 function redis(url: string): Backend {
-  const { rest, values } = takeParams(url, ["prefix"]);
-  return new RedisBackend(values.prefix === undefined ? { url: rest } : { url: rest, prefix: values.prefix });
+  const { rest, values } = takeParams(url, ["prefix", "waitReplicas"]);
+  const options: RedisBackendOptions = { url: rest };
+  if (values.prefix !== undefined) options.prefix = values.prefix;
+  // Checked by the backend (a whole number of replicas).
+  if (values.waitReplicas !== undefined) options.waitReplicas = Number(values.waitReplicas);
+  return new RedisBackend(options);
 }
 
 /**
@@ -76,9 +83,11 @@ export function registerBackend(scheme: string, factory: BackendFactory): void {
 
 /**
  * Creates a backend from a URL: `memory://`, `sqlite://./path.db` (or `sqlite:///abs/path.db`),
- * `redis://host:6379[/db][?prefix=asyncmq]`, `postgres://user@host/db[?schema=asyncmq]`, or a
- * scheme given to `registerBackend`. The `prefix` (Redis key prefix) and `schema` (Postgres schema)
- * parameters let several apps or test runs share one server. A postgres URL also takes
+ * `redis://host:6379[/db][?prefix=asyncmq]`, a Redis Cluster
+ * `redis+cluster://host1:port1,host2:port2[?prefix=asyncmq]`, `postgres://user@host/db[?schema=asyncmq]`,
+ * or a scheme given to `registerBackend`. The `prefix` (Redis key prefix) and `schema` (Postgres schema)
+ * parameters let several apps or test runs share one server. A redis URL also takes
+ * `waitReplicas=<n>` (see RedisBackendOptions). A postgres URL also takes
  * `transactionPooling=true` and `listenUrl=<percent-encoded postgres URL>` (see
  * PostgresBackendOptions), for a database behind PgBouncer in transaction mode.
  * @throws ValidationError for a URL it does not understand; BackendError when the driver the
@@ -108,20 +117,26 @@ function takeParams<N extends string>(
   url: string,
   names: readonly N[],
 ): { rest: string; values: Partial<Record<N, string>> } {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new ValidationError(`backend URL "${url}" is not a valid URL`);
+  // A cluster URL's host list ("h1:p1,h2:p2") is no WHATWG URL host: parseClusterUrl checks it.
+  if (!isClusterUrl(url)) {
+    try {
+      new URL(url);
+    } catch {
+      throw new ValidationError(`backend URL "${url}" is not a valid URL`);
+    }
   }
+  const mark = url.indexOf("?");
+  const params = new URLSearchParams(mark < 0 ? "" : url.slice(mark + 1));
   const values: Partial<Record<N, string>> = {};
   for (const name of names) {
-    const value = parsed.searchParams.get(name);
+    const value = params.get(name);
     if (value === null) continue;
     values[name] = value;
-    parsed.searchParams.delete(name);
+    params.delete(name);
   }
-  return { rest: Object.keys(values).length === 0 ? url : parsed.toString(), values };
+  if (Object.keys(values).length === 0) return { rest: url, values };
+  const query = params.toString();
+  return { rest: url.slice(0, mark) + (query === "" ? "" : `?${query}`), values };
 }
 
 const shared = new Map<string, Backend>();

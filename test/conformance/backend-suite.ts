@@ -15,7 +15,7 @@ import { adminTests } from "./suite/admin.js";
 import { capabilitiesTests } from "./suite/capabilities.js";
 import { claimTests } from "./suite/claim.js";
 import { closeTests } from "./suite/close.js";
-import { crossQueueTests } from "./suite/cross-queue.js";
+import { crossQueueRefusedTests, crossQueueTests } from "./suite/cross-queue.js";
 import { deduplicationTests } from "./suite/deduplication.js";
 import { enqueueTests } from "./suite/enqueue.js";
 import { eventsTests } from "./suite/events.js";
@@ -41,6 +41,11 @@ export interface ConformanceOptions {
    * makes and closes its own.
    */
   shared?: boolean;
+  /**
+   * Whether jobs may depend on jobs of other queues. Default true. False (Redis Cluster with a hash
+   * tag per queue) runs, instead of the cross-queue flow tests, the test that they are refused.
+   */
+  crossQueueFlows?: boolean;
 }
 
 /** The areas of the contract, in the order their tests run. */
@@ -108,6 +113,10 @@ export function backendConformance(
     }
 
     const fixture: SuiteFixture = { backend: () => b, cleanups, runTo, makeBackend };
-    for (const registerArea of AREAS) registerArea(fixture);
+    for (const registerArea of AREAS) {
+      if (registerArea === crossQueueTests && options.crossQueueFlows === false)
+        crossQueueRefusedTests(fixture);
+      else registerArea(fixture);
+    }
   });
 }

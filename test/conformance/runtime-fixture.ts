@@ -11,6 +11,8 @@ export interface RuntimeFixture {
   define<D = unknown>(taskName: string, queue: string, handler: TaskHandler<D, unknown>): Task<D, unknown>;
   /** Called after each test (stop collectors, unregister strategies). */
   stops: Array<() => void>;
+  /** Whether jobs may depend on jobs of other queues (false: a Redis Cluster with a hash tag per queue). */
+  crossQueueFlows: boolean;
 }
 
 /** Collects the payloads of `name` events of `queue` until stopped. */

@@ -33,7 +33,15 @@ function deadWorkerView(backend: Backend): Backend {
   });
 }
 
-export function runtimeConformance(name: string, makeBackend: () => Promise<Backend> | Backend): void {
+/**
+ * @param options crossQueueFlows: false skips the flows across queues (a backend that refuses them,
+ *   as the conformance suite checks). Default true.
+ */
+export function runtimeConformance(
+  name: string,
+  makeBackend: () => Promise<Backend> | Backend,
+  options: { crossQueueFlows?: boolean } = {},
+): void {
   describe(`runtime conformance: ${name}`, () => {
     let backend: Backend;
     const tasks: string[] = [];
@@ -52,7 +60,12 @@ export function runtimeConformance(name: string, makeBackend: () => Promise<Back
       tasks.push(taskName);
       return task<D, unknown>(taskName, { queue }, handler);
     }
-    const fx: RuntimeFixture = { backend: () => backend, define, stops };
+    const fx: RuntimeFixture = {
+      backend: () => backend,
+      define,
+      stops,
+      crossQueueFlows: options.crossQueueFlows ?? true,
+    };
     rateLimitTests(fx);
     stepJobTests(fx);
     flowTests(fx);

@@ -57,6 +57,8 @@ export interface RedisServer {
   crash(): Promise<void>;
   /** Starts it again with the same settings, port and data directory; resolves once it accepts. */
   start(): Promise<void>;
+  /** Its process id (from its pid file), while it runs. */
+  pid(): number | undefined;
   /** Stops it and removes its directory. */
   stop(): Promise<void>;
 }
@@ -119,6 +121,7 @@ export async function startRedisServer(extra: string[] = []): Promise<RedisServe
       await waitGone(pid);
     },
     start: launch,
+    pid: pidOf,
     async stop() {
       process.off("exit", killNow);
       const pid = pidOf();

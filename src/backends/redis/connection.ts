@@ -1,15 +1,24 @@
 /**
- * How the Redis engine reaches Redis: the command connection (made from a URL, or the caller's) with
- * the scripts registered, subscriber connections duplicated from it, the keys of a queue, script
- * runs with the arguments every queue script starts with (lua/includes/base.lua), failures turned
- * into BackendErrors, one warning per outage, and a prompt close.
+ * How the Redis engine reaches Redis: the command connection (made from a URL, or the caller's; a
+ * single server or a Redis Cluster) with the scripts registered, subscriber connections duplicated
+ * from it, the keys of a queue, script runs with the arguments every queue script starts with
+ * (lua/includes/base.lua), the optional WAIT for replicas after them, failures turned into
+ * BackendErrors, one warning per outage, and a prompt close.
+ *
+ * Key layout: on one server, and on a cluster whose prefix has a hash tag (`{app}`: every key in
+ * one slot), a queue's keys start with "<prefix>:<queue>:" and the global ones with "<prefix>::",
+ * as before clusters were supported. On a cluster without one ("spread": each queue in its own
+ * slot), a queue's keys start with "<prefix>:{<queue>}:" and the global ones with "<prefix>:{:}:"
+ * (no queue name holds ":", so no queue shares that tag), and the set of queue names, which no
+ * queue script can reach there, is kept by plain commands (queue-registry.ts).
  */
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import { AsyncMQError, BackendError, ValidationError } from "../../errors.js";
 import { log } from "../../logger.js";
 import { loadDriver } from "../shared/driver.js";
+import { isClusterUrl, parseClusterUrl } from "./cluster-url.js";
 import { explainRedisFailure } from "./failures.js";
 import { isConnection, type RedisBackendOptions, type RedisConnectionLike } from "./options.js";
 import { defineScripts, runScript, type ScriptArg } from "./scripts.js";
@@ -19,8 +28,15 @@ const QUIT_WAIT_MS = 1000;
 const NO_OP = (): void => {};
 
 export class RedisConnection {
-  /** The command connection. */
+  /**
+   * The command connection. A `Cluster` is typed as a `Redis`: ioredis gives both the same command
+   * API (routing each command by its first key); `cluster` tells them apart where they differ.
+   */
   readonly client: Redis;
+  /** Whether `client` is a Redis Cluster. */
+  readonly cluster: boolean;
+  /** On a cluster without a hash tag in the prefix: each queue's keys in a slot of their own. */
+  readonly spread: boolean;
   /** The server, for messages (password hidden). */
   readonly url: string;
   readonly prefix: string;
@@ -44,6 +60,11 @@ export class RedisConnection {
   #connectError: string | undefined;
   /** Set when Redis refused the connection for good (a database it lacks): every call fails with it. */
   #refused: BackendError | undefined;
+  /** WAIT after each script for this many replicas (0: no WAIT), up to #waitMs. */
+  readonly #waitReplicas: number;
+  readonly #waitMs: number;
+  /** Set while WAITs time out, so a shortfall is logged once. */
+  #waitWarned = false;
 
   /**
    * Connects (lazily: the first command waits for the connection), or adopts the caller's
@@ -52,36 +73,49 @@ export class RedisConnection {
    */
   constructor(source: RedisBackendOptions | RedisConnectionLike, wantsEvents: (queue: string) => boolean) {
     this.#wantsEvents = wantsEvents;
-    this.prefix = (isConnection(source) ? undefined : source.prefix) ?? "asyncmq";
+    const options: RedisBackendOptions = isConnection(source) ? { connection: source } : source;
+    this.prefix = options.prefix ?? "asyncmq";
     if (this.prefix === "" || this.prefix.includes(":")) {
       throw new ValidationError(`Redis key prefix must be non-empty and without ":", got "${this.prefix}"`);
     }
-    this.global = `${this.prefix}::`;
-    if (isConnection(source)) {
+    this.#waitReplicas = options.waitReplicas ?? 0;
+    this.#waitMs = options.waitTimeoutMs ?? 1000;
+    if (!Number.isInteger(this.#waitReplicas) || this.#waitReplicas < 0) {
+      throw new ValidationError(
+        `waitReplicas must be a whole number of replicas (0 for no WAIT), got ${String(options.waitReplicas)}`,
+      );
+    }
+    if (!Number.isInteger(this.#waitMs) || this.#waitMs <= 0) {
+      throw new ValidationError(
+        `waitTimeoutMs must be a positive whole number of milliseconds, got ${String(options.waitTimeoutMs)}`,
+      );
+    }
+    const given = options.connection;
+    if (given !== undefined) {
+      if (options.url !== undefined) {
+        throw new ValidationError("give RedisBackend a url or a connection, not both");
+      }
       // It is an ioredis connection: the interface only names what identifies one.
-      this.client = source as unknown as Redis;
+      this.client = given as unknown as Redis;
       this.#owned = false;
-      this.url = `redis://${source.options.host ?? "127.0.0.1"}:${source.options.port ?? 6379}`;
+      const { host = "127.0.0.1", port = 6379 } = given.options as { host?: string; port?: number };
+      this.url = given.isCluster ? "redis+cluster://(the caller's Cluster)" : `redis://${host}:${port}`;
     } else {
-      const url = source.url ?? "redis://127.0.0.1:6379";
+      const url = options.url ?? "redis://127.0.0.1:6379";
       this.url = url.replace(/\/\/[^@/]*@/, "//***@");
-      const { Redis } = loadDriver<typeof import("ioredis")>("ioredis");
-      this.client = new Redis(url, {
-        // Fail a command after a few reconnect attempts (well under a second when nothing listens)
-        // instead of queueing it forever.
-        maxRetriesPerRequest: 2,
-        connectTimeout: 2000,
-        retryStrategy: (times) => Math.min(times * 100, 2000),
-      });
+      this.client = connect(url);
       this.#owned = true;
       this.#watch(this.client);
     }
+    this.cluster = given?.isCluster === true || (given === undefined && isClusterUrl(this.url));
+    this.spread = this.cluster && !hasHashTag(this.prefix);
+    this.global = this.spread ? `${this.prefix}:{:}:` : `${this.prefix}::`;
     defineScripts(this.client);
   }
 
-  /** The key prefix of `queue`'s keys, "<prefix>:<queue>:". */
+  /** The key prefix of `queue`'s keys: "<prefix>:<queue>:", or "<prefix>:{<queue>}:" when spread. */
   keyOf(queue: string): string {
-    return `${this.prefix}:${queue}:`;
+    return this.spread ? `${this.prefix}:{${queue}}:` : `${this.prefix}:${queue}:`;
   }
 
   /** @throws BackendError once closed. */
@@ -91,11 +125,21 @@ export class RedisConnection {
     }
   }
 
-  /** Runs a queue script: KEYS queue and global prefixes, ARGV queue, want events, origin, `args`. */
+  /**
+   * Runs a queue script: KEYS queue and global prefixes, ARGV queue, want events, origin, `args`.
+   * With waitReplicas, a WAIT follows it in one pipeline (so on a cluster it reaches the same node).
+   */
   async run<R>(queue: string, name: string, args: ScriptArg[]): Promise<R> {
     const subscribing = this.subscribing.get(queue);
     if (subscribing !== undefined) await subscribing;
-    return this.call((redis) => runScript<Promise<R>>(redis, name, this.#lead(queue).concat(args)));
+    const all = this.#lead(queue).concat(args);
+    if (this.#waitReplicas === 0) return this.call((redis) => runScript<Promise<R>>(redis, name, all));
+    const replies = await this.call((redis) =>
+      runScript<ReturnType<Redis["pipeline"]>>(redis.pipeline(), name, all)
+        .wait(this.#waitReplicas, this.#waitMs)
+        .exec(),
+    );
+    return this.#replicated(replies)[0] as R;
   }
 
   /** Runs a queue script once per argument list, all in one MULTI (nothing interleaves); its replies. */
@@ -109,17 +153,45 @@ export class RedisConnection {
       return multi.exec();
     });
     if (replies === null) throw new BackendError(`Redis at ${this.url} discarded a transaction`);
+    if (this.#waitReplicas > 0) {
+      // A keyed no-op takes the WAIT to the queue's node on a cluster (the MULTI's connection).
+      const paused = `${this.keyOf(queue)}paused`;
+      this.#replicated(
+        await this.call((redis) =>
+          redis.pipeline().exists(paused).wait(this.#waitReplicas, this.#waitMs).exec(),
+        ),
+      );
+    }
     return replies.map(([err, reply]) => {
       if (err) throw this.#wrap(err);
       return reply as R;
     });
   }
 
-  /** Runs a global script: KEYS "<prefix>:" and the global prefix, ARGV `args`. */
-  runGlobal<R>(name: string, args: ScriptArg[]): Promise<R> {
-    return this.call((redis) =>
-      runScript<Promise<R>>(redis, name, [`${this.prefix}:`, this.global, ...args]),
-    );
+  /**
+   * The replies of a pipeline that ended with a WAIT, without the WAIT's; a WAIT that got fewer
+   * replicas than asked is logged (once until one gets them all again), not thrown: the write is done.
+   */
+  #replicated(replies: Array<[Error | null, unknown]> | null): unknown[] {
+    if (replies === null) throw new BackendError(`Redis at ${this.url} discarded a pipeline`);
+    const out = replies.map(([err, reply]) => {
+      if (err) throw this.#wrap(err);
+      return reply;
+    });
+    const acked = out.pop() as number;
+    if (acked >= this.#waitReplicas) this.#waitWarned = false;
+    else if (!this.#waitWarned) {
+      this.#waitWarned = true;
+      log().warn(
+        `Redis at ${this.url}: only ${acked} of ${this.#waitReplicas} replicas acknowledged a write within ${this.#waitMs} ms (waitReplicas); a failover now may lose it`,
+      );
+    }
+    return out;
+  }
+
+  /** Runs a global script on `keys` (two keys of the global prefix), ARGV `args`. */
+  runGlobal<R>(name: string, keys: [string, string], args: ScriptArg[]): Promise<R> {
+    return this.call((redis) => runScript<Promise<R>>(redis, name, [...keys, ...args]));
   }
 
   /** Runs commands on the command connection, failures as BackendErrors. */
@@ -133,8 +205,16 @@ export class RedisConnection {
     }
   }
 
+  /**
+   * KEYS: the queue's prefix and the global one, or the queue's again when spread (the scripts then
+   * leave the set of queues alone). ARGV[2]: whether this process wants the events ("1"/"0"), as
+   * "3"/"2" on a cluster, where PUBSUB NUMSUB only counts the subscribers of the node the script
+   * runs on, so the scripts publish events whoever listens.
+   */
   #lead(queue: string): ScriptArg[] {
-    return [this.keyOf(queue), this.global, queue, this.#wantsEvents(queue) ? "1" : "0", this.origin];
+    const q = this.keyOf(queue);
+    const events = (this.#wantsEvents(queue) ? 1 : 0) + (this.cluster ? 2 : 0);
+    return [q, this.spread ? q : this.global, queue, events, this.origin];
   }
 
   /** A failure of a command as the BackendError callers get (asyncmq's own errors pass through). */
@@ -147,9 +227,11 @@ export class RedisConnection {
     return explainRedisFailure(this.url, err, this.#connectError);
   }
 
-  /** A new connection to the same server (for SUBSCRIBE), which its taker disconnects. */
+  /** A new connection to the same server or cluster (for SUBSCRIBE), which its taker disconnects. */
   duplicate(): Redis {
-    const connection = this.client.duplicate({ maxRetriesPerRequest: 2, connectTimeout: 2000 });
+    const connection = this.cluster
+      ? ((this.client as unknown as Cluster).duplicate() as unknown as Redis)
+      : this.client.duplicate({ maxRetriesPerRequest: 2, connectTimeout: 2000 });
     this.#watch(connection);
     return connection;
   }
@@ -192,4 +274,34 @@ export class RedisConnection {
       await Promise.race([redis.quit().catch(NO_OP), sleep(QUIT_WAIT_MS, undefined, { ref: false })]);
     redis.disconnect();
   }
+}
+
+/** A connection made from a URL: a `Cluster` for redis+cluster://, else a `Redis`. */
+function connect(url: string): Redis {
+  const ioredis = loadDriver<typeof import("ioredis")>("ioredis");
+  // Fail a command after a few reconnect attempts (well under a second when nothing listens)
+  // instead of queueing it forever.
+  const retry = (times: number) => Math.min(times * 100, 2000);
+  if (!isClusterUrl(url)) {
+    return new ioredis.Redis(url, { maxRetriesPerRequest: 2, connectTimeout: 2000, retryStrategy: retry });
+  }
+  const { nodes, auth } = parseClusterUrl(url);
+  const cluster = new ioredis.Cluster(nodes, {
+    redisOptions: { ...auth, maxRetriesPerRequest: 2, connectTimeout: 2000 },
+    clusterRetryStrategy: retry,
+    // While a replica takes over a failed primary's slots: retry for a few seconds, then fail.
+    retryDelayOnClusterDown: 300,
+    retryDelayOnFailover: 300,
+    slotsRefreshTimeout: 2000,
+  });
+  return cluster as unknown as Redis;
+}
+
+/**
+ * Whether `prefix` holds a whole hash tag ("{" and a later "}" with something between): then it
+ * decides the slot of every key, so all queues of the prefix share one slot.
+ */
+export function hasHashTag(prefix: string): boolean {
+  const open = prefix.indexOf("{");
+  return open >= 0 && prefix.indexOf("}", open + 1) > open + 1;
 }

@@ -16,6 +16,7 @@ import type { Applied } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
 import { externalParents, missingParentError } from "../shared/rules.js";
 import type { RedisConnection } from "./connection.js";
+import { noteQueue, requireOneSlot } from "./queue-registry.js";
 import { type EffectsReply, effectsOf, jobArgs } from "./records.js";
 import type { ScriptArg } from "./scripts.js";
 
@@ -73,9 +74,12 @@ export async function enqueueBatch(
       );
     }
   }
-  const parents = JSON.stringify(externalParents(jobs));
+  const external = externalParents(jobs);
+  requireOneSlot(io, queue, external);
+  const parents = JSON.stringify(external);
   if (jobs.length <= ENQUEUE_CHUNK) {
     const reply = await io.run<EnqueueReply>(queue, "enqueue", ["only", "", parents, JSON.stringify(args)]);
+    await noteQueue(io, queue);
     return applied(queue, jobs.length, [reply]);
   }
   // One MULTI: nothing interleaves, and a first chunk that rejects the batch (a missing parent)
@@ -88,7 +92,9 @@ export async function enqueueBatch(
     const chunk = JSON.stringify(args.slice(c * ENQUEUE_CHUNK, (c + 1) * ENQUEUE_CHUNK));
     argLists.push([role, gate, c === 0 ? parents : "[]", chunk]);
   }
-  return applied(queue, jobs.length, await io.runAll<EnqueueReply>(queue, "enqueue", argLists));
+  const replies = await io.runAll<EnqueueReply>(queue, "enqueue", argLists);
+  await noteQueue(io, queue);
+  return applied(queue, jobs.length, replies);
 }
 
 /**

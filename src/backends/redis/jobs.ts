@@ -28,6 +28,7 @@ import {
 } from "../shared/rules.js";
 import type { RedisConnection } from "./connection.js";
 import { enqueueBatch } from "./enqueue.js";
+import { forgetQueue, listQueues, noteQueue, requireOneSlot } from "./queue-registry.js";
 import {
   type EffectsReply,
   effectsOf,
@@ -77,6 +78,7 @@ export class RedisJobs implements JobStore {
     if (items.length === 0) return { value: [] };
     const args: ScriptArg[] = [now];
     for (const item of items) {
+      if (item.kind === "waiting-children") requireOneSlot(this.io, queue, item.childIds);
       const payload =
         item.kind === "completed"
           ? item.resultJson
@@ -283,11 +285,14 @@ export class RedisJobs implements JobStore {
       reply = await this.io.run<Reply>(queue, "obliterate", [1, DELETE_CHUNK, now]);
       effects.add(effectsOf(reply[0]));
     }
+    await forgetQueue(this.io, queue);
     return { value: undefined, effects: effects.take() };
   }
 
-  setPaused(queue: string, paused: boolean): Promise<Applied<void>> {
-    return this.#apply(queue, "set-paused", [paused ? 1 : 0]);
+  async setPaused(queue: string, paused: boolean): Promise<Applied<void>> {
+    const applied = await this.#apply<void>(queue, "set-paused", [paused ? 1 : 0]);
+    if (paused) await noteQueue(this.io, queue);
+    return applied;
   }
 
   async isPaused(queue: string): Promise<boolean> {
@@ -313,8 +318,8 @@ export class RedisJobs implements JobStore {
     return this.io.call((r) => r.hget(`${this.io.keyOf(queue)}dedup`, key));
   }
 
-  async listQueues(): Promise<string[]> {
-    return (await this.io.runGlobal<string[]>("list-queues", [])).sort();
+  listQueues(): Promise<string[]> {
+    return listQueues(this.io);
   }
 
   /** Runs a script that replies `{ effects, value }`. */

@@ -109,15 +109,15 @@ export class RedisNotifier implements Notifier {
   }
 
   /**
-   * A message on "<prefix>:<queue>:<kind>" (neither prefix nor queue names hold ":") is
-   * "<origin>|<body>": the wake-up bits, or a JSON array of events.
+   * A message on "<Q>wake" or "<Q>events" of a queue listened to is "<origin>|<body>": the wake-up
+   * bits, or a JSON array of events.
    */
   #dispatch(channel: string, message: string): void {
     const bar = message.indexOf("|");
-    if (bar < 0 || message.slice(0, bar) === this.io.origin) return;
-    const [, queue = "", kind] = channel.split(":");
+    const queue = this.#channels.get(channel);
+    if (bar < 0 || queue === undefined || message.slice(0, bar) === this.io.origin) return;
     const body = message.slice(bar + 1);
-    if (kind === "wake") {
+    if (channel.endsWith(":wake")) {
       this.ctx.received(queue, { wakes: wakeReasons(Number(body)) });
       return;
     }

@@ -17,11 +17,13 @@ export class RedisBackend extends EngineBackend {
   readonly prefix: string;
 
   /**
-   * Connects to Redis (lazily: the first command waits for the connection).
-   * @param options a URL (default `redis://127.0.0.1:6379`) and key prefix (default `asyncmq`), or an
-   *   ioredis connection to use with the default prefix (it stays the caller's: close() leaves it
-   *   open, but closes the subscriber connection duplicated from it).
-   * @throws BackendError when ioredis is not installed; ValidationError for a bad prefix.
+   * Connects to Redis or a Redis Cluster (lazily: the first command waits for the connection).
+   * @param options a URL (default `redis://127.0.0.1:6379`; `redis+cluster://h1:p1,h2:p2` for a
+   *   cluster) or an ioredis `Redis`/`Cluster` as `connection`, a key prefix (default `asyncmq`)
+   *   and `waitReplicas`; or just an ioredis connection, used with the default prefix (it stays the
+   *   caller's: close() leaves it open, but closes the subscriber connection duplicated from it).
+   * @throws BackendError when ioredis is not installed; ValidationError for a bad prefix, cluster
+   *   URL or waitReplicas.
    */
   constructor(options: RedisBackendOptions | RedisConnectionLike = {}) {
     super((ctx) => new RedisEngine(options, ctx));

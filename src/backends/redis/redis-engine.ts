@@ -37,7 +37,8 @@
  * - `G workers`         hash worker id -> info JSON;  `G worker-expiry` ZSET id -> heartbeatAt + ttl.
  * Nothing on the hot path scans: every lookup is by key or by ZSET range.
  *
- * Not for Redis Cluster: scripts derive job keys from the queue prefix instead of declaring them.
+ * On a Redis Cluster with no hash tag in the prefix, Q is "<prefix>:{<queue>}:" and G "<prefix>:{:}:"
+ * (connection.ts): each queue's keys in one slot, the global ones in another, flows within a queue.
  */
 import type { Engine, EngineContext } from "../engine.js";
 import { RedisConnection } from "./connection.js";

@@ -11,6 +11,7 @@ import type { Applied, EngineRepeatables } from "../engine.js";
 import { copyRepeatable, externalParents, holdCeiling, missingParentError } from "../shared/rules.js";
 import type { RedisConnection } from "./connection.js";
 import type { InvalidReply } from "./jobs.js";
+import { noteQueue, requireOneSlot } from "./queue-registry.js";
 import { type EffectsReply, effectsOf, jobArgs } from "./records.js";
 
 /** Repeatable definitions ("<Q>repeat", "<Q>repeat-meta") and the last slot fired and the runs per repeat id ("<Q>slots"). */
@@ -20,6 +21,7 @@ export class RedisRepeatables implements EngineRepeatables {
   async upsert(queue: string, info: RepeatableInfoRecord): Promise<RepeatableInfoRecord> {
     const args = [info.id, JSON.stringify(info.def), info.nextRun, info.paused ? 1 : 0];
     await this.io.run(queue, "upsert-repeatable", args);
+    await noteQueue(this.io, queue);
     return copyRepeatable(info);
   }
 
@@ -48,11 +50,13 @@ export class RedisRepeatables implements EngineRepeatables {
   }
 
   async fire(queue: string, fire: RepeatableFire): Promise<Applied<string | null>> {
-    const parents = JSON.stringify(externalParents([fire.job]));
+    const external = externalParents([fire.job]);
+    requireOneSlot(this.io, queue, external);
     const job = JSON.stringify(jobArgs(fire.job));
-    const args = [fire.repeatId, fire.slot, fire.nextRun, parents, job, fire.limit ?? ""];
+    const args = [fire.repeatId, fire.slot, fire.nextRun, JSON.stringify(external), job, fire.limit ?? ""];
     const reply = await this.io.run<[EffectsReply, string?] | InvalidReply>(queue, "fire-repeatable", args);
     if (reply[0] === "invalid") throw missingParentError(queue, reply[1] as string);
+    if (reply[1] !== undefined) await noteQueue(this.io, queue);
     return { value: reply[1] ?? null, effects: effectsOf(reply[0]) };
   }
 
@@ -104,7 +108,7 @@ export class RedisWorkers implements WorkerRegistry {
   async heartbeat(info: WorkerInfo, ttlMs: number): Promise<void> {
     // Registrations of workers that died long ago go; recent ones stay visible to list(now).
     const forgetBefore = info.heartbeatAt - Math.max(ttlMs, 60_000);
-    await this.io.runGlobal("heartbeat-worker", [
+    await this.io.runGlobal("heartbeat-worker", this.#keys(), [
       info.id,
       JSON.stringify(info),
       info.heartbeatAt + ttlMs,
@@ -113,12 +117,17 @@ export class RedisWorkers implements WorkerRegistry {
   }
 
   async remove(id: string): Promise<void> {
-    const g = this.io.global;
-    await this.io.call((r) => r.multi().hdel(`${g}workers`, id).zrem(`${g}worker-expiry`, id).exec());
+    const [workers, expiry] = this.#keys();
+    await this.io.call((r) => r.multi().hdel(workers, id).zrem(expiry, id).exec());
+  }
+
+  /** "<G>workers" and "<G>worker-expiry" (one slot: the global prefix carries its own hash tag on a cluster). */
+  #keys(): [string, string] {
+    return [`${this.io.global}workers`, `${this.io.global}worker-expiry`];
   }
 
   async list(now: number): Promise<WorkerInfo[]> {
-    const infos = await this.io.runGlobal<Array<string | null>>("list-workers", [now]);
+    const infos = await this.io.runGlobal<Array<string | null>>("list-workers", this.#keys(), [now]);
     return infos.filter((info): info is string => info !== null).map((info) => JSON.parse(info));
   }
 }

@@ -269,3 +269,35 @@ export function crossQueueTests(fx: SuiteFixture): void {
     });
   });
 }
+
+/** For a backend that keeps each queue apart (Redis Cluster, a hash tag per queue): flows across queues are refused. */
+export function crossQueueRefusedTests(fx: SuiteFixture): void {
+  describe("dependsOn across queues (refused)", () => {
+    it("a job depending on a job of another queue is refused with a ValidationError, and nothing is written", async () => {
+      const b = fx.backend();
+      const qa = uniqueQueue("xq-no-a");
+      const qb = uniqueQueue("xq-no-b");
+      await add(b, qa, { id: "p" });
+      const batch = [newJob({ id: "first" }), newJob({ id: "c", dependsOn: [`${qa}:p`] })];
+      await expect(b.enqueue(qb, batch)).rejects.toBeInstanceOf(ValidationError);
+      expect(await b.getJob(qb, "first")).toBeNull();
+      expect(await b.getDependants(qa, "p")).toEqual([]);
+    });
+
+    it("a step job waiting for a job of another queue is refused, and stays active", async () => {
+      const b = fx.backend();
+      const qa = uniqueQueue("xq-no-step-a");
+      const qb = uniqueQueue("xq-no-step-b");
+      await add(b, qb, { id: "s" });
+      const s = await claimOne(b, qb, { now: T0 + 5 });
+      await add(b, qa, { id: "k" });
+      const finish = b.finish(
+        qb,
+        [{ kind: "waiting-children", jobId: "s", token: s.token, childIds: [`${qa}:k`] }],
+        T0 + 10,
+      );
+      await expect(finish).rejects.toBeInstanceOf(ValidationError);
+      expect((await mustGet(b, qb, "s")).state).toBe("active");
+    });
+  });
+}

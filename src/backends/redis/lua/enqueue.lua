@@ -25,7 +25,7 @@ elseif redis.call('EXISTS', gate) == 0 then
   return { 'aborted' }
 end
 if role == 'last' then redis.call('DEL', gate) end
-redis.call('SADD', G .. 'queues', QUEUE)
+listQueue(true)
 local out = { 'ok', '' }
 -- Deferring saves per job what it costs per batch (insertsDone): not worth it for one job.
 local defer = #jobs > 1

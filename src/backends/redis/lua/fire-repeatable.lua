@@ -20,7 +20,7 @@ local meta = redis.call('HGET', Q .. 'repeat-meta', repeatId)
 if meta and string.sub(meta, -1) == '1' then return { flush() } end
 local missing = missingParent(cjson.decode(ARGV[7]))
 if missing then return { 'invalid', missing } end
-redis.call('SADD', G .. 'queues', QUEUE)
+listQueue(true)
 local id = insert(cjson.decode(ARGV[8]))
 redis.call('HSET', Q .. 'slots', repeatId, ARGV[5] .. '|' .. (runs + 1))
 if meta then redis.call('HSET', Q .. 'repeat-meta', repeatId, ARGV[6] .. '|0') end

@@ -1,17 +1,16 @@
 -- list-queues.lua: the queues that have a job, a repeatable or a pause flag.
--- A global script: KEYS[1] = key prefix "<prefix>:" that queue names follow, KEYS[2] = global
---   prefix "<G>". No ARGV.
+-- A global script: KEYS[1] = key prefix "<prefix>:" that queue names follow, KEYS[2] = "<G>queues".
+--   No ARGV. Not on a Redis Cluster with a hash tag per queue (queue-registry.ts does it there).
 -- Effect: drops from "<G>queues" the names that have none of those any more.
 -- Returns: the names (unsorted).
-local G = KEYS[2]
 local names = {}
-for _, name in ipairs(redis.call('SMEMBERS', G .. 'queues')) do
+for _, name in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   local q = KEYS[1] .. name .. ':'
   if redis.call('ZCARD', q .. 'jobs') > 0 or redis.call('HLEN', q .. 'repeat') > 0
     or redis.call('EXISTS', q .. 'paused') == 1 then
     names[#names + 1] = name
   else
-    redis.call('SREM', G .. 'queues', name)
+    redis.call('SREM', KEYS[2], name)
   end
 end
 return names

@@ -39,5 +39,5 @@ keys[#keys + 1] = 'metrics-minutes'
 keys[#keys + 1] = 'metrics-total'
 for i, k in ipairs(keys) do keys[i] = Q .. k end
 redis.call('DEL', unpack(keys))
-redis.call('SREM', G .. 'queues', QUEUE)
+listQueue(false)
 return { flush(), 'done' }

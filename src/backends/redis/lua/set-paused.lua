@@ -6,7 +6,7 @@
 -- Returns: { effects }.
 if ARGV[4] == '1' then
   redis.call('SET', Q .. 'paused', '1')
-  redis.call('SADD', G .. 'queues', QUEUE)
+  listQueue(true)
   emit('queue:paused')
 else
   redis.call('DEL', Q .. 'paused')

@@ -6,5 +6,5 @@
 -- Returns: 1.
 redis.call('HSET', Q .. 'repeat', ARGV[4], ARGV[5])
 redis.call('HSET', Q .. 'repeat-meta', ARGV[4], ARGV[6] .. '|' .. ARGV[7])
-redis.call('SADD', G .. 'queues', QUEUE)
+listQueue(true)
 return 1

@@ -14,10 +14,12 @@
 --   slotFreed, useQueue(name), flush().
 -- Returns (flush): the effects reply { events JSON array or '' (when unwanted), wake bits } and,
 --   when other queues changed, a third element { name, events JSON or '', wake bits, ... }.
-local WANT_LOCAL = ARGV[2] == '1'
+local WANT_LOCAL = ARGV[2] == '1' or ARGV[2] == '3'
+-- On a cluster ('2', '3') a subscriber may be on another node, which PUBSUB NUMSUB does not count.
+local PUBLISH_ALL = ARGV[2] == '2' or ARGV[2] == '3'
 local ORIGIN = ARGV[3]
 local EVENTS_CHANNEL = Q .. 'events'
-local REMOTE = redis.call('PUBSUB', 'NUMSUB', EVENTS_CHANNEL)[2] > 0
+local REMOTE = PUBLISH_ALL or redis.call('PUBSUB', 'NUMSUB', EVENTS_CHANNEL)[2] > 0
 local EMIT = WANT_LOCAL or REMOTE
 local QUEUE_JSON = cjson.encode(QUEUE)
 
@@ -50,7 +52,7 @@ local function useQueue(name)
   local c = contexts[name]
   if not c then
     local q = PREFIX .. name .. ':'
-    local remote = redis.call('PUBSUB', 'NUMSUB', q .. 'events')[2] > 0
+    local remote = PUBLISH_ALL or redis.call('PUBSUB', 'NUMSUB', q .. 'events')[2] > 0
     c = { Q = q, json = cjson.encode(name), channel = q .. 'events', remote = remote,
       emit = WANT_LOCAL or remote, events = {}, wakes = {} }
     otherNames[#otherNames + 1] = name
