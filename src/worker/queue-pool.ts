@@ -32,7 +32,6 @@ interface Waiter {
 }
 
 class Lane implements Permits {
-  held = 0;
   /** Permits taken for the claim being made (not yet started jobs); > 0 means a claim is under way. */
   pending = 0;
   /** Counts claims; a permit taken in an earlier one belongs to a job, not to the claim under way. */
@@ -129,14 +128,12 @@ export class QueuePool {
     if (!this.#mayTake(lane)) return null;
     const release = this.#semaphore.tryAcquire();
     if (release === null) return null;
-    lane.held++;
     lane.pending++;
     const epoch = lane.epoch;
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      lane.held--;
       // Given back before its claim ended (a claim that found fewer, a pause): no longer the claim's.
       if (lane.epoch === epoch) lane.pending--;
       release();
