@@ -9,12 +9,12 @@ import { Queue, runWorker, task } from "asyncmq";
 // BENCH_REMOVE_ON_COMPLETE=1: every bench task removes its jobs once finished (the asyncmq side of
 // bench/run.js peers' tuned BullMQ rows, whose Worker removes them too); else jobs are kept.
 const removing = process.env.BENCH_REMOVE_ON_COMPLETE === "1";
-const retention = removing ? { removeOnComplete: true, removeOnFail: true } : {};
+export const retention = removing ? { removeOnComplete: true, removeOnFail: true } : {};
 // All `n` jobs finished: kept jobs are counted complete; removed ones are done once nothing waits or runs.
-const finished = (n, c) => (removing ? c.waiting + c.active === 0 : c.completed >= n);
+export const finished = (n, c) => (removing ? c.waiting + c.active === 0 : c.completed >= n);
 
 let seq = 0;
-const uniq = (what) => `bench-${what}-${process.pid}-${++seq}`;
+export const uniq = (what) => `bench-${what}-${process.pid}-${++seq}`;
 
 /** Enqueues `n` jobs in one addBulk and returns jobs/s. */
 export async function bulkInsert(backend, n) {

@@ -14,30 +14,20 @@ import {
   latency,
   throughput,
 } from "./measure.js";
+import { multiQueue } from "./multiqueue.js";
 import { sandboxThroughput } from "./sandbox.js";
 import { redisUsedMemory, schemaBytes, sqliteBytes } from "./storage.js";
+import { benchUrl } from "./urls.js";
 
 const measures = { backlog, bulkInsert, crossProcessLatency, delayedLateness, idleCpu, latency, throughput };
 measures.sandboxThroughput = sandboxThroughput; // node bench/run.js sandbox
+measures.multiQueue = multiQueue; // node bench/run.js multiqueue
 
 const [kind, metric, ...args] = process.argv.slice(2);
 const dir = mkdtempSync(join(tmpdir(), "asyncmq-bench-"));
-// Redis and Postgres: the servers in REDIS_URL / DATABASE_URL, else the local default ports, with a
-// key prefix / schema of this run's own (added to the URL's own parameters, such as
-// ?transactionPooling=true&listenUrl=... for a database behind PgBouncer).
 const tag = `bench_${process.pid}`;
-const withParam = (base, param) => `${base}${base.includes("?") ? "&" : "?"}${param}`;
-const urls = {
-  memory: "memory://",
-  sqlite: `sqlite://${join(dir, "bench.db")}`,
-  redis: withParam(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", `prefix=${tag}`),
-  postgres: withParam(
-    process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
-    `schema=${tag}`,
-  ),
-};
-const url = urls[kind];
-if (!url) throw new Error(`unknown backend ${kind}; one of ${Object.keys(urls).join(", ")}`);
+const url = benchUrl(kind, tag, dir);
+if (!url) throw new Error(`unknown backend ${kind}; one of memory, sqlite, redis, postgres`);
 const backend = createBackend(url);
 
 /** Bytes the engine holds for this run's data: the SQLite file and its WAL, Redis's used_memory, the schema's relations, the heap. */

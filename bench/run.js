@@ -6,6 +6,10 @@
 // `peers --repeat 3` (or BENCH_REPEAT=3) runs each pair three times and shows the medians.
 // `backlog [N]`: a backlog of N jobs (default 1,000,000) on SQLite, Redis and Postgres, asyncmq and
 // its peers on each engine (bench/peers/backlog.js), opt-in.
+// `multiqueue`: one runtime over 2 busy queues, and over 1 busy + 1 empty queue, against one queue
+// (bench/multiqueue.js), on each engine, opt-in.
+// `processes`: 1 then 4 worker processes draining one queue on Redis and on Postgres, with the CPU
+// of the machine, the engine and the workers (bench/processes.js), opt-in.
 // `sandbox [--repeat R]`: sandboxed handlers (worker threads, child processes) against in-process
 // ones on memory and SQLite (bench/sandbox.js), opt-in; with --repeat, medians of R rounds.
 // `idle [seconds]`: what idle workers cost, 20 processes x 10 queues on a private Redis and Postgres
@@ -14,6 +18,7 @@ import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { backlogTable } from "./peers/backlog.js";
 import { fmt, parseRepeat, peers } from "./peers/suite.js";
+import { processScaling } from "./processes.js";
 import { sandboxTable } from "./sandbox.js";
 
 const one = fileURLToPath(new URL("./one.js", import.meta.url));
@@ -32,7 +37,8 @@ if (backlogAt >= 0 && wanted[backlogAt + 1] === String(backlogJobs)) wanted.spli
 const idleAt = wanted.indexOf("idle");
 const idleSeconds =
   idleAt >= 0 && /^\d+$/.test(wanted[idleAt + 1] ?? "") ? wanted.splice(idleAt + 1, 1)[0] : "60";
-const onlyPeers = wanted.every((w) => w === "peers" || w === "backlog" || w === "sandbox" || w === "idle");
+const OPT_IN = ["peers", "backlog", "sandbox", "multiqueue", "processes", "idle"];
+const onlyPeers = wanted.every((w) => OPT_IN.includes(w));
 
 function measure(kind, metric, ...args) {
   const out = execFileSync(process.execPath, [one, kind, metric, ...args.map(String)], { encoding: "utf8" });
@@ -90,6 +96,33 @@ if (want("redis")) {
 if (want("postgres")) {
   suite("postgres", { bulk: "", n: 20_000, n1: 2_000, tp50: "", lat: "", cross: "-", late: "" });
 }
+/** Medians of three runs of each multi-queue setup, interleaved: jobs/s and the worker's CPU per job. */
+function multiQueueRows(kind, n) {
+  const setups = [
+    ["1 queue", [1, 0], ""],
+    ["2 busy queues, one runtime", [2, 0], "about 1 queue's"],
+    ["1 busy + 1 empty queue, one runtime", [1, 1], "about 1 queue's"],
+  ];
+  const runs = setups.map(() => []);
+  for (let i = 0; i < 3; i++) {
+    for (const [k, [, queues]] of setups.entries())
+      runs[k].push(measure(kind, "multiQueue", n, 50, ...queues));
+  }
+  const median = (list, key) => list.map((r) => r[key]).sort((a, b) => a - b)[1];
+  for (const [k, [label, , target]] of setups.entries()) {
+    const value = `${fmt(median(runs[k], "jobsPerSec"))} / ${fmt(median(runs[k], "cpuMicrosPerJob"), 1)}`;
+    row(kind, `${label}, c=50 (jobs/s / worker CPU us per job)`, value, target);
+  }
+  const idle = fmt(median(runs[2], "emptyClaimsPerSec"), 1);
+  row(kind, "  claims on the empty queue meanwhile (per s)", idle, "<= 1 / scanInterval");
+}
+
+if (wanted.includes("multiqueue")) {
+  console.log(`asyncmq multi-queue bench on node ${process.version}, ${new Date().toISOString()}`);
+  const sizes = { memory: 100_000, sqlite: 30_000, redis: 30_000, postgres: 10_000 };
+  for (const [kind, n] of Object.entries(sizes)) multiQueueRows(kind, n);
+}
+if (wanted.includes("processes")) await processScaling();
 if (wanted.includes("sandbox")) {
   console.log(`asyncmq sandbox bench on node ${process.version}, ${new Date().toISOString()}`);
   sandboxTable(measure, row, parseRepeat(peerArgs));

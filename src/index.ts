@@ -136,8 +136,10 @@ export {
 } from "./task.js";
 export { type Limiter, type ProcessJobOptions, processJob } from "./worker/claim-loop.js";
 export { handleJob } from "./worker/handle-job.js";
+export type { Permits } from "./worker/queue-pool.js";
 export { RateLimiter } from "./worker/rate-limiter.js";
 export { type RunWorkerOptions, runWorker, startWorker, workerLoop } from "./worker/runners.js";
 export type { Scanner, ScannerContext } from "./worker/scanners.js";
 export { Semaphore } from "./worker/semaphore.js";
 export { Worker } from "./worker/worker.js";
+export type { WorkerQueue, WorkerQueues } from "./worker/worker-queues.js";

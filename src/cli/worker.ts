@@ -1,17 +1,18 @@
 /**
- * `asyncmq worker start | list | inspect`. `start` loads the tasks module, runs one runWorker per
- * queue (all sharing one AbortSignal), logs each job's outcome, drains on SIGINT/SIGTERM and exits at
- * once on a second signal.
+ * `asyncmq worker start | list | inspect`. `start` loads the tasks module, runs one runWorker over
+ * all its queues (one concurrency pool, one registry entry), logs each job's outcome, drains on
+ * SIGINT/SIGTERM and exits at once on a second signal.
  */
-import { setMaxListeners } from "node:events";
 import type { Command } from "commander";
 import type { Backend, WorkerInfo } from "../backends/backend.js";
+import { ValidationError } from "../errors.js";
 import { events, type JobEventName, type JobEventPayload } from "../events.js";
 import { configure, getSettings } from "../settings.js";
 import { listTasks } from "../task.js";
 import { type GivenUp, onGivenUp } from "../worker/given-up.js";
 import { type RunWorkerOptions, runWorker } from "../worker/runners.js";
 import { setTasksSource } from "../worker/tasks-source.js";
+import { checkQueues, type WorkerQueue } from "../worker/worker-queues.js";
 import {
   backendFor,
   type CommonOptions,
@@ -60,14 +61,17 @@ export function workerCommand(program: Command): void {
       worker.command("start").description("run a worker on one or more queues until SIGINT/SIGTERM"),
     ),
   )
-    .argument("<queue...>", "queues to work on")
+    .argument(
+      "<queue...>",
+      "queues to work on, each as name or name:weight (its weight in the turns of --concurrency)",
+    )
     .requiredOption(
       "--tasks <module>",
       "module that defines the tasks (.js/.mjs, or .ts through tsx: npm install tsx)",
     )
     .option(
       "--concurrency <n>",
-      "jobs run at once, per queue (default ASYNCMQ_CONCURRENCY or 3)",
+      "jobs run at once, over all the queues (default ASYNCMQ_CONCURRENCY or 3)",
       intParser(1),
     )
     .option("--rate-limit <n>", "at most this many job starts per --rate-interval (0 blocks)", intParser(0))
@@ -146,10 +150,11 @@ function describeWorker(w: WorkerInfo): string {
   ]);
 }
 
-async function startWorker(queues: string[], o: StartOptions): Promise<void> {
+async function startWorker(args: string[], o: StartOptions): Promise<void> {
+  const specs = args.map(workerQueue);
+  checkQueues(specs); // a repeated or bad name: a usage error before anything starts
+  const queues = specs.map((q) => q.name);
   const controller = new AbortController();
-  // Every queue's runtime listens on this one signal; that is expected, not a leak.
-  setMaxListeners(0, controller.signal);
   let log: ReturnType<typeof jobLogger> | undefined;
   let stopping = false;
   let crashed = false;
@@ -237,15 +242,7 @@ async function startWorker(queues: string[], o: StartOptions): Promise<void> {
       `worker started (pid ${process.pid}) on ${queues.map((q) => `"${q}"`).join(", ")} with concurrency ${concurrency}; ` +
         `${tasks.length} task(s): ${tasks.join(", ") || "none"}; backend ${shown} (${describeSource(choice)}); Ctrl+C to stop`,
     );
-    const failures: unknown[] = [];
-    const runs = queues.map((q) =>
-      runWorker(q, options).catch((err: unknown) => {
-        failures.push(err);
-        controller.abort(err);
-      }),
-    );
-    await Promise.all(runs);
-    if (failures.length > 0) throw failures[0];
+    await runWorker(specs, options);
     say(o.json, { event: "worker:stopped" }, "worker stopped");
     if (crashed) process.exitCode = EXIT_FAILURE;
   } finally {
@@ -254,6 +251,19 @@ async function startWorker(queues: string[], o: StartOptions): Promise<void> {
     process.off("uncaughtException", onCrash);
     process.off("unhandledRejection", onCrash);
   }
+}
+
+/** A queue argument: `name`, or `name:weight` (a queue name cannot hold ":"). */
+function workerQueue(arg: string): WorkerQueue {
+  const at = arg.lastIndexOf(":");
+  if (at < 0) return { name: arg };
+  const weight = arg.slice(at + 1);
+  if (!/^[0-9]+$/.test(weight)) {
+    throw new ValidationError(
+      `queue argument "${arg}": the part after ":" is the queue's weight, an integer >= 1, like ${arg.slice(0, at)}:2`,
+    );
+  }
+  return { name: arg.slice(0, at), weight: Number(weight) };
 }
 
 function say(json: boolean | undefined, record: Record<string, unknown>, text: string): void {

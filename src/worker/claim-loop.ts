@@ -17,8 +17,8 @@ import { Finisher } from "./finisher.js";
 import { type RunContext, runClaimedJob } from "./handle-job.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { MetricsRecorder } from "./metrics-recorder.js";
+import type { Permits } from "./queue-pool.js";
 import { delayedScanner, type Scanner } from "./scanners.js";
-import type { Semaphore } from "./semaphore.js";
 import { sleep, WakeFlag } from "./wait.js";
 
 /** Most jobs one claim call asks for. */
@@ -43,8 +43,11 @@ export interface Limiter {
 export interface ProcessJobOptions {
   /** Default: the configured default backend (see resolveBackend). */
   backend?: Backend;
-  /** Bounds the jobs run at once; share one to bound several loops together. */
-  semaphore: Semaphore;
+  /**
+   * Bounds the jobs run at once: a Semaphore (share one to bound several loops together), or a
+   * queue's lane of a multi-queue runtime's QueuePool.
+   */
+  semaphore: Permits;
   /** Tokens taken before each claim. Default: none (no rate limit). */
   rateLimiter?: Limiter;
   /** Aborting it stops claiming and drains. Default: none (runs until the process ends). */
@@ -66,7 +69,7 @@ export interface ProcessJobOptions {
 interface Loop {
   queue: string;
   backend: Backend;
-  semaphore: Semaphore;
+  semaphore: Permits;
   limiter: Limiter | undefined;
   signal: AbortSignal;
   workerId: string;
@@ -195,7 +198,8 @@ async function claimLoop(loop: Loop): Promise<void> {
       ) {
         permits.push(p);
       }
-      let wanted = permits.length;
+      const took = permits.length;
+      let wanted = took;
       if (limiter) {
         try {
           await limiter.acquire(signal);
@@ -237,6 +241,9 @@ async function claimLoop(loop: Loop): Promise<void> {
         await sleep(retryMs, signal);
         continue;
       }
+      // No job, or a rate limit's few tokens: a multi-queue pool stops giving this queue turns until
+      // a claim finds jobs as its rate limit allows.
+      semaphore.claimed?.(jobs.length, wanted < took);
       for (const release of permits.splice(jobs.length)) release();
       for (let i = 0; i < jobs.length; i++) start(jobs[i] as ClaimedJob, permits[i] as () => void);
       control.claimEnded(jobs.length);

@@ -1,6 +1,7 @@
 /**
  * The entry points, all one runtime (`launchRuntime`): `runWorker` (the orchestrator: semaphore,
- * rate limit, scanners, repeatables, heartbeat), and its shorthands `workerLoop` (one consumer) and
+ * rate limit, scanners, repeatables, heartbeat; one queue or several sharing one concurrency pool,
+ * see queue-pool.ts), and its shorthands `workerLoop` (one consumer) and
  * `startWorker` (N at once). Each resolves only after it has shut down: claiming stopped, in-flight
  * jobs finished or handed back, scanners returned.
  */
@@ -8,7 +9,7 @@ import { setMaxListeners } from "node:events";
 import type { Backend } from "../backends/backend.js";
 import { resolveBackend } from "../backends/registry.js";
 import { isFatal, ValidationError } from "../errors.js";
-import { checkInt, checkName, toMs } from "../job.js";
+import { checkInt, toMs } from "../job.js";
 import { log } from "../logger.js";
 import { checkKeys, keysOf, WORKER_HINTS } from "../option-keys.js";
 import { holdSandboxes } from "../sandbox/sandboxed-handler.js";
@@ -17,30 +18,38 @@ import { checkLeaderLease, getSettings } from "../settings.js";
 import type { ActiveJob } from "./active-job.js";
 import type { ClaimControl } from "./claim-control.js";
 import { claimJobs, type Limiter, newWorkerId, type ProcessJobOptions } from "./claim-loop.js";
-import { maintenanceGate } from "./leader-gate.js";
+import { type MaintenanceGate, maintenanceGate } from "./leader-gate.js";
 import { MetricsRecorder } from "./metrics-recorder.js";
+import { type Permits, QueuePool } from "./queue-pool.js";
 import { QueueRateLimiter } from "./queue-rate-limiter.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { repeatableScheduler } from "./repeatable-scheduler.js";
 import { housekeeper, type Scanner, stallSweeper, workerHeartbeat } from "./scanners.js";
 import { Semaphore } from "./semaphore.js";
+import { checkQueues, type QueueSpec, type WorkerQueues } from "./worker-queues.js";
 
 /** Options of `runWorker`, `Worker` and `queue.run()`. */
 export interface RunWorkerOptions {
   /** Default: the configured default backend. */
   backend?: Backend | string;
-  /** Jobs run at once. Default 3 (settings.concurrency). */
+  /**
+   * Jobs run at once, over all the worker's queues (one pool, shared fairly: see WorkerQueue.weight).
+   * Default 3 (settings.concurrency).
+   */
   concurrency?: number;
-  /** Jobs started per `rateInterval`; `null` (default) means no limit, `0` blocks all processing. */
+  /**
+   * Jobs started per `rateInterval`; `null` (default) means no limit, `0` blocks all processing.
+   * With rateScope "worker", one bucket for all the worker's queues.
+   */
   rateLimit?: number | null;
   /** Default 1000 ms. */
   rateInterval?: number | string;
   /**
-   * `"worker"` (default): a bucket per worker; `"queue"`: one bucket shared by every worker of the
-   * queue, which needs `rateLimit >= 1` (raise `rateInterval` for slower rates).
+   * `"worker"` (default): a bucket per worker (shared by its queues); `"queue"`: a bucket per queue,
+   * shared by every worker of the queue, which needs `rateLimit >= 1` (raise `rateInterval` for slower rates).
    */
   rateScope?: "worker" | "queue";
-  /** In-process repeatable definitions this worker schedules. Default: none. */
+  /** In-process repeatable definitions this worker schedules (single-queue workers only). Default: none. */
   repeatables?: RepeatableDef[];
   /**
    * Longest sleep of the maintenance loops, and the first safety poll of an idle claim loop (which
@@ -51,7 +60,10 @@ export interface RunWorkerOptions {
   signal?: AbortSignal;
   /** How long in-flight jobs may finish after shutdown starts. Default 10 s (settings.shutdownGrace). */
   shutdownGrace?: number | string;
-  /** Extra long-running loops, run beside the built-in ones until the signal aborts. Default: none. */
+  /**
+   * Extra long-running loops, run beside the built-in ones until the signal aborts, once per queue.
+   * Default: none.
+   */
   scanners?: Scanner[];
   /** How long a claimed job's lease lasts without renewal. Default 30 s (settings.leaseDuration). */
   leaseDuration?: number | string;
@@ -87,20 +99,31 @@ const RUN_WORKER_KEYS = keysOf<RunWorkerOptions>({
   idlePoll: true,
 });
 
-/** Throws ValidationError for a key RunWorkerOptions lacks (BullMQ's `lockDuration`, a typo). */
-export function checkWorkerKeys(queueName: string, options: RunWorkerOptions): void {
+/**
+ * Throws ValidationError for a key RunWorkerOptions lacks (BullMQ's `lockDuration`, a typo), and for
+ * in-process repeatables on a worker of several queues.
+ */
+export function checkWorkerKeys(queues: readonly QueueSpec[], options: RunWorkerOptions): void {
+  const label =
+    queues.length === 1
+      ? `queue "${queues[0]?.name}"`
+      : `queues ${queues.map((q) => `"${q.name}"`).join(", ")}`;
   if (typeof options !== "object" || options === null) {
+    throw new ValidationError(`worker options of ${label} must be an object like { concurrency: 5 }`);
+  }
+  checkKeys(options, RUN_WORKER_KEYS, `worker options of ${label}`, WORKER_HINTS);
+  if ((options.repeatables?.length ?? 0) > 0 && queues.length > 1) {
     throw new ValidationError(
-      `worker options of queue "${queueName}" must be an object like { concurrency: 5 }`,
+      `repeatables need a single-queue worker (they are scheduled into its queue), got ${queues.length} queues: add them with queue.upsertRepeatable(), or run a worker on their queue alone`,
     );
   }
-  checkKeys(options, RUN_WORKER_KEYS, `worker options of queue "${queueName}"`, WORKER_HINTS);
 }
 
 /** A running runtime, for the Worker object. */
 export interface RuntimeHandle {
   readonly workerId: string;
-  readonly semaphore: Semaphore;
+  /** The concurrency of all its queues. */
+  readonly semaphore: Pick<Semaphore, "permits" | "resize">;
   /** Resolves once the runtime has shut down. */
   readonly done: Promise<void>;
   /** Changes the shutdown grace before the signal aborts. */
@@ -139,23 +162,28 @@ export async function startWorker(
   await launchRuntime(queueName, { backend, concurrency, signal: options?.signal }).done;
 }
 
-/** The full orchestrator; see RunWorkerOptions. */
-export async function runWorker(queueName: string, options: RunWorkerOptions = {}): Promise<void> {
-  await launchRuntime(queueName, options).done;
+/**
+ * The full orchestrator; see RunWorkerOptions. `queues`: one queue name, or several queues (names or
+ * `{ name, weight }`) served by one runtime with one concurrency pool, one heartbeat entry and one
+ * wake-up connection.
+ */
+export async function runWorker(queues: WorkerQueues, options: RunWorkerOptions = {}): Promise<void> {
+  await launchRuntime(queues, options).done;
 }
 
 /**
  * Validates everything, then starts the runtime; throws ValidationError before starting anything.
- * `control`: a Worker object's pause and drained notice.
+ * `controlFor`: a Worker object's pause and drained notice, per queue.
  */
 export function launchRuntime(
-  queueName: string,
+  queues: WorkerQueues,
   options: RunWorkerOptions = {},
   workerId = newWorkerId(),
-  control?: ClaimControl,
+  controlFor?: (queue: string) => ClaimControl,
 ): RuntimeHandle {
-  checkName(queueName, "queue name");
-  checkWorkerKeys(queueName, options);
+  const specs = checkQueues(queues);
+  const names = specs.map((q) => q.name);
+  checkWorkerKeys(specs, options);
   const settings = getSettings();
   const concurrency = checkInt(options.concurrency ?? settings.concurrency, "concurrency", 1);
   const scanInterval = toMs(options.scanInterval ?? settings.scanInterval, "scanInterval");
@@ -181,7 +209,9 @@ export function launchRuntime(
       throw new ValidationError("scanners must be functions (ctx) => Promise<void>");
   }
   const backend = resolveBackend(options.backend);
+  // rateScope "worker": one bucket for all the queues; "queue": one per queue (made below).
   let limiter: Limiter | undefined;
+  let queueLimiter: ((queue: string) => Limiter) | undefined;
   if (options.rateLimit !== undefined && options.rateLimit !== null) {
     if (
       typeof options.rateLimit !== "number" ||
@@ -204,7 +234,9 @@ export function launchRuntime(
           `rateScope "queue" needs a backend with a shared rate-limit store (capabilities.rateLimits); this one has none: use rateScope "worker"`,
         );
       }
-      limiter = new QueueRateLimiter(backend.rateLimits, queueName, options.rateLimit, rateInterval);
+      const store = backend.rateLimits;
+      const rate = options.rateLimit;
+      queueLimiter = (queue) => new QueueRateLimiter(store, queue, rate, rateInterval);
     } else limiter = new RateLimiter(options.rateLimit, rateInterval);
   }
   if ((options.repeatables?.length ?? 0) > 0 && backend.repeatables === undefined) {
@@ -213,6 +245,9 @@ export function launchRuntime(
     );
   }
   const semaphore = new Semaphore(concurrency);
+  // One queue claims from the semaphore itself; several share it through a fair pool.
+  const pool = specs.length > 1 ? new QueuePool(semaphore) : null;
+  const permitsOf = (spec: QueueSpec): Permits => pool?.lane(spec.weight) ?? semaphore;
   const controller = internalController(options.signal);
   const signal = controller.signal;
   const startedAt = Date.now();
@@ -220,53 +255,69 @@ export function launchRuntime(
   const inflight = new Set<ActiveJob>();
   const releaseSandboxes = holdSandboxes();
 
-  // Maintenance runs on the queue's leader only (see leader-election.ts); in-process repeatables on
-  // every runtime that has them (only this one knows them; `fire` keeps their slots exactly once).
-  const lead = maintenanceGate(backend, queueName, leaderMs);
+  // Maintenance of each queue runs on that queue's leader only (see leader-election.ts); in-process
+  // repeatables on every runtime that has them (only it knows them; `fire` keeps each slot once).
+  const leads = new Map(names.map((queue) => [queue, maintenanceGate(backend, queue, leaderMs)]));
+  const leadOf = (queue: string) => leads.get(queue) as MaintenanceGate;
+  const gated =
+    (scanner: Scanner): Scanner =>
+    (ctx) =>
+      leadOf(ctx.queue).gate(scanner)(ctx);
   const local = options.repeatables ?? [];
-  const scanners: Scanner[] = [
+  // Per queue, as in a single-queue runtime: its maintenance and the caller's scanners.
+  const queueScanners: Scanner[] = [
     // Delayed jobs are promoted by the claim loop's delayed scanner, gated the same way.
-    lead.gate(stallSweeper(Math.max(10, Math.min(scanInterval, leaseMs / 2)), maxStalled, recorder)),
-    lead.gate(housekeeper(scanInterval)),
+    gated(stallSweeper(Math.max(10, Math.min(scanInterval, leaseMs / 2)), maxStalled, recorder)),
+    gated(housekeeper(scanInterval)),
     local.length > 0
-      ? repeatableScheduler(local, scanInterval, lead.leading)
-      : lead.gate(repeatableScheduler([], scanInterval)),
-    workerHeartbeat(
-      () => ({
-        id: workerId,
-        queues: [queueName],
-        concurrency: semaphore.permits,
-        startedAt,
-        active: inflight.size,
-      }),
-      Math.max(scanInterval, 5000),
-    ),
+      ? (ctx) => repeatableScheduler(local, scanInterval, leadOf(ctx.queue).leading)(ctx)
+      : gated(repeatableScheduler([], scanInterval)),
     ...(options.scanners ?? []),
   ];
-  const ctx = { queue: queueName, backend, signal };
-  const claimOptions: ProcessJobOptions = {
+  // Once per runtime: one registry entry listing all its queues.
+  const heartbeat = workerHeartbeat(
+    () => ({
+      id: workerId,
+      queues: names,
+      concurrency: semaphore.permits,
+      startedAt,
+      active: inflight.size,
+    }),
+    Math.max(scanInterval, 5000),
+  );
+  const contexts = names.map((queue) => ({ queue, backend, signal }));
+  const claimOptions: ProcessJobOptions[] = specs.map((spec) => ({
     backend,
-    semaphore,
-    rateLimiter: limiter,
+    semaphore: permitsOf(spec),
+    rateLimiter: queueLimiter?.(spec.name) ?? limiter,
     signal,
     workerId,
     shutdownGrace: grace,
     leaseDuration: leaseMs,
     idleSleep: scanInterval,
-  };
+  }));
   // A claim loop that fails (e.g. on a closed backend) stops the scanners too: `done` settles only
   // once everything has returned, and nothing keeps running (or the process alive) after it.
   // An idle loop needs only a slow safety poll where every wake-up is heard (capabilities.reliableWakeups).
-  const runtime = {
-    maintain: lead.gate,
-    maxIdleMs: backend.capabilities.reliableWakeups ? idlePoll : scanInterval,
-  };
-  const claiming = claimJobs(queueName, claimOptions, recorder, inflight, control, runtime).catch(
-    (err: unknown) => {
-      controller.abort(err);
-      throw err;
-    },
-  );
+  const maxIdleMs = backend.capabilities.reliableWakeups ? idlePoll : scanInterval;
+  // With several queues, it settles once every queue's loop has drained, with the first failure.
+  const claiming = Promise.allSettled(
+    specs.map((spec, i) =>
+      claimJobs(
+        spec.name,
+        claimOptions[i] as ProcessJobOptions,
+        recorder,
+        inflight,
+        controlFor?.(spec.name),
+        { maintain: leadOf(spec.name).gate, maxIdleMs },
+      ).catch((err: unknown) => {
+        controller.abort(err);
+        throw err;
+      }),
+    ),
+  ).then((results) => {
+    for (const r of results) if (r.status === "rejected") throw r.reason;
+  });
   // A fatal backend error (a corrupt SQLite file) met by a scanner stops the runtime, which then
   // rejects with it: retrying against a broken backend would only repeat it forever.
   let fatal: { error: unknown } | undefined;
@@ -274,21 +325,21 @@ export function launchRuntime(
     fatal ??= { error: err };
     controller.abort(err);
   };
+  const running = contexts.flatMap((ctx) => queueScanners.map((s) => runScanner(s, ctx, stopOn)));
+  running.push(runScanner(heartbeat, contexts[0] as Parameters<Scanner>[0], stopOn));
   // The metrics observed until the end are written before `done` settles (flush never rejects).
-  const done = Promise.allSettled([claiming, ...scanners.map((s) => runScanner(s, ctx, stopOn))]).then(
-    async () => {
-      // Resigned once its loops stopped, so another worker takes over without waiting for the expiry.
-      await lead.leave();
-      await recorder?.flush();
-      await releaseSandboxes(); // the last runtime to stop ends the sandboxed tasks' threads and processes
-      await claiming;
-      if (fatal) throw fatal.error;
-    },
-  );
+  const done = Promise.allSettled([claiming, ...running]).then(async () => {
+    // Resigned once its loops stopped, so another worker takes over without waiting for the expiry.
+    await Promise.all([...leads.values()].map((lead) => lead.leave()));
+    await recorder?.flush();
+    await releaseSandboxes(); // the last runtime to stop ends the sandboxed tasks' threads and processes
+    await claiming;
+    if (fatal) throw fatal.error;
+  });
   const setShutdownGrace = (ms: number) => {
-    claimOptions.shutdownGrace = ms;
+    for (const o of claimOptions) o.shutdownGrace = ms;
   };
-  return { workerId, semaphore, done, setShutdownGrace };
+  return { workerId, semaphore: pool ?? semaphore, done, setShutdownGrace };
 }
 
 /**

@@ -17,6 +17,7 @@ import { gate, nextEvents, uniqueQueue, until } from "../helpers.js";
 import { failureTests } from "./runtime-failures.js";
 import { collect, fast, type RuntimeFixture } from "./runtime-fixture.js";
 import { flowTests } from "./runtime-flows.js";
+import { multiQueueTests } from "./runtime-multi-queue.js";
 import { rateLimitTests } from "./runtime-rate-limits.js";
 import { stepJobTests } from "./runtime-steps.js";
 import { workerControlTests } from "./runtime-worker-control.js";
@@ -70,6 +71,7 @@ export function runtimeConformance(
     flowTests(fx);
     failureTests(fx);
     workerControlTests(fx);
+    multiQueueTests(fx);
 
     it("a worker that dies mid-job: the job is recovered, re-run, and completed exactly once", async () => {
       const q = uniqueQueue("crash");

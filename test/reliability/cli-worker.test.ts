@@ -7,7 +7,8 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { CliProcess } from "../e2e/helpers.js";
+import type { WorkerInfo } from "../../src/backends/backend.js";
+import { CliProcess, run, runJson } from "../e2e/helpers.js";
 import { until } from "../helpers.js";
 import { postgresUrl, stopPostgres } from "../support/postgres-server.js";
 
@@ -85,6 +86,45 @@ describe("worker start banner", () => {
       expect(code, cli.output).toBe(0);
       expect(cli.output).not.toContain("s3cret-pw");
       expect(line).toContain(`postgres://${url.username}@${url.host}`);
+    }
+  });
+});
+
+describe("worker start on several queues", () => {
+  it("runs one runtime: worker list shows one entry with all its queues; bad queue arguments are usage errors", async () => {
+    const backend = `sqlite://${join(dir, "multi.db")}`;
+    const cli = new CliProcess(
+      ["worker", "start", "q", "q2:3", "q3", "--tasks", join(FIXTURES, "one-task.mjs"), "--backend", backend],
+      { cwd: dir },
+    );
+    const end = ended(cli);
+    try {
+      await cli.waitFor(/worker started/);
+      const workers = (await until(
+        async () => {
+          const list = await runJson<WorkerInfo[]>(["worker", "list", "--backend", backend], { cwd: dir });
+          return list.length > 0 ? list : null;
+        },
+        10_000,
+        "the worker's heartbeat",
+      )) as WorkerInfo[];
+      expect(workers.map((w) => [w.pid, w.queues])).toEqual([[cli.pid, ["q", "q2", "q3"]]]);
+    } finally {
+      cli.child.kill("SIGTERM");
+    }
+    expect((await end).code, cli.output).toBe(0);
+
+    for (const [args, message] of [
+      [["q", "q"], /"q" is listed twice/],
+      [["q", "q2:x"], /weight, an integer >= 1/],
+      [["q", "q2:0"], /weight of queue "q2" must be an integer >= 1/],
+    ] as const) {
+      const r = await run(
+        ["worker", "start", ...args, "--tasks", join(FIXTURES, "one-task.mjs"), "--backend", backend],
+        { cwd: dir },
+      );
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(message);
     }
   });
 });
