@@ -30,6 +30,9 @@ const option = (name, fallback) => {
 // --detail: also the busiest commands (Redis) or statements (Postgres), per second.
 const detail = args.includes("--detail");
 if (detail) args.splice(args.indexOf("--detail"), 1);
+// --multi: each process runs one runtime over all its queues (runWorker([...])) instead of one per queue.
+const multi = args.includes("--multi");
+if (multi) args.splice(args.indexOf("--multi"), 1);
 const seconds = Number(option("--seconds", 60));
 const warmup = Number(option("--warmup", 10));
 const procs = Number(option("--procs", 20));
@@ -139,9 +142,13 @@ async function counters(kind, url) {
 async function startWorkers(dist, kind, url, ns) {
   const children = [];
   for (let i = 0; i < procs; i++) {
-    const child = spawn(process.execPath, [worker, dist, kind, url, ns, String(queues)], {
-      stdio: ["pipe", "pipe", "inherit"],
-    });
+    const child = spawn(
+      process.execPath,
+      [worker, dist, kind, url, ns, String(queues), multi ? "multi" : "each"],
+      {
+        stdio: ["pipe", "pipe", "inherit"],
+      },
+    );
     const lines = createInterface({ input: child.stdout });
     const next = () => new Promise((resolve) => lines.once("line", resolve));
     children.push({ child, next });
@@ -196,7 +203,7 @@ async function measure(kind, url, label, dist) {
 
 const fmt = (n, d = 1) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
 console.log(
-  `idle cost: ${procs} worker processes x ${queues} queues (one runWorker per queue), nothing to do, ${seconds} s after ${warmup} s of warm-up, node ${process.version}`,
+  `idle cost: ${procs} worker processes x ${queues} queues (${multi ? "one runWorker over all the queues" : "one runWorker per queue"}), nothing to do, ${seconds} s after ${warmup} s of warm-up, node ${process.version}`,
 );
 for (const kind of kinds) {
   const server = kind === "redis" ? await startRedis() : await startPostgres();

@@ -1,14 +1,14 @@
-// One worker process of bench/idle-cost.js: `queues` runWorker runtimes (one per queue, as
-// `asyncmq worker start` runs them today) on one backend, built from the asyncmq dist at `dist`.
+// One worker process of bench/idle-cost.js: `queues` runWorker runtimes (one per queue), or with
+// "multi" one runtime over all of them, on one backend, built from the asyncmq dist at `dist`.
 // Prints "ready" once started; on stdin, "cpu" prints its CPU time so far (µs, user + system) and
 // "stop" stops the runtimes and exits.
-// Usage: node bench/idle-worker.js <dist> <redis|postgres> <url> <prefix or schema> <queues>
+// Usage: node bench/idle-worker.js <dist> <redis|postgres> <url> <prefix or schema> <queues> [multi]
 import { setMaxListeners } from "node:events";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 
-const [dist, kind, url, ns, queues] = process.argv.slice(2);
+const [dist, kind, url, ns, queues, mode] = process.argv.slice(2);
 const { configure, PostgresBackend, RedisBackend, runWorker } = await import(
   pathToFileURL(join(resolve(dist), "index.js")).href
 );
@@ -20,9 +20,12 @@ const backend =
     : new PostgresBackend({ url, schema: ns, poolSize: 4 });
 const ctl = new AbortController();
 setMaxListeners(0, ctl.signal); // one abort listener per runtime: more than Node's default of 10
-const runs = Array.from({ length: Number(queues) }, (_, i) =>
-  runWorker(`idle-${i}`, { backend, signal: ctl.signal, concurrency: 5 }),
-);
+const names = Array.from({ length: Number(queues) }, (_, i) => `idle-${i}`);
+// "multi": one runtime over all the queues (a build with multi-queue workers); else one per queue.
+const runs =
+  mode === "multi"
+    ? [runWorker(names, { backend, signal: ctl.signal, concurrency: 5 })]
+    : names.map((name) => runWorker(name, { backend, signal: ctl.signal, concurrency: 5 }));
 console.log("ready");
 for await (const line of createInterface({ input: process.stdin })) {
   if (line === "cpu") {
