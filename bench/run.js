@@ -12,6 +12,8 @@
 // of the machine, the engine and the workers (bench/processes.js), opt-in.
 // `sandbox [--repeat R]`: sandboxed handlers (worker threads, child processes) against in-process
 // ones on memory and SQLite (bench/sandbox.js), opt-in; with --repeat, medians of R rounds.
+// `idle [seconds]`: what idle workers cost, 20 processes x 10 queues on a private Redis and Postgres
+// (bench/idle-cost.js; BENCH_BEFORE=<another build's dist> measures it too, for a before/after), opt-in.
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { backlogTable } from "./peers/backlog.js";
@@ -32,7 +34,10 @@ const backlogAt = wanted.indexOf("backlog");
 const backlogJobs =
   backlogAt >= 0 && /^\d+$/.test(wanted[backlogAt + 1] ?? "") ? Number(wanted[backlogAt + 1]) : 1_000_000;
 if (backlogAt >= 0 && wanted[backlogAt + 1] === String(backlogJobs)) wanted.splice(backlogAt + 1, 1);
-const OPT_IN = ["peers", "backlog", "sandbox", "multiqueue", "processes"];
+const idleAt = wanted.indexOf("idle");
+const idleSeconds =
+  idleAt >= 0 && /^\d+$/.test(wanted[idleAt + 1] ?? "") ? wanted.splice(idleAt + 1, 1)[0] : "60";
+const OPT_IN = ["peers", "backlog", "sandbox", "multiqueue", "processes", "idle"];
 const onlyPeers = wanted.every((w) => OPT_IN.includes(w));
 
 function measure(kind, metric, ...args) {
@@ -124,3 +129,8 @@ if (wanted.includes("sandbox")) {
 }
 if (wanted.includes("peers")) await peers(peerArgs);
 if (wanted.includes("backlog")) await backlogTable(backlogJobs);
+if (wanted.includes("idle")) {
+  const idleCost = fileURLToPath(new URL("./idle-cost.js", import.meta.url));
+  const before = process.env.BENCH_BEFORE ? ["--before", process.env.BENCH_BEFORE] : [];
+  execFileSync(process.execPath, [idleCost, "--seconds", idleSeconds, ...before], { stdio: "inherit" });
+}

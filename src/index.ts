@@ -14,6 +14,7 @@ export type {
   Finish,
   FiredRecord,
   JobError,
+  LeaderStore,
   MetricCounts,
   MetricMinute,
   MetricStore,

@@ -19,6 +19,18 @@ export interface Settings {
   scanInterval: number;
   /** How long a claimed job's lease lasts without renewal (ms). Default 30 000. */
   leaseDuration: number;
+  /**
+   * How long a queue's leader lease lasts without renewal (ms): one worker per queue runs the
+   * maintenance loops and renews its lease every third of this; when it dies, another takes over
+   * within about 4/3 of it. A worker uses at most a quarter of its `leaseDuration`. Default 5000 (docs/scaling.md).
+   */
+  leaderLease: number;
+  /**
+   * Longest sleep of an idle claim loop on a backend whose wake-ups reach every process
+   * (`capabilities.reliableWakeups`): a safety poll, reached by doubling from `scanInterval` while
+   * claims find nothing. Elsewhere an idle claim loop polls every `scanInterval`. Default 30 000.
+   */
+  idlePoll: number;
   /** Stalls (lost leases) a job survives before it fails; a stall does not use up a retry. Default 1. */
   maxStalledCount: number;
   /** Largest JSON payload in bytes; null disables the check. Default 1 MiB. */
@@ -56,6 +68,8 @@ const SETTING_KEYS = keysOf<Settings>({
   concurrency: true,
   scanInterval: true,
   leaseDuration: true,
+  leaderLease: true,
+  idlePoll: true,
   maxStalledCount: true,
   maxPayloadBytes: true,
   shutdownGrace: true,
@@ -69,6 +83,8 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   concurrency: 3,
   scanInterval: 1000,
   leaseDuration: 30_000,
+  leaderLease: 5000,
+  idlePoll: 30_000,
   maxStalledCount: 1,
   maxPayloadBytes: 1024 * 1024,
   shutdownGrace: 10_000,
@@ -124,6 +140,8 @@ function checkSettings(s: Partial<Settings>, where: string): Partial<Settings> {
   if (s.concurrency !== undefined) out.concurrency = checkInt(s.concurrency, `${where} concurrency`, 1);
   if (s.scanInterval !== undefined) out.scanInterval = toMs(s.scanInterval, `${where} scanInterval`);
   if (s.leaseDuration !== undefined) out.leaseDuration = toMs(s.leaseDuration, `${where} leaseDuration`);
+  if (s.leaderLease !== undefined) out.leaderLease = checkLeaderLease(s.leaderLease, `${where} leaderLease`);
+  if (s.idlePoll !== undefined) out.idlePoll = toMs(s.idlePoll, `${where} idlePoll`);
   if (s.shutdownGrace !== undefined) out.shutdownGrace = toMs(s.shutdownGrace, `${where} shutdownGrace`);
   if (s.maxStalledCount !== undefined)
     out.maxStalledCount = checkInt(s.maxStalledCount, `${where} maxStalledCount`);
@@ -150,11 +168,20 @@ function checkSettings(s: Partial<Settings>, where: string): Partial<Settings> {
   return out;
 }
 
+/** A leader lease length: renewed every third of it, so under 30 ms it would be renewed in a busy loop. */
+export function checkLeaderLease(value: number | string, what: string): number {
+  const ms = toMs(value, what);
+  if (ms < 30) throw new ValidationError(`${what} must be at least 30 ms (e.g. "5s"), got ${ms} ms`);
+  return ms;
+}
+
 const ENV_KEYS: Array<[keyof Settings, string]> = [
   ["backend", "ASYNCMQ_BACKEND"],
   ["concurrency", "ASYNCMQ_CONCURRENCY"],
   ["scanInterval", "ASYNCMQ_SCAN_INTERVAL"],
   ["leaseDuration", "ASYNCMQ_LEASE_DURATION"],
+  ["leaderLease", "ASYNCMQ_LEADER_LEASE"],
+  ["idlePoll", "ASYNCMQ_IDLE_POLL"],
   ["maxStalledCount", "ASYNCMQ_MAX_STALLED_COUNT"],
   ["maxPayloadBytes", "ASYNCMQ_MAX_PAYLOAD_BYTES"],
   ["shutdownGrace", "ASYNCMQ_SHUTDOWN_GRACE"],
@@ -166,6 +193,8 @@ const ENV_KEYS: Array<[keyof Settings, string]> = [
 const DURATION_KEYS: ReadonlySet<keyof Settings> = new Set([
   "scanInterval",
   "leaseDuration",
+  "leaderLease",
+  "idlePoll",
   "shutdownGrace",
   "metricsRetention",
 ]);

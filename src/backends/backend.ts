@@ -226,6 +226,15 @@ export interface BackendCapabilities {
   workers: boolean;
   /** `backend.metrics`: per-minute and total counts and histograms of finished attempts. */
   metrics: boolean;
+  /** `backend.leaders`: leader leases, so that one worker per queue runs the maintenance loops. */
+  leaders: boolean;
+  /**
+   * `onWake` hears the wake-ups of every process that writes to this storage (a transport that
+   * lost messages while disconnected wakes every queue when it reconnects), so an idle worker
+   * needs only a slow safety poll. False, e.g., for Postgres behind a transaction pooler without
+   * `listenUrl`: workers then poll at `scanInterval`.
+   */
+  reliableWakeups: boolean;
 }
 
 /** Durable repeatable definitions and the exactly-once slot record. */
@@ -274,6 +283,23 @@ export interface WorkerRegistry {
   heartbeat(info: WorkerInfo, ttlMs: number): Promise<void>;
   remove(id: string): Promise<void>;
   list(now: number): Promise<WorkerInfo[]>;
+}
+
+/**
+ * Leader leases: named scopes (the runtime uses one per queue, its name), each held by at most one
+ * holder at a time until its expiry. A holder that stops renewing loses it `ttlMs` after its last
+ * renewal. The runtime's correctness never depends on it (every maintenance step is atomic and safe
+ * to run twice); it only spares the other workers the cost.
+ */
+export interface LeaderStore {
+  /**
+   * For each scope, atomically: takes the lease when it is free or expired (`expiresAt <= now`), or
+   * renews it when `holder` holds it; either way it then expires at `now + ttlMs`. A lease another
+   * holder holds unexpired stays as it is. Returns the scopes `holder` holds after the call.
+   */
+  tryLead(scopes: string[], holder: string, ttlMs: number, now: number): Promise<string[]>;
+  /** Frees the scopes `holder` holds, at once (another holder may take them on its next try). */
+  resign(scopes: string[], holder: string): Promise<void>;
 }
 
 /**
@@ -470,6 +496,7 @@ export interface Backend {
   readonly rateLimits?: RateLimitStore;
   readonly workers?: WorkerRegistry;
   readonly metrics?: MetricStore;
+  readonly leaders?: LeaderStore;
 
   // -- notifications ---------------------------------------------------------------------------
   /** Calls `listener` when work may be available in `queue`. Returns the unsubscribe function. */

@@ -7,6 +7,7 @@ import { BackendError } from "../errors.js";
 import type {
   Backend,
   BackendCapabilities,
+  LeaderStore,
   MetricStore,
   QueueEvent,
   RateLimitStore,
@@ -26,6 +27,7 @@ export class EngineBackend implements Backend {
   readonly rateLimits?: RateLimitStore;
   readonly workers?: WorkerRegistry;
   readonly metrics?: MetricStore;
+  readonly leaders?: LeaderStore;
 
   // The job methods: installed by the constructor from the engine's job store (engine.ts lists them).
   declare readonly enqueue: Backend["enqueue"];
@@ -88,7 +90,7 @@ export class EngineBackend implements Backend {
     }
     for (const name of ANSWERING) self[name] = (...args) => (jobs[name] as Method)(...args);
 
-    const { repeatables, rateLimits, workers, metrics } = engine;
+    const { repeatables, rateLimits, workers, metrics, leaders } = engine;
     if (repeatables) {
       this.repeatables = {
         upsert: (queue, info) => repeatables.upsert(queue, info),
@@ -102,6 +104,7 @@ export class EngineBackend implements Backend {
     if (rateLimits) this.rateLimits = rateLimits;
     if (workers) this.workers = workers;
     if (metrics) this.metrics = metrics;
+    if (leaders) this.leaders = leaders;
     this.capabilities = Object.freeze({
       durable: engine.durable,
       multiProcess: engine.multiProcess,
@@ -109,6 +112,8 @@ export class EngineBackend implements Backend {
       rateLimits: rateLimits !== undefined,
       workers: workers !== undefined,
       metrics: metrics !== undefined,
+      leaders: leaders !== undefined,
+      reliableWakeups: engine.reliableWakeups,
     });
   }
 

@@ -12,10 +12,11 @@
  *   side of that transport is part of each transition (a NOTIFY, a row or a PUBLISH inside the same
  *   transaction or script), so a message never announces an uncommitted change and costs no extra
  *   round trip; the notifier is the read side.
- * - Optional stores (repeatables, rate limits, workers, metrics): present or absent, and reported so.
+ * - Optional stores (repeatables, rate limits, workers, metrics, leaders): present or absent, and reported so.
  */
 import type {
   Backend,
+  LeaderStore,
   MetricStore,
   QueueEvent,
   RateLimitStore,
@@ -141,12 +142,15 @@ export interface Engine {
   readonly durable: boolean;
   /** Several processes can share it (the notifier carries their messages). */
   readonly multiProcess: boolean;
+  /** `onWake` hears every process's wake-ups (see BackendCapabilities.reliableWakeups). */
+  readonly reliableWakeups: boolean;
   readonly jobs: JobStore;
   readonly notifier: Notifier;
   readonly repeatables?: EngineRepeatables;
   readonly rateLimits?: RateLimitStore;
   readonly workers?: WorkerRegistry;
   readonly metrics?: MetricStore;
+  readonly leaders?: LeaderStore;
   /** Releases connections, timers and files (after the notifier closed). Idempotent. */
   close(): Promise<void>;
 }

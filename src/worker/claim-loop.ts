@@ -18,7 +18,7 @@ import { type RunContext, runClaimedJob } from "./handle-job.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { MetricsRecorder } from "./metrics-recorder.js";
 import type { Permits } from "./queue-pool.js";
-import { delayedScanner } from "./scanners.js";
+import { delayedScanner, type Scanner } from "./scanners.js";
 import { sleep, WakeFlag } from "./wait.js";
 
 /** Most jobs one claim call asks for. */
@@ -75,6 +75,8 @@ interface Loop {
   workerId: string;
   leaseMs: number;
   idleMs: number;
+  /** The longest idle sleep, reached by doubling `idleMs` while claims find nothing. */
+  maxIdleMs: number;
   rt: RunContext;
   /** The same set as `rt.inflight`: what shutdown hands back. */
   inflight: Set<ActiveJob>;
@@ -98,6 +100,17 @@ export async function processJob(queueName: string, options: ProcessJobOptions):
   }
 }
 
+/** How the runtime adapts the claim loop: the default is processJob's (promotes, polls at idleSleep). */
+export interface ClaimRuntime {
+  /** Wraps the delayed scanner (the runtime runs it only while it leads the queue). */
+  maintain?: (scanner: Scanner) => Scanner;
+  /**
+   * The longest idle sleep, reached by doubling idleSleep while claims find nothing, and the delayed
+   * scanner's safety poll. Default: idleSleep.
+   */
+  maxIdleMs?: number;
+}
+
 /**
  * processJob with a given metrics recorder (null: none), which the caller flushes: the runtime
  * shares one between its claim loop and its stall sweeper. `inflight` holds the jobs running now
@@ -110,6 +123,7 @@ export async function claimJobs(
   recorder: MetricsRecorder | null,
   inflight = new Set<ActiveJob>(),
   control?: ClaimControl,
+  runtime: ClaimRuntime = {},
 ): Promise<void> {
   const settings = getSettings();
   const backend = resolveBackend(options.backend);
@@ -130,24 +144,28 @@ export async function claimJobs(
     workerId: options.workerId ?? newWorkerId(),
     leaseMs,
     idleMs,
+    maxIdleMs: Math.max(idleMs, runtime.maxIdleMs ?? idleMs),
     rt: { finisher: new Finisher(backend, recorder), keeper, inflight, rateLimited },
     inflight,
     grace,
     control: ctl,
   };
   try {
-    await Promise.all([claimLoop(loop), delayedScanner(idleMs)({ queue: queueName, backend, signal })]);
+    const promote = (runtime.maintain ?? ((scanner) => scanner))(delayedScanner(idleMs, loop.maxIdleMs));
+    await Promise.all([claimLoop(loop), promote({ queue: queueName, backend, signal })]);
   } finally {
     keeper.close();
   }
 }
 
 async function claimLoop(loop: Loop): Promise<void> {
-  const { queue, backend, semaphore, limiter, signal, workerId, leaseMs, idleMs, rt, control } = loop;
+  const { queue, backend, semaphore, limiter, signal, workerId, leaseMs, idleMs, maxIdleMs, rt, control } =
+    loop;
   const { running } = control;
   const wake = new WakeFlag(backend, queue);
   const outage = new OutageLog(`claiming jobs of queue "${queue}"`, { queue, workerId });
   const retryMs = Math.min(idleMs, 1000);
+  let idle = idleMs;
   const start = (job: ClaimedJob, release: () => void) => {
     const done = () => {
       running.delete(run);
@@ -233,8 +251,13 @@ async function claimLoop(loop: Loop): Promise<void> {
       // Nothing to take (the queue ran out, or its global concurrency is reached): sleep until a
       // wake-up (a new job, a promotion, a freed slot) or the idle fallback. One that came during the
       // claim ends the wait at once (the flag was armed before it). A short claim is no such sign:
-      // on Postgres it skips rows another worker holds (SKIP LOCKED) while jobs still wait.
-      if (jobs.length === 0) await wake.wait(idleMs, signal);
+      // on Postgres it skips rows another worker holds (SKIP LOCKED) while jobs still wait. The
+      // fallback doubles while claims find nothing, up to maxIdleMs: a claim that came back empty
+      // because of SKIP LOCKED is still retried after idleMs.
+      if (jobs.length === 0) {
+        await wake.wait(idle, signal);
+        idle = Math.min(idle * 2, maxIdleMs);
+      } else idle = idleMs;
     }
   } finally {
     wake.close();

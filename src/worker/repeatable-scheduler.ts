@@ -38,8 +38,15 @@ interface Due extends LocalState {
   durable: boolean;
 }
 
-/** The scheduler loop; `defs` are in-process definitions (validated before the runner starts). */
-export function repeatableScheduler(defs: RepeatableDef[], scanInterval: number): Scanner {
+/**
+ * The scheduler loop; `defs` are in-process definitions (validated before the runner starts).
+ * `durable`: whether to schedule the durable definitions too (the runtime: while it leads the queue).
+ */
+export function repeatableScheduler(
+  defs: RepeatableDef[],
+  scanInterval: number,
+  durable: () => boolean = () => true,
+): Scanner {
   const local = defs.map(prepareRepeatable);
   return async ({ queue, backend, signal }) => {
     // Without a repeatable store there is nothing durable to schedule (the runner refused local ones).
@@ -54,7 +61,7 @@ export function repeatableScheduler(defs: RepeatableDef[], scanInterval: number)
           if (!localState.has(p.id)) localState.set(p.id, await firstDue(backend, queue, p));
         }
         const now = Date.now();
-        for (const item of await collect(backend, queue, local, localState)) {
+        for (const item of await collect(backend, queue, local, localState, durable())) {
           if (hasEnded(item.prepared, item.runs, item.due)) continue;
           if (item.due <= now) {
             const next = await fire(backend, queue, item, now);
@@ -97,12 +104,14 @@ async function collect(
   queue: string,
   local: PreparedRepeatable[],
   localState: Map<string, LocalState>,
+  durable: boolean,
 ): Promise<Due[]> {
   const items: Due[] = local.map((prepared) => ({
     prepared,
     ...(localState.get(prepared.id) as LocalState),
     durable: false,
   }));
+  if (!durable) return items;
   for (const info of await store(backend).list(queue)) {
     if (info.paused || localState.has(info.id)) continue;
     try {

@@ -14,10 +14,11 @@ import { log } from "../logger.js";
 import { checkKeys, keysOf, WORKER_HINTS } from "../option-keys.js";
 import { holdSandboxes } from "../sandbox/sandboxed-handler.js";
 import { prepareRepeatable, type RepeatableDef } from "../schedule/repeatable-def.js";
-import { getSettings } from "../settings.js";
+import { checkLeaderLease, getSettings } from "../settings.js";
 import type { ActiveJob } from "./active-job.js";
 import type { ClaimControl } from "./claim-control.js";
 import { claimJobs, type Limiter, newWorkerId, type ProcessJobOptions } from "./claim-loop.js";
+import { type MaintenanceGate, maintenanceGate } from "./leader-gate.js";
 import { MetricsRecorder } from "./metrics-recorder.js";
 import { type Permits, QueuePool } from "./queue-pool.js";
 import { QueueRateLimiter } from "./queue-rate-limiter.js";
@@ -50,7 +51,10 @@ export interface RunWorkerOptions {
   rateScope?: "worker" | "queue";
   /** In-process repeatable definitions this worker schedules (single-queue workers only). Default: none. */
   repeatables?: RepeatableDef[];
-  /** Longest sleep of the maintenance loops and of an idle claim loop. Default 1000 ms (settings.scanInterval). */
+  /**
+   * Longest sleep of the maintenance loops, and the first safety poll of an idle claim loop (which
+   * doubles up to `idlePoll` where the backend's wake-ups are reliable). Default 1000 ms (settings.scanInterval).
+   */
   scanInterval?: number | string;
   /** Aborting it shuts the worker down. Default: none (the worker runs until the process ends). */
   signal?: AbortSignal;
@@ -65,6 +69,17 @@ export interface RunWorkerOptions {
   leaseDuration?: number | string;
   /** Stalls a job survives before it fails. Default 1 (settings.maxStalledCount). */
   maxStalledCount?: number;
+  /**
+   * How long this worker's leader lease on the queue lasts without renewal: the leader runs the
+   * maintenance loops, and another worker takes over within about 4/3 of this after it dies. At
+   * most a quarter of `leaseDuration` (a shorter one is used). Default 5 s (settings.leaderLease).
+   */
+  leaderLease?: number | string;
+  /**
+   * Longest sleep of an idle claim loop when the backend's wake-ups reach every process (reached
+   * by doubling from scanInterval); elsewhere it sleeps at most scanInterval. Default 30 s (settings.idlePoll).
+   */
+  idlePoll?: number | string;
 }
 
 const RUN_WORKER_KEYS = keysOf<RunWorkerOptions>({
@@ -80,6 +95,8 @@ const RUN_WORKER_KEYS = keysOf<RunWorkerOptions>({
   scanners: true,
   leaseDuration: true,
   maxStalledCount: true,
+  leaderLease: true,
+  idlePoll: true,
 });
 
 /**
@@ -115,9 +132,10 @@ export interface RuntimeHandle {
 
 /**
  * One consumer: the runtime of `runWorker` with concurrency 1 (heartbeat and maintenance included),
- * sleeping on the queue's wake-up signal (at most `idleSleep`, default settings.scanInterval) when
- * there is no job. `workerId` is appended to the id recorded on its jobs. `backend` defaults to the
- * configured default backend; without `signal` it runs until the process ends.
+ * sleeping on the queue's wake-up signal when there is no job, with a safety poll of `idleSleep`
+ * (default settings.scanInterval), doubling up to settings.idlePoll where wake-ups are reliable.
+ * `workerId` is appended to the id recorded on its jobs. `backend` defaults to the configured
+ * default backend; without `signal` it runs until the process ends.
  */
 export async function workerLoop(
   queueName: string,
@@ -172,6 +190,14 @@ export function launchRuntime(
   const leaseMs = toMs(options.leaseDuration ?? settings.leaseDuration, "leaseDuration");
   const grace = toMs(options.shutdownGrace ?? settings.shutdownGrace, "shutdownGrace");
   const maxStalled = checkInt(options.maxStalledCount ?? settings.maxStalledCount, "maxStalledCount");
+  // At most a quarter of the job lease: a leader that dies holding jobs is replaced (within 4/3 of
+  // its lease, a third of the job lease) before those jobs' leases can run out (2/3 of the job lease
+  // after their last renewal at the earliest), so their recovery waits for nothing more than before.
+  const leaderMs = Math.max(
+    30,
+    Math.min(checkLeaderLease(options.leaderLease ?? settings.leaderLease, "leaderLease"), leaseMs / 4),
+  );
+  const idlePoll = toMs(options.idlePoll ?? settings.idlePoll, "idlePoll");
   const rateInterval = toMs(options.rateInterval ?? 1000, "rateInterval");
   const scope = options.rateScope ?? "worker";
   if (scope !== "worker" && scope !== "queue") {
@@ -229,12 +255,23 @@ export function launchRuntime(
   const inflight = new Set<ActiveJob>();
   const releaseSandboxes = holdSandboxes();
 
+  // Maintenance of each queue runs on that queue's leader only (see leader-election.ts); in-process
+  // repeatables on every runtime that has them (only it knows them; `fire` keeps each slot once).
+  const leads = new Map(names.map((queue) => [queue, maintenanceGate(backend, queue, leaderMs)]));
+  const leadOf = (queue: string) => leads.get(queue) as MaintenanceGate;
+  const gated =
+    (scanner: Scanner): Scanner =>
+    (ctx) =>
+      leadOf(ctx.queue).gate(scanner)(ctx);
+  const local = options.repeatables ?? [];
   // Per queue, as in a single-queue runtime: its maintenance and the caller's scanners.
   const queueScanners: Scanner[] = [
-    // Delayed jobs are promoted by processJob's delayed scanner.
-    stallSweeper(Math.max(10, Math.min(scanInterval, leaseMs / 2)), maxStalled, recorder),
-    housekeeper(scanInterval),
-    repeatableScheduler(options.repeatables ?? [], scanInterval),
+    // Delayed jobs are promoted by the claim loop's delayed scanner, gated the same way.
+    gated(stallSweeper(Math.max(10, Math.min(scanInterval, leaseMs / 2)), maxStalled, recorder)),
+    gated(housekeeper(scanInterval)),
+    local.length > 0
+      ? (ctx) => repeatableScheduler(local, scanInterval, leadOf(ctx.queue).leading)(ctx)
+      : gated(repeatableScheduler([], scanInterval)),
     ...(options.scanners ?? []),
   ];
   // Once per runtime: one registry entry listing all its queues.
@@ -261,6 +298,8 @@ export function launchRuntime(
   }));
   // A claim loop that fails (e.g. on a closed backend) stops the scanners too: `done` settles only
   // once everything has returned, and nothing keeps running (or the process alive) after it.
+  // An idle loop needs only a slow safety poll where every wake-up is heard (capabilities.reliableWakeups).
+  const maxIdleMs = backend.capabilities.reliableWakeups ? idlePoll : scanInterval;
   // With several queues, it settles once every queue's loop has drained, with the first failure.
   const claiming = Promise.allSettled(
     specs.map((spec, i) =>
@@ -270,6 +309,7 @@ export function launchRuntime(
         recorder,
         inflight,
         controlFor?.(spec.name),
+        { maintain: leadOf(spec.name).gate, maxIdleMs },
       ).catch((err: unknown) => {
         controller.abort(err);
         throw err;
@@ -289,6 +329,8 @@ export function launchRuntime(
   running.push(runScanner(heartbeat, contexts[0] as Parameters<Scanner>[0], stopOn));
   // The metrics observed until the end are written before `done` settles (flush never rejects).
   const done = Promise.allSettled([claiming, ...running]).then(async () => {
+    // Resigned once its loops stopped, so another worker takes over without waiting for the expiry.
+    await Promise.all([...leads.values()].map((lead) => lead.leave()));
     await recorder?.flush();
     await releaseSandboxes(); // the last runtime to stop ends the sandboxed tasks' threads and processes
     await claiming;

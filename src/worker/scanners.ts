@@ -24,10 +24,11 @@ const BATCH = 1000;
 
 /**
  * Promotes delayed jobs when they are due. Sleeps until the earliest due job (or until a new
- * delayed job is added), so a delayed job starts within a few ms of its time; `scanInterval` only
- * bounds the sleep, to notice jobs added by processes that cannot signal.
+ * delayed job is added), so a delayed job starts within a few ms of its time; `safetyPoll` (default
+ * `scanInterval`) only bounds the sleep, to notice jobs added by processes that cannot signal. After
+ * a failed round it retries every `scanInterval`.
  */
-export function delayedScanner(scanInterval: number): Scanner {
+export function delayedScanner(scanInterval: number, safetyPoll = scanInterval): Scanner {
   return async ({ queue, backend, signal }) => {
     const wake = new WakeFlag(backend, queue, (reason) => reason === "delayed");
     const outage = new OutageLog(`the delayed-job scanner of queue "${queue}"`, { queue });
@@ -39,6 +40,7 @@ export function delayedScanner(scanInterval: number): Scanner {
           const { promoted, nextDueAt } = await backend.promoteDelayed(queue, Date.now(), BATCH);
           outage.succeeded();
           if (promoted === BATCH) continue;
+          wait = safetyPoll;
           if (nextDueAt !== null) wait = Math.min(wait, Math.max(0, nextDueAt - Date.now()));
         } catch (err) {
           if (isFatal(err)) throw err; // the backend is unusable: the runtime stops (runners.ts)

@@ -144,6 +144,8 @@ describe("PostgresBackend: migrations", () => {
         `CREATE INDEX job_deps_by_child ON "${schema}".job_deps (queue, child_id); ` +
         // 008 (trace context).
         `ALTER TABLE "${schema}".jobs DROP COLUMN trace_context; ` +
+        // 009 (leaders): the leaders table.
+        `DROP TABLE "${schema}".leaders; ` +
         `DELETE FROM "${schema}".migrations WHERE version >= 2`,
     );
     const b = backend(schema);

@@ -242,7 +242,7 @@ describe("SqliteBackend: migrations", () => {
     f.endsWith(".sql"),
   ).length;
 
-  /** What migrations 004 (the stall rule), 005 (repeat runs), 006 (global concurrency) and 008 (flows) added, which the older versions below did not have. */
+  /** What migrations 004 (the stall rule), 005 (repeat runs), 006 (global concurrency), 008 (flows), 009 (trace context) and 010 (leaders) added, which the older versions below did not have. */
   const DROP_LATER_COLUMNS =
     "ALTER TABLE jobs DROP COLUMN stall_charge; ALTER TABLE jobs DROP COLUMN stall_peers; " +
     "ALTER TABLE repeat_slots DROP COLUMN runs; ALTER TABLE queues DROP COLUMN global_concurrency; " +
@@ -250,7 +250,9 @@ describe("SqliteBackend: migrations", () => {
     "DROP INDEX job_deps_by_child; ALTER TABLE job_deps DROP COLUMN child_queue; " +
     "CREATE INDEX job_deps_by_child ON job_deps (queue, child_id); DROP TABLE job_dep_results; " +
     // 009 (trace context).
-    "ALTER TABLE jobs DROP COLUMN trace_context;";
+    "ALTER TABLE jobs DROP COLUMN trace_context; " +
+    // 010 (leaders): the leaders table.
+    "DROP TABLE leaders;";
 
   it("upgrading a version-1 file adds finished_counts, counted from the jobs already there", async () => {
     const path = freshPath();

@@ -24,6 +24,7 @@ import { ERR, type SuiteFixture } from "./suite/fixture.js";
 import { flowsTests } from "./suite/flows.js";
 import { globalConcurrencyTests } from "./suite/global-concurrency.js";
 import { jobAdminTests } from "./suite/job-admin.js";
+import { leadersTests } from "./suite/leaders.js";
 import { leasesTests } from "./suite/leases.js";
 import { maintenanceTests } from "./suite/maintenance.js";
 import { metricsTests } from "./suite/metrics.js";
@@ -66,6 +67,7 @@ const AREAS: ((fx: SuiteFixture) => void)[] = [
   adminTests,
   jobAdminTests,
   workersTests,
+  leadersTests,
   metricsTests,
   eventsTests,
   closeTests,

@@ -32,7 +32,9 @@ for (const [name, make] of Object.entries(OUTAGES)) {
       const outage = await make(dir);
       const lines = captureLog();
       const q = uniqueQueue("noise");
-      const worker = new Worker(q, { backend: outage.backend, scanInterval: 100 });
+      // idlePoll too: an idle claim loop (and the delayed scanner) would otherwise back off to
+      // seconds and might not meet the 1.5 s outage at all.
+      const worker = new Worker(q, { backend: outage.backend, scanInterval: 100, idlePoll: 100 });
       try {
         await worker.start();
         await new Promise((r) => setTimeout(r, 300));

@@ -116,6 +116,7 @@ type Stores = Pick<Engine, "repeatables" | "rateLimits" | "workers">;
 class StubEngine implements Engine {
   readonly durable = true;
   readonly multiProcess = false;
+  readonly reliableWakeups = true;
   readonly jobs = stubJobs();
   readonly notifier = new StubNotifier();
   readonly repeatables?: EngineRepeatables;
@@ -281,6 +282,8 @@ describe("EngineBackend capabilities", () => {
       rateLimits: false,
       workers: false,
       metrics: false,
+      leaders: false,
+      reliableWakeups: true,
     });
     expect([backend.repeatables, backend.rateLimits, backend.workers]).toEqual([
       undefined,

@@ -7,6 +7,7 @@
 import { type Engine, type EngineContext, NO_NOTIFIER } from "../engine.js";
 import { EngineBackend } from "../engine-backend.js";
 import { MemoryJobStore } from "./job-store.js";
+import { MemoryLeaders } from "./leaders.js";
 import { MemoryMetrics } from "./metric-store.js";
 import { MemoryData } from "./queue-state.js";
 import { MemoryRateLimits, MemoryRepeatables, MemoryWorkers } from "./stores.js";
@@ -15,12 +16,15 @@ import { MemoryRateLimits, MemoryRepeatables, MemoryWorkers } from "./stores.js"
 class MemoryEngine implements Engine {
   readonly durable = false;
   readonly multiProcess = false;
+  /** One process: every wake-up is delivered in it. */
+  readonly reliableWakeups = true;
   readonly notifier = NO_NOTIFIER;
   readonly jobs: MemoryJobStore;
   readonly repeatables: MemoryRepeatables;
   readonly rateLimits: MemoryRateLimits;
   readonly workers: MemoryWorkers;
   readonly metrics: MemoryMetrics;
+  readonly leaders: MemoryLeaders;
   readonly #data: MemoryData;
 
   constructor(ctx: EngineContext) {
@@ -30,6 +34,7 @@ class MemoryEngine implements Engine {
     this.rateLimits = new MemoryRateLimits(this.#data);
     this.workers = new MemoryWorkers(this.#data);
     this.metrics = new MemoryMetrics(this.#data);
+    this.leaders = new MemoryLeaders(this.#data);
   }
 
   async close(): Promise<void> {

@@ -104,6 +104,8 @@ class MemoryEffects extends EffectsCollector {
 export class MemoryData {
   readonly queues = new Map<string, QueueState>();
   readonly workers = new Map<string, { info: WorkerInfo; ttlMs: number }>();
+  /** Leader leases by scope. */
+  readonly leaders = new Map<string, { holder: string; expiresAt: number }>();
   /** Transitions run synchronously from `begin` to `take`, so two never overlap: one is enough. */
   readonly #effects = new MemoryEffects();
   readonly #wantsEvents = (queue: string) => this.ctx.wantsEvents(queue);
@@ -148,5 +150,6 @@ export class MemoryData {
     this.#closed = true;
     this.queues.clear();
     this.workers.clear();
+    this.leaders.clear();
   }
 }

@@ -13,12 +13,13 @@
  * - A queue listened to for events is registered in `subscribers` (shared/subscriptions.ts), so
  *   that writers in other processes publish its events.
  * - Notifications sent while the LISTEN connection was down are lost: on reconnecting, every
- *   listened queue gets a "job" wake-up so its workers look for themselves. A first start that
+ *   listened queue gets a wake-up of every reason so its workers look for themselves. A first start that
  *   fails (server unreachable) is retried the same way while anything is listened to.
  */
 import { errorLine, log, OutageLog } from "../../logger.js";
 import type { QueueEvent, WakeReason } from "../backend.js";
 import type { EngineContext, Notifier } from "../engine.js";
+import { WAKE_REASONS } from "../shared/effects.js";
 import { SubscriberRegistrations } from "../shared/subscriptions.js";
 import type { Connection } from "./connection.js";
 import { Listener } from "./listener.js";
@@ -197,9 +198,9 @@ export class PostgresNotifier implements Notifier {
     void this.#subscriptions.renew();
   }
 
-  /** A "job" wake-up for every queue listened to, after notifications may have been lost. */
+  /** A wake-up of every reason for every queue listened to, after notifications may have been lost. */
   #wakeAll(): void {
-    for (const queue of this.#wakeQueues) this.ctx.received(queue, { wakes: ["job"] });
+    for (const queue of this.#wakeQueues) this.ctx.received(queue, { wakes: WAKE_REASONS });
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { Engine, EngineContext } from "../engine.js";
 import { Connection } from "./connection.js";
 import { PostgresJobs } from "./job-store.js";
+import { PostgresLeaders } from "./leaders.js";
 import { PostgresMetrics } from "./metric-store.js";
 import { PostgresNotifier } from "./notifier.js";
 import type { PgPool, PostgresBackendOptions } from "./postgres-backend.js";
@@ -13,15 +14,19 @@ export class PostgresEngine implements Engine {
   readonly durable = true;
   readonly multiProcess = true;
   readonly db: Connection;
+  /** False without a LISTEN connection (a transaction pooler and no `listenUrl`): nothing is heard. */
+  readonly reliableWakeups: boolean;
   readonly jobs: PostgresJobs;
   readonly notifier: PostgresNotifier;
   readonly repeatables: PostgresRepeatables;
   readonly rateLimits: PostgresRateLimits;
   readonly workers: PostgresWorkers;
   readonly metrics: PostgresMetrics;
+  readonly leaders: PostgresLeaders;
 
   constructor(options: PostgresBackendOptions | PgPool, ctx: EngineContext) {
     this.db = new Connection(options);
+    this.reliableWakeups = this.db.listenPool !== undefined;
     // Tells this engine's notifications from other processes'.
     const origin = randomUUID();
     this.jobs = new PostgresJobs(this.db, ctx, origin);
@@ -30,6 +35,7 @@ export class PostgresEngine implements Engine {
     this.rateLimits = new PostgresRateLimits(this.db);
     this.workers = new PostgresWorkers(this.db);
     this.metrics = new PostgresMetrics(this.db);
+    this.leaders = new PostgresLeaders(this.db);
   }
 
   close(): Promise<void> {

@@ -63,6 +63,7 @@ const SQL_FILES = {
   obliterate: ["activeCount", "crossParents", "wipe", "wipeParentDeps"],
   queues: ["isPaused", "setPaused", "globalConcurrency", "setGlobalConcurrency", "listQueues"],
   workers: ["workerUpsert", "workerDelete", "workerList"],
+  leaders: ["leaderTake", "leaderResign"],
   metrics: ["metricsRecord", "metricsRange", "metricsTotals"],
   notify: ["publish", "subscriberUpsert", "subscriberDelete", "housekeeping", "eventGet"],
 } as const;

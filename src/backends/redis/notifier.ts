@@ -8,13 +8,13 @@
  * `EngineContext.received`. A SUBSCRIBE that fails (Redis briefly away) is tried again while its
  * channel is listened to; ioredis only re-subscribes the channels that were confirmed. Messages
  * published while the connection was down are lost: after a reconnect, every queue listened to for
- * wake-ups gets a "job" wake-up so its workers look for themselves.
+ * wake-ups gets a wake-up of every reason, so its workers (and its delayed scanner) look for themselves.
  */
 import type { Redis } from "ioredis";
 import { log } from "../../logger.js";
 import type { QueueEvent } from "../backend.js";
 import type { EngineContext, Notifier } from "../engine.js";
-import { wakeReasons } from "../shared/effects.js";
+import { WAKE_REASONS, wakeReasons } from "../shared/effects.js";
 import type { RedisConnection } from "./connection.js";
 
 const NO_OP = (): void => {};
@@ -72,7 +72,7 @@ export class RedisNotifier implements Notifier {
     subscriber.subscribe(...wakes).then(() => {
       for (const channel of wakes) {
         const queue = this.#channels.get(channel);
-        if (queue !== undefined) this.ctx.received(queue, { wakes: ["job"] });
+        if (queue !== undefined) this.ctx.received(queue, { wakes: WAKE_REASONS });
       }
     }, NO_OP);
   }
@@ -90,7 +90,7 @@ export class RedisNotifier implements Notifier {
   ): Promise<void> {
     return subscriber.subscribe(channel).then(
       () => {
-        if (retried && kind === "wake") this.ctx.received(queue, { wakes: ["job"] });
+        if (retried && kind === "wake") this.ctx.received(queue, { wakes: WAKE_REASONS });
       },
       (err: Error) => {
         if (this.#closed || !this.#channels.has(channel)) return;

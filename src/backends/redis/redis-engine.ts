@@ -43,6 +43,7 @@
 import type { Engine, EngineContext } from "../engine.js";
 import { RedisConnection } from "./connection.js";
 import { RedisJobs } from "./jobs.js";
+import { RedisLeaders } from "./leaders.js";
 import { RedisMetrics } from "./metric-store.js";
 import { RedisNotifier } from "./notifier.js";
 import type { RedisBackendOptions, RedisConnectionLike } from "./options.js";
@@ -52,12 +53,15 @@ export class RedisEngine implements Engine {
   /** As durable as the Redis server is configured to be. */
   readonly durable = true;
   readonly multiProcess = true;
+  /** Every transition publishes its wake-ups; a reconnected subscriber wakes every queue. */
+  readonly reliableWakeups = true;
   readonly jobs: RedisJobs;
   readonly notifier: RedisNotifier;
   readonly repeatables: RedisRepeatables;
   readonly rateLimits: RedisRateLimits;
   readonly workers: RedisWorkers;
   readonly metrics: RedisMetrics;
+  readonly leaders: RedisLeaders;
   readonly connection: RedisConnection;
 
   constructor(source: RedisBackendOptions | RedisConnectionLike, ctx: EngineContext) {
@@ -69,6 +73,7 @@ export class RedisEngine implements Engine {
     this.rateLimits = new RedisRateLimits(io);
     this.workers = new RedisWorkers(io);
     this.metrics = new RedisMetrics(io);
+    this.leaders = new RedisLeaders(io);
   }
 
   close(): Promise<void> {

@@ -76,6 +76,7 @@ const SQL_FILES = {
   ],
   queues: ["isPaused", "queueFlags", "setPaused", "setGlobalConcurrency", "listQueues"],
   workers: ["workerUpsert", "workerDelete", "workerList", "workerPrune"],
+  leaders: ["leaderTake", "leaderResign"],
   metrics: ["metricsAdd", "metricsPrune", "metricsRange", "metricsTotals"],
   notify: [
     "wakeBump",

@@ -1,5 +1,11 @@
-/** The optional stores of the SQLite engine: repeatables, queue-wide rate buckets, live workers. */
-import type { FiredRecord, RateLimitStore, RepeatableInfoRecord, WorkerRegistry } from "../backend.js";
+/** The optional stores of the SQLite engine: repeatables, queue-wide rate buckets, live workers, leader leases. */
+import type {
+  FiredRecord,
+  LeaderStore,
+  RateLimitStore,
+  RepeatableInfoRecord,
+  WorkerRegistry,
+} from "../backend.js";
 import type { EngineRepeatables } from "../engine.js";
 import {
   adjustedTokens,
@@ -124,5 +130,19 @@ export function sqliteWorkers(conn: SqliteConnection): WorkerRegistry {
     },
     list: async (now) =>
       conn.read(() => (s.workerList.pluck().all(now) as string[]).map((i) => JSON.parse(i))),
+  };
+}
+
+/** Leader leases, one row per scope; each call is one write transaction. */
+export function sqliteLeaders(conn: SqliteConnection): LeaderStore {
+  const { s } = conn;
+  return {
+    tryLead: async (scopes, holder, ttlMs, now) =>
+      conn.transaction(() => scopes.filter((scope) => s.leaderTake.get(scope, holder, now + ttlMs, now))),
+    resign: async (scopes, holder) => {
+      conn.transaction(() => {
+        for (const scope of scopes) s.leaderResign.run(scope, holder);
+      });
+    },
   };
 }

@@ -19,6 +19,8 @@ export function capabilitiesTests(fx: SuiteFixture): void {
       expect(c.rateLimits).toBe(b.rateLimits !== undefined);
       expect(c.workers).toBe(b.workers !== undefined);
       expect(c.metrics).toBe(b.metrics !== undefined);
+      expect(c.leaders).toBe(b.leaders !== undefined);
+      expect(typeof c.reliableWakeups).toBe("boolean");
       expect(typeof c.durable).toBe("boolean");
       expect(typeof c.multiProcess).toBe("boolean");
     });
