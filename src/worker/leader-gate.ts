@@ -33,6 +33,11 @@ function whileLeading(scanner: Scanner, candidate: Candidate): Scanner {
       const term = await candidate.whenLeading(ctx.signal);
       if (term === null) return;
       await scanner({ ...ctx, signal: term });
+      // A scanner that returns within its term (nothing to do on this backend, e.g. repeatables
+      // without a repeatable store) runs again only in the next term: restarting it at once would
+      // loop on resolved promises and starve the event loop.
+      if (!term.aborted)
+        await new Promise((resolve) => term.addEventListener("abort", resolve, { once: true }));
     }
   };
 }
