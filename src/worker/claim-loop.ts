@@ -280,18 +280,19 @@ async function refund(limiter: Limiter | undefined, n: number): Promise<void> {
 
 /**
  * Holds claims for `ms` after a handler's RateLimitError: every worker's, through the limiter, when
- * it shares one bucket (rateScope "queue"); else, or when that fails, this loop's.
+ * it shares one bucket (rateScope "queue"); else, or when that fails, this loop's. True when the
+ * hold is the queue's.
  */
 async function holdClaims(
   limiter: Limiter | undefined,
   control: ClaimControl,
   ms: number,
   queue: string,
-): Promise<void> {
+): Promise<boolean> {
   if (limiter?.hold !== undefined) {
     try {
       await limiter.hold(ms);
-      return;
+      return true;
     } catch (err) {
       log().warn(
         `could not hold the claims of queue "${queue}" for ${ms} ms (${errorLine(err)}); holding this worker's only`,
@@ -300,6 +301,7 @@ async function holdClaims(
     }
   }
   control.hold(ms);
+  return false;
 }
 
 /** Lets in-flight jobs finish within `grace`, then aborts them so they are handed back. */

@@ -40,8 +40,11 @@ export interface RunContext {
   keeper: LeaseKeeper;
   /** Every attempt, for shutdown to hand back (the keeper's are by id: a re-claimed job hides a hung attempt). */
   inflight?: Set<ActiveJob>;
-  /** Holds claims for `ms` after a handler's RateLimitError (the queue's or this worker's). Default: no hold. */
-  rateLimited?: (ms: number) => Promise<void>;
+  /**
+   * Holds claims for `ms` after a handler's RateLimitError (the queue's or this worker's); true when
+   * every worker of the queue is held. Default: no hold.
+   */
+  rateLimited?: (ms: number) => Promise<boolean>;
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -134,11 +137,15 @@ export async function runClaimedJob(
   try {
     const limited = active.cause === undefined && !outcome.ok ? rateLimitDelay(outcome.error) : null;
     // Rate limited: the hold first, since the hand-back wakes the queue's workers, which must find it.
-    if (limited !== null) await rt.rateLimited?.(limited);
+    // A queue-wide hold keeps the job delayed until it ends: a claim that took its token before the
+    // hold was written (another worker's, already on its way) must not take the job back early.
+    const queueHeld = limited !== null && (await rt.rateLimited?.(limited)) === true;
     const item: Finish | null =
-      limited !== null
-        ? { kind: "released", jobId: job.id, token }
-        : await endOf(job, effective.maxRetries, effective.backoff, active, outcome);
+      limited === null
+        ? await endOf(job, effective.maxRetries, effective.backoff, active, outcome)
+        : queueHeld
+          ? { kind: "delayed", jobId: job.id, token, runAt: Date.now() + limited }
+          : { kind: "released", jobId: job.id, token };
     span?.end(item, active.cause);
     // A hand-back at shutdown is not retried: the shutdown would wait for it; the lease expiring does as well.
     if (item && active.cause === "shutdown") await write(rt.finisher, queue, item);

@@ -147,4 +147,34 @@ export function rateLimitTests(fx: RuntimeFixture): void {
     expect((runs[1]?.at as number) - (runs[0]?.at as number)).toBeLessThan(2000);
     expect(await queue.getJob(id)).toMatchObject({ state: "completed", attempts: 1 });
   });
+
+  it("a queue-wide hold keeps its job delayed until it ends: a claim already on its way cannot take it back early", async () => {
+    const q = uniqueQueue("rl-race");
+    const queue = new Queue(q, { backend });
+    const runs = rateLimitedTask(q, () => {
+      throw new RateLimitError(800);
+    });
+    const worker = new Worker(q, {
+      backend,
+      rateLimit: 100,
+      rateInterval: 1000,
+      rateScope: "queue",
+      ...fast,
+    });
+    await worker.start();
+    const id = await queue.add(`${q}-t`, { rl: true });
+    await until(
+      async () => runs.length === 1 && (await queue.getJob(id))?.state !== "active",
+      5000,
+      "handed back",
+    );
+    expect(await queue.getJob(id)).toMatchObject({ state: "delayed", attempts: 0 });
+    // Another process's claim whose token was taken before the hold was written, landing now.
+    const raced = await backend.claim(q, { workerId: "racer", limit: 5, leaseMs: 5000, now: Date.now() });
+    expect(raced).toEqual([]);
+    await until(async () => (await queue.getJob(id))?.state === "completed", 5000, "completed");
+    await worker.stop();
+    expect((runs[1]?.at as number) - (runs[0]?.at as number)).toBeGreaterThanOrEqual(750);
+    expect(await queue.getJob(id)).toMatchObject({ state: "completed", attempts: 1 });
+  });
 }
