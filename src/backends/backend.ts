@@ -105,6 +105,20 @@ export interface ClaimOptions {
   concurrency?: number;
 }
 
+/** What one stall sweep (`recoverStalled`) did, and when the next one has work. */
+export interface StallSweep {
+  /** Jobs put back to `waiting` (job:stalled). */
+  stalled: string[];
+  /** Jobs failed past `maxStalledCount` (job:failed). */
+  failed: string[];
+  /**
+   * The earliest lease expiry among the queue's jobs still `active` after the sweep, null when
+   * none is; the sweeper sleeps until then (a lease renewed meanwhile only moves it later).
+   * Undefined (a backend that does not say): the sweeper looks every interval.
+   */
+  nextLeaseExpiry?: number | null;
+}
+
 /** How a worker ends one attempt. Every kind is fenced by `token`. */
 export type Finish =
   | { kind: "completed"; jobId: string; token: string; resultJson: string }
@@ -393,13 +407,9 @@ export interface Backend {
    * Returns active jobs whose lease expired to waiting with `stalledCount + 1` (job:stalled). A
    * worker found dead holding N jobs charges each 1/N of a stall (`chargeStall` of rules.ts); a job
    * whose charge passes `maxStalledCount` fails instead (job:failed, with `stallLimitError`).
-   * Returns the ids it touched.
+   * Returns the ids it touched, and when the next lease may lapse (see StallSweep).
    */
-  recoverStalled(
-    queue: string,
-    now: number,
-    maxStalledCount: number,
-  ): Promise<{ stalled: string[]; failed: string[] }>;
+  recoverStalled(queue: string, now: number, maxStalledCount: number): Promise<StallSweep>;
   /** Removes finished jobs whose retention age passed; returns how many. */
   removeExpiredFinished(queue: string, now: number, limit: number): Promise<number>;
   /** Moves unstarted jobs whose ttl passed to expired (job:expired); returns how many. */

@@ -12,6 +12,7 @@ import type {
   EnqueueResult,
   Finish,
   NewJob,
+  StallSweep,
 } from "../backend.js";
 import type { Applied, JobStore } from "../engine.js";
 import {
@@ -147,18 +148,15 @@ export class MemoryJobStore implements JobStore {
     return { value: { promoted, nextDueAt: q.delayed.peek()?.at ?? null }, effects: tx.take() };
   }
 
-  async recoverStalled(
-    queue: string,
-    now: number,
-    maxStalledCount: number,
-  ): Promise<Applied<{ stalled: string[]; failed: string[] }>> {
+  async recoverStalled(queue: string, now: number, maxStalledCount: number): Promise<Applied<StallSweep>> {
     const q = this.data.find(queue);
     const stalled: string[] = [];
     const failed: string[] = [];
-    if (q === undefined) return { value: { stalled, failed } };
+    if (q === undefined) return { value: { stalled, failed, nextLeaseExpiry: null } };
     const lapsed = (job: StoredJob) => (job.leaseExpiresAt as number) < now;
     const expired = [...q.active].filter(lapsed);
-    if (expired.length === 0) return { value: { stalled, failed } };
+    if (expired.length === 0)
+      return { value: { stalled, failed, nextLeaseExpiry: nextLeaseExpiry(q.active) } };
     const tx = this.data.begin(queue);
     // The stall rule of shared/rules.ts: each lapsed lease marks its worker dead; the jobs that
     // worker holds share the stall. Those whose lease still runs remember the count for later.
@@ -194,7 +192,7 @@ export class MemoryJobStore implements JobStore {
       stalled.push(job.id);
     }
     compact(q);
-    return { value: { stalled, failed }, effects: tx.take() };
+    return { value: { stalled, failed, nextLeaseExpiry: nextLeaseExpiry(q.active) }, effects: tx.take() };
   }
 
   async removeExpiredFinished(queue: string, now: number, limit: number): Promise<number> {
@@ -466,4 +464,14 @@ export class MemoryJobStore implements JobStore {
     for (const q of this.data.queues.values()) if (q.listed) names.push(q.name);
     return names.sort();
   }
+}
+
+/** The earliest lease expiry of `active` jobs; null when there is none. */
+function nextLeaseExpiry(active: Iterable<StoredJob>): number | null {
+  let next: number | null = null;
+  for (const job of active) {
+    const at = job.leaseExpiresAt;
+    if (at !== null && at !== undefined && (next === null || at < next)) next = at;
+  }
+  return next;
 }

@@ -16,6 +16,7 @@ import type {
   EnqueueResult,
   Finish,
   NewJob,
+  StallSweep,
 } from "../backend.js";
 import type { Applied, EngineContext, JobStore } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
@@ -201,12 +202,10 @@ export class PostgresJobs implements JobStore, TxRunner {
     return { promoted: moved.length, nextDueAt: rows[0]?.next_due ?? null, effects: signals.take() };
   }
 
-  async recoverStalled(
-    queue: string,
-    now: number,
-    maxStalledCount: number,
-  ): Promise<Applied<{ stalled: string[]; failed: string[] }>> {
-    if (!(await this.#anyDue("expiredLeases", [queue, now]))) return { value: { stalled: [], failed: [] } };
+  async recoverStalled(queue: string, now: number, maxStalledCount: number): Promise<Applied<StallSweep>> {
+    // One statement when no lease has lapsed (the usual case), as #anyDue for the other sweeps.
+    const next = (await this.db.one<{ at: number | null }>("nextLeaseExpiry", [queue]))[0]?.at ?? null;
+    if (next === null || next >= now) return { value: { stalled: [], failed: [], nextLeaseExpiry: next } };
     return this.#tx(queue, (tx) => tx.recoverStalled(now, maxStalledCount));
   }
 
@@ -234,7 +233,7 @@ export class PostgresJobs implements JobStore, TxRunner {
    * case) costs this one statement instead of BEGIN, the statement and COMMIT. Its row locks (FOR
    * UPDATE) end with it; the sweep's own transaction reads and locks again.
    */
-  async #anyDue(name: "expiredLeases" | "dueRemovals" | "dueExpiries", values: unknown[]): Promise<boolean> {
+  async #anyDue(name: "dueRemovals" | "dueExpiries", values: unknown[]): Promise<boolean> {
     return (await this.db.one(name, values)).length > 0;
   }
 

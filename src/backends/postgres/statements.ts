@@ -36,7 +36,14 @@ const SQL_FILES = {
   leases: ["extendLeases", "progress"],
   logs: ["addLog", "getLogs"],
   "promote-delayed": ["promoteDelayed", "promoteTurn"],
-  "recover-stalled": ["expiredLeases", "heldByWorker", "markPeers", "requeueStalled", "chargeStall"],
+  "recover-stalled": [
+    "nextLeaseExpiry",
+    "expiredLeases",
+    "heldByWorker",
+    "markPeers",
+    "requeueStalled",
+    "chargeStall",
+  ],
   "expire-due": ["dueExpiries", "expirable"],
   repeatables: [
     "repeatableUpsert",

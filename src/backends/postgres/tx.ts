@@ -5,7 +5,7 @@
  * processes before commit and returns them as the transition's effects.
  */
 import type { JobState, RetentionSpec } from "../../job.js";
-import type { EnqueueResult, JobError, NewJob } from "../backend.js";
+import type { EnqueueResult, JobError, NewJob, StallSweep } from "../backend.js";
 import type { Applied, Effects, EngineContext } from "../engine.js";
 import { EffectsCollector, WAKE_BITS, wakeReasons } from "../shared/effects.js";
 import {
@@ -205,15 +205,12 @@ export class Tx extends EffectsCollector {
     }
   }
 
-  async recoverStalled(
-    now: number,
-    maxStalledCount: number,
-  ): Promise<{ stalled: string[]; failed: string[] }> {
+  async recoverStalled(now: number, maxStalledCount: number): Promise<StallSweep> {
     const { s, queue } = this;
     const stalled: string[] = [];
     const failed: string[] = [];
     const rows = await this.q<JobRow>(s.expiredLeases, [queue, now]);
-    if (rows.length === 0) return { stalled, failed };
+    if (rows.length === 0) return { stalled, failed, nextLeaseExpiry: await this.nextLeaseExpiry() };
     // The stall rule (shared/rules.ts): a dead worker's jobs share its stall.
     const held = new Map<string, number>();
     for (const r of await this.q<{ worker_id: string | null; held: number }>(s.heldByWorker, [queue])) {
@@ -238,7 +235,12 @@ export class Tx extends EffectsCollector {
         stalled.push(jobId);
       }
     }
-    return { stalled, failed };
+    return { stalled, failed, nextLeaseExpiry: await this.nextLeaseExpiry() };
+  }
+
+  /** The earliest lease expiry of the queue's active jobs; null when none is active. */
+  async nextLeaseExpiry(): Promise<number | null> {
+    return (await this.q<{ at: number | null }>(this.s.nextLeaseExpiry, [this.queue]))[0]?.at ?? null;
   }
 
   /** The waiting-children finish (see Finish); false when the token no longer holds. */

@@ -12,6 +12,7 @@ import type {
   EnqueueResult,
   Finish,
   NewJob,
+  StallSweep,
 } from "../backend.js";
 import type { Applied, JobStore } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
@@ -143,14 +144,15 @@ export class RedisJobs implements JobStore {
     return { value: { promoted, nextDueAt: nextDue === undefined ? null : Number(nextDue) }, effects };
   }
 
-  async recoverStalled(
-    queue: string,
-    now: number,
-    maxStalledCount: number,
-  ): Promise<Applied<{ stalled: string[]; failed: string[] }>> {
+  async recoverStalled(queue: string, now: number, maxStalledCount: number): Promise<Applied<StallSweep>> {
     const args = [now, maxStalledCount, ...stallErrorTemplate(maxStalledCount)];
-    const { value, effects } = await this.#apply<[string[], string[]]>(queue, "recover-stalled", args);
-    return { value: { stalled: value[0], failed: value[1] }, effects };
+    const { value, effects } = await this.#apply<[string[], string[], string]>(
+      queue,
+      "recover-stalled",
+      args,
+    );
+    const nextLeaseExpiry = value[2] === "" ? null : Number(value[2]);
+    return { value: { stalled: value[0], failed: value[1], nextLeaseExpiry }, effects };
   }
 
   removeExpiredFinished(queue: string, now: number, limit: number): Promise<number> {

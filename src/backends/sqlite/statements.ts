@@ -35,7 +35,14 @@ const SQL_FILES = {
   leases: ["extendLease", "progress"],
   logs: ["addLog", "getLogs"],
   "promote-delayed": ["dueDelayed", "promote", "nextDelayed"],
-  "recover-stalled": ["expiredLeases", "heldByWorker", "markPeers", "requeueStalled", "chargeStall"],
+  "recover-stalled": [
+    "nextLeaseExpiry",
+    "expiredLeases",
+    "heldByWorker",
+    "markPeers",
+    "requeueStalled",
+    "chargeStall",
+  ],
   "expire-due": ["dueExpiries"],
   repeatables: [
     "repeatableUpsert",

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { ClaimedJob, JobState } from "../../job.js";
-import type { ClaimOptions, EnqueueResult, Finish, JobError, NewJob } from "../backend.js";
+import type { ClaimOptions, EnqueueResult, Finish, JobError, NewJob, StallSweep } from "../backend.js";
 import {
   announceFree,
   childWait,
@@ -305,12 +305,14 @@ export class Tx extends TxCore {
     return { promoted: rows.length, nextDueAt: next?.run_at ?? null };
   }
 
-  recoverStalled(now: number, maxStalledCount: number): { stalled: string[]; failed: string[] } {
+  recoverStalled(now: number, maxStalledCount: number): StallSweep {
     const { s, queue } = this;
     const stalled: string[] = [];
     const failed: string[] = [];
+    const nextLeaseExpiry = () => (s.nextLeaseExpiry.get(queue) as { at: number | null }).at;
+    const next = nextLeaseExpiry();
+    if (next === null || next >= now) return { stalled, failed, nextLeaseExpiry: next };
     const rows = s.expiredLeases.all(queue, now);
-    if (rows.length === 0) return { stalled, failed };
     // The stall rule (shared/rules.ts): a dead worker's jobs share its stall.
     const held = new Map<string, number>();
     for (const r of s.heldByWorker.all(queue) as Array<{ worker_id: string | null; held: number }>) {
@@ -332,7 +334,7 @@ export class Tx extends TxCore {
         stalled.push(row.id);
       }
     }
-    return { stalled, failed };
+    return { stalled, failed, nextLeaseExpiry: nextLeaseExpiry() };
   }
 
   expireDue(now: number, limit: number): number {

@@ -52,6 +52,34 @@ export function leasesTests(fx: SuiteFixture): void {
       expect((await b.recoverStalled(q, T0 + 200, 5)).stalled).toEqual([wrong.id]);
     });
 
+    it("recoverStalled says when the next lease lapses: the earliest expiry of the jobs still active, null when none", async () => {
+      const q = uniqueQueue("lease-next");
+      expect(await b.recoverStalled(q, T0, 5)).toEqual({ stalled: [], failed: [], nextLeaseExpiry: null });
+      await b.enqueue(q, [newJob(), newJob(), newJob()]);
+      const [first] = await b.claim(q, claimOpts({ limit: 1, now: T0, leaseMs: 100 }));
+      const later = await b.claim(q, claimOpts({ limit: 2, now: T0 + 10, leaseMs: 1000 }));
+      if (!first || later.length !== 2) throw new Error("expected three jobs");
+      // None lapsed: nothing changes, and the next look is due at the first lease's end.
+      expect(await b.recoverStalled(q, T0 + 50, 5)).toEqual({
+        stalled: [],
+        failed: [],
+        nextLeaseExpiry: T0 + 100,
+      });
+      // A renewal moves it later.
+      expect(await b.extendLeases(q, [{ jobId: first.id, token: first.token }], 5000, T0 + 60)).toEqual([]);
+      expect((await b.recoverStalled(q, T0 + 70, 5)).nextLeaseExpiry).toBe(T0 + 1010);
+      // After a sweep that recovers some, the earliest of those left.
+      const swept = await b.recoverStalled(q, T0 + 2000, 5);
+      expect(swept.stalled.sort()).toEqual(later.map((j) => j.id).sort());
+      expect(swept.nextLeaseExpiry).toBe(T0 + 5060);
+      await b.finish(
+        q,
+        [{ kind: "completed", jobId: first.id, token: first.token, resultJson: "null" }],
+        T0 + 2100,
+      );
+      expect((await b.recoverStalled(q, T0 + 2200, 5)).nextLeaseExpiry).toBeNull();
+    });
+
     it("updateProgress is fenced, stores progress and emits job:progress", async () => {
       const q = uniqueQueue("progress");
       const seen = recordEvents(q, cleanups);

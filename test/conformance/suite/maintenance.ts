@@ -39,8 +39,8 @@ export function maintenanceTests(fx: SuiteFixture): void {
       await b.extendLeases(q, [{ jobId: c.id, token: c.token }], 100, T0 + 50);
       wakes.length = 0;
       // Strictly before `now`: a lease expiring exactly now is still held.
-      expect(await b.recoverStalled(q, T0 + 100, 1)).toEqual({ stalled: [], failed: [] });
-      expect(await b.recoverStalled(q, T0 + 101, 1)).toEqual({ stalled: [a.id], failed: [] });
+      expect(await b.recoverStalled(q, T0 + 100, 1)).toMatchObject({ stalled: [], failed: [] });
+      expect(await b.recoverStalled(q, T0 + 101, 1)).toMatchObject({ stalled: [a.id], failed: [] });
       const rec = await mustGet(b, q, a.id);
       expect(rec).toMatchObject({ state: "waiting", stalledCount: 1, attempts: 0 });
       expect(absentKeys(rec, ["workerId", "leaseExpiresAt"])).toEqual([]);
@@ -61,7 +61,7 @@ export function maintenanceTests(fx: SuiteFixture): void {
       await claimOne(b, q, { now: T0, leaseMs: 10 });
       expect((await b.recoverStalled(q, T0 + 11, 1)).stalled).toEqual(["1"]);
       await claimOne(b, q, { now: T0 + 20, leaseMs: 10 });
-      expect(await b.recoverStalled(q, T0 + 31, 1)).toEqual({ stalled: [], failed: ["1"] });
+      expect(await b.recoverStalled(q, T0 + 31, 1)).toMatchObject({ stalled: [], failed: ["1"] });
       const rec = await mustGet(b, q, "1");
       expect(rec).toMatchObject({ state: "failed", stalledCount: 2, finishedAt: T0 + 31 });
       // One wording on every engine: the rule's text, stalled twice against a limit of 1.
@@ -73,7 +73,7 @@ export function maintenanceTests(fx: SuiteFixture): void {
       const q0 = uniqueQueue("stall-zero");
       await add(b, q0);
       await claimOne(b, q0, { now: T0, leaseMs: 10 });
-      expect(await b.recoverStalled(q0, T0 + 11, 0)).toEqual({ stalled: [], failed: ["1"] });
+      expect(await b.recoverStalled(q0, T0 + 11, 0)).toMatchObject({ stalled: [], failed: ["1"] });
     });
 
     it("recoverStalled applies dependants and removeOnFail to a stalled-out job", async () => {

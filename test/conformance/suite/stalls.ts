@@ -134,8 +134,8 @@ export function stallsTests(fx: SuiteFixture): void {
         // Claimed 5 ms apart, never renewed: the first lease lapses one sweep before the second.
         await b.claim(q, claimOpts({ workerId: w, limit: 1, now: t, leaseMs: LEASE }));
         await b.claim(q, claimOpts({ workerId: w, limit: 1, now: t + 5, leaseMs: LEASE }));
-        expect(await b.recoverStalled(q, t + LEASE + 1, 1)).toEqual({ stalled: ["early"], failed: [] });
-        expect(await b.recoverStalled(q, t + LEASE + 6, 1)).toEqual({ stalled: ["late"], failed: [] });
+        expect(await b.recoverStalled(q, t + LEASE + 1, 1)).toMatchObject({ stalled: ["early"], failed: [] });
+        expect(await b.recoverStalled(q, t + LEASE + 6, 1)).toMatchObject({ stalled: ["late"], failed: [] });
       }
       // Two deaths, each holding both jobs: 1/2 + 1/2 each, so neither has failed.
       for (const id of ["early", "late"]) {

@@ -7,8 +7,12 @@
 -- Effect: requeueStalled puts a job back to waiting at the FIFO tail, attempts - 1 (a stall does
 -- not use up a retry), lease cleared; markPeers records on a dead worker's jobs whose lease still
 -- runs how many jobs it held, for the sweep that recovers them.
--- Returns: expiredLeases the rows whose lease lapsed (locked), oldest expiry first; heldByWorker
+-- Returns: nextLeaseExpiry the earliest lease expiry of the queue's active jobs (NULL: none), which
+-- tells the sweeper when to look next; expiredLeases the rows whose lease lapsed (locked), oldest expiry first; heldByWorker
 -- the count of active jobs per worker.
+
+-- @name nextLeaseExpiry
+SELECT min(lease_expires_at) AS at FROM {{schema}}.jobs WHERE queue = $1 AND state = 'active';
 
 -- @name expiredLeases
 SELECT * FROM {{schema}}.jobs

@@ -12,7 +12,8 @@
 --   its lease; with stallCharge past maxStalledCount (+ 1e-9, STALL_SLACK) it fails with that error
 --   (job:failed, dependants, removeOnFail), else it is waiting again with attempts - 1 (job:stalled,
 --   wake "job").
--- Returns: { effects, { { stalled ids }, { failed ids } } }.
+-- Returns: { effects, { { stalled ids }, { failed ids }, the earliest lease expiry of the jobs still
+--   active after the sweep ('' when none: the sweeper's next look) } }.
 local now = tonumber(ARGV[4])
 local maxStalled = tonumber(ARGV[5])
 local parts = cjson.decode(ARGV[7])
@@ -26,8 +27,12 @@ local function stallError(id, count, charge)
   return cjson.encode({ name = ARGV[6], message = table.concat(out) })
 end
 
+local function nextExpiry()
+  return redis.call('ZRANGE', Q .. 'active', 0, 0, 'WITHSCORES')[2] or ''
+end
+
 local lapsed = redis.call('ZRANGEBYSCORE', Q .. 'active', '-inf', '(' .. ARGV[4])
-if #lapsed == 0 then return { flush(), { {}, {} } } end
+if #lapsed == 0 then return { flush(), { {}, {}, nextExpiry() } } end
 
 -- The active jobs per worker, lapsed or not ('' for none).
 local workerOf, held, isLapsed, dead = {}, {}, {}, {}
@@ -72,4 +77,4 @@ for _, id in ipairs(lapsed) do
     stalled[#stalled + 1] = id
   end
 end
-return { flush(), { stalled, failed } }
+return { flush(), { stalled, failed, nextExpiry() } }

@@ -7,8 +7,12 @@
 -- Effect: requeueStalled puts a job back to waiting, attempts - 1 (a stall does not use up a
 -- retry), lease cleared; markPeers records on a dead worker's jobs whose lease still runs how many
 -- jobs it held, for the sweep that recovers them.
--- Returns: expiredLeases the rows whose lease lapsed, oldest expiry first; heldByWorker the count of
+-- Returns: nextLeaseExpiry the earliest lease expiry of the queue's active jobs (NULL: none), which
+-- tells the sweeper when to look next; expiredLeases the rows whose lease lapsed, oldest expiry first; heldByWorker the count of
 -- active jobs per worker.
+
+-- @name nextLeaseExpiry
+SELECT min(lease_expires_at) AS at FROM jobs WHERE queue = ? AND state = 'active';
 
 -- @name expiredLeases
 SELECT * FROM jobs WHERE queue = ? AND state = 'active' AND lease_expires_at < ? ORDER BY lease_expires_at;
