@@ -11,6 +11,7 @@ import type {
   MetricStore,
   QueueEvent,
   RateLimitStore,
+  RepeatableInfoRecord,
   RepeatableStore,
   WakeReason,
   WorkerRegistry,
@@ -93,10 +94,12 @@ export class EngineBackend implements Backend {
     const { repeatables, rateLimits, workers, metrics, leaders } = engine;
     if (repeatables) {
       this.repeatables = {
-        upsert: (queue, info) => repeatables.upsert(queue, info),
+        upsert: (queue, info) =>
+          deliverAfter(queue, repeatables.upsert(queue, info)) as Promise<RepeatableInfoRecord>,
         list: (queue) => repeatables.list(queue),
         remove: (queue, id) => repeatables.remove(queue, id),
-        setPaused: (queue, id, paused, nextRun) => repeatables.setPaused(queue, id, paused, nextRun),
+        setPaused: (queue, id, paused, nextRun) =>
+          deliverAfter(queue, repeatables.setPaused(queue, id, paused, nextRun)) as Promise<boolean>,
         fire: (queue, fire) => deliverAfter(queue, repeatables.fire(queue, fire)) as Promise<string | null>,
         lastFired: (queue, repeatId) => repeatables.lastFired(queue, repeatId),
       };

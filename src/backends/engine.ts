@@ -21,6 +21,7 @@ import type {
   QueueEvent,
   RateLimitStore,
   RepeatableFire,
+  RepeatableInfoRecord,
   RepeatableStore,
   WakeReason,
   WorkerRegistry,
@@ -115,8 +116,12 @@ export type JobStore = { [K in (typeof REPORTING)[number]]: Reporting<Backend[K]
 >;
 
 /** The repeatable store of an engine: `fire` enqueues, so it reports its effects. */
-export interface EngineRepeatables extends Omit<RepeatableStore, "fire"> {
+export interface EngineRepeatables extends Omit<RepeatableStore, "fire" | "upsert" | "setPaused"> {
   fire(queue: string, fire: RepeatableFire): Promise<Applied<string | null>>;
+  /** Wakes "delayed": the queue's repeatable scheduler sleeps until its next slot or such a change. */
+  upsert(queue: string, info: RepeatableInfoRecord): Promise<Applied<RepeatableInfoRecord>>;
+  /** Wakes "delayed" too (a resumed definition may be due). */
+  setPaused(queue: string, id: string, paused: boolean, nextRun?: number): Promise<Applied<boolean>>;
 }
 
 /** The read side of an engine's cross-process transport (see the file header). */

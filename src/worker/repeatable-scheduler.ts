@@ -22,7 +22,7 @@ import {
   repeatableJob,
 } from "../schedule/repeatable-def.js";
 import type { Scanner } from "./scanners.js";
-import { sleep } from "./wait.js";
+import { sleep, WakeFlag } from "./wait.js";
 
 /** Behind by more than two slots AND this long counts as downtime: only the latest slot fires. */
 const CATCH_UP_AFTER_MS = 1000;
@@ -46,6 +46,7 @@ export function repeatableScheduler(
   defs: RepeatableDef[],
   scanInterval: number,
   durable: () => boolean = () => true,
+  idleMs = scanInterval,
 ): Scanner {
   const local = defs.map(prepareRepeatable);
   return async ({ queue, backend, signal }) => {
@@ -53,8 +54,23 @@ export function repeatableScheduler(
     if (backend.repeatables === undefined) return;
     const localState = new Map<string, LocalState>();
     const outage = new OutageLog(`the repeatable scheduler of queue "${queue}"`, { queue });
-    while (!signal.aborted) {
-      let wait = scanInterval;
+    // A stored definition changed (upsert and setPaused wake "delayed"): read them again.
+    const wake = new WakeFlag(backend, queue, (reason) => reason === "delayed");
+    try {
+      while (!signal.aborted) await round();
+    } finally {
+      wake.close();
+    }
+
+    /**
+     * One look: fires what is due, then sleeps until the next slot. Scheduling the stored
+     * definitions, it sleeps at most `idleMs` (a change wakes it, at most once per scanInterval);
+     * else `scanInterval`, to take them up soon after this runtime becomes the queue's leader.
+     */
+    async function round(): Promise<void> {
+      wake.arm();
+      const started = Date.now();
+      let wait = durable() ? Math.max(idleMs, scanInterval) : scanInterval;
       try {
         // Read in the round, so that a failed read (the backend briefly down) is retried next round.
         for (const p of local) {
@@ -75,8 +91,12 @@ export function repeatableScheduler(
         outage.succeeded();
       } catch (err) {
         outage.failed(err, `every ${scanInterval} ms`);
+        wait = scanInterval;
       }
-      await sleep(wait, signal);
+      const due = Date.now() + wait;
+      await wake.wait(wait, signal);
+      // Woken by a change before the next slot: no more than one look per scanInterval.
+      if (wake.pending) await sleep(Math.min(started + scanInterval, due) - Date.now(), signal);
     }
   };
 }

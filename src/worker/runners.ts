@@ -265,13 +265,18 @@ export function launchRuntime(
       leadOf(ctx.queue).gate(scanner)(ctx);
   const local = options.repeatables ?? [];
   // Per queue, as in a single-queue runtime: its maintenance and the caller's scanners.
+  // An idle queue's loops back off: the stall sweep to half the job lease (stallSweeper says why);
+  // the claim loop's safety poll, retention and ttl, and the look for changed repeatables to
+  // idlePoll where every wake-up is heard (capabilities.reliableWakeups).
+  const sweepMs = Math.max(10, Math.min(scanInterval, leaseMs / 2));
+  const keepIdleMs = backend.capabilities.reliableWakeups ? idlePoll : scanInterval;
   const queueScanners: Scanner[] = [
     // Delayed jobs are promoted by the claim loop's delayed scanner, gated the same way.
-    gated(stallSweeper(Math.max(10, Math.min(scanInterval, leaseMs / 2)), maxStalled, recorder)),
-    gated(housekeeper(scanInterval)),
+    gated(stallSweeper(sweepMs, maxStalled, recorder, Math.max(sweepMs, Math.min(idlePoll, leaseMs / 2)))),
+    gated(housekeeper(scanInterval, keepIdleMs)),
     local.length > 0
-      ? (ctx) => repeatableScheduler(local, scanInterval, leadOf(ctx.queue).leading)(ctx)
-      : gated(repeatableScheduler([], scanInterval)),
+      ? (ctx) => repeatableScheduler(local, scanInterval, leadOf(ctx.queue).leading, keepIdleMs)(ctx)
+      : gated(repeatableScheduler([], scanInterval, undefined, keepIdleMs)),
     ...(options.scanners ?? []),
   ];
   // Once per runtime: one registry entry listing all its queues.
@@ -298,8 +303,6 @@ export function launchRuntime(
   }));
   // A claim loop that fails (e.g. on a closed backend) stops the scanners too: `done` settles only
   // once everything has returned, and nothing keeps running (or the process alive) after it.
-  // An idle loop needs only a slow safety poll where every wake-up is heard (capabilities.reliableWakeups).
-  const maxIdleMs = backend.capabilities.reliableWakeups ? idlePoll : scanInterval;
   // With several queues, it settles once every queue's loop has drained, with the first failure.
   const claiming = Promise.allSettled(
     specs.map((spec, i) =>
@@ -309,7 +312,7 @@ export function launchRuntime(
         recorder,
         inflight,
         controlFor?.(spec.name),
-        { maintain: leadOf(spec.name).gate, maxIdleMs },
+        { maintain: leadOf(spec.name).gate, maxIdleMs: keepIdleMs },
       ).catch((err: unknown) => {
         controller.abort(err);
         throw err;

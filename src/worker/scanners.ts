@@ -57,26 +57,95 @@ export function delayedScanner(scanInterval: number, safetyPoll = scanInterval):
 /**
  * Hands back jobs whose lease expired (their worker died or hung), or fails them past
  * maxStalledCount; those failures are counted in the metrics by `recorder` (null: none).
+ *
+ * Sweeps every `interval` while leases lapse; otherwise it sleeps until the earliest lease of an
+ * active job can lapse (the backend says when: `nextLeaseExpiry`), at most `idleMs`. With no job
+ * active it sleeps `idleMs`: a job claimed meanwhile, with a lease of at least `idleMs`, is still
+ * active at the next sweep, which then waits for its lease. A backend that does not say is swept
+ * every `interval`.
  */
 export function stallSweeper(
   interval: number,
   maxStalledCount: number,
   recorder: MetricsRecorder | null = null,
+  idleMs = interval,
 ): Scanner {
-  return every(interval, "the stall sweeper", async ({ queue, backend }) => {
-    const now = Date.now();
-    const { failed } = await backend.recoverStalled(queue, now, maxStalledCount);
-    recorder?.stallFailed(queue, failed.length, now);
-  });
+  return async ({ queue, backend, signal }) => {
+    const outage = new OutageLog(`the stall sweeper of queue "${queue}"`, { queue });
+    while (!signal.aborted) {
+      let wait = interval;
+      try {
+        const now = Date.now();
+        const { stalled, failed, nextLeaseExpiry } = await backend.recoverStalled(
+          queue,
+          now,
+          maxStalledCount,
+        );
+        recorder?.stallFailed(queue, failed.length, now);
+        outage.succeeded();
+        if (stalled.length === 0 && failed.length === 0 && nextLeaseExpiry !== undefined) {
+          // The sweep takes leases that lapsed strictly before its `now`: one ms past the expiry.
+          const until = nextLeaseExpiry === null ? idleMs : nextLeaseExpiry + 1 - Date.now();
+          wait = Math.max(interval, Math.min(until, idleMs));
+        }
+      } catch (err) {
+        if (isFatal(err)) throw err; // the backend is unusable: the runtime stops (runners.ts)
+        outage.failed(err, `every ${interval} ms`);
+      }
+      await sleep(wait, signal);
+    }
+  };
 }
 
-/** Enforces retention ages and ttl expiry of unstarted jobs, so neither waits for another job to finish. */
-export function housekeeper(interval: number): Scanner {
-  return every(interval, "the housekeeper (retention, ttl)", async ({ queue, backend }) => {
-    const now = Date.now();
-    while ((await backend.removeExpiredFinished(queue, now, BATCH)) === BATCH) {}
-    while ((await backend.expireDue(queue, now, BATCH)) === BATCH) {}
-  });
+/**
+ * Enforces retention ages and ttl expiry of unstarted jobs, so neither waits for another job to
+ * finish. A round that finds nothing doubles the wait, from `interval` up to `idleMs`; a new job
+ * (its ttl) starts over from `interval`. Lateness is bounded by about the age or ttl itself, or
+ * `idleMs`: a worker refuses to start a job whose ttl passed whatever this loop has done.
+ */
+export function housekeeper(interval: number, idleMs = interval): Scanner {
+  return async ({ queue, backend, signal }) => {
+    const outage = new OutageLog(`the housekeeper (retention, ttl) of queue "${queue}"`, { queue });
+    const wake = new WakeFlag(backend, queue, (reason) => reason === "job");
+    let idle = interval; // the wait after a round that finds nothing
+    try {
+      while (!signal.aborted) {
+        wake.arm();
+        const started = Date.now();
+        let wait = interval;
+        try {
+          const removed = await drain((limit) => backend.removeExpiredFinished(queue, started, limit));
+          const expired = await drain((limit) => backend.expireDue(queue, started, limit));
+          outage.succeeded();
+          if (removed + expired === 0) {
+            wait = idle;
+            idle = Math.min(idle * 2, Math.max(idleMs, interval));
+          } else idle = interval;
+        } catch (err) {
+          if (isFatal(err)) throw err; // the backend is unusable: the runtime stops (runners.ts)
+          outage.failed(err, `every ${interval} ms`);
+        }
+        await wake.wait(wait, signal);
+        if (wake.pending) {
+          // A new job (its ttl): back to every `interval`, but never more often.
+          idle = interval;
+          await sleep(started + interval - Date.now(), signal);
+        }
+      }
+    } finally {
+      wake.close();
+    }
+  };
+}
+
+/** Calls `sweep` with BATCH until it does less than a batch; returns how much it did in all. */
+async function drain(sweep: (limit: number) => Promise<number>): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = await sweep(BATCH);
+    total += n;
+    if (n < BATCH) return total;
+  }
 }
 
 /** Records this worker in the backend's worker list (for `asyncmq worker list`) while it runs. */

@@ -50,6 +50,11 @@ export class WakeFlag {
     });
   }
 
+  /** Whether a wake-up came since the last `arm()`. */
+  get pending(): boolean {
+    return this.#pending;
+  }
+
   /** Clears the flag; call before each look for work. */
   arm(): void {
     this.#pending = false;

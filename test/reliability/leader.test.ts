@@ -146,7 +146,9 @@ describe.each(ENGINES)("leader-run maintenance: $name", (engine) => {
     const q = uniqueQueue("one");
     const ps = await procs(3);
     for (const p of ps) start(q, p, { leaderLease: 1500 });
-    await until(() => ps.some((p) => (p.calls.recoverStalled ?? 0) >= 10), 15_000, "10 stall sweeps");
+    // An idle leader's sweeps back off (the housekeeper doubles its wait from scanInterval): 10
+    // calls take a few seconds, long enough for a runtime that is not the leader to show its own.
+    await until(() => ps.some((p) => p.maintenance() >= 10), 15_000, "10 maintenance calls");
     expect(ps.filter((p) => p.maintenance() > 0)).toHaveLength(1);
     // Every runtime still claims.
     for (const p of ps) expect(p.calls.claim ?? 0).toBeGreaterThan(0);
@@ -249,6 +251,57 @@ describe.each(ENGINES)("leader-run maintenance: $name", (engine) => {
     );
     // The next poll would be seconds away: a wake-up brought it.
     expect(Date.now() - added).toBeLessThan(1500);
+  });
+
+  it("an idle leader's maintenance backs off, and a job stalled meanwhile is still recovered soon after its lease lapses", async () => {
+    const q = uniqueQueue("quiet");
+    const [p] = await procs(1);
+    const proc = p as Proc;
+    // Job lease 2 s: an idle stall sweep every 1 s at most (half of it); retention/ttl double from
+    // 50 ms. rateLimit 0: this worker claims nothing, so the job below is the ghost's alone.
+    start(q, proc, { scanInterval: 50, leaseDuration: 2000, idlePoll: 20_000, rateLimit: 0 });
+    await until(() => proc.calls.recoverStalled, 5000, "a first sweep");
+    const since = { ...proc.calls };
+    await new Promise((r) => setTimeout(r, 2500));
+    const made = (name: string) => (proc.calls[name] ?? 0) - (since[name] ?? 0);
+    // Every 50 ms, as before, would be ~50 calls of each in 2.5 s.
+    expect(made("recoverStalled")).toBeLessThanOrEqual(4);
+    expect(made("removeExpiredFinished")).toBeLessThanOrEqual(8);
+    expect(made("promoteDelayed")).toBeLessThanOrEqual(3);
+    // A worker that vanished holding a job (lease 300 ms), claimed while the sweeper sleeps.
+    const queue = await queueOf(q);
+    const [job] = await queue.backend.enqueue(q, [newJob(`${q}-t`)]);
+    const ghost = await queue.backend.claim(q, {
+      workerId: "ghost",
+      limit: 1,
+      leaseMs: 300,
+      now: Date.now(),
+    });
+    expect(ghost.map((j) => j.id)).toEqual([job?.id]);
+    const claimed = Date.now();
+    await until(
+      async () => (await queue.getJob(job?.id as string))?.state === "waiting",
+      10_000,
+      "the job back",
+    );
+    // Lease 300 ms + the sweeper's idle sleep (1 s at most), with room for a loaded machine.
+    expect(Date.now() - claimed).toBeLessThan(2500);
+    expect((await queue.getJob(job?.id as string))?.stalledCount).toBe(1);
+  });
+
+  it("a repeatable stored by another process starts at its first slot, though the leader's look for them backs off", async () => {
+    const q = uniqueQueue("rep-late");
+    define(`${q}-t`, q);
+    const [p] = await procs(1);
+    start(q, p as Proc, { scanInterval: 50, idlePoll: 20_000 });
+    await until(() => (p as Proc).calls.recoverStalled, 5000, "a leader");
+    await new Promise((r) => setTimeout(r, 500)); // its scheduler now sleeps up to 20 s
+    const queue = await queueOf(q);
+    const stored = Date.now();
+    await queue.upsertRepeatable({ task: `${q}-t`, every: 200, id: "late" });
+    await until(async () => (await queue.getJobCounts()).completed >= 1, 10_000, "a first run");
+    // Its first slot is at most 200 ms away: the upsert woke the scheduler.
+    expect(Date.now() - stored).toBeLessThan(2000);
   });
 });
 

@@ -101,10 +101,10 @@ function stubJobs(): JobStore {
 }
 
 const repeatables: EngineRepeatables = {
-  upsert: async (_q, info) => info,
+  upsert: (_q, info) => applied(info),
   list: async () => [],
   remove: async () => true,
-  setPaused: async () => true,
+  setPaused: () => applied(true),
   fire: () => applied("r1"),
   lastFired: async () => null,
 };

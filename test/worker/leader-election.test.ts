@@ -140,7 +140,9 @@ describe("leader election", () => {
       }),
     );
     const ctl = new AbortController();
-    const runs = views.map((backend) => runWorker("q", { backend, signal: ctl.signal, scanInterval: 10 }));
+    const runs = views.map((backend) =>
+      runWorker("q", { backend, signal: ctl.signal, scanInterval: 10, leaseDuration: 100 }),
+    );
     await until(() => sweeps.every((n) => n >= 3), 5000, "both runtimes to sweep");
     ctl.abort();
     await Promise.all(runs);

@@ -22,10 +22,10 @@ import type { MemoryData } from "./queue-state.js";
 export class MemoryRepeatables implements EngineRepeatables {
   constructor(private readonly data: MemoryData) {}
 
-  async upsert(queue: string, info: RepeatableInfoRecord): Promise<RepeatableInfoRecord> {
+  async upsert(queue: string, info: RepeatableInfoRecord): Promise<Applied<RepeatableInfoRecord>> {
     const stored = copyRepeatable(info);
     this.data.ensure(queue).repeatables.set(info.id, stored);
-    return copyRepeatable(stored);
+    return { value: copyRepeatable(stored), effects: { wakes: ["delayed"] } };
   }
 
   async list(queue: string): Promise<RepeatableInfoRecord[]> {
@@ -43,12 +43,12 @@ export class MemoryRepeatables implements EngineRepeatables {
     return q.repeatables.delete(id) || slot;
   }
 
-  async setPaused(queue: string, id: string, paused: boolean, nextRun?: number): Promise<boolean> {
+  async setPaused(queue: string, id: string, paused: boolean, nextRun?: number): Promise<Applied<boolean>> {
     const def = this.data.find(queue)?.repeatables.get(id);
-    if (def === undefined) return false;
+    if (def === undefined) return { value: false };
     def.paused = paused;
     if (nextRun !== undefined) def.nextRun = nextRun;
-    return true;
+    return { value: true, effects: { wakes: ["delayed"] } };
   }
 
   async fire(queue: string, fire: RepeatableFire): Promise<Applied<string | null>> {

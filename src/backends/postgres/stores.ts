@@ -24,15 +24,13 @@ import { inTransaction, type TxRunner } from "./tx.js";
 export class PostgresRepeatables implements EngineRepeatables {
   constructor(private readonly on: TxRunner) {}
 
-  async upsert(queue: string, info: RepeatableInfoRecord): Promise<RepeatableInfoRecord> {
-    await this.on.db.one("repeatableUpsert", [
-      queue,
-      info.id,
-      JSON.stringify(info.def),
-      info.nextRun,
-      info.paused,
-    ]);
-    return copyRepeatable(info);
+  async upsert(queue: string, info: RepeatableInfoRecord): Promise<Applied<RepeatableInfoRecord>> {
+    const { s } = this.on.db;
+    return inTransaction(this.on, queue, async (tx) => {
+      await tx.q(s.repeatableUpsert, [queue, info.id, JSON.stringify(info.def), info.nextRun, info.paused]);
+      tx.wake("delayed");
+      return copyRepeatable(info);
+    });
   }
 
   async list(queue: string): Promise<RepeatableInfoRecord[]> {
@@ -51,8 +49,13 @@ export class PostgresRepeatables implements EngineRepeatables {
     return (await this.on.db.one("repeatableDelete", [queue, id])).length > 0;
   }
 
-  async setPaused(queue: string, id: string, paused: boolean, nextRun?: number): Promise<boolean> {
-    return (await this.on.db.one("repeatableSetPaused", [paused, nextRun ?? null, queue, id])).length > 0;
+  async setPaused(queue: string, id: string, paused: boolean, nextRun?: number): Promise<Applied<boolean>> {
+    const { s } = this.on.db;
+    return inTransaction(this.on, queue, async (tx) => {
+      const changed = (await tx.q(s.repeatableSetPaused, [paused, nextRun ?? null, queue, id])).length > 0;
+      if (changed) tx.wake("delayed");
+      return changed;
+    });
   }
 
   /** One statement for a job without dedup or parents (what schedulers fire), else one transaction. */

@@ -18,11 +18,11 @@ import { type EffectsReply, effectsOf, jobArgs } from "./records.js";
 export class RedisRepeatables implements EngineRepeatables {
   constructor(private readonly io: RedisConnection) {}
 
-  async upsert(queue: string, info: RepeatableInfoRecord): Promise<RepeatableInfoRecord> {
+  async upsert(queue: string, info: RepeatableInfoRecord): Promise<Applied<RepeatableInfoRecord>> {
     const args = [info.id, JSON.stringify(info.def), info.nextRun, info.paused ? 1 : 0];
-    await this.io.run(queue, "upsert-repeatable", args);
+    const [effects] = await this.io.run<[EffectsReply, number]>(queue, "upsert-repeatable", args);
     await noteQueue(this.io, queue);
-    return copyRepeatable(info);
+    return { value: copyRepeatable(info), effects: effectsOf(effects) };
   }
 
   async list(queue: string): Promise<RepeatableInfoRecord[]> {
@@ -44,9 +44,14 @@ export class RedisRepeatables implements EngineRepeatables {
     return (await this.io.run<number>(queue, "remove-repeatable", [id])) === 1;
   }
 
-  async setPaused(queue: string, id: string, paused: boolean, nextRun?: number): Promise<boolean> {
+  async setPaused(queue: string, id: string, paused: boolean, nextRun?: number): Promise<Applied<boolean>> {
     const args = [id, paused ? 1 : 0, nextRun ?? ""];
-    return (await this.io.run<number>(queue, "set-repeatable-paused", args)) === 1;
+    const [effects, changed] = await this.io.run<[EffectsReply, number]>(
+      queue,
+      "set-repeatable-paused",
+      args,
+    );
+    return { value: changed === 1, effects: effectsOf(effects) };
   }
 
   async fire(queue: string, fire: RepeatableFire): Promise<Applied<string | null>> {

@@ -39,9 +39,10 @@ export function sqliteRepeatables(conn: SqliteConnection): EngineRepeatables {
   };
   return {
     upsert: async (queue, info) =>
-      conn.transaction(() => {
+      conn.write(queue, (tx) => {
         s.queueEnsure.run(queue);
         s.repeatableUpsert.run(queue, info.id, JSON.stringify(info.def), info.nextRun, info.paused ? 1 : 0);
+        tx.wake("delayed");
         return copyRepeatable(info);
       }),
 
@@ -56,7 +57,11 @@ export function sqliteRepeatables(conn: SqliteConnection): EngineRepeatables {
       }),
 
     setPaused: async (queue, id, paused, nextRun) =>
-      conn.read(() => s.repeatableSetPaused.run(paused ? 1 : 0, nextRun ?? null, queue, id).changes > 0),
+      conn.write(queue, (tx) => {
+        const changed = s.repeatableSetPaused.run(paused ? 1 : 0, nextRun ?? null, queue, id).changes > 0;
+        if (changed) tx.wake("delayed");
+        return changed;
+      }),
 
     fire: async (queue, fire) =>
       conn.write(queue, (tx) => {
