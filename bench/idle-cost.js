@@ -10,7 +10,7 @@
 // Each asyncmq build given is measured in turn, in one run: `--before <dist>` (e.g. a build of main)
 // and `--after <dist>` (default: this checkout's dist/, `npm run build` first).
 // Usage: node bench/idle-cost.js [redis] [postgres] [--before DIST] [--after DIST] [--seconds S]
-//        [--warmup S] [--procs N] [--queues Q]
+//        [--warmup S] [--procs N] [--queues Q] [--multi | --after-multi] [--detail]
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
@@ -31,16 +31,24 @@ const option = (name, fallback) => {
 const detail = args.includes("--detail");
 if (detail) args.splice(args.indexOf("--detail"), 1);
 // --multi: each process runs one runtime over all its queues (runWorker([...])) instead of one per queue.
+// --after-multi: only the after build does (as `asyncmq worker start a b c` runs them now), the
+// before build one per queue (its only way).
 const multi = args.includes("--multi");
 if (multi) args.splice(args.indexOf("--multi"), 1);
+const afterMulti = args.includes("--after-multi");
+if (afterMulti) args.splice(args.indexOf("--after-multi"), 1);
 const seconds = Number(option("--seconds", 60));
 const warmup = Number(option("--warmup", 10));
 const procs = Number(option("--procs", 20));
 const queues = Number(option("--queues", 10));
 const builds = [];
 const before = option("--before", undefined);
-if (before !== undefined) builds.push(["before", before]);
-builds.push(["after", option("--after", fileURLToPath(new URL("../dist", import.meta.url)))]);
+if (before !== undefined) builds.push(["before", before, multi]);
+builds.push([
+  "after",
+  option("--after", fileURLToPath(new URL("../dist", import.meta.url))),
+  multi || afterMulti,
+]);
 const kinds = args.length > 0 ? args : ["redis", "postgres"];
 const worker = fileURLToPath(new URL("./idle-worker.js", import.meta.url));
 const PG_BIN = "/usr/lib/postgresql/15/bin";
@@ -139,7 +147,7 @@ async function counters(kind, url) {
 }
 
 /** Starts the worker processes of one build and returns a handle to read their CPU and stop them. */
-async function startWorkers(dist, kind, url, ns) {
+async function startWorkers(dist, kind, url, ns, multi) {
   const children = [];
   for (let i = 0; i < procs; i++) {
     const child = spawn(
@@ -177,9 +185,9 @@ async function startWorkers(dist, kind, url, ns) {
   };
 }
 
-async function measure(kind, url, label, dist) {
+async function measure(kind, url, label, dist, multi) {
   const ns = `idle_${label}_${Math.random().toString(36).slice(2, 8)}`;
-  const workers = await startWorkers(dist, kind, url, ns);
+  const workers = await startWorkers(dist, kind, url, ns, multi);
   try {
     await sleep(warmup * 1000);
     const c0 = await counters(kind, url);
@@ -203,14 +211,14 @@ async function measure(kind, url, label, dist) {
 
 const fmt = (n, d = 1) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
 console.log(
-  `idle cost: ${procs} worker processes x ${queues} queues (${multi ? "one runWorker over all the queues" : "one runWorker per queue"}), nothing to do, ${seconds} s after ${warmup} s of warm-up, node ${process.version}`,
+  `idle cost: ${procs} worker processes x ${queues} queues (${multi ? "one runWorker over all the queues" : afterMulti ? "before: one runWorker per queue; after: one over all the queues" : "one runWorker per queue"}), nothing to do, ${seconds} s after ${warmup} s of warm-up, node ${process.version}`,
 );
 for (const kind of kinds) {
   const server = kind === "redis" ? await startRedis() : await startPostgres();
   try {
     const results = {};
-    for (const [label, dist] of builds) {
-      const r = await measure(kind, server.url, label, dist);
+    for (const [label, dist, oneRuntime] of builds) {
+      const r = await measure(kind, server.url, label, dist, oneRuntime);
       results[label] = r;
       const unit = kind === "redis" ? "Redis commands/s" : "Postgres statements/s";
       const xacts = r.xacts === undefined ? "" : `, transactions/s ${fmt(r.xacts)}`;

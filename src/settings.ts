@@ -26,9 +26,10 @@ export interface Settings {
    */
   leaderLease: number;
   /**
-   * Longest sleep of an idle claim loop on a backend whose wake-ups reach every process
+   * Longest sleep of an idle claim loop (and of the retention/ttl sweep and the leader's look for
+   * changed repeatables) on a backend whose wake-ups reach every process
    * (`capabilities.reliableWakeups`): a safety poll, reached by doubling from `scanInterval` while
-   * claims find nothing. Elsewhere an idle claim loop polls every `scanInterval`. Default 30 000.
+   * nothing is found. Elsewhere they look every `scanInterval`. Default 30 000.
    */
   idlePoll: number;
   /** Stalls (lost leases) a job survives before it fails; a stall does not use up a retry. Default 1. */

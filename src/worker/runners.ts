@@ -52,8 +52,9 @@ export interface RunWorkerOptions {
   /** In-process repeatable definitions this worker schedules (single-queue workers only). Default: none. */
   repeatables?: RepeatableDef[];
   /**
-   * Longest sleep of the maintenance loops, and the first safety poll of an idle claim loop (which
-   * doubles up to `idlePoll` where the backend's wake-ups are reliable). Default 1000 ms (settings.scanInterval).
+   * Shortest sleep of the maintenance loops and the first safety poll of an idle claim loop; idle
+   * ones sleep longer, up to `idlePoll` where the backend's wake-ups are reliable (the stall sweep
+   * up to half of `leaseDuration`). Default 1000 ms (settings.scanInterval).
    */
   scanInterval?: number | string;
   /** Aborting it shuts the worker down. Default: none (the worker runs until the process ends). */
@@ -76,8 +77,9 @@ export interface RunWorkerOptions {
    */
   leaderLease?: number | string;
   /**
-   * Longest sleep of an idle claim loop when the backend's wake-ups reach every process (reached
-   * by doubling from scanInterval); elsewhere it sleeps at most scanInterval. Default 30 s (settings.idlePoll).
+   * Longest sleep of an idle claim loop, of the retention/ttl sweep and of the leader's look for
+   * changed repeatables when the backend's wake-ups reach every process (reached by doubling from
+   * scanInterval); elsewhere they sleep at most scanInterval. Default 30 s (settings.idlePoll).
    */
   idlePoll?: number | string;
 }
