@@ -24,6 +24,7 @@ export type {
   RepeatableFire,
   RepeatableInfoRecord,
   RepeatableStore,
+  StallSweep,
   TransactionClient,
   WakeReason,
   WorkerInfo,
