@@ -1,8 +1,9 @@
 /**
  * One job's lifecycle: ttl check, handler lookup, execution with a signal that aborts on timeout,
  * cancel, lease loss or forced shutdown, then exactly one fenced write: completed, retry, failed,
- * expired, released (handed back at shutdown, or rate limited by its handler), or, for a step job
- * whose handler moved it on, delayed (ctx.moveToDelayed) or waiting-children (ctx.moveToWaitingChildren).
+ * expired, released (handed back at shutdown, or rate limited by its handler under its worker's
+ * hold), delayed (rate limited under a queue-wide hold, until it ends), or, for a step job whose
+ * handler moved it on, delayed (ctx.moveToDelayed) or waiting-children (ctx.moveToWaitingChildren).
  */
 import { hostname } from "node:os";
 import type { Backend, Finish } from "../backends/backend.js";

@@ -22,7 +22,7 @@ import {
   repeatableJob,
 } from "../schedule/repeatable-def.js";
 import type { Scanner } from "./scanners.js";
-import { sleep, WakeFlag } from "./wait.js";
+import { WakeFlag } from "./wait.js";
 
 /** Behind by more than two slots AND this long counts as downtime: only the latest slot fires. */
 const CATCH_UP_AFTER_MS = 1000;
@@ -93,10 +93,8 @@ export function repeatableScheduler(
         outage.failed(err, `every ${scanInterval} ms`);
         wait = scanInterval;
       }
-      const due = Date.now() + wait;
-      await wake.wait(wait, signal);
       // Woken by a change before the next slot: no more than one look per scanInterval.
-      if (wake.pending) await sleep(Math.min(started + scanInterval, due) - Date.now(), signal);
+      await wake.waitSpaced(wait, started + scanInterval, signal);
     }
   };
 }

@@ -271,14 +271,14 @@ export function launchRuntime(
   // the claim loop's safety poll, retention and ttl, and the look for changed repeatables to
   // idlePoll where every wake-up is heard (capabilities.reliableWakeups).
   const sweepMs = Math.max(10, Math.min(scanInterval, leaseMs / 2));
-  const keepIdleMs = backend.capabilities.reliableWakeups ? idlePoll : scanInterval;
+  const maxIdleMs = backend.capabilities.reliableWakeups ? idlePoll : scanInterval;
   const queueScanners: Scanner[] = [
     // Delayed jobs are promoted by the claim loop's delayed scanner, gated the same way.
-    gated(stallSweeper(sweepMs, maxStalled, recorder, Math.max(sweepMs, Math.min(idlePoll, leaseMs / 2)))),
-    gated(housekeeper(scanInterval, keepIdleMs)),
+    gated(stallSweeper(sweepMs, maxStalled, recorder, Math.min(idlePoll, leaseMs / 2))),
+    gated(housekeeper(scanInterval, maxIdleMs)),
     local.length > 0
-      ? (ctx) => repeatableScheduler(local, scanInterval, leadOf(ctx.queue).leading, keepIdleMs)(ctx)
-      : gated(repeatableScheduler([], scanInterval, undefined, keepIdleMs)),
+      ? (ctx) => repeatableScheduler(local, scanInterval, leadOf(ctx.queue).leading, maxIdleMs)(ctx)
+      : gated(repeatableScheduler([], scanInterval, undefined, maxIdleMs)),
     ...(options.scanners ?? []),
   ];
   // Once per runtime: one registry entry listing all its queues.
@@ -314,7 +314,7 @@ export function launchRuntime(
         recorder,
         inflight,
         controlFor?.(spec.name),
-        { maintain: leadOf(spec.name).gate, maxIdleMs: keepIdleMs },
+        { maintain: leadOf(spec.name).gate, maxIdleMs },
       ).catch((err: unknown) => {
         controller.abort(err);
         throw err;

@@ -125,12 +125,8 @@ export function housekeeper(interval: number, idleMs = interval): Scanner {
           if (isFatal(err)) throw err; // the backend is unusable: the runtime stops (runners.ts)
           outage.failed(err, `every ${interval} ms`);
         }
-        await wake.wait(wait, signal);
-        if (wake.pending) {
-          // A new job (its ttl): back to every `interval`, but never more often.
-          idle = interval;
-          await sleep(started + interval - Date.now(), signal);
-        }
+        // A new job (its ttl): back to every `interval`, but never more often.
+        if (await wake.waitSpaced(wait, started + interval, signal)) idle = interval;
       }
     } finally {
       wake.close();

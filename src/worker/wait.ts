@@ -50,11 +50,6 @@ export class WakeFlag {
     });
   }
 
-  /** Whether a wake-up came since the last `arm()`. */
-  get pending(): boolean {
-    return this.#pending;
-  }
-
   /** Clears the flag; call before each look for work. */
   arm(): void {
     this.#pending = false;
@@ -86,6 +81,19 @@ export class WakeFlag {
       signal.addEventListener("abort", done, { once: true });
       this.#resolve = done;
     });
+  }
+
+  /**
+   * As `wait`, but a wake-up before `earliest` (epoch ms) ends the wait at `earliest` instead (and
+   * never after the `ms` wait would have ended): wake-ups cannot make a loop look more often than
+   * that. True when a wake-up came.
+   */
+  async waitSpaced(ms: number, earliest: number, signal: AbortSignal): Promise<boolean> {
+    const end = Date.now() + ms;
+    await this.wait(ms, signal);
+    if (!this.#pending) return false;
+    await sleep(Math.min(earliest, end) - Date.now(), signal);
+    return true;
   }
 
   close(): void {

@@ -56,4 +56,27 @@ describe("WakeFlag", () => {
     flag.arm();
     expect(await timed(flag, 10_000, signal, () => flag.close())).toBeLessThan(1000);
   });
+
+  it("waitSpaced: a wake-up ends the wait no sooner than `earliest`, and no later than its timeout", async () => {
+    backend = new InMemoryBackend();
+    const flag = new WakeFlag(backend, "q");
+    const signal = new AbortController().signal;
+    flag.arm();
+    let t0 = performance.now();
+    setTimeout(() => flag.wake(), 5);
+    expect(await flag.waitSpaced(10_000, Date.now() + 150, signal)).toBe(true);
+    const spaced = performance.now() - t0;
+    expect(spaced).toBeGreaterThanOrEqual(140); // not at the wake-up, 5 ms in
+    expect(spaced).toBeLessThan(5000);
+    flag.arm();
+    t0 = performance.now();
+    expect(await flag.waitSpaced(30, Date.now() + 10_000, signal)).toBe(false);
+    expect(performance.now() - t0).toBeLessThan(5000); // its timeout, not `earliest`
+    flag.arm();
+    t0 = performance.now();
+    setTimeout(() => flag.wake(), 5);
+    expect(await flag.waitSpaced(100, Date.now() + 10_000, signal)).toBe(true);
+    expect(performance.now() - t0).toBeLessThan(5000); // woken, but not past its own end
+    flag.close();
+  });
 });

@@ -471,7 +471,7 @@ function nextLeaseExpiry(active: Iterable<StoredJob>): number | null {
   let next: number | null = null;
   for (const job of active) {
     const at = job.leaseExpiresAt;
-    if (at !== null && at !== undefined && (next === null || at < next)) next = at;
+    if (at !== undefined && (next === null || at < next)) next = at;
   }
   return next;
 }

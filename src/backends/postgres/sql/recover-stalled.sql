@@ -8,8 +8,8 @@
 -- not use up a retry), lease cleared; markPeers records on a dead worker's jobs whose lease still
 -- runs how many jobs it held, for the sweep that recovers them.
 -- Returns: nextLeaseExpiry the earliest lease expiry of the queue's active jobs (NULL: none), which
--- tells the sweeper when to look next; expiredLeases the rows whose lease lapsed (locked), oldest expiry first; heldByWorker
--- the count of active jobs per worker.
+-- tells the sweeper when to look next; expiredLeases the rows whose lease lapsed (locked), oldest
+-- expiry first; heldByWorker the count of active jobs per worker.
 
 -- @name nextLeaseExpiry
 SELECT min(lease_expires_at) AS at FROM {{schema}}.jobs WHERE queue = $1 AND state = 'active';
