@@ -16,6 +16,11 @@ const ENDINGS = ["job:completed", "job:failed", "job:expired", "job:cancelled"] 
 /** When the backstop re-reads the job, in ms after the wait began; then every `RECHECK_EVERY_MS`. */
 const RECHECKS_MS = [250, 1000, 5000];
 const RECHECK_EVERY_MS = 15_000;
+/**
+ * How long a job the caller just added may be missing before the wait gives up on its ending event
+ * (the event was lost, or the job was removed by someone else).
+ */
+const GONE_GRACE_MS = 4000;
 
 type Ending = { ok: true; result: unknown } | { ok: false; error: Error };
 
@@ -27,6 +32,8 @@ export class JobWaiters {
   readonly #waiters = new Map<string, Set<Waiter>>();
   #listeners: Array<[JobEventName, (p: JobEventPayload) => void]> | null = null;
   #holds = 0;
+  /** Endings heard while held, of jobs no one waits for yet: the job a caller is adding may end first. */
+  readonly #heard = new Map<string, Ending>();
 
   constructor(
     private readonly queue: string,
@@ -55,14 +62,21 @@ export class JobWaiters {
       const fail = (error: Error) => waiter.settle({ ok: false, error });
       const pending = () => this.#waiters.get(id)?.has(waiter) === true;
       this.#add(id, waiter);
-      let reads = 0;
+      const heard = this.#heard.get(id);
+      if (heard !== undefined) {
+        waiter.settle(heard);
+        return;
+      }
+      let goneSince: number | undefined;
       const check = async () => {
         try {
           const job = await this.read(id);
-          reads++;
           if (!pending()) return;
           if (job === null) {
-            if (!added || reads > 1)
+            // A job just added that is gone ended and was removed (removeOnComplete): its event,
+            // which may come after this read (another connection, another node), settles the wait.
+            goneSince ??= Date.now();
+            if (!added || Date.now() - goneSince >= GONE_GRACE_MS)
               fail(
                 new JobNotFoundError(`queue "${this.queue}" has no job "${id}" (never added, or removed)`),
               );
@@ -106,7 +120,11 @@ export class JobWaiters {
     });
   }
 
-  /** Listens for job endings until the returned function is called, so none is missed before `wait`. */
+  /**
+   * Listens for job endings until the returned function is called, and keeps those of jobs no one
+   * waits for yet, so a job that ends before its `wait` is called (its event can come before the
+   * reply to its add) is not missed. Release it once the `wait` is made.
+   */
   hold(): () => void {
     this.#holds++;
     this.#attach();
@@ -115,6 +133,7 @@ export class JobWaiters {
       if (!held) return;
       held = false;
       this.#holds--;
+      if (this.#holds === 0) this.#heard.clear();
       this.#detachIfIdle();
     };
   }
@@ -140,10 +159,11 @@ export class JobWaiters {
     if (this.#listeners) return;
     this.#listeners = ENDINGS.map((name) => {
       const listener = (p: JobEventPayload) => {
-        const set = p.jobId === undefined ? undefined : this.#waiters.get(p.jobId);
-        if (!set) return;
+        if (p.jobId === undefined) return;
+        const set = this.#waiters.get(p.jobId);
         const ending = endingOfEvent(name, p);
-        for (const w of [...set]) w.settle(ending);
+        if (set) for (const w of [...set]) w.settle(ending);
+        else if (this.#holds > 0) this.#heard.set(p.jobId, ending);
       };
       this.events.on(name, listener);
       return [name, listener];

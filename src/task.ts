@@ -231,12 +231,14 @@ export function task<D = unknown, R = unknown>(
       const b = resolveBackend(backend);
       const waiters = new JobWaiters(queue, new QueueEvents(queue, () => b), (id) => b.getJob(queue, id));
       const release = waiters.hold(); // listening before the job exists: its end cannot slip by
+      let waiting: Promise<unknown>;
       try {
         const [id] = await enqueueJobs(b, queue, [{ task: name, data, options }], () => defaults);
-        return (await waiters.wait(id as string, timeout, true)) as R;
+        waiting = waiters.wait(id as string, timeout, true);
       } finally {
-        release();
+        release(); // the wait is made (or the add failed): the endings of other jobs are not kept
       }
+      return (await waiting) as R;
     },
     async getJob(id, opts) {
       const job = await resolveBackend(opts?.backend).getJob(queue, String(id));

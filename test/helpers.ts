@@ -36,12 +36,17 @@ export function nextEvents(
 }
 
 /** Polls `check` every few ms until it returns truthy; rejects after `ms`. */
-export async function until<T>(check: () => T | Promise<T>, ms = 5000, what = "condition"): Promise<T> {
+export async function until<T>(
+  check: () => T | Promise<T>,
+  ms = 5000,
+  what: string | (() => string) = "condition",
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await check();
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${ms} ms waiting for ${typeof what === "string" ? what : what()}`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }

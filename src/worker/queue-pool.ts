@@ -40,6 +40,12 @@ class Lane implements Permits {
   pass = 0;
   /** Its last claim found jobs, as many as its rate limit let it ask: it has more work (assumed at start). */
   hungry = true;
+  /**
+   * Its claim just ended with work left, and its loop has not asked for permits again yet: it keeps
+   * its turn until then (at most until the event loop's next turn). Without this, the permits freed
+   * while a slow claim was under way go to the lane waiting when it ends, whatever its turn.
+   */
+  returning = false;
   readonly waiters = new Set<Waiter>();
 
   constructor(
@@ -54,7 +60,7 @@ class Lane implements Permits {
 
   /** Takes turns: has work, and is claiming or waiting to. */
   get contending(): boolean {
-    return this.hungry && (this.pending > 0 || this.waiters.size > 0);
+    return this.hungry && (this.pending > 0 || this.waiters.size > 0 || this.returning);
   }
 
   /** Whether this lane's turn comes before `other`'s. */
@@ -93,7 +99,15 @@ class Lane implements Permits {
     if (hungry && !this.hungry) this.pool.rejoin(this);
     this.hungry = hungry;
     this.pass += found / this.weight;
-    this.pool.dispatch(); // the turn may pass on
+    if (!hungry) {
+      this.pool.dispatch(); // the turn passes on
+      return;
+    }
+    this.returning = true;
+    setImmediate(() => {
+      this.returning = false;
+      this.pool.dispatch(); // its loop did not come back (paused, held, stopping): the turn passes on
+    });
   }
 }
 

@@ -46,11 +46,17 @@ export function multiQueueTests(fx: RuntimeFixture): void {
   }
 
   it("one pool over two queues: every job of both runs, never more than `concurrency` at once across them; one registry entry", async () => {
-    const { names, seen, fill, done } = twoQueues("mq-pool", 15);
+    const { names, queues, seen, fill, done } = twoQueues("mq-pool", 15);
     await Promise.all([fill(0, 20), fill(1, 20)]);
     const w = new Worker([...names], { backend, concurrency: 3, ...fast });
     await w.start();
-    await until(() => done(0) + done(1) === 40, 15_000, "all 40 jobs");
+    // Counted in storage: a job whose 400 ms lease lapsed on a loaded machine may run twice.
+    const completed = async () => Promise.all(queues.map(async (q) => (await q.getJobCounts()).completed));
+    await until(
+      async () => (await completed()).every((n) => n === 20),
+      12_000,
+      () => `all 40 jobs (ran ${done(0)} and ${done(1)})`,
+    );
     expect(seen.most).toBeLessThanOrEqual(3);
     expect(seen.mixed).toBe(true); // jobs of both queues ran at once, in the one pool
     if (backend.workers) {
@@ -80,9 +86,9 @@ export function multiQueueTests(fx: RuntimeFixture): void {
     await until(() => done(0) + done(1) >= 64, 20_000, "64 jobs");
     const [a, b] = [done(0), done(1)];
     await w.stop({ grace: 0 });
-    expect(b).toBeGreaterThanOrEqual(6); // not starved
-    expect(a / b).toBeGreaterThanOrEqual(1.8);
-    expect(a / b).toBeLessThanOrEqual(6);
+    expect(b, `${a} and ${b} jobs`).toBeGreaterThanOrEqual(6); // not starved
+    expect(a / b, `${a} and ${b} jobs`).toBeGreaterThanOrEqual(1.8);
+    expect(a / b, `${a} and ${b} jobs`).toBeLessThanOrEqual(6);
   });
 
   it("work-conserving: a queue held to one job by its global concurrency leaves the rest of the pool to the other", async () => {

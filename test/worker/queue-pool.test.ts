@@ -79,6 +79,38 @@ describe("QueuePool", () => {
     expect(a / b).toBeLessThan(3.5);
   });
 
+  it("weights hold when claims take time: the permits freed during a claim are not the waiting lane's", async () => {
+    // The claim loop's shape: take permits, claim (a round trip), start the jobs, ask again. Through
+    // a pooler a claim takes milliseconds, and jobs end meanwhile (this read 1.3 with 10 ms claims).
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    for (const claimMs of [0, 10]) {
+      const pool = new QueuePool(new Semaphore(8));
+      const lanes = [pool.lane(3), pool.lane(1)];
+      const started = [0, 0];
+      let stop = false;
+      const loop = async (i: number) => {
+        const lane = lanes[i] as Permits;
+        while (!stop) {
+          const permits = [await lane.acquire(), ...takeAll(lane)];
+          await sleep(claimMs);
+          lane.claimed?.(permits.length, false);
+          started[i] = (started[i] ?? 0) + permits.length;
+          for (const release of permits) void sleep(20).then(release);
+          await Promise.resolve(); // the loop's own awaits before it asks again
+        }
+      };
+      const loops = [loop(0), loop(1)];
+      while ((started[0] ?? 0) + (started[1] ?? 0) < 160) await sleep(5);
+      stop = true;
+      const [a, b] = started as [number, number];
+      expect(a / b, `claims of ${claimMs} ms: ${a} and ${b} jobs`).toBeGreaterThan(2.4);
+      expect(a / b, `claims of ${claimMs} ms: ${a} and ${b} jobs`).toBeLessThan(3.6);
+      await sleep(40);
+      pool.resize(100); // lets the last waiters through
+      await Promise.all(loops);
+    }
+  });
+
   it("a lane whose claim found no job holds no one back; with work again it starts level", async () => {
     const pool = new QueuePool(new Semaphore(4));
     const a = pool.lane(1);
