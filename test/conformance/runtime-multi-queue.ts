@@ -46,7 +46,7 @@ export function multiQueueTests(fx: RuntimeFixture): void {
   }
 
   it("one pool over two queues: every job of both runs, never more than `concurrency` at once across them; one registry entry", async () => {
-    const { names, queues, seen, fill, done } = twoQueues("mq-pool", 15);
+    const { names, queues, seen, fill, done } = twoQueues("mq-pool", 40);
     await Promise.all([fill(0, 20), fill(1, 20)]);
     const w = new Worker([...names], { backend, concurrency: 3, ...fast });
     await w.start();
@@ -58,7 +58,8 @@ export function multiQueueTests(fx: RuntimeFixture): void {
       () => `all 40 jobs (ran ${done(0)} and ${done(1)})`,
     );
     expect(seen.most).toBeLessThanOrEqual(3);
-    expect(seen.mixed).toBe(true); // jobs of both queues ran at once, in the one pool
+    // Jobs of both queues ran at once, in the one pool (40 ms jobs outlast a claim on a loaded machine).
+    expect(seen.mixed).toBe(true);
     if (backend.workers) {
       const mine = (await backend.workers.list(Date.now())).filter((x) => x.id === w.id);
       expect(mine.map((x) => [x.queues, x.concurrency])).toEqual([[[...names], 3]]);
