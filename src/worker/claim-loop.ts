@@ -19,6 +19,7 @@ import { LeaseKeeper } from "./lease-keeper.js";
 import { MetricsRecorder } from "./metrics-recorder.js";
 import type { Permits } from "./queue-pool.js";
 import { delayedScanner, type Scanner } from "./scanners.js";
+import { onGrid } from "./timer.js";
 import { sleep, WakeFlag } from "./wait.js";
 
 /** Most jobs one claim call asks for. */
@@ -255,7 +256,7 @@ async function claimLoop(loop: Loop): Promise<void> {
       // fallback doubles while claims find nothing, up to maxIdleMs: a claim that came back empty
       // because of SKIP LOCKED is still retried after idleMs.
       if (jobs.length === 0) {
-        await wake.wait(idle, signal);
+        await wake.wait(onGrid(idle), signal);
         idle = Math.min(idle * 2, maxIdleMs);
       } else idle = idleMs;
     }

@@ -17,7 +17,7 @@ import { setMaxListeners } from "node:events";
 import type { Backend, LeaderStore } from "../backends/backend.js";
 import { OutageLog } from "../logger.js";
 import { newWorkerId } from "./claim-loop.js";
-import { type LongTimer, setLongTimeout } from "./timer.js";
+import { type LongTimer, onGrid, setLongTimeout } from "./timer.js";
 
 /** One runtime's place in the election of its queue. */
 export class Candidate {
@@ -139,7 +139,7 @@ class Elector {
       return;
     }
     this.#next?.clear();
-    this.#next = setLongTimeout(() => this.#start(), ms, { unref: true });
+    this.#next = setLongTimeout(() => this.#start(), onGrid(ms), { unref: true });
   }
 
   #start(): void {

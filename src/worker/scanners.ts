@@ -9,6 +9,7 @@ import type { Backend, WorkerInfo } from "../backends/backend.js";
 import { isFatal } from "../errors.js";
 import { OutageLog } from "../logger.js";
 import type { MetricsRecorder } from "./metrics-recorder.js";
+import { onGrid } from "./timer.js";
 import { sleep, WakeFlag } from "./wait.js";
 
 export interface ScannerContext {
@@ -40,8 +41,10 @@ export function delayedScanner(scanInterval: number, safetyPoll = scanInterval):
           const { promoted, nextDueAt } = await backend.promoteDelayed(queue, Date.now(), BATCH);
           outage.succeeded();
           if (promoted === BATCH) continue;
-          wait = safetyPoll;
-          if (nextDueAt !== null) wait = Math.min(wait, Math.max(0, nextDueAt - Date.now()));
+          wait =
+            nextDueAt === null
+              ? onGrid(safetyPoll)
+              : Math.min(safetyPoll, Math.max(0, nextDueAt - Date.now()));
         } catch (err) {
           if (isFatal(err)) throw err; // the backend is unusable: the runtime stops (runners.ts)
           outage.failed(err, `every ${scanInterval} ms`);
@@ -85,8 +88,10 @@ export function stallSweeper(
         outage.succeeded();
         if (stalled.length === 0 && failed.length === 0 && nextLeaseExpiry !== undefined) {
           // The sweep takes leases that lapsed strictly before its `now`: one ms past the expiry.
-          const until = nextLeaseExpiry === null ? idleMs : nextLeaseExpiry + 1 - Date.now();
-          wait = Math.max(interval, Math.min(until, idleMs));
+          wait =
+            nextLeaseExpiry === null
+              ? Math.max(interval, onGrid(idleMs))
+              : Math.max(interval, Math.min(nextLeaseExpiry + 1 - Date.now(), idleMs));
         }
       } catch (err) {
         if (isFatal(err)) throw err; // the backend is unusable: the runtime stops (runners.ts)
@@ -126,7 +131,7 @@ export function housekeeper(interval: number, idleMs = interval): Scanner {
           outage.failed(err, `every ${interval} ms`);
         }
         // A new job (its ttl): back to every `interval`, but never more often.
-        if (await wake.waitSpaced(wait, started + interval, signal)) idle = interval;
+        if (await wake.waitSpaced(onGrid(wait), started + interval, signal)) idle = interval;
       }
     } finally {
       wake.close();
@@ -178,7 +183,7 @@ function every(interval: number, name: string, round: (ctx: ScannerContext) => P
         if (isFatal(err)) throw err; // the backend is unusable: the runtime stops (runners.ts)
         outage.failed(err, `every ${interval} ms`);
       }
-      await sleep(interval, ctx.signal);
+      await sleep(onGrid(interval), ctx.signal);
     }
   };
 }

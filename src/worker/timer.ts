@@ -36,3 +36,24 @@ export function setLongTimeout(fn: () => void, ms: number, options?: { unref?: b
 export function timerInterval(ms: number): number {
   return Math.min(ms, MAX_TIMER_MS);
 }
+
+/** The spacing of the grid that idle timers land on (ms). */
+export const GRID_MS = 2000;
+/** This process's offset of the grid: processes do not all wake in the same instant. */
+const GRID_PHASE = Math.floor(Math.random() * GRID_MS);
+
+/**
+ * `ms` moved to the nearest point of this process's timer grid, for a delay of at least GRID_MS / 2
+ * (shorter ones are kept): the result is at least `ms / 2` and at most `ms + GRID_MS / 2`, or
+ * `ms / 2 + GRID_MS` for a delay under GRID_MS (a leader renewing every ttl / 3 still renews well
+ * before its lease ends). For the timers of an idle runtime (safety polls, heartbeat, leader
+ * rounds): landing on the same points they share one wake-up of the process instead of one each,
+ * which is most of what an idle worker costs. Never for a timer whose moment matters (a due job,
+ * a lease about to lapse).
+ */
+export function onGrid(ms: number, now = Date.now()): number {
+  if (ms < GRID_MS / 2) return ms;
+  let at = Math.round((now + ms - GRID_PHASE) / GRID_MS) * GRID_MS + GRID_PHASE;
+  if (at - now < ms / 2) at += GRID_MS;
+  return at - now;
+}
