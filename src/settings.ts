@@ -21,8 +21,10 @@ export interface Settings {
   leaseDuration: number;
   /**
    * How long a queue's leader lease lasts without renewal (ms): one worker per queue runs the
-   * maintenance loops and renews its lease every third of this; when it dies, another takes over
-   * within about 4/3 of it. A worker uses at most a quarter of its `leaseDuration`. Default 5000 (docs/scaling.md).
+   * maintenance loops and renews its lease every third of this (2.5 s at least once a third is
+   * 1.25 s or more: idle timers share a 2.5 s grid); when it dies, another takes over within about
+   * this plus one renewal period (7.5 s by default). A worker uses at most a quarter of its
+   * `leaseDuration`. Default 5000 (docs/scaling.md).
    */
   leaderLease: number;
   /**

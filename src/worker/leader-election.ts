@@ -4,14 +4,15 @@
  * backend (`backend.leaders`, scope = queue name); the others only claim and run jobs.
  *
  * One elector per backend object and lease length in this process holds the leases of all its
- * runtimes' queues: every ttl/3 ONE `tryLead` call renews those it holds and tries for the others,
- * so a process costs one call per ttl/3 whatever its number of queues. A leader that dies without
- * resigning is replaced once its lease expires, within about ttl + ttl/3. Within the process, the
- * first runtime of a queue to join leads it, and when it stops the next one leads at once; the last
- * one resigns, so another process takes the queue on its next try (within ttl/3). A leader that
- * cannot renew (the backend is away) stops leading when its lease would have expired, before
- * another can have taken it (clocks apart by more than that can overlap two leaders for a while;
- * every maintenance step is atomic and safe to run twice, so that only costs calls).
+ * runtimes' queues: every ttl/3 (moved onto the idle timer grid, see onGrid) ONE `tryLead` call
+ * renews those it holds and tries for the others, so a process costs one call per round whatever
+ * its number of queues. A leader that dies without resigning is replaced once its lease expires,
+ * within about ttl plus one round. Within the process, the first runtime of a queue to join leads
+ * it, and when it stops the next one leads at once; the last one resigns, so another process takes
+ * the queue on its next try (within one round). A leader that cannot renew (the backend is away)
+ * stops leading when its lease would have expired, before another can have taken it (clocks apart
+ * by more than that can overlap two leaders for a while; every maintenance step is atomic and safe
+ * to run twice, so that only costs calls).
  */
 import { setMaxListeners } from "node:events";
 import type { Backend, LeaderStore } from "../backends/backend.js";

@@ -72,7 +72,8 @@ export interface RunWorkerOptions {
   maxStalledCount?: number;
   /**
    * How long this worker's leader lease on the queue lasts without renewal: the leader runs the
-   * maintenance loops, and another worker takes over within about 4/3 of this after it dies. At
+   * maintenance loops, and another worker takes over within about this plus a third of it (at
+   * least 2.5 s, the idle timer grid, once a third is 1.25 s or more) after it dies. At
    * most a quarter of `leaseDuration` (a shorter one is used). Default 5 s (settings.leaderLease).
    */
   leaderLease?: number | string;
@@ -192,8 +193,9 @@ export function launchRuntime(
   const leaseMs = toMs(options.leaseDuration ?? settings.leaseDuration, "leaseDuration");
   const grace = toMs(options.shutdownGrace ?? settings.shutdownGrace, "shutdownGrace");
   const maxStalled = checkInt(options.maxStalledCount ?? settings.maxStalledCount, "maxStalledCount");
-  // At most a quarter of the job lease: a leader that dies holding jobs is replaced (within 4/3 of
-  // its lease, a third of the job lease) before those jobs' leases can run out (2/3 of the job lease
+  // At most a quarter of the job lease: a leader that dies holding jobs is replaced (within its
+  // lease plus a round: a third of the job lease, the round being on the 2.5 s grid only for leader
+  // leases of 3.75 s or more) before those jobs' leases can run out (2/3 of the job lease
   // after their last renewal at the earliest), so their recovery waits for nothing more than before.
   const leaderMs = Math.max(
     30,

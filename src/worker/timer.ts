@@ -38,7 +38,7 @@ export function timerInterval(ms: number): number {
 }
 
 /** The spacing of the grid that idle timers land on (ms). */
-export const GRID_MS = 2000;
+export const GRID_MS = 2500;
 /** This process's offset of the grid: processes do not all wake in the same instant. */
 const GRID_PHASE = Math.floor(Math.random() * GRID_MS);
 
