@@ -51,7 +51,7 @@ export function multiQueueTests(fx: RuntimeFixture): void {
     const w = new Worker([...names], { backend, concurrency: 3, ...fast });
     await w.start();
     // Counted in storage: a job whose 400 ms lease lapsed on a loaded machine may run twice.
-    const completed = async () => Promise.all(queues.map(async (q) => (await q.getJobCounts()).completed));
+    const completed = () => Promise.all(queues.map(async (q) => (await q.getJobCounts()).completed));
     await until(
       async () => (await completed()).every((n) => n === 20),
       12_000,

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { type Permits, QueuePool } from "../../src/worker/queue-pool.js";
 import { Semaphore } from "../../src/worker/semaphore.js";
@@ -82,12 +83,12 @@ describe("QueuePool", () => {
   it("weights hold when claims take time: the permits freed during a claim are not the waiting lane's", async () => {
     // The claim loop's shape: take permits, claim (a round trip), start the jobs, ask again. Through
     // a pooler a claim takes milliseconds, and jobs end meanwhile (this read 1.3 with 10 ms claims).
-    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     for (const claimMs of [0, 10]) {
       const pool = new QueuePool(new Semaphore(8));
       const lanes = [pool.lane(3), pool.lane(1)];
       const started = [0, 0];
       let stop = false;
+      const jobs: Promise<void>[] = [];
       const loop = async (i: number) => {
         const lane = lanes[i] as Permits;
         while (!stop) {
@@ -95,7 +96,7 @@ describe("QueuePool", () => {
           await sleep(claimMs);
           lane.claimed?.(permits.length, false);
           started[i] = (started[i] ?? 0) + permits.length;
-          for (const release of permits) void sleep(20).then(release);
+          for (const release of permits) jobs.push(sleep(20).then(release));
           await Promise.resolve(); // the loop's own awaits before it asks again
         }
       };
@@ -105,9 +106,9 @@ describe("QueuePool", () => {
       const [a, b] = started as [number, number];
       expect(a / b, `claims of ${claimMs} ms: ${a} and ${b} jobs`).toBeGreaterThan(2.4);
       expect(a / b, `claims of ${claimMs} ms: ${a} and ${b} jobs`).toBeLessThan(3.6);
-      await sleep(40);
       pool.resize(100); // lets the last waiters through
       await Promise.all(loops);
+      await Promise.all(jobs); // nothing of this round left running into the next
     }
   });
 

@@ -12,7 +12,7 @@ describe("onGrid", () => {
       for (const ms of [GRID_MS / 2, 1667, 5000, 30_000, 86_400_000]) {
         const got = onGrid(ms, now);
         expect(got).toBeGreaterThanOrEqual(ms / 2);
-        expect(Math.abs(got - ms)).toBeLessThanOrEqual(ms >= GRID_MS ? GRID_MS / 2 : ms / 2 + GRID_MS - ms);
+        expect(Math.abs(got - ms)).toBeLessThanOrEqual(ms >= GRID_MS ? GRID_MS / 2 : GRID_MS - ms / 2);
         ends.add((now + got) % GRID_MS);
       }
     }
