@@ -105,6 +105,12 @@ export interface ClaimOptions {
   concurrency?: number;
 }
 
+/** What `finishAndClaim` did: per item whether its token held, and the jobs claimed after. */
+export interface FinishAndClaim {
+  held: boolean[];
+  claimed: ClaimedJob[];
+}
+
 /** What one stall sweep (`recoverStalled`) did, and when the next one has work. */
 export interface StallSweep {
   /** Jobs put back to `waiting` (job:stalled). */
@@ -374,6 +380,15 @@ export interface Backend {
   claim(queue: string, options: ClaimOptions): Promise<ClaimedJob[]>;
   /** Ends attempts in one batch; returns per item whether the token still held. */
   finish(queue: string, items: Finish[], now: number): Promise<boolean[]>;
+  /**
+   * `finish` of `items`, then `claim` with `claim`, in one step where the engine can (one statement,
+   * transaction or script): the runtime hands the slots of the ended attempts to the claimed jobs,
+   * so a busy worker makes one write per turn instead of a finish and a claim. The claim sees the
+   * finish (slots freed under a global concurrency). Optional; `EngineBackend` runs the two calls in
+   * turn for an engine without a combined step, and then a failed claim returns no jobs (the finish
+   * stands, and the claim loop claims on its own).
+   */
+  finishAndClaim?(queue: string, items: Finish[], now: number, claim: ClaimOptions): Promise<FinishAndClaim>;
   /** Renews leases to `now + leaseMs`; returns the ids whose lease is lost (recovered, cancelled, removed). */
   extendLeases(
     queue: string,

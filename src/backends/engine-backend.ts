@@ -7,6 +7,7 @@ import { BackendError } from "../errors.js";
 import type {
   Backend,
   BackendCapabilities,
+  FinishAndClaim,
   LeaderStore,
   MetricStore,
   QueueEvent,
@@ -34,6 +35,7 @@ export class EngineBackend implements Backend {
   declare readonly enqueue: Backend["enqueue"];
   declare readonly claim: Backend["claim"];
   declare readonly finish: Backend["finish"];
+  readonly finishAndClaim: NonNullable<Backend["finishAndClaim"]>;
   declare readonly updateProgress: Backend["updateProgress"];
   declare readonly promoteDelayed: Backend["promoteDelayed"];
   declare readonly recoverStalled: Backend["recoverStalled"];
@@ -90,6 +92,17 @@ export class EngineBackend implements Backend {
       self[name] = (queue, ...args) => deliverAfter(queue as string, (jobs[name] as Method)(queue, ...args));
     }
     for (const name of ANSWERING) self[name] = (...args) => (jobs[name] as Method)(...args);
+    const combined = engine.jobs.finishAndClaim?.bind(engine.jobs);
+    this.finishAndClaim = combined
+      ? (queue, items, now, claim) =>
+          deliverAfter(queue, combined(queue, items, now, claim)) as Promise<FinishAndClaim>
+      : async (queue, items, now, claim) => {
+          const held = await this.finish(queue, items, now);
+          // The finish stands whatever the claim does; the claim loop claims on its own and reports
+          // an outage there.
+          const claimed = await this.claim(queue, claim).catch(() => []);
+          return { held, claimed };
+        };
 
     const { repeatables, rateLimits, workers, metrics, leaders } = engine;
     if (repeatables) {

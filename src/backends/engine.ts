@@ -113,7 +113,10 @@ type Reporting<F> = F extends (...args: infer A) => Promise<infer R>
 export type JobStore = { [K in (typeof REPORTING)[number]]: Reporting<Backend[K]> } & Pick<
   Backend,
   (typeof ANSWERING)[number]
->;
+> & {
+    /** Optional: an engine that can end attempts and claim in one step (see `Backend.finishAndClaim`). */
+    finishAndClaim?: Reporting<NonNullable<Backend["finishAndClaim"]>>;
+  };
 
 /** The repeatable store of an engine: `fire` enqueues, so it reports its effects. */
 export interface EngineRepeatables extends Omit<RepeatableStore, "fire" | "upsert" | "setPaused"> {

@@ -13,8 +13,8 @@ export class ClaimControl {
   #holdUntil = 0;
   /** Ends the loop's wait for `resume()`. */
   #resumed: (() => void) | null = null;
-  /** A claim is in flight (returned jobs not yet started). */
-  #claiming = false;
+  /** Claims in flight (returned jobs not yet started): the loop's, and those made with a finish. */
+  #claiming = 0;
   /** `settled()` calls waiting for the claim in flight to end; none in the usual case. */
   #claimWaiters: Array<() => void> = [];
   /** The jobs the loop started and that have not ended: the loop's own set (it adds and deletes). */
@@ -55,7 +55,7 @@ export class ClaimControl {
   /** Resolves once no claim is in flight and, with `jobs`, every job the loop started has ended. */
   async settled(jobs: boolean): Promise<void> {
     for (;;) {
-      if (this.#claiming) await new Promise<void>((resolve) => this.#claimWaiters.push(resolve));
+      if (this.#claiming > 0) await new Promise<void>((resolve) => this.#claimWaiters.push(resolve));
       else if (jobs && this.running.size > 0) await Promise.allSettled([...this.running]);
       else return;
     }
@@ -82,7 +82,7 @@ export class ClaimControl {
 
   /** Marks a claim as in flight, until {@link ClaimControl.claimEnded}. */
   claimStarted(): void {
-    this.#claiming = true;
+    this.#claiming++;
   }
 
   /**
@@ -95,8 +95,8 @@ export class ClaimControl {
       this.#busy = false;
       this.onDrained();
     }
-    this.#claiming = false;
-    if (this.#claimWaiters.length === 0) return;
+    this.#claiming--;
+    if (this.#claiming > 0 || this.#claimWaiters.length === 0) return;
     const waiters = this.#claimWaiters;
     this.#claimWaiters = [];
     for (const resolve of waiters) resolve();

@@ -19,6 +19,7 @@ import { LeaseKeeper } from "./lease-keeper.js";
 import { MetricsRecorder } from "./metrics-recorder.js";
 import type { Permits } from "./queue-pool.js";
 import { delayedScanner, type Scanner } from "./scanners.js";
+import { Semaphore } from "./semaphore.js";
 import { onGrid } from "./timer.js";
 import { sleep, WakeFlag } from "./wait.js";
 
@@ -167,10 +168,14 @@ async function claimLoop(loop: Loop): Promise<void> {
   const outage = new OutageLog(`claiming jobs of queue "${queue}"`, { queue, workerId });
   const retryMs = Math.min(idleMs, 1000);
   let idle = idleMs;
+  // Jobs claimed with the finish of others (handOver), each waiting for the slot of one of those.
+  const handed: ClaimedJob[] = [];
   const start = (job: ClaimedJob, release: () => void) => {
     const done = () => {
       running.delete(run);
-      release();
+      const next = handed.shift();
+      if (next === undefined) release();
+      else start(next, release);
     };
     const run: Promise<void> = runClaimedJob(backend, queue, job, rt).then(done, (err) => {
       log().error(
@@ -181,6 +186,17 @@ async function claimLoop(loop: Loop): Promise<void> {
     });
     running.add(run);
   };
+
+  // Whether the last claim found fewer jobs than it asked for: the queue ran dry (or is held back).
+  let dry = true;
+  handOver(
+    loop,
+    handed,
+    () => dry,
+    (value) => {
+      dry = value;
+    },
+  );
 
   try {
     while (!signal.aborted) {
@@ -245,6 +261,7 @@ async function claimLoop(loop: Loop): Promise<void> {
       // No job, or a rate limit's few tokens: a multi-queue pool stops giving this queue turns until
       // a claim finds jobs as its rate limit allows.
       semaphore.claimed?.(jobs.length, wanted < took);
+      dry = jobs.length < wanted;
       for (const release of permits.splice(jobs.length)) release();
       for (let i = 0; i < jobs.length; i++) start(jobs[i] as ClaimedJob, permits[i] as () => void);
       control.claimEnded(jobs.length);
@@ -264,6 +281,40 @@ async function claimLoop(loop: Loop): Promise<void> {
     wake.close();
     await drain(running, loop.inflight, loop.grace());
   }
+}
+
+/**
+ * Lets a busy loop claim with the finish of its ended jobs (`Backend.finishAndClaim`): each job
+ * claimed there takes the slot of one of them (`handed`, started by the claim loop's `done`), so a
+ * busy worker makes one backend call per turn rather than a finish and then a claim, and never holds
+ * more jobs than its concurrency. Only while the queue has had work for every slot asked (not `dry`),
+ * the loop may claim (not paused, held or stopping), no rate limit governs its claims (tokens are
+ * the claim loop's), and its permits are its own semaphore's: a multi-queue pool gives each freed
+ * permit to the queue whose turn it is, which a hand-over would skip.
+ */
+function handOver(
+  loop: Loop,
+  handed: ClaimedJob[],
+  isDry: () => boolean,
+  setDry: (dry: boolean) => void,
+): void {
+  const { queue, semaphore, limiter, signal, control, workerId, leaseMs, rt } = loop;
+  if (limiter !== undefined || !(semaphore instanceof Semaphore)) return;
+  rt.finisher.refill(queue, {
+    want: (n) => {
+      // After a shrink of the concurrency, ended jobs give their slots back until it holds.
+      const limit = Math.min(n - Math.max(0, semaphore.inUse - semaphore.permits), MAX_CLAIM_BATCH);
+      if (limit < 1 || isDry() || signal.aborted || control.blocked) return null;
+      control.claimStarted();
+      return { workerId, limit, leaseMs, now: Date.now(), concurrency: semaphore.permits };
+    },
+    adopt: (jobs, asked) => {
+      control.claimEnded(jobs === null ? null : jobs.length);
+      if (jobs === null) return;
+      setDry(jobs.length < asked);
+      handed.push(...jobs);
+    },
+  });
 }
 
 /**
@@ -308,20 +359,25 @@ async function holdClaims(
 /** Lets in-flight jobs finish within `grace`, then aborts them so they are handed back. */
 async function drain(running: Set<Promise<void>>, inflight: Set<ActiveJob>, grace: number): Promise<void> {
   if (running.size === 0) return;
-  const all = () => Promise.allSettled([...running]);
+  // Until the set stays empty: a job claimed with a finish in flight starts after the first look.
+  const all = async () => {
+    while (running.size > 0) await Promise.allSettled([...running]);
+  };
   const ctl = new AbortController();
   await Promise.race([all(), sleep(grace, ctl.signal)]);
   ctl.abort();
-  if (running.size === 0) return;
-  for (const job of inflight) {
-    job.abort(
-      "shutdown",
-      new JobCancelledError(
-        `the worker is shutting down and the ${grace} ms grace is over; job handed back to the queue`,
-      ),
-    );
+  // Again each round: a job handed over meanwhile is handed back too.
+  while (running.size > 0) {
+    for (const job of inflight) {
+      job.abort(
+        "shutdown",
+        new JobCancelledError(
+          `the worker is shutting down and the ${grace} ms grace is over; job handed back to the queue`,
+        ),
+      );
+    }
+    await Promise.allSettled([...running]);
   }
-  await all();
 }
 
 /** A worker id: host, pid and a random suffix. */

@@ -10,8 +10,9 @@
  * again (a timer each could fire in different turns on a loaded machine and split it). Past the
  * lease, the attempt is given up: the stall sweeper hands the job back, as it would for a dead worker.
  */
-import type { Backend, Finish } from "../backends/backend.js";
+import type { Backend, ClaimOptions, Finish } from "../backends/backend.js";
 import { isFatal } from "../errors.js";
+import type { ClaimedJob } from "../job.js";
 import { OutageLog } from "../logger.js";
 import type { AttemptTimes, MetricsRecorder } from "./metrics-recorder.js";
 import { orAbort, sleep } from "./wait.js";
@@ -29,6 +30,20 @@ export interface FinishLease {
   readonly dropped: boolean;
   /** Aborts when `dropped` is set. */
   readonly dropSignal: AbortSignal;
+}
+
+/**
+ * A claim loop that takes the slots its ended jobs free: a flush of its queue's batch claims with
+ * the finish, in one backend call (`Backend.finishAndClaim`), when it asks to.
+ */
+export interface Refill {
+  /** The claim to make with a batch of `n` ended attempts, or null (not now: claim apart). */
+  want(n: number): ClaimOptions | null;
+  /**
+   * The jobs claimed for `want`'s claim (null: the call failed, nothing was claimed); called
+   * before the batch's finishes resolve, so the slots they free can go to these jobs.
+   */
+  adopt(jobs: ClaimedJob[] | null, asked: number): void;
 }
 
 /** A batch's failure: its error, and the one wake-up its items' retries share. */
@@ -54,12 +69,18 @@ export class Finisher {
   #scheduled = false;
   /** Per queue: a failing queue's outage is logged once, whatever the others do. */
   readonly #outages = new Map<string, OutageLog>();
+  readonly #refills = new Map<string, Refill>();
 
   /** @param recorder observes each answered batch; null or absent: no metrics. */
   constructor(
-    private readonly backend: Pick<Backend, "finish">,
+    private readonly backend: Pick<Backend, "finish" | "finishAndClaim">,
     private readonly recorder: MetricsRecorder | null = null,
   ) {}
+
+  /** Lets `queue`'s batches claim for `refill` (a backend without `finishAndClaim`: never). */
+  refill(queue: string, refill: Refill): void {
+    if (this.backend.finishAndClaim !== undefined) this.#refills.set(queue, refill);
+  }
 
   /**
    * Ends one attempt with the others of this turn; resolves to whether the lease still held.
@@ -124,7 +145,7 @@ export class Finisher {
     this.#pending.clear();
     for (const [queue, batch] of batches) {
       const now = Date.now();
-      this.backend.finish(queue, batch.items, now).then(
+      this.#write(queue, batch.items, now).then(
         (held) => {
           this.#outages.get(queue)?.succeeded();
           batch.resolve(held);
@@ -141,5 +162,24 @@ export class Finisher {
         },
       );
     }
+  }
+
+  /** Ends `items`, claiming for the queue's refill with them when it asks. */
+  #write(queue: string, items: Finish[], now: number): Promise<boolean[]> {
+    const refill = this.#refills.get(queue);
+    const claim = refill?.want(items.length) ?? null;
+    const combined = this.backend.finishAndClaim;
+    if (refill === undefined || claim === null || combined === undefined)
+      return this.backend.finish(queue, items, now);
+    return combined.call(this.backend, queue, items, now, claim).then(
+      ({ held, claimed }) => {
+        refill.adopt(claimed, claim.limit);
+        return held;
+      },
+      (error: unknown) => {
+        refill.adopt(null, claim.limit);
+        throw error;
+      },
+    );
   }
 }

@@ -15,11 +15,13 @@ import type {
   EnqueueCallOptions,
   EnqueueResult,
   Finish,
+  FinishAndClaim,
   NewJob,
   StallSweep,
 } from "../backend.js";
 import type { Applied, EngineContext, JobStore } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
+import { finishWhileClaiming } from "../shared/finish-and-claim.js";
 import {
   activeJobsBlockObliterate,
   checkGlobalConcurrency,
@@ -126,6 +128,20 @@ export class PostgresJobs implements JobStore, TxRunner {
 
   finish(queue: string, items: Finish[], now: number): Promise<Applied<boolean[]>> {
     return finish(this, queue, items, now);
+  }
+
+  /**
+   * The finish and the claim on two connections at once: the claim takes waiting rows, the finish
+   * writes active ones, so neither waits for the other's round trip and commit. A queue with a
+   * global concurrency claims after the finish, whose freed slots its count must see.
+   */
+  finishAndClaim(
+    queue: string,
+    items: Finish[],
+    now: number,
+    claim: ClaimOptions,
+  ): Promise<Applied<FinishAndClaim>> {
+    return finishWhileClaiming(this, queue, items, now, claim, this.#limited.has(queue));
   }
 
   async extendLeases(

@@ -11,11 +11,13 @@ import type {
   EnqueueCallOptions,
   EnqueueResult,
   Finish,
+  FinishAndClaim,
   NewJob,
   StallSweep,
 } from "../backend.js";
 import type { Applied, JobStore } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
+import { finishWhileClaiming } from "../shared/finish-and-claim.js";
 import {
   activeJobsBlockObliterate,
   checkGlobalConcurrency,
@@ -96,6 +98,16 @@ export class RedisJobs implements JobStore {
     const ok = new Array<boolean>(items.length);
     for (let i = 0; i < items.length; i++) ok[i] = reply[i + 1] === 1;
     return { value: ok, effects: effectsOf(reply[0]) };
+  }
+
+  /** The two scripts pipelined on the queue's connection: run in that order, answered in one round trip. */
+  finishAndClaim(
+    queue: string,
+    items: Finish[],
+    now: number,
+    claim: ClaimOptions,
+  ): Promise<Applied<FinishAndClaim>> {
+    return finishWhileClaiming(this, queue, items, now, claim);
   }
 
   async extendLeases(

@@ -4,7 +4,7 @@
  * async so that a failure (a closed backend, a busy file) is a rejection, never a throw.
  */
 import { type ClaimedJob, JOB_STATES, type JobState } from "../../job.js";
-import type { EnqueueResult, NewJob } from "../backend.js";
+import type { ClaimOptions, EnqueueResult, NewJob } from "../backend.js";
 import type { JobStore } from "../engine.js";
 import {
   activeJobsBlockObliterate,
@@ -39,6 +39,10 @@ export function sqliteJobStore(conn: SqliteConnection): JobStore {
     // Inside the write transaction: no other claimer commits between this count and the claim.
     return cap === null ? limit : claimRoom(limit, cap, (s.activeCount.get(queue) as { n: number }).n);
   };
+  const claimIn = (tx: Tx, queue: string, options: ClaimOptions): ClaimedJob[] => {
+    const limit = claimable(queue, options.limit);
+    return limit < 1 ? [] : tx.claim(options, limit);
+  };
   return {
     // -- producer and worker --------------------------------------------------------------------
 
@@ -63,16 +67,20 @@ export function sqliteJobStore(conn: SqliteConnection): JobStore {
 
     claim: async (queue, options) => {
       if (options.limit < 1) return { value: [] };
-      return conn.write(queue, (tx): ClaimedJob[] => {
-        const limit = claimable(queue, options.limit);
-        return limit < 1 ? [] : tx.claim(options, limit);
-      });
+      return conn.write(queue, (tx) => claimIn(tx, queue, options));
     },
 
     finish: async (queue, items, now) => {
       if (items.length === 0) return { value: [] };
       return conn.write(queue, (tx) => items.map((item) => tx.finish(item, now)));
     },
+
+    // One transaction: the claim counts the slots the finish freed.
+    finishAndClaim: async (queue, items, now, claim) =>
+      conn.write(queue, (tx) => ({
+        held: items.map((item) => tx.finish(item, now)),
+        claimed: claim.limit < 1 ? [] : claimIn(tx, queue, claim),
+      })),
 
     extendLeases: async (queue, leases, leaseMs, now) => {
       if (leases.length === 0) return [];

@@ -381,5 +381,81 @@ export function finishTests(fx: SuiteFixture): void {
       expect((await mustGet(b, q, one.id)).state).toBe("completed");
       expect((await mustGet(b, q, two.id)).state).toBe("failed");
     });
+
+    describe("finishAndClaim", () => {
+      /** The backend's finishAndClaim (every engine backend has one). */
+      function both(): NonNullable<Backend["finishAndClaim"]> {
+        const call = b.finishAndClaim;
+        if (call === undefined) throw new Error("this backend has no finishAndClaim");
+        return call.bind(b);
+      }
+
+      it("ends the items, then claims the next jobs: results, states and events of both", async () => {
+        const q = uniqueQueue("fac-both");
+        const seen = recordEvents(q, cleanups);
+        await b.enqueue(q, [newJob(), newJob(), newJob()]);
+        const [one, two] = await b.claim(q, claimOpts({ limit: 2 }));
+        if (!one || !two) throw new Error("expected two jobs");
+        const { held, claimed } = await both()(
+          q,
+          [
+            { kind: "completed", jobId: one.id, token: one.token, resultJson: "1" },
+            { kind: "completed", jobId: two.id, token: "stale", resultJson: "2" },
+          ],
+          T0 + 30,
+          claimOpts({ limit: 2, now: T0 + 30, workerId: "w-next", concurrency: 2 }),
+        );
+        expect(held).toEqual([true, false]);
+        expect(claimed.map((job) => job.id)).toEqual(["3"]);
+        expect(claimed[0]).toMatchObject({ state: "active", attempts: 1, workerId: "w-next" });
+        expect(claimed[0]?.token).toEqual(expect.any(String));
+        expect(await mustGet(b, q, one.id)).toMatchObject({ state: "completed", result: 1 });
+        expect((await mustGet(b, q, two.id)).state).toBe("active"); // its token did not hold
+        await eventually(() => eventsOf(seen, "job:started", "3").length === 1);
+        expect(eventsOf(seen, "job:completed", one.id)).toHaveLength(1);
+        // The claimed job is an ordinary claim: its own token ends it.
+        const last = claimed[0] as ClaimedJob;
+        expect(
+          await b.finish(
+            q,
+            [{ kind: "completed", jobId: last.id, token: last.token, resultJson: "3" }],
+            T0 + 40,
+          ),
+        ).toEqual([true]);
+      });
+
+      it("under a global concurrency, the claim counts the slots the finish freed", async () => {
+        const q = uniqueQueue("fac-global");
+        await b.setGlobalConcurrency(q, 1);
+        await b.enqueue(q, [newJob(), newJob()]);
+        const first = await claimOne(b, q);
+        expect(await b.claim(q, claimOpts({ limit: 1 }))).toEqual([]); // the one slot is taken
+        const { held, claimed } = await both()(
+          q,
+          [{ kind: "completed", jobId: first.id, token: first.token, resultJson: "null" }],
+          T0 + 30,
+          claimOpts({ limit: 1, now: T0 + 30 }),
+        );
+        expect(held).toEqual([true]);
+        expect(claimed.map((job) => job.id)).toEqual(["2"]);
+      });
+
+      it("claims nothing from a paused queue, and still ends the items", async () => {
+        const q = uniqueQueue("fac-paused");
+        await b.enqueue(q, [newJob(), newJob()]);
+        const first = await claimOne(b, q);
+        await b.setPaused(q, true);
+        const { held, claimed } = await both()(
+          q,
+          [{ kind: "failed", jobId: first.id, token: first.token, error: ERR }],
+          T0 + 30,
+          claimOpts({ limit: 1, now: T0 + 30 }),
+        );
+        expect(held).toEqual([true]);
+        expect(claimed).toEqual([]);
+        expect((await mustGet(b, q, first.id)).state).toBe("failed");
+        expect((await mustGet(b, q, "2")).state).toBe("waiting");
+      });
+    });
   });
 }

@@ -26,6 +26,14 @@
 -- what it was: the one-time gate that refuses a paused queue also refuses a limited one (the caller
 -- then claims gated), and nothing else runs on it: no lock, no count.
 
+--
+-- Its commit does not wait for the WAL flush (synchronous_commit off for this transaction only, by
+-- set_config(..., true) in the statement): a claim lost in a crash of the database server puts its
+-- jobs back to waiting, as if never claimed, and the worker's later finish is fenced out by the
+-- token, so no job is lost, and one may run again (at least once, as after any crash). Every later
+-- flushed commit (a finish, an enqueue) flushes it too. It saves one of the two WAL flushes of every
+-- claim-and-finish round, the largest cost of a busy worker (docs/performance.md).
+
 -- @name claim
 -- Two branches, each on its own index, so that every plan (custom or generic) of this prepared
 -- statement keeps the hot claim an ordered scan of jobs_waiting: by_order is cut to LIMIT 0 (never
@@ -72,7 +80,8 @@ pub AS (
   FROM claimed HAVING count(*) > 0 AND (SELECT yes FROM remote)
 )
 SELECT x.expired, x.published, x.limited, c.*
-FROM (SELECT (SELECT array_agg(seq) FROM cand WHERE expires_at <= $3) AS expired,
+FROM (SELECT set_config('synchronous_commit', 'off', true)) AS unflushed,
+     (SELECT (SELECT array_agg(seq) FROM cand WHERE expires_at <= $3) AS expired,
              (SELECT count(*) FROM pub) AS published,
              CASE WHEN $9 OR NOT EXISTS (SELECT 1 FROM claimed) THEN EXISTS (SELECT 1 FROM {{schema}}.queues
                WHERE name = $1 AND global_concurrency IS NOT NULL) END AS limited) x

@@ -1,0 +1,136 @@
+/**
+ * The hand-over: a busy claim loop claims with the finish of its ended jobs (Backend.finishAndClaim),
+ * each claimed job taking the slot of an ended one. It must never hold more jobs than its
+ * concurrency, and must stop when the queue runs dry, is paused, or the concurrency shrinks.
+ */
+import { setImmediate as turn } from "node:timers/promises";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Backend } from "../../src/backends/backend.js";
+import { InMemoryBackend } from "../../src/backends/memory/memory-backend.js";
+import { Queue } from "../../src/queue.js";
+import { task, unregisterTask } from "../../src/task.js";
+import { Worker } from "../../src/worker/worker.js";
+import { gate, uniqueQueue, until, withMembers } from "../helpers.js";
+
+const names: string[] = [];
+afterEach(() => {
+  for (const name of names.splice(0)) unregisterTask(name);
+});
+
+/** A memory backend that counts its claim calls and the most jobs active after a finishAndClaim. */
+function counted(queueName: string) {
+  const inner = new InMemoryBackend();
+  const calls = { claim: 0, finishAndClaim: 0, handed: 0, peakActive: 0 };
+  const combined = inner.finishAndClaim.bind(inner);
+  const backend: Backend = withMembers<Backend>(inner, {
+    claim: (queue, options) => {
+      calls.claim++;
+      return inner.claim(queue, options);
+    },
+    finishAndClaim: async (queue, items, now, claim) => {
+      calls.finishAndClaim++;
+      const result = await combined(queue, items, now, claim);
+      calls.handed += result.claimed.length;
+      const { active } = await inner.getJobCounts(queueName);
+      calls.peakActive = Math.max(calls.peakActive, active ?? 0);
+      return result;
+    },
+  });
+  return { backend, calls };
+}
+
+describe("a busy worker claims with its finishes", () => {
+  it("hands the slots of ended jobs to jobs claimed with their finish, never running more than its concurrency", async () => {
+    const name = uniqueQueue();
+    const { backend, calls } = counted(name);
+    const queue = new Queue(name, { backend });
+    let running = 0;
+    let peak = 0;
+    names.push(`${name}-t`);
+    task(`${name}-t`, { queue: name }, async () => {
+      peak = Math.max(peak, ++running);
+      await turn();
+      running--;
+    });
+    await queue.addBulk(Array.from({ length: 300 }, () => ({ task: `${name}-t` })));
+    const worker = new Worker(name, { backend, concurrency: 5 });
+    await worker.start();
+    await until(async () => (await queue.getJobCounts()).completed === 300, 5000, "all 300 completed");
+    await worker.stop();
+    expect(peak).toBe(5);
+    expect(calls.peakActive).toBeLessThanOrEqual(5);
+    // Nearly every job after the first claim was claimed with a finish.
+    expect(calls.handed).toBeGreaterThan(250);
+    expect(calls.claim).toBeLessThan(20);
+  });
+
+  it("stops handing over when the queue runs dry: the claim loop sleeps on its wake-up and takes a new job", async () => {
+    const name = uniqueQueue();
+    const { backend, calls } = counted(name);
+    const queue = new Queue(name, { backend });
+    names.push(`${name}-t`);
+    task(`${name}-t`, { queue: name }, () => turn());
+    await queue.addBulk(Array.from({ length: 20 }, () => ({ task: `${name}-t` })));
+    const worker = new Worker(name, { backend, concurrency: 4 });
+    await worker.start();
+    await until(async () => (await queue.getJobCounts()).completed === 20, 5000, "the first 20 completed");
+    const combinedBefore = calls.finishAndClaim;
+    // Dry now: the last finishes claimed fewer than asked, so the next ones go without a claim.
+    await queue.add(`${name}-t`);
+    await until(async () => (await queue.getJobCounts()).completed === 21, 5000, "the late job completed");
+    await worker.stop();
+    expect(calls.finishAndClaim).toBe(combinedBefore);
+  });
+
+  it("pause(): no job starts after it resolves, though finishes were claiming", async () => {
+    const name = uniqueQueue();
+    const { backend } = counted(name);
+    const queue = new Queue(name, { backend });
+    let started = 0;
+    names.push(`${name}-t`);
+    task(`${name}-t`, { queue: name }, async () => {
+      started++;
+      await turn();
+    });
+    await queue.addBulk(Array.from({ length: 2000 }, () => ({ task: `${name}-t` })));
+    const worker = new Worker(name, { backend, concurrency: 8 });
+    await worker.start();
+    await until(() => started > 100, 5000, "100 jobs started");
+    await worker.pause();
+    const atPause = started;
+    for (let i = 0; i < 20; i++) await turn();
+    expect(started).toBe(atPause);
+    const counts = await queue.getJobCounts();
+    expect(counts.active).toBe(0);
+    expect(counts.waiting).toBeGreaterThan(1000); // the pause held while work was left
+    await worker.stop();
+  });
+
+  it("a smaller concurrency holds while busy: ended jobs give their slots back until it does", async () => {
+    const name = uniqueQueue();
+    const { backend } = counted(name);
+    const queue = new Queue(name, { backend });
+    let running = 0;
+    let peakAfter = 0;
+    let shrunk = false;
+    const hold = gate();
+    names.push(`${name}-t`);
+    task(`${name}-t`, { queue: name }, async () => {
+      running++;
+      if (shrunk) peakAfter = Math.max(peakAfter, running);
+      await (shrunk ? turn() : hold.promise);
+      running--;
+    });
+    await queue.addBulk(Array.from({ length: 200 }, () => ({ task: `${name}-t` })));
+    const worker = new Worker(name, { backend, concurrency: 6 });
+    await worker.start();
+    await until(() => running === 6, 5000, "six jobs running");
+    worker.setConcurrency(2);
+    shrunk = true;
+    hold.open();
+    await until(async () => (await queue.getJobCounts()).completed === 200, 5000, "all 200 completed");
+    await worker.stop();
+    // The six held at the shrink end first; the jobs started after it run at most two at a time.
+    expect(peakAfter).toBeLessThanOrEqual(2);
+  });
+});
