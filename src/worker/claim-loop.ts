@@ -187,8 +187,11 @@ async function claimLoop(loop: Loop): Promise<void> {
     running.add(run);
   };
 
-  // Whether the last claim found fewer jobs than it asked for: the queue ran dry (or is held back).
+  // Whether the last claim found fewer jobs than it asked for (the queue ran dry, or is held back),
+  // or was the first after an idle sleep: the job that woke the loop may be all there is, and an
+  // idle queue's finishes then go without a claim, as before. Two full claims in a row: busy.
   let dry = true;
+  let woke = true;
   handOver(
     loop,
     handed,
@@ -261,7 +264,8 @@ async function claimLoop(loop: Loop): Promise<void> {
       // No job, or a rate limit's few tokens: a multi-queue pool stops giving this queue turns until
       // a claim finds jobs as its rate limit allows.
       semaphore.claimed?.(jobs.length, wanted < took);
-      dry = jobs.length < wanted;
+      dry = jobs.length < wanted || woke;
+      woke = false;
       for (const release of permits.splice(jobs.length)) release();
       for (let i = 0; i < jobs.length; i++) start(jobs[i] as ClaimedJob, permits[i] as () => void);
       control.claimEnded(jobs.length);
@@ -274,6 +278,7 @@ async function claimLoop(loop: Loop): Promise<void> {
       // because of SKIP LOCKED is still retried after idleMs.
       if (jobs.length === 0) {
         await wake.wait(onGrid(idle), signal);
+        woke = true;
         idle = Math.min(idle * 2, maxIdleMs);
       } else idle = idleMs;
     }

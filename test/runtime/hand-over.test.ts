@@ -82,6 +82,22 @@ describe("a busy worker claims with its finishes", () => {
     expect(calls.finishAndClaim).toBe(combinedBefore);
   });
 
+  it("an idle worker's jobs, one at a time, end without a claim: the job that woke it may be all there is", async () => {
+    const name = uniqueQueue();
+    const { backend, calls } = counted(name);
+    const queue = new Queue(name, { backend });
+    names.push(`${name}-t`);
+    task(`${name}-t`, { queue: name }, () => "ok");
+    const worker = new Worker(name, { backend, concurrency: 1 });
+    await worker.start();
+    for (let i = 1; i <= 10; i++) {
+      await queue.add(`${name}-t`);
+      await until(async () => (await queue.getJobCounts()).completed === i, 5000, `job ${i} completed`);
+    }
+    await worker.stop();
+    expect(calls.finishAndClaim).toBe(0);
+  });
+
   it("pause(): no job starts after it resolves, though finishes were claiming", async () => {
     const name = uniqueQueue();
     const { backend } = counted(name);
