@@ -12,6 +12,7 @@ export type {
   EnqueueCallOptions,
   EnqueueResult,
   Finish,
+  FinishAndClaim,
   FiredRecord,
   JobError,
   LeaderStore,
