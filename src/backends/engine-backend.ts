@@ -36,6 +36,7 @@ export class EngineBackend implements Backend {
   declare readonly claim: Backend["claim"];
   declare readonly finish: Backend["finish"];
   readonly finishAndClaim: NonNullable<Backend["finishAndClaim"]>;
+  readonly warmUp?: () => Promise<void>;
   declare readonly updateProgress: Backend["updateProgress"];
   declare readonly promoteDelayed: Backend["promoteDelayed"];
   declare readonly recoverStalled: Backend["recoverStalled"];
@@ -104,6 +105,7 @@ export class EngineBackend implements Backend {
           return { held, claimed };
         };
 
+    if (engine.warmUp) this.warmUp = () => (engine.warmUp as () => Promise<void>).call(engine);
     const { repeatables, rateLimits, workers, metrics, leaders } = engine;
     if (repeatables) {
       this.repeatables = {

@@ -159,6 +159,8 @@ export interface Engine {
   readonly workers?: WorkerRegistry;
   readonly metrics?: MetricStore;
   readonly leaders?: LeaderStore;
+  /** Optional: readies what a worker's hot path uses (see `Backend.warmUp`). */
+  warmUp?(): Promise<void>;
   /** Releases connections, timers and files (after the notifier closed). Idempotent. */
   close(): Promise<void>;
 }

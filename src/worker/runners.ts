@@ -255,6 +255,8 @@ export function launchRuntime(
   const controller = internalController(options.signal);
   const signal = controller.signal;
   const startedAt = Date.now();
+  // In the background: a failure here shows in the claims, which report it.
+  backend.warmUp?.().catch(() => {});
   const recorder = MetricsRecorder.for(backend);
   const inflight = new Set<ActiveJob>();
   const releaseSandboxes = holdSandboxes();

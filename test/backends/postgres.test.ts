@@ -270,6 +270,53 @@ describe("PostgresBackend: a caller's Pool", () => {
   });
 });
 
+describe("PostgresBackend: warmUp, at a worker's start", () => {
+  /** The named statements prepared on each of the pool's connections (by pg's bookkeeping). */
+  function preparedOn(pool: pg.Pool): string[][] {
+    const clients = (pool as unknown as { _clients: Array<{ connection: { parsedStatements: object } }> })
+      ._clients;
+    return clients.map((c) => Object.keys(c.connection.parsedStatements).sort());
+  }
+
+  it("prepares the claim and finish statements on three connections, writes nothing, and gives them back", async () => {
+    const schema = freshSchema("warm");
+    const pool = new pg.Pool({ connectionString: url, max: 10 });
+    try {
+      const b = new PostgresBackend({ pool, schema });
+      await b.warmUp();
+      expect(pool.totalCount).toBe(3);
+      expect(pool.idleCount).toBe(3);
+      const names = loadStatements(schema);
+      for (const prepared of preparedOn(pool)) {
+        expect(prepared).toEqual(expect.arrayContaining([names.claim.name, names.finishBatch.name]));
+      }
+      expect(await b.listQueues()).toEqual([]);
+      await b.close();
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it("leaves a small pool alone (never holds all of it), and a transaction-pooled one", async () => {
+    const schema = freshSchema("warm_small");
+    const small = new pg.Pool({ connectionString: url, max: 2 });
+    try {
+      const b = new PostgresBackend({ pool: small, schema });
+      await b.warmUp();
+      const { claim, finishBatch } = loadStatements(schema);
+      expect(preparedOn(small).flat()).not.toContain(claim.name);
+      expect(preparedOn(small).flat()).not.toContain(finishBatch.name);
+      await b.close();
+    } finally {
+      await small.end();
+    }
+    const pooled = new PostgresBackend({ url, schema, transactionPooling: true });
+    open.push(pooled);
+    await pooled.warmUp();
+    expect(await pooled.getJobCounts("warm-q")).toMatchObject({ waiting: 0 });
+  });
+});
+
 describe("PostgresBackend: two backends (as two processes would be)", () => {
   it("wake each other's listeners with the reason, and not themselves twice", async () => {
     const schema = freshSchema("wake");

@@ -47,6 +47,8 @@ export class Connection {
   readonly #types: pg.CustomTypesConfig;
   #closed = false;
   #ready = false;
+  /** Statements are named, so prepared once per connection (not behind a transaction pooler). */
+  readonly #prepared: boolean;
   #migrating: Promise<void> | undefined;
 
   /**
@@ -111,7 +113,8 @@ export class Connection {
       this.listenWhere = this.where;
     }
     this.#ownListenPool = listenUrl !== undefined;
-    this.s = loadStatements(this.schema, { prepared: !transactionPooling });
+    this.#prepared = !transactionPooling;
+    this.s = loadStatements(this.schema, { prepared: this.#prepared });
     this.onPool = this.queryOn(this.pool);
   }
 
@@ -203,6 +206,27 @@ export class Connection {
     const client = await this.pool.connect();
     client.on("error", ignoreCheckedOutError);
     return client;
+  }
+
+  /**
+   * Runs `fn` on `n` pooled connections at once (opening them if need be; at most the pool's size
+   * less two), then gives them back: to ready connections before they are needed. Does nothing once closed, or behind a transaction
+   * pooler (statements are not prepared there, and its server connections are not ours to keep).
+   */
+  async onConnections(n: number, fn: (q: Query) => Promise<void>): Promise<void> {
+    // Held at once (else the pool hands back the same one): leave the LISTEN connection and one more.
+    const count = Math.min(n, (this.pool.options.max ?? 10) - 2);
+    if (this.#closed || !this.#prepared || count < 1) return;
+    const clients = await Promise.all(Array.from({ length: count }, () => this.#checkout()));
+    let broken = false;
+    try {
+      await Promise.all(clients.map((client) => fn(this.queryOn(client))));
+    } catch (err) {
+      broken = true;
+      throw this.wrap(err);
+    } finally {
+      for (const client of clients) giveBack(client, broken);
+    }
   }
 
   /** A BackendError saying what went wrong where (an AsyncMQError passes through). */

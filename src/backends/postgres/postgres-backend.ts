@@ -63,6 +63,14 @@ export class PostgresBackend extends EngineBackend {
     super((ctx) => new PostgresEngine(options, ctx));
   }
 
+  /**
+   * Opens up to three pooled connections (at most the pool's size less two) and prepares the claim
+   * and finish statements on them, so that a worker's first jobs do not pay ~40 ms each for a fresh
+   * connection; writes nothing. The runtime calls it when a worker starts. Does nothing behind a
+   * transaction pooler (`transactionPooling`).
+   */
+  declare readonly warmUp: () => Promise<void>;
+
   /** The schema holding the tables. */
   get schema(): string {
     return (this.engine as PostgresEngine).db.schema;

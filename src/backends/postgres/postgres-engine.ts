@@ -38,6 +38,10 @@ export class PostgresEngine implements Engine {
     this.leaders = new PostgresLeaders(this.db);
   }
 
+  warmUp(): Promise<void> {
+    return this.jobs.warmUp();
+  }
+
   close(): Promise<void> {
     return this.db.close();
   }
