@@ -391,8 +391,8 @@ export interface Backend {
   finishAndClaim?(queue: string, items: Finish[], now: number, claim: ClaimOptions): Promise<FinishAndClaim>;
   /**
    * Optional: readies what a worker's claims and finishes use, so that its first jobs do not pay for
-   * it (PostgreSQL: a few pooled connections opened, the claim and finish statements prepared on
-   * them). The runtime calls it when a worker starts and ignores its failure.
+   * it (PostgreSQL: a few pooled connections opened, the claim, finish and enqueue statements
+   * prepared on them). The runtime calls it when a worker starts and ignores its failure.
    */
   warmUp?(): Promise<void>;
   /** Renews leases to `now + leaseMs`; returns the ids whose lease is lost (recovered, cancelled, removed). */

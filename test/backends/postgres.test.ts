@@ -278,7 +278,7 @@ describe("PostgresBackend: warmUp, at a worker's start", () => {
     return clients.map((c) => Object.keys(c.connection.parsedStatements).sort());
   }
 
-  it("prepares the claim and finish statements on three connections, writes nothing, and gives them back", async () => {
+  it("prepares the claim, finish and enqueue statements on three connections, writes nothing, and gives them back", async () => {
     const schema = freshSchema("warm");
     const pool = new pg.Pool({ connectionString: url, max: 10 });
     try {
@@ -288,7 +288,9 @@ describe("PostgresBackend: warmUp, at a worker's start", () => {
       expect(pool.idleCount).toBe(3);
       const names = loadStatements(schema);
       for (const prepared of preparedOn(pool)) {
-        expect(prepared).toEqual(expect.arrayContaining([names.claim.name, names.finishBatch.name]));
+        expect(prepared).toEqual(
+          expect.arrayContaining([names.claim.name, names.finishBatch.name, names.enqueuePlain.name]),
+        );
       }
       expect(await b.listQueues()).toEqual([]);
       await b.close();
