@@ -46,8 +46,9 @@ export interface ProcessJobOptions {
   /** Default: the configured default backend (see resolveBackend). */
   backend?: Backend;
   /**
-   * Bounds the jobs run at once: a Semaphore (share one to bound several loops together), or a
-   * queue's lane of a multi-queue runtime's QueuePool.
+   * Bounds the jobs run at once: a Semaphore (share one to bound several loops together; a busy
+   * loop hands the permits of its ended jobs to the jobs it claims with their finish, rather than
+   * to another loop waiting), or a queue's lane of a multi-queue runtime's QueuePool.
    */
   semaphore: Permits;
   /** Tokens taken before each claim. Default: none (no rate limit). */

@@ -167,8 +167,9 @@ export class Finisher {
   /** Ends `items`, claiming for the queue's refill with them when it asks. */
   #write(queue: string, items: Finish[], now: number): Promise<boolean[]> {
     const refill = this.#refills.get(queue);
-    const claim = refill?.want(items.length) ?? null;
     const combined = this.backend.finishAndClaim;
+    // want() counts a claim in flight until adopt(): ask only when the call will be made.
+    const claim = refill === undefined || combined === undefined ? null : refill.want(items.length);
     if (refill === undefined || claim === null || combined === undefined)
       return this.backend.finish(queue, items, now);
     return combined.call(this.backend, queue, items, now, claim).then(
