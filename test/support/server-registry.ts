@@ -31,13 +31,24 @@ function daemonPid(dir: string): number | undefined {
   return undefined;
 }
 
-/** Whether a process with this pid exists. */
+/**
+ * Whether the process with this pid still runs. A zombie (exited, its ports and files released, not
+ * yet reaped) does not: a daemonized server's parent is init, which may reap it only a second or two
+ * later, and waiting for that would add as much to every server stop and crash.
+ */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) S ...", the state after the last ")".
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.charAt(stat.lastIndexOf(")") + 2) !== "Z";
+  } catch {
+    // Gone meanwhile; without procfs, what kill() said.
+    return !existsSync("/proc/self/stat");
   }
 }
 
