@@ -19,6 +19,7 @@ import type {
 } from "./backend.js";
 import { Delivery } from "./delivery.js";
 import { ANSWERING, type Applied, type Engine, type EngineContext, REPORTING } from "./engine.js";
+import { finishWhileClaiming } from "./shared/finish-and-claim.js";
 
 type Method = (...args: unknown[]) => Promise<unknown>;
 
@@ -93,17 +94,12 @@ export class EngineBackend implements Backend {
       self[name] = (queue, ...args) => deliverAfter(queue as string, (jobs[name] as Method)(queue, ...args));
     }
     for (const name of ANSWERING) self[name] = (...args) => (jobs[name] as Method)(...args);
-    const combined = engine.jobs.finishAndClaim?.bind(engine.jobs);
-    this.finishAndClaim = combined
-      ? (queue, items, now, claim) =>
-          deliverAfter(queue, combined(queue, items, now, claim)) as Promise<FinishAndClaim>
-      : async (queue, items, now, claim) => {
-          const held = await this.finish(queue, items, now);
-          // The finish stands whatever the claim does; the claim loop claims on its own and reports
-          // an outage there.
-          const claimed = await this.claim(queue, claim).catch(() => []);
-          return { held, claimed };
-        };
+    // An engine without a combined step: its finish, then its claim (which must see the finish).
+    const combined =
+      engine.jobs.finishAndClaim?.bind(engine.jobs) ??
+      ((queue, items, now, claim) => finishWhileClaiming(engine.jobs, queue, items, now, claim, true));
+    this.finishAndClaim = (queue, items, now, claim) =>
+      deliverAfter(queue, combined(queue, items, now, claim)) as Promise<FinishAndClaim>;
 
     if (engine.warmUp) this.warmUp = () => (engine.warmUp as () => Promise<void>).call(engine);
     const { repeatables, rateLimits, workers, metrics, leaders } = engine;

@@ -191,16 +191,9 @@ async function claimLoop(loop: Loop): Promise<void> {
   // Whether the last claim found fewer jobs than it asked for (the queue ran dry, or is held back),
   // or was the first after an idle sleep: the job that woke the loop may be all there is, and an
   // idle queue's finishes then go without a claim, as before. Two full claims in a row: busy.
-  let dry = true;
+  const last = { dry: true };
   let woke = true;
-  handOver(
-    loop,
-    handed,
-    () => dry,
-    (value) => {
-      dry = value;
-    },
-  );
+  handOver(loop, handed, last);
 
   try {
     while (!signal.aborted) {
@@ -265,7 +258,7 @@ async function claimLoop(loop: Loop): Promise<void> {
       // No job, or a rate limit's few tokens: a multi-queue pool stops giving this queue turns until
       // a claim finds jobs as its rate limit allows.
       semaphore.claimed?.(jobs.length, wanted < took);
-      dry = jobs.length < wanted || woke;
+      last.dry = jobs.length < wanted || woke;
       woke = false;
       for (const release of permits.splice(jobs.length)) release();
       for (let i = 0; i < jobs.length; i++) start(jobs[i] as ClaimedJob, permits[i] as () => void);
@@ -293,31 +286,26 @@ async function claimLoop(loop: Loop): Promise<void> {
  * Lets a busy loop claim with the finish of its ended jobs (`Backend.finishAndClaim`): each job
  * claimed there takes the slot of one of them (`handed`, started by the claim loop's `done`), so a
  * busy worker makes one backend call per turn rather than a finish and then a claim, and never holds
- * more jobs than its concurrency. Only while the queue has had work for every slot asked (not `dry`),
- * the loop may claim (not paused, held or stopping), no rate limit governs its claims (tokens are
- * the claim loop's), and its permits are its own semaphore's: a multi-queue pool gives each freed
- * permit to the queue whose turn it is, which a hand-over would skip.
+ * more jobs than its concurrency. Only while the queue has had work for every slot asked (not
+ * `last.dry`), the loop may claim (not paused, held or stopping), no rate limit governs its claims
+ * (tokens are the claim loop's), and its permits are its own semaphore's: a multi-queue pool gives
+ * each freed permit to the queue whose turn it is, which a hand-over would skip.
  */
-function handOver(
-  loop: Loop,
-  handed: ClaimedJob[],
-  isDry: () => boolean,
-  setDry: (dry: boolean) => void,
-): void {
+function handOver(loop: Loop, handed: ClaimedJob[], last: { dry: boolean }): void {
   const { queue, semaphore, limiter, signal, control, workerId, leaseMs, rt } = loop;
   if (limiter !== undefined || !(semaphore instanceof Semaphore)) return;
   rt.finisher.refill(queue, {
     want: (n) => {
       // After a shrink of the concurrency, ended jobs give their slots back until it holds.
       const limit = Math.min(n - Math.max(0, semaphore.inUse - semaphore.permits), MAX_CLAIM_BATCH);
-      if (limit < 1 || isDry() || signal.aborted || control.blocked) return null;
+      if (limit < 1 || last.dry || signal.aborted || control.blocked) return null;
       control.claimStarted();
       return { workerId, limit, leaseMs, now: Date.now(), concurrency: semaphore.permits };
     },
     adopt: (jobs, asked) => {
       control.claimEnded(jobs === null ? null : jobs.length);
       if (jobs === null) return;
-      setDry(jobs.length < asked);
+      last.dry = jobs.length < asked;
       handed.push(...jobs);
     },
   });

@@ -210,8 +210,9 @@ export class Connection {
 
   /**
    * Runs `fn` on `n` pooled connections at once (opening them if need be; at most the pool's size
-   * less two), then gives them back: to ready connections before they are needed. Does nothing once closed, or behind a transaction
-   * pooler (statements are not prepared there, and its server connections are not ours to keep).
+   * less two), then gives them back: to ready connections before they are needed. Does nothing once
+   * closed, or behind a transaction pooler (statements are not prepared there, and its server
+   * connections are not ours to keep).
    */
   async onConnections(n: number, fn: (q: Query) => Promise<void>): Promise<void> {
     // Held at once (else the pool hands back the same one): leave the LISTEN connection and one more.

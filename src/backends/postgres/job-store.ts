@@ -135,9 +135,10 @@ export class PostgresJobs implements JobStore, TxRunner {
 
   /**
    * A worker's start: the claim, finish and bulk enqueue statements prepared, with arguments that
-   * touch no row (the enqueue rolled back), on WARM_CONNECTIONS pooled connections. A fresh connection costs ~20 ms to open and its first claim
-   * another ~20 (catalog loading, planning): the first jobs of a worker paid that, once per connection
-   * its claims and finishes reached (the p99 of an idle worker's enqueue-to-start).
+   * touch no row (the enqueue rolled back), on WARM_CONNECTIONS pooled connections. A fresh
+   * connection costs ~20 ms to open and its first claim another ~20 (catalog loading, planning): the
+   * first jobs of a worker paid that, once per connection its claims and finishes reached (the p99
+   * of an idle worker's enqueue-to-start).
    */
   async warmUp(): Promise<void> {
     await this.db.open();

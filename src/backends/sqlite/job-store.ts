@@ -79,7 +79,7 @@ export function sqliteJobStore(conn: SqliteConnection): JobStore {
     finishAndClaim: async (queue, items, now, claim) =>
       conn.write(queue, (tx) => ({
         held: items.map((item) => tx.finish(item, now)),
-        claimed: claim.limit < 1 ? [] : claimIn(tx, queue, claim),
+        claimed: claimIn(tx, queue, claim),
       })),
 
     extendLeases: async (queue, leases, leaseMs, now) => {
