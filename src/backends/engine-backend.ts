@@ -10,6 +10,7 @@ import type {
   FinishAndClaim,
   LeaderStore,
   MetricStore,
+  NewJob,
   QueueEvent,
   RateLimitStore,
   RepeatableInfoRecord,
@@ -18,10 +19,26 @@ import type {
   WorkerRegistry,
 } from "./backend.js";
 import { Delivery } from "./delivery.js";
-import { ANSWERING, type Applied, type Engine, type EngineContext, REPORTING } from "./engine.js";
+import {
+  ANSWERING,
+  type Applied,
+  type Effects,
+  type Engine,
+  type EngineContext,
+  REPORTING,
+} from "./engine.js";
 import { finishWhileClaiming } from "./shared/finish-and-claim.js";
 
 type Method = (...args: unknown[]) => Promise<unknown>;
+
+/** The wake-up an enqueue gives this process's workers as it is sent (Engine.claimsFollowEnqueues). */
+const EARLY_WAKE: Effects = { wakes: ["job"] };
+
+/** Whether a job of the batch is claimable once stored: not delayed, not waiting for parents. */
+function startsWaiting(jobs: NewJob[]): boolean {
+  const now = Date.now();
+  return jobs.some((job) => (job.runAt === undefined || job.runAt <= now) && !job.dependsOn?.length);
+}
 
 /** A `Backend` made of an engine and the shared deliverer. Engine facades extend it. */
 export class EngineBackend implements Backend {
@@ -94,6 +111,16 @@ export class EngineBackend implements Backend {
       self[name] = (queue, ...args) => deliverAfter(queue as string, (jobs[name] as Method)(queue, ...args));
     }
     for (const name of ANSWERING) self[name] = (...args) => (jobs[name] as Method)(...args);
+    if (engine.claimsFollowEnqueues) {
+      const enqueue = this.enqueue;
+      this.enqueue = (queue, newJobs, options) => {
+        const pending = enqueue(queue, newJobs, options);
+        // Sent by now: a claim that this wakes reaches the engine after it. The wake-up in the
+        // reply's effects still comes; it finds the worker busy with the job or awake already.
+        if (startsWaiting(newJobs)) delivery.deliver(queue, EARLY_WAKE);
+        return pending;
+      };
+    }
     // An engine without a combined step: its finish, then its claim (which must see the finish).
     const combined =
       engine.jobs.finishAndClaim?.bind(engine.jobs) ??

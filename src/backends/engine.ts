@@ -159,6 +159,13 @@ export interface Engine {
   readonly workers?: WorkerRegistry;
   readonly metrics?: MetricStore;
   readonly leaders?: LeaderStore;
+  /**
+   * True when a claim sent after an enqueue was sent, before its reply, is sure to see its jobs (the
+   * engine runs one connection's commands in the order they were sent). The backend then wakes this
+   * process's idle workers as an enqueue is sent, not when it is answered: their claim follows the
+   * enqueue on the wire, one round trip sooner. Default: false (wake-ups come with the effects).
+   */
+  readonly claimsFollowEnqueues?: boolean;
   /** Optional: readies what a worker's hot path uses (see `Backend.warmUp`). */
   warmUp?(): Promise<void>;
   /** Releases connections, timers and files (after the notifier closed). Idempotent. */

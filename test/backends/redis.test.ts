@@ -230,6 +230,48 @@ describe("RedisBackend: two backends on one server (as two processes)", () => {
   });
 });
 
+describe("RedisBackend: a claim right behind an enqueue", () => {
+  const claim = { workerId: "w", limit: 5, leaseMs: 30_000, now: Date.now() };
+
+  it("wakes this process's workers as the enqueue is sent, and a claim sent then finds its job", async () => {
+    const b = await backend();
+    const q = queueName("early");
+    const wakes: WakeReason[] = [];
+    b.onWake(q, (reason) => wakes.push(reason));
+    const added = b.enqueue(q, [job()]);
+    // Not awaited: the enqueue is on the wire, its reply not in yet.
+    expect(wakes).toEqual(["job"]);
+    const claimed = b.claim(q, { ...claim, now: Date.now() });
+    const [result] = await added;
+    expect((await claimed).map((j) => j.id)).toEqual([result?.id]);
+    // The reply's wake-up still comes.
+    expect(wakes).toEqual(["job", "job"]);
+  });
+
+  it("gives no early wake-up for jobs that will not be waiting, nor with waitReplicas", async () => {
+    const b = await backend();
+    const q = queueName("late");
+    const wakes: WakeReason[] = [];
+    b.onWake(q, (reason) => wakes.push(reason));
+    const delayed = b.enqueue(q, [job({ runAt: Date.now() + 60_000 })]);
+    expect(wakes).toEqual([]);
+    const [parent] = await delayed;
+    wakes.length = 0;
+    const child = b.enqueue(q, [job({ dependsOn: [parent?.id as string] })]);
+    expect(wakes).toEqual([]);
+    await child;
+
+    const waiting = new RedisBackend({ url: await redisUrl(), prefix, waitReplicas: 1, waitTimeoutMs: 10 });
+    open.push(waiting);
+    const seen: WakeReason[] = [];
+    waiting.onWake(q, (reason) => seen.push(reason));
+    const added = waiting.enqueue(q, [job()]);
+    expect(seen).toEqual([]);
+    await added;
+    expect(seen).toEqual(["job"]);
+  });
+});
+
 describe("RedisBackend: metric keys", () => {
   it("minute hashes expire a minute past the retention, the totals never; pruning and obliterate delete them", async () => {
     const b = await backend();

@@ -113,6 +113,11 @@ export class RedisConnection {
     defineScripts(this.client);
   }
 
+  /** Whether every script is followed by a WAIT for replicas (the waitReplicas option). */
+  get waitsForReplicas(): boolean {
+    return this.#waitReplicas > 0;
+  }
+
   /** The key prefix of `queue`'s keys: "<prefix>:<queue>:", or "<prefix>:{<queue>}:" when spread. */
   keyOf(queue: string): string {
     return this.spread ? `${this.prefix}:{${queue}}:` : `${this.prefix}:${queue}:`;

@@ -63,10 +63,17 @@ export class RedisEngine implements Engine {
   readonly metrics: RedisMetrics;
   readonly leaders: RedisLeaders;
   readonly connection: RedisConnection;
+  /**
+   * One connection runs the scripts in the order they are sent, but not a cluster (a claim may go
+   * to another node's connection while the slot moves) and not with waitReplicas (a job must not
+   * start before its WAIT confirmed it).
+   */
+  readonly claimsFollowEnqueues: boolean;
 
   constructor(source: RedisBackendOptions | RedisConnectionLike, ctx: EngineContext) {
     const io = new RedisConnection(source, (queue) => ctx.wantsEvents(queue));
     this.connection = io;
+    this.claimsFollowEnqueues = !io.cluster && !io.waitsForReplicas;
     this.notifier = new RedisNotifier(io, ctx);
     this.jobs = new RedisJobs(io);
     this.repeatables = new RedisRepeatables(io);
