@@ -33,6 +33,7 @@ import {
 } from "./schedule/repeatable-def.js";
 import { getSettings } from "./settings.js";
 import { getTask } from "./task.js";
+import { loadOtelApi } from "./telemetry/otel-api.js";
 import { abortActiveJob } from "./worker/lease-keeper.js";
 import { type RunWorkerOptions, runWorker } from "./worker/runners.js";
 
@@ -104,6 +105,8 @@ export class Queue<D = unknown, R = unknown> {
     this.#options = { ...options };
     this.events = new QueueEvents(this.name, () => this.backend);
     this.#waiters = new JobWaiters(this.name, this.events, (id) => this.getJob(id));
+    // The optional OpenTelemetry API's import (~15 ms, once per process) is not paid by a first add.
+    void loadOtelApi();
   }
 
   /** The backend this queue uses (resolved on first use). */

@@ -5,6 +5,7 @@
  * `startWorker` (N at once). Each resolves only after it has shut down: claiming stopped, in-flight
  * jobs finished or handed back, scanners returned.
  */
+
 import { setMaxListeners } from "node:events";
 import type { Backend } from "../backends/backend.js";
 import { resolveBackend } from "../backends/registry.js";
@@ -15,6 +16,7 @@ import { checkKeys, keysOf, WORKER_HINTS } from "../option-keys.js";
 import { holdSandboxes } from "../sandbox/sandboxed-handler.js";
 import { prepareRepeatable, type RepeatableDef } from "../schedule/repeatable-def.js";
 import { checkLeaderLease, getSettings } from "../settings.js";
+import { loadOtelApi } from "../telemetry/otel-api.js";
 import type { ActiveJob } from "./active-job.js";
 import type { ClaimControl } from "./claim-control.js";
 import { claimJobs, type Limiter, newWorkerId, type ProcessJobOptions } from "./claim-loop.js";
@@ -257,6 +259,8 @@ export function launchRuntime(
   const startedAt = Date.now();
   // In the background: a failure here shows in the claims, which report it.
   backend.warmUp?.().catch(() => {});
+  // The optional OpenTelemetry API's import (~15 ms, once per process) is not paid by a first job.
+  void loadOtelApi();
   const recorder = MetricsRecorder.for(backend);
   const inflight = new Set<ActiveJob>();
   const releaseSandboxes = holdSandboxes();
