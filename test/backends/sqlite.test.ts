@@ -95,6 +95,55 @@ describe("SqliteBackend: one file over time", () => {
   });
 });
 
+describe("SqliteBackend: a large batch", () => {
+  it("stores plain jobs many rows per statement, in order, around the jobs that need a look-up first", async () => {
+    const b = backend(freshPath());
+    const q = "bulk";
+    const [parent] = await b.enqueue(q, [job({ dataJson: '{"parent":true}' })]);
+    const events: QueueEvent[] = [];
+    b.subscribe(q, (e) => events.push(e));
+    // 200 jobs: runs of plain ones longer and shorter than one multi-row statement, split by a
+    // custom id, a dedup key, a child and a delayed job (plain too).
+    const batch: NewJob[] = [];
+    for (let i = 0; i < 200; i++) {
+      const over: Partial<NewJob> = { dataJson: JSON.stringify({ i }), priority: i % 3 };
+      if (i === 70) over.id = "custom";
+      if (i === 100) over.dedup = { key: "k" };
+      if (i === 130) over.dependsOn = [parent?.id as string];
+      if (i === 131) over.runAt = Date.now() + 60_000;
+      if (i === 150) over.ttl = 60_000;
+      batch.push(job(over));
+    }
+    const results = await b.enqueue(q, batch);
+    expect(results).toHaveLength(200);
+    expect(results[70]).toEqual({ id: "custom", state: "waiting", duplicate: false });
+    expect(results[130]?.state).toBe("waiting-children");
+    expect(results[131]?.state).toBe("delayed");
+    expect(results.filter((r) => r.state === "waiting")).toHaveLength(198);
+    expect(new Set(results.map((r) => r.id)).size).toBe(200);
+
+    // Stored in the order given (creation order), each with its own columns.
+    const all = await b.getJobs(q, ["waiting", "waiting-children", "delayed"], {
+      start: 0,
+      end: 300,
+      asc: true,
+    });
+    expect(all.map((j) => j.id)).toEqual([parent?.id, ...results.map((r) => r.id)]);
+    for (let i = 0; i < 200; i++) {
+      const stored = all[i + 1];
+      expect(stored?.data).toEqual({ i });
+      expect(stored?.priority).toBe(i % 3);
+    }
+    expect(all[151]?.ttl).toBe(60_000);
+    expect(events.filter((e) => e.name === "job:waiting")).toHaveLength(198);
+
+    // Claims take them by priority, then in the order added (FIFO).
+    const claimed = await b.claim(q, { workerId: "w", limit: 64, leaseMs: 30_000, now: Date.now() });
+    const zeros = results.filter((_, i) => i % 3 === 0);
+    expect(claimed.map((j) => j.id)).toEqual(zeros.slice(0, 64).map((r) => r.id));
+  });
+});
+
 describe("SqliteBackend: finished counts", () => {
   it("stay equal to the jobs actually held, through every kind of transition", async () => {
     const path = freshPath();

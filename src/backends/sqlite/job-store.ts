@@ -4,7 +4,7 @@
  * async so that a failure (a closed backend, a busy file) is a rejection, never a throw.
  */
 import { type ClaimedJob, JOB_STATES, type JobState } from "../../job.js";
-import type { ClaimOptions, EnqueueResult, NewJob } from "../backend.js";
+import type { ClaimOptions } from "../backend.js";
 import type { JobStore } from "../engine.js";
 import {
   activeJobsBlockObliterate,
@@ -56,9 +56,7 @@ export function sqliteJobStore(conn: SqliteConnection): JobStore {
           const ref = dependencyRef(queue, entry);
           return on.jobGet.get(ref.queue, ref.id) !== undefined;
         });
-        const results = new Array<EnqueueResult>(jobs.length);
-        for (let i = 0; i < jobs.length; i++) results[i] = tx.insert(jobs[i] as NewJob);
-        return results;
+        return tx.insertMany(jobs);
       };
       return caller === undefined
         ? conn.write(queue, insertAll)

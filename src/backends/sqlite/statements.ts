@@ -123,7 +123,15 @@ type StatementName = SqlFiles[keyof SqlFiles][number];
 type JobReaderName = (typeof JOB_READERS)[number];
 /** Every prepared statement of one connection, by name. */
 export type Statements = Record<Exclude<StatementName, JobReaderName>, Statement> &
-  Record<JobReaderName, JobReader>;
+  Record<JobReaderName, JobReader> & {
+    /** jobInsert with INSERT_BATCH rows of values. */
+    jobInsertBatch: Statement;
+  };
+
+/** Rows of one multi-row job INSERT (`jobInsertBatch`): 24 columns each, far below SQLite's 32,766 variables. */
+export const INSERT_BATCH = 64;
+/** The columns of a job INSERT (enqueue.sql's jobInsert). */
+export const JOB_COLUMNS = 24;
 
 /** Reads an asset file that sits beside this module (src/ under vitest, dist/ when built). */
 export function readAsset(relativePath: string): string {
@@ -137,6 +145,19 @@ export function prepareStatements(db: Database): Statements {
   loadNamedStatements<StatementName>(SQL_FILES, readAsset, (name, sql) => {
     const stmt = db.prepare(sql);
     statements[name] = readers.has(name) ? new JobReader(stmt, name) : stmt;
+    if (name === "jobInsert") statements.jobInsertBatch = db.prepare(repeatRows(sql, INSERT_BATCH));
   });
   return statements as unknown as Statements;
+}
+
+/** An `INSERT ... VALUES (?, ...)` statement with its one row of values written `rows` times. */
+function repeatRows(sql: string, rows: number): string {
+  const at = sql.lastIndexOf("VALUES");
+  const tuple = sql
+    .slice(at + "VALUES".length)
+    .replace(/;\s*$/, "")
+    .trim();
+  if (at < 0 || !/^\(\?(, \?)*\)$/.test(tuple) || tuple.split("?").length - 1 !== JOB_COLUMNS)
+    throw new Error(`not a one-row INSERT of ${JOB_COLUMNS} values: ${sql}`);
+  return `${sql.slice(0, at)}VALUES ${Array<string>(rows).fill(tuple).join(", ")}`;
 }
