@@ -39,21 +39,26 @@ const factories = new Map<string, BackendFactory>([
 ]);
 
 function postgres(url: string): Backend {
-  const { rest, values } = takeParams(url, ["schema", "transactionPooling", "listenUrl"]);
+  const { rest, values } = takeParams(url, ["schema", "transactionPooling", "listenUrl", "vacuum"]);
   const options: PostgresBackendOptions = { url: rest };
   if (values.schema !== undefined) options.schema = values.schema;
-  const pooling = values.transactionPooling;
-  if (pooling !== undefined) {
-    if (pooling !== "true" && pooling !== "false") {
-      throw new ValidationError(
-        `transactionPooling in a postgres backend URL must be "true" or "false", got ${JSON.stringify(pooling)}`,
-      );
-    }
-    options.transactionPooling = pooling === "true";
-  }
+  const pooling = booleanParam("transactionPooling", values.transactionPooling);
+  if (pooling !== undefined) options.transactionPooling = pooling;
   // Checked by the backend; percent-encoded in the URL, as one query parameter.
   if (values.listenUrl !== undefined) options.listenUrl = values.listenUrl;
+  const vacuum = booleanParam("vacuum", values.vacuum);
+  if (vacuum !== undefined) options.vacuum = vacuum;
   return new PostgresBackend(options);
+}
+
+/** A postgres URL's true/false parameter. @throws ValidationError for another value. */
+function booleanParam(name: string, value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value !== "true" && value !== "false")
+    throw new ValidationError(
+      `${name} in a postgres backend URL must be "true" or "false", got ${JSON.stringify(value)}`,
+    );
+  return value === "true";
 }
 
 function redis(url: string): Backend {
@@ -88,8 +93,8 @@ export function registerBackend(scheme: string, factory: BackendFactory): void {
  * or a scheme given to `registerBackend`. The `prefix` (Redis key prefix) and `schema` (Postgres schema)
  * parameters let several apps or test runs share one server. A redis URL also takes
  * `waitReplicas=<n>` (see RedisBackendOptions). A postgres URL also takes
- * `transactionPooling=true` and `listenUrl=<percent-encoded postgres URL>` (see
- * PostgresBackendOptions), for a database behind PgBouncer in transaction mode.
+ * `transactionPooling=true` and `listenUrl=<percent-encoded postgres URL>`, for a database behind
+ * PgBouncer in transaction mode, and `vacuum=false` (see PostgresBackendOptions).
  * @throws ValidationError for a URL it does not understand; BackendError when the driver the
  *   backend needs is not installed (the message names the package).
  */

@@ -10,8 +10,11 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { NewJob, QueueEvent, WakeReason } from "../../src/backends/backend.js";
+import { Connection } from "../../src/backends/postgres/connection.js";
 import { PostgresBackend } from "../../src/backends/postgres/postgres-backend.js";
 import { loadStatements } from "../../src/backends/postgres/statements.js";
+import { JobsVacuum } from "../../src/backends/postgres/vacuum.js";
+import { createBackend } from "../../src/backends/registry.js";
 import { BackendError } from "../../src/errors.js";
 import { Queue } from "../../src/queue.js";
 import { task, unregisterTask } from "../../src/task.js";
@@ -316,6 +319,99 @@ describe("PostgresBackend: warmUp, at a worker's start", () => {
     open.push(pooled);
     await pooled.warmUp();
     expect(await pooled.getJobCounts("warm-q")).toMatchObject({ waiting: 0 });
+  });
+});
+
+describe("PostgresBackend: VACUUM of the jobs table", () => {
+  type Inner = { engine: { jobs: { vacuum: JobsVacuum } } };
+  const vacuumOf = (b: PostgresBackend) => (b as unknown as Inner).engine.jobs.vacuum;
+  const lastVacuum = async (schema: string) =>
+    (
+      await query<{ at: Date | null }>(
+        "SELECT last_vacuum AS at FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'jobs'",
+        [schema],
+      )
+    )[0]?.at ?? null;
+  /** Claims and completes every waiting job of `q`, `limit` at a time; the rows written. */
+  async function work(b: PostgresBackend, q: string, limit: number): Promise<number> {
+    let rows = 0;
+    for (;;) {
+      const jobs = await b.claim(q, { workerId: "w", limit, leaseMs: 30_000, now: Date.now() });
+      if (jobs.length === 0) return rows;
+      const items = jobs.map((j) => ({
+        kind: "completed" as const,
+        jobId: j.id,
+        token: j.token,
+        resultJson: "1",
+      }));
+      await b.finish(q, items, Date.now());
+      rows += 2 * jobs.length;
+    }
+  }
+
+  it("each claim and finish tells the vacuum how many rows it wrote", async () => {
+    const b = backend(freshSchema("vacuum_count"));
+    const counted: number[] = [];
+    vacuumOf(b).changed = (rows) => counted.push(rows);
+    await b.enqueue(
+      "q",
+      Array.from({ length: 30 }, () => job()),
+    );
+    expect(await work(b, "q", 20)).toBe(60);
+    expect(counted.reduce((a, n) => a + n, 0)).toBe(60);
+  });
+
+  it("runs once the dead rows pass its threshold, and not before", async () => {
+    const schema = freshSchema("vacuum_run");
+    const b = backend(schema);
+    await b.enqueue(
+      "q",
+      Array.from({ length: 400 }, () => job()),
+    );
+    await work(b, "q", 100);
+    // A connection of its own on the schema, with small limits: 200 rows written by it count as
+    // dead at least (the table's statistics may lag), under 250 nothing runs, past it a VACUUM.
+    const db = new Connection({ url, schema });
+    try {
+      const vacuum = new JobsVacuum(db, true, { checkEvery: 100, deadMin: 250, deadShare: 0 });
+      vacuum.changed(100);
+      vacuum.changed(100);
+      await vacuum.running;
+      expect(await lastVacuum(schema)).toBeNull();
+      vacuum.changed(100);
+      expect(vacuum.running).toBeDefined();
+      await vacuum.running;
+      await until(async () => (await lastVacuum(schema)) !== null, 5000, "last_vacuum");
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("never runs with vacuum: false (option or URL); a value that is not a boolean is refused", async () => {
+    const schema = freshSchema("vacuum_off");
+    const db = new Connection({ url, schema });
+    try {
+      await db.open();
+      const off = new JobsVacuum(db, false, { checkEvery: 1, deadMin: 0, deadShare: 0 });
+      off.changed(1);
+      expect(off.running).toBeUndefined();
+    } finally {
+      await db.close();
+    }
+    const fromUrl = createBackend(`${url}${url.includes("?") ? "&" : "?"}schema=${schema}&vacuum=false`);
+    try {
+      const vacuum = vacuumOf(fromUrl as PostgresBackend);
+      vacuum.changed(1_000_000);
+      expect(vacuum.running).toBeUndefined();
+    } finally {
+      await fromUrl.close();
+    }
+    expect(() => new PostgresBackend({ url, schema, vacuum: "no" as unknown as boolean })).toThrow(
+      /vacuum must be true or false/,
+    );
+    expect(() => createBackend(`${url}${url.includes("?") ? "&" : "?"}vacuum=maybe`)).toThrow(
+      /vacuum in a postgres backend URL must be "true" or "false"/,
+    );
   });
 });
 

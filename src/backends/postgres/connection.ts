@@ -254,6 +254,11 @@ export class Connection {
   }
 
   /** Refuses new calls, waits for a migration in flight, and ends the pool if it is ours. Idempotent. */
+  /** Whether close() was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -292,7 +297,7 @@ function checkListenUrl(url: unknown): void {
 }
 
 /** Whether `value` is a pool (rather than options): pg's Pool or anything with its `connect` and `query`. */
-function isPool(value: PostgresBackendOptions | PgPool): value is PgPool {
+export function isPool(value: PostgresBackendOptions | PgPool): value is PgPool {
   return typeof (value as PgPool).connect === "function" && typeof (value as PgPool).query === "function";
 }
 

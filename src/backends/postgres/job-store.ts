@@ -39,6 +39,7 @@ import { enqueue } from "./enqueue.js";
 import { finish } from "./finish.js";
 import { type JobRow, type Removable, toClaimed } from "./rows.js";
 import { inTransaction, type Tx, type TxRunner } from "./tx.js";
+import type { JobsVacuum } from "./vacuum.js";
 
 /**
  * A claim statement row: the job columns (NULL when nothing was claimed), the ttl-expired seqs, and
@@ -62,6 +63,8 @@ export class PostgresJobs implements JobStore, TxRunner {
     readonly ctx: EngineContext,
     /** This engine's id in notifications, so that its notifier skips its own. */
     readonly origin: string,
+    /** Told how many rows each claim and finish wrote. */
+    private readonly vacuum: JobsVacuum,
   ) {}
 
   #tx<T>(queue: string, fn: (tx: Tx) => Promise<T>): Promise<Applied<T>> {
@@ -110,7 +113,10 @@ export class PostgresJobs implements JobStore, TxRunner {
         );
         signals.add(effects);
       }
-      if (expired.length === 0 || claimed.length >= limit) return { value: claimed, effects: signals.take() };
+      if (expired.length === 0 || claimed.length >= limit) {
+        this.vacuum.changed(claimed.length);
+        return { value: claimed, effects: signals.take() };
+      }
     }
   }
 
@@ -130,6 +136,7 @@ export class PostgresJobs implements JobStore, TxRunner {
   }
 
   finish(queue: string, items: Finish[], now: number): Promise<Applied<boolean[]>> {
+    this.vacuum.changed(items.length);
     return finish(this, queue, items, now);
   }
 

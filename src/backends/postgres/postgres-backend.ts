@@ -50,6 +50,15 @@ export interface PostgresBackendOptions {
    * (`scanInterval`, default 1 s) and `QueueEvents`/`subscribe` hear only this process's events.
    */
   listenUrl?: string;
+  /**
+   * Runs `VACUUM (SKIP_LOCKED)` on the jobs table, in the background, when the dead row versions its
+   * claims and finishes leave pass 10,000 plus a tenth of the live rows (checked every 5,000 rows
+   * this backend wrote): a claim steps over the index entries of every job claimed since the last
+   * VACUUM, and autovacuum comes once a minute at most (docs/backends.md). Needs ownership of the
+   * table (the role that created the schema has it); without, it is logged once and left to
+   * autovacuum. Default true.
+   */
+  vacuum?: boolean;
 }
 
 /** A job queue backend stored in PostgreSQL, safe to share between processes. Needs the `pg` package. */

@@ -1,13 +1,15 @@
 /** The PostgreSQL engine: its parts on one connection, with one origin id for its notifications. */
 import { randomUUID } from "node:crypto";
+import { ValidationError } from "../../errors.js";
 import type { Engine, EngineContext } from "../engine.js";
-import { Connection } from "./connection.js";
+import { Connection, isPool } from "./connection.js";
 import { PostgresJobs } from "./job-store.js";
 import { PostgresLeaders } from "./leaders.js";
 import { PostgresMetrics } from "./metric-store.js";
 import { PostgresNotifier } from "./notifier.js";
 import type { PgPool, PostgresBackendOptions } from "./postgres-backend.js";
 import { PostgresRateLimits, PostgresRepeatables, PostgresWorkers } from "./stores.js";
+import { JobsVacuum } from "./vacuum.js";
 
 /** Durable, shared by any number of processes on the same schema. */
 export class PostgresEngine implements Engine {
@@ -29,7 +31,10 @@ export class PostgresEngine implements Engine {
     this.reliableWakeups = this.db.listenPool !== undefined;
     // Tells this engine's notifications from other processes'.
     const origin = randomUUID();
-    this.jobs = new PostgresJobs(this.db, ctx, origin);
+    const vacuum = isPool(options) ? undefined : options.vacuum;
+    if (vacuum !== undefined && typeof vacuum !== "boolean")
+      throw new ValidationError(`vacuum must be true or false, got ${JSON.stringify(vacuum)}`);
+    this.jobs = new PostgresJobs(this.db, ctx, origin, new JobsVacuum(this.db, vacuum ?? true));
     this.notifier = new PostgresNotifier(this.db, ctx, origin);
     this.repeatables = new PostgresRepeatables(this.jobs);
     this.rateLimits = new PostgresRateLimits(this.db);

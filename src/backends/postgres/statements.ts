@@ -73,6 +73,7 @@ const SQL_FILES = {
   leaders: ["leaderTake", "leaderResign"],
   metrics: ["metricsRecord", "metricsRange", "metricsTotals"],
   notify: ["publish", "subscriberUpsert", "subscriberDelete", "housekeeping", "eventGet"],
+  vacuum: ["deadRows", "vacuumJobs"],
 } as const;
 
 type SqlFiles = typeof SQL_FILES;
@@ -116,8 +117,8 @@ function quoteLiteral(text: string): string {
 export function loadStatements(schema: string, { prepared = true } = {}): Statements {
   const out: Record<string, Statement> = {};
   loadNamedStatements<StatementName>(SQL_FILES, readAsset, (name, text) => {
-    // DDL cannot be prepared; those few statements run unnamed.
-    const ddl = /^\s*(--[^\n]*\n\s*)*(CREATE|ALTER)\b/i.test(text);
+    // DDL and VACUUM cannot be prepared; those few statements run unnamed.
+    const ddl = /^\s*(--[^\n]*\n\s*)*(CREATE|ALTER|VACUUM)\b/i.test(text);
     out[name] =
       ddl || !prepared
         ? { text: substitute(text, schema) }
