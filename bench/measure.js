@@ -21,6 +21,9 @@ export async function bulkInsert(backend, n) {
   const name = uniq("bulk");
   const queue = new Queue(name, { backend });
   const jobs = Array.from({ length: n }, (_, i) => ({ task: "noop", data: { i } }));
+  // The schema migrated and a connection open first, as each peer's driver has them before it adds
+  // (graphile-worker's utils.migrate(), pg-boss's start(), BullMQ's waitUntilReady()).
+  await queue.getJobCounts();
   const t0 = performance.now();
   for (let i = 0; i < n; i += 10_000) await queue.addBulk(jobs.slice(i, i + 10_000));
   const seconds = (performance.now() - t0) / 1000;
