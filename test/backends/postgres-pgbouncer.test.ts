@@ -7,7 +7,9 @@
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Backend, NewJob, WakeReason } from "../../src/backends/backend.js";
+import { Connection } from "../../src/backends/postgres/connection.js";
 import { PostgresBackend } from "../../src/backends/postgres/postgres-backend.js";
+import { JobsVacuum } from "../../src/backends/postgres/vacuum.js";
 import { createBackend } from "../../src/backends/registry.js";
 import { BackendError } from "../../src/errors.js";
 import { setLogger } from "../../src/logger.js";
@@ -87,6 +89,30 @@ describe("PostgresBackend behind PgBouncer in transaction mode", () => {
       expect(rows[0].n).toBeGreaterThanOrEqual(1);
     } finally {
       await listen.end();
+    }
+  });
+
+  it("the jobs table's VACUUM goes through it too (one statement outside any transaction)", async () => {
+    const b = made(new PostgresBackend({ url: urls.url, schema, transactionPooling: true }));
+    await b.enqueue("vacuumed", [job()]);
+    const db = new Connection({ url: urls.url, schema, transactionPooling: true });
+    try {
+      const vacuum = new JobsVacuum(db, true, { checkEvery: 1, deadMin: 0, deadShare: 0 });
+      vacuum.changed(1);
+      await vacuum.running;
+    } finally {
+      await db.close();
+    }
+    const direct = new pg.Client({ connectionString: urls.directUrl });
+    await direct.connect();
+    try {
+      const { rows } = await direct.query(
+        "SELECT last_vacuum FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'jobs'",
+        [schema],
+      );
+      expect(rows[0]?.last_vacuum).not.toBeNull();
+    } finally {
+      await direct.end();
     }
   });
 
