@@ -106,7 +106,7 @@ export class Tx extends TxCore {
   /**
    * Inserts `jobs` as `insert` does each, in order. A plain job (no id, dedup or parents: nothing
    * to look up, nothing to settle) is one row of a multi-row INSERT of INSERT_BATCH rows, which
-   * costs SQLite ~25% less per row than a statement each (bulk insert: bench/run.js).
+   * costs SQLite ~25% less per row than a statement each (docs/performance.md).
    */
   insertMany(jobs: NewJob[]): EnqueueResult[] {
     const { s, queue } = this;
