@@ -6,17 +6,18 @@
 import { expect, it, vi } from "vitest";
 import { until } from "../helpers.js";
 
-it("a new Queue starts loading the API before any add()", async () => {
+// The bounds are generous: re-importing the sources after vi.resetModules takes 2 s here when quiet.
+it("a new Queue starts loading the API before any add()", { timeout: 30_000 }, async () => {
   vi.resetModules();
   const otel = await import("../../src/telemetry/otel-api.js");
   const { Queue } = await import("../../src/queue.js");
   expect(otel.otelApi()).toBeUndefined();
   new Queue("early-otel", { backend: "memory://" });
-  await until(() => otel.otelApi() !== undefined, 3000);
+  await until(() => otel.otelApi() !== undefined, 20_000);
   expect(otel.otelApi()).not.toBeNull();
 });
 
-it("a starting worker does too", async () => {
+it("a starting worker does too", { timeout: 30_000 }, async () => {
   vi.resetModules();
   const otel = await import("../../src/telemetry/otel-api.js");
   const { runWorker } = await import("../../src/worker/runners.js");
@@ -26,7 +27,7 @@ it("a starting worker does too", async () => {
   const controller = new AbortController();
   const run = runWorker("early-otel-worker", { backend, concurrency: 1, signal: controller.signal });
   try {
-    await until(() => otel.otelApi() !== undefined, 3000);
+    await until(() => otel.otelApi() !== undefined, 20_000);
     expect(otel.otelApi()).not.toBeNull();
   } finally {
     controller.abort();
