@@ -128,7 +128,7 @@ export class EngineBackend implements Backend {
     this.finishAndClaim = (queue, items, now, claim) =>
       deliverAfter(queue, combined(queue, items, now, claim)) as Promise<FinishAndClaim>;
 
-    if (engine.warmUp) this.warmUp = () => (engine.warmUp as () => Promise<void>).call(engine);
+    if (engine.warmUp) this.warmUp = engine.warmUp.bind(engine);
     const { repeatables, rateLimits, workers, metrics, leaders } = engine;
     if (repeatables) {
       this.repeatables = {

@@ -49,12 +49,15 @@ export class Connection {
   #ready = false;
   /** Statements are named, so prepared once per connection (not behind a transaction pooler). */
   readonly #prepared: boolean;
+  /** Whether the engine VACUUMs the jobs table (PostgresBackendOptions.vacuum). */
+  readonly vacuum: boolean;
   #migrating: Promise<void> | undefined;
 
   /**
    * Connects lazily: nothing touches the database until the first call (see `open`).
    * @throws ValidationError for a schema name that is not a plain identifier, a pool size below 2,
-   *   a `transactionPooling` that is not a boolean, a `listenUrl` that is not a postgres:// URL.
+   *   a `transactionPooling` or `vacuum` that is not a boolean, a `listenUrl` that is not a
+   *   postgres:// URL.
    * @throws BackendError when the `pg` package is not installed.
    */
   constructor(options: PostgresBackendOptions | PgPool) {
@@ -65,12 +68,8 @@ export class Connection {
         `schema must be lowercase letters, digits and "_" (at most 48, not starting with a digit), got ${JSON.stringify(this.schema)}`,
       );
     }
-    const transactionPooling = opts.transactionPooling ?? false;
-    if (typeof transactionPooling !== "boolean") {
-      throw new ValidationError(
-        `transactionPooling must be true or false, got ${JSON.stringify(transactionPooling)}`,
-      );
-    }
+    const transactionPooling = checkBoolean(opts.transactionPooling ?? false, "transactionPooling");
+    this.vacuum = checkBoolean(opts.vacuum ?? true, "vacuum");
     const listenUrl = opts.listenUrl;
     if (listenUrl !== undefined) checkListenUrl(listenUrl);
     const driver = loadDriver<typeof pg>("pg");
@@ -253,12 +252,12 @@ export class Connection {
     return new BackendError(`PostgreSQL error on ${this.where}: ${message}`, { cause: err });
   }
 
-  /** Refuses new calls, waits for a migration in flight, and ends the pool if it is ours. Idempotent. */
   /** Whether close() was called. */
   get closed(): boolean {
     return this.#closed;
   }
 
+  /** Refuses new calls, waits for a migration in flight, and ends the pool if it is ours. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -297,8 +296,15 @@ function checkListenUrl(url: unknown): void {
 }
 
 /** Whether `value` is a pool (rather than options): pg's Pool or anything with its `connect` and `query`. */
-export function isPool(value: PostgresBackendOptions | PgPool): value is PgPool {
+function isPool(value: PostgresBackendOptions | PgPool): value is PgPool {
   return typeof (value as PgPool).connect === "function" && typeof (value as PgPool).query === "function";
+}
+
+/** `value` when it is a boolean. @throws ValidationError naming the option otherwise. */
+function checkBoolean(value: unknown, name: string): boolean {
+  if (typeof value !== "boolean")
+    throw new ValidationError(`${name} must be true or false, got ${JSON.stringify(value)}`);
+  return value;
 }
 
 /** The listener of checked-out clients (see #checkout): the failing query reports the error. */

@@ -1,8 +1,7 @@
 /** The PostgreSQL engine: its parts on one connection, with one origin id for its notifications. */
 import { randomUUID } from "node:crypto";
-import { ValidationError } from "../../errors.js";
 import type { Engine, EngineContext } from "../engine.js";
-import { Connection, isPool } from "./connection.js";
+import { Connection } from "./connection.js";
 import { PostgresJobs } from "./job-store.js";
 import { PostgresLeaders } from "./leaders.js";
 import { PostgresMetrics } from "./metric-store.js";
@@ -31,10 +30,7 @@ export class PostgresEngine implements Engine {
     this.reliableWakeups = this.db.listenPool !== undefined;
     // Tells this engine's notifications from other processes'.
     const origin = randomUUID();
-    const vacuum = isPool(options) ? undefined : options.vacuum;
-    if (vacuum !== undefined && typeof vacuum !== "boolean")
-      throw new ValidationError(`vacuum must be true or false, got ${JSON.stringify(vacuum)}`);
-    this.jobs = new PostgresJobs(this.db, ctx, origin, new JobsVacuum(this.db, vacuum ?? true));
+    this.jobs = new PostgresJobs(this.db, ctx, origin, new JobsVacuum(this.db, this.db.vacuum));
     this.notifier = new PostgresNotifier(this.db, ctx, origin);
     this.repeatables = new PostgresRepeatables(this.jobs);
     this.rateLimits = new PostgresRateLimits(this.db);

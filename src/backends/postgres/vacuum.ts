@@ -11,9 +11,10 @@
  * So each engine counts the rows its claims and finishes changed; every 5,000 of them it reads the
  * table's dead and live row counts (pg_stat_user_tables, whose figures lag by up to 10 s: a backend
  * reports its counts once a second while busy; the rows this engine wrote since its last VACUUM
- * count as dead at least) and, past 10,000 plus a tenth of the live rows, runs `VACUUM (SKIP_LOCKED)` on one pooled connection, in the background, one at a
- * time (the threshold grows with the table, so the cost of a VACUUM, a pass over every index,
- * stays proportional to what it removes). A failure (no ownership of the table: VACUUM then only
+ * count as dead at least) and, past 10,000 plus a tenth of the live rows, runs
+ * `VACUUM (SKIP_LOCKED)` on one pooled connection, in the background, one at a time (the threshold
+ * grows with the table, so the cost of a VACUUM, a pass over every index, stays proportional to
+ * what it removes). A failure (no ownership of the table: VACUUM then only
  * warns) changes nothing else; it is logged once and the engine stops trying.
  */
 import { errorLine, log } from "../../logger.js";
