@@ -273,6 +273,49 @@ describe("PostgresBackend: a caller's Pool", () => {
   });
 });
 
+describe("PostgresBackend: bulk insert", () => {
+  it("stores every string as given across chunks (quotes, backslashes, braces, NULL, unicode), in order", async () => {
+    const b = backend(freshSchema("bulk_strings"));
+    const odd = [
+      'a "quoted" \\ back\\slash',
+      "{braces},commas",
+      "NULL",
+      "",
+      "ünï 😀",
+      " spaced ",
+      "tab\tnew\nline",
+    ];
+    // 4,500 jobs: three statements (2,000 per chunk), each built while the one before runs.
+    const jobs = Array.from({ length: 4500 }, (_, i) => {
+      const text = odd[i % odd.length] as string;
+      return job({
+        task: `t ${text}`,
+        dataJson: JSON.stringify({ i, text }),
+        backoff: { type: "fixed", delay: i },
+        traceContext: { traceparent: text },
+        ...(i % 3 === 0 ? { ttl: 60_000, timeout: i } : {}),
+      });
+    });
+    const added = await b.enqueue("q", jobs);
+    expect(added.map((r) => r.id)).toEqual(jobs.map((_, i) => String(i + 1)));
+    for (const i of [0, 1, 2, 3, 4, 5, 6, 1999, 2000, 2001, 4499]) {
+      const text = odd[i % odd.length] as string;
+      const got = await b.getJob("q", String(i + 1));
+      expect(got).toMatchObject({
+        task: `t ${text}`,
+        data: { i, text },
+        backoff: { type: "fixed", delay: i },
+      });
+      expect(got?.traceContext).toEqual({ traceparent: text });
+      expect(got?.ttl).toBe(i % 3 === 0 ? 60_000 : undefined);
+      expect(got?.timeout).toBe(i % 3 === 0 ? i : undefined);
+    }
+    // FIFO across the chunks: claims come in the order added.
+    const claimed = await b.claim("q", { workerId: "w", limit: 64, leaseMs: 60_000, now: Date.now() });
+    expect(claimed.map((c) => c.id)).toEqual(jobs.slice(0, 64).map((_, i) => String(i + 1)));
+  });
+});
+
 describe("PostgresBackend: warmUp, at a worker's start", () => {
   /** The named statements prepared on each of the pool's connections (by pg's bookkeeping). */
   function preparedOn(pool: pg.Pool): string[][] {

@@ -1,0 +1,26 @@
+/**
+ * PostgreSQL array literals built here rather than by the driver: node-postgres turns a JS array
+ * parameter into text when it sends the statement, in the turn the connection frees up, while the
+ * server waits; a literal built beforehand lets the bulk insert build a chunk while the one before
+ * it runs (enqueue.ts). It also costs less: one test per element instead of two regex replaces.
+ */
+
+/** Characters that must be escaped with a backslash inside a quoted array element. */
+const NEEDS_ESCAPE = /["\\]/;
+const ESCAPED = /["\\]/g;
+
+/**
+ * The literal of a one-dimensional array (`{"a",NULL,3}`): strings quoted (and escaped), numbers
+ * as they print, null and undefined as NULL. Cast it in SQL (`$1::text[]`, `$2::bigint[]`).
+ */
+export function arrayLiteral(values: ReadonlyArray<string | number | null | undefined>): string {
+  let out = "{";
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) out += ",";
+    const v = values[i];
+    if (v === null || v === undefined) out += "NULL";
+    else if (typeof v === "number") out += String(v);
+    else out += `"${NEEDS_ESCAPE.test(v) ? v.replace(ESCAPED, "\\$&") : v}"`;
+  }
+  return `${out}}`;
+}
