@@ -14,6 +14,8 @@ export type {
   Finish,
   FinishAndClaim,
   FiredRecord,
+  HandOff,
+  IdleClaimer,
   JobError,
   LeaderStore,
   MetricCounts,

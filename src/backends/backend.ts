@@ -105,6 +105,22 @@ export interface ClaimOptions {
   concurrency?: number;
 }
 
+/** An idle claim loop's offer to claim as this process enqueues (`Backend.offerIdleClaim`). */
+export interface IdleClaimer {
+  /**
+   * Called as an enqueue of `count` jobs that start waiting is sent: the claim to send right behind
+   * it (for at most `count` jobs, each taking one of the loop's free slots), or null (not now).
+   */
+  take(count: number): HandOff | null;
+}
+
+/** A claim sent with an enqueue for an idle claim loop: its options, and where its jobs go. */
+export interface HandOff {
+  claim: ClaimOptions;
+  /** Called once with the jobs claimed (null: the claim failed, nothing was claimed). */
+  adopt(jobs: ClaimedJob[] | null): void;
+}
+
 /** What `finishAndClaim` did: per item whether its token held, and the jobs claimed after. */
 export interface FinishAndClaim {
   held: boolean[];
@@ -389,6 +405,14 @@ export interface Backend {
    * stands, and the claim loop claims on its own).
    */
   finishAndClaim?(queue: string, items: Finish[], now: number, claim: ClaimOptions): Promise<FinishAndClaim>;
+  /**
+   * Optional (an engine whose claims follow its enqueues on one connection: Redis without a cluster
+   * or `waitReplicas`): registers an idle claim loop of `queue` until the returned function is
+   * called. An enqueue made in this process that makes jobs claimable asks it for a claim and sends
+   * that claim in the same write, right behind the enqueue, so the loop's next job needs neither a
+   * wake-up nor a claim call of its own.
+   */
+  offerIdleClaim?(queue: string, claimer: IdleClaimer): () => void;
   /**
    * Optional: readies what a worker's claims and finishes use, so that its first jobs do not pay for
    * it (PostgreSQL: a few pooled connections opened, the claim, finish and enqueue statements

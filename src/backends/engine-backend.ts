@@ -27,6 +27,7 @@ import {
   type EngineContext,
   REPORTING,
 } from "./engine.js";
+import { IdleClaims } from "./idle-claims.js";
 import { finishWhileClaiming } from "./shared/finish-and-claim.js";
 
 type Method = (...args: unknown[]) => Promise<unknown>;
@@ -34,10 +35,12 @@ type Method = (...args: unknown[]) => Promise<unknown>;
 /** The wake-up an enqueue gives this process's workers as it is sent (Engine.claimsFollowEnqueues). */
 const EARLY_WAKE: Effects = { wakes: ["job"] };
 
-/** Whether a job of the batch is claimable once stored: not delayed, not waiting for parents. */
-function startsWaiting(jobs: NewJob[]): boolean {
+/** How many jobs of the batch are claimable once stored: not delayed, not waiting for parents. */
+function waitingCount(jobs: NewJob[]): number {
   const now = Date.now();
-  return jobs.some((job) => (job.runAt === undefined || job.runAt <= now) && !job.dependsOn?.length);
+  let n = 0;
+  for (const job of jobs) if ((job.runAt === undefined || job.runAt <= now) && !job.dependsOn?.length) n++;
+  return n;
 }
 
 /** A `Backend` made of an engine and the shared deliverer. Engine facades extend it. */
@@ -55,6 +58,7 @@ export class EngineBackend implements Backend {
   declare readonly finish: Backend["finish"];
   readonly finishAndClaim: NonNullable<Backend["finishAndClaim"]>;
   readonly warmUp?: () => Promise<void>;
+  readonly offerIdleClaim?: Backend["offerIdleClaim"];
   declare readonly updateProgress: Backend["updateProgress"];
   declare readonly promoteDelayed: Backend["promoteDelayed"];
   declare readonly recoverStalled: Backend["recoverStalled"];
@@ -113,11 +117,26 @@ export class EngineBackend implements Backend {
     for (const name of ANSWERING) self[name] = (...args) => (jobs[name] as Method)(...args);
     if (engine.claimsFollowEnqueues) {
       const enqueue = this.enqueue;
+      const claim = this.claim;
+      const idle = new IdleClaims();
+      const together = engine.sendTogether?.bind(engine) ?? (<T>(send: () => T) => send());
+      this.offerIdleClaim = (queue, claimer) => idle.offer(queue, claimer);
       this.enqueue = (queue, newJobs, options) => {
-        const pending = enqueue(queue, newJobs, options);
-        // Sent by now: a claim that this wakes reaches the engine after it. The wake-up in the
-        // reply's effects still comes; it finds the worker busy with the job or awake already.
-        if (startsWaiting(newJobs)) delivery.deliver(queue, EARLY_WAKE);
+        const count = waitingCount(newJobs);
+        if (count === 0) return enqueue(queue, newJobs, options);
+        const [pending, claimed] = together(() => {
+          const sent = enqueue(queue, newJobs, options);
+          // Sent by now (or queued in order): a claim sent after it sees its jobs.
+          const handOff = idle.take(queue, count);
+          if (handOff === null) return [sent, 0] as const;
+          const { adopt } = handOff;
+          claim(queue, handOff.claim).then(adopt, () => adopt(null));
+          return [sent, handOff.claim.limit] as const;
+        });
+        // Jobs left for other workers: wake this process's idle ones now, so that their claims also
+        // follow the enqueue. The wake-up in the reply's effects still comes; it finds each worker
+        // busy with a job or awake already.
+        if (claimed < count) delivery.deliver(queue, EARLY_WAKE);
         return pending;
       };
     }

@@ -166,6 +166,12 @@ export interface Engine {
    * enqueue on the wire, one round trip sooner. Default: false (wake-ups come with the effects).
    */
   readonly claimsFollowEnqueues?: boolean;
+  /**
+   * Optional, with `claimsFollowEnqueues`: runs `send`, which starts calls without awaiting them,
+   * so that the commands they send leave in one write (Redis: the socket corked meanwhile). An
+   * enqueue and the claim of an idle worker sent behind it then cost one system call, not two.
+   */
+  sendTogether?<T>(send: () => T): T;
   /** Optional: readies what a worker's hot path uses (see `Backend.warmUp`). */
   warmUp?(): Promise<void>;
   /** Releases connections, timers and files (after the notifier closed). Idempotent. */

@@ -5,7 +5,7 @@
  * promotes delayed jobs; a promotion wakes the loop. On abort it stops claiming and drains.
  */
 import { hostname } from "node:os";
-import type { Backend } from "../backends/backend.js";
+import type { Backend, IdleClaimer } from "../backends/backend.js";
 import { resolveBackend } from "../backends/registry.js";
 import { isFatal, JobCancelledError } from "../errors.js";
 import { type ClaimedJob, toMs } from "../job.js";
@@ -194,6 +194,7 @@ async function claimLoop(loop: Loop): Promise<void> {
   const last = { dry: true };
   let woke = true;
   handOver(loop, handed, last);
+  const idleClaimer = claimWithEnqueues(loop, start);
 
   try {
     while (!signal.aborted) {
@@ -271,7 +272,12 @@ async function claimLoop(loop: Loop): Promise<void> {
       // fallback doubles while claims find nothing, up to maxIdleMs: a claim that came back empty
       // because of SKIP LOCKED is still retried after idleMs.
       if (jobs.length === 0) {
-        await wake.wait(onGrid(idle), signal);
+        const withdraw = idleClaimer && backend.offerIdleClaim?.(queue, idleClaimer);
+        try {
+          await wake.wait(onGrid(idle), signal);
+        } finally {
+          withdraw?.();
+        }
         woke = true;
         idle = Math.min(idle * 2, maxIdleMs);
       } else idle = idleMs;
@@ -309,6 +315,49 @@ function handOver(loop: Loop, handed: ClaimedJob[], last: { dry: boolean }): voi
       handed.push(...jobs);
     },
   });
+}
+
+/**
+ * The offer of an idle loop to claim with this process's enqueues (`Backend.offerIdleClaim`): a
+ * claim for as many of the new jobs as it has free slots goes out right behind the enqueue, and
+ * each job it finds starts in one of them. Under handOver's conditions (no rate limit, the loop's
+ * own semaphore), while the loop may claim. Until its jobs have started, the claim counts as in
+ * flight (control) and as running (drain waits for it).
+ */
+function claimWithEnqueues(
+  loop: Loop,
+  start: (job: ClaimedJob, release: () => void) => void,
+): IdleClaimer | undefined {
+  const { semaphore, limiter, signal, control, workerId, leaseMs } = loop;
+  if (limiter !== undefined || !(semaphore instanceof Semaphore)) return undefined;
+  return {
+    take: (count) => {
+      if (signal.aborted || control.blocked) return null;
+      const permits: Array<() => void> = [];
+      const most = Math.min(count, MAX_CLAIM_BATCH);
+      for (let p = semaphore.tryAcquire(); p; p = permits.length < most ? semaphore.tryAcquire() : null) {
+        permits.push(p);
+      }
+      if (permits.length === 0) return null;
+      control.claimStarted();
+      let settle!: () => void;
+      const claiming = new Promise<void>((resolve) => {
+        settle = resolve;
+      });
+      control.running.add(claiming);
+      return {
+        claim: { workerId, limit: permits.length, leaseMs, now: Date.now(), concurrency: semaphore.permits },
+        adopt: (jobs) => {
+          const found = jobs ?? [];
+          for (const release of permits.splice(found.length)) release();
+          for (let i = 0; i < found.length; i++) start(found[i] as ClaimedJob, permits[i] as () => void);
+          control.running.delete(claiming);
+          settle();
+          control.claimEnded(jobs === null ? null : found.length);
+        },
+      };
+    },
+  };
 }
 
 /**

@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { NewJob, QueueEvent, WakeReason } from "../../src/backends/backend.js";
+import type { IdleClaimer, NewJob, QueueEvent, WakeReason } from "../../src/backends/backend.js";
 import { RedisBackend } from "../../src/backends/redis/redis-backend.js";
 import { BackendError } from "../../src/errors.js";
 import { task, unregisterTask } from "../../src/task.js";
@@ -269,6 +269,143 @@ describe("RedisBackend: a claim right behind an enqueue", () => {
     expect(seen).toEqual([]);
     await added;
     expect(seen).toEqual(["job"]);
+  });
+});
+
+describe("RedisBackend: an idle worker's claim sent with an enqueue", () => {
+  /** A backend on a connection of the test's own, whose socket writes it records (one entry per system call). */
+  async function recorded() {
+    const redis = new Redis(await redisUrl());
+    await redis.ping();
+    const b = new RedisBackend({ connection: redis, prefix });
+    open.push(b);
+    const writes: string[][] = [];
+    const stream = redis.stream as unknown as {
+      _write: (chunk: unknown, encoding: unknown, cb: unknown) => void;
+      _writev: (chunks: Array<{ chunk: unknown }>, cb: unknown) => void;
+    };
+    const text = (chunk: unknown) => String(chunk);
+    const write = stream._write.bind(stream);
+    const writev = stream._writev.bind(stream);
+    stream._write = (chunk, encoding, cb) => {
+      writes.push([text(chunk)]);
+      write(chunk, encoding, cb);
+    };
+    stream._writev = (chunks, cb) => {
+      writes.push(chunks.map((c) => text(c.chunk)));
+      writev(chunks, cb);
+    };
+    return { b, writes };
+  }
+
+  it("goes out in the same write as the enqueue, and its job starts without a claim of the loop's own", async () => {
+    const { b, writes } = await recorded();
+    const q = queueName("handoff");
+    const taskName = `${q}-t`;
+    const started: string[] = [];
+    task(taskName, { queue: q }, (_data, ctx) => {
+      started.push(ctx.job.id);
+    });
+    let offers = 0;
+    const offer = b.offerIdleClaim?.bind(b);
+    expect(offer).toBeDefined();
+    (b as { offerIdleClaim: typeof offer }).offerIdleClaim = (queue: string, claimer: IdleClaimer) => {
+      offers++;
+      return (offer as NonNullable<typeof offer>)(queue, claimer);
+    };
+    // What the loop's own claims found.
+    const found: number[] = [];
+    const claim = b.claim.bind(b);
+    (b as { claim: typeof b.claim }).claim = async (queue, options) => {
+      const jobs = await claim(queue, options);
+      found.push(jobs.length);
+      return jobs;
+    };
+    const worker = new Worker(q, { backend: b, concurrency: 3, scanInterval: 60_000 });
+    try {
+      await worker.start();
+      await until(() => offers > 0);
+      found.length = 0;
+      writes.length = 0;
+      const [added] = await b.enqueue(q, [job({ task: taskName })]);
+      await until(() => started.length === 1);
+      expect(started).toEqual([added?.id]);
+      // The enqueue and the claim, in one system call; then the job's own writes (finish, ...).
+      const first = writes[0] ?? [];
+      expect(first).toHaveLength(2);
+      expect(first[0]).toContain(taskName);
+      expect(first[1]).toContain(q);
+      // The wake-up of the reply still comes: the loop claims with its free slots and finds nothing.
+      expect(found.every((n) => n === 0)).toBe(true);
+    } finally {
+      await worker.stop();
+      unregisterTask(taskName);
+    }
+  });
+
+  it("is not taken by a paused worker nor one under a rate limit; a stop waits for one in flight", async () => {
+    const b = await backend();
+    const q = queueName("handoff-rules");
+    const taskName = `${q}-t`;
+    const started: string[] = [];
+    task(taskName, { queue: q }, async (_data, ctx) => {
+      started.push(ctx.job.id);
+      await new Promise((r) => setTimeout(r, 50));
+    });
+    // Offers made, and offers registered now (the loop is idle).
+    const offers: string[] = [];
+    let idle = 0;
+    const offer = b.offerIdleClaim?.bind(b) as NonNullable<typeof b.offerIdleClaim>;
+    (b as { offerIdleClaim: typeof offer }).offerIdleClaim = (queue: string, claimer: IdleClaimer) => {
+      offers.push(queue);
+      idle++;
+      const withdraw = offer(queue, claimer);
+      return () => {
+        idle--;
+        withdraw();
+      };
+    };
+    const limited = new Worker(q, { backend: b, concurrency: 2, rateLimit: 100, scanInterval: 60_000 });
+    const worker = new Worker(q, { backend: b, concurrency: 2, scanInterval: 60_000 });
+    try {
+      // A rate-limited loop never offers (its claims take tokens): none once it went idle.
+      let claims = 0;
+      const claim = b.claim.bind(b);
+      (b as { claim: typeof b.claim }).claim = async (queue, options) => {
+        const jobs = await claim(queue, options);
+        claims++;
+        return jobs;
+      };
+      await limited.start();
+      await until(() => claims > 0);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(offers).toEqual([]);
+      await limited.stop();
+
+      await worker.start();
+      await until(() => idle > 0);
+      // Paused while idle (its offer still registered): the enqueue claims nothing for it.
+      await worker.pause();
+      const [held] = await b.enqueue(q, [job({ task: taskName })]);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(started).toEqual([]);
+      expect((await b.getJob(q, held?.id as string))?.state).toBe("waiting");
+      worker.resume();
+      await until(() => started.length === 1);
+      await until(async () => (await b.getJob(q, held?.id as string))?.state === "completed");
+
+      // Stopped right after an enqueue whose claim is in flight: the stop waits for that job.
+      await until(() => idle > 0);
+      const adding = b.enqueue(q, [job({ task: taskName })]);
+      await worker.stop();
+      const [added] = await adding;
+      expect(started).toEqual([held?.id, added?.id]);
+      expect((await b.getJob(q, added?.id as string))?.state).toBe("completed");
+    } finally {
+      await limited.stop();
+      await worker.stop();
+      unregisterTask(taskName);
+    }
   });
 });
 
