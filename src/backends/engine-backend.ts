@@ -7,6 +7,7 @@ import { BackendError } from "../errors.js";
 import type {
   Backend,
   BackendCapabilities,
+  EnqueueResult,
   FinishAndClaim,
   LeaderStore,
   MetricStore,
@@ -41,6 +42,12 @@ function waitingCount(jobs: NewJob[]): number {
   let n = 0;
   for (const job of jobs) if ((job.runAt === undefined || job.runAt <= now) && !job.dependsOn?.length) n++;
   return n;
+}
+
+/** `effects` without its "job" wake-up (other processes hear theirs from the engine's transport). */
+function withoutJobWake(effects: Effects | undefined): Effects | undefined {
+  if (effects?.wakes === undefined || !effects.wakes.includes("job")) return effects;
+  return { ...effects, wakes: effects.wakes.filter((reason) => reason !== "job") };
 }
 
 /** A `Backend` made of an engine and the shared deliverer. Engine facades extend it. */
@@ -124,20 +131,28 @@ export class EngineBackend implements Backend {
       this.enqueue = (queue, newJobs, options) => {
         const count = waitingCount(newJobs);
         if (count === 0) return enqueue(queue, newJobs, options);
-        const [pending, claimed] = together(() => {
-          const sent = enqueue(queue, newJobs, options);
+        const [pending, claimedAll] = together(() => {
+          const sent = jobs.enqueue(queue, newJobs, options) as Promise<Applied<EnqueueResult[]>>;
           // Sent by now (or queued in order): a claim sent after it sees its jobs.
           const handOff = idle.take(queue, count);
-          if (handOff === null) return [sent, 0] as const;
+          if (handOff === null) return [sent, false] as const;
           const { adopt } = handOff;
-          claim(queue, handOff.claim).then(adopt, () => adopt(null));
-          return [sent, handOff.claim.limit] as const;
+          claim(queue, handOff.claim).then(adopt, () => {
+            adopt(null);
+            delivery.deliver(queue, EARLY_WAKE); // its jobs wait still: a claim loop must look
+          });
+          return [sent, handOff.claim.limit >= count] as const;
         });
         // Jobs left for other workers: wake this process's idle ones now, so that their claims also
         // follow the enqueue. The wake-up in the reply's effects still comes; it finds each worker
-        // busy with a job or awake already.
-        if (claimed < count) delivery.deliver(queue, EARLY_WAKE);
-        return pending;
+        // busy with a job or awake already. When the claim sent behind the enqueue asked for every
+        // job it made claimable, that "job" wake-up has nothing left to find here and is dropped:
+        // the loop that claimed sleeps on, and claims again with its jobs' finish.
+        if (!claimedAll) delivery.deliver(queue, EARLY_WAKE);
+        return pending.then(({ value, effects }) => {
+          delivery.deliver(queue, claimedAll ? withoutJobWake(effects) : effects);
+          return value;
+        });
       };
     }
     // An engine without a combined step: its finish, then its claim (which must see the finish).

@@ -194,7 +194,7 @@ async function claimLoop(loop: Loop): Promise<void> {
   const last = { dry: true };
   let woke = true;
   handOver(loop, handed, last);
-  const idleClaimer = claimWithEnqueues(loop, start);
+  const idleClaimer = claimWithEnqueues(loop, start, last);
 
   try {
     while (!signal.aborted) {
@@ -327,6 +327,7 @@ function handOver(loop: Loop, handed: ClaimedJob[], last: { dry: boolean }): voi
 function claimWithEnqueues(
   loop: Loop,
   start: (job: ClaimedJob, release: () => void) => void,
+  last: { dry: boolean },
 ): IdleClaimer | undefined {
   const { semaphore, limiter, signal, control, workerId, leaseMs } = loop;
   if (limiter !== undefined || !(semaphore instanceof Semaphore)) return undefined;
@@ -349,6 +350,9 @@ function claimWithEnqueues(
         claim: { workerId, limit: permits.length, leaseMs, now: Date.now(), concurrency: semaphore.permits },
         adopt: (jobs) => {
           const found = jobs ?? [];
+          // A claim that found all it asked for leaves the queue maybe busy: the finish of these
+          // jobs claims with it (handOver), as the sleeping loop is not woken for them.
+          last.dry = found.length < permits.length;
           for (const release of permits.splice(found.length)) release();
           for (let i = 0; i < found.length; i++) start(found[i] as ClaimedJob, permits[i] as () => void);
           control.running.delete(claiming);

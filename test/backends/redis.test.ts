@@ -9,8 +9,10 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { IdleClaimer, NewJob, QueueEvent, WakeReason } from "../../src/backends/backend.js";
+import type { Backend, IdleClaimer, NewJob, QueueEvent, WakeReason } from "../../src/backends/backend.js";
+import { EngineBackend } from "../../src/backends/engine-backend.js";
 import { RedisBackend } from "../../src/backends/redis/redis-backend.js";
+import { RedisEngine } from "../../src/backends/redis/redis-engine.js";
 import { BackendError } from "../../src/errors.js";
 import { task, unregisterTask } from "../../src/task.js";
 import { Worker } from "../../src/worker/worker.js";
@@ -298,7 +300,24 @@ describe("RedisBackend: an idle worker's claim sent with an enqueue", () => {
     return { b, writes };
   }
 
-  it("goes out in the same write as the enqueue, and its job starts without a claim of the loop's own", async () => {
+  /** Counts `b`'s idle-claim offers: made in all, and registered now (its loop sleeps idle). */
+  function watchOffers(b: Backend): { made: number; idle: number } {
+    const offer = b.offerIdleClaim?.bind(b);
+    if (offer === undefined) throw new Error("this backend takes no idle claims");
+    const seen = { made: 0, idle: 0 };
+    (b as { offerIdleClaim: typeof offer }).offerIdleClaim = (queue: string, claimer: IdleClaimer) => {
+      seen.made++;
+      seen.idle++;
+      const withdraw = offer(queue, claimer);
+      return () => {
+        seen.idle--;
+        withdraw();
+      };
+    };
+    return seen;
+  }
+
+  it("goes out in the same write as the enqueue; the loop sleeps on, and the job's finish claims (drained)", async () => {
     const { b, writes } = await recorded();
     const q = queueName("handoff");
     const taskName = `${q}-t`;
@@ -306,13 +325,7 @@ describe("RedisBackend: an idle worker's claim sent with an enqueue", () => {
     task(taskName, { queue: q }, (_data, ctx) => {
       started.push(ctx.job.id);
     });
-    let offers = 0;
-    const offer = b.offerIdleClaim?.bind(b);
-    expect(offer).toBeDefined();
-    (b as { offerIdleClaim: typeof offer }).offerIdleClaim = (queue: string, claimer: IdleClaimer) => {
-      offers++;
-      return (offer as NonNullable<typeof offer>)(queue, claimer);
-    };
+    const offers = watchOffers(b);
     // What the loop's own claims found.
     const found: number[] = [];
     const claim = b.claim.bind(b);
@@ -322,21 +335,25 @@ describe("RedisBackend: an idle worker's claim sent with an enqueue", () => {
       return jobs;
     };
     const worker = new Worker(q, { backend: b, concurrency: 3, scanInterval: 60_000 });
+    let drained = 0;
+    worker.on("drained", () => drained++);
     try {
       await worker.start();
-      await until(() => offers > 0);
+      await until(() => offers.idle > 0);
       found.length = 0;
       writes.length = 0;
       const [added] = await b.enqueue(q, [job({ task: taskName })]);
       await until(() => started.length === 1);
       expect(started).toEqual([added?.id]);
+      // No poll comes (scanInterval 60 s): the finish's claim found the queue empty.
+      await until(() => drained === 1);
       // The enqueue and the claim, in one system call; then the job's own writes (finish, ...).
       const first = writes[0] ?? [];
       expect(first).toHaveLength(2);
       expect(first[0]).toContain(taskName);
       expect(first[1]).toContain(q);
-      // The wake-up of the reply still comes: the loop claims with its free slots and finds nothing.
-      expect(found.every((n) => n === 0)).toBe(true);
+      // The reply's "job" wake-up had nothing left for this process: the loop made no claim.
+      expect(found).toEqual([]);
     } finally {
       await worker.stop();
       unregisterTask(taskName);
@@ -352,19 +369,7 @@ describe("RedisBackend: an idle worker's claim sent with an enqueue", () => {
       started.push(ctx.job.id);
       await new Promise((r) => setTimeout(r, 50));
     });
-    // Offers made, and offers registered now (the loop is idle).
-    const offers: string[] = [];
-    let idle = 0;
-    const offer = b.offerIdleClaim?.bind(b) as NonNullable<typeof b.offerIdleClaim>;
-    (b as { offerIdleClaim: typeof offer }).offerIdleClaim = (queue: string, claimer: IdleClaimer) => {
-      offers.push(queue);
-      idle++;
-      const withdraw = offer(queue, claimer);
-      return () => {
-        idle--;
-        withdraw();
-      };
-    };
+    const offers = watchOffers(b);
     const limited = new Worker(q, { backend: b, concurrency: 2, rateLimit: 100, scanInterval: 60_000 });
     const worker = new Worker(q, { backend: b, concurrency: 2, scanInterval: 60_000 });
     try {
@@ -379,11 +384,11 @@ describe("RedisBackend: an idle worker's claim sent with an enqueue", () => {
       await limited.start();
       await until(() => claims > 0);
       await new Promise((r) => setTimeout(r, 20));
-      expect(offers).toEqual([]);
+      expect(offers.made).toBe(0);
       await limited.stop();
 
       await worker.start();
-      await until(() => idle > 0);
+      await until(() => offers.idle > 0);
       // Paused while idle (its offer still registered): the enqueue claims nothing for it.
       await worker.pause();
       const [held] = await b.enqueue(q, [job({ task: taskName })]);
@@ -395,7 +400,7 @@ describe("RedisBackend: an idle worker's claim sent with an enqueue", () => {
       await until(async () => (await b.getJob(q, held?.id as string))?.state === "completed");
 
       // Stopped right after an enqueue whose claim is in flight: the stop waits for that job.
-      await until(() => idle > 0);
+      await until(() => offers.idle > 0);
       const adding = b.enqueue(q, [job({ task: taskName })]);
       await worker.stop();
       const [added] = await adding;
@@ -403,6 +408,43 @@ describe("RedisBackend: an idle worker's claim sent with an enqueue", () => {
       expect((await b.getJob(q, added?.id as string))?.state).toBe("completed");
     } finally {
       await limited.stop();
+      await worker.stop();
+      unregisterTask(taskName);
+    }
+  });
+
+  it("a claim that fails leaves its jobs to the loop, woken for them", async () => {
+    let failNext = false;
+    const url = await redisUrl();
+    const b = new EngineBackend((ctx) => {
+      const engine = new RedisEngine({ url, prefix }, ctx);
+      const claim = engine.jobs.claim.bind(engine.jobs);
+      (engine.jobs as { claim: typeof claim }).claim = (queue, options) => {
+        if (!failNext) return claim(queue, options);
+        failNext = false;
+        return Promise.reject(new BackendError("the claim's connection dropped"));
+      };
+      return engine;
+    });
+    open.push(b as unknown as RedisBackend);
+    const q = queueName("handoff-fails");
+    const taskName = `${q}-t`;
+    const started: string[] = [];
+    task(taskName, { queue: q }, (_data, ctx) => {
+      started.push(ctx.job.id);
+    });
+    const offers = watchOffers(b);
+    // No poll comes (scanInterval 60 s): only a wake-up gets the job claimed.
+    const worker = new Worker(q, { backend: b, concurrency: 1, scanInterval: 60_000 });
+    try {
+      await worker.start();
+      await until(() => offers.idle > 0);
+      failNext = true;
+      const [added] = await b.enqueue(q, [job({ task: taskName })]);
+      await until(() => started.length === 1);
+      expect(started).toEqual([added?.id]);
+      expect(failNext).toBe(false); // the claim sent with the enqueue was the one that failed
+    } finally {
       await worker.stop();
       unregisterTask(taskName);
     }
