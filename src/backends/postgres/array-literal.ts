@@ -2,7 +2,8 @@
  * PostgreSQL array literals built here rather than by the driver: node-postgres turns a JS array
  * parameter into text when it sends the statement, in the turn the connection frees up, while the
  * server waits; a literal built beforehand lets the bulk insert build a chunk while the one before
- * it runs (enqueue.ts). It also costs less: one test per element instead of two regex replaces.
+ * it runs (enqueue.ts). Building one costs about what the driver's does (~0.8 us per 5 short
+ * elements here): the gain is only in when it is built.
  */
 
 /** Characters that must be escaped with a backslash inside a quoted array element. */
