@@ -7,8 +7,8 @@ import { BackendError } from "../errors.js";
 import type {
   Backend,
   BackendCapabilities,
-  EnqueueResult,
   FinishAndClaim,
+  HandOff,
   LeaderStore,
   MetricStore,
   NewJob,
@@ -26,6 +26,7 @@ import {
   type Effects,
   type Engine,
   type EngineContext,
+  type EnqueueAndClaim,
   REPORTING,
 } from "./engine.js";
 import { IdleClaims } from "./idle-claims.js";
@@ -124,35 +125,47 @@ export class EngineBackend implements Backend {
     for (const name of ANSWERING) self[name] = (...args) => (jobs[name] as Method)(...args);
     if (engine.claimsFollowEnqueues) {
       const enqueue = this.enqueue;
-      const claim = this.claim;
+      const enqueueAndClaim = engine.jobs.enqueueAndClaim?.bind(engine.jobs);
       const idle = new IdleClaims();
-      const together = engine.sendTogether?.bind(engine) ?? (<T>(send: () => T) => send());
-      this.offerIdleClaim = (queue, claimer) => idle.offer(queue, claimer);
+      /**
+       * The results of an enqueue sent with an idle loop's claim, once its effects are delivered and
+       * the jobs claimed handed to that loop. When the claim asked for every job the enqueue made
+       * claimable, the reply's "job" wake-up has nothing left to find here and is not delivered
+       * (other processes hear theirs): the loop sleeps on, and the finish of its jobs claims.
+       */
+      const withClaim = async (
+        queue: string,
+        sent: Promise<Applied<EnqueueAndClaim>>,
+        handOff: HandOff,
+        count: number,
+      ) => {
+        let done: Applied<EnqueueAndClaim>;
+        try {
+          done = await sent;
+        } catch (err) {
+          handOff.adopt(null);
+          throw err;
+        }
+        const { results, claimed } = done.value;
+        const all = claimed !== null && handOff.claim.limit >= count;
+        delivery.deliver(queue, all ? withoutJobWake(done.effects) : done.effects);
+        handOff.adopt(claimed);
+        return results;
+      };
+      if (enqueueAndClaim !== undefined) this.offerIdleClaim = (queue, claimer) => idle.offer(queue, claimer);
       this.enqueue = (queue, newJobs, options) => {
         const count = waitingCount(newJobs);
         if (count === 0) return enqueue(queue, newJobs, options);
-        const [pending, claimedAll] = together(() => {
-          const sent = jobs.enqueue(queue, newJobs, options) as Promise<Applied<EnqueueResult[]>>;
-          // Sent by now (or queued in order): a claim sent after it sees its jobs.
-          const handOff = idle.take(queue, count);
-          if (handOff === null) return [sent, false] as const;
-          const { adopt } = handOff;
-          claim(queue, handOff.claim).then(adopt, () => {
-            adopt(null);
-            delivery.deliver(queue, EARLY_WAKE); // its jobs wait still: a claim loop must look
-          });
-          return [sent, handOff.claim.limit >= count] as const;
-        });
-        // Jobs left for other workers: wake this process's idle ones now, so that their claims also
-        // follow the enqueue. The wake-up in the reply's effects still comes; it finds each worker
-        // busy with a job or awake already. When the claim sent behind the enqueue asked for every
-        // job it made claimable, that "job" wake-up has nothing left to find here and is dropped:
-        // the loop that claimed sleeps on, and claims again with its jobs' finish.
-        if (!claimedAll) delivery.deliver(queue, EARLY_WAKE);
-        return pending.then(({ value, effects }) => {
-          delivery.deliver(queue, claimedAll ? withoutJobWake(effects) : effects);
-          return value;
-        });
+        const handOff = enqueueAndClaim === undefined ? null : idle.take(queue, count);
+        const pending =
+          handOff === null || enqueueAndClaim === undefined
+            ? enqueue(queue, newJobs, options)
+            : withClaim(queue, enqueueAndClaim(queue, newJobs, options, handOff.claim), handOff, count);
+        // Sent by now: a claim that this wakes reaches the engine after it, so the claims of other
+        // idle workers here follow the enqueue too. The wake-up in the reply's effects still comes;
+        // it finds each worker busy with a job or awake already.
+        if (handOff === null || handOff.claim.limit < count) delivery.deliver(queue, EARLY_WAKE);
+        return pending;
       };
     }
     // An engine without a combined step: its finish, then its claim (which must see the finish).

@@ -14,10 +14,15 @@
  *   round trip; the notifier is the read side.
  * - Optional stores (repeatables, rate limits, workers, metrics, leaders): present or absent, and reported so.
  */
+import type { ClaimedJob } from "../job.js";
 import type {
   Backend,
+  ClaimOptions,
+  EnqueueCallOptions,
+  EnqueueResult,
   LeaderStore,
   MetricStore,
+  NewJob,
   QueueEvent,
   RateLimitStore,
   RepeatableFire,
@@ -26,6 +31,13 @@ import type {
   WakeReason,
   WorkerRegistry,
 } from "./backend.js";
+
+/** What `JobStore.enqueueAndClaim` did: the enqueue's results, and the jobs claimed after them. */
+export interface EnqueueAndClaim {
+  results: EnqueueResult[];
+  /** Null when no claim was made (the batch too large for one step). */
+  claimed: ClaimedJob[] | null;
+}
 
 /** What a transition did that others must hear of, once it is durable. */
 export interface Effects {
@@ -116,6 +128,18 @@ export type JobStore = { [K in (typeof REPORTING)[number]]: Reporting<Backend[K]
 > & {
     /** Optional: an engine that can end attempts and claim in one step (see `Backend.finishAndClaim`). */
     finishAndClaim?: Reporting<NonNullable<Backend["finishAndClaim"]>>;
+    /**
+     * Optional, with `claimsFollowEnqueues`: `enqueue`, then `claim` with `claim` once the jobs are
+     * stored, in one step (Redis: one script), for an idle worker of this process
+     * (`Backend.offerIdleClaim`). `claimed` is null when the batch is too large for one step: then
+     * nothing was claimed.
+     */
+    enqueueAndClaim?(
+      queue: string,
+      jobs: NewJob[],
+      options: EnqueueCallOptions | undefined,
+      claim: ClaimOptions,
+    ): Promise<Applied<EnqueueAndClaim>>;
   };
 
 /** The repeatable store of an engine: `fire` enqueues, so it reports its effects. */
@@ -166,12 +190,6 @@ export interface Engine {
    * enqueue on the wire, one round trip sooner. Default: false (wake-ups come with the effects).
    */
   readonly claimsFollowEnqueues?: boolean;
-  /**
-   * Optional, with `claimsFollowEnqueues`: runs `send`, which starts calls without awaiting them,
-   * so that the commands they send leave in one write (Redis: the socket corked meanwhile). An
-   * enqueue and the claim of an idle worker sent behind it then cost one system call, not two.
-   */
-  sendTogether?<T>(send: () => T): T;
   /** Optional: readies what a worker's hot path uses (see `Backend.warmUp`). */
   warmUp?(): Promise<void>;
   /** Releases connections, timers and files (after the notifier closed). Idempotent. */

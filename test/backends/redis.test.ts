@@ -317,7 +317,7 @@ describe("RedisBackend: an idle worker's claim sent with an enqueue", () => {
     return seen;
   }
 
-  it("goes out in the same write as the enqueue; the loop sleeps on, and the job's finish claims (drained)", async () => {
+  it("is made by the enqueue's own script; the loop sleeps on, and the job's finish claims (drained)", async () => {
     const { b, writes } = await recorded();
     const q = queueName("handoff");
     const taskName = `${q}-t`;
@@ -347,11 +347,11 @@ describe("RedisBackend: an idle worker's claim sent with an enqueue", () => {
       expect(started).toEqual([added?.id]);
       // No poll comes (scanInterval 60 s): the finish's claim found the queue empty.
       await until(() => drained === 1);
-      // The enqueue and the claim, in one system call; then the job's own writes (finish, ...).
+      // One command: the enqueue script, carrying the worker's claim; then the job's own writes.
       const first = writes[0] ?? [];
-      expect(first).toHaveLength(2);
+      expect(first).toHaveLength(1);
       expect(first[0]).toContain(taskName);
-      expect(first[1]).toContain(q);
+      expect(first[0]).toContain(worker.id);
       // The reply's "job" wake-up had nothing left for this process: the loop made no claim.
       expect(found).toEqual([]);
     } finally {
@@ -413,42 +413,50 @@ describe("RedisBackend: an idle worker's claim sent with an enqueue", () => {
     }
   });
 
-  it("a claim that fails leaves its jobs to the loop, woken for them", async () => {
+  it("an enqueue that fails gives the slots back; a batch too large for one script is claimed by the loop", async () => {
     let failNext = false;
     const url = await redisUrl();
     const b = new EngineBackend((ctx) => {
       const engine = new RedisEngine({ url, prefix }, ctx);
-      const claim = engine.jobs.claim.bind(engine.jobs);
-      (engine.jobs as { claim: typeof claim }).claim = (queue, options) => {
-        if (!failNext) return claim(queue, options);
+      const { jobs } = engine;
+      const combined = jobs.enqueueAndClaim.bind(jobs);
+      (jobs as { enqueueAndClaim: typeof combined }).enqueueAndClaim = (queue, newJobs, options, claim) => {
+        if (!failNext) return combined(queue, newJobs, options, claim);
         failNext = false;
-        return Promise.reject(new BackendError("the claim's connection dropped"));
+        return Promise.reject(new BackendError("the connection dropped"));
       };
       return engine;
     });
     open.push(b as unknown as RedisBackend);
     const q = queueName("handoff-fails");
     const taskName = `${q}-t`;
-    const started: string[] = [];
-    task(taskName, { queue: q }, (_data, ctx) => {
-      started.push(ctx.job.id);
+    let ran = 0;
+    task(taskName, { queue: q }, () => {
+      ran++;
     });
     const offers = watchOffers(b);
-    // No poll comes (scanInterval 60 s): only a wake-up gets the job claimed.
+    // No poll comes (scanInterval 60 s): a job runs only through a hand-off or a wake-up.
     const worker = new Worker(q, { backend: b, concurrency: 1, scanInterval: 60_000 });
     try {
       await worker.start();
       await until(() => offers.idle > 0);
       failNext = true;
-      const [added] = await b.enqueue(q, [job({ task: taskName })]);
-      await until(() => started.length === 1);
-      expect(started).toEqual([added?.id]);
-      expect(failNext).toBe(false); // the claim sent with the enqueue was the one that failed
+      await expect(b.enqueue(q, [job({ task: taskName })])).rejects.toThrow("the connection dropped");
+      // Its one slot is free again: the next enqueue hands it a job.
+      await b.enqueue(q, [job({ task: taskName })]);
+      await until(() => ran === 1);
+      // 2,500 jobs: two scripts in one MULTI, no claim in them; the reply's wake-up is delivered.
+      await until(() => offers.idle > 0);
+      await b.enqueue(
+        q,
+        Array.from({ length: 2500 }, () => job({ task: taskName })),
+      );
+      await until(() => ran === 2501, 20_000);
     } finally {
       await worker.stop();
       unregisterTask(taskName);
     }
-  });
+  }, 30_000);
 });
 
 describe("RedisBackend: metric keys", () => {

@@ -113,21 +113,6 @@ export class RedisConnection {
     defineScripts(this.client);
   }
 
-  /**
-   * Runs `send`, which starts commands without awaiting them; they leave in one write (the socket
-   * corked meanwhile; on a cluster, as each node's connection sends them).
-   */
-  together<T>(send: () => T): T {
-    const stream = this.cluster ? undefined : (this.client.stream as Redis["stream"] | undefined);
-    if (stream === undefined) return send();
-    stream.cork();
-    try {
-      return send();
-    } finally {
-      stream.uncork();
-    }
-  }
-
   /** Whether every script is followed by a WAIT for replicas (the waitReplicas option). */
   get waitsForReplicas(): boolean {
     return this.#waitReplicas > 0;

@@ -11,13 +11,13 @@ import { randomUUID } from "node:crypto";
 import { BackendError, ValidationError } from "../../errors.js";
 import type { JobState } from "../../job.js";
 import { isWellFormed, LONE_SURROGATE } from "../../json-value.js";
-import type { EnqueueResult, NewJob } from "../backend.js";
-import type { Applied } from "../engine.js";
+import type { ClaimOptions, EnqueueResult, NewJob } from "../backend.js";
+import type { Applied, EnqueueAndClaim } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
-import { externalParents, missingParentError } from "../shared/rules.js";
+import { claimPeers, externalParents, missingParentError } from "../shared/rules.js";
 import type { RedisConnection } from "./connection.js";
 import { noteQueue, requireOneSlot } from "./queue-registry.js";
-import { type EffectsReply, effectsOf, jobArgs } from "./records.js";
+import { type EffectsReply, effectsOf, jobArgs, type RawRecord, toClaimed } from "./records.js";
 import type { ScriptArg } from "./scripts.js";
 
 /**
@@ -53,18 +53,23 @@ const FIELDS = [
   "trace context",
 ];
 
-/** What enqueue.lua returns. */
-type EnqueueReply = ["ok", EffectsReply, ...Array<string | number>] | ["invalid", string] | ["aborted"];
+/** What enqueue.lua returns (with a claim, its records come last, as one list). */
+type EnqueueReply =
+  | ["ok", EffectsReply, ...Array<string | number | RawRecord[]>]
+  | ["invalid", string]
+  | ["aborted"];
 
 /**
- * Stores `jobs` (at least one) in `queue`, all or none.
+ * Stores `jobs` (at least one) in `queue`, all or none; with `claim`, a batch of one script then
+ * claims for it in the same script (`claimed`; null for a larger batch: no claim made).
  * @throws ValidationError for a job Redis could not store, and for a missing parent; nothing is stored.
  */
 export async function enqueueBatch(
   io: RedisConnection,
   queue: string,
   jobs: NewJob[],
-): Promise<Applied<EnqueueResult[]>> {
+  claim?: ClaimOptions,
+): Promise<Applied<EnqueueAndClaim>> {
   const args = jobs.map(jobArgs);
   for (let i = 0; i < jobs.length; i++) {
     const why = unstorable(jobs[i] as NewJob, args[i] as string[]);
@@ -78,9 +83,18 @@ export async function enqueueBatch(
   requireOneSlot(io, queue, external);
   const parents = JSON.stringify(external);
   if (jobs.length <= ENQUEUE_CHUNK) {
-    const reply = await io.run<EnqueueReply>(queue, "enqueue", ["only", "", parents, JSON.stringify(args)]);
+    const call: ScriptArg[] = ["only", "", parents, JSON.stringify(args)];
+    if (claim !== undefined) {
+      const { workerId, now, limit, leaseMs } = claim;
+      call.push(workerId, now, limit, leaseMs, randomUUID(), claimPeers(claim));
+    }
+    const reply = await io.run<EnqueueReply>(queue, "enqueue", call);
     await noteQueue(io, queue);
-    return applied(queue, jobs.length, [reply]);
+    // The claim's records: the last item of an "ok" reply, after the results' triples.
+    const records = claim !== undefined && reply[0] === "ok" ? (reply.pop() as RawRecord[]) : [];
+    const done = applied(queue, jobs.length, [reply]);
+    const claimed = claim === undefined ? null : records.map((record) => toClaimed(queue, record));
+    return { value: { results: done.value, claimed }, effects: done.effects };
   }
   // One MULTI: nothing interleaves, and a first chunk that rejects the batch (a missing parent)
   // leaves the gate unset, so every later chunk writes nothing either.
@@ -94,7 +108,8 @@ export async function enqueueBatch(
   }
   const replies = await io.runAll<EnqueueReply>(queue, "enqueue", argLists);
   await noteQueue(io, queue);
-  return applied(queue, jobs.length, replies);
+  const done = applied(queue, jobs.length, replies);
+  return { value: { results: done.value, claimed: null }, effects: done.effects };
 }
 
 /**

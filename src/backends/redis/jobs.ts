@@ -15,7 +15,7 @@ import type {
   NewJob,
   StallSweep,
 } from "../backend.js";
-import type { Applied, JobStore } from "../engine.js";
+import type { Applied, EnqueueAndClaim, JobStore } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
 import { finishWhileClaiming } from "../shared/finish-and-claim.js";
 import {
@@ -61,7 +61,20 @@ export class RedisJobs implements JobStore {
     refuseCallerTransaction("Redis", options);
     this.io.assertOpen();
     if (jobs.length === 0) return { value: [] };
-    return enqueueBatch(this.io, queue, jobs);
+    const { value, effects } = await enqueueBatch(this.io, queue, jobs);
+    return { value: value.results, effects };
+  }
+
+  async enqueueAndClaim(
+    queue: string,
+    jobs: NewJob[],
+    options: EnqueueCallOptions | undefined,
+    claim: ClaimOptions,
+  ): Promise<Applied<EnqueueAndClaim>> {
+    refuseCallerTransaction("Redis", options);
+    this.io.assertOpen();
+    if (jobs.length === 0) return { value: { results: [], claimed: [] } };
+    return enqueueBatch(this.io, queue, jobs, claim.limit < 1 ? undefined : claim);
   }
 
   async claim(queue: string, options: ClaimOptions): Promise<Applied<ClaimedJob[]>> {

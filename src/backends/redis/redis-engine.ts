@@ -83,10 +83,6 @@ export class RedisEngine implements Engine {
     this.leaders = new RedisLeaders(io);
   }
 
-  sendTogether<T>(send: () => T): T {
-    return this.connection.together(send);
-  }
-
   close(): Promise<void> {
     return this.connection.close();
   }

@@ -1,10 +1,13 @@
 -- enqueue.lua: inserts a batch of jobs (or one chunk of a large batch).
 -- @include insert
+-- @include claiming
 -- ARGV (after base's three): [4] role: 'only' (the whole batch), or for a batch split into chunks
 --   sent in one MULTI: 'first', 'next', 'last'; [5] batch gate id; [6] JSON array of parent ids to
 --   check (dependsOn ids not created earlier in the batch; 'only' and 'first' check them); [7] JSON
 --   array of jobs, each an array of 22 strings (see insert). One JSON argument per chunk keeps
---   client encoding and Redis argument parsing cheap.
+--   client encoding and Redis argument parsing cheap. [8] workerId of an idle worker to claim for
+--   once the jobs are in ('' = none; role 'only'), then claimWaiting's [9] now, [10] limit,
+--   [11] leaseMs, [12] token base, [13] stallPeers.
 -- Scripts do not roll back, so a chunk must not fail after an earlier one wrote: the caller sends
 --   only jobs this script can read and store (enqueue.ts checks them all first); here the missing
 --   parents are the one refusal, and only the first chunk makes it.
@@ -13,8 +16,10 @@
 --   'next'/'last' require ('last' deletes it), so a rejected first chunk rejects the whole MULTI.
 --   Each job is inserted (see insert; the index writes of plain jobs batched). The queue joins
 --   "<G>queues".
--- Returns: { 'ok', effects, id1, state1, duplicate1 (0/1), ... }, or { 'invalid', parentId },
---   or { 'aborted' } when the gate is missing.
+--   With [8], the jobs are then claimed as claim.lua does (claimWaiting), in the same script.
+-- Returns: { 'ok', effects, id1, state1, duplicate1 (0/1), ..., claimed } (claimed only with [8]:
+--   the list of claimed records, as claim.lua returns them after its effects), or
+--   { 'invalid', parentId }, or { 'aborted' } when the gate is missing.
 local role, gate = ARGV[4], Q .. 'batch:' .. ARGV[5]
 local jobs = cjson.decode(ARGV[7])
 if role == 'only' or role == 'first' then
@@ -36,5 +41,11 @@ for _, job in ipairs(jobs) do
   out[#out + 1] = duplicate
 end
 insertsDone()
+if (ARGV[8] or '') ~= '' then
+  local claimed = claimWaiting(tonumber(ARGV[9]), ARGV[8], tonumber(ARGV[10]), tonumber(ARGV[11]), ARGV[12], '',
+    ARGV[13])
+  table.remove(claimed, 1)
+  out[#out + 1] = claimed
+end
 out[2] = flush()
 return out

@@ -1,0 +1,102 @@
+-- claiming: takes waiting jobs for a worker (claim.lua, and enqueue.lua for an idle worker).
+-- @include settle
+-- @include deferred
+-- @include records
+-- Inputs (claimWaiting): now, workerId, limit, leaseMs, token base (random per call; job i gets
+--   "<base>.<i>"), the one job id to claim or '', stallPeers (the worker's concurrency, see
+--   chargeStall in shared/rules.ts).
+-- Effect: unless the queue is paused, and never beyond the room left under its global concurrency
+--   ("<Q>global-concurrency" minus the size of the active ZSET), each taken job becomes active
+--   (attempts + 1, startedAt, token, workerId, leaseExpiresAt, listed in the active ZSET by lease
+--   expiry) with job:started; a job whose ttl passed is expired instead (job:expired, dependants,
+--   retention) and the claim goes on. The index moves of the claimed jobs are deferred to one
+--   ZREM/ZADD per index per batch (applied before an expiry runs its general transition, and
+--   before it returns).
+-- Defines: claimWaiting(now, workerId, limit, leaseMs, tokenBase, only, peers).
+-- Returns (claimWaiting): a list whose first slot is '' (the caller's, for its effects), then one
+--   record per claimed job: the RECORD_FIELDS values followed by the token.
+local function claimWaiting(now, workerId, limit, leaseMs, tokenBase, only, peers)
+  local leaseUntil = now + leaseMs
+  local out = { '' }
+  local gate = redis.call('MGET', Q .. 'paused', Q .. 'global-concurrency')
+  if gate[1] then return out end
+  if gate[2] then
+    limit = math.min(limit, tonumber(gate[2]) - redis.call('ZCARD', Q .. 'active'))
+    if limit < 1 then return out end
+  end
+
+  local STATE, ATTEMPTS, TTL, CREATED, STARTED, PARENT_FAILURE, WORKER, LEASE = 4, 6, 9, 11, 13, 20, 24, 25
+  local NF = #RECORD_FIELDS
+  -- Record position of each RECORD_FIELDS name, built by the first take(): a claim that finds
+  -- nothing (an idle worker's) skips it, ~10% of such a call. A job is read with one HGETALL: one
+  -- pass over its fields, cheaper than looking up ~30 names of which most are usually absent.
+  local POS
+
+  local S_WAITING, S_ACTIVE, ACTIVE, TTL_SET = Q .. 's:waiting', Q .. 's:active', Q .. 'active', Q .. 'ttl'
+  local startedExtra = ',"workerId":' .. cjson.encode(workerId)
+  -- Times as text once: Redis 7.0 formats every number given to redis.call with "%.17g".
+  local NOW, LEASE_UNTIL = int(now), int(leaseUntil)
+
+  -- Takes one job already removed from the waiting ZSET; returns its record, or nil when it expired
+  -- (storing nil in `out` adds nothing).
+  local function take(id)
+    local key = jobKey(id)
+    local h = redis.call('HGETALL', key)
+    if not POS then
+      POS = {}
+      for i, name in ipairs(RECORD_FIELDS) do POS[name] = i end
+    end
+    -- v: the RECORD_FIELDS values (false when absent, as HMGET gives them); other: the internal fields.
+    local v, other = {}, {}
+    for i = 1, NF do v[i] = false end
+    for i = 1, #h, 2 do
+      local p = POS[h[i]]
+      if p then v[p] = h[i + 1] else other[h[i]] = h[i + 1] end
+    end
+    if v[STATE] ~= 'waiting' then return nil end
+    local j = { id = id, state = 'waiting', task = v[2], seq = other.seq, ttl = v[TTL] or nil, createdAt = v[CREATED],
+      attempts = tonumber(v[ATTEMPTS]) }
+    if j.ttl and now >= tonumber(j.createdAt) + tonumber(j.ttl) then
+      j.onParentFailure, j.rc, j.rf, j.dedupKey, j.hasDeps = v[PARENT_FAILURE] or nil, other.rc, other.rf,
+        other.dedupKey, other.hasDeps
+      applyDeferred()
+      leave(j)
+      expire(j, now)
+      return nil
+    end
+    -- leave(j) and enter(j, 'active'), deferred.
+    if j.ttl then deferZrem(TTL_SET, id) end
+    deferZrem(S_WAITING, id)
+    deferZadd(S_ACTIVE, j.seq, id)
+    deferZadd(ACTIVE, LEASE_UNTIL, id)
+    local attempts = int(j.attempts + 1)
+    local token = tokenBase .. '.' .. int(#out)
+    redis.call('HSET', key, 'state', 'active', 'attempts', attempts, 'startedAt', NOW, 'token', token,
+      'workerId', workerId, 'leaseExpiresAt', LEASE_UNTIL, 'stallPeers', peers)
+    if EMIT then emit('job:started', id, j.task, ',"attempts":' .. attempts .. startedExtra) end
+    -- v becomes the record.
+    v[STATE] = 'active'
+    v[ATTEMPTS] = attempts
+    v[STARTED] = NOW
+    v[WORKER] = workerId
+    v[LEASE] = LEASE_UNTIL
+    v[NF + 1] = token
+    return v
+  end
+
+  if only ~= '' then
+    local wm = redis.call('HGET', jobKey(only), 'wm')
+    if wm and redis.call('HGET', jobKey(only), 'state') == 'waiting' then
+      redis.call('ZREM', Q .. 'waiting', wm)
+      out[2] = take(only)
+    end
+  else
+    while #out - 1 < limit do
+      local popped = redis.call('ZPOPMIN', Q .. 'waiting', limit - (#out - 1))
+      if #popped == 0 then break end
+      for i = 1, #popped, 2 do out[#out + 1] = take(memberId(popped[i])) end
+    end
+  end
+  applyDeferred()
+  return out
+end
