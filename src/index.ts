@@ -39,6 +39,7 @@ export type {
   Engine,
   EngineContext,
   EngineRepeatables,
+  EnqueueAndClaim,
   JobStore,
   Notifier,
 } from "./backends/engine.js";
