@@ -33,7 +33,7 @@ import {
   type DefaultJobOptions,
 } from "./job-defaults.js";
 import { checkKeys, JOB_HINTS, keysOf } from "./option-keys.js";
-import { getSettings } from "./settings.js";
+import { getEnqueueSettings } from "./settings.js";
 import { traceEnqueue } from "./telemetry/producer.js";
 
 /**
@@ -181,7 +181,7 @@ export async function enqueueJobs(
   client?: TransactionClient,
 ): Promise<string[]> {
   const now = Date.now();
-  const settings = getSettings(); // once per call: it reads the environment
+  const settings = getEnqueueSettings(); // once per call: it reads the environment
   const base = { ...settings.defaultJobOptions, ...queueDefaults };
   // The jobs of one task added without options differ only in their data: the rest is built (and
   // checked) once per task and call, which halves the cost of building a large addBulk.
@@ -248,8 +248,8 @@ export function buildNewJob(
   options: EnqueueOptions | undefined,
   defaults: TaskDefaults | undefined,
   now: number,
-  maxPayloadBytes: number | null = getSettings().maxPayloadBytes,
-  base: DefaultJobOptions = getSettings().defaultJobOptions ?? NO_OPTIONS,
+  maxPayloadBytes: number | null = getEnqueueSettings().maxPayloadBytes,
+  base: DefaultJobOptions = getEnqueueSettings().defaultJobOptions ?? NO_OPTIONS,
 ): NewJob {
   checkName(task, "task name");
   const o: EnqueueOptions = options ?? NO_OPTIONS;

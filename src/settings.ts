@@ -129,6 +129,41 @@ export function getSettings(): Readonly<Settings> {
   return cache.settings;
 }
 
+/** What an enqueue reads of the settings (its hot path: see getEnqueueSettings). */
+export type EnqueueSettings = Readonly<Pick<Settings, "maxPayloadBytes" | "defaultJobOptions">>;
+
+/** The one variable of ENV_KEYS an enqueue reads. */
+const PAYLOAD_ENV = "ASYNCMQ_MAX_PAYLOAD_BYTES";
+let enqueueCache: {
+  env: string | undefined;
+  configured: Partial<Settings>;
+  settings: EnqueueSettings;
+} | null = null;
+
+/**
+ * `getSettings()`'s maxPayloadBytes and defaultJobOptions, reading one environment variable instead
+ * of all eleven: on a 2-core VM those reads took 17-77 us of an idle worker's ~0.7 ms add-to-start.
+ */
+export function getEnqueueSettings(): EnqueueSettings {
+  const env = process.env[PAYLOAD_ENV];
+  if (enqueueCache === null || enqueueCache.env !== env || enqueueCache.configured !== configured) {
+    const merged = {
+      ...DEFAULT_SETTINGS,
+      ...fromEnv(ENV_KEYS.filter(([, name]) => name === PAYLOAD_ENV)),
+      ...configured,
+    };
+    enqueueCache = {
+      env,
+      configured,
+      settings: Object.freeze({
+        maxPayloadBytes: merged.maxPayloadBytes,
+        defaultJobOptions: merged.defaultJobOptions,
+      }),
+    };
+  }
+  return enqueueCache.settings;
+}
+
 /** Forgets `configure()` calls (for tests). */
 export function resetSettings(): void {
   configured = {};
@@ -202,9 +237,10 @@ const DURATION_KEYS: ReadonlySet<keyof Settings> = new Set([
   "metricsRetention",
 ]);
 
-function fromEnv(): Partial<Settings> {
+/** The settings `keys` (default: all) of the environment, checked. */
+function fromEnv(keys = ENV_KEYS): Partial<Settings> {
   const raw: Record<string, unknown> = {};
-  for (const [key, name] of ENV_KEYS) {
+  for (const [key, name] of keys) {
     const value = process.env[name];
     if (value === undefined || value === "") continue;
     if (key === "backend") raw.backend = value;

@@ -6,7 +6,13 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PayloadTooLargeError, ValidationError } from "../../src/errors.js";
 import { buildNewJob } from "../../src/job-options.js";
 import { consoleLogger, type Logger, loggerInForce } from "../../src/logger.js";
-import { configure, DEFAULT_SETTINGS, getSettings, resetSettings } from "../../src/settings.js";
+import {
+  configure,
+  DEFAULT_SETTINGS,
+  getEnqueueSettings,
+  getSettings,
+  resetSettings,
+} from "../../src/settings.js";
 
 /** The ASYNCMQ_* variables of the process that runs the tests, put back after each test. */
 let savedEnv: Record<string, string> = {};
@@ -27,6 +33,24 @@ afterEach(() => {
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 describe("settings precedence", () => {
+  it("an enqueue's settings follow getSettings(): ASYNCMQ_MAX_PAYLOAD_BYTES as it changes, configure() over it", () => {
+    expect(getEnqueueSettings()).toEqual({ maxPayloadBytes: 1024 * 1024, defaultJobOptions: undefined });
+    process.env.ASYNCMQ_MAX_PAYLOAD_BYTES = "500";
+    expect(getEnqueueSettings().maxPayloadBytes).toBe(500);
+    process.env.ASYNCMQ_MAX_PAYLOAD_BYTES = "off";
+    expect(getEnqueueSettings().maxPayloadBytes).toBeNull();
+    configure({ maxPayloadBytes: 64, defaultJobOptions: { priority: 2 } });
+    expect(getEnqueueSettings()).toEqual({ maxPayloadBytes: 64, defaultJobOptions: { priority: 2 } });
+    resetSettings();
+    process.env.ASYNCMQ_MAX_PAYLOAD_BYTES = "0";
+    expect(() => getEnqueueSettings()).toThrow(ValidationError);
+    // The other variables are not an enqueue's: a bad one fails getSettings() alone.
+    process.env.ASYNCMQ_MAX_PAYLOAD_BYTES = "";
+    process.env.ASYNCMQ_CONCURRENCY = "many";
+    expect(getEnqueueSettings().maxPayloadBytes).toBe(1024 * 1024);
+    expect(() => getSettings()).toThrow(ValidationError);
+  });
+
   it("gives the defaults when nothing is set", () => {
     expect(getSettings()).toEqual(DEFAULT_SETTINGS);
     expect(getSettings().backend).toBeUndefined();
