@@ -108,8 +108,9 @@ export interface ClaimOptions {
 /** An idle claim loop's offer to claim as this process enqueues (`Backend.offerIdleClaim`). */
 export interface IdleClaimer {
   /**
-   * Called as an enqueue of `count` jobs that start waiting is sent: the claim to send right behind
-   * it (for at most `count` jobs, each taking one of the loop's free slots), or null (not now).
+   * Called as an enqueue of `count` jobs that start waiting is about to be sent: the claim to make
+   * once they are stored (for at most `count` jobs, each taking one of the loop's free slots), or
+   * null (not now).
    */
   take(count: number): HandOff | null;
 }
@@ -406,11 +407,11 @@ export interface Backend {
    */
   finishAndClaim?(queue: string, items: Finish[], now: number, claim: ClaimOptions): Promise<FinishAndClaim>;
   /**
-   * Optional (an engine whose claims follow its enqueues on one connection: Redis without a cluster
-   * or `waitReplicas`): registers an idle claim loop of `queue` until the returned function is
-   * called. An enqueue made in this process that makes jobs claimable asks it for a claim and sends
-   * that claim in the same write, right behind the enqueue, so the loop's next job needs neither a
-   * wake-up nor a claim call of its own.
+   * Optional (an engine that can enqueue and claim in one step, `JobStore.enqueueAndClaim`: Redis
+   * without a cluster or `waitReplicas`): registers an idle claim loop of `queue` until the returned
+   * function is called. An enqueue made in this process that makes jobs claimable asks it for a
+   * claim and makes that claim in the same step, right after storing the jobs, so the loop's next
+   * job needs neither a wake-up nor a claim call of its own.
    */
   offerIdleClaim?(queue: string, claimer: IdleClaimer): () => void;
   /**

@@ -1,6 +1,6 @@
 /**
  * The idle claim loops of this process, per queue, that an enqueue sent here may claim for
- * (`Backend.offerIdleClaim`): the first loop that takes a batch gets the claim sent behind it.
+ * (`Backend.offerIdleClaim`): the first loop that takes a batch gets its claim made with it.
  */
 import type { HandOff, IdleClaimer } from "./backend.js";
 

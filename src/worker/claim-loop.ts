@@ -319,8 +319,8 @@ function handOver(loop: Loop, handed: ClaimedJob[], last: { dry: boolean }): voi
 
 /**
  * The offer of an idle loop to claim with this process's enqueues (`Backend.offerIdleClaim`): a
- * claim for as many of the new jobs as it has free slots goes out right behind the enqueue, and
- * each job it finds starts in one of them. Under handOver's conditions (no rate limit, the loop's
+ * claim for as many of the new jobs as it has free slots is made with the enqueue, and each job
+ * it finds starts in one of them. Under handOver's conditions (no rate limit, the loop's
  * own semaphore), while the loop may claim. Until its jobs have started, the claim counts as in
  * flight (control) and as running (drain waits for it).
  */
