@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { NewJob, QueueEvent, WakeReason } from "../../src/backends/backend.js";
-import { Connection, type Query } from "../../src/backends/postgres/connection.js";
+import { Connection } from "../../src/backends/postgres/connection.js";
 import { PostgresBackend } from "../../src/backends/postgres/postgres-backend.js";
 import { loadStatements } from "../../src/backends/postgres/statements.js";
 import { JobsVacuum } from "../../src/backends/postgres/vacuum.js";
@@ -342,40 +342,6 @@ describe("PostgresBackend: warmUp, at a worker's start", () => {
       await b.close();
     } finally {
       await pool.end();
-    }
-  });
-
-  it("readies each connection its own pool opens after the migration, before its first use; not a caller's pool", async () => {
-    const schema = freshSchema("warm_each");
-    const db = new Connection({ url, schema, poolSize: 6 });
-    const warmed: number[] = [];
-    const warm = async (q: Query) => {
-      const [me] = await q<{ pid: number }>({ text: "SELECT pg_backend_pid() AS pid" }, []);
-      warmed.push(me?.pid as number);
-      await q({ text: "SET application_name = 'warmed'" }, []);
-    };
-    db.warmEachConnection(warm);
-    const caller = new pg.Pool({ connectionString: url, max: 4 });
-    const theirs = new Connection({ pool: caller, schema });
-    theirs.warmEachConnection(warm);
-    try {
-      await db.open(); // the migration's connection: opened before the schema was there, not readied
-      expect(warmed).toEqual([]);
-      // Three at once: the pool opens two more, each readied before the query that opened it.
-      const look = {
-        text: "SELECT pg_backend_pid() AS pid, current_setting('application_name') AS app, pg_sleep(0.1)",
-      };
-      const seen = await Promise.all([1, 2, 3].map(() => db.onPool<{ pid: number; app: string }>(look, [])));
-      const rows = seen.map(([row]) => row as { pid: number; app: string });
-      expect(warmed).toHaveLength(2);
-      for (const row of rows) expect(row.app === "warmed", String(row.pid)).toBe(warmed.includes(row.pid));
-      await theirs.open();
-      await Promise.all([1, 2, 3].map(() => theirs.onPool(look, [])));
-      expect(warmed).toHaveLength(2);
-    } finally {
-      await db.close();
-      await theirs.close();
-      await caller.end();
     }
   });
 

@@ -52,8 +52,6 @@ export class Connection {
   /** Whether the engine VACUUMs the jobs table (PostgresBackendOptions.vacuum). */
   readonly vacuum: boolean;
   #migrating: Promise<void> | undefined;
-  /** Readies each connection our pool opens (warmEachConnection). */
-  #warm: ((q: Query) => Promise<void>) | undefined;
 
   /**
    * Connects lazily: nothing touches the database until the first call (see `open`).
@@ -103,7 +101,7 @@ export class Connection {
       if (!Number.isInteger(poolSize) || poolSize < 2) {
         throw new ValidationError(`poolSize must be an integer >= 2, got ${String(poolSize)}`);
       }
-      this.pool = newPool(driver, url, poolSize, opts.connectTimeout, (client) => this.#warmNew(client));
+      this.pool = newPool(driver, url, poolSize, opts.connectTimeout);
       this.#ownPool = true;
     }
     if (listenUrl !== undefined) {
@@ -153,30 +151,10 @@ export class Connection {
   }
 
   /** A `Query` on `db` (the pool, or a client checked out of it). */
-  queryOn(db: pg.Pool | pg.ClientBase): Query {
+  queryOn(db: pg.Pool | pg.PoolClient): Query {
     const types = this.#types;
     return async <R>(stmt: Statement, values: unknown[]) =>
       (await db.query<pg.QueryResultRow>({ ...stmt, values, types })).rows as R[];
-  }
-
-  /**
-   * Readies each connection our own pool opens from now on, once the schema is migrated: `warm`
-   * runs on it before whatever it was opened for (pg-pool's onConnect). Only with prepared
-   * statements (not behind a transaction pooler), and not on a caller's pool; a failure is ignored
-   * (the connection is used as it is).
-   */
-  warmEachConnection(warm: (q: Query) => Promise<void>): void {
-    if (this.#prepared && this.#ownPool) this.#warm = warm;
-  }
-
-  /** pg-pool's onConnect of our pool: see warmEachConnection. */
-  async #warmNew(client: pg.ClientBase): Promise<void> {
-    if (this.#warm === undefined || !this.#ready || this.#closed) return;
-    try {
-      await this.#warm(this.queryOn(client));
-    } catch {
-      // used as it is: a broken connection fails its first query, as it would have
-    }
   }
 
   /** One statement outside any explicit transaction, once the schema is migrated. */
@@ -290,19 +268,8 @@ export class Connection {
 }
 
 /** A pool of our own on `url`. */
-function newPool(
-  driver: typeof pg,
-  url: string,
-  max: number,
-  connectTimeout = 3000,
-  onConnect?: (client: pg.ClientBase) => Promise<void>,
-): pg.Pool {
-  const pool = new driver.Pool({
-    connectionString: url,
-    max,
-    connectionTimeoutMillis: connectTimeout,
-    onConnect,
-  });
+function newPool(driver: typeof pg, url: string, max: number, connectTimeout = 3000): pg.Pool {
+  const pool = new driver.Pool({ connectionString: url, max, connectionTimeoutMillis: connectTimeout });
   // Idle connections that die (server restart) report here; the next query reconnects. One
   // line: the error carries the whole pg Client, which a logger would print (~117 lines).
   pool.on("error", (err) =>

@@ -34,7 +34,7 @@ import {
   zeroCounts,
 } from "../shared/rules.js";
 import { toRecord } from "../shared/sql-rows.js";
-import type { Connection, Query } from "./connection.js";
+import type { Connection } from "./connection.js";
 import { enqueue } from "./enqueue.js";
 import { finish } from "./finish.js";
 import { type JobRow, type Removable, toClaimed } from "./rows.js";
@@ -65,11 +65,7 @@ export class PostgresJobs implements JobStore, TxRunner {
     readonly origin: string,
     /** Told how many rows each claim and finish wrote. */
     private readonly vacuum: JobsVacuum,
-  ) {
-    // Connections opened later (a worker's start-up sweeps, load) are readied too: the pool hands
-    // them to adds and claims, whose first use on a cold one took 10-25 ms (the idle p99).
-    db.warmEachConnection((q) => this.#warm(q));
-  }
+  ) {}
 
   #tx<T>(queue: string, fn: (tx: Tx) => Promise<T>): Promise<Applied<T>> {
     return inTransaction(this, queue, fn);
@@ -153,24 +149,18 @@ export class PostgresJobs implements JobStore, TxRunner {
    */
   async warmUp(): Promise<void> {
     await this.db.open();
-    await this.db.onConnections(WARM_CONNECTIONS, (q) => this.#warm(q));
-  }
-
-  /** The claim, finish and bulk enqueue statements run on one connection with arguments that touch no row: each is then prepared there. */
-  async #warm(q: Query): Promise<void> {
     const now = Date.now();
     const { s } = this.db;
     const none: unknown[] = [];
-    await q(s.claim, ["", 0, now, "", now, this.origin, null, 1, false]);
-    await q(s.finishBatch, ["", now, none, none, none, none, none, this.origin, false]);
-    // Jobs added by handlers go through here too. It writes (the queues row), so it is rolled
-    // back; a prepared statement outlives the rollback.
-    await q({ text: "BEGIN" }, none);
-    try {
+    await this.db.onConnections(WARM_CONNECTIONS, async (q) => {
+      await q(s.claim, ["", 0, now, "", now, this.origin, null, 1, false]);
+      await q(s.finishBatch, ["", now, none, none, none, none, none, this.origin, false]);
+      // Jobs added by handlers go through here too. It writes (the queues row), so it is rolled
+      // back; a prepared statement outlives the rollback.
+      await q({ text: "BEGIN" }, none);
       await q(s.enqueuePlain, ["", 0, ...Array<unknown[]>(13).fill(none), this.origin, none]);
-    } finally {
       await q({ text: "ROLLBACK" }, none);
-    }
+    });
   }
 
   /**

@@ -76,8 +76,7 @@ export class PostgresBackend extends EngineBackend {
    * Opens up to three pooled connections (at most the pool's size less two) and prepares the claim,
    * finish and bulk enqueue statements on them, so that a worker's first jobs do not pay ~40 ms each
    * for a fresh connection; writes nothing (the enqueue is rolled back). The runtime calls it when a
-   * worker starts. Does nothing behind a transaction pooler (`transactionPooling`). Besides, each
-   * connection the backend's own pool opens later is readied the same way before its first use.
+   * worker starts. Does nothing behind a transaction pooler (`transactionPooling`).
    */
   declare readonly warmUp: () => Promise<void>;
 
