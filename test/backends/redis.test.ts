@@ -276,6 +276,7 @@ describe("RedisBackend: a claim right behind an enqueue", () => {
 
 describe("RedisBackend: an idle worker's claim sent with an enqueue", () => {
   /** A backend on a connection of the test's own, whose socket writes it records (one entry per system call). */
+  /** Also returns its connection, which stays the test's: it quits it. */
   async function recorded() {
     const redis = new Redis(await redisUrl());
     await redis.ping();
@@ -297,7 +298,7 @@ describe("RedisBackend: an idle worker's claim sent with an enqueue", () => {
       writes.push(chunks.map((c) => text(c.chunk)));
       writev(chunks, cb);
     };
-    return { b, writes };
+    return { b, redis, writes };
   }
 
   /** Counts `b`'s idle-claim offers: made in all, and registered now (its loop sleeps idle). */
@@ -318,7 +319,7 @@ describe("RedisBackend: an idle worker's claim sent with an enqueue", () => {
   }
 
   it("is made by the enqueue's own script; the loop sleeps on, and the job's finish claims (drained)", async () => {
-    const { b, writes } = await recorded();
+    const { b, redis, writes } = await recorded();
     const q = queueName("handoff");
     const taskName = `${q}-t`;
     const started: string[] = [];
@@ -357,6 +358,8 @@ describe("RedisBackend: an idle worker's claim sent with an enqueue", () => {
     } finally {
       await worker.stop();
       unregisterTask(taskName);
+      await b.close(); // a caller's connection stays open: quit it too
+      await redis.quit();
     }
   });
 
