@@ -459,6 +459,67 @@ describe("PostgresBackend: VACUUM of the jobs table", () => {
   });
 });
 
+describe("PostgresBackend: removeOnComplete / removeOnFail true", () => {
+  it("deletes a plain job and its logs in the finish statement itself; a job with more to settle takes the transaction", async () => {
+    const b = backend(freshSchema("remove_now"));
+    type Inner = { engine: { jobs: { db: Connection } } };
+    const db = (b as unknown as Inner).engine.jobs.db;
+    const q = "q";
+    const added = await b.enqueue(q, [
+      job({ removeOnComplete: true }),
+      job({ removeOnComplete: true }),
+      job({ removeOnFail: true }),
+      job({ removeOnComplete: false }),
+      job(),
+    ]);
+    const ids = added.map((r) => r.id);
+    await b.addLog(q, ids[0] as string, "a line");
+    const claimed = await b.claim(q, { workerId: "w", limit: 10, leaseMs: 30_000, now: Date.now() });
+    expect(claimed.map((j) => j.id)).toEqual(ids);
+    const transactions: unknown[] = [];
+    const transaction = db.transaction.bind(db);
+    db.transaction = (fn) => {
+      transactions.push(fn);
+      return transaction(fn);
+    };
+    const error = { name: "Error", message: "no" };
+    const held = await b.finish(
+      q,
+      claimed.map((j, i) =>
+        i === 2
+          ? { kind: "failed" as const, jobId: j.id, token: j.token, error }
+          : { kind: "completed" as const, jobId: j.id, token: j.token, resultJson: "1" },
+      ),
+      Date.now(),
+    );
+    expect(held).toEqual([true, true, true, true, true]);
+    expect(transactions).toHaveLength(0);
+    const left = await query<{ id: string; state: string }>(
+      `SELECT id, state FROM "${b.schema}".jobs ORDER BY seq`,
+    );
+    expect(left).toEqual([
+      { id: ids[3], state: "completed" },
+      { id: ids[4], state: "completed" },
+    ]);
+    expect(await query(`SELECT * FROM "${b.schema}".job_logs`)).toEqual([]);
+    // A job with a deduplication key also frees its key: that goes through the transaction.
+    await b.enqueue(q, [job({ removeOnComplete: true, dedup: { key: "k" } })]);
+    const [keyed] = await b.claim(q, { workerId: "w", limit: 10, leaseMs: 30_000, now: Date.now() });
+    if (!keyed) throw new Error("no job claimed");
+    transactions.length = 0; // the enqueue of a deduplicated job took one
+    expect(
+      await b.finish(
+        q,
+        [{ kind: "completed", jobId: keyed.id, token: keyed.token, resultJson: "1" }],
+        Date.now(),
+      ),
+    ).toEqual([true]);
+    expect(transactions).toHaveLength(1);
+    expect(await b.getJob(q, keyed.id)).toBeNull();
+    expect(await b.getDeduplicationJobId(q, "k")).toBeNull();
+  });
+});
+
 describe("PostgresBackend: two backends (as two processes would be)", () => {
   it("wake each other's listeners with the reason, and not themselves twice", async () => {
     const schema = freshSchema("wake");

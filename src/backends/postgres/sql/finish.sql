@@ -4,15 +4,20 @@
 -- @name finishBatch
 -- Inputs: $1 queue, $2 now, $3 kind[], $4 job id[], $5 token[], $6 payload[] (result or error
 -- JSON; for delayed the new data JSON or NULL), $7 run_at[] (retry, delayed), $8 origin, $9 all: false leaves alone (`pending`) the items whose job
--- has dependants or a retention rule for its new state, for the caller to finish in a transaction
--- that runs this again with true and then settles those (the items applied before hold no token now).
+-- has dependants or a retention rule for its new state (other than the plain removal below), for the
+-- caller to finish in a transaction that runs this again with true and then settles those (the items
+-- applied before hold no token now).
 -- Effect: completed / failed / expired (attempts - 1) / retry (delayed when run_at > now, else
 -- waiting; at the FIFO tail either way, which orders equal runAts) / released (waiting at the tail,
 -- attempts - 1) / delayed (a step job: delayed when run_at > now, else waiting, at the FIFO tail,
 -- attempts - 1, data replaced when given); lease cleared. For one job, only its first item with the right token counts.
+-- A job that ends with `removeOnComplete` / `removeOnFail` true and nothing else to settle (no
+-- dependants, no parents, no deduplication key) is deleted here with its logs, in this statement,
+-- rather than updated and then deleted in a transaction of one statement per job: the common
+-- BullMQ setting costs a busy worker no more than keeping the job (a DELETE writes no index entry).
 -- Publishes the events and wake-ups; on a queue with a global concurrency, any applied item opened
 -- a slot, so it wakes "job".
--- Returns: per applied item its ordinal (1-based), task, attempts, and for dependants and retention
+-- Returns: per applied (or so removed) item its ordinal (1-based), task, attempts, and for dependants and retention
 -- seq, id, has_dependants and `retention` (the spec for its new state); per item left alone, its
 -- ordinal (`pending`); one `limited` row when items applied on a queue with a global concurrency.
 WITH items AS (
@@ -30,7 +35,20 @@ winners AS (
   ) j
   ORDER BY j.seq, i.ord
 ),
-applied AS (
+-- Each condition is on `j`, the row as locked: a row another transaction changed meanwhile is
+-- judged again on its new version, so a row is removed, updated or left pending, never two of them.
+removed AS (
+  DELETE FROM {{schema}}.jobs j USING winners w
+  WHERE j.seq = w.seq AND j.token = w.token AND NOT j.has_dependants AND j.depends_on IS NULL
+    AND j.dedup_key IS NULL AND CASE w.kind WHEN 'completed' THEN j.remove_on_complete
+      WHEN 'failed' THEN j.remove_on_fail WHEN 'expired' THEN j.remove_on_fail END = 'true'
+  RETURNING w.ord, w.kind, w.payload, w.run_at, j.seq, j.id, j.task, j.attempts, false AS has_dependants,
+    NULL::text AS retention
+),
+removed_logs AS (
+  DELETE FROM {{schema}}.job_logs l USING removed r WHERE l.queue = $1 AND l.job_id = r.id
+),
+updated AS (
   UPDATE {{schema}}.jobs j SET
     state = CASE w.kind
       WHEN 'completed' THEN 'completed' WHEN 'failed' THEN 'failed' WHEN 'expired' THEN 'expired'
@@ -45,16 +63,18 @@ applied AS (
     fifo = CASE WHEN w.kind IN ('released', 'retry', 'delayed') THEN nextval('{{schema}}.fifo_seq') ELSE j.fifo END,
     token = NULL, worker_id = NULL, lease_expires_at = NULL
   FROM winners w
-  WHERE j.seq = w.seq AND j.token = w.token AND ($9 OR (NOT j.has_dependants
-    AND CASE w.kind
-      WHEN 'completed' THEN j.remove_on_complete IS NULL
-      WHEN 'failed' THEN j.remove_on_fail IS NULL
-      WHEN 'expired' THEN j.remove_on_fail IS NULL
-      ELSE true END))
+  WHERE j.seq = w.seq AND j.token = w.token
+    AND NOT (NOT j.has_dependants AND j.depends_on IS NULL AND j.dedup_key IS NULL
+      AND CASE w.kind WHEN 'completed' THEN j.remove_on_complete
+        WHEN 'failed' THEN j.remove_on_fail WHEN 'expired' THEN j.remove_on_fail END IS NOT DISTINCT FROM 'true')
+    AND ($9 OR (NOT j.has_dependants
+      AND coalesce(CASE w.kind WHEN 'completed' THEN j.remove_on_complete
+        WHEN 'failed' THEN j.remove_on_fail WHEN 'expired' THEN j.remove_on_fail END, 'false') = 'false'))
   RETURNING w.ord, w.kind, w.payload, w.run_at, j.seq, j.id, j.task, j.attempts, j.has_dependants,
     CASE w.kind WHEN 'completed' THEN j.remove_on_complete WHEN 'failed' THEN j.remove_on_fail
       WHEN 'expired' THEN j.remove_on_fail END AS retention
 ),
+applied AS (SELECT * FROM updated UNION ALL SELECT * FROM removed),
 remote AS (
   -- Event payloads are built only while another backend subscribes to this queue.
   SELECT EXISTS (SELECT 1 FROM {{schema}}.subscribers
