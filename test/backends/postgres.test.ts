@@ -518,6 +518,56 @@ describe("PostgresBackend: removeOnComplete / removeOnFail true", () => {
     expect(await b.getJob(q, keyed.id)).toBeNull();
     expect(await b.getDeduplicationJobId(q, "k")).toBeNull();
   });
+
+  it("an age is set by the finish statement, a count trimmed once per batch: no statement per job", async () => {
+    const b = backend(freshSchema("retain_batch"));
+    type Inner = { engine: { jobs: { db: Connection } } };
+    const db = (b as unknown as Inner).engine.jobs.db;
+    const ran: string[] = [];
+    const transaction = db.transaction.bind(db);
+    db.transaction = (fn) =>
+      transaction((q) =>
+        fn((stmt, values) => {
+          if (stmt === db.s.beyondCount) ran.push("beyondCount");
+          if (stmt === db.s.setRemoveAt) ran.push("setRemoveAt");
+          return q(stmt, values);
+        }),
+      );
+    const finishAll = async (q: string) => {
+      const claimed = await b.claim(q, { workerId: "w", limit: 10, leaseMs: 30_000, now: Date.now() });
+      const now = Date.now();
+      const held = await b.finish(
+        q,
+        claimed.map((j) => ({ kind: "completed" as const, jobId: j.id, token: j.token, resultJson: "1" })),
+        now,
+      );
+      return { held, now };
+    };
+    const counted = (
+      await b.enqueue(
+        "counted",
+        Array.from({ length: 5 }, () => job({ removeOnComplete: { count: 2 } })),
+      )
+    ).map((r) => r.id);
+    expect((await finishAll("counted")).held).toEqual([true, true, true, true, true]);
+    expect(ran).toEqual(["beyondCount"]);
+    const kept = await query<{ id: string }>(
+      `SELECT id FROM "${b.schema}".jobs WHERE queue = 'counted' ORDER BY seq`,
+    );
+    expect(kept.map((r) => r.id)).toEqual(counted.slice(3));
+    ran.length = 0;
+    await b.enqueue(
+      "aged",
+      Array.from({ length: 3 }, () => job({ removeOnComplete: { age: 60_000 } })),
+    );
+    const { held, now } = await finishAll("aged");
+    expect(held).toEqual([true, true, true]);
+    expect(ran).toEqual([]);
+    const dated = await query<{ remove_at: string }>(
+      `SELECT remove_at FROM "${b.schema}".jobs WHERE queue = 'aged'`,
+    );
+    expect(dated.map((r) => Number(r.remove_at))).toEqual([now + 60_000, now + 60_000, now + 60_000]);
+  });
 });
 
 describe("PostgresBackend: two backends (as two processes would be)", () => {

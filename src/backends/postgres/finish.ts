@@ -1,9 +1,11 @@
 /**
  * Finishing a batch of attempts on PostgreSQL: ONE statement (finishBatch) applies and publishes
- * every item whose job has no dependants and no retention rule for its new state. When some are
- * left (`pending`), one transaction runs the statement again for them and then settles their
- * dependants and retention.
+ * every item whose job has no dependants, removing or dating the jobs its retention says to. When
+ * some are left (`pending`), one transaction runs the statement again for them and then settles
+ * their dependants and retention. A count retention ("keep the newest N") of the items applied by
+ * the statement is then trimmed once per state in one transaction, not once per job.
  */
+import type { JobState, RetentionSpec } from "../../job.js";
 import type { Finish } from "../backend.js";
 import type { Applied } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
@@ -49,6 +51,7 @@ export async function finish(
   const values = [queue, now, kinds, ids, tokens, payloads, runAts, on.origin];
   const rows = await on.db.one<FinishRow>("finishBatch", [...values, false]);
   const applied = appliedOf(rows);
+  const trims = countTrims(applied, items);
   // On a queue with a global concurrency the ended attempts opened slots (the statement woke others).
   let limited = rows.some((row) => row.outcome === "limited");
   let rest: Applied<FinishRow[]> | undefined;
@@ -66,6 +69,13 @@ export async function finish(
     });
     applied.push(...rest.value);
   }
+  // After the commit of the finish: a crash in between leaves the excess to the next finish's trim.
+  const trimmed =
+    trims.size === 0
+      ? undefined
+      : await inTransaction(on, queue, async (tx) => {
+          for (const [state, count] of trims.values()) await tx.keepNewest(state, count);
+        });
   const results = new Array<boolean>(n).fill(false);
   const signals = new EffectsCollector(on.ctx.wantsEvents(queue));
   for (const row of applied) {
@@ -74,6 +84,7 @@ export async function finish(
     report(signals, queue, items[i] as Finish, row.task, row.attempts, now);
   }
   signals.add(rest?.effects);
+  signals.add(trimmed?.effects);
   if (limited) signals.wake("job");
   return { value: results, effects: signals.take() };
 }
@@ -117,6 +128,24 @@ async function finishWithWaits(
   signals.add(plain.effects);
   signals.add(waited.effects);
   return { value: results, effects: signals.take() };
+}
+
+/**
+ * The count retentions of `applied` rows (from the statement, which trims none), once per state and
+ * count, in the order their last item came: trimming after each job would leave the same newest N.
+ */
+function countTrims(applied: FinishRow[], items: Finish[]): Map<string, [JobState, number]> {
+  const trims = new Map<string, [JobState, number]>();
+  for (const row of applied) {
+    if (row.retention === null || !row.retention.startsWith("{")) continue;
+    const { count } = JSON.parse(row.retention) as Exclude<RetentionSpec, boolean>;
+    if (count === undefined) continue;
+    const state = (items[Number(row.ord) - 1] as Finish).kind as JobState;
+    const key = `${state}:${count}`;
+    trims.delete(key);
+    trims.set(key, [state, count]);
+  }
+  return trims;
 }
 
 /** The applied rows, in item order. */

@@ -415,10 +415,13 @@ export class Tx extends EffectsCollector {
     }
     if (retention === null) return;
     if (retention.ageMs !== undefined) await this.q(this.s.setRemoveAt, [now + retention.ageMs, seq]);
-    if (retention.count !== undefined) {
-      const old = await this.q<{ seq: number }>(this.s.beyondCount, [this.queue, state, retention.count]);
-      await this.deleteSeqs(old.map((r) => r.seq));
-    }
+    if (retention.count !== undefined) await this.keepNewest(state, retention.count);
+  }
+
+  /** Deletes the finished jobs of `state` older than its newest `count` (a count retention). */
+  async keepNewest(state: JobState, count: number): Promise<void> {
+    const old = await this.q<{ seq: number }>(this.s.beyondCount, [this.queue, state, count]);
+    await this.deleteSeqs(old.map((r) => r.seq));
   }
 }
 

@@ -4,21 +4,21 @@
 -- @name finishBatch
 -- Inputs: $1 queue, $2 now, $3 kind[], $4 job id[], $5 token[], $6 payload[] (result or error
 -- JSON; for delayed the new data JSON or NULL), $7 run_at[] (retry, delayed), $8 origin, $9 all: false leaves alone (`pending`) the items whose job
--- has dependants or a retention rule for its new state (other than the plain removal below), for the
--- caller to finish in a transaction that runs this again with true and then settles those (the items
--- applied before hold no token now).
+-- has dependants, or is to be removed but has parents or a deduplication key (or its retention age is
+-- not in ms), for the caller to finish in a transaction that runs this again with true and then
+-- settles those (the items applied before hold no token now).
 -- Effect: completed / failed / expired (attempts - 1) / retry (delayed when run_at > now, else
 -- waiting; at the FIFO tail either way, which orders equal runAts) / released (waiting at the tail,
 -- attempts - 1) / delayed (a step job: delayed when run_at > now, else waiting, at the FIFO tail,
 -- attempts - 1, data replaced when given); lease cleared. For one job, only its first item with the right token counts.
--- A job that ends with `removeOnComplete` / `removeOnFail` true and nothing else to settle (no
--- dependants, no parents, no deduplication key) is deleted here with its logs, in this statement,
--- rather than updated and then deleted in a transaction of one statement per job: the common
--- BullMQ setting costs a busy worker no more than keeping the job (a DELETE writes no index entry).
+-- Retention (removeOnComplete / removeOnFail for the new state), without a transaction of
+-- statements per job: a job to remove at once with nothing else to settle (no dependants, no
+-- parents, no deduplication key) is deleted here with its logs (a DELETE writes no index entry); an
+-- age sets remove_at here; a count is left to the caller, who trims once per batch (`retention`).
 -- Publishes the events and wake-ups; on a queue with a global concurrency, any applied item opened
 -- a slot, so it wakes "job".
 -- Returns: per applied (or so removed) item its ordinal (1-based), task, attempts, and for dependants and retention
--- seq, id, has_dependants and `retention` (the spec for its new state); per item left alone, its
+-- seq, id, has_dependants and `retention` (the spec for its new state; NULL once removed); per item left alone, its
 -- ordinal (`pending`); one `limited` row when items applied on a queue with a global concurrency.
 WITH items AS (
   SELECT * FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
@@ -27,21 +27,25 @@ WITH items AS (
 -- The lookup is by (queue, id) per item, and the fence is the token alone: a token is set exactly
 -- while a job is active, and leaving `state` out keeps the planner off the jobs_leases index (a scan
 -- of every active job of the queue per batch).
+-- `spec`: the retention for the new state ('true', 'false' or {age, count} as JSON; NULL: keep),
+-- read here as it never changes once the job is added.
 winners AS (
-  SELECT DISTINCT ON (j.seq) j.seq, i.kind, i.token, i.payload, i.run_at, i.ord
+  SELECT DISTINCT ON (j.seq) j.seq, i.kind, i.token, i.payload, i.run_at, i.ord,
+    CASE i.kind WHEN 'completed' THEN j.remove_on_complete
+      WHEN 'failed' THEN j.remove_on_fail WHEN 'expired' THEN j.remove_on_fail END AS spec
   FROM items i
   CROSS JOIN LATERAL (
-    SELECT seq FROM {{schema}}.jobs WHERE queue = $1 AND id = i.id AND token = i.token LIMIT 1
+    SELECT seq, remove_on_complete, remove_on_fail FROM {{schema}}.jobs
+    WHERE queue = $1 AND id = i.id AND token = i.token LIMIT 1
   ) j
   ORDER BY j.seq, i.ord
 ),
--- Each condition is on `j`, the row as locked: a row another transaction changed meanwhile is
--- judged again on its new version, so a row is removed, updated or left pending, never two of them.
+-- The other conditions are on `j`, the row as locked: a row another transaction changed meanwhile
+-- is judged again on its new version, so a row is removed, updated or left pending, never two of them.
 removed AS (
   DELETE FROM {{schema}}.jobs j USING winners w
-  WHERE j.seq = w.seq AND j.token = w.token AND NOT j.has_dependants AND j.depends_on IS NULL
-    AND j.dedup_key IS NULL AND CASE w.kind WHEN 'completed' THEN j.remove_on_complete
-      WHEN 'failed' THEN j.remove_on_fail WHEN 'expired' THEN j.remove_on_fail END = 'true'
+  WHERE j.seq = w.seq AND j.token = w.token AND w.spec = 'true' AND NOT j.has_dependants
+    AND j.depends_on IS NULL AND j.dedup_key IS NULL
   RETURNING w.ord, w.kind, w.payload, w.run_at, j.seq, j.id, j.task, j.attempts, false AS has_dependants,
     NULL::text AS retention
 ),
@@ -61,18 +65,17 @@ updated AS (
     attempts = CASE WHEN w.kind IN ('expired', 'released', 'delayed') THEN j.attempts - 1 ELSE j.attempts END,
     run_at = CASE WHEN w.kind IN ('retry', 'delayed') THEN w.run_at ELSE j.run_at END,
     fifo = CASE WHEN w.kind IN ('released', 'retry', 'delayed') THEN nextval('{{schema}}.fifo_seq') ELSE j.fifo END,
+    remove_at = CASE WHEN w.spec LIKE '{%' AND json_typeof(w.spec::json -> 'age') = 'number'
+      THEN $2 + (w.spec::json ->> 'age')::bigint ELSE j.remove_at END,
     token = NULL, worker_id = NULL, lease_expires_at = NULL
   FROM winners w
   WHERE j.seq = w.seq AND j.token = w.token
-    AND NOT (NOT j.has_dependants AND j.depends_on IS NULL AND j.dedup_key IS NULL
-      AND CASE w.kind WHEN 'completed' THEN j.remove_on_complete
-        WHEN 'failed' THEN j.remove_on_fail WHEN 'expired' THEN j.remove_on_fail END IS NOT DISTINCT FROM 'true')
-    AND ($9 OR (NOT j.has_dependants
-      AND coalesce(CASE w.kind WHEN 'completed' THEN j.remove_on_complete
-        WHEN 'failed' THEN j.remove_on_fail WHEN 'expired' THEN j.remove_on_fail END, 'false') = 'false'))
+    AND NOT (w.spec IS NOT DISTINCT FROM 'true' AND NOT j.has_dependants AND j.depends_on IS NULL
+      AND j.dedup_key IS NULL)
+    AND ($9 OR (NOT j.has_dependants AND (w.spec IS NULL OR w.spec = 'false'
+      OR (w.spec LIKE '{%' AND json_typeof(w.spec::json -> 'age') IS DISTINCT FROM 'string'))))
   RETURNING w.ord, w.kind, w.payload, w.run_at, j.seq, j.id, j.task, j.attempts, j.has_dependants,
-    CASE w.kind WHEN 'completed' THEN j.remove_on_complete WHEN 'failed' THEN j.remove_on_fail
-      WHEN 'expired' THEN j.remove_on_fail END AS retention
+    w.spec AS retention
 ),
 applied AS (SELECT * FROM updated UNION ALL SELECT * FROM removed),
 remote AS (
