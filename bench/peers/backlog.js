@@ -16,7 +16,12 @@ const ENGINES = ["sqlite", "redis", "postgres"];
 // besides its usual row.
 const PEERS = [
   { engine: "redis", peer: "bullmq", ours: { BENCH_REMOVE_ON_COMPLETE: "1" }, label: "removes jobs" },
-  { engine: "postgres", peer: "graphile-worker", ours: { BENCH_REMOVE_ON_COMPLETE: "1" }, label: "removes jobs" },
+  {
+    engine: "postgres",
+    peer: "graphile-worker",
+    ours: { BENCH_REMOVE_ON_COMPLETE: "1" },
+    label: "removes jobs",
+  },
   { engine: "postgres", peer: "pg-boss" },
 ];
 const RATES = ["insert", "first", "last", "overall"];
