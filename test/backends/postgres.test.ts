@@ -194,7 +194,12 @@ describe("PostgresBackend: query plans", () => {
         now,
       );
     }
+    // Logs of many jobs: the finish statement deletes a removed job's logs by job, never by a scan.
+    await query(
+      `INSERT INTO "${schema}".job_logs (queue, job_id, message) SELECT 'p', (n % 12000)::text, 'line' FROM generate_series(1, 20000) n`,
+    );
     await query(`ANALYZE "${schema}".jobs`);
+    await query(`ANALYZE "${schema}".job_logs`);
     const s = loadStatements(schema);
     const cases: Array<[keyof typeof s, unknown[], RegExp]> = [
       ["claim", ["p", 50, now, "w", now + 1000, "o", null, 50, false], /jobs_waiting/],
@@ -217,6 +222,12 @@ describe("PostgresBackend: query plans", () => {
         ],
         /jobs_by_id/,
       ],
+      // A removed job's logs, found by job.
+      [
+        "finishBatch",
+        ["p", now, ["completed"], ["2500"], ["a"], ["1"], [null], "o", false],
+        /job_logs_by_job/,
+      ],
       ["extendLeases", ["p", now, ["2500", "2501"], ["a", "b"]], /jobs_by_id/],
       ["promoteDelayed", ["p", now, 100, "o", now], /jobs_delayed/],
       ["promoteDelayed", ["p", now, 100, "o", Number.MAX_SAFE_INTEGER], /jobs_delayed/],
@@ -236,7 +247,7 @@ describe("PostgresBackend: query plans", () => {
         await client.query("ROLLBACK");
         const plan = r.rows.map((row: Record<string, string>) => row["QUERY PLAN"]).join("\n");
         expect(plan, `${name}:\n${plan}`).toMatch(index);
-        expect(plan, `${name}:\n${plan}`).not.toMatch(/Seq Scan on jobs/);
+        expect(plan, `${name}:\n${plan}`).not.toMatch(/Seq Scan on (jobs|job_logs)\b/);
         // Sorting the returned batch (50 rows) is fine; sorting the queue under a Limit is not. (The
         // count-retention trim reads most of a small finished set here, which the planner may sort.)
         if (name !== "beyondCount")
