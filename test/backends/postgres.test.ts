@@ -16,6 +16,7 @@ import { loadStatements } from "../../src/backends/postgres/statements.js";
 import { JobsVacuum } from "../../src/backends/postgres/vacuum.js";
 import { createBackend } from "../../src/backends/registry.js";
 import { BackendError } from "../../src/errors.js";
+import { setLogger } from "../../src/logger.js";
 import { Queue } from "../../src/queue.js";
 import { task, unregisterTask } from "../../src/task.js";
 import { Worker } from "../../src/worker/worker.js";
@@ -61,6 +62,19 @@ async function until(check: () => boolean | Promise<boolean>, ms = 3000, what = 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** Claims up to 10 jobs of `q` and completes them in one finish: what it returned, and its time. */
+async function completeClaimed(b: PostgresBackend, q: string): Promise<{ held: boolean[]; now: number }> {
+  const claimed = await b.claim(q, { workerId: "w", limit: 10, leaseMs: 30_000, now: Date.now() });
+  const now = Date.now();
+  const items = claimed.map((j) => ({
+    kind: "completed" as const,
+    jobId: j.id,
+    token: j.token,
+    resultJson: "1",
+  }));
+  return { held: await b.finish(q, items, now), now };
 }
 
 async function query<R extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<R[]> {
@@ -544,23 +558,13 @@ describe("PostgresBackend: removeOnComplete / removeOnFail true", () => {
           return q(stmt, values);
         }),
       );
-    const finishAll = async (q: string) => {
-      const claimed = await b.claim(q, { workerId: "w", limit: 10, leaseMs: 30_000, now: Date.now() });
-      const now = Date.now();
-      const held = await b.finish(
-        q,
-        claimed.map((j) => ({ kind: "completed" as const, jobId: j.id, token: j.token, resultJson: "1" })),
-        now,
-      );
-      return { held, now };
-    };
     const counted = (
       await b.enqueue(
         "counted",
         Array.from({ length: 5 }, () => job({ removeOnComplete: { count: 2 } })),
       )
     ).map((r) => r.id);
-    expect((await finishAll("counted")).held).toEqual([true, true, true, true, true]);
+    expect((await completeClaimed(b, "counted")).held).toEqual([true, true, true, true, true]);
     expect(ran).toEqual(["beyondCount"]);
     const kept = await query<{ id: string }>(
       `SELECT id FROM "${b.schema}".jobs WHERE queue = 'counted' ORDER BY seq`,
@@ -571,13 +575,48 @@ describe("PostgresBackend: removeOnComplete / removeOnFail true", () => {
       "aged",
       Array.from({ length: 3 }, () => job({ removeOnComplete: { age: 60_000 } })),
     );
-    const { held, now } = await finishAll("aged");
+    const { held, now } = await completeClaimed(b, "aged");
     expect(held).toEqual([true, true, true]);
     expect(ran).toEqual([]);
     const dated = await query<{ remove_at: string }>(
       `SELECT remove_at FROM "${b.schema}".jobs WHERE queue = 'aged'`,
     );
     expect(dated.map((r) => Number(r.remove_at))).toEqual([now + 60_000, now + 60_000, now + 60_000]);
+  });
+
+  it("a count trim that fails leaves the finish done, warns, and the next finish trims", async () => {
+    const b = backend(freshSchema("trim_fails"));
+    type Inner = { engine: { jobs: { db: Connection } } };
+    const db = (b as unknown as Inner).engine.jobs.db;
+    const warned: string[] = [];
+    setLogger({ debug() {}, info() {}, warn: (m: string) => warned.push(m), error() {} });
+    const transaction = db.transaction.bind(db);
+    let failNext = true;
+    db.transaction = (fn) => {
+      if (!failNext) return transaction(fn);
+      failNext = false;
+      return Promise.reject(new Error("connection lost"));
+    };
+    const completed = async () =>
+      (
+        await query<{ n: string }>(`SELECT count(*) AS n FROM "${b.schema}".jobs WHERE state = 'completed'`)
+      )[0]?.n;
+    try {
+      await b.enqueue(
+        "q",
+        Array.from({ length: 3 }, () => job({ removeOnComplete: { count: 1 } })),
+      );
+      expect((await completeClaimed(b, "q")).held).toEqual([true, true, true]);
+      expect(await completed()).toBe("3");
+      expect(warned).toHaveLength(1);
+      expect(warned[0]).toContain('could not trim the finished jobs of queue "q"');
+      expect(warned[0]).toContain("connection lost");
+      await b.enqueue("q", [job({ removeOnComplete: { count: 1 } })]);
+      expect((await completeClaimed(b, "q")).held).toEqual([true]);
+      expect(await completed()).toBe("1");
+    } finally {
+      setLogger(undefined);
+    }
   });
 });
 

@@ -6,6 +6,7 @@
  * the statement is then trimmed once per state in one transaction, not once per job.
  */
 import type { JobState, RetentionSpec } from "../../job.js";
+import { errorLine, log } from "../../logger.js";
 import type { Finish } from "../backend.js";
 import type { Applied } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
@@ -69,13 +70,7 @@ export async function finish(
     });
     applied.push(...rest.value);
   }
-  // After the commit of the finish: a crash in between leaves the excess to the next finish's trim.
-  const trimmed =
-    trims.size === 0
-      ? undefined
-      : await inTransaction(on, queue, async (tx) => {
-          for (const [state, count] of trims.values()) await tx.keepNewest(state, count);
-        });
+  const trimmed = trims.size === 0 ? undefined : await trim(on, queue, trims);
   const results = new Array<boolean>(n).fill(false);
   const signals = new EffectsCollector(on.ctx.wantsEvents(queue));
   for (const row of applied) {
@@ -146,6 +141,28 @@ function countTrims(applied: FinishRow[], items: Finish[]): Map<string, [JobStat
     trims.set(key, [state, count]);
   }
   return trims;
+}
+
+/**
+ * Runs the count trims, after the finish committed. The finish stands whatever happens here: a
+ * failure (or a crash before it) leaves the excess jobs to the next finish's trim, and is logged.
+ */
+async function trim(
+  on: TxRunner,
+  queue: string,
+  trims: Map<string, [JobState, number]>,
+): Promise<Applied<void> | undefined> {
+  try {
+    return await inTransaction(on, queue, async (tx) => {
+      for (const [state, count] of trims.values()) await tx.keepNewest(state, count);
+    });
+  } catch (err) {
+    log().warn(
+      `could not trim the finished jobs of queue "${queue}" to their removeOnComplete / removeOnFail count (${errorLine(err)}); the next finish of the queue trims them`,
+      { queue },
+    );
+    return undefined;
+  }
 }
 
 /** The applied rows, in item order. */
