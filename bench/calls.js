@@ -57,12 +57,16 @@ try {
   }
   console.log(`  a call in flight ${Math.round((100 * busyMs) / wall)}% of the time`);
 } finally {
-  await inner.close();
+  // The folder goes whatever fails after (a server that refused the run cannot drop its schema).
+  try {
+    await inner.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   if (kind === "postgres") {
     const { default: pg } = await import("pg");
     const pool = new pg.Pool({ connectionString: url.slice(0, url.indexOf("?")) });
     await pool.query(`DROP SCHEMA IF EXISTS ${tag} CASCADE`);
     await pool.end();
   }
-  rmSync(dir, { recursive: true, force: true });
 }

@@ -51,11 +51,15 @@ try {
       : run(backend, ...params));
   console.log(JSON.stringify(result));
 } finally {
-  await backend.close();
+  // The folder goes whatever fails after (a server that refused the run cannot drop its schema).
+  try {
+    await backend.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   if (kind === "postgres") {
     const pool = new pg.Pool({ connectionString: url.slice(0, url.indexOf("?")) });
     await pool.query(`DROP SCHEMA IF EXISTS ${tag} CASCADE`);
     await pool.end();
   }
-  rmSync(dir, { recursive: true, force: true });
 }
