@@ -156,11 +156,12 @@ export class EngineBackend implements Backend {
       this.enqueue = (queue, newJobs, options) => {
         const count = waitingCount(newJobs);
         if (count === 0) return enqueue(queue, newJobs, options);
-        const handOff = enqueueAndClaim === undefined ? null : idle.take(queue, count);
+        // No loop offers without enqueueAndClaim, so then nothing is taken.
+        const handOff = idle.take(queue, count);
         const pending =
-          handOff === null || enqueueAndClaim === undefined
-            ? enqueue(queue, newJobs, options)
-            : withClaim(queue, enqueueAndClaim(queue, newJobs, options, handOff.claim), handOff, count);
+          handOff !== null && enqueueAndClaim !== undefined
+            ? withClaim(queue, enqueueAndClaim(queue, newJobs, options, handOff.claim), handOff, count)
+            : enqueue(queue, newJobs, options);
         // Sent by now: a claim that this wakes reaches the engine after it, so the claims of other
         // idle workers here follow the enqueue too. The wake-up in the reply's effects still comes;
         // it finds each worker busy with a job or awake already.

@@ -64,6 +64,11 @@ async function until(check: () => boolean | Promise<boolean>, ms = 3000, what = 
   }
 }
 
+/** The connection of `b`'s job store, for tests that watch or fail its transactions. */
+function dbOf(b: PostgresBackend): Connection {
+  return (b as unknown as { engine: { jobs: { db: Connection } } }).engine.jobs.db;
+}
+
 /** Claims up to 10 jobs of `q` and completes them in one finish: what it returned, and its time. */
 async function completeClaimed(b: PostgresBackend, q: string): Promise<{ held: boolean[]; now: number }> {
   const claimed = await b.claim(q, { workerId: "w", limit: 10, leaseMs: 30_000, now: Date.now() });
@@ -487,8 +492,7 @@ describe("PostgresBackend: VACUUM of the jobs table", () => {
 describe("PostgresBackend: removeOnComplete / removeOnFail true", () => {
   it("deletes a plain job and its logs in the finish statement itself; a job with more to settle takes the transaction", async () => {
     const b = backend(freshSchema("remove_now"));
-    type Inner = { engine: { jobs: { db: Connection } } };
-    const db = (b as unknown as Inner).engine.jobs.db;
+    const db = dbOf(b);
     const q = "q";
     const added = await b.enqueue(q, [
       job({ removeOnComplete: true }),
@@ -546,8 +550,7 @@ describe("PostgresBackend: removeOnComplete / removeOnFail true", () => {
 
   it("an age is set by the finish statement, a count trimmed once per batch: no statement per job", async () => {
     const b = backend(freshSchema("retain_batch"));
-    type Inner = { engine: { jobs: { db: Connection } } };
-    const db = (b as unknown as Inner).engine.jobs.db;
+    const db = dbOf(b);
     const ran: string[] = [];
     const transaction = db.transaction.bind(db);
     db.transaction = (fn) =>
@@ -586,8 +589,7 @@ describe("PostgresBackend: removeOnComplete / removeOnFail true", () => {
 
   it("a count trim that fails leaves the finish done, warns, and the next finish trims", async () => {
     const b = backend(freshSchema("trim_fails"));
-    type Inner = { engine: { jobs: { db: Connection } } };
-    const db = (b as unknown as Inner).engine.jobs.db;
+    const db = dbOf(b);
     const warned: string[] = [];
     setLogger({ debug() {}, info() {}, warn: (m: string) => warned.push(m), error() {} });
     const transaction = db.transaction.bind(db);

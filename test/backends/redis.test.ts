@@ -275,8 +275,10 @@ describe("RedisBackend: a claim right behind an enqueue", () => {
 });
 
 describe("RedisBackend: an idle worker's claim sent with an enqueue", () => {
-  /** A backend on a connection of the test's own, whose socket writes it records (one entry per system call). */
-  /** Also returns its connection, which stays the test's: it quits it. */
+  /**
+   * A backend on a connection of the test's own, whose socket writes it records (one entry per
+   * system call); also that connection, which stays the test's to quit.
+   */
   async function recorded() {
     const redis = new Redis(await redisUrl());
     await redis.ping();

@@ -73,7 +73,7 @@ export class RedisJobs implements JobStore {
   ): Promise<Applied<EnqueueAndClaim>> {
     refuseCallerTransaction("Redis", options);
     this.io.assertOpen();
-    if (jobs.length === 0) return { value: { results: [], claimed: [] } };
+    if (jobs.length === 0) return { value: { results: [], claimed: null } };
     return enqueueBatch(this.io, queue, jobs, claim.limit < 1 ? undefined : claim);
   }
 

@@ -41,7 +41,8 @@ winners AS (
   ORDER BY j.seq, i.ord
 ),
 -- The other conditions are on `j`, the row as locked: a row another transaction changed meanwhile
--- is judged again on its new version, so a row is removed, updated or left pending, never two of them.
+-- is judged again on its new version. `updated` skips what `removed` deleted, so a row is removed,
+-- updated or left pending, never two of them.
 removed AS (
   DELETE FROM {{schema}}.jobs j USING winners w
   WHERE j.seq = w.seq AND j.token = w.token AND w.spec = 'true' AND NOT j.has_dependants
@@ -69,9 +70,7 @@ updated AS (
       THEN $2 + (w.spec::json ->> 'age')::bigint ELSE j.remove_at END,
     token = NULL, worker_id = NULL, lease_expires_at = NULL
   FROM winners w
-  WHERE j.seq = w.seq AND j.token = w.token
-    AND NOT (w.spec IS NOT DISTINCT FROM 'true' AND NOT j.has_dependants AND j.depends_on IS NULL
-      AND j.dedup_key IS NULL)
+  WHERE j.seq = w.seq AND j.token = w.token AND w.seq NOT IN (SELECT seq FROM removed)
     AND ($9 OR (NOT j.has_dependants AND (w.spec IS NULL OR w.spec = 'false'
       OR (w.spec LIKE '{%' AND json_typeof(w.spec::json -> 'age') IS DISTINCT FROM 'string'))))
   RETURNING w.ord, w.kind, w.payload, w.run_at, j.seq, j.id, j.task, j.attempts, j.has_dependants,
