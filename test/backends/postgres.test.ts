@@ -344,6 +344,42 @@ describe("PostgresBackend: bulk insert", () => {
     const claimed = await b.claim("q", { workerId: "w", limit: 64, leaseMs: 60_000, now: Date.now() });
     expect(claimed.map((c) => c.id)).toEqual(jobs.slice(0, 64).map((_, i) => String(i + 1)));
   });
+
+  it("sends a column no job of a chunk sets as NULL, not an array of NULLs; the jobs read back alike", async () => {
+    const b = backend(freshSchema("bulk_nulls"));
+    const db = dbOf(b);
+    const sent: unknown[][] = [];
+    const transaction = db.transaction.bind(db);
+    db.transaction = (fn) =>
+      transaction((q) =>
+        fn((stmt, values) => {
+          if (stmt === db.s.enqueuePlain) sent.push(values);
+          return q(stmt, values);
+        }),
+      );
+    const later = Date.now() + 60_000;
+    // The first chunk (2,000) sets no ttl and no runAt; the second sets them on some jobs.
+    const jobs = Array.from({ length: 2500 }, (_, i) =>
+      job(
+        i < 2000 ? {} : { ...(i % 2 === 0 ? { ttl: 30_000 } : {}), ...(i % 5 === 0 ? { runAt: later } : {}) },
+      ),
+    );
+    await b.enqueue("q", jobs);
+    // [queue, count, task, data, priority, max_retries, created_at, run_at, ttl, ...]
+    expect(sent.map((values) => [values[7], values[8]].map((v) => (v === null ? "NULL" : "array")))).toEqual([
+      ["NULL", "NULL"],
+      ["array", "array"],
+    ]);
+    const first = await b.getJob("q", "1");
+    expect(first?.ttl).toBeUndefined();
+    expect(first?.state).toBe("waiting");
+    expect(await b.getJob("q", "2001")).toMatchObject({ ttl: 30_000, state: "delayed", runAt: later });
+    const plain = await b.getJob("q", "2002");
+    expect(plain?.ttl).toBeUndefined();
+    expect(plain?.state).toBe("waiting");
+    expect(await b.getJob("q", "2003")).toMatchObject({ ttl: 30_000, state: "waiting" });
+    expect((await b.getJobCounts("q")).waiting).toBe(2400);
+  });
 });
 
 describe("PostgresBackend: warmUp, at a worker's start", () => {

@@ -11,7 +11,7 @@ import type { Applied } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
 import { announceFree, duplicateResult } from "../shared/rules.js";
 import { newJobRow } from "../shared/sql-rows.js";
-import { arrayLiteral } from "./array-literal.js";
+import { arrayLiteral, columnLiteral } from "./array-literal.js";
 import { CALLER_ORIGIN, callerTransaction } from "./caller-tx.js";
 import type { Query } from "./connection.js";
 import { PLAIN_COLUMNS } from "./rows.js";
@@ -112,8 +112,8 @@ class BulkInsert {
     const { queue } = this;
     // The statement derives each job's state and id: the rows' plain columns are all it takes.
     const newRows = jobs.map((job) => newJobRow(queue, "", job, "waiting"));
-    const cols = PLAIN_COLUMNS.map((column) => arrayLiteral(newRows.map((row) => row[column])));
-    const traces = arrayLiteral(newRows.map((row) => row.trace_context));
+    const cols = PLAIN_COLUMNS.map((column) => columnLiteral(newRows.map((row) => row[column])));
+    const traces = columnLiteral(newRows.map((row) => row.trace_context));
     const customIds = jobs.map((job) => job.id ?? null);
     const generated = customIds.filter((id) => id === null).length;
     const values =
