@@ -283,6 +283,31 @@ describe("SqliteBackend: query plans", () => {
     }
     raw.close();
   });
+
+  it("the listings and counts by state read jobs_by_state, or jobs_leases for active jobs: no table scan", async () => {
+    const path = freshPath();
+    await new SqliteBackend({ path }).close();
+    const raw = new Database(path, { readonly: true });
+    const all = statements();
+    // jobs_by_state leaves active jobs out (migration 011): each read names an index it may use.
+    const reads: Record<string, string[]> = {
+      jobsDesc: ["jobs_by_state"],
+      jobsAsc: ["jobs_by_state"],
+      drainable: ["jobs_by_state"],
+      cleanUnfinished: ["jobs_by_state"],
+      countUnfinished: ["jobs_by_state", "jobs_leases"],
+      activeJobs: ["jobs_leases"],
+      activeCount: ["jobs_leases"],
+    };
+    for (const [name, indexes] of Object.entries(reads)) {
+      const plan = (raw.prepare(`EXPLAIN QUERY PLAN ${all.get(name)}`).all() as Array<{ detail: string }>)
+        .map((p) => p.detail)
+        .join(" | ");
+      expect(plan, name).not.toMatch(/\bSCAN (jobs|j)\b/);
+      for (const index of indexes) expect(plan, name).toContain(`INDEX ${index} `);
+    }
+    raw.close();
+  });
 });
 
 describe("SqliteBackend: migrations", () => {

@@ -139,17 +139,30 @@ export function sqliteJobStore(conn: SqliteConnection): JobStore {
       const { offset, limit } = page;
       const wanted = states.length === 0 ? JOB_STATES : JOB_STATES.filter((state) => states.includes(state));
       const head = limit === null ? -1 : offset + limit;
-      const params = { queue, states: JSON.stringify(wanted), head, limit: limit ?? -1, offset };
-      return conn.read(() => (range.asc ? s.jobsAsc : s.jobsDesc).all(params).map(toRecord));
+      const list = range.asc ? s.jobsAsc : s.jobsDesc;
+      const indexed = JSON.stringify(wanted.filter((state) => state !== "active"));
+      if (!wanted.includes("active")) {
+        return conn.read(() =>
+          list.all({ queue, states: indexed, head, limit: limit ?? -1, offset }).map(toRecord),
+        );
+      }
+      // Active jobs are not in jobs_by_state (get-jobs.sql): the few there are join the other
+      // states' first `head` rows, and the page is cut from the merge.
+      return conn.read(() => {
+        const rows = [
+          ...list.all({ queue, states: indexed, head, limit: head, offset: 0 }),
+          ...s.activeJobs.all(queue),
+        ];
+        rows.sort(range.asc ? (a, b) => a.seq - b.seq : (a, b) => b.seq - a.seq);
+        return rows.slice(offset, limit === null ? undefined : offset + limit).map(toRecord);
+      });
     },
 
     getJobCounts: async (queue) =>
       conn.read(() => {
         const counts = zeroCounts();
-        for (const stmt of [s.countUnfinished, s.countFinished]) {
-          for (const row of stmt.all(queue) as Array<{ state: JobState; n: number }>)
-            counts[row.state] = row.n;
-        }
+        const rows = [...s.countUnfinished.all({ queue }), ...s.countFinished.all(queue)];
+        for (const row of rows as Array<{ state: JobState; n: number }>) counts[row.state] = row.n;
         return counts;
       }),
 

@@ -53,6 +53,14 @@ export function adminTests(fx: SuiteFixture): void {
       expect(await ids(["failed"], 0, -1, false)).toEqual([]);
       const [job] = await b.getJobs(q, ["completed"], { start: 0, end: 0, asc: true });
       expect(job).toMatchObject({ id: "1", state: "completed", result: "ok", data: { n: 1 } });
+      // An active job (SQLite lists these from another index) takes its place among the others.
+      expect((await claimOne(b, q)).id).toBe("zz");
+      expect(await ids([], 0, -1, false)).toEqual(["aa", "3", "zz", "2", "1"]);
+      expect(await ids([], 1, 2, false)).toEqual(["3", "zz"]);
+      expect(await ids(["active", "waiting"], 0, 0, true)).toEqual(["zz"]);
+      expect(await ids(["active", "completed"], 1, -1, true)).toEqual(["2", "zz"]);
+      expect(await ids(["active"], 0, -1, false)).toEqual(["zz"]);
+      expect(await b.getJobCounts(q)).toMatchObject({ active: 1, waiting: 2, completed: 2 });
     });
 
     it("getJobCounts has a number for every state, zero included", async () => {
