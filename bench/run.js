@@ -14,7 +14,7 @@
 // ones on memory and SQLite (bench/sandbox.js), opt-in; with --repeat, medians of R rounds.
 // `idle [seconds]`: what idle workers cost, 20 processes x 10 queues on a private Redis and Postgres
 // (bench/idle-cost.js; BENCH_BEFORE=<another build's dist> measures it too, for a before/after), opt-in.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { backlogTable } from "./peers/backlog.js";
 import { fmt, parseRepeat, peers } from "./peers/suite.js";
@@ -45,12 +45,37 @@ function measure(kind, metric, ...args) {
   return JSON.parse(out.trim().split("\n").at(-1));
 }
 
+/** A busy loop that ends after 5 minutes, or once its parent is gone (an interrupted bench). */
+const SPIN =
+  "const end = Date.now() + 300000; const parent = process.ppid;" +
+  "while (Date.now() < end && process.ppid === parent) for (let i = 0; i < 1e6; i++);";
+
+/**
+ * Runs `fn` while another process keeps one core busy (a busy neighbour on the machine), and stops
+ * that process afterwards, also when `fn` throws.
+ */
+function withBusyNeighbour(fn) {
+  const spinner = spawn(process.execPath, ["-e", SPIN], { stdio: "ignore" });
+  const stop = () => spinner.kill("SIGKILL");
+  process.once("exit", stop);
+  try {
+    return fn();
+  } finally {
+    stop();
+    process.removeListener("exit", stop);
+  }
+}
+
 function row(kind, label, value, target = "") {
   console.log(`${kind.padEnd(8)} ${label.padEnd(62)} ${value.padStart(16)}   ${target}`);
 }
 
 function suite(kind, t) {
   row(kind, "bulk insert, 100k jobs (jobs/s)", fmt(measure(kind, "bulkInsert", 100_000)), t.bulk);
+  if (t.busyBulk) {
+    const busy = withBusyNeighbour(() => measure(kind, "bulkInsert", 100_000));
+    row(kind, "bulk insert, 100k jobs, one core busy elsewhere (jobs/s)", fmt(busy), t.busyBulk);
+  }
   for (const c of [1, 50, 100]) {
     const n = c === 1 ? t.n1 : t.n;
     const value = fmt(measure(kind, "throughput", n, c));
@@ -82,6 +107,7 @@ if (want("memory")) {
 if (want("sqlite")) {
   suite("sqlite", {
     bulk: ">= 100,000",
+    busyBulk: ">= 100,000",
     n: 50_000,
     n1: 10_000,
     tp50: ">= 15,000",
