@@ -221,11 +221,11 @@ describe("PostgresBackend: query plans", () => {
     await query(`ANALYZE "${schema}".job_logs`);
     const s = loadStatements(schema);
     const cases: Array<[keyof typeof s, unknown[], RegExp]> = [
-      ["claim", ["p", 50, now, "w", now + 1000, "o", null, 50, false], /jobs_waiting/],
-      ["claim", ["p", 1, now, "w", now + 1000, "o", "5000", 1, false], /jobs_by_id/],
+      ["claim", ["p", 50, now, "w", now + 1000, "o", null, 50, false, "t."], /jobs_waiting/],
+      ["claim", ["p", 1, now, "w", now + 1000, "o", "5000", 1, false, "t."], /jobs_by_id/],
       // Gated (a queue with a global concurrency): the same plans.
-      ["claim", ["p", 50, now, "w", now + 1000, "o", null, 50, true], /jobs_waiting/],
-      ["claim", ["p", 1, now, "w", now + 1000, "o", "5000", 1, true], /jobs_by_id/],
+      ["claim", ["p", 50, now, "w", now + 1000, "o", null, 50, true, "t."], /jobs_waiting/],
+      ["claim", ["p", 1, now, "w", now + 1000, "o", "5000", 1, true, "t."], /jobs_by_id/],
       [
         "finishBatch",
         [

@@ -8,6 +8,7 @@
  * returns its effects; events are built here only when this process listens (`wantsEvents`).
  * SQL lives in `./sql/*.sql`, one file per transition. Times come from the caller, never the database.
  */
+import { randomUUID } from "node:crypto";
 import { type ClaimedJob, JOB_STATES, type JobRecord, type JobState } from "../../job.js";
 import type {
   ClaimOptions,
@@ -127,7 +128,8 @@ export class PostgresJobs implements JobStore, TxRunner {
    */
   async #claimRows(queue: string, values: unknown[]): Promise<ClaimRow[]> {
     const gated = this.#limited.has(queue);
-    const rows = await this.db.one<ClaimRow>("claim", [...values, gated]);
+    // A token base per call, not a random UUID per job on the server (~1.2 us a row there).
+    const rows = await this.db.one<ClaimRow>("claim", [...values, gated, `${randomUUID()}.`]);
     const limited = rows[0]?.limited;
     if (gated && limited === false) this.#limited.delete(queue);
     if (gated || limited !== true) return rows;
@@ -153,7 +155,7 @@ export class PostgresJobs implements JobStore, TxRunner {
     const { s } = this.db;
     const none: unknown[] = [];
     await this.db.onConnections(WARM_CONNECTIONS, async (q) => {
-      await q(s.claim, ["", 0, now, "", now, this.origin, null, 1, false]);
+      await q(s.claim, ["", 0, now, "", now, this.origin, null, 1, false, ""]);
       await q(s.finishBatch, ["", now, none, none, none, none, none, this.origin, false]);
       // Jobs added by handlers go through here too. It writes (the queues row), so it is rolled
       // back; a prepared statement outlives the rollback.

@@ -1,11 +1,12 @@
 -- claim: hands waiting jobs to a worker in ONE statement.
 -- Inputs: $1 queue, $2 limit, $3 now, $4 worker id, $5 lease_expires_at, $6 origin, $7 job id (NULL:
 -- any job; else that job only), $8 stall_peers (the worker's concurrency, see chargeStall), $9 gated
--- (false on the fast path; true for a queue with a global concurrency, see below).
+-- (false on the fast path; true for a queue with a global concurrency, see below), $10 token base
+-- (random per call: a claimed job's token is the base followed by its seq).
 -- Effect: unless the queue is paused, takes up to `limit` waiting jobs by (priority, fifo) from the
 -- jobs_waiting partial index (or the one job `$7` through jobs_by_id), skipping rows another claimer
--- holds (FOR UPDATE SKIP LOCKED); each becomes active with attempts + 1, a fresh random token and a
--- lease; job:started is published.
+-- holds (FOR UPDATE SKIP LOCKED); each becomes active with attempts + 1, a fresh token ($10 and its
+-- seq) and a lease; job:started is published.
 -- Jobs whose ttl passed are locked but left alone: the caller expires them and claims again.
 -- Returns: one row per claimed job (priority, fifo order) with `expired` (seqs of ttl-expired
 -- candidates) on every row; a single row of NULL job columns when nothing was claimed. `limited`
@@ -62,7 +63,7 @@ by_id AS (
 cand AS (SELECT * FROM by_order UNION ALL SELECT * FROM by_id),
 claimed AS (
   UPDATE {{schema}}.jobs j
-  SET state = 'active', attempts = j.attempts + 1, started_at = $3, token = gen_random_uuid()::text,
+  SET state = 'active', attempts = j.attempts + 1, started_at = $3, token = $10::text || j.seq,
       worker_id = $4, lease_expires_at = $5, stall_peers = $8
   FROM cand c
   WHERE j.seq = c.seq AND (c.expires_at IS NULL OR c.expires_at > $3)

@@ -2,8 +2,8 @@
 -- Inputs: @queue; @states a JSON array of the states to list (each once); @head = offset + limit
 -- (-1 = all); @limit (-1 = all), @offset.
 -- Effect: none.
--- Returns: job rows in creation order (seq), newest (jobsDesc) or oldest (jobsAsc) first; counts
--- per state.
+-- Returns: job rows in creation order (seq), newest (jobsDesc) or oldest (jobsAsc) first; the
+-- queue's active jobs (activeJobs, unordered); counts per state.
 -- Each chosen state but active reads at most @head seqs from jobs_by_state in seq order; only those
 -- rows are fetched, merged and sorted, so a page near the start stays cheap however many jobs a
 -- queue holds. jobs_by_state leaves active jobs out (migration 011): the caller lists them with
