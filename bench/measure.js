@@ -10,6 +10,8 @@ import { Queue, runWorker, task } from "asyncmq";
 // bench/run.js peers' tuned BullMQ rows, whose Worker removes them too); else jobs are kept.
 const removing = process.env.BENCH_REMOVE_ON_COMPLETE === "1";
 export const retention = removing ? { removeOnComplete: true, removeOnFail: true } : {};
+// BENCH_PREFETCH=N: the throughput worker holds up to N jobs beyond its concurrency (prefetch).
+const prefetch = process.env.BENCH_PREFETCH ? { prefetch: Number(process.env.BENCH_PREFETCH) } : {};
 // All `n` jobs finished: kept jobs are counted complete; removed ones are done once nothing waits or runs.
 export const finished = (n, c) => (removing ? c.waiting + c.active === 0 : c.completed >= n);
 
@@ -48,7 +50,7 @@ export async function throughput(backend, n, concurrency) {
   }
   const controller = new AbortController();
   const t0 = performance.now();
-  const run = runWorker(name, { backend, concurrency, signal: controller.signal });
+  const run = runWorker(name, { backend, concurrency, signal: controller.signal, ...prefetch });
   await all;
   while (!finished(n, await queue.getJobCounts())) await new Promise((r) => setImmediate(r));
   const seconds = (performance.now() - t0) / 1000;

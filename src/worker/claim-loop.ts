@@ -11,7 +11,7 @@ import { isFatal, JobCancelledError } from "../errors.js";
 import { type ClaimedJob, toMs } from "../job.js";
 import { errorLine, jobLogFields, log, OutageLog } from "../logger.js";
 import { getSettings } from "../settings.js";
-import type { ActiveJob } from "./active-job.js";
+import { ActiveJob } from "./active-job.js";
 import { ClaimControl } from "./claim-control.js";
 import { Finisher } from "./finisher.js";
 import { type RunContext, runClaimedJob } from "./handle-job.js";
@@ -66,6 +66,8 @@ export interface ProcessJobOptions {
   idleSleep?: number | string;
   /** Lease length. Default: settings.leaseDuration. */
   leaseDuration?: number | string;
+  /** Jobs a busy loop holds beyond its slots (RunWorkerOptions.prefetch). Default 0. */
+  prefetch?: number;
 }
 
 /** A validated ProcessJobOptions, and the runtime's own finisher, lease keeper and attempts. */
@@ -87,6 +89,8 @@ interface Loop {
   grace: () => number;
   /** A Worker object's pause and drained notice, and this loop's rate-limit hold. */
   control: ClaimControl;
+  /** Jobs held beyond the slots (handOver); 0: none, and a slot frees once its job's end is written. */
+  prefetch: number;
 }
 
 /**
@@ -138,6 +142,10 @@ export async function claimJobs(
   const keeper = new LeaseKeeper(backend, leaseMs);
   const ctl = control ?? new ClaimControl();
   const rateLimited = (ms: number) => holdClaims(options.rateLimiter, ctl, ms, queueName);
+  // Held jobs come with the finishes of a loop that hands over (handOver's conditions): elsewhere
+  // the option is ignored, and a slot frees only once its job's end is written.
+  const handsOver = options.rateLimiter === undefined && options.semaphore instanceof Semaphore;
+  const prefetch = handsOver ? (options.prefetch ?? 0) : 0;
   const loop: Loop = {
     queue: queueName,
     backend,
@@ -148,10 +156,17 @@ export async function claimJobs(
     leaseMs,
     idleMs,
     maxIdleMs: Math.max(idleMs, runtime.maxIdleMs ?? idleMs),
-    rt: { finisher: new Finisher(backend, recorder), keeper, inflight, rateLimited },
+    // With prefetch, a batch of a claim's size goes at once (Finisher's flushAt).
+    rt: {
+      finisher: new Finisher(backend, recorder, prefetch > 0 ? MAX_CLAIM_BATCH : undefined),
+      keeper,
+      inflight,
+      rateLimited,
+    },
     inflight,
     grace,
     control: ctl,
+    prefetch,
   };
   try {
     const promote = (runtime.maintain ?? ((scanner) => scanner))(delayedScanner(idleMs, loop.maxIdleMs));
@@ -169,22 +184,35 @@ async function claimLoop(loop: Loop): Promise<void> {
   const outage = new OutageLog(`claiming jobs of queue "${queue}"`, { queue, workerId });
   const retryMs = Math.min(idleMs, 1000);
   let idle = idleMs;
-  // Jobs claimed with the finish of others (handOver), each waiting for the slot of one of those.
+  // Jobs claimed with the finish of others (handOver), each waiting for the slot of one of those;
+  // with prefetch, up to that many more, each leased while it waits (Held).
   const handed: ClaimedJob[] = [];
   const start = (job: ClaimedJob, release: () => void) => {
-    const done = () => {
-      running.delete(run);
-      const next = handed.shift();
+    // The slot goes to the next held job, else back to the semaphore: once the end is written, or
+    // with prefetch once the handler is done (the write goes on, counted as running for the drain).
+    let freed = false;
+    const free = () => {
+      if (freed) return;
+      freed = true;
+      const next = held.next();
       if (next === undefined) release();
       else start(next, release);
     };
-    const run: Promise<void> = runClaimedJob(backend, queue, job, rt).then(done, (err) => {
-      log().error(
-        `job ${job.id} of "${queue}": internal error; its lease will expire and it will run again`,
-        { ...jobLogFields(job), err },
-      );
-      done();
-    });
+    const done = () => {
+      running.delete(run);
+      free();
+    };
+    const ended = loop.prefetch > 0 ? free : undefined;
+    const run: Promise<void> = runClaimedJob(backend, queue, job, rt, held.take(job), ended).then(
+      done,
+      (err) => {
+        log().error(
+          `job ${job.id} of "${queue}": internal error; its lease will expire and it will run again`,
+          { ...jobLogFields(job), err },
+        );
+        done();
+      },
+    );
     running.add(run);
   };
 
@@ -193,7 +221,8 @@ async function claimLoop(loop: Loop): Promise<void> {
   // idle queue's finishes then go without a claim, as before. Two full claims in a row: busy.
   const last = { dry: true };
   let woke = true;
-  handOver(loop, handed, last);
+  const held = new Held(loop, handed, start);
+  handOver(loop, handed, last, held);
   const idleClaimer = claimWithEnqueues(loop, start, last);
 
   try {
@@ -263,6 +292,8 @@ async function claimLoop(loop: Loop): Promise<void> {
       woke = false;
       for (const release of permits.splice(jobs.length)) release();
       for (let i = 0; i < jobs.length; i++) start(jobs[i] as ClaimedJob, permits[i] as () => void);
+      // Permits given back while held jobs wait go to them.
+      held.fill();
       control.claimEnded(jobs.length);
       if (jobs.length < wanted) await refund(limiter, wanted - jobs.length);
       // Nothing to take (the queue ran out, or its global concurrency is reached): sleep until a
@@ -284,6 +315,7 @@ async function claimLoop(loop: Loop): Promise<void> {
     }
   } finally {
     wake.close();
+    held.handBack();
     await drain(running, loop.inflight, loop.grace());
   }
 }
@@ -297,22 +329,33 @@ async function claimLoop(loop: Loop): Promise<void> {
  * (tokens are the claim loop's), and its permits are its own semaphore's: a multi-queue pool gives
  * each freed permit to the queue whose turn it is, which a hand-over would skip.
  */
-function handOver(loop: Loop, handed: ClaimedJob[], last: { dry: boolean }): void {
-  const { queue, semaphore, limiter, signal, control, workerId, leaseMs, rt } = loop;
+function handOver(loop: Loop, handed: ClaimedJob[], last: { dry: boolean }, held: Held): void {
+  const { queue, semaphore, limiter, signal, control, workerId, leaseMs, rt, prefetch } = loop;
   if (limiter !== undefined || !(semaphore instanceof Semaphore)) return;
+  // Jobs asked by the claims in flight (prefetch).
+  let asking = 0;
   rt.finisher.refill(queue, {
     want: (n) => {
       // After a shrink of the concurrency, ended jobs give their slots back until it holds.
-      const limit = Math.min(n - Math.max(0, semaphore.inUse - semaphore.permits), MAX_CLAIM_BATCH);
+      // With prefetch the ended jobs' slots were freed when their handlers returned: the claim
+      // fills the free slots and tops the held jobs up to `prefetch`, counting those on their way.
+      const room =
+        prefetch > 0
+          ? semaphore.available + prefetch - handed.length - asking
+          : n - Math.max(0, semaphore.inUse - semaphore.permits);
+      const limit = Math.min(room, MAX_CLAIM_BATCH);
       if (limit < 1 || last.dry || signal.aborted || control.blocked) return null;
       control.claimStarted();
-      return { workerId, limit, leaseMs, now: Date.now(), concurrency: semaphore.permits };
+      asking += limit;
+      // A dead worker's share of the stall rule counts every job it may hold (claimPeers).
+      return { workerId, limit, leaseMs, now: Date.now(), concurrency: semaphore.permits + prefetch };
     },
     adopt: (jobs, asked) => {
+      asking -= asked;
       control.claimEnded(jobs === null ? null : jobs.length);
       if (jobs === null) return;
       last.dry = jobs.length < asked;
-      handed.push(...jobs);
+      held.add(jobs);
     },
   });
 }
@@ -430,4 +473,101 @@ async function drain(running: Set<Promise<void>>, inflight: Set<ActiveJob>, grac
 /** A worker id: host, pid and a random suffix. */
 export function newWorkerId(): string {
   return `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/**
+ * The jobs a loop holds before they start (`handed`), in claim order. Without prefetch, each waits
+ * for the slot of a job whose end is being written with its claim. With prefetch, each one's lease
+ * is kept by the lease keeper while it waits (no stall sweep takes it back), one cancelled or whose
+ * lease was lost meanwhile is dropped unstarted, free permits start them at once, and a stop hands
+ * the rest back.
+ */
+class Held {
+  readonly #leases = new Map<ClaimedJob, ActiveJob>();
+
+  constructor(
+    private readonly loop: Loop,
+    private readonly handed: ClaimedJob[],
+    private readonly start: (job: ClaimedJob, release: () => void) => void,
+  ) {}
+
+  /** Jobs claimed with the finish of others. */
+  add(jobs: ClaimedJob[]): void {
+    const { prefetch, queue, rt } = this.loop;
+    if (prefetch > 0) {
+      for (const job of jobs) {
+        const active = new ActiveJob(
+          queue,
+          job.id,
+          job.token,
+          job.leaseExpiresAt ?? Date.now() + rt.keeper.leaseMs,
+        );
+        rt.keeper.add(active);
+        this.#leases.set(job, active);
+      }
+    }
+    this.handed.push(...jobs);
+    this.fill();
+  }
+
+  /** With prefetch: starts held jobs on the permits free now (none come back from ending jobs). */
+  fill(): void {
+    const { prefetch, semaphore } = this.loop;
+    if (prefetch === 0) return;
+    while (this.handed.length > 0) {
+      const permit = semaphore.tryAcquire();
+      if (permit === null) return;
+      const job = this.next();
+      if (job === undefined) {
+        permit();
+        return;
+      }
+      this.start(job, permit);
+    }
+  }
+
+  /** The job to start in a freed slot, if any (with prefetch: none once the loop stops). */
+  next(): ClaimedJob | undefined {
+    if (this.loop.prefetch > 0 && this.loop.signal.aborted) {
+      this.handBack();
+      return undefined;
+    }
+    for (let job = this.handed.shift(); job !== undefined; job = this.handed.shift()) {
+      const active = this.#leases.get(job);
+      if (active?.cause === undefined) return job;
+      // Cancelled, removed or its lease lost while it waited: the backend has moved it already.
+      this.take(job);
+    }
+    return undefined;
+  }
+
+  /** The lease kept for `job` while it waited, which its run takes over (none without prefetch). */
+  take(job: ClaimedJob): ActiveJob | undefined {
+    const active = this.#leases.get(job);
+    if (active === undefined) return undefined;
+    this.#leases.delete(job);
+    this.loop.rt.keeper.remove(active);
+    return active;
+  }
+
+  /**
+   * With prefetch, at a stop: every held job goes back to waiting unstarted (`released`), the
+   * writes counted as running so that the drain waits for them. One that fails leaves the job to
+   * its lease and the stall sweep, as for a worker that dies.
+   */
+  handBack(): void {
+    const { prefetch, queue, rt, control } = this.loop;
+    if (prefetch === 0) return;
+    for (const job of this.handed.splice(0)) {
+      if (this.take(job)?.cause !== undefined) continue;
+      const write: Promise<void> = rt.finisher
+        .finish(queue, { kind: "released", jobId: job.id, token: job.token })
+        .then(
+          () => undefined,
+          () => undefined,
+        )
+        .finally(() => control.running.delete(write));
+      control.running.add(write);
+    }
+  }
 }

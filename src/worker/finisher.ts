@@ -71,10 +71,16 @@ export class Finisher {
   readonly #outages = new Map<string, OutageLog>();
   readonly #refills = new Map<string, Refill>();
 
-  /** @param recorder observes each answered batch; null or absent: no metrics. */
+  /**
+   * @param recorder observes each answered batch; null or absent: no metrics.
+   * @param flushAt a batch this large goes at once rather than at the end of the turn (a worker's
+   *   prefetch: its held jobs run in one turn, and the ends written meanwhile keep the engine busy
+   *   while it runs the rest). Default: at the end of the turn only.
+   */
   constructor(
     private readonly backend: Pick<Backend, "finish" | "finishAndClaim">,
     private readonly recorder: MetricsRecorder | null = null,
+    private readonly flushAt = Number.POSITIVE_INFINITY,
   ) {}
 
   /** Lets `queue`'s batches claim for `refill` (a backend without `finishAndClaim`: never). */
@@ -108,7 +114,10 @@ export class Finisher {
     }
     const index = batch.items.push(item) - 1;
     batch.jobs.push(job);
-    if (!this.#scheduled) {
+    if (batch.items.length >= this.flushAt) {
+      this.#pending.delete(queue);
+      this.#send(queue, batch);
+    } else if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(() => this.#flush());
     }
@@ -143,25 +152,28 @@ export class Finisher {
     this.#scheduled = false;
     const batches = [...this.#pending.entries()];
     this.#pending.clear();
-    for (const [queue, batch] of batches) {
-      const now = Date.now();
-      this.#write(queue, batch.items, now).then(
-        (held) => {
-          this.#outages.get(queue)?.succeeded();
-          batch.resolve(held);
-          this.recorder?.finished(queue, batch.items, batch.jobs, held, now);
-        },
-        (error: unknown) => {
-          let outage = this.#outages.get(queue);
-          if (outage === undefined) {
-            outage = new OutageLog(`recording the end of jobs of queue "${queue}"`, { queue });
-            this.#outages.set(queue, outage);
-          }
-          outage.failed(error, "with backoff while each job's lease holds");
-          batch.resolve({ error });
-        },
-      );
-    }
+    for (const [queue, batch] of batches) this.#send(queue, batch);
+  }
+
+  /** Writes one batch and answers its items. */
+  #send(queue: string, batch: Pending): void {
+    const now = Date.now();
+    this.#write(queue, batch.items, now).then(
+      (held) => {
+        this.#outages.get(queue)?.succeeded();
+        batch.resolve(held);
+        this.recorder?.finished(queue, batch.items, batch.jobs, held, now);
+      },
+      (error: unknown) => {
+        let outage = this.#outages.get(queue);
+        if (outage === undefined) {
+          outage = new OutageLog(`recording the end of jobs of queue "${queue}"`, { queue });
+          this.#outages.set(queue, outage);
+        }
+        outage.failed(error, "with backoff while each job's lease holds");
+        batch.resolve({ error });
+      },
+    );
   }
 
   /** Ends `items`, claiming for the queue's refill with them when it asks. */

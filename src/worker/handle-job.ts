@@ -74,24 +74,32 @@ export async function handleJob(queueName: string, job: JobRecord, backend?: Bac
   }
 }
 
-/** Runs a claimed job; see the file header. */
+/**
+ * Runs a claimed job; see the file header. `held`: the job's lease as kept while it waited for a
+ * slot (a worker's prefetch), which this run takes over. `ended`: called once the handler is done,
+ * before the end is written (a worker's prefetch frees the slot then).
+ */
 export async function runClaimedJob(
   backend: Backend,
   queue: string,
   job: ClaimedJob,
   rt: RunContext,
+  held?: ActiveJob,
+  ended?: () => void,
 ): Promise<void> {
   const found = getTask(job.task);
   const effective = withInherited(job, found?.options);
   const { token } = job;
 
   if (effective.ttl !== undefined && Date.now() >= job.createdAt + effective.ttl) {
+    ended?.();
     await write(rt.finisher, queue, { kind: "expired", jobId: job.id, token });
     return;
   }
 
   // The claim's lease expiry, else (an engine that does not report it) a claim made just now.
-  const active = new ActiveJob(queue, job.id, token, job.leaseExpiresAt ?? Date.now() + rt.keeper.leaseMs);
+  const active =
+    held ?? new ActiveJob(queue, job.id, token, job.leaseExpiresAt ?? Date.now() + rt.keeper.leaseMs);
   rt.keeper.add(active);
   rt.inflight?.add(active);
   let timer: LongTimer | undefined;
@@ -122,6 +130,7 @@ export async function runClaimedJob(
   } finally {
     timer?.clear();
     active.ended = true;
+    ended?.();
   }
   if (active.cause !== undefined && active.cause !== "timeout") {
     reportGivenUp({

@@ -70,6 +70,16 @@ export interface RunWorkerOptions {
   scanners?: Scanner[];
   /** How long a claimed job's lease lasts without renewal. Default 30 s (settings.leaseDuration). */
   leaseDuration?: number | string;
+  /**
+   * Jobs a busy worker holds beyond its concurrency, claimed with the end of others (as
+   * graphile-worker's local queue): a slot then frees when its handler returns, the next held job
+   * starts in it at once, and the end is written behind, with the claim that tops the held jobs up.
+   * A held job is active and leased (renewed while it waits) and starts in claim order; a cancel
+   * drops it, a stop hands it back unstarted. For many short jobs. Single-queue workers without a
+   * rate limit only (ignored otherwise). Default 0: a claim takes jobs for free slots only, and a
+   * slot frees once its job's end is written.
+   */
+  prefetch?: number;
   /** Stalls a job survives before it fails. Default 1 (settings.maxStalledCount). */
   maxStalledCount?: number;
   /**
@@ -99,6 +109,7 @@ const RUN_WORKER_KEYS = keysOf<RunWorkerOptions>({
   shutdownGrace: true,
   scanners: true,
   leaseDuration: true,
+  prefetch: true,
   maxStalledCount: true,
   leaderLease: true,
   idlePoll: true,
@@ -195,6 +206,7 @@ export function launchRuntime(
   const leaseMs = toMs(options.leaseDuration ?? settings.leaseDuration, "leaseDuration");
   const grace = toMs(options.shutdownGrace ?? settings.shutdownGrace, "shutdownGrace");
   const maxStalled = checkInt(options.maxStalledCount ?? settings.maxStalledCount, "maxStalledCount");
+  const prefetch = checkInt(options.prefetch ?? 0, "prefetch", 0, 100_000);
   // At most a quarter of the job lease: a leader that dies holding jobs is replaced (within its
   // lease plus a round: a third of the job lease, the round being on the 2.5 s grid only for leader
   // leases of 3.75 s or more) before those jobs' leases can run out (2/3 of the job lease
@@ -310,6 +322,7 @@ export function launchRuntime(
     shutdownGrace: grace,
     leaseDuration: leaseMs,
     idleSleep: scanInterval,
+    prefetch,
   }));
   // A claim loop that fails (e.g. on a closed backend) stops the scanners too: `done` settles only
   // once everything has returned, and nothing keeps running (or the process alive) after it.

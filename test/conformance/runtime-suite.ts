@@ -73,6 +73,37 @@ export function runtimeConformance(
     workerControlTests(fx);
     multiQueueTests(fx);
 
+    it("prefetch: at most its concurrency at once, every job once; a stop hands the held jobs back unstarted", async () => {
+      const q = uniqueQueue("prefetch");
+      const queue = new Queue(q, { backend });
+      const runs = new Map<string, number>();
+      let running = 0;
+      let peak = 0;
+      const block = gate();
+      stops.push(() => block.open());
+      define(`${q}-t`, q, async (_data, ctx) => {
+        runs.set(ctx.job.id, (runs.get(ctx.job.id) ?? 0) + 1);
+        peak = Math.max(peak, ++running);
+        // From the 40th job on, both slots stay busy while claimed jobs wait behind them.
+        if (runs.size >= 40)
+          await Promise.race([block.promise, new Promise((r) => ctx.signal.addEventListener("abort", r))]);
+        else await new Promise((r) => setImmediate(r));
+        running--;
+      });
+      await queue.addBulk(Array.from({ length: 80 }, () => ({ task: `${q}-t` })));
+      const worker = new Worker(q, { backend, concurrency: 2, prefetch: 6, ...fast });
+      await worker.start();
+      await until(async () => runs.size >= 41 && (await queue.getJobCounts()).active > 2, 5000, "held jobs");
+      await worker.stop();
+      expect(peak).toBe(2);
+      expect([...runs.values()].every((n) => n === 1)).toBe(true);
+      const counts = await queue.getJobCounts();
+      // The two blocked at the stop went back when the grace ended; the held ones unstarted.
+      expect(counts).toMatchObject({ active: 0, completed: runs.size - 2, waiting: 80 - (runs.size - 2) });
+      const waiting = await queue.getJobs(["waiting"], { start: 0, end: -1 });
+      expect(waiting.every((job) => job.attempts === 0)).toBe(true);
+    });
+
     it("a worker that dies mid-job: the job is recovered, re-run, and completed exactly once", async () => {
       const q = uniqueQueue("crash");
       const queue = new Queue(q, { backend });

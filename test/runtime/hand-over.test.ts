@@ -7,6 +7,7 @@ import { setImmediate as turn } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Backend } from "../../src/backends/backend.js";
 import { InMemoryBackend } from "../../src/backends/memory/memory-backend.js";
+import type { JobRecord } from "../../src/job.js";
 import { Queue } from "../../src/queue.js";
 import { task, unregisterTask } from "../../src/task.js";
 import { Worker } from "../../src/worker/worker.js";
@@ -148,5 +149,107 @@ describe("a busy worker claims with its finishes", () => {
     await worker.stop();
     // The six held at the shrink end first; the jobs started after it run at most two at a time.
     expect(peakAfter).toBeLessThanOrEqual(2);
+  });
+});
+
+describe("prefetch: a busy worker holds jobs beyond its concurrency", () => {
+  it("runs at most its concurrency at once and every job once, with jobs claimed beyond its free slots", async () => {
+    const name = uniqueQueue();
+    const { backend, calls } = counted(name);
+    const queue = new Queue(name, { backend });
+    let running = 0;
+    let peak = 0;
+    const runs = new Map<string, number>();
+    names.push(`${name}-t`);
+    task(`${name}-t`, { queue: name }, async (_data, ctx) => {
+      runs.set(ctx.job.id, (runs.get(ctx.job.id) ?? 0) + 1);
+      peak = Math.max(peak, ++running);
+      await turn();
+      running--;
+    });
+    await queue.addBulk(Array.from({ length: 300 }, () => ({ task: `${name}-t` })));
+    const worker = new Worker(name, { backend, concurrency: 3, prefetch: 6 });
+    await worker.start();
+    await until(async () => (await queue.getJobCounts()).completed === 300, 5000, "all 300 completed");
+    await worker.stop();
+    expect(peak).toBe(3);
+    expect(runs.size).toBe(300);
+    expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    // Held jobs: more active (claimed) than running at some point.
+    expect(calls.peakActive).toBeGreaterThan(3);
+    expect(calls.handed).toBeGreaterThan(250);
+  });
+
+  it("a stop hands the held jobs back unstarted: waiting again, attempts 0, none lost", async () => {
+    const name = uniqueQueue();
+    const backend = new InMemoryBackend();
+    const queue = new Queue(name, { backend });
+    const started: string[] = [];
+    const block = gate();
+    names.push(`${name}-t`);
+    task(`${name}-t`, { queue: name }, async (_data, ctx) => {
+      started.push(ctx.job.id);
+      if (started.length === 20) await block.promise;
+      else await turn();
+    });
+    await queue.addBulk(Array.from({ length: 60 }, () => ({ task: `${name}-t` })));
+    const worker = new Worker(name, { backend, concurrency: 1, prefetch: 5 });
+    await worker.start();
+    // The 20th job blocks its only slot while jobs claimed ahead of it wait.
+    await until(
+      async () => started.length === 20 && (await queue.getJobCounts()).active > 1,
+      5000,
+      "held jobs",
+    );
+    const stopping = worker.stop({ grace: 5000 });
+    block.open();
+    await stopping;
+    expect(started.length).toBe(20);
+    const counts = await queue.getJobCounts();
+    expect(counts).toMatchObject({ active: 0, completed: 20, waiting: 40 });
+    const waiting = await queue.getJobs(["waiting"], { start: 0, end: -1 });
+    expect(waiting.every((job) => job.attempts === 0)).toBe(true);
+  });
+
+  it("a held job cancelled while it waits never runs", async () => {
+    const name = uniqueQueue();
+    const backend = new InMemoryBackend();
+    const queue = new Queue(name, { backend });
+    const started = new Set<string>();
+    const block = gate();
+    names.push(`${name}-t`);
+    task(`${name}-t`, { queue: name }, async (_data, ctx) => {
+      started.add(ctx.job.id);
+      if (started.size === 5) await block.promise;
+      else await turn();
+    });
+    await queue.addBulk(Array.from({ length: 20 }, () => ({ task: `${name}-t` })));
+    const worker = new Worker(name, { backend, concurrency: 1, prefetch: 3 });
+    await worker.start();
+    const held = (await until(
+      async () => {
+        if (started.size < 5) return undefined;
+        const active = await queue.getJobs(["active"], { start: 0, end: -1 });
+        return active.find((job) => !started.has(job.id));
+      },
+      5000,
+      "a held job",
+    )) as JobRecord;
+    expect(await queue.cancelJob(held.id)).toBe(true);
+    block.open();
+    await until(async () => (await queue.getJobCounts()).completed === 19, 5000, "the 19 others completed");
+    await worker.stop();
+    expect(started.has(held.id)).toBe(false);
+    expect((await queue.getJob(held.id))?.state).toBe("cancelled");
+  });
+
+  it("refuses a prefetch that is not an integer >= 0, before starting anything", async () => {
+    const backend = new InMemoryBackend();
+    await expect(new Worker(uniqueQueue(), { backend, prefetch: -1 }).start()).rejects.toThrow(
+      "prefetch must be an integer >= 0, got -1",
+    );
+    await expect(new Worker(uniqueQueue(), { backend, prefetch: 1.5 }).start()).rejects.toThrow(
+      "prefetch must be an integer >= 0, got 1.5",
+    );
   });
 });
