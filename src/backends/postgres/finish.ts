@@ -10,6 +10,7 @@ import { errorLine, log } from "../../logger.js";
 import type { Finish } from "../backend.js";
 import type { Applied } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
+import { readRetention } from "../shared/rules.js";
 import { type Ended, inTransaction, type TxRunner } from "./tx.js";
 
 /** A finishBatch row: `Ended`'s columns are set on the `applied` ones. */
@@ -132,8 +133,9 @@ async function finishWithWaits(
 function countTrims(applied: FinishRow[], items: Finish[]): Map<string, [JobState, number]> {
   const trims = new Map<string, [JobState, number]>();
   for (const row of applied) {
-    if (row.retention === null || !row.retention.startsWith("{")) continue;
-    const { count } = JSON.parse(row.retention) as Exclude<RetentionSpec, boolean>;
+    if (row.retention === null) continue;
+    const limits = readRetention(JSON.parse(row.retention) as RetentionSpec);
+    const count = limits === null || limits === true ? undefined : limits.count;
     if (count === undefined) continue;
     const state = (items[Number(row.ord) - 1] as Finish).kind as JobState;
     const key = `${state}:${count}`;
