@@ -1,4 +1,5 @@
 /** A job running in this process, and why its `ctx.signal` was aborted. */
+import type { ClaimedJob } from "../job.js";
 
 /** Why a running job's signal was aborted; decides what handleJob writes afterwards. */
 export type AbortCause = "timeout" | "cancelled" | "lost" | "shutdown";
@@ -33,6 +34,14 @@ export class ActiveJob {
     readonly token: string,
     public leaseUntil = 0,
   ) {}
+
+  /**
+   * The attempt of a claimed job: its lease runs to the claim's expiry, else (an engine that does
+   * not report it) `leaseMs` from now, as for a claim made just now.
+   */
+  static of(queue: string, job: ClaimedJob, leaseMs: number): ActiveJob {
+    return new ActiveJob(queue, job.id, job.token, job.leaseExpiresAt ?? Date.now() + leaseMs);
+  }
 
   get signal(): AbortSignal {
     if (!this.#controller) {

@@ -142,10 +142,9 @@ export async function claimJobs(
   const keeper = new LeaseKeeper(backend, leaseMs);
   const ctl = control ?? new ClaimControl();
   const rateLimited = (ms: number) => holdClaims(options.rateLimiter, ctl, ms, queueName);
-  // Held jobs come with the finishes of a loop that hands over (handOver's conditions): elsewhere
-  // the option is ignored, and a slot frees only once its job's end is written.
-  const handsOver = options.rateLimiter === undefined && options.semaphore instanceof Semaphore;
-  const prefetch = handsOver ? (options.prefetch ?? 0) : 0;
+  // Held jobs come with the finishes of a loop that hands over: elsewhere the option is ignored,
+  // and a slot frees only once its job's end is written.
+  const prefetch = handsOver(options.rateLimiter, options.semaphore) ? (options.prefetch ?? 0) : 0;
   const loop: Loop = {
     queue: queueName,
     backend,
@@ -321,17 +320,26 @@ async function claimLoop(loop: Loop): Promise<void> {
 }
 
 /**
+ * Whether a loop may take jobs outside its own claims (with its finishes, handOver; with this
+ * process's enqueues, claimWithEnqueues): no rate limit governs its claims (tokens are the claim
+ * loop's), and its permits are its own semaphore's (a multi-queue pool gives each freed permit to
+ * the queue whose turn it is, which a hand-over would skip).
+ */
+function handsOver(limiter: Limiter | undefined, semaphore: Permits): semaphore is Semaphore {
+  return limiter === undefined && semaphore instanceof Semaphore;
+}
+
+/**
  * Lets a busy loop claim with the finish of its ended jobs (`Backend.finishAndClaim`): each job
  * claimed there takes the slot of one of them (`handed`, started by the claim loop's `done`), so a
  * busy worker makes one backend call per turn rather than a finish and then a claim, and never holds
- * more jobs than its concurrency. Only while the queue has had work for every slot asked (not
- * `last.dry`), the loop may claim (not paused, held or stopping), no rate limit governs its claims
- * (tokens are the claim loop's), and its permits are its own semaphore's: a multi-queue pool gives
- * each freed permit to the queue whose turn it is, which a hand-over would skip.
+ * more jobs than its concurrency plus its prefetch. Only for a loop that hands over (handsOver),
+ * while the queue has had work for every slot asked (not `last.dry`) and the loop may claim (not
+ * paused, held or stopping).
  */
 function handOver(loop: Loop, handed: ClaimedJob[], last: { dry: boolean }, held: Held): void {
   const { queue, semaphore, limiter, signal, control, workerId, leaseMs, rt, prefetch } = loop;
-  if (limiter !== undefined || !(semaphore instanceof Semaphore)) return;
+  if (!handsOver(limiter, semaphore)) return;
   // Jobs asked by the claims in flight (prefetch).
   let asking = 0;
   rt.finisher.refill(queue, {
@@ -363,8 +371,8 @@ function handOver(loop: Loop, handed: ClaimedJob[], last: { dry: boolean }, held
 /**
  * The offer of an idle loop to claim with this process's enqueues (`Backend.offerIdleClaim`): a
  * claim for as many of the new jobs as it has free slots is made with the enqueue, and each job
- * it finds starts in one of them. Under handOver's conditions (no rate limit, the loop's
- * own semaphore), while the loop may claim. Until its jobs have started, the claim counts as in
+ * it finds starts in one of them. Only for a loop that hands over (handsOver), while it may
+ * claim. Until its jobs have started, the claim counts as in
  * flight (control) and as running (drain waits for it).
  */
 function claimWithEnqueues(
@@ -373,7 +381,7 @@ function claimWithEnqueues(
   last: { dry: boolean },
 ): IdleClaimer | undefined {
   const { semaphore, limiter, signal, control, workerId, leaseMs } = loop;
-  if (limiter !== undefined || !(semaphore instanceof Semaphore)) return undefined;
+  if (!handsOver(limiter, semaphore)) return undefined;
   return {
     take: (count) => {
       if (signal.aborted || control.blocked) return null;
@@ -496,12 +504,7 @@ class Held {
     const { prefetch, queue, rt } = this.loop;
     if (prefetch > 0) {
       for (const job of jobs) {
-        const active = new ActiveJob(
-          queue,
-          job.id,
-          job.token,
-          job.leaseExpiresAt ?? Date.now() + rt.keeper.leaseMs,
-        );
+        const active = ActiveJob.of(queue, job, rt.keeper.leaseMs);
         rt.keeper.add(active);
         this.#leases.set(job, active);
       }

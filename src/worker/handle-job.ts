@@ -97,9 +97,7 @@ export async function runClaimedJob(
     return;
   }
 
-  // The claim's lease expiry, else (an engine that does not report it) a claim made just now.
-  const active =
-    held ?? new ActiveJob(queue, job.id, token, job.leaseExpiresAt ?? Date.now() + rt.keeper.leaseMs);
+  const active = held ?? ActiveJob.of(queue, job, rt.keeper.leaseMs);
   rt.keeper.add(active);
   rt.inflight?.add(active);
   let timer: LongTimer | undefined;
