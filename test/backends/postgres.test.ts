@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { NewJob, QueueEvent, WakeReason } from "../../src/backends/backend.js";
 import { Connection } from "../../src/backends/postgres/connection.js";
 import { PostgresBackend } from "../../src/backends/postgres/postgres-backend.js";
-import { loadStatements } from "../../src/backends/postgres/statements.js";
+import { loadStatements, type Statement } from "../../src/backends/postgres/statements.js";
 import { JobsVacuum } from "../../src/backends/postgres/vacuum.js";
 import { createBackend } from "../../src/backends/registry.js";
 import { BackendError } from "../../src/errors.js";
@@ -67,6 +67,23 @@ async function until(check: () => boolean | Promise<boolean>, ms = 3000, what = 
 /** The connection of `b`'s job store, for tests that watch or fail its transactions. */
 function dbOf(b: PostgresBackend): Connection {
   return (b as unknown as { engine: { jobs: { db: Connection } } }).engine.jobs.db;
+}
+
+/** Calls `see` with each statement (and its values) that `b`'s job store runs in a transaction. */
+function watchTransactions(
+  b: PostgresBackend,
+  see: (stmt: Statement, values: unknown[]) => void,
+): Connection {
+  const db = dbOf(b);
+  const transaction = db.transaction.bind(db);
+  db.transaction = (fn) =>
+    transaction((q) =>
+      fn((stmt, values) => {
+        see(stmt, values);
+        return q(stmt, values);
+      }),
+    );
+  return db;
 }
 
 /** Claims up to 10 jobs of `q` and completes them in one finish: what it returned, and its time. */
@@ -347,16 +364,10 @@ describe("PostgresBackend: bulk insert", () => {
 
   it("sends a column no job of a chunk sets as NULL, not an array of NULLs; the jobs read back alike", async () => {
     const b = backend(freshSchema("bulk_nulls"));
-    const db = dbOf(b);
     const sent: unknown[][] = [];
-    const transaction = db.transaction.bind(db);
-    db.transaction = (fn) =>
-      transaction((q) =>
-        fn((stmt, values) => {
-          if (stmt === db.s.enqueuePlain) sent.push(values);
-          return q(stmt, values);
-        }),
-      );
+    const db = watchTransactions(b, (stmt, values) => {
+      if (stmt === db.s.enqueuePlain) sent.push(values);
+    });
     const later = Date.now() + 60_000;
     // The first chunk (2,000) sets no ttl and no runAt; the second sets them on some jobs.
     const jobs = Array.from({ length: 2500 }, (_, i) =>
@@ -586,17 +597,11 @@ describe("PostgresBackend: removeOnComplete / removeOnFail true", () => {
 
   it("an age is set by the finish statement, a count trimmed once per batch: no statement per job", async () => {
     const b = backend(freshSchema("retain_batch"));
-    const db = dbOf(b);
     const ran: string[] = [];
-    const transaction = db.transaction.bind(db);
-    db.transaction = (fn) =>
-      transaction((q) =>
-        fn((stmt, values) => {
-          if (stmt === db.s.beyondCount) ran.push("beyondCount");
-          if (stmt === db.s.setRemoveAt) ran.push("setRemoveAt");
-          return q(stmt, values);
-        }),
-      );
+    const db = watchTransactions(b, (stmt) => {
+      if (stmt === db.s.beyondCount) ran.push("beyondCount");
+      if (stmt === db.s.setRemoveAt) ran.push("setRemoveAt");
+    });
     const counted = (
       await b.enqueue(
         "counted",

@@ -91,7 +91,8 @@ export function runtimeConformance(
         running--;
       });
       await queue.addBulk(Array.from({ length: 80 }, () => ({ task: `${q}-t` })));
-      const worker = new Worker(q, { backend, concurrency: 2, prefetch: 6, ...fast });
+      // A lease of 5 s: the held jobs' renewals never lapse on a loaded machine while both slots block.
+      const worker = new Worker(q, { backend, concurrency: 2, prefetch: 6, ...fast, leaseDuration: 5000 });
       await worker.start();
       await until(async () => runs.size >= 41 && (await queue.getJobCounts()).active > 2, 5000, "held jobs");
       await worker.stop();

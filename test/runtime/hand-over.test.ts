@@ -152,6 +152,28 @@ describe("a busy worker claims with its finishes", () => {
   });
 });
 
+/**
+ * A started worker of one slot and `prefetch` over `count` jobs, whose `blockAt`-th job waits for
+ * `block` while the jobs claimed ahead of it wait behind it; `started` lists the jobs run, in order.
+ */
+async function blockedWorker(count: number, blockAt: number, prefetch: number) {
+  const name = uniqueQueue();
+  const backend = new InMemoryBackend();
+  const queue = new Queue(name, { backend });
+  const started: string[] = [];
+  const block = gate();
+  names.push(`${name}-t`);
+  task(`${name}-t`, { queue: name }, async (_data, ctx) => {
+    started.push(ctx.job.id);
+    if (started.length === blockAt) await block.promise;
+    else await turn();
+  });
+  await queue.addBulk(Array.from({ length: count }, () => ({ task: `${name}-t` })));
+  const worker = new Worker(name, { backend, concurrency: 1, prefetch });
+  await worker.start();
+  return { queue, started, block, worker };
+}
+
 describe("prefetch: a busy worker holds jobs beyond its concurrency", () => {
   it("runs at most its concurrency at once and every job once, with jobs claimed beyond its free slots", async () => {
     const name = uniqueQueue();
@@ -181,20 +203,7 @@ describe("prefetch: a busy worker holds jobs beyond its concurrency", () => {
   });
 
   it("a stop hands the held jobs back unstarted: waiting again, attempts 0, none lost", async () => {
-    const name = uniqueQueue();
-    const backend = new InMemoryBackend();
-    const queue = new Queue(name, { backend });
-    const started: string[] = [];
-    const block = gate();
-    names.push(`${name}-t`);
-    task(`${name}-t`, { queue: name }, async (_data, ctx) => {
-      started.push(ctx.job.id);
-      if (started.length === 20) await block.promise;
-      else await turn();
-    });
-    await queue.addBulk(Array.from({ length: 60 }, () => ({ task: `${name}-t` })));
-    const worker = new Worker(name, { backend, concurrency: 1, prefetch: 5 });
-    await worker.start();
+    const { queue, started, block, worker } = await blockedWorker(60, 20, 5);
     // The 20th job blocks its only slot while jobs claimed ahead of it wait.
     await until(
       async () => started.length === 20 && (await queue.getJobCounts()).active > 1,
@@ -212,25 +221,12 @@ describe("prefetch: a busy worker holds jobs beyond its concurrency", () => {
   });
 
   it("a held job cancelled while it waits never runs", async () => {
-    const name = uniqueQueue();
-    const backend = new InMemoryBackend();
-    const queue = new Queue(name, { backend });
-    const started = new Set<string>();
-    const block = gate();
-    names.push(`${name}-t`);
-    task(`${name}-t`, { queue: name }, async (_data, ctx) => {
-      started.add(ctx.job.id);
-      if (started.size === 5) await block.promise;
-      else await turn();
-    });
-    await queue.addBulk(Array.from({ length: 20 }, () => ({ task: `${name}-t` })));
-    const worker = new Worker(name, { backend, concurrency: 1, prefetch: 3 });
-    await worker.start();
+    const { queue, started, block, worker } = await blockedWorker(20, 5, 3);
     const held = (await until(
       async () => {
-        if (started.size < 5) return undefined;
+        if (started.length < 5) return undefined;
         const active = await queue.getJobs(["active"], { start: 0, end: -1 });
-        return active.find((job) => !started.has(job.id));
+        return active.find((job) => !started.includes(job.id));
       },
       5000,
       "a held job",
@@ -239,7 +235,7 @@ describe("prefetch: a busy worker holds jobs beyond its concurrency", () => {
     block.open();
     await until(async () => (await queue.getJobCounts()).completed === 19, 5000, "the 19 others completed");
     await worker.stop();
-    expect(started.has(held.id)).toBe(false);
+    expect(started.includes(held.id)).toBe(false);
     expect((await queue.getJob(held.id))?.state).toBe("cancelled");
   });
 
