@@ -5,6 +5,11 @@
  * (lua/includes/base.lua), the optional WAIT for replicas after them, failures turned into
  * BackendErrors, one warning per outage, and a prompt close.
  *
+ * Scripts run as the functions of one library (scripts.ts) that the first script call loads on the
+ * server (each primary of a cluster) and a call that finds it gone (FUNCTION FLUSH, a new node)
+ * loads again; where the server has no functions (Redis 6) or refuses FUNCTION LOAD (an ACL), as
+ * scripts (EVALSHA).
+ *
  * Key layout: on one server, and on a cluster whose prefix has a hash tag (`{app}`: every key in
  * one slot), a queue's keys start with "<prefix>:<queue>:" and the global ones with "<prefix>::",
  * as before clusters were supported. On a cluster without one ("spread": each queue in its own
@@ -21,7 +26,7 @@ import { loadDriver } from "../shared/driver.js";
 import { isClusterUrl, parseClusterUrl } from "./cluster-url.js";
 import { explainRedisFailure } from "./failures.js";
 import { isConnection, type RedisBackendOptions, type RedisConnectionLike } from "./options.js";
-import { defineScripts, runScript, type ScriptArg } from "./scripts.js";
+import { defineScripts, functionLibrary, runScript, type ScriptArg } from "./scripts.js";
 
 /** How long close() waits for QUIT before dropping the connection (ms). */
 const QUIT_WAIT_MS = 1000;
@@ -56,6 +61,9 @@ export class RedisConnection {
   #warned = false;
   /** Set once a connection was ready: before, a failing call says why, so no warning is logged. */
   #everReady = false;
+  /** Whether scripts run as the library's functions; undefined until a load finds out. */
+  #fcall: boolean | undefined;
+  #loading: Promise<boolean> | undefined;
   /** The last connection error (e.g. "connect ECONNREFUSED ..."), for a call that gave up on it. */
   #connectError: string | undefined;
   /** Set when Redis refused the connection for good (a database it lacks): every call fails with it. */
@@ -138,13 +146,16 @@ export class RedisConnection {
     const subscribing = this.subscribing.get(queue);
     if (subscribing !== undefined) await subscribing;
     const all = this.#lead(queue).concat(args);
-    if (this.#waitReplicas === 0) return this.call((redis) => runScript<Promise<R>>(redis, name, all));
-    const replies = await this.call((redis) =>
-      runScript<ReturnType<Redis["pipeline"]>>(redis.pipeline(), name, all)
-        .wait(this.#waitReplicas, this.#waitMs)
-        .exec(),
-    );
-    return this.#replicated(replies)[0] as R;
+    return this.#scripts(async (fcall) => {
+      if (this.#waitReplicas === 0)
+        return this.call((redis) => runScript<Promise<R>>(redis, name, all, fcall));
+      const replies = await this.call((redis) =>
+        runScript<ReturnType<Redis["pipeline"]>>(redis.pipeline(), name, all, fcall)
+          .wait(this.#waitReplicas, this.#waitMs)
+          .exec(),
+      );
+      return this.#replicated(replies)[0] as R;
+    });
   }
 
   /** Runs a queue script once per argument list, all in one MULTI (nothing interleaves); its replies. */
@@ -152,12 +163,18 @@ export class RedisConnection {
     const subscribing = this.subscribing.get(queue);
     if (subscribing !== undefined) await subscribing;
     const lead = this.#lead(queue);
-    const replies = await this.call((redis) => {
-      const multi = redis.multi();
-      for (const args of argLists) runScript(multi, name, lead.concat(args));
-      return multi.exec();
+    // A missing function fails every call of the MULTI alike, so a retry finds nothing written.
+    const replies = await this.#scripts(async (fcall) => {
+      const all = await this.call((redis) => {
+        const multi = redis.multi();
+        for (const args of argLists) runScript(multi, name, lead.concat(args), fcall);
+        return multi.exec();
+      });
+      if (all === null) throw new BackendError(`Redis at ${this.url} discarded a transaction`);
+      const missing = all.find(([err]) => isFunctionMissing(err));
+      if (missing) throw this.#wrap(missing[0]);
+      return all;
     });
-    if (replies === null) throw new BackendError(`Redis at ${this.url} discarded a transaction`);
     if (this.#waitReplicas > 0) {
       // A keyed no-op takes the WAIT to the queue's node on a cluster (the MULTI's connection).
       const paused = `${this.keyOf(queue)}paused`;
@@ -196,7 +213,57 @@ export class RedisConnection {
 
   /** Runs a global script on `keys` (two keys of the global prefix), ARGV `args`. */
   runGlobal<R>(name: string, keys: [string, string], args: ScriptArg[]): Promise<R> {
-    return this.call((redis) => runScript<Promise<R>>(redis, name, [...keys, ...args]));
+    return this.#scripts((fcall) =>
+      this.call((redis) => runScript<Promise<R>>(redis, name, [...keys, ...args], fcall)),
+    );
+  }
+
+  /**
+   * Runs `send` with whether scripts go as functions (loading the library first when that is not
+   * known yet), and once more, after loading it again, when the server had lost it.
+   */
+  async #scripts<T>(send: (fcall: boolean) => Promise<T>): Promise<T> {
+    const fcall = this.#fcall ?? (await this.#functions());
+    try {
+      return await send(fcall);
+    } catch (err) {
+      if (!fcall || !isFunctionMissing(err)) throw err;
+      this.#fcall = undefined;
+      return send(await this.#functions());
+    }
+  }
+
+  /** Loads the library (one load at a time); whether scripts go as its functions. */
+  #functions(): Promise<boolean> {
+    this.#loading ??= this.#loadLibrary().finally(() => {
+      this.#loading = undefined;
+    });
+    return this.#loading;
+  }
+
+  async #loadLibrary(): Promise<boolean> {
+    const { text } = functionLibrary();
+    try {
+      await this.call(async (redis) => {
+        const load = (node: Redis) =>
+          node.call("FUNCTION", "LOAD", text).catch((err: unknown) => {
+            // Loaded already, by this process's other connections or another process.
+            if (!/already exists/i.test((err as Error).message)) throw err;
+          });
+        if (!this.cluster) return load(redis);
+        const cluster = redis as unknown as Cluster;
+        // On every primary. They are known once the cluster answered (the nodes listed before are
+        // the start-up ones, which it replaces).
+        await cluster.ping();
+        await Promise.all(cluster.nodes("master").map(load));
+      });
+      this.#fcall = true;
+    } catch (err) {
+      // The server answered: no functions there (Redis 6), or not for this user. Scripts, then.
+      if (!isReplyError(err)) throw err;
+      this.#fcall = false;
+    }
+    return this.#fcall;
   }
 
   /** Runs commands on the command connection, failures as BackendErrors. */
@@ -279,6 +346,18 @@ export class RedisConnection {
       await Promise.race([redis.quit().catch(NO_OP), sleep(QUIT_WAIT_MS, undefined, { ref: false })]);
     redis.disconnect();
   }
+}
+
+/** A refusal by the server (`err` or the error it wraps), not a connection failure. */
+function isReplyError(err: unknown): boolean {
+  const root = (err as { cause?: unknown })?.cause ?? err;
+  return (root as Error)?.name === "ReplyError" || (err as Error)?.name === "ReplyError";
+}
+
+/** Whether `err` says the library's function is not on the server. */
+function isFunctionMissing(err: unknown): boolean {
+  const root = (err as { cause?: unknown })?.cause ?? err;
+  return /function not found/i.test(`${(err as Error)?.message} ${(root as Error)?.message}`);
 }
 
 /** A connection made from a URL: a `Cluster` for redis+cluster://, else a `Redis`. */

@@ -1,13 +1,21 @@
 /**
- * Loads the transition scripts, `lua/<name>.lua` (copied into dist/ by the build), and registers
- * them on a connection with ioredis `defineCommand`: EVALSHA, falling back to EVAL (which caches the
- * script again) on NOSCRIPT, in pipelines and MULTI too.
+ * Loads the transition scripts, `lua/<name>.lua` (copied into dist/ by the build), for a connection
+ * to run two ways:
+ * - as one Redis Function library (Redis 7+, `FUNCTION LOAD`; `functionLibrary`), called with
+ *   FCALL: the library's top level (every piece's functions) runs once, at load. As scripts, a call
+ *   ran it each time, and linking each function's upvalues cost a script ~20 us a call (hot) and
+ *   ~50 us (cold), more than most calls do (docs/performance.md);
+ * - as scripts registered with ioredis `defineCommand` (EVALSHA, falling back to EVAL on NOSCRIPT,
+ *   in pipelines and MULTI too), where the server has no functions (Redis 6) or refuses them.
  *
  * Redis Lua cannot `require`, so shared code lives in pieces, `lua/includes/<name>.lua`, as
  * BullMQ does: a script (or a piece) names each piece it uses on a `-- @include <name>` line, and
  * the script text sent to Redis is those pieces, each once and after the pieces it includes
- * itself, followed by the script.
+ * itself, followed by the script. A piece keeps what a call reads from KEYS/ARGV or builds per call
+ * in locals that a begin function, named on its `-- @begin <function>` line, sets: the script (or
+ * the library's function) calls the begin functions of its pieces first, in include order.
  */
+import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { BackendError } from "../../errors.js";
 
@@ -15,20 +23,21 @@ import { BackendError } from "../../errors.js";
 export type ScriptArg = string | number;
 
 const INCLUDE = /^--\s*@include\s+(\S+)\s*$/gm;
+const BEGIN = /^--\s*@begin\s+(\w+)\s*$/m;
 
 /**
- * `text` (the file `file`) with the `pieces` it includes in front: each piece once (`done` holds
- * those already placed), after its own includes.
+ * The pieces `text` (the file `file`) includes, in the order they go in front of it: each once
+ * (`done` holds those already placed), after its own includes.
  * @throws BackendError for a missing piece or an include cycle.
  */
-export function withIncludes(
+function piecesOf(
   file: string,
   text: string,
   pieces: ReadonlyMap<string, string>,
   done = new Set<string>(),
   path: string[] = [],
-): string {
-  let out = "";
+): string[] {
+  const out: string[] = [];
   for (const [, name = ""] of text.matchAll(INCLUDE)) {
     if (done.has(name)) continue;
     if (path.includes(name))
@@ -39,10 +48,31 @@ export function withIncludes(
         `Redis Lua script ${file} includes "${name}", but lua/includes/${name}.lua does not exist`,
       );
     }
-    out += withIncludes(`includes/${name}.lua`, piece, pieces, done, [...path, name]);
+    out.push(...piecesOf(`includes/${name}.lua`, piece, pieces, done, [...path, name]));
     done.add(name);
+    out.push(name);
   }
-  return `${out}${text}\n`;
+  return out;
+}
+
+/** The calls of the begin functions of `names` (pieces), in their order. */
+function beginCalls(names: string[], pieces: ReadonlyMap<string, string>): string {
+  let out = "";
+  for (const name of names) {
+    const begin = BEGIN.exec(pieces.get(name) ?? "")?.[1];
+    if (begin !== undefined) out += `${begin}()\n`;
+  }
+  return out;
+}
+
+/**
+ * `text` (the file `file`) as a script: the `pieces` it includes in front (see piecesOf), then the
+ * calls of their begin functions, then itself.
+ * @throws BackendError for a missing piece or an include cycle.
+ */
+export function withIncludes(file: string, text: string, pieces: ReadonlyMap<string, string>): string {
+  const names = piecesOf(file, text, pieces);
+  return `${names.map((name) => `${pieces.get(name)}\n`).join("")}${beginCalls(names, pieces)}${text}\n`;
 }
 
 /** The `.lua` files of `dir`, by name without `.lua`. */
@@ -58,14 +88,22 @@ function readLua(dir: URL): Array<[name: string, text: string]> {
   }
 }
 
+/** The pieces and the scripts, by name, read once per process. */
+let files: { pieces: Map<string, string>; scripts: Array<[name: string, text: string]> } | undefined;
+
+function luaFiles(): NonNullable<typeof files> {
+  if (files) return files;
+  const dir = new URL("./lua/", import.meta.url);
+  files = { pieces: new Map(readLua(new URL("includes/", dir))), scripts: readLua(dir) };
+  return files;
+}
+
 let sources: Map<string, string> | undefined;
 
-/** Every script's text (includes resolved) by command name, read once per process. */
+/** Every script's text (includes resolved) by command name. */
 function scriptSources(): Map<string, string> {
   if (sources) return sources;
-  const dir = new URL("./lua/", import.meta.url);
-  const pieces = new Map(readLua(new URL("includes/", dir)));
-  const scripts = readLua(dir);
+  const { pieces, scripts } = luaFiles();
   sources = new Map(
     scripts.map(([name, text]) => [commandName(name), withIncludes(`${name}.lua`, text, pieces)]),
   );
@@ -77,6 +115,50 @@ function commandName(script: string): string {
   return `asyncmq_${script.replaceAll("-", "_")}`;
 }
 
+/** A Redis Function library of every script: its name, its text, and each script's function. */
+export interface FunctionLibrary {
+  name: string;
+  text: string;
+  functionOf(script: string): string;
+}
+
+let library: FunctionLibrary | undefined;
+
+/**
+ * Every script as one Redis Function library: each piece once, then one function per script, which
+ * takes the call's KEYS and ARGV, runs the begin functions of the pieces it includes, then the
+ * script. The library and function names carry a hash of the code, so processes running other
+ * versions of asyncmq on the same server each find their own.
+ */
+export function functionLibrary(): FunctionLibrary {
+  if (library) return library;
+  const { pieces, scripts } = luaFiles();
+  const placed = new Set<string>();
+  let shared = "local KEYS, ARGV\n";
+  const bodies: Array<[name: string, text: string]> = [];
+  for (const [name, text] of scripts) {
+    // Every script's own pieces, placed by an earlier script or now (its includes first).
+    const own = piecesOf(`${name}.lua`, text, pieces);
+    for (const piece of own) {
+      if (placed.has(piece)) continue;
+      placed.add(piece);
+      shared += `${pieces.get(piece)}\n`;
+    }
+    bodies.push([name, `KEYS, ARGV = keys, args\n${beginCalls(own, pieces)}${text}`]);
+  }
+  const hash = createHash("sha1");
+  hash.update(shared);
+  for (const [name, body] of bodies) hash.update(`\0${name}\0${body}`);
+  const name = `asyncmq_${hash.digest("hex").slice(0, 12)}`;
+  const functionOf = (script: string) => `${name}_${script.replaceAll("-", "_")}`;
+  let text = `#!lua name=${name}\n${shared}`;
+  for (const [script, body] of bodies) {
+    text += `redis.register_function('${functionOf(script)}', function(keys, args)\n${body}\nend)\n`;
+  }
+  library = { name, text, functionOf };
+  return library;
+}
+
 /** Registers every script (idempotent) on an ioredis connection, or anything that defines commands. */
 export function defineScripts(redis: {
   defineCommand(name: string, definition: { numberOfKeys: number; lua: string }): void;
@@ -86,8 +168,15 @@ export function defineScripts(redis: {
   }
 }
 
-/** Runs `lua/<script>.lua` on a connection, or queues it on a pipeline/MULTI (where it returns the pipeline). */
-export function runScript<R>(target: object, script: string, args: ScriptArg[]): R {
+/**
+ * Runs `lua/<script>.lua` on a connection, or queues it on a pipeline/MULTI (where it returns the
+ * pipeline): with `fcall`, as its function of the library (which must be loaded), else as a script.
+ */
+export function runScript<R>(target: object, script: string, args: ScriptArg[], fcall = false): R {
+  if (fcall) {
+    const call = (target as { call(command: string, ...args: ScriptArg[]): R }).call;
+    return call.call(target, "FCALL", functionLibrary().functionOf(script), 2, ...args);
+  }
   const fn = (target as Record<string, (...args: ScriptArg[]) => R>)[commandName(script)];
   if (fn === undefined) throw new BackendError(`Redis script ${script} is not registered on this connection`);
   return fn.apply(target, args);

@@ -11,15 +11,20 @@
 --   KEYS[2]), so it is in a declared key's slot: job keys are named by ids read inside the script.
 -- Defines: Q, G, QUEUE, HOME, UNSTARTED, FINISHED, int(n), jobKey(id), refKey(entry, kind),
 --   entryOf(queue, id), listQueue(member).
+-- Begins: beginBase() sets the call's keys and names. Every piece keeps what it reads from KEYS and
+--   ARGV, or builds per call, in a begin function, which scripts.ts calls first, in include order:
+--   loaded as a Redis Function library, a piece's top level runs once, not once per call.
 -- Q and QUEUE name the queue the helpers work on: the script's own (HOME), or, while a dependant in
 -- another queue is settled, that queue (useQueue in events.lua switches them). Another queue's keys
 -- are derived from G ("<prefix>::" -> "<prefix>:<queue>:"): on a Redis Cluster every queue of a
 -- flow would need one hash tag (docs/backends.md).
-local Q = KEYS[1]
-local G = KEYS[2]
-local QUEUE = ARGV[1]
-local HOME = ARGV[1]
-local PREFIX = string.sub(G, 1, -2)
+-- @begin beginBase
+local Q, G, QUEUE, HOME, PREFIX
+
+local function beginBase()
+  Q, G, QUEUE, HOME = KEYS[1], KEYS[2], ARGV[1], ARGV[1]
+  PREFIX = string.sub(G, 1, -2)
+end
 
 local UNSTARTED = { waiting = true, delayed = true, ['waiting-children'] = true }
 local FINISHED = { completed = true, failed = true, expired = true, cancelled = true }

@@ -4,7 +4,12 @@
 --   (key, member) pairs nothing else in the script reads or writes before applyDeferred() runs:
 --   call it before any general transition.
 -- Defines: deferZrem(key, member), deferZadd(key, score, member), applyDeferred().
-local deferredRem, deferredAdd, deferredArgs = {}, {}, 0
+-- @begin beginDeferred
+local deferredRem, deferredAdd, deferredArgs
+
+local function beginDeferred()
+  deferredRem, deferredAdd, deferredArgs = {}, {}, 0
+end
 
 -- Removals first; the order of keys does not matter (each key's moves are its own).
 local function applyDeferred()

@@ -14,18 +14,24 @@
 --   slotFreed, useQueue(name), flush().
 -- Returns (flush): the effects reply { events JSON array or '' (when unwanted), wake bits } and,
 --   when other queues changed, a third element { name, events JSON or '', wake bits, ... }.
-local WANT_LOCAL = ARGV[2] == '1' or ARGV[2] == '3'
--- On a cluster ('2', '3') a subscriber may be on another node, which PUBSUB NUMSUB does not count.
-local PUBLISH_ALL = ARGV[2] == '2' or ARGV[2] == '3'
-local ORIGIN = ARGV[3]
-local EVENTS_CHANNEL = Q .. 'events'
-local REMOTE = PUBLISH_ALL or redis.call('PUBSUB', 'NUMSUB', EVENTS_CHANNEL)[2] > 0
-local EMIT = WANT_LOCAL or REMOTE
-local QUEUE_JSON = cjson.encode(QUEUE)
+-- @begin beginEvents
+local WANT_LOCAL, PUBLISH_ALL, ORIGIN, EVENTS_CHANNEL, REMOTE, EMIT, QUEUE_JSON
+local events, wakes, slotFreed
+-- The per-queue context of the helpers, saved while another queue's is in use (see useQueue).
+local contexts, otherNames
 
-local events = {}
-local wakes = {}
-local slotFreed = false
+local function beginEvents()
+  WANT_LOCAL = ARGV[2] == '1' or ARGV[2] == '3'
+  -- On a cluster ('2', '3') a subscriber may be on another node, which PUBSUB NUMSUB does not count.
+  PUBLISH_ALL = ARGV[2] == '2' or ARGV[2] == '3'
+  ORIGIN = ARGV[3]
+  EVENTS_CHANNEL = Q .. 'events'
+  REMOTE = PUBLISH_ALL or redis.call('PUBSUB', 'NUMSUB', EVENTS_CHANNEL)[2] > 0
+  EMIT = WANT_LOCAL or REMOTE
+  QUEUE_JSON = cjson.encode(QUEUE)
+  events, wakes, slotFreed = {}, {}, false
+  contexts, otherNames = {}, {}
+end
 
 -- `extra` is a raw JSON fragment (",\"result\":...") appended to the payload.
 local function emit(name, id, task, extra)
@@ -38,10 +44,6 @@ end
 
 -- WAKE_BITS of shared/effects.ts.
 local WAKE_BITS = { job = 1, delayed = 2, resume = 4 }
-
--- The per-queue context of the helpers, saved while another queue's is in use.
-local contexts = {}
-local otherNames = {}
 
 -- Makes the helpers (keys, events, wake-ups) work on queue `name`; returns the name they worked on.
 local function useQueue(name)

@@ -54,7 +54,12 @@ end
 
 -- The counters of deferred inserts: last id and sequence given (nil until read), written back by
 -- insertsDone().
+-- @begin beginInsert
 local lastId, lastSeq
+
+local function beginInsert()
+  lastId, lastSeq = nil, nil
+end
 
 local function insertsDone()
   applyDeferred()

@@ -4,7 +4,12 @@
 --   continuously to now, capped at rate (refillTokens of shared/rules.ts, in Lua); a bucket never
 --   used is full; a clock behind the last caller's refills nothing and moves no time back.
 --   storeBucket(tokens, at) writes it.
-local RATE_KEY = Q .. 'rate'
+-- @begin beginRateBucket
+local RATE_KEY
+
+local function beginRateBucket()
+  RATE_KEY = Q .. 'rate'
+end
 
 local function refilledBucket(now, rate, interval)
   local v = redis.call('HMGET', RATE_KEY, 'tokens', 'at')

@@ -105,7 +105,12 @@ local function dropEdges(c)
 end
 
 -- Ids of the children ready() released in this script (drain keeps them out of its later chunks).
-local released = {}
+-- @begin beginSettle
+local released
+
+local function beginSettle()
+  released = {}
+end
 
 -- A child whose parents are all done: waiting, or delayed while its runAt is ahead.
 local function ready(c, now)
