@@ -232,6 +232,49 @@ describe("RedisBackend: two backends on one server (as two processes)", () => {
   });
 });
 
+describe("RedisBackend: active jobs", () => {
+  it("have no creation index: counted and listed from the lease index, in creation order", async () => {
+    const b = await backend();
+    const q = queueName("active-index");
+    await b.enqueue(
+      q,
+      Array.from({ length: 5 }, () => job()),
+    );
+    const now = Date.now();
+    const claimed = await b.claim(q, { workerId: "w", limit: 3, leaseMs: 5000, now });
+    expect(claimed.map((c) => c.id)).toEqual(["1", "2", "3"]);
+    const redis = new Redis(await redisUrl());
+    try {
+      expect(await redis.exists(`${prefix}:${q}:s:active`)).toBe(0);
+      expect(await redis.zcard(`${prefix}:${q}:active`)).toBe(3);
+    } finally {
+      redis.disconnect();
+    }
+    expect(await b.getJobCounts(q)).toMatchObject({ active: 3, waiting: 2 });
+    expect((await b.getJobs(q, ["active"], { start: 0, end: -1, asc: false })).map((j) => j.id)).toEqual([
+      "3",
+      "2",
+      "1",
+    ]);
+    const page = await b.getJobs(q, ["active", "waiting"], { start: 1, end: 3, asc: true });
+    expect(page.map((j) => [j.id, j.state])).toEqual([
+      ["2", "active"],
+      ["3", "active"],
+      ["4", "waiting"],
+    ]);
+    await b.finish(
+      q,
+      [{ kind: "completed", jobId: "2", token: claimed[1]?.token ?? "", resultJson: "1" }],
+      now,
+    );
+    expect(await b.getJobCounts(q)).toMatchObject({ active: 2, completed: 1 });
+    expect((await b.getJobs(q, ["active"], { start: 0, end: -1, asc: true })).map((j) => j.id)).toEqual([
+      "1",
+      "3",
+    ]);
+  });
+});
+
 describe("RedisBackend: a claim right behind an enqueue", () => {
   const claim = { workerId: "w", limit: 5, leaseMs: 30_000, now: Date.now() };
 

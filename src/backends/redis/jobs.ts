@@ -213,7 +213,10 @@ export class RedisJobs implements JobStore {
 
   async getJobCounts(queue: string): Promise<Record<JobState, number>> {
     const q = this.io.keyOf(queue);
-    const counts = await this.io.call((r) => Promise.all(JOB_STATES.map((s) => r.zcard(`${q}s:${s}`))));
+    // Active jobs have no creation index (lua/includes/moves.lua): their lease index counts them.
+    const counts = await this.io.call((r) =>
+      Promise.all(JOB_STATES.map((s) => r.zcard(s === "active" ? `${q}active` : `${q}s:${s}`))),
+    );
     return Object.fromEntries(JOB_STATES.map((s, i) => [s, counts[i]])) as Record<JobState, number>;
   }
 

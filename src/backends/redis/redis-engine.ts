@@ -8,7 +8,8 @@
  *                       state, creation sequence `seq`, member `wm` in `waiting` or `delayed`, lease
  *                       `token`, pending parent count `pending`, compact retention codes `rc`/`rf`.
  * - `Q jobs`            ZSET id -> creation sequence: every job (getJobs over all states, obliterate).
- * - `Q s:<state>`       ZSET id -> creation sequence per state: counts (ZCARD) and getJobs paging.
+ * - `Q s:<state>`       ZSET id -> creation sequence per state but active: counts (ZCARD) and getJobs
+ *                       paging (active jobs: `Q active`, see lua/includes/moves.lua).
  * - `Q waiting`         ZSET score priority, member "<15-digit sequence><id>": lowest priority first,
  *                       FIFO within a priority through the lexicographic order of equal scores (exact
  *                       for any safe-integer priority; the sequence never wraps in practice). A lifo

@@ -27,7 +27,7 @@ local now = tonumber(ARGV[4])
 -- As text for the hot path's writes: Redis 7.0 formats every number given to redis.call with "%.17g".
 local NOW = int(now)
 local out = { '' }
-local S_ACTIVE, ACTIVE, TTL_SET = Q .. 's:active', Q .. 'active', Q .. 'ttl'
+local ACTIVE, TTL_SET = Q .. 'active', Q .. 'ttl'
 -- The fields the hot path reads per kind (a job hash lookup scans its fields, so fewer is cheaper,
 -- and absent ones cost the most): the fence, the index scores, the flags that rule out dependants
 -- and retention work, and what the event needs when someone listens. Other kinds load() the job.
@@ -67,7 +67,6 @@ for i = 5, #ARGV, 5 do
     if kind == 'completed' then spec = j.rc end
     if (finishing and not j.hasDeps and (not spec or spec == '1')) or kind == 'retry' then
       -- leave(j) for an active job, deferred.
-      deferZrem(S_ACTIVE, id)
       deferZrem(ACTIVE, id)
       slotFreed = true
       if finishing and spec == '1' then

@@ -5,6 +5,8 @@
 --   [7..] states (none: every state).
 -- Effect: none. No state: a range of "<Q>jobs". One state: a range of "<Q>s:<state>". Several: the
 --   first end+1 entries of each state's index, merged by creation sequence (bounded by the page end).
+--   Active jobs have no such index (moves.lua): they are read from "<Q>active" with their sequence
+--   and sorted (a worker holds at most its concurrency and prefetch of them).
 -- Returns: the records (RECORD_FIELDS values each).
 local start, stop, asc = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] == '1'
 local function range(key, from, to)
@@ -12,7 +14,7 @@ local function range(key, from, to)
   return redis.call('ZREVRANGE', key, from, to, 'WITHSCORES')
 end
 local ids = {}
-if #ARGV <= 7 then
+if #ARGV == 6 or (#ARGV == 7 and ARGV[7] ~= 'active') then
   local key = Q .. 'jobs'
   if #ARGV == 7 then key = Q .. 's:' .. ARGV[7] end
   local r = range(key, start, stop)
@@ -20,8 +22,15 @@ if #ARGV <= 7 then
 else
   local merged = {}
   for i = 7, #ARGV do
-    local r = range(Q .. 's:' .. ARGV[i], 0, stop)
-    for k = 1, #r, 2 do merged[#merged + 1] = { r[k], tonumber(r[k + 1]) } end
+    if ARGV[i] == 'active' then
+      for _, id in ipairs(redis.call('ZRANGE', Q .. 'active', 0, -1)) do
+        local seq = redis.call('HGET', jobKey(id), 'seq')
+        if seq then merged[#merged + 1] = { id, tonumber(seq) } end
+      end
+    else
+      local r = range(Q .. 's:' .. ARGV[i], 0, stop)
+      for k = 1, #r, 2 do merged[#merged + 1] = { r[k], tonumber(r[k + 1]) } end
+    end
   end
   table.sort(merged, function(x, y)
     if asc then return x[2] < y[2] end

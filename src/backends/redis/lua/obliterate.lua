@@ -12,7 +12,7 @@
 -- Returns: { effects, 'active', n } when refused, { effects, 'more' } when jobs remain,
 --   { effects, 'done' } when finished.
 if ARGV[4] ~= '1' then
-  local active = redis.call('ZCARD', Q .. 's:active')
+  local active = redis.call('ZCARD', Q .. 'active')
   if active > 0 then return { flush(), 'active', active } end
 end
 local now = tonumber(ARGV[6])

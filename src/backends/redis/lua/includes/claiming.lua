@@ -32,7 +32,7 @@ local function claimWaiting(now, workerId, limit, leaseMs, tokenBase, only, peer
   -- pass over its fields, cheaper than looking up ~30 names of which most are usually absent.
   local POS
 
-  local S_WAITING, S_ACTIVE, ACTIVE, TTL_SET = Q .. 's:waiting', Q .. 's:active', Q .. 'active', Q .. 'ttl'
+  local S_WAITING, ACTIVE, TTL_SET = Q .. 's:waiting', Q .. 'active', Q .. 'ttl'
   local startedExtra = ',"workerId":' .. cjson.encode(workerId)
   -- Times as text once: Redis 7.0 formats every number given to redis.call with "%.17g".
   local NOW, LEASE_UNTIL = int(now), int(leaseUntil)
@@ -67,7 +67,6 @@ local function claimWaiting(now, workerId, limit, leaseMs, tokenBase, only, peer
     -- leave(j) and enter(j, 'active'), deferred.
     if j.ttl then deferZrem(TTL_SET, id) end
     deferZrem(S_WAITING, id)
-    deferZadd(S_ACTIVE, j.seq, id)
     deferZadd(ACTIVE, LEASE_UNTIL, id)
     local attempts = int(j.attempts + 1)
     local token = tokenBase .. '.' .. int(#out)

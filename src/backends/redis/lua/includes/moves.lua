@@ -5,6 +5,8 @@
 --   moves put it in the next state's (writing its hash); toWaiting/toDelayed raise their wake-up.
 -- Defines: orderMember(seq, id), lifoMember(seq, id), memberId(m), nextMember(id), load(id), leave(j),
 --   enter(j, to), toWaiting(j, front), toDelayed(j, runAt), toFinished(j, to, now, field, value).
+-- Each state but active has a creation index "<Q>s:<state>" (score seq): active jobs are few and
+--   listed from "<Q>active" (get-jobs.lua), which saves every claim and finish two index writes.
 
 -- The member of a job in `waiting` (score priority) and `delayed` (score runAt), kept in its hash
 -- as `wm`: the 15-digit sequence of its entry into that state, then its id. Equal scores order
@@ -42,7 +44,7 @@ end
 -- Takes a job out of the indexes of its current state.
 local function leave(j)
   local s = j.state
-  redis.call('ZREM', Q .. 's:' .. s, j.id)
+  if s ~= 'active' then redis.call('ZREM', Q .. 's:' .. s, j.id) end
   if s == 'waiting' then
     if j.wm then redis.call('ZREM', Q .. 'waiting', j.wm) end
   elseif s == 'delayed' then
@@ -60,7 +62,7 @@ end
 -- Puts a job in the per-state creation index of `to` and keeps its ttl entry in step.
 local function enter(j, to)
   j.state = to
-  redis.call('ZADD', Q .. 's:' .. to, j.seq, j.id)
+  if to ~= 'active' then redis.call('ZADD', Q .. 's:' .. to, j.seq, j.id) end
   if j.ttl then
     if UNSTARTED[to] then
       redis.call('ZADD', Q .. 'ttl', j.createdAt + j.ttl, j.id)
