@@ -17,6 +17,8 @@ let backend: RedisBackend;
 beforeAll(async () => {
   server = await startRedisServer(["--maxmemory", "4mb", "--maxmemory-policy", "noeviction"]);
   backend = new RedisBackend({ url: server.url });
+  // One job added while there is room: the reads below find it, and the backend's functions are loaded.
+  await new Queue("oom-read", { backend }).add("t", { n: 0 });
   // Fill it up to maxmemory with plain keys: from then on Redis refuses every write.
   const filler = new Redis(server.url, { maxRetriesPerRequest: 1 });
   try {
@@ -71,5 +73,11 @@ describe("RedisBackend: a Redis out of memory", () => {
       (e: unknown) => e,
     );
     expectOutOfMemory(err);
+  });
+
+  it("reads still work on the full server", async () => {
+    const queue = new Queue("oom-read", { backend });
+    expect(await queue.getJobCounts()).toMatchObject({ waiting: 1 });
+    expect((await queue.getJobs(["waiting"])).map((j) => j.data)).toEqual([{ n: 0 }]);
   });
 });

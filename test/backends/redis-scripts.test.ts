@@ -54,7 +54,9 @@ describe("Redis scripts: includes", () => {
     const { name, text, functionOf } = functionLibrary();
     expect(name).toMatch(/^asyncmq_[0-9a-f]{12}$/);
     expect(text.split("\n")[0]).toBe(`#!lua name=${name}`);
-    const registered = [...text.matchAll(/redis\.register_function\('(\w+)'/g)].map((m) => m[1]);
+    const registered = [...text.matchAll(/redis\.register_function\{function_name = '(\w+)'/g)].map(
+      (m) => m[1],
+    );
     expect(registered.sort()).toEqual(scripts.map((f) => functionOf(f.slice(0, -".lua".length))).sort());
     const headers = text.split("\n").filter((line) => /^-- [a-z-]+: /.test(line) && !line.includes(".lua"));
     const pieceNames = headers.map((line) => line.slice(3, line.indexOf(":")));

@@ -227,7 +227,13 @@ export class RedisConnection {
     try {
       return await send(fcall);
     } catch (err) {
-      if (!fcall || !isFunctionMissing(err)) throw err;
+      if (!fcall) throw err;
+      if (/^NOPERM/.test(rootMessage(err))) {
+        // FUNCTION LOAD was let through but FCALL is not (an ACL): scripts, from now on.
+        this.#fcall = false;
+        return send(false);
+      }
+      if (!isFunctionMissing(err)) throw err;
       this.#fcall = undefined;
       return send(await this.#functions());
     }
@@ -259,8 +265,10 @@ export class RedisConnection {
       });
       this.#fcall = true;
     } catch (err) {
-      // The server answered: no functions there (Redis 6), or not for this user. Scripts, then.
       if (!isReplyError(err)) throw err;
+      // Out of memory (FUNCTION LOAD is a write): scripts for this call, the load again next time.
+      if (/^OOM/.test(rootMessage(err))) return false;
+      // No functions there (Redis 6), or not for this user: scripts, from now on.
       this.#fcall = false;
     }
     return this.#fcall;
@@ -348,16 +356,23 @@ export class RedisConnection {
   }
 }
 
+/** The error a BackendError wraps (or `err` itself). */
+function rootOf(err: unknown): Error | undefined {
+  return ((err as { cause?: unknown })?.cause ?? err) as Error | undefined;
+}
+
+function rootMessage(err: unknown): string {
+  return String(rootOf(err)?.message);
+}
+
 /** A refusal by the server (`err` or the error it wraps), not a connection failure. */
 function isReplyError(err: unknown): boolean {
-  const root = (err as { cause?: unknown })?.cause ?? err;
-  return (root as Error)?.name === "ReplyError" || (err as Error)?.name === "ReplyError";
+  return rootOf(err)?.name === "ReplyError" || (err as Error)?.name === "ReplyError";
 }
 
 /** Whether `err` says the library's function is not on the server. */
 function isFunctionMissing(err: unknown): boolean {
-  const root = (err as { cause?: unknown })?.cause ?? err;
-  return /function not found/i.test(`${(err as Error)?.message} ${(root as Error)?.message}`);
+  return /function not found/i.test(`${(err as Error)?.message} ${rootMessage(err)}`);
 }
 
 /** A connection made from a URL: a `Cluster` for redis+cluster://, else a `Redis`. */

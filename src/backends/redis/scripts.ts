@@ -24,6 +24,8 @@ export type ScriptArg = string | number;
 
 const INCLUDE = /^--\s*@include\s+(\S+)\s*$/gm;
 const BEGIN = /^--\s*@begin\s+(\w+)\s*$/m;
+/** A script's `-- @flags no-writes` line: the function only reads (Redis then runs it on a full server). */
+const FLAGS = /^--\s*@flags\s+([\w -]+?)\s*$/m;
 
 /**
  * The pieces `text` (the file `file`) includes, in the order they go in front of it: each once
@@ -127,7 +129,8 @@ let library: FunctionLibrary | undefined;
 /**
  * Every script as one Redis Function library: each piece once, then one function per script, which
  * takes the call's KEYS and ARGV, runs the begin functions of the pieces it includes, then the
- * script. The library and function names carry a hash of the code, so processes running other
+ * script; a script marked `-- @flags no-writes` is registered so (Redis runs such a function while
+ * out of memory, as it ran the script until a write). The library and function names carry a hash of the code, so processes running other
  * versions of asyncmq on the same server each find their own.
  */
 export function functionLibrary(): FunctionLibrary {
@@ -153,7 +156,8 @@ export function functionLibrary(): FunctionLibrary {
   const functionOf = (script: string) => `${name}_${script.replaceAll("-", "_")}`;
   let text = `#!lua name=${name}\n${shared}`;
   for (const [script, body] of bodies) {
-    text += `redis.register_function('${functionOf(script)}', function(keys, args)\n${body}\nend)\n`;
+    const flags = (FLAGS.exec(body)?.[1] ?? "").split(/\s+/).filter((flag) => flag !== "");
+    text += `redis.register_function{function_name = '${functionOf(script)}', flags = { ${flags.map((f) => `'${f}'`).join(", ")} },\n  callback = function(keys, args)\n${body}\nend}\n`;
   }
   library = { name, text, functionOf };
   return library;

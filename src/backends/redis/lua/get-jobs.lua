@@ -8,6 +8,7 @@
 --   Active jobs have no such index (moves.lua): they are read from "<Q>active" with their sequence
 --   and sorted (a worker holds at most its concurrency and prefetch of them).
 -- Returns: the records (RECORD_FIELDS values each).
+-- @flags no-writes
 local start, stop, asc = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] == '1'
 local function range(key, from, to)
   if asc then return redis.call('ZRANGE', key, from, to, 'WITHSCORES') end

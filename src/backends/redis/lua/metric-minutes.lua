@@ -4,6 +4,7 @@
 -- Effect: none (a read in one round trip).
 -- Returns: { minute, { field, value, ... } } per minute of "<Q>metrics-minutes" in the range,
 --   ascending, from its hash "<Q>metrics:<minute>"; a minute whose hash already expired is left out.
+-- @flags no-writes
 local rows = {}
 for _, minute in ipairs(redis.call('ZRANGEBYSCORE', Q .. 'metrics-minutes', ARGV[4], '(' .. ARGV[5])) do
   local fields = redis.call('HGETALL', Q .. 'metrics:' .. minute)
