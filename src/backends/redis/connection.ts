@@ -7,8 +7,8 @@
  *
  * Scripts run as the functions of one library (scripts.ts) that the first script call loads on the
  * server (each primary of a cluster) and a call that finds it gone (FUNCTION FLUSH, a new node)
- * loads again; where the server has no functions (Redis 6) or refuses FUNCTION LOAD (an ACL), as
- * scripts (EVALSHA).
+ * loads again; where the server has no functions (Redis 6) or refuses FUNCTION LOAD or FCALL (an
+ * ACL), as scripts (EVALSHA).
  *
  * Key layout: on one server, and on a cluster whose prefix has a hash tag (`{app}`: every key in
  * one slot), a queue's keys start with "<prefix>:<queue>:" and the global ones with "<prefix>::",
@@ -228,7 +228,7 @@ export class RedisConnection {
       return await send(fcall);
     } catch (err) {
       if (!fcall) throw err;
-      if (/^NOPERM/.test(rootMessage(err))) {
+      if (/^NOPERM.*'fcall/i.test(rootMessage(err))) {
         // FUNCTION LOAD was let through but FCALL is not (an ACL): scripts, from now on.
         this.#fcall = false;
         return send(false);
