@@ -24,7 +24,7 @@ import { AsyncMQError, BackendError, ValidationError } from "../../errors.js";
 import { log } from "../../logger.js";
 import { loadDriver } from "../shared/driver.js";
 import { isClusterUrl, parseClusterUrl } from "./cluster-url.js";
-import { explainRedisFailure } from "./failures.js";
+import { explainRedisFailure, redisFailureOf } from "./failures.js";
 import { isConnection, type RedisBackendOptions, type RedisConnectionLike } from "./options.js";
 import { defineScripts, functionLibrary, runScript, type ScriptArg } from "./scripts.js";
 
@@ -228,7 +228,7 @@ export class RedisConnection {
       return await send(fcall);
     } catch (err) {
       if (!fcall) throw err;
-      if (/^NOPERM.*'fcall/i.test(rootMessage(err))) {
+      if (/^NOPERM.*'fcall/i.test(redisFailureOf(err)?.message ?? "")) {
         // FUNCTION LOAD was let through but FCALL is not (an ACL): scripts, from now on.
         this.#fcall = false;
         return send(false);
@@ -265,9 +265,11 @@ export class RedisConnection {
       });
       this.#fcall = true;
     } catch (err) {
-      if (!isReplyError(err)) throw err;
+      const refusal = redisFailureOf(err);
+      // Not answered (a connection failure): the caller gets it, the next call loads again.
+      if (refusal?.name !== "ReplyError") throw err;
       // Out of memory (FUNCTION LOAD is a write): scripts for this call, the load again next time.
-      if (/^OOM/.test(rootMessage(err))) return false;
+      if (/^OOM/.test(refusal.message)) return false;
       // No functions there (Redis 6), or not for this user: scripts, from now on.
       this.#fcall = false;
     }
@@ -356,23 +358,9 @@ export class RedisConnection {
   }
 }
 
-/** The error a BackendError wraps (or `err` itself). */
-function rootOf(err: unknown): Error | undefined {
-  return ((err as { cause?: unknown })?.cause ?? err) as Error | undefined;
-}
-
-function rootMessage(err: unknown): string {
-  return String(rootOf(err)?.message);
-}
-
-/** A refusal by the server (`err` or the error it wraps), not a connection failure. */
-function isReplyError(err: unknown): boolean {
-  return rootOf(err)?.name === "ReplyError" || (err as Error)?.name === "ReplyError";
-}
-
 /** Whether `err` says the library's function is not on the server. */
 function isFunctionMissing(err: unknown): boolean {
-  return /function not found/i.test(`${(err as Error)?.message} ${rootMessage(err)}`);
+  return /function not found/i.test(redisFailureOf(err)?.message ?? "");
 }
 
 /** A connection made from a URL: a `Cluster` for redis+cluster://, else a `Redis`. */

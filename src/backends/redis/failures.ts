@@ -23,6 +23,15 @@ function rootOf(err: RedisFailure): RedisFailure {
   return err;
 }
 
+/**
+ * The failure at the root of `err`, an error as ioredis gave it or as a BackendError wrapping one
+ * (its `cause`): for EXECABORT, the first queued command's error. Undefined for a non-error.
+ */
+export function redisFailureOf(err: unknown): RedisFailure | undefined {
+  const raw = err instanceof BackendError ? err.cause : err;
+  return raw instanceof Error ? rootOf(raw as RedisFailure) : undefined;
+}
+
 /** The refusals Redis names, by the code word its message starts with (or a script quotes). */
 const REFUSALS: Array<[code: RegExp, explain: (url: string) => string]> = [
   [

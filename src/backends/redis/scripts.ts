@@ -112,9 +112,14 @@ function scriptSources(): Map<string, string> {
   return sources;
 }
 
+/** A script's name as a Lua/Redis identifier (`recover-stalled` -> `recover_stalled`). */
+function identifier(script: string): string {
+  return script.replaceAll("-", "_");
+}
+
 /** The command a script is registered as (prefixed, so a caller's connection is not crowded). */
 function commandName(script: string): string {
-  return `asyncmq_${script.replaceAll("-", "_")}`;
+  return `asyncmq_${identifier(script)}`;
 }
 
 /** A Redis Function library of every script: its name, its text, and each script's function. */
@@ -130,8 +135,8 @@ let library: FunctionLibrary | undefined;
  * Every script as one Redis Function library: each piece once, then one function per script, which
  * takes the call's KEYS and ARGV, runs the begin functions of the pieces it includes, then the
  * script; a script marked `-- @flags no-writes` is registered so (Redis runs such a function while
- * out of memory, as it ran the script until a write). The library and function names carry a hash of the code, so processes running other
- * versions of asyncmq on the same server each find their own.
+ * out of memory, as it ran the script until a write). The library and function names carry a hash
+ * of the code, so processes running other versions of asyncmq on the same server each find theirs.
  */
 export function functionLibrary(): FunctionLibrary {
   if (library) return library;
@@ -153,7 +158,7 @@ export function functionLibrary(): FunctionLibrary {
   hash.update(shared);
   for (const [name, body] of bodies) hash.update(`\0${name}\0${body}`);
   const name = `asyncmq_${hash.digest("hex").slice(0, 12)}`;
-  const functionOf = (script: string) => `${name}_${script.replaceAll("-", "_")}`;
+  const functionOf = (script: string) => `${name}_${identifier(script)}`;
   let text = `#!lua name=${name}\n${shared}`;
   for (const [script, body] of bodies) {
     const flags = (FLAGS.exec(body)?.[1] ?? "").split(/\s+/).filter((flag) => flag !== "");
@@ -178,8 +183,8 @@ export function defineScripts(redis: {
  */
 export function runScript<R>(target: object, script: string, args: ScriptArg[], fcall = false): R {
   if (fcall) {
-    const call = (target as { call(command: string, ...args: ScriptArg[]): R }).call;
-    return call.call(target, "FCALL", functionLibrary().functionOf(script), 2, ...args);
+    const send = (target as { call(command: string, ...args: ScriptArg[]): R }).call;
+    return send.call(target, "FCALL", functionLibrary().functionOf(script), 2, ...args);
   }
   const fn = (target as Record<string, (...args: ScriptArg[]) => R>)[commandName(script)];
   if (fn === undefined) throw new BackendError(`Redis script ${script} is not registered on this connection`);
