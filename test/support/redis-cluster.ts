@@ -8,7 +8,6 @@
 import { spawnSync } from "node:child_process";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll } from "vitest";
-import { freePort } from "./free-port.js";
 import { type RedisServer, startRedisServer } from "./redis-server.js";
 
 /** How long a node may be unreachable before the cluster fails it over (ms): short, for the failover test. */
@@ -40,17 +39,15 @@ export async function startRedisCluster(): Promise<RedisCluster> {
   const stop = () => Promise.all(nodes.map((n) => n.stop())).then(() => undefined);
   try {
     for (let i = 0; i < 6; i++) {
-      // The bus port is given, not port + 10000 (which may be taken).
-      const bus = await freePort();
       const extra = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"];
-      extra.push("--cluster-node-timeout", String(NODE_TIMEOUT_MS), "--cluster-port", String(bus));
+      extra.push("--cluster-node-timeout", String(NODE_TIMEOUT_MS));
       // A replica takes over however long ago it last heard from its primary (the test decides).
       extra.push("--cluster-replica-validity-factor", "0");
       // A replica's full sync starts at once, not after the default 5 s wait for more replicas to
       // share the transfer (each node has one replica): the cluster is up and a restarted primary
       // rejoins 5 s sooner.
       extra.push("--repl-diskless-sync-delay", "0");
-      nodes.push(await startRedisServer(extra));
+      nodes.push(await startRedisServer(extra, { clusterBus: true }));
     }
     const addresses = nodes.map((n) => n.url.slice("redis://".length));
     const create = spawnSync(

@@ -6,7 +6,6 @@
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
@@ -63,21 +62,48 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
+/** What to start a private Redis server with. */
+export interface RedisServerOptions {
+  /** Cluster mode: a free cluster bus port is picked with the server's port (`--cluster-port`). */
+  readonly clusterBus?: boolean;
+}
+
+/** A chosen port was taken between freePort and the server's bind (another test file's server). */
+class PortTaken extends Error {}
+
 /**
  * Starts a private `redis-server` on a free loopback port in a temp dir, with `extra` arguments
  * (e.g. `["--appendonly", "yes", "--appendfsync", "always"]`, which come after and so win over the
- * defaults). Also killed when this process exits, should the test not get to `stop()`.
+ * defaults). Also killed when this process exits, should the test not get to `stop()`. A port
+ * freePort gave can be taken before the server binds it (test files start servers in parallel):
+ * the start then picks new ports, up to 5 times.
  */
-export async function startRedisServer(extra: string[] = []): Promise<RedisServer> {
+export async function startRedisServer(
+  extra: string[] = [],
+  options: RedisServerOptions = {},
+): Promise<RedisServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(extra, options);
+    } catch (err) {
+      if (!(err instanceof PortTaken) || attempt === 5) throw err;
+    }
+  }
+}
+
+async function startOnce(extra: string[], options: RedisServerOptions): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "asyncmq-redis-"));
   recordServerDir(dir);
   const pidFile = join(dir, "redis.pid");
+  const logFile = join(dir, "redis.log");
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
-  args.push("--daemonize", "yes", "--pidfile", pidFile, "--dir", dir, "--logfile", join(dir, "redis.log"));
+  args.push("--daemonize", "yes", "--pidfile", pidFile, "--dir", dir, "--logfile", logFile);
   // Keeps the command line (with --dir asyncmq-redis-...) as the process title: CI's leak check
   // (`pgrep -f asyncmq-redis-` in .ci/run) finds a server left running by its folder.
   args.push("--set-proc-title", "no");
+  // The bus port is given, not port + 10000 (which may be taken).
+  if (options.clusterBus) args.push("--cluster-port", String(await freePort()));
   args.push(...extra);
   const pidOf = (): number | undefined => {
     try {
@@ -91,6 +117,7 @@ export async function startRedisServer(extra: string[] = []): Promise<RedisServe
     if (pid !== undefined && alive(pid)) process.kill(pid, "SIGKILL");
   };
   const launch = async () => {
+    const logged = readLog(logFile).length; // a restart reads only its own lines
     const run = spawnSync("redis-server", args, { encoding: "utf8" });
     if ((run.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
       rmSync(dir, { recursive: true, force: true });
@@ -99,9 +126,19 @@ export async function startRedisServer(extra: string[] = []): Promise<RedisServe
       );
     }
     if (run.status !== 0) throw new Error(`redis-server failed to start:\n${run.stdout}${run.stderr}`);
+    // Up once the server answering on the port is this one: the daemon writes its pid file after it
+    // bound its ports, and a server of another test file may answer on a port this one failed to bind.
     const deadline = Date.now() + 10_000;
-    while (!(await accepts(port))) {
-      if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not come up within 10 s`);
+    for (;;) {
+      const pid = pidOf();
+      if (pid !== undefined && alive(pid) && (await processIdOn(port)) === pid) return;
+      const log = readLog(logFile).slice(logged);
+      if (log.includes("aborting")) {
+        if (log.includes("Address already in use")) throw new PortTaken(log);
+        throw new Error(`redis-server on port ${port} failed to start:\n${log}`);
+      }
+      if (Date.now() > deadline)
+        throw new Error(`redis-server on port ${port} did not come up within 10 s:\n${log}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   };
@@ -110,7 +147,13 @@ export async function startRedisServer(extra: string[] = []): Promise<RedisServe
     while (pid !== undefined && Date.now() < deadline && alive(pid))
       await new Promise((r) => setTimeout(r, 20));
   };
-  await launch();
+  try {
+    await launch();
+  } catch (err) {
+    killNow();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   process.once("exit", killNow);
   return {
     url: `redis://127.0.0.1:${port}`,
@@ -137,15 +180,33 @@ export async function startRedisServer(extra: string[] = []): Promise<RedisServe
   };
 }
 
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ port, host: "127.0.0.1" });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
+function readLog(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+/** The process id of the Redis server answering on `port` (undefined: none answers yet). */
+async function processIdOn(port: number): Promise<number | undefined> {
+  const redis = new Redis({
+    port,
+    host: "127.0.0.1",
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
   });
+  redis.on("error", () => {});
+  try {
+    await redis.connect();
+    const match = /process_id:(\d+)/.exec(await redis.info("server"));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    redis.disconnect();
+  }
 }
 
 afterAll(async () => {
