@@ -80,6 +80,10 @@ function pidOf(dir: string): number | undefined {
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
+/** The port freePort gave was taken before PgBouncer bound it (another test file's server). */
+class PortTaken extends Error {}
+
+/** Starts this file's PgBouncer; a port taken before its bind picks a new one, up to 5 times. */
 async function start(): Promise<Bouncer> {
   if (!existsSync(BIN)) {
     throw new Error(
@@ -87,6 +91,16 @@ async function start(): Promise<Bouncer> {
     );
   }
   const directUrl = await postgresUrl();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(directUrl);
+    } catch (err) {
+      if (!(err instanceof PortTaken) || attempt === 5) throw err;
+    }
+  }
+}
+
+async function startOnce(directUrl: string): Promise<Bouncer> {
   const server = new URL(directUrl);
   const user = decodeURIComponent(server.username || "postgres");
   const dir = serverDir("asyncmq-pg-bouncer-");
@@ -113,10 +127,11 @@ async function start(): Promise<Bouncer> {
         "",
       ].join("\n"),
     );
-    // -d: daemon, so the pid file exists once this returns.
+    // -d: daemon (it exits 0 also when it then fails to bind its port).
     asPostgres(BIN, ["-d", "-q", join(dir, "pgbouncer.ini")]);
-    own = { url: withHostPort(directUrl, port), directUrl, dir };
-    await untilAccepting(own.url);
+    const url = withHostPort(directUrl, port);
+    await untilAccepting(url, dir);
+    own = { url, directUrl, dir };
     return own;
   } catch (err) {
     const pid = pidOf(dir);
@@ -135,15 +150,33 @@ function withHostPort(url: string, port: number): string {
   return u.toString();
 }
 
-async function untilAccepting(url: string): Promise<void> {
+/**
+ * Resolves once this PgBouncer (the one in `dir`) answers at `url`. The daemon reports a port it
+ * could not bind only in its log, and exits: what answers there then is another file's server.
+ */
+async function untilAccepting(url: string, dir: string): Promise<void> {
   const deadline = Date.now() + 5000;
+  const failure = () => {
+    const file = join(dir, "pgbouncer.log");
+    const log = existsSync(file) ? readFileSync(file, "utf8") : "";
+    if (log.includes("Address already in use")) return new PortTaken(log);
+    if (log.includes("FATAL")) return new Error(`PgBouncer failed to start:\n${log}`);
+    return undefined;
+  };
   for (;;) {
-    const client = new pg.Client({ connectionString: url });
+    const failed = failure();
+    if (failed) throw failed;
+    const pid = pidOf(dir);
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
     try {
+      if (pid === undefined || !alive(pid)) throw new Error("not running yet");
       await client.connect();
       await client.query("SELECT 1");
+      const late = failure();
+      if (late) throw late;
       return;
     } catch (err) {
+      if (err instanceof PortTaken) throw err;
       if (Date.now() > deadline) throw new Error(`PgBouncer at ${url} does not answer: ${String(err)}`);
       await new Promise((r) => setTimeout(r, 50));
     } finally {
