@@ -426,12 +426,12 @@ export class PostgresJobs implements JobStore, TxRunner {
     if (state === "active") return { value: [] };
     const s = this.db.s;
     return this.#tx(queue, async (tx) => {
-      const rows = await tx.q<Removable>(FINISHED.has(state) ? s.cleanFinished : s.cleanUnfinished, [
-        queue,
-        state,
-        olderThan,
-        limitOrNull(limit),
-      ]);
+      const statement = FINISHED.has(state)
+        ? s.cleanFinished
+        : state === "waiting"
+          ? s.cleanWaiting
+          : s.cleanUnfinished;
+      const rows = await tx.q<Removable>(statement, [queue, state, olderThan, limitOrNull(limit)]);
       await tx.removeJobs(rows, now);
       return rows.map((r) => r.id);
     });

@@ -66,7 +66,7 @@ const SQL_FILES = {
   "change-priority": ["changePriority"],
   "change-delay": ["changeDelay"],
   "dedup-key": ["dedupJobId", "dedupRemove"],
-  clean: ["drainable", "cleanFinished", "cleanUnfinished"],
+  clean: ["drainable", "cleanFinished", "cleanUnfinished", "cleanWaiting"],
   obliterate: ["activeCount", "crossParents", "wipe", "wipeParentDeps"],
   queues: ["isPaused", "setPaused", "globalConcurrency", "setGlobalConcurrency", "listQueues"],
   workers: ["workerUpsert", "workerDelete", "workerList"],

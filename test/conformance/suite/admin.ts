@@ -254,7 +254,11 @@ export function adminTests(fx: SuiteFixture): void {
       ]);
       await add(b, q, { id: "old", createdAt: T0 - 1000 });
       await add(b, q, { id: "new", createdAt: T0 + 1000 });
+      await add(b, q, { id: "old-delayed", createdAt: T0 - 1000, runAt: T0 + 1e9 });
+      await add(b, q, { id: "new-delayed", createdAt: T0 + 1000, runAt: T0 + 1e9 });
       expect(await b.clean(q, "waiting", T0, 10, T0 + 100)).toEqual(["old"]);
+      expect(await b.clean(q, "delayed", T0, 10, T0 + 100)).toEqual(["old-delayed"]);
+      expect((await mustGet(b, q, "new-delayed")).state).toBe("delayed");
       await claimOne(b, q);
       expect(await b.clean(q, "active", Number.MAX_SAFE_INTEGER, 10, T0 + 100)).toEqual([]);
       expect((await mustGet(b, q, "new")).state).toBe("active");
