@@ -98,11 +98,6 @@ local function insert(a, defer)
     seq = int(redis.call('INCR', Q .. 'seq'))
   end
   local now = tonumber(createdAt)
-  local j = { id = id, task = task, priority = a[4], seq = seq, createdAt = createdAt, attempts = 0,
-    onParentFailure = a[12], dedupKey = dedupKey }
-  if a[7] ~= '' then j.ttl = a[7] end
-  if a[15] ~= '' then j.rc = a[15] end
-  if a[16] ~= '' then j.rf = a[16] end
   local state = 'waiting'
   if failedParent then
     state = 'failed'
@@ -145,7 +140,7 @@ local function insert(a, defer)
     -- The general path's index writes for a waiting or delayed job (enter() included), deferred.
     deferZadd(Q .. 'jobs', seq, id)
     deferZadd(Q .. 's:' .. state, seq, id)
-    if j.ttl then deferZadd(Q .. 'ttl', int(createdAt + j.ttl), id) end
+    if a[7] ~= '' then deferZadd(Q .. 'ttl', int(createdAt + a[7]), id) end
     if state == 'delayed' then
       deferZadd(Q .. 'delayed', a[10], wm)
       wakes.delayed = true
@@ -157,6 +152,12 @@ local function insert(a, defer)
     end
     return id, state, 0
   end
+  -- The general path: the job as the moves and settle helpers read it.
+  local j = { id = id, task = task, priority = a[4], seq = seq, createdAt = createdAt, attempts = 0,
+    onParentFailure = a[12], dedupKey = dedupKey }
+  if a[7] ~= '' then j.ttl = a[7] end
+  if a[15] ~= '' then j.rc = a[15] end
+  if a[16] ~= '' then j.rf = a[16] end
   redis.call('ZADD', Q .. 'jobs', seq, id)
   if dedupKey ~= '' then redis.call('HSET', Q .. 'dedup', dedupKey, id) end
   if done and not failedParent then keepDone(id, done) end
