@@ -9,7 +9,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll } from "vitest";
-import { freePort } from "./free-port.js";
+import { freePort, onFreePorts, PortTaken, portTakenIn, readLog } from "./free-port.js";
 import { asPostgres, dropSchema, postgresUrl, serverDir, stopPostgres } from "./postgres-server.js";
 import { alive } from "./server-registry.js";
 
@@ -80,9 +80,6 @@ function pidOf(dir: string): number | undefined {
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
-/** The port freePort gave was taken before PgBouncer bound it (another test file's server). */
-class PortTaken extends Error {}
-
 /** Starts this file's PgBouncer; a port taken before its bind picks a new one, up to 5 times. */
 async function start(): Promise<Bouncer> {
   if (!existsSync(BIN)) {
@@ -91,13 +88,7 @@ async function start(): Promise<Bouncer> {
     );
   }
   const directUrl = await postgresUrl();
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startOnce(directUrl);
-    } catch (err) {
-      if (!(err instanceof PortTaken) || attempt === 5) throw err;
-    }
-  }
+  return onFreePorts(() => startOnce(directUrl));
 }
 
 async function startOnce(directUrl: string): Promise<Bouncer> {
@@ -157,9 +148,8 @@ function withHostPort(url: string, port: number): string {
 async function untilAccepting(url: string, dir: string): Promise<void> {
   const deadline = Date.now() + 5000;
   const failure = () => {
-    const file = join(dir, "pgbouncer.log");
-    const log = existsSync(file) ? readFileSync(file, "utf8") : "";
-    if (log.includes("Address already in use")) return new PortTaken(log);
+    const log = readLog(join(dir, "pgbouncer.log"));
+    if (portTakenIn(log)) return new PortTaken(log);
     if (log.includes("FATAL")) return new Error(`PgBouncer failed to start:\n${log}`);
     return undefined;
   };

@@ -5,11 +5,11 @@
  * Postgres 15 from the Debian package `postgresql` is expected under /usr/lib/postgresql.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { chownSync, existsSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import pg from "pg";
-import { freePort } from "./free-port.js";
+import { freePort, onFreePorts, PortTaken, portTakenIn, readLog } from "./free-port.js";
 import { REGISTRY_VARIABLE, recordServerDir } from "./server-registry.js";
 
 interface Server {
@@ -182,29 +182,21 @@ async function initServer(): Promise<Server & { options: string }> {
   const dir = serverDir("asyncmq-pg-");
   try {
     newCluster(bin, dir);
-    // A port freePort gave can be taken before the server binds it (test files start servers in
-    // parallel): pg_ctl then fails, and the start tries new ports, up to 5 times.
-    for (let attempt = 1; ; attempt++) {
+    const log = join(dir, "server.log");
+    // A port taken before the server binds it fails pg_ctl: the start picks a new one (onFreePorts).
+    return await onFreePorts(async () => {
       const port = await freePort();
       const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
       try {
-        asPostgres(join(bin, "pg_ctl"), [
-          "-D",
-          dir,
-          "-o",
-          options,
-          "-l",
-          join(dir, "server.log"),
-          "-w",
-          "start",
-        ]);
-        return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, dir, bin, options };
+        asPostgres(join(bin, "pg_ctl"), ["-D", dir, "-o", options, "-l", log, "-w", "start"]);
       } catch (err) {
-        const log = existsSync(join(dir, "server.log")) ? readFileSync(join(dir, "server.log"), "utf8") : "";
-        if (!log.includes("Address already in use") || attempt === 5) throw err;
-        rmSync(join(dir, "server.log"));
+        const text = readLog(log);
+        if (!portTakenIn(text)) throw err;
+        rmSync(log);
+        throw new PortTaken(text);
       }
-    }
+      return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, dir, bin, options };
+    });
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;

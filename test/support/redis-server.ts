@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll } from "vitest";
-import { freePort } from "./free-port.js";
+import { freePort, onFreePorts, PortTaken, portTakenIn, readLog } from "./free-port.js";
 import { alive, recordServerDir } from "./server-registry.js";
 
 let started: Promise<string> | undefined;
@@ -68,27 +68,17 @@ export interface RedisServerOptions {
   readonly clusterBus?: boolean;
 }
 
-/** A chosen port was taken between freePort and the server's bind (another test file's server). */
-class PortTaken extends Error {}
-
 /**
  * Starts a private `redis-server` on a free loopback port in a temp dir, with `extra` arguments
  * (e.g. `["--appendonly", "yes", "--appendfsync", "always"]`, which come after and so win over the
  * defaults). Also killed when this process exits, should the test not get to `stop()`. A port
- * freePort gave can be taken before the server binds it (test files start servers in parallel):
- * the start then picks new ports, up to 5 times.
+ * taken before the server binds it makes the start pick new ports (onFreePorts).
  */
-export async function startRedisServer(
+export function startRedisServer(
   extra: string[] = [],
   options: RedisServerOptions = {},
 ): Promise<RedisServer> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startOnce(extra, options);
-    } catch (err) {
-      if (!(err instanceof PortTaken) || attempt === 5) throw err;
-    }
-  }
+  return onFreePorts(() => startOnce(extra, options));
 }
 
 async function startOnce(extra: string[], options: RedisServerOptions): Promise<RedisServer> {
@@ -134,7 +124,7 @@ async function startOnce(extra: string[], options: RedisServerOptions): Promise<
       if (pid !== undefined && alive(pid) && (await processIdOn(port)) === pid) return;
       const log = readLog(logFile).slice(logged);
       if (log.includes("aborting")) {
-        if (log.includes("Address already in use")) throw new PortTaken(log);
+        if (portTakenIn(log)) throw new PortTaken(log);
         throw new Error(`redis-server on port ${port} failed to start:\n${log}`);
       }
       if (Date.now() > deadline)
@@ -178,14 +168,6 @@ async function startOnce(extra: string[], options: RedisServerOptions): Promise<
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-function readLog(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch {
-    return "";
-  }
 }
 
 /** The process id of the Redis server answering on `port` (undefined: none answers yet). */

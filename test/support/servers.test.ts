@@ -11,7 +11,7 @@ let calls = 0;
 vi.mock("./free-port.js", async (importOriginal) => {
   const real = await importOriginal<typeof import("./free-port.js")>();
   // The first port handed out is the one a foreign listener holds; the rest are free.
-  return { freePort: () => (++calls === 1 ? Promise.resolve(taken.port) : real.freePort()) };
+  return { ...real, freePort: () => (++calls === 1 ? Promise.resolve(taken.port) : real.freePort()) };
 });
 
 const { startRedisServer } = await import("./redis-server.js");
