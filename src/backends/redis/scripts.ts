@@ -158,7 +158,13 @@ export function functionLibrary(): FunctionLibrary {
   hash.update(shared);
   for (const [name, body] of bodies) hash.update(`\0${name}\0${body}`);
   const name = `asyncmq_${hash.digest("hex").slice(0, 12)}`;
-  const functionOf = (script: string) => `${name}_${identifier(script)}`;
+  // Named once here, not on every call.
+  const functions = new Map(bodies.map(([script]) => [script, `${name}_${identifier(script)}`]));
+  const functionOf = (script: string) => {
+    const fn = functions.get(script);
+    if (fn === undefined) throw new BackendError(`Redis script ${script} is not in the function library`);
+    return fn;
+  };
   let text = `#!lua name=${name}\n${shared}`;
   for (const [script, body] of bodies) {
     const flags = (FLAGS.exec(body)?.[1] ?? "").split(/\s+/).filter((flag) => flag !== "");
