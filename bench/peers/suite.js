@@ -5,7 +5,10 @@
 // BENCH_REPEAT=R) every pair runs R times, asyncmq and the peer alternately, and the table shows the
 // median of each side and the ratio of the medians. Ratios: asyncmq/peer for jobs/s, peer/asyncmq
 // for ms (> 1: asyncmq better). BENCH_PEERS=bullmq,pg-boss runs only those peers (none: no peer);
-// naive-sqlite is a hand-written better-sqlite3 loop, the floor for the SQLite backend.
+// naive-sqlite is a hand-written better-sqlite3 loop, the floor for the SQLite backend. asyncmq runs
+// at its defaults on every row, and next to a tuned peer also at its own best documented setting for
+// many short jobs where it has one (`prefetch`, docs/workers.md: the counterpart of graphile-worker's
+// local queue), on a row of its own labelled so.
 import { spawnSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,6 +26,11 @@ export const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
+// asyncmq's `prefetch` on its tuned rows: jobs held beyond the concurrency of 50, as graphile-worker
+// tuned holds 500 in its local queue (450 + 50 running). SQLite has no such row: prefetch saves a wait
+// on a server's answer, and SQLite's calls do not wait on one (docs/workers.md).
+const PREFETCH = 450;
+
 // Sizes per pair; both sides of a row always get the same N, payload and samples. The tuned modes
 // move thousands of jobs a second, so their rows run more jobs than the defaults rows (a run of
 // under a second would mostly time the start-up); pg-boss at its defaults polls its way through
@@ -34,7 +42,10 @@ const PAIRS = [
     bulk: 100_000,
     samples: 300,
     // BullMQ tuned removes finished jobs: so does asyncmq on that row.
-    modes: { defaults: { n: 20_000 }, tuned: { n: 20_000, ours: { BENCH_REMOVE_ON_COMPLETE: "1" } } },
+    modes: {
+      defaults: { n: 20_000 },
+      tuned: { n: 20_000, ours: { BENCH_REMOVE_ON_COMPLETE: "1" }, prefetch: PREFETCH },
+    },
   },
   {
     engine: "sqlite",
@@ -48,7 +59,7 @@ const PAIRS = [
     peer: "pg-boss",
     bulk: 20_000,
     samples: 50,
-    modes: { defaults: { n: 2_000 }, tuned: { n: 20_000 } },
+    modes: { defaults: { n: 2_000 }, tuned: { n: 20_000, prefetch: PREFETCH } },
   },
   {
     engine: "postgres",
@@ -58,7 +69,7 @@ const PAIRS = [
     // graphile-worker deletes a job once it completes (in both modes): so does asyncmq on its rows.
     modes: {
       defaults: { n: 10_000, ours: { BENCH_REMOVE_ON_COMPLETE: "1" } },
-      tuned: { n: 20_000, ours: { BENCH_REMOVE_ON_COMPLETE: "1" } },
+      tuned: { n: 20_000, ours: { BENCH_REMOVE_ON_COMPLETE: "1" }, prefetch: PREFETCH },
     },
   },
 ];
@@ -153,15 +164,18 @@ function rowsOf({ engine, peer, bulk, samples, modes }) {
       read: [["value", "jobs/s"]],
     },
   ];
-  for (const [mode, { n, ours = {} }] of Object.entries(modes)) {
+  for (const [mode, { n, ours = {}, prefetch }] of Object.entries(modes)) {
     const note = ours.BENCH_REMOVE_ON_COMPLETE ? ", both remove jobs" : "";
-    rows.push({
-      metric: `throughput, c=${CONCURRENCY}, ${fmt(n)} jobs${note} (jobs/s)`,
+    const row = (label, env) => ({
+      metric: `throughput, c=${CONCURRENCY}, ${fmt(n)} jobs${label}${note} (jobs/s)`,
       peer: `${peer} (${mode})`,
-      ours: { args: [engine, "throughput", n, CONCURRENCY], env: ours },
+      ours: { args: [engine, "throughput", n, CONCURRENCY], env },
       theirs: [mode, "throughput", n, CONCURRENCY],
       read: [["value", "jobs/s"]],
     });
+    rows.push(row("", ours));
+    if (prefetch)
+      rows.push(row(`, asyncmq prefetch ${prefetch}`, { ...ours, BENCH_PREFETCH: String(prefetch) }));
   }
   for (const [mode, { ours = {} }] of Object.entries(modes)) {
     const note = ours.BENCH_REMOVE_ON_COMPLETE ? ", both remove jobs" : "";
@@ -224,7 +238,7 @@ export async function peers(argv = []) {
       : "each row: one run of each side (--repeat 3 for medians of three)",
   );
   const head = ["engine", "metric", "asyncmq", "peer", "peer value", "ratio"];
-  const widths = [8, 58, 10, 26, 10, 6];
+  const widths = [8, 80, 10, 26, 10, 6];
   const line = (cells) =>
     console.log(
       cells.map((c, i) => (i < 2 || i === 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" "),
@@ -235,14 +249,18 @@ export async function peers(argv = []) {
     const rows = rowsOf(pair);
     const results = rows.map(() => ({ ours: [], theirs: [] }));
     for (let round = 0; round < repeat; round++) {
-      // asyncmq runs once per round for each distinct measurement (the defaults and tuned rows of a
-      // metric share it when they ask for the same thing), each time just before the peer's run.
+      // Each side runs once per round for each distinct measurement (the defaults and tuned rows of a
+      // metric share asyncmq's run when they ask for the same thing, asyncmq's two tuned throughput
+      // rows the peer's), asyncmq's each time just before the peer's.
       const ran = new Map();
+      const theirsRan = new Map();
       for (const [i, row] of rows.entries()) {
         const key = JSON.stringify(row.ours);
         if (!ran.has(key)) ran.set(key, await ours(row.ours.args, row.ours.env));
         results[i].ours.push(ran.get(key));
-        const t = await theirs(pair.peer, row.theirs);
+        const theirsKey = JSON.stringify(row.theirs);
+        if (!theirsRan.has(theirsKey)) theirsRan.set(theirsKey, await theirs(pair.peer, row.theirs));
+        const t = theirsRan.get(theirsKey);
         results[i].theirs.push(t);
         if (t.settings) {
           if (!settings.has(row.peer)) settings.set(row.peer, new Set());
@@ -290,7 +308,7 @@ export async function peers(argv = []) {
     for (const l of rawLines) console.log(l);
   }
   console.log(
-    `asyncmq: bench/measure.js (Queue.addBulk in chunks of 10,000; runWorker concurrency ${CONCURRENCY} / 1; jobs kept, except on rows marked "both remove jobs": removeOnComplete/removeOnFail true).`,
+    `asyncmq: bench/measure.js (Queue.addBulk in chunks of 10,000; runWorker concurrency ${CONCURRENCY} / 1; jobs kept, except on rows marked "both remove jobs": removeOnComplete/removeOnFail true; library defaults, except on rows marked "asyncmq prefetch N": runWorker's prefetch N).`,
   );
   console.log("peer settings, as reported by each driver:");
   for (const [peer, set] of settings) for (const s of set) console.log(`  ${peer}: ${s}`);
