@@ -17,7 +17,7 @@ import { EffectsCollector } from "../shared/effects.js";
 import { claimPeers, externalParents, missingParentError } from "../shared/rules.js";
 import type { RedisConnection } from "./connection.js";
 import { noteQueue, requireOneSlot } from "./queue-registry.js";
-import { type EffectsReply, effectsOf, jobArgs, type RawRecord, toClaimed } from "./records.js";
+import { type EffectsReply, effectsOf, jobArgs, toClaimed } from "./records.js";
 import type { ScriptArg } from "./scripts.js";
 
 /**
@@ -55,7 +55,7 @@ const FIELDS = [
 
 /** What enqueue.lua returns (with a claim, its records come last, as one list). */
 type EnqueueReply =
-  | ["ok", EffectsReply, ...Array<string | number | RawRecord[]>]
+  | ["ok", EffectsReply, ...Array<string | number | string[]>]
   | ["invalid", string]
   | ["aborted"];
 
@@ -91,7 +91,7 @@ export async function enqueueBatch(
     const reply = await io.run<EnqueueReply>(queue, "enqueue", call);
     await noteQueue(io, queue);
     // The claim's records: the last item of an "ok" reply, after the results' triples.
-    const records = claim !== undefined && reply[0] === "ok" ? (reply.pop() as RawRecord[]) : [];
+    const records = claim !== undefined && reply[0] === "ok" ? (reply.pop() as string[]) : [];
     const done = applied(queue, jobs.length, [reply]);
     const claimed = claim === undefined ? null : records.map((record) => toClaimed(queue, record));
     return { value: { results: done.value, claimed }, effects: done.effects };

@@ -83,9 +83,9 @@ export class RedisJobs implements JobStore {
     const { now, workerId, leaseMs, jobId } = options;
     const limit = jobId === undefined ? options.limit : 1;
     const args = [now, workerId, limit, leaseMs, randomUUID(), jobId ?? "", claimPeers(options)];
-    const reply = await this.io.run<[EffectsReply, ...RawRecord[]]>(queue, "claim", args);
+    const reply = await this.io.run<[EffectsReply, ...string[]]>(queue, "claim", args);
     const jobs = new Array<ClaimedJob>(reply.length - 1);
-    for (let i = 1; i < reply.length; i++) jobs[i - 1] = toClaimed(queue, reply[i] as RawRecord);
+    for (let i = 1; i < reply.length; i++) jobs[i - 1] = toClaimed(queue, reply[i] as string);
     return { value: jobs, effects: effectsOf(reply[0]) };
   }
 

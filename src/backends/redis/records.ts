@@ -81,9 +81,14 @@ export function toRecord(queue: string, v: RawRecord): JobRecord {
   return r;
 }
 
-/** A claimed record: RECORD_FIELDS values followed by the lease token. */
-export function toClaimed(queue: string, v: RawRecord): ClaimedJob {
-  const job = toRecord(queue, v) as ClaimedJob;
+/**
+ * A claimed record as the claim scripts return it (lua/includes/claiming.lua): a JSON array of the
+ * RECORD_FIELDS values, false when absent, followed by the lease token.
+ */
+export function toClaimed(queue: string, json: string): ClaimedJob {
+  const v = JSON.parse(json) as Array<string | false | null>;
+  for (let i = 0; i < v.length; i++) if (v[i] === false) v[i] = null;
+  const job = toRecord(queue, v as RawRecord) as ClaimedJob;
   job.token = v[RECORD_FIELDS.length] as string;
   return job;
 }

@@ -14,7 +14,9 @@
 --   before it returns).
 -- Defines: claimWaiting(now, workerId, limit, leaseMs, tokenBase, only, peers).
 -- Returns (claimWaiting): a list whose first slot is '' (the caller's, for its effects), then one
---   record per claimed job: the RECORD_FIELDS values followed by the token.
+--   record per claimed job: a JSON array of the RECORD_FIELDS values (false when absent) followed by
+--   the token. One string a job, not a table of 28 replies: measured per record (64 a call), Redis
+--   ~1 us less and the Node client's parse ~4 us less (docs/performance.md).
 local function claimWaiting(now, workerId, limit, leaseMs, tokenBase, only, peers)
   local leaseUntil = now + leaseMs
   local out = { '' }
@@ -80,7 +82,7 @@ local function claimWaiting(now, workerId, limit, leaseMs, tokenBase, only, peer
     v[WORKER] = workerId
     v[LEASE] = LEASE_UNTIL
     v[NF + 1] = token
-    return v
+    return cjson.encode(v)
   end
 
   if only ~= '' then
