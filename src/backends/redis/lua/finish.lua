@@ -30,10 +30,11 @@ local out = { '' }
 local ACTIVE, TTL_SET = Q .. 'active', Q .. 'ttl'
 -- The fields the hot path reads per kind (a job hash lookup scans its fields, so fewer is cheaper,
 -- and absent ones cost the most): the fence, the index scores, the flags that rule out dependants
--- and retention work, and what the event needs when someone listens. Other kinds load() the job.
+-- and retention work, the dedup key a removed job frees (read here rather than by an HGET of its
+-- own), and what the event needs when someone listens. Other kinds load() the job.
 local HOT = {
-  completed = { 'state', 'token', 'seq', 'hasDeps', 'rc' },
-  failed = { 'state', 'token', 'seq', 'hasDeps', 'rf' },
+  completed = { 'state', 'token', 'seq', 'hasDeps', 'rc', 'dedupKey' },
+  failed = { 'state', 'token', 'seq', 'hasDeps', 'rf', 'dedupKey' },
   retry = { 'state', 'token', 'seq', 'ttl', 'createdAt', 'priority' },
 }
 if EMIT then
@@ -73,7 +74,7 @@ for i = 5, #ARGV, 5 do
         -- Removed on finishing (removeOnComplete / removeOnFail true), without dependants: what
         -- toFinished, settle and retain would do comes to deleteJob's deletions, and the event.
         deferZrem(Q .. 'jobs', id)
-        dropJobData(id, redis.call('HGET', key, 'dedupKey'))
+        dropJobData(id, j.dedupKey)
         if EMIT and kind == 'completed' then
           emit('job:completed', id, j.task, ',"result":' .. payload)
         elseif EMIT then
