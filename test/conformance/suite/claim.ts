@@ -164,6 +164,40 @@ export function claimTests(fx: SuiteFixture): void {
       expect([counts.active, counts.waiting]).toEqual([2, 0]);
     });
 
+    it("hands out the stored job as it was added, whatever its text (every optional field set)", async () => {
+      const q = uniqueQueue("claim-text");
+      // Quotes, backslashes, slashes, control characters, non-ASCII and astral characters, and JSON
+      // look-alikes inside strings: a claim's record must carry them unchanged (Redis returns it
+      // as one JSON string a job).
+      const text = 'q"uote \\ back/slash \u0001\n\t é ü 漢字 😀 \u2028 {"not":"json"} false null 1e400';
+      const data = { text, list: [text, 0, -1.5, 12345678901234, true, null], nested: { [text]: text } };
+      const id = await add(b, q, {
+        task: `task ${text}`,
+        dataJson: JSON.stringify(data),
+        priority: 3,
+        maxRetries: 2,
+        backoff: { type: "exponential", delay: 100 },
+        ttl: 3_600_000,
+        timeout: 5_000,
+        onParentFailure: "ignore",
+        removeOnComplete: { age: 60_000, count: 5 },
+        removeOnFail: false,
+        traceContext: { traceparent: `00-${text}` },
+      });
+      const before = await mustGet(b, q, id);
+      const [job] = await b.claim(q, claimOpts({ workerId: `w ${text}`, limit: 1 }));
+      expect(job?.data).toEqual(data);
+      expect(job).toEqual({
+        ...before,
+        state: "active",
+        attempts: 1,
+        startedAt: T0 + 10,
+        workerId: `w ${text}`,
+        leaseExpiresAt: T0 + 1010,
+        token: job?.token,
+      });
+    });
+
     it("never claims delayed or waiting-children jobs", async () => {
       const q = uniqueQueue("claim-not-ready");
       await add(b, q, { id: "p", runAt: T0 + 10_000 });
