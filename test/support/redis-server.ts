@@ -178,6 +178,9 @@ async function processIdOn(port: number): Promise<number | undefined> {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
+    // A listener that accepts and never answers is not a Redis server either: give up on it.
+    connectTimeout: 2000,
+    commandTimeout: 2000,
   });
   redis.on("error", () => {});
   try {

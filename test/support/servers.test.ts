@@ -31,13 +31,18 @@ afterAll(async () => {
   await new Promise<void>((resolve) => foreign.close(() => resolve()));
 });
 
+/** The helper asked freePort again and its server's URL is not on the taken port. */
+function expectStartedElsewhere(url: string): void {
+  expect(calls).toBeGreaterThan(1);
+  expect(url).not.toContain(`:${taken.port}`);
+}
+
 describe("test servers on a port taken before their bind", () => {
   it("redis-server starts again on a free port and answers there", async () => {
     calls = 0;
     const server = await startRedisServer();
     try {
-      expect(calls).toBeGreaterThan(1);
-      expect(server.url).not.toContain(`:${taken.port}`);
+      expectStartedElsewhere(server.url);
       expect(server.pid()).toBeGreaterThan(0);
     } finally {
       await server.stop();
@@ -48,8 +53,7 @@ describe("test servers on a port taken before their bind", () => {
     calls = 0;
     const server = await startPostgresServer();
     try {
-      expect(calls).toBeGreaterThan(1);
-      expect(server.url).not.toContain(`:${taken.port}`);
+      expectStartedElsewhere(server.url);
     } finally {
       server.destroy();
     }
@@ -60,8 +64,7 @@ describe("test servers on a port taken before their bind", () => {
     calls = 0;
     try {
       const { url } = await pgBouncerUrls();
-      expect(calls).toBeGreaterThan(1);
-      expect(url).not.toContain(`:${taken.port}`);
+      expectStartedElsewhere(url);
     } finally {
       stopPgBouncer();
       stopPostgres();
