@@ -8,9 +8,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import type { Backend, LeaderStore } from "../../src/backends/backend.js";
 import { configure } from "../../src/settings.js";
 import { Worker } from "../../src/worker/worker.js";
-import { uniqueQueue, until } from "../helpers.js";
+import { uniqueQueue, until, withMembers } from "../helpers.js";
 import { captureLog, OUTAGES } from "./outage.js";
 
 const dir = mkdtempSync(join(tmpdir(), "asyncmq-log-noise-"));
@@ -34,9 +35,13 @@ for (const [name, make] of Object.entries(OUTAGES)) {
       const q = uniqueQueue("noise");
       // idlePoll too: an idle claim loop (and the delayed scanner) would otherwise back off to
       // seconds and might not meet the 1.5 s outage at all.
-      const worker = new Worker(q, { backend: outage.backend, scanInterval: 100, idlePoll: 100 });
+      const backend = noticingLead(outage.backend, q);
+      const worker = new Worker(q, { backend, scanInterval: 100, idlePoll: 100 });
       try {
         await worker.start();
+        // Only the queue's leader runs the maintenance loops: on a loaded machine the first lease
+        // can come after a fixed 300 ms, and then no maintenance loop met the outage.
+        await until(() => backend.led, 15_000, "the worker to lead its queue");
         await new Promise((r) => setTimeout(r, 300));
         await outage.down();
         await new Promise((r) => setTimeout(r, 1500));
@@ -73,6 +78,26 @@ for (const [name, make] of Object.entries(OUTAGES)) {
       // of a Postgres pool (10): never one per round.
       expect(lines.length, report).toBeLessThanOrEqual(30);
     }, 60_000);
+  });
+}
+
+/** `real`, noting (in `led`) when its leader store first hands this process the lease of `queue`. */
+function noticingLead(real: Backend, queue: string): Backend & { readonly led: boolean } {
+  const leaders = real.leaders;
+  let led = leaders === undefined;
+  const noticing: LeaderStore | undefined = leaders && {
+    tryLead: async (...args) => {
+      const held = await leaders.tryLead(...args);
+      if (held.includes(queue)) led = true;
+      return held;
+    },
+    resign: (...args) => leaders.resign(...args),
+  };
+  return withMembers(real as Backend & { readonly led: boolean }, {
+    leaders: noticing,
+    get led() {
+      return led;
+    },
   });
 }
 
