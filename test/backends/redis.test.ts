@@ -4,13 +4,14 @@
  * real child process killed mid-job whose job the parent's worker recovers.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { cpSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Backend, IdleClaimer, NewJob, QueueEvent, WakeReason } from "../../src/backends/backend.js";
 import { EngineBackend } from "../../src/backends/engine-backend.js";
+import { JOB_SETS } from "../../src/backends/redis/queue-registry.js";
 import { RedisBackend } from "../../src/backends/redis/redis-backend.js";
 import { RedisEngine } from "../../src/backends/redis/redis-engine.js";
 import { BackendError } from "../../src/errors.js";
@@ -505,6 +506,73 @@ describe("RedisBackend: an idle worker's claim sent with an enqueue", () => {
       unregisterTask(taskName);
     }
   }, 30_000);
+});
+
+describe("RedisBackend: the job indexes", () => {
+  it("obliterate walks every state's index in chunks and leaves no key, an earlier version's `jobs` index included", async () => {
+    const b = await backend();
+    const q = queueName("walk");
+    const redis = new Redis(await redisUrl());
+    try {
+      // 2,600 jobs (obliterate deletes 1,000 a script) in five states.
+      const now = Date.now();
+      await b.enqueue(
+        q,
+        Array.from({ length: 1200 }, () => job()),
+      );
+      await b.enqueue(
+        q,
+        Array.from({ length: 700 }, () => job({ runAt: now + 60_000 })),
+      );
+      await b.enqueue(
+        q,
+        Array.from({ length: 700 }, () => job({ removeOnComplete: false })),
+      );
+      const claimed = await b.claim(q, { workerId: "w", limit: 900, leaseMs: 30_000, now });
+      await b.finish(
+        q,
+        claimed
+          .slice(0, 600)
+          .map((c) => ({ kind: "completed" as const, jobId: c.id, token: c.token, resultJson: "1" })),
+        now,
+      );
+      await b.finish(
+        q,
+        claimed
+          .slice(600, 800)
+          .map((c) => ({
+            kind: "failed" as const,
+            jobId: c.id,
+            token: c.token,
+            error: { name: "E", message: "m" },
+          })),
+        now,
+      );
+      expect(await b.getJobCounts(q)).toMatchObject({
+        waiting: 1000,
+        delayed: 700,
+        active: 100,
+        completed: 600,
+        failed: 200,
+      });
+      // A queue written by an earlier version also had "<Q>jobs", a ZSET of every job.
+      await redis.zadd(`${prefix}:${q}:jobs`, 1, "1", 2, "2");
+      expect(await b.listQueues()).toContain(q);
+      const all = await b.getJobs(q, [], { start: 0, end: 2, asc: false });
+      expect(all.map((j) => j.id)).toEqual(["2600", "2599", "2598"]);
+      await b.obliterate(q, true);
+      expect(await redis.keys(`${prefix}:${q}:*`)).toEqual([]);
+      expect(await b.listQueues()).not.toContain(q);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it("JOB_SETS is one list in Lua and TypeScript", () => {
+    const lua = readFileSync(join(root, "src/backends/redis/lua/includes/base.lua"), "utf8");
+    const list = /local JOB_SETS = \{([^}]*)\}/.exec(lua)?.[1] ?? "";
+    expect([...list.matchAll(/'([^']+)'/g)].map((m) => m[1])).toEqual([...JOB_SETS]);
+  });
 });
 
 describe("RedisBackend: metric keys", () => {

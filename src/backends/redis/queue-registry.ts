@@ -12,6 +12,24 @@ import { ValidationError } from "../../errors.js";
 import { dependencyRef } from "../shared/rules.js";
 import type { RedisConnection } from "./connection.js";
 
+/**
+ * The indexes that together hold every job of a queue once: one per state by creation sequence,
+ * and `active` by lease expiry (JOB_SETS of lua/includes/base.lua is the same list).
+ */
+export const JOB_SETS = [
+  "s:waiting",
+  "s:delayed",
+  "s:waiting-children",
+  "active",
+  "s:completed",
+  "s:failed",
+  "s:expired",
+  "s:cancelled",
+] as const;
+
+/** A queue is in use while one of these keys exists: a job index, its repeatables, its pause flag. */
+const IN_USE_KEYS = [...JOB_SETS, "repeat", "paused"];
+
 /** After a script that may have put the queue in use: adds it to the set when spread (else the script did). */
 export async function noteQueue(io: RedisConnection, queue: string): Promise<void> {
   if (io.spread) await io.call((r) => r.sadd(`${io.global}queues`, queue));
@@ -25,7 +43,9 @@ export async function forgetQueue(io: RedisConnection, queue: string): Promise<v
 /** The queues that have a job, a repeatable or a pause flag, sorted; drops the others from the set. */
 export async function listQueues(io: RedisConnection): Promise<string[]> {
   const set = `${io.global}queues`;
-  if (!io.spread) return (await io.runGlobal<string[]>("list-queues", [`${io.prefix}:`, set], [])).sort();
+  if (!io.spread) {
+    return (await io.runGlobal<string[]>("list-queues", [`${io.prefix}:`, set], IN_USE_KEYS)).sort();
+  }
   const names = await io.call((r) => r.smembers(set));
   const kept = await Promise.all(
     names.map(async (name) => {
@@ -42,10 +62,8 @@ export async function listQueues(io: RedisConnection): Promise<string[]> {
 /** Whether the queue has a job, a repeatable or a pause flag (list-queues.lua's test). */
 async function inUse(io: RedisConnection, queue: string): Promise<boolean> {
   const q = io.keyOf(queue);
-  const [jobs, repeats, paused] = await io.call((r) =>
-    Promise.all([r.zcard(`${q}jobs`), r.hlen(`${q}repeat`), r.exists(`${q}paused`)]),
-  );
-  return jobs > 0 || repeats > 0 || paused === 1;
+  const found = await io.call((r) => r.exists(...IN_USE_KEYS.map((suffix) => `${q}${suffix}`)));
+  return found > 0;
 }
 
 /**

@@ -7,9 +7,11 @@
  * - `Q job:<id>`        hash: the job's fields (JSON text for data/result/error/progress/specs), its
  *                       state, creation sequence `seq`, member `wm` in `waiting` or `delayed`, lease
  *                       `token`, pending parent count `pending`, compact retention codes `rc`/`rf`.
- * - `Q jobs`            ZSET id -> creation sequence: every job (getJobs over all states, obliterate).
  * - `Q s:<state>`       ZSET id -> creation sequence per state but active: counts (ZCARD) and getJobs
- *                       paging (active jobs: `Q active`, see lua/includes/moves.lua).
+ *                       paging (active jobs: `Q active`, see lua/includes/moves.lua). With `Q active`
+ *                       they hold every job once (JOB_SETS): getJobs over all states merges them,
+ *                       obliterate walks them. (Earlier versions also kept `Q jobs`, a ZSET of every
+ *                       job, one more index write per job; obliterate still deletes it.)
  * - `Q waiting`         ZSET score priority, member "<15-digit sequence><id>": lowest priority first,
  *                       FIFO within a priority through the lexicographic order of equal scores (exact
  *                       for any safe-integer priority; the sequence never wraps in practice). A lifo

@@ -73,7 +73,6 @@ for i = 5, #ARGV, 5 do
       if finishing and spec == '1' then
         -- Removed on finishing (removeOnComplete / removeOnFail true), without dependants: what
         -- toFinished, settle and retain would do comes to deleteJob's deletions, and the event.
-        deferZrem(Q .. 'jobs', id)
         dropJobData(id, j.dedupKey)
         if EMIT and kind == 'completed' then
           emit('job:completed', id, j.task, ',"result":' .. payload)

@@ -3,7 +3,7 @@
 -- @include records
 -- ARGV (after base's three): [4] start, [5] end (-1: to the end), [6] '1' for oldest first,
 --   [7..] states (none: every state).
--- Effect: none. No state: a range of "<Q>jobs". One state: a range of "<Q>s:<state>". Several: the
+-- Effect: none. One state: a range of "<Q>s:<state>". Several, or none (every state: JOB_SETS): the
 --   first end+1 entries of each state's index, merged by creation sequence (bounded by the page end).
 --   Active jobs have no such index (moves.lua): they are read from "<Q>active" with their sequence
 --   and sorted (a worker holds at most its concurrency and prefetch of them).
@@ -14,22 +14,24 @@ local function range(key, from, to)
   if asc then return redis.call('ZRANGE', key, from, to, 'WITHSCORES') end
   return redis.call('ZREVRANGE', key, from, to, 'WITHSCORES')
 end
+-- The indexes to read: "active" or "s:<state>".
+local sets = {}
+for i = 7, #ARGV do sets[#sets + 1] = ARGV[i] == 'active' and 'active' or 's:' .. ARGV[i] end
+if #sets == 0 then sets = JOB_SETS end
 local ids = {}
-if #ARGV == 6 or (#ARGV == 7 and ARGV[7] ~= 'active') then
-  local key = Q .. 'jobs'
-  if #ARGV == 7 then key = Q .. 's:' .. ARGV[7] end
-  local r = range(key, start, stop)
+if #sets == 1 and sets[1] ~= 'active' then
+  local r = range(Q .. sets[1], start, stop)
   for i = 1, #r, 2 do ids[#ids + 1] = r[i] end
 else
   local merged = {}
-  for i = 7, #ARGV do
-    if ARGV[i] == 'active' then
+  for _, set in ipairs(sets) do
+    if set == 'active' then
       for _, id in ipairs(redis.call('ZRANGE', Q .. 'active', 0, -1)) do
         local seq = redis.call('HGET', jobKey(id), 'seq')
         if seq then merged[#merged + 1] = { id, tonumber(seq) } end
       end
     else
-      local r = range(Q .. 's:' .. ARGV[i], 0, stop)
+      local r = range(Q .. set, 0, stop)
       for k = 1, #r, 2 do merged[#merged + 1] = { r[k], tonumber(r[k + 1]) } end
     end
   end

@@ -2,7 +2,7 @@
 -- @include settle
 -- ARGV (after base's three): [4] force (0/1), [5] most jobs to delete in this call, [6] now.
 -- Effect: without force and with active jobs, nothing (the caller throws activeJobsBlockObliterate
---   of shared/rules.ts). Else deletes up to the limit of job hashes with their logs, kept
+--   of shared/rules.ts). Else deletes up to the limit of job hashes (found in JOB_SETS) with their logs, kept
 --   dependency outcomes and dependants lists, first settling the children in OTHER queues still
 --   waiting on them as for a removed parent (settle with othersOnly; its own children go with the
 --   queue); once no job is left, deletes every queue-level key (indexes, counters, dedup,
@@ -16,15 +16,26 @@ if ARGV[4] ~= '1' then
   if active > 0 then return { flush(), 'active', active } end
 end
 local now = tonumber(ARGV[6])
-local ids = redis.call('ZRANGE', Q .. 'jobs', 0, tonumber(ARGV[5]) - 1)
-for _, id in ipairs(ids) do
-  if redis.call('HGET', jobKey(id), 'hasDeps') then
-    settle({ id = id, state = 'removed', hasDeps = true }, now, true)
+-- Every job is in one of JOB_SETS: take them set by set, up to the limit.
+local left = tonumber(ARGV[5])
+for _, set in ipairs(JOB_SETS) do
+  if left <= 0 then break end
+  local ids = redis.call('ZRANGE', Q .. set, 0, left - 1)
+  for _, id in ipairs(ids) do
+    if redis.call('HGET', jobKey(id), 'hasDeps') then
+      settle({ id = id, state = 'removed', hasDeps = true }, now, true)
+    end
+    redis.call('DEL', jobKey(id), Q .. 'logs:' .. id, Q .. 'deps:' .. id, Q .. 'kept:' .. id)
+    redis.call('ZREM', Q .. set, id)
   end
-  redis.call('DEL', jobKey(id), Q .. 'logs:' .. id, Q .. 'deps:' .. id, Q .. 'kept:' .. id)
-  redis.call('ZREM', Q .. 'jobs', id)
+  left = left - #ids
 end
-if redis.call('ZCARD', Q .. 'jobs') > 0 then return { flush(), 'more' } end
+if left <= 0 then
+  for _, set in ipairs(JOB_SETS) do
+    if redis.call('EXISTS', Q .. set) == 1 then return { flush(), 'more' } end
+  end
+end
+-- "jobs": the index of every job that earlier versions kept.
 local keys = { 'jobs', 'waiting', 'delayed', 'active', 'retention', 'ttl', 'id', 'seq', 'dedup', 'repeat',
   'repeat-meta', 'slots', 'rate', 'paused', 'global-concurrency', 's:waiting', 's:delayed', 's:active', 's:waiting-children' }
 for state in pairs(FINISHED) do

@@ -9,7 +9,7 @@
 --   publishes). Script arguments start at ARGV[4].
 -- Keys: every key a script touches starts with KEYS[1] (or, in a flow across queues, the prefix of
 --   KEYS[2]), so it is in a declared key's slot: job keys are named by ids read inside the script.
--- Defines: Q, G, QUEUE, HOME, UNSTARTED, FINISHED, int(n), jobKey(id), refKey(entry, kind),
+-- Defines: Q, G, QUEUE, HOME, UNSTARTED, FINISHED, JOB_SETS, int(n), jobKey(id), refKey(entry, kind),
 --   entryOf(queue, id), listQueue(member).
 -- Begins: beginBase() sets the call's keys and names. Every piece keeps what it reads from KEYS and
 --   ARGV, or builds per call, in a begin function, which scripts.ts calls first, in include order:
@@ -28,6 +28,10 @@ end
 
 local UNSTARTED = { waiting = true, delayed = true, ['waiting-children'] = true }
 local FINISHED = { completed = true, failed = true, expired = true, cancelled = true }
+-- The indexes that together hold every job of a queue once ("<Q>" .. each): one per state, by creation
+-- sequence, and "active" (by lease expiry). JOB_SETS of records.ts is the same list.
+local JOB_SETS = { 's:waiting', 's:delayed', 's:waiting-children', 'active', 's:completed', 's:failed',
+  's:expired', 's:cancelled' }
 
 -- Integers (times, counts) as JSON/text without the exponent tostring() would use.
 local function int(n)

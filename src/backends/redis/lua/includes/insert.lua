@@ -138,7 +138,6 @@ local function insert(a, defer)
   redis.call('HSET', jobKey(id), unpack(fields))
   if plain then
     -- The general path's index writes for a waiting or delayed job (enter() included), deferred.
-    deferZadd(Q .. 'jobs', seq, id)
     deferZadd(Q .. 's:' .. state, seq, id)
     if a[7] ~= '' then deferZadd(Q .. 'ttl', int(createdAt + a[7]), id) end
     if state == 'delayed' then
@@ -158,7 +157,6 @@ local function insert(a, defer)
   if a[7] ~= '' then j.ttl = a[7] end
   if a[15] ~= '' then j.rc = a[15] end
   if a[16] ~= '' then j.rf = a[16] end
-  redis.call('ZADD', Q .. 'jobs', seq, id)
   if dedupKey ~= '' then redis.call('HSET', Q .. 'dedup', dedupKey, id) end
   if done and not failedParent then keepDone(id, done) end
   if state == 'failed' then

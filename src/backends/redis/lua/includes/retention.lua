@@ -19,7 +19,6 @@ end
 local function deleteJob(j, keepDeps)
   leave(j)
   if j.ttl then redis.call('ZREM', Q .. 'ttl', j.id) end
-  redis.call('ZREM', Q .. 'jobs', j.id)
   dropJobData(j.id, j.dedupKey, keepDeps)
 end
 
