@@ -538,14 +538,12 @@ describe("RedisBackend: the job indexes", () => {
       );
       await b.finish(
         q,
-        claimed
-          .slice(600, 800)
-          .map((c) => ({
-            kind: "failed" as const,
-            jobId: c.id,
-            token: c.token,
-            error: { name: "E", message: "m" },
-          })),
+        claimed.slice(600, 800).map((c) => ({
+          kind: "failed" as const,
+          jobId: c.id,
+          token: c.token,
+          error: { name: "E", message: "m" },
+        })),
         now,
       );
       expect(await b.getJobCounts(q)).toMatchObject({
