@@ -21,6 +21,8 @@ export class ClaimControl {
   readonly running = new Set<Promise<void>>();
   /** True once a claim found jobs, until one finds none. */
   #busy = false;
+  /** What pause() also does: the claim loop's (hands back the jobs it holds unstarted). */
+  #onPause: (() => void) | null = null;
 
   /** @param onDrained called when a claim finds no job after claims that found some. */
   constructor(private readonly onDrained: () => void = () => {}) {}
@@ -29,9 +31,18 @@ export class ClaimControl {
     return this.#paused;
   }
 
-  /** Stops the loop from claiming from its next claim on; jobs already claimed run on. */
+  /**
+   * Stops the loop from claiming from its next claim on; jobs already running run on, and with
+   * prefetch the loop hands the jobs it holds unstarted back to waiting.
+   */
   pause(): void {
     this.#paused = true;
+    this.#onPause?.();
+  }
+
+  /** Sets (null: clears) what pause() also does; the claim loop's, while it runs. */
+  whenPaused(act: (() => void) | null): void {
+    this.#onPause = act;
   }
 
   /** Lets the loop claim again. */

@@ -221,6 +221,7 @@ async function claimLoop(loop: Loop): Promise<void> {
   const last = { dry: true };
   let woke = true;
   const held = new Held(loop, handed, start);
+  control.whenPaused(() => held.handBack());
   handOver(loop, handed, last, held);
   const idleClaimer = claimWithEnqueues(loop, start, last);
 
@@ -314,6 +315,7 @@ async function claimLoop(loop: Loop): Promise<void> {
     }
   } finally {
     wake.close();
+    control.whenPaused(null);
     held.handBack();
     await drain(running, loop.inflight, loop.grace());
   }
@@ -510,7 +512,9 @@ class Held {
       }
     }
     this.handed.push(...jobs);
-    this.fill();
+    // Claimed by a call in flight when the worker paused: back at once, as the others went.
+    if (prefetch > 0 && this.loop.control.paused) this.handBack();
+    else this.fill();
   }
 
   /** With prefetch: starts held jobs on the permits free now (none come back from ending jobs). */
@@ -529,9 +533,9 @@ class Held {
     }
   }
 
-  /** The job to start in a freed slot, if any (with prefetch: none once the loop stops). */
+  /** The job to start in a freed slot, if any (with prefetch: none once the loop stops or pauses). */
   next(): ClaimedJob | undefined {
-    if (this.loop.prefetch > 0 && this.loop.signal.aborted) {
+    if (this.loop.prefetch > 0 && (this.loop.signal.aborted || this.loop.control.paused)) {
       this.handBack();
       return undefined;
     }
@@ -554,7 +558,7 @@ class Held {
   }
 
   /**
-   * With prefetch, at a stop: every held job goes back to waiting unstarted (`released`), the
+   * With prefetch, at a stop or a pause: every held job goes back to waiting unstarted (`released`), the
    * writes counted as running so that the drain waits for them. One that fails leaves the job to
    * its lease and the stall sweep, as for a worker that dies.
    */

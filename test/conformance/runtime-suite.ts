@@ -105,6 +105,46 @@ export function runtimeConformance(
       expect(waiting.every((job) => job.attempts === 0)).toBe(true);
     });
 
+    it("prefetch: pause() hands the held jobs back unstarted at once; the running ones end, resume() takes jobs again", async () => {
+      const q = uniqueQueue("prefetch-pause");
+      const queue = new Queue(q, { backend });
+      const runs = new Map<string, number>();
+      const block = gate();
+      stops.push(() => block.open());
+      define(`${q}-t`, q, async (_data, ctx) => {
+        runs.set(ctx.job.id, (runs.get(ctx.job.id) ?? 0) + 1);
+        // From the 20th job on, both slots stay busy while claimed jobs wait behind them.
+        if (runs.size >= 20) await block.promise;
+        else await new Promise((r) => setImmediate(r));
+      });
+      await queue.addBulk(Array.from({ length: 60 }, () => ({ task: `${q}-t` })));
+      const worker = new Worker(q, { backend, concurrency: 2, prefetch: 6, ...fast, leaseDuration: 5000 });
+      await worker.start();
+      try {
+        await until(
+          async () => runs.size >= 21 && (await queue.getJobCounts()).active > 2,
+          5000,
+          "held jobs",
+        );
+        // Without waiting for the two blocked jobs: the held ones are back before they end.
+        await worker.pause({ waitActive: false });
+        await until(async () => (await queue.getJobCounts()).active === 2, 5000, "the held jobs handed back");
+        const started = runs.size;
+        block.open();
+        await until(async () => (await queue.getJobCounts()).active === 0, 5000, "the running jobs to end");
+        // Paused: nothing held started in the slots the two freed.
+        expect(runs.size).toBe(started);
+        const waiting = await queue.getJobs(["waiting"], { start: 0, end: -1 });
+        expect(waiting).toHaveLength(60 - started);
+        expect(waiting.every((job) => job.attempts === 0)).toBe(true);
+        worker.resume();
+        await until(async () => (await queue.getJobCounts()).completed === 60, 10_000, "every job");
+        expect([...runs.values()].every((n) => n === 1)).toBe(true);
+      } finally {
+        await worker.stop();
+      }
+    });
+
     it("a worker that dies mid-job: the job is recovered, re-run, and completed exactly once", async () => {
       const q = uniqueQueue("crash");
       const queue = new Queue(q, { backend });
