@@ -11,6 +11,28 @@ import type { Statements } from "./statements.js";
 /** A row of `jobs` as SQLite returns it (`has_dependants` 0 or 1). */
 export type JobRow = SqlJobRow<number>;
 
+/** What a fenced finish statement returns (`retention`: its removeOnComplete / removeOnFail). */
+export type FinishedRow = Pick<
+  JobRow,
+  "seq" | "id" | "state" | "task" | "attempts" | "has_dependants" | "dedup_key" | "depends_on"
+> & { retention: string | null };
+
+/** The position of each column of `stmt` by name. */
+function positions<Row>(stmt: Statement): Record<keyof Row, number> {
+  const at = {} as Record<keyof Row, number>;
+  stmt.columns().forEach((column, i) => {
+    at[column.name as keyof Row] = i;
+  });
+  return at;
+}
+
+/** Fails at start-up for a statement that lacks a column its reader reads (it would read undefined). */
+function requireColumns(row: object, name: string, what: string): void {
+  for (const [column, value] of Object.entries(row)) {
+    if (value === undefined) throw new BackendError(`statement ${name} does not return ${what}${column}`);
+  }
+}
+
 /**
  * Reads `SELECT *` rows of `jobs` in raw (array) mode and builds the objects itself: better-sqlite3
  * materialises a 34-column row as an array about twice as fast as as an object, and claim reads one
@@ -22,15 +44,9 @@ export class JobReader {
 
   constructor(stmt: Statement, name: string) {
     const names = stmt.columns().map((c) => c.name);
-    const at = {} as Record<keyof JobRow, number>;
-    names.forEach((column, i) => {
-      at[column as keyof JobRow] = i;
-    });
-    this.#at = at;
+    this.#at = positions<JobRow>(stmt);
     // The names read as a row: a column that #row reads and the statement lacks comes out undefined.
-    for (const [column, value] of Object.entries(this.#row(names))) {
-      if (value === undefined) throw new BackendError(`statement ${name} does not return jobs.${column}`);
-    }
+    requireColumns(this.#row(names), name, "jobs.");
     this.#stmt = stmt.raw(true);
   }
 
@@ -86,6 +102,41 @@ export class JobReader {
       token: v[at.token] as JobRow["token"],
       worker_id: v[at.worker_id] as JobRow["worker_id"],
       lease_expires_at: v[at.lease_expires_at] as JobRow["lease_expires_at"],
+    };
+  }
+}
+
+/**
+ * Reads the row a fenced finish statement returns (complete, fail, expireActive), in raw mode as
+ * JobReader does: about 1 us less a finished job than better-sqlite3's object rows (docs/performance.md).
+ */
+export class FinishedReader {
+  readonly #stmt: Statement;
+  readonly #at: Readonly<Record<keyof FinishedRow, number>>;
+
+  constructor(stmt: Statement, name: string) {
+    this.#at = positions<FinishedRow>(stmt);
+    requireColumns(this.#row(stmt.columns().map((c) => c.name)), name, "");
+    this.#stmt = stmt.raw(true);
+  }
+
+  get(...params: unknown[]): FinishedRow | undefined {
+    const values = this.#stmt.get(...params) as unknown[] | undefined;
+    return values === undefined ? undefined : this.#row(values);
+  }
+
+  #row(v: unknown[]): FinishedRow {
+    const at = this.#at;
+    return {
+      seq: v[at.seq] as number,
+      id: v[at.id] as string,
+      state: v[at.state] as FinishedRow["state"],
+      task: v[at.task] as string,
+      attempts: v[at.attempts] as number,
+      retention: v[at.retention] as string | null,
+      has_dependants: v[at.has_dependants] as number,
+      dedup_key: v[at.dedup_key] as string | null,
+      depends_on: v[at.depends_on] as string | null,
     };
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { Database, Statement } from "better-sqlite3";
 import { loadNamedStatements, readAssetAt } from "../shared/sql-files.js";
-import { JobReader } from "./rows.js";
+import { FinishedReader, JobReader } from "./rows.js";
 
 /** Every statement, by file; loading checks that each file defines exactly these names. */
 const SQL_FILES = {
@@ -118,13 +118,18 @@ const JOB_READERS = [
   "cleanUnfinished",
 ] as const;
 
+/** The fenced finishes, whose RETURNING row is read by a {@link FinishedReader}. */
+const FINISHED_READERS = ["complete", "fail", "expireActive"] as const;
+
 type SqlFiles = typeof SQL_FILES;
 /** The name of a prepared statement. */
 type StatementName = SqlFiles[keyof SqlFiles][number];
 type JobReaderName = (typeof JOB_READERS)[number];
+type FinishedReaderName = (typeof FINISHED_READERS)[number];
 /** Every prepared statement of one connection, by name. */
-export type Statements = Record<Exclude<StatementName, JobReaderName>, Statement> &
-  Record<JobReaderName, JobReader> & {
+export type Statements = Record<Exclude<StatementName, JobReaderName | FinishedReaderName>, Statement> &
+  Record<JobReaderName, JobReader> &
+  Record<FinishedReaderName, FinishedReader> & {
     /** jobInsert with INSERT_BATCH rows of values. */
     jobInsertBatch: Statement;
   };
@@ -141,11 +146,13 @@ export function readAsset(relativePath: string): string {
 
 /** Prepares every statement of every file on `db`. */
 export function prepareStatements(db: Database): Statements {
-  const statements: Record<string, Statement | JobReader> = {};
+  const statements: Record<string, Statement | JobReader | FinishedReader> = {};
   const readers = new Set<string>(JOB_READERS);
+  const finishes = new Set<string>(FINISHED_READERS);
   loadNamedStatements<StatementName>(SQL_FILES, readAsset, (name, sql) => {
     const stmt = db.prepare(sql);
-    statements[name] = readers.has(name) ? new JobReader(stmt, name) : stmt;
+    if (readers.has(name)) statements[name] = new JobReader(stmt, name);
+    else statements[name] = finishes.has(name) ? new FinishedReader(stmt, name) : stmt;
     if (name === "jobInsert") statements.jobInsertBatch = db.prepare(repeatRows(sql, INSERT_BATCH));
   });
   return statements as unknown as Statements;

@@ -28,14 +28,11 @@ import {
   stallLimitError,
 } from "../shared/rules.js";
 import { type NewJobRow, newJobRow, stallFacts } from "../shared/sql-rows.js";
-import { type JobRow, toClaimed } from "./rows.js";
+import { type FinishedRow, type JobRow, toClaimed } from "./rows.js";
 import { INSERT_BATCH, JOB_COLUMNS } from "./statements.js";
 import { type Deletable, TxCore } from "./tx-core.js";
 
 const NO_PARENTS: SortedParents<JobRow> = { pending: undefined, failedParent: undefined };
-
-/** What a fenced finish statement returns (`retention`: its removeOnComplete / removeOnFail). */
-type FinishedRow = Deletable & { task: string; attempts: number; retention: string | null };
 
 /** One write transaction on one queue: the transitions. */
 export class Tx extends TxCore {
@@ -278,7 +275,7 @@ export class Tx extends TxCore {
       case "waiting-children":
         return this.waitForChildren(item.jobId, item.token, item.childIds, now);
       case "completed":
-        r = s.complete.get(item.resultJson, now, queue, jobId, token) as FinishedRow | undefined;
+        r = s.complete.get(item.resultJson, now, queue, jobId, token);
         if (r && this.wantEvents) {
           const result = JSON.parse(item.resultJson);
           this.emit("job:completed", { queue, jobId, task: r.task, attempts: r.attempts, result });
@@ -286,7 +283,7 @@ export class Tx extends TxCore {
         break;
       case "failed": {
         const errorJson = JSON.stringify(item.error);
-        r = s.fail.get(errorJson, now, queue, jobId, token) as FinishedRow | undefined;
+        r = s.fail.get(errorJson, now, queue, jobId, token);
         if (r && this.wantEvents) {
           const error = JSON.parse(errorJson);
           this.emit("job:failed", { queue, jobId, task: r.task, error, attempts: r.attempts });
@@ -294,7 +291,7 @@ export class Tx extends TxCore {
         break;
       }
       case "expired":
-        r = s.expireActive.get(now, queue, jobId, token) as FinishedRow | undefined;
+        r = s.expireActive.get(now, queue, jobId, token);
         if (r) this.emit("job:expired", { queue, jobId, task: r.task, attempts: r.attempts });
         break;
     }
