@@ -15,6 +15,7 @@ import { JOB_SETS } from "../../src/backends/redis/queue-registry.js";
 import { RedisBackend } from "../../src/backends/redis/redis-backend.js";
 import { RedisEngine } from "../../src/backends/redis/redis-engine.js";
 import { BackendError } from "../../src/errors.js";
+import type { JobState } from "../../src/job.js";
 import { task, unregisterTask } from "../../src/task.js";
 import { Worker } from "../../src/worker/worker.js";
 import { sample } from "../conformance/suite/metrics.js";
@@ -558,6 +559,28 @@ describe("RedisBackend: the job indexes", () => {
       expect(await b.listQueues()).toContain(q);
       const all = await b.getJobs(q, [], { start: 0, end: 2, asc: false });
       expect(all.map((j) => j.id)).toEqual(["2600", "2599", "2598"]);
+      // Pages ending past the first 1,000 find their bounds by bisection (get-jobs.lua): the same
+      // jobs as a slice of the whole listing, the active ones among them.
+      const ids = async (states: JobState[], start: number, end: number, asc: boolean) =>
+        (await b.getJobs(q, states, { start, end, asc })).map((j) => j.id);
+      for (const states of [[], ["completed", "active", "waiting"]] as JobState[][]) {
+        for (const asc of [false, true]) {
+          const whole = await ids(states, 0, -1, asc);
+          for (const [start, end] of [
+            [0, 9],
+            [995, 1004],
+            [1000, 1000],
+            [850, 1850],
+            [2590, 2700],
+            [3000, 3010],
+          ]) {
+            expect(
+              await ids(states, start as number, end as number, asc),
+              `${states} ${asc} ${start}-${end}`,
+            ).toEqual(whole.slice(start, (end as number) + 1));
+          }
+        }
+      }
       await b.obliterate(q, true);
       expect(await redis.keys(`${prefix}:${q}:*`)).toEqual([]);
       expect(await b.listQueues()).not.toContain(q);
