@@ -366,6 +366,9 @@ function handOver(loop: Loop, handed: ClaimedJob[], last: { dry: boolean }, held
       if (jobs === null) return;
       last.dry = jobs.length < asked;
       held.add(jobs);
+      // A claim that came back short while jobs are held: the queue may have been paused
+      // (queue.pause()), which a claim does not tell from a queue that ran dry.
+      if (last.dry) held.backIfPaused();
     },
   });
 }
@@ -494,6 +497,8 @@ export function newWorkerId(): string {
  */
 class Held {
   readonly #leases = new Map<ClaimedJob, ActiveJob>();
+  /** A look at whether the queue is paused is in flight (backIfPaused). */
+  #checking = false;
 
   constructor(
     private readonly loop: Loop,
@@ -546,6 +551,26 @@ class Held {
       this.take(job);
     }
     return undefined;
+  }
+
+  /**
+   * With prefetch and jobs held: hands them back if the queue is paused (`queue.pause()`, which
+   * this worker learns of only here: a claim comes back short). One look at a time; a failed one
+   * leaves them held.
+   */
+  backIfPaused(): void {
+    const { prefetch, backend, queue } = this.loop;
+    if (prefetch === 0 || this.handed.length === 0 || this.#checking) return;
+    this.#checking = true;
+    backend.isPaused(queue).then(
+      (paused) => {
+        this.#checking = false;
+        if (paused) this.handBack();
+      },
+      () => {
+        this.#checking = false;
+      },
+    );
   }
 
   /** The lease kept for `job` while it waited, which its run takes over (none without prefetch). */

@@ -145,6 +145,54 @@ export function runtimeConformance(
       }
     });
 
+    it("prefetch: after queue.pause() a worker hands its held jobs back at its next claim, which finds the queue paused", async () => {
+      const q = uniqueQueue("prefetch-qpause");
+      const queue = new Queue(q, { backend });
+      const runs = new Map<string, number>();
+      const gates: Array<{ open: () => void }> = [];
+      let blocking = true;
+      stops.push(() => {
+        blocking = false;
+        for (const g of gates) g.open();
+      });
+      define(`${q}-t`, q, async (_data, ctx) => {
+        runs.set(ctx.job.id, (runs.get(ctx.job.id) ?? 0) + 1);
+        // From the 20th job on, each blocks until the test lets it end, one at a time.
+        if (runs.size >= 20 && blocking) {
+          const g = gate();
+          gates.push(g);
+          await g.promise;
+        } else await new Promise((r) => setImmediate(r));
+      });
+      await queue.addBulk(Array.from({ length: 60 }, () => ({ task: `${q}-t` })));
+      const worker = new Worker(q, { backend, concurrency: 2, prefetch: 6, ...fast, leaseDuration: 5000 });
+      await worker.start();
+      try {
+        await until(
+          async () => runs.size >= 21 && (await queue.getJobCounts()).active > 2,
+          5000,
+          "held jobs",
+        );
+        await queue.pause();
+        const started = runs.size;
+        // One slot frees: a held job starts in it (the worker does not know yet), and the claim
+        // made with that end finds the queue paused.
+        gates[0]?.open();
+        await until(async () => (await queue.getJobCounts()).active === 2, 5000, "the held jobs handed back");
+        expect(runs.size).toBe(started + 1);
+        const waiting = await queue.getJobs(["waiting"], { start: 0, end: -1 });
+        expect(waiting).toHaveLength(60 - 19 - 3);
+        expect(waiting.every((job) => job.attempts === 0)).toBe(true);
+        blocking = false;
+        for (const g of gates) g.open();
+        await queue.resume();
+        await until(async () => (await queue.getJobCounts()).completed === 60, 10_000, "every job");
+        expect([...runs.values()].every((n) => n === 1)).toBe(true);
+      } finally {
+        await worker.stop();
+      }
+    });
+
     it("a worker that dies mid-job: the job is recovered, re-run, and completed exactly once", async () => {
       const q = uniqueQueue("crash");
       const queue = new Queue(q, { backend });
