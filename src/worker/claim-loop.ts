@@ -555,22 +555,26 @@ class Held {
 
   /**
    * With prefetch and jobs held: hands them back if the queue is paused (`queue.pause()`, which
-   * this worker learns of only here: a claim comes back short). One look at a time; a failed one
-   * leaves them held.
+   * this worker learns of only here: a claim comes back short). One look at a time, counted as
+   * running so that a stop waits for it; a failed one leaves them held.
    */
   backIfPaused(): void {
-    const { prefetch, backend, queue } = this.loop;
+    const { prefetch, backend, queue, control } = this.loop;
     if (prefetch === 0 || this.handed.length === 0 || this.#checking) return;
     this.#checking = true;
-    backend.isPaused(queue).then(
-      (paused) => {
+    const look: Promise<void> = backend
+      .isPaused(queue)
+      .then(
+        (paused) => {
+          if (paused) this.handBack();
+        },
+        () => undefined,
+      )
+      .finally(() => {
         this.#checking = false;
-        if (paused) this.handBack();
-      },
-      () => {
-        this.#checking = false;
-      },
-    );
+        control.running.delete(look);
+      });
+    control.running.add(look);
   }
 
   /** The lease kept for `job` while it waited, which its run takes over (none without prefetch). */

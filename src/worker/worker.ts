@@ -123,8 +123,9 @@ export class Worker extends EventEmitter {
    * Stops this worker from claiming jobs of all its queues, without stopping it (other workers of
    * the queues go on; `queue.pause()` pauses a queue for all its workers). Jobs it is running run
    * on; with `prefetch`, the jobs it holds unstarted go back to waiting at once (attempts unchanged),
-   * for other workers to take. Resolves once no claim of its is in flight and, unless `waitActive` is false, its running jobs have ended. A worker paused
-   * before start() starts paused. Emits `"paused"`.
+   * for other workers to take. Resolves once no claim of its is in flight and, unless `waitActive`
+   * is false, its running jobs have ended. A worker paused before start() starts paused. Emits
+   * `"paused"`.
    * @param options.waitActive Wait for its running jobs to end. Default true (BullMQ's
    *   `pause(doNotWaitActive)` is `pause({ waitActive: !doNotWaitActive })`).
    */

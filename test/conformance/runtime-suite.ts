@@ -105,16 +105,17 @@ export function runtimeConformance(
       expect(waiting.every((job) => job.attempts === 0)).toBe(true);
     });
 
-    it("prefetch: pause() hands the held jobs back unstarted at once; the running ones end, resume() takes jobs again", async () => {
-      const q = uniqueQueue("prefetch-pause");
+    /**
+     * 60 jobs and a worker at concurrency 2 with prefetch 6; from the 20th job on each handler
+     * awaits `wait()`. Resolves once both slots block with claimed jobs held behind them.
+     */
+    async function holdingJobs(label: string, wait: () => Promise<unknown>) {
+      const q = uniqueQueue(label);
       const queue = new Queue(q, { backend });
       const runs = new Map<string, number>();
-      const block = gate();
-      stops.push(() => block.open());
       define(`${q}-t`, q, async (_data, ctx) => {
         runs.set(ctx.job.id, (runs.get(ctx.job.id) ?? 0) + 1);
-        // From the 20th job on, both slots stay busy while claimed jobs wait behind them.
-        if (runs.size >= 20) await block.promise;
+        if (runs.size >= 20) await wait();
         else await new Promise((r) => setImmediate(r));
       });
       await queue.addBulk(Array.from({ length: 60 }, () => ({ task: `${q}-t` })));
@@ -126,6 +127,32 @@ export function runtimeConformance(
           5000,
           "held jobs",
         );
+      } catch (err) {
+        await worker.stop();
+        throw err;
+      }
+      return { queue, runs, worker };
+    }
+
+    /** The jobs handed back wait unstarted; after `resume`, every one of the 60 runs once. */
+    async function handedBackThenAll(
+      queue: Queue,
+      runs: Map<string, number>,
+      resume: () => Promise<void> | void,
+    ): Promise<void> {
+      const waiting = await queue.getJobs(["waiting"], { start: 0, end: -1 });
+      expect(waiting).toHaveLength(60 - runs.size);
+      expect(waiting.every((job) => job.attempts === 0)).toBe(true);
+      await resume();
+      await until(async () => (await queue.getJobCounts()).completed === 60, 10_000, "every job");
+      expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    }
+
+    it("prefetch: pause() hands the held jobs back unstarted at once; the running ones end, resume() takes jobs again", async () => {
+      const block = gate();
+      stops.push(() => block.open());
+      const { queue, runs, worker } = await holdingJobs("prefetch-pause", () => block.promise);
+      try {
         // Without waiting for the two blocked jobs: the held ones are back before they end.
         await worker.pause({ waitActive: false });
         await until(async () => (await queue.getJobCounts()).active === 2, 5000, "the held jobs handed back");
@@ -134,45 +161,28 @@ export function runtimeConformance(
         await until(async () => (await queue.getJobCounts()).active === 0, 5000, "the running jobs to end");
         // Paused: nothing held started in the slots the two freed.
         expect(runs.size).toBe(started);
-        const waiting = await queue.getJobs(["waiting"], { start: 0, end: -1 });
-        expect(waiting).toHaveLength(60 - started);
-        expect(waiting.every((job) => job.attempts === 0)).toBe(true);
-        worker.resume();
-        await until(async () => (await queue.getJobCounts()).completed === 60, 10_000, "every job");
-        expect([...runs.values()].every((n) => n === 1)).toBe(true);
+        await handedBackThenAll(queue, runs, () => worker.resume());
       } finally {
         await worker.stop();
       }
     });
 
     it("prefetch: after queue.pause() a worker hands its held jobs back at its next claim, which finds the queue paused", async () => {
-      const q = uniqueQueue("prefetch-qpause");
-      const queue = new Queue(q, { backend });
-      const runs = new Map<string, number>();
+      // Each blocked job ends when the test opens its own gate, one at a time.
       const gates: Array<{ open: () => void }> = [];
       let blocking = true;
-      stops.push(() => {
+      const release = () => {
         blocking = false;
         for (const g of gates) g.open();
+      };
+      stops.push(release);
+      const { queue, runs, worker } = await holdingJobs("prefetch-qpause", () => {
+        if (!blocking) return Promise.resolve();
+        const g = gate();
+        gates.push(g);
+        return g.promise;
       });
-      define(`${q}-t`, q, async (_data, ctx) => {
-        runs.set(ctx.job.id, (runs.get(ctx.job.id) ?? 0) + 1);
-        // From the 20th job on, each blocks until the test lets it end, one at a time.
-        if (runs.size >= 20 && blocking) {
-          const g = gate();
-          gates.push(g);
-          await g.promise;
-        } else await new Promise((r) => setImmediate(r));
-      });
-      await queue.addBulk(Array.from({ length: 60 }, () => ({ task: `${q}-t` })));
-      const worker = new Worker(q, { backend, concurrency: 2, prefetch: 6, ...fast, leaseDuration: 5000 });
-      await worker.start();
       try {
-        await until(
-          async () => runs.size >= 21 && (await queue.getJobCounts()).active > 2,
-          5000,
-          "held jobs",
-        );
         await queue.pause();
         const started = runs.size;
         // One slot frees: a held job starts in it (the worker does not know yet), and the claim
@@ -180,14 +190,10 @@ export function runtimeConformance(
         gates[0]?.open();
         await until(async () => (await queue.getJobCounts()).active === 2, 5000, "the held jobs handed back");
         expect(runs.size).toBe(started + 1);
-        const waiting = await queue.getJobs(["waiting"], { start: 0, end: -1 });
-        expect(waiting).toHaveLength(60 - 19 - 3);
-        expect(waiting.every((job) => job.attempts === 0)).toBe(true);
-        blocking = false;
-        for (const g of gates) g.open();
-        await queue.resume();
-        await until(async () => (await queue.getJobCounts()).completed === 60, 10_000, "every job");
-        expect([...runs.values()].every((n) => n === 1)).toBe(true);
+        await handedBackThenAll(queue, runs, async () => {
+          release();
+          await queue.resume();
+        });
       } finally {
         await worker.stop();
       }

@@ -46,7 +46,7 @@ else
     return a > b
   end
   local merged = {}
-  if stop >= 0 and stop >= DEEP then
+  if stop >= DEEP then
     local maxSeq = tonumber(redis.call('GET', Q .. 'seq') or '0')
     -- The entries at or ahead of sequence s.
     local function upTo(s)

@@ -2,8 +2,8 @@
 -- @include settle
 -- ARGV (after base's three): [4] force (0/1), [5] most jobs to delete in this call, [6] now.
 -- Effect: without force and with active jobs, nothing (the caller throws activeJobsBlockObliterate
---   of shared/rules.ts). Else deletes up to the limit of job hashes (found in JOB_SETS) with their logs, kept
---   dependency outcomes and dependants lists, first settling the children in OTHER queues still
+--   of shared/rules.ts). Else deletes up to the limit of job hashes (found in JOB_SETS) with their
+--   logs, kept dependency outcomes and dependants lists, first settling the children in OTHER queues still
 --   waiting on them as for a removed parent (settle with othersOnly; its own children go with the
 --   queue); once no job is left, deletes every queue-level key (indexes, counters, dedup,
 --   repeatables, slots, rate bucket, pause flag, global concurrency, metric minutes and totals) and

@@ -29,7 +29,7 @@ end
 local UNSTARTED = { waiting = true, delayed = true, ['waiting-children'] = true }
 local FINISHED = { completed = true, failed = true, expired = true, cancelled = true }
 -- The indexes that together hold every job of a queue once ("<Q>" .. each): one per state, by creation
--- sequence, and "active" (by lease expiry). JOB_SETS of records.ts is the same list.
+-- sequence, and "active" (by lease expiry). JOB_SETS of queue-registry.ts is the same list.
 local JOB_SETS = { 's:waiting', 's:delayed', 's:waiting-children', 'active', 's:completed', 's:failed',
   's:expired', 's:cancelled' }
 
