@@ -354,7 +354,11 @@ function handOver(loop: Loop, handed: ClaimedJob[], last: { dry: boolean }, held
           ? semaphore.available + prefetch - handed.length - asking
           : n - Math.max(0, semaphore.inUse - semaphore.permits);
       const limit = Math.min(room, MAX_CLAIM_BATCH);
-      if (limit < 1 || last.dry || signal.aborted || control.blocked) return null;
+      if (limit < 1 || last.dry || signal.aborted || control.blocked) {
+        // Dry: no claim will come back short to tell of a queue.pause() while held jobs start.
+        if (last.dry) held.backIfPaused();
+        return null;
+      }
       control.claimStarted();
       asking += limit;
       // A dead worker's share of the stall rule counts every job it may hold (claimPeers).

@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import type { Socket } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
@@ -51,6 +52,18 @@ async function until(check: () => boolean | Promise<boolean>, ms = 3000): Promis
     if (Date.now() > deadline) throw new Error("condition not reached in time");
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** A connection to the test server that keeps the subscriber connection a backend duplicates from it. */
+async function keepingSubscriber(): Promise<{ redis: Redis; subscriber: () => Redis | undefined }> {
+  const redis = new Redis(await redisUrl());
+  let subscriber: Redis | undefined;
+  const duplicate = redis.duplicate.bind(redis);
+  redis.duplicate = (...args: Parameters<Redis["duplicate"]>) => {
+    subscriber = duplicate(...args);
+    return subscriber;
+  };
+  return { redis, subscriber: () => subscriber };
 }
 
 describe("RedisBackend: connection", () => {
@@ -140,13 +153,7 @@ describe("RedisBackend: connection", () => {
   });
 
   it("a lost subscriber connection reconnects, wakes its listeners, and then hears others again", async () => {
-    const redis = new Redis(await redisUrl());
-    let subscriber: Redis | undefined;
-    const duplicate = redis.duplicate.bind(redis);
-    redis.duplicate = (...args: Parameters<Redis["duplicate"]>) => {
-      subscriber = duplicate(...args);
-      return subscriber;
-    };
+    const { redis, subscriber: made } = await keepingSubscriber();
     const a = new RedisBackend({ url: await redisUrl() });
     const b = new RedisBackend(redis);
     const q = `${queueName("relisten")}-${process.pid}`;
@@ -155,7 +162,7 @@ describe("RedisBackend: connection", () => {
       b.onWake(q, (r) => woke.push(r));
       await b.getJobs(q, [], { start: 0, end: 0, asc: true });
       // Dropped and reconnected: what was published meanwhile is lost, so the reconnect wakes.
-      subscriber?.disconnect(true);
+      made()?.disconnect(true);
       await until(() => woke.includes("job"), 5000);
       woke.length = 0;
       await a.enqueue(q, [job()]);
@@ -163,6 +170,38 @@ describe("RedisBackend: connection", () => {
     } finally {
       await a.obliterate(q, true);
       await Promise.all([a.close(), b.close()]);
+      redis.disconnect();
+    }
+  });
+
+  it("closed while its subscriber reconnects: no SUBSCRIBE is left to reject unhandled", async () => {
+    const { redis, subscriber: made } = await keepingSubscriber();
+    const b = new RedisBackend(redis);
+    const q = `${queueName("close-resub")}-${process.pid}`;
+    const unhandled: unknown[] = [];
+    const keep = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", keep);
+    try {
+      b.onWake(q, () => {});
+      await b.getJobs(q, [], { start: 0, end: 0, asc: true });
+      // The close lands after a reconnect's re-SUBSCRIBE went out and before its reply (as when a
+      // worker stops just as Redis came back and the server goes down next): a re-SUBSCRIBE that
+      // nobody awaits then rejects unhandled.
+      const subscriber = made();
+      const closed = new Promise<void>((resolve) =>
+        subscriber?.once("ready", () => {
+          const done = b.close();
+          (subscriber as unknown as { stream: Socket }).stream.destroy();
+          void done.then(resolve);
+        }),
+      );
+      subscriber?.disconnect(true);
+      await closed;
+      await new Promise((r) => setTimeout(r, 50));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", keep);
+      await b.close();
       redis.disconnect();
     }
   });

@@ -167,7 +167,7 @@ export function runtimeConformance(
       }
     });
 
-    it("prefetch: after queue.pause() a worker hands its held jobs back at its next claim, which finds the queue paused", async () => {
+    it("prefetch: after queue.pause() a worker hands its held jobs back with its next finished job", async () => {
       // Each blocked job ends when the test opens its own gate, one at a time.
       const gates: Array<{ open: () => void }> = [];
       let blocking = true;
@@ -186,10 +186,11 @@ export function runtimeConformance(
         await queue.pause();
         const started = runs.size;
         // One slot frees: a held job starts in it (the worker does not know yet), and the claim
-        // made with that end finds the queue paused.
+        // made with that end finds the queue paused (or, after a short claim, a look at the queue
+        // does). A claim in flight at the pause may find it first: then nothing more starts.
         gates[0]?.open();
-        await until(async () => (await queue.getJobCounts()).active === 2, 5000, "the held jobs handed back");
-        expect(runs.size).toBe(started + 1);
+        await until(async () => (await queue.getJobCounts()).active <= 2, 5000, "the held jobs handed back");
+        expect(runs.size).toBeLessThanOrEqual(started + 1);
         await handedBackThenAll(queue, runs, async () => {
           release();
           await queue.resume();

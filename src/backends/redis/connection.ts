@@ -313,7 +313,8 @@ export class RedisConnection {
   duplicate(): Redis {
     const connection = this.cluster
       ? ((this.client as unknown as Cluster).duplicate() as unknown as Redis)
-      : this.client.duplicate({ maxRetriesPerRequest: 2, connectTimeout: 2000 });
+      : // The notifier subscribes again after a reconnect (see notifier.ts).
+        this.client.duplicate({ maxRetriesPerRequest: 2, connectTimeout: 2000, autoResubscribe: false });
     this.#watch(connection);
     return connection;
   }

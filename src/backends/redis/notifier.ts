@@ -6,9 +6,10 @@
  * channel of a kind while this process has a local listener of that kind, skips the messages this
  * backend published (it delivered those effects from the script's reply) and hands the others to
  * `EngineContext.received`. A SUBSCRIBE that fails (Redis briefly away) is tried again while its
- * channel is listened to; ioredis only re-subscribes the channels that were confirmed. Messages
- * published while the connection was down are lost: after a reconnect, every queue listened to for
- * wake-ups gets a wake-up of every reason, so its workers (and its delayed scanner) look for themselves.
+ * channel is listened to, and after a reconnect every channel is subscribed again (by this class:
+ * the connection is made without ioredis's autoResubscribe). Messages published while the connection
+ * was down are lost: after a reconnect, every queue listened to for wake-ups gets a wake-up of every
+ * reason, so its workers (and its delayed scanner) look for themselves.
  */
 import type { Redis } from "ioredis";
 import { log } from "../../logger.js";
@@ -63,18 +64,16 @@ export class RedisNotifier implements Notifier {
   }
 
   /**
-   * After a reconnect: ioredis has sent its re-SUBSCRIBEs; one more for the wake channels answers
-   * after them, and then their queues are woken.
+   * After a reconnect, every channel listened to is subscribed again, here rather than by ioredis
+   * (its re-SUBSCRIBE has no one to hear its failure: a close before its reply was an unhandled
+   * rejection); a wake channel then wakes its queue, as a retried SUBSCRIBE does.
    */
   #onReconnect(subscriber: Redis): void {
-    const wakes = [...this.#channels.keys()].filter((channel) => channel.endsWith(":wake"));
-    if (this.#closed || wakes.length === 0) return;
-    subscriber.subscribe(...wakes).then(() => {
-      for (const channel of wakes) {
-        const queue = this.#channels.get(channel);
-        if (queue !== undefined) this.ctx.received(queue, { wakes: WAKE_REASONS });
-      }
-    }, NO_OP);
+    if (this.#closed) return;
+    for (const [channel, queue] of this.#channels) {
+      const kind = channel.endsWith(":wake") ? "wake" : "events";
+      void this.#subscribe(subscriber, queue, kind, channel, true);
+    }
   }
 
   /**
