@@ -415,6 +415,12 @@ export interface Backend {
    */
   offerIdleClaim?(queue: string, claimer: IdleClaimer): () => void;
   /**
+   * Optional: the most jobs a worker asks for in one claim, and (with `prefetch`) the most ends it
+   * writes in one call. An engine whose every call costs a commit gains from larger ones (PostgreSQL
+   * flushes its WAL once per finish call: 256). Default 64.
+   */
+  readonly claimBatch?: number;
+  /**
    * Optional: readies what a worker's claims and finishes use, so that its first jobs do not pay for
    * it (PostgreSQL: a few pooled connections opened, the claim, finish and enqueue statements
    * prepared on them). The runtime calls it when a worker starts and ignores its failure.

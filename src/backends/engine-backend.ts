@@ -66,6 +66,7 @@ export class EngineBackend implements Backend {
   declare readonly finish: Backend["finish"];
   readonly finishAndClaim: NonNullable<Backend["finishAndClaim"]>;
   readonly warmUp?: () => Promise<void>;
+  readonly claimBatch?: number;
   readonly offerIdleClaim?: Backend["offerIdleClaim"];
   declare readonly updateProgress: Backend["updateProgress"];
   declare readonly promoteDelayed: Backend["promoteDelayed"];
@@ -177,6 +178,7 @@ export class EngineBackend implements Backend {
       deliverAfter(queue, combined(queue, items, now, claim)) as Promise<FinishAndClaim>;
 
     if (engine.warmUp) this.warmUp = engine.warmUp.bind(engine);
+    if (engine.claimBatch !== undefined) this.claimBatch = engine.claimBatch;
     const { repeatables, rateLimits, workers, metrics, leaders } = engine;
     if (repeatables) {
       this.repeatables = {

@@ -190,6 +190,8 @@ export interface Engine {
    * enqueue on the wire, one round trip sooner. Default: false (wake-ups come with the effects).
    */
   readonly claimsFollowEnqueues?: boolean;
+  /** The most jobs a claim or a finish call carries (see `Backend.claimBatch`). Default: the runtime's (64). */
+  readonly claimBatch?: number;
   /** Optional: readies what a worker's hot path uses (see `Backend.warmUp`). */
   warmUp?(): Promise<void>;
   /** Releases connections, timers and files (after the notifier closed). Idempotent. */

@@ -23,8 +23,8 @@ import { Semaphore } from "./semaphore.js";
 import { onGrid } from "./timer.js";
 import { sleep, WakeFlag } from "./wait.js";
 
-/** Most jobs one claim call asks for. */
-const MAX_CLAIM_BATCH = 64;
+/** Most jobs one claim call asks for, unless the backend says otherwise (Backend.claimBatch). */
+const CLAIM_BATCH = 64;
 
 /** What the claim loop needs from a rate limiter: a local bucket or the backend's shared one. */
 export interface Limiter {
@@ -91,6 +91,8 @@ interface Loop {
   control: ClaimControl;
   /** Jobs held beyond the slots (handOver); 0: none, and a slot frees once its job's end is written. */
   prefetch: number;
+  /** Most jobs one claim asks for (Backend.claimBatch, else CLAIM_BATCH). */
+  batch: number;
 }
 
 /**
@@ -145,6 +147,7 @@ export async function claimJobs(
   // Held jobs come with the finishes of a loop that hands over: elsewhere the option is ignored,
   // and a slot frees only once its job's end is written.
   const prefetch = handsOver(options.rateLimiter, options.semaphore) ? (options.prefetch ?? 0) : 0;
+  const batch = claimBatchOf(backend);
   const loop: Loop = {
     queue: queueName,
     backend,
@@ -157,7 +160,7 @@ export async function claimJobs(
     maxIdleMs: Math.max(idleMs, runtime.maxIdleMs ?? idleMs),
     // With prefetch, a batch of a claim's size goes at once (Finisher's flushAt).
     rt: {
-      finisher: new Finisher(backend, recorder, prefetch > 0 ? MAX_CLAIM_BATCH : undefined),
+      finisher: new Finisher(backend, recorder, prefetch > 0 ? batch : undefined),
       keeper,
       inflight,
       rateLimited,
@@ -166,6 +169,7 @@ export async function claimJobs(
     grace,
     control: ctl,
     prefetch,
+    batch,
   };
   try {
     const promote = (runtime.maintain ?? ((scanner) => scanner))(delayedScanner(idleMs, loop.maxIdleMs));
@@ -176,8 +180,20 @@ export async function claimJobs(
 }
 
 async function claimLoop(loop: Loop): Promise<void> {
-  const { queue, backend, semaphore, limiter, signal, workerId, leaseMs, idleMs, maxIdleMs, rt, control } =
-    loop;
+  const {
+    queue,
+    backend,
+    semaphore,
+    limiter,
+    signal,
+    workerId,
+    leaseMs,
+    idleMs,
+    maxIdleMs,
+    rt,
+    control,
+    batch,
+  } = loop;
   const { running } = control;
   const wake = new WakeFlag(backend, queue);
   const outage = new OutageLog(`claiming jobs of queue "${queue}"`, { queue, workerId });
@@ -235,11 +251,7 @@ async function claimLoop(loop: Loop): Promise<void> {
         break; // aborted while waiting for a permit
       }
       const permits = [first];
-      for (
-        let p = semaphore.tryAcquire();
-        p;
-        p = permits.length < MAX_CLAIM_BATCH ? semaphore.tryAcquire() : null
-      ) {
+      for (let p = semaphore.tryAcquire(); p; p = permits.length < batch ? semaphore.tryAcquire() : null) {
         permits.push(p);
       }
       const took = permits.length;
@@ -340,7 +352,7 @@ function handsOver(limiter: Limiter | undefined, semaphore: Permits): semaphore 
  * paused, held or stopping).
  */
 function handOver(loop: Loop, handed: ClaimedJob[], last: { dry: boolean }, held: Held): void {
-  const { queue, semaphore, limiter, signal, control, workerId, leaseMs, rt, prefetch } = loop;
+  const { queue, semaphore, limiter, signal, control, workerId, leaseMs, rt, prefetch, batch } = loop;
   if (!handsOver(limiter, semaphore)) return;
   // Jobs asked by the claims in flight (prefetch).
   let asking = 0;
@@ -353,7 +365,7 @@ function handOver(loop: Loop, handed: ClaimedJob[], last: { dry: boolean }, held
         prefetch > 0
           ? semaphore.available + prefetch - handed.length - asking
           : n - Math.max(0, semaphore.inUse - semaphore.permits);
-      const limit = Math.min(room, MAX_CLAIM_BATCH);
+      const limit = Math.min(room, batch);
       if (limit < 1 || last.dry || signal.aborted || control.blocked) {
         // Dry: no claim will come back short to tell of a queue.pause() while held jobs start.
         if (last.dry) held.backIfPaused();
@@ -389,13 +401,13 @@ function claimWithEnqueues(
   start: (job: ClaimedJob, release: () => void) => void,
   last: { dry: boolean },
 ): IdleClaimer | undefined {
-  const { semaphore, limiter, signal, control, workerId, leaseMs } = loop;
+  const { semaphore, limiter, signal, control, workerId, leaseMs, batch } = loop;
   if (!handsOver(limiter, semaphore)) return undefined;
   return {
     take: (count) => {
       if (signal.aborted || control.blocked) return null;
       const permits: Array<() => void> = [];
-      const most = Math.min(count, MAX_CLAIM_BATCH);
+      const most = Math.min(count, batch);
       for (let p = semaphore.tryAcquire(); p; p = permits.length < most ? semaphore.tryAcquire() : null) {
         permits.push(p);
       }
@@ -422,6 +434,12 @@ function claimWithEnqueues(
       };
     },
   };
+}
+
+/** The backend's claim batch when it names a usable one (a positive whole number), else CLAIM_BATCH. */
+function claimBatchOf(backend: Backend): number {
+  const batch = backend.claimBatch;
+  return batch !== undefined && Number.isInteger(batch) && batch > 0 ? batch : CLAIM_BATCH;
 }
 
 /**

@@ -328,6 +328,36 @@ describe("PostgresBackend: a caller's Pool", () => {
   });
 });
 
+describe("PostgresBackend: claim batch", () => {
+  it("asks workers for batches of 256, and claims and ends 256 jobs in one call each", async () => {
+    const b = backend(freshSchema("claim_batch"));
+    expect(b.claimBatch).toBe(256);
+    const q = "batch";
+    await b.enqueue(
+      q,
+      Array.from({ length: 300 }, () => job()),
+    );
+    const now = Date.now();
+    const { claimed } = await b.finishAndClaim(q, [], now, {
+      workerId: "w",
+      limit: 256,
+      leaseMs: 30_000,
+      now,
+    });
+    expect(claimed).toHaveLength(256);
+    const items = claimed.map((c) => ({
+      kind: "completed" as const,
+      jobId: c.id,
+      token: c.token,
+      resultJson: "1",
+    }));
+    const ended = await b.finishAndClaim(q, items, now, { workerId: "w", limit: 256, leaseMs: 30_000, now });
+    expect(ended.held).toEqual(claimed.map(() => true));
+    expect(ended.claimed).toHaveLength(44);
+    expect(await b.getJobCounts(q)).toMatchObject({ completed: 256, active: 44, waiting: 0 });
+  });
+});
+
 describe("PostgresBackend: bulk insert", () => {
   it("stores every string as given across chunks (quotes, backslashes, braces, NULL, unicode), in order", async () => {
     const b = backend(freshSchema("bulk_strings"));

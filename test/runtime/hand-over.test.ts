@@ -18,18 +18,25 @@ afterEach(() => {
   for (const name of names.splice(0)) unregisterTask(name);
 });
 
-/** A memory backend that counts its claim calls and the most jobs active after a finishAndClaim. */
-function counted(queueName: string) {
+/**
+ * A memory backend that counts its claim calls and the most jobs active after a finishAndClaim, and
+ * keeps the largest claim limit and finish batch asked of it; `claimBatch` as given.
+ */
+function counted(queueName: string, claimBatch?: number) {
   const inner = new InMemoryBackend();
-  const calls = { claim: 0, finishAndClaim: 0, handed: 0, peakActive: 0 };
+  const calls = { claim: 0, finishAndClaim: 0, handed: 0, peakActive: 0, mostClaimed: 0, mostEnded: 0 };
   const combined = inner.finishAndClaim.bind(inner);
   const backend: Backend = withMembers<Backend>(inner, {
+    claimBatch,
     claim: (queue, options) => {
       calls.claim++;
+      calls.mostClaimed = Math.max(calls.mostClaimed, options.limit);
       return inner.claim(queue, options);
     },
     finishAndClaim: async (queue, items, now, claim) => {
       calls.finishAndClaim++;
+      calls.mostClaimed = Math.max(calls.mostClaimed, claim.limit);
+      calls.mostEnded = Math.max(calls.mostEnded, items.length);
       const result = await combined(queue, items, now, claim);
       calls.handed += result.claimed.length;
       const { active } = await inner.getJobCounts(queueName);
@@ -200,6 +207,30 @@ describe("prefetch: a busy worker holds jobs beyond its concurrency", () => {
     // Held jobs: more active (claimed) than running at some point.
     expect(calls.peakActive).toBeGreaterThan(3);
     expect(calls.handed).toBeGreaterThan(250);
+  });
+
+  it("claims and ends up to the backend's claimBatch a call (64 when it names none, or no usable one)", async () => {
+    const most = async (claimBatch?: number) => {
+      const name = uniqueQueue();
+      const { backend, calls } = counted(name, claimBatch);
+      const queue = new Queue(name, { backend });
+      names.push(`${name}-t`);
+      task(`${name}-t`, { queue: name }, () => turn());
+      await queue.addBulk(Array.from({ length: 1500 }, () => ({ task: `${name}-t` })));
+      // 300 jobs end in one turn: their ends go in batches of at most claimBatch.
+      const worker = new Worker(name, { backend, concurrency: 300, prefetch: 300 });
+      await worker.start();
+      await until(async () => (await queue.getJobCounts()).completed === 1500, 10_000, "all 1500 completed");
+      await worker.stop();
+      return { claimed: calls.mostClaimed, ended: calls.mostEnded };
+    };
+    expect(await most()).toEqual({ claimed: 64, ended: 64 });
+    const big = await most(200);
+    expect(big.claimed).toBe(200);
+    expect(big.ended).toBeGreaterThan(64);
+    expect(big.ended).toBeLessThanOrEqual(200);
+    expect(await most(0)).toEqual({ claimed: 64, ended: 64 });
+    expect(await most(1.5)).toEqual({ claimed: 64, ended: 64 });
   });
 
   it("a stop hands the held jobs back unstarted: waiting again, attempts 0, none lost", async () => {

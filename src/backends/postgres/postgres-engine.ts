@@ -24,6 +24,11 @@ export class PostgresEngine implements Engine {
   readonly workers: PostgresWorkers;
   readonly metrics: PostgresMetrics;
   readonly leaders: PostgresLeaders;
+  /**
+   * Claims and ends of up to 256 jobs a call: every finish call commits with a WAL flush, and a
+   * prefetching worker made ~35% more jobs a second with 256 than with 64 (docs/performance.md).
+   */
+  readonly claimBatch = 256;
 
   constructor(options: PostgresBackendOptions | PgPool, ctx: EngineContext) {
     this.db = new Connection(options);
