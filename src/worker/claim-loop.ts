@@ -180,20 +180,8 @@ export async function claimJobs(
 }
 
 async function claimLoop(loop: Loop): Promise<void> {
-  const {
-    queue,
-    backend,
-    semaphore,
-    limiter,
-    signal,
-    workerId,
-    leaseMs,
-    idleMs,
-    maxIdleMs,
-    rt,
-    control,
-    batch,
-  } = loop;
+  const { queue, backend, semaphore, limiter, signal, workerId, leaseMs, idleMs, maxIdleMs, rt, control } =
+    loop;
   const { running } = control;
   const wake = new WakeFlag(backend, queue);
   const outage = new OutageLog(`claiming jobs of queue "${queue}"`, { queue, workerId });
@@ -251,7 +239,11 @@ async function claimLoop(loop: Loop): Promise<void> {
         break; // aborted while waiting for a permit
       }
       const permits = [first];
-      for (let p = semaphore.tryAcquire(); p; p = permits.length < batch ? semaphore.tryAcquire() : null) {
+      for (
+        let p = semaphore.tryAcquire();
+        p;
+        p = permits.length < loop.batch ? semaphore.tryAcquire() : null
+      ) {
         permits.push(p);
       }
       const took = permits.length;

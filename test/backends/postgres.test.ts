@@ -20,7 +20,7 @@ import { setLogger } from "../../src/logger.js";
 import { Queue } from "../../src/queue.js";
 import { task, unregisterTask } from "../../src/task.js";
 import { Worker } from "../../src/worker/worker.js";
-import { rateLimitsOf, repeatablesOf } from "../conformance/helpers.js";
+import { completions, rateLimitsOf, repeatablesOf } from "../conformance/helpers.js";
 import { sample } from "../conformance/suite/metrics.js";
 import { dropSchema, postgresUrl, stopPostgres, testSchema } from "../support/postgres-server.js";
 
@@ -222,13 +222,7 @@ describe("PostgresBackend: query plans", () => {
         Array.from({ length: 2000 }, () => job({ runAt: now + 60_000 })),
       );
       const claimed = await b.claim(q, { workerId: "w", limit: 3000, leaseMs: 60_000, now });
-      await b.finish(
-        q,
-        claimed
-          .slice(0, 2000)
-          .map((j) => ({ kind: "completed" as const, jobId: j.id, token: j.token, resultJson: "1" })),
-        now,
-      );
+      await b.finish(q, completions(claimed.slice(0, 2000)), now);
     }
     // Logs of many jobs: the finish statement deletes a removed job's logs by job, never by a scan.
     await query(
@@ -345,13 +339,12 @@ describe("PostgresBackend: claim batch", () => {
       now,
     });
     expect(claimed).toHaveLength(256);
-    const items = claimed.map((c) => ({
-      kind: "completed" as const,
-      jobId: c.id,
-      token: c.token,
-      resultJson: "1",
-    }));
-    const ended = await b.finishAndClaim(q, items, now, { workerId: "w", limit: 256, leaseMs: 30_000, now });
+    const ended = await b.finishAndClaim(q, completions(claimed), now, {
+      workerId: "w",
+      limit: 256,
+      leaseMs: 30_000,
+      now,
+    });
     expect(ended.held).toEqual(claimed.map(() => true));
     expect(ended.claimed).toHaveLength(44);
     expect(await b.getJobCounts(q)).toMatchObject({ completed: 256, active: 44, waiting: 0 });

@@ -8,6 +8,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { NewJob } from "../../src/backends/backend.js";
 import { RedisBackend } from "../../src/backends/redis/redis-backend.js";
 import { functionLibrary } from "../../src/backends/redis/scripts.js";
+import { completions } from "../conformance/helpers.js";
 import { dropPrefix, redisUrl, uniquePrefix } from "../support/redis-server.js";
 
 const prefix = uniquePrefix("functions");
@@ -32,11 +33,7 @@ async function roundTrip(b: RedisBackend, queue: string): Promise<string[]> {
   await b.enqueue(queue, [job(1), job(2), job(3)]);
   const now = Date.now();
   const claimed = await b.claim(queue, { workerId: "w", limit: 10, leaseMs: 5000, now });
-  const done = await b.finish(
-    queue,
-    claimed.map((c) => ({ kind: "completed" as const, jobId: c.id, token: c.token, resultJson: "1" })),
-    now,
-  );
+  const done = await b.finish(queue, completions(claimed), now);
   expect(done).toEqual(claimed.map(() => true));
   return claimed.map((c) => c.id);
 }

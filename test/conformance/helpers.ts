@@ -5,6 +5,7 @@
 import type {
   Backend,
   ClaimOptions,
+  Finish,
   NewJob,
   QueueEvent,
   RateLimitStore,
@@ -49,6 +50,11 @@ export async function add(backend: Backend, queue: string, over: Partial<NewJob>
 /** Claim options with defaults. */
 export function claimOpts(over: Partial<ClaimOptions> = {}): ClaimOptions {
   return { workerId: "w-conf", limit: 1, leaseMs: 1000, now: T0 + 10, ...over };
+}
+
+/** The finish items that complete `jobs` (fenced by their tokens), each with result `resultJson`. */
+export function completions(jobs: readonly ClaimedJob[], resultJson = "1"): Finish[] {
+  return jobs.map((j) => ({ kind: "completed", jobId: j.id, token: j.token, resultJson }));
 }
 
 /** Claims exactly one job or fails the test. */

@@ -9,7 +9,7 @@ import { MinHeap } from "../../src/backends/memory/min-heap.js";
 import { PriorityFifo } from "../../src/backends/memory/priority-fifo.js";
 import { QueueState } from "../../src/backends/memory/queue-state.js";
 import { StoredJob } from "../../src/backends/memory/stored-job.js";
-import { claimOpts, newJob, T0 } from "./helpers.js";
+import { claimOpts, completions, newJob, T0 } from "./helpers.js";
 
 /** A small deterministic PRNG so failures reproduce. */
 function prng(seed: number): () => number {
@@ -133,11 +133,7 @@ describe("InMemoryBackend under churn", () => {
       Array.from({ length: 3000 }, () => newJob({ ttl: 1000, removeOnComplete: { age: 500, count: 100 } })),
     );
     const claimed = await b.claim("q", claimOpts({ limit: 3000, now: T0 + 1 }));
-    const done = await b.finish(
-      "q",
-      claimed.map((j) => ({ kind: "completed" as const, jobId: j.id, token: j.token, resultJson: "1" })),
-      T0 + 2,
-    );
+    const done = await b.finish("q", completions(claimed), T0 + 2);
     expect(done.every(Boolean)).toBe(true);
     expect((await b.getJobCounts("q")).completed).toBe(100);
     // Fresh unstarted jobs still expire on time; the stale entries do not count.

@@ -5,7 +5,7 @@
  */
 import type { Database, Statement } from "better-sqlite3";
 import { loadNamedStatements, readAssetAt } from "../shared/sql-files.js";
-import { FinishedReader, JobReader } from "./rows.js";
+import { type FinishedReader, finishedReader, type JobReader, jobReader } from "./rows.js";
 
 /** Every statement, by file; loading checks that each file defines exactly these names. */
 const SQL_FILES = {
@@ -151,8 +151,8 @@ export function prepareStatements(db: Database): Statements {
   const finishes = new Set<string>(FINISHED_READERS);
   loadNamedStatements<StatementName>(SQL_FILES, readAsset, (name, sql) => {
     const stmt = db.prepare(sql);
-    if (readers.has(name)) statements[name] = new JobReader(stmt, name);
-    else statements[name] = finishes.has(name) ? new FinishedReader(stmt, name) : stmt;
+    if (readers.has(name)) statements[name] = jobReader(stmt, name);
+    else statements[name] = finishes.has(name) ? finishedReader(stmt, name) : stmt;
     if (name === "jobInsert") statements.jobInsertBatch = db.prepare(repeatRows(sql, INSERT_BATCH));
   });
   return statements as unknown as Statements;

@@ -7,6 +7,7 @@ import type { Backend } from "../../../src/backends/backend.js";
 import {
   add,
   claimOpts,
+  completions,
   eventsOf,
   eventually,
   mustGet,
@@ -44,11 +45,7 @@ export function retentionTests(fx: SuiteFixture): void {
       const kept = await add(b, q);
       const claimed = await b.claim(q, claimOpts({ limit: 2 }));
       expect(claimed.map((j) => j.id)).toEqual([gone, kept]);
-      const held = await b.finish(
-        q,
-        claimed.map((j) => ({ kind: "completed" as const, jobId: j.id, token: j.token, resultJson: '"r"' })),
-        T0 + 1,
-      );
+      const held = await b.finish(q, completions(claimed, '"r"'), T0 + 1);
       expect(held).toEqual([true, true]);
       expect(await b.getJob(q, gone)).toBeNull();
       const listed = await b.getJobs(q, ["completed", "active"], { start: 0, end: -1, asc: true });
