@@ -270,6 +270,57 @@ describe("prefetch: a busy worker holds jobs beyond its concurrency", () => {
     expect((await queue.getJob(held.id))?.state).toBe("cancelled");
   });
 
+  it("after queue.pause(), a look at the queue already in flight (answered 'not paused') is followed by another", async () => {
+    const name = uniqueQueue();
+    const inner = new InMemoryBackend();
+    // The first isPaused reads the queue when asked and answers when the test says: before the pause.
+    const answer = gate();
+    let looks = 0;
+    const backend = withMembers<Backend>(inner, {
+      isPaused: async (queue) => {
+        looks++;
+        const paused = inner.isPaused(queue);
+        if (looks === 1) await answer.promise;
+        return paused;
+      },
+    });
+    const queue = new Queue(name, { backend });
+    const gates: Array<{ open: () => void }> = [];
+    let starts = 0;
+    names.push(`${name}-t`);
+    // The first four end at once; the rest wait for their own gate.
+    task(`${name}-t`, { queue: name }, () => {
+      if (++starts <= 4) return turn();
+      const g = gate();
+      gates.push(g);
+      return g.promise;
+    });
+    await queue.addBulk(Array.from({ length: 8 }, () => ({ task: `${name}-t` })));
+    const worker = new Worker(name, { backend, concurrency: 2, prefetch: 6 });
+    await worker.start();
+    try {
+      // A claim with a finish came back short (8 jobs in all) while jobs are held: the look starts.
+      await until(async () => looks === 1 && gates.length === 2, 5000, "a look in flight, two jobs blocked");
+      expect((await queue.getJobCounts()).active).toBe(4);
+      await queue.pause();
+      // A slot frees: a held job starts in it, and its end asks for a look while the first is out.
+      gates[0]?.open();
+      await until(() => gates.length === 3, 5000, "the held job started");
+      answer.open();
+      await until(
+        async () => (await queue.getJobCounts()).waiting === 1,
+        5000,
+        "the last held job handed back",
+      );
+      expect(looks).toBe(2);
+      expect(starts).toBe(7);
+    } finally {
+      answer.open();
+      for (const g of gates) g.open();
+      await worker.stop();
+    }
+  });
+
   it("refuses a prefetch that is not an integer >= 0, before starting anything", async () => {
     const backend = new InMemoryBackend();
     await expect(new Worker(uniqueQueue(), { backend, prefetch: -1 }).start()).rejects.toThrow(
