@@ -2,7 +2,7 @@
  * Redis refusing writes (issue 10, item 9): a Redis out of memory (maxmemory reached, noeviction)
  * must be named as such, with what to do, not asked whether it is running and reachable (an addBulk
  * surfaced as "EXECABORT ... Is Redis running and reachable there?"). The test starts its own
- * redis-server with a small maxmemory and fills it.
+ * redis-server, stores some data, then sets its maxmemory to half of what it uses.
  */
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,27 +15,25 @@ let server: RedisServer;
 let backend: RedisBackend;
 
 beforeAll(async () => {
-  server = await startRedisServer(["--maxmemory", "4mb", "--maxmemory-policy", "noeviction"]);
+  server = await startRedisServer(["--maxmemory-policy", "noeviction"]);
   backend = new RedisBackend({ url: server.url });
   // One job added while there is room: the reads below find it, and the backend's functions are loaded.
   await new Queue("oom-read", { backend }).add("t", { n: 0 });
-  // Fill it up to maxmemory with plain keys: from then on Redis refuses every write.
-  const filler = new Redis(server.url, { maxRetriesPerRequest: 1 });
+  // Over maxmemory by far, so Redis refuses every write: filled to the limit instead, the server
+  // hovered at it, and the memory a request freed (its client's buffers) let the next write in.
+  const admin = new Redis(server.url, { maxRetriesPerRequest: 1 });
   try {
     const chunk = "x".repeat(64 * 1024);
-    for (let i = 0; ; i++) {
-      const refused = await filler.set(`fill:${i}`, chunk).then(
-        () => false,
-        (err: Error) => {
-          if (!/^OOM/.test(err.message)) throw err;
-          return true;
-        },
-      );
-      if (refused) break;
-      if (i > 10_000) throw new Error("redis-server never reached its maxmemory");
-    }
+    for (let i = 0; i < 32; i++) await admin.set(`fill:${i}`, chunk);
+    const used = Number(/used_memory:(\d+)/.exec(await admin.info("memory"))?.[1]);
+    await admin.config("SET", "maxmemory", String(Math.floor(used / 2)));
+    const refused = await admin.set("probe", "x").then(
+      () => false,
+      (err: Error) => /^OOM/.test(err.message),
+    );
+    if (!refused) throw new Error("redis-server still takes writes over its maxmemory");
   } finally {
-    filler.disconnect();
+    admin.disconnect();
   }
 }, 30_000);
 

@@ -4,8 +4,10 @@
 -- ARGV (after base's three): [4] role: 'only' (the whole batch), or for a batch split into chunks
 --   sent in one MULTI: 'first', 'next', 'last'; [5] batch gate id; [6] JSON array of parent ids to
 --   check (dependsOn ids not created earlier in the batch; 'only' and 'first' check them); [7] JSON
---   array of jobs, each an array of 22 strings (see insert). One JSON argument per chunk keeps
---   client encoding and Redis argument parsing cheap. [8] workerId of an idle worker to claim for
+--   array of jobs, each an array of 23 strings (see insert), or a string: the job before's array
+--   but for its data, this string (the first entry is an array). One JSON argument per chunk
+--   keeps client encoding and Redis argument parsing cheap; the short form makes the jobs of a
+--   plain addBulk one string each to encode and decode, and lets insert reuse their fields. [8] workerId of an idle worker to claim for
 --   once the jobs are in ('' = none; role 'only'), then claimWaiting's [9] now, [10] limit,
 --   [11] leaseMs, [12] token base, [13] stallPeers.
 -- Scripts do not roll back, so a chunk must not fail after an earlier one wrote: the caller sends
@@ -34,8 +36,14 @@ listQueue(true)
 local out = { 'ok', '' }
 -- Deferring saves per job what it costs per batch (insertsDone): not worth it for one job.
 local defer = #jobs > 1
+local last
 for _, job in ipairs(jobs) do
-  local id, state, duplicate = insert(job, defer)
+  if type(job) == 'string' then
+    last[3] = job
+  else
+    last = job
+  end
+  local id, state, duplicate = insert(last, defer)
   out[#out + 1] = id
   out[#out + 1] = state
   out[#out + 1] = duplicate

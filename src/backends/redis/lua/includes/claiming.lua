@@ -27,7 +27,7 @@ local function claimWaiting(now, workerId, limit, leaseMs, tokenBase, only, peer
     if limit < 1 then return out end
   end
 
-  local STATE, ATTEMPTS, TTL, CREATED, STARTED, PARENT_FAILURE, WORKER, LEASE = 4, 6, 9, 11, 13, 20, 24, 25
+  local STATE, ATTEMPTS, TTL, CREATED, STARTED, WORKER, LEASE = 4, 6, 9, 11, 13, 24, 25
   local NF = #RECORD_FIELDS
   -- Record position of each RECORD_FIELDS name, built by the first take(): a claim that finds
   -- nothing (an idle worker's) skips it, ~10% of such a call. A job is read with one HGETALL: one
@@ -48,33 +48,33 @@ local function claimWaiting(now, workerId, limit, leaseMs, tokenBase, only, peer
       POS = {}
       for i, name in ipairs(RECORD_FIELDS) do POS[name] = i end
     end
-    -- v: the RECORD_FIELDS values (false when absent, as HMGET gives them); other: the internal fields.
-    local v, other = {}, {}
-    for i = 1, NF do v[i] = false end
+    -- v: the RECORD_FIELDS values (false when absent, as HMGET gives them), then the token. Built
+    -- whole by the constructor (one allocation; 28 slots, checked against RECORD_FIELDS at load).
+    -- The internal fields are skipped: only an expiry needs them, and it load()s the job.
+    local v = { false, false, false, false, false, false, false, false, false, false, false, false, false,
+      false, false, false, false, false, false, false, false, false, false, false, false, false, false, false }
     for i = 1, #h, 2 do
       local p = POS[h[i]]
-      if p then v[p] = h[i + 1] else other[h[i]] = h[i + 1] end
+      if p then v[p] = h[i + 1] end
     end
     if v[STATE] ~= 'waiting' then return nil end
-    local j = { id = id, state = 'waiting', task = v[2], seq = other.seq, ttl = v[TTL] or nil, createdAt = v[CREATED],
-      attempts = tonumber(v[ATTEMPTS]) }
-    if j.ttl and now >= tonumber(j.createdAt) + tonumber(j.ttl) then
-      j.onParentFailure, j.rc, j.rf, j.dedupKey, j.hasDeps = v[PARENT_FAILURE] or nil, other.rc, other.rf,
-        other.dedupKey, other.hasDeps
+    local ttl = v[TTL]
+    if ttl and now >= tonumber(v[CREATED]) + tonumber(ttl) then
       applyDeferred()
+      local j = load(id)
       leave(j)
       expire(j, now)
       return nil
     end
     -- leave(j) and enter(j, 'active'), deferred.
-    if j.ttl then deferZrem(TTL_SET, id) end
+    if ttl then deferZrem(TTL_SET, id) end
     deferZrem(S_WAITING, id)
     deferZadd(ACTIVE, LEASE_UNTIL, id)
-    local attempts = int(j.attempts + 1)
+    local attempts = int(v[ATTEMPTS] + 1)
     local token = tokenBase .. '.' .. int(#out)
     redis.call('HSET', key, 'state', 'active', 'attempts', attempts, 'startedAt', NOW, 'token', token,
       'workerId', workerId, 'leaseExpiresAt', LEASE_UNTIL, 'stallPeers', peers)
-    if EMIT then emit('job:started', id, j.task, ',"attempts":' .. attempts .. startedExtra) end
+    if EMIT then emit('job:started', id, v[2], ',"attempts":' .. attempts .. startedExtra) end
     -- v becomes the record.
     v[STATE] = 'active'
     v[ATTEMPTS] = attempts

@@ -17,7 +17,10 @@
 --   insert(a, true) (enqueue.lua's batches) defers the index writes of a plain job (no dependsOn,
 --   no dedup key: its insert reads no index) to applyDeferred(), and counts its id and sequence
 --   locally (one GET and one SET of "<Q>id" and "<Q>seq" per batch, not an INCR each); the caller
---   runs insertsDone() before its flush(). Any other job runs insertsDone() first.
+--   runs insertsDone() before its flush(). Any other job runs insertsDone() first. A plain job
+--   without a custom id given the very table of the plain job inserted before it (enqueue.lua's
+--   entries "as the job before, but for its data") reuses that job's hash fields, changing its
+--   id, data, seq and member only.
 -- Defines: missingParent(parents), insert(a, defer), insertsDone().
 -- Returns (insert): id, state, duplicate (0/1).
 local OPTIONAL_FIELDS = { [6] = 'backoff', [7] = 'ttl', [8] = 'timeout', [10] = 'runAt', [11] = 'dependsOn',
@@ -53,24 +56,59 @@ local function duplicateOf(id, createdAt, dedupKey, dedupTtl, dedupExtend)
 end
 
 -- The counters of deferred inserts: last id and sequence given (nil until read), written back by
--- insertsDone().
+-- insertsDone(); and the args table and hash fields of the last plain job with a generated id,
+-- which the next job given the same table reuses.
 -- @begin beginInsert
-local lastId, lastSeq
+local lastId, lastSeq, lastArgs, lastFields
 
 local function beginInsert()
-  lastId, lastSeq = nil, nil
+  lastId, lastSeq, lastArgs, lastFields = nil, nil, nil, nil
 end
 
 local function insertsDone()
   applyDeferred()
   if lastSeq then redis.call('SET', Q .. 'seq', int(lastSeq)) end
   if lastId then redis.call('SET', Q .. 'id', int(lastId)) end
-  lastId, lastSeq = nil, nil
+  lastId, lastSeq, lastArgs, lastFields = nil, nil, nil, nil
+end
+
+-- Position of the id, data and seq values in a job's hash fields (see insert); its member ('wm')
+-- is the last value.
+local ID_AT, DATA_AT, SEQ_AT = 2, 6, 18
+
+-- The deferred index writes and the event of a plain job stored in `state` (waiting or delayed).
+local function indexPlain(a, id, seq, state, wm)
+  deferZadd(Q .. 's:' .. state, seq, id)
+  if a[7] ~= '' then deferZadd(Q .. 'ttl', int(a[9] + a[7]), id) end
+  if state == 'delayed' then
+    deferZadd(Q .. 'delayed', a[10], wm)
+    wakes.delayed = true
+    emit('job:delayed', id, a[2], ',"runAt":' .. a[10])
+  else
+    deferZadd(Q .. 'waiting', a[4], wm)
+    wakes.job = true
+    emit('job:waiting', id, a[2])
+  end
 end
 
 local function insert(a, defer)
   local id, task, createdAt, dedupKey = a[1], a[2], a[9], a[18]
   local plain = defer and a[11] == '' and dedupKey == ''
+  if plain and a == lastArgs then
+    -- The job before's fields (same state: the same runAt and createdAt), with its own id, data,
+    -- sequence and member.
+    lastId, lastSeq = lastId + 1, lastSeq + 1
+    local f = lastFields
+    local n = #f
+    id = int(lastId)
+    local seq = int(lastSeq)
+    local state = f[SEQ_AT + 2]
+    local wm = (state == 'waiting' and a[22] == '1') and lifoMember(seq, id) or orderMember(seq, id)
+    f[ID_AT], f[DATA_AT], f[SEQ_AT], f[n] = id, a[3], seq, wm
+    redis.call('HSET', jobKey(id), unpack(f))
+    indexPlain(a, id, seq, state, wm)
+    return id, state, 0
+  end
   if defer and not plain then insertsDone() end
   local dupId, dupState, dupTask = duplicateOf(id, createdAt, dedupKey, a[19], a[20])
   if dupId then
@@ -138,17 +176,8 @@ local function insert(a, defer)
   redis.call('HSET', jobKey(id), unpack(fields))
   if plain then
     -- The general path's index writes for a waiting or delayed job (enter() included), deferred.
-    deferZadd(Q .. 's:' .. state, seq, id)
-    if a[7] ~= '' then deferZadd(Q .. 'ttl', int(createdAt + a[7]), id) end
-    if state == 'delayed' then
-      deferZadd(Q .. 'delayed', a[10], wm)
-      wakes.delayed = true
-      emit('job:delayed', id, task, ',"runAt":' .. a[10])
-    else
-      deferZadd(Q .. 'waiting', a[4], wm)
-      wakes.job = true
-      emit('job:waiting', id, task)
-    end
+    indexPlain(a, id, seq, state, wm)
+    if a[1] == '' then lastArgs, lastFields = a, fields end
     return id, state, 0
   end
   -- The general path: the job as the moves and settle helpers read it.
