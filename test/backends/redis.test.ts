@@ -12,15 +12,12 @@ import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Backend, IdleClaimer, NewJob, QueueEvent, WakeReason } from "../../src/backends/backend.js";
 import { EngineBackend } from "../../src/backends/engine-backend.js";
-import { InMemoryBackend } from "../../src/backends/memory/memory-backend.js";
 import { jobEntries } from "../../src/backends/redis/enqueue.js";
 import { JOB_SETS } from "../../src/backends/redis/queue-registry.js";
 import { RedisBackend } from "../../src/backends/redis/redis-backend.js";
 import { RedisEngine } from "../../src/backends/redis/redis-engine.js";
 import { BackendError } from "../../src/errors.js";
 import type { JobState } from "../../src/job.js";
-import type { EnqueueOptions } from "../../src/job-options.js";
-import { Queue } from "../../src/queue.js";
 import { task, unregisterTask } from "../../src/task.js";
 import { Worker } from "../../src/worker/worker.js";
 import { completions } from "../conformance/helpers.js";
@@ -714,34 +711,6 @@ describe("RedisBackend: large batches", () => {
 });
 
 describe("RedisBackend: jobs that differ only in their data", () => {
-  /**
-   * Plain runs across the chunk border, runs of equal options, a duplicate id, another task. The
-   * tasks are known to the process (else each job with options gets an `inherit` list of its own,
-   * and goes in full).
-   */
-  function batch(
-    a: string,
-    b: string,
-  ): Array<{ task: string; data: { i: number }; options?: EnqueueOptions }> {
-    const runs: Array<[number, string, EnqueueOptions | undefined]> = [
-      [2100, a, undefined],
-      [3, a, { priority: 1 }],
-      [3, a, { lifo: true }],
-      [3, a, { delay: 60_000 }],
-      [2, a, { jobId: "same" }],
-      [3, a, { ttl: 60_000, removeOnComplete: true }],
-      [1, b, undefined],
-      [3, a, { lifo: true, priority: 1 }],
-      [2, a, undefined],
-    ];
-    const out: Array<{ task: string; data: { i: number }; options?: EnqueueOptions }> = [];
-    for (const [n, name, options] of runs) {
-      for (let k = 0; k < n; k++)
-        out.push({ task: name, data: { i: out.length }, ...(options ? { options } : {}) });
-    }
-    return out;
-  }
-
   it("travel as their data alone, after the job before in full", () => {
     const now = Date.now();
     const plain = { task: "a", priority: 5, maxRetries: 0, createdAt: now };
@@ -759,42 +728,6 @@ describe("RedisBackend: jobs that differ only in their data", () => {
       "4",
       "full 5",
     ]);
-  });
-
-  it("are stored and claimed as the memory backend stores and claims them, across chunks", async () => {
-    const b = await backend();
-    const reference = new InMemoryBackend();
-    const q = queueName("compact");
-    const tasks = [`${q}-a`, `${q}-b`] as const;
-    for (const name of tasks) task(name, { queue: q }, () => undefined);
-    const seen: Array<Array<Record<string, unknown>>> = [];
-    for (const engine of [b, reference]) {
-      const queue = new Queue(q, { backend: engine });
-      const ids = await queue.addBulk(batch(...tasks));
-      // Each job as stored, then the waiting ones in claim order.
-      const stored = [];
-      for (const id of ids) {
-        const r = await engine.getJob(q, id);
-        stored.push({
-          data: r?.data,
-          task: r?.task,
-          state: r?.state,
-          priority: r?.priority,
-          ttl: r?.ttl,
-          runAt: r?.runAt === undefined ? undefined : r.runAt - r.createdAt,
-          rc: r?.removeOnComplete,
-        });
-      }
-      const claimed = await engine.claim(q, { workerId: "w", limit: 5000, leaseMs: 60_000, now: Date.now() });
-      stored.push(...claimed.map((r) => ({ claimed: (r.data as { i: number }).i })));
-      seen.push(stored);
-      await engine.obliterate(q, true);
-    }
-    const [redis, memory] = seen as [Array<Record<string, unknown>>, Array<Record<string, unknown>>];
-    expect(redis.filter((r) => "claimed" in r)).toHaveLength(2116);
-    expect(redis).toEqual(memory);
-    for (const name of tasks) unregisterTask(name);
-    await reference.close();
   });
 });
 

@@ -18,12 +18,16 @@ export function arrayLiteral(values: ReadonlyArray<string | number | null | unde
   let out = "{";
   for (let i = 0; i < values.length; i++) {
     if (i > 0) out += ",";
-    const v = values[i];
-    if (v === null || v === undefined) out += "NULL";
-    else if (typeof v === "number") out += String(v);
-    else out += `"${NEEDS_ESCAPE.test(v) ? v.replace(ESCAPED, "\\$&") : v}"`;
+    out += element(values[i]);
   }
   return `${out}}`;
+}
+
+/** One element of an array literal. */
+function element(v: string | number | null | undefined): string {
+  if (v === null || v === undefined) return "NULL";
+  if (typeof v === "number") return String(v);
+  return `"${NEEDS_ESCAPE.test(v) ? v.replace(ESCAPED, "\\$&") : v}"`;
 }
 
 /**
@@ -35,4 +39,14 @@ export function arrayLiteral(values: ReadonlyArray<string | number | null | unde
  */
 export function columnLiteral(values: ReadonlyArray<string | number | null | undefined>): string | null {
   return values.every((v) => v === null || v === undefined) ? null : arrayLiteral(values);
+}
+
+/**
+ * columnLiteral of `count` copies of `value` (count >= 1), built by repeating its one element: the
+ * columns a chunk of jobs that differ only in their data share.
+ */
+export function repeatedLiteral(value: string | number | null | undefined, count: number): string | null {
+  if (value === null || value === undefined) return null;
+  const one = element(value);
+  return `{${`${one},`.repeat(count - 1)}${one}}`;
 }

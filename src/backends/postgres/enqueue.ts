@@ -10,8 +10,9 @@ import type { EnqueueCallOptions, EnqueueResult, NewJob } from "../backend.js";
 import type { Applied } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
 import { announceFree, duplicateResult } from "../shared/rules.js";
+import { sameButData } from "../shared/same-but-data.js";
 import { newJobRow } from "../shared/sql-rows.js";
-import { arrayLiteral, columnLiteral } from "./array-literal.js";
+import { arrayLiteral, columnLiteral, repeatedLiteral } from "./array-literal.js";
 import { CALLER_ORIGIN, callerTransaction } from "./caller-tx.js";
 import type { Query } from "./connection.js";
 import { PLAIN_COLUMNS } from "./rows.js";
@@ -110,6 +111,22 @@ class BulkInsert {
   /** The parameters of one chunk of plain jobs, whose results go from `offset`. */
   prepare(jobs: NewJob[], offset: number): Chunk {
     const { queue } = this;
+    const first = jobs[0] as NewJob;
+    if (first.id === undefined && jobs.every((job) => sameButData(first, job))) {
+      // One row's columns, repeated: only the data differs (addBulk's jobs of one task without
+      // options), which saves building and escaping every column of every job.
+      const row = newJobRow(queue, "", first, "waiting");
+      const n = jobs.length;
+      const cols = PLAIN_COLUMNS.map((column) =>
+        column === "data" ? arrayLiteral(jobs.map((job) => job.dataJson)) : repeatedLiteral(row[column], n),
+      );
+      return {
+        jobs,
+        offset,
+        generated: n,
+        values: [queue, n, ...cols, this.origin, repeatedLiteral(row.trace_context, n)],
+      };
+    }
     // The statement derives each job's state and id: the rows' plain columns are all it takes.
     const newRows = jobs.map((job) => newJobRow(queue, "", job, "waiting"));
     const cols = PLAIN_COLUMNS.map((column) => columnLiteral(newRows.map((row) => row[column])));

@@ -15,6 +15,7 @@ import type { ClaimOptions, EnqueueResult, NewJob } from "../backend.js";
 import type { Applied, EnqueueAndClaim } from "../engine.js";
 import { EffectsCollector } from "../shared/effects.js";
 import { claimPeers, externalParents, missingParentError } from "../shared/rules.js";
+import { sameButData } from "../shared/same-but-data.js";
 import type { RedisConnection } from "./connection.js";
 import { noteQueue, requireOneSlot } from "./queue-registry.js";
 import { type EffectsReply, effectsOf, jobArgs, toClaimed } from "./records.js";
@@ -135,19 +136,6 @@ function unstorableError(queue: string, index: number, why: string): ValidationE
   return new ValidationError(
     `Redis cannot store job ${index + 1} of this batch for queue "${queue}": ${why}; nothing was stored`,
   );
-}
-
-/** Whether `job` has the very fields of `before` (objects by identity) but for its data. */
-function sameButData(before: NewJob, job: NewJob): boolean {
-  const a = before as unknown as Record<string, unknown>;
-  const b = job as unknown as Record<string, unknown>;
-  let fields = 0;
-  for (const key in b) {
-    if (key !== "dataJson" && b[key] !== a[key]) return false;
-    fields++;
-  }
-  for (const _ in a) fields--;
-  return fields === 0;
 }
 
 /**

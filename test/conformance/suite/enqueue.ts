@@ -3,7 +3,8 @@
  * Registered by backend-suite.ts with the shared fixture; see docs/backend-contract.md.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import type { Backend } from "../../../src/backends/backend.js";
+import type { Backend, NewJob } from "../../../src/backends/backend.js";
+import { InMemoryBackend } from "../../../src/backends/memory/memory-backend.js";
 import { ValidationError } from "../../../src/errors.js";
 import {
   absentKeys,
@@ -187,6 +188,71 @@ export function enqueueTests(fx: SuiteFixture): void {
       ]);
       expect((await mustGet(b, q, "x")).data).toBe(1);
       expect((await b.getJobCounts(q)).waiting).toBe(2);
+    });
+
+    it("stores and claims runs of jobs that differ only in their data as the memory backend does, across large batches", async () => {
+      // addBulk shares one NewJob but for the data among the jobs of a task without options; the
+      // engines send such runs' other fields once. Runs of each kind, the first across 2,000 jobs
+      // (the Redis and Postgres chunk size), a duplicate id, another task; lifo jobs in a batch of
+      // their own (Postgres inserts a batch with any one at a time).
+      const base = newJob({ createdAt: T0 });
+      const batches: Array<Array<[number, NewJob]>> = [
+        [
+          [2100, base],
+          [3, { ...base, priority: 1 }],
+          [3, { ...base, runAt: T0 + 60_000 }],
+          [2, { ...base, id: "same" }],
+          [3, { ...base, ttl: 60_000, removeOnComplete: true, backoff: { type: "fixed", delay: 5 } }],
+          [1, { ...base, task: "conf-other" }],
+          [2, base],
+        ],
+        [
+          [3, { ...base, lifo: true }],
+          [3, { ...base, lifo: true, priority: 1 }],
+          [2, base],
+        ],
+      ];
+      let n = 0;
+      const jobs = batches.map((runs) => {
+        const batch: NewJob[] = [];
+        for (const [count, shared] of runs) {
+          for (let k = 0; k < count; k++) batch.push({ ...shared, dataJson: String(n++) });
+        }
+        return batch;
+      });
+      const reference = new InMemoryBackend();
+      const q = uniqueQueue("enq-same-but-data");
+      const seen: unknown[][] = [];
+      for (const engine of [b, reference]) {
+        const stored: unknown[] = [];
+        for (const batch of jobs) {
+          const results = await engine.enqueue(q, batch);
+          for (const r of results) {
+            const { data, task, state, priority, ttl, runAt, backoff, removeOnComplete } = await mustGet(
+              engine,
+              q,
+              r.id,
+            );
+            stored.push([r.state, r.duplicate], {
+              data,
+              task,
+              state,
+              priority,
+              ttl,
+              runAt,
+              backoff,
+              removeOnComplete,
+            });
+          }
+        }
+        const claimed = await engine.claim(q, { workerId: "w", limit: 5000, leaseMs: 60_000, now: T0 + 10 });
+        stored.push(claimed.map((j) => j.data));
+        seen.push(stored);
+      }
+      await reference.close();
+      const [mine, theirs] = seen as [unknown[], unknown[]];
+      expect(mine.at(-1)).toHaveLength(2118);
+      expect(mine).toEqual(theirs);
     });
 
     it("is all or nothing: an unknown dependsOn id rejects the batch with ValidationError", async () => {
