@@ -453,6 +453,26 @@ describe("PostgresBackend: warmUp, at a worker's start", () => {
     }
   });
 
+  it("with a pool of its own, readies each connection the pool opens afterwards before its first use", async () => {
+    const schema = freshSchema("warm_new");
+    const b = backend(schema);
+    await b.warmUp();
+    const { pool } = (b as unknown as { engine: { db: { pool: pg.Pool } } }).engine.db;
+    const before = pool.totalCount;
+    // More connections at once than the pool holds: the pool opens new ones.
+    const held = await Promise.all(Array.from({ length: before + 2 }, () => pool.connect()));
+    try {
+      expect(pool.totalCount).toBe(before + 2);
+      const { claim, finishBatch, enqueuePlain } = loadStatements(schema);
+      for (const prepared of preparedOn(pool)) {
+        expect(prepared).toEqual(expect.arrayContaining([claim.name, finishBatch.name, enqueuePlain.name]));
+      }
+    } finally {
+      for (const client of held) client.release();
+    }
+    expect(await b.listQueues()).toEqual([]);
+  });
+
   it("leaves a small pool alone (never holds all of it), and a transaction-pooled one", async () => {
     const schema = freshSchema("warm_small");
     const small = new pg.Pool({ connectionString: url, max: 2 });

@@ -52,6 +52,8 @@ export class Connection {
   /** Whether the engine VACUUMs the jobs table (PostgresBackendOptions.vacuum). */
   readonly vacuum: boolean;
   #migrating: Promise<void> | undefined;
+  /** What readies each connection the pool opens, before its first use (warmEach); none until set. */
+  #warmNew: ((q: Query) => Promise<void>) | undefined;
 
   /**
    * Connects lazily: nothing touches the database until the first call (see `open`).
@@ -101,7 +103,7 @@ export class Connection {
       if (!Number.isInteger(poolSize) || poolSize < 2) {
         throw new ValidationError(`poolSize must be an integer >= 2, got ${String(poolSize)}`);
       }
-      this.pool = newPool(driver, url, poolSize, opts.connectTimeout);
+      this.pool = newPool(driver, url, poolSize, opts.connectTimeout, (client) => this.#onConnect(client));
       this.#ownPool = true;
     }
     if (listenUrl !== undefined) {
@@ -229,6 +231,27 @@ export class Connection {
     }
   }
 
+  /**
+   * Runs `fn` on each connection the pool opens from now on, before the pool hands it out (pg-pool's
+   * onConnect); a failure leaves that connection to prepare its statements on first use. Only for a
+   * pool of its own with prepared statements: a pool the caller gave is not ours to run statements
+   * on unasked.
+   */
+  warmEach(fn: (q: Query) => Promise<void>): void {
+    if (this.#ownPool && this.#prepared) this.#warmNew = fn;
+  }
+
+  /** pg-pool's onConnect of the pool this object made: warmEach's readying. */
+  async #onConnect(client: pg.ClientBase): Promise<void> {
+    const warm = this.#warmNew;
+    if (warm === undefined) return;
+    try {
+      await warm(this.queryOn(client as pg.PoolClient));
+    } catch {
+      // see above
+    }
+  }
+
   /** A BackendError saying what went wrong where (an AsyncMQError passes through). */
   wrap(err: unknown): Error {
     if (err instanceof AsyncMQError) return err;
@@ -268,8 +291,19 @@ export class Connection {
 }
 
 /** A pool of our own on `url`. */
-function newPool(driver: typeof pg, url: string, max: number, connectTimeout = 3000): pg.Pool {
-  const pool = new driver.Pool({ connectionString: url, max, connectionTimeoutMillis: connectTimeout });
+function newPool(
+  driver: typeof pg,
+  url: string,
+  max: number,
+  connectTimeout = 3000,
+  onConnect?: (client: pg.ClientBase) => Promise<void>,
+): pg.Pool {
+  const pool = new driver.Pool({
+    connectionString: url,
+    max,
+    connectionTimeoutMillis: connectTimeout,
+    onConnect,
+  });
   // Idle connections that die (server restart) report here; the next query reconnects. One
   // line: the error carries the whole pg Client, which a logger would print (~117 lines).
   pool.on("error", (err) =>

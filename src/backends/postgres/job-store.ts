@@ -35,7 +35,7 @@ import {
   zeroCounts,
 } from "../shared/rules.js";
 import { toRecord } from "../shared/sql-rows.js";
-import type { Connection } from "./connection.js";
+import type { Connection, Query } from "./connection.js";
 import { enqueue } from "./enqueue.js";
 import { finish } from "./finish.js";
 import { type JobRow, type Removable, toClaimed } from "./rows.js";
@@ -144,17 +144,19 @@ export class PostgresJobs implements JobStore, TxRunner {
 
   /**
    * A worker's start: the claim, finish and bulk enqueue statements prepared, with arguments that
-   * touch no row (the enqueue rolled back), on WARM_CONNECTIONS pooled connections. A fresh
-   * connection costs ~20 ms to open and its first claim another ~20 (catalog loading, planning): the
-   * first jobs of a worker paid that, once per connection its claims and finishes reached (the p99
-   * of an idle worker's enqueue-to-start).
+   * touch no row (the enqueue rolled back), on WARM_CONNECTIONS pooled connections, and on each
+   * connection the pool opens afterwards. A fresh connection costs ~20 ms to open and its first
+   * statement of each kind another ~5-20 (catalog loading, planning): the first jobs of a worker
+   * paid that, once per connection its claims, finishes and adds reached (the p99 of an idle
+   * worker's enqueue-to-start: a worker's start opens ~9 connections, and an add on one not readied
+   * took 15-19 ms).
    */
   async warmUp(): Promise<void> {
     await this.db.open();
-    const now = Date.now();
     const { s } = this.db;
     const none: unknown[] = [];
-    await this.db.onConnections(WARM_CONNECTIONS, async (q) => {
+    const warm = async (q: Query) => {
+      const now = Date.now();
       await q(s.claim, ["", 0, now, "", now, this.origin, null, 1, false, ""]);
       await q(s.finishBatch, ["", now, none, none, none, none, none, this.origin, false]);
       // Jobs added by handlers go through here too. It writes (the queues row), so it is rolled
@@ -162,7 +164,9 @@ export class PostgresJobs implements JobStore, TxRunner {
       await q({ text: "BEGIN" }, none);
       await q(s.enqueuePlain, ["", 0, ...Array<unknown[]>(13).fill(none), this.origin, none]);
       await q({ text: "ROLLBACK" }, none);
-    });
+    };
+    this.db.warmEach(warm);
+    await this.db.onConnections(WARM_CONNECTIONS, warm);
   }
 
   /**
