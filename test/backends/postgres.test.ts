@@ -473,6 +473,27 @@ describe("PostgresBackend: warmUp, at a worker's start", () => {
     expect(await b.listQueues()).toEqual([]);
   });
 
+  it("a readying that fails hands the connection out outside any transaction", async () => {
+    const schema = freshSchema("warm_fail");
+    const b = backend(schema);
+    await b.warmUp();
+    // The warm-up's enqueue (queue "", rolled back) now fails inside its transaction.
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      await admin.query(`ALTER TABLE ${schema}.queues ADD CONSTRAINT warm_fails CHECK (name <> '')`);
+    } finally {
+      await admin.end();
+    }
+    const { pool } = (b as unknown as { engine: { db: { pool: pg.Pool } } }).engine.db;
+    const held = await Promise.all(Array.from({ length: pool.totalCount + 2 }, () => pool.connect()));
+    try {
+      for (const client of held) expect((await client.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
+    } finally {
+      for (const client of held) client.release();
+    }
+  });
+
   it("leaves a small pool alone (never holds all of it), and a transaction-pooled one", async () => {
     const schema = freshSchema("warm_small");
     const small = new pg.Pool({ connectionString: url, max: 2 });

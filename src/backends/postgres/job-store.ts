@@ -161,9 +161,13 @@ export class PostgresJobs implements JobStore, TxRunner {
       await q(s.finishBatch, ["", now, none, none, none, none, none, this.origin, false]);
       // Jobs added by handlers go through here too. It writes (the queues row), so it is rolled
       // back; a prepared statement outlives the rollback.
+      // A failure must not leave the connection in the transaction (onConnect hands it out).
       await q({ text: "BEGIN" }, none);
-      await q(s.enqueuePlain, ["", 0, ...Array<unknown[]>(13).fill(none), this.origin, none]);
-      await q({ text: "ROLLBACK" }, none);
+      try {
+        await q(s.enqueuePlain, ["", 0, ...Array<unknown[]>(13).fill(none), this.origin, none]);
+      } finally {
+        await q({ text: "ROLLBACK" }, none);
+      }
     };
     this.db.warmEach(warm);
     await this.db.onConnections(WARM_CONNECTIONS, warm);
