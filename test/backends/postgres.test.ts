@@ -432,6 +432,10 @@ describe("PostgresBackend: warmUp, at a worker's start", () => {
     return clients.map((c) => Object.keys(c.connection.parsedStatements).sort());
   }
 
+  /** The pool a backend made for itself. */
+  const poolOf = (b: PostgresBackend) =>
+    (b as unknown as { engine: { db: { pool: pg.Pool } } }).engine.db.pool;
+
   it("prepares the claim, finish and enqueue statements on three connections, writes nothing, and gives them back", async () => {
     const schema = freshSchema("warm");
     const pool = new pg.Pool({ connectionString: url, max: 10 });
@@ -457,7 +461,7 @@ describe("PostgresBackend: warmUp, at a worker's start", () => {
     const schema = freshSchema("warm_new");
     const b = backend(schema);
     await b.warmUp();
-    const { pool } = (b as unknown as { engine: { db: { pool: pg.Pool } } }).engine.db;
+    const pool = poolOf(b);
     const before = pool.totalCount;
     // More connections at once than the pool holds: the pool opens new ones.
     const held = await Promise.all(Array.from({ length: before + 2 }, () => pool.connect()));
@@ -485,7 +489,7 @@ describe("PostgresBackend: warmUp, at a worker's start", () => {
     } finally {
       await admin.end();
     }
-    const { pool } = (b as unknown as { engine: { db: { pool: pg.Pool } } }).engine.db;
+    const pool = poolOf(b);
     const held = await Promise.all(Array.from({ length: pool.totalCount + 2 }, () => pool.connect()));
     try {
       for (const client of held) expect((await client.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);

@@ -14,6 +14,7 @@ import type { Backend, IdleClaimer, NewJob, QueueEvent, WakeReason } from "../..
 import { EngineBackend } from "../../src/backends/engine-backend.js";
 import { jobEntries } from "../../src/backends/redis/enqueue.js";
 import { JOB_SETS } from "../../src/backends/redis/queue-registry.js";
+import { RECORD_FIELDS } from "../../src/backends/redis/records.js";
 import { RedisBackend } from "../../src/backends/redis/redis-backend.js";
 import { RedisEngine } from "../../src/backends/redis/redis-engine.js";
 import { BackendError } from "../../src/errors.js";
@@ -624,6 +625,15 @@ describe("RedisBackend: the job indexes", () => {
     } finally {
       redis.disconnect();
     }
+  });
+
+  it("RECORD_FIELDS is one list in Lua and TypeScript, and a claimed record has a slot for each and the token", () => {
+    const read = (file: string) => readFileSync(join(root, "src/backends/redis/lua/includes", file), "utf8");
+    const list = /local RECORD_FIELDS = \{([^}]*)\}/.exec(read("records.lua"))?.[1] ?? "";
+    expect([...list.matchAll(/'([^']+)'/g)].map((m) => m[1])).toEqual(RECORD_FIELDS);
+    // claiming.lua builds each record with a table constructor of `false`s (one allocation).
+    const slots = /local v = \{([^}]*)\}/.exec(read("claiming.lua"))?.[1] ?? "";
+    expect(slots.split(",").map((s) => s.trim())).toEqual(Array(RECORD_FIELDS.length + 1).fill("false"));
   });
 
   it("JOB_SETS is one list in Lua and TypeScript", () => {

@@ -248,7 +248,7 @@ export class Connection {
     try {
       await warm(this.queryOn(client as pg.PoolClient));
     } catch {
-      // see above
+      // Handed out all the same: its statements are prepared on first use, as without warmEach.
     }
   }
 

@@ -160,8 +160,8 @@ export class PostgresJobs implements JobStore, TxRunner {
       await q(s.claim, ["", 0, now, "", now, this.origin, null, 1, false, ""]);
       await q(s.finishBatch, ["", now, none, none, none, none, none, this.origin, false]);
       // Jobs added by handlers go through here too. It writes (the queues row), so it is rolled
-      // back; a prepared statement outlives the rollback.
-      // A failure must not leave the connection in the transaction (onConnect hands it out).
+      // back, also when it fails (onConnect hands the connection out next); a prepared statement
+      // outlives the rollback.
       await q({ text: "BEGIN" }, none);
       try {
         await q(s.enqueuePlain, ["", 0, ...Array<unknown[]>(13).fill(none), this.origin, none]);

@@ -7,9 +7,9 @@
 --   array of jobs, each an array of 23 strings (see insert), or a string: the job before's array
 --   but for its data, this string (the first entry is an array). One JSON argument per chunk
 --   keeps client encoding and Redis argument parsing cheap; the short form makes the jobs of a
---   plain addBulk one string each to encode and decode, and lets insert reuse their fields. [8] workerId of an idle worker to claim for
---   once the jobs are in ('' = none; role 'only'), then claimWaiting's [9] now, [10] limit,
---   [11] leaseMs, [12] token base, [13] stallPeers.
+--   plain addBulk one string each to encode and decode, and lets insert reuse their fields.
+--   [8] workerId of an idle worker to claim for once the jobs are in ('' = none; role 'only'),
+--   then claimWaiting's [9] now, [10] limit, [11] leaseMs, [12] token base, [13] stallPeers.
 -- Scripts do not roll back, so a chunk must not fail after an earlier one wrote: the caller sends
 --   only jobs this script can read and store (enqueue.ts checks them all first); here the missing
 --   parents are the one refusal, and only the first chunk makes it.

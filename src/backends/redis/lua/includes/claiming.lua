@@ -49,8 +49,9 @@ local function claimWaiting(now, workerId, limit, leaseMs, tokenBase, only, peer
       for i, name in ipairs(RECORD_FIELDS) do POS[name] = i end
     end
     -- v: the RECORD_FIELDS values (false when absent, as HMGET gives them), then the token. Built
-    -- whole by the constructor (one allocation; 28 slots, checked against RECORD_FIELDS at load).
-    -- The internal fields are skipped: only an expiry needs them, and it load()s the job.
+    -- whole by the constructor (one allocation): one slot per RECORD_FIELDS name and one for the
+    -- token (test/backends/redis.test.ts counts them). The internal fields are skipped: only an
+    -- expiry needs them, and it load()s the job.
     local v = { false, false, false, false, false, false, false, false, false, false, false, false, false,
       false, false, false, false, false, false, false, false, false, false, false, false, false, false, false }
     for i = 1, #h, 2 do

@@ -72,9 +72,9 @@ local function insertsDone()
   lastId, lastSeq, lastArgs, lastFields = nil, nil, nil, nil
 end
 
--- Position of the id, data and seq values in a job's hash fields (see insert); its member ('wm')
--- is the last value.
-local ID_AT, DATA_AT, SEQ_AT = 2, 6, 18
+-- Position of the id, data, seq and state values in a job's hash fields (see insert); its member
+-- ('wm') is the last value.
+local ID_AT, DATA_AT, SEQ_AT, STATE_AT = 2, 6, 18, 20
 
 -- The deferred index writes and the event of a plain job stored in `state` (waiting or delayed).
 local function indexPlain(a, id, seq, state, wm)
@@ -102,7 +102,7 @@ local function insert(a, defer)
     local n = #f
     id = int(lastId)
     local seq = int(lastSeq)
-    local state = f[SEQ_AT + 2]
+    local state = f[STATE_AT]
     local wm = (state == 'waiting' and a[22] == '1') and lifoMember(seq, id) or orderMember(seq, id)
     f[ID_AT], f[DATA_AT], f[SEQ_AT], f[n] = id, a[3], seq, wm
     redis.call('HSET', jobKey(id), unpack(f))
