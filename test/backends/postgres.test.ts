@@ -432,9 +432,9 @@ describe("PostgresBackend: warmUp, at a worker's start", () => {
     return clients.map((c) => Object.keys(c.connection.parsedStatements).sort());
   }
 
-  /** The pool a backend made for itself. */
-  const poolOf = (b: PostgresBackend) =>
-    (b as unknown as { engine: { db: { pool: pg.Pool } } }).engine.db.pool;
+  /** The pools a backend made for itself: the main one, and the one of its claims and finishes. */
+  const poolsOf = (b: PostgresBackend) =>
+    (b as unknown as { engine: { db: { pool: pg.Pool; hotPool: pg.Pool } } }).engine.db;
 
   it("prepares the claim, finish and enqueue statements on three connections, writes nothing, and gives them back", async () => {
     const schema = freshSchema("warm");
@@ -457,24 +457,60 @@ describe("PostgresBackend: warmUp, at a worker's start", () => {
     }
   });
 
-  it("with a pool of its own, readies each connection the pool opens afterwards before its first use", async () => {
+  it("with a pool of its own, readies each connection it opens afterwards before its first use: claims and finishes on the hot pool's, adds on the others", async () => {
     const schema = freshSchema("warm_new");
     const b = backend(schema);
     await b.warmUp();
-    const pool = poolOf(b);
-    const before = pool.totalCount;
-    // More connections at once than the pool holds: the pool opens new ones.
-    const held = await Promise.all(Array.from({ length: before + 2 }, () => pool.connect()));
-    try {
-      expect(pool.totalCount).toBe(before + 2);
-      const { claim, finishBatch, enqueuePlain } = loadStatements(schema);
-      for (const prepared of preparedOn(pool)) {
-        expect(prepared).toEqual(expect.arrayContaining([claim.name, finishBatch.name, enqueuePlain.name]));
+    const { claim, finishBatch, enqueuePlain } = loadStatements(schema);
+    for (const [pool, names] of [
+      [poolsOf(b).pool, [enqueuePlain.name]],
+      [poolsOf(b).hotPool, [claim.name, finishBatch.name]],
+    ] as const) {
+      const before = pool.totalCount;
+      // More connections at once than the pool holds: the pool opens new ones, up to its size.
+      const more = Math.min(before + 2, pool.options.max ?? 10);
+      const held = await Promise.all(Array.from({ length: more }, () => pool.connect()));
+      try {
+        expect(pool.totalCount).toBe(more);
+        expect(more).toBeGreaterThan(before);
+        for (const prepared of preparedOn(pool)) expect(prepared).toEqual(expect.arrayContaining([...names]));
+      } finally {
+        for (const client of held) client.release();
       }
-    } finally {
-      for (const client of held) client.release();
     }
     expect(await b.listQueues()).toEqual([]);
+  });
+
+  it("keeps 3 connections of a pool of its own for the claims and finishes, and runs them nowhere else", async () => {
+    const schema = freshSchema("warm_hot");
+    const b = new PostgresBackend({ url, schema, poolSize: 7 });
+    open.push(b);
+    const { pool, hotPool } = poolsOf(b);
+    expect([pool.options.max, hotPool.options.max]).toEqual([4, 3]);
+    await b.warmUp();
+    const q = "hot-q";
+    await b.enqueue(
+      q,
+      Array.from({ length: 300 }, () => job()),
+    );
+    // Claims and finishes at once, more than the hot pool holds: they wait their turn there.
+    const claims = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        b.claim(q, { now: Date.now(), workerId: "w", limit: 50, leaseMs: 30_000 }),
+      ),
+    );
+    await Promise.all(claims.map((jobs) => b.finish(q, completions(jobs), Date.now())));
+    expect(claims.flat()).toHaveLength(300);
+    expect((await b.getJobCounts(q)).completed).toBe(300);
+    expect(hotPool.totalCount).toBeLessThanOrEqual(3);
+    const { claim, finishBatch } = loadStatements(schema);
+    expect(preparedOn(hotPool).flat()).toContain(claim.name);
+    expect(preparedOn(pool).flat()).not.toContain(claim.name);
+    expect(preparedOn(pool).flat()).not.toContain(finishBatch.name);
+    // A pool too small to split stays one.
+    const small = new PostgresBackend({ url, schema, poolSize: 4 });
+    open.push(small);
+    expect(poolsOf(small).hotPool).toBe(poolsOf(small).pool);
   });
 
   it("a readying that fails hands the connection out outside any transaction", async () => {
@@ -489,7 +525,7 @@ describe("PostgresBackend: warmUp, at a worker's start", () => {
     } finally {
       await admin.end();
     }
-    const pool = poolOf(b);
+    const { pool } = poolsOf(b);
     const held = await Promise.all(Array.from({ length: pool.totalCount + 2 }, () => pool.connect()));
     try {
       for (const client of held) expect((await client.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);

@@ -23,6 +23,19 @@ const INT8_OID = 20;
 const RETRYABLE = new Set(["40P01", "40001"]);
 const CONNECTION_CODE = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ECONNRESET)$/;
 
+/**
+ * Connections of an own pool of at least HOT_MIN_POOL that are kept for a worker's claims and
+ * finishes (the hot pool), the rest for everything else. Each connection costs the server ~50 ms of
+ * CPU before it runs these two as fast as the others (its start, catalog caches, and their planning:
+ * a first run and five custom plans each); a worker's start opened 10 at once in one pool (its
+ * claims, finishes, warm-up, LISTEN, leader election and sweeps together), and drained 20,000 jobs
+ * at 14.5-17k jobs/s where 3 connections did 18.8-19.7k (4 runs each, docs/performance.md): a busy
+ * worker's claims and finishes keep 3 busy, and more only share the same CPU.
+ */
+const HOT_CONNECTIONS = 3;
+/** The smallest own pool that is split: the hot pool, the LISTEN connection and one more. */
+const HOT_MIN_POOL = HOT_CONNECTIONS + 2;
+
 /** One engine's pool, schema and statements. */
 export class Connection {
   /** The schema holding the tables. */
@@ -30,6 +43,11 @@ export class Connection {
   /** Where the database is, for messages (never with a password). */
   readonly where: string;
   readonly pool: pg.Pool;
+  /**
+   * Where claims and finishes run (`hot`): a pool of HOT_CONNECTIONS taken out of an own pool of
+   * HOT_MIN_POOL or more with prepared statements, else the main pool.
+   */
+  readonly hotPool: pg.Pool;
   /**
    * The pool of the LISTEN connection: the main pool, a pool of one on `listenUrl`, or none when
    * the main pool is transaction-pooled and no `listenUrl` is given.
@@ -41,6 +59,7 @@ export class Connection {
   readonly s: Statements;
   /** Runs a statement on the pool as is (no migration first, no error wrapping): for bookkeeping. */
   readonly onPool: Query;
+  readonly #onHot: Query;
   readonly #ownPool: boolean;
   readonly #ownListenPool: boolean;
   /** Parses bigint (int8) columns to numbers: they hold epoch ms and counters, all within 2^53. */
@@ -52,8 +71,8 @@ export class Connection {
   /** Whether the engine VACUUMs the jobs table (PostgresBackendOptions.vacuum). */
   readonly vacuum: boolean;
   #migrating: Promise<void> | undefined;
-  /** What readies each connection the pool opens, before its first use (warmEach); none until set. */
-  #warmNew: ((q: Query) => Promise<void>) | undefined;
+  /** What readies each connection a pool opens, before its first use (warmUp); none until set. */
+  #warmNew: { main?: (q: Query) => Promise<void>; hot?: (q: Query) => Promise<void> } = {};
 
   /**
    * Connects lazily: nothing touches the database until the first call (see `open`).
@@ -103,9 +122,17 @@ export class Connection {
       if (!Number.isInteger(poolSize) || poolSize < 2) {
         throw new ValidationError(`poolSize must be an integer >= 2, got ${String(poolSize)}`);
       }
-      this.pool = newPool(driver, url, poolSize, opts.connectTimeout, (client) => this.#onConnect(client));
+      const split = !transactionPooling && poolSize >= HOT_MIN_POOL;
+      const mainSize = split ? poolSize - HOT_CONNECTIONS : poolSize;
+      this.pool = newPool(driver, url, mainSize, opts.connectTimeout, (c) => this.#onConnect(c, "main"));
+      if (split) {
+        this.hotPool = newPool(driver, url, HOT_CONNECTIONS, opts.connectTimeout, (c) =>
+          this.#onConnect(c, "hot"),
+        );
+      }
       this.#ownPool = true;
     }
+    this.hotPool ??= this.pool;
     if (listenUrl !== undefined) {
       this.listenPool = newPool(driver, listenUrl, 1, opts.connectTimeout);
       this.listenWhere = redact(listenUrl);
@@ -117,6 +144,7 @@ export class Connection {
     this.#prepared = !transactionPooling;
     this.s = loadStatements(this.schema, { prepared: this.#prepared });
     this.onPool = this.queryOn(this.pool);
+    this.#onHot = this.queryOn(this.hotPool);
   }
 
   /** Whether the schema is migrated (the database was reached at least once). */
@@ -169,6 +197,16 @@ export class Connection {
     }
   }
 
+  /** `one` on the hot pool: for a worker's claims and finishes. */
+  async hot<R>(name: StatementName, values: unknown[]): Promise<R[]> {
+    await this.open();
+    try {
+      return await this.#onHot<R>(this.s[name], values);
+    } catch (err) {
+      throw this.wrap(err);
+    }
+  }
+
   /** Runs `fn` in one transaction; a deadlock or serialization failure runs it again (3 tries in all). */
   async transaction<T>(fn: (q: Query) => Promise<T>): Promise<T> {
     await this.open();
@@ -203,23 +241,46 @@ export class Connection {
    * that sits between two queries (server restart, pg_terminate_backend) as an 'error' event on the
    * client, which unheard crashes the process. Its next query fails, and the caller handles that.
    */
-  async #checkout(): Promise<pg.PoolClient> {
-    const client = await this.pool.connect();
+  async #checkout(pool = this.pool): Promise<pg.PoolClient> {
+    const client = await pool.connect();
     client.on("error", ignoreCheckedOutError);
     return client;
   }
 
   /**
-   * Runs `fn` on `n` pooled connections at once (opening them if need be; at most the pool's size
-   * less two), then gives them back: to ready connections before they are needed. Does nothing once
-   * closed, or behind a transaction pooler (statements are not prepared there, and its server
-   * connections are not ours to keep).
+   * Readies connections before they are needed: `hot` (a worker's claim and finish) on the hot
+   * pool's, `main` (an add) on the main pool's, at once on HOT_CONNECTIONS - 1 of the hot pool's and
+   * one of the main pool's, and on each one opened from now on before it is handed out (pg-pool's
+   * onConnect). Unsplit, both run at once on HOT_CONNECTIONS of the one pool (at most its size less
+   * two), and on its new connections if it is ours (a pool the caller gave is not ours to run
+   * statements on unasked). A failure leaves a connection to prepare its statements on first use.
+   * Does nothing once closed or behind a transaction pooler (statements are not prepared there, and
+   * its server connections are not ours to keep).
    */
-  async onConnections(n: number, fn: (q: Query) => Promise<void>): Promise<void> {
+  async warmUp(hot: (q: Query) => Promise<void>, main: (q: Query) => Promise<void>): Promise<void> {
+    if (this.#closed || !this.#prepared) return;
+    if (this.hotPool !== this.pool) {
+      // All but one of the hot pool's at once: holding them all would keep the first claim waiting.
+      this.#warmNew = { hot, main };
+      await Promise.all([
+        this.#onConnections(this.hotPool, HOT_CONNECTIONS - 1, hot),
+        this.#onConnections(this.pool, 1, main),
+      ]);
+      return;
+    }
+    const both = async (q: Query) => {
+      await hot(q);
+      await main(q);
+    };
+    if (this.#ownPool) this.#warmNew = { main: both };
     // Held at once (else the pool hands back the same one): leave the LISTEN connection and one more.
-    const count = Math.min(n, (this.pool.options.max ?? 10) - 2);
-    if (this.#closed || !this.#prepared || count < 1) return;
-    const clients = await Promise.all(Array.from({ length: count }, () => this.#checkout()));
+    await this.#onConnections(this.pool, Math.min(HOT_CONNECTIONS, (this.pool.options.max ?? 10) - 2), both);
+  }
+
+  /** Runs `fn` on `n` connections of `pool` held at once (opening them if need be), then gives them back. */
+  async #onConnections(pool: pg.Pool, n: number, fn: (q: Query) => Promise<void>): Promise<void> {
+    if (n < 1) return;
+    const clients = await Promise.all(Array.from({ length: n }, () => this.#checkout(pool)));
     let broken = false;
     try {
       await Promise.all(clients.map((client) => fn(this.queryOn(client))));
@@ -231,24 +292,14 @@ export class Connection {
     }
   }
 
-  /**
-   * Runs `fn` on each connection the pool opens from now on, before the pool hands it out (pg-pool's
-   * onConnect); a failure leaves that connection to prepare its statements on first use. Only for a
-   * pool of its own with prepared statements: a pool the caller gave is not ours to run statements
-   * on unasked.
-   */
-  warmEach(fn: (q: Query) => Promise<void>): void {
-    if (this.#ownPool && this.#prepared) this.#warmNew = fn;
-  }
-
-  /** pg-pool's onConnect of the pool this object made: warmEach's readying. */
-  async #onConnect(client: pg.ClientBase): Promise<void> {
-    const warm = this.#warmNew;
+  /** pg-pool's onConnect of a pool this object made: warmUp's readying of its new connections. */
+  async #onConnect(client: pg.ClientBase, pool: "main" | "hot"): Promise<void> {
+    const warm = this.#warmNew[pool];
     if (warm === undefined) return;
     try {
       await warm(this.queryOn(client as pg.PoolClient));
     } catch {
-      // Handed out all the same: its statements are prepared on first use, as without warmEach.
+      // Handed out all the same: its statements are prepared on first use, as without warmUp.
     }
   }
 
@@ -285,7 +336,7 @@ export class Connection {
     if (this.#closed) return;
     this.#closed = true;
     await this.#migrating?.catch(() => {});
-    if (this.#ownPool) await this.pool.end();
+    if (this.#ownPool) await Promise.all([this.pool.end(), this.hotPool !== this.pool && this.hotPool.end()]);
     if (this.#ownListenPool) await this.listenPool?.end();
   }
 }

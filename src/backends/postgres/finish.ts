@@ -51,7 +51,7 @@ export async function finish(
     runAts[i] = item.kind === "retry" || item.kind === "delayed" ? item.runAt : null;
   }
   const values = [queue, now, kinds, ids, tokens, payloads, runAts, on.origin];
-  const rows = await on.db.one<FinishRow>("finishBatch", [...values, false]);
+  const rows = await on.db.hot<FinishRow>("finishBatch", [...values, false]);
   const applied = appliedOf(rows);
   const trims = countTrims(applied, items);
   // On a queue with a global concurrency the ended attempts opened slots (the statement woke others).

@@ -51,9 +51,6 @@ type ClaimRow = { [K in keyof JobRow]: JobRow[K] | null } & {
   limited: boolean | null;
 };
 
-/** Connections a worker's start readies (`warmUp`): its claims, finishes and their overlap. */
-const WARM_CONNECTIONS = 3;
-
 /** The jobs of one schema. */
 export class PostgresJobs implements JobStore, TxRunner {
   /** Queues whose last claim found a global concurrency: their claims take the gated path at once. */
@@ -129,7 +126,7 @@ export class PostgresJobs implements JobStore, TxRunner {
   async #claimRows(queue: string, values: unknown[]): Promise<ClaimRow[]> {
     const gated = this.#limited.has(queue);
     // A token base per call, not a random UUID per job on the server (~1.2 us a row there).
-    const rows = await this.db.one<ClaimRow>("claim", [...values, gated, `${randomUUID()}.`]);
+    const rows = await this.db.hot<ClaimRow>("claim", [...values, gated, `${randomUUID()}.`]);
     const limited = rows[0]?.limited;
     if (gated && limited === false) this.#limited.delete(queue);
     if (gated || limited !== true) return rows;
@@ -143,25 +140,27 @@ export class PostgresJobs implements JobStore, TxRunner {
   }
 
   /**
-   * A worker's start: the claim, finish and bulk enqueue statements prepared, with arguments that
-   * touch no row (the enqueue rolled back), on WARM_CONNECTIONS pooled connections, and on each
-   * connection the pool opens afterwards. A fresh connection costs ~20 ms to open and its first
-   * statement of each kind another ~5-20 (catalog loading, planning): the first jobs of a worker
-   * paid that, once per connection its claims, finishes and adds reached (the p99 of an idle
-   * worker's enqueue-to-start: a worker's start opens ~9 connections, and an add on one not readied
-   * took 15-19 ms).
+   * A worker's start: the claim and finish statements prepared, with arguments that touch no row, on
+   * the hot pool's connections, and the bulk enqueue (rolled back) on the others (Connection.warmUp),
+   * also on each connection opened afterwards. A fresh connection costs ~20 ms to open and its
+   * first statement of each kind another ~5-20 (catalog loading, planning): the first jobs of a
+   * worker paid that, once per connection its claims, finishes and adds reached (the p99 of an idle
+   * worker's enqueue-to-start: a worker's start opens several connections, and an add on one not
+   * readied took 15-19 ms).
    */
   async warmUp(): Promise<void> {
     await this.db.open();
     const { s } = this.db;
     const none: unknown[] = [];
-    const warm = async (q: Query) => {
+    const hot = async (q: Query) => {
       const now = Date.now();
       await q(s.claim, ["", 0, now, "", now, this.origin, null, 1, false, ""]);
       await q(s.finishBatch, ["", now, none, none, none, none, none, this.origin, false]);
-      // Jobs added by handlers go through here too. It writes (the queues row), so it is rolled
-      // back, also when it fails (onConnect hands the connection out next); a prepared statement
-      // outlives the rollback.
+    };
+    // Jobs added by handlers and producers. It writes (the queues row), so it is rolled back, also
+    // when it fails (onConnect hands the connection out next); a prepared statement outlives the
+    // rollback.
+    const main = async (q: Query) => {
       await q({ text: "BEGIN" }, none);
       try {
         await q(s.enqueuePlain, ["", 0, ...Array<unknown[]>(13).fill(none), this.origin, none]);
@@ -169,8 +168,7 @@ export class PostgresJobs implements JobStore, TxRunner {
         await q({ text: "ROLLBACK" }, none);
       }
     };
-    this.db.warmEach(warm);
-    await this.db.onConnections(WARM_CONNECTIONS, warm);
+    await this.db.warmUp(hot, main);
   }
 
   /**

@@ -32,7 +32,11 @@ export interface PostgresBackendOptions {
   pool?: PgPool;
   /** Schema holding asyncmq's tables (created when absent). Lowercase letters, digits, `_`. Default `asyncmq`. */
   schema?: string;
-  /** Pool size when the backend makes its own pool. Default 10. */
+  /**
+   * Connections of the pool the backend makes for itself. Of 5 or more, 3 are kept for a worker's
+   * claims and finishes (a busy worker keeps 3 busy; each connection opened costs the server CPU
+   * before it is fast), the rest run everything else. Default 10.
+   */
   poolSize?: number;
   /** How long to wait for a connection before failing with BackendError (ms). Default 3000. */
   connectTimeout?: number;
