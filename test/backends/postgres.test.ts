@@ -481,7 +481,7 @@ describe("PostgresBackend: warmUp, at a worker's start", () => {
     expect(await b.listQueues()).toEqual([]);
   });
 
-  it("keeps 3 connections of a pool of its own for the claims and finishes, and runs them nowhere else", async () => {
+  it("keeps 3 connections of a pool of its own for the claims and finishes (planned once), and runs them nowhere else", async () => {
     const schema = freshSchema("warm_hot");
     const b = new PostgresBackend({ url, schema, poolSize: 7 });
     open.push(b);
@@ -507,6 +507,9 @@ describe("PostgresBackend: warmUp, at a worker's start", () => {
     expect(preparedOn(hotPool).flat()).toContain(claim.name);
     expect(preparedOn(pool).flat()).not.toContain(claim.name);
     expect(preparedOn(pool).flat()).not.toContain(finishBatch.name);
+    // Planned once on the hot pool's connections; the others plan as the server does by default.
+    const mode = async (p: pg.Pool) => (await p.query("SHOW plan_cache_mode")).rows[0].plan_cache_mode;
+    expect([await mode(hotPool), await mode(pool)]).toEqual(["force_generic_plan", "auto"]);
     // A pool too small to split stays one.
     const small = new PostgresBackend({ url, schema, poolSize: 4 });
     open.push(small);
