@@ -188,20 +188,19 @@ export class Connection {
   }
 
   /** One statement outside any explicit transaction, once the schema is migrated. */
-  async one<R>(name: StatementName, values: unknown[]): Promise<R[]> {
-    await this.open();
-    try {
-      return await this.onPool<R>(this.s[name], values);
-    } catch (err) {
-      throw this.wrap(err);
-    }
+  one<R>(name: StatementName, values: unknown[]): Promise<R[]> {
+    return this.#run(this.onPool, name, values);
   }
 
   /** `one` on the hot pool: for a worker's claims and finishes. */
-  async hot<R>(name: StatementName, values: unknown[]): Promise<R[]> {
+  hot<R>(name: StatementName, values: unknown[]): Promise<R[]> {
+    return this.#run(this.#onHot, name, values);
+  }
+
+  async #run<R>(query: Query, name: StatementName, values: unknown[]): Promise<R[]> {
     await this.open();
     try {
-      return await this.#onHot<R>(this.s[name], values);
+      return await query<R>(this.s[name], values);
     } catch (err) {
       throw this.wrap(err);
     }
@@ -344,7 +343,7 @@ export class Connection {
     if (this.#closed) return;
     this.#closed = true;
     await this.#migrating?.catch(() => {});
-    if (this.#ownPool) await Promise.all([this.pool.end(), this.hotPool !== this.pool && this.hotPool.end()]);
+    if (this.#ownPool) await Promise.all([...new Set([this.pool, this.hotPool])].map((pool) => pool.end()));
     if (this.#ownListenPool) await this.listenPool?.end();
   }
 }
