@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { NewJob, QueueEvent, WakeReason } from "../../src/backends/backend.js";
+import { arrayLiteral } from "../../src/backends/postgres/array-literal.js";
 import { Connection } from "../../src/backends/postgres/connection.js";
 import { PostgresBackend } from "../../src/backends/postgres/postgres-backend.js";
 import { loadStatements, type Statement } from "../../src/backends/postgres/statements.js";
@@ -295,6 +296,52 @@ describe("PostgresBackend: query plans", () => {
       await client.end();
     }
   }, 60_000);
+  it("the hot pool's generic plans of claim and finishBatch read their index over a one-queue backlog", async () => {
+    // The hot pool plans these two once, for any parameters (force_generic_plan). Such a plan cannot
+    // see the claim's limit, and over a table that is mostly one queue's waiting jobs, once it has
+    // statistics, it joined the claimed rows to a sequential scan of every job: 23 ms a claim of 256
+    // over 100,000 jobs, a third of the rate (docs/performance.md).
+    const schema = freshSchema("generic_plans");
+    const b = backend(schema);
+    const now = Date.now();
+    await b.enqueue(
+      "q",
+      Array.from({ length: 2000 }, () => job()),
+    );
+    await query(`ANALYZE "${schema}".jobs`);
+    const s = loadStatements(schema);
+    const cases: Array<[string, unknown[], RegExp]> = [
+      ["claim", ["q", 256, now, "w", now + 1000, "o", null, 50, false, "t."], /jobs_waiting/],
+      ["claim", ["q", 1, now, "w", now + 1000, "o", "7", 1, false, "t."], /jobs_by_id/],
+      ["finishBatch", ["q", now, ["completed"], ["7"], ["t.7"], ["1"], [null], "o", false], /jobs_by_id/],
+    ];
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const literal = (v: unknown): string =>
+      v === null
+        ? "NULL"
+        : Array.isArray(v)
+          ? client.escapeLiteral(arrayLiteral(v))
+          : typeof v === "string"
+            ? client.escapeLiteral(v)
+            : String(v);
+    try {
+      await client.query("SET plan_cache_mode = force_generic_plan");
+      for (const [i, [name, values, index]] of cases.entries()) {
+        await client.query(`PREPARE generic_${i} AS ${s[name as "claim"].text}`);
+        await client.query("BEGIN");
+        const r = await client.query(
+          `EXPLAIN (COSTS off) EXECUTE generic_${i}(${values.map(literal).join(", ")})`,
+        );
+        await client.query("ROLLBACK");
+        const plan = r.rows.map((row: Record<string, string>) => row["QUERY PLAN"]).join("\n");
+        expect(plan, `${name}:\n${plan}`).toMatch(index);
+        expect(plan, `${name}:\n${plan}`).not.toMatch(/Seq Scan on (jobs|job_logs)\b/);
+      }
+    } finally {
+      await client.end();
+    }
+  });
 });
 
 describe("PostgresBackend: a caller's Pool", () => {

@@ -41,7 +41,10 @@
 -- executed) when a job id is given, and by_id is cut off by a one-time filter for a NULL id. by_id
 -- finds the row by (queue, id) in a subquery with no state condition, which keeps it off
 -- jobs_waiting: a generic plan made while the statistics were stale read it from there, scanning
--- every waiting job of the queue on every claim.
+-- every waiting job of the queue on every claim. The UPDATE finds the taken rows by an array of
+-- their seqs (the primary key): joined to `cand` instead, a generic plan (which cannot see the limit)
+-- over a table with statistics that is mostly one queue's backlog hash-joined them to a sequential
+-- scan of every job (23 ms a claim of 256 over 100,000 jobs, against 3.6).
 WITH by_order AS (
   SELECT seq, expires_at FROM {{schema}}.jobs
   WHERE queue = $1 AND state = 'waiting'
@@ -65,8 +68,7 @@ claimed AS (
   UPDATE {{schema}}.jobs j
   SET state = 'active', attempts = j.attempts + 1, started_at = $3, token = $10::text || j.seq,
       worker_id = $4, lease_expires_at = $5, stall_peers = $8
-  FROM cand c
-  WHERE j.seq = c.seq AND (c.expires_at IS NULL OR c.expires_at > $3)
+  WHERE j.seq = ANY (ARRAY(SELECT seq FROM cand WHERE expires_at IS NULL OR expires_at > $3))
   RETURNING j.*
 ),
 remote AS (
