@@ -33,8 +33,11 @@ export async function bulkInsert(backend, n) {
   return n / seconds;
 }
 
-/** Pre-loads `n` no-op jobs, then times a worker at `concurrency` until all completed; returns jobs/s. */
-export async function throughput(backend, n, concurrency) {
+/**
+ * Pre-loads `n` no-op jobs, then times a worker at `concurrency` until all completed; returns jobs/s.
+ * `loaded` runs once the jobs are in, before the clock starts (bench/one.js: Postgres's ANALYZE).
+ */
+export async function throughput(backend, n, concurrency, loaded = async () => {}) {
   const name = uniq("tp");
   const queue = new Queue(name, { backend });
   let seen = 0;
@@ -48,6 +51,7 @@ export async function throughput(backend, n, concurrency) {
   for (let i = 0; i < n; i += 10_000) {
     await queue.addBulk(Array.from({ length: Math.min(10_000, n - i) }, () => ({ task: `${name}-noop` })));
   }
+  await loaded();
   const controller = new AbortController();
   const t0 = performance.now();
   const run = runWorker(name, { backend, concurrency, signal: controller.signal, ...prefetch });

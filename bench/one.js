@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createBackend } from "asyncmq";
 import pg from "pg";
+import { analyzeSchema } from "./analyze.js";
 import {
   backlog,
   bulkInsert,
@@ -43,12 +44,15 @@ try {
   if (!run) throw new Error(`unknown metric ${metric}; one of ${Object.keys(measures).join(", ")}`);
   // Numbers, and words such as sandboxThroughput's isolation.
   const params = args.map((a) => (Number.isNaN(Number(a)) ? a : Number(a)));
-  // The cross-process measure needs the URL for its producer process; the backlog one, the storage used.
+  // The cross-process measure needs the URL for its producer process; the backlog one, the storage
+  // used; throughput on Postgres, the schema's statistics (bench/analyze.js).
   const result = await (run === crossProcessLatency
     ? run(backend, ...params, url)
     : run === backlog
       ? run(backend, ...params, storageSize)
-      : run(backend, ...params));
+      : run === throughput && kind === "postgres"
+        ? run(backend, ...params, () => analyzeSchema(url.slice(0, url.indexOf("?")), tag))
+        : run(backend, ...params));
   console.log(JSON.stringify(result));
 } finally {
   // The folder goes whatever fails after (a server that refused the run cannot drop its schema).

@@ -13,6 +13,7 @@
 import { performance } from "node:perf_hooks";
 import { Logger, makeWorkerUtils, run } from "graphile-worker";
 import pg from "pg";
+import { analyzeSchema } from "../analyze.js";
 import { schemaBytes } from "../storage.js";
 import {
   backlog,
@@ -82,6 +83,7 @@ await main({
   throughput: (mode, n, concurrency) =>
     withUtils(async (utils, pool) => {
       await preload(utils, n);
+      await analyzeSchema(databaseUrl, schema);
       const done = counter(n);
       const t0 = performance.now();
       const runner = await start(mode, concurrency, { noop: async () => done.count() });

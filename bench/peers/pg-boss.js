@@ -14,6 +14,7 @@
 import { performance } from "node:perf_hooks";
 import pg from "pg";
 import PgBoss from "pg-boss";
+import { analyzeSchema } from "../analyze.js";
 import { schemaBytes } from "../storage.js";
 import {
   backlog,
@@ -88,6 +89,7 @@ await main({
   throughput: (mode, n, concurrency) =>
     withBoss(async (boss, pool) => {
       await preload(boss, n);
+      await analyzeSchema(databaseUrl, schema);
       const done = counter(n);
       const handler = async (jobs) => {
         await Promise.all(jobs.map(async () => {}));

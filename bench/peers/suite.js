@@ -34,13 +34,18 @@ const PREFETCH = 450;
 // Sizes per pair; both sides of a row always get the same N, payload and samples. The tuned modes
 // move thousands of jobs a second, so their rows run more jobs than the defaults rows (a run of
 // under a second would mostly time the start-up); pg-boss at its defaults polls its way through
-// ~100 jobs/s, so its defaults row runs fewer jobs and its latency fewer samples.
+// ~100 jobs/s, so its defaults row runs fewer jobs and its latency fewer samples. `backlog`: the
+// tuned throughput rows again over that many jobs. asyncmq drains 20,000 in 0.4-1 s, a third of it
+// its start-up (connections, Node's compiler: docs/performance.md), while a worker under a backlog
+// runs for hours; the longer run shows more of each side's pace once started. On Postgres each
+// side's tables are ANALYZEd once its jobs are in (bench/analyze.js).
 const PAIRS = [
   {
     engine: "redis",
     peer: "bullmq",
     bulk: 100_000,
     samples: 300,
+    backlog: 100_000,
     // BullMQ tuned removes finished jobs: so does asyncmq on that row.
     modes: {
       defaults: { n: 20_000 },
@@ -66,6 +71,7 @@ const PAIRS = [
     peer: "graphile-worker",
     bulk: 20_000,
     samples: 200,
+    backlog: 100_000,
     // graphile-worker deletes a job once it completes (in both modes): so does asyncmq on its rows.
     modes: {
       defaults: { n: 10_000, ours: { BENCH_REMOVE_ON_COMPLETE: "1" } },
@@ -154,7 +160,7 @@ export async function spawnJson(file, args, env, timeout = TIMEOUT_MS) {
 }
 
 /** The rows of one pair: what asyncmq runs, what the peer runs, and how to read the results. */
-function rowsOf({ engine, peer, bulk, samples, modes }) {
+function rowsOf({ engine, peer, bulk, samples, backlog, modes }) {
   const rows = [
     {
       metric: `bulk insert, ${fmt(bulk)} jobs (jobs/s)`,
@@ -164,7 +170,7 @@ function rowsOf({ engine, peer, bulk, samples, modes }) {
       read: [["value", "jobs/s"]],
     },
   ];
-  for (const [mode, { n, ours = {}, prefetch }] of Object.entries(modes)) {
+  const throughputRows = (mode, n, { ours = {}, prefetch }) => {
     const note = ours.BENCH_REMOVE_ON_COMPLETE ? ", both remove jobs" : "";
     const row = (label, env) => ({
       metric: `throughput, c=${CONCURRENCY}, ${fmt(n)} jobs${label}${note} (jobs/s)`,
@@ -176,7 +182,9 @@ function rowsOf({ engine, peer, bulk, samples, modes }) {
     rows.push(row("", ours));
     if (prefetch)
       rows.push(row(`, asyncmq prefetch ${prefetch}`, { ...ours, BENCH_PREFETCH: String(prefetch) }));
-  }
+  };
+  for (const [mode, settings] of Object.entries(modes)) throughputRows(mode, settings.n, settings);
+  if (backlog) throughputRows("tuned", backlog, modes.tuned);
   for (const [mode, { ours = {} }] of Object.entries(modes)) {
     const note = ours.BENCH_REMOVE_ON_COMPLETE ? ", both remove jobs" : "";
     rows.push({
