@@ -296,6 +296,7 @@ describe("PostgresBackend: query plans", () => {
       await client.end();
     }
   }, 60_000);
+
   it("the hot pool's generic plans of claim and finishBatch read their index over a one-queue backlog", async () => {
     // The hot pool plans these two once, for any parameters (force_generic_plan). Such a plan cannot
     // see the claim's limit, and over a table that is mostly one queue's waiting jobs, once it has
@@ -310,7 +311,7 @@ describe("PostgresBackend: query plans", () => {
     );
     await query(`ANALYZE "${schema}".jobs`);
     const s = loadStatements(schema);
-    const cases: Array<[string, unknown[], RegExp]> = [
+    const cases: Array<["claim" | "finishBatch", unknown[], RegExp]> = [
       ["claim", ["q", 256, now, "w", now + 1000, "o", null, 50, false, "t."], /jobs_waiting/],
       ["claim", ["q", 1, now, "w", now + 1000, "o", "7", 1, false, "t."], /jobs_by_id/],
       ["finishBatch", ["q", now, ["completed"], ["7"], ["t.7"], ["1"], [null], "o", false], /jobs_by_id/],
@@ -328,7 +329,7 @@ describe("PostgresBackend: query plans", () => {
     try {
       await client.query("SET plan_cache_mode = force_generic_plan");
       for (const [i, [name, values, index]] of cases.entries()) {
-        await client.query(`PREPARE generic_${i} AS ${s[name as "claim"].text}`);
+        await client.query(`PREPARE generic_${i} AS ${s[name].text}`);
         await client.query("BEGIN");
         const r = await client.query(
           `EXPLAIN (COSTS off) EXECUTE generic_${i}(${values.map(literal).join(", ")})`,
