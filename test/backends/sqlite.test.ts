@@ -284,6 +284,29 @@ describe("SqliteBackend: query plans", () => {
     raw.close();
   });
 
+  it("with ANALYZE statistics of a one-queue backlog, the hot path and the listings still read their indexes", async () => {
+    // The engine never runs ANALYZE, but a user may (PRAGMA optimize does when it sees fit); over
+    // a table that is mostly one queue, the listings then scanned every job, a subquery for each.
+    const path = freshPath();
+    const b = new SqliteBackend({ path });
+    await b.enqueue(
+      "1",
+      Array.from({ length: 2000 }, () => job()),
+    );
+    await b.claim("1", { workerId: "w", limit: 200, leaseMs: 60_000, now: Date.now() });
+    await b.close();
+    const raw = new Database(path);
+    raw.exec("ANALYZE");
+    const all = statements();
+    for (const name of ["claimCandidates", "markActive", "complete", "extendLease", "jobsDesc", "jobsAsc"]) {
+      const plan = (raw.prepare(`EXPLAIN QUERY PLAN ${all.get(name)}`).all() as Array<{ detail: string }>)
+        .map((p) => p.detail)
+        .join(" | ");
+      expect(plan, name).not.toMatch(/\bSCAN (jobs|j)\b/);
+    }
+    raw.close();
+  });
+
   it("the listings and counts by state read jobs_by_state, or jobs_leases for active jobs: no table scan", async () => {
     const path = freshPath();
     await new SqliteBackend({ path }).close();
