@@ -29,13 +29,15 @@ const dir = mkdtempSync(join(tmpdir(), "asyncmq-bench-"));
 const tag = `bench_${process.pid}`;
 const url = benchUrl(kind, tag, dir);
 if (!url) throw new Error(`unknown backend ${kind}; one of memory, sqlite, redis, postgres`);
+/** The Redis or Postgres server's URL without this run's parameters (prefix, schema). */
+const server = url.slice(0, url.indexOf("?"));
 const backend = createBackend(url);
 
 /** Bytes the engine holds for this run's data: the SQLite file and its WAL, Redis's used_memory, the schema's relations, the heap. */
 async function storageSize() {
   if (kind === "sqlite") return sqliteBytes(join(dir, "bench.db"));
-  if (kind === "redis") return redisUsedMemory(url.slice(0, url.indexOf("?")));
-  if (kind === "postgres") return schemaBytes(url.slice(0, url.indexOf("?")), tag);
+  if (kind === "redis") return redisUsedMemory(server);
+  if (kind === "postgres") return schemaBytes(server, tag);
   globalThis.gc?.();
   return process.memoryUsage().heapUsed;
 }
@@ -51,7 +53,7 @@ try {
     : run === backlog
       ? run(backend, ...params, storageSize)
       : run === throughput && kind === "postgres"
-        ? run(backend, ...params, () => analyzeSchema(url.slice(0, url.indexOf("?")), tag))
+        ? run(backend, ...params, () => analyzeSchema(server, tag))
         : run(backend, ...params));
   console.log(JSON.stringify(result));
 } finally {
@@ -62,7 +64,7 @@ try {
     rmSync(dir, { recursive: true, force: true });
   }
   if (kind === "postgres") {
-    const pool = new pg.Pool({ connectionString: url.slice(0, url.indexOf("?")) });
+    const pool = new pg.Pool({ connectionString: server });
     await pool.query(`DROP SCHEMA IF EXISTS ${tag} CASCADE`);
     await pool.end();
   }
