@@ -64,6 +64,7 @@ const PAIRS = [
     peer: "pg-boss",
     bulk: 20_000,
     samples: 50,
+    backlog: 100_000,
     modes: { defaults: { n: 2_000 }, tuned: { n: 20_000, prefetch: PREFETCH } },
   },
   {
