@@ -9,7 +9,8 @@
 -- runs how many jobs it held, for the sweep that recovers them.
 -- Returns: nextLeaseExpiry the earliest lease expiry of the queue's active jobs (NULL: none), which
 -- tells the sweeper when to look next; expiredLeases the rows whose lease lapsed (locked), oldest
--- expiry first; heldByWorker the count of active jobs per worker.
+-- expiry first, then in creation order (the jobs of one claim share an expiry: without it their
+-- order back in waiting followed where their rows lay); heldByWorker the count of active jobs per worker.
 
 -- @name nextLeaseExpiry
 SELECT min(lease_expires_at) AS at FROM {{schema}}.jobs WHERE queue = $1 AND state = 'active';
@@ -17,7 +18,7 @@ SELECT min(lease_expires_at) AS at FROM {{schema}}.jobs WHERE queue = $1 AND sta
 -- @name expiredLeases
 SELECT * FROM {{schema}}.jobs
 WHERE queue = $1 AND state = 'active' AND lease_expires_at < $2
-ORDER BY lease_expires_at
+ORDER BY lease_expires_at, seq
 FOR UPDATE SKIP LOCKED;
 
 -- @name heldByWorker

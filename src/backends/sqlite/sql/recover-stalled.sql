@@ -9,13 +9,14 @@
 -- jobs it held, for the sweep that recovers them.
 -- Returns: nextLeaseExpiry the earliest lease expiry of the queue's active jobs (NULL: none), which
 -- tells the sweeper when to look next; expiredLeases the rows whose lease lapsed, oldest expiry
--- first; heldByWorker the count of active jobs per worker.
+-- first, then in creation order (the jobs of one claim share an expiry); heldByWorker the count of
+-- active jobs per worker.
 
 -- @name nextLeaseExpiry
 SELECT min(lease_expires_at) AS at FROM jobs WHERE queue = ? AND state = 'active';
 
 -- @name expiredLeases
-SELECT * FROM jobs WHERE queue = ? AND state = 'active' AND lease_expires_at < ? ORDER BY lease_expires_at;
+SELECT * FROM jobs WHERE queue = ? AND state = 'active' AND lease_expires_at < ? ORDER BY lease_expires_at, seq;
 
 -- @name heldByWorker
 SELECT worker_id, count(*) AS held FROM jobs WHERE queue = ? AND state = 'active' GROUP BY worker_id;
