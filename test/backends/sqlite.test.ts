@@ -241,6 +241,13 @@ describe("SqliteBackend: query plans", () => {
     return out;
   }
 
+  /** The steps of `sql`'s query plan on `raw`, joined by " | ". */
+  function planOf(raw: Database.Database, sql: string | undefined): string {
+    return (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as Array<{ detail: string }>)
+      .map((p) => p.detail)
+      .join(" | ");
+  }
+
   it("the hot path and the scanners read an index in order: no table scan, no sort", async () => {
     const path = freshPath();
     await new SqliteBackend({ path }).close();
@@ -274,9 +281,7 @@ describe("SqliteBackend: query plans", () => {
     for (const name of hot) {
       const sql = all.get(name);
       expect(sql, name).toBeDefined();
-      const plan = (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as Array<{ detail: string }>)
-        .map((p) => p.detail)
-        .join(" | ");
+      const plan = planOf(raw, sql);
       expect(plan, name).not.toMatch(/\bSCAN\b/);
       // dependantsOf sorts only the few children of one parent.
       if (name !== "dependantsOf") expect(plan, name).not.toMatch(/TEMP B-TREE/);
@@ -288,23 +293,29 @@ describe("SqliteBackend: query plans", () => {
     // The engine never runs ANALYZE, but a user may (PRAGMA optimize does when it sees fit); over
     // a table that is mostly one queue, the listings then scanned every job, a subquery for each.
     const path = freshPath();
-    const b = new SqliteBackend({ path });
+    const b = backend(path);
     await b.enqueue(
       "1",
       Array.from({ length: 2000 }, () => job()),
     );
     await b.claim("1", { workerId: "w", limit: 200, leaseMs: 60_000, now: Date.now() });
-    await b.close();
     const raw = new Database(path);
-    raw.exec("ANALYZE");
-    const all = statements();
-    for (const name of ["claimCandidates", "markActive", "complete", "extendLease", "jobsDesc", "jobsAsc"]) {
-      const plan = (raw.prepare(`EXPLAIN QUERY PLAN ${all.get(name)}`).all() as Array<{ detail: string }>)
-        .map((p) => p.detail)
-        .join(" | ");
-      expect(plan, name).not.toMatch(/\bSCAN (jobs|j)\b/);
+    try {
+      raw.exec("ANALYZE");
+      const all = statements();
+      for (const name of [
+        "claimCandidates",
+        "markActive",
+        "complete",
+        "extendLease",
+        "jobsDesc",
+        "jobsAsc",
+      ]) {
+        expect(planOf(raw, all.get(name)), name).not.toMatch(/\bSCAN (jobs|j)\b/);
+      }
+    } finally {
+      raw.close();
     }
-    raw.close();
   });
 
   it("the listings and counts by state read jobs_by_state, or jobs_leases for active jobs: no table scan", async () => {
@@ -323,9 +334,7 @@ describe("SqliteBackend: query plans", () => {
       activeCount: ["jobs_leases"],
     };
     for (const [name, indexes] of Object.entries(reads)) {
-      const plan = (raw.prepare(`EXPLAIN QUERY PLAN ${all.get(name)}`).all() as Array<{ detail: string }>)
-        .map((p) => p.detail)
-        .join(" | ");
+      const plan = planOf(raw, all.get(name));
       expect(plan, name).not.toMatch(/\bSCAN (jobs|j)\b/);
       for (const index of indexes) expect(plan, name).toContain(`INDEX ${index} `);
     }

@@ -10,7 +10,8 @@
 -- Returns: nextLeaseExpiry the earliest lease expiry of the queue's active jobs (NULL: none), which
 -- tells the sweeper when to look next; expiredLeases the rows whose lease lapsed (locked), oldest
 -- expiry first, then in creation order (the jobs of one claim share an expiry: without it their
--- order back in waiting followed where their rows lay); heldByWorker the count of active jobs per worker.
+-- order back in waiting followed where their rows lay); heldByWorker the count of active jobs per
+-- worker.
 
 -- @name nextLeaseExpiry
 SELECT min(lease_expires_at) AS at FROM {{schema}}.jobs WHERE queue = $1 AND state = 'active';
