@@ -38,7 +38,7 @@ import { toRecord } from "../shared/sql-rows.js";
 import type { Connection, Query } from "./connection.js";
 import { enqueue } from "./enqueue.js";
 import { finish } from "./finish.js";
-import { type JobRow, type Removable, toClaimed } from "./rows.js";
+import { type ClaimedRow, type ClaimLease, type JobRow, type Removable, toClaimed } from "./rows.js";
 import { inTransaction, type Tx, type TxRunner } from "./tx.js";
 import type { JobsVacuum } from "./vacuum.js";
 
@@ -46,7 +46,7 @@ import type { JobsVacuum } from "./vacuum.js";
  * A claim statement row: the job columns (NULL when nothing was claimed), the ttl-expired seqs, and
  * whether the queue has a global concurrency (NULL when the statement did not look).
  */
-type ClaimRow = { [K in keyof JobRow]: JobRow[K] | null } & {
+type ClaimRow = { [K in keyof ClaimedRow]: ClaimedRow[K] | null } & {
   expired: Array<number | string> | null;
   limited: boolean | null;
 };
@@ -83,19 +83,31 @@ export class PostgresJobs implements JobStore, TxRunner {
     const claimed: ClaimedJob[] = [];
     const limit = options.jobId === undefined ? options.limit : 1;
     for (;;) {
-      const rows = await this.#claimRows(queue, [
+      // A token base per call, not a random UUID per job on the server (~1.2 us a row there).
+      const lease: ClaimLease = {
         queue,
-        limit - claimed.length,
-        now,
-        options.workerId,
-        now + options.leaseMs,
-        this.origin,
-        options.jobId ?? null,
-        claimPeers(options),
-      ]);
+        startedAt: now,
+        workerId: options.workerId,
+        leaseExpiresAt: now + options.leaseMs,
+        tokenBase: `${randomUUID()}.`,
+      };
+      const rows = await this.#claimRows(
+        queue,
+        [
+          queue,
+          limit - claimed.length,
+          now,
+          options.workerId,
+          lease.leaseExpiresAt,
+          this.origin,
+          options.jobId ?? null,
+          claimPeers(options),
+        ],
+        lease.tokenBase,
+      );
       for (const row of rows) {
         if (row.seq === null) continue;
-        const job = toClaimed(row as JobRow);
+        const job = toClaimed(row as ClaimedRow, lease);
         claimed.push(job);
         if (signals.wantEvents) {
           const { id: jobId, task, attempts, workerId } = job;
@@ -123,15 +135,14 @@ export class PostgresJobs implements JobStore, TxRunner {
    * (claim.sql says why). A fast claim that finds a limit (it then claims nothing) runs again gated,
    * and the queue's next claims go gated at once until one finds the limit removed.
    */
-  async #claimRows(queue: string, values: unknown[]): Promise<ClaimRow[]> {
+  async #claimRows(queue: string, values: unknown[], tokenBase: string): Promise<ClaimRow[]> {
     const gated = this.#limited.has(queue);
-    // A token base per call, not a random UUID per job on the server (~1.2 us a row there).
-    const rows = await this.db.hot<ClaimRow>("claim", [...values, gated, `${randomUUID()}.`]);
+    const rows = await this.db.hot<ClaimRow>("claim", [...values, gated, tokenBase]);
     const limited = rows[0]?.limited;
     if (gated && limited === false) this.#limited.delete(queue);
     if (gated || limited !== true) return rows;
     this.#limited.add(queue);
-    return this.#claimRows(queue, values);
+    return this.#claimRows(queue, values, tokenBase);
   }
 
   finish(queue: string, items: Finish[], now: number): Promise<Applied<boolean[]>> {
