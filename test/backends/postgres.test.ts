@@ -250,13 +250,14 @@ describe("PostgresBackend: query plans", () => {
           [null, now],
           "o",
           false,
+          false,
         ],
         /jobs_by_id/,
       ],
       // A removed job's logs, found by job.
       [
         "finishBatch",
-        ["p", now, ["completed"], ["2500"], ["a"], ["1"], [null], "o", false],
+        ["p", now, ["completed"], ["2500"], ["a"], ["1"], [null], "o", false, false],
         /job_logs_by_job/,
       ],
       ["extendLeases", ["p", now, ["2500", "2501"], ["a", "b"]], /jobs_by_id/],
@@ -314,7 +315,11 @@ describe("PostgresBackend: query plans", () => {
     const cases: Array<["claim" | "finishBatch", unknown[], RegExp]> = [
       ["claim", ["q", 256, now, "w", now + 1000, "o", null, 50, false, "t."], /jobs_waiting/],
       ["claim", ["q", 1, now, "w", now + 1000, "o", "7", 1, false, "t."], /jobs_by_id/],
-      ["finishBatch", ["q", now, ["completed"], ["7"], ["t.7"], ["1"], [null], "o", false], /jobs_by_id/],
+      [
+        "finishBatch",
+        ["q", now, ["completed"], ["7"], ["t.7"], ["1"], [null], "o", false, false],
+        /jobs_by_id/,
+      ],
     ];
     const client = new pg.Client({ connectionString: url });
     await client.connect();

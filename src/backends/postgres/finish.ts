@@ -13,7 +13,10 @@ import { EffectsCollector } from "../shared/effects.js";
 import { readRetention } from "../shared/rules.js";
 import { type Ended, inTransaction, type TxRunner } from "./tx.js";
 
-/** A finishBatch row: `Ended`'s columns are set on the `applied` ones. */
+/**
+ * A finishBatch row. On the `applied` ones, `retention` always; task and attempts when asked for
+ * (events, or all); the other `Ended` columns only from a run with all (the transaction's).
+ */
 interface FinishRow extends Ended {
   outcome: "applied" | "pending" | "published" | "limited";
   ord: number | string;
@@ -51,7 +54,8 @@ export async function finish(
     runAts[i] = item.kind === "retry" || item.kind === "delayed" ? item.runAt : null;
   }
   const values = [queue, now, kinds, ids, tokens, payloads, runAts, on.origin];
-  const rows = await on.db.hot<FinishRow>("finishBatch", [...values, false]);
+  const signals = new EffectsCollector(on.ctx.wantsEvents(queue));
+  const rows = await on.db.hot<FinishRow>("finishBatch", [...values, false, signals.wantEvents]);
   const applied = appliedOf(rows);
   const trims = countTrims(applied, items);
   // On a queue with a global concurrency the ended attempts opened slots (the statement woke others).
@@ -60,7 +64,7 @@ export async function finish(
   if (rows.some((row) => row.outcome === "pending")) {
     // The items applied above hold no token any more: running the batch again applies only the rest.
     rest = await inTransaction(on, queue, async (tx) => {
-      const all = await tx.q<FinishRow>(tx.s.finishBatch, [...values, true]);
+      const all = await tx.q<FinishRow>(tx.s.finishBatch, [...values, true, true]);
       limited ||= all.some((row) => row.outcome === "limited");
       const more = appliedOf(all);
       for (const row of more) {
@@ -73,7 +77,6 @@ export async function finish(
   }
   const trimmed = trims.size === 0 ? undefined : await trim(on, queue, trims);
   const results = new Array<boolean>(n).fill(false);
-  const signals = new EffectsCollector(on.ctx.wantsEvents(queue));
   for (const row of applied) {
     const i = Number(row.ord) - 1;
     results[i] = true;

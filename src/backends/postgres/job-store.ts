@@ -166,7 +166,7 @@ export class PostgresJobs implements JobStore, TxRunner {
     const hot = async (q: Query) => {
       const now = Date.now();
       await q(s.claim, ["", 0, now, "", now, this.origin, null, 1, false, ""]);
-      await q(s.finishBatch, ["", now, none, none, none, none, none, this.origin, false]);
+      await q(s.finishBatch, ["", now, none, none, none, none, none, this.origin, false, false]);
     };
     // Jobs added by handlers and producers. It writes (the queues row), so it is rolled back, also
     // when it fails (onConnect hands the connection out next); a prepared statement outlives the

@@ -6,7 +6,8 @@
 -- JSON; for delayed the new data JSON or NULL), $7 run_at[] (retry, delayed), $8 origin, $9 all: false leaves alone (`pending`) the items whose job
 -- has dependants, or is to be removed but has parents or a deduplication key (or its retention age is
 -- not in ms), for the caller to finish in a transaction that runs this again with true and then
--- settles those (the items applied before hold no token now).
+-- settles those (the items applied before hold no token now), $10 whether the caller builds events
+-- of its own (it then needs each applied job's task and attempts).
 -- Effect: completed / failed / expired (attempts - 1) / retry (delayed when run_at > now, else
 -- waiting; at the FIFO tail either way, which orders equal runAts) / released (waiting at the tail,
 -- attempts - 1) / delayed (a step job: delayed when run_at > now, else waiting, at the FIFO tail,
@@ -17,9 +18,11 @@
 -- age sets remove_at here; a count is left to the caller, who trims once per batch (`retention`).
 -- Publishes the events and wake-ups; on a queue with a global concurrency, any applied item opened
 -- a slot, so it wakes "job".
--- Returns: per applied (or so removed) item its ordinal (1-based), task, attempts, and for dependants and retention
--- seq, id, has_dependants and `retention` (the spec for its new state; NULL once removed); per item left alone, its
--- ordinal (`pending`); one `limited` row when items applied on a queue with a global concurrency.
+-- Returns: per applied (or so removed) item its ordinal (1-based), `retention` (the spec for its new
+-- state; NULL once removed), task and attempts (with $9 or $10, else NULL), and seq, id and
+-- has_dependants for its dependants (with $9, else NULL: a busy worker's batch returns two columns
+-- a job, which Node parses); per item left alone, its ordinal (`pending`); one `limited` row when
+-- items applied on a queue with a global concurrency.
 WITH items AS (
   SELECT * FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
     WITH ORDINALITY AS i(kind, id, token, payload, run_at, ord)
@@ -109,7 +112,10 @@ pub AS (
       END ORDER BY ord) FILTER (WHERE kind <> 'released' AND (SELECT yes FROM remote)))::text)
   FROM applied
 )
-SELECT 'applied' AS outcome, ord, task, attempts, seq, id, has_dependants, retention FROM applied
+SELECT 'applied' AS outcome, ord, CASE WHEN $9 OR $10 THEN task END AS task,
+  CASE WHEN $9 OR $10 THEN attempts END AS attempts, CASE WHEN $9 THEN seq END AS seq,
+  CASE WHEN $9 THEN id END AS id, CASE WHEN $9 THEN has_dependants END AS has_dependants, retention
+FROM applied
 UNION ALL
 SELECT 'pending', ord, NULL, NULL, NULL, NULL, NULL, NULL FROM winners WHERE ord NOT IN (SELECT ord FROM applied)
 UNION ALL
