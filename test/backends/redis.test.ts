@@ -14,7 +14,7 @@ import type { Backend, IdleClaimer, NewJob, QueueEvent, WakeReason } from "../..
 import { EngineBackend } from "../../src/backends/engine-backend.js";
 import { jobEntries } from "../../src/backends/redis/enqueue.js";
 import { JOB_SETS } from "../../src/backends/redis/queue-registry.js";
-import { CLAIM_FIELDS, RECORD_FIELDS } from "../../src/backends/redis/records.js";
+import { RECORD_FIELDS } from "../../src/backends/redis/records.js";
 import { RedisBackend } from "../../src/backends/redis/redis-backend.js";
 import { RedisEngine } from "../../src/backends/redis/redis-engine.js";
 import { BackendError } from "../../src/errors.js";
@@ -627,14 +627,13 @@ describe("RedisBackend: the job indexes", () => {
     }
   });
 
-  it("RECORD_FIELDS and CLAIM_FIELDS are one list each in Lua and TypeScript", () => {
-    const lua = readFileSync(join(root, "src/backends/redis/lua/includes/records.lua"), "utf8");
-    const names = (list: string) => {
-      const body = new RegExp(`local ${list} = \\{([^}]*)\\}`).exec(lua)?.[1] ?? "";
-      return [...body.matchAll(/'([^']+)'/g)].map((m) => m[1]);
-    };
-    expect(names("RECORD_FIELDS")).toEqual(RECORD_FIELDS);
-    expect(names("CLAIM_FIELDS")).toEqual(CLAIM_FIELDS);
+  it("RECORD_FIELDS is one list in Lua and TypeScript, and a claimed record has a slot for each and the token", () => {
+    const read = (file: string) => readFileSync(join(root, "src/backends/redis/lua/includes", file), "utf8");
+    const list = /local RECORD_FIELDS = \{([^}]*)\}/.exec(read("records.lua"))?.[1] ?? "";
+    expect([...list.matchAll(/'([^']+)'/g)].map((m) => m[1])).toEqual(RECORD_FIELDS);
+    // claiming.lua builds each record with a table constructor of `false`s (one allocation).
+    const slots = /local v = \{([^}]*)\}/.exec(read("claiming.lua"))?.[1] ?? "";
+    expect(slots.split(",").map((s) => s.trim())).toEqual(Array(RECORD_FIELDS.length + 1).fill("false"));
   });
 
   it("JOB_SETS is one list in Lua and TypeScript", () => {
@@ -697,54 +696,6 @@ describe("RedisBackend: delayed jobs stored by an earlier version", () => {
       ).toEqual(["p"]);
       expect(await b.promoteJobs(q, 10, runAt)).toBe(1);
       expect(await redis.zcard(`${key}delayed`)).toBe(0);
-    } finally {
-      redis.disconnect();
-    }
-  });
-});
-
-describe("RedisBackend: jobs whose options an earlier version stored as fields", () => {
-  it('keep them: one field "o" now, a field each before, read alike by claims, getJob and getJobs', async () => {
-    const b = await backend();
-    const q = queueName("legacy-options");
-    const options = {
-      maxRetries: 3,
-      backoff: { type: "fixed" as const, delay: 10 },
-      timeout: 500,
-      removeOnComplete: { count: 5 },
-      removeOnFail: true,
-      inherit: ["retries" as const],
-      traceContext: { traceparent: "00-1-2-01" },
-    };
-    const wanted = { ...options, removeOnComplete: { count: 5 } };
-    await b.enqueue(q, [job({ id: "new", ...options }), job({ id: "old", ...options })]);
-    const redis = new Redis(await redisUrl());
-    const key = `${prefix}:${q}:job:`;
-    try {
-      // Stored now: one "o" field, none of the option fields.
-      const stored = await redis.hgetall(`${key}new`);
-      expect(JSON.parse(stored.o as string)).toEqual(wanted);
-      expect(Object.keys(stored)).not.toContain("maxRetries");
-      // What the layout before "o" held: a field per option, the JSON texts of jobArgs.
-      await redis.hdel(`${key}old`, "o");
-      await redis.hset(`${key}old`, {
-        maxRetries: "3",
-        backoff: JSON.stringify(options.backoff),
-        timeout: "500",
-        removeOnComplete: JSON.stringify(options.removeOnComplete),
-        removeOnFail: "true",
-        inherit: '["retries"]',
-        traceContext: JSON.stringify(options.traceContext),
-      });
-      for (const id of ["new", "old"]) expect(await b.getJob(q, id)).toMatchObject({ id, ...wanted });
-      expect(await b.getJobs(q, ["waiting"], { start: 0, end: -1, asc: true })).toMatchObject([
-        wanted,
-        wanted,
-      ]);
-      const claimed = await b.claim(q, { workerId: "w", limit: 10, leaseMs: 1000, now: Date.now() });
-      expect(claimed.map((j) => j.id)).toEqual(["new", "old"]);
-      for (const j of claimed)
-        expect(j).toMatchObject({ state: "active", attempts: 1, workerId: "w", ...wanted });
     } finally {
       redis.disconnect();
     }

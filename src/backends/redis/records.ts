@@ -36,37 +36,12 @@ function effectsOfOne(events: string, wakeBits: number): Effects | undefined {
   };
 }
 
-/**
- * The job hash fields a record is read from, in the order of RECORD_FIELDS in lua/includes/records.lua.
- * A job keeps its options in "o" (JSON, see records.lua); one written before "o" keeps them as the
- * fields of their names, still listed here.
- */
+/** The job hash fields a record is read from, in the order of RECORD_FIELDS in lua/includes/records.lua. */
 export const RECORD_FIELDS = (
   "id task data state priority attempts maxRetries backoff ttl timeout createdAt runAt startedAt finishedAt " +
   "progress result error dependsOn stalledCount onParentFailure removeOnComplete removeOnFail inherit workerId " +
-  "leaseExpiresAt stallCharge traceContext o"
+  "leaseExpiresAt stallCharge traceContext"
 ).split(" ");
-
-/** The fields a claim reads, in the order of CLAIM_FIELDS in lua/includes/records.lua. */
-export const CLAIM_FIELDS = (
-  "id task data state priority attempts ttl createdAt runAt finishedAt progress result error dependsOn " +
-  "stalledCount onParentFailure stallCharge o"
-).split(" ");
-
-/** Where each CLAIM_FIELDS value goes in a RECORD_FIELDS row, then the lease fields a claim sets. */
-const CLAIM_AT = CLAIM_FIELDS.map((name) => RECORD_FIELDS.indexOf(name));
-const LEASE_AT = ["startedAt", "workerId", "leaseExpiresAt"].map((name) => RECORD_FIELDS.indexOf(name));
-
-/** The options a job keeps in its "o" field (records.lua's optionsJson). */
-interface StoredOptions {
-  maxRetries: number;
-  backoff?: JobRecord["backoff"];
-  timeout?: number;
-  removeOnComplete?: JobRecord["removeOnComplete"];
-  removeOnFail?: JobRecord["removeOnFail"];
-  inherit?: JobRecord["inherit"];
-  traceContext?: JobRecord["traceContext"];
-}
 
 /** A record's field values as HMGET returns them (null when unset). */
 export type RawRecord = Array<string | null>;
@@ -103,36 +78,18 @@ export function toRecord(queue: string, v: RawRecord): JobRecord {
   if (v[23] != null) r.workerId = v[23];
   if (v[24] != null) r.leaseExpiresAt = Number(v[24]);
   if (v[26] != null) r.traceContext = JSON.parse(v[26]);
-  if (v[27] != null) setOptions(r, JSON.parse(v[27]) as StoredOptions);
   return r;
-}
-
-function setOptions(r: JobRecord, o: StoredOptions): void {
-  r.maxRetries = o.maxRetries;
-  if (o.backoff !== undefined) r.backoff = o.backoff;
-  if (o.timeout !== undefined) r.timeout = o.timeout;
-  if (o.removeOnComplete !== undefined) r.removeOnComplete = o.removeOnComplete;
-  if (o.removeOnFail !== undefined) r.removeOnFail = o.removeOnFail;
-  if (o.inherit !== undefined) r.inherit = o.inherit;
-  if (o.traceContext !== undefined) r.traceContext = o.traceContext;
 }
 
 /**
  * A claimed record as the claim scripts return it (lua/includes/claiming.lua): a JSON array of the
- * CLAIM_FIELDS values, false when absent, followed by the lease token, startedAt, workerId and
- * leaseExpiresAt.
+ * RECORD_FIELDS values, false when absent, followed by the lease token.
  */
 export function toClaimed(queue: string, json: string): ClaimedJob {
-  const v = JSON.parse(json) as Array<string | false>;
-  const row: RawRecord = new Array(RECORD_FIELDS.length).fill(null);
-  for (let i = 0; i < CLAIM_AT.length; i++) {
-    const value = v[i];
-    if (value !== false) row[CLAIM_AT[i] as number] = value as string;
-  }
-  const n = CLAIM_AT.length;
-  for (let i = 0; i < LEASE_AT.length; i++) row[LEASE_AT[i] as number] = v[n + 1 + i] as string;
-  const job = toRecord(queue, row) as ClaimedJob;
-  job.token = v[n] as string;
+  const v = JSON.parse(json) as Array<string | false | null>;
+  for (let i = 0; i < v.length; i++) if (v[i] === false) v[i] = null;
+  const job = toRecord(queue, v as RawRecord) as ClaimedJob;
+  job.token = v[RECORD_FIELDS.length] as string;
   return job;
 }
 

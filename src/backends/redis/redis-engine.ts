@@ -6,10 +6,7 @@
  * never contain ":", so no key of one queue can collide with another's or with G's):
  * - `Q job:<id>`        hash: the job's fields (JSON text for data/result/error/progress/specs), its
  *                       state, creation sequence `seq`, member `wm` in `waiting` or `delayed`, lease
- *                       `token`, pending parent count `pending`, compact retention codes `rc`/`rf`;
- *                       the options it keeps as enqueued (maxRetries, backoff, timeout, retention
- *                       specs, inherit, traceContext) as one JSON field `o` (lua/includes/records.lua;
- *                       a field each in jobs written before, still read).
+ *                       `token`, pending parent count `pending`, compact retention codes `rc`/`rf`.
  * - `Q s:<state>`       ZSET id -> creation sequence per state but active: counts (ZCARD) and getJobs
  *                       paging (active jobs: `Q active`, see lua/includes/moves.lua). With `Q active`
  *                       they hold every job once (JOB_SETS): getJobs over all states merges them,

@@ -1,14 +1,12 @@
 -- insert: adding a job (enqueue.lua, fire-repeatable.lua).
 -- @include settle
 -- @include deferred
--- @include records
 -- Inputs: a job as a JSON array of 23 strings ('' = absent): id, task, data, priority, maxRetries,
 --   backoff, ttl, timeout, createdAt, runAt, dependsOn (JSON), onParentFailure, removeOnComplete
 --   (JSON), removeOnFail (JSON), rc, rf, inherit (JSON), dedupKey, dedupTtl, dedupExtend ('1'),
 --   dedupReplace ('1'), lifo ('1': kept as the hash's "lifo"; a waiting lifo job goes to the head
 --   of its priority), traceContext (JSON: the producer's trace context, kept as is) (see jobArgs
---   in records.ts). The options (maxRetries, backoff, timeout, removeOnComplete, removeOnFail,
---   inherit, traceContext) are stored as one field, "o" (records.lua).
+--   in records.ts).
 -- Effect: insert() returns the existing job a new one duplicates (same custom id, or a live dedup
 --   key; job:duplicated), or stores the job in its first state: failed (a failed parent, with
 --   ParentFailedError), waiting-children, delayed (job:delayed, wake "delayed") or waiting
@@ -25,9 +23,9 @@
 --   id, data, seq and member only.
 -- Defines: missingParent(parents), insert(a, defer), insertsDone().
 -- Returns (insert): id, state, duplicate (0/1).
--- The args stored as fields of their own when set (the options go to "o", see records.lua).
-local OPTIONAL_FIELDS = { [7] = 'ttl', [10] = 'runAt', [11] = 'dependsOn', [12] = 'onParentFailure', [15] = 'rc',
-  [16] = 'rf', [18] = 'dedupKey' }
+local OPTIONAL_FIELDS = { [6] = 'backoff', [7] = 'ttl', [8] = 'timeout', [10] = 'runAt', [11] = 'dependsOn',
+  [12] = 'onParentFailure', [13] = 'removeOnComplete', [14] = 'removeOnFail', [15] = 'rc', [16] = 'rf',
+  [17] = 'inherit', [18] = 'dedupKey' }
 
 -- The first parent (not created earlier in the batch; "<queue>:<id>" for other queues) that does
 -- not exist, or nil.
@@ -146,19 +144,21 @@ local function insert(a, defer)
   elseif a[10] ~= '' and tonumber(a[10]) > now then
     state = 'delayed'
   end
-  local options = optionsJson({ a[5], a[6], a[8], a[13], a[14], a[17], a[23] })
-  local fields = { 'id', id, 'task', task, 'data', a[3], 'priority', a[4], 'o', options,
+  local fields = { 'id', id, 'task', task, 'data', a[3], 'priority', a[4], 'maxRetries', a[5],
     'createdAt', createdAt, 'attempts', '0', 'stalledCount', '0', 'seq', seq, 'state', state }
-  for i = 7, 18 do
-    local name = OPTIONAL_FIELDS[i]
-    if name and a[i] ~= '' then
-      fields[#fields + 1] = name
+  for i = 6, 18 do
+    if i ~= 9 and a[i] ~= '' then
+      fields[#fields + 1] = OPTIONAL_FIELDS[i]
       fields[#fields + 1] = a[i]
     end
   end
   if a[22] == '1' then
     fields[#fields + 1] = 'lifo'
     fields[#fields + 1] = '1'
+  end
+  if a[23] ~= '' then
+    fields[#fields + 1] = 'traceContext'
+    fields[#fields + 1] = a[23]
   end
   local wm
   if state == 'waiting' and a[22] == '1' then
