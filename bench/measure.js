@@ -35,9 +35,11 @@ export async function bulkInsert(backend, n) {
 
 /**
  * Pre-loads `n` no-op jobs, then times a worker at `concurrency` until all completed; returns jobs/s.
- * `loaded` runs once the jobs are in, before the clock starts (bench/one.js: Postgres's ANALYZE).
+ * `loaded` runs once the jobs are in, before the clock starts (bench/one.js: Postgres's ANALYZE);
+ * `clock.started` right before the worker starts and `clock.stopped` right after its last job
+ * (bench/cpu-split.js reads the CPU used in between).
  */
-export async function throughput(backend, n, concurrency, loaded = async () => {}) {
+export async function throughput(backend, n, concurrency, loaded = async () => {}, clock = {}) {
   const name = uniq("tp");
   const queue = new Queue(name, { backend });
   let seen = 0;
@@ -52,12 +54,14 @@ export async function throughput(backend, n, concurrency, loaded = async () => {
     await queue.addBulk(Array.from({ length: Math.min(10_000, n - i) }, () => ({ task: `${name}-noop` })));
   }
   await loaded();
+  await clock.started?.();
   const controller = new AbortController();
   const t0 = performance.now();
   const run = runWorker(name, { backend, concurrency, signal: controller.signal, ...prefetch });
   await all;
   while (!finished(n, await queue.getJobCounts())) await new Promise((r) => setImmediate(r));
   const seconds = (performance.now() - t0) / 1000;
+  await clock.stopped?.();
   controller.abort();
   await run;
   await queue.obliterate({ force: true });

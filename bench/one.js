@@ -1,10 +1,6 @@
 // Runs one measurement in a fresh process (so one test's heap and timers never skew the next)
 // and prints its result as JSON. Usage: node bench/one.js <memory|sqlite> <metric> [args...]
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createBackend } from "asyncmq";
-import pg from "pg";
 import { analyzeSchema } from "./analyze.js";
 import {
   backlog,
@@ -17,21 +13,15 @@ import {
 } from "./measure.js";
 import { multiQueue } from "./multiqueue.js";
 import { sandboxThroughput } from "./sandbox.js";
+import { benchScope } from "./scope.js";
 import { redisUsedMemory, schemaBytes, sqliteBytes } from "./storage.js";
-import { benchUrl } from "./urls.js";
 
 const measures = { backlog, bulkInsert, crossProcessLatency, delayedLateness, idleCpu, latency, throughput };
 measures.sandboxThroughput = sandboxThroughput; // node bench/run.js sandbox
 measures.multiQueue = multiQueue; // node bench/run.js multiqueue
 
 const [kind, metric, ...args] = process.argv.slice(2);
-const dir = mkdtempSync(join(tmpdir(), "asyncmq-bench-"));
-const tag = `bench_${process.pid}`;
-const url = benchUrl(kind, tag, dir);
-if (!url) throw new Error(`unknown backend ${kind}; one of memory, sqlite, redis, postgres`);
-/** The Redis or Postgres server's URL without this run's parameters (prefix, schema). */
-const server = url.slice(0, url.indexOf("?"));
-const backend = createBackend(url);
+const { dir, tag, url, server, backend, end } = benchScope(kind);
 
 /** Bytes the engine holds for this run's data: the SQLite file and its WAL, Redis's used_memory, the schema's relations, the heap. */
 async function storageSize() {
@@ -57,15 +47,5 @@ try {
         : run(backend, ...params));
   console.log(JSON.stringify(result));
 } finally {
-  // The folder goes whatever fails after (a server that refused the run cannot drop its schema).
-  try {
-    await backend.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-  if (kind === "postgres") {
-    const pool = new pg.Pool({ connectionString: server });
-    await pool.query(`DROP SCHEMA IF EXISTS ${tag} CASCADE`);
-    await pool.end();
-  }
+  await end();
 }
