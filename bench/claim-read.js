@@ -1,8 +1,9 @@
 // What a Redis claim pays, inside Redis, to read a waiting job and build its record, for several
 // ways of storing and returning it (docs/performance.md, "first session of 2026-12-04"): 64 jobs a
 // script call, timed by INFO commandstats (EVALSHA's usec over its calls), 3 rounds.
-//   hash:    as claiming.lua does now: HGETALL of the job's fields, the record's 28 slots filled by
-//            name, cjson.encode.
+//   hash:    the baseline: the read and record of claimWaiting's take() in lua/includes/claiming.lua
+//            (HGETALL, the record's 28 slots filled by name, cjson.encode), copied as of 2026-12-04,
+//            as the others are standalone scripts; copy it again when take() changes.
 //   joined:  the same hash, its HGETALL reply joined raw (table.concat), no table filled.
 //   encoded: the same hash, its HGETALL reply cjson.encode'd as is.
 //   planned: the 7 options written only at enqueue as one JSON field "o", the other fields as now;
@@ -11,7 +12,9 @@
 //            fields (seq, wm, rc, rf, hasDeps) as fields: its HGETALL joined raw.
 //   picked:  that layout read by one HMGET of the 12 fields a record needs (6 absent), joined.
 //   blob:    everything immutable, data included, as one JSON field; one HMGET of 9 fields, joined.
-// Usage: node bench/claim-read.js [redis url]. Uses keys under its own prefix and deletes them.
+// Usage: node bench/claim-read.js [redis url]. Uses keys under its own prefix and deletes them; it
+// resets the server's INFO commandstats (CONFIG RESETSTAT) before each pass, so run it on a server
+// whose statistics nobody else reads.
 import { Redis } from "ioredis";
 
 const redis = new Redis(process.argv[2] ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
