@@ -91,7 +91,7 @@ interface Loop {
   control: ClaimControl;
   /** Jobs held beyond the slots (handOver); 0: none, and a slot frees once its job's end is written. */
   prefetch: number;
-  /** Most jobs one claim asks for (Backend.claimBatch, else CLAIM_BATCH). */
+  /** Most jobs one claim asks for (claimBatchOf). */
   batch: number;
 }
 
@@ -146,8 +146,9 @@ export async function claimJobs(
   const rateLimited = (ms: number) => holdClaims(options.rateLimiter, ctl, ms, queueName);
   // Held jobs come with the finishes of a loop that hands over: elsewhere the option is ignored,
   // and a slot frees only once its job's end is written.
-  const prefetch = handsOver(options.rateLimiter, options.semaphore) ? (options.prefetch ?? 0) : 0;
-  const batch = claimBatchOf(backend);
+  const hands = handsOver(options.rateLimiter, options.semaphore);
+  const prefetch = hands ? (options.prefetch ?? 0) : 0;
+  const batch = claimBatchOf(backend, prefetch > 0 && hands ? options.semaphore.permits + prefetch : 0);
   const loop: Loop = {
     queue: queueName,
     backend,
@@ -432,10 +433,17 @@ function claimWithEnqueues(
   };
 }
 
-/** The backend's claim batch when it names a usable one (a positive whole number), else CLAIM_BATCH. */
-function claimBatchOf(backend: Backend): number {
+/**
+ * Most jobs one claim (and, with prefetch, one finish) carries: the backend's claim batch when it
+ * names a usable one (a positive whole number), else CLAIM_BATCH; for a prefetching worker that
+ * may hold `holds` jobs (slots plus prefetch), at most half of them (never below CLAIM_BATCH), so
+ * that one batch fills while the other is written and claimed again: on PostgreSQL (claimBatch 512)
+ * prefetch 450 keeps its batches of 256, and prefetch 900 gets batches of 475 (docs/performance.md).
+ */
+function claimBatchOf(backend: Backend, holds: number): number {
   const batch = backend.claimBatch;
-  return batch !== undefined && Number.isInteger(batch) && batch > 0 ? batch : CLAIM_BATCH;
+  const most = batch !== undefined && Number.isInteger(batch) && batch > 0 ? batch : CLAIM_BATCH;
+  return holds > 0 ? Math.min(most, Math.max(CLAIM_BATCH, Math.ceil(holds / 2))) : most;
 }
 
 /**

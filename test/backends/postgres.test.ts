@@ -376,31 +376,31 @@ describe("PostgresBackend: a caller's Pool", () => {
 });
 
 describe("PostgresBackend: claim batch", () => {
-  it("asks workers for batches of 256, and claims and ends 256 jobs in one call each", async () => {
+  it("asks workers for batches of 512, and claims and ends 512 jobs in one call each", async () => {
     const b = backend(freshSchema("claim_batch"));
-    expect(b.claimBatch).toBe(256);
+    expect(b.claimBatch).toBe(512);
     const q = "batch";
     await b.enqueue(
       q,
-      Array.from({ length: 300 }, () => job()),
+      Array.from({ length: 600 }, () => job()),
     );
     const now = Date.now();
     const { claimed } = await b.finishAndClaim(q, [], now, {
       workerId: "w",
-      limit: 256,
+      limit: 512,
       leaseMs: 30_000,
       now,
     });
-    expect(claimed).toHaveLength(256);
+    expect(claimed).toHaveLength(512);
     const ended = await b.finishAndClaim(q, completions(claimed), now, {
       workerId: "w",
-      limit: 256,
+      limit: 512,
       leaseMs: 30_000,
       now,
     });
     expect(ended.held).toEqual(claimed.map(() => true));
-    expect(ended.claimed).toHaveLength(44);
-    expect(await b.getJobCounts(q)).toMatchObject({ completed: 256, active: 44, waiting: 0 });
+    expect(ended.claimed).toHaveLength(88);
+    expect(await b.getJobCounts(q)).toMatchObject({ completed: 512, active: 88, waiting: 0 });
   });
 });
 

@@ -209,7 +209,7 @@ describe("prefetch: a busy worker holds jobs beyond its concurrency", () => {
     expect(calls.handed).toBeGreaterThan(250);
   });
 
-  it("claims and ends up to the backend's claimBatch a call (64 when it names none, or no usable one)", async () => {
+  it("claims and ends up to the backend's claimBatch a call (64 when it names none, or no usable one), and at most half of what a prefetching worker may hold", async () => {
     const most = async (claimBatch?: number) => {
       const name = uniqueQueue();
       const { backend, calls } = counted(name, claimBatch);
@@ -229,6 +229,10 @@ describe("prefetch: a busy worker holds jobs beyond its concurrency", () => {
     expect(big.claimed).toBe(200);
     expect(big.ended).toBeGreaterThan(64);
     expect(big.ended).toBeLessThanOrEqual(200);
+    // 300 slots and 300 prefetched: batches of at most 300, so that one fills while another is written.
+    const half = await most(1000);
+    expect(half.claimed).toBe(300);
+    expect(half.ended).toBeLessThanOrEqual(300);
     expect(await most(0)).toEqual({ claimed: 64, ended: 64 });
     expect(await most(1.5)).toEqual({ claimed: 64, ended: 64 });
   });
