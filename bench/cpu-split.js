@@ -2,12 +2,11 @@
 // alone (bench/measure.js's throughput, between the worker's start and its last job). Usage:
 //   node bench/cpu-split.js <redis|postgres> [jobs = 100000] [concurrency = 50]
 // with BENCH_PREFETCH / BENCH_REMOVE_ON_COMPLETE as for bench/one.js. Redis's CPU is its INFO cpu
-// (any server); PostgreSQL's is the utime + stime of the local processes named "postgres" in /proc,
-// so it needs the server on this machine, and counts whatever else that server does meanwhile.
+// (any server); PostgreSQL's that of the local processes named "postgres" (bench/engine-cpu.js), so
+// it needs the server on this machine, and counts whatever else that server does meanwhile.
 // Prints { jobsPerSecond, nodeUsPerJob, engineUsPerJob }.
-import { readdirSync, readFileSync } from "node:fs";
-import IORedis from "ioredis";
 import { analyzeSchema } from "./analyze.js";
+import { postgresCpuSeconds, redisCpuSeconds } from "./engine-cpu.js";
 import { throughput } from "./measure.js";
 import { benchScope } from "./scope.js";
 
@@ -17,30 +16,7 @@ if (kind !== "redis" && kind !== "postgres")
 const { tag, server, backend, end } = benchScope(kind);
 
 /** Seconds of CPU the engine has used so far. */
-async function engineSeconds() {
-  if (kind === "redis") {
-    const redis = new IORedis(server);
-    try {
-      const info = await redis.info("cpu");
-      const field = (name) => Number(new RegExp(`${name}:([0-9.]+)`).exec(info)?.[1]);
-      return field("used_cpu_sys") + field("used_cpu_user");
-    } finally {
-      redis.disconnect();
-    }
-  }
-  let ticks = 0;
-  for (const pid of readdirSync("/proc")) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() !== "postgres") continue;
-      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // a process that ended meanwhile
-    }
-  }
-  return ticks / 100; // USER_HZ
-}
+const engineSeconds = async () => (kind === "redis" ? redisCpuSeconds(server) : postgresCpuSeconds());
 
 const n = Number(jobs);
 const at = {};
