@@ -148,7 +148,7 @@ export async function claimJobs(
   // and a slot frees only once its job's end is written.
   const hands = handsOver(options.rateLimiter, options.semaphore);
   const prefetch = hands ? (options.prefetch ?? 0) : 0;
-  const batch = claimBatchOf(backend, prefetch > 0 && hands ? options.semaphore.permits + prefetch : 0);
+  const batch = claimBatchOf(backend, hands && prefetch > 0 ? options.semaphore.permits + prefetch : 0);
   const loop: Loop = {
     queue: queueName,
     backend,
@@ -436,9 +436,10 @@ function claimWithEnqueues(
 /**
  * Most jobs one claim (and, with prefetch, one finish) carries: the backend's claim batch when it
  * names a usable one (a positive whole number), else CLAIM_BATCH; for a prefetching worker that
- * may hold `holds` jobs (slots plus prefetch), at most half of them (never below CLAIM_BATCH), so
- * that one batch fills while the other is written and claimed again: on PostgreSQL (claimBatch 512)
- * prefetch 450 keeps its batches of 256, and prefetch 900 gets batches of 475 (docs/performance.md).
+ * may hold `holds` jobs (its slots at start plus prefetch), at most half of them (never below
+ * CLAIM_BATCH), so that one batch fills while the other is written and claimed again: on PostgreSQL
+ * (claimBatch 512) concurrency 50 with prefetch 450 gets batches of 250, with 900 of 475, with
+ * 1,800 of 512 (docs/performance.md).
  */
 function claimBatchOf(backend: Backend, holds: number): number {
   const batch = backend.claimBatch;

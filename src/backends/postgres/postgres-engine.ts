@@ -26,9 +26,9 @@ export class PostgresEngine implements Engine {
   readonly leaders: PostgresLeaders;
   /**
    * Claims and ends of up to 512 jobs a call: every finish call commits with a WAL flush, and a
-   * prefetching worker made ~35% more jobs a second with 256 than with 64, and with prefetch 900
-   * ~13% more with 512 than with 256 (docs/performance.md). A worker takes at most half of what it
-   * may hold a call (claim-loop.ts), so prefetch 450 keeps batches of 256.
+   * prefetching worker made ~35% more jobs a second with 256 than with 64, and with prefetch 1,800
+   * ~10% more with 512 than with 256 (docs/performance.md). A worker takes at most half of what it
+   * may hold a call (claim-loop.ts), so prefetch 450 gets batches of 250.
    */
   readonly claimBatch = 512;
 
