@@ -28,6 +28,7 @@ import {
   tag,
   tick,
 } from "./common.js";
+import { tuned } from "./graphile-tuned.js";
 
 const schema = tag("gw");
 const logger = new Logger(() => () => {});
@@ -55,10 +56,6 @@ async function preload(utils, n, payload = () => ({})) {
   }
 }
 
-const tuned = (concurrency) => ({
-  maxPoolSize: Math.max(10, concurrency + 2),
-  preset: { worker: { localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
-});
 const options = (mode, concurrency) => (mode === "tuned" ? tuned(concurrency) : {});
 const describe = (mode, concurrency) =>
   mode === "tuned"
